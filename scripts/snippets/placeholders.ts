@@ -1,0 +1,65 @@
+import { z } from 'zod';
+
+/** A named value in a command, shown with its documented default and filled per server in verification. */
+export const PlaceholderSchema = z.object({
+  /** The value a reader sees in the command (the seed's setup where it has one). */
+  default: z.string().min(1),
+  /** What the reader should put there. */
+  description: z.string().min(1),
+});
+export type Placeholder = z.infer<typeof PlaceholderSchema>;
+
+/** Every placeholder a command may use, as `{{name}}`. */
+export const placeholders = {
+  host: { default: '127.0.0.1', description: 'Address of the Redis server' },
+  port: { default: '6379', description: 'TCP port of the Redis server' },
+  dataDir: { default: '/var/lib/redis', description: 'The server\'s data directory (`CONFIG GET dir`)' },
+  backupDir: { default: '/var/backups/redis', description: 'Where backups are kept' },
+  scratchPort: { default: '6390', description: 'A free port for a throwaway practice server' },
+  scratchDir: { default: '/tmp/redis-crash-drill', description: 'An empty directory for a throwaway practice server' },
+  container: { default: 'crawler-redis', description: 'Name of the Redis container' },
+  service: { default: 'redis', description: 'Compose service name of Redis' },
+  volume: { default: 'crawler_redis-data', description: 'Docker volume holding /data' },
+} as const satisfies Record<string, Placeholder>;
+
+export type PlaceholderName = keyof typeof placeholders;
+export const placeholderNames = Object.keys(placeholders) as PlaceholderName[];
+
+const PLACEHOLDER = /\{\{([A-Za-z][A-Za-z0-9]*)\}\}/g;
+
+/** The placeholder names a template uses, in order of first use. */
+export function placeholdersIn(template: string): string[] {
+  return [...new Set([...template.matchAll(PLACEHOLDER)].map((m) => m[1] as string))];
+}
+
+/** Quotes a value for a POSIX shell only when it needs it. */
+export function shellQuote(value: string): string {
+  if (/^[A-Za-z0-9_./:@%+=,-]+$/.test(value)) return value;
+  return `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
+/** A piece of a rendered command: literal text, or a filled placeholder (the site marks those up). */
+export type CommandPart = { text: string } | { placeholder: PlaceholderName; text: string };
+
+/** Splits a template into literal and placeholder parts, filling each placeholder shell-quoted. */
+export function commandParts(template: string, values: Partial<Record<string, string>> = {}): CommandPart[] {
+  const parts: CommandPart[] = [];
+  let last = 0;
+  for (const match of template.matchAll(PLACEHOLDER)) {
+    const name = match[1] as string;
+    if (!(name in placeholders)) throw new Error(`Unknown placeholder {{${name}}} in command: ${template}`);
+    if (match.index > last) parts.push({ text: template.slice(last, match.index) });
+    const value = values[name] ?? placeholders[name as PlaceholderName].default;
+    parts.push({ placeholder: name as PlaceholderName, text: shellQuote(value) });
+    last = match.index + match[0].length;
+  }
+  if (last < template.length) parts.push({ text: template.slice(last) });
+  return parts;
+}
+
+/** Fills a template: given values where present, the documented defaults elsewhere. */
+export function fillCommand(template: string, values: Partial<Record<string, string>> = {}): string {
+  return commandParts(template, values)
+    .map((part) => part.text)
+    .join('');
+}

@@ -1,0 +1,40 @@
+import { z } from 'zod';
+import { SnippetSchema, type FlavorId, type Snippet, type SnippetInput, type Flavor } from './schema.ts';
+import { dataLocationSnippets } from './pages/data-location.ts';
+import { crashLossSnippets } from './pages/crash-loss.ts';
+
+/** Every command block of the site, in page order. */
+const definitions: SnippetInput[] = [...dataLocationSnippets, ...crashLossSnippets];
+
+/** Validates definitions and their ids; throws one readable error listing every problem. */
+export function buildRegistry(input: SnippetInput[]): Map<string, Snippet> {
+  const registry = new Map<string, Snippet>();
+  for (const definition of input) {
+    const parsed = SnippetSchema.safeParse(definition);
+    if (!parsed.success) {
+      throw new Error(`Snippet "${definition.id}" is invalid:\n${z.prettifyError(parsed.error)}`);
+    }
+    if (registry.has(parsed.data.id)) throw new Error(`Snippet id "${parsed.data.id}" is defined twice`);
+    registry.set(parsed.data.id, parsed.data);
+  }
+  return registry;
+}
+
+/** The site's snippets by id. */
+export const registry: ReadonlyMap<string, Snippet> = buildRegistry(definitions);
+
+/** A snippet by id; throws naming the id when it does not exist. */
+export function getSnippet(id: string): Snippet {
+  const snippet = registry.get(id);
+  if (!snippet) throw new Error(`No snippet with id "${id}" in scripts/snippets (known: ${[...registry.keys()].join(', ')})`);
+  return snippet;
+}
+
+/** The flavors of a snippet that exist, in tab order. */
+export function flavorsOf(snippet: Snippet): Array<[FlavorId, Flavor]> {
+  const order: FlavorId[] = ['docker', 'host'];
+  return order.flatMap((id) => {
+    const flavor = snippet.flavors[id];
+    return flavor ? [[id, flavor] as [FlavorId, Flavor]] : [];
+  });
+}

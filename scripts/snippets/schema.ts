@@ -1,0 +1,98 @@
+import { z } from 'zod';
+import type { DisposableRedis, RedisServerOptions } from '../harness/redis-server.ts';
+import { RedisServerOptionsSchema } from '../harness/redis-server.ts';
+import { placeholders, placeholdersIn } from './placeholders.ts';
+
+/** Ways a reader runs Redis. A block shows one tab per flavor it has, synced site-wide. */
+export const FlavorIdSchema = z.enum(['host', 'docker']);
+export type FlavorId = z.infer<typeof FlavorIdSchema>;
+
+/** Tab labels of the flavors. */
+export const flavorLabels: Record<FlavorId, string> = {
+  host: 'Host install',
+  docker: 'Docker Compose',
+};
+
+/** What running the command printed. */
+export interface CommandResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+  /** stdout and stderr interleaved as a terminal shows them. */
+  all: string;
+}
+
+/** Handed to a verification: the disposable server and a way to run the very command the page shows. */
+export interface VerifyContext {
+  /** The disposable server of the scenario (absent when the flavor asks for none). */
+  server: DisposableRedis | undefined;
+  /** A temp dir of this verification, removed afterwards. */
+  scratch: string;
+  /** The placeholder values used for this run (the disposable server's port, dir, …). */
+  values: Record<string, string>;
+  /** The command as the page shows it, filled with {@link values}. */
+  command: string;
+  /**
+   * Runs {@link command} with bash, as a reader pasting it would, and records its output for the page.
+   * `env` adds variables (e.g. REDISCLI_AUTH); the server's password is added automatically.
+   */
+  run(options?: { env?: Record<string, string>; input?: string; timeoutMs?: number }): Promise<CommandResult>;
+  /** Adds a line to the recorded output (e.g. a count the verification measured). */
+  note(text: string): void;
+}
+
+export type VerifyFn = (ctx: VerifyContext) => Promise<void>;
+export type SetupFn = (server: DisposableRedis, scratch: string) => Promise<void>;
+export type ValuesFn = (ctx: { server: DisposableRedis | undefined; scratch: string }) => Promise<Record<string, string>> | Record<string, string>;
+
+const fn = <T>(what: string) => z.custom<T>((value) => typeof value === 'function', { message: `Expected ${what} to be a function` });
+
+/** One flavor of a command block: the text shown and the check that proves it. */
+export const FlavorSchema = z
+  .object({
+    /** The command exactly as the reader sees it, with `{{placeholder}}` markers (see placeholders.ts). */
+    command: z.string().min(1),
+    /** Syntax highlighting language of the block. */
+    lang: z.enum(['sh', 'yaml', 'conf', 'cron']).default('sh'),
+    /** Config of the disposable server; `false` when the command brings its own (a practice server). */
+    server: z.union([RedisServerOptionsSchema, z.literal(false)]).default({}),
+    /** Puts the server into the state the command expects (keys, a save, …). */
+    setup: fn<SetupFn>('setup').optional(),
+    /** Extra placeholder values for this run (paths inside scratch, …). */
+    values: fn<ValuesFn>('values').optional(),
+    /** Runs the command through `ctx.run()` and asserts on outcomes; throws when they do not hold. */
+    verify: fn<VerifyFn>('verify'),
+    /** Must run alone (heavy on CPU, memory or time). */
+    serial: z.boolean().default(false),
+    /** Upper bound for the whole verification. */
+    timeoutMs: z.number().int().positive().default(60_000),
+  })
+  .superRefine((flavor, ctx) => {
+    for (const name of placeholdersIn(flavor.command)) {
+      if (!(name in placeholders)) ctx.addIssue({ code: 'custom', message: `Unknown placeholder {{${name}}}`, path: ['command'] });
+    }
+  });
+export type Flavor = z.output<typeof FlavorSchema>;
+
+/** A command block: defined once here, rendered by the site, executed by `npm run verify`. */
+export const SnippetSchema = z.object({
+  /** Stable id used by `<Snippet id=…/>` and the report. */
+  id: z.string().regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, 'lower-case words joined by dashes'),
+  /** The task in a few words ("Find the data directory"). */
+  title: z.string().min(1),
+  /** The page that shows it: path under content/docs without extension. */
+  page: z.string().min(1),
+  /** The flavors of the block; at least one. */
+  flavors: z
+    .object({ host: FlavorSchema.optional(), docker: FlavorSchema.optional() })
+    .refine((flavors) => Object.values(flavors).some(Boolean), 'A snippet needs at least one flavor'),
+});
+export type Snippet = z.output<typeof SnippetSchema>;
+export type SnippetInput = z.input<typeof SnippetSchema>;
+
+/** Declares a snippet; validated when the registry loads. */
+export function defineSnippet(snippet: SnippetInput): SnippetInput {
+  return snippet;
+}
+
+export type { RedisServerOptions };

@@ -1,0 +1,63 @@
+#!/usr/bin/env node
+/**
+ * `npm run verify [-- --only id,id] [--report PATH]`: runs every command block's verification against
+ * disposable Redis servers, prints a table and `N passed, M failed`, writes the JSON report the site
+ * reads. Exit 0 when all passed, 1 when any failed, 2 on bad arguments.
+ */
+import { parseArgs } from 'node:util';
+import { registry } from '../snippets/registry.ts';
+import { defaultReportPath, loadReport, writeReport, type Result } from './report.ts';
+import { verifyAll } from './verify-all.ts';
+
+function fail(message: string): never {
+  process.stderr.write(`verify: ${message}\n`);
+  process.exit(2);
+}
+
+let args;
+try {
+  args = parseArgs({
+    options: { only: { type: 'string' }, report: { type: 'string' }, concurrency: { type: 'string' } },
+    allowPositionals: false,
+  }).values;
+} catch (error) {
+  fail((error as Error).message);
+}
+const reportPath = args.report ?? defaultReportPath;
+const only = args.only?.split(',').map((id) => id.trim()).filter(Boolean);
+for (const id of only ?? []) if (!registry.has(id)) fail(`no snippet with id "${id}"`);
+const concurrency = args.concurrency === undefined ? undefined : Number(args.concurrency);
+if (concurrency !== undefined && !(Number.isInteger(concurrency) && concurrency > 0)) {
+  fail(`expected --concurrency to be a positive integer, got "${args.concurrency}"`);
+}
+
+const snippets = [...registry.values()].filter((snippet) => !only || only.includes(snippet.id));
+const mark = { passed: 'ok  ', failed: 'FAIL', skipped: 'skip' } as const;
+const results = await verifyAll(snippets, {
+  concurrency,
+  onResult: (result, done, total) => {
+    process.stderr.write(`[${String(done).padStart(String(total).length)}/${total}] ${mark[result.status]} ${result.id} (${result.flavor})\n`);
+  },
+});
+
+// A partial run (--only) keeps the other results of the previous report.
+const previous = only ? ((await loadReport(reportPath)) ?? { results: [] }).results : [];
+const key = (result: Result) => `${result.id}\u0000${result.flavor}`;
+const fresh = new Set(results.map(key));
+await writeReport({ generatedAt: new Date().toISOString(), results: [...previous.filter((r) => !fresh.has(key(r))), ...results] }, reportPath);
+
+const rows = results.map((r) => [r.status.toUpperCase(), r.id, r.flavor, `${r.engine} ${r.version}`, `${(r.durationMs / 1000).toFixed(1)} s`]);
+const header = ['RESULT', 'SNIPPET', 'FLAVOR', 'SERVER', 'TIME'];
+const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] as string).length)));
+const line = (cells: string[]) => cells.map((cell, i) => cell.padEnd(widths[i] as number)).join('  ').trimEnd();
+console.log(line(header));
+for (const row of rows) console.log(line(row));
+for (const r of results.filter((r) => r.status === 'failed')) {
+  console.log(`\n✗ ${r.id} (${r.flavor}): ${r.error}`);
+  if (r.output) console.log(`  output:\n${r.output.replace(/^/gm, '    ')}`);
+}
+const count = (status: Result['status']) => results.filter((r) => r.status === status).length;
+const skipped = count('skipped');
+console.log(`\nReport: ${reportPath}`);
+console.log(`${count('passed')} passed, ${count('failed')} failed${skipped ? `, ${skipped} skipped` : ''}`);
+process.exitCode = count('failed') > 0 ? 1 : 0;

@@ -1,0 +1,78 @@
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import { FlavorIdSchema } from '../snippets/schema.ts';
+
+/** Where `npm run verify` writes its report and the site reads it. */
+export const defaultReportPath = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'report', 'verify.json');
+
+/** The outcome of one snippet flavor's verification. */
+export const ResultSchema = z.object({
+  /** Snippet id. */
+  id: z.string(),
+  /** The flavor verified. */
+  flavor: FlavorIdSchema,
+  /** Page that shows the snippet. */
+  page: z.string(),
+  /** passed: the command did what its verification expects; failed: it did not; skipped: it could not run here. */
+  status: z.enum(['passed', 'failed', 'skipped']),
+  /** Engine name (`redis` or `valkey`). */
+  engine: z.string(),
+  /** Server version, from INFO server. */
+  version: z.string(),
+  /** Wall time of the verification, milliseconds. */
+  durationMs: z.number().nonnegative(),
+  /** When it ran (ISO 8601, UTC). */
+  verifiedAt: z.iso.datetime(),
+  /** What the command printed, secrets redacted and temp paths shown as the page's defaults. */
+  output: z.string(),
+  /** Why it failed or was skipped. */
+  error: z.string().optional(),
+});
+export type Result = z.infer<typeof ResultSchema>;
+
+/** The JSON report of `npm run verify`, read by the site's badges. */
+export const ReportSchema = z.object({
+  /** When the report was written (ISO 8601, UTC). */
+  generatedAt: z.iso.datetime(),
+  /** One entry per snippet and flavor. */
+  results: z.array(ResultSchema),
+});
+export type Report = z.infer<typeof ReportSchema>;
+
+/** Reads and validates a report; `undefined` when there is none yet. */
+export function loadReportSync(path = defaultReportPath): Report | undefined {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+  return ReportSchema.parse(JSON.parse(text));
+}
+
+/** Async twin of {@link loadReportSync}. */
+export async function loadReport(path = defaultReportPath): Promise<Report | undefined> {
+  const text = await readFile(path, 'utf8').catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return undefined;
+    throw error;
+  });
+  return text === undefined ? undefined : ReportSchema.parse(JSON.parse(text));
+}
+
+/** Writes a report atomically (temp file, then rename). */
+export async function writeReport(report: Report, path = defaultReportPath): Promise<void> {
+  const valid = ReportSchema.parse(report);
+  await mkdir(dirname(path), { recursive: true });
+  const temp = `${path}.${process.pid}.tmp`;
+  await writeFile(temp, `${JSON.stringify(valid, null, 2)}\n`);
+  await rename(temp, path);
+}
+
+/** The result for one snippet flavor, if the report has it. */
+export function findResult(report: Report | undefined, id: string, flavor: string): Result | undefined {
+  return report?.results.find((result) => result.id === id && result.flavor === flavor);
+}

@@ -1,0 +1,48 @@
+import { availableParallelism } from 'node:os';
+import type { Engine } from '../harness/engine.ts';
+import { hostRedis } from '../harness/engine.ts';
+import { flavorsOf } from '../snippets/registry.ts';
+import type { Flavor, FlavorId, Snippet } from '../snippets/schema.ts';
+import type { Result } from './report.ts';
+import { runSnippet } from './run-snippet.ts';
+
+interface Job {
+  snippet: Snippet;
+  flavorId: FlavorId;
+  flavor: Flavor;
+}
+
+export interface VerifyAllOptions {
+  /** Parallel verifications (serial ones always run alone, after the others). */
+  concurrency?: number;
+  engine?: Engine;
+  /** Called as each verification ends (progress). */
+  onResult?: (result: Result, done: number, total: number) => void;
+}
+
+/** Runs every flavor of every given snippet, in parallel where safe, and returns the results in registry order. */
+export async function verifyAll(snippets: Iterable<Snippet>, options: VerifyAllOptions = {}): Promise<Result[]> {
+  const { concurrency = Math.max(2, availableParallelism() * 2), engine = hostRedis, onResult } = options;
+  const jobs: Job[] = [];
+  for (const snippet of snippets) {
+    for (const [flavorId, flavor] of flavorsOf(snippet)) jobs.push({ snippet, flavorId, flavor });
+  }
+  const results = new Array<Result>(jobs.length);
+  let done = 0;
+  const runJob = async (index: number) => {
+    const job = jobs[index] as Job;
+    const result = await runSnippet(job.snippet, job.flavorId, job.flavor, engine);
+    results[index] = result;
+    onResult?.(result, ++done, jobs.length);
+  };
+  const parallel = jobs.flatMap((job, index) => (job.flavor.serial ? [] : [index]));
+  const serial = jobs.flatMap((job, index) => (job.flavor.serial ? [index] : []));
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, parallel.length) }, async () => {
+      while (next < parallel.length) await runJob(parallel[next++] as number);
+    }),
+  );
+  for (const index of serial) await runJob(index);
+  return results;
+}
