@@ -8,6 +8,7 @@ import { Redis } from 'ioredis';
 import { z } from 'zod';
 import { hostRedis, type Engine } from './engine.ts';
 import { freePort } from './free-port.ts';
+import { TEMP_PREFIX } from './leftovers.ts';
 import { fatal, waitFor } from './wait.ts';
 import { parseInfo, type InfoSections } from '../redis/info.ts';
 
@@ -257,7 +258,7 @@ export class DisposableRedis {
 export async function startRedis(options: RedisServerOptions = {}, engine: Engine = hostRedis): Promise<DisposableRedis> {
   const parsed = RedisServerOptionsSchema.parse(options);
   installExitHook();
-  const root = await mkdtemp(join(tmpdir(), 'redis-playbook-'));
+  const root = await mkdtemp(join(tmpdir(), TEMP_PREFIX));
   for (let attempt = 1; ; attempt++) {
     const server = new DisposableRedis(engine, await freePort(), root, parsed);
     live.add(server);

@@ -1,10 +1,11 @@
 import { z } from 'zod';
 import { SnippetSchema, type FlavorId, type Snippet, type SnippetInput, type Flavor } from './schema.ts';
 import { dataLocationSnippets } from './pages/data-location.ts';
+import { snapshotScheduleSnippets } from './pages/snapshot-schedule.ts';
 import { crashLossSnippets } from './pages/crash-loss.ts';
 
 /** Every command block of the site, in page order. */
-const definitions: SnippetInput[] = [...dataLocationSnippets, ...crashLossSnippets];
+const definitions: SnippetInput[] = [...dataLocationSnippets, ...snapshotScheduleSnippets, ...crashLossSnippets];
 
 /** Validates definitions and their ids; throws one readable error listing every problem. */
 export function buildRegistry(input: SnippetInput[]): Map<string, Snippet> {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { startRedis, type DisposableRedis } from '../harness/redis-server.ts';
 import { hostRedis, type Engine } from '../harness/engine.ts';
+import { TEMP_PREFIX } from '../harness/leftovers.ts';
 import { fillCommand, placeholders, placeholdersIn } from '../snippets/placeholders.ts';
 import type { CommandResult, Flavor, FlavorId, Snippet, VerifyContext } from '../snippets/schema.ts';
 import type { Result } from './report.ts';
@@ -65,7 +66,7 @@ export async function runSnippet(snippet: Snippet, flavorId: FlavorId, flavor: F
   const secrets: string[] = [];
   const base = { id: snippet.id, flavor: flavorId, page: snippet.page, engine: engine.id.split('-')[0] ?? engine.id };
   try {
-    scratch = await mkdtemp(join(tmpdir(), 'redis-playbook-verify-'));
+    scratch = await mkdtemp(join(tmpdir(), `${TEMP_PREFIX}verify-`));
     if (flavor.server !== false) {
       server = await startRedis(flavor.server, engine);
       if (server.password) secrets.push(server.password);

@@ -1,1 +1,202 @@
-export const crashLossSnippets = [];
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { freePort } from '../../harness/free-port.ts';
+import { defineSnippet, type ValuesFn, type VerifyContext } from '../schema.ts';
+import { configPairs, infoFields, labelledNumber, pipeSummary } from '../outputs.ts';
+import { seedSaveRules } from './snapshot-schedule.ts';
+
+const page = 'persistence/what-a-crash-costs';
+
+/**
+ * A crash drill the reader can run on a practice server: start it with the persistence options
+ * given, write, `kill -9` it, start it again on the same files and count the keys. `between` runs
+ * between two batches of writes (e.g. a snapshot), so the drill can show what a snapshot keeps.
+ */
+function crashDrill(persistence: string, between?: { comment: string; command: string }): string {
+  const writes = (from: number, to: number) =>
+    `seq ${from} ${to} | sed 's/.*/SET key:& &/' | redis-cli -p "$port" --pipe | tail -n 1`;
+  return [
+    'dir={{scratchDir}}; port={{scratchPort}}',
+    `opts=(--port "$port" --bind 127.0.0.1 --dir "$dir" --daemonize yes --pidfile "$dir/redis.pid" --logfile "$dir/redis.log" ${persistence})`,
+    'mkdir -p "$dir" && redis-server "${opts[@]}"',
+    'until redis-cli -p "$port" PING 2>/dev/null | grep -q PONG; do sleep 0.1; done',
+    '# Write 50000 keys: every reply that comes back is an acknowledged write',
+    writes(1, 50000),
+    ...(between ? [`# ${between.comment}`, between.command, writes(50001, 100000)] : []),
+    '# Crash the server (no shutdown, no final save), then start it on the same files',
+    'kill -9 "$(cat "$dir/redis.pid")"',
+    'while redis-cli -p "$port" PING >/dev/null 2>&1; do sleep 0.1; done',
+    'redis-server "${opts[@]}"',
+    'until redis-cli -p "$port" PING 2>/dev/null | grep -q PONG; do sleep 0.1; done',
+    'echo "keys after kill -9 and restart: $(redis-cli -p "$port" DBSIZE)"',
+    'redis-cli -p "$port" SHUTDOWN NOSAVE',
+  ].join('\n');
+}
+
+/** A free port and a dir inside scratch for the practice server. */
+const drillValues: ValuesFn = async ({ scratch }) => ({ scratchDir: join(scratch, 'drill'), scratchPort: String(await freePort()) });
+
+/**
+ * Runs a drill and returns acknowledged writes and the keys that survived. Whatever happens, the
+ * practice server is killed afterwards (its pid file is in the scratch dir).
+ */
+async function runDrill(ctx: VerifyContext): Promise<{ acknowledged: number; survived: number }> {
+  try {
+    const { exitCode, stdout } = await ctx.run({ timeoutMs: 60_000 });
+    assert.equal(exitCode, 0);
+    const summaries = stdout.split('\n').filter((line) => line.includes('replies:')).map(pipeSummary);
+    assert.ok(summaries.length > 0, 'redis-cli --pipe printed its summary');
+    for (const summary of summaries) assert.equal(summary.errors, 0);
+    const acknowledged = summaries.reduce((sum, summary) => sum + summary.replies, 0);
+    const survived = labelledNumber(stdout, 'keys after kill -9 and restart');
+    return { acknowledged, survived };
+  } finally {
+    const pid = Number(await readFile(join(ctx.values.scratchDir ?? '', 'redis.pid'), 'utf8').catch(() => ''));
+    if (pid > 0) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone: the drill shut it down
+      }
+    }
+  }
+}
+
+export const crashLossSnippets = [
+  defineSnippet({
+    id: 'durability-settings',
+    title: 'Read the settings that decide what a crash costs',
+    page,
+    flavors: {
+      host: {
+        command: 'redis-cli -h {{host}} -p {{port}} CONFIG GET appendonly appendfsync save maxmemory maxmemory-policy',
+        server: {
+          config: { save: seedSaveRules, appendonly: 'yes', appendfsync: 'everysec', maxmemory: '24gb', 'maxmemory-policy': 'noeviction' },
+        },
+        async verify(ctx) {
+          const { exitCode, stdout } = await ctx.run();
+          assert.equal(exitCode, 0);
+          assert.deepEqual(configPairs(stdout), {
+            appendonly: 'yes',
+            appendfsync: 'everysec',
+            save: seedSaveRules,
+            maxmemory: String(24 * 1024 ** 3),
+            'maxmemory-policy': 'noeviction',
+          });
+        },
+      },
+    },
+  }),
+  defineSnippet({
+    id: 'crash-drill-aof-everysec',
+    title: 'Crash drill: AOF with fsync every second',
+    page,
+    flavors: {
+      host: {
+        command: crashDrill('--appendonly yes --appendfsync everysec --save ""'),
+        server: false,
+        values: drillValues,
+        async verify(ctx) {
+          const { acknowledged, survived } = await runDrill(ctx);
+          assert.equal(acknowledged, 50000);
+          assert.equal(survived, acknowledged, 'a process crash loses no acknowledged write with AOF everysec');
+        },
+      },
+    },
+  }),
+  defineSnippet({
+    id: 'crash-drill-rdb-only',
+    title: 'Crash drill: snapshots only',
+    page,
+    flavors: {
+      host: {
+        command: crashDrill(`--appendonly no --save "${seedSaveRules}"`, {
+          comment: 'Take a snapshot now (as your save rules would), then write 50000 more keys',
+          command: 'redis-cli -p "$port" SAVE',
+        }),
+        server: false,
+        values: drillValues,
+        async verify(ctx) {
+          const { acknowledged, survived } = await runDrill(ctx);
+          assert.equal(acknowledged, 100000);
+          assert.equal(survived, 50000, 'only the keys of the last snapshot come back');
+        },
+      },
+    },
+  }),
+  defineSnippet({
+    id: 'crash-drill-no-persistence',
+    title: 'Crash drill: no persistence',
+    page,
+    flavors: {
+      host: {
+        command: crashDrill('--appendonly no --save ""'),
+        server: false,
+        values: drillValues,
+        async verify(ctx) {
+          const { acknowledged, survived } = await runDrill(ctx);
+          assert.equal(acknowledged, 50000);
+          assert.equal(survived, 0, 'without persistence a restart starts empty');
+        },
+      },
+    },
+  }),
+  defineSnippet({
+    id: 'memory-limit-status',
+    title: 'Check memory use against the limit',
+    page,
+    flavors: {
+      host: {
+        command: "redis-cli -h {{host}} -p {{port}} INFO | grep -E '^(used_memory_human|maxmemory_human|maxmemory_policy|evicted_keys):'",
+        server: { config: { maxmemory: '24gb', 'maxmemory-policy': 'noeviction' } },
+        async verify(ctx) {
+          const { exitCode, stdout } = await ctx.run();
+          assert.equal(exitCode, 0);
+          const fields = infoFields(stdout);
+          assert.equal(fields.maxmemory_human, '24.00G');
+          assert.equal(fields.maxmemory_policy, 'noeviction');
+          assert.equal(fields.evicted_keys, '0');
+          assert.match(fields.used_memory_human ?? '', /^\d+(\.\d+)?[BKMG]$/);
+        },
+      },
+    },
+  }),
+  defineSnippet({
+    id: 'noeviction-write-refused',
+    title: 'What a write gets when memory is full under noeviction',
+    page,
+    flavors: {
+      host: {
+        command: 'redis-cli -h {{host}} -p {{port}} SET one-more-key some-value',
+        server: { config: { maxmemory: '4mb', 'maxmemory-policy': 'noeviction', save: '""' } },
+        async setup(server) {
+          // Fill the server until it refuses a write.
+          await server.withClient(async (client) => {
+            for (let i = 0; ; i++) {
+              try {
+                await client.set(`page:${i}`, 'x'.repeat(10_000));
+              } catch (error) {
+                if (/^OOM /.test((error as Error).message)) return;
+                throw error;
+              }
+            }
+          });
+        },
+        async verify(ctx) {
+          const server = ctx.server;
+          assert.ok(server);
+          const before = Number((await server.cli(['DBSIZE'])).stdout.trim());
+          const { exitCode, stdout } = await ctx.run();
+          assert.equal(exitCode, 0, 'redis-cli exits 0 even when the server answers with an error');
+          assert.match(stdout, /^OOM command not allowed when used memory > 'maxmemory'\.$/m);
+          assert.equal((await server.cli(['EXISTS', 'one-more-key'])).stdout.trim(), '0', 'the write was refused');
+          assert.equal(Number((await server.cli(['DBSIZE'])).stdout.trim()), before, 'nothing was evicted');
+          assert.equal((await server.cli(['GET', 'page:0'])).stdout.trim().length, 10_000, 'the oldest key is still there');
+          const stats = infoFields((await server.cli(['INFO', 'stats'])).stdout);
+          assert.equal(stats.evicted_keys, '0');
+        },
+      },
+    },
+  }),
+];

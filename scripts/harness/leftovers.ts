@@ -1,0 +1,35 @@
+#!/usr/bin/env node
+/**
+ * Fails when tests left anything behind: a temp dir named `redis-playbook-*` in the OS temp dir, or a
+ * redis-server process started by the harness or a verification (redis-server changes into its data
+ * dir, which lives in such a temp dir; its command line is rewritten, so argv cannot tell). `npm test` runs it last. Exit 0 when clean,
+ * 1 when something is left (each item on its own line).
+ */
+import { readdir, readFile, readlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** The prefix of every temp dir the harness, the verifier and the tests create. */
+export const TEMP_PREFIX = 'redis-playbook-';
+
+export async function findLeftovers(): Promise<string[]> {
+  const found: string[] = [];
+  for (const name of await readdir(tmpdir())) {
+    if (name.startsWith(TEMP_PREFIX)) found.push(`temp dir ${join(tmpdir(), name)}`);
+  }
+  for (const pid of await readdir('/proc').catch(() => [] as string[])) {
+    if (!/^\d+$/.test(pid)) continue;
+    const cwd = await readlink(`/proc/${pid}/cwd`).catch(() => '');
+    if (!cwd.startsWith(join(tmpdir(), TEMP_PREFIX))) continue;
+    const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+    found.push(`process ${pid} (${cmdline.replace(/\0/g, ' ').trim()}) in ${cwd}`);
+  }
+  return found;
+}
+
+if (import.meta.main) {
+  const leftovers = await findLeftovers();
+  for (const item of leftovers) console.error(`left behind: ${item}`);
+  console.log(leftovers.length === 0 ? 'No redis-server process or temp dir left behind.' : `${leftovers.length} leftovers`);
+  process.exitCode = leftovers.length === 0 ? 0 : 1;
+}

@@ -1,0 +1,126 @@
+#!/usr/bin/env node
+/**
+ * `npm run lint [-- DIR]`: the drift guard of the pages. Every shell command a reader sees must come
+ * from the snippet registry (scripts/snippets), where it is verified; so in every .md/.mdx file under
+ * DIR (default: content/) this fails on
+ *  - a fenced code block in a shell language (```bash, ~~~sh title="…", ```console, …), and
+ *  - a `<Snippet id="…"/>` whose id is not in the registry (or has no literal id at all).
+ * Prints one `path:line: problem` line per finding and exits 1; exits 0 with a summary line otherwise,
+ * 2 when DIR cannot be read.
+ */
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { isAbsolute, join, relative, resolve } from 'node:path';
+import { registry } from '../snippets/registry.ts';
+
+/** Fence languages that are shell commands (shiki names and aliases). */
+export const shellLanguages = new Set(['sh', 'bash', 'shell', 'console', 'zsh', 'shellscript', 'shellsession', 'shell-session']);
+
+export interface Finding {
+  /** 1-based line of the offending fence or tag. */
+  line: number;
+  message: string;
+}
+
+export const SHELL_BLOCK_MESSAGE = 'shell code block not from the registry (use <Snippet id=…/>)';
+
+/** The language of a fence's info string: its first word, before attributes (`bash title="x"`, `sh{2}`, `{.bash}`). */
+export function fenceLanguage(info: string): string {
+  const match = /^\{?\.?([A-Za-z0-9_+-]+)/.exec(info.trim());
+  return (match?.[1] ?? '').toLowerCase();
+}
+
+const FENCE_OPEN = /^(?:[ \t]*>)*[ \t]*(`{3,}|~{3,})(.*)$/;
+const FENCE_CLOSE = /^(?:[ \t]*>)*[ \t]*(`{3,}|~{3,})[ \t]*$/;
+const SNIPPET_TAG = /<Snippet\b([^>]*?)\/?>/g;
+const ID_ATTRIBUTE = /\bid\s*=\s*(?:"([^"]*)"|'([^']*)'|\{\s*(?:"([^"]*)"|'([^']*)'|`([^`$]*)`)\s*\})/;
+
+export interface PageScan {
+  findings: Finding[];
+  /** Ids of the `<Snippet/>` tags the page renders (outside fenced blocks), in order. */
+  snippetIds: string[];
+}
+
+/** Scans one page's source. `known` tells whether a snippet id exists. */
+export function scanPage(source: string, known: (id: string) => boolean): PageScan {
+  const findings: Finding[] = [];
+  const snippetIds: string[] = [];
+  const lines = source.split(/\r?\n/);
+  /** Lines inside a fenced block (fences included): tags there are shown, not rendered. */
+  const fenced = new Set<number>();
+  let fence: { marker: string; length: number } | undefined;
+  for (const [index, text] of lines.entries()) {
+    const line = index + 1;
+    if (fence) {
+      fenced.add(line);
+      const close = FENCE_CLOSE.exec(text);
+      if (close?.[1] && close[1][0] === fence.marker && close[1].length >= fence.length) fence = undefined;
+      continue;
+    }
+    const open = FENCE_OPEN.exec(text);
+    if (!open?.[1]) continue;
+    const marker = open[1];
+    const info = open[2] ?? '';
+    // A backtick fence's info string cannot contain a backtick (CommonMark): that line is inline code.
+    if (marker[0] === '`' && info.includes('`')) continue;
+    fence = { marker: marker[0] as string, length: marker.length };
+    fenced.add(line);
+    if (shellLanguages.has(fenceLanguage(info))) findings.push({ line, message: SHELL_BLOCK_MESSAGE });
+  }
+  for (const tag of source.matchAll(SNIPPET_TAG)) {
+    const line = source.slice(0, tag.index).split('\n').length;
+    if (fenced.has(line)) continue;
+    const id = ID_ATTRIBUTE.exec(tag[1] ?? '');
+    const value = id?.slice(1).find((group) => group !== undefined);
+    if (value === undefined) {
+      findings.push({ line, message: '<Snippet> without a literal id="…"' });
+      continue;
+    }
+    snippetIds.push(value);
+    if (!known(value)) findings.push({ line, message: `<Snippet id="${value}"> is not in the registry (scripts/snippets)` });
+  }
+  return { findings: findings.sort((a, b) => a.line - b.line), snippetIds };
+}
+
+/** Every .md/.mdx file under a directory, sorted; dot-directories and node_modules are skipped. */
+export async function pageFiles(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { withFileTypes: true, recursive: true });
+  return entries
+    .filter((entry) => entry.isFile() && /\.mdx?$/.test(entry.name))
+    .map((entry) => join(entry.parentPath, entry.name))
+    .filter((file) => !relative(dir, file).split(/[\\/]/).some((part) => part.startsWith('.') || part === 'node_modules'))
+    .sort();
+}
+
+/** How a path is printed: relative to the working directory when inside it, absolute otherwise. */
+function display(file: string): string {
+  const rel = relative(process.cwd(), file);
+  return rel.startsWith('..') || isAbsolute(rel) ? file : rel;
+}
+
+async function main(): Promise<number> {
+  const dir = resolve(process.argv[2] ?? 'content');
+  if (!(await stat(dir).catch(() => undefined))?.isDirectory()) {
+    process.stderr.write(`content-blocks: ${display(dir)} is not a directory\n`);
+    return 2;
+  }
+  const files = await pageFiles(dir);
+  let problems = 0;
+  let snippets = 0;
+  for (const file of files) {
+    const source = await readFile(file, 'utf8');
+    const scan = scanPage(source, (id) => registry.has(id));
+    snippets += scan.snippetIds.length;
+    for (const finding of scan.findings) {
+      problems++;
+      process.stdout.write(`${display(file)}:${finding.line}: ${finding.message}\n`);
+    }
+  }
+  if (problems > 0) {
+    process.stderr.write(`content-blocks: ${problems} problem${problems === 1 ? '' : 's'} in ${display(dir)}\n`);
+    return 1;
+  }
+  process.stdout.write(`content-blocks: ${files.length} page${files.length === 1 ? '' : 's'}, ${snippets} <Snippet/> block${snippets === 1 ? '' : 's'}, every shell command comes from the registry\n`);
+  return 0;
+}
+
+if (import.meta.main) process.exitCode = await main();
