@@ -2,12 +2,16 @@
 /**
  * Fails when tests left anything behind: a temp dir named `redis-playbook-*` in the OS temp dir, or a
  * redis-server process started by the harness or a verification (redis-server changes into its data
- * dir, which lives in such a temp dir; its command line is rewritten, so argv cannot tell). `npm test` runs it last. Exit 0 when clean,
+ * dir, which lives in such a temp dir; its command line is rewritten, so argv cannot tell), or, where
+ * Docker answers, a container, volume or network named `redis-playbook-*` (the Docker harness names
+ * everything so). `npm test` runs it last. Exit 0 when clean,
  * 1 when something is left (each item on its own line).
  */
 import { readdir, readFile, readlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { dockerAvailable } from './docker/available.ts';
+import { listByPrefix } from './docker/list.ts';
 
 /** The prefix of every temp dir the harness, the verifier and the tests create. */
 export const TEMP_PREFIX = 'redis-playbook-';
@@ -24,12 +28,18 @@ export async function findLeftovers(): Promise<string[]> {
     const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
     found.push(`process ${pid} (${cmdline.replace(/\0/g, ' ').trim()}) in ${cwd}`);
   }
+  if (await dockerAvailable()) {
+    const docker = await listByPrefix(TEMP_PREFIX);
+    for (const name of docker.containers) found.push(`docker container ${name}`);
+    for (const name of docker.volumes) found.push(`docker volume ${name}`);
+    for (const name of docker.networks) found.push(`docker network ${name}`);
+  }
   return found;
 }
 
 if (import.meta.main) {
   const leftovers = await findLeftovers();
   for (const item of leftovers) console.error(`left behind: ${item}`);
-  console.log(leftovers.length === 0 ? 'No redis-server process or temp dir left behind.' : `${leftovers.length} leftovers`);
+  console.log(leftovers.length === 0 ? 'No redis-server process, temp dir, container or volume left behind.' : `${leftovers.length} leftovers`);
   process.exitCode = leftovers.length === 0 ? 0 : 1;
 }

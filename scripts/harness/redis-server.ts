@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, link, mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,6 +24,11 @@ export const RedisServerOptionsSchema = z.object({
   password: z.string().min(1).optional(),
   /** Name of the data directory inside the temp dir (may contain spaces). */
   dataDirName: z.string().min(1).default('data'),
+  /**
+   * Files put into the data dir before the first start: name in the data dir → source path. Hard
+   * linked where possible (Redis replaces its files by rename, never in place), else copied.
+   */
+  initialFiles: z.record(z.string(), z.string()).default({}),
   /** Milliseconds to wait for the first PONG. */
   readyTimeoutMs: z.number().int().positive().default(15_000),
 });
@@ -198,6 +203,8 @@ export class DisposableRedis {
       maxRetriesPerRequest: 0,
       retryStrategy: () => null,
     });
+    // Failures reach the caller as rejected commands; without a listener ioredis also logs them.
+    client.on('error', () => undefined);
     await client.connect();
     return client;
   }
@@ -259,11 +266,20 @@ export async function startRedis(options: RedisServerOptions = {}, engine: Engin
   const parsed = RedisServerOptionsSchema.parse(options);
   installExitHook();
   const root = await mkdtemp(join(tmpdir(), TEMP_PREFIX));
+  const dir = join(root, parsed.dataDirName);
+  try {
+    await mkdir(dir, { recursive: true });
+    for (const [name, source] of Object.entries(parsed.initialFiles)) {
+      await link(source, join(dir, name)).catch(() => copyFile(source, join(dir, name)));
+    }
+  } catch (error) {
+    await rm(root, { recursive: true, force: true });
+    throw error;
+  }
   for (let attempt = 1; ; attempt++) {
     const server = new DisposableRedis(engine, await freePort(), root, parsed);
     live.add(server);
     try {
-      await mkdir(server.dir, { recursive: true });
       await server.start();
       return server;
     } catch (error) {

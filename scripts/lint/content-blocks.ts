@@ -40,6 +40,12 @@ export interface PageScan {
   snippetIds: string[];
 }
 
+/** Whether an offset is inside an inline code span (an odd number of backticks before it on its line). */
+function insideCodeSpan(source: string, offset: number): boolean {
+  const lineStart = source.lastIndexOf('\n', offset - 1) + 1;
+  return (source.slice(lineStart, offset).match(/`/g)?.length ?? 0) % 2 === 1;
+}
+
 /** Scans one page's source. `known` tells whether a snippet id exists. */
 export function scanPage(source: string, known: (id: string) => boolean): PageScan {
   const findings: Finding[] = [];
@@ -68,7 +74,7 @@ export function scanPage(source: string, known: (id: string) => boolean): PageSc
   }
   for (const tag of source.matchAll(SNIPPET_TAG)) {
     const line = source.slice(0, tag.index).split('\n').length;
-    if (fenced.has(line)) continue;
+    if (fenced.has(line) || insideCodeSpan(source, tag.index)) continue;
     const id = ID_ATTRIBUTE.exec(tag[1] ?? '');
     const value = id?.slice(1).find((group) => group !== undefined);
     if (value === undefined) {

@@ -6,6 +6,8 @@ export const PlaceholderSchema = z.object({
   default: z.string().min(1),
   /** What the reader should put there. */
   description: z.string().min(1),
+  /** The default in Docker-flavor commands where it differs (a path inside the container). */
+  docker: z.string().min(1).optional(),
 });
 export type Placeholder = z.infer<typeof PlaceholderSchema>;
 
@@ -13,17 +15,27 @@ export type Placeholder = z.infer<typeof PlaceholderSchema>;
 export const placeholders = {
   host: { default: '127.0.0.1', description: 'Address of the Redis server' },
   port: { default: '6379', description: 'TCP port of the Redis server' },
-  dataDir: { default: '/var/lib/redis', description: 'The server\'s data directory (`CONFIG GET dir`)' },
+  dataDir: { default: '/var/lib/redis', docker: '/data', description: 'The server\'s data directory (`CONFIG GET dir`)' },
   backupDir: { default: '/var/backups/redis', description: 'Where backups are kept' },
+  backup: { default: '/var/backups/redis/2026-11-25T03-00-00Z', description: 'One backup folder (made by redis-playbook backup or the manual procedure)' },
+  logFile: { default: '/var/log/redis/redis-server.log', description: 'The server\'s log file (`CONFIG GET logfile`)' },
   scratchPort: { default: '6390', description: 'A free port for a throwaway practice server' },
   scratchDir: { default: '/tmp/redis-crash-drill', description: 'An empty directory for a throwaway practice server' },
   container: { default: 'crawler-redis', description: 'Name of the Redis container' },
   service: { default: 'redis', description: 'Compose service name of Redis' },
   volume: { default: 'crawler_redis-data', description: 'Docker volume holding /data' },
+  project: { default: 'crawler', description: 'Compose project name (the directory of docker-compose.yml unless set)' },
+  image: { default: 'redis:7.0', description: 'The Redis image your compose file runs' },
 } as const satisfies Record<string, Placeholder>;
 
 export type PlaceholderName = keyof typeof placeholders;
 export const placeholderNames = Object.keys(placeholders) as PlaceholderName[];
+
+/** The documented value of a placeholder in a flavor's commands (`dataDir` is `/data` in Docker ones). */
+export function placeholderDefault(name: PlaceholderName, flavor: 'host' | 'docker' = 'host'): string {
+  const placeholder: Placeholder = placeholders[name];
+  return (flavor === 'docker' ? placeholder.docker : undefined) ?? placeholder.default;
+}
 
 const PLACEHOLDER = /\{\{([A-Za-z][A-Za-z0-9]*)\}\}/g;
 
@@ -41,15 +53,18 @@ export function shellQuote(value: string): string {
 /** A piece of a rendered command: literal text, or a filled placeholder (the site marks those up). */
 export type CommandPart = { text: string } | { placeholder: PlaceholderName; text: string };
 
-/** Splits a template into literal and placeholder parts, filling each placeholder shell-quoted. */
-export function commandParts(template: string, values: Partial<Record<string, string>> = {}): CommandPart[] {
+/**
+ * Splits a template into literal and placeholder parts, filling each placeholder shell-quoted: the
+ * given value, else the documented default for `flavor`.
+ */
+export function commandParts(template: string, values: Partial<Record<string, string>> = {}, flavor: 'host' | 'docker' = 'host'): CommandPart[] {
   const parts: CommandPart[] = [];
   let last = 0;
   for (const match of template.matchAll(PLACEHOLDER)) {
     const name = match[1] as string;
     if (!(name in placeholders)) throw new Error(`Unknown placeholder {{${name}}} in command: ${template}`);
     if (match.index > last) parts.push({ text: template.slice(last, match.index) });
-    const value = values[name] ?? placeholders[name as PlaceholderName].default;
+    const value = values[name] ?? placeholderDefault(name as PlaceholderName, flavor);
     parts.push({ placeholder: name as PlaceholderName, text: shellQuote(value) });
     last = match.index + match[0].length;
   }
@@ -57,9 +72,9 @@ export function commandParts(template: string, values: Partial<Record<string, st
   return parts;
 }
 
-/** Fills a template: given values where present, the documented defaults elsewhere. */
-export function fillCommand(template: string, values: Partial<Record<string, string>> = {}): string {
-  return commandParts(template, values)
+/** Fills a template: given values where present, the documented defaults (of `flavor`) elsewhere. */
+export function fillCommand(template: string, values: Partial<Record<string, string>> = {}, flavor: 'host' | 'docker' = 'host'): string {
+  return commandParts(template, values, flavor)
     .map((part) => part.text)
     .join('');
 }

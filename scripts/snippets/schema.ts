@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import type { DisposableRedis, RedisServerOptions } from '../harness/redis-server.ts';
 import { RedisServerOptionsSchema } from '../harness/redis-server.ts';
+import type { RedisContainer } from '../harness/docker/container.ts';
+import { ContainerOptionsSchema } from '../harness/docker/options.ts';
 import { placeholders, placeholdersIn } from './placeholders.ts';
 
 /** Ways a reader runs Redis. A block shows one tab per flavor it has, synced site-wide. */
@@ -22,57 +24,100 @@ export interface CommandResult {
   all: string;
 }
 
-/** Handed to a verification: the disposable server and a way to run the very command the page shows. */
-export interface VerifyContext {
+/**
+ * Handed to a verification: the disposable server and a way to run the very command the page shows.
+ * `Server` is the host flavor's {@link DisposableRedis} or the Docker flavor's {@link RedisContainer}.
+ */
+export interface VerifyContext<Server = DisposableRedis> {
   /** The disposable server of the scenario (absent when the flavor asks for none). */
-  server: DisposableRedis | undefined;
+  server: Server | undefined;
   /** A temp dir of this verification, removed afterwards. */
   scratch: string;
-  /** The placeholder values used for this run (the disposable server's port, dir, …). */
+  /** The placeholder values used for this run (the disposable server's port, dir, container name, …). */
   values: Record<string, string>;
   /** The command as the page shows it, filled with {@link values}. */
   command: string;
   /**
    * Runs {@link command} with bash, as a reader pasting it would, and records its output for the page.
-   * `env` adds variables (e.g. REDISCLI_AUTH); the server's password is added automatically.
+   * `env` adds variables (e.g. REDISCLI_AUTH); the server's password is added automatically. Docker
+   * flavors run it in the Compose project dir with `COMPOSE_PROJECT_NAME` set (see run-snippet.ts).
    */
   run(options?: { env?: Record<string, string>; input?: string; timeoutMs?: number }): Promise<CommandResult>;
   /** Adds a line to the recorded output (e.g. a count the verification measured). */
   note(text: string): void;
 }
 
-export type VerifyFn = (ctx: VerifyContext) => Promise<void>;
-export type SetupFn = (server: DisposableRedis, scratch: string) => Promise<void>;
-export type ValuesFn = (ctx: { server: DisposableRedis | undefined; scratch: string }) => Promise<Record<string, string>> | Record<string, string>;
+export type VerifyFn<Server = DisposableRedis> = (ctx: VerifyContext<Server>) => Promise<void>;
+export type SetupFn<Server = DisposableRedis> = (server: Server, scratch: string) => Promise<void>;
+export type ValuesFn<Server = DisposableRedis> = (ctx: { server: Server | undefined; scratch: string }) => Promise<Record<string, string>> | Record<string, string>;
 
 const fn = <T>(what: string) => z.custom<T>((value) => typeof value === 'function', { message: `Expected ${what} to be a function` });
 
-/** One flavor of a command block: the text shown and the check that proves it. */
+/** Fields every flavor has, whatever runs its server. */
+const flavorFields = {
+  /** The command exactly as the reader sees it, with `{{placeholder}}` markers (see placeholders.ts). */
+  command: z.string().min(1),
+  /** Syntax highlighting language of the block. */
+  lang: z.enum(['sh', 'yaml', 'conf', 'cron']).default('sh'),
+  /** Must run alone (heavy on CPU, memory or time). */
+  serial: z.boolean().default(false),
+  /** Upper bound for the whole verification. */
+  timeoutMs: z.number().int().positive().default(60_000),
+};
+
+function knownPlaceholders(flavor: { command: string }, ctx: z.RefinementCtx): void {
+  for (const name of placeholdersIn(flavor.command)) {
+    if (!(name in placeholders)) ctx.addIssue({ code: 'custom', message: `Unknown placeholder {{${name}}}`, path: ['command'] });
+  }
+}
+
+/** One flavor of a command block run against a host process: the text shown and the check that proves it. */
 export const FlavorSchema = z
   .object({
-    /** The command exactly as the reader sees it, with `{{placeholder}}` markers (see placeholders.ts). */
-    command: z.string().min(1),
-    /** Syntax highlighting language of the block. */
-    lang: z.enum(['sh', 'yaml', 'conf', 'cron']).default('sh'),
+    ...flavorFields,
     /** Config of the disposable server; `false` when the command brings its own (a practice server). */
-    server: z.union([RedisServerOptionsSchema, z.literal(false)]).default({}),
+    server: z.union([RedisServerOptionsSchema, z.literal(false)]).prefault({}),
     /** Puts the server into the state the command expects (keys, a save, …). */
     setup: fn<SetupFn>('setup').optional(),
     /** Extra placeholder values for this run (paths inside scratch, …). */
     values: fn<ValuesFn>('values').optional(),
     /** Runs the command through `ctx.run()` and asserts on outcomes; throws when they do not hold. */
     verify: fn<VerifyFn>('verify'),
-    /** Must run alone (heavy on CPU, memory or time). */
-    serial: z.boolean().default(false),
-    /** Upper bound for the whole verification. */
-    timeoutMs: z.number().int().positive().default(60_000),
   })
-  .superRefine((flavor, ctx) => {
-    for (const name of placeholdersIn(flavor.command)) {
-      if (!(name in placeholders)) ctx.addIssue({ code: 'custom', message: `Unknown placeholder {{${name}}}`, path: ['command'] });
-    }
-  });
-export type Flavor = z.output<typeof FlavorSchema>;
+  .superRefine(knownPlaceholders);
+export type HostFlavor = z.output<typeof FlavorSchema>;
+
+/**
+ * The Docker flavor of a command block: the server runs in a disposable container (or Compose
+ * project) from the playbook's image, and the command runs on the host with bash, where `docker`
+ * reaches it. Placeholders `container`, `volume`, `service`, `project`, `image` get the run's unique
+ * values; `dataDir` is `/data`. Skipped when Docker is missing, failed then if `CI=true`.
+ */
+export const DockerFlavorSchema = z
+  .object({
+    ...flavorFields,
+    /**
+     * The disposable container's config (given to `redis-server` as options, as a compose file's
+     * `command:` does); `false` when the verification starts what it needs itself.
+     */
+    server: z.union([ContainerOptionsSchema, z.literal(false)]).prefault({}),
+    /**
+     * Run the server as a Compose project (service `redis`, run from its project dir, so commands like
+     * `docker compose stop redis` act on it) instead of a plain `docker run` container.
+     */
+    compose: z.boolean().default(false),
+    /** Puts the server into the state the command expects (keys, a save, …). */
+    setup: fn<SetupFn<RedisContainer>>('setup').optional(),
+    /** Extra placeholder values for this run. */
+    values: fn<ValuesFn<RedisContainer>>('values').optional(),
+    /** Runs the command through `ctx.run()` and asserts on outcomes; throws when they do not hold. */
+    verify: fn<VerifyFn<RedisContainer>>('verify'),
+  })
+  .superRefine(knownPlaceholders);
+export type DockerFlavor = z.output<typeof DockerFlavorSchema>;
+
+/** A flavor of either kind (what the site renders: `command`, `lang`). */
+export type Flavor = HostFlavor | DockerFlavor;
 
 /** A command block: defined once here, rendered by the site, executed by `npm run verify`. */
 export const SnippetSchema = z.object({
@@ -84,7 +129,7 @@ export const SnippetSchema = z.object({
   page: z.string().min(1),
   /** The flavors of the block; at least one. */
   flavors: z
-    .object({ host: FlavorSchema.optional(), docker: FlavorSchema.optional() })
+    .object({ host: FlavorSchema.optional(), docker: DockerFlavorSchema.optional() })
     .refine((flavors) => Object.values(flavors).some(Boolean), 'A snippet needs at least one flavor'),
 });
 export type Snippet = z.output<typeof SnippetSchema>;

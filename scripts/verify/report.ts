@@ -16,6 +16,8 @@ export const ResultSchema = z.object({
   flavor: FlavorIdSchema,
   /** Page that shows the snippet. */
   page: z.string(),
+  /** The command template that was verified: a badge is only backed while the registry still has this text. */
+  command: z.string(),
   /** passed: the command did what its verification expects; failed: it did not; skipped: it could not run here. */
   status: z.enum(['passed', 'failed', 'skipped']),
   /** Engine name (`redis` or `valkey`). */

@@ -20,10 +20,12 @@ export function dayOf(iso: string): string {
 
 /**
  * The badge for a report result: "Verified on Redis 7.0.15 · 2026-11-25" only for a passed result;
- * "Failed" for a failed one; "Not verified" when the report has no result or the check was skipped.
+ * "Failed" for a failed one; "Not verified" when the report has no result, the check was skipped, or
+ * the command was edited after it was verified (`command` is the registry's current template).
  */
-export function verifyBadge(result: Result | undefined): VerifyBadge {
+export function verifyBadge(result: Result | undefined, command: string): VerifyBadge {
   if (!result) return { status: 'unverified', text: 'Not verified', variant: 'caution' };
+  if (result.command !== command) return { status: 'unverified', text: 'Not verified (changed since the last run)', variant: 'caution' };
   const day = dayOf(result.verifiedAt);
   switch (result.status) {
     case 'passed':

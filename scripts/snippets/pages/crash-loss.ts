@@ -1,8 +1,6 @@
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { freePort } from '../../harness/free-port.ts';
-import { defineSnippet, type ValuesFn, type VerifyContext } from '../schema.ts';
+import { defineSnippet, type VerifyContext } from '../schema.ts';
+import { practice, practiceValues, runPractice } from '../practice.ts';
 import { configPairs, infoFields, labelledNumber, pipeSummary } from '../outputs.ts';
 import { seedSaveRules } from './snapshot-schedule.ts';
 
@@ -14,53 +12,29 @@ const page = 'persistence/what-a-crash-costs';
  * between two batches of writes (e.g. a snapshot), so the drill can show what a snapshot keeps.
  */
 function crashDrill(persistence: string, between?: { comment: string; command: string }): string {
-  const writes = (from: number, to: number) =>
-    `seq ${from} ${to} | sed 's/.*/SET key:& &/' | redis-cli -p "$port" --pipe | tail -n 1`;
   return [
-    'dir={{scratchDir}}; port={{scratchPort}}',
-    `opts=(--port "$port" --bind 127.0.0.1 --dir "$dir" --daemonize yes --pidfile "$dir/redis.pid" --logfile "$dir/redis.log" ${persistence})`,
-    'mkdir -p "$dir" && redis-server "${opts[@]}"',
-    'until redis-cli -p "$port" PING 2>/dev/null | grep -q PONG; do sleep 0.1; done',
+    ...practice.setup(persistence),
+    ...practice.start(),
     '# Write 50000 keys: every reply that comes back is an acknowledged write',
-    writes(1, 50000),
-    ...(between ? [`# ${between.comment}`, between.command, writes(50001, 100000)] : []),
+    ...practice.write(1, 50000),
+    ...(between ? [`# ${between.comment}`, between.command, ...practice.write(50001, 100000)] : []),
     '# Crash the server (no shutdown, no final save), then start it on the same files',
-    'kill -9 "$(cat "$dir/redis.pid")"',
-    'while redis-cli -p "$port" PING >/dev/null 2>&1; do sleep 0.1; done',
-    'redis-server "${opts[@]}"',
-    'until redis-cli -p "$port" PING 2>/dev/null | grep -q PONG; do sleep 0.1; done',
-    'echo "keys after kill -9 and restart: $(redis-cli -p "$port" DBSIZE)"',
-    'redis-cli -p "$port" SHUTDOWN NOSAVE',
+    ...practice.kill(),
+    ...practice.start(),
+    ...practice.count('keys after kill -9 and restart'),
+    ...practice.discard(),
   ].join('\n');
 }
 
-/** A free port and a dir inside scratch for the practice server. */
-const drillValues: ValuesFn = async ({ scratch }) => ({ scratchDir: join(scratch, 'drill'), scratchPort: String(await freePort()) });
-
-/**
- * Runs a drill and returns acknowledged writes and the keys that survived. Whatever happens, the
- * practice server is killed afterwards (its pid file is in the scratch dir).
- */
+/** Runs a drill and returns acknowledged writes and the keys that survived. */
 async function runDrill(ctx: VerifyContext): Promise<{ acknowledged: number; survived: number }> {
-  try {
-    const { exitCode, stdout } = await ctx.run({ timeoutMs: 60_000 });
-    assert.equal(exitCode, 0);
-    const summaries = stdout.split('\n').filter((line) => line.includes('replies:')).map(pipeSummary);
-    assert.ok(summaries.length > 0, 'redis-cli --pipe printed its summary');
-    for (const summary of summaries) assert.equal(summary.errors, 0);
-    const acknowledged = summaries.reduce((sum, summary) => sum + summary.replies, 0);
-    const survived = labelledNumber(stdout, 'keys after kill -9 and restart');
-    return { acknowledged, survived };
-  } finally {
-    const pid = Number(await readFile(join(ctx.values.scratchDir ?? '', 'redis.pid'), 'utf8').catch(() => ''));
-    if (pid > 0) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // already gone: the drill shut it down
-      }
-    }
-  }
+  const { exitCode, stdout } = await runPractice(ctx);
+  assert.equal(exitCode, 0);
+  const summaries = stdout.split('\n').filter((line) => line.includes('replies:')).map(pipeSummary);
+  assert.ok(summaries.length > 0, 'redis-cli --pipe printed its summary');
+  for (const summary of summaries) assert.equal(summary.errors, 0);
+  const acknowledged = summaries.reduce((sum, summary) => sum + summary.replies, 0);
+  return { acknowledged, survived: labelledNumber(stdout, 'keys after kill -9 and restart') };
 }
 
 export const crashLossSnippets = [
@@ -96,7 +70,7 @@ export const crashLossSnippets = [
       host: {
         command: crashDrill('--appendonly yes --appendfsync everysec --save ""'),
         server: false,
-        values: drillValues,
+        values: practiceValues,
         async verify(ctx) {
           const { acknowledged, survived } = await runDrill(ctx);
           assert.equal(acknowledged, 50000);
@@ -116,7 +90,7 @@ export const crashLossSnippets = [
           command: 'redis-cli -p "$port" SAVE',
         }),
         server: false,
-        values: drillValues,
+        values: practiceValues,
         async verify(ctx) {
           const { acknowledged, survived } = await runDrill(ctx);
           assert.equal(acknowledged, 100000);
@@ -133,7 +107,7 @@ export const crashLossSnippets = [
       host: {
         command: crashDrill('--appendonly no --save ""'),
         server: false,
-        values: drillValues,
+        values: practiceValues,
         async verify(ctx) {
           const { acknowledged, survived } = await runDrill(ctx);
           assert.equal(acknowledged, 50000);

@@ -2,6 +2,41 @@ import assert from 'node:assert/strict';
 import { defineSnippet } from '../schema.ts';
 import { configPairs } from '../outputs.ts';
 import type { DisposableRedis } from '../../harness/redis-server.ts';
+import { startComposeProject } from '../../harness/docker/compose.ts';
+import { dockerTry } from '../../harness/docker/exec.ts';
+import { serverArgs, uniqueNames } from '../../harness/docker/options.ts';
+
+/**
+ * How the seed's Compose service starts Redis (its `command:`): snapshots at 900 s/1 change,
+ * 300 s/10, 60 s/10000, AOF on, a 24 GB memory limit that refuses writes when full.
+ */
+export const seedServerConfig = {
+  save: ['900 1', '300 10', '60 10000'],
+  appendonly: 'yes',
+  maxmemory: '24gb',
+  'maxmemory-policy': 'noeviction',
+};
+
+/** `redis-server --save 900 1 --save 300 10 …`: the seed's command line. */
+const seedCommand = ['redis-server', ...serverArgs(seedServerConfig)].join(' ');
+
+/**
+ * The seed's compose file (project dir `crawler/`): Redis with its data on the named volume
+ * `redis-data`, which Compose creates as `crawler_redis-data`. No `ports:`: the crawler reaches Redis
+ * on the project network, and the playbook's commands use `docker exec`.
+ */
+const composeFile = `services:
+  redis:
+    image: {{image}}
+    container_name: {{container}}
+    restart: unless-stopped
+    command: ${seedCommand}
+    volumes:
+      - redis-data:/data
+
+volumes:
+  redis-data:
+`;
 
 /** Writes a few keys and takes a synchronous snapshot, so that dump.rdb exists beside the AOF files. */
 async function someDataSaved(server: DisposableRedis): Promise<void> {
@@ -30,6 +65,53 @@ export const dataLocationSnippets = [
           assert.equal(config.appenddirname, 'appendonlydir');
           assert.equal(config.appendfilename, 'appendonly.aof');
           assert.equal(config.appendonly, 'yes');
+        },
+      },
+      docker: {
+        command: 'docker exec {{container}} redis-cli CONFIG GET dir dbfilename appenddirname appendfilename appendonly',
+        compose: true,
+        server: { config: seedServerConfig },
+        async verify(ctx) {
+          const { exitCode, stdout } = await ctx.run();
+          assert.equal(exitCode, 0);
+          assert.deepEqual(configPairs(stdout), {
+            dir: '/data',
+            dbfilename: 'dump.rdb',
+            appenddirname: 'appendonlydir',
+            appendfilename: 'appendonly.aof',
+            appendonly: 'yes',
+          });
+        },
+      },
+    },
+  }),
+  defineSnippet({
+    id: 'compose-file',
+    title: 'A compose file that keeps Redis data on a named volume',
+    page: 'persistence/where-is-my-data',
+    flavors: {
+      docker: {
+        lang: 'yaml',
+        command: composeFile,
+        // The verification runs this very file (placeholders filled with unique names) as its own project.
+        server: false,
+        values: () => ({ ...uniqueNames() }),
+        timeoutMs: 120_000,
+        async verify(ctx) {
+          const { project, container, volume, service } = ctx.values as Record<'project' | 'container' | 'volume' | 'service', string>;
+          await using redis = await startComposeProject({}, { file: ctx.command, names: { project, container, volume, service }, image: ctx.values.image });
+          assert.equal(redis.name, container, 'container_name names the container');
+          assert.equal(redis.volume, volume, 'Compose names the volume <project>_redis-data and mounts it at /data');
+          const config = configPairs((await redis.cli(['CONFIG', 'GET', 'save', 'appendonly', 'maxmemory', 'maxmemory-policy', 'dir'])).stdout);
+          assert.deepEqual(config, {
+            save: '900 1 300 10 60 10000',
+            appendonly: 'yes',
+            maxmemory: String(24 * 1024 ** 3),
+            'maxmemory-policy': 'noeviction',
+            dir: '/data',
+          });
+          const restart = await dockerTry(['container', 'inspect', '--format', '{{.HostConfig.RestartPolicy.Name}}', container]);
+          assert.equal(restart.stdout.trim(), 'unless-stopped');
         },
       },
     },

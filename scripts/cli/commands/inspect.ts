@@ -1,0 +1,58 @@
+import { z } from 'zod';
+import { DEFAULT_TIMEOUT_MS } from '../../procedures/connect.ts';
+import { inspect } from '../../procedures/inspect.ts';
+import { DEFAULT_REDIS_URL, parseRedisUrl } from '../../procedures/target.ts';
+import type { CliCommand } from '../command.ts';
+import { formatInspectReport } from '../format-inspect.ts';
+import { parseOptions } from '../parse-options.ts';
+
+/** The options of `redis-playbook inspect`. */
+export const InspectOptionsSchema = z.object({
+  /** `redis://[[user]:password@]host[:port][/db]`; the password may come from REDISCLI_AUTH instead. */
+  url: z.string().default(DEFAULT_REDIS_URL),
+  /** Print the InspectReport as one JSON object instead of the summary. */
+  json: z.boolean().default(false),
+  /** Connect and command timeout in milliseconds. */
+  timeout: z.coerce
+    .number({ error: 'expected a number of milliseconds' })
+    .int({ error: 'expected a whole number of milliseconds' })
+    .min(1, { error: 'expected at least 1 millisecond' })
+    .max(600_000, { error: 'expected at most 600000 milliseconds (10 minutes)' })
+    .default(DEFAULT_TIMEOUT_MS),
+});
+export type InspectOptions = z.input<typeof InspectOptionsSchema>;
+
+export const inspectCommand: CliCommand = {
+  name: 'inspect',
+  summary: 'Where the data lives, how it is persisted, and what a crash can cost',
+  options: {
+    url: { type: 'string' },
+    json: { type: 'boolean' },
+    timeout: { type: 'string' },
+  },
+  help: `Usage: redis-playbook inspect [--url redis://host:port] [--json] [--timeout MS]
+
+Shows where a Redis server keeps its data (dir, dbfilename, the AOF dir and its files with
+sizes and times when the dir is readable from here), how it persists (save rules, appendonly,
+appendfsync), the last snapshot and AOF rewrite, maxmemory and its policy, and the verdict:
+what a process crash and a power loss can cost, in words and numbers.
+
+Options:
+  --url URL      redis://[[user]:password@]host[:port][/db]  (default ${DEFAULT_REDIS_URL})
+  --json         Print one JSON object (the InspectReport) instead of the summary
+  --timeout MS   Connect and command timeout in milliseconds (default ${DEFAULT_TIMEOUT_MS})
+  -h, --help     Show this help
+
+The password comes from the URL or from REDISCLI_AUTH (as for redis-cli); it is never printed.
+inspect needs CONFIG GET and INFO: if CONFIG is renamed or disabled (rename-command) or not
+allowed for the ACL user, it says so and exits with 1.
+The verdict describes the running configuration: a setting changed with CONFIG SET and not
+written with CONFIG REWRITE is gone after a restart.`,
+  async run(values, io) {
+    const options = parseOptions(InspectOptionsSchema, values);
+    const target = parseRedisUrl(options.url, io.env);
+    const report = await inspect(target, { timeoutMs: options.timeout });
+    io.stdout(options.json ? `${JSON.stringify(report, null, 2)}\n` : formatInspectReport(report));
+    return 0;
+  },
+};

@@ -1,0 +1,49 @@
+import { z } from 'zod';
+
+/** What went wrong, as a word a script can switch on; each kind has one exit code. */
+export const ErrorKindSchema = z.enum(['other', 'usage', 'unreachable', 'auth', 'protocol', 'io', 'backup', 'state']);
+export type ErrorKind = z.infer<typeof ErrorKindSchema>;
+
+/** One documented exit code of `redis-playbook` (the README and the site render this table). */
+export const ExitCodeSchema = z.object({
+  /** The process exit status. */
+  code: z.number().int().min(0).max(125),
+  /** The error kind that maps to it (`ok` for success). */
+  kind: z.union([z.literal('ok'), ErrorKindSchema]),
+  /** When it happens, in one sentence for an operator. */
+  meaning: z.string().min(1),
+});
+export type ExitCode = z.infer<typeof ExitCodeSchema>;
+
+/** Every exit code of `redis-playbook`, in numeric order. */
+export const exitCodes: readonly ExitCode[] = z.array(ExitCodeSchema).parse([
+  { code: 0, kind: 'ok', meaning: 'Done: the command did what it was asked.' },
+  {
+    code: 1,
+    kind: 'other',
+    meaning:
+      'Anything else, for example the server refused a command the CLI needs (CONFIG renamed or disabled with rename-command, or not allowed for the ACL user).',
+  },
+  { code: 2, kind: 'usage', meaning: 'Usage error: unknown command or option, a missing or invalid value, or a malformed --url.' },
+  { code: 3, kind: 'unreachable', meaning: 'The server cannot be reached: connection refused, connect timeout, or unknown host name.' },
+  { code: 4, kind: 'auth', meaning: 'Authentication failed: wrong password or user (WRONGPASS), or a password is required (NOAUTH).' },
+  {
+    code: 5,
+    kind: 'protocol',
+    meaning: 'Something answered that is not Redis (for example an HTTP or SSH server), or it accepted the connection but never answered.',
+  },
+  { code: 6, kind: 'io', meaning: 'A path is missing or unreadable: the data dir, the backup dir or a backup file, or it cannot be written.' },
+  {
+    code: 7,
+    kind: 'backup',
+    meaning: 'The backup is bad or foreign: no valid manifest, a checksum that does not match, or an RDB that fails redis-check-rdb (truncated, flipped bytes, not an RDB).',
+  },
+  { code: 8, kind: 'state', meaning: 'The server is in the wrong state for the command: for example it still runs on the data dir that restore needs stopped.' },
+]);
+
+/** The exit code for an error kind. */
+export function exitCodeFor(kind: ErrorKind): number {
+  const entry = exitCodes.find((item) => item.kind === kind);
+  if (!entry) throw new Error(`No exit code is documented for error kind "${kind}"`);
+  return entry.code;
+}

@@ -1,0 +1,118 @@
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+import { PlaybookError } from '../procedures/errors.ts';
+import type { CliCommand, CliIo } from './command.ts';
+import { inspectCommand } from './commands/inspect.ts';
+import { exitCodeFor, exitCodes } from './exit-codes.ts';
+import { redact, secretsOf } from './redact.ts';
+
+/** Every subcommand, in the order `--help` lists them. */
+export const commands: readonly CliCommand[] = [inspectCommand];
+
+const PackageSchema = z.object({
+  /** The package version, printed by `--version`. */
+  version: z.string(),
+});
+
+function version(): string {
+  return PackageSchema.parse(JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'))).version;
+}
+
+/** The text of `redis-playbook --help`. */
+export function globalHelp(): string {
+  const width = Math.max(...commands.map((command) => command.name.length));
+  return `redis-playbook: the operator CLI of the Redis Playbook
+
+Usage: redis-playbook <command> [options]
+
+Commands:
+${commands.map((command) => `  ${command.name.padEnd(width)}  ${command.summary}`).join('\n')}
+
+Options:
+  -h, --help     Show this help (redis-playbook <command> --help for a command's options)
+  -V, --version  Show the version
+
+Exit codes:
+${exitCodes.map((entry) => `  ${entry.code}  ${entry.meaning}`).join('\n')}
+`;
+}
+
+/** Parses a command's arguments strictly; any problem is a usage error in one line. */
+function parseCommandArgs(command: CliCommand, args: string[]): Record<string, string | boolean | undefined> {
+  try {
+    const { values } = parseArgs({
+      args,
+      options: { ...command.options, help: { type: 'boolean', short: 'h' } },
+      strict: true,
+      allowPositionals: false,
+    });
+    return values as Record<string, string | boolean | undefined>;
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    const message = error instanceof Error ? error.message : String(error);
+    const quoted = /'([^']*)'/.exec(message)?.[1] ?? '';
+    const see = `(see redis-playbook ${command.name} --help)`;
+    if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+      throw new PlaybookError('usage', `Unknown option ${quoted} for ${command.name} ${see}`, { cause: error });
+    }
+    if (code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') {
+      throw new PlaybookError('usage', `Unexpected argument "${quoted}" for ${command.name} ${see}`, { cause: error });
+    }
+    throw new PlaybookError('usage', `${message.split('\n')[0]} ${see}`, { cause: error });
+  }
+}
+
+async function dispatch(argv: string[], io: CliIo): Promise<number> {
+  const [first, ...rest] = argv;
+  if (first === undefined) {
+    io.stderr(globalHelp());
+    return exitCodeFor('usage');
+  }
+  if (first === '-h' || first === '--help' || first === 'help') {
+    io.stdout(globalHelp());
+    return 0;
+  }
+  if (first === '-V' || first === '--version') {
+    io.stdout(`${version()}\n`);
+    return 0;
+  }
+  if (first.startsWith('-')) {
+    throw new PlaybookError('usage', `Unknown option ${first} (see redis-playbook --help)`);
+  }
+  const command = commands.find((candidate) => candidate.name === first);
+  if (!command) {
+    const names = commands.map((candidate) => candidate.name).join(', ');
+    throw new PlaybookError('usage', `Unknown command "${first}" (commands: ${names}; see redis-playbook --help)`);
+  }
+  const values = parseCommandArgs(command, rest);
+  if (values.help) {
+    io.stdout(`${command.help}\n`);
+    return 0;
+  }
+  return command.run(values, io);
+}
+
+/**
+ * Runs `redis-playbook` with `argv` (without node and the script) and resolves to the exit code.
+ * Every failure is one line on stderr, never a stack trace and never a password (set
+ * REDIS_PLAYBOOK_DEBUG=1 to see the cause chain).
+ */
+export async function main(argv: string[], io: CliIo): Promise<number> {
+  const secrets = secretsOf(argv, io.env);
+  try {
+    return await dispatch(argv, io);
+  } catch (error) {
+    const known = error instanceof PlaybookError;
+    const message = known ? error.message : `Unexpected error: ${error instanceof Error ? error.message : String(error)}`;
+    io.stderr(`${redact(`redis-playbook: ${message.split('\n')[0]}`, secrets)}\n`);
+    if (io.env.REDIS_PLAYBOOK_DEBUG === '1') {
+      let cause: unknown = error;
+      while (cause instanceof Error) {
+        io.stderr(`${redact(cause.stack ?? cause.message, secrets)}\n`);
+        cause = cause.cause;
+      }
+    }
+    return known ? error.exitCode : exitCodeFor('other');
+  }
+}

@@ -1,0 +1,321 @@
+#!/usr/bin/env node
+/**
+ * The image the Docker flavor runs: `redis-playbook/redis:<version>`, built offline from this
+ * machine's own Redis (the `redis-server --version` it reports gives the tag). The root filesystem
+ * holds redis-server, redis-cli, redis-check-rdb, redis-check-aof (and redis-benchmark when
+ * installed), the libraries `ldd` lists for them, and Debian's busybox-static as `/bin/busybox` with
+ * its applets (sh, ls, cp, mv, cat, tar, …) so throwaway `docker run --rm -v VOL:/data IMAGE sh -c …`
+ * containers work too. The tarball is `docker import`ed with `CMD ["redis-server"]` and
+ * `WORKDIR /data`, and no `VOLUME` (a declared volume leaves an anonymous volume behind per container).
+ *
+ * A build is skipped when the tag already carries the same content-hash label. Set
+ * `REDIS_PLAYBOOK_IMAGE` to use another image instead (e.g. the official `redis:7.0` where a
+ * registry answers); it is pulled when missing.
+ *
+ * CLI: `npm run image [-- --force]` builds (or confirms) the image and prints its tag.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { chmod, copyFile, mkdir, mkdtemp, readFile, realpath, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { constants, accessSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { hostRedis, type Engine } from '../engine.ts';
+import { TEMP_PREFIX } from '../leftovers.ts';
+import { fatal, waitFor } from '../wait.ts';
+import { requireDocker } from './available.ts';
+import { docker, dockerTry, findOnPath, runToolOk } from './exec.ts';
+
+/** Repository of the locally built image. */
+export const IMAGE_REPOSITORY = 'redis-playbook/redis';
+/** Label holding the hash of the image's content (files, modes, config). */
+export const CONTENT_LABEL = 'org.redis-playbook.content-hash';
+/** Label holding the server version the image was built from. */
+export const VERSION_LABEL = 'org.redis-playbook.redis-version';
+/** Environment variable naming an image to use instead of the local build. */
+export const IMAGE_ENV = 'REDIS_PLAYBOOK_IMAGE';
+/** Bumped when the layout below changes, so old builds are not reused. */
+const LAYOUT_VERSION = 1;
+const PATH_VALUE = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+/** One thing in the root filesystem (path relative to `/`). */
+type Entry =
+  | { kind: 'dir'; path: string; mode: number }
+  | { kind: 'file'; path: string; mode: number; source: string; sha256: string }
+  | { kind: 'text'; path: string; mode: number; text: string }
+  | { kind: 'symlink'; path: string; target: string };
+
+/** The image to use and how it was obtained. */
+export interface ImageInfo {
+  /** `repository:tag` to run. */
+  tag: string;
+  /** built: imported now; cached: an identical build existed; override: from REDIS_PLAYBOOK_IMAGE. */
+  status: 'built' | 'cached' | 'override';
+  /** Server version the image was built from (undefined for an override: ask the server). */
+  version: string | undefined;
+  /** Content hash of a local build. */
+  hash: string | undefined;
+  durationMs: number;
+}
+
+async function sha256File(path: string): Promise<string> {
+  return createHash('sha256').update(await readFile(path)).digest('hex');
+}
+
+/** The version `redis-server --version` reports (`v=7.0.15`). */
+export async function hostServerVersion(engine: Engine = hostRedis): Promise<string> {
+  const { stdout } = await runToolOk(engine.server, ['--version']);
+  const version = /v=(\d+\.\d+\.\d+)/.exec(stdout)?.[1];
+  if (!version) throw new Error(`Cannot read the version from \`${engine.server} --version\`: ${stdout.trim()}`);
+  return version;
+}
+
+/** The shared libraries (and the loader) `ldd` lists for a program; none for a static one. */
+async function sharedLibraries(program: string): Promise<string[]> {
+  const { stdout, exitCode, stderr } = await runToolOk('ldd', [program]).catch((error: unknown) => {
+    const output = (error as { output?: string }).output ?? '';
+    // ldd exits 1 for a static program.
+    if (/not a dynamic executable|statically linked/.test(output)) return { stdout: '', exitCode: 0, stderr: '' };
+    throw error;
+  });
+  if (exitCode !== 0) throw new Error(`ldd ${program} failed: ${stderr}`);
+  const found: string[] = [];
+  for (const line of stdout.split('\n')) {
+    if (/not found/.test(line)) throw new Error(`ldd ${program}: a library is missing: ${line.trim()}`);
+    const path = /=>\s*(\/\S+)/.exec(line)?.[1] ?? /^\s*(\/\S+)\s+\(/.exec(line)?.[1];
+    if (path) found.push(path);
+  }
+  return found;
+}
+
+/** Lists the root filesystem: Redis programs, their libraries, busybox and its applets, a few dirs. */
+async function planRootfs(engine: Engine): Promise<Entry[]> {
+  const entries = new Map<string, Entry>();
+  const add = (entry: Entry) => {
+    if (!entries.has(entry.path)) entries.set(entry.path, entry);
+  };
+  for (const [path, mode] of [
+    ['data', 0o755], ['tmp', 0o1777], ['root', 0o700], ['etc', 0o755], ['proc', 0o555], ['sys', 0o555],
+    ['dev', 0o755], ['run', 0o755], ['bin', 0o755], ['sbin', 0o755], ['usr/bin', 0o755], ['usr/sbin', 0o755],
+    ['usr/local/bin', 0o755], ['usr/local/etc/redis', 0o755],
+  ] as const) {
+    add({ kind: 'dir', path, mode });
+  }
+  add({ kind: 'text', path: 'etc/passwd', mode: 0o644, text: 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n' });
+  add({ kind: 'text', path: 'etc/group', mode: 0o644, text: 'root:x:0:\nnogroup:x:65534:\n' });
+
+  // Redis programs, one copy per distinct content (Debian's redis-server is a symlink to redis-check-rdb).
+  const programs = [
+    { name: engine.server, required: true },
+    { name: engine.cli, required: true },
+    { name: engine.checkRdb, required: true },
+    { name: engine.checkAof, required: true },
+    { name: engine.server.replace(/-server$/, '-benchmark'), required: false },
+  ];
+  const copied = new Map<string, string>();
+  const binaries: string[] = [];
+  for (const { name, required } of programs) {
+    const found = findOnPath(name);
+    if (!found) {
+      if (required) throw new Error(`${name} is not installed: the image is built from this machine's Redis (apt-get install redis-server redis-tools)`);
+      continue;
+    }
+    const real = await realpath(found);
+    const sha256 = await sha256File(real);
+    const first = copied.get(sha256);
+    if (first) {
+      add({ kind: 'symlink', path: `usr/local/bin/${name}`, target: first });
+    } else {
+      copied.set(sha256, name);
+      binaries.push(real);
+      add({ kind: 'file', path: `usr/local/bin/${name}`, mode: 0o755, source: real, sha256 });
+    }
+  }
+
+  const busybox = ['/bin/busybox', '/usr/bin/busybox'].find((path) => {
+    try {
+      accessSync(path, constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+  if (!busybox) throw new Error('busybox is not installed: the image needs it for sh, ls, cp, … (apt-get install busybox-static)');
+  const realBusybox = await realpath(busybox);
+  add({ kind: 'file', path: 'bin/busybox', mode: 0o755, source: realBusybox, sha256: await sha256File(realBusybox) });
+  binaries.push(realBusybox);
+
+  for (const library of new Set((await Promise.all(binaries.map(sharedLibraries))).flat())) {
+    const real = await realpath(library);
+    add({ kind: 'file', path: library.slice(1), mode: (await stat(real)).mode & 0o7777, source: real, sha256: await sha256File(real) });
+  }
+
+  const { stdout } = await runToolOk(realBusybox, ['--list-full']);
+  for (const applet of stdout.split('\n').map((line) => line.trim()).filter(Boolean)) {
+    if (applet === 'bin/busybox' || applet.includes('..')) continue;
+    add({ kind: 'symlink', path: applet, target: '/bin/busybox' });
+  }
+  return [...entries.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+
+/** `docker import --change` lines (without the content label). */
+function imageChanges(version: string): string[] {
+  return ['CMD ["redis-server"]', 'WORKDIR /data', `ENV PATH=${PATH_VALUE}`, `LABEL ${VERSION_LABEL}=${version}`];
+}
+
+function contentHash(entries: Entry[], changes: string[]): string {
+  const hash = createHash('sha256').update(JSON.stringify({ layout: LAYOUT_VERSION, changes }));
+  for (const entry of entries) hash.update(`\n${JSON.stringify(entry.kind === 'file' ? { ...entry, source: undefined } : entry)}`);
+  return hash.digest('hex').slice(0, 32);
+}
+
+/** Writes the entries under `root`. */
+async function materialize(root: string, entries: Entry[]): Promise<void> {
+  for (const entry of entries) {
+    const target = join(root, entry.path);
+    await mkdir(entry.kind === 'dir' ? target : dirname(target), { recursive: true });
+    if (entry.kind === 'dir') await chmod(target, entry.mode);
+    else if (entry.kind === 'symlink') await symlink(entry.target, target);
+    else {
+      if (entry.kind === 'file') await copyFile(entry.source, target);
+      else await writeFile(target, entry.text);
+      await chmod(target, entry.mode);
+    }
+  }
+}
+
+/** Label value of an image, or undefined when the image does not exist. */
+async function imageLabel(tag: string, label: string): Promise<{ id: string; value: string } | undefined> {
+  const result = await dockerTry(['image', 'inspect', '--format', `{{.Id}} {{index .Config.Labels "${label}"}}`, tag]);
+  if (result.exitCode !== 0) return undefined;
+  const [id = '', value = ''] = result.stdout.trim().split(' ');
+  return { id, value: value === '<no value>' ? '' : value };
+}
+
+/**
+ * A lock across processes (parallel test files and `npm run verify` may all want the image):
+ * a directory created atomically, holding the owner's pid so a crashed owner's lock is taken over.
+ */
+async function withBuildLock<T>(fn: () => Promise<T>): Promise<T> {
+  const lock = join(tmpdir(), 'redis-playbook.image-build.lock');
+  await waitFor(
+    async () => {
+      try {
+        await mkdir(lock);
+        await writeFile(join(lock, 'pid'), String(process.pid));
+        return true;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw fatal(`Cannot create the image build lock ${lock}: ${(error as Error).message}`);
+        const owner = Number(await readFile(join(lock, 'pid'), 'utf8').catch(() => '0'));
+        if (owner > 0 && !processAlive(owner)) await rm(lock, { recursive: true, force: true });
+        return false;
+      }
+    },
+    { what: `the image build lock ${lock} (held by another build)`, timeoutMs: 300_000, intervalMs: 100 },
+  );
+  try {
+    return await fn();
+  } finally {
+    await rm(lock, { recursive: true, force: true });
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Builds `redis-playbook/redis:<version>` unless an identical build exists (or `force`). */
+export async function buildLocalImage({ force = false, engine = hostRedis }: { force?: boolean; engine?: Engine } = {}): Promise<ImageInfo> {
+  const started = Date.now();
+  await requireDocker();
+  const version = await hostServerVersion(engine);
+  const tag = `${IMAGE_REPOSITORY}:${version}`;
+  const entries = await planRootfs(engine);
+  const changes = imageChanges(version);
+  const hash = contentHash(entries, changes);
+  const cached = async () => !force && (await imageLabel(tag, CONTENT_LABEL))?.value === hash;
+  if (await cached()) return { tag, status: 'cached', version, hash, durationMs: Date.now() - started };
+  return withBuildLock(async () => {
+    // Another process may have built it while this one waited for the lock.
+    if (await cached()) return { tag, status: 'cached', version, hash, durationMs: Date.now() - started };
+    const previous = await imageLabel(tag, CONTENT_LABEL);
+    const stage = await mkdtemp(join(tmpdir(), `${TEMP_PREFIX}image-`));
+    try {
+      const root = join(stage, 'rootfs');
+      await materialize(root, entries);
+      const tarball = join(stage, 'rootfs.tar');
+      await runToolOk('tar', ['--sort=name', '--mtime=@0', '--owner=0', '--group=0', '--numeric-owner', '-C', root, '-cf', tarball, '.']);
+      const changeArgs = [...changes, `LABEL ${CONTENT_LABEL}=${hash}`].flatMap((change) => ['--change', change]);
+      await docker(['import', ...changeArgs, tarball, tag], { timeoutMs: 300_000 });
+    } finally {
+      await rm(stage, { recursive: true, force: true });
+    }
+    // The replaced build is now untagged: remove it unless a container still uses it.
+    if (previous?.id) await dockerTry(['image', 'rm', previous.id]);
+    return { tag, status: 'built', version, hash, durationMs: Date.now() - started };
+  });
+}
+
+/** Pulls `tag` unless it is present. */
+async function ensurePulled(tag: string): Promise<void> {
+  if ((await dockerTry(['image', 'inspect', '--format', '{{.Id}}', tag])).exitCode === 0) return;
+  await docker(['pull', tag], { timeoutMs: 600_000 });
+}
+
+const versions = new Map<string, Promise<string>>();
+
+/** `redis-server --version` inside an image (from a throwaway container, once per image and process). */
+export function imageServerVersion(image: string): Promise<string> {
+  let version = versions.get(image);
+  if (!version) {
+    version = runToolOk('docker', ['run', '--rm', '--name', `${TEMP_PREFIX}${randomBytes(4).toString('hex')}-version`, '--network', 'none', image, 'redis-server', '--version']).then(
+      ({ stdout }) => /v=(\S+)/.exec(stdout)?.[1] ?? 'unknown',
+    );
+    versions.set(image, version);
+  }
+  return version;
+}
+
+let resolved: Promise<ImageInfo> | undefined;
+
+/**
+ * The image the Docker flavor runs: REDIS_PLAYBOOK_IMAGE when set (pulled if missing), else the local
+ * build (built once per process, shared by every caller).
+ */
+export function ensureImage(): Promise<ImageInfo> {
+  resolved ??= (async (): Promise<ImageInfo> => {
+    const override = process.env[IMAGE_ENV]?.trim();
+    if (!override) return buildLocalImage();
+    const started = Date.now();
+    await requireDocker();
+    await ensurePulled(override);
+    return { tag: override, status: 'override', version: undefined, hash: undefined, durationMs: Date.now() - started };
+  })();
+  // A failed attempt may be retried by the next caller.
+  resolved.catch(() => (resolved = undefined));
+  return resolved;
+}
+
+if (import.meta.main) {
+  let force = false;
+  try {
+    force = parseArgs({ options: { force: { type: 'boolean', default: false } } }).values.force ?? false;
+  } catch (error) {
+    process.stderr.write(`image: ${(error as Error).message}\nUsage: npm run image [-- --force]\n`);
+    process.exit(2);
+  }
+  try {
+    const info = force ? await buildLocalImage({ force }) : await ensureImage();
+    const size = await dockerTry(['image', 'inspect', '--format', '{{.Size}}', info.tag]);
+    const megabytes = (Number(size.stdout.trim()) / 1e6).toFixed(1);
+    console.log(`${info.tag}: ${info.status} in ${(info.durationMs / 1000).toFixed(1)} s (${megabytes} MB)`);
+  } catch (error) {
+    process.stderr.write(`image: ${(error as Error).message}\n`);
+    process.exitCode = 1;
+  }
+}

@@ -1,0 +1,190 @@
+import { randomBytes } from 'node:crypto';
+import { execa } from 'execa';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Redis } from 'ioredis';
+import type { Engine } from '../harness/engine.ts';
+import { waitFor } from '../harness/wait.ts';
+import { aofManifestName, parseAofManifest } from '../redis/aof.ts';
+import { flattenInfo, parseInfo } from '../redis/info.ts';
+import { checkAof, checkRdb, readRdbVersion } from '../redis/rdb.ts';
+import { freshSnapshot, type SaveProgress } from './bgsave.ts';
+import { PlaybookError } from './errors.ts';
+import { assertReadableDir, copyWithDigest, digestFile, folderStamp, fsyncPath } from './files.ts';
+import { BackupManifestSchema, MANIFEST_FILE, type BackupFile, type BackupManifest } from './manifest.ts';
+import { listBackups } from './backups.ts';
+
+export interface BackupOptions {
+  /** A connected client of the server to back up. */
+  client: Redis;
+  /** Where the client is connected (recorded in the manifest; never a password). */
+  source: { host: string; port: number };
+  /** Programs of the engine (the checkers). */
+  engine: Engine;
+  /** The backup root: each backup is a folder inside it. */
+  to: string;
+  /** Keep only this many newest complete backups in `to` (older ones are removed after success). */
+  keep?: number;
+  /** Progress of the save and the copy. */
+  onProgress?: (event: BackupProgress) => void;
+}
+
+export type BackupProgress = SaveProgress | { phase: 'copying'; file: string } | { phase: 'checking'; file: string } | { phase: 'pruned'; path: string };
+
+export interface BackupResult {
+  /** The new backup folder. */
+  path: string;
+  manifest: BackupManifest;
+  /** Older backups removed by `keep`. */
+  pruned: string[];
+}
+
+async function configGet(client: Redis, names: string[]): Promise<Record<string, string>> {
+  const flat = (await client.call('CONFIG', 'GET', ...names)) as string[];
+  const config: Record<string, string> = {};
+  for (let i = 0; i + 1 < flat.length; i += 2) config[flat[i] as string] = flat[i + 1] as string;
+  for (const name of names) {
+    if (!(name in config)) throw new PlaybookError('other', `The server did not return "${name}" for CONFIG GET`, { command: `CONFIG GET ${name}` });
+  }
+  return config;
+}
+
+/**
+ * Copies the AOF set while no rewrite can replace it: waits for a running rewrite, turns automatic
+ * rewrites off (`auto-aof-rewrite-percentage 0`) for the copy, and puts the setting back. A write in
+ * flight may leave a partial command at the end of the copied incr file; the copy (never the
+ * server's file) is then cut back to the last whole command, and the manifest says so.
+ */
+async function copyAofSet(client: Redis, engine: Engine, aofDir: string, appendfilename: string, destDir: string, onProgress: BackupOptions['onProgress']) {
+  await waitFor(
+    async () => {
+      const info = flattenInfo(parseInfo(await client.info('persistence')));
+      return info.aof_rewrite_in_progress === '0' && info.aof_rewrite_scheduled === '0';
+    },
+    { what: 'the AOF rewrite to finish', timeoutMs: 3_600_000, intervalMs: 50 },
+  );
+  const { 'auto-aof-rewrite-percentage': percentage = '100' } = await configGet(client, ['auto-aof-rewrite-percentage']);
+  await client.call('CONFIG', 'SET', 'auto-aof-rewrite-percentage', '0');
+  const files: BackupFile[] = [];
+  try {
+    const manifestName = aofManifestName(appendfilename);
+    const manifestText = await readFile(join(aofDir, manifestName), 'utf8');
+    const names = [manifestName, ...parseAofManifest(manifestText).map((entry) => entry.file)];
+    for (const name of names) {
+      onProgress?.({ phase: 'copying', file: name });
+      const digest = await copyWithDigest(join(aofDir, name), join(destDir, name));
+      files.push({ path: `appendonlydir/${name}`, role: 'aof', ...digest });
+    }
+    if ((await readFile(join(aofDir, manifestName), 'utf8')) !== manifestText) {
+      throw new PlaybookError('other', 'The AOF was rewritten during the copy (someone ran BGREWRITEAOF): run the backup again');
+    }
+  } finally {
+    await client.call('CONFIG', 'SET', 'auto-aof-rewrite-percentage', percentage);
+  }
+  const manifestPath = join(destDir, aofManifestName(appendfilename));
+  let check = await checkAof(engine, manifestPath);
+  if (!check.ok) {
+    // Cut the copy back to the last whole command (answers the checker's y/N prompt), then check again.
+    await execa(engine.checkAof, ['--fix', manifestPath], { input: 'y\n', reject: false });
+    const fixed = await checkAof(engine, manifestPath);
+    check = fixed.ok ? { ...fixed, message: `AOF is valid after cutting a partial command at the end of the copy (${check.message})` } : check;
+    for (const file of files) Object.assign(file, await digestFile(join(destDir, file.path.slice('appendonlydir/'.length))));
+  }
+  return { files, check: { ok: check.ok, message: check.message } };
+}
+
+/**
+ * Takes a backup: a fresh snapshot (the proven BGSAVE wait), a copy of the RDB and, when AOF is on,
+ * of the AOF set, checksums, checker results and a manifest, in a folder `<to>/<UTC time>` that
+ * appears only when complete (it is written under a temporary name and renamed at the end).
+ */
+export async function backup(options: BackupOptions): Promise<BackupResult> {
+  const { client, engine, to, keep, onProgress } = options;
+  const config = await configGet(client, ['dir', 'dbfilename', 'appendonly', 'appenddirname', 'appendfilename']);
+  const dir = config.dir as string;
+  await assertReadableDir(dir, 'The data dir');
+  const server = flattenInfo(parseInfo(await client.info('server')));
+
+  await mkdir(to, { recursive: true }).catch((error: Error) => {
+    throw new PlaybookError('io', `Cannot create the backup dir ${to}: ${error.message}`, { cause: error });
+  });
+  const temp = join(to, `.incomplete-${folderStamp()}-${process.pid}-${randomBytes(3).toString('hex')}`);
+  await mkdir(temp);
+  try {
+    await freshSnapshot(client, { onProgress });
+    const dbfilename = config.dbfilename as string;
+    onProgress?.({ phase: 'copying', file: dbfilename });
+    const rdbCopy = join(temp, dbfilename);
+    const rdbDigest = await copyWithDigest(join(dir, dbfilename), rdbCopy);
+    onProgress?.({ phase: 'checking', file: dbfilename });
+    const rdbCheck = await checkRdb(engine, rdbCopy);
+    if (!rdbCheck.ok) throw new PlaybookError('backup', `The snapshot copied from ${join(dir, dbfilename)} fails ${engine.checkRdb}: ${rdbCheck.message}`);
+    const ctime = /AUX FIELD ctime = '(\d+)'/.exec(rdbCheck.output)?.[1];
+    const files: BackupFile[] = [{ path: dbfilename, role: 'rdb', ...rdbDigest }];
+
+    const appendonly = config.appendonly === 'yes';
+    let aofCheck: { ok: boolean; message: string } | undefined;
+    if (appendonly) {
+      const aof = await copyAofSet(client, engine, join(dir, config.appenddirname as string), config.appendfilename as string, join(temp, 'appendonlydir'), onProgress);
+      files.push(...aof.files);
+      aofCheck = aof.check;
+    }
+
+    const manifest: BackupManifest = BackupManifestSchema.parse({
+      format: 'redis-playbook-backup/1',
+      createdAt: new Date((ctime ? Number(ctime) : Math.floor(Date.now() / 1000)) * 1000).toISOString(),
+      source: {
+        host: options.source.host,
+        port: options.source.port,
+        engine: server.server_name ?? 'redis',
+        version: server.valkey_version ?? server.redis_version ?? 'unknown',
+        rdbVersion: await readRdbVersion(rdbCopy),
+      },
+      config: { dir, dbfilename, appendonly, appenddirname: config.appenddirname, appendfilename: config.appendfilename },
+      keyspace: Object.fromEntries(Object.entries(rdbCheck.databases).map(([db, counts]) => [db, counts])),
+      files,
+      checks: { rdb: { ok: rdbCheck.ok, message: rdbCheck.message }, ...(aofCheck ? { aof: aofCheck } : {}) },
+    });
+    await writeFile(join(temp, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`, { flag: 'wx' });
+    await fsyncPath(join(temp, MANIFEST_FILE));
+    await fsyncPath(temp);
+
+    const path = await renameUnique(temp, to, folderStamp(new Date(manifest.createdAt)));
+    await fsyncPath(to);
+    const pruned = keep === undefined ? [] : await prune(to, keep, path, onProgress);
+    return { path, manifest, pruned };
+  } catch (error) {
+    // Only our own incomplete copy is removed: nothing in it existed before this run.
+    await rm(temp, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+/** Renames `temp` to `<to>/<name>`, or `<name>-2`, `-3`… when a backup of the same second exists. */
+async function renameUnique(temp: string, to: string, name: string): Promise<string> {
+  for (let n = 1; ; n++) {
+    const target = join(to, n === 1 ? name : `${name}-${n}`);
+    try {
+      await rename(temp, target);
+      return target;
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if ((code === 'ENOTEMPTY' || code === 'EEXIST') && n < 100) continue;
+      throw error;
+    }
+  }
+}
+
+/** Removes complete backups older than the `keep` newest; never the one just made, never anything else. */
+async function prune(to: string, keep: number, current: string, onProgress: BackupOptions['onProgress']): Promise<string[]> {
+  const complete = (await listBackups(to)).filter((entry) => entry.manifest !== undefined);
+  complete.sort((a, b) => (b.manifest?.createdAt ?? '').localeCompare(a.manifest?.createdAt ?? '') || b.path.localeCompare(a.path));
+  const pruned: string[] = [];
+  for (const entry of complete.slice(Math.max(keep, 1))) {
+    if (entry.path === current) continue;
+    await rm(entry.path, { recursive: true, force: true });
+    pruned.push(entry.path);
+    onProgress?.({ phase: 'pruned', path: entry.path });
+  }
+  return pruned;
+}

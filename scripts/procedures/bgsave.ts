@@ -1,0 +1,87 @@
+import type { Redis } from 'ioredis';
+import { waitFor } from '../harness/wait.ts';
+import { InfoPersistenceSchema, flattenInfo, parseInfo } from '../redis/info.ts';
+import { PlaybookError } from './errors.ts';
+
+/** Progress of a background save, as INFO persistence reports it. */
+export interface SaveProgress {
+  phase: 'waiting-for-running-save' | 'waiting-for-aof-rewrite' | 'saving';
+  keysProcessed?: number;
+  keysTotal?: number;
+  elapsedMs: number;
+}
+
+export interface FreshSnapshotOptions {
+  /** Called on every poll while the save runs. */
+  onProgress?: (progress: SaveProgress) => void;
+  /** Give up after this long (a large dataset can take minutes). */
+  timeoutMs?: number;
+}
+
+async function persistence(client: Redis) {
+  const fields = flattenInfo(parseInfo(await client.info('persistence')));
+  return { ...InfoPersistenceSchema.parse(fields), rdbSaves: Number(fields.rdb_saves ?? 0), fields };
+}
+
+/**
+ * Makes the server write a snapshot that starts now, and waits until it is complete on disk.
+ *
+ * The proven way (see redis-facts): a BGSAVE already running started before us, so wait for it; note
+ * LASTSAVE (1 s resolution, changes when a save completes) and let the clock pass it; ask for
+ * `BGSAVE SCHEDULE` (it waits for a running AOF rewrite instead of failing); done when LASTSAVE moved
+ * and no save runs. A save that ends with `rdb_last_bgsave_status:err` is a failure.
+ * Returns the new LASTSAVE.
+ */
+export async function freshSnapshot(client: Redis, options: FreshSnapshotOptions = {}): Promise<number> {
+  const { onProgress, timeoutMs = 3_600_000 } = options;
+  const started = Date.now();
+  const report = (phase: SaveProgress['phase'], fields?: Record<string, string>) =>
+    onProgress?.({
+      phase,
+      elapsedMs: Date.now() - started,
+      keysProcessed: fields?.current_save_keys_processed === undefined ? undefined : Number(fields.current_save_keys_processed),
+      keysTotal: fields?.current_save_keys_total === undefined ? undefined : Number(fields.current_save_keys_total),
+    });
+  const wait = <T>(probe: () => Promise<T | false>, what: string) => waitFor(probe, { what, timeoutMs, intervalMs: 50 });
+
+  for (;;) {
+    // 1. A save that is already running began before this request: its file would be stale.
+    await wait(async () => {
+      const info = await persistence(client);
+      if (info.rdb_bgsave_in_progress) report('waiting-for-running-save', info.fields);
+      return !info.rdb_bgsave_in_progress;
+    }, 'the running BGSAVE to finish');
+    const before = await client.lastsave();
+    const savesBefore = (await persistence(client)).rdbSaves;
+    // 2. LASTSAVE has 1-second resolution: a save completing within this second would look unchanged.
+    await wait(async () => Math.floor(Date.now() / 1000) > before, 'the clock to pass LASTSAVE');
+    let reply: string;
+    try {
+      reply = String(await client.call('BGSAVE', 'SCHEDULE'));
+    } catch (error) {
+      // A save rule fired between the check and the request: wait for that one, then ask again.
+      if (/already in progress/i.test((error as Error).message)) continue;
+      throw new PlaybookError('other', `BGSAVE was refused: ${(error as Error).message}`, { cause: error, command: 'BGSAVE SCHEDULE' });
+    }
+    // 3. Wait for completion; "scheduled" means it starts when the AOF rewrite ends.
+    return await wait(async () => {
+      const info = await persistence(client);
+      const lastSave = info.rdb_last_save_time;
+      if (info.rdb_bgsave_in_progress) {
+        report('saving', info.fields);
+        return false;
+      }
+      if (lastSave > before && info.rdb_last_bgsave_status === 'ok') return lastSave;
+      if (info.rdbSaves > savesBefore && info.rdb_last_bgsave_status === 'err') {
+        throw Object.assign(
+          new PlaybookError('other', 'The background save failed (rdb_last_bgsave_status:err): check the server log, disk space and permissions of the data dir', {
+            command: 'BGSAVE SCHEDULE',
+          }),
+          { fatal: true },
+        );
+      }
+      report(/scheduled/i.test(reply) || info.aof_rewrite_in_progress ? 'waiting-for-aof-rewrite' : 'saving', info.fields);
+      return false;
+    }, 'the BGSAVE to complete');
+  }
+}

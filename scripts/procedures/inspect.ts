@@ -1,0 +1,174 @@
+import type { Redis } from 'ioredis';
+import { z } from 'zod';
+import { flattenInfo, InfoPersistenceSchema, InfoServerSchema, parseInfo, parseKeyspace, parseSaveRules } from '../redis/info.ts';
+import { connect, DEFAULT_TIMEOUT_MS } from './connect.ts';
+import { listDataFiles } from './data-files.ts';
+import { PlaybookError } from './errors.ts';
+import { InspectReportSchema, type InspectReport } from './inspect-report.ts';
+import type { RedisTarget } from './target.ts';
+import { assessCrashCost, assessMemory } from './verdict.ts';
+
+/** The config parameters inspect reads, and whether a server may lack them. */
+const CONFIG_FIELDS = {
+  dir: true,
+  dbfilename: true,
+  appenddirname: false, // Redis 7+
+  appendfilename: true,
+  appendonly: true,
+  appendfsync: true,
+  save: true,
+  maxmemory: true,
+  'maxmemory-policy': true,
+} as const;
+type ConfigField = keyof typeof CONFIG_FIELDS;
+
+/** INFO fields read beside the shared schemas. */
+const InfoExtrasSchema = z.object({
+  /** Microseconds since the epoch by the server's clock (Redis 6.2+). */
+  server_time_usec: z.coerce.number().int().optional(),
+  /** The config file the server was started with ('' when none). */
+  config_file: z.string().optional(),
+  /** Times a slow fsync held AOF writes back (present when AOF is on). */
+  aof_delayed_fsync: z.coerce.number().int().optional(),
+});
+
+/** The config values as read, typed. */
+const ConfigSchema = z.object({
+  dir: z.string().min(1),
+  dbfilename: z.string().min(1),
+  appenddirname: z.string().min(1).nullable(),
+  appendfilename: z.string().min(1),
+  appendonly: z.enum(['yes', 'no']).transform((value) => value === 'yes'),
+  appendfsync: z.enum(['always', 'everysec', 'no']),
+  save: z.string(),
+  maxmemory: z.coerce.number().int().nonnegative(),
+  'maxmemory-policy': z.string().min(1),
+});
+
+function oneLine(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).split('\n')[0] ?? '';
+}
+
+/** Sends one command; a refusal or a timeout becomes a {@link PlaybookError} naming the command. */
+async function ask(client: Redis, target: RedisTarget, args: [string, ...(string | number)[]]): Promise<unknown> {
+  const command = args.join(' ');
+  try {
+    return await client.call(...args);
+  } catch (error) {
+    const message = oneLine(error);
+    if (/^CONFIG\b/i.test(command) && /unknown command|NOPERM|no permissions/i.test(message)) {
+      throw new PlaybookError(
+        'other',
+        `${target.url} refused CONFIG GET (${message}): inspect needs it to read dir, dbfilename, save, appendonly and maxmemory; ` +
+          'CONFIG may be renamed or disabled (rename-command) or not allowed for this ACL user',
+        { cause: error, command },
+      );
+    }
+    throw new PlaybookError('other', `${target.url} failed "${command}": ${message}`, { cause: error, command });
+  }
+}
+
+/** Turns a zod failure on server output into one exact line. */
+function parseServerOutput<T extends z.ZodType>(schema: T, value: unknown, what: string, target: RedisTarget): z.infer<T> {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => `${issue.path.join('.') || '(value)'}: ${issue.message}`).join('; ');
+  throw new PlaybookError('other', `Unexpected ${what} from ${target.url}: ${problems}`, { cause: result.error });
+}
+
+async function readConfig(client: Redis, target: RedisTarget): Promise<z.infer<typeof ConfigSchema>> {
+  const names = Object.keys(CONFIG_FIELDS) as ConfigField[];
+  // One parameter per call: CONFIG GET takes several only since Redis 7.
+  const replies = await Promise.all(names.map((name) => ask(client, target, ['CONFIG', 'GET', name])));
+  const values: Record<string, string | null> = {};
+  names.forEach((name, index) => {
+    const reply = replies[index];
+    const value = Array.isArray(reply) && reply.length >= 2 ? String(reply[1]) : null;
+    if (value === null && CONFIG_FIELDS[name]) {
+      throw new PlaybookError('other', `${target.url} returned nothing for CONFIG GET ${name}: is it a Redis-compatible server?`);
+    }
+    values[name] = value;
+  });
+  return parseServerOutput(ConfigSchema, values, 'CONFIG GET values', target);
+}
+
+async function readInfo(client: Redis, target: RedisTarget, section: string): Promise<Record<string, string>> {
+  const text = await ask(client, target, ['INFO', section]);
+  return flattenInfo(parseInfo(String(text)));
+}
+
+/**
+ * Gathers where the data lives, how it is persisted, the last save and rewrite, memory limits,
+ * the data files when readable from here, and the verdict: what a crash can cost.
+ */
+export async function inspect(target: RedisTarget, { timeoutMs = DEFAULT_TIMEOUT_MS }: { timeoutMs?: number } = {}): Promise<InspectReport> {
+  const { client, note } = await connect(target, { timeoutMs });
+  try {
+    const config = await readConfig(client, target);
+    const [serverFields, persistenceFields, keyspaceFields] = await Promise.all(
+      ['server', 'persistence', 'keyspace'].map((section) => readInfo(client, target, section)),
+    );
+    const server = parseServerOutput(InfoServerSchema, serverFields, 'INFO server', target);
+    const persistence = parseServerOutput(InfoPersistenceSchema, persistenceFields, 'INFO persistence', target);
+    const extras = parseServerOutput(InfoExtrasSchema, { ...serverFields, ...persistenceFields }, 'INFO fields', target);
+    let save;
+    try {
+      save = parseSaveRules(config.save);
+    } catch (error) {
+      throw new PlaybookError('other', `Unexpected CONFIG GET save from ${target.url}: ${oneLine(error)}`, { cause: error });
+    }
+    const keyspace = parseKeyspace(keyspaceFields ?? {});
+    const nowSeconds = Math.floor((extras.server_time_usec ?? Date.now() * 1000) / 1_000_000);
+
+    const state = {
+      appendonly: config.appendonly,
+      appendfsync: config.appendfsync,
+      save,
+      lastSaveTime: persistence.rdb_last_save_time,
+      lastSaveAgeSeconds: Math.max(0, nowSeconds - persistence.rdb_last_save_time),
+      changesSinceLastSave: persistence.rdb_changes_since_last_save,
+      keys: Object.values(keyspace).reduce((sum, db) => sum + db.keys, 0),
+      lastBgsave: {
+        status: persistence.rdb_last_bgsave_status,
+        inProgress: persistence.rdb_bgsave_in_progress,
+        durationSeconds: persistence.rdb_last_bgsave_time_sec < 0 ? null : persistence.rdb_last_bgsave_time_sec,
+      },
+      aof: {
+        lastRewriteStatus: persistence.aof_last_bgrewrite_status,
+        rewriteInProgress: persistence.aof_rewrite_in_progress,
+        rewriteScheduled: persistence.aof_rewrite_scheduled,
+        lastWriteStatus: persistence.aof_last_write_status,
+        delayedFsync: extras.aof_delayed_fsync ?? null,
+      },
+    };
+    const files = await listDataFiles({
+      host: target.host,
+      processId: server.process_id,
+      dir: config.dir,
+      dbfilename: config.dbfilename,
+      appenddirname: config.appenddirname,
+      appendfilename: config.appendfilename,
+    });
+    return InspectReportSchema.parse({
+      url: target.url,
+      server: {
+        name: server.server_name ?? 'redis',
+        version: server.valkey_version ?? server.redis_version,
+        redisVersion: server.redis_version,
+        processId: server.process_id,
+        configFile: extras.config_file || null,
+      },
+      dir: config.dir,
+      dbfilename: config.dbfilename,
+      appenddirname: config.appenddirname,
+      appendfilename: config.appendfilename,
+      ...state,
+      memory: assessMemory(config.maxmemory, config['maxmemory-policy']),
+      files,
+      verdict: assessCrashCost(state),
+      notes: note ? [note] : [],
+    });
+  } finally {
+    client.disconnect();
+  }
+}

@@ -1,0 +1,99 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { PlaybookError } from './errors.ts';
+
+/** The file name of a backup's manifest inside its folder. */
+export const MANIFEST_FILE = 'manifest.json';
+
+/** One file of a backup. */
+export const BackupFileSchema = z.object({
+  /** Path inside the backup folder (`dump.rdb`, `appendonlydir/appendonly.aof.1.base.rdb`, …). */
+  path: z.string().min(1).refine((path) => !path.startsWith('/') && !path.split('/').includes('..'), 'a relative path inside the backup'),
+  /** `rdb`: the snapshot a restore installs; `aof`: a file of the AOF set, kept as it was. */
+  role: z.enum(['rdb', 'aof']),
+  /** Size in bytes. */
+  size: z.number().int().nonnegative(),
+  /** SHA-256 of the content, hex. */
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+});
+export type BackupFile = z.infer<typeof BackupFileSchema>;
+
+/** Keys per database. */
+export const DbCountSchema = z.object({
+  /** Keys in the database. */
+  keys: z.number().int().nonnegative(),
+  /** Keys with a TTL among them. */
+  expires: z.number().int().nonnegative(),
+});
+
+/** `manifest.json`: what a backup holds and what a restore needs. Never holds a secret. */
+export const BackupManifestSchema = z.object({
+  /** Format of this manifest. */
+  format: z.literal('redis-playbook-backup/1'),
+  /** When the snapshot completed (ISO 8601, UTC). */
+  createdAt: z.iso.datetime(),
+  /** The server that was backed up. */
+  source: z.object({
+    /** Host as given in the URL (no user, no password). */
+    host: z.string(),
+    /** TCP port. */
+    port: z.number().int(),
+    /** Engine name (`redis` or `valkey`). */
+    engine: z.string(),
+    /** Server version. */
+    version: z.string(),
+    /** RDB format version of the snapshot (10 for Redis 7.0). */
+    rdbVersion: z.number().int().positive(),
+  }),
+  /** The server's persistence config at backup time: a restore installs the files under these names. */
+  config: z.object({
+    /** `CONFIG GET dir`. */
+    dir: z.string(),
+    /** `CONFIG GET dbfilename`. */
+    dbfilename: z.string(),
+    /** Whether the AOF was on. */
+    appendonly: z.boolean(),
+    /** `CONFIG GET appenddirname`. */
+    appenddirname: z.string(),
+    /** `CONFIG GET appendfilename`. */
+    appendfilename: z.string(),
+  }),
+  /** Keys per database in the snapshot, keyed by database number. */
+  keyspace: z.record(z.string().regex(/^\d+$/), DbCountSchema),
+  /** Every file of the backup with its checksum. */
+  files: z.array(BackupFileSchema).min(1),
+  /** What the checkers said when the backup was taken. */
+  checks: z.object({
+    /** redis-check-rdb on the snapshot. */
+    rdb: z.object({ ok: z.boolean(), message: z.string() }),
+    /** redis-check-aof on the copied AOF manifest, when an AOF set was copied. */
+    aof: z.object({ ok: z.boolean(), message: z.string() }).optional(),
+  }),
+});
+export type BackupManifest = z.infer<typeof BackupManifestSchema>;
+
+/** Reads and validates `<backup>/manifest.json`; a clear error for a folder that is not a backup. */
+export async function readManifest(backupDir: string): Promise<BackupManifest> {
+  const path = join(backupDir, MANIFEST_FILE);
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new PlaybookError('backup', `${backupDir} is not a redis-playbook backup: it has no ${MANIFEST_FILE}`, { cause: error });
+    throw new PlaybookError('io', `Cannot read ${path}: ${(error as Error).message}`, { cause: error });
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new PlaybookError('backup', `${path} is not valid JSON: ${(error as Error).message}`, { cause: error });
+  }
+  const parsed = BackupManifestSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new PlaybookError('backup', `${path} is not a redis-playbook manifest: ${issue?.path.join('.') || '(root)'}: ${issue?.message}`, { cause: parsed.error });
+  }
+  return parsed.data;
+}

@@ -1,0 +1,134 @@
+import { randomBytes } from 'node:crypto';
+import { chown, link, mkdir, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Engine } from '../harness/engine.ts';
+import { aofManifestName, baseOnlyManifest } from '../redis/aof.ts';
+import { checkBackup, checkFailure, type CheckResult } from './check.ts';
+import { PlaybookError } from './errors.ts';
+import { copyWithDigest, exists, folderStamp, fsyncPath } from './files.ts';
+import { serversUsingDir } from './running-server.ts';
+
+export interface RestoreOptions {
+  /** The backup folder (or a bare RDB file) to install. */
+  backup: string;
+  /** The stopped server's data dir (`CONFIG GET dir`). */
+  dataDir: string;
+  engine: Engine;
+  /** Whether the server starts with `appendonly yes`; defaults to the backup's manifest. Required for a bare RDB. */
+  appendonly?: boolean;
+  /** Names of the files; default to the backup's manifest, else Redis's defaults. */
+  dbfilename?: string;
+  appenddirname?: string;
+  appendfilename?: string;
+}
+
+export interface RestoreResult {
+  /** The check the backup passed. */
+  check: CheckResult;
+  /** Folder inside the data dir holding what was there before (the undo); undefined when the dir was empty. */
+  movedAside: string | undefined;
+  /** What was moved aside, relative to the data dir. */
+  movedNames: string[];
+  /** What was installed, relative to the data dir. */
+  installed: string[];
+  appendonly: boolean;
+}
+
+/** Makes `path` belong to the data dir's owner when running as root (so the redis user can read it). */
+async function matchOwner(path: string, owner: { uid: number; gid: number }): Promise<void> {
+  if (process.getuid?.() === 0) await chown(path, owner.uid, owner.gid);
+}
+
+/**
+ * Offline rollback: installs a backup into a stopped server's data dir so that its next normal start
+ * (same config, `appendonly` unchanged) loads exactly the backup.
+ *
+ * It refuses a backup that fails its check and a data dir a running server uses; it moves the current
+ * RDB and AOF dir aside into `<dataDir>/pre-restore-<UTC time>/` (nothing is deleted: that folder is
+ * the undo); then installs the RDB under `dbfilename` and, for an AOF server, a new AOF dir whose only
+ * file is the backup as base (`<appendfilename>.1.base.rdb` and a one-line manifest). Without that,
+ * an `appendonly yes` server would start from the old AOF, or empty.
+ */
+export async function restore(options: RestoreOptions): Promise<RestoreResult> {
+  const { backup, dataDir, engine } = options;
+  const check = await checkBackup(backup, engine);
+  if (!check.ok) throw new PlaybookError('backup', `Refusing to restore ${backup}: ${checkFailure(check)}`);
+  const config = check.manifest?.config;
+  const appendonly = options.appendonly ?? config?.appendonly;
+  if (appendonly === undefined) {
+    throw new PlaybookError('usage', 'A bare RDB file has no manifest: say how the server starts with --appendonly yes or --appendonly no');
+  }
+  const dbfilename = options.dbfilename ?? config?.dbfilename ?? 'dump.rdb';
+  const appenddirname = options.appenddirname ?? config?.appenddirname ?? 'appendonlydir';
+  const appendfilename = options.appendfilename ?? config?.appendfilename ?? 'appendonly.aof';
+  for (const [flag, name] of Object.entries({ dbfilename, appenddirname, appendfilename })) {
+    if (name.includes('/') || name === '' || name === '.' || name === '..') throw new PlaybookError('usage', `--${flag} must be a plain file name, got "${name}"`);
+  }
+
+  const dirInfo = await stat(dataDir).catch((error: NodeJS.ErrnoException) => {
+    throw new PlaybookError('io', `The data dir ${dataDir} ${error.code === 'ENOENT' ? 'does not exist' : `cannot be read: ${error.message}`}`, { cause: error });
+  });
+  if (!dirInfo.isDirectory()) throw new PlaybookError('io', `The data dir ${dataDir} is not a directory`);
+  const running = await serversUsingDir(dataDir);
+  if (running.length > 0) {
+    const first = running[0] as { pid: number; command: string };
+    throw new PlaybookError('state', `A server is running on ${dataDir} (pid ${first.pid}: ${first.command}): stop it first, then restore`);
+  }
+
+  const stamp = folderStamp();
+  const movedNames: string[] = [];
+  let movedAside: string | undefined;
+  const present = [];
+  for (const name of [dbfilename, appenddirname]) if (await exists(join(dataDir, name))) present.push(name);
+  const staging = join(dataDir, `.restore-${stamp}-${randomBytes(3).toString('hex')}`);
+  const installed: string[] = [];
+  try {
+    // 1. Stage the new files first, inside the data dir (same file system: the final renames are atomic).
+    await mkdir(staging);
+    const rdbFile = check.manifest?.files.find((file) => file.role === 'rdb');
+    const stagedRdb = join(staging, dbfilename);
+    const digest = await copyWithDigest(check.rdbPath, stagedRdb);
+    if (rdbFile && (digest.sha256 !== rdbFile.sha256 || digest.size !== rdbFile.size)) {
+      throw new PlaybookError('backup', `${check.rdbPath} changed while it was being copied: run the restore again`);
+    }
+    await matchOwner(stagedRdb, dirInfo);
+    if (appendonly) {
+      const aofDir = join(staging, appenddirname);
+      await mkdir(aofDir);
+      const { baseFile, text } = baseOnlyManifest(appendfilename);
+      // A hard link: the base and dump.rdb are the same bytes; Redis replaces either by rename, never in place.
+      await link(stagedRdb, join(aofDir, baseFile)).catch(() => copyWithDigest(stagedRdb, join(aofDir, baseFile)));
+      await writeFile(join(aofDir, aofManifestName(appendfilename)), text);
+      await fsyncPath(join(aofDir, aofManifestName(appendfilename)));
+      await fsyncPath(aofDir);
+      for (const path of [aofDir, join(aofDir, baseFile), join(aofDir, aofManifestName(appendfilename))]) await matchOwner(path, dirInfo);
+    }
+
+    // 2. Move what is there aside (the undo), then move the staged files in.
+    if (present.length > 0) {
+      movedAside = join(dataDir, `pre-restore-${stamp}`);
+      await mkdir(movedAside);
+      await matchOwner(movedAside, dirInfo);
+      for (const name of present) {
+        await rename(join(dataDir, name), join(movedAside, name));
+        movedNames.push(name);
+      }
+    }
+    for (const name of appendonly ? [dbfilename, appenddirname] : [dbfilename]) {
+      await rename(join(staging, name), join(dataDir, name));
+      installed.push(name);
+    }
+    await rm(staging, { recursive: true, force: true });
+    await fsyncPath(dataDir);
+    return { check, movedAside, movedNames, installed, appendonly };
+  } catch (error) {
+    // Put the data dir back as it was: remove what this run installed, return what it moved aside.
+    for (const name of installed) await rm(join(dataDir, name), { recursive: true, force: true });
+    for (const name of movedNames) await rename(join(movedAside as string, name), join(dataDir, name)).catch(() => undefined);
+    // rmdir, not rm: it removes the aside folder only when everything in it went back.
+    if (movedAside) await rmdir(movedAside).catch(() => undefined);
+    await rm(staging, { recursive: true, force: true });
+    if (error instanceof PlaybookError) throw error;
+    throw new PlaybookError('io', `Restore into ${dataDir} failed and was undone: ${(error as Error).message}`, { cause: error });
+  }
+}

@@ -1,0 +1,85 @@
+import { readFileSync } from 'node:fs';
+import { expect, test } from '@playwright/test';
+import { fillCommand } from '../../scripts/snippets/placeholders.ts';
+import { getSnippet } from '../../scripts/snippets/registry.ts';
+import { defaultReportPath, findResult, ReportSchema } from '../../scripts/verify/report.ts';
+
+const page = '/persistence/where-is-my-data/';
+const snippetId = 'config-data-location';
+
+/** The report the site was built from (`npm run verify` writes it before `npm run build`). */
+function report() {
+  return ReportSchema.parse(JSON.parse(readFileSync(defaultReportPath, 'utf8')));
+}
+
+const capitalised = (word: string) => word.charAt(0).toUpperCase() + word.slice(1);
+
+test.describe('where-is-my-data page', () => {
+  test.beforeEach(async ({ page: tab }) => {
+    await tab.goto(page);
+  });
+
+  test('renders its title', async ({ page: tab }) => {
+    await expect(tab.locator('main h1')).toHaveText('Where is my data?');
+    await expect(tab).toHaveTitle(/^Where is my data\? \| Redis Playbook$/);
+  });
+
+  test('the snippet badge says which Redis version verified it and when, as the report records', async ({ page: tab }) => {
+    const result = findResult(report(), snippetId, 'host');
+    expect(result?.status, `report/verify.json must hold a passed result for ${snippetId} (run npm run verify)`).toBe('passed');
+    if (!result) return;
+    const badge = tab.locator(`[data-snippet-id="${snippetId}"][data-flavor="host"] [data-verify-status]`);
+    await expect(badge).toHaveAttribute('data-verify-status', 'passed');
+    await expect(badge).toContainText(`Verified on ${capitalised(result.engine)} ${result.version}`);
+    await expect(badge).toHaveText(`Verified on ${capitalised(result.engine)} ${result.version} · ${result.verifiedAt.slice(0, 10)}`);
+  });
+
+  test('every block on the page shows only the badge and output its report result backs', async ({ page: tab }) => {
+    const blocks = tab.locator('[data-snippet-id]');
+    const count = await blocks.count();
+    expect(count).toBeGreaterThan(0);
+    const verification = report();
+    for (let i = 0; i < count; i++) {
+      const block = blocks.nth(i);
+      const id = (await block.getAttribute('data-snippet-id')) as string;
+      const flavor = (await block.getAttribute('data-flavor')) as string;
+      const result = findResult(verification, id, flavor);
+      const badge = block.locator('[data-verify-status]');
+      if (!result) {
+        await expect(badge, id).toHaveText('Not verified');
+        continue;
+      }
+      await expect(badge, id).toHaveAttribute('data-verify-status', result.status);
+      if (result.status === 'passed') await expect(badge, id).toContainText(`Verified on ${capitalised(result.engine)} ${result.version}`);
+      else await expect(badge, id).not.toContainText('Verified on');
+      if (result.output.trim() && result.status !== 'skipped') {
+        const output = block.locator('details', { hasText: 'Recorded output' });
+        await output.locator('summary').click();
+        await expect(output.locator('pre'), id).toHaveText(result.output.trimEnd());
+      }
+    }
+  });
+
+  test('the copy button copies exactly the command the registry verifies', async ({ page: tab, context, baseURL }) => {
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: baseURL as string });
+    const expected = fillCommand(getSnippet(snippetId).flavors.host?.command ?? '');
+    const block = tab.locator(`[data-snippet-id="${snippetId}"][data-flavor="host"]`);
+    await expect(block).toHaveAttribute('data-command', expected);
+    await block.locator('.expressive-code .copy button').click();
+    await expect.poll(() => tab.evaluate(() => navigator.clipboard.readText())).toBe(expected);
+  });
+
+  test('command tabs are synced site-wide under the "flavor" key', async ({ page: tab }) => {
+    const tabs = tab.locator(`[data-snippet="${snippetId}"] starlight-tabs`);
+    await expect(tabs).toHaveAttribute('data-sync-key', 'flavor');
+  });
+});
+
+test('the search dialog finds the page by a word of its title', async ({ page: tab }) => {
+  await tab.goto('/');
+  await tab.locator('site-search button[data-open-modal]').click();
+  const dialog = tab.getByRole('dialog');
+  await expect(dialog).toBeVisible();
+  await dialog.getByRole('textbox', { name: 'Search' }).fill('data');
+  await expect(dialog.locator('a.pagefind-ui__result-link[href="/persistence/where-is-my-data/"]')).toHaveText('Where is my data?');
+});
