@@ -20,6 +20,12 @@ export interface CliCommand {
   help: string;
   /** Its options for `node:util` parseArgs (`--help` is added by the dispatcher). */
   options: ParseArgsOptionsConfig;
+  /**
+   * Names of its positional arguments, in order (`check <backup>` has `['backup']`); each becomes a
+   * value under that name. More arguments than names is a usage error; a missing one is left undefined
+   * for the command's schema to report.
+   */
+  positionals?: readonly string[];
   /** Runs with the parsed option values; resolves to the exit code, throws a PlaybookError on failure. */
   run: (values: Record<string, string | boolean | undefined>, io: CliIo) => Promise<number>;
 }

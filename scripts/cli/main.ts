@@ -3,12 +3,17 @@ import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { PlaybookError } from '../procedures/errors.ts';
 import type { CliCommand, CliIo } from './command.ts';
+import { backupCommand } from './commands/backup.ts';
+import { backupsCommand } from './commands/backups.ts';
+import { checkCommand } from './commands/check.ts';
 import { inspectCommand } from './commands/inspect.ts';
+import { restoreCommand } from './commands/restore.ts';
+import { testRestoreCommand } from './commands/test-restore.ts';
 import { exitCodeFor, exitCodes } from './exit-codes.ts';
 import { redact, secretsOf } from './redact.ts';
 
 /** Every subcommand, in the order `--help` lists them. */
-export const commands: readonly CliCommand[] = [inspectCommand];
+export const commands: readonly CliCommand[] = [inspectCommand, backupCommand, backupsCommand, checkCommand, testRestoreCommand, restoreCommand];
 
 const PackageSchema = z.object({
   /** The package version, printed by `--version`. */
@@ -41,13 +46,18 @@ ${exitCodes.map((entry) => `  ${entry.code}  ${entry.meaning}`).join('\n')}
 /** Parses a command's arguments strictly; any problem is a usage error in one line. */
 function parseCommandArgs(command: CliCommand, args: string[]): Record<string, string | boolean | undefined> {
   try {
-    const { values } = parseArgs({
+    const names = command.positionals ?? [];
+    const { values, positionals } = parseArgs({
       args,
       options: { ...command.options, help: { type: 'boolean', short: 'h' } },
       strict: true,
-      allowPositionals: false,
+      allowPositionals: names.length > 0,
     });
-    return values as Record<string, string | boolean | undefined>;
+    if (positionals.length > names.length) {
+      throw Object.assign(new Error(`Unexpected argument '${positionals[names.length]}'`), { code: 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL' });
+    }
+    const named = Object.fromEntries(names.map((name, index) => [name, positionals[index]]));
+    return { ...(values as Record<string, string | boolean | undefined>), ...named };
   } catch (error) {
     const code = (error as { code?: string }).code;
     const message = error instanceof Error ? error.message : String(error);

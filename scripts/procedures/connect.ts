@@ -152,3 +152,13 @@ export async function connect(target: RedisTarget, { timeoutMs = DEFAULT_TIMEOUT
     });
   }
 }
+
+/** Connects, runs `fn` with the client, and always closes the connection. */
+export async function withConnection<T>(target: RedisTarget, options: { timeoutMs?: number }, fn: (client: Redis) => Promise<T>): Promise<T> {
+  const { client } = await connect(target, options);
+  try {
+    return await fn(client);
+  } finally {
+    client.disconnect();
+  }
+}

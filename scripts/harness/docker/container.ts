@@ -171,6 +171,8 @@ export class RedisContainer {
 
   /** Polls PING (through the socket when mounted, else `docker exec`) until PONG; fails at once if the container exits. */
   protected async waitReady(): Promise<void> {
+    // Asking Docker for the state costs a CLI call: do it at most every 250 ms while PING fails.
+    let stateCheckedAt = Date.now();
     await waitFor(
       async () => {
         try {
@@ -180,6 +182,8 @@ export class RedisContainer {
         } catch {
           // not yet
         }
+        if (Date.now() - stateCheckedAt < 250) return false;
+        stateCheckedAt = Date.now();
         const state = await this.state();
         if (state !== 'running' && state !== 'created' && state !== 'restarting') {
           throw fatal(`Container ${this.name} is ${state ?? 'gone'} instead of starting:\n${await this.logTail()}`);

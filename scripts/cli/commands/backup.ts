@@ -1,0 +1,60 @@
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import { hostRedis } from '../../harness/engine.ts';
+import { backup } from '../../procedures/backup.ts';
+import { DEFAULT_TIMEOUT_MS, withConnection } from '../../procedures/connect.ts';
+import { DEFAULT_REDIS_URL, parseRedisUrl } from '../../procedures/target.ts';
+import type { CliCommand } from '../command.ts';
+import { parseOptions } from '../parse-options.ts';
+import { progressPrinter } from '../progress.ts';
+
+/** The options of `redis-playbook backup`. */
+export const BackupOptionsSchema = z.object({
+  /** `redis://[[user]:password@]host[:port]`; the password may come from REDISCLI_AUTH instead. */
+  url: z.string().default(DEFAULT_REDIS_URL),
+  /** The backup dir: each backup becomes a folder `<UTC time>` inside it. */
+  to: z.string({ error: 'the backup dir is required (--to DIR)' }).min(1, { error: 'expected a directory' }),
+  /** Keep only the N newest complete backups in the dir. */
+  keep: z.coerce.number({ error: 'expected a number of backups' }).int({ error: 'expected a whole number' }).min(1, { error: 'expected at least 1' }).optional(),
+  /** Print one JSON object (path and manifest). */
+  json: z.boolean().default(false),
+});
+
+export const backupCommand: CliCommand = {
+  name: 'backup',
+  summary: 'Take a fresh snapshot and copy it, with checksums and a manifest, into a dated folder',
+  options: { url: { type: 'string' }, to: { type: 'string' }, keep: { type: 'string' }, json: { type: 'boolean' } },
+  help: `Usage: redis-playbook backup --to DIR [--url redis://host:port] [--keep N] [--json]
+
+Asks the server for a snapshot that starts now (BGSAVE SCHEDULE; a save or AOF rewrite already
+running is waited for, never copied stale), waits until it is complete, copies the RDB and, when
+AOF is on, the AOF set, checks the copy with redis-check-rdb (and redis-check-aof), and writes
+DIR/<UTC time>/ with manifest.json (sizes, SHA-256, key counts per database, the config a restore
+needs; never a password). The folder appears only when complete: an interrupted backup leaves a
+.incomplete-* folder, never one that looks finished. Progress goes to stderr.
+
+It reads the data dir directly: run it on the server's machine as root or the redis user.
+
+Options:
+  --to DIR       The backup dir (created if missing)
+  --url URL      redis://[[user]:password@]host[:port]  (default ${DEFAULT_REDIS_URL})
+  --keep N       Afterwards, remove complete backups older than the N newest (nothing else)
+  --json         Print one JSON object: { "path": …, "manifest": … }
+  -h, --help     Show this help`,
+  async run(values, io) {
+    const options = parseOptions(BackupOptionsSchema, values);
+    const target = parseRedisUrl(options.url, io.env);
+    const result = await withConnection(target, { timeoutMs: DEFAULT_TIMEOUT_MS }, (client) =>
+      backup({ client, source: { host: target.host, port: target.port }, engine: hostRedis, to: resolve(options.to), keep: options.keep, onProgress: progressPrinter(io) }),
+    );
+    if (options.json) {
+      io.stdout(`${JSON.stringify({ path: result.path, manifest: result.manifest, pruned: result.pruned }, null, 2)}\n`);
+    } else {
+      const keys = Object.values(result.manifest.keyspace).reduce((sum, db) => sum + db.keys, 0);
+      const bytes = result.manifest.files.reduce((sum, file) => sum + file.size, 0);
+      io.stdout(`Backup complete: ${result.path}\n  ${keys} keys, ${result.manifest.files.length} files, ${bytes} bytes, snapshot of ${result.manifest.createdAt}\n`);
+      for (const path of result.pruned) io.stdout(`  removed old backup ${path}\n`);
+    }
+    return 0;
+  },
+};

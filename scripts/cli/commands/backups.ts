@@ -1,0 +1,63 @@
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import { listBackups } from '../../procedures/backups.ts';
+import type { CliCommand } from '../command.ts';
+import { parseOptions } from '../parse-options.ts';
+
+/** The options of `redis-playbook backups`. */
+export const BackupsOptionsSchema = z.object({
+  /** The backup dir to list. */
+  to: z.string({ error: 'the backup dir is required (--to DIR)' }).min(1),
+  /** Print one JSON object. */
+  json: z.boolean().default(false),
+});
+
+export const backupsCommand: CliCommand = {
+  name: 'backups',
+  summary: 'List the backups in a backup dir, oldest first',
+  options: { to: { type: 'string' }, json: { type: 'boolean' } },
+  help: `Usage: redis-playbook backups --to DIR [--json]
+
+Lists the folders of a backup dir, oldest first: snapshot time, size, keys, and the checks
+recorded when the backup was taken. Folders that are not backups (no valid manifest, or an
+interrupted .incomplete-* folder) are listed with the reason. Run "redis-playbook check" on a
+backup to verify its files now.
+
+Options:
+  --to DIR     The backup dir
+  --json       Print one JSON object: { "backups": [ … ] }
+  -h, --help   Show this help`,
+  async run(values, io) {
+    const options = parseOptions(BackupsOptionsSchema, values);
+    const entries = await listBackups(resolve(options.to));
+    const rows = entries.map((entry) => {
+      const manifest = entry.manifest;
+      const checks = manifest ? [manifest.checks.rdb, ...(manifest.checks.aof ? [manifest.checks.aof] : [])] : [];
+      return {
+        path: entry.path,
+        name: entry.name,
+        createdAt: manifest?.createdAt,
+        bytes: manifest?.files.reduce((sum, file) => sum + file.size, 0),
+        keys: manifest ? Object.values(manifest.keyspace).reduce((sum, db) => sum + db.keys, 0) : undefined,
+        aof: manifest ? manifest.files.some((file) => file.role === 'aof') : undefined,
+        checked: manifest ? (checks.every((check) => check.ok) ? 'ok' : checks.find((check) => !check.ok)?.message) : undefined,
+        problem: entry.problem,
+      };
+    });
+    if (options.json) {
+      io.stdout(`${JSON.stringify({ backups: rows }, null, 2)}\n`);
+      return 0;
+    }
+    if (rows.length === 0) {
+      io.stdout(`No backups in ${resolve(options.to)}\n`);
+      return 0;
+    }
+    const table = [['BACKUP', 'SNAPSHOT (UTC)', 'KEYS', 'BYTES', 'AOF', 'CHECKED']];
+    for (const row of rows) {
+      table.push(row.problem ? [row.name, '-', '-', '-', '-', `not a backup: ${row.problem}`] : [row.name, row.createdAt ?? '', String(row.keys), String(row.bytes), row.aof ? 'yes' : 'no', row.checked ?? '']);
+    }
+    const widths = table[0]!.map((_, i) => Math.max(...table.map((row) => (row[i] ?? '').length)));
+    for (const row of table) io.stdout(`${row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join('  ')}\n`);
+    return 0;
+  },
+};

@@ -1,0 +1,46 @@
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import { hostRedis } from '../../harness/engine.ts';
+import { checkBackup, checkFailure } from '../../procedures/check.ts';
+import { PlaybookError } from '../../procedures/errors.ts';
+import type { CliCommand } from '../command.ts';
+import { parseOptions } from '../parse-options.ts';
+
+/** The options of `redis-playbook check`. */
+export const CheckOptionsSchema = z.object({
+  /** A backup folder, or a bare RDB file. */
+  backup: z.string({ error: 'name the backup folder or RDB file to check' }).min(1),
+  /** Print one JSON object. */
+  json: z.boolean().default(false),
+});
+
+export const checkCommand: CliCommand = {
+  name: 'check',
+  summary: 'Verify a backup: checksums, redis-check-rdb, redis-check-aof',
+  options: { json: { type: 'boolean' } },
+  positionals: ['backup'],
+  help: `Usage: redis-playbook check <backup> [--json]
+
+Checks a backup folder: each file's size and SHA-256 against manifest.json, redis-check-rdb on
+the snapshot, and redis-check-aof on the AOF manifest when the backup holds an AOF set. A bare
+.rdb file is checked too (its header and redis-check-rdb). Changes nothing.
+
+Exits 0 when every check passes, 7 with the first failure otherwise (truncated, flipped bytes,
+not an RDB, missing files), 6 when the path cannot be read.
+
+Options:
+  --json       Print one JSON object with every check
+  -h, --help   Show this help`,
+  async run(values, io) {
+    const options = parseOptions(CheckOptionsSchema, values);
+    const result = await checkBackup(resolve(options.backup), hostRedis);
+    if (options.json) {
+      io.stdout(`${JSON.stringify({ ok: result.ok, path: result.path, rdbVersion: result.rdbVersion, items: result.items }, null, 2)}\n`);
+    } else {
+      for (const item of result.items) io.stdout(`${item.ok ? 'ok  ' : 'FAIL'}  ${item.what}: ${item.detail}\n`);
+    }
+    if (!result.ok) throw new PlaybookError('backup', `${result.path} is not a good backup: ${checkFailure(result)}`);
+    if (!options.json) io.stdout(`${result.path} is good\n`);
+    return 0;
+  },
+};
