@@ -24,7 +24,10 @@ export default defineConfig({
       title: 'Redis Playbook',
       description: 'Redis operations, one runbook at a time: every command on the site is run against a real Redis server before it is published.',
       markdown: { processedDirs: [`./${docsDir}`] },
-      sidebar: [{ label: 'Persistence', items: [{ autogenerate: { directory: `${docsDir}/persistence` } }] }],
+      sidebar: [
+        { label: 'Persistence', items: [{ autogenerate: { directory: `${docsDir}/persistence` } }] },
+        { label: 'Recovery', items: [{ autogenerate: { directory: `${docsDir}/recovery` } }] },
+      ],
       components: { Footer: './src/components/Footer.astro' },
     }),
   ],

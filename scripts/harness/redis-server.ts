@@ -202,6 +202,11 @@ export class DisposableRedis {
       lazyConnect: true,
       maxRetriesPerRequest: 0,
       retryStrategy: () => null,
+      // ioredis 6 otherwise sends HELLO 3 and CLIENT SETINFO on connect: a client closed right after
+      // connecting leaves those promises to reject with nobody listening.
+      protocol: 2,
+      disableClientInfo: true,
+      disconnectTimeout: 50,
     });
     // Failures reach the caller as rejected commands; without a listener ioredis also logs them.
     client.on('error', () => undefined);

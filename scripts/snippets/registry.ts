@@ -3,9 +3,21 @@ import { SnippetSchema, type FlavorId, type Snippet, type SnippetInput, type Fla
 import { dataLocationSnippets } from './pages/data-location.ts';
 import { snapshotScheduleSnippets } from './pages/snapshot-schedule.ts';
 import { crashLossSnippets } from './pages/crash-loss.ts';
+import { automaticRecoverySnippets } from './pages/automatic-recovery.ts';
+import { rollbackSnippets } from './pages/rollback.ts';
+import { testRestoreSnippets } from './pages/test-restore.ts';
+import { backupSnippets } from './pages/backups.ts';
 
 /** Every command block of the site, in page order. */
-const definitions: SnippetInput[] = [...dataLocationSnippets, ...snapshotScheduleSnippets, ...crashLossSnippets];
+const definitions: SnippetInput[] = [
+  ...dataLocationSnippets,
+  ...snapshotScheduleSnippets,
+  ...crashLossSnippets,
+  ...automaticRecoverySnippets,
+  ...backupSnippets,
+  ...testRestoreSnippets,
+  ...rollbackSnippets,
+];
 
 /** Validates definitions and their ids; throws one readable error listing every problem. */
 export function buildRegistry(input: SnippetInput[]): Map<string, Snippet> {

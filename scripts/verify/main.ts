@@ -9,6 +9,13 @@ import { registry } from '../snippets/registry.ts';
 import { defaultReportPath, loadReport, writeReport, type Result } from './report.ts';
 import { verifyAll } from './verify-all.ts';
 
+// A promise one verification left behind must not take the others down; it still fails the run.
+let strayErrors = 0;
+process.on('unhandledRejection', (reason) => {
+  strayErrors++;
+  process.stderr.write(`verify: a verification left an unhandled rejection: ${reason instanceof Error ? reason.message : String(reason)}\n`);
+});
+
 function fail(message: string): never {
   process.stderr.write(`verify: ${message}\n`);
   process.exit(2);
@@ -60,4 +67,4 @@ const count = (status: Result['status']) => results.filter((r) => r.status === s
 const skipped = count('skipped');
 console.log(`\nReport: ${reportPath}`);
 console.log(`${count('passed')} passed, ${count('failed')} failed${skipped ? `, ${skipped} skipped` : ''}`);
-process.exitCode = count('failed') > 0 ? 1 : 0;
+process.exitCode = count('failed') > 0 || strayErrors > 0 ? 1 : 0;

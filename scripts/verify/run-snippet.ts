@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { startRedis, type DisposableRedis } from '../harness/redis-server.ts';
 import { hostRedis, type Engine } from '../harness/engine.ts';
@@ -59,6 +60,9 @@ async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Pr
   }
 }
 
+/** The project's `bin/` (the redis-playbook launcher). */
+const projectBin = fileURLToPath(new URL('../../bin', import.meta.url));
+
 /** A started scenario: its server and where and how the page's command runs. */
 interface Stage<Server> {
   server: Server | undefined;
@@ -105,7 +109,10 @@ async function verifyOn<Server>(
     values: stage.values,
     command,
     async run(options = {}): Promise<CommandResult> {
-      const env = { ...stage.env, ...options.env };
+      // The CLI is on PATH as an operator installs it (bin/redis-playbook linked into PATH), unless the
+      // verification sets PATH itself (cron's bare environment).
+      const env: Record<string, string> = { ...stage.env, ...options.env };
+      if (!options.env?.PATH) env.PATH = `${projectBin}${delimiter}${stage.env.PATH ?? process.env.PATH ?? ''}`;
       if (env.REDISCLI_AUTH) run.secrets.push(env.REDISCLI_AUTH);
       const result = await execa('bash', ['--noprofile', '--norc', '-c', command], {
         cwd: stage.cwd,

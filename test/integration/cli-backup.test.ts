@@ -49,7 +49,8 @@ for (const damage of ['truncated', 'byte-flipped'] as const) {
       await truncate(rdb, (await readFile(rdb)).length - 100);
     } else {
       const bytes = await readFile(rdb);
-      bytes[Math.floor(bytes.length / 2)] ^= 0x5a;
+      const middle = Math.floor(bytes.length / 2);
+      bytes[middle] = (bytes[middle] ?? 0) ^ 0x5a;
       await writeFile(rdb, bytes);
     }
     const check = await runCli(['check', path]);

@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import { dockerSkip } from '../../scripts/harness/docker/available.ts';
 import { composeCommand, composeShim, startComposeProject } from '../../scripts/harness/docker/compose.ts';
 import { docker, lines, runTool } from '../../scripts/harness/docker/exec.ts';
+import { ensureImage } from '../../scripts/harness/docker/image.ts';
 import { uniqueNames } from '../../scripts/harness/docker/options.ts';
 import { TEMP_PREFIX } from '../../scripts/harness/leftovers.ts';
 import { SnippetSchema } from '../../scripts/snippets/schema.ts';
@@ -80,7 +81,6 @@ test('a reader\'s compose file runs as given, on its own project network, and le
     '  redis-data:',
     '',
   ].join('\n');
-  const { ensureImage } = await import('../../scripts/harness/docker/image.ts');
   const image = (await ensureImage()).tag;
   {
     await using redis = await startComposeProject({}, { file: file.replace('IMAGE', image), names, image });

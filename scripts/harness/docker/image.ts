@@ -24,7 +24,7 @@ import { hostRedis, type Engine } from '../engine.ts';
 import { TEMP_PREFIX } from '../leftovers.ts';
 import { fatal, waitFor } from '../wait.ts';
 import { requireDocker } from './available.ts';
-import { docker, dockerTry, findOnPath, runToolOk } from './exec.ts';
+import { docker, dockerTry, findOnPath, runTool, runToolOk } from './exec.ts';
 
 /** Repository of the locally built image. */
 export const IMAGE_REPOSITORY = 'redis-playbook/redis';
@@ -72,15 +72,13 @@ export async function hostServerVersion(engine: Engine = hostRedis): Promise<str
 
 /** The shared libraries (and the loader) `ldd` lists for a program; none for a static one. */
 async function sharedLibraries(program: string): Promise<string[]> {
-  const { stdout, exitCode, stderr } = await runToolOk('ldd', [program]).catch((error: unknown) => {
-    const output = (error as { output?: string }).output ?? '';
-    // ldd exits 1 for a static program.
-    if (/not a dynamic executable|statically linked/.test(output)) return { stdout: '', exitCode: 0, stderr: '' };
-    throw error;
-  });
-  if (exitCode !== 0) throw new Error(`ldd ${program} failed: ${stderr}`);
+  const result = await runTool('ldd', [program]);
+  const output = `${result.stdout}\n${result.stderr}`;
+  // ldd exits 1 for a static program (busybox-static).
+  if (/not a dynamic executable|statically linked/.test(output)) return [];
+  if (result.exitCode !== 0) throw new Error(`ldd ${program} failed (exit ${result.exitCode}): ${output.trim()}`);
   const found: string[] = [];
-  for (const line of stdout.split('\n')) {
+  for (const line of result.stdout.split('\n')) {
     if (/not found/.test(line)) throw new Error(`ldd ${program}: a library is missing: ${line.trim()}`);
     const path = /=>\s*(\/\S+)/.exec(line)?.[1] ?? /^\s*(\/\S+)\s+\(/.exec(line)?.[1];
     if (path) found.push(path);

@@ -1,0 +1,195 @@
+import assert from 'node:assert/strict';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { fileURLToPath } from 'node:url';
+import { startRedis, type DisposableRedis } from '../../harness/redis-server.ts';
+import { backup } from '../../procedures/backup.ts';
+import { checkBackup } from '../../procedures/check.ts';
+import { listBackups } from '../../procedures/backups.ts';
+import { writeMixedDataset } from '../../redis/dataset.ts';
+import { defineSnippet } from '../schema.ts';
+import { backupValues, scratchBackups } from '../scenarios/rollback.ts';
+import { seedSaveRules } from './snapshot-schedule.ts';
+
+const page = 'recovery/backups';
+const checkout = fileURLToPath(new URL('../../..', import.meta.url)).replace(/\/$/, '');
+
+/** Writes a dataset and takes `count` backups of it into scratch/backups. */
+function withBackups(count: number) {
+  return async (server: DisposableRedis, scratch: string) => {
+    await server.withClient(async (client) => {
+      await writeMixedDataset(client, 'A', 10);
+      for (let i = 0; i < count; i++) {
+        await backup({ client, source: { host: server.host, port: server.port }, engine: server.engine, to: scratchBackups(scratch) });
+      }
+    });
+  };
+}
+
+/** The proven BGSAVE wait and a checked copy, in plain shell. */
+const manualBackup = [
+  '( set -eo pipefail',
+  'cli="redis-cli -h {{host}} -p {{port}}"',
+  'field() { $cli INFO persistence | tr -d \'\\r\' | sed -n "s/^$1://p"; }',
+  '# 1. A save already running started before you asked: its file would be stale. Wait for it.',
+  'while [ "$(field rdb_bgsave_in_progress)" = 1 ]; do sleep 1; done',
+  '# 2. LASTSAVE changes when a save completes, with 1-second resolution: let the clock pass it',
+  'before=$($cli LASTSAVE); saves=$(field rdb_saves)',
+  'while [ "$(date +%s)" -le "$before" ]; do sleep 0.1; done',
+  '# 3. SCHEDULE: if an AOF rewrite runs, the save starts after it instead of failing',
+  '$cli BGSAVE SCHEDULE',
+  '# 4. Wait for a save that completed after you asked; stop on a failed one',
+  'until [ "$($cli LASTSAVE)" -gt "$before" ] && [ "$(field rdb_bgsave_in_progress)" = 0 ]; do',
+  '  if [ "$(field rdb_saves)" -gt "$saves" ] && [ "$(field rdb_bgsave_in_progress)" = 0 ] && [ "$(field rdb_last_bgsave_status)" = err ]; then',
+  '    echo "BGSAVE failed: see the server log" >&2; exit 1',
+  '  fi',
+  '  sleep 1',
+  'done',
+  '# 5. Copy under a temporary name, check the copy, record its checksum, then give it its final name',
+  'dest={{backupDir}}/$(date -u +%Y-%m-%dT%H-%M-%SZ)',
+  'mkdir -p "$dest.partial"',
+  'cp {{dataDir}}/dump.rdb "$dest.partial/dump.rdb"',
+  'redis-check-rdb "$dest.partial/dump.rdb" | grep -F \'RDB looks OK\'',
+  '(cd "$dest.partial" && sha256sum dump.rdb > SHA256SUMS)',
+  'mv "$dest.partial" "$dest"',
+  'echo "backup: $dest" )',
+].join('\n');
+
+export const backupSnippets = [
+  defineSnippet({
+    id: 'backup-cli',
+    title: 'Take a backup with the CLI',
+    page,
+    flavors: {
+      host: {
+        command: 'redis-playbook backup --url redis://{{host}}:{{port}} --to {{backupDir}} --keep 14',
+        server: { config: { appendonly: 'yes', save: seedSaveRules }, password: 'a password the page never shows' },
+        setup: withBackups(0),
+        values: ({ scratch }) => ({ backupDir: scratchBackups(scratch) }),
+        async verify(ctx) {
+          const { exitCode, stdout } = await ctx.run();
+          assert.equal(exitCode, 0);
+          const [entry] = await listBackups(ctx.values.backupDir as string);
+          assert.ok(entry?.manifest, 'one complete backup');
+          assert.match(stdout, new RegExp(`Backup complete: ${entry.path}`));
+          const check = await checkBackup(entry.path, hostEngine(ctx.server));
+          assert.equal(check.ok, true);
+          assert.deepEqual(entry.manifest.keyspace, { '0': { keys: 51, expires: 1 }, '1': { keys: 1, expires: 0 } });
+          assert.ok(entry.manifest.files.some((file) => file.path.startsWith('appendonlydir/')), 'the AOF set is in the backup');
+        },
+      },
+    },
+  }),
+  defineSnippet({
+    id: 'backup-list',
+    title: 'List the backups',
+    page,
+    flavors: {
+      host: {
+        command: 'redis-playbook backups --to {{backupDir}}',
+        server: { config: { appendonly: 'no' } },
+        setup: withBackups(2),
+        values: ({ scratch }) => ({ backupDir: scratchBackups(scratch) }),
+        async verify(ctx) {
+          const { exitCode, stdout } = await ctx.run();
+          assert.equal(exitCode, 0);
+          const rows = stdout.trim().split('\n');
+          assert.match(rows[0] ?? '', /^BACKUP\s+SNAPSHOT \(UTC\)\s+KEYS\s+BYTES\s+AOF\s+CHECKED$/);
+          assert.equal(rows.length, 3);
+          for (const row of rows.slice(1)) assert.match(row, /\s52\s+\d+\s+no\s+ok$/);
+        },
+      },
+    },
+  }),
+  defineSnippet({
+    id: 'backup-check',
+    title: 'Check a backup',
+    page,
+    flavors: {
+      host: {
+        command: 'redis-playbook check {{backup}}',
+        server: { config: { appendonly: 'yes' } },
+        setup: withBackups(1),
+        values: backupValues,
+        async verify(ctx) {
+          const { exitCode, stdout } = await ctx.run();
+          assert.equal(exitCode, 0);
+          assert.match(stdout, /ok {4}redis-check-rdb dump\.rdb: RDB looks OK/);
+          assert.match(stdout, /ok {4}redis-check-aof appendonlydir: AOF is valid/);
+          assert.match(stdout, / is good$/m);
+        },
+      },
+    },
+  }),
+  defineSnippet({
+    id: 'backup-manual',
+    title: 'Take a backup by hand, with a wait that ends',
+    page,
+    flavors: {
+      host: {
+        command: manualBackup,
+        server: { config: { appendonly: 'no', save: '""', 'enable-debug-command': 'local', rdbcompression: 'no' } },
+        async setup(server) {
+          // A save is already running when the procedure starts, and a write lands just before it.
+          await server.withClient(async (client) => {
+            await client.call('DEBUG', 'POPULATE', 400_000, 'page', 200);
+            await client.bgsave();
+            await client.set('written-just-before', 'yes');
+          });
+        },
+        values: ({ server, scratch }) => ({ backupDir: scratchBackups(scratch), dataDir: server?.dir ?? '' }),
+        async verify(ctx) {
+          const { exitCode, stdout } = await ctx.run({ timeoutMs: 120_000 });
+          assert.equal(exitCode, 0);
+          assert.match(stdout, /RDB looks OK/);
+          const [name] = await readdir(ctx.values.backupDir as string);
+          assert.match(name ?? '', /^\d{4}-\d\d-\d\dT\d\d-\d\d-\d\dZ$/, 'only the final folder is left, no .partial');
+          const folder = join(ctx.values.backupDir as string, name as string);
+          const sums = await execa('sha256sum', ['-c', 'SHA256SUMS'], { cwd: folder, reject: false });
+          assert.equal(sums.exitCode, 0, sums.stdout);
+          await using loaded = await startRedis({ config: { appendonly: 'no', save: '""' }, initialFiles: { 'dump.rdb': join(folder, 'dump.rdb') } });
+          assert.equal((await loaded.cli(['GET', 'written-just-before'])).stdout.trim(), 'yes', 'the snapshot started after the write');
+          assert.equal((await loaded.cli(['DBSIZE'])).stdout.trim(), '400001');
+          assert.ok((await readFile(join(folder, 'SHA256SUMS'), 'utf8')).endsWith('  dump.rdb\n'));
+        },
+      },
+    },
+  }),
+  defineSnippet({
+    id: 'backup-cron',
+    title: 'Schedule a nightly backup',
+    page,
+    flavors: {
+      host: {
+        lang: 'cron',
+        command: '0 3 * * * root {{checkout}}/bin/redis-playbook backup --url redis://{{host}}:{{port}} --to {{backupDir}} --keep 14 >> {{backupLog}} 2>&1',
+        server: { config: { appendonly: 'yes' } },
+        setup: withBackups(0),
+        values: ({ scratch }) => ({ checkout, backupDir: scratchBackups(scratch), backupLog: join(scratch, 'backup.log') }),
+        async verify(ctx) {
+          // A line of /etc/cron.d: five time fields, the user, then the command cron hands to /bin/sh.
+          const fields = ctx.command.split(' ');
+          const [minute, hour, day, month, weekday, user] = fields;
+          assert.match(minute ?? '', /^([0-5]?\d)$/);
+          assert.match(hour ?? '', /^(1?\d|2[0-3])$/);
+          for (const field of [day, month, weekday]) assert.equal(field, '*');
+          assert.equal((await execa('id', ['-u', user ?? ''], { reject: false })).exitCode, 0, `user ${user} exists`);
+          const command = fields.slice(6).join(' ');
+          // cron's environment: /bin/sh, PATH=/usr/bin:/bin, no login profile.
+          const result = await execa('/bin/sh', ['-c', command], { env: { PATH: '/usr/bin:/bin', HOME: '/root', SHELL: '/bin/sh', ...ctx.server?.env }, extendEnv: false, reject: false });
+          assert.equal(result.exitCode, 0, result.stderr);
+          const log = await readFile(ctx.values.backupLog as string, 'utf8');
+          ctx.note(log.trim());
+          assert.match(log, /Backup complete: /);
+          assert.equal((await listBackups(ctx.values.backupDir as string)).filter((entry) => entry.manifest).length, 1);
+        },
+      },
+    },
+  }),
+];
+
+function hostEngine(server: DisposableRedis | undefined) {
+  assert.ok(server);
+  return server.engine;
+}

@@ -1,0 +1,217 @@
+import assert from 'node:assert/strict';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { DisposableRedis } from '../../harness/redis-server.ts';
+import { backup } from '../../procedures/backup.ts';
+import { restore } from '../../procedures/restore.ts';
+import { changeMixedDataset, diffDatasets, readDataset, writeMixedDataset, type Dataset } from '../../redis/dataset.ts';
+import { labelledNumber } from '../outputs.ts';
+import { practice, practiceValues, runPractice } from '../practice.ts';
+import { defineSnippet } from '../schema.ts';
+import { seedSaveRules } from './snapshot-schedule.ts';
+import { assertStartsWithBackup, backedUpThenChanged, backupValues, scratchBackups } from '../scenarios/rollback.ts';
+
+const page = 'recovery/rollback';
+
+/** The offline rollback by hand, for an `appendonly yes` server (the backup as the AOF base). */
+const manualAof = [
+  '( set -e',
+  'cd {{dataDir}}',
+  '# 1. Move the current files aside: this folder is your undo',
+  'aside="pre-restore-$(date -u +%Y-%m-%dT%H-%M-%SZ)"',
+  'mkdir "$aside"',
+  'for f in dump.rdb appendonlydir; do if [ -e "$f" ]; then mv "$f" "$aside/"; fi; done',
+  '# 2. The backup becomes dump.rdb and the base of a new, one-file AOF',
+  'cp {{backup}}/dump.rdb dump.rdb',
+  'mkdir appendonlydir',
+  'cp dump.rdb appendonlydir/appendonly.aof.1.base.rdb',
+  "echo 'file appendonly.aof.1.base.rdb seq 1 type b' > appendonlydir/appendonly.aof.manifest",
+  '# 3. Let the server user own them (host installs run Redis as "redis")',
+  'chown -R redis:redis dump.rdb appendonlydir "$aside"',
+  'ls -l dump.rdb appendonlydir )',
+].join('\n');
+
+/** The offline rollback by hand, for an `appendonly no` server. */
+const manualRdb = [
+  '( set -e',
+  'cd {{dataDir}}',
+  'aside="pre-restore-$(date -u +%Y-%m-%dT%H-%M-%SZ)"',
+  'mkdir "$aside"',
+  'if [ -e dump.rdb ]; then mv dump.rdb "$aside/"; fi',
+  'cp {{backup}}/dump.rdb dump.rdb',
+  'chown redis:redis dump.rdb "$aside"',
+  'ls -l dump.rdb )',
+].join('\n');
+
+/** Undo a restore: the restored files go aside too, the pre-restore files come back. */
+const undo = [
+  '( set -e',
+  'cd {{dataDir}}',
+  'aside=$(ls -d pre-restore-* | tail -n 1)',
+  'undone="undone-restore-$(date -u +%Y-%m-%dT%H-%M-%SZ)"',
+  'mkdir "$undone"',
+  'for f in dump.rdb appendonlydir; do if [ -e "$f" ]; then mv "$f" "$undone/"; fi; done',
+  'mv "$aside"/* .',
+  'rmdir "$aside"',
+  'echo "back to the files of $aside; the restored ones are in $undone" )',
+].join('\n');
+
+/** The seed playbook's recipe, run as written on Redis 7, on a practice server. */
+const naiveRecipe = [
+  ...practice.setup(`--appendonly yes --save "${seedSaveRules}"`),
+  ...practice.start(),
+  ...practice.write(1, 50000),
+  '# A backup of the 50000 keys, then 50000 more writes: the changes you want to undo',
+  'redis-cli -p "$port" SAVE >/dev/null && cp "$dir/dump.rdb" "$dir/backup.rdb"',
+  ...practice.write(50001, 100000),
+  ...practice.stop(),
+  '# The recipe: copy the backup over dump.rdb and remove appendonly.aof (on Redis 7 that file does not exist)',
+  'cp "$dir/backup.rdb" "$dir/dump.rdb" && rm -f "$dir/appendonly.aof"',
+  ...practice.start(),
+  ...practice.count('keys after copying the backup over dump.rdb'),
+  ...practice.stop(),
+  '# Removing the AOF directory instead',
+  'cp "$dir/backup.rdb" "$dir/dump.rdb" && rm -rf "$dir/appendonlydir"',
+  ...practice.start(),
+  ...practice.count('keys after also removing appendonlydir'),
+  '# A clean stop now saves that empty dataset over the copied backup',
+  ...practice.stop(),
+  'echo "dump.rdb now holds: $(redis-check-rdb "$dir/dump.rdb" | grep -o \'[0-9]* keys read\')"',
+].join('\n');
+
+/** Rollback scenario plus the dataset B, saved to scratch so the undo can be checked against it. */
+async function restoredWithBSaved(server: DisposableRedis, scratch: string): Promise<void> {
+  await server.withClient(async (client) => {
+    await writeMixedDataset(client, 'A', 30);
+    await backup({ client, source: { host: server.host, port: server.port }, engine: server.engine, to: scratchBackups(scratch) });
+    await changeMixedDataset(client, 'A', 'B');
+    await writeFile(join(scratch, 'dataset-b.json'), JSON.stringify([...(await readDataset(client))]));
+  });
+  await server.stop();
+  const [name] = (await readdir(scratchBackups(scratch))).filter((entry) => !entry.startsWith('.'));
+  await restore({ backup: join(scratchBackups(scratch), name as string), dataDir: server.dir, engine: server.engine });
+}
+
+export const rollbackSnippets = [
+  defineSnippet({
+    id: 'rollback-cli-aof',
+    title: 'Roll back an AOF server with the CLI',
+    page,
+    flavors: {
+      host: {
+        command: 'redis-playbook restore {{backup}} --data-dir {{dataDir}}',
+        server: { config: { appendonly: 'yes', save: '900 1 300 10 60 10000' } },
+        setup: backedUpThenChanged({ stop: true }),
+        values: backupValues,
+        async verify(ctx) {
+          const { exitCode, stdout } = await ctx.run();
+          assert.equal(exitCode, 0);
+          assert.match(stdout, /installed: dump\.rdb, appendonlydir; appendonly yes/);
+          assert.match(stdout, /pre-restore-.*: that folder is your undo/);
+          await assertStartsWithBackup(ctx.server as DisposableRedis, ctx.values.backup as string);
+          assert.equal((await ctx.server?.info('persistence'))?.persistence?.aof_enabled, '1');
+        },
+      },
+    },
+  }),
+  defineSnippet({
+    id: 'rollback-manual-aof',
+    title: 'Roll back an AOF server by hand',
+    page,
+    flavors: {
+      host: {
+        command: manualAof,
+        server: { config: { appendonly: 'yes', save: '900 1 300 10 60 10000' } },
+        setup: backedUpThenChanged({ stop: true }),
+        values: backupValues,
+        async verify(ctx) {
+          const { exitCode, stdout } = await ctx.run();
+          assert.equal(exitCode, 0);
+          assert.match(stdout, /appendonly\.aof\.1\.base\.rdb/);
+          const server = ctx.server as DisposableRedis;
+          const aside = (await readdir(server.dir)).filter((name) => name.startsWith('pre-restore-'));
+          assert.equal(aside.length, 1);
+          assert.deepEqual((await readdir(join(server.dir, aside[0] as string))).sort(), ['appendonlydir', 'dump.rdb']);
+          await assertStartsWithBackup(server, ctx.values.backup as string);
+        },
+      },
+    },
+  }),
+  defineSnippet({
+    id: 'rollback-cli-rdb',
+    title: 'Roll back a snapshot-only server with the CLI',
+    page,
+    flavors: {
+      host: {
+        command: 'redis-playbook restore {{backup}} --data-dir {{dataDir}}',
+        server: { config: { appendonly: 'no', save: '900 1 300 10 60 10000' } },
+        setup: backedUpThenChanged({ stop: true }),
+        values: backupValues,
+        async verify(ctx) {
+          const { exitCode, stdout } = await ctx.run();
+          assert.equal(exitCode, 0);
+          assert.match(stdout, /installed: dump\.rdb; appendonly no/);
+          await assertStartsWithBackup(ctx.server as DisposableRedis, ctx.values.backup as string);
+        },
+      },
+    },
+  }),
+  defineSnippet({
+    id: 'rollback-manual-rdb',
+    title: 'Roll back a snapshot-only server by hand',
+    page,
+    flavors: {
+      host: {
+        command: manualRdb,
+        server: { config: { appendonly: 'no', save: '900 1 300 10 60 10000' } },
+        setup: backedUpThenChanged({ stop: true }),
+        values: backupValues,
+        async verify(ctx) {
+          const { exitCode } = await ctx.run();
+          assert.equal(exitCode, 0);
+          await assertStartsWithBackup(ctx.server as DisposableRedis, ctx.values.backup as string);
+        },
+      },
+    },
+  }),
+  defineSnippet({
+    id: 'rollback-undo',
+    title: 'Undo a rollback',
+    page,
+    flavors: {
+      host: {
+        command: undo,
+        server: { config: { appendonly: 'yes' } },
+        setup: restoredWithBSaved,
+        async verify(ctx) {
+          const { exitCode, stdout } = await ctx.run();
+          assert.equal(exitCode, 0);
+          assert.match(stdout, /back to the files of pre-restore-/);
+          const server = ctx.server as DisposableRedis;
+          await server.start();
+          const expected: Dataset = new Map(JSON.parse(await readFile(join(ctx.scratch, 'dataset-b.json'), 'utf8')));
+          assert.deepEqual(diffDatasets(expected, await server.withClient(readDataset)), [], 'the data from before the rollback is back');
+        },
+      },
+    },
+  }),
+  defineSnippet({
+    id: 'naive-rollback-fails',
+    title: 'What the copy-dump.rdb recipe really does',
+    page,
+    flavors: {
+      host: {
+        command: naiveRecipe,
+        server: false,
+        values: practiceValues,
+        async verify(ctx) {
+          const { exitCode, stdout } = await runPractice(ctx);
+          assert.equal(exitCode, 0);
+          assert.equal(labelledNumber(stdout, 'keys after copying the backup over dump.rdb'), 100000, 'the AOF wins: the latest data comes back, not the backup');
+          assert.equal(labelledNumber(stdout, 'keys after also removing appendonlydir'), 0, 'without its AOF dir the server starts empty');
+          assert.match(stdout, /dump\.rdb now holds: 0 keys read/, 'the copied backup was overwritten');
+        },
+      },
+    },
+  }),
+];

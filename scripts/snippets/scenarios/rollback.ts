@@ -1,0 +1,49 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { hostRedis } from '../../harness/engine.ts';
+import { startRedis, type DisposableRedis } from '../../harness/redis-server.ts';
+import { backup } from '../../procedures/backup.ts';
+import { listBackups } from '../../procedures/backups.ts';
+import { changeMixedDataset, diffDatasets, readDataset, writeMixedDataset } from '../../redis/dataset.ts';
+import type { ValuesFn } from '../schema.ts';
+
+/** The backup dir inside a verification's scratch dir. */
+export const scratchBackups = (scratch: string) => join(scratch, 'backups');
+
+/**
+ * The rollback scenario: dataset A, a backup of it (the CLI's procedure, into scratch/backups), then
+ * changes to dataset B (updates, deletes, additions of every type, TTLs); writes after the last AOF
+ * rewrite land in the incr file. With `stop`, the server is stopped cleanly afterwards, as a restore needs.
+ */
+export function backedUpThenChanged({ stop }: { stop: boolean }) {
+  return async (server: DisposableRedis, scratch: string): Promise<void> => {
+    await server.withClient(async (client) => {
+      await writeMixedDataset(client, 'A', 30);
+      await backup({ client, source: { host: server.host, port: server.port }, engine: server.engine, to: scratchBackups(scratch) });
+      await changeMixedDataset(client, 'A', 'B');
+    });
+    if (stop) await server.stop();
+  };
+}
+
+/** `backup` is the one backup in scratch/backups; `backupDir` is scratch/backups. */
+export const backupValues: ValuesFn = async ({ scratch }) => {
+  const [entry] = (await listBackups(scratchBackups(scratch))).filter((item) => item.manifest);
+  assert.ok(entry, 'the scenario made a backup');
+  return { backup: entry.path, backupDir: scratchBackups(scratch) };
+};
+
+/** The dataset a backup folder holds, read from a scratch server that loaded its RDB. */
+export async function datasetOfBackup(backupPath: string) {
+  await using scratch = await startRedis({ config: { appendonly: 'no', save: '""' }, initialFiles: { 'dump.rdb': join(backupPath, 'dump.rdb') } }, hostRedis);
+  return await scratch.withClient(readDataset);
+}
+
+/** Starts the server normally (its usual config) and asserts that it holds exactly the backup, key by key. */
+export async function assertStartsWithBackup(server: DisposableRedis, backupPath: string): Promise<void> {
+  if (!server.running) await server.start();
+  const expected = await datasetOfBackup(backupPath);
+  const actual = await server.withClient(readDataset);
+  assert.ok(expected.size > 0);
+  assert.deepEqual(diffDatasets(expected, actual), [], 'the server holds exactly the backup');
+}
