@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Installs what the project needs on a fresh Debian machine (run as root): Debian's Redis server and
-# tools, Chromium for the browser tests, then the npm dependencies (Node 24 comes with them).
-# Safe to run again: it installs only what is missing.
+# Installs and starts what the project needs on a fresh Debian machine (run as root): Debian's Redis
+# server and tools, Chromium for the browser tests, Docker with Compose and busybox (the Docker flavor
+# builds its Redis image locally from the host's binaries), then the npm dependencies (Node 24 comes
+# with them). Safe to run again: it installs only what is missing and starts dockerd only if none runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(redis-server redis-tools chromium)
+packages=(redis-server redis-tools chromium docker.io docker-compose busybox-static)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")
@@ -16,7 +17,19 @@ if ((${#missing[@]})); then
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
-# Debian's package may start a system Redis; the project never uses it (every server here is disposable).
+# Debian's redis-server package may start a system Redis; the project never uses it (every server here is disposable).
+
+# A Docker daemon without the default bridge: containers get no network or their project's own, and
+# are reached through docker exec only.
+if ! docker info >/dev/null 2>&1; then
+  echo "setup: starting dockerd"
+  nohup dockerd --bridge=none --iptables=false >/var/log/redis-playbook-dockerd.log 2>&1 &
+  for _ in $(seq 1 150); do
+    docker info >/dev/null 2>&1 && break
+    sleep 0.2
+  done
+  docker info >/dev/null 2>&1 || { echo "setup: dockerd did not start; see /var/log/redis-playbook-dockerd.log" >&2; exit 1; }
+fi
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund

@@ -5,8 +5,10 @@ export const TARGET_RATIO = 1.15;
 
 /** One compared operation: the raw commands against the playbook's procedure, round by round. */
 export const ComparisonSchema = z.object({
-  /** What is timed (`backup`, `restore+start`). */
+  /** What is timed (`backup`, `restore+start`, with ` (appendonly yes)` for the AOF server). */
   name: z.string(),
+  /** `appendonly` of the server backed up and of the one restored. */
+  appendonly: z.boolean(),
   /** What the raw side does, in words. */
   raw: z.string(),
   /** What the playbook side does, in words. */
@@ -38,8 +40,6 @@ export const BenchReportSchema = z.object({
     valueSize: z.number().int(),
     /** Size of the RDB snapshot, in bytes. */
     rdbBytes: z.number().int(),
-    /** `appendonly` of the server that was backed up and of the one that was restored. */
-    appendonly: z.boolean(),
   }),
   /** Timed rounds of each side (after the untimed warm-up rounds). */
   rounds: z.number().int(),
@@ -60,7 +60,7 @@ export function median(values: number[]): number {
 }
 
 /** Builds a comparison from the timed rounds of both sides. */
-export function compare(fields: Pick<Comparison, 'name' | 'raw' | 'playbook' | 'rawSeconds' | 'playbookSeconds'> & { playbookPhases?: Comparison['playbookPhases'] }): Comparison {
+export function compare(fields: Pick<Comparison, 'name' | 'appendonly' | 'raw' | 'playbook' | 'rawSeconds' | 'playbookSeconds'> & { playbookPhases?: Comparison['playbookPhases'] }): Comparison {
   const rawMedian = median(fields.rawSeconds);
   const playbookMedian = median(fields.playbookSeconds);
   const ratio = playbookMedian / rawMedian;
@@ -78,7 +78,7 @@ export function formatBytes(bytes: number): string {
 export function formatReport(report: BenchReport): string {
   const { dataset } = report;
   const out: string[] = [
-    `Dataset: ${dataset.keys.toLocaleString('en-US')} keys × ${dataset.valueSize} B values → RDB ${formatBytes(dataset.rdbBytes)}, appendonly ${dataset.appendonly ? 'yes' : 'no'}`,
+    `Dataset: ${dataset.keys.toLocaleString('en-US')} keys × ${dataset.valueSize} B values (DEBUG POPULATE) → RDB ${formatBytes(dataset.rdbBytes)}`,
     `Rounds: ${report.rounds} timed per side (after ${report.warmupRounds} untimed warm-up), sides alternating, \`sync\` between rounds`,
     '',
   ];

@@ -4,12 +4,14 @@
  * from the snippet registry (scripts/snippets), where it is verified; so in every .md/.mdx file under
  * DIR (default: content/) this fails on
  *  - a fenced code block in a shell language (```bash, ~~~sh title="…", ```console, …), and
- *  - a `<Snippet id="…"/>` whose id is not in the registry (or has no literal id at all).
+ *  - a `<Snippet id="…"/>` whose id is not in the registry (or has no literal id at all), and,
+ *    when DIR is the project's content/, a registry snippet missing from the page it names.
  * Prints one `path:line: problem` line per finding and exits 1; exits 0 with a summary line otherwise,
  * 2 when DIR cannot be read.
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { registry } from '../snippets/registry.ts';
 
 /** Fence languages that are shell commands (shiki names and aliases). */
@@ -103,6 +105,8 @@ function display(file: string): string {
   return rel.startsWith('..') || isAbsolute(rel) ? file : rel;
 }
 
+const projectContent = fileURLToPath(new URL('../../content', import.meta.url));
+
 async function main(): Promise<number> {
   const dir = resolve(process.argv[2] ?? 'content');
   if (!(await stat(dir).catch(() => undefined))?.isDirectory()) {
@@ -112,13 +116,24 @@ async function main(): Promise<number> {
   const files = await pageFiles(dir);
   let problems = 0;
   let snippets = 0;
+  const shown = new Map<string, Set<string>>();
   for (const file of files) {
     const source = await readFile(file, 'utf8');
     const scan = scanPage(source, (id) => registry.has(id));
     snippets += scan.snippetIds.length;
+    shown.set(file, new Set(scan.snippetIds));
     for (const finding of scan.findings) {
       problems++;
       process.stdout.write(`${display(file)}:${finding.line}: ${finding.message}\n`);
+    }
+  }
+  if (dir === projectContent) {
+    // Every block in the registry is verified for a page: it must be on that page.
+    for (const snippet of registry.values()) {
+      const page = [join(dir, 'docs', `${snippet.page}.mdx`), join(dir, 'docs', `${snippet.page}.md`)].find((path) => shown.has(path));
+      if (page && shown.get(page)?.has(snippet.id)) continue;
+      problems++;
+      process.stdout.write(`${display(join(dir, 'docs', `${snippet.page}.mdx`))}: snippet "${snippet.id}" names this page but the page does not show it\n`);
     }
   }
   if (problems > 0) {
