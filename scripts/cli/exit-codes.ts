@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /** What went wrong, as a word a script can switch on; each kind has one exit code. */
-export const ErrorKindSchema = z.enum(['other', 'usage', 'unreachable', 'auth', 'protocol', 'io', 'backup', 'state']);
+export const ErrorKindSchema = z.enum(['other', 'usage', 'unreachable', 'auth', 'protocol', 'io', 'backup', 'state', 'docker']);
 export type ErrorKind = z.infer<typeof ErrorKindSchema>;
 
 /** One documented exit code of `redis-playbook` (the README and the site render this table). */
@@ -25,7 +25,11 @@ export const exitCodes: readonly ExitCode[] = z.array(ExitCodeSchema).parse([
       'Anything else, for example the server refused a command the CLI needs (CONFIG renamed or disabled with rename-command, or not allowed for the ACL user).',
   },
   { code: 2, kind: 'usage', meaning: 'Usage error: unknown command or option, a missing or invalid value, or a malformed --url.' },
-  { code: 3, kind: 'unreachable', meaning: 'The server cannot be reached: connection refused, connect timeout, or unknown host name.' },
+  {
+    code: 3,
+    kind: 'unreachable',
+    meaning: 'The server cannot be reached: connection refused, connect timeout, or unknown host name; or its container (--container, --compose-service) is not running.',
+  },
   { code: 4, kind: 'auth', meaning: 'Authentication failed: wrong password or user (WRONGPASS), or a password is required (NOAUTH).' },
   {
     code: 5,
@@ -38,7 +42,17 @@ export const exitCodes: readonly ExitCode[] = z.array(ExitCodeSchema).parse([
     kind: 'backup',
     meaning: 'The backup is bad or foreign: no valid manifest, a checksum that does not match, or an RDB that fails redis-check-rdb (truncated, flipped bytes, not an RDB).',
   },
-  { code: 8, kind: 'state', meaning: 'The server is in the wrong state for the command: for example it still runs on the data dir that restore needs stopped.' },
+  {
+    code: 8,
+    kind: 'state',
+    meaning:
+      'The server is in the wrong state for the command: for example it still runs on the data dir that restore needs stopped, or its container keeps the data dir outside any volume.',
+  },
+  {
+    code: 9,
+    kind: 'docker',
+    meaning: 'Docker cannot do what --container or --compose-service needs: no docker CLI or daemon, no such container or Compose service, or a docker command failed.',
+  },
 ]);
 
 /** The exit code for an error kind. */

@@ -49,7 +49,7 @@ export function formatInspectReport(report: InspectReport): string {
     : `${report.lastBgsave.status}${report.lastBgsave.durationSeconds === null ? ' (none since start)' : ` (took ${report.lastBgsave.durationSeconds} s)`}`;
   const rewrite = report.aof.rewriteInProgress ? 'in progress' : report.aof.rewriteScheduled ? 'scheduled' : report.aof.lastRewriteStatus;
   const lines = [
-    `${engine} at ${report.url} (pid ${server.processId}, config file ${server.configFile ?? 'none'})`,
+    `${engine} at ${report.url}${report.container ? ` in container ${report.container}` : ''} (pid ${server.processId}, config file ${server.configFile ?? 'none'})`,
     '',
     'Data files',
     ...dataFiles(report),

@@ -1,24 +1,30 @@
 import { randomBytes } from 'node:crypto';
 import { execa } from 'execa';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Redis } from 'ioredis';
 import type { Engine } from '../harness/engine.ts';
 import { waitFor } from '../harness/wait.ts';
 import { aofManifestName, parseAofManifest } from '../redis/aof.ts';
 import { flattenInfo, parseInfo } from '../redis/info.ts';
 import { checkAof, checkRdb, readRdbVersion } from '../redis/rdb.ts';
 import { freshSnapshot, type SaveProgress } from './bgsave.ts';
+import { configGet, type RedisCommands } from './commands.ts';
+import { hostDataDir, type DataDirReader } from './data-dir.ts';
 import { PlaybookError } from './errors.ts';
-import { assertReadableDir, copyWithDigest, digestFile, folderStamp, fsyncPath } from './files.ts';
+import { digestFile, folderStamp, fsyncPath } from './files.ts';
 import { BackupManifestSchema, MANIFEST_FILE, type BackupFile, type BackupManifest } from './manifest.ts';
 import { listBackups } from './backups.ts';
 
 export interface BackupOptions {
-  /** A connected client of the server to back up. */
-  client: Redis;
-  /** Where the client is connected (recorded in the manifest; never a password). */
-  source: { host: string; port: number };
+  /** The server to back up: a connected ioredis client, or a container's `docker exec` carrier (container-redis.ts). */
+  client: RedisCommands;
+  /**
+   * Where the server was reached (recorded in the manifest; never a password): host and port as the
+   * client used them, and the container's name when the backup went through `docker exec`.
+   */
+  source: { host: string; port: number; container?: string };
+  /** How the data dir is read: this machine's file system (default), or a container's (`docker cp`). */
+  files?: DataDirReader;
   /** Programs of the engine (the checkers). */
   engine: Engine;
   /** The backup root: each backup is a folder inside it. */
@@ -39,23 +45,21 @@ export interface BackupResult {
   pruned: string[];
 }
 
-async function configGet(client: Redis, names: string[]): Promise<Record<string, string>> {
-  const flat = (await client.call('CONFIG', 'GET', ...names)) as string[];
-  const config: Record<string, string> = {};
-  for (let i = 0; i + 1 < flat.length; i += 2) config[flat[i] as string] = flat[i + 1] as string;
-  for (const name of names) {
-    if (!(name in config)) throw new PlaybookError('other', `The server did not return "${name}" for CONFIG GET`, { command: `CONFIG GET ${name}` });
-  }
-  return config;
-}
-
 /**
  * Copies the AOF set while no rewrite can replace it: waits for a running rewrite, turns automatic
  * rewrites off (`auto-aof-rewrite-percentage 0`) for the copy, and puts the setting back. A write in
  * flight may leave a partial command at the end of the copied incr file; the copy (never the
  * server's file) is then cut back to the last whole command, and the manifest says so.
  */
-async function copyAofSet(client: Redis, engine: Engine, aofDir: string, appendfilename: string, destDir: string, onProgress: BackupOptions['onProgress']) {
+async function copyAofSet(
+  client: RedisCommands,
+  files: DataDirReader,
+  engine: Engine,
+  aofDir: string,
+  appendfilename: string,
+  destDir: string,
+  onProgress: BackupOptions['onProgress'],
+) {
   await waitFor(
     async () => {
       const info = flattenInfo(parseInfo(await client.info('persistence')));
@@ -65,17 +69,17 @@ async function copyAofSet(client: Redis, engine: Engine, aofDir: string, appendf
   );
   const { 'auto-aof-rewrite-percentage': percentage = '100' } = await configGet(client, ['auto-aof-rewrite-percentage']);
   await client.call('CONFIG', 'SET', 'auto-aof-rewrite-percentage', '0');
-  const files: BackupFile[] = [];
+  const copied: BackupFile[] = [];
   try {
     const manifestName = aofManifestName(appendfilename);
-    const manifestText = await readFile(join(aofDir, manifestName), 'utf8');
+    const manifestText = await files.readText(join(aofDir, manifestName));
     const names = [manifestName, ...parseAofManifest(manifestText).map((entry) => entry.file)];
     for (const name of names) {
       onProgress?.({ phase: 'copying', file: name });
-      const digest = await copyWithDigest(join(aofDir, name), join(destDir, name));
-      files.push({ path: `appendonlydir/${name}`, role: 'aof', ...digest });
+      const digest = await files.copyOut(join(aofDir, name), join(destDir, name));
+      copied.push({ path: `appendonlydir/${name}`, role: 'aof', ...digest });
     }
-    if ((await readFile(join(aofDir, manifestName), 'utf8')) !== manifestText) {
+    if ((await files.readText(join(aofDir, manifestName))) !== manifestText) {
       throw new PlaybookError('other', 'The AOF was rewritten during the copy (someone ran BGREWRITEAOF): run the backup again');
     }
   } finally {
@@ -88,9 +92,9 @@ async function copyAofSet(client: Redis, engine: Engine, aofDir: string, appendf
     await execa(engine.checkAof, ['--fix', manifestPath], { input: 'y\n', reject: false });
     const fixed = await checkAof(engine, manifestPath);
     check = fixed.ok ? { ...fixed, message: `AOF is valid after cutting a partial command at the end of the copy (${check.message})` } : check;
-    for (const file of files) Object.assign(file, await digestFile(join(destDir, file.path.slice('appendonlydir/'.length))));
+    for (const file of copied) Object.assign(file, await digestFile(join(destDir, file.path.slice('appendonlydir/'.length))));
   }
-  return { files, check: { ok: check.ok, message: check.message } };
+  return { files: copied, check: { ok: check.ok, message: check.message } };
 }
 
 /**
@@ -99,10 +103,10 @@ async function copyAofSet(client: Redis, engine: Engine, aofDir: string, appendf
  * appears only when complete (it is written under a temporary name and renamed at the end).
  */
 export async function backup(options: BackupOptions): Promise<BackupResult> {
-  const { client, engine, to, keep, onProgress } = options;
+  const { client, engine, to, keep, onProgress, files: reader = hostDataDir } = options;
   const config = await configGet(client, ['dir', 'dbfilename', 'appendonly', 'appenddirname', 'appendfilename']);
   const dir = config.dir as string;
-  await assertReadableDir(dir, 'The data dir');
+  await reader.assertReadableDir(dir);
   const server = flattenInfo(parseInfo(await client.info('server')));
 
   await mkdir(to, { recursive: true }).catch((error: Error) => {
@@ -115,17 +119,17 @@ export async function backup(options: BackupOptions): Promise<BackupResult> {
     const dbfilename = config.dbfilename as string;
     onProgress?.({ phase: 'copying', file: dbfilename });
     const rdbCopy = join(temp, dbfilename);
-    const rdbDigest = await copyWithDigest(join(dir, dbfilename), rdbCopy);
+    const rdbDigest = await reader.copyOut(join(dir, dbfilename), rdbCopy);
     onProgress?.({ phase: 'checking', file: dbfilename });
     const rdbCheck = await checkRdb(engine, rdbCopy);
-    if (!rdbCheck.ok) throw new PlaybookError('backup', `The snapshot copied from ${join(dir, dbfilename)} fails ${engine.checkRdb}: ${rdbCheck.message}`);
+    if (!rdbCheck.ok) throw new PlaybookError('backup', `The snapshot copied from ${reader.describe(join(dir, dbfilename))} fails ${engine.checkRdb}: ${rdbCheck.message}`);
     const ctime = /AUX FIELD ctime = '(\d+)'/.exec(rdbCheck.output)?.[1];
     const files: BackupFile[] = [{ path: dbfilename, role: 'rdb', ...rdbDigest }];
 
     const appendonly = config.appendonly === 'yes';
     let aofCheck: { ok: boolean; message: string } | undefined;
     if (appendonly) {
-      const aof = await copyAofSet(client, engine, join(dir, config.appenddirname as string), config.appendfilename as string, join(temp, 'appendonlydir'), onProgress);
+      const aof = await copyAofSet(client, reader, engine, join(dir, config.appenddirname as string), config.appendfilename as string, join(temp, 'appendonlydir'), onProgress);
       files.push(...aof.files);
       aofCheck = aof.check;
     }
@@ -136,6 +140,7 @@ export async function backup(options: BackupOptions): Promise<BackupResult> {
       source: {
         host: options.source.host,
         port: options.source.port,
+        ...(options.source.container === undefined ? {} : { container: options.source.container }),
         engine: server.server_name ?? 'redis',
         version: server.valkey_version ?? server.redis_version ?? 'unknown',
         rdbVersion: await readRdbVersion(rdbCopy),

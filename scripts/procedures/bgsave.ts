@@ -1,6 +1,6 @@
-import type { Redis } from 'ioredis';
 import { waitFor } from '../harness/wait.ts';
 import { InfoPersistenceSchema, flattenInfo, parseInfo } from '../redis/info.ts';
+import type { RedisCommands } from './commands.ts';
 import { PlaybookError } from './errors.ts';
 
 /** Progress of a background save, as INFO persistence reports it. */
@@ -18,7 +18,7 @@ export interface FreshSnapshotOptions {
   timeoutMs?: number;
 }
 
-async function persistence(client: Redis) {
+async function persistence(client: RedisCommands) {
   const fields = flattenInfo(parseInfo(await client.info('persistence')));
   return { ...InfoPersistenceSchema.parse(fields), rdbSaves: Number(fields.rdb_saves ?? 0), fields };
 }
@@ -30,9 +30,9 @@ async function persistence(client: Redis) {
  * LASTSAVE (1 s resolution, changes when a save completes) and let the clock pass it; ask for
  * `BGSAVE SCHEDULE` (it waits for a running AOF rewrite instead of failing); done when LASTSAVE moved
  * and no save runs. A save that ends with `rdb_last_bgsave_status:err` is a failure.
- * Returns the new LASTSAVE.
+ * Returns the new LASTSAVE. `client` is an ioredis client or a container's `docker exec` carrier.
  */
-export async function freshSnapshot(client: Redis, options: FreshSnapshotOptions = {}): Promise<number> {
+export async function freshSnapshot(client: RedisCommands, options: FreshSnapshotOptions = {}): Promise<number> {
   const { onProgress, timeoutMs = 3_600_000 } = options;
   const started = Date.now();
   const report = (phase: SaveProgress['phase'], fields?: Record<string, string>) =>

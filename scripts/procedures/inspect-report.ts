@@ -5,7 +5,7 @@ import { SaveRuleSchema } from '../redis/info.ts';
 export const FileEntrySchema = z.object({
   /** File name inside its directory (`dump.rdb`, `appendonly.aof.1.incr.aof`). */
   name: z.string(),
-  /** Absolute path. */
+  /** Absolute path (inside the container when the server runs in one). */
   path: z.string(),
   /** Size in bytes. */
   size: z.number().int().nonnegative(),
@@ -17,7 +17,7 @@ export type FileEntry = z.infer<typeof FileEntrySchema>;
 /** The data files, listed when the server's `dir` can be read from where the CLI runs. */
 export const DataFilesSchema = z.discriminatedUnion('readable', [
   z.object({
-    /** The server's data dir is on this machine and readable by this process. */
+    /** The server's data dir is on this machine and readable by this process, or listed inside its container. */
     readable: z.literal(true),
     /** `<dir>/<dbfilename>`, or null when that file does not exist (no snapshot yet). */
     rdb: FileEntrySchema.nullable(),
@@ -107,8 +107,10 @@ export type Memory = z.infer<typeof MemorySchema>;
 
 /** Everything `redis-playbook inspect` finds out; `--json` prints exactly this object. */
 export const InspectReportSchema = z.object({
-  /** The server inspected, as a URL without the password. */
+  /** The server inspected, as a URL without the password (as seen inside `container` when set). */
   url: z.string(),
+  /** The container the server was inspected through (`--container`, `--compose-service`); absent over TCP. */
+  container: z.string().optional(),
   /** Which engine and version answered. */
   server: z.object({
     /** `redis`, or the INFO `server_name` (`valkey`). */

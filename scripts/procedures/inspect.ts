@@ -1,7 +1,10 @@
-import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { flattenInfo, InfoPersistenceSchema, InfoServerSchema, parseInfo, parseKeyspace, parseSaveRules } from '../redis/info.ts';
+import type { RedisCommands } from './commands.ts';
 import { connect, DEFAULT_TIMEOUT_MS } from './connect.ts';
+import type { ContainerRef } from './container.ts';
+import { listContainerDataFiles } from './container-files.ts';
+import { connectContainer } from './container-redis.ts';
 import { listDataFiles } from './data-files.ts';
 import { PlaybookError } from './errors.ts';
 import { InspectReportSchema, type InspectReport } from './inspect-report.ts';
@@ -50,72 +53,94 @@ function oneLine(error: unknown): string {
 }
 
 /** Sends one command; a refusal or a timeout becomes a {@link PlaybookError} naming the command. */
-async function ask(client: Redis, target: RedisTarget, args: [string, ...(string | number)[]]): Promise<unknown> {
+async function ask(client: RedisCommands, where: string, args: [string, ...(string | number)[]]): Promise<unknown> {
   const command = args.join(' ');
   try {
     return await client.call(...args);
   } catch (error) {
+    if (error instanceof PlaybookError) throw error;
     const message = oneLine(error);
     if (/^CONFIG\b/i.test(command) && /unknown command|NOPERM|no permissions/i.test(message)) {
       throw new PlaybookError(
         'other',
-        `${target.url} refused CONFIG GET (${message}): inspect needs it to read dir, dbfilename, save, appendonly and maxmemory; ` +
+        `${where} refused CONFIG GET (${message}): inspect needs it to read dir, dbfilename, save, appendonly and maxmemory; ` +
           'CONFIG may be renamed or disabled (rename-command) or not allowed for this ACL user',
         { cause: error, command },
       );
     }
-    throw new PlaybookError('other', `${target.url} failed "${command}": ${message}`, { cause: error, command });
+    throw new PlaybookError('other', `${where} failed "${command}": ${message}`, { cause: error, command });
   }
 }
 
 /** Turns a zod failure on server output into one exact line. */
-function parseServerOutput<T extends z.ZodType>(schema: T, value: unknown, what: string, target: RedisTarget): z.infer<T> {
+function parseServerOutput<T extends z.ZodType>(schema: T, value: unknown, what: string, where: string): z.infer<T> {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   const problems = result.error.issues.map((issue) => `${issue.path.join('.') || '(value)'}: ${issue.message}`).join('; ');
-  throw new PlaybookError('other', `Unexpected ${what} from ${target.url}: ${problems}`, { cause: result.error });
+  throw new PlaybookError('other', `Unexpected ${what} from ${where}: ${problems}`, { cause: result.error });
 }
 
-async function readConfig(client: Redis, target: RedisTarget): Promise<z.infer<typeof ConfigSchema>> {
+async function readConfig(client: RedisCommands, where: string): Promise<z.infer<typeof ConfigSchema>> {
   const names = Object.keys(CONFIG_FIELDS) as ConfigField[];
   // One parameter per call: CONFIG GET takes several only since Redis 7.
-  const replies = await Promise.all(names.map((name) => ask(client, target, ['CONFIG', 'GET', name])));
+  const replies = await Promise.all(names.map((name) => ask(client, where, ['CONFIG', 'GET', name])));
   const values: Record<string, string | null> = {};
   names.forEach((name, index) => {
     const reply = replies[index];
     const value = Array.isArray(reply) && reply.length >= 2 ? String(reply[1]) : null;
     if (value === null && CONFIG_FIELDS[name]) {
-      throw new PlaybookError('other', `${target.url} returned nothing for CONFIG GET ${name}: is it a Redis-compatible server?`);
+      throw new PlaybookError('other', `${where} returned nothing for CONFIG GET ${name}: is it a Redis-compatible server?`);
     }
     values[name] = value;
   });
-  return parseServerOutput(ConfigSchema, values, 'CONFIG GET values', target);
+  return parseServerOutput(ConfigSchema, values, 'CONFIG GET values', where);
 }
 
-async function readInfo(client: Redis, target: RedisTarget, section: string): Promise<Record<string, string>> {
-  const text = await ask(client, target, ['INFO', section]);
+async function readInfo(client: RedisCommands, where: string, section: string): Promise<Record<string, string>> {
+  const text = await ask(client, where, ['INFO', section]);
   return flattenInfo(parseInfo(String(text)));
+}
+
+/** Options of {@link inspect}. */
+export interface InspectOptions {
+  /** Connect and command timeout in milliseconds (per `docker exec` with a container). */
+  timeoutMs?: number;
+  /**
+   * Inspect Redis inside this container: commands go through `docker exec NAME redis-cli`, with
+   * `target` as seen inside the container, and the data files are listed inside it.
+   */
+  container?: ContainerRef;
+}
+
+/** An open way to send commands, and how to close it. */
+async function open(target: RedisTarget, { timeoutMs, container }: { timeoutMs: number; container: ContainerRef | undefined }) {
+  if (container) {
+    const { commands, note } = await connectContainer(container, target, { timeoutMs });
+    return { commands: commands as RedisCommands, note, where: commands.where, close: () => undefined };
+  }
+  const { client, note } = await connect(target, { timeoutMs });
+  return { commands: client as RedisCommands, note, where: target.url, close: () => client.disconnect() };
 }
 
 /**
  * Gathers where the data lives, how it is persisted, the last save and rewrite, memory limits,
- * the data files when readable from here, and the verdict: what a crash can cost.
+ * the data files when readable from here (or inside the container), and the verdict: what a crash can cost.
  */
-export async function inspect(target: RedisTarget, { timeoutMs = DEFAULT_TIMEOUT_MS }: { timeoutMs?: number } = {}): Promise<InspectReport> {
-  const { client, note } = await connect(target, { timeoutMs });
+export async function inspect(target: RedisTarget, { timeoutMs = DEFAULT_TIMEOUT_MS, container }: InspectOptions = {}): Promise<InspectReport> {
+  const { commands: client, note, where, close } = await open(target, { timeoutMs, container });
   try {
-    const config = await readConfig(client, target);
+    const config = await readConfig(client, where);
     const [serverFields, persistenceFields, keyspaceFields] = await Promise.all(
-      ['server', 'persistence', 'keyspace'].map((section) => readInfo(client, target, section)),
+      ['server', 'persistence', 'keyspace'].map((section) => readInfo(client, where, section)),
     );
-    const server = parseServerOutput(InfoServerSchema, serverFields, 'INFO server', target);
-    const persistence = parseServerOutput(InfoPersistenceSchema, persistenceFields, 'INFO persistence', target);
-    const extras = parseServerOutput(InfoExtrasSchema, { ...serverFields, ...persistenceFields }, 'INFO fields', target);
+    const server = parseServerOutput(InfoServerSchema, serverFields, 'INFO server', where);
+    const persistence = parseServerOutput(InfoPersistenceSchema, persistenceFields, 'INFO persistence', where);
+    const extras = parseServerOutput(InfoExtrasSchema, { ...serverFields, ...persistenceFields }, 'INFO fields', where);
     let save;
     try {
       save = parseSaveRules(config.save);
     } catch (error) {
-      throw new PlaybookError('other', `Unexpected CONFIG GET save from ${target.url}: ${oneLine(error)}`, { cause: error });
+      throw new PlaybookError('other', `Unexpected CONFIG GET save from ${where}: ${oneLine(error)}`, { cause: error });
     }
     const keyspace = parseKeyspace(keyspaceFields ?? {});
     const nowSeconds = Math.floor((extras.server_time_usec ?? Date.now() * 1000) / 1_000_000);
@@ -141,16 +166,13 @@ export async function inspect(target: RedisTarget, { timeoutMs = DEFAULT_TIMEOUT
         delayedFsync: extras.aof_delayed_fsync ?? null,
       },
     };
-    const files = await listDataFiles({
-      host: target.host,
-      processId: server.process_id,
-      dir: config.dir,
-      dbfilename: config.dbfilename,
-      appenddirname: config.appenddirname,
-      appendfilename: config.appendfilename,
-    });
+    const names = { dir: config.dir, dbfilename: config.dbfilename, appenddirname: config.appenddirname, appendfilename: config.appendfilename };
+    const files = container
+      ? await listContainerDataFiles(container, names)
+      : await listDataFiles({ host: target.host, processId: server.process_id, ...names });
     return InspectReportSchema.parse({
       url: target.url,
+      ...(container ? { container: container.name } : {}),
       server: {
         name: server.server_name ?? 'redis',
         version: server.valkey_version ?? server.redis_version,
@@ -169,6 +191,6 @@ export async function inspect(target: RedisTarget, { timeoutMs = DEFAULT_TIMEOUT
       notes: note ? [note] : [],
     });
   } finally {
-    client.disconnect();
+    close();
   }
 }

@@ -35,10 +35,16 @@ export const BackupManifestSchema = z.object({
   createdAt: z.iso.datetime(),
   /** The server that was backed up. */
   source: z.object({
-    /** Host as given in the URL (no user, no password). */
+    /** Host as given in the URL (no user, no password); with `container`, as seen inside the container. */
     host: z.string(),
-    /** TCP port. */
+    /** TCP port; with `container`, as seen inside the container. */
     port: z.number().int(),
+    /**
+     * The container's name when the backup was taken through it (`--container`, `--compose-service`):
+     * Redis was reached with `docker exec` and the files copied with `docker cp`. Absent for a server
+     * reached over TCP.
+     */
+    container: z.string().min(1).optional(),
     /** Engine name (`redis` or `valkey`). */
     engine: z.string(),
     /** Server version. */

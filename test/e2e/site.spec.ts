@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { expect, test } from '@playwright/test';
 import { fillCommand } from '../../scripts/snippets/placeholders.ts';
 import { getSnippet } from '../../scripts/snippets/registry.ts';
+import { flavorLabels, type FlavorId } from '../../scripts/snippets/schema.ts';
 import { defaultReportPath, findResult, ReportSchema } from '../../scripts/verify/report.ts';
 
 const page = '/persistence/where-is-my-data/';
@@ -13,6 +14,12 @@ function report() {
 }
 
 const capitalised = (word: string) => word.charAt(0).toUpperCase() + word.slice(1);
+
+/** Shows a flavor's tab: tabs are synced under one key, so one click switches every block of the page. */
+async function showFlavor(tab: import('@playwright/test').Page, flavor: FlavorId): Promise<void> {
+  const button = tab.getByRole('tab', { name: flavorLabels[flavor] }).first();
+  if ((await button.count()) > 0 && (await button.getAttribute('aria-selected')) !== 'true') await button.click();
+}
 
 test.describe('where-is-my-data page', () => {
   test.beforeEach(async ({ page: tab }) => {
@@ -35,34 +42,43 @@ test.describe('where-is-my-data page', () => {
   });
 
   test('every block on the page shows only the badge and output its report result backs', async ({ page: tab }) => {
-    const blocks = tab.locator('[data-snippet-id]');
-    const count = await blocks.count();
-    expect(count).toBeGreaterThan(0);
+    expect(await tab.locator('[data-snippet-id]').count()).toBeGreaterThan(0);
     const verification = report();
-    for (let i = 0; i < count; i++) {
-      const block = blocks.nth(i);
-      const id = (await block.getAttribute('data-snippet-id')) as string;
-      const flavor = (await block.getAttribute('data-flavor')) as string;
-      const result = findResult(verification, id, flavor);
-      const badge = block.locator('[data-verify-status]');
-      if (!result) {
-        await expect(badge, id).toHaveText('Not verified');
-        continue;
-      }
-      await expect(badge, id).toHaveAttribute('data-verify-status', result.status);
-      if (result.status === 'passed') await expect(badge, id).toContainText(`Verified on ${capitalised(result.engine)} ${result.version}`);
-      else await expect(badge, id).not.toContainText('Verified on');
-      if (result.output.trim() && result.status !== 'skipped') {
-        const output = block.locator('details', { hasText: 'Recorded output' });
-        await output.locator('summary').click();
-        await expect(output.locator('pre'), id).toHaveText(result.output.trimEnd());
+    for (const flavorId of Object.keys(flavorLabels) as FlavorId[]) {
+      await showFlavor(tab, flavorId);
+      const blocks = tab.locator(`[data-snippet-id][data-flavor="${flavorId}"]`);
+      const count = await blocks.count();
+      for (let i = 0; i < count; i++) {
+        const block = blocks.nth(i);
+        const id = (await block.getAttribute('data-snippet-id')) as string;
+        const flavor = (await block.getAttribute('data-flavor')) as string;
+        const result = findResult(verification, id, flavor);
+        const badge = block.locator('[data-verify-status]');
+        if (!result) {
+          await expect(badge, id).toHaveText('Not verified');
+          continue;
+        }
+        await expect(badge, id).toHaveAttribute('data-verify-status', result.status);
+        if (result.status === 'passed')
+          await expect(badge, id).toContainText(`Verified on ${capitalised(result.engine)} ${result.version}`);
+        else await expect(badge, id).not.toContainText('Verified on');
+        if (result.output.trim() && result.status !== 'skipped') {
+          const output = block.locator('details', {
+            hasText: 'Recorded output',
+          });
+          await output.locator('summary').click();
+          await expect(output.locator('pre'), id).toHaveText(result.output.trimEnd());
+        }
       }
     }
   });
 
   test('the copy button copies exactly the command the registry verifies', async ({ page: tab, context, baseURL }) => {
-    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: baseURL as string });
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], {
+      origin: baseURL as string,
+    });
     const expected = fillCommand(getSnippet(snippetId).flavors.host?.command ?? '');
+    await showFlavor(tab, 'host');
     const block = tab.locator(`[data-snippet-id="${snippetId}"][data-flavor="host"]`);
     await expect(block).toHaveAttribute('data-command', expected);
     await block.locator('.expressive-code .copy button').click();

@@ -1,8 +1,12 @@
 import assert from 'node:assert/strict';
+import type { RedisContainer } from '../../harness/docker/container.ts';
 import { defineSnippet, type VerifyContext } from '../schema.ts';
 import { practice, practiceValues, runPractice } from '../practice.ts';
+import { dockerPractice, dockerPracticeValues, runDockerPractice } from '../docker-practice.ts';
 import { configPairs, infoFields, labelledNumber, pipeSummary } from '../outputs.ts';
 import { seedSaveRules } from './snapshot-schedule.ts';
+import { seedServerConfig } from './data-location.ts';
+import type { WithClient } from '../scenarios/docker.ts';
 
 const page = 'persistence/what-a-crash-costs';
 
@@ -21,20 +25,81 @@ function crashDrill(persistence: string, between?: { comment: string; command: s
     '# Crash the server (no shutdown, no final save), then start it on the same files',
     ...practice.kill(),
     ...practice.start(),
-    ...practice.count('keys after kill -9 and restart'),
+    ...practice.count(AFTER_KILL),
     ...practice.discard(),
   ].join('\n');
+}
+
+/** The label of the drill's count after the crash. */
+const AFTER_KILL = 'keys after kill -9 and restart';
+const AFTER_DOCKER_KILL = 'keys after docker kill and restart';
+
+/**
+ * The same drill in a practice container from the reader's image (docker-practice.ts): `docker kill`
+ * is the crash (SIGKILL to Redis, as the OOM killer or a segfault would end it); `docker start` brings
+ * it back on the same volume. The Compose project is never touched.
+ */
+function dockerCrashDrill(persistence: string, between?: { comment: string; command: string }): string {
+  return [
+    ...dockerPractice.setup(persistence),
+    '# Write 50000 keys: every reply that comes back is an acknowledged write',
+    ...dockerPractice.write(1, 50000),
+    ...(between ? [`# ${between.comment}`, between.command, ...dockerPractice.write(50001, 100000)] : []),
+    '# Crash it: docker kill sends SIGKILL (no shutdown, no final save); then start it on the same volume',
+    ...dockerPractice.kill(),
+    ...dockerPractice.start(),
+    ...dockerPractice.count(AFTER_DOCKER_KILL),
+    ...dockerPractice.discard(),
+  ].join('\n');
+}
+
+/** What a drill printed: acknowledged writes (from the --pipe summaries) and the keys counted after the crash. */
+function drillCounts(stdout: string, label: string): { acknowledged: number; survived: number } {
+  const summaries = stdout.split('\n').filter((line) => line.includes('replies:')).map(pipeSummary);
+  assert.ok(summaries.length > 0, 'redis-cli --pipe printed its summary');
+  for (const summary of summaries) assert.equal(summary.errors, 0);
+  const acknowledged = summaries.reduce((sum, summary) => sum + summary.replies, 0);
+  return { acknowledged, survived: labelledNumber(stdout, label) };
+}
+
+/** Runs a Docker drill and returns acknowledged writes and the keys that survived. */
+async function runDockerDrill(ctx: VerifyContext<RedisContainer>): Promise<{ acknowledged: number; survived: number }> {
+  const { exitCode, stdout } = await runDockerPractice(ctx);
+  assert.equal(exitCode, 0);
+  return drillCounts(stdout, AFTER_DOCKER_KILL);
 }
 
 /** Runs a drill and returns acknowledged writes and the keys that survived. */
 async function runDrill(ctx: VerifyContext): Promise<{ acknowledged: number; survived: number }> {
   const { exitCode, stdout } = await runPractice(ctx);
   assert.equal(exitCode, 0);
-  const summaries = stdout.split('\n').filter((line) => line.includes('replies:')).map(pipeSummary);
-  assert.ok(summaries.length > 0, 'redis-cli --pipe printed its summary');
-  for (const summary of summaries) assert.equal(summary.errors, 0);
-  const acknowledged = summaries.reduce((sum, summary) => sum + summary.replies, 0);
-  return { acknowledged, survived: labelledNumber(stdout, 'keys after kill -9 and restart') };
+  return drillCounts(stdout, AFTER_KILL);
+}
+
+/** Fills the server until it refuses a write (`OOM command not allowed …`). */
+async function fillUntilRefused(server: WithClient): Promise<void> {
+  await server.withClient(async (client) => {
+    for (let i = 0; ; i++) {
+      try {
+        await client.set(`page:${i}`, 'x'.repeat(10_000));
+      } catch (error) {
+        if (/^OOM /.test((error as Error).message)) return;
+        throw error;
+      }
+    }
+  });
+}
+
+/** Runs the page's SET on a full noeviction server and checks it was refused and nothing was evicted. */
+async function checkRefused(ctx: { run(): Promise<{ exitCode: number; stdout: string }> }, server: { cli(args: string[]): Promise<{ stdout: string }> }): Promise<void> {
+  const before = Number((await server.cli(['DBSIZE'])).stdout.trim());
+  const { exitCode, stdout } = await ctx.run();
+  assert.equal(exitCode, 0, 'redis-cli exits 0 even when the server answers with an error');
+  assert.match(stdout, /^OOM command not allowed when used memory > 'maxmemory'\.$/m);
+  assert.equal((await server.cli(['EXISTS', 'one-more-key'])).stdout.trim(), '0', 'the write was refused');
+  assert.equal(Number((await server.cli(['DBSIZE'])).stdout.trim()), before, 'nothing was evicted');
+  assert.equal((await server.cli(['GET', 'page:0'])).stdout.trim().length, 10_000, 'the oldest key is still there');
+  assert.equal(infoFields((await server.cli(['INFO', 'stats'])).stdout).evicted_keys, '0');
 }
 
 export const crashLossSnippets = [
@@ -48,6 +113,21 @@ export const crashLossSnippets = [
         server: {
           config: { save: seedSaveRules, appendonly: 'yes', appendfsync: 'everysec', maxmemory: '24gb', 'maxmemory-policy': 'noeviction' },
         },
+        async verify(ctx) {
+          const { exitCode, stdout } = await ctx.run();
+          assert.equal(exitCode, 0);
+          assert.deepEqual(configPairs(stdout), {
+            appendonly: 'yes',
+            appendfsync: 'everysec',
+            save: seedSaveRules,
+            maxmemory: String(24 * 1024 ** 3),
+            'maxmemory-policy': 'noeviction',
+          });
+        },
+      },
+      docker: {
+        command: 'docker exec {{container}} redis-cli CONFIG GET appendonly appendfsync save maxmemory maxmemory-policy',
+        server: { config: seedServerConfig },
         async verify(ctx) {
           const { exitCode, stdout } = await ctx.run();
           assert.equal(exitCode, 0);
@@ -77,6 +157,16 @@ export const crashLossSnippets = [
           assert.equal(survived, acknowledged, 'a process crash loses no acknowledged write with AOF everysec');
         },
       },
+      docker: {
+        command: dockerCrashDrill('--appendonly yes --appendfsync everysec --save ""'),
+        server: false,
+        values: dockerPracticeValues,
+        async verify(ctx) {
+          const { acknowledged, survived } = await runDockerDrill(ctx);
+          assert.equal(acknowledged, 50000);
+          assert.equal(survived, acknowledged, 'docker kill loses no acknowledged write with AOF everysec');
+        },
+      },
     },
   }),
   defineSnippet({
@@ -97,6 +187,19 @@ export const crashLossSnippets = [
           assert.equal(survived, 50000, 'only the keys of the last snapshot come back');
         },
       },
+      docker: {
+        command: dockerCrashDrill(`--appendonly no --save "${seedSaveRules}"`, {
+          comment: 'Take a snapshot now (as your save rules would), then write 50000 more keys',
+          command: 'docker exec "$c" redis-cli SAVE',
+        }),
+        server: false,
+        values: dockerPracticeValues,
+        async verify(ctx) {
+          const { acknowledged, survived } = await runDockerDrill(ctx);
+          assert.equal(acknowledged, 100000);
+          assert.equal(survived, 50000, 'only the keys of the last snapshot come back');
+        },
+      },
     },
   }),
   defineSnippet({
@@ -110,6 +213,16 @@ export const crashLossSnippets = [
         values: practiceValues,
         async verify(ctx) {
           const { acknowledged, survived } = await runDrill(ctx);
+          assert.equal(acknowledged, 50000);
+          assert.equal(survived, 0, 'without persistence a restart starts empty');
+        },
+      },
+      docker: {
+        command: dockerCrashDrill('--appendonly no --save ""'),
+        server: false,
+        values: dockerPracticeValues,
+        async verify(ctx) {
+          const { acknowledged, survived } = await runDockerDrill(ctx);
           assert.equal(acknowledged, 50000);
           assert.equal(survived, 0, 'without persistence a restart starts empty');
         },
@@ -134,6 +247,19 @@ export const crashLossSnippets = [
           assert.match(fields.used_memory_human ?? '', /^\d+(\.\d+)?[BKMG]$/);
         },
       },
+      docker: {
+        command: "docker exec {{container}} redis-cli INFO | grep -E '^(used_memory_human|maxmemory_human|maxmemory_policy|evicted_keys):'",
+        server: { config: seedServerConfig },
+        async verify(ctx) {
+          const { exitCode, stdout } = await ctx.run();
+          assert.equal(exitCode, 0);
+          const fields = infoFields(stdout);
+          assert.equal(fields.maxmemory_human, '24.00G');
+          assert.equal(fields.maxmemory_policy, 'noeviction');
+          assert.equal(fields.evicted_keys, '0');
+          assert.match(fields.used_memory_human ?? '', /^\d+(\.\d+)?[BKMG]$/);
+        },
+      },
     },
   }),
   defineSnippet({
@@ -144,31 +270,19 @@ export const crashLossSnippets = [
       host: {
         command: 'redis-cli -h {{host}} -p {{port}} SET one-more-key some-value',
         server: { config: { maxmemory: '4mb', 'maxmemory-policy': 'noeviction', save: '""' } },
-        async setup(server) {
-          // Fill the server until it refuses a write.
-          await server.withClient(async (client) => {
-            for (let i = 0; ; i++) {
-              try {
-                await client.set(`page:${i}`, 'x'.repeat(10_000));
-              } catch (error) {
-                if (/^OOM /.test((error as Error).message)) return;
-                throw error;
-              }
-            }
-          });
-        },
+        setup: fillUntilRefused,
         async verify(ctx) {
-          const server = ctx.server;
-          assert.ok(server);
-          const before = Number((await server.cli(['DBSIZE'])).stdout.trim());
-          const { exitCode, stdout } = await ctx.run();
-          assert.equal(exitCode, 0, 'redis-cli exits 0 even when the server answers with an error');
-          assert.match(stdout, /^OOM command not allowed when used memory > 'maxmemory'\.$/m);
-          assert.equal((await server.cli(['EXISTS', 'one-more-key'])).stdout.trim(), '0', 'the write was refused');
-          assert.equal(Number((await server.cli(['DBSIZE'])).stdout.trim()), before, 'nothing was evicted');
-          assert.equal((await server.cli(['GET', 'page:0'])).stdout.trim().length, 10_000, 'the oldest key is still there');
-          const stats = infoFields((await server.cli(['INFO', 'stats'])).stdout);
-          assert.equal(stats.evicted_keys, '0');
+          assert.ok(ctx.server);
+          await checkRefused(ctx, ctx.server);
+        },
+      },
+      docker: {
+        command: 'docker exec {{container}} redis-cli SET one-more-key some-value',
+        server: { config: { maxmemory: '4mb', 'maxmemory-policy': 'noeviction', save: '""' } },
+        setup: fillUntilRefused,
+        async verify(ctx) {
+          assert.ok(ctx.server);
+          await checkRefused(ctx, ctx.server);
         },
       },
     },

@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
 import { defineSnippet } from '../schema.ts';
 import { configPairs } from '../outputs.ts';
-import type { DisposableRedis } from '../../harness/redis-server.ts';
+import { readdir } from 'node:fs/promises';
 import { startComposeProject } from '../../harness/docker/compose.ts';
 import { dockerTry } from '../../harness/docker/exec.ts';
 import { serverArgs, uniqueNames } from '../../harness/docker/options.ts';
+import { someDataSaved } from '../scenarios/docker.ts';
+import { fillCommand } from '../placeholders.ts';
 
 /**
  * How the seed's Compose service starts Redis (its `command:`): snapshots at 900 s/1 change,
@@ -37,15 +39,6 @@ const composeFile = `services:
 volumes:
   redis-data:
 `;
-
-/** Writes a few keys and takes a synchronous snapshot, so that dump.rdb exists beside the AOF files. */
-async function someDataSaved(server: DisposableRedis): Promise<void> {
-  await server.withClient(async (client) => {
-    await client.mset('user:1', 'ada', 'user:2', 'grace');
-    await client.save();
-    await client.set('user:3', 'edsger');
-  });
-}
 
 export const dataLocationSnippets = [
   defineSnippet({
@@ -117,6 +110,35 @@ export const dataLocationSnippets = [
     },
   }),
   defineSnippet({
+    id: 'volume-location',
+    title: 'Find the volume on the Docker host',
+    page: 'persistence/where-is-my-data',
+    flavors: {
+      docker: {
+        command: 'docker volume inspect {{volume}}',
+        // The seed's compose file as given, so the labels are the ones Compose puts on a reader's volume.
+        server: false,
+        values: () => ({ ...uniqueNames() }),
+        timeoutMs: 120_000,
+        async verify(ctx) {
+          const { project, container, volume, service, image } = ctx.values as Record<'project' | 'container' | 'volume' | 'service' | 'image', string>;
+          const file = fillCommand(composeFile, ctx.values, 'docker');
+          await using redis = await startComposeProject({}, { file, names: { project, container, volume, service }, image });
+          const { exitCode, stdout } = await ctx.run();
+          assert.equal(exitCode, 0);
+          const [inspected] = JSON.parse(stdout) as Array<{ Name: string; Mountpoint: string; Labels: Record<string, string> | null }>;
+          assert.ok(inspected, 'one volume');
+          assert.equal(inspected.Name, redis.volume);
+          assert.equal(inspected.Labels?.['com.docker.compose.project'], project);
+          assert.equal(inspected.Labels?.['com.docker.compose.volume'], 'redis-data');
+          assert.match(inspected.Mountpoint, new RegExp(`/volumes/${volume}/_data$`));
+          // On this machine the daemon is local: the Mountpoint is the very /data of the container.
+          assert.ok((await readdir(inspected.Mountpoint)).includes('appendonlydir'), 'the AOF dir is in the Mountpoint');
+        },
+      },
+    },
+  }),
+  defineSnippet({
     id: 'list-data-files',
     title: 'List the snapshot and AOF files',
     page: 'persistence/where-is-my-data',
@@ -128,6 +150,21 @@ export const dataLocationSnippets = [
         async verify(ctx) {
           const { exitCode, stdout } = await ctx.run();
           assert.equal(exitCode, 0);
+          for (const name of ['dump.rdb', 'appendonlydir', 'appendonly.aof.manifest']) assert.match(stdout, new RegExp(` ${name.replace(/\./g, '\\.')}$`, 'm'));
+          assert.match(stdout, / appendonly\.aof\.\d+\.base\.rdb$/m);
+          assert.match(stdout, / appendonly\.aof\.\d+\.incr\.aof$/m);
+        },
+      },
+      docker: {
+        // A throwaway container on the volume: works whether Redis runs or not, and on Docker Desktop too.
+        command: 'docker run --rm -v {{volume}}:/data {{image}} ls -l /data /data/appendonlydir',
+        server: { config: seedServerConfig },
+        setup: someDataSaved,
+        async verify(ctx) {
+          const { exitCode, stdout } = await ctx.run();
+          assert.equal(exitCode, 0);
+          assert.match(stdout, /^\/data:$/m);
+          assert.match(stdout, /^\/data\/appendonlydir:$/m);
           for (const name of ['dump.rdb', 'appendonlydir', 'appendonly.aof.manifest']) assert.match(stdout, new RegExp(` ${name.replace(/\./g, '\\.')}$`, 'm'));
           assert.match(stdout, / appendonly\.aof\.\d+\.base\.rdb$/m);
           assert.match(stdout, / appendonly\.aof\.\d+\.incr\.aof$/m);
@@ -151,6 +188,16 @@ export const dataLocationSnippets = [
           assert.equal(lines.length, 2, 'a fresh AOF has one base file and one incr file');
           assert.match(lines[0] ?? '', /^file appendonly\.aof\.1\.base\.rdb seq 1 type b$/);
           assert.match(lines[1] ?? '', /^file appendonly\.aof\.1\.incr\.aof seq 1 type i$/);
+        },
+      },
+      docker: {
+        command: 'docker exec {{container}} cat {{dataDir}}/appendonlydir/appendonly.aof.manifest',
+        server: { config: seedServerConfig },
+        setup: someDataSaved,
+        async verify(ctx) {
+          const { exitCode, stdout } = await ctx.run();
+          assert.equal(exitCode, 0);
+          assert.deepEqual(stdout.trim().split('\n'), ['file appendonly.aof.1.base.rdb seq 1 type b', 'file appendonly.aof.1.incr.aof seq 1 type i']);
         },
       },
     },
