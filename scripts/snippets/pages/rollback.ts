@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DisposableRedis } from '../../harness/redis-server.ts';
+import { execa } from 'execa';
 import { backup } from '../../procedures/backup.ts';
+import { serversUsingDir } from '../../procedures/running-server.ts';
 import { restore } from '../../procedures/restore.ts';
 import { changeMixedDataset, diffDatasets, readDataset, writeMixedDataset, type Dataset } from '../../redis/dataset.ts';
 import { labelledNumber } from '../outputs.ts';
@@ -41,6 +43,33 @@ const manualRdb = [
   'cp {{backup}}/dump.rdb dump.rdb',
   'chown redis:redis dump.rdb "$aside"',
   'ls -l dump.rdb )',
+].join('\n');
+
+/**
+ * Rollback for a server you start yourself: load the snapshot with the AOF off, then switch the AOF on
+ * at run time so Redis writes a fresh AOF from it, then stop. The next normal start loads that AOF.
+ */
+const restartWithAofOff = [
+  '( set -eo pipefail',
+  'cli="redis-cli -h {{host}} -p {{port}}"',
+  'field() { $cli INFO persistence | tr -d \'\\r\' | sed -n "s/^$1://p"; }',
+  'cd {{dataDir}}',
+  '# 1. The server is stopped: move its files aside, put the backup in place as dump.rdb',
+  'aside="pre-restore-$(date -u +%Y-%m-%dT%H-%M-%SZ)"',
+  'mkdir "$aside"',
+  'for f in dump.rdb appendonlydir; do if [ -e "$f" ]; then mv "$f" "$aside/"; fi; done',
+  'cp {{backup}}/dump.rdb dump.rdb && chown redis:redis dump.rdb "$aside"',
+  '# 2. Start it once, as its usual user, with the AOF off: the snapshot is what loads',
+  'runuser -u redis -- redis-server {{configFile}} --appendonly no --daemonize yes',
+  'until $cli PING 2>/dev/null | grep -q PONG; do sleep 0.1; done',
+  '$cli INFO keyspace | grep ^db',
+  '# 3. Switch the AOF on while it runs: Redis writes a new AOF from the loaded data',
+  '$cli CONFIG SET appendonly yes',
+  'until [ "$(field aof_rewrite_in_progress)" = 0 ] && [ "$(field aof_rewrite_scheduled)" = 0 ]; do sleep 0.2; done',
+  '[ "$(field aof_last_bgrewrite_status)" = ok ] && [ "$(field aof_enabled)" = 1 ]',
+  'redis-check-aof appendonlydir/appendonly.aof.manifest | tail -n 1',
+  '# 4. Stop it; from now on start it the usual way',
+  '$cli SHUTDOWN )',
 ].join('\n');
 
 /** Undo a restore: the restored files go aside too, the pre-restore files come back. */
@@ -133,6 +162,37 @@ export const rollbackSnippets = [
           assert.equal(aside.length, 1);
           assert.deepEqual((await readdir(join(server.dir, aside[0] as string))).sort(), ['appendonlydir', 'dump.rdb']);
           await assertStartsWithBackup(server, ctx.values.backup as string);
+        },
+      },
+    },
+  }),
+  defineSnippet({
+    id: 'rollback-restart-aof-off',
+    title: 'Roll back an AOF server by starting it once with the AOF off',
+    page,
+    flavors: {
+      host: {
+        command: restartWithAofOff,
+        server: { config: { appendonly: 'yes', save: '900 1 300 10 60 10000' } },
+        async setup(server, scratch) {
+          await backedUpThenChanged({ stop: true })(server, scratch);
+          // The server's files belong to its user, as on a host install (the script starts it as "redis").
+          await execa('chown', ['-R', 'redis:redis', server.root]);
+        },
+        values: async (input) => ({ ...(await backupValues(input)), configFile: input.server?.configFile ?? '' }),
+        async verify(ctx) {
+          const server = ctx.server as DisposableRedis;
+          try {
+            const { exitCode, stdout } = await ctx.run();
+            assert.equal(exitCode, 0);
+            assert.match(stdout, /^db0:keys=\d+/m);
+            assert.match(stdout, /All AOF files and manifest are valid/);
+          } finally {
+            // The script's own redis-server must be gone whatever happened.
+            for (const running of await serversUsingDir(server.dir)) process.kill(running.pid, 'SIGKILL');
+          }
+          await assertStartsWithBackup(server, ctx.values.backup as string);
+          assert.equal((await server.info('persistence')).persistence?.aof_enabled, '1');
         },
       },
     },
