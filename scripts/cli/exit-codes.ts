@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /** What went wrong, as a word a script can switch on; each kind has one exit code. */
-export const ErrorKindSchema = z.enum(['other', 'usage', 'unreachable', 'auth', 'protocol', 'io', 'backup', 'state', 'docker']);
+export const ErrorKindSchema = z.enum(['other', 'usage', 'unreachable', 'auth', 'protocol', 'io', 'backup', 'state', 'docker', 'mismatch']);
 export type ErrorKind = z.infer<typeof ErrorKindSchema>;
 
 /** One documented exit code of `redis-playbook` (the README and the site render this table). */
@@ -52,6 +52,11 @@ export const exitCodes: readonly ExitCode[] = z.array(ExitCodeSchema).parse([
     code: 9,
     kind: 'docker',
     meaning: 'Docker cannot do what --container or --compose-service needs: no docker CLI or daemon, no such container or Compose service, or a docker command failed.',
+  },
+  {
+    code: 10,
+    kind: 'mismatch',
+    meaning: 'validate: the server does not hold what the expect file lists (a missing key, another type, a collection too small, too few keys, a module not loaded).',
   },
 ]);
 

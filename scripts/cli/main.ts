@@ -9,11 +9,12 @@ import { checkCommand } from './commands/check.ts';
 import { inspectCommand } from './commands/inspect.ts';
 import { restoreCommand } from './commands/restore.ts';
 import { testRestoreCommand } from './commands/test-restore.ts';
+import { validateCommand } from './commands/validate.ts';
 import { exitCodeFor, exitCodes } from './exit-codes.ts';
 import { redact, secretsOf } from './redact.ts';
 
 /** Every subcommand, in the order `--help` lists them. */
-export const commands: readonly CliCommand[] = [inspectCommand, backupCommand, backupsCommand, checkCommand, testRestoreCommand, restoreCommand];
+export const commands: readonly CliCommand[] = [inspectCommand, backupCommand, backupsCommand, checkCommand, testRestoreCommand, restoreCommand, validateCommand];
 
 const PackageSchema = z.object({
   /** The package version, printed by `--version`. */

@@ -20,6 +20,7 @@ export const placeholders = {
   backup: { default: '/var/backups/redis/2026-11-25T03-00-00Z', description: 'One backup folder (made by redis-playbook backup or the manual procedure)' },
   checkout: { default: '/opt/redis-playbook', description: 'Where the Redis Playbook checkout (with its CLI) lives' },
   backupLog: { default: '/var/log/redis-playbook-backup.log', description: 'Log file of the scheduled backup' },
+  expectFile: { default: '/etc/redis-playbook/expect.yaml', description: 'The file listing what must be there after a recovery' },
   configFile: { default: '/etc/redis/redis.conf', description: 'The config file the server starts with' },
   logFile: { default: '/var/log/redis/redis-server.log', description: 'The server\'s log file (`CONFIG GET logfile`)' },
   scratchPort: { default: '6390', description: 'A free port for a throwaway practice server' },

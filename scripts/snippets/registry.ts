@@ -7,6 +7,7 @@ import { automaticRecoverySnippets } from './pages/automatic-recovery.ts';
 import { rollbackSnippets } from './pages/rollback.ts';
 import { testRestoreSnippets } from './pages/test-restore.ts';
 import { backupSnippets } from './pages/backups.ts';
+import { validateSnippets } from './pages/validate.ts';
 
 /** Every command block of the site, in page order. */
 const definitions: SnippetInput[] = [
@@ -17,6 +18,7 @@ const definitions: SnippetInput[] = [
   ...backupSnippets,
   ...testRestoreSnippets,
   ...rollbackSnippets,
+  ...validateSnippets,
 ];
 
 /** Validates definitions and their ids; throws one readable error listing every problem. */

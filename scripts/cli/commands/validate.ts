@@ -1,0 +1,65 @@
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import { DEFAULT_TIMEOUT_MS, withConnection } from '../../procedures/connect.ts';
+import { PlaybookError } from '../../procedures/errors.ts';
+import { readExpectFile } from '../../procedures/expect-file.ts';
+import { DEFAULT_REDIS_URL, parseRedisUrl } from '../../procedures/target.ts';
+import { validate } from '../../procedures/validate.ts';
+import type { CliCommand } from '../command.ts';
+import { parseOptions } from '../parse-options.ts';
+
+/** The options of `redis-playbook validate`. */
+export const ValidateOptionsSchema = z.object({
+  /** The expect file (YAML or JSON). */
+  expect: z.string({ error: 'the expect file is required (--expect FILE)' }).min(1),
+  /** `redis://[[user]:password@]host[:port]`. */
+  url: z.string().default(DEFAULT_REDIS_URL),
+  /** Print one JSON object. */
+  json: z.boolean().default(false),
+});
+
+export const validateCommand: CliCommand = {
+  name: 'validate',
+  summary: 'After a recovery, check that the keys and key counts you expect are there',
+  options: { expect: { type: 'string' }, url: { type: 'string' }, json: { type: 'boolean' } },
+  help: `Usage: redis-playbook validate --expect FILE [--url redis://host:port] [--json]
+
+Checks a server against FILE (YAML or JSON):
+
+  databases:
+    "0": { minKeys: 1000 }         # at least this many keys in db0
+  keys:
+    - key: domains:ready
+      type: zset                   # what TYPE must answer
+      minSize: 100                 # ZCARD (STRLEN, LLEN, SCARD, HLEN, XLEN for the others)
+    - key: seen:bloom
+      type: MBbloom--              # a RedisBloom filter
+      module: bf                   # if the module is not loaded, that is the reason given
+
+Exits 0 when everything holds; otherwise prints a table of what does not and exits 10.
+A malformed FILE is a usage error (exit 2) naming the file and line.
+
+Options:
+  --expect FILE  The expectations
+  --url URL      redis://[[user]:password@]host[:port]  (default ${DEFAULT_REDIS_URL})
+  --json         Print one JSON object: { "ok": …, "findings": [ … ] }
+  -h, --help     Show this help`,
+  async run(values, io) {
+    const options = parseOptions(ValidateOptionsSchema, values);
+    const expect = await readExpectFile(resolve(options.expect));
+    const target = parseRedisUrl(options.url, io.env);
+    const findings = await withConnection(target, { timeoutMs: DEFAULT_TIMEOUT_MS }, (client) => validate(client, expect));
+    const failed = findings.filter((finding) => !finding.ok);
+    if (options.json) {
+      io.stdout(`${JSON.stringify({ ok: failed.length === 0, findings }, null, 2)}\n`);
+    } else if (failed.length === 0) {
+      io.stdout(`All ${findings.length} expectations hold on ${target.url}\n`);
+    } else {
+      const rows = [['WHAT', 'EXPECTED', 'FOUND'], ...failed.map((finding) => [finding.subject, finding.expected, finding.actual])];
+      const widths = [0, 1].map((column) => Math.max(...rows.map((row) => (row[column] ?? '').length)));
+      for (const row of rows) io.stdout(`${(row[0] ?? '').padEnd(widths[0] ?? 0)}  ${(row[1] ?? '').padEnd(widths[1] ?? 0)}  ${row[2]}\n`);
+    }
+    if (failed.length > 0) throw new PlaybookError('mismatch', `${failed.length} of ${findings.length} expectations do not hold on ${target.url}`);
+    return 0;
+  },
+};
