@@ -10,11 +10,12 @@ import { inspectCommand } from './commands/inspect.ts';
 import { restoreCommand } from './commands/restore.ts';
 import { testRestoreCommand } from './commands/test-restore.ts';
 import { validateCommand } from './commands/validate.ts';
+import { watchCommand } from './commands/watch.ts';
 import { exitCodeFor, exitCodes } from './exit-codes.ts';
 import { redact, secretsOf } from './redact.ts';
 
 /** Every subcommand, in the order `--help` lists them. */
-export const commands: readonly CliCommand[] = [inspectCommand, backupCommand, backupsCommand, checkCommand, testRestoreCommand, restoreCommand, validateCommand];
+export const commands: readonly CliCommand[] = [inspectCommand, backupCommand, backupsCommand, checkCommand, testRestoreCommand, restoreCommand, validateCommand, watchCommand];
 
 const PackageSchema = z.object({
   /** The package version, printed by `--version`. */

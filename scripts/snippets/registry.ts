@@ -8,6 +8,7 @@ import { rollbackSnippets } from './pages/rollback.ts';
 import { testRestoreSnippets } from './pages/test-restore.ts';
 import { backupSnippets } from './pages/backups.ts';
 import { validateSnippets } from './pages/validate.ts';
+import { monitoringSnippets } from './pages/monitoring.ts';
 
 /** Every command block of the site, in page order. */
 const definitions: SnippetInput[] = [
@@ -19,6 +20,7 @@ const definitions: SnippetInput[] = [
   ...testRestoreSnippets,
   ...rollbackSnippets,
   ...validateSnippets,
+  ...monitoringSnippets,
 ];
 
 /** Validates definitions and their ids; throws one readable error listing every problem. */

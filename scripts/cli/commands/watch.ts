@@ -1,0 +1,76 @@
+import { z } from 'zod';
+import { DEFAULT_TIMEOUT_MS, withConnection } from '../../procedures/connect.ts';
+import { DEFAULT_REDIS_URL, parseRedisUrl } from '../../procedures/target.ts';
+import { watchPersistence, type WatchEvent } from '../../procedures/watch.ts';
+import type { CliCommand } from '../command.ts';
+import { parseOptions } from '../parse-options.ts';
+
+/** The options of `redis-playbook watch`. */
+export const WatchOptionsSchema = z.object({
+  /** `redis://[[user]:password@]host[:port]`. */
+  url: z.string().default(DEFAULT_REDIS_URL),
+  /** Stop after this many seconds (default: until Ctrl-C). */
+  for: z.coerce.number({ error: 'expected a number of seconds' }).positive({ error: 'expected more than 0 seconds' }).optional(),
+  /** One JSON object per line instead of text. */
+  json: z.boolean().default(false),
+});
+
+function describe(event: WatchEvent): string {
+  const clock = event.time.slice(11, 19);
+  const fork = event.forkUsec === undefined ? '' : `, fork took ${(event.forkUsec / 1000).toFixed(1)} ms`;
+  const guessed = event.inferred ? ' (started and ended between two polls)' : '';
+  switch (event.event) {
+    case 'status':
+      return `${clock} ${event.changesSinceLastSave} writes not yet in a snapshot`;
+    case 'save-started':
+      return `${clock} snapshot (BGSAVE) started${fork}${guessed}`;
+    case 'save-finished':
+      return `${clock} snapshot finished in ${event.durationSec} s`;
+    case 'save-error':
+      return `${clock} snapshot FAILED (rdb_last_bgsave_status:${event.status}): see the server log`;
+    case 'aof-rewrite-started':
+      return `${clock} AOF rewrite started${fork}${guessed}`;
+    case 'aof-rewrite-finished':
+      return `${clock} AOF rewrite finished in ${event.durationSec} s (${event.status})`;
+    case 'aof-write-error':
+      return `${clock} AOF write FAILED (aof_last_write_status:${event.status}): see the server log`;
+  }
+}
+
+export const watchCommand: CliCommand = {
+  name: 'watch',
+  summary: 'Follow snapshots and AOF rewrites live: start, end, duration, fork time, errors',
+  options: { url: { type: 'string' }, for: { type: 'string' }, json: { type: 'boolean' } },
+  help: `Usage: redis-playbook watch [--url redis://host:port] [--for SECONDS] [--json]
+
+Follows persistence by polling INFO ten times a second: snapshots (BGSAVE) and AOF rewrites as
+they start and finish (duration, fork time, status), failed saves and AOF writes, and every 5 s
+the number of writes not yet in a snapshot. Runs until Ctrl-C, or for SECONDS.
+
+Options:
+  --url URL        redis://[[user]:password@]host[:port]  (default ${DEFAULT_REDIS_URL})
+  --for SECONDS    Stop after this long
+  --json           One JSON object per line (event, time, changesSinceLastSave, durationSec, status, forkUsec)
+  -h, --help       Show this help`,
+  async run(values, io) {
+    const options = parseOptions(WatchOptionsSchema, values);
+    const target = parseRedisUrl(options.url, io.env);
+    const abort = new AbortController();
+    const stop = () => abort.abort();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    try {
+      await withConnection(target, { timeoutMs: DEFAULT_TIMEOUT_MS }, (client) =>
+        watchPersistence(client, {
+          forMs: options.for === undefined ? undefined : options.for * 1000,
+          signal: abort.signal,
+          onEvent: (event) => io.stdout(options.json ? `${JSON.stringify(event)}\n` : `${describe(event)}\n`),
+        }),
+      );
+    } finally {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+    }
+    return 0;
+  },
+};
