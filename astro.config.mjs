@@ -2,6 +2,7 @@
 import { defineConfig } from 'astro/config';
 import starlight from '@astrojs/starlight';
 import { fileURLToPath } from 'node:url';
+import { linkCheck } from './scripts/site/links-integration.ts';
 
 /**
  * Pages live in content/docs (loaded by src/content.config.ts), not in Starlight's default
@@ -27,9 +28,13 @@ export default defineConfig({
       sidebar: [
         { label: 'Persistence', items: [{ autogenerate: { directory: `${docsDir}/persistence` } }] },
         { label: 'Recovery', items: [{ autogenerate: { directory: `${docsDir}/recovery` } }] },
+        { label: 'Operations', items: [{ autogenerate: { directory: `${docsDir}/operations` } }] },
+        { label: 'Reference', items: [{ autogenerate: { directory: `${docsDir}/reference` } }] },
       ],
       components: { Footer: './src/components/Footer.astro' },
     }),
+    // Every internal link and #anchor of the built pages must resolve, or the build fails.
+    linkCheck(),
   ],
   vite: { define: { __VERIFY_REPORT_PATH__: JSON.stringify(verifyReportPath) } },
 });
