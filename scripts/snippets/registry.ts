@@ -9,6 +9,7 @@ import { testRestoreSnippets } from './pages/test-restore.ts';
 import { backupSnippets } from './pages/backups.ts';
 import { validateSnippets } from './pages/validate.ts';
 import { monitoringSnippets } from './pages/monitoring.ts';
+import { commonOperationsSnippets } from './pages/common-operations.ts';
 
 /** Every command block of the site, in page order. */
 const definitions: SnippetInput[] = [
@@ -21,6 +22,7 @@ const definitions: SnippetInput[] = [
   ...rollbackSnippets,
   ...validateSnippets,
   ...monitoringSnippets,
+  ...commonOperationsSnippets,
 ];
 
 /** Validates definitions and their ids; throws one readable error listing every problem. */
