@@ -8,6 +8,8 @@ import { rollbackSnippets } from './pages/rollback.ts';
 import { testRestoreSnippets } from './pages/test-restore.ts';
 import { backupSnippets } from './pages/backups.ts';
 import { validateSnippets } from './pages/validate.ts';
+import { troubleshootingSnippets } from './pages/troubleshooting.ts';
+import { integritySnippets } from './pages/integrity.ts';
 import { monitoringSnippets } from './pages/monitoring.ts';
 import { commonOperationsSnippets } from './pages/common-operations.ts';
 
@@ -23,6 +25,8 @@ const definitions: SnippetInput[] = [
   ...validateSnippets,
   ...monitoringSnippets,
   ...commonOperationsSnippets,
+  ...troubleshootingSnippets,
+  ...integritySnippets,
 ];
 
 /** Validates definitions and their ids; throws one readable error listing every problem. */

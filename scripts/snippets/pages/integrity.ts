@@ -1,0 +1,224 @@
+import assert from 'node:assert/strict';
+import { readdir, stat } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { execa } from 'execa';
+import type { DisposableRedis } from '../../harness/redis-server.ts';
+import { pipeSummary } from '../outputs.ts';
+import { practice, practiceValues, runPractice } from '../practice.ts';
+import { defineSnippet } from '../schema.ts';
+import { cutLastWrite, damagedAof, lastIncrFile, writeUsers } from '../scenarios/damaged-files.ts';
+import { seedSaveRules } from './snapshot-schedule.ts';
+
+const page = 'operations/integrity';
+
+/** `SET user:N name-N` for N in 1..count through redis-cli --pipe on the practice server. */
+const writeUsersLine = (count: number) => `seq 1 ${count} | sed 's/.*/SET user:& name-&/' | redis-cli -p "$port" --pipe | tail -n 1`;
+
+/** redis-check-rdb on a good file, a file cut short and a file with one byte changed, on a practice server's snapshot. */
+const rdbDrill = [
+  ...practice.setup('--appendonly no --save ""'),
+  ...practice.start(),
+  writeUsersLine(1000),
+  'redis-cli -p "$port" SAVE',
+  ...practice.discard(),
+  'cd "$dir"',
+  '# Cut short, as an interrupted copy or a full disk leaves it: the last 100 bytes are missing',
+  'head -c -100 dump.rdb > truncated.rdb',
+  '# One byte changed, as a bad disk or bad RAM does it: "name-500" becomes "Name-500"',
+  'cp dump.rdb flipped.rdb',
+  "printf N | dd of=flipped.rdb bs=1 seek=\"$(grep -obUa 'name-500' flipped.rdb | cut -d: -f1)\" conv=notrunc status=none",
+  'for f in dump.rdb truncated.rdb flipped.rdb; do',
+  '  redis-check-rdb "$f" > "$f.check"',
+  "  echo \"$f: exit $?, $(grep -oE 'RDB looks OK|Unexpected EOF[a-zA-Z ]*|RDB CRC error' \"$f.check\")\"",
+  'done',
+].join('\n');
+
+/** redis-check-aof --fix on a copy, then what it cut: bytes and commands of each file that changed. */
+const fixCopy = [
+  '( set -e',
+  'cd {{dataDir}}',
+  '# 1. Work on a copy: --fix rewrites the file it repairs and keeps nothing of what it cuts',
+  '[ ! -e appendonlydir.fix ] || { echo "appendonlydir.fix exists: move it away first" >&2; exit 1; }',
+  'cp -a appendonlydir appendonlydir.fix',
+  '# 2. Answer its "Continue? [y/N]" with y: it cuts the damaged file after its last whole command',
+  "printf 'y\\n' | redis-check-aof --fix appendonlydir.fix/appendonly.aof.manifest | tail -n 3",
+  '# 3. What the copy lost: each file that changed, in bytes and in commands (lines starting with *)',
+  'for f in appendonlydir/*; do',
+  '  name=${f#appendonlydir/}; fixed=appendonlydir.fix/$name',
+  '  cmp -s "$f" "$fixed" || echo "$name: $(stat -c %s "$f") -> $(stat -c %s "$fixed") bytes, $(grep -ac \'^\\*\' "$f") -> $(grep -ac \'^\\*\' "$fixed") commands"',
+  'done )',
+].join('\n');
+
+/** --fix on three damaged copies of a practice server's AOF: what it keeps, and what it cannot see. */
+const fixDrill = [
+  ...practice.setup('--appendonly yes --save ""'),
+  ...practice.start(),
+  writeUsersLine(20),
+  ...practice.stop(),
+  'cd "$dir"',
+  'incr=$(cd appendonlydir && ls *.incr.aof)',
+  '# Copy 1: the last write cut short (the server or the machine died while writing it)',
+  'cp -a appendonlydir cut-short && truncate -s -5 "cut-short/$incr"',
+  '# Copy 2: one byte broken near the start: the first byte of the second SET',
+  'cp -a appendonlydir damaged-early',
+  "printf '!' | dd of=\"damaged-early/$incr\" bs=1 seek=\"$(grep -obUa '^\\*3' \"damaged-early/$incr\" | sed -n 2p | cut -d: -f1)\" conv=notrunc status=none",
+  '# Copy 3: one byte of a value changed: "name-7" becomes "Name-7"',
+  'cp -a appendonlydir value-changed && sed -i \'s/name-7/Name-7/\' "value-changed/$incr"',
+  "total=$(grep -ac '^\\*' \"appendonlydir/$incr\")",
+  'for copy in cut-short damaged-early value-changed; do',
+  '  redis-check-aof "$copy/appendonly.aof.manifest" >/dev/null; check=$?',
+  "  printf 'y\\n' | redis-check-aof --fix \"$copy/appendonly.aof.manifest\" >/dev/null",
+  "  echo \"$copy: redis-check-aof exit $check; after --fix, $(grep -ac '^\\*' \"$copy/$incr\") of $total commands are left\"",
+  'done',
+  '# Start on copy 3: Redis loads the changed value without a word',
+  'mv appendonlydir appendonlydir.orig && cp -a value-changed appendonlydir',
+  ...practice.start(),
+  'echo "user:7 = $(redis-cli -p "$port" GET user:7)"',
+  ...practice.discard(),
+].join('\n');
+
+/** A running snapshot-only server with users 1..200 in a fresh dump.rdb. */
+async function usersSaved(server: DisposableRedis): Promise<void> {
+  await writeUsers(server, 1, 200);
+  await server.withClient((client) => client.save());
+}
+
+export const integritySnippets = [
+  defineSnippet({
+    id: 'integrity-check-rdb',
+    title: 'Check a snapshot file',
+    page,
+    flavors: {
+      host: {
+        command: 'redis-check-rdb {{dataDir}}/dump.rdb',
+        server: { config: { appendonly: 'no', save: seedSaveRules } },
+        setup: usersSaved,
+        async verify(ctx) {
+          const { exitCode, stdout } = await ctx.run();
+          assert.equal(exitCode, 0);
+          assert.match(stdout, /\\o\/ RDB looks OK! \\o\//);
+          assert.match(stdout, /^\[info\] 200 keys read$/m);
+        },
+      },
+    },
+  }),
+  defineSnippet({
+    id: 'integrity-check-rdb-drill',
+    title: 'Drill: what redis-check-rdb says about damaged snapshots',
+    page,
+    flavors: {
+      host: {
+        command: rdbDrill,
+        server: false,
+        values: practiceValues,
+        async verify(ctx) {
+          const { exitCode, stdout } = await runPractice(ctx);
+          assert.equal(exitCode, 0);
+          assert.equal(pipeSummary(stdout).replies, 1000);
+          assert.match(stdout, /^dump\.rdb: exit 0, RDB looks OK$/m);
+          assert.match(stdout, /^truncated\.rdb: exit 1, Unexpected EOF reading RDB file$/m);
+          assert.match(stdout, /^flipped\.rdb: exit 1, RDB CRC error$/m);
+        },
+      },
+    },
+  }),
+  defineSnippet({
+    id: 'integrity-check-aof',
+    title: 'Check the AOF set (Redis 7: give the manifest)',
+    page,
+    flavors: {
+      host: {
+        command: 'redis-check-aof {{dataDir}}/appendonlydir/appendonly.aof.manifest',
+        server: { config: { appendonly: 'yes', save: seedSaveRules } },
+        setup: (server) => writeUsers(server, 1, 20),
+        async verify(ctx) {
+          const { exitCode, stdout } = await ctx.run();
+          assert.equal(exitCode, 0);
+          assert.match(stdout, /^Start checking Multi Part AOF$/m);
+          assert.match(stdout, /BASE AOF appendonly\.aof\.1\.base\.rdb is valid/);
+          assert.match(stdout, /INCR AOF appendonly\.aof\.1\.incr\.aof is valid/);
+          assert.match(stdout, /^All AOF files and manifest are valid$/m);
+        },
+      },
+    },
+  }),
+  defineSnippet({
+    id: 'integrity-check-aof-old-path',
+    title: 'The pre-7 AOF path on Redis 7',
+    page,
+    flavors: {
+      host: {
+        command: ['redis-check-aof {{dataDir}}/appendonly.aof; echo "exit $?"', 'redis-check-aof {{dataDir}}/appendonlydir; echo "exit $?"'].join('\n'),
+        server: { config: { appendonly: 'yes', save: seedSaveRules } },
+        setup: (server) => writeUsers(server, 1, 20),
+        async verify(ctx) {
+          const { exitCode, stdout } = await ctx.run();
+          assert.equal(exitCode, 0);
+          const dir = ctx.values.dataDir as string;
+          assert.equal(
+            stdout.trim(),
+            [`Cannot open file ${dir}/appendonly.aof: No such file or directory`, 'exit 1', `Cannot read file: ${dir}/appendonlydir`, 'exit 1'].join('\n'),
+          );
+        },
+      },
+    },
+  }),
+  defineSnippet({
+    id: 'integrity-aof-fix-copy',
+    title: 'Repair a copy of the AOF and see what was cut',
+    page,
+    flavors: {
+      host: {
+        command: fixCopy,
+        server: { config: { appendonly: 'yes', save: seedSaveRules } },
+        setup: (server) => damagedAof(server, cutLastWrite),
+        async verify(ctx) {
+          const server = ctx.server as DisposableRedis;
+          const incr = await lastIncrFile(server.dir);
+          const damagedSize = (await stat(incr)).size;
+          const { exitCode, stdout } = await ctx.run();
+          assert.equal(exitCode, 0);
+          const shrink = /This will shrink the AOF (\S+) from (\d+) bytes, with (\d+) bytes, to (\d+) bytes/.exec(stdout);
+          assert.ok(shrink, 'redis-check-aof says what it will cut');
+          assert.equal(shrink[1], basename(incr));
+          assert.equal(Number(shrink[2]), damagedSize);
+          assert.match(stdout, /Successfully truncated AOF/);
+          assert.match(stdout, /All AOF files and manifest are valid/);
+          const fixedSize = Number(shrink[4]);
+          // The last command, `SET user:20 name-20`, is 39 bytes; 5 were cut off, --fix removes the other 34.
+          assert.equal(damagedSize - fixedSize, 34, 'the partial last command is cut whole');
+          assert.match(stdout, new RegExp(`^${basename(incr)}: ${damagedSize} -> ${fixedSize} bytes, 21 -> 20 commands$`, 'm'));
+          assert.equal((await stat(incr)).size, damagedSize, 'the original is untouched');
+          const fixed = join(server.dir, 'appendonlydir.fix', basename(incr));
+          assert.equal((await stat(fixed)).size, fixedSize);
+          const names = async (dir: string) => (await readdir(join(server.dir, dir))).sort();
+          assert.deepEqual(await names('appendonlydir.fix'), await names('appendonlydir'), '--fix keeps no copy of what it cut');
+          const recheck = await execa(server.engine.checkAof, [join(server.dir, 'appendonlydir.fix', 'appendonly.aof.manifest')], { reject: false });
+          assert.equal(recheck.exitCode, 0, 'the fixed copy checks clean');
+        },
+      },
+    },
+  }),
+  defineSnippet({
+    id: 'integrity-aof-fix-drill',
+    title: 'Drill: what --fix keeps, and what no check sees',
+    page,
+    flavors: {
+      host: {
+        command: fixDrill,
+        server: false,
+        values: practiceValues,
+        async verify(ctx) {
+          const { exitCode, stdout } = await runPractice(ctx);
+          assert.equal(exitCode, 0);
+          assert.equal(pipeSummary(stdout).replies, 20);
+          // 21 commands: the SELECT Redis writes first, then the 20 SETs.
+          assert.match(stdout, /^cut-short: redis-check-aof exit 1; after --fix, 20 of 21 commands are left$/m);
+          assert.match(stdout, /^damaged-early: redis-check-aof exit 1; after --fix, 2 of 21 commands are left$/m);
+          assert.match(stdout, /^value-changed: redis-check-aof exit 0; after --fix, 21 of 21 commands are left$/m);
+          assert.match(stdout, /^user:7 = Name-7$/m);
+        },
+      },
+    },
+  }),
+];

@@ -1,0 +1,694 @@
+import assert from 'node:assert/strict';
+import { readFile, readdir, rm, stat, truncate } from 'node:fs/promises';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import type { DisposableRedis } from '../../harness/redis-server.ts';
+import { parseAofManifest } from '../../redis/aof.ts';
+import { configPairs, infoFields } from '../outputs.ts';
+import { defineSnippet, type VerifyContext } from '../schema.ts';
+import {
+  assertStartFails,
+  breakEleventhWrite,
+  changeByteOf,
+  cutLastWrite,
+  damagedAof,
+  emptyDataDir,
+  fixCopy,
+  range,
+  userNumbers,
+  userValue,
+  usersBackedUpThenMore,
+  writeUsers,
+} from '../scenarios/damaged-files.ts';
+import { assertStartsWithBackup, backupValues } from '../scenarios/rollback.ts';
+import { serviceUserValues, startAsServiceUser, type ServiceUserServer } from '../scenarios/service-user-server.ts';
+import { seedSaveRules } from './snapshot-schedule.ts';
+
+const page = 'operations/troubleshooting';
+
+/** The log file of a harness server, as `{{logFile}}`. */
+const logFileValue = ({ server }: { server: DisposableRedis | undefined }) => ({ logFile: server?.logFile ?? '' });
+
+// ---------------------------------------------------------------------------------------------------
+// A damaged dump.rdb (snapshot-only server)
+
+const rdbServer = { config: { appendonly: 'no', save: seedSaveRules } };
+
+/** Cuts dump.rdb to half its size. */
+async function cutDumpInHalf(dir: string): Promise<void> {
+  const dump = join(dir, 'dump.rdb');
+  await truncate(dump, Math.floor((await stat(dump)).size / 2));
+}
+
+/** One byte of a value in dump.rdb changed: `name-150` becomes `Name-150`. */
+const changeDumpByte = (dir: string) => changeByteOf(join(dir, 'dump.rdb'), userValue(150));
+
+const SHORT_READ = /# Short read or OOM loading DB\. Unrecoverable error, aborting now\./;
+const WRONG_CHECKSUM = /# Wrong RDB checksum expected: \([0-9a-f]+\) but got \([0-9a-f]+\)\. Aborting now\./;
+
+/** Users 1..200 backed up, 201..300 saved at the stop, then dump.rdb damaged and a start refused. */
+function rdbRefused(damage: (dir: string) => Promise<void>, line: RegExp) {
+  return async (server: DisposableRedis, scratch: string): Promise<void> => {
+    await usersBackedUpThenMore(server, scratch);
+    await damage(server.dir);
+    await assertStartFails(server, line);
+  };
+}
+
+/** Put the last good backup in place of a damaged dump.rdb, by hand. */
+const restoreRdb = [
+  '( set -e',
+  'cd {{dataDir}}',
+  '# 1. See it before changing anything: the file is damaged, the backup is good',
+  "redis-check-rdb dump.rdb | grep -E 'Unexpected EOF|CRC error|RDB ERROR' | tail -n 1",
+  "redis-check-rdb {{backup}}/dump.rdb | grep -F 'RDB looks OK'",
+  '# 2. The damaged file goes aside, not away; the backup takes its place',
+  'mv dump.rdb "dump.rdb.damaged-$(date -u +%Y-%m-%dT%H-%M-%SZ)"',
+  'cp {{backup}}/dump.rdb dump.rdb',
+  '# 3. Let the server user own it (host installs run Redis as "redis")',
+  'chown redis:redis dump.rdb',
+  'ls dump.rdb* )',
+].join('\n');
+
+// ---------------------------------------------------------------------------------------------------
+// A damaged AOF set
+
+const aofServer = (extra: Record<string, string> = {}) => ({ config: { appendonly: 'yes', save: seedSaveRules, ...extra } });
+
+const UNEXPECTED_EOF = /# Unexpected end of file reading the append only file appendonly\.aof\.1\.incr\.aof\. You can: 1\) Make a backup of your AOF file, then use \.\/redis-check-aof --fix <filename\.manifest>\./;
+const BAD_FORMAT = /# Bad file format reading the append only file appendonly\.aof\.1\.incr\.aof: make a backup of your AOF file, then use \.\/redis-check-aof --fix <filename\.manifest>/;
+
+/** Swap a repaired copy (appendonlydir.fix, made by the integrity page's repair) in place of the damaged AOF set. */
+const swapFixedCopy = [
+  '( set -eo pipefail',
+  'cd {{dataDir}}',
+  '# 1. The repaired copy must check clean',
+  'redis-check-aof appendonlydir.fix/appendonly.aof.manifest | tail -n 1',
+  '# 2. The damaged set goes aside, not away: it is your undo, and it still holds what --fix cut',
+  'aside="aof-damaged-$(date -u +%Y-%m-%dT%H-%M-%SZ)"',
+  'mkdir "$aside"',
+  'mv appendonlydir "$aside/"',
+  'mv appendonlydir.fix appendonlydir',
+  '# 3. Let the server user own them (host installs run Redis as "redis")',
+  'chown -R redis:redis appendonlydir "$aside"',
+  'ls appendonlydir )',
+].join('\n');
+
+/** Runs the swap after a fixture, starts the server and returns the users it holds. */
+async function swapAndStart(ctx: VerifyContext, label: string): Promise<number[]> {
+  const server = ctx.server as DisposableRedis;
+  ctx.note(`# ${label}`);
+  const { exitCode, stdout } = await ctx.run();
+  assert.equal(exitCode, 0);
+  assert.match(stdout, /^All AOF files and manifest are valid$/m);
+  await server.start();
+  const users = await userNumbers(server);
+  ctx.note(`# then the server starts: ${users.length} keys (user:${users[0]} to user:${users.at(-1)})`);
+  return users;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// MISCONF: a snapshot that cannot be written (a server run as "redis", its data dir not writable)
+
+const MISCONF =
+  "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error.";
+
+/**
+ * A server run as `redis` with the seed's save rules, 100 users, then its data dir given to root (a
+ * `mkdir` or a restore done as root) and a BGSAVE that fails: writes now get MISCONF.
+ */
+async function misconfServer(ctx: VerifyContext): Promise<ServiceUserServer> {
+  const server = await startAsServiceUser(ctx.values, ctx.scratch, ['--appendonly', 'no', '--save', seedSaveRules]);
+  try {
+    const input = range(100).map((n) => `SET user:${n} ${userValue(n)}\n`).join('');
+    assert.match((await server.cli(['--pipe'], input)).stdout, /errors: 0, replies: 100/);
+    await execa('chown', ['root:root', server.dir]);
+    assert.match((await server.cli(['BGSAVE'])).stdout, /Background saving started/);
+    assert.equal(await server.bgsaveDone(), 'err');
+    assert.equal((await server.cli(['SET', 'user:101', userValue(101)])).stdout.trim(), MISCONF);
+    assert.equal((await server.cli(['GET', 'user:1'])).stdout.trim(), userValue(1), 'reads still work');
+    return server;
+  } catch (error) {
+    await server.kill();
+    throw error;
+  }
+}
+
+/** Runs `fn` on the MISCONF fixture and kills its server afterwards, whatever happened. */
+async function withMisconfServer(ctx: VerifyContext, fn: (server: ServiceUserServer) => Promise<void>): Promise<void> {
+  const server = await misconfServer(ctx);
+  try {
+    await fn(server);
+  } finally {
+    await server.kill();
+  }
+}
+
+const fixMisconf = [
+  '( set -e',
+  'cli="redis-cli -h {{host}} -p {{port}}"',
+  'field() { $cli INFO persistence | tr -d \'\\r\' | sed -n "s/^$1://p"; }',
+  '# 1. Fix what the log names; here: the data dir must belong to the user Redis runs as',
+  'chown redis:redis {{dataDir}}',
+  '# 2. Save now (after any save already running): writes are accepted again once a save succeeds',
+  'while [ "$(field rdb_bgsave_in_progress)" = 1 ]; do sleep 0.2; done',
+  '$cli BGSAVE',
+  'while [ "$(field rdb_bgsave_in_progress)" = 1 ]; do sleep 0.2; done',
+  'echo "rdb_last_bgsave_status: $(field rdb_last_bgsave_status)" )',
+].join('\n');
+
+// ---------------------------------------------------------------------------------------------------
+// Memory and slowness
+
+/** The cached home page: the one big string of the crawler dataset. */
+const homePage = `<html>${'<p>news</p>'.repeat(10_000)}</html>`;
+
+/** A crawler-like dataset: 2000 small pages and one big one, a 50000-URL queue, a 5000-domain sorted set. */
+async function crawlerDataset(server: DisposableRedis): Promise<void> {
+  await server.withClient(async (client) => {
+    const pipeline = client.pipeline();
+    for (let i = 1; i <= 2000; i++) pipeline.set(`page:${i}`, `<html>page ${i}</html>`);
+    pipeline.set('page:home', homePage);
+    for (let i = 1; i <= 50_000; i += 1000) {
+      pipeline.rpush('crawl:queue', ...Array.from({ length: 1000 }, (_, j) => `https://example.com/page/${i + j}`));
+    }
+    for (let i = 1; i <= 5000; i++) pipeline.zadd('domains:ready', i, `domain-${i}.example`);
+    await pipeline.exec();
+  });
+}
+
+/** `Biggest <type> found '"<key>"' has <n> <unit>` summary lines of --bigkeys / --memkeys. */
+function biggest(stdout: string): Array<{ type: string; key: string; size: number; unit: string }> {
+  return [...stdout.matchAll(/^Biggest +(\w+) found '"([^"]+)"' has (\d+) (\w+)$/gm)].map((m) => ({ type: m[1] as string, key: m[2] as string, size: Number(m[3]), unit: m[4] as string }));
+}
+
+/** 100000 keys, a cleared slow log, then `KEYS *` over all of them (a classic cause of latency). */
+async function slowKeysCommand(server: DisposableRedis): Promise<void> {
+  await server.withClient(async (client) => {
+    for (let i = 0; i < 100_000; i += 10_000) {
+      const pipeline = client.pipeline();
+      for (let j = i; j < i + 10_000; j++) pipeline.set(`page:${j}`, `<html>page ${j}</html>`);
+      await pipeline.exec();
+    }
+    await client.slowlog('RESET');
+  });
+  // Through redis-cli, as an operator would run it (the slow log keeps the command as the client sent it).
+  const keys = await server.cli(['KEYS', '*']);
+  assert.equal(keys.stdout.split('\n').length, 100_000);
+}
+
+/** 5000 keys and a BGSAVE slowed to 10 ms a key (rdb-key-save-delay): a save that stays in progress. */
+async function saveInProgress(server: DisposableRedis): Promise<void> {
+  await server.withClient(async (client) => {
+    const pipeline = client.pipeline();
+    for (let i = 1; i <= 5000; i++) pipeline.set(`page:${i}`, `<html>page ${i}</html>`);
+    await pipeline.exec();
+    await client.config('SET', 'rdb-key-save-delay', '10000');
+    assert.equal(await client.bgsave(), 'Background saving started');
+  });
+}
+
+export const troubleshootingSnippets = [
+  // 1. A snapshot cut short
+  defineSnippet({
+    id: 'trouble-rdb-truncated-log',
+    title: 'See why Redis will not start: a snapshot cut short',
+    page,
+    flavors: {
+      host: {
+        command: "grep -E 'Short read|Internal error in RDB' {{logFile}} | tail -n 2",
+        server: rdbServer,
+        setup: rdbRefused(cutDumpInHalf, SHORT_READ),
+        values: logFileValue,
+        async verify(ctx) {
+          const { exitCode, stdout } = await ctx.run();
+          assert.equal(exitCode, 0);
+          assert.match(stdout, SHORT_READ);
+          assert.match(stdout, /# Internal error in RDB reading offset \d+, function at rdb\.c:\d+ -> Unexpected EOF reading RDB file/);
+        },
+      },
+    },
+  }),
+  // 2. A snapshot with a changed byte
+  defineSnippet({
+    id: 'trouble-rdb-checksum-log',
+    title: 'See why Redis will not start: a snapshot checksum error',
+    page,
+    flavors: {
+      host: {
+        command: "grep -E 'Wrong RDB checksum|Internal error in RDB' {{logFile}} | tail -n 2",
+        server: rdbServer,
+        setup: rdbRefused(changeDumpByte, WRONG_CHECKSUM),
+        values: logFileValue,
+        async verify(ctx) {
+          const { exitCode, stdout } = await ctx.run();
+          assert.equal(exitCode, 0);
+          assert.match(stdout, WRONG_CHECKSUM);
+          assert.match(stdout, /# Internal error in RDB reading offset \d+, function at rdb\.c:\d+ -> RDB CRC error/);
+          // What `rdbchecksum no` would have done: load the changed value without a word.
+          const server = ctx.server as DisposableRedis;
+          await server.start({ rdbchecksum: 'no' });
+          assert.equal((await server.cli(['GET', 'user:150'])).stdout.trim(), 'Name-150');
+          assert.equal((await server.cli(['DBSIZE'])).stdout.trim(), '300');
+          await server.kill();
+          ctx.note('# the same file with rdbchecksum no: the server starts, 300 keys, and GET user:150 gives "Name-150" (it was "name-150")');
+        },
+      },
+    },
+  }),
+  defineSnippet({
+    id: 'trouble-rdb-restore-backup',
+    title: 'Put the last good backup in place of a damaged dump.rdb',
+    page,
+    flavors: {
+      host: {
+        command: restoreRdb,
+        server: rdbServer,
+        setup: rdbRefused(cutDumpInHalf, SHORT_READ),
+        values: backupValues,
+        timeoutMs: 90_000,
+        async verify(ctx) {
+          const server = ctx.server as DisposableRedis;
+          const backup = ctx.values.backup as string;
+          ctx.note('# After "Short read or OOM loading DB" (dump.rdb cut short):');
+          const first = await ctx.run();
+          assert.equal(first.exitCode, 0);
+          assert.match(first.stdout, /Unexpected EOF reading RDB file/);
+          assert.match(first.stdout, /RDB looks OK/);
+          await assertStartsWithBackup(server, backup);
+          ctx.note(`# then the server starts with the backup: ${(await userNumbers(server)).length} keys`);
+          // The same steps after the other fault: a byte changed, "Wrong RDB checksum".
+          await writeUsers(server, 201, 300);
+          await server.stop();
+          for (const name of await readdir(server.dir)) if (name.startsWith('dump.rdb.damaged-')) await rm(join(server.dir, name));
+          await changeDumpByte(server.dir);
+          await assertStartFails(server, WRONG_CHECKSUM);
+          ctx.note('# After "Wrong RDB checksum" (one byte of dump.rdb changed):');
+          const second = await ctx.run();
+          assert.equal(second.exitCode, 0);
+          assert.match(second.stdout, /RDB CRC error/);
+          await assertStartsWithBackup(server, backup);
+          assert.deepEqual(await userNumbers(server), range(200), 'the backup: users 1..200');
+          ctx.note('# then the server starts with the backup: 200 keys');
+        },
+      },
+    },
+  }),
+  // 3. An AOF whose last write was cut short
+  defineSnippet({
+    id: 'trouble-aof-truncated-loaded',
+    title: 'See what Redis did with an AOF cut short (aof-load-truncated yes)',
+    page,
+    flavors: {
+      host: {
+        command: "grep -E 'short read while loading|Truncating the AOF|loaded anyway' {{logFile}}",
+        server: aofServer(),
+        async setup(server) {
+          await damagedAof(server, cutLastWrite);
+          await server.start();
+        },
+        values: logFileValue,
+        async verify(ctx) {
+          const { exitCode, stdout } = await ctx.run();
+          assert.equal(exitCode, 0);
+          assert.match(stdout, /# !!! Warning: short read while loading the AOF file appendonly\.aof\.1\.incr\.aof!!!/);
+          assert.match(stdout, /# !!! Truncating the AOF appendonly\.aof\.1\.incr\.aof at offset \d+ !!!/);
+          assert.match(stdout, /# AOF appendonly\.aof\.1\.incr\.aof loaded anyway because aof-load-truncated is enabled/);
+          const server = ctx.server as DisposableRedis;
+          assert.ok(server.running, 'the server started');
+          assert.deepEqual(await userNumbers(server), range(19), 'every whole write is there, the one cut short is not');
+          const check = await execa(server.engine.checkAof, [join(server.dir, 'appendonlydir', 'appendonly.aof.manifest')], { reject: false });
+          assert.equal(check.exitCode, 0, 'Redis cut the partial command off the file itself');
+        },
+      },
+    },
+  }),
+  defineSnippet({
+    id: 'trouble-aof-truncated-refused',
+    title: 'See why Redis will not start: an AOF cut short (aof-load-truncated no)',
+    page,
+    flavors: {
+      host: {
+        command: "grep 'Unexpected end of file reading the append only file' {{logFile}} | tail -n 1",
+        server: aofServer({ 'aof-load-truncated': 'no' }),
+        async setup(server) {
+          await damagedAof(server, cutLastWrite);
+          await assertStartFails(server, UNEXPECTED_EOF);
+        },
+        values: logFileValue,
+        async verify(ctx) {
+          const { exitCode, stdout } = await ctx.run();
+          assert.equal(exitCode, 0);
+          assert.match(stdout, UNEXPECTED_EOF);
+        },
+      },
+    },
+  }),
+  // 4. Garbage inside the AOF
+  defineSnippet({
+    id: 'trouble-aof-bad-format',
+    title: 'See why Redis will not start: garbage inside the AOF',
+    page,
+    flavors: {
+      host: {
+        command: "grep 'Bad file format reading the append only file' {{logFile}} | tail -n 1",
+        server: aofServer(),
+        async setup(server) {
+          await damagedAof(server, breakEleventhWrite);
+          await assertStartFails(server, BAD_FORMAT);
+        },
+        values: logFileValue,
+        async verify(ctx) {
+          const { exitCode, stdout } = await ctx.run();
+          assert.equal(exitCode, 0);
+          assert.match(stdout, BAD_FORMAT);
+        },
+      },
+    },
+  }),
+  defineSnippet({
+    id: 'trouble-aof-swap-fixed-copy',
+    title: 'Swap the repaired AOF copy in',
+    page,
+    flavors: {
+      host: {
+        command: swapFixedCopy,
+        server: aofServer({ 'aof-load-truncated': 'no' }),
+        async setup(server) {
+          await damagedAof(server, cutLastWrite);
+          await assertStartFails(server, UNEXPECTED_EOF);
+          await fixCopy(server);
+        },
+        timeoutMs: 90_000,
+        async verify(ctx) {
+          const server = ctx.server as DisposableRedis;
+          const afterCut = await swapAndStart(ctx, 'After "Unexpected end of file" (the last of 20 writes cut short):');
+          assert.deepEqual(afterCut, range(19), 'every whole write is back');
+          const aside = (await readdir(server.dir)).filter((name) => name.startsWith('aof-damaged-'));
+          assert.equal(aside.length, 1);
+          assert.deepEqual(await readdir(join(server.dir, aside[0] as string)), ['appendonlydir'], 'the damaged set is kept aside');
+          // The same steps after "Bad file format": the 11th of 20 writes broken.
+          await server.stop();
+          await emptyDataDir(server);
+          await server.start();
+          await damagedAof(server, breakEleventhWrite);
+          await assertStartFails(server, BAD_FORMAT);
+          await fixCopy(server);
+          const afterGarbage = await swapAndStart(ctx, 'After "Bad file format" (the 11th of 20 writes broken):');
+          assert.deepEqual(afterGarbage, range(10), 'only the writes before the damage are back');
+        },
+      },
+    },
+  }),
+  // 5. A manifest that names a missing file
+  defineSnippet({
+    id: 'trouble-aof-missing-file',
+    title: 'See why Redis will not start: a file of the AOF set is missing',
+    page,
+    flavors: {
+      host: {
+        command: ["grep 'Unable to obtain the AOF file' {{logFile}} | tail -n 1", 'redis-check-aof {{dataDir}}/appendonlydir/appendonly.aof.manifest | tail -n 1'].join('\n'),
+        server: aofServer(),
+        setup: missingBaseFile,
+        values: logFileValue,
+        async verify(ctx) {
+          const { exitCode, stdout } = await ctx.run();
+          assert.equal(exitCode, 0);
+          assert.match(stdout, /# Unable to obtain the AOF file appendonly\.aof\.\d+\.base\.rdb length\. stat: No such file or directory/);
+          assert.match(stdout, /^Cannot open file \S+\/appendonlydir\/appendonly\.aof\.\d+\.base\.rdb: No such file or directory$/m);
+        },
+      },
+    },
+  }),
+  defineSnippet({
+    id: 'trouble-aof-missing-file-restore',
+    title: 'Restore the last backup when a file of the AOF set is missing',
+    page,
+    flavors: {
+      host: {
+        command: 'redis-playbook restore {{backup}} --data-dir {{dataDir}}',
+        server: aofServer(),
+        setup: missingBaseFile,
+        values: backupValues,
+        timeoutMs: 120_000,
+        async verify(ctx) {
+          const { exitCode, stdout } = await ctx.run();
+          assert.equal(exitCode, 0);
+          assert.match(stdout, /installed: dump\.rdb, appendonlydir; appendonly yes/);
+          const server = ctx.server as DisposableRedis;
+          await assertStartsWithBackup(server, ctx.values.backup as string);
+          assert.deepEqual(await userNumbers(server), range(200), 'the backup: users 1..200');
+          ctx.note('# then the server starts with the backup: 200 keys');
+        },
+      },
+    },
+  }),
+  // 6. MISCONF
+  defineSnippet({
+    id: 'trouble-misconf-status',
+    title: 'See why writes fail with MISCONF',
+    page,
+    flavors: {
+      host: {
+        command: [
+          "redis-cli -h {{host}} -p {{port}} INFO persistence | grep -E '^rdb_(changes_since_last_save|last_bgsave_status):'",
+          "grep -E 'Failed opening the temp RDB file|Background saving error' {{logFile}} | tail -n 2",
+        ].join('\n'),
+        server: false,
+        values: serviceUserValues,
+        async verify(ctx) {
+          await withMisconfServer(ctx, async (server) => {
+            const { exitCode, stdout } = await ctx.run();
+            assert.equal(exitCode, 0);
+            const fields = infoFields(stdout);
+            assert.equal(fields.rdb_last_bgsave_status, 'err');
+            assert.equal(fields.rdb_changes_since_last_save, '100');
+            assert.match(stdout, /# Failed opening the temp RDB file temp-\d+\.rdb \(in server root dir \S+\) for saving: Permission denied/);
+            assert.match(stdout, /# Background saving error$/m);
+            // MISCONF needs save rules: without any, the failed save does not stop writes.
+            await server.cli(['CONFIG', 'SET', 'save', '']);
+            assert.equal((await server.cli(['SET', 'user:101', userValue(101)])).stdout.trim(), 'OK');
+            assert.equal(await server.persistence('rdb_last_bgsave_status'), 'err');
+          });
+        },
+      },
+    },
+  }),
+  defineSnippet({
+    id: 'trouble-misconf-fix',
+    title: 'Fix the cause, then save: writes are accepted again',
+    page,
+    flavors: {
+      host: {
+        command: fixMisconf,
+        server: false,
+        values: serviceUserValues,
+        async verify(ctx) {
+          await withMisconfServer(ctx, async (server) => {
+            const { exitCode, stdout } = await ctx.run();
+            assert.equal(exitCode, 0);
+            assert.match(stdout, /^Background saving started$/m);
+            assert.match(stdout, /^rdb_last_bgsave_status: ok$/m);
+            assert.equal((await server.cli(['SET', 'user:101', userValue(101)])).stdout.trim(), 'OK', 'writes are accepted again');
+            const dump = await stat(join(server.dir, 'dump.rdb'));
+            assert.equal(dump.uid, Number((await execa('id', ['-u', 'redis'])).stdout.trim()), 'the snapshot was written by the redis user');
+          });
+        },
+      },
+    },
+  }),
+  defineSnippet({
+    id: 'trouble-misconf-allow-writes',
+    title: 'Accept writes while snapshots still fail (temporary)',
+    page,
+    flavors: {
+      host: {
+        command: 'redis-cli -h {{host}} -p {{port}} CONFIG SET stop-writes-on-bgsave-error no',
+        server: false,
+        values: serviceUserValues,
+        async verify(ctx) {
+          await withMisconfServer(ctx, async (server) => {
+            const { exitCode, stdout } = await ctx.run();
+            assert.equal(exitCode, 0);
+            assert.equal(stdout.trim(), 'OK');
+            assert.equal((await server.cli(['SET', 'user:101', userValue(101)])).stdout.trim(), 'OK', 'writes are accepted');
+            // …but nothing is saved: the next snapshot fails just the same.
+            assert.match((await server.cli(['BGSAVE'])).stdout, /Background saving started/);
+            assert.equal(await server.bgsaveDone(), 'err', 'snapshots still fail');
+            assert.equal(await server.persistence('rdb_changes_since_last_save'), '101');
+          });
+        },
+      },
+    },
+  }),
+  // 7. fork: Cannot allocate memory
+  defineSnippet({
+    id: 'trouble-overcommit',
+    title: 'Check the overcommit setting a background save needs',
+    page,
+    flavors: {
+      host: {
+        command: [
+          'sysctl vm.overcommit_memory',
+          "grep -m 1 'WARNING Memory overcommit must be enabled' {{logFile}}",
+          'grep "Can\'t save in background: fork" {{logFile}} | tail -n 1',
+        ].join('\n'),
+        server: { config: { appendonly: 'no', save: seedSaveRules } },
+        values: logFileValue,
+        async verify(ctx) {
+          const { exitCode, stdout } = await ctx.run();
+          assert.equal(exitCode, 0);
+          const setting = (await readFile('/proc/sys/vm/overcommit_memory', 'utf8')).trim();
+          assert.match(stdout, new RegExp(`^vm\\.overcommit_memory = ${setting}$`, 'm'));
+          const warning = /# WARNING Memory overcommit must be enabled! Without it, a background save or replication may fail under low memory condition\..* 'vm\.overcommit_memory = 1' to \/etc\/sysctl\.conf .*'sysctl vm\.overcommit_memory=1'/;
+          if (setting === '1') assert.doesNotMatch(stdout, warning);
+          else assert.match(stdout, warning, 'Redis warns at start when overcommit is not 1');
+          assert.doesNotMatch(stdout, /Can't save in background/, 'no fork failed here (it cannot be reproduced on this machine)');
+          // The line the page quotes is the one this redis-server logs when fork fails.
+          const binary = (await execa('bash', ['-c', 'command -v redis-server'])).stdout.trim();
+          assert.equal((await execa('grep', ['-c', '-a', "Can't save in background: fork: %s", binary], { reject: false })).stdout.trim() !== '0', true);
+        },
+      },
+    },
+  }),
+  // 8. Memory
+  defineSnippet({
+    id: 'trouble-bigkeys',
+    title: 'Find the biggest key of each type (by elements)',
+    page,
+    flavors: {
+      host: {
+        command: 'redis-cli -h {{host}} -p {{port}} --bigkeys',
+        server: { config: { appendonly: 'no', save: '""' } },
+        setup: crawlerDataset,
+        async verify(ctx) {
+          const { exitCode, stdout } = await ctx.run();
+          assert.equal(exitCode, 0);
+          assert.match(stdout, /^Sampled 2003 keys in the keyspace!$/m);
+          assert.deepEqual(
+            biggest(stdout).map(({ type, key, size, unit }) => `${type} ${key} ${size} ${unit}`).sort(),
+            ['list crawl:queue 50000 items', `string page:home ${homePage.length} bytes`, 'zset domains:ready 5000 members'],
+          );
+        },
+      },
+    },
+  }),
+  defineSnippet({
+    id: 'trouble-memkeys',
+    title: 'Find the biggest key of each type (by memory)',
+    page,
+    flavors: {
+      host: {
+        command: 'redis-cli -h {{host}} -p {{port}} --memkeys',
+        server: { config: { appendonly: 'no', save: '""' } },
+        setup: crawlerDataset,
+        async verify(ctx) {
+          const { exitCode, stdout } = await ctx.run();
+          assert.equal(exitCode, 0);
+          const found = biggest(stdout);
+          assert.ok(found.every((entry) => entry.unit === 'bytes'), 'sizes in bytes');
+          const [top] = [...found].sort((a, b) => b.size - a.size);
+          assert.equal(top?.key, 'crawl:queue', 'the biggest key in memory is the queue');
+          assert.ok((top?.size ?? 0) > 1_000_000, 'the queue takes over a megabyte');
+          const bytes = Object.fromEntries(found.map((entry) => [entry.key, entry.size]));
+          assert.deepEqual(Object.keys(bytes).sort(), ['crawl:queue', 'domains:ready', 'page:home']);
+          // The sizes the page quotes: about 1.6 MB, 0.7 MB and 0.1 MB.
+          const about = (key: string, low: number, high: number) => assert.ok((bytes[key] ?? 0) > low && (bytes[key] ?? 0) < high, `${key}: ${bytes[key]} bytes`);
+          about('crawl:queue', 1_500_000, 1_700_000);
+          about('domains:ready', 600_000, 750_000);
+          about('page:home', 100_000, 130_000);
+        },
+      },
+    },
+  }),
+  // 9. Slowness
+  defineSnippet({
+    id: 'trouble-slowlog',
+    title: 'List the slowest recent commands',
+    page,
+    flavors: {
+      host: {
+        command: 'redis-cli -h {{host}} -p {{port}} SLOWLOG GET 10',
+        server: { config: { appendonly: 'no', save: '""', 'slowlog-log-slower-than': 1000 } },
+        setup: slowKeysCommand,
+        async verify(ctx) {
+          const { exitCode, stdout } = await ctx.run();
+          assert.equal(exitCode, 0);
+          // Without a TTY each entry is printed one field a line: id, unix time, microseconds, the
+          // command's words, the client's address, the client's name (empty).
+          const lines = stdout.replace(/\r/g, '').split('\n');
+          const keys = lines.findIndex((line, i) => line === 'KEYS' && lines[i + 1] === '*');
+          assert.ok(keys >= 3, 'the KEYS * call is in the slow log');
+          assert.match(lines[keys - 3] ?? '', /^\d+$/, 'entry id');
+          assert.match(lines[keys - 2] ?? '', /^\d{10}$/, 'unix time');
+          assert.ok(Number(lines[keys - 1]) >= 1000, 'its duration in microseconds is over the threshold');
+          assert.match(lines[keys + 2] ?? '', /^127\.0\.0\.1:\d+$/, 'the client address');
+        },
+      },
+    },
+  }),
+  defineSnippet({
+    id: 'trouble-latency',
+    title: 'Measure round-trip latency once',
+    page,
+    flavors: {
+      host: {
+        command: 'redis-cli -h {{host}} -p {{port}} --latency',
+        server: { config: { appendonly: 'no', save: '""' } },
+        async verify(ctx) {
+          const started = Date.now();
+          const { exitCode, stdout } = await ctx.run({ timeoutMs: 30_000 });
+          assert.equal(exitCode, 0);
+          // Not a terminal: one line, `min max avg samples` (milliseconds), then it exits.
+          const match = /^(\d+) (\d+) (\d+\.\d{2}) (\d+)$/.exec(stdout.trim());
+          assert.ok(match, `one line "min max avg samples", got: ${stdout}`);
+          const [min, max, avg, samples] = match.slice(1).map(Number) as [number, number, number, number];
+          assert.ok(min <= avg && avg <= max && samples > 0);
+          assert.ok(Date.now() - started < 20_000, 'it ended by itself');
+          // The slow log's defaults the page quotes (this server runs with them).
+          const defaults = await (ctx.server as DisposableRedis).cli(['CONFIG', 'GET', 'slowlog-*']);
+          assert.deepEqual(configPairs(defaults.stdout), { 'slowlog-log-slower-than': '10000', 'slowlog-max-len': '128' });
+        },
+      },
+    },
+  }),
+  defineSnippet({
+    id: 'trouble-save-in-progress',
+    title: 'See whether a save or rewrite runs now',
+    page,
+    flavors: {
+      host: {
+        command:
+          "redis-cli -h {{host}} -p {{port}} INFO | grep -E '^(rdb_bgsave_in_progress|aof_rewrite_in_progress|current_save_keys_processed|current_save_keys_total|latest_fork_usec):'",
+        server: { config: { appendonly: 'no', save: '""' } },
+        setup: saveInProgress,
+        async verify(ctx) {
+          const server = ctx.server as DisposableRedis;
+          try {
+            const { exitCode, stdout } = await ctx.run();
+            assert.equal(exitCode, 0);
+            const fields = infoFields(stdout);
+            assert.equal(fields.rdb_bgsave_in_progress, '1');
+            assert.equal(fields.aof_rewrite_in_progress, '0');
+            assert.equal(fields.current_save_keys_total, '5000');
+            assert.ok(Number(fields.current_save_keys_processed) < 5000, 'the save is part way');
+            assert.match(fields.latest_fork_usec ?? '', /^\d+$/);
+          } finally {
+            // SHUTDOWN NOSAVE also ends the slowed-down save child.
+            await server.stop({ save: false });
+          }
+        },
+      },
+    },
+  }),
+];
+
+/** Users 1..200 backed up, 201..300 written, then the base file of the AOF set deleted and a start refused. */
+async function missingBaseFile(server: DisposableRedis, scratch: string): Promise<void> {
+  await usersBackedUpThenMore(server, scratch);
+  const manifest = parseAofManifest(await readFile(join(server.dir, 'appendonlydir', 'appendonly.aof.manifest'), 'utf8'));
+  const base = manifest.find((entry) => entry.type === 'b');
+  assert.ok(base);
+  await rm(join(server.dir, 'appendonlydir', base.file));
+  await assertStartFails(server, /Unable to obtain the AOF file .* length/);
+}
