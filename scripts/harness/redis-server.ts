@@ -30,7 +30,7 @@ export const RedisServerOptionsSchema = z.object({
    */
   initialFiles: z.record(z.string(), z.string()).default({}),
   /** Milliseconds to wait for the first PONG. */
-  readyTimeoutMs: z.number().int().positive().default(15_000),
+  readyTimeoutMs: z.number().int().positive().default(60_000),
 });
 export type RedisServerOptions = z.input<typeof RedisServerOptionsSchema>;
 

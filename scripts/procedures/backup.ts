@@ -6,8 +6,9 @@ import type { Engine } from '../harness/engine.ts';
 import { waitFor } from '../harness/wait.ts';
 import { aofManifestName, parseAofManifest } from '../redis/aof.ts';
 import { flattenInfo, parseInfo } from '../redis/info.ts';
-import { checkAof, checkRdb, readRdbVersion } from '../redis/rdb.ts';
-import { freshSnapshot, type SaveProgress } from './bgsave.ts';
+import { checkAof, readRdbVersion } from '../redis/rdb.ts';
+import type { SaveProgress } from './bgsave.ts';
+import { snapshotAndCopy } from './snapshot-copy.ts';
 import { configGet, type RedisCommands } from './commands.ts';
 import { hostDataDir, type DataDirReader } from './data-dir.ts';
 import { PlaybookError } from './errors.ts';
@@ -115,13 +116,11 @@ export async function backup(options: BackupOptions): Promise<BackupResult> {
   const temp = join(to, `.incomplete-${folderStamp()}-${process.pid}-${randomBytes(3).toString('hex')}`);
   await mkdir(temp);
   try {
-    await freshSnapshot(client, { onProgress });
     const dbfilename = config.dbfilename as string;
-    onProgress?.({ phase: 'copying', file: dbfilename });
     const rdbCopy = join(temp, dbfilename);
-    const rdbDigest = await reader.copyOut(join(dir, dbfilename), rdbCopy);
-    onProgress?.({ phase: 'checking', file: dbfilename });
-    const rdbCheck = await checkRdb(engine, rdbCopy);
+    // On this machine the snapshot is copied and checked while the server writes it (snapshot-copy.ts).
+    const serverPid = reader === hostDataDir && server.process_id !== undefined ? Number(server.process_id) : undefined;
+    const { digest: rdbDigest, check: rdbCheck } = await snapshotAndCopy({ client, engine, dir, dbfilename, dest: rdbCopy, copyOut: reader.copyOut, serverPid, onProgress });
     if (!rdbCheck.ok) throw new PlaybookError('backup', `The snapshot copied from ${reader.describe(join(dir, dbfilename))} fails ${engine.checkRdb}: ${rdbCheck.message}`);
     const ctime = /AUX FIELD ctime = '(\d+)'/.exec(rdbCheck.output)?.[1];
     const files: BackupFile[] = [{ path: dbfilename, role: 'rdb', ...rdbDigest }];

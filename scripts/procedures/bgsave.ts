@@ -16,6 +16,12 @@ export interface FreshSnapshotOptions {
   onProgress?: (progress: SaveProgress) => void;
   /** Give up after this long (a large dataset can take minutes). */
   timeoutMs?: number;
+  /**
+   * Called when the server answers `Background saving started`: the child writing the requested
+   * snapshot has been forked (not called for a save that is only scheduled). `requestedAt` is
+   * `Date.now()` just before BGSAVE was sent.
+   */
+  onStarted?: (requestedAt: number) => void;
 }
 
 async function persistence(client: RedisCommands) {
@@ -33,7 +39,7 @@ async function persistence(client: RedisCommands) {
  * Returns the new LASTSAVE. `client` is an ioredis client or a container's `docker exec` carrier.
  */
 export async function freshSnapshot(client: RedisCommands, options: FreshSnapshotOptions = {}): Promise<number> {
-  const { onProgress, timeoutMs = 3_600_000 } = options;
+  const { onProgress, onStarted, timeoutMs = 3_600_000 } = options;
   const started = Date.now();
   const report = (phase: SaveProgress['phase'], fields?: Record<string, string>) =>
     onProgress?.({
@@ -56,6 +62,7 @@ export async function freshSnapshot(client: RedisCommands, options: FreshSnapsho
     // 2. LASTSAVE has 1-second resolution: a save completing within this second would look unchanged.
     await wait(async () => Math.floor(Date.now() / 1000) > before, 'the clock to pass LASTSAVE');
     let reply: string;
+    const requestedAt = Date.now();
     try {
       reply = String(await client.call('BGSAVE', 'SCHEDULE'));
     } catch (error) {
@@ -63,6 +70,7 @@ export async function freshSnapshot(client: RedisCommands, options: FreshSnapsho
       if (/already in progress/i.test((error as Error).message)) continue;
       throw new PlaybookError('other', `BGSAVE was refused: ${(error as Error).message}`, { cause: error, command: 'BGSAVE SCHEDULE' });
     }
+    if (/started/i.test(reply)) onStarted?.(requestedAt);
     // 3. Wait for completion; "scheduled" means it starts when the AOF rewrite ends.
     return await wait(async () => {
       const info = await persistence(client);

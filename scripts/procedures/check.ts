@@ -1,10 +1,10 @@
-import { stat } from 'node:fs/promises';
+import { stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Engine } from '../harness/engine.ts';
 import { aofManifestName } from '../redis/aof.ts';
 import { checkAof, checkRdb, readRdbVersion, type RdbCheck } from '../redis/rdb.ts';
 import { PlaybookError } from './errors.ts';
-import { digestFile } from './files.ts';
+import { copyWithDigest, digestFile, type Digest } from './files.ts';
 import { readManifest, type BackupManifest } from './manifest.ts';
 
 /** One finding of a check. */
@@ -28,16 +28,38 @@ export interface CheckResult {
   items: CheckItem[];
 }
 
+/** Options of {@link checkBackup}. */
+export interface CheckBackupOptions {
+  /**
+   * Also copy the snapshot into this open file while its checksum is computed, so that a restore
+   * stages the file it installs in the same read as its check (the file's digest is the one compared
+   * with the manifest). Left open; fsynced when the check returns.
+   */
+  copyRdbTo?: FileHandle;
+}
+
+/** Size and SHA-256 of `file`, or why it could not be read; copies it into `copyTo` on the way when given. */
+async function readDigest(file: string, copyTo: FileHandle | undefined): Promise<Digest | { error: NodeJS.ErrnoException }> {
+  try {
+    return copyTo ? await copyWithDigest(file, copyTo) : await digestFile(file);
+  } catch (error) {
+    const failure = error as NodeJS.ErrnoException;
+    // Reading the backup failed: a finding. Writing the copy failed (disk full…): not the backup's fault.
+    if (failure.path === file || failure.syscall === 'read') return { error: failure };
+    throw new PlaybookError('io', `Cannot copy ${file}: ${failure.message}`, { cause: error });
+  }
+}
+
 /**
  * Checks a backup folder: every file's size and SHA-256 against the manifest, redis-check-rdb on the
  * snapshot, and redis-check-aof on the AOF manifest when an AOF set is present. A bare `.rdb` file is
- * checked too (its header and redis-check-rdb). Never changes anything.
+ * checked too (its header and redis-check-rdb). Never changes anything. The checkers run (as other
+ * processes) while the checksums are computed.
  */
-export async function checkBackup(path: string, engine: Engine): Promise<CheckResult> {
+export async function checkBackup(path: string, engine: Engine, options: CheckBackupOptions = {}): Promise<CheckResult> {
   const info = await stat(path).catch((error: NodeJS.ErrnoException) => {
     throw new PlaybookError('io', `${path} ${error.code === 'ENOENT' ? 'does not exist' : `cannot be read: ${error.message}`}`, { cause: error });
   });
-  const items: CheckItem[] = [];
   let manifest: BackupManifest | undefined;
   let rdbPath = path;
   if (info.isDirectory()) {
@@ -45,36 +67,55 @@ export async function checkBackup(path: string, engine: Engine): Promise<CheckRe
     const rdbFile = manifest.files.find((file) => file.role === 'rdb');
     if (!rdbFile) throw new PlaybookError('backup', `${path}: the manifest lists no RDB file`);
     rdbPath = join(path, rdbFile.path);
-    for (const file of manifest.files) {
-      const digest = await digestFile(join(path, file.path)).catch((error: NodeJS.ErrnoException) => ({ error }));
-      if ('error' in digest) {
-        items.push({ what: file.path, ok: false, detail: digest.error.code === 'ENOENT' ? 'missing' : digest.error.message });
-      } else if (digest.size !== file.size) {
-        items.push({ what: `${file.path} size`, ok: false, detail: `${digest.size} bytes, the manifest says ${file.size} (truncated or grown)` });
-      } else if (digest.sha256 !== file.sha256) {
-        items.push({ what: `${file.path} sha256`, ok: false, detail: 'content differs from the manifest (changed or corrupted)' });
-      } else {
-        items.push({ what: `${file.path} sha256`, ok: true, detail: 'matches the manifest' });
-      }
-    }
   }
 
   let rdbVersion: number | undefined;
-  let rdb: RdbCheck | undefined;
+  let header: CheckItem;
   try {
     rdbVersion = await readRdbVersion(rdbPath);
-    items.push({ what: 'RDB header', ok: true, detail: `RDB format version ${rdbVersion}` });
+    header = { what: 'RDB header', ok: true, detail: `RDB format version ${rdbVersion}` };
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code && code !== 'ENOENT' && !info.isDirectory()) throw new PlaybookError('io', `Cannot read ${rdbPath}: ${(error as Error).message}`, { cause: error });
-    items.push({ what: 'RDB header', ok: false, detail: code === 'ENOENT' ? 'file missing' : (error as Error).message });
+    header = { what: 'RDB header', ok: false, detail: code === 'ENOENT' ? 'file missing' : (error as Error).message };
   }
-  if (rdbVersion !== undefined) {
-    rdb = await checkRdb(engine, rdbPath);
+  // The checkers read the files themselves, in other processes, while this one computes checksums.
+  const rdbChecking = rdbVersion === undefined ? undefined : checkRdb(engine, rdbPath);
+  const aofChecking = manifest?.files.some((file) => file.role === 'aof') ? checkAof(engine, join(path, 'appendonlydir', aofManifestName(manifest.config.appendfilename))) : undefined;
+  // Never left unhandled while the checksums are computed; awaited below.
+  rdbChecking?.catch(() => undefined);
+  aofChecking?.catch(() => undefined);
+
+  const items: CheckItem[] = [];
+  let copied = false;
+  for (const file of manifest?.files ?? []) {
+    const copyTo = file.role === 'rdb' && join(path, file.path) === rdbPath ? options.copyRdbTo : undefined;
+    copied ||= copyTo !== undefined;
+    const digest = await readDigest(join(path, file.path), copyTo);
+    if ('error' in digest) {
+      items.push({ what: file.path, ok: false, detail: digest.error.code === 'ENOENT' ? 'missing' : digest.error.message });
+    } else if (digest.size !== file.size) {
+      items.push({ what: `${file.path} size`, ok: false, detail: `${digest.size} bytes, the manifest says ${file.size} (truncated or grown)` });
+    } else if (digest.sha256 !== file.sha256) {
+      items.push({ what: `${file.path} sha256`, ok: false, detail: 'content differs from the manifest (changed or corrupted)' });
+    } else {
+      items.push({ what: `${file.path} sha256`, ok: true, detail: 'matches the manifest' });
+    }
+  }
+  // A bare RDB has no checksum to compare: it is copied for the restore all the same.
+  if (options.copyRdbTo && !copied && rdbVersion !== undefined) {
+    const digest = await readDigest(rdbPath, options.copyRdbTo);
+    if ('error' in digest) header = { what: 'RDB file', ok: false, detail: digest.error.message };
+  }
+
+  items.push(header);
+  let rdb: RdbCheck | undefined;
+  if (rdbChecking) {
+    rdb = await rdbChecking;
     items.push({ what: `${engine.checkRdb} ${rdbPath.slice(path.length + 1) || rdbPath}`, ok: rdb.ok, detail: rdb.message });
   }
-  if (manifest?.files.some((file) => file.role === 'aof')) {
-    const aof = await checkAof(engine, join(path, 'appendonlydir', aofManifestName(manifest.config.appendfilename)));
+  if (aofChecking) {
+    const aof = await aofChecking;
     items.push({ what: `${engine.checkAof} appendonlydir`, ok: aof.ok, detail: aof.message });
   }
   return { ok: items.every((item) => item.ok), path, manifest, rdbPath, rdbVersion, rdb, items };

@@ -21,7 +21,8 @@ export async function configGet(commands: RedisCommands, names: string[]): Promi
   const config: Record<string, string> = {};
   for (let i = 0; i + 1 < flat.length; i += 2) config[flat[i] as string] = flat[i + 1] as string;
   for (const name of names) {
-    if (!(name in config)) throw new PlaybookError('other', `The server did not return "${name}" for CONFIG GET`, { command: `CONFIG GET ${name}` });
+    if (!(name in config))
+      throw new PlaybookError('other', `The server did not return "${name}" for CONFIG GET`, { command: `CONFIG GET ${name}` });
   }
   return config;
 }

@@ -23,7 +23,9 @@ export function containerDataDir(container: ContainerRef): DataDirReader {
     if (unusable) throw unusable;
     if (run.exitCode !== 0) {
       const missing = /Could not find the file|No such file/i.test(`${run.stderr}${run.stdout}`);
-      throw new PlaybookError('io', `Cannot copy ${describe(path)}: ${missing ? 'it does not exist' : firstLine(run)}`, { command: 'docker cp' });
+      throw new PlaybookError('io', `Cannot copy ${describe(path)}: ${missing ? 'it does not exist' : firstLine(run)}`, {
+        command: 'docker cp',
+      });
     }
   };
   return {
@@ -60,11 +62,15 @@ const LIST_SCRIPT =
   'elif [ -f "$f" ]; then stat -c "file %s %Y %n" "$f"; fi; done; exit 0';
 
 /** Lists the snapshot and the AOF files inside a running container (`docker exec NAME sh -c …`). */
-export async function listContainerDataFiles(container: ContainerRef, query: Omit<DataFilesQuery, 'host' | 'processId'>): Promise<DataFiles> {
+export async function listContainerDataFiles(
+  container: ContainerRef,
+  query: Omit<DataFilesQuery, 'host' | 'processId'>,
+): Promise<DataFiles> {
   const rdbPath = join(query.dir, query.dbfilename);
   const aofPath = join(query.dir, query.appenddirname ?? query.appendfilename);
   const run = await runDocker(['exec', container.id, 'sh', '-c', LIST_SCRIPT, 'sh', rdbPath, aofPath], { timeoutMs: 60_000 });
-  if (run.exitCode !== 0) return { readable: false, reason: `cannot list ${query.dir} inside container ${container.name} (${firstLine(run)})` };
+  if (run.exitCode !== 0)
+    return { readable: false, reason: `cannot list ${query.dir} inside container ${container.name} (${firstLine(run)})` };
   const files = new Map<string, FileEntry>();
   let aofDirSeen = false;
   for (const line of run.stdout.split('\n')) {
@@ -79,6 +85,8 @@ export async function listContainerDataFiles(container: ContainerRef, query: Omi
     const single = files.get(aofPath);
     return { readable: true, rdb, aofDir: query.dir, aofFiles: single ? [single] : null };
   }
-  const aofFiles = [...files.values()].filter((file) => dirname(file.path) === aofPath).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const aofFiles = [...files.values()]
+    .filter((file) => dirname(file.path) === aofPath)
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   return { readable: true, rdb, aofDir: aofPath, aofFiles: aofDirSeen ? aofFiles : null };
 }

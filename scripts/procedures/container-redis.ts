@@ -76,7 +76,11 @@ export class ContainerRedis implements RedisCommands {
     try {
       reply = parseCliReply(run.stdout);
     } catch (error) {
-      throw new PlaybookError('protocol', `${this.where} answered "${shown}" with output redis-cli --no-raw does not print: ${(error as Error).message}`, { cause: error, command: shown });
+      throw new PlaybookError(
+        'protocol',
+        `${this.where} answered "${shown}" with output redis-cli --no-raw does not print: ${(error as Error).message}`,
+        { cause: error, command: shown },
+      );
     }
     if (reply instanceof RedisReplyError) {
       if (/^NOAUTH\b/.test(reply.message)) throw this.authFailure(reply.message);
@@ -97,11 +101,16 @@ export class ContainerRedis implements RedisCommands {
   async ping(): Promise<'PONG' | 'LOADING'> {
     try {
       const pong = await this.call('PING');
-      if (pong !== 'PONG') throw new PlaybookError('protocol', `${this.where} is not a Redis server: it answered PING with ${JSON.stringify(String(pong).slice(0, 40))}`);
+      if (pong !== 'PONG')
+        throw new PlaybookError(
+          'protocol',
+          `${this.where} is not a Redis server: it answered PING with ${JSON.stringify(String(pong).slice(0, 40))}`,
+        );
       return 'PONG';
     } catch (error) {
       if (error instanceof RedisReplyError && /^LOADING\b/.test(error.message)) return 'LOADING';
-      if (error instanceof RedisReplyError) throw new PlaybookError('other', `${this.where} refused PING: ${error.message}`, { cause: error, command: 'PING' });
+      if (error instanceof RedisReplyError)
+        throw new PlaybookError('other', `${this.where} refused PING: ${error.message}`, { cause: error, command: 'PING' });
       throw error;
     }
   }
@@ -121,19 +130,31 @@ export class ContainerRedis implements RedisCommands {
     if (unusable) return unusable;
     const name = this.container.name;
     if (run.timedOut) {
-      return new PlaybookError('protocol', `${this.where} did not answer "${shown}" within ${this.timeoutMs} ms (docker exec … redis-cli)`, { command: shown });
+      return new PlaybookError(
+        'protocol',
+        `${this.where} did not answer "${shown}" within ${this.timeoutMs} ms (docker exec … redis-cli)`,
+        { command: shown },
+      );
     }
     const text = `${run.stderr}\n${run.stdout}`;
-    if (/No such container/i.test(text)) return new PlaybookError('docker', `There is no container "${name}" here (docker ps --all lists them)`, { command: shown });
+    if (/No such container/i.test(text))
+      return new PlaybookError('docker', `There is no container "${name}" here (docker ps --all lists them)`, { command: shown });
     const notRunning = /is (not running|paused|restarting)/i.exec(text);
-    if (notRunning) return new PlaybookError('unreachable', `Cannot reach Redis in container ${name}: the container ${notRunning[0]} (start it: docker start ${name})`, { command: shown });
+    if (notRunning)
+      return new PlaybookError(
+        'unreachable',
+        `Cannot reach Redis in container ${name}: the container ${notRunning[0]} (start it: docker start ${name})`,
+        { command: shown },
+      );
     if (/executable file not found|redis-cli: not found/i.test(text)) {
       return new PlaybookError('other', `Container ${name} has no redis-cli on its PATH: ${firstLine(run)}`, { command: shown });
     }
     const refused = /Could not connect to Redis at ([^:]+(?::\d+)?): (.*)/.exec(text);
     if (refused) return new PlaybookError('unreachable', `Cannot reach ${this.where}: ${refused[2]?.trim()}`, { command: shown });
     if (/AUTH failed|NOAUTH/.test(text)) return this.authFailure(text);
-    return new PlaybookError('other', `"docker exec ${name} redis-cli ${shown}" failed (exit ${run.exitCode}): ${firstLine(run)}`, { command: shown });
+    return new PlaybookError('other', `"docker exec ${name} redis-cli ${shown}" failed (exit ${run.exitCode}): ${firstLine(run)}`, {
+      command: shown,
+    });
   }
 }
 
@@ -147,9 +168,16 @@ export interface ContainerConnection {
  * Checks that Redis in `container` answers (PING, through `docker exec`) and returns the commands
  * carrier. A container that is not running is `unreachable` at once.
  */
-export async function connectContainer(container: ContainerRef, target: RedisTarget, { timeoutMs }: { timeoutMs: number }): Promise<ContainerConnection> {
+export async function connectContainer(
+  container: ContainerRef,
+  target: RedisTarget,
+  { timeoutMs }: { timeoutMs: number },
+): Promise<ContainerConnection> {
   if (container.state !== 'running') {
-    throw new PlaybookError('unreachable', `Cannot reach Redis in container ${container.name}: the container is ${container.state} (start it: docker start ${container.name})`);
+    throw new PlaybookError(
+      'unreachable',
+      `Cannot reach Redis in container ${container.name}: the container is ${container.state} (start it: docker start ${container.name})`,
+    );
   }
   const commands = new ContainerRedis(container, target, { timeoutMs });
   await commands.ping();

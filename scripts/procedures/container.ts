@@ -11,6 +11,7 @@ export const DockerInspectSchema = z.object({
   Name: z.string(),
   /** Id of the image it runs (`sha256:…`). */
   Image: z.string(),
+  /** Whether it runs. */
   State: z.object({
     /** created, running, paused, restarting, removing, exited, dead. */
     Status: z.string(),
@@ -31,6 +32,7 @@ export const DockerInspectSchema = z.object({
     )
     .nullable()
     .transform((mounts) => mounts ?? []),
+  /** Its configuration (labels). */
   Config: z
     .object({
       /** Compose labels tell a service's containers from one-off `run` containers. */
@@ -51,6 +53,8 @@ export interface ContainerRef {
   image: string;
   /** Where volumes and bind mounts are mounted inside it. */
   mounts: Array<{ type: string; destination: string; name?: string; source?: string }>;
+  /** Its labels (Compose's tell a service's containers from one-off `run` containers). */
+  labels: Record<string, string>;
 }
 
 /** Looks a container up by name or id; `docker` error when it does not exist (or Docker cannot be used). */
@@ -60,7 +64,9 @@ export async function inspectContainer(nameOrId: string): Promise<ContainerRef> 
   if (unusable) throw unusable;
   if (run.exitCode !== 0) {
     if (/No such (container|object)/i.test(`${run.stderr}${run.stdout}`)) {
-      throw new PlaybookError('docker', `There is no container "${nameOrId}" here (docker ps --all lists them)`, { command: 'docker container inspect' });
+      throw new PlaybookError('docker', `There is no container "${nameOrId}" here (docker ps --all lists them)`, {
+        command: 'docker container inspect',
+      });
     }
     throw new PlaybookError('docker', `Cannot look up container "${nameOrId}": ${firstLine(run)}`, { command: 'docker container inspect' });
   }
@@ -71,6 +77,7 @@ export async function inspectContainer(nameOrId: string): Promise<ContainerRef> 
     state: parsed.State.Status,
     image: parsed.Image,
     mounts: parsed.Mounts.map((mount) => ({ type: mount.Type, destination: mount.Destination, name: mount.Name, source: mount.Source })),
+    labels: parsed.Config?.Labels ?? {},
   };
 }
 
@@ -80,7 +87,10 @@ export async function inspectContainer(nameOrId: string): Promise<ContainerRef> 
  * Stopped containers count (restore needs them); one-off `run` containers do not; a scaled service
  * is refused (name the container with --container).
  */
-export async function composeServiceContainer(service: string, { cwd = process.cwd(), env = {} }: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<ContainerRef> {
+export async function composeServiceContainer(
+  service: string,
+  { cwd = process.cwd(), env = {} }: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<ContainerRef> {
   let command: string[];
   try {
     command = await composeCommand();
@@ -96,19 +106,26 @@ export async function composeServiceContainer(service: string, { cwd = process.c
   if (run.exitCode !== 0) {
     throw new PlaybookError('docker', `\`${shown}\` failed in ${cwd}: ${firstLine(run)}`, { command: shown });
   }
-  const ids = run.stdout.split('\n').map((line) => line.trim()).filter(Boolean);
-  const containers: ContainerRef[] = [];
-  for (const id of ids) {
-    const labels = await runDocker(['container', 'inspect', '--format', '{{index .Config.Labels "com.docker.compose.oneoff"}}', id]);
-    if (labels.stdout.trim() !== 'True') containers.push(await inspectContainer(id));
-  }
+  const ids = run.stdout
+    .split('\n')
+    .map((line) => line.trim())
+    .filter(Boolean);
+  const found = await Promise.all(ids.map((id) => inspectContainer(id)));
+  const containers = found.filter((container) => container.labels['com.docker.compose.oneoff'] !== 'True');
   if (containers.length === 0) {
-    throw new PlaybookError('docker', `The Compose service "${service}" of the project in ${cwd} has no container (create it with \`${command.join(' ')} up -d\`)`, {
-      command: shown,
-    });
+    throw new PlaybookError(
+      'docker',
+      `The Compose service "${service}" of the project in ${cwd} has no container (create it with \`${command.join(' ')} up -d\`)`,
+      {
+        command: shown,
+      },
+    );
   }
   if (containers.length > 1) {
-    throw new PlaybookError('usage', `The Compose service "${service}" has ${containers.length} containers (${containers.map((item) => item.name).join(', ')}): name one with --container`);
+    throw new PlaybookError(
+      'usage',
+      `The Compose service "${service}" has ${containers.length} containers (${containers.map((item) => item.name).join(', ')}): name one with --container`,
+    );
   }
   return containers[0] as ContainerRef;
 }
@@ -120,7 +137,10 @@ export interface ContainerChoice {
 }
 
 /** Resolves `--container NAME` or `--compose-service SERVICE` (not both) to a container; undefined for neither. */
-export async function resolveContainer(choice: ContainerChoice, options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<ContainerRef | undefined> {
+export async function resolveContainer(
+  choice: ContainerChoice,
+  options: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<ContainerRef | undefined> {
   if (choice.container !== undefined && choice.composeService !== undefined) {
     throw new PlaybookError('usage', 'Give --container or --compose-service, not both');
   }

@@ -54,7 +54,11 @@ export async function runProgram(file: string, args: string[], options: DockerRu
 
 /** The first line worth showing of a failed command's output (Docker prefixes its errors). */
 export function firstLine(run: DockerRun): string {
-  const line = `${run.stderr}\n${run.stdout}`.split('\n').map((item) => item.trim()).find(Boolean) ?? `exit ${run.exitCode}`;
+  const line =
+    `${run.stderr}\n${run.stdout}`
+      .split('\n')
+      .map((item) => item.trim())
+      .find(Boolean) ?? `exit ${run.exitCode}`;
   return line.replace(/^Error response from daemon: /, '').replace(/^Error: /, '');
 }
 
@@ -63,9 +67,14 @@ export function firstLine(run: DockerRun): string {
  * Undefined when Docker itself worked (the command's own failure is for the caller to explain).
  */
 export function dockerUnusable(run: DockerRun, program = 'docker'): PlaybookError | undefined {
-  if (run.notFound) return new PlaybookError('docker', `${program} is not installed here (--container and --compose-service need the Docker CLI)`);
+  if (run.notFound)
+    return new PlaybookError('docker', `${program} is not installed here (--container and --compose-service need the Docker CLI)`);
   const text = `${run.stderr}\n${run.stdout}`;
-  if (/Cannot connect to the Docker daemon|Is the docker daemon running|error during connect|permission denied while trying to connect to the Docker daemon/i.test(text)) {
+  if (
+    /Cannot connect to the Docker daemon|Is the docker daemon running|error during connect|permission denied while trying to connect to the Docker daemon/i.test(
+      text,
+    )
+  ) {
     return new PlaybookError('docker', `The Docker daemon does not answer: ${firstLine(run)}`);
   }
   return undefined;

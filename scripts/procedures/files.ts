@@ -1,9 +1,8 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { access, constants, mkdir, open, readdir, stat } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { access, constants, mkdir, open, readdir, stat, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { execa } from 'execa';
 import { PlaybookError } from './errors.ts';
 
 /** Size and SHA-256 of a file's content. */
@@ -12,21 +11,123 @@ export interface Digest {
   sha256: string;
 }
 
-/** Copies `src` to `dest` in one pass, hashing what it copies; `dest` is fsynced before returning. */
-export async function copyWithDigest(src: string, dest: string): Promise<Digest> {
-  await mkdir(dirname(dest), { recursive: true });
-  const hash = createHash('sha256');
-  let size = 0;
-  const tap = new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
+/** Options of {@link copyWithDigest}. */
+export interface CopyOptions {
+  /**
+   * Every chunk is also written here, in order, as it is copied: the write end of a FIFO a checker
+   * reads, so that it checks the very bytes that are kept, while they are copied. A write failing
+   * (the reader gave up, EPIPE) stops the feed, not the copy: the reader's own verdict tells why.
+   */
+  tee?: FileHandle;
+  /**
+   * The source is still being appended to (a snapshot its writer has not finished): until this
+   * promise settles, end of file means "not yet". Then the copy ends at the file's end, which must
+   * not be below what was copied (else the file was truncated under the copy: an error).
+   */
+  growing?: Promise<unknown>;
+}
+
+const CHUNK_BYTES = 1 << 20;
+/** Chunks written but not yet confirmed, at most. */
+const IN_FLIGHT = 8;
+/** Dirty data flushed (fdatasync) in the background every this many bytes, so that the final fsync is short. */
+const SYNC_EVERY_BYTES = 64 << 20;
+
+async function writeAll(handle: FileHandle, chunk: Buffer, position: number | null): Promise<void> {
+  for (let offset = 0; offset < chunk.length; ) {
+    const { bytesWritten } = await handle.write(chunk, offset, chunk.length - offset, position === null ? null : position + offset);
+    offset += bytesWritten;
+  }
+}
+
+/**
+ * Copies `src` to `dest` in one pass, hashing what it copies; `dest` is fsynced before returning.
+ * Paths are opened (`dest` must not exist); open handles are used as they are and left open. Reads
+ * and writes overlap the hashing, and the written data is flushed to disk as the copy goes.
+ */
+export async function copyWithDigest(src: string | FileHandle, dest: string | FileHandle, options: CopyOptions = {}): Promise<Digest> {
+  const source = typeof src === 'string' ? await open(src, 'r') : src;
+  let target: FileHandle | undefined;
+  try {
+    if (typeof dest === 'string') {
+      await mkdir(dirname(dest), { recursive: true });
+      target = await open(dest, 'wx');
+    } else {
+      target = dest;
+    }
+    const out = target;
+    const hash = createHash('sha256');
+    let writerDone = options.growing === undefined;
+    const settled = options.growing?.then(
+      () => (writerDone = true),
+      () => (writerDone = true),
+    );
+    let feed = options.tee;
+    let feeding: Promise<void> = Promise.resolve();
+    const feedQueue: Promise<void>[] = [];
+    // Writes run behind the reads; the first failure is kept and thrown (never left unhandled).
+    const failure: { error?: unknown; failed: boolean } = { failed: false };
+    const track = (work: Promise<void>) =>
+      work.catch((error: unknown) => {
+        if (!failure.failed) Object.assign(failure, { error, failed: true });
+      });
+    const inFlight: Promise<void>[] = [];
+    let syncing: Promise<void> | undefined;
+    let syncedUpTo = 0;
+    let position = 0;
+    for (;;) {
+      if (failure.failed) throw failure.error;
+      const done = writerDone;
+      const buffer = Buffer.allocUnsafeSlow(CHUNK_BYTES);
+      const { bytesRead } = await source.read(buffer, 0, CHUNK_BYTES, position);
+      if (bytesRead === 0) {
+        if (done) break;
+        await Promise.race([settled, new Promise((resolve) => setTimeout(resolve, 10))]);
+        continue;
+      }
+      const chunk = buffer.subarray(0, bytesRead);
       hash.update(chunk);
-      size += chunk.length;
-      callback(null, chunk);
-    },
-  });
-  await pipeline(createReadStream(src, { highWaterMark: 1 << 20 }), tap, createWriteStream(dest, { flags: 'wx' }));
-  await fsyncPath(dest);
-  return { size, sha256: hash.digest('hex') };
+      inFlight.push(track(writeAll(out, chunk, position)));
+      if (feed) {
+        const tee = feed;
+        feeding = feeding.then(() =>
+          feed === undefined
+            ? undefined
+            : writeAll(tee, chunk, null).catch(() => {
+                feed = undefined;
+              }),
+        );
+        // A reader slower than the copy holds the copy back, rather than the chunks piling up in memory.
+        feedQueue.push(feeding);
+        if (feedQueue.length >= IN_FLIGHT * 4) await feedQueue.shift();
+      }
+      position += bytesRead;
+      if (inFlight.length >= IN_FLIGHT) await inFlight.shift();
+      if (!syncing && position - syncedUpTo >= SYNC_EVERY_BYTES) {
+        const upTo = position;
+        syncing = track(
+          Promise.all(inFlight)
+            .then(() => out.datasync())
+            .then(() => {
+              syncedUpTo = upTo;
+              syncing = undefined;
+            }),
+        );
+      }
+    }
+    await Promise.all(inFlight);
+    await feeding;
+    await syncing;
+    if (failure.failed) throw failure.error;
+    if (options.growing && (await source.stat()).size !== position) {
+      throw new Error(`${typeof src === 'string' ? src : 'The source'} changed size while it was copied (truncated or rewritten)`);
+    }
+    await out.sync();
+    return { size: position, sha256: hash.digest('hex') };
+  } finally {
+    if (typeof src === 'string') await source.close();
+    if (typeof dest === 'string') await target?.close();
+  }
 }
 
 /** Size and SHA-256 of a file. */
@@ -78,4 +179,31 @@ export async function exists(path: string): Promise<boolean> {
 /** A UTC timestamp usable as a folder name on any file system: `2026-11-25T21-58-03Z`. */
 export function folderStamp(date = new Date()): string {
   return date.toISOString().replace(/\.\d{3}Z$/, 'Z').replace(/:/g, '-');
+}
+
+/**
+ * A new file with no name yet in a directory's file system (Linux `O_TMPFILE`): nothing appears in
+ * the directory while it is written, and it vanishes by itself if the process dies. {@link linkAs}
+ * gives it a name (same file system: no copy).
+ */
+export interface UnnamedFile {
+  handle: FileHandle;
+  /** Gives the file the name `path` (a hard link through `/proc/<pid>/fd/<fd>`, by GNU `ln -L`). */
+  linkAs(path: string): Promise<void>;
+}
+
+/** Opens an {@link UnnamedFile} in `dir`, or undefined where the system or file system has none. */
+export async function openUnnamedFile(dir: string): Promise<UnnamedFile | undefined> {
+  if (process.platform !== 'linux') return undefined;
+  // __O_TMPFILE (0o20000000, the same on x86 and arm) with O_DIRECTORY, as <fcntl.h> defines O_TMPFILE.
+  const O_TMPFILE = 0o20000000 | constants.O_DIRECTORY;
+  const handle = await open(dir, O_TMPFILE | constants.O_RDWR, 0o666).catch(() => undefined);
+  if (!handle) return undefined;
+  return {
+    handle,
+    linkAs: async (path) => {
+      // linkat(AT_SYMLINK_FOLLOW) on the fd's /proc link, which Node's fs.link (plain link(2)) cannot do.
+      await execa('ln', ['-L', '--', `/proc/${process.pid}/fd/${handle.fd}`, path]);
+    },
+  };
 }

@@ -5,7 +5,7 @@ import type { Engine } from '../harness/engine.ts';
 import { aofManifestName, baseOnlyManifest } from '../redis/aof.ts';
 import { checkBackup, checkFailure, type CheckResult } from './check.ts';
 import { PlaybookError } from './errors.ts';
-import { copyWithDigest, exists, folderStamp, fsyncPath } from './files.ts';
+import { copyWithDigest, exists, folderStamp, fsyncPath, openUnnamedFile, type UnnamedFile } from './files.ts';
 import { serversUsingDir } from './running-server.ts';
 
 export interface RestoreOptions {
@@ -35,8 +35,86 @@ export interface RestoreResult {
 }
 
 /** Makes `path` belong to the data dir's owner when running as root (so the redis user can read it). */
-async function matchOwner(path: string, owner: { uid: number; gid: number }): Promise<void> {
-  if (process.getuid?.() === 0) await chown(path, owner.uid, owner.gid);
+async function matchOwner(path: string, owner: { uid: number; gid: number } | undefined): Promise<void> {
+  if (owner && process.getuid?.() === 0) await chown(path, owner.uid, owner.gid);
+}
+
+/** What a restore installs, decided before anything is touched. */
+export interface RestorePlan {
+  /** The check the backup passed. */
+  check: CheckResult;
+  /** Whether the server starts with `appendonly yes` (then a new AOF dir is installed too). */
+  appendonly: boolean;
+  dbfilename: string;
+  appenddirname: string;
+  appendfilename: string;
+  /** The snapshot, already copied (during the check) into a file with no name yet in the data dir's file system. */
+  prestaged?: UnnamedFile;
+}
+
+/**
+ * Checks the backup (refuses one that fails, with a `backup` error) and settles the file names and
+ * `appendonly`: from the options, else the backup's manifest, else Redis's defaults. Changes nothing.
+ * With `prestaged`, the snapshot is copied into that unnamed file in the same read as its check.
+ */
+export async function planRestore(
+  options: Pick<RestoreOptions, 'backup' | 'engine' | 'appendonly' | 'dbfilename' | 'appenddirname' | 'appendfilename'> & { prestaged?: UnnamedFile },
+): Promise<RestorePlan> {
+  const { backup, engine, prestaged } = options;
+  const check = await checkBackup(backup, engine, { copyRdbTo: prestaged?.handle });
+  if (!check.ok) throw new PlaybookError('backup', `Refusing to restore ${backup}: ${checkFailure(check)}`);
+  const config = check.manifest?.config;
+  const appendonly = options.appendonly ?? config?.appendonly;
+  if (appendonly === undefined) {
+    throw new PlaybookError('usage', 'A bare RDB file has no manifest: say how the server starts with --appendonly yes or --appendonly no');
+  }
+  const dbfilename = options.dbfilename ?? config?.dbfilename ?? 'dump.rdb';
+  const appenddirname = options.appenddirname ?? config?.appenddirname ?? 'appendonlydir';
+  const appendfilename = options.appendfilename ?? config?.appendfilename ?? 'appendonly.aof';
+  for (const [flag, name] of Object.entries({ dbfilename, appenddirname, appendfilename })) {
+    if (name.includes('/') || name === '' || name === '.' || name === '..') throw new PlaybookError('usage', `--${flag} must be a plain file name, got "${name}"`);
+  }
+  return { check, appendonly, dbfilename, appenddirname, appendfilename, prestaged };
+}
+
+/** Names the prestaged snapshot `dest`; false when it cannot (then it is copied again). */
+async function linkPrestaged(plan: RestorePlan, dest: string): Promise<boolean> {
+  if (!plan.prestaged) return false;
+  return plan.prestaged.linkAs(dest).then(
+    () => true,
+    () => false,
+  );
+}
+
+/**
+ * Writes the files a restore installs into the empty dir `staging`: the snapshot as `dbfilename`
+ * (its checksum verified against the manifest while copying) and, for an `appendonly yes` server, a
+ * new AOF dir whose only file is the snapshot as base (`<appendfilename>.1.base.rdb`, a hard link)
+ * with a one-line manifest. Returns the names to move into the data dir, in order.
+ */
+export async function stageRestore(plan: RestorePlan, staging: string, owner?: { uid: number; gid: number }): Promise<string[]> {
+  const { check, dbfilename, appenddirname, appendfilename } = plan;
+  const rdbFile = check.manifest?.files.find((file) => file.role === 'rdb');
+  const stagedRdb = join(staging, dbfilename);
+  // Prestaged: the bytes the check read and compared with the manifest, fsynced; only a name is added.
+  if (!(await linkPrestaged(plan, stagedRdb))) {
+    const digest = await copyWithDigest(check.rdbPath, stagedRdb);
+    if (rdbFile && (digest.sha256 !== rdbFile.sha256 || digest.size !== rdbFile.size)) {
+      throw new PlaybookError('backup', `${check.rdbPath} changed while it was being copied: run the restore again`);
+    }
+  }
+  await matchOwner(stagedRdb, owner);
+  if (!plan.appendonly) return [dbfilename];
+  const aofDir = join(staging, appenddirname);
+  await mkdir(aofDir);
+  const { baseFile, text } = baseOnlyManifest(appendfilename);
+  // A hard link: the base and dump.rdb are the same bytes; Redis replaces either by rename, never in place.
+  await link(stagedRdb, join(aofDir, baseFile)).catch(() => copyWithDigest(stagedRdb, join(aofDir, baseFile)));
+  await writeFile(join(aofDir, aofManifestName(appendfilename)), text);
+  await fsyncPath(join(aofDir, aofManifestName(appendfilename)));
+  await fsyncPath(aofDir);
+  for (const path of [aofDir, join(aofDir, baseFile), join(aofDir, aofManifestName(appendfilename))]) await matchOwner(path, owner);
+  return [dbfilename, appenddirname];
 }
 
 /**
@@ -50,20 +128,15 @@ async function matchOwner(path: string, owner: { uid: number; gid: number }): Pr
  * an `appendonly yes` server would start from the old AOF, or empty.
  */
 export async function restore(options: RestoreOptions): Promise<RestoreResult> {
-  const { backup, dataDir, engine } = options;
-  const check = await checkBackup(backup, engine);
-  if (!check.ok) throw new PlaybookError('backup', `Refusing to restore ${backup}: ${checkFailure(check)}`);
-  const config = check.manifest?.config;
-  const appendonly = options.appendonly ?? config?.appendonly;
-  if (appendonly === undefined) {
-    throw new PlaybookError('usage', 'A bare RDB file has no manifest: say how the server starts with --appendonly yes or --appendonly no');
-  }
-  const dbfilename = options.dbfilename ?? config?.dbfilename ?? 'dump.rdb';
-  const appenddirname = options.appenddirname ?? config?.appenddirname ?? 'appendonlydir';
-  const appendfilename = options.appendfilename ?? config?.appendfilename ?? 'appendonly.aof';
-  for (const [flag, name] of Object.entries({ dbfilename, appenddirname, appendfilename })) {
-    if (name.includes('/') || name === '' || name === '.' || name === '..') throw new PlaybookError('usage', `--${flag} must be a plain file name, got "${name}"`);
-  }
+  const { dataDir } = options;
+  // One read of the backup both checks it and copies it: into a file with no name in the data dir's
+  // file system (nothing appears there, and it is gone if the restore stops), named only once the
+  // check passed. Where that is not possible, the check comes first and the copy after it.
+  const idle = (await stat(dataDir).catch(() => undefined))?.isDirectory() && (await serversUsingDir(dataDir)).length === 0;
+  const prestaged = idle ? await openUnnamedFile(dataDir) : undefined;
+  await using _prestagedHandle = prestaged?.handle;
+  const plan = await planRestore({ ...options, prestaged });
+  const { check, appendonly, dbfilename, appenddirname } = plan;
 
   const dirInfo = await stat(dataDir).catch((error: NodeJS.ErrnoException) => {
     throw new PlaybookError('io', `The data dir ${dataDir} ${error.code === 'ENOENT' ? 'does not exist' : `cannot be read: ${error.message}`}`, { cause: error });
@@ -85,24 +158,7 @@ export async function restore(options: RestoreOptions): Promise<RestoreResult> {
   try {
     // 1. Stage the new files first, inside the data dir (same file system: the final renames are atomic).
     await mkdir(staging);
-    const rdbFile = check.manifest?.files.find((file) => file.role === 'rdb');
-    const stagedRdb = join(staging, dbfilename);
-    const digest = await copyWithDigest(check.rdbPath, stagedRdb);
-    if (rdbFile && (digest.sha256 !== rdbFile.sha256 || digest.size !== rdbFile.size)) {
-      throw new PlaybookError('backup', `${check.rdbPath} changed while it was being copied: run the restore again`);
-    }
-    await matchOwner(stagedRdb, dirInfo);
-    if (appendonly) {
-      const aofDir = join(staging, appenddirname);
-      await mkdir(aofDir);
-      const { baseFile, text } = baseOnlyManifest(appendfilename);
-      // A hard link: the base and dump.rdb are the same bytes; Redis replaces either by rename, never in place.
-      await link(stagedRdb, join(aofDir, baseFile)).catch(() => copyWithDigest(stagedRdb, join(aofDir, baseFile)));
-      await writeFile(join(aofDir, aofManifestName(appendfilename)), text);
-      await fsyncPath(join(aofDir, aofManifestName(appendfilename)));
-      await fsyncPath(aofDir);
-      for (const path of [aofDir, join(aofDir, baseFile), join(aofDir, aofManifestName(appendfilename))]) await matchOwner(path, dirInfo);
-    }
+    const names = await stageRestore(plan, staging, dirInfo);
 
     // 2. Move what is there aside (the undo), then move the staged files in.
     if (present.length > 0) {
@@ -114,7 +170,7 @@ export async function restore(options: RestoreOptions): Promise<RestoreResult> {
         movedNames.push(name);
       }
     }
-    for (const name of appendonly ? [dbfilename, appenddirname] : [dbfilename]) {
+    for (const name of names) {
       await rename(join(staging, name), join(dataDir, name));
       installed.push(name);
     }

@@ -5,8 +5,11 @@ export interface KeyValue {
   type: string;
   /** Strings as is; lists in order; sets sorted; hashes as sorted [field, value] pairs; sorted sets as [member, score] in order. */
   value: unknown;
-  /** Milliseconds to live; -1 without a TTL. */
-  ttlMs: number;
+  /**
+   * When the key expires, as a Unix time in milliseconds (PEXPIRETIME, Redis 7.0+); -1 without a TTL.
+   * Absolute, so two reads seconds apart, or a backup and its restore, compare equal.
+   */
+  expiresAtMs: number;
 }
 
 /** Every key of every database: `db:key` → content. */
@@ -45,7 +48,7 @@ export async function readDataset(client: Redis): Promise<Dataset> {
       cursor = next;
       for (const key of keys) {
         const type = await client.type(key);
-        dataset.set(`${db}:${key}`, { type, value: await readValue(client, key, type), ttlMs: await client.pttl(key) });
+        dataset.set(`${db}:${key}`, { type, value: await readValue(client, key, type), expiresAtMs: Number(await client.call('PEXPIRETIME', key)) });
       }
     } while (cursor !== '0');
   }
@@ -55,17 +58,18 @@ export async function readDataset(client: Redis): Promise<Dataset> {
 
 /**
  * Differences between two datasets, one line each (empty when equal): missing and extra keys, other
- * types or values, and TTLs that differ by more than `ttlToleranceMs` (time passes between reads).
+ * types or values, and expiry times that differ by more than `toleranceMs` (a TTL set again, e.g.
+ * by a restore with RESTORE … ABSTTL, may land a few milliseconds off; snapshots keep them exactly).
  */
-export function diffDatasets(expected: Dataset, actual: Dataset, ttlToleranceMs = 5_000): string[] {
+export function diffDatasets(expected: Dataset, actual: Dataset, toleranceMs = 1_000): string[] {
   const diffs: string[] = [];
   for (const [key, want] of expected) {
     const got = actual.get(key);
     if (!got) diffs.push(`missing ${key}`);
     else if (got.type !== want.type) diffs.push(`${key}: type ${got.type}, expected ${want.type}`);
     else if (JSON.stringify(got.value) !== JSON.stringify(want.value)) diffs.push(`${key}: value differs`);
-    else if ((want.ttlMs === -1) !== (got.ttlMs === -1) || Math.abs(got.ttlMs - want.ttlMs) > ttlToleranceMs) {
-      diffs.push(`${key}: TTL ${got.ttlMs} ms, expected ${want.ttlMs} ms`);
+    else if ((want.expiresAtMs === -1) !== (got.expiresAtMs === -1) || Math.abs(got.expiresAtMs - want.expiresAtMs) > toleranceMs) {
+      diffs.push(`${key}: expires at ${got.expiresAtMs}, expected ${want.expiresAtMs} (Unix ms)`);
     }
   }
   for (const key of actual.keys()) if (!expected.has(key)) diffs.push(`extra ${key}`);

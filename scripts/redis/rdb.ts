@@ -62,8 +62,17 @@ export interface RdbCheck {
   output: string;
 }
 
+/** Options of {@link checkRdb}. */
+export interface CheckRdbOptions {
+  /**
+   * Where to read the per-database key counts, when `path` cannot be read again (a FIFO the checker
+   * reads while the file is copied): a regular file with the same bytes, once complete.
+   */
+  sizesFrom?: Promise<string>;
+}
+
 /** Runs the engine's RDB checker on `path` and reads the per-database key counts the file records. */
-export async function checkRdb(engine: Engine, path: string): Promise<RdbCheck> {
+export async function checkRdb(engine: Engine, path: string, options: CheckRdbOptions = {}): Promise<RdbCheck> {
   const result = await execa(engine.checkRdb, [path], { reject: false, all: true });
   const output = result.all ?? '';
   const ok = result.exitCode === 0 && /RDB looks OK/.test(output);
@@ -74,7 +83,7 @@ export async function checkRdb(engine: Engine, path: string): Promise<RdbCheck> 
   const databases: Record<number, DbSize> = {};
   const selects = [...output.matchAll(/\[offset (\d+)\] Selecting DB ID (\d+)/g)];
   if (ok && selects.length > 0) {
-    const handle = await open(path, 'r');
+    const handle = await open(await (options.sizesFrom ?? path), 'r');
     try {
       for (const select of selects) {
         const { buffer } = await handle.read(Buffer.alloc(24), 0, 24, Number(select[1]));

@@ -16,8 +16,9 @@ export interface CliRun {
 /**
  * Runs `redis-playbook ARGS` in a subprocess. The environment is this process's minus
  * REDISCLI_AUTH and REDIS_PLAYBOOK_DEBUG, plus `env`, so a test sees only the secrets it gives.
+ * `options.cwd` is its working directory (a Compose project's dir for --compose-service).
  */
-export async function runCli(args: string[], env: Record<string, string> = {}): Promise<CliRun> {
+export async function runCli(args: string[], env: Record<string, string> = {}, options: { cwd?: string; timeoutMs?: number } = {}): Promise<CliRun> {
   const base = { ...process.env };
   delete base.REDISCLI_AUTH;
   delete base.REDIS_PLAYBOOK_DEBUG;
@@ -26,7 +27,8 @@ export async function runCli(args: string[], env: Record<string, string> = {}): 
     extendEnv: false,
     reject: false,
     stripFinalNewline: false,
-    timeout: 60_000,
+    cwd: options.cwd,
+    timeout: options.timeoutMs ?? 60_000,
   });
   assert.ok(typeof result.exitCode === 'number', `the CLI did not exit by itself: ${result.signal ?? ''} ${result.stderr}`);
   return { exitCode: result.exitCode, stdout: String(result.stdout), stderr: String(result.stderr) };

@@ -3,8 +3,11 @@ import { z } from 'zod';
 import { hostRedis } from '../../harness/engine.ts';
 import { backup } from '../../procedures/backup.ts';
 import { DEFAULT_TIMEOUT_MS, withConnection } from '../../procedures/connect.ts';
+import { containerDataDir } from '../../procedures/container-files.ts';
+import { connectContainer } from '../../procedures/container-redis.ts';
 import { DEFAULT_REDIS_URL, parseRedisUrl } from '../../procedures/target.ts';
 import type { CliCommand } from '../command.ts';
+import { containerArgs, containerFromOptions, containerHelp, ContainerOptionsShape } from '../container-options.ts';
 import { parseOptions } from '../parse-options.ts';
 import { progressPrinter } from '../progress.ts';
 
@@ -18,13 +21,15 @@ export const BackupOptionsSchema = z.object({
   keep: z.coerce.number({ error: 'expected a number of backups' }).int({ error: 'expected a whole number' }).min(1, { error: 'expected at least 1' }).optional(),
   /** Print one JSON object (path and manifest). */
   json: z.boolean().default(false),
+  ...ContainerOptionsShape,
 });
 
 export const backupCommand: CliCommand = {
   name: 'backup',
   summary: 'Take a fresh snapshot and copy it, with checksums and a manifest, into a dated folder',
-  options: { url: { type: 'string' }, to: { type: 'string' }, keep: { type: 'string' }, json: { type: 'boolean' } },
-  help: `Usage: redis-playbook backup --to DIR [--url redis://host:port] [--keep N] [--json]
+  options: { url: { type: 'string' }, to: { type: 'string' }, keep: { type: 'string' }, json: { type: 'boolean' }, ...containerArgs },
+  help: `Usage: redis-playbook backup --to DIR [--url redis://host:port] [--container NAME | --compose-service SERVICE]
+                             [--keep N] [--json]
 
 Asks the server for a snapshot that starts now (BGSAVE SCHEDULE; a save or AOF rewrite already
 running is waited for, never copied stale), waits until it is complete, copies the RDB and, when
@@ -33,20 +38,30 @@ DIR/<UTC time>/ with manifest.json (sizes, SHA-256, key counts per database, the
 needs; never a password). The folder appears only when complete: an interrupted backup leaves a
 .incomplete-* folder, never one that looks finished. Progress goes to stderr.
 
-It reads the data dir directly: run it on the server's machine as root or the redis user.
+It reads the data dir directly: run it on the server's machine as root or the redis user. With
+--container (or --compose-service) it talks to Redis with docker exec NAME redis-cli and copies the
+files out with docker cp; the manifest records the container's name.
 
 Options:
-  --to DIR       The backup dir (created if missing)
-  --url URL      redis://[[user]:password@]host[:port]  (default ${DEFAULT_REDIS_URL})
-  --keep N       Afterwards, remove complete backups older than the N newest (nothing else)
-  --json         Print one JSON object: { "path": …, "manifest": … }
-  -h, --help     Show this help`,
+  --to DIR                   The backup dir (created if missing)
+  --url URL                  redis://[[user]:password@]host[:port]  (default ${DEFAULT_REDIS_URL})
+${containerHelp('Back up Redis in this container (docker exec NAME redis-cli, docker cp)')}
+  --keep N                   Afterwards, remove complete backups older than the N newest (nothing else)
+  --json                     Print one JSON object: { "path": …, "manifest": … }
+  -h, --help                 Show this help
+
+The password comes from the URL or from REDISCLI_AUTH; it is never printed nor recorded.`,
   async run(values, io) {
     const options = parseOptions(BackupOptionsSchema, values);
     const target = parseRedisUrl(options.url, io.env);
-    const result = await withConnection(target, { timeoutMs: DEFAULT_TIMEOUT_MS }, (client) =>
-      backup({ client, source: { host: target.host, port: target.port }, engine: hostRedis, to: resolve(options.to), keep: options.keep, onProgress: progressPrinter(io) }),
-    );
+    const to = resolve(options.to);
+    const common = { engine: hostRedis, to, keep: options.keep, onProgress: progressPrinter(io) };
+    const container = await containerFromOptions(options, io);
+    const result = container
+      ? await connectContainer(container, target, { timeoutMs: DEFAULT_TIMEOUT_MS }).then(({ commands }) =>
+          backup({ ...common, client: commands, files: containerDataDir(container), source: { host: target.host, port: target.port, container: container.name } }),
+        )
+      : await withConnection(target, { timeoutMs: DEFAULT_TIMEOUT_MS }, (client) => backup({ ...common, client, source: { host: target.host, port: target.port } }));
     if (options.json) {
       io.stdout(`${JSON.stringify({ path: result.path, manifest: result.manifest, pruned: result.pruned }, null, 2)}\n`);
     } else {

@@ -3,6 +3,7 @@ import { DEFAULT_TIMEOUT_MS } from '../../procedures/connect.ts';
 import { inspect } from '../../procedures/inspect.ts';
 import { DEFAULT_REDIS_URL, parseRedisUrl } from '../../procedures/target.ts';
 import type { CliCommand } from '../command.ts';
+import { containerArgs, containerFromOptions, containerHelp, ContainerOptionsShape } from '../container-options.ts';
 import { formatInspectReport } from '../format-inspect.ts';
 import { parseOptions } from '../parse-options.ts';
 
@@ -19,6 +20,7 @@ export const InspectOptionsSchema = z.object({
     .min(1, { error: 'expected at least 1 millisecond' })
     .max(600_000, { error: 'expected at most 600000 milliseconds (10 minutes)' })
     .default(DEFAULT_TIMEOUT_MS),
+  ...ContainerOptionsShape,
 });
 export type InspectOptions = z.input<typeof InspectOptionsSchema>;
 
@@ -29,21 +31,27 @@ export const inspectCommand: CliCommand = {
     url: { type: 'string' },
     json: { type: 'boolean' },
     timeout: { type: 'string' },
+    ...containerArgs,
   },
-  help: `Usage: redis-playbook inspect [--url redis://host:port] [--json] [--timeout MS]
+  help: `Usage: redis-playbook inspect [--url redis://host:port] [--container NAME | --compose-service SERVICE]
+                              [--json] [--timeout MS]
 
 Shows where a Redis server keeps its data (dir, dbfilename, the AOF dir and its files with
-sizes and times when the dir is readable from here), how it persists (save rules, appendonly,
-appendfsync), the last snapshot and AOF rewrite, maxmemory and its policy, and the verdict:
-what a process crash and a power loss can cost, in words and numbers.
+sizes and times when the dir is readable from here, or inside the container), how it persists
+(save rules, appendonly, appendfsync), the last snapshot and AOF rewrite, maxmemory and its
+policy, and the verdict: what a process crash and a power loss can cost, in words and numbers.
 
 Options:
-  --url URL      redis://[[user]:password@]host[:port][/db]  (default ${DEFAULT_REDIS_URL})
-  --json         Print one JSON object (the InspectReport) instead of the summary
-  --timeout MS   Connect and command timeout in milliseconds (default ${DEFAULT_TIMEOUT_MS})
-  -h, --help     Show this help
+  --url URL                  redis://[[user]:password@]host[:port][/db]  (default ${DEFAULT_REDIS_URL})
+  --json                     Print one JSON object (the InspectReport) instead of the summary
+  --timeout MS               Connect and command timeout in milliseconds (default ${DEFAULT_TIMEOUT_MS};
+                             with a container, per docker exec, plus 10 s for Docker itself)
+${containerHelp('Inspect Redis in this container (docker exec NAME redis-cli; files listed inside)')}
+  -h, --help                 Show this help
 
-The password comes from the URL or from REDISCLI_AUTH (as for redis-cli); it is never printed.
+The password comes from the URL or from REDISCLI_AUTH (as for redis-cli); it is never printed, and
+with a container it reaches redis-cli as docker exec -e REDISCLI_AUTH (never in a command line).
+A container that does not exist exits with 9, one that is not running with 3.
 inspect needs CONFIG GET and INFO: if CONFIG is renamed or disabled (rename-command) or not
 allowed for the ACL user, it says so and exits with 1.
 The verdict describes the running configuration: a setting changed with CONFIG SET and not
@@ -51,7 +59,8 @@ written with CONFIG REWRITE is gone after a restart.`,
   async run(values, io) {
     const options = parseOptions(InspectOptionsSchema, values);
     const target = parseRedisUrl(options.url, io.env);
-    const report = await inspect(target, { timeoutMs: options.timeout });
+    const container = await containerFromOptions(options, io);
+    const report = await inspect(target, { timeoutMs: options.timeout, container });
     io.stdout(options.json ? `${JSON.stringify(report, null, 2)}\n` : formatInspectReport(report));
     return 0;
   },

@@ -1,18 +1,26 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { hostRedis } from '../../harness/engine.ts';
+import { restoreContainer, CONTAINER_DATA_DIR, type ContainerRestoreProgress } from '../../procedures/container-restore.ts';
 import { restore } from '../../procedures/restore.ts';
-import type { CliCommand } from '../command.ts';
+import { DEFAULT_REDIS_URL, parseRedisUrl } from '../../procedures/target.ts';
+import type { CliCommand, CliIo } from '../command.ts';
+import { containerArgs, containerFromOptions, containerHelp, ContainerOptionsShape } from '../container-options.ts';
 import { parseOptions } from '../parse-options.ts';
 
 const yesNo = z.enum(['yes', 'no'], { error: 'expected yes or no' }).transform((value) => value === 'yes');
 
+const DATA_DIR_REQUIRED = 'the server\'s data dir is required (--data-dir DIR), or name its container (--container NAME)';
+
 /** The options of `redis-playbook restore`. */
-export const RestoreOptionsSchema = z.object({
+export const RestoreOptionsSchema = z
+  .object({
   /** A backup folder, or a bare RDB file. */
   backup: z.string({ error: 'name the backup folder (or RDB file) to restore' }).min(1),
-  /** The stopped server's data dir. */
-  'data-dir': z.string({ error: 'the server\'s data dir is required (--data-dir DIR)' }).min(1),
+  /** The stopped server's data dir; with a container, the data dir inside it (default /data). */
+  'data-dir': z.string({ error: DATA_DIR_REQUIRED }).min(1).optional(),
+  /** With a container: Redis as seen inside it, to check that it answers after the start (the password may come from REDISCLI_AUTH). */
+  url: z.string().default(DEFAULT_REDIS_URL),
   /** How the server starts: appendonly yes or no (default: as recorded in the backup). */
   appendonly: yesNo.optional(),
   /** File names, when the server uses others than the backup recorded. */
@@ -21,7 +29,27 @@ export const RestoreOptionsSchema = z.object({
   appendfilename: z.string().min(1).optional(),
   /** Print one JSON object. */
   json: z.boolean().default(false),
-});
+  ...ContainerOptionsShape,
+  })
+  .superRefine((options, context) => {
+    if (options['data-dir'] === undefined && options.container === undefined && options['compose-service'] === undefined) {
+      context.addIssue({ code: 'custom', path: ['data-dir'], message: DATA_DIR_REQUIRED });
+    }
+  });
+
+/** Progress lines of a container restore, on stderr. */
+function containerProgress(io: CliIo): (event: ContainerRestoreProgress) => void {
+  let loadingShownAt = 0;
+  return (event) => {
+    if (event.phase === 'stopping') io.stderr(`stopping container ${event.container} (docker stop)\n`);
+    if (event.phase === 'installing') io.stderr(`installing the backup into ${event.dataDir} (a throwaway container on ${event.container}'s volumes)\n`);
+    if (event.phase === 'starting') io.stderr(`starting container ${event.container} (docker start)\n`);
+    if (event.phase === 'loading' && event.elapsedMs - loadingShownAt >= 5000) {
+      loadingShownAt = event.elapsedMs;
+      io.stderr(`waiting for Redis in ${event.container} to load the backup (${Math.round(event.elapsedMs / 1000)} s)\n`);
+    }
+  };
+}
 
 export const restoreCommand: CliCommand = {
   name: 'restore',
@@ -33,9 +61,13 @@ export const restoreCommand: CliCommand = {
     appenddirname: { type: 'string' },
     appendfilename: { type: 'string' },
     json: { type: 'boolean' },
+    url: { type: 'string' },
+    ...containerArgs,
   },
   positionals: ['backup'],
   help: `Usage: redis-playbook restore <backup> --data-dir DIR [--appendonly yes|no] [--json]
+       redis-playbook restore <backup> --container NAME | --compose-service SERVICE
+                              [--data-dir DIR] [--url URL] [--appendonly yes|no] [--json]
 
 Offline rollback. With the server STOPPED, installs the backup so that its next normal start (same
 config, appendonly unchanged) loads exactly the backup:
@@ -47,19 +79,57 @@ config, appendonly unchanged) loads exactly the backup:
      the latest data (the AOF wins) or, without the AOF dir, an empty dataset.
 To undo: stop the server, move the installed files aside, move the pre-restore files back, start.
 
+With --container (or --compose-service) the CLI does the whole rollback of Redis in a container:
+after step 1 it stops the container (docker stop), runs steps 3 and 4 in a throwaway container of
+the same image on its volumes (docker run --rm --volumes-from NAME: the files get the data dir's
+owner), starts the container again (docker start) and waits until Redis answers PING with its data
+loaded. The data dir (default ${CONTAINER_DATA_DIR}) must be on a volume or bind mount. Exits with 7
+for a bad backup (before anything stops), 9 for a missing container, 8 for a data dir outside any
+volume.
+
 Options:
-  --data-dir DIR                 The server's data dir (CONFIG GET dir)
-  --appendonly yes|no            How the server starts (default: as in the backup's manifest)
-  --dbfilename NAME              File names when the server's differ from the backup's
+  --data-dir DIR             The server's data dir (CONFIG GET dir); inside the container with
+                             --container (default ${CONTAINER_DATA_DIR})
+${containerHelp('Roll back Redis in this container (docker stop, docker run --rm, docker start)')}
+  --url URL                  With a container: Redis as seen inside it, to check it after the start
+                             (default ${DEFAULT_REDIS_URL}; the password may come from REDISCLI_AUTH)
+  --appendonly yes|no        How the server starts (default: as in the backup's manifest)
+  --dbfilename NAME          File names when the server's differ from the backup's
   --appenddirname NAME
   --appendfilename NAME
-  --json                         Print one JSON object
-  -h, --help                     Show this help`,
+  --json                     Print one JSON object
+  -h, --help                 Show this help`,
   async run(values, io) {
     const options = parseOptions(RestoreOptionsSchema, values);
+    const container = await containerFromOptions(options, io);
+    if (container) {
+      const target = parseRedisUrl(options.url, io.env);
+      const result = await restoreContainer({
+        backup: resolve(options.backup),
+        container,
+        dataDir: options['data-dir'],
+        target,
+        engine: hostRedis,
+        appendonly: options.appendonly,
+        dbfilename: options.dbfilename,
+        appenddirname: options.appenddirname,
+        appendfilename: options.appendfilename,
+        onProgress: containerProgress(io),
+      });
+      const summary = { backup: result.check.path, container: result.container, dataDir: result.dataDir, appendonly: result.appendonly, installed: result.installed, movedAside: result.movedAside ?? null, moved: result.movedNames };
+      if (options.json) {
+        io.stdout(`${JSON.stringify(summary, null, 2)}\n`);
+        return 0;
+      }
+      io.stdout(`Restored ${result.check.path} into ${result.dataDir} of container ${result.container} (installed: ${result.installed.join(', ')}; appendonly ${result.appendonly ? 'yes' : 'no'})\n`);
+      if (result.movedAside) io.stdout(`The previous files (${result.movedNames.join(', ')}) are in ${result.movedAside} inside the container's volume: that folder is your undo.\n`);
+      io.stdout(`Container ${result.container} is running again with the backup loaded.\n`);
+      return 0;
+    }
+    const dataDir = resolve(options['data-dir'] as string);
     const result = await restore({
       backup: resolve(options.backup),
-      dataDir: resolve(options['data-dir']),
+      dataDir,
       engine: hostRedis,
       appendonly: options.appendonly,
       dbfilename: options.dbfilename,
@@ -67,10 +137,10 @@ Options:
       appendfilename: options.appendfilename,
     });
     if (options.json) {
-      io.stdout(`${JSON.stringify({ backup: result.check.path, dataDir: resolve(options['data-dir']), appendonly: result.appendonly, installed: result.installed, movedAside: result.movedAside ?? null, moved: result.movedNames }, null, 2)}\n`);
+      io.stdout(`${JSON.stringify({ backup: result.check.path, dataDir, appendonly: result.appendonly, installed: result.installed, movedAside: result.movedAside ?? null, moved: result.movedNames }, null, 2)}\n`);
       return 0;
     }
-    io.stdout(`Restored ${result.check.path} into ${resolve(options['data-dir'])} (installed: ${result.installed.join(', ')}; appendonly ${result.appendonly ? 'yes' : 'no'})\n`);
+    io.stdout(`Restored ${result.check.path} into ${dataDir} (installed: ${result.installed.join(', ')}; appendonly ${result.appendonly ? 'yes' : 'no'})\n`);
     if (result.movedAside) io.stdout(`The previous files (${result.movedNames.join(', ')}) are in ${result.movedAside}: that folder is your undo.\n`);
     io.stdout('Start the server normally now.\n');
     return 0;
