@@ -9,7 +9,7 @@
  */
 import { execa } from 'execa';
 import { readdir, rm, stat, statfs } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
@@ -269,6 +269,7 @@ const options = parse();
 await assertRoom(options.keys * (options['value-size'] + 24), options.aof);
 const report: BenchReport = {
   dataset: { keys: options.keys, valueSize: options['value-size'], rdbBytes: 0 },
+  machine: { cpus: availableParallelism(), loadAverage: { start: loadavg()[0] ?? 0, end: 0 } },
   rounds: options.rounds,
   warmupRounds: options.warmup,
   targetRatio: TARGET_RATIO,
@@ -279,6 +280,7 @@ for (const appendonly of options.aof ? [false, true] : [false]) {
   report.dataset.rdbBytes = measured.rdbBytes;
   report.comparisons.push(...measured.comparisons);
 }
+report.machine.loadAverage.end = loadavg()[0] ?? 0;
 if (report.dataset.rdbBytes < 1024 ** 3) log(`note: the RDB is ${formatBytes(report.dataset.rdbBytes)}, below the 1 GiB the issue asks for`);
 const parsed = BenchReportSchema.parse(report);
 process.stdout.write(options.json ? `${JSON.stringify(parsed, null, 2)}\n` : formatReport(parsed));

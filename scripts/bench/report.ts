@@ -41,6 +41,13 @@ export const BenchReportSchema = z.object({
     /** Size of the RDB snapshot, in bytes. */
     rdbBytes: z.number().int(),
   }),
+  /** The machine the rounds ran on: a busy one (load above its cores) makes every ratio noisy. */
+  machine: z.object({
+    /** Logical CPUs. */
+    cpus: z.number().int(),
+    /** 1-minute load average when the rounds began and when they ended. */
+    loadAverage: z.object({ start: z.number(), end: z.number() }),
+  }),
   /** Timed rounds of each side (after the untimed warm-up rounds). */
   rounds: z.number().int(),
   /** Untimed rounds of each side run first, so that both meet the same warm page cache and memory. */
@@ -79,6 +86,9 @@ export function formatReport(report: BenchReport): string {
   const { dataset } = report;
   const out: string[] = [
     `Dataset: ${dataset.keys.toLocaleString('en-US')} keys × ${dataset.valueSize} B values (DEBUG POPULATE) → RDB ${formatBytes(dataset.rdbBytes)}`,
+    `Machine: ${report.machine.cpus} CPUs, load average ${report.machine.loadAverage.start.toFixed(1)} at the start, ${report.machine.loadAverage.end.toFixed(1)} at the end${
+      Math.max(report.machine.loadAverage.start, report.machine.loadAverage.end) > report.machine.cpus ? ' (BUSY: other work competed for the CPUs, the ratios are noisy)' : ''
+    }`,
     `Rounds: ${report.rounds} timed per side (after ${report.warmupRounds} untimed warm-up), sides alternating, \`sync\` between rounds`,
     '',
   ];
