@@ -30,8 +30,14 @@ export default defineConfig({
         { label: 'Recovery', items: [{ autogenerate: { directory: `${docsDir}/recovery` } }] },
         { label: 'Operations', items: [{ autogenerate: { directory: `${docsDir}/operations` } }] },
         { label: 'Reference', items: [{ autogenerate: { directory: `${docsDir}/reference` } }] },
+        { label: 'Verification status', link: '/status/' },
       ],
-      components: { Footer: './src/components/Footer.astro' },
+      components: {
+        Footer: './src/components/Footer.astro',
+        Header: './src/components/Header.astro',
+        Search: './src/components/Search.astro',
+        SocialIcons: './src/components/SocialIcons.astro',
+      },
     }),
     // Every internal link and #anchor of the built pages must resolve, or the build fails.
     linkCheck(),

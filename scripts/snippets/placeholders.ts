@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { shellQuote } from './shell-quote.ts';
 
 /** A named value in a command, shown with its documented default and filled per server in verification. */
 export const PlaceholderSchema = z.object({
@@ -48,11 +49,7 @@ export function placeholdersIn(template: string): string[] {
   return [...new Set([...template.matchAll(PLACEHOLDER)].map((m) => m[1] as string))];
 }
 
-/** Quotes a value for a POSIX shell only when it needs it. */
-export function shellQuote(value: string): string {
-  if (/^[A-Za-z0-9_./:@%+=,-]+$/.test(value)) return value;
-  return `'${value.replace(/'/g, `'\\''`)}'`;
-}
+export { shellQuote };
 
 /** A piece of a rendered command: literal text, or a filled placeholder (the site marks those up). */
 export type CommandPart = { text: string } | { placeholder: PlaceholderName; text: string };

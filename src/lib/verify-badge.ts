@@ -18,6 +18,11 @@ export function dayOf(iso: string): string {
   return new Date(iso).toISOString().slice(0, 10);
 }
 
+/** An ISO timestamp to the minute, in UTC: `YYYY-MM-DD HH:MM UTC`. */
+export function minuteOf(iso: string): string {
+  return `${new Date(iso).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+}
+
 /**
  * The badge for a report result: "Verified on Redis 7.0.15 · 2026-11-25" only for a passed result;
  * "Failed" for a failed one; "Not verified" when the report has no result, the check was skipped, or

@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { expect, test } from '@playwright/test';
 import { fillCommand } from '../../scripts/snippets/placeholders.ts';
-import { getSnippet } from '../../scripts/snippets/registry.ts';
+import { flavorsOf, getSnippet } from '../../scripts/snippets/registry.ts';
 import { flavorLabels, type FlavorId } from '../../scripts/snippets/schema.ts';
 import { defaultReportPath, findResult, ReportSchema } from '../../scripts/verify/report.ts';
+import { verifyBadge } from '../../src/lib/verify-badge.ts';
 
 const page = '/persistence/where-is-my-data/';
 const snippetId = 'config-data-location';
@@ -98,4 +99,80 @@ test('the search dialog finds the page by a word of its title', async ({ page: t
   await expect(dialog).toBeVisible();
   await dialog.getByRole('textbox', { name: 'Search' }).fill('data');
   await expect(dialog.locator('a.pagefind-ui__result-link[href="/persistence/where-is-my-data/"]')).toHaveText('Where is my data?');
+});
+
+test.describe('Docker Compose and Host install tabs', () => {
+  const twoFlavors = 'config-data-location';
+  const otherPage = '/persistence/snapshot-schedule/';
+
+  /** Every block of the page that has a tab for `flavor` shows that tab, and only its panel. */
+  async function expectEveryBlockOn(tab: import('@playwright/test').Page, flavor: FlavorId): Promise<number> {
+    const other: FlavorId = flavor === 'docker' ? 'host' : 'docker';
+    const blocks = tab.locator('[data-snippet]').filter({ has: tab.getByRole('tab', { name: flavorLabels[other] }) }).filter({ has: tab.getByRole('tab', { name: flavorLabels[flavor] }) });
+    const count = await blocks.count();
+    for (let i = 0; i < count; i++) {
+      const block = blocks.nth(i);
+      const id = (await block.getAttribute('data-snippet')) as string;
+      await expect(block.getByRole('tab', { name: flavorLabels[flavor] }), id).toHaveAttribute('aria-selected', 'true');
+      await expect(block.getByRole('tab', { name: flavorLabels[other] }), id).toHaveAttribute('aria-selected', 'false');
+      await expect(block.locator(`[data-flavor="${flavor}"]`), id).toBeVisible();
+      await expect(block.locator(`[data-flavor="${other}"]`), id).toBeHidden();
+    }
+    return count;
+  }
+
+  test('a block with two flavors shows both tabs, each with its own badge from the report', async ({ page: tab }) => {
+    await tab.goto(page);
+    const snippet = getSnippet(twoFlavors);
+    const block = tab.locator(`[data-snippet="${twoFlavors}"]`);
+    const flavors = flavorsOf(snippet);
+    expect(flavors.map(([id]) => id).sort()).toEqual(['docker', 'host']);
+    await expect(block.getByRole('tab')).toHaveText(flavors.map(([id]) => flavorLabels[id]));
+    const verification = report();
+    for (const [flavorId, flavor] of flavors) {
+      const result = findResult(verification, twoFlavors, flavorId);
+      expect(result?.status, `report/verify.json must hold a passed ${flavorId} result for ${twoFlavors}`).toBe('passed');
+      await block.getByRole('tab', { name: flavorLabels[flavorId] }).click();
+      const panel = block.locator(`[data-flavor="${flavorId}"]`);
+      await expect(panel).toBeVisible();
+      const badge = panel.locator('[data-verify-status]');
+      await expect(badge).toHaveAttribute('data-verify-status', 'passed');
+      await expect(badge).toHaveText(verifyBadge(result, flavor.command).text);
+      const output = panel.locator('details', { hasText: 'Recorded output' });
+      await output.locator('summary').click();
+      await expect(output.locator('pre')).toHaveText(result?.output.trimEnd() ?? '');
+    }
+  });
+
+  test('choosing Docker Compose on one block switches every block of the page, and the choice persists on another page', async ({ page: tab }) => {
+    await tab.goto(page);
+    // Start from the other tab, so that the switch is seen whatever the default tab is.
+    await tab.locator(`[data-snippet="${twoFlavors}"]`).getByRole('tab', { name: flavorLabels.host }).click();
+    expect(await expectEveryBlockOn(tab, 'host')).toBeGreaterThan(1);
+    // Click it on another block than the first one.
+    await tab.locator('[data-snippet="list-data-files"]').getByRole('tab', { name: flavorLabels.docker }).click();
+    expect(await expectEveryBlockOn(tab, 'docker')).toBeGreaterThan(1);
+    expect(await tab.evaluate(() => localStorage.getItem('starlight-synced-tabs__flavor'))).toBe(flavorLabels.docker);
+
+    await tab.goto(otherPage);
+    expect(await expectEveryBlockOn(tab, 'docker')).toBeGreaterThan(1);
+    // And back: Host install chosen here is what the first page shows next.
+    await tab.locator('[data-snippet="show-save-rules"]').getByRole('tab', { name: flavorLabels.host }).click();
+    await tab.goto(page);
+    expect(await expectEveryBlockOn(tab, 'host')).toBeGreaterThan(1);
+  });
+
+  test('the copy button of the Docker Compose tab copies exactly the Docker command the registry verifies', async ({ page: tab, context, baseURL }) => {
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: baseURL as string });
+    await tab.goto(page);
+    const command = getSnippet(twoFlavors).flavors.docker?.command;
+    expect(command).toBeTruthy();
+    const expected = fillCommand(command ?? '', {}, 'docker');
+    expect(expected).toMatch(/^docker exec crawler-redis redis-cli /);
+    await tab.locator(`[data-snippet="${twoFlavors}"]`).getByRole('tab', { name: flavorLabels.docker }).click();
+    const block = tab.locator(`[data-snippet-id="${twoFlavors}"][data-flavor="docker"]`);
+    await expect(block).toHaveAttribute('data-command', expected);
+    await block.locator('.expressive-code .copy button').click();
+    await expect.poll(() => tab.evaluate(() => navigator.clipboard.readText())).toBe(expected);
+  });
 });

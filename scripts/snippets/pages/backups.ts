@@ -11,6 +11,9 @@ import { writeMixedDataset } from '../../redis/dataset.ts';
 import { defineSnippet } from '../schema.ts';
 import { backupValues, scratchBackups } from '../scenarios/rollback.ts';
 import { seedSaveRules } from './snapshot-schedule.ts';
+import { seedServerConfig } from './data-location.ts';
+import { startContainerWithRdb } from '../scenarios/docker.ts';
+import { hostRedis } from '../../harness/engine.ts';
 
 const page = 'recovery/backups';
 const checkout = fileURLToPath(new URL('../../..', import.meta.url)).replace(/\/$/, '');
@@ -56,6 +59,42 @@ const manualBackup = [
   'echo "backup: $dest" )',
 ].join('\n');
 
+/**
+ * The same backup for Docker Compose: the wait through `docker exec`, then the seed's "copy the volume
+ * with a throwaway container", corrected: only dump.rdb (a finished snapshot, replaced by rename, so
+ * safe to copy while Redis runs), the volume mounted read-only, the copy checked with the image's own
+ * redis-check-rdb and checksummed before the folder gets its final name.
+ */
+const manualBackupDocker = [
+  '( set -eo pipefail',
+  'cli="docker exec {{container}} redis-cli"',
+  'field() { $cli INFO persistence | tr -d \'\\r\' | sed -n "s/^$1://p"; }',
+  '# 1. A save already running started before you asked: its file would be stale. Wait for it.',
+  'while [ "$(field rdb_bgsave_in_progress)" = 1 ]; do sleep 1; done',
+  '# 2. LASTSAVE changes when a save completes, with 1-second resolution: let the clock pass it',
+  'before=$($cli LASTSAVE); saves=$(field rdb_saves)',
+  'while [ "$(date +%s)" -le "$before" ]; do sleep 0.1; done',
+  '# 3. SCHEDULE: if an AOF rewrite runs, the save starts after it instead of failing',
+  '$cli BGSAVE SCHEDULE',
+  '# 4. Wait for a save that completed after you asked; stop on a failed one',
+  'until [ "$($cli LASTSAVE)" -gt "$before" ] && [ "$(field rdb_bgsave_in_progress)" = 0 ]; do',
+  '  if [ "$(field rdb_saves)" -gt "$saves" ] && [ "$(field rdb_bgsave_in_progress)" = 0 ] && [ "$(field rdb_last_bgsave_status)" = err ]; then',
+  '    echo "BGSAVE failed: see docker logs {{container}}" >&2; exit 1',
+  '  fi',
+  '  sleep 1',
+  'done',
+  '# 5. A throwaway container copies dump.rdb out of the volume (read-only) under a temporary name,',
+  '#    checks the copy with the image\'s redis-check-rdb and records its checksum; then the final name',
+  'dest={{backupDir}}/$(date -u +%Y-%m-%dT%H-%M-%SZ)',
+  'mkdir -p "$dest.partial"',
+  'docker run --rm -v {{volume}}:/data:ro -v "$dest.partial":/backup {{image}} sh -ec \'',
+  '  cp /data/dump.rdb /backup/dump.rdb',
+  '  redis-check-rdb /backup/dump.rdb | grep -F "RDB looks OK"',
+  '  cd /backup && sha256sum dump.rdb > SHA256SUMS\'',
+  'mv "$dest.partial" "$dest"',
+  'echo "backup: $dest" )',
+].join('\n');
+
 export const backupSnippets = [
   defineSnippet({
     id: 'backup-cli',
@@ -75,6 +114,28 @@ export const backupSnippets = [
           assert.match(stdout, new RegExp(`Backup complete: ${entry.path}`));
           const check = await checkBackup(entry.path, hostEngine(ctx.server));
           assert.equal(check.ok, true);
+          assert.deepEqual(entry.manifest.keyspace, { '0': { keys: 51, expires: 1 }, '1': { keys: 1, expires: 0 } });
+          assert.ok(entry.manifest.files.some((file) => file.path.startsWith('appendonlydir/')), 'the AOF set is in the backup');
+        },
+      },
+      docker: {
+        // Through docker exec and docker cp: no access to the volume's directory on the host is needed.
+        command: 'redis-playbook backup --container {{container}} --to {{backupDir}} --keep 14',
+        server: { config: seedServerConfig, password: 'a password the page never shows' },
+        async setup(server) {
+          await server.withClient((client) => writeMixedDataset(client, 'A', 10));
+        },
+        values: ({ scratch }) => ({ backupDir: scratchBackups(scratch) }),
+        timeoutMs: 120_000,
+        async verify(ctx) {
+          const { exitCode, stdout } = await ctx.run();
+          assert.equal(exitCode, 0);
+          const [entry, ...others] = await listBackups(ctx.values.backupDir as string);
+          assert.ok(entry?.manifest, 'one complete backup');
+          assert.equal(others.length, 0);
+          assert.match(stdout, new RegExp(`Backup complete: ${entry.path}`));
+          assert.equal(entry.manifest.source.container, ctx.values.container, 'the manifest names the container');
+          assert.equal((await checkBackup(entry.path, hostRedis)).ok, true);
           assert.deepEqual(entry.manifest.keyspace, { '0': { keys: 51, expires: 1 }, '1': { keys: 1, expires: 0 } });
           assert.ok(entry.manifest.files.some((file) => file.path.startsWith('appendonlydir/')), 'the AOF set is in the backup');
         },
@@ -130,6 +191,8 @@ export const backupSnippets = [
       host: {
         command: manualBackup,
         server: { config: { appendonly: 'no', save: '""', 'enable-debug-command': 'local', rdbcompression: 'no' } },
+        // 400,000 keys (85 MB) saved twice, copied and checked: over a minute on a busy 2-core machine.
+        timeoutMs: 180_000,
         async setup(server) {
           // A save is already running when the procedure starts, and a write lands just before it.
           await server.withClient(async (client) => {
@@ -152,6 +215,37 @@ export const backupSnippets = [
           assert.equal((await loaded.cli(['GET', 'written-just-before'])).stdout.trim(), 'yes', 'the snapshot started after the write');
           assert.equal((await loaded.cli(['DBSIZE'])).stdout.trim(), '400001');
           assert.ok((await readFile(join(folder, 'SHA256SUMS'), 'utf8')).endsWith('  dump.rdb\n'));
+        },
+      },
+      docker: {
+        command: manualBackupDocker,
+        // rdb-key-save-delay (µs per key) makes each snapshot of these 10,000 keys take about two seconds,
+        // as a large dataset's would, without writing one: the procedure must wait for the running one.
+        server: { config: { ...seedServerConfig, 'enable-debug-command': 'local', 'rdb-key-save-delay': 10 } },
+        async setup(server) {
+          // A save is already running when the procedure starts, and a write lands just before it.
+          await server.withClient(async (client) => {
+            await client.call('DEBUG', 'POPULATE', 10_000, 'page', 200);
+            await client.bgsave();
+            await client.set('written-just-before', 'yes');
+          });
+        },
+        values: ({ scratch }) => ({ backupDir: scratchBackups(scratch) }),
+        timeoutMs: 180_000,
+        async verify(ctx) {
+          const { exitCode, stdout } = await ctx.run({ timeoutMs: 150_000 });
+          assert.equal(exitCode, 0);
+          assert.match(stdout, /RDB looks OK/);
+          const [name, ...others] = await readdir(ctx.values.backupDir as string);
+          assert.equal(others.length, 0, 'one folder');
+          assert.match(name ?? '', /^\d{4}-\d\d-\d\dT\d\d-\d\d-\d\dZ$/, 'only the final folder is left, no .partial');
+          const folder = join(ctx.values.backupDir as string, name as string);
+          assert.deepEqual((await readdir(folder)).sort(), ['SHA256SUMS', 'dump.rdb'], 'only dump.rdb and its checksum');
+          const sums = await execa('sha256sum', ['-c', 'SHA256SUMS'], { cwd: folder, reject: false });
+          assert.equal(sums.exitCode, 0, sums.stdout);
+          await using loaded = await startContainerWithRdb(join(folder, 'dump.rdb'), ctx.values.image as string);
+          assert.equal((await loaded.cli(['GET', 'written-just-before'])).stdout.trim(), 'yes', 'the snapshot started after the write');
+          assert.equal((await loaded.cli(['DBSIZE'])).stdout.trim(), '10001');
         },
       },
     },

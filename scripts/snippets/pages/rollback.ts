@@ -12,6 +12,7 @@ import { practice, practiceValues, runPractice } from '../practice.ts';
 import { defineSnippet } from '../schema.ts';
 import { seedSaveRules } from './snapshot-schedule.ts';
 import { assertStartsWithBackup, backedUpThenChanged, backupValues, scratchBackups } from '../scenarios/rollback.ts';
+import { naiveRollbackDocker, rollbackCliAofDocker, rollbackManualAofDocker, rollbackManualRdbDocker, rollbackUndoDocker } from './rollback-docker.ts';
 
 const page = 'recovery/rollback';
 
@@ -141,6 +142,7 @@ export const rollbackSnippets = [
           assert.equal((await ctx.server?.info('persistence'))?.persistence?.aof_enabled, '1');
         },
       },
+      docker: rollbackCliAofDocker,
     },
   }),
   defineSnippet({
@@ -164,6 +166,7 @@ export const rollbackSnippets = [
           await assertStartsWithBackup(server, ctx.values.backup as string);
         },
       },
+      docker: rollbackManualAofDocker,
     },
   }),
   defineSnippet({
@@ -232,6 +235,7 @@ export const rollbackSnippets = [
           await assertStartsWithBackup(ctx.server as DisposableRedis, ctx.values.backup as string);
         },
       },
+      docker: rollbackManualRdbDocker,
     },
   }),
   defineSnippet({
@@ -253,6 +257,7 @@ export const rollbackSnippets = [
           assert.deepEqual(diffDatasets(expected, await server.withClient(readDataset)), [], 'the data from before the rollback is back');
         },
       },
+      docker: rollbackUndoDocker,
     },
   }),
   defineSnippet({
@@ -272,6 +277,7 @@ export const rollbackSnippets = [
           assert.match(stdout, /dump\.rdb now holds: 0 keys read/, 'the copied backup was overwritten');
         },
       },
+      docker: naiveRollbackDocker,
     },
   }),
 ];

@@ -84,12 +84,15 @@ export async function datasetOfBackupInImage(backupPath: string, image: string):
   return await scratch.withClient(readDataset);
 }
 
-/** Asserts that the running container holds exactly the backup, key by key (TTLs within `ttlToleranceMs`). */
-export async function assertContainerHoldsBackup(server: RedisContainer, backupPath: string, ttlToleranceMs?: number): Promise<void> {
-  const expected = await datasetOfBackupInImage(backupPath, server.image);
-  const actual = await server.withClient(readDataset);
-  assert.ok(expected.size > 0, 'the backup holds keys');
-  assert.deepEqual(diffDatasets(expected, actual, ttlToleranceMs), [], 'the server holds exactly the backup');
+/** Asserts that the running container holds exactly `expected`, key by key (values, types, expiry times). */
+export async function assertContainerHolds(server: RedisContainer, expected: Dataset, what: string): Promise<void> {
+  assert.ok(expected.size > 0, 'the expected dataset has keys');
+  assert.deepEqual(diffDatasets(expected, await server.withClient(readDataset)), [], what);
+}
+
+/** Asserts that the running container holds exactly the backup, key by key. */
+export async function assertContainerHoldsBackup(server: RedisContainer, backupPath: string): Promise<void> {
+  await assertContainerHolds(server, await datasetOfBackupInImage(backupPath, server.image), 'the server holds exactly the backup');
 }
 
 /** The files of a dir inside the container's volume (`docker exec NAME ls -A`). */

@@ -1,0 +1,244 @@
+import assert from 'node:assert/strict';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
+import type { RedisContainer } from '../../harness/docker/container.ts';
+import { docker } from '../../harness/docker/exec.ts';
+import { changeMixedDataset, readDataset, writeMixedDataset, type Dataset } from '../../redis/dataset.ts';
+import { dockerPractice, dockerPracticeValues, runDockerPractice } from '../docker-practice.ts';
+import { labelledNumber } from '../outputs.ts';
+import type { SnippetInput } from '../schema.ts';
+import { assertContainerHolds, assertContainerHoldsBackup, copyDumpOut, datasetOfBackupInImage, dockerBackedUpThenChanged, dockerBackupValues, filesInContainer } from '../scenarios/docker.ts';
+import { backupValues, scratchBackups } from '../scenarios/rollback.ts';
+import { seedServerConfig } from './data-location.ts';
+import { seedSaveRules } from './snapshot-schedule.ts';
+
+/**
+ * The Docker Compose flavors of the rollback page (recovery/rollback). The offline procedure is the
+ * host one, run in a throwaway container of the service's image on the volume while the service is
+ * stopped: `docker compose stop`, `docker run --rm -v VOLUME:/data -v BACKUP:/backup:ro IMAGE sh -ec …`,
+ * `docker compose start`. Each is proven on a Compose project: afterwards the server holds exactly
+ * the backup, key by key, and still does after another restart.
+ */
+type DockerFlavorInput = NonNullable<SnippetInput['flavors']['docker']>;
+
+/** Steps 1-3 of the offline rollback for `appendonly yes`, as a throwaway container runs them in /data. */
+const installAof = [
+  'cd /data',
+  '# 1. Move the current files aside: this folder is your undo',
+  'aside="pre-restore-$(date -u +%Y-%m-%dT%H-%M-%SZ)"',
+  'mkdir "$aside"',
+  'for f in dump.rdb appendonlydir; do if [ -e "$f" ]; then mv "$f" "$aside/"; fi; done',
+  '# 2. The backup becomes dump.rdb and the base of a new, one-file AOF',
+  'cp /backup/dump.rdb dump.rdb',
+  'mkdir appendonlydir',
+  'cp dump.rdb appendonlydir/appendonly.aof.1.base.rdb',
+  'echo "file appendonly.aof.1.base.rdb seq 1 type b" > appendonlydir/appendonly.aof.manifest',
+  '# 3. Give them the owner of /data (the official image runs Redis as "redis")',
+  'chown -R "$(stat -c %u:%g .)" dump.rdb appendonlydir "$aside"',
+  'ls -l dump.rdb appendonlydir',
+];
+
+/** The same for `appendonly no`: only dump.rdb. */
+const installRdb = [
+  'cd /data',
+  'aside="pre-restore-$(date -u +%Y-%m-%dT%H-%M-%SZ)"',
+  'mkdir "$aside"',
+  'if [ -e dump.rdb ]; then mv dump.rdb "$aside/"; fi',
+  'cp /backup/dump.rdb dump.rdb',
+  'chown -R "$(stat -c %u:%g .)" dump.rdb "$aside"',
+  'ls -l dump.rdb',
+];
+
+/** Undo: the restored files go aside too, the pre-restore files come back. */
+const undoInVolume = [
+  'cd /data',
+  'aside=$(ls -d pre-restore-* | tail -n 1)',
+  'undone="undone-restore-$(date -u +%Y-%m-%dT%H-%M-%SZ)"',
+  'mkdir "$undone"',
+  'for f in dump.rdb appendonlydir; do if [ -e "$f" ]; then mv "$f" "$undone/"; fi; done',
+  'mv "$aside"/* .',
+  'rmdir "$aside"',
+  'echo "back to the files of $aside; the restored ones are in $undone"',
+];
+
+/** A script for `sh -ec '…'` (indented, single quotes are not allowed inside). */
+function shScript(lines: string[]): string {
+  for (const line of lines) if (line.includes("'")) throw new Error(`A line for sh -ec '…' cannot hold a single quote: ${line}`);
+  return lines.map((line) => `  ${line}`).join('\n');
+}
+
+/** Stop the service, run `script` in a throwaway container on its volume, start it, wait, show the keys. */
+function offline(script: string[], mounts: string): string {
+  return [
+    '( set -e',
+    'docker compose stop {{service}}',
+    '# Redis is stopped: a throwaway container of the same image does the work in the volume',
+    `docker run --rm ${mounts} {{image}} sh -ec '`,
+    `${shScript(script)}'`,
+    'docker compose start {{service}}',
+    'until docker exec {{container}} redis-cli PING 2>/dev/null | grep -q PONG; do sleep 0.1; done',
+    'docker exec {{container}} redis-cli INFO keyspace )',
+  ].join('\n');
+}
+
+const backupMounts = '-v {{volume}}:/data -v {{backup}}:/backup:ro';
+
+/** The moved-aside folder in the container's /data (exactly one) and what it holds. */
+async function asideFiles(server: RedisContainer, prefix: string): Promise<string[]> {
+  const aside = (await filesInContainer(server, server.dir)).filter((name) => name.startsWith(prefix));
+  assert.equal(aside.length, 1, `one ${prefix}* folder`);
+  return filesInContainer(server, `${server.dir}/${aside[0]}`);
+}
+
+/** The server holds the backup now, and still after another stop and start (the installed files are what it loads). */
+async function holdsBackupAcrossRestart(server: RedisContainer, backup: string): Promise<void> {
+  const expected = await datasetOfBackupInImage(backup, server.image);
+  await assertContainerHolds(server, expected, 'the server holds exactly the backup');
+  await server.stop();
+  await server.start();
+  await assertContainerHolds(server, expected, 'the server still holds exactly the backup after a restart');
+}
+
+/** The CLI as an operator runs it (bin/redis-playbook), for setups that take a backup the way a reader would. */
+const cli = fileURLToPath(new URL('../../../bin/redis-playbook', import.meta.url));
+
+/** Dataset A, a backup of it taken with `redis-playbook backup --container`, then changes to dataset B. */
+async function cliBackedUpThenChanged(server: RedisContainer, scratch: string): Promise<void> {
+  await server.withClient((client) => writeMixedDataset(client, 'A', 30));
+  await execa(cli, ['backup', '--container', server.name, '--to', scratchBackups(scratch)], { env: server.env });
+  await server.withClient((client) => changeMixedDataset(client, 'A', 'B'));
+}
+
+/** `redis-playbook restore --container`: stop, install into the volume from a throwaway container, start, wait. */
+export const rollbackCliAofDocker: DockerFlavorInput = {
+  command: 'redis-playbook restore {{backup}} --container {{container}}',
+  server: { config: seedServerConfig },
+  setup: cliBackedUpThenChanged,
+  values: ({ scratch }) => backupValues({ scratch, server: undefined }),
+  timeoutMs: 120_000,
+  async verify(ctx) {
+    const server = ctx.server as RedisContainer;
+    const { exitCode, stdout } = await ctx.run();
+    assert.equal(exitCode, 0);
+    assert.match(stdout, /installed: dump\.rdb, appendonlydir; appendonly yes/);
+    assert.equal(await server.isRunning(), true, 'the container runs again');
+    assert.deepEqual(await asideFiles(server, 'pre-restore-'), ['appendonlydir', 'dump.rdb']);
+    assert.equal((await server.info('persistence')).persistence?.aof_enabled, '1');
+    await assertContainerHoldsBackup(server, ctx.values.backup as string);
+  },
+};
+
+export const rollbackManualAofDocker: DockerFlavorInput = {
+  command: offline(installAof, backupMounts),
+  compose: true,
+  server: { config: seedServerConfig },
+  setup: dockerBackedUpThenChanged,
+  values: dockerBackupValues,
+  timeoutMs: 120_000,
+  async verify(ctx) {
+    const server = ctx.server as RedisContainer;
+    const { exitCode, stdout } = await ctx.run();
+    assert.equal(exitCode, 0);
+    assert.match(stdout, /appendonly\.aof\.1\.base\.rdb/);
+    assert.match(stdout, /^db0:keys=\d+/m);
+    assert.deepEqual(await asideFiles(server, 'pre-restore-'), ['appendonlydir', 'dump.rdb']);
+    assert.equal((await server.info('persistence')).persistence?.aof_enabled, '1');
+    await holdsBackupAcrossRestart(server, ctx.values.backup as string);
+  },
+};
+
+export const rollbackManualRdbDocker: DockerFlavorInput = {
+  command: offline(installRdb, backupMounts),
+  compose: true,
+  server: { config: { ...seedServerConfig, appendonly: 'no' } },
+  setup: dockerBackedUpThenChanged,
+  values: dockerBackupValues,
+  timeoutMs: 120_000,
+  async verify(ctx) {
+    const server = ctx.server as RedisContainer;
+    const { exitCode, stdout } = await ctx.run();
+    assert.equal(exitCode, 0);
+    assert.match(stdout, /^db0:keys=\d+/m);
+    assert.deepEqual(await asideFiles(server, 'pre-restore-'), ['dump.rdb']);
+    await assertContainerHoldsBackup(server, ctx.values.backup as string);
+  },
+};
+
+/**
+ * The rollback scenario, rolled back (the offline procedure, as the AOF flavor runs it) and started
+ * again; dataset B (from before the rollback) saved to scratch so the undo can be checked against it.
+ */
+async function restoredWithBSaved(server: RedisContainer, scratch: string): Promise<void> {
+  await server.withClient(async (client) => {
+    await writeMixedDataset(client, 'A', 30);
+    await client.save();
+  });
+  const backup = await copyDumpOut(server, scratchBackups(scratch));
+  await server.withClient(async (client) => {
+    await changeMixedDataset(client, 'A', 'B');
+    await writeFile(join(scratch, 'dataset-b.json'), JSON.stringify([...(await readDataset(client))]));
+  });
+  await server.stop();
+  await docker(['run', '--rm', '-v', `${server.volume}:/data`, '-v', `${backup}:/backup:ro`, server.image, 'sh', '-ec', installAof.join('\n')]);
+  await server.start();
+}
+
+export const rollbackUndoDocker: DockerFlavorInput = {
+  command: offline(undoInVolume, '-v {{volume}}:/data'),
+  compose: true,
+  server: { config: seedServerConfig },
+  setup: restoredWithBSaved,
+  timeoutMs: 120_000,
+  async verify(ctx) {
+    const server = ctx.server as RedisContainer;
+    const { exitCode, stdout } = await ctx.run();
+    assert.equal(exitCode, 0);
+    assert.match(stdout, /back to the files of pre-restore-/);
+    assert.deepEqual(await asideFiles(server, 'undone-restore-'), ['appendonlydir', 'dump.rdb']);
+    const expected: Dataset = new Map(JSON.parse(await readFile(join(ctx.scratch, 'dataset-b.json'), 'utf8')));
+    await assertContainerHolds(server, expected, 'the data from before the rollback is back');
+  },
+};
+
+/**
+ * The seed's recipe as its user would run it under Compose, on a practice container: copy the backup
+ * over dump.rdb in the volume and delete appendonly.aof; then the AOF dir too.
+ */
+const naiveRecipeDocker = [
+  ...dockerPractice.setup(`--appendonly yes --save "${seedSaveRules}"`),
+  ...dockerPractice.write(1, 50000),
+  '# A backup of the 50000 keys, kept in the volume, then 50000 more writes: the changes you want to undo',
+  'docker exec "$c" redis-cli SAVE >/dev/null',
+  ...dockerPractice.onVolume('cp /data/dump.rdb /data/backup.rdb'),
+  ...dockerPractice.write(50001, 100000),
+  ...dockerPractice.stop(),
+  '# The recipe: copy the backup over dump.rdb and remove appendonly.aof (on Redis 7 that file does not exist)',
+  ...dockerPractice.onVolume('cp /data/backup.rdb /data/dump.rdb && rm -f /data/appendonly.aof'),
+  ...dockerPractice.start(),
+  ...dockerPractice.count('keys after copying the backup over dump.rdb'),
+  ...dockerPractice.stop(),
+  '# Removing the AOF directory instead',
+  ...dockerPractice.onVolume('cp /data/backup.rdb /data/dump.rdb && rm -rf /data/appendonlydir'),
+  ...dockerPractice.start(),
+  ...dockerPractice.count('keys after also removing appendonlydir'),
+  '# A clean stop (docker compose stop does the same) now saves that empty dataset over the copied backup',
+  ...dockerPractice.stop(),
+  'echo "dump.rdb now holds: $(docker run --rm -v "$v":/data {{image}} redis-check-rdb /data/dump.rdb | grep -o \'[0-9]* keys read\')"',
+  ...dockerPractice.discard(),
+].join('\n');
+
+export const naiveRollbackDocker: DockerFlavorInput = {
+  command: naiveRecipeDocker,
+  server: false,
+  values: dockerPracticeValues,
+  timeoutMs: 150_000,
+  async verify(ctx) {
+    const { exitCode, stdout } = await runDockerPractice(ctx);
+    assert.equal(exitCode, 0);
+    assert.equal(labelledNumber(stdout, 'keys after copying the backup over dump.rdb'), 100000, 'the AOF wins: the latest data comes back, not the backup');
+    assert.equal(labelledNumber(stdout, 'keys after also removing appendonlydir'), 0, 'without its AOF dir the server starts empty');
+    assert.match(stdout, /dump\.rdb now holds: 0 keys read/, 'the copied backup was overwritten');
+  },
+};

@@ -1,0 +1,52 @@
+import type { Report, Result } from '../../scripts/verify/report.ts';
+
+/** The order of results on the status page: what needs attention first. */
+export const statusOrder: Record<Result['status'], number> = { failed: 0, skipped: 1, passed: 2 };
+
+/** Labels of the result column. */
+export const statusLabels: Record<Result['status'], string> = { failed: 'Failed', skipped: 'Skipped', passed: 'Passed' };
+
+/** One row of the status page: a report result, and whether the registry still shows the command it verified. */
+export interface StatusRow {
+  result: Result;
+  /** The registry's command for this snippet and flavor differs from the verified one (or is gone). */
+  stale: boolean;
+}
+
+/**
+ * The report's results as status rows: failed first, then skipped, then passed; within a status in
+ * registry (page) order, then by flavor. `registryOrder` lists snippet ids in page order; `current`
+ * gives the registry's command template of a snippet flavor, `undefined` when it has none.
+ */
+export function statusRows(
+  report: Report,
+  registryOrder: readonly string[],
+  current: (id: string, flavor: string) => string | undefined,
+): StatusRow[] {
+  const position = new Map(registryOrder.map((id, index) => [id, index]));
+  const positionOf = (id: string) => position.get(id) ?? registryOrder.length;
+  return report.results
+    .map((result) => ({ result, stale: current(result.id, result.flavor) !== result.command }))
+    .sort(
+      (a, b) =>
+        statusOrder[a.result.status] - statusOrder[b.result.status] ||
+        positionOf(a.result.id) - positionOf(b.result.id) ||
+        a.result.id.localeCompare(b.result.id) ||
+        a.result.flavor.localeCompare(b.result.flavor),
+    );
+}
+
+/** How many results have each status. */
+export function countByStatus(results: readonly Result[]): Record<Result['status'], number> {
+  const counts = { failed: 0, skipped: 0, passed: 0 };
+  for (const result of results) counts[result.status]++;
+  return counts;
+}
+
+/** A duration for people: `480 ms`, `12.3 s`, `2 min 5 s`. */
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
+  const seconds = Math.round(ms / 1000);
+  return `${Math.floor(seconds / 60)} min ${seconds % 60} s`;
+}
