@@ -76,6 +76,8 @@ interface Block {
   parts: EncodedPart[];
   /** Per placeholder part, the text nodes showing it and their rendered text; `undefined` when the code shows the command differently (then it is redrawn as plain text). */
   slots: Array<{ nodes: Text[]; original: string[] } | undefined> | undefined;
+  /** Redrawn as plain text (only when `slots` is undefined and a value of the reader's was shown). */
+  redrawn?: boolean;
 }
 
 function blockOf(element: HTMLElement): Block | undefined {
@@ -108,7 +110,8 @@ function render(block: Block, values: SetupValues): void {
       const custom = Boolean(values[part[0]]);
       slot.nodes.forEach((node, n) => (node.data = custom ? (n === 0 ? (texts[index] ?? '') : '') : (slot.original[n] ?? '')));
     });
-  } else {
+  } else if (block.redrawn || block.parts.some((part) => part.length === 2 && values[part[0]])) {
+    block.redrawn = true;
     block.code.replaceChildren(
       ...command
         .replace(/\n+$/, '')

@@ -116,6 +116,7 @@ for (const page of builtPages()) {
     });
 
     test('no serious or critical accessibility violation (axe) in the light and the dark theme', async ({ page: tab }) => {
+      test.setTimeout(240_000); // axe takes tens of seconds on a long page of a busy machine
       await tab.goto(page.path);
       const found: string[] = [];
       for (const [theme, flavor] of [
