@@ -96,10 +96,12 @@ for (const page of builtPages()) {
       await dialog.getByRole('textbox', { name: 'Search' }).fill(page.title);
       const result = dialog.locator(`a.pagefind-ui__result-link[href="${page.path}"]`);
       const more = dialog.getByRole('button', { name: 'Load more results' });
-      await expect(dialog.locator('.pagefind-ui__result').first()).toBeVisible();
-      // Pagefind shows the first results; the page may rank below them for a common title.
-      while ((await result.count()) === 0 && (await more.isVisible())) await more.click();
-      await expect(result).toHaveText(page.title);
+      // Pagefind loads its index on the first query, then shows the first results with "Load more
+      // results" below: the page may rank below them for a common title.
+      await expect(async () => {
+        if ((await result.count()) === 0 && (await more.isVisible())) await more.click();
+        await expect(result).toHaveText(page.title, { timeout: 1_000 });
+      }).toPass({ timeout: 30_000 });
     });
 
     test('the theme select switches between light and dark, and the choice persists', async ({ page: tab }) => {
