@@ -4,7 +4,7 @@ import type { Engine } from '../harness/engine.ts';
 import { aofManifestName } from '../redis/aof.ts';
 import { checkAof, checkRdb, readRdbVersion, type RdbCheck } from '../redis/rdb.ts';
 import { PlaybookError } from './errors.ts';
-import { copyWithDigest, digestFile, type Digest } from './files.ts';
+import { copyAlongsideDigest, digestFile, type Digest } from './files.ts';
 import { readManifest, type BackupManifest } from './manifest.ts';
 
 /** One finding of a check. */
@@ -32,8 +32,8 @@ export interface CheckResult {
 export interface CheckBackupOptions {
   /**
    * Also copy the snapshot into this open file while its checksum is computed, so that a restore
-   * stages the file it installs in the same read as its check (the file's digest is the one compared
-   * with the manifest). Left open; fsynced when the check returns.
+   * stages the file it installs during its check (a change of the snapshot between the copy and the
+   * checksum is an error: see copyAlongsideDigest). Left open; fsynced when the check returns.
    */
   copyRdbTo?: FileHandle;
 }
@@ -41,7 +41,7 @@ export interface CheckBackupOptions {
 /** Size and SHA-256 of `file`, or why it could not be read; copies it into `copyTo` on the way when given. */
 async function readDigest(file: string, copyTo: FileHandle | undefined): Promise<Digest | { error: NodeJS.ErrnoException }> {
   try {
-    return copyTo ? await copyWithDigest(file, copyTo) : await digestFile(file);
+    return copyTo ? await copyAlongsideDigest(file, copyTo) : await digestFile(file);
   } catch (error) {
     const failure = error as NodeJS.ErrnoException;
     // Reading the backup failed: a finding. Writing the copy failed (disk full…): not the backup's fault.

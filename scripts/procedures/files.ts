@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { access, constants, mkdir, open, readdir, stat, type FileHandle } from 'node:fs/promises';
+import { access, constants, copyFile, mkdir, open, readdir, stat, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { execa } from 'execa';
 import { PlaybookError } from './errors.ts';
@@ -30,8 +30,6 @@ export interface CopyOptions {
 const CHUNK_BYTES = 1 << 20;
 /** Chunks written but not yet confirmed, at most. */
 const IN_FLIGHT = 8;
-/** Dirty data flushed (fdatasync) in the background every this many bytes, so that the final fsync is short. */
-const SYNC_EVERY_BYTES = 64 << 20;
 
 async function writeAll(handle: FileHandle, chunk: Buffer, position: number | null): Promise<void> {
   for (let offset = 0; offset < chunk.length; ) {
@@ -43,7 +41,8 @@ async function writeAll(handle: FileHandle, chunk: Buffer, position: number | nu
 /**
  * Copies `src` to `dest` in one pass, hashing what it copies; `dest` is fsynced before returning.
  * Paths are opened (`dest` must not exist); open handles are used as they are and left open. Reads
- * and writes overlap the hashing, and the written data is flushed to disk as the copy goes.
+ * and writes overlap the hashing. One fsync at the end: flushing as the copy goes would force
+ * journal commits that stall a save child writing to the same file system.
  */
 export async function copyWithDigest(src: string | FileHandle, dest: string | FileHandle, options: CopyOptions = {}): Promise<Digest> {
   const source = typeof src === 'string' ? await open(src, 'r') : src;
@@ -72,8 +71,6 @@ export async function copyWithDigest(src: string | FileHandle, dest: string | Fi
         if (!failure.failed) Object.assign(failure, { error, failed: true });
       });
     const inFlight: Promise<void>[] = [];
-    let syncing: Promise<void> | undefined;
-    let syncedUpTo = 0;
     let position = 0;
     for (;;) {
       if (failure.failed) throw failure.error;
@@ -103,21 +100,9 @@ export async function copyWithDigest(src: string | FileHandle, dest: string | Fi
       }
       position += bytesRead;
       if (inFlight.length >= IN_FLIGHT) await inFlight.shift();
-      if (!syncing && position - syncedUpTo >= SYNC_EVERY_BYTES) {
-        const upTo = position;
-        syncing = track(
-          Promise.all(inFlight)
-            .then(() => out.datasync())
-            .then(() => {
-              syncedUpTo = upTo;
-              syncing = undefined;
-            }),
-        );
-      }
     }
     await Promise.all(inFlight);
     await feeding;
-    await syncing;
     if (failure.failed) throw failure.error;
     if (options.growing && (await source.stat()).size !== position) {
       throw new Error(`${typeof src === 'string' ? src : 'The source'} changed size while it was copied (truncated or rewritten)`);
@@ -128,6 +113,25 @@ export async function copyWithDigest(src: string | FileHandle, dest: string | Fi
     if (typeof src === 'string') await source.close();
     if (typeof dest === 'string') await target?.close();
   }
+}
+
+/**
+ * Copies `src` into the open file `dest` with the kernel's copy (copy_file_range) while another read
+ * of `src` computes its size and SHA-256, then fsyncs `dest`. The two reads see the same bytes unless
+ * `src` changes meanwhile, which is detected (its inode, size and modification time are compared
+ * before and after) and is an error. Where the open file cannot be reached by a path (not Linux), it
+ * is {@link copyWithDigest}: one read, copied and hashed.
+ */
+export async function copyAlongsideDigest(src: string, dest: FileHandle): Promise<Digest> {
+  if (process.platform !== 'linux') return copyWithDigest(src, dest);
+  const before = await stat(src);
+  const [digest] = await Promise.all([digestFile(src), copyFile(src, `/proc/${process.pid}/fd/${dest.fd}`).then(() => dest.sync())]);
+  const after = await stat(src);
+  const copied = (await dest.stat()).size;
+  if (after.ino !== before.ino || after.size !== before.size || after.mtimeMs !== before.mtimeMs || copied !== digest.size) {
+    throw new Error(`${src} changed while it was copied`);
+  }
+  return digest;
 }
 
 /** Size and SHA-256 of a file. */

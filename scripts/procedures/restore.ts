@@ -55,7 +55,7 @@ export interface RestorePlan {
 /**
  * Checks the backup (refuses one that fails, with a `backup` error) and settles the file names and
  * `appendonly`: from the options, else the backup's manifest, else Redis's defaults. Changes nothing.
- * With `prestaged`, the snapshot is copied into that unnamed file in the same read as its check.
+ * With `prestaged`, the snapshot is copied into that unnamed file while it is checked.
  */
 export async function planRestore(
   options: Pick<RestoreOptions, 'backup' | 'engine' | 'appendonly' | 'dbfilename' | 'appenddirname' | 'appendfilename'> & { prestaged?: UnnamedFile },
@@ -129,7 +129,7 @@ export async function stageRestore(plan: RestorePlan, staging: string, owner?: {
  */
 export async function restore(options: RestoreOptions): Promise<RestoreResult> {
   const { dataDir } = options;
-  // One read of the backup both checks it and copies it: into a file with no name in the data dir's
+  // The backup is copied while it is checked: into a file with no name in the data dir's
   // file system (nothing appears there, and it is gone if the restore stops), named only once the
   // check passed. Where that is not possible, the check comes first and the copy after it.
   const idle = (await stat(dataDir).catch(() => undefined))?.isDirectory() && (await serversUsingDir(dataDir)).length === 0;

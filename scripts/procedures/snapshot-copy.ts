@@ -106,7 +106,7 @@ async function follow(options: SnapshotCopyOptions & { serverPid: number; reques
     let notCopied!: (error: unknown) => void;
     const sizesFrom = new Promise<string>((resolve, reject) => ((copied = resolve), (notCopied = reject)));
     sizesFrom.catch(() => undefined);
-    const checking = checkRdb(engine, fifo, { sizesFrom });
+    const checking = checkRdb(engine, fifo, { sizesFrom, nice: 10 });
     checking.catch(() => undefined);
     const tee = await openFifoWriter(fifo, checking);
     let digest: Digest;
