@@ -64,13 +64,13 @@ const undoInVolume = [
 ];
 
 /** A script for `sh -ec '…'` (indented, single quotes are not allowed inside). */
-function shScript(lines: string[]): string {
+export function shScript(lines: string[]): string {
   for (const line of lines) if (line.includes("'")) throw new Error(`A line for sh -ec '…' cannot hold a single quote: ${line}`);
   return lines.map((line) => `  ${line}`).join('\n');
 }
 
 /** Stop the service, run `script` in a throwaway container on its volume, start it, wait, show the keys. */
-function offline(script: string[], mounts: string): string {
+export function offline(script: string[], mounts: string): string {
   return [
     '( set -e',
     'docker compose stop {{service}}',
