@@ -6,6 +6,7 @@ import type { DisposableRedis } from '../../harness/redis-server.ts';
 import { backup } from '../../procedures/backup.ts';
 import { parseAofManifest } from '../../redis/aof.ts';
 import { scratchBackups } from './rollback.ts';
+import type { WithClient } from './docker.ts';
 
 /**
  * Fixtures for the troubleshooting and integrity pages: a server's files damaged the way a crash, a
@@ -17,7 +18,7 @@ import { scratchBackups } from './rollback.ts';
 export const userValue = (n: number) => `name-${n}`;
 
 /** `SET user:N name-N` for N in from..to, one command each (one AOF entry each, in order). */
-export async function writeUsers(server: DisposableRedis, from: number, to: number): Promise<void> {
+export async function writeUsers(server: WithClient, from: number, to: number): Promise<void> {
   await server.withClient(async (client) => {
     for (let n = from; n <= to; n++) await client.set(`user:${n}`, userValue(n));
   });
