@@ -58,6 +58,11 @@ export class ContainerRedis implements RedisCommands {
     return `${this.target.url} in container ${this.container.name}`;
   }
 
+  /** The same container and server, with commands going to database `db` (`redis-cli -n DB`). */
+  inDatabase(db: number): ContainerRedis {
+    return new ContainerRedis(this.container, { ...this.target, db }, { timeoutMs: this.timeoutMs });
+  }
+
   /** Runs `redis-cli ARGS` in the container; the raw result. */
   exec(args: string[]): Promise<DockerRun> {
     const env: Record<string, string> = this.target.password === undefined ? {} : { REDISCLI_AUTH: this.target.password };

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { parseInfo, parseKeyspace } from '../redis/info.ts';
+import type { RedisCommands } from './commands.ts';
 import type { ExpectFile, ExpectedKey } from './expect-file.ts';
 
 /** One expectation and whether it holds. */
@@ -13,8 +14,46 @@ export interface Finding {
 
 const SIZE_COMMANDS: Record<string, string> = { string: 'STRLEN', list: 'LLEN', set: 'SCARD', zset: 'ZCARD', hash: 'HLEN', stream: 'XLEN' };
 
+/**
+ * A server as validate reaches it: INFO and MODULE LIST on it, and key commands in one database at a
+ * time. An ioredis client SELECTs the database ({@link clientServer}); `docker exec … redis-cli`
+ * gives each command `-n DB` (container-redis.ts).
+ */
+export interface ValidateServer {
+  info(section: string): Promise<string>;
+  call(command: string, ...args: (string | number)[]): Promise<unknown>;
+  /** Commands going to database `db` of the same server. */
+  database(db: number): Promise<Pick<RedisCommands, 'call'>>;
+  /** Called once the checks are done (an ioredis client goes back to db 0). */
+  done?(): Promise<void>;
+}
+
+/** A {@link ValidateServer} over one ioredis connection: SELECT picks the database. */
+export function clientServer(client: Redis): ValidateServer {
+  return {
+    info: (section) => client.info(section),
+    call: (command, ...args) => client.call(command, ...args),
+    async database(db) {
+      await client.select(db);
+      return client;
+    },
+    async done() {
+      await client.select(0);
+    },
+  };
+}
+
+/** A {@link ValidateServer} over commands that reach one database each (`ContainerRedis.inDatabase`: `redis-cli -n DB`). */
+export function perDatabaseServer(commands: Pick<RedisCommands, 'call' | 'info'> & { inDatabase(db: number): Pick<RedisCommands, 'call'> }): ValidateServer {
+  return {
+    info: (section) => commands.info(section),
+    call: (command, ...args) => commands.call(command, ...args),
+    database: async (db) => commands.inDatabase(db),
+  };
+}
+
 /** Names of the loaded modules (`MODULE LIST`), lower case; empty when the server has none. */
-async function loadedModules(client: Redis): Promise<Set<string>> {
+async function loadedModules(client: Pick<RedisCommands, 'call'>): Promise<Set<string>> {
   const reply = (await client.call('MODULE', 'LIST').catch(() => [])) as unknown[];
   const names = new Set<string>();
   for (const entry of reply) {
@@ -25,11 +64,11 @@ async function loadedModules(client: Redis): Promise<Set<string>> {
   return names;
 }
 
-async function checkKey(client: Redis, expected: ExpectedKey, modules: Set<string>): Promise<Finding> {
+async function checkKey(server: ValidateServer, expected: ExpectedKey, modules: Set<string>): Promise<Finding> {
   const subject = `db${expected.db} ${expected.key}`;
   const want = `${expected.type}${expected.minSize === undefined ? '' : `, at least ${expected.minSize}`}`;
-  await client.select(expected.db);
-  const type = await client.type(expected.key);
+  const client = await server.database(expected.db);
+  const type = String(await client.call('TYPE', expected.key));
   if (type === 'none') {
     const module = expected.module?.toLowerCase();
     const actual = module && !modules.has(module) ? `module ${expected.module} not loaded (the key cannot be loaded without it)` : 'missing';
@@ -41,19 +80,20 @@ async function checkKey(client: Redis, expected: ExpectedKey, modules: Set<strin
   return { subject, expected: want, actual: `${type}, ${size}`, ok: size >= expected.minSize };
 }
 
-/** Checks a server against an expect file; every expectation becomes a finding, in file order. */
-export async function validate(client: Redis, expect: ExpectFile): Promise<Finding[]> {
+/** Checks a server (an ioredis client, or a {@link ValidateServer}) against an expect file; every expectation becomes a finding, in file order. */
+export async function validate(target: Redis | ValidateServer, expect: ExpectFile): Promise<Finding[]> {
+  const server = 'database' in target ? target : clientServer(target);
   const findings: Finding[] = [];
-  const keyspace = parseKeyspace(parseInfo(await client.info('keyspace')).keyspace ?? {});
+  const keyspace = parseKeyspace(parseInfo(await server.info('keyspace')).keyspace ?? {});
   for (const [db, { minKeys }] of Object.entries(expect.databases)) {
     const keys = keyspace[Number(db)]?.keys ?? 0;
     findings.push({ subject: `db${db}`, expected: `at least ${minKeys} keys`, actual: `${keys} keys`, ok: keys >= minKeys });
   }
-  const modules = expect.keys.some((entry) => entry.module) ? await loadedModules(client) : new Set<string>();
+  const modules = expect.keys.some((entry) => entry.module) ? await loadedModules(server) : new Set<string>();
   try {
-    for (const entry of expect.keys) findings.push(await checkKey(client, entry, modules));
+    for (const entry of expect.keys) findings.push(await checkKey(server, entry, modules));
   } finally {
-    await client.select(0);
+    await server.done?.();
   }
   return findings;
 }

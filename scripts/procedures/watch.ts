@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisCommands } from './commands.ts';
 import { z } from 'zod';
 import { flattenInfo, parseInfo } from '../redis/info.ts';
 
@@ -36,7 +36,7 @@ interface Sample {
   forkUsec: number;
 }
 
-async function sample(client: Redis): Promise<Sample> {
+async function sample(client: Pick<RedisCommands, 'info'>): Promise<Sample> {
   const info = flattenInfo(parseInfo(await client.info('all')));
   const n = (name: string) => Number(info[name] ?? 0);
   return {
@@ -93,7 +93,7 @@ export interface WatchOptions {
  * duration, status and fork time), errors, and a periodic status line with the writes not yet saved.
  * A save that starts and ends between two polls is still reported (rdb_saves counts started saves).
  */
-export async function watchPersistence(client: Redis, options: WatchOptions): Promise<void> {
+export async function watchPersistence(client: Pick<RedisCommands, 'info'>, options: WatchOptions): Promise<void> {
   const { forMs, intervalMs = 100, statusEveryMs = 5_000, signal, onEvent } = options;
   const end = forMs === undefined ? Infinity : Date.now() + forMs;
   let before = await sample(client);

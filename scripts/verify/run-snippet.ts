@@ -164,7 +164,7 @@ async function dockerStage(flavor: DockerFlavor, scratch: string, run: Run): Pro
     if (server.password) run.secrets.push(server.password);
     await flavor.setup?.(server, scratch);
   }
-  // A scenario may leave the container down (a start that failed on damaged files): the image tells the version then.
+  // A setup may leave the container stopped (a repair works on the files of a stopped server): ask the image then.
   const info = server && (await server.isRunning()) ? (await server.info('server')).server ?? {} : {};
   const version = info.valkey_version ?? info.redis_version ?? image.version ?? (await imageServerVersion(image.tag));
   const values: Record<string, string> = { host: '127.0.0.1', port: '6379', dataDir: '/data', image: image.tag };

@@ -1,11 +1,13 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { DEFAULT_TIMEOUT_MS, withConnection } from '../../procedures/connect.ts';
+import { connectContainer } from '../../procedures/container-redis.ts';
 import { PlaybookError } from '../../procedures/errors.ts';
 import { readExpectFile } from '../../procedures/expect-file.ts';
 import { DEFAULT_REDIS_URL, parseRedisUrl } from '../../procedures/target.ts';
-import { validate } from '../../procedures/validate.ts';
+import { perDatabaseServer, validate, type Finding } from '../../procedures/validate.ts';
 import type { CliCommand } from '../command.ts';
+import { containerArgs, containerFromOptions, containerHelp, ContainerOptionsShape } from '../container-options.ts';
 import { parseOptions } from '../parse-options.ts';
 
 /** The options of `redis-playbook validate`. */
@@ -16,13 +18,15 @@ export const ValidateOptionsSchema = z.object({
   url: z.string().default(DEFAULT_REDIS_URL),
   /** Print one JSON object. */
   json: z.boolean().default(false),
+  ...ContainerOptionsShape,
 });
 
 export const validateCommand: CliCommand = {
   name: 'validate',
   summary: 'After a recovery, check that the keys and key counts you expect are there',
-  options: { expect: { type: 'string' }, url: { type: 'string' }, json: { type: 'boolean' } },
-  help: `Usage: redis-playbook validate --expect FILE [--url redis://host:port] [--json]
+  options: { expect: { type: 'string' }, url: { type: 'string' }, json: { type: 'boolean' }, ...containerArgs },
+  help: `Usage: redis-playbook validate --expect FILE [--url redis://host:port] [--container NAME | --compose-service SERVICE]
+                               [--json]
 
 Checks a server against FILE (YAML or JSON):
 
@@ -40,26 +44,36 @@ Exits 0 when everything holds; otherwise prints a table of what does not and exi
 A malformed FILE is a usage error (exit 2) naming the file and line.
 
 Options:
-  --expect FILE  The expectations
-  --url URL      redis://[[user]:password@]host[:port]  (default ${DEFAULT_REDIS_URL})
-  --json         Print one JSON object: { "ok": …, "findings": [ … ] }
-  -h, --help     Show this help`,
+  --expect FILE              The expectations
+  --url URL                  redis://[[user]:password@]host[:port]  (default ${DEFAULT_REDIS_URL})
+${containerHelp('Check Redis in this container (docker exec NAME redis-cli, one command each)')}
+  --json                     Print one JSON object: { "ok": …, "findings": [ … ] }
+  -h, --help                 Show this help`,
   async run(values, io) {
     const options = parseOptions(ValidateOptionsSchema, values);
     const expect = await readExpectFile(resolve(options.expect));
     const target = parseRedisUrl(options.url, io.env);
-    const findings = await withConnection(target, { timeoutMs: DEFAULT_TIMEOUT_MS }, (client) => validate(client, expect));
+    const container = await containerFromOptions(options, io);
+    let findings: Finding[];
+    let where = target.url;
+    if (container) {
+      const { commands } = await connectContainer(container, target, { timeoutMs: DEFAULT_TIMEOUT_MS });
+      where = commands.where;
+      findings = await validate(perDatabaseServer(commands), expect);
+    } else {
+      findings = await withConnection(target, { timeoutMs: DEFAULT_TIMEOUT_MS }, (client) => validate(client, expect));
+    }
     const failed = findings.filter((finding) => !finding.ok);
     if (options.json) {
       io.stdout(`${JSON.stringify({ ok: failed.length === 0, findings }, null, 2)}\n`);
     } else if (failed.length === 0) {
-      io.stdout(`All ${findings.length} expectations hold on ${target.url}\n`);
+      io.stdout(`All ${findings.length} expectations hold on ${where}\n`);
     } else {
       const rows = [['WHAT', 'EXPECTED', 'FOUND'], ...failed.map((finding) => [finding.subject, finding.expected, finding.actual])];
       const widths = [0, 1].map((column) => Math.max(...rows.map((row) => (row[column] ?? '').length)));
       for (const row of rows) io.stdout(`${(row[0] ?? '').padEnd(widths[0] ?? 0)}  ${(row[1] ?? '').padEnd(widths[1] ?? 0)}  ${row[2]}\n`);
     }
-    if (failed.length > 0) throw new PlaybookError('mismatch', `${failed.length} of ${findings.length} expectations do not hold on ${target.url}`);
+    if (failed.length > 0) throw new PlaybookError('mismatch', `${failed.length} of ${findings.length} expectations do not hold on ${where}`);
     return 0;
   },
 };

@@ -1,8 +1,10 @@
 import { z } from 'zod';
 import { DEFAULT_TIMEOUT_MS, withConnection } from '../../procedures/connect.ts';
+import { connectContainer } from '../../procedures/container-redis.ts';
 import { DEFAULT_REDIS_URL, parseRedisUrl } from '../../procedures/target.ts';
 import { watchPersistence, type WatchEvent } from '../../procedures/watch.ts';
 import type { CliCommand } from '../command.ts';
+import { containerArgs, containerFromOptions, containerHelp, ContainerOptionsShape } from '../container-options.ts';
 import { parseOptions } from '../parse-options.ts';
 
 /** The options of `redis-playbook watch`. */
@@ -13,6 +15,7 @@ export const WatchOptionsSchema = z.object({
   for: z.coerce.number({ error: 'expected a number of seconds' }).positive({ error: 'expected more than 0 seconds' }).optional(),
   /** One JSON object per line instead of text. */
   json: z.boolean().default(false),
+  ...ContainerOptionsShape,
 });
 
 function describe(event: WatchEvent): string {
@@ -40,18 +43,21 @@ function describe(event: WatchEvent): string {
 export const watchCommand: CliCommand = {
   name: 'watch',
   summary: 'Follow snapshots and AOF rewrites live: start, end, duration, fork time, errors',
-  options: { url: { type: 'string' }, for: { type: 'string' }, json: { type: 'boolean' } },
-  help: `Usage: redis-playbook watch [--url redis://host:port] [--for SECONDS] [--json]
+  options: { url: { type: 'string' }, for: { type: 'string' }, json: { type: 'boolean' }, ...containerArgs },
+  help: `Usage: redis-playbook watch [--url redis://host:port] [--container NAME | --compose-service SERVICE]
+                            [--for SECONDS] [--json]
 
 Follows persistence by polling INFO ten times a second: snapshots (BGSAVE) and AOF rewrites as
 they start and finish (duration, fork time, status), failed saves and AOF writes, and every 5 s
-the number of writes not yet in a snapshot. Runs until Ctrl-C, or for SECONDS.
+the number of writes not yet in a snapshot. Runs until Ctrl-C, or for SECONDS. Through a
+container, each poll is one docker exec, so it polls as fast as Docker answers.
 
 Options:
-  --url URL        redis://[[user]:password@]host[:port]  (default ${DEFAULT_REDIS_URL})
-  --for SECONDS    Stop after this long
-  --json           One JSON object per line (event, time, changesSinceLastSave, durationSec, status, forkUsec)
-  -h, --help       Show this help`,
+  --url URL                  redis://[[user]:password@]host[:port]  (default ${DEFAULT_REDIS_URL})
+${containerHelp('Follow Redis in this container (docker exec NAME redis-cli INFO)')}
+  --for SECONDS              Stop after this long
+  --json                     One JSON object per line (event, time, changesSinceLastSave, durationSec, status, forkUsec)
+  -h, --help                 Show this help`,
   async run(values, io) {
     const options = parseOptions(WatchOptionsSchema, values);
     const target = parseRedisUrl(options.url, io.env);
@@ -60,13 +66,18 @@ Options:
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
     try {
-      await withConnection(target, { timeoutMs: DEFAULT_TIMEOUT_MS }, (client) =>
-        watchPersistence(client, {
-          forMs: options.for === undefined ? undefined : options.for * 1000,
-          signal: abort.signal,
-          onEvent: (event) => io.stdout(options.json ? `${JSON.stringify(event)}\n` : `${describe(event)}\n`),
-        }),
-      );
+      const watchOptions = {
+        forMs: options.for === undefined ? undefined : options.for * 1000,
+        signal: abort.signal,
+        onEvent: (event: WatchEvent) => io.stdout(options.json ? `${JSON.stringify(event)}\n` : `${describe(event)}\n`),
+      };
+      const container = await containerFromOptions(options, io);
+      if (container) {
+        const { commands } = await connectContainer(container, target, { timeoutMs: DEFAULT_TIMEOUT_MS });
+        await watchPersistence(commands, watchOptions);
+      } else {
+        await withConnection(target, { timeoutMs: DEFAULT_TIMEOUT_MS }, (client) => watchPersistence(client, watchOptions));
+      }
     } finally {
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);

@@ -4,11 +4,14 @@ import type { DisposableRedis } from '../../harness/redis-server.ts';
 import { waitFor } from '../../harness/wait.ts';
 import { checkRdb } from '../../redis/rdb.ts';
 import { defineSnippet } from '../schema.ts';
+import type { RedisContainer } from '../../harness/docker/container.ts';
+import { startContainerWithRdb, type WithClient } from '../scenarios/docker.ts';
+import { seedServerConfig } from './data-location.ts';
 
 const page = 'operations/common-operations';
 
 /** Keys in db0 and db1, so that database-scoped commands show their scope. */
-async function twoDatabases(server: DisposableRedis): Promise<void> {
+async function twoDatabases(server: WithClient): Promise<void> {
   await server.withClient(async (client) => {
     await client.mset('user:1', 'ada', 'user:2', 'grace', 'user:3', 'edsger');
     await client.select(1);
@@ -16,8 +19,51 @@ async function twoDatabases(server: DisposableRedis): Promise<void> {
   });
 }
 
-const dbsize = async (server: DisposableRedis, db: number) => Number((await server.cli(['-n', String(db), 'DBSIZE'])).stdout.trim());
-const lastSave = async (server: DisposableRedis) => Number((await server.cli(['LASTSAVE'])).stdout.trim());
+/** A server of either kind, as far as redis-cli through it goes (a host process, or `docker exec` into a container). */
+type WithCli = Pick<DisposableRedis | RedisContainer, 'cli'>;
+
+const dbsize = async (server: WithCli, db: number) => Number((await server.cli(['-n', String(db), 'DBSIZE'])).stdout.trim());
+const lastSave = async (server: WithCli) => Number((await server.cli(['LASTSAVE'])).stdout.trim());
+
+/** Runs BGSAVE as the page shows it and checks it answers at once and a snapshot then completes. */
+async function checkBgsave(run: () => Promise<{ exitCode: number; stdout: string }>, server: WithCli): Promise<void> {
+  const before = await lastSave(server);
+  await waitFor(() => Math.floor(Date.now() / 1000) > before, { what: 'the clock to pass LASTSAVE' });
+  const { exitCode, stdout } = await run();
+  assert.equal(exitCode, 0);
+  assert.equal(stdout.trim(), 'Background saving started', 'it answers at once; the save runs in a child');
+  await waitFor(async () => (await lastSave(server)) > before, { what: 'the snapshot to complete' });
+}
+
+/** Runs SAVE as the page shows it and checks the snapshot is complete when it returns. */
+async function checkSave(run: () => Promise<{ exitCode: number; stdout: string }>, server: WithCli): Promise<void> {
+  const before = await lastSave(server);
+  await waitFor(() => Math.floor(Date.now() / 1000) > before, { what: 'the clock to pass LASTSAVE' });
+  const { exitCode, stdout } = await run();
+  assert.equal(exitCode, 0);
+  assert.equal(stdout.trim(), 'OK');
+  assert.ok((await lastSave(server)) > before, 'the snapshot is complete when SAVE returns');
+}
+
+/** Runs FLUSHDB on db1 as the page shows it: db1 empty, db0 untouched. */
+async function checkFlushdb(run: () => Promise<{ exitCode: number; stdout: string }>, server: WithCli): Promise<void> {
+  assert.equal(await dbsize(server, 1), 2, 'db1 has its keys before');
+  const { exitCode, stdout } = await run();
+  assert.equal(exitCode, 0);
+  assert.equal(stdout.trim(), 'OK');
+  assert.equal(await dbsize(server, 1), 0, 'db1 is empty');
+  assert.equal(await dbsize(server, 0), 3, 'db0 is untouched');
+}
+
+/** Runs FLUSHALL as the page shows it: both databases empty. */
+async function checkFlushall(run: () => Promise<{ exitCode: number; stdout: string }>, server: WithCli): Promise<void> {
+  assert.equal((await dbsize(server, 0)) + (await dbsize(server, 1)), 5, 'five keys before');
+  const { exitCode, stdout } = await run();
+  assert.equal(exitCode, 0);
+  assert.equal(stdout.trim(), 'OK');
+  assert.equal(await dbsize(server, 0), 0);
+  assert.equal(await dbsize(server, 1), 0);
+}
 
 export const commonOperationsSnippets = [
   defineSnippet({
@@ -51,6 +97,16 @@ export const commonOperationsSnippets = [
           assert.equal(stdout.trim(), '2');
         },
       },
+      docker: {
+        command: 'docker exec {{container}} redis-cli -n 1 DBSIZE',
+        server: { config: seedServerConfig },
+        setup: twoDatabases,
+        async verify(ctx) {
+          const { exitCode, stdout } = await ctx.run();
+          assert.equal(exitCode, 0);
+          assert.equal(stdout.trim(), '2');
+        },
+      },
     },
   }),
   defineSnippet({
@@ -62,13 +118,15 @@ export const commonOperationsSnippets = [
         command: 'redis-cli -h {{host}} -p {{port}} BGSAVE',
         setup: twoDatabases,
         async verify(ctx) {
-          const server = ctx.server as DisposableRedis;
-          const before = await lastSave(server);
-          await waitFor(() => Math.floor(Date.now() / 1000) > before, { what: 'the clock to pass LASTSAVE' });
-          const { exitCode, stdout } = await ctx.run();
-          assert.equal(exitCode, 0);
-          assert.equal(stdout.trim(), 'Background saving started', 'it answers at once; the save runs in a child');
-          await waitFor(async () => (await lastSave(server)) > before, { what: 'the snapshot to complete' });
+          await checkBgsave(() => ctx.run(), ctx.server as DisposableRedis);
+        },
+      },
+      docker: {
+        command: 'docker exec {{container}} redis-cli BGSAVE',
+        server: { config: seedServerConfig },
+        setup: twoDatabases,
+        async verify(ctx) {
+          await checkBgsave(() => ctx.run(), ctx.server as RedisContainer);
         },
       },
     },
@@ -82,13 +140,15 @@ export const commonOperationsSnippets = [
         command: 'redis-cli -h {{host}} -p {{port}} SAVE',
         setup: twoDatabases,
         async verify(ctx) {
-          const server = ctx.server as DisposableRedis;
-          const before = await lastSave(server);
-          await waitFor(() => Math.floor(Date.now() / 1000) > before, { what: 'the clock to pass LASTSAVE' });
-          const { exitCode, stdout } = await ctx.run();
-          assert.equal(exitCode, 0);
-          assert.equal(stdout.trim(), 'OK');
-          assert.ok((await lastSave(server)) > before, 'the snapshot is complete when SAVE returns');
+          await checkSave(() => ctx.run(), ctx.server as DisposableRedis);
+        },
+      },
+      docker: {
+        command: 'docker exec {{container}} redis-cli SAVE',
+        server: { config: seedServerConfig },
+        setup: twoDatabases,
+        async verify(ctx) {
+          await checkSave(() => ctx.run(), ctx.server as RedisContainer);
         },
       },
     },
@@ -102,12 +162,15 @@ export const commonOperationsSnippets = [
         command: 'redis-cli -h {{host}} -p {{port}} -n 1 FLUSHDB',
         setup: twoDatabases,
         async verify(ctx) {
-          const { exitCode, stdout } = await ctx.run();
-          assert.equal(exitCode, 0);
-          assert.equal(stdout.trim(), 'OK');
-          const server = ctx.server as DisposableRedis;
-          assert.equal(await dbsize(server, 1), 0, 'db1 is empty');
-          assert.equal(await dbsize(server, 0), 3, 'db0 is untouched');
+          await checkFlushdb(() => ctx.run(), ctx.server as DisposableRedis);
+        },
+      },
+      docker: {
+        command: 'docker exec {{container}} redis-cli -n 1 FLUSHDB',
+        server: { config: seedServerConfig },
+        setup: twoDatabases,
+        async verify(ctx) {
+          await checkFlushdb(() => ctx.run(), ctx.server as RedisContainer);
         },
       },
     },
@@ -121,12 +184,15 @@ export const commonOperationsSnippets = [
         command: 'redis-cli -h {{host}} -p {{port}} FLUSHALL',
         setup: twoDatabases,
         async verify(ctx) {
-          const { exitCode, stdout } = await ctx.run();
-          assert.equal(exitCode, 0);
-          assert.equal(stdout.trim(), 'OK');
-          const server = ctx.server as DisposableRedis;
-          assert.equal(await dbsize(server, 0), 0);
-          assert.equal(await dbsize(server, 1), 0);
+          await checkFlushall(() => ctx.run(), ctx.server as DisposableRedis);
+        },
+      },
+      docker: {
+        command: 'docker exec {{container}} redis-cli FLUSHALL',
+        server: { config: seedServerConfig },
+        setup: twoDatabases,
+        async verify(ctx) {
+          await checkFlushall(() => ctx.run(), ctx.server as RedisContainer);
         },
       },
     },
@@ -151,6 +217,26 @@ export const commonOperationsSnippets = [
           const check = await checkRdb((ctx.server as DisposableRedis).engine, join(ctx.scratch, 'export.rdb'));
           assert.equal(check.ok, true, check.message);
           assert.deepEqual(check.databases, { 0: { keys: 3, expires: 0 }, 1: { keys: 2, expires: 0 } });
+        },
+      },
+      docker: {
+        // redis-cli in the container writes the snapshot to its stdout ("-"); the file lands on this machine.
+        command: 'docker exec {{container}} redis-cli --rdb - > {{backupDir}}/export.rdb',
+        server: { config: seedServerConfig },
+        setup: twoDatabases,
+        values: ({ scratch }) => ({ backupDir: scratch }),
+        timeoutMs: 90_000,
+        async verify(ctx) {
+          const started = Date.now();
+          const { exitCode, all } = await ctx.run();
+          assert.equal(exitCode, 0);
+          assert.match(all, /Transfer finished with success/, 'redis-cli reports on stderr, apart from the file on stdout');
+          assert.ok(Date.now() - started >= 4_000, 'the diskless delay was observed');
+          // The file as exported: a scratch container of the same image starts from it.
+          await using loaded = await startContainerWithRdb(join(ctx.scratch, 'export.rdb'), (ctx.server as RedisContainer).image);
+          assert.equal(await dbsize(loaded, 0), 3);
+          assert.equal(await dbsize(loaded, 1), 2);
+          assert.deepEqual(await loaded.withClient((client) => client.mget('user:1', 'user:2', 'user:3')), ['ada', 'grace', 'edsger']);
         },
       },
     },

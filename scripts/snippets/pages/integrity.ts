@@ -5,9 +5,15 @@ import { execa } from 'execa';
 import type { DisposableRedis } from '../../harness/redis-server.ts';
 import { pipeSummary } from '../outputs.ts';
 import { practice, practiceValues, runPractice } from '../practice.ts';
-import { defineSnippet } from '../schema.ts';
+import { defineSnippet, type ValuesFn } from '../schema.ts';
 import { cutLastWrite, damagedAof, lastIncrFile, writeUsers } from '../scenarios/damaged-files.ts';
 import { seedSaveRules } from './snapshot-schedule.ts';
+import { seedServerConfig } from './data-location.ts';
+import type { RedisContainer } from '../../harness/docker/container.ts';
+import { dockerTry } from '../../harness/docker/exec.ts';
+import { parseAofManifest } from '../../redis/aof.ts';
+import { dockerPractice, dockerPracticeValues, runDockerPractice } from '../docker-practice.ts';
+import { shOnVolumeOk, type WithClient } from '../scenarios/docker.ts';
 
 const page = 'operations/integrity';
 
@@ -77,8 +83,103 @@ const fixDrill = [
   ...practice.discard(),
 ].join('\n');
 
+/** `SET user:N name-N` for N in 1..count through redis-cli --pipe in the practice container. */
+const dockerWriteUsersLine = (count: number) => `seq 1 ${count} | sed 's/.*/SET user:& name-&/' | docker exec -i "$c" redis-cli --pipe | tail -n 1`;
+
+/** The practice container's files are copied to this empty directory on the host, damaged and checked there. */
+const toCopiesDir = ['# Copies on this machine, in an empty directory', 'mkdir -p {{scratchDir}} && cd {{scratchDir}}'];
+
+/**
+ * The redis-check-rdb drill under Docker: a practice container of your image writes the snapshot,
+ * `docker cp` brings it to the host (the image has no tools to damage a file precisely), and the
+ * image's own redis-check-rdb checks each copy in a throwaway container with the dir mounted read-only.
+ */
+const rdbDrillDocker = [
+  ...dockerPractice.setup('--appendonly no --save ""'),
+  dockerWriteUsersLine(1000),
+  'docker exec "$c" redis-cli SAVE',
+  ...toCopiesDir,
+  'docker cp -q "$c":/data/dump.rdb dump.rdb',
+  ...dockerPractice.discard(),
+  '# Cut short, as an interrupted copy or a full disk leaves it: the last 100 bytes are missing',
+  'head -c -100 dump.rdb > truncated.rdb',
+  '# One byte changed, as a bad disk or bad RAM does it: "name-500" becomes "Name-500"',
+  'cp dump.rdb flipped.rdb',
+  "printf N | dd of=flipped.rdb bs=1 seek=\"$(grep -obUa 'name-500' flipped.rdb | cut -d: -f1)\" conv=notrunc status=none",
+  '# The image\'s redis-check-rdb, in a throwaway container with this directory mounted read-only',
+  'for f in dump.rdb truncated.rdb flipped.rdb; do',
+  '  docker run --rm --network none -v "$PWD":/check:ro {{image}} redis-check-rdb "/check/$f" > "$f.check"',
+  "  echo \"$f: exit $?, $(grep -oE 'RDB looks OK|Unexpected EOF[a-zA-Z ]*|RDB CRC error' \"$f.check\")\"",
+  'done',
+].join('\n');
+
+/**
+ * The repair of a copy under Docker: with Redis stopped (`docker compose stop redis`), a throwaway
+ * container on the volume runs the same script as on a host (the image's sh, cp, cmp, stat, grep).
+ */
+const fixCopyDocker = [
+  "docker run --rm -i --network none -v {{volume}}:/data {{image}} sh -s <<'EOF'",
+  'set -e',
+  'cd /data',
+  ...fixCopy.split('\n').slice(2, -1),
+  'done',
+  'EOF',
+].join('\n');
+
+/** The --fix drill under Docker: the AOF of a practice container, damaged on the host, checked and fixed by the image's redis-check-aof. */
+const fixDrillDocker = [
+  ...dockerPractice.setup('--appendonly yes --save ""'),
+  dockerWriteUsersLine(20),
+  ...dockerPractice.stop(),
+  ...toCopiesDir,
+  'docker cp -q "$c":/data/appendonlydir appendonlydir',
+  '# The image\'s redis-check-aof, in a throwaway container on this directory',
+  'check_aof() { docker run --rm -i --network none -v "$PWD":/work -w /work {{image}} redis-check-aof "$@"; }',
+  'incr=$(cd appendonlydir && ls *.incr.aof)',
+  '# Copy 1: the last write cut short (the server or the machine died while writing it)',
+  'cp -a appendonlydir cut-short && truncate -s -5 "cut-short/$incr"',
+  '# Copy 2: one byte broken near the start: the first byte of the second SET',
+  'cp -a appendonlydir damaged-early',
+  "printf '!' | dd of=\"damaged-early/$incr\" bs=1 seek=\"$(grep -obUa '^\\*3' \"damaged-early/$incr\" | sed -n 2p | cut -d: -f1)\" conv=notrunc status=none",
+  '# Copy 3: one byte of a value changed: "name-7" becomes "Name-7"',
+  'cp -a appendonlydir value-changed && sed -i \'s/name-7/Name-7/\' "value-changed/$incr"',
+  "total=$(grep -ac '^\\*' \"appendonlydir/$incr\")",
+  'for copy in cut-short damaged-early value-changed; do',
+  '  check_aof "$copy/appendonly.aof.manifest" >/dev/null; check=$?',
+  "  printf 'y\\n' | check_aof --fix \"$copy/appendonly.aof.manifest\" >/dev/null",
+  "  echo \"$copy: redis-check-aof exit $check; after --fix, $(grep -ac '^\\*' \"$copy/$incr\") of $total commands are left\"",
+  'done',
+  '# Put copy 3 into the practice volume and start the container: Redis loads the changed value without a word',
+  'docker run --rm --network none -v "$v":/data -v "$PWD/value-changed":/copy:ro {{image}} sh -c \'cp /copy/* /data/appendonlydir/\'',
+  ...dockerPractice.start(),
+  'echo "user:7 = $(docker exec "$c" redis-cli GET user:7)"',
+  ...dockerPractice.discard(),
+].join('\n');
+
+/** A unique practice project and a dir in scratch for the copies. */
+const dockerDrillValues: ValuesFn<RedisContainer> = async (ctx) => ({ ...(await dockerPracticeValues(ctx)), scratchDir: join(ctx.scratch, 'copies') });
+
+/** The last incr file of a container's AOF set, from its manifest (read through a throwaway container). */
+async function lastIncrInVolume(server: RedisContainer): Promise<string> {
+  const entries = parseAofManifest(await shOnVolumeOk(server, 'cat /data/appendonlydir/appendonly.aof.manifest'));
+  const incr = entries.filter((entry) => entry.type === 'i').at(-1);
+  assert.ok(incr, 'the AOF set has an incr file');
+  return incr.file;
+}
+
+/** Size in bytes of a file in the container's volume. */
+const sizeInVolume = async (server: RedisContainer, path: string) => Number((await shOnVolumeOk(server, `stat -c %s ${path}`)).trim());
+
+/** Users 1..20 in a container's AOF, a clean stop (`docker stop`), then its last write cut 5 bytes short in the volume. */
+async function dockerDamagedAof(server: RedisContainer): Promise<void> {
+  await writeUsers(server, 1, 20);
+  await server.stop();
+  const incr = `/data/appendonlydir/${await lastIncrInVolume(server)}`;
+  await shOnVolumeOk(server, `truncate -s $(( $(stat -c %s ${incr}) - 5 )) ${incr}`);
+}
+
 /** A running snapshot-only server with users 1..200 in a fresh dump.rdb. */
-async function usersSaved(server: DisposableRedis): Promise<void> {
+async function usersSaved(server: WithClient): Promise<void> {
   await writeUsers(server, 1, 200);
   await server.withClient((client) => client.save());
 }
@@ -98,6 +199,19 @@ export const integritySnippets = [
           assert.equal(exitCode, 0);
           assert.match(stdout, /\\o\/ RDB looks OK! \\o\//);
           assert.match(stdout, /^\[info\] 200 keys read$/m);
+        },
+      },
+      docker: {
+        // A throwaway container of your image on the volume, read-only: Redis may keep running.
+        command: 'docker run --rm --network none -v {{volume}}:/data:ro {{image}} redis-check-rdb /data/dump.rdb',
+        server: { config: seedServerConfig },
+        setup: usersSaved,
+        async verify(ctx) {
+          const { exitCode, stdout } = await ctx.run();
+          assert.equal(exitCode, 0);
+          assert.match(stdout, /\\o\/ RDB looks OK! \\o\//);
+          assert.match(stdout, /^\[info\] 200 keys read$/m);
+          assert.match(stdout, /^\[offset 0\] Checking RDB file \/data\/dump\.rdb$/m);
         },
       },
     },
@@ -120,6 +234,19 @@ export const integritySnippets = [
           assert.match(stdout, /^flipped\.rdb: exit 1, RDB CRC error$/m);
         },
       },
+      docker: {
+        command: rdbDrillDocker,
+        server: false,
+        values: dockerDrillValues,
+        async verify(ctx) {
+          const { exitCode, stdout } = await runDockerPractice(ctx);
+          assert.equal(exitCode, 0);
+          assert.equal(pipeSummary(stdout).replies, 1000);
+          assert.match(stdout, /^dump\.rdb: exit 0, RDB looks OK$/m);
+          assert.match(stdout, /^truncated\.rdb: exit 1, Unexpected EOF reading RDB file$/m);
+          assert.match(stdout, /^flipped\.rdb: exit 1, RDB CRC error$/m);
+        },
+      },
     },
   }),
   defineSnippet({
@@ -130,6 +257,21 @@ export const integritySnippets = [
       host: {
         command: 'redis-check-aof {{dataDir}}/appendonlydir/appendonly.aof.manifest',
         server: { config: { appendonly: 'yes', save: seedSaveRules } },
+        setup: (server) => writeUsers(server, 1, 20),
+        async verify(ctx) {
+          const { exitCode, stdout } = await ctx.run();
+          assert.equal(exitCode, 0);
+          assert.match(stdout, /^Start checking Multi Part AOF$/m);
+          assert.match(stdout, /BASE AOF appendonly\.aof\.1\.base\.rdb is valid/);
+          assert.match(stdout, /INCR AOF appendonly\.aof\.1\.incr\.aof is valid/);
+          assert.match(stdout, /^All AOF files and manifest are valid$/m);
+        },
+      },
+      docker: {
+        // Not read-only: redis-check-aof opens each file for writing even without --fix (and fails on a
+        // read-only mount); it changes nothing unless given --fix.
+        command: 'docker run --rm --network none -v {{volume}}:/data {{image}} redis-check-aof /data/appendonlydir/appendonly.aof.manifest',
+        server: { config: seedServerConfig },
         setup: (server) => writeUsers(server, 1, 20),
         async verify(ctx) {
           const { exitCode, stdout } = await ctx.run();
@@ -158,6 +300,22 @@ export const integritySnippets = [
           assert.equal(
             stdout.trim(),
             [`Cannot open file ${dir}/appendonly.aof: No such file or directory`, 'exit 1', `Cannot read file: ${dir}/appendonlydir`, 'exit 1'].join('\n'),
+          );
+        },
+      },
+      docker: {
+        command: [
+          'docker run --rm --network none -v {{volume}}:/data {{image}} redis-check-aof /data/appendonly.aof; echo "exit $?"',
+          'docker run --rm --network none -v {{volume}}:/data {{image}} redis-check-aof /data/appendonlydir; echo "exit $?"',
+        ].join('\n'),
+        server: { config: seedServerConfig },
+        setup: (server) => writeUsers(server, 1, 20),
+        async verify(ctx) {
+          const { exitCode, stdout } = await ctx.run();
+          assert.equal(exitCode, 0);
+          assert.equal(
+            stdout.trim(),
+            ['Cannot open file /data/appendonly.aof: No such file or directory', 'exit 1', 'Cannot read file: /data/appendonlydir', 'exit 1'].join('\n'),
           );
         },
       },
@@ -197,6 +355,34 @@ export const integritySnippets = [
           assert.equal(recheck.exitCode, 0, 'the fixed copy checks clean');
         },
       },
+      docker: {
+        command: fixCopyDocker,
+        server: { config: seedServerConfig },
+        setup: dockerDamagedAof,
+        async verify(ctx) {
+          const server = ctx.server as RedisContainer;
+          assert.equal(await server.isRunning(), false, 'Redis is stopped, as the page asks');
+          const incr = await lastIncrInVolume(server);
+          const damagedSize = await sizeInVolume(server, `/data/appendonlydir/${incr}`);
+          const { exitCode, stdout } = await ctx.run();
+          assert.equal(exitCode, 0);
+          const shrink = /This will shrink the AOF (\S+) from (\d+) bytes, with (\d+) bytes, to (\d+) bytes/.exec(stdout);
+          assert.ok(shrink, 'redis-check-aof says what it will cut');
+          assert.equal(shrink[1], incr);
+          assert.equal(Number(shrink[2]), damagedSize);
+          assert.match(stdout, /Successfully truncated AOF/);
+          assert.match(stdout, /All AOF files and manifest are valid/);
+          const fixedSize = Number(shrink[4]);
+          // The last command, `SET user:20 name-20`, is 39 bytes; 5 were cut off, --fix removes the other 34.
+          assert.equal(damagedSize - fixedSize, 34, 'the partial last command is cut whole');
+          assert.match(stdout, new RegExp(`^${incr.replace(/\./g, '\\.')}: ${damagedSize} -> ${fixedSize} bytes, 21 -> 20 commands$`, 'm'));
+          assert.equal(await sizeInVolume(server, `/data/appendonlydir/${incr}`), damagedSize, 'the original is untouched');
+          assert.equal(await sizeInVolume(server, `/data/appendonlydir.fix/${incr}`), fixedSize);
+          assert.equal(await shOnVolumeOk(server, 'ls -A /data/appendonlydir.fix'), await shOnVolumeOk(server, 'ls -A /data/appendonlydir'), '--fix keeps no copy of what it cut');
+          const recheck = await dockerTry(['run', '--rm', '--network', 'none', '-v', `${server.volume}:/data`, server.image, 'redis-check-aof', '/data/appendonlydir.fix/appendonly.aof.manifest']);
+          assert.equal(recheck.exitCode, 0, 'the fixed copy checks clean');
+        },
+      },
     },
   }),
   defineSnippet({
@@ -210,6 +396,21 @@ export const integritySnippets = [
         values: practiceValues,
         async verify(ctx) {
           const { exitCode, stdout } = await runPractice(ctx);
+          assert.equal(exitCode, 0);
+          assert.equal(pipeSummary(stdout).replies, 20);
+          // 21 commands: the SELECT Redis writes first, then the 20 SETs.
+          assert.match(stdout, /^cut-short: redis-check-aof exit 1; after --fix, 20 of 21 commands are left$/m);
+          assert.match(stdout, /^damaged-early: redis-check-aof exit 1; after --fix, 2 of 21 commands are left$/m);
+          assert.match(stdout, /^value-changed: redis-check-aof exit 0; after --fix, 21 of 21 commands are left$/m);
+          assert.match(stdout, /^user:7 = Name-7$/m);
+        },
+      },
+      docker: {
+        command: fixDrillDocker,
+        server: false,
+        values: dockerDrillValues,
+        async verify(ctx) {
+          const { exitCode, stdout } = await runDockerPractice(ctx);
           assert.equal(exitCode, 0);
           assert.equal(pipeSummary(stdout).replies, 20);
           // 21 commands: the SELECT Redis writes first, then the 20 SETs.

@@ -1,15 +1,18 @@
 import assert from 'node:assert/strict';
 import type { DisposableRedis } from '../../harness/redis-server.ts';
 import { waitFor } from '../../harness/wait.ts';
-import { flattenInfo } from '../../redis/info.ts';
+import { flattenInfo, parseInfo } from '../../redis/info.ts';
 import { infoFields } from '../outputs.ts';
 import { defineSnippet } from '../schema.ts';
 import { seedSaveRules } from './snapshot-schedule.ts';
+import type { RedisContainer } from '../../harness/docker/container.ts';
+import type { WithClient } from '../scenarios/docker.ts';
+import { seedServerConfig } from './data-location.ts';
 
 const page = 'operations/monitoring';
 
 /** Some data, one snapshot and one AOF rewrite, so the log and INFO have something to show. */
-async function busyServer(server: DisposableRedis): Promise<void> {
+async function busyServer(server: WithClient): Promise<void> {
   await server.withClient(async (client) => {
     const pipeline = client.pipeline();
     for (let i = 0; i < 2000; i++) pipeline.set(`page:${i}`, 'x'.repeat(100));
@@ -23,9 +26,61 @@ async function busyServer(server: DisposableRedis): Promise<void> {
 }
 
 /** Waits until the persistence log line of the rewrite is written (the parent logs it after the child exits). */
-async function rewriteLogged(server: DisposableRedis): Promise<void> {
-  await waitFor(async () => /Background AOF rewrite finished successfully/.test(await server.log()), { what: 'the rewrite to be logged' });
+async function rewriteLogged(server: DisposableRedis | RedisContainer): Promise<void> {
+  const log = () => ('logs' in server ? server.logs() : server.log());
+  await waitFor(async () => /Background AOF rewrite finished successfully/.test(await log()), { what: 'the rewrite to be logged' });
 }
+
+/** The log lines of saves, rewrites and loads the page greps for. */
+const persistenceLinesGrep =
+  "grep -E 'Background saving started|DB saved on disk|Background saving terminated|Background append only file rewriting started|Background AOF rewrite finished|DB loaded from'";
+
+/** Checks the persistence-log output: a snapshot and a rewrite, start to end. */
+function checkPersistenceLines(stdout: string): void {
+  for (const line of ['Background saving started by pid', 'DB saved on disk', 'Background saving terminated with success', 'Background append only file rewriting started by pid', 'Background AOF rewrite finished successfully']) {
+    assert.ok(stdout.includes(line), `log shows "${line}"`);
+  }
+  assert.ok(stdout.trim().split('\n').length <= 8, 'tail keeps the last 8 lines');
+}
+
+/** Checks the INFO memory output of the seed's config (24 GB limit). */
+function checkMemoryFields(stdout: string): void {
+  const fields = infoFields(stdout);
+  assert.deepEqual(Object.keys(fields).sort(), ['maxmemory_human', 'maxmemory_policy', 'mem_fragmentation_ratio', 'used_memory_human', 'used_memory_peak_human', 'used_memory_rss_human']);
+  assert.equal(fields.maxmemory_human, '24.00G');
+  assert.equal(fields.maxmemory_policy, 'noeviction');
+}
+
+/** Checks the INFO stats output after {@link busyServer}. */
+function checkStatsFields(stdout: string): void {
+  const fields = infoFields(stdout);
+  assert.deepEqual(Object.keys(fields).sort(), ['evicted_keys', 'expired_keys', 'instantaneous_ops_per_sec', 'latest_fork_usec', 'rejected_connections', 'total_commands_processed']);
+  assert.equal(fields.evicted_keys, '0');
+  assert.ok(Number(fields.latest_fork_usec) > 0, 'the BGSAVE of the setup forked');
+  assert.ok(Number(fields.total_commands_processed) > 2000);
+}
+
+/**
+ * Runs the MONITOR sample while 20 SETs go to the server; checks what it printed. The wait and the
+ * SETs go through redis-cli, as a reader's traffic would (in the container: docker exec), so MONITOR
+ * shows client addresses as they look to Redis.
+ */
+async function checkMonitor(run: () => Promise<{ stdout: string }>, server: DisposableRedis | RedisContainer): Promise<void> {
+  const running = run();
+  // Traffic once MONITOR listens (a connected redis-cli has not always sent MONITOR yet): it appears line by line.
+  await waitFor(async () => /\bcmd=monitor\b/.test((await server.cli(['CLIENT', 'LIST'])).stdout), { what: 'MONITOR to start' });
+  const sets = Array.from({ length: 20 }, (_, i) => `set monitored:${i} v\n`).join('');
+  const written = await server.cli([], { input: sets });
+  assert.equal(written.stdout.trim().split('\n').filter((line) => line === 'OK').length, 20, 'the 20 SETs were answered');
+  const { stdout } = await running;
+  const lines = stdout.trim().split('\n');
+  assert.equal(lines[0], 'OK');
+  assert.match(stdout, /"set" "monitored:\d+" "v"/);
+  assert.ok(lines.length <= 5);
+}
+
+const memoryGrep = "grep -E '^(used_memory_human|used_memory_rss_human|used_memory_peak_human|maxmemory_human|maxmemory_policy|mem_fragmentation_ratio):'";
+const statsGrep = "grep -E '^(instantaneous_ops_per_sec|total_commands_processed|rejected_connections|expired_keys|evicted_keys|latest_fork_usec):'";
 
 export const monitoringSnippets = [
   defineSnippet({
@@ -34,16 +89,23 @@ export const monitoringSnippets = [
     page,
     flavors: {
       host: {
-        command:
-          "redis-cli -h {{host}} -p {{port}} INFO memory | grep -E '^(used_memory_human|used_memory_rss_human|used_memory_peak_human|maxmemory_human|maxmemory_policy|mem_fragmentation_ratio):'",
+        command: `redis-cli -h {{host}} -p {{port}} INFO memory | ${memoryGrep}`,
         server: { config: { maxmemory: '24gb', 'maxmemory-policy': 'noeviction' } },
         setup: busyServer,
         async verify(ctx) {
           const { exitCode, stdout } = await ctx.run();
           assert.equal(exitCode, 0);
-          const fields = infoFields(stdout);
-          assert.deepEqual(Object.keys(fields).sort(), ['maxmemory_human', 'maxmemory_policy', 'mem_fragmentation_ratio', 'used_memory_human', 'used_memory_peak_human', 'used_memory_rss_human']);
-          assert.equal(fields.maxmemory_human, '24.00G');
+          checkMemoryFields(stdout);
+        },
+      },
+      docker: {
+        command: `docker exec {{container}} redis-cli INFO memory | ${memoryGrep}`,
+        server: { config: seedServerConfig },
+        setup: busyServer,
+        async verify(ctx) {
+          const { exitCode, stdout } = await ctx.run();
+          assert.equal(exitCode, 0);
+          checkMemoryFields(stdout);
         },
       },
     },
@@ -54,16 +116,22 @@ export const monitoringSnippets = [
     page,
     flavors: {
       host: {
-        command:
-          "redis-cli -h {{host}} -p {{port}} INFO stats | grep -E '^(instantaneous_ops_per_sec|total_commands_processed|rejected_connections|expired_keys|evicted_keys|latest_fork_usec):'",
+        command: `redis-cli -h {{host}} -p {{port}} INFO stats | ${statsGrep}`,
         setup: busyServer,
         async verify(ctx) {
           const { exitCode, stdout } = await ctx.run();
           assert.equal(exitCode, 0);
-          const fields = infoFields(stdout);
-          assert.equal(fields.evicted_keys, '0');
-          assert.ok(Number(fields.latest_fork_usec) > 0, 'the BGSAVE of the setup forked');
-          assert.ok(Number(fields.total_commands_processed) > 2000);
+          checkStatsFields(stdout);
+        },
+      },
+      docker: {
+        command: `docker exec {{container}} redis-cli INFO stats | ${statsGrep}`,
+        server: { config: seedServerConfig },
+        setup: busyServer,
+        async verify(ctx) {
+          const { exitCode, stdout } = await ctx.run();
+          assert.equal(exitCode, 0);
+          checkStatsFields(stdout);
         },
       },
     },
@@ -82,6 +150,17 @@ export const monitoringSnippets = [
           assert.match(stdout, /^db0:keys=2001,expires=0,avg_ttl=0\r?$/m);
         },
       },
+      docker: {
+        command: 'docker exec {{container}} redis-cli INFO keyspace',
+        server: { config: seedServerConfig },
+        setup: busyServer,
+        async verify(ctx) {
+          const { exitCode, stdout } = await ctx.run();
+          assert.equal(exitCode, 0);
+          assert.match(stdout, /^# Keyspace\r?$/m);
+          assert.match(stdout, /^db0:keys=2001,expires=0,avg_ttl=0\r?$/m);
+        },
+      },
     },
   }),
   defineSnippet({
@@ -90,8 +169,7 @@ export const monitoringSnippets = [
     page,
     flavors: {
       host: {
-        command:
-          "grep -E 'Background saving started|DB saved on disk|Background saving terminated|Background append only file rewriting started|Background AOF rewrite finished|DB loaded from' {{logFile}} | tail -n 8",
+        command: `${persistenceLinesGrep} {{logFile}} | tail -n 8`,
         server: { config: { appendonly: 'yes', save: seedSaveRules } },
         async setup(server) {
           await busyServer(server);
@@ -101,9 +179,22 @@ export const monitoringSnippets = [
         async verify(ctx) {
           const { exitCode, stdout } = await ctx.run();
           assert.equal(exitCode, 0);
-          for (const line of ['Background saving started by pid', 'DB saved on disk', 'Background saving terminated with success', 'Background append only file rewriting started by pid', 'Background AOF rewrite finished successfully']) {
-            assert.ok(stdout.includes(line), `log shows "${line}"`);
-          }
+          checkPersistenceLines(stdout);
+        },
+      },
+      docker: {
+        // Redis in a container logs to stdout: the log is `docker logs` (2>&1: docker prints a
+        // container's stderr on its own stderr).
+        command: `docker logs {{container}} 2>&1 | ${persistenceLinesGrep} | tail -n 8`,
+        server: { config: seedServerConfig },
+        async setup(server) {
+          await busyServer(server);
+          await rewriteLogged(server);
+        },
+        async verify(ctx) {
+          const { exitCode, stdout } = await ctx.run();
+          assert.equal(exitCode, 0);
+          checkPersistenceLines(stdout);
         },
       },
     },
@@ -116,18 +207,18 @@ export const monitoringSnippets = [
       host: {
         command: 'timeout 2 redis-cli -h {{host}} -p {{port}} MONITOR | head -n 5',
         async verify(ctx) {
-          const server = ctx.server as DisposableRedis;
-          const running = ctx.run();
-          // Traffic while MONITOR listens: it appears line by line.
-          await waitFor(async () => Number(flattenInfo(await server.info('clients')).connected_clients) >= 2, { what: 'MONITOR to connect' });
-          await server.withClient(async (client) => {
-            for (let i = 0; i < 20; i++) await client.set(`monitored:${i}`, 'v');
-          });
-          const { stdout } = await running;
-          const lines = stdout.trim().split('\n');
-          assert.equal(lines[0], 'OK');
-          assert.match(stdout, /"set" "monitored:\d+" "v"/);
-          assert.ok(lines.length <= 5);
+          await checkMonitor(() => ctx.run(), ctx.server as DisposableRedis);
+        },
+      },
+      docker: {
+        // `timeout` inside the container: killing the docker CLI would leave redis-cli running in there.
+        command: 'docker exec {{container}} timeout 2 redis-cli MONITOR | head -n 5',
+        server: { config: seedServerConfig },
+        async verify(ctx) {
+          const server = ctx.server as RedisContainer;
+          await checkMonitor(() => ctx.run(), server);
+          // MONITOR's redis-cli ended with its timeout: no client is left connected but ours.
+          await waitFor(async () => Number(flattenInfo(await server.info('clients')).connected_clients) === 1, { what: 'MONITOR to disconnect' });
         },
       },
     },
@@ -156,6 +247,32 @@ export const monitoringSnippets = [
           assert.match(stdout, /^\d\d:\d\d:\d\d \d+ writes not yet in a snapshot$/m);
           assert.match(stdout, /snapshot \(BGSAVE\) started, fork took [\d.]+ ms/);
           assert.match(stdout, /snapshot finished in \d+ s/);
+        },
+      },
+      docker: {
+        // Each poll is a docker exec NAME redis-cli INFO: no port needs publishing.
+        command: 'redis-playbook watch --container {{container}} --for 5',
+        server: { config: { save: '""', appendonly: 'yes', 'enable-debug-command': 'local', rdbcompression: 'no' } },
+        async setup(server) {
+          await server.withClient((client) => client.call('DEBUG', 'POPULATE', 300_000, 'key', 100));
+        },
+        async verify(ctx) {
+          const server = ctx.server as RedisContainer;
+          const { stdout, exitCode } = await server.withClient(async (client) => {
+            const connections = async () => Number(flattenInfo(parseInfo(await client.info('stats'))).total_connections_received);
+            const before = await connections();
+            const running = ctx.run();
+            // watch's PING and its first INFO are two connections (one docker exec each).
+            await waitFor(async () => (await connections()) >= before + 2, { what: 'watch to poll' });
+            await client.set('one-more', 'write');
+            await client.bgsave();
+            return running;
+          });
+          assert.equal(exitCode, 0);
+          assert.match(stdout, /^\d\d:\d\d:\d\d \d+ writes not yet in a snapshot$/m);
+          assert.match(stdout, /snapshot \(BGSAVE\) started, fork took [\d.]+ ms/);
+          assert.match(stdout, /snapshot finished in \d+ s/);
+          assert.equal((await server.info('persistence')).persistence?.rdb_last_bgsave_status, 'ok');
         },
       },
     },

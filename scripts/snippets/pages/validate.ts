@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { DisposableRedis } from '../../harness/redis-server.ts';
 import { readExpectFile } from '../../procedures/expect-file.ts';
 import { validate } from '../../procedures/validate.ts';
 import { defineSnippet } from '../schema.ts';
+import type { WithClient } from '../scenarios/docker.ts';
+import { seedServerConfig } from './data-location.ts';
 
 const page = 'recovery/validate';
 
@@ -21,13 +22,30 @@ keys:
 `;
 
 /** A crawler dataset that satisfies the file, except the bloom filter when no RedisBloom is loaded. */
-async function crawlerData(server: DisposableRedis): Promise<void> {
+async function crawlerData(server: WithClient): Promise<void> {
   await server.withClient(async (client) => {
     const pipeline = client.pipeline();
     for (let i = 0; i < 1200; i++) pipeline.zadd('domains:ready', i, `site-${i}.example`);
     for (let i = 0; i < 1000; i++) pipeline.set(`page:${i}`, 'fetched');
     await pipeline.exec();
   });
+}
+
+/** The expect file as shown, written into the verification's scratch dir. */
+async function writeExpectFile({ scratch }: { scratch: string }): Promise<Record<string, string>> {
+  const path = join(scratch, 'expect.yaml');
+  await writeFile(path, expectFile);
+  return { expectFile: path };
+}
+
+/** What validate reports on {@link crawlerData} without RedisBloom: only the filter fails, and why. */
+function checkCrawlerFindings(exitCode: number, stdout: string, stderr: string): void {
+  // This server has no RedisBloom module: the filter cannot be there, and validate says why.
+  assert.equal(exitCode, 10, stderr);
+  assert.match(stdout, /^db0 seen:bloom\s+MBbloom--\s+module bf not loaded/m);
+  assert.doesNotMatch(stdout, /domains:ready/, 'what holds is not listed');
+  assert.doesNotMatch(stdout, /^db0\s+at least/m, 'the key count holds');
+  assert.match(stderr, /1 of 3 expectations do not hold/);
 }
 
 export const validateSnippets = [
@@ -67,18 +85,22 @@ export const validateSnippets = [
       host: {
         command: 'redis-playbook validate --expect {{expectFile}} --url redis://{{host}}:{{port}}',
         setup: crawlerData,
-        async values({ scratch }) {
-          const path = join(scratch, 'expect.yaml');
-          await writeFile(path, expectFile);
-          return { expectFile: path };
-        },
+        values: writeExpectFile,
         async verify(ctx) {
           const { exitCode, stdout, stderr } = await ctx.run();
-          // This server has no RedisBloom module: the filter cannot be there, and validate says why.
-          assert.equal(exitCode, 10, stderr);
-          assert.match(stdout, /^db0 seen:bloom\s+MBbloom--\s+module bf not loaded/m);
-          assert.doesNotMatch(stdout, /domains:ready/, 'what holds is not listed');
-          assert.match(stderr, /1 of 3 expectations do not hold/);
+          checkCrawlerFindings(exitCode, stdout, stderr);
+        },
+      },
+      docker: {
+        // Through docker exec NAME redis-cli, one command each: no port needs publishing.
+        command: 'redis-playbook validate --expect {{expectFile}} --container {{container}}',
+        server: { config: seedServerConfig },
+        setup: crawlerData,
+        values: writeExpectFile,
+        async verify(ctx) {
+          const { exitCode, stdout, stderr } = await ctx.run();
+          checkCrawlerFindings(exitCode, stdout, stderr);
+          assert.match(stderr, new RegExp(`do not hold on redis://127\\.0\\.0\\.1:6379 in container ${ctx.values.container}`));
         },
       },
     },

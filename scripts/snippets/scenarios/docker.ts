@@ -4,7 +4,7 @@ import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import { prepareContainer, RedisContainer } from '../../harness/docker/container.ts';
-import { docker } from '../../harness/docker/exec.ts';
+import { docker, dockerTry, type DockerOutput } from '../../harness/docker/exec.ts';
 import { changeMixedDataset, diffDatasets, readDataset, writeMixedDataset, type Dataset } from '../../redis/dataset.ts';
 import type { ValuesFn } from '../schema.ts';
 import { scratchBackups } from './rollback.ts';
@@ -100,4 +100,19 @@ export async function filesInContainer(server: RedisContainer, dir: string): Pro
   const result = await server.exec(['ls', '-A', dir]);
   if (result.exitCode !== 0) throw new Error(`ls ${dir} in ${server.name} failed: ${result.stderr || result.stdout}`);
   return result.stdout.split('\n').map((line) => line.trim()).filter(Boolean).sort();
+}
+
+/**
+ * Runs `sh -ec SCRIPT` in a throwaway container of the server's image with its volume at /data (no
+ * network), whether the server runs or not: how a verification reads or damages a container's files.
+ */
+export function shOnVolume(server: RedisContainer, script: string): Promise<DockerOutput> {
+  return dockerTry(['run', '--rm', '--network', 'none', '-v', `${server.volume}:/data`, server.image, 'sh', '-ec', script]);
+}
+
+/** Like {@link shOnVolume}, but its stdout, and throws unless it exits 0. */
+export async function shOnVolumeOk(server: RedisContainer, script: string): Promise<string> {
+  const result = await shOnVolume(server, script);
+  if (result.exitCode !== 0) throw new Error(`sh -ec ${JSON.stringify(script)} on volume ${server.volume} exited ${result.exitCode}: ${result.stderr || result.stdout}`);
+  return result.stdout;
 }
