@@ -4,6 +4,7 @@ import type { DisposableRedis } from '../../harness/redis-server.ts';
 import { waitFor } from '../../harness/wait.ts';
 import { checkRdb } from '../../redis/rdb.ts';
 import { defineSnippet } from '../schema.ts';
+import { runInTerminal } from '../terminal.ts';
 import type { RedisContainer } from '../../harness/docker/container.ts';
 import { startContainerWithRdb, type WithClient } from '../scenarios/docker.ts';
 import { seedServerConfig } from './data-location.ts';
@@ -79,6 +80,28 @@ export const commonOperationsSnippets = [
           const { exitCode, stdout } = await ctx.run({ input: 'PING\nDBSIZE\nSELECT 1\nDBSIZE\n' });
           assert.equal(exitCode, 0);
           assert.deepEqual(stdout.trim().split('\n'), ['PONG', '3', 'OK', '2']);
+        },
+      },
+      docker: {
+        command: 'docker exec -it {{container}} redis-cli',
+        server: { config: seedServerConfig },
+        setup: twoDatabases,
+        async verify(ctx) {
+          // `-it` needs a terminal: the session runs in tmux, typed line by line as a reader would.
+          const session = await runInTerminal(ctx.command, {
+            cwd: ctx.scratch,
+            env: { ...(process.env as Record<string, string>) },
+            ready: /127\.0\.0\.1:6379>\s*$/,
+            steps: [
+              { type: 'PING', expect: /^PONG$/m },
+              { type: 'DBSIZE', expect: /^\(integer\) 3$/m },
+              { type: 'SELECT 1', expect: /127\.0\.0\.1:6379\[1\]>\s*$/ },
+              { type: 'DBSIZE', expect: /^\(integer\) 2$/m },
+              { type: 'quit', expect: /quit/ },
+            ],
+          });
+          ctx.note(session.screen);
+          assert.ok(session.exited, 'quit ends the session and docker exec with it');
         },
       },
     },
