@@ -279,6 +279,35 @@ export const backupSnippets = [
           assert.equal((await listBackups(ctx.values.backupDir as string)).filter((entry) => entry.manifest).length, 1);
         },
       },
+      docker: {
+        lang: 'cron',
+        command: '0 3 * * * root {{checkout}}/bin/redis-playbook backup --container {{container}} --to {{backupDir}} --keep 14 >> {{backupLog}} 2>&1',
+        server: { config: seedServerConfig },
+        async setup(server) {
+          await server.withClient((client) => writeMixedDataset(client, 'A', 10));
+        },
+        values: ({ scratch }) => ({ checkout, backupDir: scratchBackups(scratch), backupLog: join(scratch, 'backup.log') }),
+        timeoutMs: 120_000,
+        async verify(ctx) {
+          const fields = ctx.command.split(' ');
+          const [minute, hour, day, month, weekday, user] = fields;
+          assert.match(minute ?? '', /^([0-5]?\d)$/);
+          assert.match(hour ?? '', /^(1?\d|2[0-3])$/);
+          for (const field of [day, month, weekday]) assert.equal(field, '*');
+          assert.equal((await execa('id', ['-u', user ?? ''], { reject: false })).exitCode, 0, `user ${user} exists`);
+          // cron's environment: /bin/sh, PATH=/usr/bin:/bin (where Debian's docker is), no login profile.
+          const result = await execa('/bin/sh', ['-c', fields.slice(6).join(' ')], { env: { PATH: '/usr/bin:/bin', HOME: '/root', SHELL: '/bin/sh' }, extendEnv: false, reject: false });
+          assert.equal(result.exitCode, 0, result.stderr);
+          const log = await readFile(ctx.values.backupLog as string, 'utf8');
+          ctx.note(log.trim());
+          assert.match(log, /Backup complete: /);
+          const [entry, ...others] = await listBackups(ctx.values.backupDir as string);
+          assert.ok(entry?.manifest, 'one complete backup');
+          assert.equal(others.length, 0);
+          assert.equal(entry.manifest.source.container, ctx.values.container, 'the manifest names the container');
+          assert.equal((await checkBackup(entry.path, hostRedis)).ok, true);
+        },
+      },
     },
   }),
 ];
