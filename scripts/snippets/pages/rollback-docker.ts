@@ -130,6 +130,25 @@ export const rollbackCliAofDocker: DockerFlavorInput = {
   },
 };
 
+/** The same CLI restore on a snapshot-only container (`--appendonly no`): only dump.rdb is installed. */
+export const rollbackCliRdbDocker: DockerFlavorInput = {
+  command: 'redis-playbook restore {{backup}} --container {{container}}',
+  server: { config: { ...seedServerConfig, appendonly: 'no' } },
+  setup: cliBackedUpThenChanged,
+  values: ({ scratch }) => backupValues({ scratch, server: undefined }),
+  timeoutMs: 120_000,
+  async verify(ctx) {
+    const server = ctx.server as RedisContainer;
+    const { exitCode, stdout } = await ctx.run();
+    assert.equal(exitCode, 0);
+    assert.match(stdout, /installed: dump\.rdb; appendonly no/);
+    assert.equal(await server.isRunning(), true, 'the container runs again');
+    assert.deepEqual(await asideFiles(server, 'pre-restore-'), ['dump.rdb']);
+    assert.equal((await server.info('persistence')).persistence?.aof_enabled, '0');
+    await assertContainerHoldsBackup(server, ctx.values.backup as string);
+  },
+};
+
 export const rollbackManualAofDocker: DockerFlavorInput = {
   command: offline(installAof, backupMounts),
   compose: true,

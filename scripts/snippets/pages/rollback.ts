@@ -12,7 +12,8 @@ import { practice, practiceValues, runPractice } from '../practice.ts';
 import { defineSnippet } from '../schema.ts';
 import { seedSaveRules } from './snapshot-schedule.ts';
 import { assertStartsWithBackup, backedUpThenChanged, backupValues, scratchBackups } from '../scenarios/rollback.ts';
-import { naiveRollbackDocker, rollbackCliAofDocker, rollbackManualAofDocker, rollbackManualRdbDocker, rollbackUndoDocker } from './rollback-docker.ts';
+import { naiveRollbackDocker, rollbackCliAofDocker,
+  rollbackCliRdbDocker, rollbackManualAofDocker, rollbackManualRdbDocker, rollbackUndoDocker } from './rollback-docker.ts';
 
 const page = 'recovery/rollback';
 
@@ -217,6 +218,7 @@ export const rollbackSnippets = [
           await assertStartsWithBackup(ctx.server as DisposableRedis, ctx.values.backup as string);
         },
       },
+      docker: rollbackCliRdbDocker,
     },
   }),
   defineSnippet({
