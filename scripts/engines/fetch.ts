@@ -262,7 +262,7 @@ if (import.meta.main) {
   try {
     await fetchEngines({ force });
   } catch (error) {
-    say(error instanceof FetchError ? error.message : error instanceof Error ? error.message.split('\n')[0] : String(error));
+    say(error instanceof FetchError ? error.message : error instanceof Error ? (error.message.split('\n')[0] ?? '') : String(error));
     process.exitCode = 1;
   }
 }
