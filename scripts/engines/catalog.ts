@@ -15,6 +15,8 @@ export const EngineSpecSchema = z.object({
   product: z.enum(['redis', 'valkey']),
   /** The upstream version this project pins; a fetch fails when the suite offers another one. */
   version: z.string().regex(/^\d+\.\d+\.\d+$/),
+  /** RDB format version this engine writes (`REDIS0012` → 12); test/integration/engines.test.ts proves it. */
+  rdbVersion: z.number().int().positive(),
   /** Human name for messages ("Redis 8.0"). */
   label: z.string().min(1),
   /**
@@ -50,11 +52,12 @@ export const TRIXIE_LIBRARIES = [
 
 /** Every engine, the host's first. */
 export const engineSpecs: readonly EngineSpec[] = z.array(EngineSpecSchema).parse([
-  { id: 'redis-7.0', product: 'redis', version: '7.0.15', label: 'Redis 7.0', kind: 'host' },
+  { id: 'redis-7.0', product: 'redis', version: '7.0.15', rdbVersion: 10, label: 'Redis 7.0', kind: 'host' },
   {
     id: 'valkey-8.0',
     product: 'valkey',
     version: '8.0.1',
+    rdbVersion: 11,
     label: 'Valkey 8.0',
     kind: 'host-libc',
     suite: 'bookworm-backports',
@@ -64,6 +67,7 @@ export const engineSpecs: readonly EngineSpec[] = z.array(EngineSpecSchema).pars
     id: 'redis-8.0',
     product: 'redis',
     version: '8.0.2',
+    rdbVersion: 12,
     label: 'Redis 8.0',
     kind: 'own-loader',
     suite: 'trixie',
@@ -73,6 +77,7 @@ export const engineSpecs: readonly EngineSpec[] = z.array(EngineSpecSchema).pars
     id: 'valkey-8.1',
     product: 'valkey',
     version: '8.1.1',
+    rdbVersion: 11,
     label: 'Valkey 8.1',
     kind: 'own-loader',
     suite: 'trixie',
@@ -113,4 +118,10 @@ export function engineSpecById(id: string): EngineSpec | undefined {
 
 export function isFetched(spec: EngineSpec, cache = engineCacheDir()): boolean {
   return spec.kind === 'host' || existsSync(enginePaths(spec.id, cache).record);
+}
+
+/** Which engines of the catalog write RDB format `version` ("Redis 8.0"; "Valkey 8.0, Valkey 8.1"), or undefined. */
+export function rdbWriters(version: number): string | undefined {
+  const labels = engineSpecs.filter((spec) => spec.rdbVersion === version).map((spec) => spec.label);
+  return labels.length > 0 ? labels.join(', ') : undefined;
 }

@@ -114,3 +114,26 @@ export function enginePathEnv(engine: Engine, env: NodeJS.ProcessEnv = process.e
   if (!engine.binDir) return { ...env };
   return { ...env, PATH: [engine.binDir, env.PATH ?? ''].filter(Boolean).join(delimiter) };
 }
+
+/**
+ * The engine of a server program as an operator names it (`redis-server`, `/usr/bin/valkey-server`,
+ * a shim dir's `redis-server`): its checkers and client are the same names with `-check-rdb`,
+ * `-check-aof` and `-cli` in place of `-server`, in the same dir (or on PATH for a bare name).
+ * Throws when the name does not end in `-server`.
+ */
+export function engineForServer(program: string): Engine {
+  const slash = program.lastIndexOf('/');
+  const dir = slash >= 0 ? program.slice(0, slash + 1) : '';
+  const base = program.slice(slash + 1);
+  const match = /^(.*)-server$/.exec(base);
+  if (!match) throw new Error(`expected a server program named like redis-server or valkey-server, got "${program}"`);
+  const stem = `${dir}${match[1]}`;
+  return EngineSchema.parse({
+    id: base,
+    server: program,
+    cli: `${stem}-cli`,
+    checkRdb: `${stem}-check-rdb`,
+    checkAof: `${stem}-check-aof`,
+    product: /valkey/.test(base) ? 'valkey' : 'redis',
+  });
+}

@@ -2,6 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
+import { rdbWriters, versionFromVersionLine } from '../engines/catalog.ts';
 import type { Engine } from '../harness/engine.ts';
 import { TEMP_PREFIX } from '../harness/leftovers.ts';
 
@@ -50,4 +51,29 @@ export async function maxRdbVersion(engine: Engine, hint = 10): Promise<number> 
     if (await loadsRdbVersion(engine, version)) return version;
   }
   throw new Error(`${engine.checkRdb} loads no RDB format version from 1 to ${hint}`);
+}
+
+/** `RDB format 12 (Redis 8.0)`: the engines of the catalog that write it, when known. */
+export function rdbFormatLabel(version: number): string {
+  const writers = rdbWriters(version);
+  return `RDB format ${version}${writers ? ` (${writers})` : ''}`;
+}
+
+/** `redis-server 7.0.15`: the server program's name and the version its `--version` prints. */
+export async function serverDescription(engine: Engine): Promise<string> {
+  const name = engine.server.split('/').at(-1) ?? engine.server;
+  const result = await execa(engine.server, ['--version'], { reject: false, timeout: 30_000 });
+  const version = versionFromVersionLine(result.stdout ?? '');
+  return version ? `${name} ${version}` : name;
+}
+
+/**
+ * Why the engine cannot load an RDB of format `version` ("backup has RDB format 12 (Redis 8.0),
+ * redis-server 7.0.15 loads up to 10"), or undefined when it can. Both numbers are measured: the
+ * file's header, and the engine's own checker on probe files.
+ */
+export async function rdbVersionRefusal(engine: Engine, version: number, what = 'backup'): Promise<string | undefined> {
+  if (await loadsRdbVersion(engine, version)) return undefined;
+  const [max, server] = await Promise.all([maxRdbVersion(engine, Math.max(1, version - 1)).catch(() => undefined), serverDescription(engine)]);
+  return `${what} has ${rdbFormatLabel(version)}, ${server} loads ${max === undefined ? 'no RDB format it was probed with' : `up to ${max}`}`;
 }
