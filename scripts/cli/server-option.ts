@@ -26,7 +26,7 @@ export async function engineFromServerOption(program: string): Promise<Engine> {
   const engine = engineForServer(program);
   const result = await execa(engine.server, ['--version'], { reject: false, timeout: 30_000 });
   if (result.exitCode !== 0) {
-    const reason = (result as { code?: string }).code === 'ENOENT' ? 'not found' : `\`${program} --version\` failed: ${(result.stderr || result.shortMessage).split('\n')[0]}`;
+    const reason = (result as { code?: string }).code === 'ENOENT' ? 'not found' : `\`${program} --version\` failed: ${String(result.stderr || result.shortMessage || result.exitCode).split('\n')[0]}`;
     throw new PlaybookError('usage', `Invalid --server "${program}": ${reason}`);
   }
   return engine;
