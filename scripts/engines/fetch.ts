@@ -10,7 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rm, writeFile, rename } from 'node:fs/promises';
+import { mkdir, readFile, rm, stat, writeFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { z } from 'zod';
@@ -18,7 +18,8 @@ import { engineCacheDir, enginePaths, engineSpecs, versionFromVersionLine, type 
 import { toolCommand, writeShims } from './shims.ts';
 
 const KEYRING = '/usr/share/keyrings/debian-archive-keyring.gpg';
-const MIRROR = 'http://deb.debian.org/debian';
+/** The Debian mirror (`PLAYBOOK_DEBIAN_MIRROR` for a local one). */
+const MIRROR = process.env.PLAYBOOK_DEBIAN_MIRROR || 'http://deb.debian.org/debian';
 
 /** One .deb as fetched. */
 export const FetchedPackageSchema = z.object({
@@ -109,7 +110,13 @@ async function run(command: string, args: string[], what: string, options: { cwd
   const result = await execa(command, args, { ...options, reject: false, all: true, stdin: 'ignore' });
   if (result.failed) {
     const lines = (result.all ?? '').split('\n').map((line) => line.trim()).filter(Boolean);
-    const reason = lines.filter((line) => /^(E:|W:|Err:)/.test(line)).at(-1) ?? lines.at(-1) ?? result.shortMessage;
+    // apt prints `Err:1 URL` with the cause on the next line (connection refused, 404, bad signature).
+    const err = lines.findIndex((line) => line.startsWith('Err:'));
+    const reason =
+      (err >= 0 ? `${lines[err]?.replace(/^Err:\d+ /, '')}: ${lines[err + 1] ?? ''}` : undefined) ??
+      lines.filter((line) => /^(E:|W:)/.test(line)).at(-1) ??
+      lines.at(-1) ??
+      result.shortMessage;
     throw new FetchError(`${what} failed: ${reason}`);
   }
   return result.stdout;
@@ -201,6 +208,29 @@ async function install(spec: EngineSpec, cache: string, debs: PlannedDeb[]): Pro
   return record;
 }
 
+/**
+ * Creates the cache dir one level at a time (fs.mkdir's recursive mode can spin on paths such as
+ * /proc/x), so a bad PLAYBOOK_ENGINE_CACHE is one clear error.
+ */
+async function makeCacheDir(cache: string): Promise<void> {
+  const parts = cache.split('/').filter(Boolean);
+  let path = '';
+  for (const part of parts) {
+    path += `/${part}`;
+    try {
+      await mkdir(path);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST' && (await stat(path)).isDirectory()) continue;
+      throw new FetchError(`cannot create the engine cache ${cache}: ${path}: ${code === 'EEXIST' ? 'not a directory' : (code ?? (error as Error).message)}`);
+    }
+  }
+  await writeFile(join(cache, '.write-test'), '').catch((error: NodeJS.ErrnoException) => {
+    throw new FetchError(`cannot write into the engine cache ${cache}: ${error.code ?? error.message}`);
+  });
+  await rm(join(cache, '.write-test'), { force: true });
+}
+
 async function requireTool(name: string, hint: string): Promise<void> {
   const found = await execa('sh', ['-c', `command -v ${name}`], { reject: false });
   if (found.exitCode !== 0) throw new FetchError(`${name} not found: ${hint}`);
@@ -228,11 +258,12 @@ export async function fetchEngines({ cache = engineCacheDir(), force = false } =
   await requireTool('dpkg-deb', 'install dpkg');
   if (!existsSync(KEYRING)) throw new FetchError(`${KEYRING} is missing: install debian-archive-keyring`);
 
+  await makeCacheDir(cache);
   const suites = [...new Set(todo.map((spec) => spec.suite as Suite))];
   say(`fetching ${todo.map((spec) => spec.id).join(', ')} into ${cache}`);
   await writeAptConfig(cache, suites);
   say(`apt-get update (${suites.join(', ')}, private lists in ${join(cache, 'apt')})`);
-  await run('apt-get', ['update', '-q'], 'apt-get update', { env: aptEnv(cache) });
+  await run('apt-get', ['update', '-q', '--error-on=any'], `apt-get update from ${MIRROR}`, { env: aptEnv(cache) });
   let bytes = 0;
   const debsBySuite = new Map<Suite, PlannedDeb[]>();
   for (const suite of suites) {
