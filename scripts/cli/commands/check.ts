@@ -44,7 +44,12 @@ ${SERVER_HELP}
     } else {
       for (const item of result.items) io.stdout(`${item.ok ? 'ok  ' : 'FAIL'}  ${item.what}: ${item.detail}\n`);
     }
-    if (!result.ok) throw new PlaybookError('backup', `${result.path} is not a good backup: ${checkFailure(result)}`);
+    if (!result.ok) {
+      const format = result.items.find((item) => !item.ok && item.what === 'RDB format');
+      // Checksums and structure fine, only too new for this server: not "bad", but not loadable here.
+      if (format && result.items.filter((item) => !item.ok).length === 1) throw new PlaybookError('backup', `${result.path} cannot be loaded by this server: ${format.detail}`);
+      throw new PlaybookError('backup', `${result.path} is not a good backup: ${checkFailure(result)}`);
+    }
     if (!options.json) io.stdout(`${result.path} is good\n`);
     return 0;
   },
