@@ -40,7 +40,7 @@ export const exitCodes: readonly ExitCode[] = z.array(ExitCodeSchema).parse([
   {
     code: 7,
     kind: 'backup',
-    meaning: 'The backup is bad or foreign: no valid manifest, a checksum that does not match, or an RDB that fails redis-check-rdb (truncated, flipped bytes, not an RDB).',
+    meaning: 'The backup is bad or foreign: no valid manifest, a checksum that does not match, an RDB that fails redis-check-rdb (truncated, flipped bytes, not an RDB), or an RDB format newer than the target server loads.',
   },
   {
     code: 8,

@@ -1,12 +1,14 @@
 import type { FileEntry, InspectReport, Loss } from '../procedures/inspect-report.ts';
 import { ruleWords, saveRulesText } from '../procedures/verdict.ts';
+import { rdbFormatLabel } from '../redis/rdb-support.ts';
 
 function row(label: string, value: string): string {
   return `  ${label.padEnd(22)}${value}`;
 }
 
 function fileLine(file: FileEntry): string {
-  return `${file.size} bytes, modified ${file.mtime}`;
+  const format = file.rdbVersion === undefined ? '' : file.rdbVersion === null ? ', not an RDB header' : `, ${rdbFormatLabel(file.rdbVersion)}`;
+  return `${file.size} bytes, modified ${file.mtime}${format}`;
 }
 
 function worstCase(value: number | null): string {

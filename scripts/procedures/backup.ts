@@ -7,6 +7,7 @@ import { waitFor } from '../harness/wait.ts';
 import { aofManifestName, parseAofManifest } from '../redis/aof.ts';
 import { flattenInfo, parseInfo } from '../redis/info.ts';
 import { checkAof, readRdbVersion } from '../redis/rdb.ts';
+import { rdbVersionRefusal } from '../redis/rdb-support.ts';
 import type { SaveProgress } from './bgsave.ts';
 import { snapshotAndCopy } from './snapshot-copy.ts';
 import { configGet, type RedisCommands } from './commands.ts';
@@ -121,7 +122,14 @@ export async function backup(options: BackupOptions): Promise<BackupResult> {
     // On this machine the snapshot is copied and checked while the server writes it (snapshot-copy.ts).
     const serverPid = reader === hostDataDir && server.process_id !== undefined ? Number(server.process_id) : undefined;
     const { digest: rdbDigest, check: rdbCheck } = await snapshotAndCopy({ client, engine, dir, dbfilename, dest: rdbCopy, copyOut: reader.copyOut, serverPid, onProgress });
-    if (!rdbCheck.ok) throw new PlaybookError('backup', `The snapshot copied from ${reader.describe(join(dir, dbfilename))} fails ${engine.checkRdb}: ${rdbCheck.message}`);
+    if (!rdbCheck.ok) {
+      // A newer engine's format is not damage: say so, and how to check it with that engine's own checker.
+      const refusal = /Can't handle RDB format version/.test(rdbCheck.output)
+        ? await rdbVersionRefusal(engine, await readRdbVersion(rdbCopy), 'the snapshot')
+        : undefined;
+      if (refusal) throw new PlaybookError('backup', `Cannot check the snapshot: ${refusal}; name the server's own program with --server (e.g. /usr/bin/valkey-server)`);
+      throw new PlaybookError('backup', `The snapshot copied from ${reader.describe(join(dir, dbfilename))} fails ${engine.checkRdb}: ${rdbCheck.message}`);
+    }
     const ctime = /AUX FIELD ctime = '(\d+)'/.exec(rdbCheck.output)?.[1];
     const files: BackupFile[] = [{ path: dbfilename, role: 'rdb', ...rdbDigest }];
 

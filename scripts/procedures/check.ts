@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { Engine } from '../harness/engine.ts';
 import { aofManifestName } from '../redis/aof.ts';
 import { checkAof, checkRdb, readRdbVersion, type RdbCheck } from '../redis/rdb.ts';
+import { rdbVersionRefusal } from '../redis/rdb-support.ts';
 import { PlaybookError } from './errors.ts';
 import { copyAlongsideDigest, digestFile, type Digest } from './files.ts';
 import { readManifest, type BackupManifest } from './manifest.ts';
@@ -53,7 +54,8 @@ async function readDigest(file: string, copyTo: FileHandle | undefined): Promise
 /**
  * Checks a backup folder: every file's size and SHA-256 against the manifest, redis-check-rdb on the
  * snapshot, and redis-check-aof on the AOF manifest when an AOF set is present. A bare `.rdb` file is
- * checked too (its header and redis-check-rdb). Never changes anything. The checkers run (as other
+ * checked too (its header and redis-check-rdb). An RDB format newer than `engine` loads fails as
+ * `RDB format` naming both versions (the engine's limit measured with its own checker). Never changes anything. The checkers run (as other
  * processes) while the checksums are computed.
  */
 export async function checkBackup(path: string, engine: Engine, options: CheckBackupOptions = {}): Promise<CheckResult> {
@@ -112,7 +114,10 @@ export async function checkBackup(path: string, engine: Engine, options: CheckBa
   let rdb: RdbCheck | undefined;
   if (rdbChecking) {
     rdb = await rdbChecking;
-    items.push({ what: `${engine.checkRdb} ${rdbPath.slice(path.length + 1) || rdbPath}`, ok: rdb.ok, detail: rdb.message });
+    // A format newer than this engine reads: not damage, but a backup this server cannot load.
+    const refusal = !rdb.ok && /Can't handle RDB format version/.test(rdb.output) && rdbVersion !== undefined ? await rdbVersionRefusal(engine, rdbVersion) : undefined;
+    if (refusal) items.push({ what: 'RDB format', ok: false, detail: refusal });
+    else items.push({ what: `${engine.checkRdb} ${rdbPath.slice(path.length + 1) || rdbPath}`, ok: rdb.ok, detail: rdb.message });
   }
   if (aofChecking) {
     const aof = await aofChecking;

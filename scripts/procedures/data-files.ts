@@ -2,6 +2,7 @@ import { readdir, readlink, realpath, stat } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
+import { readRdbVersion } from '../redis/rdb.ts';
 import type { DataFiles, FileEntry } from './inspect-report.ts';
 
 /** Where the server says its files are. */
@@ -33,11 +34,14 @@ function errorCode(error: unknown): string {
   return String((error as { code?: unknown })?.code ?? error);
 }
 
-async function entry(path: string, name: string): Promise<FileEntry | null> {
+/** A file's entry; `snapshot` (default: a `.rdb` name) adds its RDB format version. */
+async function entry(path: string, name: string, snapshot = name.endsWith('.rdb')): Promise<FileEntry | null> {
   try {
     const info = await stat(path);
     if (!info.isFile()) return null;
-    return { name, path, size: info.size, mtime: info.mtime.toISOString() };
+    const base = { name, path, size: info.size, mtime: info.mtime.toISOString() };
+    if (!snapshot) return base;
+    return { ...base, rdbVersion: await readRdbVersion(path).catch(() => null) };
   } catch (error) {
     if (errorCode(error) === 'ENOENT') return null;
     throw error;
@@ -79,7 +83,7 @@ export async function listDataFiles(query: DataFilesQuery): Promise<DataFiles> {
   } catch (error) {
     return { readable: false, reason: `${query.dir} is not readable by this process (${errorCode(error)})` };
   }
-  const rdb = await entry(join(query.dir, query.dbfilename), query.dbfilename);
+  const rdb = await entry(join(query.dir, query.dbfilename), query.dbfilename, true);
   if (query.appenddirname === null) {
     const single = await entry(join(query.dir, query.appendfilename), query.appendfilename);
     return { readable: true, rdb, aofDir: query.dir, aofFiles: single ? [single] : null };

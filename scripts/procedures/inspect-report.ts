@@ -11,6 +11,11 @@ export const FileEntrySchema = z.object({
   size: z.number().int().nonnegative(),
   /** Last modification time, ISO 8601 in UTC. */
   mtime: z.string(),
+  /**
+   * For a snapshot (`dump.rdb`, an AOF's `.base.rdb`): the RDB format version in its header
+   * (`REDIS0012` → 12), null when the header is not an RDB's. Absent for other files.
+   */
+  rdbVersion: z.number().int().nullable().optional(),
 });
 export type FileEntry = z.infer<typeof FileEntrySchema>;
 

@@ -40,6 +40,7 @@ test('inspect on an RDB-only server lists dump.rdb as written by BGSAVE and coun
     path: join(dir, 'dump.rdb'),
     size: onDisk.size,
     mtime: onDisk.mtime.toISOString(),
+    rdbVersion: 10,
   });
   assert.ok(onDisk.size > 100 * 100, 'the snapshot holds the 100 random 100-character values');
   assert.equal(report.files.aofFiles, null, 'no AOF dir on an RDB-only server');

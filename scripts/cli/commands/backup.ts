@@ -1,6 +1,5 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import { hostRedis } from '../../harness/engine.ts';
 import { backup } from '../../procedures/backup.ts';
 import { DEFAULT_TIMEOUT_MS, withConnection } from '../../procedures/connect.ts';
 import { containerDataDir } from '../../procedures/container-files.ts';
@@ -10,6 +9,7 @@ import type { CliCommand } from '../command.ts';
 import { containerArgs, containerFromOptions, containerHelp, ContainerOptionsShape } from '../container-options.ts';
 import { parseOptions } from '../parse-options.ts';
 import { progressPrinter } from '../progress.ts';
+import { engineFromServerOption, ServerOptionShape } from '../server-option.ts';
 
 /** The options of `redis-playbook backup`. */
 export const BackupOptionsSchema = z.object({
@@ -21,15 +21,16 @@ export const BackupOptionsSchema = z.object({
   keep: z.coerce.number({ error: 'expected a number of backups' }).int({ error: 'expected a whole number' }).min(1, { error: 'expected at least 1' }).optional(),
   /** Print one JSON object (path and manifest). */
   json: z.boolean().default(false),
+  ...ServerOptionShape,
   ...ContainerOptionsShape,
 });
 
 export const backupCommand: CliCommand = {
   name: 'backup',
   summary: 'Take a fresh snapshot and copy it, with checksums and a manifest, into a dated folder',
-  options: { url: { type: 'string' }, to: { type: 'string' }, keep: { type: 'string' }, json: { type: 'boolean' }, ...containerArgs },
+  options: { url: { type: 'string' }, to: { type: 'string' }, keep: { type: 'string' }, json: { type: 'boolean' }, server: { type: 'string' }, ...containerArgs },
   help: `Usage: redis-playbook backup --to DIR [--url redis://host:port] [--container NAME | --compose-service SERVICE]
-                             [--keep N] [--json]
+                             [--keep N] [--server PROGRAM] [--json]
 
 Asks the server for a snapshot that starts now (BGSAVE SCHEDULE; a save or AOF rewrite already
 running is waited for, never copied stale), waits until it is complete, copies the RDB and, when
@@ -47,6 +48,8 @@ Options:
   --url URL                  redis://[[user]:password@]host[:port]  (default ${DEFAULT_REDIS_URL})
 ${containerHelp('Back up Redis in this container (docker exec NAME redis-cli, docker cp)')}
   --keep N                   Afterwards, remove complete backups older than the N newest (nothing else)
+  --server PROGRAM           The server program whose checkers check the copy (default redis-server;
+                             name the server's own, e.g. /usr/bin/valkey-server, for another engine)
   --json                     Print one JSON object: { "path": …, "manifest": … }
   -h, --help                 Show this help
 
@@ -55,7 +58,8 @@ The password comes from the URL or from REDISCLI_AUTH; it is never printed nor r
     const options = parseOptions(BackupOptionsSchema, values);
     const target = parseRedisUrl(options.url, io.env);
     const to = resolve(options.to);
-    const common = { engine: hostRedis, to, keep: options.keep, onProgress: progressPrinter(io) };
+    const engine = await engineFromServerOption(options.server);
+    const common = { engine, to, keep: options.keep, onProgress: progressPrinter(io) };
     const container = await containerFromOptions(options, io);
     const result = container
       ? await connectContainer(container, target, { timeoutMs: DEFAULT_TIMEOUT_MS }).then(({ commands }) =>

@@ -7,6 +7,7 @@ import { DEFAULT_REDIS_URL, parseRedisUrl } from '../../procedures/target.ts';
 import type { CliCommand, CliIo } from '../command.ts';
 import { containerArgs, containerFromOptions, containerHelp, ContainerOptionsShape } from '../container-options.ts';
 import { parseOptions } from '../parse-options.ts';
+import { engineFromServerOption, SERVER_HELP, ServerOptionShape } from '../server-option.ts';
 
 const yesNo = z.enum(['yes', 'no'], { error: 'expected yes or no' }).transform((value) => value === 'yes');
 
@@ -29,6 +30,7 @@ export const RestoreOptionsSchema = z
   appendfilename: z.string().min(1).optional(),
   /** Print one JSON object. */
   json: z.boolean().default(false),
+  ...ServerOptionShape,
   ...ContainerOptionsShape,
   })
   .superRefine((options, context) => {
@@ -62,16 +64,18 @@ export const restoreCommand: CliCommand = {
     appendfilename: { type: 'string' },
     json: { type: 'boolean' },
     url: { type: 'string' },
+    server: { type: 'string' },
     ...containerArgs,
   },
   positionals: ['backup'],
-  help: `Usage: redis-playbook restore <backup> --data-dir DIR [--appendonly yes|no] [--json]
+  help: `Usage: redis-playbook restore <backup> --data-dir DIR [--server PROGRAM] [--appendonly yes|no] [--json]
        redis-playbook restore <backup> --container NAME | --compose-service SERVICE
                               [--data-dir DIR] [--url URL] [--appendonly yes|no] [--json]
 
 Offline rollback. With the server STOPPED, installs the backup so that its next normal start (same
 config, appendonly unchanged) loads exactly the backup:
-  1. checks the backup (refuses one that fails "redis-playbook check": nothing is touched);
+  1. checks the backup (refuses one that fails "redis-playbook check", or whose RDB format the
+     server (--server) cannot load, naming both versions: nothing is touched);
   2. refuses while a redis-server still runs on DIR;
   3. moves the current dump.rdb and AOF dir into DIR/pre-restore-<UTC time>/ (nothing is deleted);
   4. installs the snapshot as dump.rdb and, for an appendonly yes server, as the base of a new AOF
@@ -91,6 +95,7 @@ Options:
   --data-dir DIR             The server's data dir (CONFIG GET dir); inside the container with
                              --container (default ${CONTAINER_DATA_DIR})
 ${containerHelp('Roll back Redis in this container (docker stop, docker run --rm, docker start)')}
+${SERVER_HELP}
   --url URL                  With a container: Redis as seen inside it, to check it after the start
                              (default ${DEFAULT_REDIS_URL}; the password may come from REDISCLI_AUTH)
   --appendonly yes|no        How the server starts (default: as in the backup's manifest)
@@ -130,7 +135,7 @@ ${containerHelp('Roll back Redis in this container (docker stop, docker run --rm
     const result = await restore({
       backup: resolve(options.backup),
       dataDir,
-      engine: hostRedis,
+      engine: await engineFromServerOption(options.server),
       appendonly: options.appendonly,
       dbfilename: options.dbfilename,
       appenddirname: options.appenddirname,

@@ -1,0 +1,33 @@
+import { execa } from 'execa';
+import { z } from 'zod';
+import { engineForServer, type Engine } from '../harness/engine.ts';
+import { PlaybookError } from '../procedures/errors.ts';
+
+/**
+ * `--server PROGRAM`: the server program of the target (`redis-server`, `/usr/bin/valkey-server`).
+ * Its own `-check-rdb` and `-check-aof` check the backup, and its RDB checker tells which RDB
+ * formats it loads.
+ */
+export const ServerOptionShape = {
+  server: z
+    .string()
+    .min(1)
+    .regex(/-server$/, { error: 'expected a server program named like redis-server or valkey-server' })
+    .default('redis-server'),
+};
+
+/** Its lines in a command's --help. */
+export const SERVER_HELP = `  --server PROGRAM           The target's server program (default redis-server on PATH; e.g.
+                             /usr/bin/valkey-server): its checkers check the backup, and a backup
+                             in an RDB format it cannot load is refused`;
+
+/** The engine of `--server`, after checking that the program runs (`--version`). */
+export async function engineFromServerOption(program: string): Promise<Engine> {
+  const engine = engineForServer(program);
+  const result = await execa(engine.server, ['--version'], { reject: false, timeout: 30_000 });
+  if (result.exitCode !== 0) {
+    const reason = (result as { code?: string }).code === 'ENOENT' ? 'not found' : `\`${program} --version\` failed: ${String(result.stderr || result.shortMessage || result.exitCode).split('\n')[0]}`;
+    throw new PlaybookError('usage', `Invalid --server "${program}": ${reason}`);
+  }
+  return engine;
+}

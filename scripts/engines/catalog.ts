@@ -1,0 +1,127 @@
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+
+/** Debian suites the fetched engines come from (deb.debian.org, signed by the host's Debian archive keyring). */
+export const SuiteSchema = z.enum(['trixie', 'bookworm-backports']);
+export type Suite = z.infer<typeof SuiteSchema>;
+
+/** One engine of the matrix: where it comes from and how its programs are named. */
+export const EngineSpecSchema = z.object({
+  /** Short id used in reports and in `PLAYBOOK_ENGINES` ("redis-8.0"). */
+  id: z.string().regex(/^(redis|valkey)-\d+\.\d+$/),
+  /** Which product: decides the program names (`redis-*` or `valkey-*`). */
+  product: z.enum(['redis', 'valkey']),
+  /** The upstream version this project pins; a fetch fails when the suite offers another one. */
+  version: z.string().regex(/^\d+\.\d+\.\d+$/),
+  /** RDB format version this engine writes (`REDIS0012` → 12); test/integration/engines.test.ts proves it. */
+  rdbVersion: z.number().int().positive(),
+  /** Human name for messages ("Redis 8.0"). */
+  label: z.string().min(1),
+  /**
+   * `host`: the host's own packages, nothing fetched. `own-loader`: fetched with its libraries and
+   * run through its own dynamic loader (a newer libc than the host's). `host-libc`: fetched, runs on
+   * the host's libraries.
+   */
+  kind: z.enum(['host', 'own-loader', 'host-libc']),
+  /** Suite to download from (fetched engines only). */
+  suite: SuiteSchema.optional(),
+  /** Debian packages holding the programs (fetched engines only). */
+  packages: z.array(z.string()).default([]),
+});
+export type EngineSpec = z.infer<typeof EngineSpecSchema>;
+
+/**
+ * Libraries the trixie builds load (measured with `ld.so --list` on redis-server 8.0.2 and
+ * valkey-server 8.1.1: libsystemd pulls in libcap, zlib and zstd), taken from trixie as well.
+ */
+export const TRIXIE_LIBRARIES = [
+  'libc6',
+  'libatomic1',
+  'libjemalloc2',
+  'liblzf1',
+  'libssl3t64',
+  'libstdc++6',
+  'libgcc-s1',
+  'libsystemd0',
+  'libcap2',
+  'zlib1g',
+  'libzstd1',
+] as const;
+
+/** Every engine, the host's first. */
+export const engineSpecs: readonly EngineSpec[] = z.array(EngineSpecSchema).parse([
+  { id: 'redis-7.0', product: 'redis', version: '7.0.15', rdbVersion: 10, label: 'Redis 7.0', kind: 'host' },
+  {
+    id: 'valkey-8.0',
+    product: 'valkey',
+    version: '8.0.1',
+    rdbVersion: 11,
+    label: 'Valkey 8.0',
+    kind: 'host-libc',
+    suite: 'bookworm-backports',
+    packages: ['valkey-server', 'valkey-tools'],
+  },
+  {
+    id: 'redis-8.0',
+    product: 'redis',
+    version: '8.0.2',
+    rdbVersion: 12,
+    label: 'Redis 8.0',
+    kind: 'own-loader',
+    suite: 'trixie',
+    packages: ['redis-server', 'redis-tools', ...TRIXIE_LIBRARIES],
+  },
+  {
+    id: 'valkey-8.1',
+    product: 'valkey',
+    version: '8.1.1',
+    rdbVersion: 11,
+    label: 'Valkey 8.1',
+    kind: 'own-loader',
+    suite: 'trixie',
+    packages: ['valkey-server', 'valkey-tools', ...TRIXIE_LIBRARIES],
+  },
+]);
+
+/** The project's root (where package.json is). */
+export const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** Where fetched engines live: `PLAYBOOK_ENGINE_CACHE`, else `.cache/engines/` in the project (gitignored). */
+export function engineCacheDir(): string {
+  return resolve(process.env.PLAYBOOK_ENGINE_CACHE || join(projectRoot, '.cache', 'engines'));
+}
+
+/** Per-engine folders in the cache. */
+export function enginePaths(id: string, cache = engineCacheDir()) {
+  const base = join(cache, id);
+  return {
+    base,
+    /** The extracted packages (`dpkg-deb -x`). */
+    root: join(base, 'root'),
+    /** Generated shims named `redis-server`, `redis-cli`, … (and `valkey-*` for Valkey). */
+    bin: join(base, 'bin'),
+    /** What was fetched, written last: its presence means the engine is complete. */
+    record: join(base, 'engine.json'),
+  };
+}
+
+/** The upstream version named in an engine's `--version` line (`Redis server v=8.0.2 …` → `8.0.2`). */
+export function versionFromVersionLine(line: string): string | undefined {
+  return /\bv=(\d+\.\d+\.\d+)/.exec(line)?.[1];
+}
+
+export function engineSpecById(id: string): EngineSpec | undefined {
+  return engineSpecs.find((spec) => spec.id === id);
+}
+
+export function isFetched(spec: EngineSpec, cache = engineCacheDir()): boolean {
+  return spec.kind === 'host' || existsSync(enginePaths(spec.id, cache).record);
+}
+
+/** Which engines of the catalog write RDB format `version` ("Redis 8.0"; "Valkey 8.0, Valkey 8.1"), or undefined. */
+export function rdbWriters(version: number): string | undefined {
+  const labels = engineSpecs.filter((spec) => spec.rdbVersion === version).map((spec) => spec.label);
+  return labels.length > 0 ? labels.join(', ') : undefined;
+}

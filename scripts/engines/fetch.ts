@@ -1,0 +1,299 @@
+#!/usr/bin/env node
+/**
+ * `npm run engines`: fetches the engines the host does not have (Valkey 8.0 from bookworm-backports,
+ * Redis 8.0 and Valkey 8.1 from trixie with trixie's libraries) into the engine cache, never touching
+ * the host's apt state: apt runs with its own config, lists, package cache and sources inside the
+ * cache (`.cache/engines/apt/`). Each engine's packages are unpacked with `dpkg-deb -x` into
+ * `<cache>/<id>/root`, its shims are written to `<cache>/<id>/bin`, and `<cache>/<id>/engine.json`
+ * records the exact Debian versions and checksums fetched. A second run with a complete cache does
+ * nothing. Exit 0 when every engine is ready, 1 with a one-line error otherwise.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, rm, stat, writeFile, rename } from 'node:fs/promises';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { z } from 'zod';
+import { engineCacheDir, enginePaths, engineSpecs, versionFromVersionLine, type EngineSpec, type Suite } from './catalog.ts';
+import { toolCommand, writeShims } from './shims.ts';
+
+const KEYRING = '/usr/share/keyrings/debian-archive-keyring.gpg';
+/** The Debian mirror (`PLAYBOOK_DEBIAN_MIRROR` for a local one). */
+const MIRROR = process.env.PLAYBOOK_DEBIAN_MIRROR || 'http://deb.debian.org/debian';
+
+/** One .deb as fetched. */
+export const FetchedPackageSchema = z.object({
+  /** Debian package name. */
+  name: z.string(),
+  /** Exact Debian version (epoch included). */
+  version: z.string(),
+  /** File name in `<cache>/debs/<suite>/`. */
+  file: z.string(),
+  /** Size in bytes. */
+  size: z.number().int(),
+  /** SHA-256 of the file, as apt verified it. */
+  sha256: z.string(),
+});
+
+/** `<cache>/<id>/engine.json`: what one fetch installed. Written last, so its presence means complete. */
+export const EngineRecordSchema = z.object({
+  /** Engine id ("redis-8.0"). */
+  id: z.string(),
+  /** Upstream version the catalog pins and the binary reported. */
+  version: z.string(),
+  /** The server's `--version` line, as run from the cache. */
+  versionLine: z.string(),
+  /** The Debian suite the packages came from. */
+  suite: z.string(),
+  /** The cache dir it was unpacked into (a moved cache is fetched again: the shims hold absolute paths). */
+  cache: z.string(),
+  /** When (ISO 8601). */
+  fetchedAt: z.string(),
+  /** Every package unpacked into the root. */
+  packages: z.array(FetchedPackageSchema),
+});
+export type EngineRecord = z.infer<typeof EngineRecordSchema>;
+
+class FetchError extends Error {}
+
+const began = performance.now();
+function say(message: string): void {
+  process.stderr.write(`engines: [${((performance.now() - began) / 1000).toFixed(1)} s] ${message}\n`);
+}
+
+/** Reads an engine's record; undefined when missing, unreadable or for another pin or cache. */
+export async function readRecord(spec: EngineSpec, cache = engineCacheDir()): Promise<EngineRecord | undefined> {
+  const text = await readFile(enginePaths(spec.id, cache).record, 'utf8').catch(() => undefined);
+  if (text === undefined) return undefined;
+  const parsed = EngineRecordSchema.safeParse(JSON.parse(text));
+  if (!parsed.success || parsed.data.version !== spec.version || parsed.data.cache !== cache) return undefined;
+  return parsed.data;
+}
+
+/** apt-get / apt-cache with the cache's private config: no host list, lock, status or package cache is read or written. */
+function aptEnv(cache: string): Record<string, string> {
+  return { APT_CONFIG: join(cache, 'apt', 'apt.conf'), LC_ALL: 'C', DEBIAN_FRONTEND: 'noninteractive' };
+}
+
+async function writeAptConfig(cache: string, suites: Suite[]): Promise<void> {
+  const apt = join(cache, 'apt');
+  for (const dir of ['state/lists/partial', 'cache/archives/partial', 'etc/apt.conf.d', 'etc/preferences.d', 'etc/trusted.gpg.d']) {
+    await mkdir(join(apt, dir), { recursive: true });
+  }
+  const sources = suites.map((suite) => `deb [signed-by=${KEYRING}] ${MIRROR} ${suite} main\n`).join('');
+  await writeFile(join(apt, 'etc', 'sources.list'), sources);
+  const options: Record<string, string> = {
+    'Dir::State': join(apt, 'state'),
+    'Dir::State::status': '/dev/null',
+    'Dir::Cache': join(apt, 'cache'),
+    // No binary package caches (~100 MB each for trixie): the lists are read once per fetch.
+    'Dir::Cache::pkgcache': '',
+    'Dir::Cache::srcpkgcache': '',
+    'Dir::Etc': join(apt, 'etc'),
+    'Dir::Etc::sourcelist': join(apt, 'etc', 'sources.list'),
+    'Dir::Etc::sourceparts': '-',
+    'Dir::Etc::parts': join(apt, 'etc', 'apt.conf.d'),
+    'Dir::Etc::preferences': join(apt, 'etc', 'preferences'),
+    'Dir::Etc::preferencesparts': join(apt, 'etc', 'preferences.d'),
+    'APT::Architecture': 'amd64',
+    'APT::Architectures': 'amd64',
+    'Acquire::Languages': 'none',
+    'Debug::NoLocking': 'true',
+  };
+  // As root apt drops to the _apt user for downloads, which cannot write into the cache.
+  if (process.getuid?.() === 0) options['APT::Sandbox::User'] = 'root';
+  const conf = Object.entries(options).map(([name, value]) => `${name} "${value}";\n`).join('');
+  await writeFile(join(apt, 'apt.conf'), conf);
+}
+
+async function run(command: string, args: string[], what: string, options: { cwd?: string; env?: Record<string, string> } = {}): Promise<string> {
+  const result = await execa(command, args, { ...options, reject: false, all: true, stdin: 'ignore' });
+  if (result.failed) {
+    const lines = (result.all ?? '').split('\n').map((line) => line.trim()).filter(Boolean);
+    // apt prints `Err:1 URL` with the cause on the next line (connection refused, 404, bad signature).
+    const err = lines.findIndex((line) => line.startsWith('Err:'));
+    const reason =
+      (err >= 0 ? `${lines[err]?.replace(/^Err:\d+ /, '')}: ${lines[err + 1] ?? ''}` : undefined) ??
+      lines.filter((line) => /^(E:|W:)/.test(line)).at(-1) ??
+      lines.at(-1) ??
+      result.shortMessage;
+    throw new FetchError(`${what} failed: ${reason}`);
+  }
+  return result.stdout;
+}
+
+interface PlannedDeb {
+  name: string;
+  file: string;
+  size: number;
+  sha256: string;
+}
+
+/** `apt-get download --print-uris`: the file, size and checksum apt would fetch for each package. */
+async function plan(cache: string, suite: Suite, packages: string[]): Promise<PlannedDeb[]> {
+  const out = await run('apt-get', ['download', '--print-uris', ...packages.map((name) => `${name}/${suite}`)], `resolving ${suite} packages`, {
+    env: aptEnv(cache),
+  });
+  const planned: PlannedDeb[] = [];
+  for (const line of out.split('\n')) {
+    const match = /^'[^']+' (\S+) (\d+) SHA256:([0-9a-f]{64})$/.exec(line.trim());
+    if (!match) continue;
+    const [, file = '', size = '0', sha256 = ''] = match;
+    planned.push({ name: file.split('_')[0] ?? file, file, size: Number(size), sha256 });
+  }
+  for (const name of packages) {
+    if (!planned.some((deb) => deb.name === name)) throw new FetchError(`${suite} offers no package ${name}`);
+  }
+  return planned;
+}
+
+async function sha256(path: string): Promise<string> {
+  return createHash('sha256').update(await readFile(path)).digest('hex');
+}
+
+/** Downloads what is not already in `<cache>/debs/<suite>/` with the right checksum. Returns bytes fetched. */
+async function download(cache: string, suite: Suite, debs: PlannedDeb[]): Promise<number> {
+  const dir = join(cache, 'debs', suite);
+  await mkdir(dir, { recursive: true });
+  const missing: PlannedDeb[] = [];
+  for (const deb of debs) {
+    const path = join(dir, deb.file);
+    if (!existsSync(path) || (await sha256(path)) !== deb.sha256) missing.push(deb);
+  }
+  if (missing.length === 0) return 0;
+  const bytes = missing.reduce((sum, deb) => sum + deb.size, 0);
+  say(`downloading ${missing.length} packages from ${suite} (${(bytes / 1e6).toFixed(1)} MB)`);
+  await run('apt-get', ['download', '-q', ...missing.map((deb) => `${deb.name}/${suite}`)], `apt-get download from ${suite}`, { cwd: dir, env: aptEnv(cache) });
+  for (const deb of missing) {
+    const path = join(dir, deb.file);
+    if (!existsSync(path)) throw new FetchError(`apt-get download did not write ${deb.file}`);
+  }
+  return bytes;
+}
+
+/** `5:8.0.2-3+deb13u3` → `8.0.2`. */
+function upstreamVersion(debianVersion: string): string {
+  return /^(?:\d+:)?(\d+\.\d+\.\d+)/.exec(debianVersion)?.[1] ?? debianVersion;
+}
+
+async function install(spec: EngineSpec, cache: string, debs: PlannedDeb[]): Promise<EngineRecord> {
+  const suite = spec.suite as Suite;
+  const paths = enginePaths(spec.id, cache);
+  const mine = spec.packages.map((name) => {
+    const deb = debs.find((item) => item.name === name);
+    if (!deb) throw new FetchError(`${spec.id}: package ${name} was not fetched`);
+    return deb;
+  });
+  // apt names its files `<name>_<version with ":" as %3a>_<arch>.deb`.
+  const packages = mine.map((deb) => ({ ...deb, version: decodeURIComponent(deb.file.split('_')[1] ?? '') }));
+  const server = packages.find((item) => item.name === `${spec.product}-tools`);
+  if (!server || upstreamVersion(server.version) !== spec.version) {
+    throw new FetchError(`${spec.id}: ${suite} offers ${spec.product}-tools ${server?.version ?? '(none)'}, the catalog pins ${spec.version}`);
+  }
+  say(`unpacking ${spec.id} (${packages.length} packages)`);
+  await rm(paths.base, { recursive: true, force: true });
+  await mkdir(paths.root, { recursive: true });
+  for (const deb of mine) await run('dpkg-deb', ['-x', join(cache, 'debs', suite, deb.file), paths.root], `dpkg-deb -x ${deb.file}`);
+  writeShims(spec, cache);
+  const command = toolCommand(spec, 'server', cache);
+  if (!command) throw new FetchError(`${spec.id}: no ${spec.product}-server in the unpacked packages`);
+  const [program = '', ...rest] = command;
+  const versionLine = (await run(program, [...rest, '--version'], `${spec.id}: ${spec.product}-server --version`)).trim();
+  if (versionFromVersionLine(versionLine) !== spec.version) {
+    throw new FetchError(`${spec.id}: the unpacked server says "${versionLine}", expected v=${spec.version}`);
+  }
+  const record: EngineRecord = { id: spec.id, version: spec.version, versionLine, suite, cache, fetchedAt: new Date().toISOString(), packages };
+  await writeFile(`${paths.record}.tmp`, `${JSON.stringify(record, null, 2)}\n`);
+  await rename(`${paths.record}.tmp`, paths.record);
+  return record;
+}
+
+/**
+ * Creates the cache dir one level at a time (fs.mkdir's recursive mode can spin on paths such as
+ * /proc/x), so a bad PLAYBOOK_ENGINE_CACHE is one clear error.
+ */
+async function makeCacheDir(cache: string): Promise<void> {
+  const parts = cache.split('/').filter(Boolean);
+  let path = '';
+  for (const part of parts) {
+    path += `/${part}`;
+    try {
+      await mkdir(path);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST' && (await stat(path)).isDirectory()) continue;
+      throw new FetchError(`cannot create the engine cache ${cache}: ${path}: ${code === 'EEXIST' ? 'not a directory' : (code ?? (error as Error).message)}`);
+    }
+  }
+  await writeFile(join(cache, '.write-test'), '').catch((error: NodeJS.ErrnoException) => {
+    throw new FetchError(`cannot write into the engine cache ${cache}: ${error.code ?? error.message}`);
+  });
+  await rm(join(cache, '.write-test'), { force: true });
+}
+
+async function requireTool(name: string, hint: string): Promise<void> {
+  const found = await execa('sh', ['-c', `command -v ${name}`], { reject: false });
+  if (found.exitCode !== 0) throw new FetchError(`${name} not found: ${hint}`);
+}
+
+/** Fetches every engine that is not complete in the cache. Returns the records of all fetched engines. */
+export async function fetchEngines({ cache = engineCacheDir(), force = false } = {}): Promise<EngineRecord[]> {
+  const started = performance.now();
+  const fetched = engineSpecs.filter((spec) => spec.kind !== 'host');
+  const records = new Map<string, EngineRecord>();
+  if (!force) {
+    for (const spec of fetched) {
+      const record = await readRecord(spec, cache);
+      if (record) records.set(spec.id, record);
+    }
+  }
+  const todo = fetched.filter((spec) => !records.has(spec.id));
+  if (todo.length === 0) {
+    for (const spec of engineSpecs) writeShims(spec, cache);
+    say(`${fetched.map((spec) => spec.id).join(', ')} already in ${cache}: nothing to do`);
+    return fetched.map((spec) => records.get(spec.id) as EngineRecord);
+  }
+  if (process.arch !== 'x64') throw new FetchError(`only x86_64 (amd64) is supported, this machine is ${process.arch}`);
+  await requireTool('apt-get', 'the engines are fetched from Debian with apt-get (run on Debian or Ubuntu)');
+  await requireTool('dpkg-deb', 'install dpkg');
+  if (!existsSync(KEYRING)) throw new FetchError(`${KEYRING} is missing: install debian-archive-keyring`);
+
+  await makeCacheDir(cache);
+  const suites = [...new Set(todo.map((spec) => spec.suite as Suite))];
+  say(`fetching ${todo.map((spec) => spec.id).join(', ')} into ${cache}`);
+  await writeAptConfig(cache, suites);
+  say(`apt-get update (${suites.join(', ')}, private lists in ${join(cache, 'apt')})`);
+  await run('apt-get', ['update', '-q', '--error-on=any'], `apt-get update from ${MIRROR}`, { env: aptEnv(cache) });
+  let bytes = 0;
+  const debsBySuite = new Map<Suite, PlannedDeb[]>();
+  for (const suite of suites) {
+    const names = [...new Set(todo.filter((spec) => spec.suite === suite).flatMap((spec) => spec.packages))];
+    say(`resolving ${names.length} packages in ${suite}`);
+    const debs = await plan(cache, suite, names);
+    bytes += await download(cache, suite, debs);
+    debsBySuite.set(suite, debs);
+  }
+  for (const spec of todo) {
+    const record = await install(spec, cache, debsBySuite.get(spec.suite as Suite) ?? []);
+    records.set(spec.id, record);
+    say(`${spec.id} ready: ${record.versionLine.split(' ').slice(0, 3).join(' ')} (${record.packages.find((p) => p.name === `${spec.product}-tools`)?.version})`);
+  }
+  for (const spec of engineSpecs.filter((item) => item.kind === 'host')) writeShims(spec, cache);
+  say(`done in ${((performance.now() - started) / 1000).toFixed(1)} s, ${(bytes / 1e6).toFixed(1)} MB downloaded`);
+  return fetched.map((spec) => records.get(spec.id) as EngineRecord);
+}
+
+if (import.meta.main) {
+  const force = process.argv.includes('--force');
+  const unknown = process.argv.slice(2).filter((arg) => arg !== '--force');
+  if (unknown.length > 0) {
+    say(`unknown argument ${unknown[0]} (usage: npm run engines [-- --force])`);
+    process.exit(2);
+  }
+  try {
+    await fetchEngines({ force });
+  } catch (error) {
+    say(error instanceof FetchError ? error.message : error instanceof Error ? (error.message.split('\n')[0] ?? '') : String(error));
+    process.exitCode = 1;
+  }
+}

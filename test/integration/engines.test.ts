@@ -1,0 +1,112 @@
+import assert from 'node:assert/strict';
+import { copyFile, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { engineSpecs } from '../../scripts/engines/catalog.ts';
+import { engineById, engineUnavailableReason, selectedEngineIds, type Engine } from '../../scripts/harness/engine.ts';
+import { TEMP_PREFIX } from '../../scripts/harness/leftovers.ts';
+import { startRedis } from '../../scripts/harness/redis-server.ts';
+import { freshSnapshot } from '../../scripts/procedures/bgsave.ts';
+import { checkRdb, readRdbVersion } from '../../scripts/redis/rdb.ts';
+import { maxRdbVersion } from '../../scripts/redis/rdb-support.ts';
+
+/** RDB format each engine writes, as the catalog says (redis-facts measured 10, 11, 12, 11). */
+const WRITES: Record<string, number> = Object.fromEntries(engineSpecs.map((spec) => [spec.id, spec.rdbVersion]));
+/** Which RDB each engine loads, by writer (redis-facts' table, row loads column). */
+const LOADS: Record<string, string[]> = {
+  'redis-7.0': ['redis-7.0'],
+  'valkey-8.0': ['redis-7.0', 'valkey-8.0', 'valkey-8.1'],
+  'redis-8.0': ['redis-7.0', 'valkey-8.0', 'redis-8.0', 'valkey-8.1'],
+  'valkey-8.1': ['redis-7.0', 'valkey-8.0', 'valkey-8.1'],
+};
+/** INFO fields that name the engine and its version. */
+const PRODUCT_VERSION: Record<string, [string, string]> = {
+  'redis-7.0': ['redis_version', '7.0.15'],
+  'valkey-8.0': ['valkey_version', '8.0.1'],
+  'redis-8.0': ['redis_version', '8.0.2'],
+  'valkey-8.1': ['valkey_version', '8.1.1'],
+};
+const KEYS = 50;
+
+const ci = process.env.CI === 'true';
+const ids = selectedEngineIds();
+/** Engines that run here; a missing one is skipped with its reason, or fails the run under CI=true. */
+const engines = new Map<string, Engine>();
+const missing = new Map<string, string>();
+for (const id of ids) {
+  const reason = engineUnavailableReason(id);
+  if (reason) missing.set(id, reason);
+  else engines.set(id, engineById(id));
+}
+
+const workDir = await mkdtemp(join(tmpdir(), TEMP_PREFIX));
+after(() => rm(workDir, { recursive: true, force: true }));
+/** The RDB each engine wrote, by engine id. */
+const rdbs = new Map<string, string>();
+
+for (const id of ids) {
+  const reason = missing.get(id);
+  const skip = reason && !ci ? reason : false;
+  test(`${id} starts, writes an RDB ${WRITES[id]} that its own check-rdb accepts, and says which RDB it loads`, { skip }, async (t) => {
+    assert.ok(!reason, `${id} is required under CI=true: ${reason}`);
+    const engine = engines.get(id) as Engine;
+    const began = performance.now();
+    await using redis = await startRedis({ config: { appendonly: 'no', save: '""' } }, engine);
+    t.diagnostic(`${id}: start to PONG ${(performance.now() - began).toFixed(0)} ms`);
+    const server = (await redis.info('server')).server ?? {};
+    const [field, version] = PRODUCT_VERSION[id] ?? ['', ''];
+    assert.equal(server[field], version, `INFO ${field}`);
+    if (engine.product === 'valkey') assert.equal(server.server_name, 'valkey');
+
+    await redis.withClient(async (client) => {
+      const pipeline = client.pipeline();
+      for (let i = 0; i < KEYS - 2; i++) pipeline.set(`key:${i}`, `value-${i}`);
+      pipeline.hset('hash', { a: '1', b: '2' });
+      pipeline.rpush('list', 'x', 'y', 'z');
+      await pipeline.exec();
+      await freshSnapshot(client, { timeoutMs: 30_000 });
+    });
+    const dump = join(redis.dir, 'dump.rdb');
+    assert.equal(await readRdbVersion(dump), WRITES[id], 'RDB header');
+    const checked = await checkRdb(engine, dump);
+    assert.ok(checked.ok, `${engine.checkRdb}: ${checked.message}`);
+    assert.equal(checked.keys, KEYS);
+    const kept = join(workDir, `${id}.rdb`);
+    await copyFile(dump, kept);
+    rdbs.set(id, kept);
+
+    assert.equal(await maxRdbVersion(engine), Math.max(...Object.entries(WRITES).filter(([writer]) => LOADS[id]?.includes(writer)).map(([, v]) => v)));
+  });
+}
+
+test('cross-load matrix: each engine loads the RDB of each other engine as redis-facts says, a refused load logs the format version', async (t) => {
+  const loaders = [...engines.keys()].filter((id) => rdbs.has(id));
+  if (loaders.length < 2) {
+    t.skip(`needs two engines that wrote an RDB (have: ${loaders.join(', ') || 'none'})`);
+    return;
+  }
+  const seen: string[] = [];
+  for (const loader of loaders) {
+    const engine = engines.get(loader) as Engine;
+    for (const writer of loaders) {
+      const rdb = rdbs.get(writer) as string;
+      const expected = LOADS[loader]?.includes(writer) ?? false;
+      let loaded: boolean;
+      try {
+        await using redis = await startRedis({ config: { appendonly: 'no', save: '""' }, initialFiles: { 'dump.rdb': rdb }, readyTimeoutMs: 30_000 }, engine);
+        assert.equal(Number(await redis.withClient((client) => client.dbsize())), KEYS, `${loader} loaded all keys of ${writer}'s RDB`);
+        assert.equal(await redis.withClient((client) => client.get('key:7')), 'value-7');
+        loaded = true;
+      } catch (error) {
+        const message = (error as Error).message;
+        if (!/exited during start/.test(message)) throw error;
+        assert.match(message, new RegExp(`Can't handle RDB format version ${WRITES[writer]}`), `${loader} refusing ${writer}'s RDB`);
+        loaded = false;
+      }
+      seen.push(`${loader} ${loaded ? 'loads' : 'refuses'} ${writer} (RDB ${WRITES[writer]})`);
+      assert.equal(loaded, expected, `${loader} ${expected ? 'should load' : 'should refuse'} the RDB ${WRITES[writer]} of ${writer}`);
+    }
+  }
+  t.diagnostic(seen.join('; '));
+});
