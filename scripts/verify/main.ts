@@ -1,12 +1,16 @@
 #!/usr/bin/env node
 /**
- * `npm run verify [-- --only id,id] [--report PATH]`: runs every command block's verification against
- * disposable Redis servers, prints a table and `N passed, M failed`, writes the JSON report the site
- * reads. Exit 0 when all passed, 1 when any failed, 2 on bad arguments.
+ * `npm run verify [-- --only id,id] [--engines id,id|all] [--report PATH]`: runs every command block's
+ * verification against disposable Redis servers, prints a table and `N passed, M failed`, writes the
+ * JSON report the site reads. Host flavors run on each engine asked for (`--engines`, else
+ * `PLAYBOOK_ENGINES`, else the host's Redis 7.0); an engine that is not on this machine is left out
+ * with a warning, and is a failure with `CI=true`. Exit 0 when all passed, 1 when any failed (or an
+ * engine is missing in CI), 2 on bad arguments.
  */
 import { parseArgs } from 'node:util';
+import { ENGINE_IDS, engineById, engineUnavailableReason, hostRedis, parseEngineList, type Engine } from '../harness/engine.ts';
 import { registry } from '../snippets/registry.ts';
-import { defaultReportPath, loadReport, writeReport, type Result } from './report.ts';
+import { defaultReportPath, loadReport, resultKey, writeReport, type Result } from './report.ts';
 import { verifyAll } from './verify-all.ts';
 
 // A promise one verification left behind must not take the others down; it still fails the run.
@@ -24,7 +28,7 @@ function fail(message: string): never {
 let args;
 try {
   args = parseArgs({
-    options: { only: { type: 'string' }, report: { type: 'string' }, concurrency: { type: 'string' } },
+    options: { only: { type: 'string' }, report: { type: 'string' }, concurrency: { type: 'string' }, engines: { type: 'string' } },
     allowPositionals: false,
   }).values;
 } catch (error) {
@@ -38,20 +42,41 @@ if (concurrency !== undefined && !(Number.isInteger(concurrency) && concurrency 
   fail(`expected --concurrency to be a positive integer, got "${args.concurrency}"`);
 }
 
+let engineIds: string[];
+try {
+  const list = args.engines ?? process.env.PLAYBOOK_ENGINES;
+  engineIds = list === undefined || list.trim() === '' ? [hostRedis.id] : parseEngineList(list);
+} catch (error) {
+  fail((error as Error).message);
+}
+const engines: Engine[] = [];
+let missingEngines = 0;
+for (const id of engineIds) {
+  const reason = engineUnavailableReason(id);
+  if (reason === undefined) {
+    engines.push(engineById(id));
+  } else {
+    missingEngines++;
+    process.stderr.write(`verify: ${process.env.CI === 'true' ? 'FAIL' : 'warning'}: engine ${id} left out: ${reason}\n`);
+  }
+}
+
 const snippets = [...registry.values()].filter((snippet) => !only || only.includes(snippet.id));
 const mark = { passed: 'ok  ', failed: 'FAIL', skipped: 'skip' } as const;
 const results = await verifyAll(snippets, {
   concurrency,
+  engines,
   onResult: (result, done, total) => {
-    process.stderr.write(`[${String(done).padStart(String(total).length)}/${total}] ${mark[result.status]} ${result.id} (${result.flavor})\n`);
+    const on = engines.length > 1 && result.flavor !== 'docker' ? ` on ${result.engineId}` : '';
+    process.stderr.write(`[${String(done).padStart(String(total).length)}/${total}] ${mark[result.status]} ${result.id} (${result.flavor})${on}\n`);
   },
 });
 
-// A partial run (--only) keeps the other results of the previous report.
-const previous = only ? ((await loadReport(reportPath)) ?? { results: [] }).results : [];
-const key = (result: Result) => `${result.id}\u0000${result.flavor}`;
-const fresh = new Set(results.map(key));
-await writeReport({ generatedAt: new Date().toISOString(), results: [...previous.filter((r) => !fresh.has(key(r))), ...results] }, reportPath);
+// A partial run (--only, or fewer engines) keeps the other results of the previous report.
+const partial = only !== undefined || engineIds.length < ENGINE_IDS.length;
+const previous = partial ? ((await loadReport(reportPath)) ?? { results: [] }).results : [];
+const fresh = new Set(results.map(resultKey));
+await writeReport({ generatedAt: new Date().toISOString(), results: [...previous.filter((r) => !fresh.has(resultKey(r))), ...results] }, reportPath);
 
 const rows = results.map((r) => [r.status.toUpperCase(), r.id, r.flavor, `${r.engine} ${r.version}`, `${(r.durationMs / 1000).toFixed(1)} s`]);
 const header = ['RESULT', 'SNIPPET', 'FLAVOR', 'SERVER', 'TIME'];
@@ -67,4 +92,5 @@ const count = (status: Result['status']) => results.filter((r) => r.status === s
 const skipped = count('skipped');
 console.log(`\nReport: ${reportPath}`);
 console.log(`${count('passed')} passed, ${count('failed')} failed${skipped ? `, ${skipped} skipped` : ''}`);
-process.exitCode = count('failed') > 0 || strayErrors > 0 ? 1 : 0;
+if (missingEngines > 0) console.log(`${missingEngines} engine(s) left out: not on this machine (npm run engines fetches them)`);
+process.exitCode = count('failed') > 0 || strayErrors > 0 || (missingEngines > 0 && process.env.CI === 'true') ? 1 : 0;

@@ -5,6 +5,9 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { FlavorIdSchema } from '../snippets/schema.ts';
 
+/** The engine a result without `engineId` ran on, and the one whose output a page shows: the host's Redis. */
+export const HOST_ENGINE_ID = 'redis-7.0';
+
 /** Where `npm run verify` writes its report and the site reads it. */
 export const defaultReportPath = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'report', 'verify.json');
 
@@ -22,6 +25,8 @@ export const ResultSchema = z.object({
   status: z.enum(['passed', 'failed', 'skipped']),
   /** Engine name (`redis` or `valkey`). */
   engine: z.string(),
+  /** Engine id of the harness (`redis-7.0`, `valkey-8.1`, …); reports written before the matrix lack it: the host's. */
+  engineId: z.string().default(HOST_ENGINE_ID),
   /** Server version, from INFO server. */
   version: z.string(),
   /** Wall time of the verification, milliseconds. */
@@ -74,7 +79,17 @@ export async function writeReport(report: Report, path = defaultReportPath): Pro
   await rename(temp, path);
 }
 
-/** The result for one snippet flavor, if the report has it. */
-export function findResult(report: Report | undefined, id: string, flavor: string): Result | undefined {
-  return report?.results.find((result) => result.id === id && result.flavor === flavor);
+/** The result for one snippet flavor on one engine (by default the host's), if the report has it. */
+export function findResult(report: Report | undefined, id: string, flavor: string, engineId = HOST_ENGINE_ID): Result | undefined {
+  return report?.results.find((result) => result.id === id && result.flavor === flavor && result.engineId === engineId);
+}
+
+/** Every engine's result for one snippet flavor, in report order. */
+export function findResults(report: Report | undefined, id: string, flavor: string): Result[] {
+  return report?.results.filter((result) => result.id === id && result.flavor === flavor) ?? [];
+}
+
+/** The key a result is replaced by in a partial run: snippet, flavor and engine. */
+export function resultKey(result: Pick<Result, 'id' | 'flavor' | 'engineId'>): string {
+  return `${result.id}\u0000${result.flavor}\u0000${result.engineId}`;
 }

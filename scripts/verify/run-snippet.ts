@@ -145,7 +145,10 @@ async function hostStage(flavor: HostFlavor, engine: Engine, scratch: string, ru
   }
   const version = await serverVersion(engine, server);
   const values = { ...serverValues(server), ...(await flavor.values?.({ server, scratch })) };
-  return { server, values, cwd: scratch, env: { ...server?.env }, version };
+  // The engine's programs under the names the page uses (redis-cli, redis-check-rdb…) come first on PATH.
+  const env: Record<string, string> = { ...server?.env };
+  if (engine.binDir) env.PATH = `${engine.binDir}${delimiter}${process.env.PATH ?? ''}`;
+  return { server, values, cwd: scratch, env, version };
 }
 
 /**
@@ -189,7 +192,9 @@ export async function runSnippet(snippet: Snippet, flavorId: FlavorId, flavor: F
   const verifiedAt = new Date().toISOString();
   const run: Run = { recorded: [], secrets: [], values: {}, version: 'unknown', logTail: async () => '', cleanup: [] };
   let scratch: string | undefined;
-  const base = { id: snippet.id, flavor: flavorId, page: snippet.page, command: flavor.command, engine: engine.id.split('-')[0] ?? engine.id };
+  // The Docker flavor runs in the image built from the host's Redis, whatever engine the host flavor ran on.
+  const ran = flavorId === 'docker' ? hostRedis : engine;
+  const base = { id: snippet.id, flavor: flavorId, page: snippet.page, command: flavor.command, engine: ran.product, engineId: ran.id };
   const finish = (status: Result['status'], error?: string): Result => ({
     ...base,
     status,

@@ -10,28 +10,33 @@ interface Job {
   snippet: Snippet;
   flavorId: FlavorId;
   flavor: Flavor;
+  engine: Engine;
 }
 
 export interface VerifyAllOptions {
   /** Parallel verifications (serial ones always run alone, after the others). */
   concurrency?: number;
-  engine?: Engine;
+  /** Engines the host flavors run on (default: the host's Redis). The Docker flavor runs once, in the image. */
+  engines?: Engine[];
   /** Called as each verification ends (progress). */
   onResult?: (result: Result, done: number, total: number) => void;
 }
 
 /** Runs every flavor of every given snippet, in parallel where safe, and returns the results in registry order. */
 export async function verifyAll(snippets: Iterable<Snippet>, options: VerifyAllOptions = {}): Promise<Result[]> {
-  const { concurrency = Math.max(2, availableParallelism() * 2), engine = hostRedis, onResult } = options;
+  const { concurrency = Math.max(2, availableParallelism() * 2), engines = [hostRedis], onResult } = options;
   const jobs: Job[] = [];
   for (const snippet of snippets) {
-    for (const [flavorId, flavor] of flavorsOf(snippet)) jobs.push({ snippet, flavorId, flavor });
+    for (const [flavorId, flavor] of flavorsOf(snippet)) {
+      if (flavorId === 'docker') jobs.push({ snippet, flavorId, flavor, engine: hostRedis });
+      else for (const engine of engines) jobs.push({ snippet, flavorId, flavor, engine });
+    }
   }
   const results = new Array<Result>(jobs.length);
   let done = 0;
   const runJob = async (index: number) => {
     const job = jobs[index] as Job;
-    const result = await runSnippet(job.snippet, job.flavorId, job.flavor, engine);
+    const result = await runSnippet(job.snippet, job.flavorId, job.flavor, job.engine);
     results[index] = result;
     onResult?.(result, ++done, jobs.length);
   };

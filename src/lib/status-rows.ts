@@ -15,7 +15,7 @@ export interface StatusRow {
 
 /**
  * The report's results as status rows: failed first, then skipped, then passed; within a status in
- * registry (page) order, then by flavor. `registryOrder` lists snippet ids in page order; `current`
+ * registry (page) order, then by flavor and engine. `registryOrder` lists snippet ids in page order; `current`
  * gives the registry's command template of a snippet flavor, `undefined` when it has none.
  */
 export function statusRows(
@@ -32,7 +32,8 @@ export function statusRows(
         statusOrder[a.result.status] - statusOrder[b.result.status] ||
         positionOf(a.result.id) - positionOf(b.result.id) ||
         a.result.id.localeCompare(b.result.id) ||
-        a.result.flavor.localeCompare(b.result.flavor),
+        a.result.flavor.localeCompare(b.result.flavor) ||
+        a.result.engineId.localeCompare(b.result.engineId),
     );
 }
 

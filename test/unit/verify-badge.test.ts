@@ -9,6 +9,7 @@ const result = (overrides: Partial<Result>): Result => ({
   page: 'persistence/where-is-my-data',
   status: 'passed',
   engine: 'redis',
+  engineId: 'redis-7.0',
   version: '7.0.15',
   durationMs: 300,
   verifiedAt: '2026-11-25T23:59:59.000Z',
@@ -42,6 +43,31 @@ describe('verifyBadge', () => {
     const badge = verifyBadge(result({}), 'redis-cli CONFIG GET appendonly');
     assert.equal(badge.status, 'unverified');
     assert.match(badge.text, /^Not verified \(changed since the last run\)$/);
+  });
+});
+
+describe('verifyBadge across engines', () => {
+  const command = 'redis-cli CONFIG GET save';
+  const matrix = [
+    result({}),
+    result({ engineId: 'redis-8.0', version: '8.0.2', verifiedAt: '2026-11-26T01:00:00.000Z' }),
+    result({ engineId: 'valkey-8.0', engine: 'valkey', version: '8.0.1' }),
+    result({ engineId: 'valkey-8.1', engine: 'valkey', version: '8.1.1' }),
+  ];
+
+  it('names every engine it passed on, grouped by product, with the day of the latest run', () => {
+    assert.deepEqual(verifyBadge(matrix, command), { status: 'passed', text: 'Verified on Redis 7.0.15, 8.0.2 · Valkey 8.0.1, 8.1.1 · 2026-11-26', variant: 'success' });
+  });
+
+  it('fails when one engine failed, and says where it passed', () => {
+    const badge = verifyBadge([matrix[0]!, { ...matrix[1]!, status: 'failed' }, matrix[2]!], command);
+    assert.equal(badge.status, 'failed');
+    assert.equal(badge.text, 'Failed on Redis 8.0.2 · passed on Redis 7.0.15 · Valkey 8.0.1 · 2026-11-26');
+  });
+
+  it('counts only results of the current command', () => {
+    const badge = verifyBadge([matrix[0]!, { ...matrix[1]!, command: 'an older text', status: 'failed' }], command);
+    assert.equal(badge.text, 'Verified on Redis 7.0.15 · 2026-11-25');
   });
 });
 

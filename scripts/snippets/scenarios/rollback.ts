@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { hostRedis } from '../../harness/engine.ts';
+import { hostRedis, type Engine } from '../../harness/engine.ts';
 import { startRedis, type DisposableRedis } from '../../harness/redis-server.ts';
 import { backup } from '../../procedures/backup.ts';
 import { listBackups } from '../../procedures/backups.ts';
@@ -33,16 +33,16 @@ export const backupValues: ValuesFn = async ({ scratch }) => {
   return { backup: entry.path, backupDir: scratchBackups(scratch) };
 };
 
-/** The dataset a backup folder holds, read from a scratch server that loaded its RDB. */
-export async function datasetOfBackup(backupPath: string) {
-  await using scratch = await startRedis({ config: { appendonly: 'no', save: '""' }, initialFiles: { 'dump.rdb': join(backupPath, 'dump.rdb') } }, hostRedis);
+/** The dataset a backup folder holds, read from a scratch server (of `engine`, by default the host's) that loaded its RDB. */
+export async function datasetOfBackup(backupPath: string, engine: Engine = hostRedis) {
+  await using scratch = await startRedis({ config: { appendonly: 'no', save: '""' }, initialFiles: { 'dump.rdb': join(backupPath, 'dump.rdb') } }, engine);
   return await scratch.withClient(readDataset);
 }
 
 /** Starts the server normally (its usual config) and asserts that it holds exactly the backup, key by key. */
 export async function assertStartsWithBackup(server: DisposableRedis, backupPath: string): Promise<void> {
   if (!server.running) await server.start();
-  const expected = await datasetOfBackup(backupPath);
+  const expected = await datasetOfBackup(backupPath, server.engine);
   const actual = await server.withClient(readDataset);
   assert.ok(expected.size > 0);
   assert.deepEqual(diffDatasets(expected, actual), [], 'the server holds exactly the backup');
