@@ -8,7 +8,7 @@ import { backup } from '../../procedures/backup.ts';
 import { checkBackup } from '../../procedures/check.ts';
 import { listBackups } from '../../procedures/backups.ts';
 import { writeMixedDataset } from '../../redis/dataset.ts';
-import { defineSnippet } from '../schema.ts';
+import { defineSnippet, type VerifyContext } from '../schema.ts';
 import { backupValues, scratchBackups } from '../scenarios/rollback.ts';
 import { seedSaveRules } from './snapshot-schedule.ts';
 import { seedServerConfig } from './data-location.ts';
@@ -262,20 +262,7 @@ export const backupSnippets = [
         setup: withBackups(0),
         values: ({ scratch }) => ({ checkout, backupDir: scratchBackups(scratch), backupLog: join(scratch, 'backup.log') }),
         async verify(ctx) {
-          // A line of /etc/cron.d: five time fields, the user, then the command cron hands to /bin/sh.
-          const fields = ctx.command.split(' ');
-          const [minute, hour, day, month, weekday, user] = fields;
-          assert.match(minute ?? '', /^([0-5]?\d)$/);
-          assert.match(hour ?? '', /^(1?\d|2[0-3])$/);
-          for (const field of [day, month, weekday]) assert.equal(field, '*');
-          assert.equal((await execa('id', ['-u', user ?? ''], { reject: false })).exitCode, 0, `user ${user} exists`);
-          const command = fields.slice(6).join(' ');
-          // cron's environment: /bin/sh, PATH=/usr/bin:/bin, no login profile.
-          const result = await execa('/bin/sh', ['-c', command], { env: { PATH: '/usr/bin:/bin', HOME: '/root', SHELL: '/bin/sh', ...ctx.server?.env }, extendEnv: false, reject: false });
-          assert.equal(result.exitCode, 0, result.stderr);
-          const log = await readFile(ctx.values.backupLog as string, 'utf8');
-          ctx.note(log.trim());
-          assert.match(log, /Backup complete: /);
+          await runCronLine(ctx, ctx.server?.env);
           assert.equal((await listBackups(ctx.values.backupDir as string)).filter((entry) => entry.manifest).length, 1);
         },
       },
@@ -289,18 +276,8 @@ export const backupSnippets = [
         values: ({ scratch }) => ({ checkout, backupDir: scratchBackups(scratch), backupLog: join(scratch, 'backup.log') }),
         timeoutMs: 120_000,
         async verify(ctx) {
-          const fields = ctx.command.split(' ');
-          const [minute, hour, day, month, weekday, user] = fields;
-          assert.match(minute ?? '', /^([0-5]?\d)$/);
-          assert.match(hour ?? '', /^(1?\d|2[0-3])$/);
-          for (const field of [day, month, weekday]) assert.equal(field, '*');
-          assert.equal((await execa('id', ['-u', user ?? ''], { reject: false })).exitCode, 0, `user ${user} exists`);
-          // cron's environment: /bin/sh, PATH=/usr/bin:/bin (where Debian's docker is), no login profile.
-          const result = await execa('/bin/sh', ['-c', fields.slice(6).join(' ')], { env: { PATH: '/usr/bin:/bin', HOME: '/root', SHELL: '/bin/sh' }, extendEnv: false, reject: false });
-          assert.equal(result.exitCode, 0, result.stderr);
-          const log = await readFile(ctx.values.backupLog as string, 'utf8');
-          ctx.note(log.trim());
-          assert.match(log, /Backup complete: /);
+          // Debian's docker is in /usr/bin, on cron's PATH.
+          await runCronLine(ctx);
           const [entry, ...others] = await listBackups(ctx.values.backupDir as string);
           assert.ok(entry?.manifest, 'one complete backup');
           assert.equal(others.length, 0);
@@ -311,6 +288,25 @@ export const backupSnippets = [
     },
   }),
 ];
+
+/**
+ * Checks a line of /etc/cron.d (five time fields, an existing user, then the command) and runs its
+ * command as cron would: /bin/sh, PATH=/usr/bin:/bin, no login profile. The log it appends to must
+ * say the backup completed; it is recorded as the block's output.
+ */
+async function runCronLine(ctx: VerifyContext<unknown>, env: Record<string, string> = {}): Promise<void> {
+  const fields = ctx.command.split(' ');
+  const [minute, hour, day, month, weekday, user] = fields;
+  assert.match(minute ?? '', /^([0-5]?\d)$/);
+  assert.match(hour ?? '', /^(1?\d|2[0-3])$/);
+  for (const field of [day, month, weekday]) assert.equal(field, '*');
+  assert.equal((await execa('id', ['-u', user ?? ''], { reject: false })).exitCode, 0, `user ${user} exists`);
+  const result = await execa('/bin/sh', ['-c', fields.slice(6).join(' ')], { env: { PATH: '/usr/bin:/bin', HOME: '/root', SHELL: '/bin/sh', ...env }, extendEnv: false, reject: false });
+  assert.equal(result.exitCode, 0, result.stderr);
+  const log = await readFile(ctx.values.backupLog as string, 'utf8');
+  ctx.note(log.trim());
+  assert.match(log, /Backup complete: /);
+}
 
 function hostEngine(server: DisposableRedis | undefined) {
   assert.ok(server);
