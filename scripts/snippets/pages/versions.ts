@@ -284,6 +284,7 @@ export const versionsSnippets = [
         command: aofDowngrade,
         server: false,
         values: async ({ scratch }) => {
+          need('redis-7.0');
           const newer = await startFor(scratch, { config: SNAPSHOT_ONLY }, need('redis-8.0'));
           await newer.withClient((client) => writeMixedDataset(client, 'newer', 20));
           return { host: newer.host, port: String(newer.port), dataDir: newer.dir, scratchDir: join(scratch, 'older'), scratchPort: String(await freePort()) };
@@ -323,8 +324,10 @@ export const versionsSnippets = [
         command: dumpRestore,
         server: false,
         values: async ({ scratch }) => {
-          const newer = await startFor(scratch, { config: SNAPSHOT_ONLY }, need('redis-8.0'));
-          const older = await startFor(scratch, { config: SNAPSHOT_ONLY }, need('redis-7.0'));
+          // Both engines first: a missing one fails the verification before any server starts.
+          const [newEngine, oldEngine] = [need('redis-8.0'), need('redis-7.0')];
+          const newer = await startFor(scratch, { config: SNAPSHOT_ONLY }, newEngine);
+          const older = await startFor(scratch, { config: SNAPSHOT_ONLY }, oldEngine);
           await newer.withClient((client) => client.hset('user:1', { name: 'Ada', plan: 'pro' }));
           await older.withClient((client) => client.hset('user:2', { name: 'Grace', plan: 'free' }));
           return { host: newer.host, port: String(newer.port), scratchPort: String(older.port) };
@@ -351,8 +354,9 @@ export const versionsSnippets = [
         command: replicateUp,
         server: false,
         values: async ({ scratch }) => {
-          const older = await startFor(scratch, { config: SNAPSHOT_ONLY }, need('redis-7.0'));
-          const newer = await startFor(scratch, { config: SNAPSHOT_ONLY }, need('redis-8.0'));
+          const [oldEngine, newEngine] = [need('redis-7.0'), need('redis-8.0')];
+          const older = await startFor(scratch, { config: SNAPSHOT_ONLY }, oldEngine);
+          const newer = await startFor(scratch, { config: SNAPSHOT_ONLY }, newEngine);
           await older.withClient((client) => writeMixedDataset(client, 'older', 20));
           return { host: older.host, port: String(older.port), scratchPort: String(newer.port) };
         },
@@ -389,12 +393,13 @@ export const versionsSnippets = [
         server: false,
         values: async (ctx) => {
           // A backup of a Redis 8.0 server, and the stopped data dir of a Redis 7.0 server.
+          const oldEngine = need('redis-7.0');
           await using newer = await startRedis({ config: SNAPSHOT_ONLY }, need('redis-8.0'));
           await newer.withClient(async (client) => {
             await writeMixedDataset(client, 'newer', 20);
             await backup({ client, source: { host: newer.host, port: newer.port }, engine: newer.engine, to: scratchBackups(ctx.scratch) });
           });
-          const older = await startFor(ctx.scratch, { config: { appendonly: 'yes', save: '900 1' } }, need('redis-7.0'));
+          const older = await startFor(ctx.scratch, { config: { appendonly: 'yes', save: '900 1' } }, oldEngine);
           await older.withClient((client) => writeMixedDataset(client, 'older', 20));
           await older.stop();
           return { ...(await backupValues(ctx)), dataDir: older.dir };
