@@ -12,6 +12,7 @@ import { troubleshootingSnippets } from './pages/troubleshooting.ts';
 import { integritySnippets } from './pages/integrity.ts';
 import { monitoringSnippets } from './pages/monitoring.ts';
 import { commonOperationsSnippets } from './pages/common-operations.ts';
+import { versionsSnippets } from './pages/versions.ts';
 
 /** Every command block of the site, in page order. */
 const definitions: SnippetInput[] = [
@@ -27,6 +28,7 @@ const definitions: SnippetInput[] = [
   ...commonOperationsSnippets,
   ...troubleshootingSnippets,
   ...integritySnippets,
+  ...versionsSnippets,
 ];
 
 /** Validates definitions and their ids; throws one readable error listing every problem. */
