@@ -13,7 +13,7 @@ function shQuote(value: string): string {
 }
 
 /**
- * A shim that runs one checker of `image` on a host file: the file's dir is bind-mounted at `/check`
+ * A shim that runs one checker of `image` on a host file: never pulled (it is the container's), the file's dir bind-mounted at `/check`
  * (read-write: redis-check-aof 7.0 opens its files for writing even without --fix), no network, and
  * `-i` for `--fix` (it asks y/N on stdin). The last argument is the file (an AOF manifest: its dir holds
  * the files it names); the others pass through.
@@ -35,7 +35,7 @@ for arg; do
   if [ "$i" -eq 1 ]; then set --; fi
   if [ "$i" -lt "$n" ]; then set -- "$@" "$arg"; fi
 done
-exec docker run --rm $interactive --network none -v "$dir:/check" --entrypoint ${shQuote(program)} ${shQuote(image)} "$@" "/check/$base"
+exec docker run --rm $interactive --pull never --network none -v "$dir:/check" --entrypoint ${shQuote(program)} ${shQuote(image)} "$@" "/check/$base"
 `;
 }
 
@@ -56,11 +56,11 @@ function writeIfChanged(path: string, text: string): void {
 export async function containerCheckers(container: ContainerRef): Promise<Engine> {
   const probes: string[] = [];
   for (const product of ['redis', 'valkey'] as const) {
-    const run = await runDocker(['run', '--rm', '--network', 'none', '--entrypoint', `${product}-check-rdb`, container.image, '--version'], { timeoutMs: 120_000 });
+    const run = await runDocker(['run', '--rm', '--pull', 'never', '--network', 'none', '--entrypoint', `${product}-check-rdb`, container.image, '--version'], { timeoutMs: 120_000 });
     const unusable = dockerUnusable(run);
     if (unusable) throw unusable;
     if (run.exitCode !== 0) {
-      probes.push(firstLine(run));
+      probes.push(firstLine(run).replace(/^docker: (Error response from daemon: )?/, ''));
       continue;
     }
     const version = /(\d+\.\d+\.\d+)/.exec(run.stdout)?.[1];
@@ -83,7 +83,7 @@ export async function containerCheckers(container: ContainerRef): Promise<Engine
   }
   throw new PlaybookError(
     'docker',
-    `No redis-check-rdb on this machine, and the image of container ${container.name} cannot run one either: ${probes[0] ?? 'unknown error'}`,
+    `No redis-check-rdb on this machine, and the image of container ${container.name} cannot run one either: ${(probes[0] ?? 'unknown error').replace(/\.$/, '')}`,
     { command: 'docker run' },
   );
 }

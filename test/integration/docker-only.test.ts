@@ -19,6 +19,8 @@ import { execa } from 'execa';
 import { dockerSkip } from '../../scripts/harness/docker/available.ts';
 import { startRedisContainer } from '../../scripts/harness/docker/container.ts';
 import { TEMP_PREFIX } from '../../scripts/harness/leftovers.ts';
+import { containerCheckers } from '../../scripts/procedures/container-checkers.ts';
+import { PlaybookError } from '../../scripts/procedures/errors.ts';
 import { BackupManifestSchema } from '../../scripts/procedures/manifest.ts';
 import { changeMixedDataset, diffDatasets, readDataset, writeMixedDataset } from '../../scripts/redis/dataset.ts';
 import { loadReport } from '../../scripts/verify/report.ts';
@@ -117,4 +119,15 @@ test('Docker but no redis-server on the host: backup, check and restore --contai
     const docker = results.find((result) => result.id === id && result.flavor === 'docker');
     assert.equal(docker?.status, 'passed', `${id} (docker): ${docker?.error ?? 'no result'}\n${verify.all}`);
   }
+});
+
+test('checkers from an image that is gone: one docker error, nothing pulled', { skip }, async () => {
+  const image = `sha256:${'0'.repeat(64)}`;
+  const error = await containerCheckers({ name: 'gone', id: 'gone', state: 'exited', image, mounts: [], labels: {} }).then(
+    () => undefined,
+    (caught: unknown) => caught,
+  );
+  assert.ok(error instanceof PlaybookError, String(error));
+  assert.equal(error.kind, 'docker');
+  assert.match(error.message, /^No redis-check-rdb on this machine, and the image of container gone cannot run one either: No such image: sha256:0+$/);
 });
