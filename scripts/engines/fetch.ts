@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * `npm run engines`: fetches the engines the host does not have (Valkey 8.0 from bookworm-backports,
- * Redis 8.0 and Valkey 8.1 from trixie with trixie's libraries) into the engine cache, never touching
+ * Redis 8.0 and Valkey 8.1 from trixie with trixie's libraries; on a machine without its own
+ * redis-server, Debian bookworm's Redis 7.0 with its libraries too) into the engine cache, never touching
  * the host's apt state: apt runs with its own config, lists, package cache and sources inside the
  * cache (`.cache/engines/apt/`). Each engine's packages are unpacked with `dpkg-deb -x` into
  * `<cache>/<id>/root`, its shims are written to `<cache>/<id>/bin`, and `<cache>/<id>/engine.json`
