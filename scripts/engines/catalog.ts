@@ -4,13 +4,13 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 
 /** Debian suites the fetched engines come from (deb.debian.org, signed by the host's Debian archive keyring). */
-export const SuiteSchema = z.enum(['trixie', 'bookworm-backports']);
+export const SuiteSchema = z.enum(['trixie', 'bookworm-backports', 'bookworm']);
 export type Suite = z.infer<typeof SuiteSchema>;
 
 /** One engine of the matrix: where it comes from and how its programs are named. */
 export const EngineSpecSchema = z.object({
   /** Short id used in reports and in `PLAYBOOK_ENGINES` ("redis-8.0"). */
-  id: z.string().regex(/^(redis|valkey)-\d+\.\d+$/),
+  id: z.string().regex(/^(redis|valkey)-\d+\.\d+(-[a-z]+)?$/),
   /** Which product: decides the program names (`redis-*` or `valkey-*`). */
   product: z.enum(['redis', 'valkey']),
   /** The upstream version this project pins; a fetch fails when the suite offers another one. */
@@ -49,6 +49,43 @@ export const TRIXIE_LIBRARIES = [
   'zlib1g',
   'libzstd1',
 ] as const;
+
+/**
+ * Libraries bookworm's redis-server 7.0.15 loads (`ld.so --list`: libsystemd pulls in libcap,
+ * libgcrypt, libgpg-error, lz4, xz and zstd), with bookworm's own libc and loader so it runs on any host.
+ */
+export const BOOKWORM_LIBRARIES = [
+  'libc6',
+  'libatomic1',
+  'libjemalloc2',
+  'liblzf1',
+  'libssl3',
+  'libstdc++6',
+  'libgcc-s1',
+  'libsystemd0',
+  'libcap2',
+  'libgcrypt20',
+  'libgpg-error0',
+  'liblz4-1',
+  'liblzma5',
+  'libzstd1',
+] as const;
+
+/**
+ * The host engine (Redis 7.0) for a machine without `redis-server` of its own (Docker only): Debian
+ * bookworm's packages, fetched by `npm run engines` only on such a machine. It then stands in for the
+ * host's programs (hostRedis, `redis-7.0`) and the Docker image is built from it.
+ */
+export const hostFallbackSpec: EngineSpec = EngineSpecSchema.parse({
+  id: 'redis-7.0-bookworm',
+  product: 'redis',
+  version: '7.0.15',
+  rdbVersion: 10,
+  label: 'Redis 7.0',
+  kind: 'own-loader',
+  suite: 'bookworm',
+  packages: ['redis-server', 'redis-tools', ...BOOKWORM_LIBRARIES],
+});
 
 /** Every engine, the host's first. */
 export const engineSpecs: readonly EngineSpec[] = z.array(EngineSpecSchema).parse([

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * `npm run engines`: fetches the engines the host does not have (Valkey 8.0 from bookworm-backports,
- * Redis 8.0 and Valkey 8.1 from trixie with trixie's libraries) into the engine cache, never touching
+ * Redis 8.0 and Valkey 8.1 from trixie with trixie's libraries; on a machine without its own
+ * redis-server, Debian bookworm's Redis 7.0 with its libraries too) into the engine cache, never touching
  * the host's apt state: apt runs with its own config, lists, package cache and sources inside the
  * cache (`.cache/engines/apt/`). Each engine's packages are unpacked with `dpkg-deb -x` into
  * `<cache>/<id>/root`, its shims are written to `<cache>/<id>/bin`, and `<cache>/<id>/engine.json`
@@ -14,8 +15,8 @@ import { mkdir, readFile, rm, stat, writeFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { z } from 'zod';
-import { engineCacheDir, enginePaths, engineSpecs, versionFromVersionLine, type EngineSpec, type Suite } from './catalog.ts';
-import { toolCommand, writeShims } from './shims.ts';
+import { engineCacheDir, enginePaths, engineSpecs, hostFallbackSpec, versionFromVersionLine, type EngineSpec, type Suite } from './catalog.ts';
+import { hostHasRedis, toolCommand, writeShims } from './shims.ts';
 
 const KEYRING = '/usr/share/keyrings/debian-archive-keyring.gpg';
 /** The Debian mirror (`PLAYBOOK_DEBIAN_MIRROR` for a local one). */
@@ -239,7 +240,8 @@ async function requireTool(name: string, hint: string): Promise<void> {
 /** Fetches every engine that is not complete in the cache. Returns the records of all fetched engines. */
 export async function fetchEngines({ cache = engineCacheDir(), force = false } = {}): Promise<EngineRecord[]> {
   const started = performance.now();
-  const fetched = engineSpecs.filter((spec) => spec.kind !== 'host');
+  // Redis 7.0 from bookworm only on a machine without its own redis-server (Docker only).
+  const fetched = [...engineSpecs.filter((spec) => spec.kind !== 'host'), ...(hostHasRedis(cache) ? [] : [hostFallbackSpec])];
   const records = new Map<string, EngineRecord>();
   if (!force) {
     for (const spec of fetched) {

@@ -12,7 +12,7 @@ function shQuote(value: string): string {
 }
 
 /** Finds a program on PATH (the host's own packages), skipping the engine cache's shim dirs. */
-function onPath(name: string, cache: string): string | undefined {
+export function onPath(name: string, cache = engineCacheDir()): string | undefined {
   for (const dir of (process.env.PATH ?? '').split(delimiter)) {
     if (!dir || dir.startsWith(cache)) continue;
     const candidate = join(dir, name);
@@ -41,7 +41,27 @@ export function toolCommand(spec: EngineSpec, tool: Tool, cache = engineCacheDir
   const binary = join(root, 'usr', 'bin', program);
   if (!existsSync(binary)) return undefined;
   if (spec.kind === 'host-libc') return [binary];
-  return [join(root, 'usr', 'lib64', 'ld-linux-x86-64.so.2'), '--library-path', join(root, 'usr', 'lib', 'x86_64-linux-gnu'), binary];
+  const { loader, libraryPath } = ownLoader(root);
+  return [loader, '--library-path', libraryPath, binary];
+}
+
+/**
+ * The dynamic loader of a fetched root and its library path: trixie's packages are merged-/usr
+ * (`usr/lib64`, `usr/lib/x86_64-linux-gnu`), bookworm's put libc and the loader in `lib/x86_64-linux-gnu`
+ * (its `lib64/` link is absolute, to the host's loader, so it is not used).
+ */
+export function ownLoader(root: string): { loader: string; libraryPath: string } {
+  const merged = join(root, 'usr', 'lib64', 'ld-linux-x86-64.so.2');
+  if (existsSync(merged)) return { loader: merged, libraryPath: join(root, 'usr', 'lib', 'x86_64-linux-gnu') };
+  return {
+    loader: join(root, 'lib', 'x86_64-linux-gnu', 'ld-linux-x86-64.so.2'),
+    libraryPath: [join(root, 'lib', 'x86_64-linux-gnu'), join(root, 'usr', 'lib', 'x86_64-linux-gnu')].join(':'),
+  };
+}
+
+/** Whether this machine has its own `redis-server` on PATH (else the bookworm fallback stands in). */
+export function hostHasRedis(cache = engineCacheDir()): boolean {
+  return onPath('redis-server', cache) !== undefined;
 }
 
 /** Shim names for one tool: the Redis name always, the Valkey name too for Valkey. */

@@ -1,7 +1,7 @@
 import { delimiter } from 'node:path';
 import { z } from 'zod';
-import { engineSpecById, engineSpecs, enginePaths, isFetched, type EngineSpec } from '../engines/catalog.ts';
-import { toolCommand, writeShims } from '../engines/shims.ts';
+import { engineSpecById, engineSpecs, enginePaths, hostFallbackSpec, isFetched, type EngineSpec } from '../engines/catalog.ts';
+import { hostHasRedis, toolCommand, writeShims } from '../engines/shims.ts';
 
 /** The programs of one Redis-compatible engine. The harness, not each snippet, knows these names. */
 export const EngineSchema = z.object({
@@ -30,8 +30,20 @@ export const EngineSchema = z.object({
 });
 export type Engine = z.infer<typeof EngineSchema>;
 
-/** Redis from the host's packages (Debian's `redis-server` and `redis-tools`), found on PATH. */
-export const hostRedis: Engine = EngineSchema.parse({
+/**
+ * The fetched Redis 7.0 of Debian bookworm as the host engine (id `redis-7.0`), for a machine without
+ * its own redis-server: undefined unless `npm run engines` fetched it (it does so only on such a machine).
+ */
+export function hostFallbackEngine(): Engine | undefined {
+  if (!isFetched(hostFallbackSpec) || !toolCommand(hostFallbackSpec, 'server')) return undefined;
+  return { ...fromSpec(hostFallbackSpec), id: 'redis-7.0' };
+}
+
+/**
+ * Redis from the host's packages (Debian's `redis-server` and `redis-tools`), found on PATH; on a
+ * machine without them (Docker only), the fetched bookworm Redis 7.0 when there is one.
+ */
+export const hostRedis: Engine = (!hostHasRedis() && hostFallbackEngine()) || EngineSchema.parse({
   id: 'redis-7.0',
   server: 'redis-server',
   cli: 'redis-cli',
@@ -75,7 +87,9 @@ export function engineUnavailableReason(id: string): string | undefined {
   const spec = engineSpecById(id);
   if (!spec) return `unknown engine "${id}" (known: ${ENGINE_IDS.join(', ')})`;
   if (spec.kind === 'host') {
-    return toolCommand(spec, 'server') ? undefined : `${spec.label}: no ${spec.product}-server on PATH (apt-get install redis-server redis-tools)`;
+    return toolCommand(spec, 'server') || hostFallbackEngine()
+      ? undefined
+      : `${spec.label}: no ${spec.product}-server on PATH (apt-get install redis-server redis-tools, or \`npm run engines\` to fetch Debian bookworm's)`;
   }
   if (!isFetched(spec)) return `${spec.label} is not fetched: run \`npm run engines\` (it downloads into ${enginePaths(spec.id).base})`;
   if (!toolCommand(spec, 'server')) return `${spec.label}: the cache at ${enginePaths(spec.id).root} has no ${spec.product}-server: run \`npm run engines -- --force\``;
@@ -86,7 +100,9 @@ export function engineUnavailableReason(id: string): string | undefined {
 export function engineById(id: string): Engine {
   const reason = engineUnavailableReason(id);
   if (reason) throw new EngineUnavailableError(id, reason);
-  return fromSpec(engineSpecById(id) as EngineSpec);
+  const spec = engineSpecById(id) as EngineSpec;
+  if (spec.kind === 'host' && !toolCommand(spec, 'server')) return hostFallbackEngine() as Engine;
+  return fromSpec(spec);
 }
 
 /**

@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
-import { rdbWriters, versionFromVersionLine } from '../../scripts/engines/catalog.ts';
+import { hostFallbackSpec, rdbWriters, versionFromVersionLine } from '../../scripts/engines/catalog.ts';
+import { hostHasRedis, ownLoader, toolCommand } from '../../scripts/engines/shims.ts';
 import { engineForServer, ENGINE_IDS, parseEngineList, selectedEngineIds } from '../../scripts/harness/engine.ts';
 import { rdbFormatLabel } from '../../scripts/redis/rdb-support.ts';
 
@@ -35,4 +39,30 @@ test('RDB formats are named by the engines that write them', () => {
   assert.equal(rdbFormatLabel(9), 'RDB format 9');
   assert.equal(rdbWriters(10), 'Redis 7.0');
   assert.equal(versionFromVersionLine('Redis server v=8.0.2 sha=00000000:0 malloc=jemalloc-5.3.0'), '8.0.2');
+});
+
+test('the bookworm fallback: a root with libc in lib/ runs through that loader, and a PATH without redis-server is a host without Redis', async () => {
+  assert.equal(hostFallbackSpec.suite, 'bookworm');
+  assert.equal(hostFallbackSpec.version, '7.0.15');
+  assert.ok(hostFallbackSpec.packages.includes('libc6') && hostFallbackSpec.packages.includes('libjemalloc2'));
+  const cache = await mkdtemp(join(tmpdir(), 'redis-playbook-unit-'));
+  try {
+    const root = join(cache, hostFallbackSpec.id, 'root');
+    await mkdir(join(root, 'usr', 'bin'), { recursive: true });
+    await writeFile(join(root, 'usr', 'bin', 'redis-server'), '');
+    assert.deepEqual(ownLoader(root), {
+      loader: join(root, 'lib', 'x86_64-linux-gnu', 'ld-linux-x86-64.so.2'),
+      libraryPath: `${join(root, 'lib', 'x86_64-linux-gnu')}:${join(root, 'usr', 'lib', 'x86_64-linux-gnu')}`,
+    });
+    assert.deepEqual(toolCommand(hostFallbackSpec, 'server', cache), [ownLoader(root).loader, '--library-path', ownLoader(root).libraryPath, join(root, 'usr', 'bin', 'redis-server')]);
+    const path = process.env.PATH;
+    try {
+      process.env.PATH = join(cache, 'no-such-dir');
+      assert.equal(hostHasRedis(cache), false);
+    } finally {
+      process.env.PATH = path;
+    }
+  } finally {
+    await rm(cache, { recursive: true, force: true });
+  }
 });

@@ -49,7 +49,9 @@ Options:
 ${containerHelp('Back up Redis in this container (docker exec NAME redis-cli, docker cp)')}
   --keep N                   Afterwards, remove complete backups older than the N newest (nothing else)
   --server PROGRAM           The server program whose checkers check the copy (default redis-server;
-                             name the server's own, e.g. /usr/bin/valkey-server, for another engine)
+                             name the server's own, e.g. /usr/bin/valkey-server, for another engine).
+                             With --container and no redis-server here, the container image's own
+                             redis-check-rdb and redis-check-aof run (docker run --rm)
   --json                     Print one JSON object: { "path": …, "manifest": … }
   -h, --help                 Show this help
 
@@ -58,9 +60,10 @@ The password comes from the URL or from REDISCLI_AUTH; it is never printed nor r
     const options = parseOptions(BackupOptionsSchema, values);
     const target = parseRedisUrl(options.url, io.env);
     const to = resolve(options.to);
-    const engine = await engineFromServerOption(options.server);
-    const common = { engine, to, keep: options.keep, onProgress: progressPrinter(io) };
     const container = await containerFromOptions(options, io);
+    // Without redis-server here, a container's backup is checked with its image's own checkers.
+    const engine = await engineFromServerOption(options.server, container);
+    const common = { engine, to, keep: options.keep, onProgress: progressPrinter(io) };
     const result = container
       ? await connectContainer(container, target, { timeoutMs: DEFAULT_TIMEOUT_MS }).then(({ commands }) =>
           backup({ ...common, client: commands, files: containerDataDir(container), source: { host: target.host, port: target.port, container: container.name } }),

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { checkBackup, checkFailure } from '../../procedures/check.ts';
 import { PlaybookError } from '../../procedures/errors.ts';
 import type { CliCommand } from '../command.ts';
+import { containerArgs, containerFromOptions, ContainerOptionsShape } from '../container-options.ts';
 import { parseOptions } from '../parse-options.ts';
 import { engineFromServerOption, SERVER_HELP, ServerOptionShape } from '../server-option.ts';
 
@@ -13,14 +14,15 @@ export const CheckOptionsSchema = z.object({
   /** Print one JSON object. */
   json: z.boolean().default(false),
   ...ServerOptionShape,
+  ...ContainerOptionsShape,
 });
 
 export const checkCommand: CliCommand = {
   name: 'check',
   summary: 'Verify a backup: checksums, redis-check-rdb, redis-check-aof',
-  options: { json: { type: 'boolean' }, server: { type: 'string' } },
+  options: { json: { type: 'boolean' }, server: { type: 'string' }, ...containerArgs },
   positionals: ['backup'],
-  help: `Usage: redis-playbook check <backup> [--server PROGRAM] [--json]
+  help: `Usage: redis-playbook check <backup> [--server PROGRAM] [--container NAME | --compose-service SERVICE] [--json]
 
 Checks a backup folder: each file's size and SHA-256 against manifest.json, redis-check-rdb on
 the snapshot, and redis-check-aof on the AOF manifest when the backup holds an AOF set. A bare
@@ -33,11 +35,16 @@ not an RDB, missing files, an RDB format too new for the server), 6 when the pat
 
 Options:
 ${SERVER_HELP}
+  --container NAME           On a machine without redis-server: check with the redis-check-rdb and
+                             redis-check-aof of this container's image (docker run --rm, no network,
+                             the backup's dir mounted); without it the Redis 7.0 that npm run engines
+                             fetches there is used
+  --compose-service SERVICE  The same for the container of this Compose service (current dir)
   --json                     Print one JSON object with every check
   -h, --help                 Show this help`,
   async run(values, io) {
     const options = parseOptions(CheckOptionsSchema, values);
-    const engine = await engineFromServerOption(options.server);
+    const engine = await engineFromServerOption(options.server, await containerFromOptions(options, io));
     const result = await checkBackup(resolve(options.backup), engine);
     if (options.json) {
       io.stdout(`${JSON.stringify({ ok: result.ok, path: result.path, rdbVersion: result.rdbVersion, items: result.items }, null, 2)}\n`);

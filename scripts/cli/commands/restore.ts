@@ -1,6 +1,5 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import { hostRedis } from '../../harness/engine.ts';
 import { restoreContainer, CONTAINER_DATA_DIR, type ContainerRestoreProgress } from '../../procedures/container-restore.ts';
 import { restore } from '../../procedures/restore.ts';
 import { DEFAULT_REDIS_URL, parseRedisUrl } from '../../procedures/target.ts';
@@ -114,7 +113,8 @@ ${SERVER_HELP}
         container,
         dataDir: options['data-dir'],
         target,
-        engine: hostRedis,
+        // Without redis-server here, the backup is checked with the container image's own checkers.
+        engine: await engineFromServerOption(options.server, container),
         appendonly: options.appendonly,
         dbfilename: options.dbfilename,
         appenddirname: options.appenddirname,

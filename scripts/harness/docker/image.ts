@@ -18,9 +18,11 @@ import { createHash, randomBytes } from 'node:crypto';
 import { chmod, copyFile, mkdir, mkdtemp, readFile, realpath, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { constants, accessSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { hostRedis, type Engine } from '../engine.ts';
+import { enginePaths, hostFallbackSpec } from '../../engines/catalog.ts';
+import { hostHasRedis, ownLoader } from '../../engines/shims.ts';
+import { hostFallbackEngine, hostRedis, type Engine } from '../engine.ts';
 import { TEMP_PREFIX } from '../leftovers.ts';
 import { fatal, waitFor } from '../wait.ts';
 import { requireDocker } from './available.ts';
@@ -86,8 +88,35 @@ async function sharedLibraries(program: string): Promise<string[]> {
   return found;
 }
 
-/** Lists the root filesystem: Redis programs, their libraries, busybox and its applets, a few dirs. */
-async function planRootfs(engine: Engine): Promise<Entry[]> {
+/**
+ * The libraries of a program of a fetched root (`ld.so --list` with the root's loader and library
+ * path), each as [path in the image, file in the root]: the root's own layout (`lib/x86_64-linux-gnu/…`,
+ * `usr/lib/x86_64-linux-gnu/…`) and the loader at the path the program asks for (`/lib64/ld-linux-x86-64.so.2`).
+ */
+async function rootLibraries(root: string, program: string): Promise<Array<[string, string]>> {
+  const { loader, libraryPath } = ownLoader(root);
+  const { stdout } = await runToolOk(loader, ['--library-path', libraryPath, '--list', program]);
+  const base = resolve(root);
+  const found: Array<[string, string]> = [];
+  for (const line of stdout.split('\n')) {
+    if (/not found/.test(line)) throw new Error(`${program}: a library is missing from ${root}: ${line.trim()}`);
+    const match = /^\s*(\S+)\s+=>\s+(\S+)\s+\(/.exec(line);
+    if (!match) continue;
+    const [, name = '', file = ''] = match;
+    const source = resolve(file);
+    if (name.startsWith('/')) found.push([name.slice(1), source]);
+    else if (source.startsWith(`${base}/`)) found.push([source.slice(base.length + 1), source]);
+    else throw new Error(`${program}: ${name} resolves outside ${root}: ${file}`);
+  }
+  return found;
+}
+
+/**
+ * Lists the root filesystem: Redis programs, their libraries, busybox and its applets, a few dirs.
+ * `root`: take the programs and their libraries from this fetched root (the bookworm engine on a
+ * machine without Redis of its own) instead of the host's PATH and `ldd`.
+ */
+async function planRootfs(engine: Engine, root?: string): Promise<Entry[]> {
   const entries = new Map<string, Entry>();
   const add = (entry: Entry) => {
     if (!entries.has(entry.path)) entries.set(entry.path, entry);
@@ -112,8 +141,11 @@ async function planRootfs(engine: Engine): Promise<Entry[]> {
   ];
   const copied = new Map<string, string>();
   const binaries: string[] = [];
-  for (const { name, required } of programs) {
-    const found = findOnPath(name);
+  const rootBinaries: string[] = [];
+  for (const { name: program, required } of programs) {
+    const name = basename(program);
+    const inRoot = root ? join(root, 'usr', 'bin', name) : undefined;
+    const found = inRoot ? (accessible(inRoot) ? inRoot : undefined) : findOnPath(name);
     if (!found) {
       if (required) throw new Error(`${name} is not installed: the image is built from this machine's Redis (apt-get install redis-server redis-tools)`);
       continue;
@@ -125,19 +157,12 @@ async function planRootfs(engine: Engine): Promise<Entry[]> {
       add({ kind: 'symlink', path: `usr/local/bin/${name}`, target: first });
     } else {
       copied.set(sha256, name);
-      binaries.push(real);
+      (root ? rootBinaries : binaries).push(real);
       add({ kind: 'file', path: `usr/local/bin/${name}`, mode: 0o755, source: real, sha256 });
     }
   }
 
-  const busybox = ['/bin/busybox', '/usr/bin/busybox'].find((path) => {
-    try {
-      accessSync(path, constants.X_OK);
-      return true;
-    } catch {
-      return false;
-    }
-  });
+  const busybox = ['/bin/busybox', '/usr/bin/busybox'].find(accessible);
   if (!busybox) throw new Error('busybox is not installed: the image needs it for sh, ls, cp, … (apt-get install busybox-static)');
   const realBusybox = await realpath(busybox);
   add({ kind: 'file', path: 'bin/busybox', mode: 0o755, source: realBusybox, sha256: await sha256File(realBusybox) });
@@ -147,6 +172,12 @@ async function planRootfs(engine: Engine): Promise<Entry[]> {
     const real = await realpath(library);
     add({ kind: 'file', path: library.slice(1), mode: (await stat(real)).mode & 0o7777, source: real, sha256: await sha256File(real) });
   }
+  if (root) {
+    for (const [path, source] of (await Promise.all(rootBinaries.map((program) => rootLibraries(root, program)))).flat()) {
+      const real = await realpath(source);
+      add({ kind: 'file', path, mode: (await stat(real)).mode & 0o7777, source: real, sha256: await sha256File(real) });
+    }
+  }
 
   const { stdout } = await runToolOk(realBusybox, ['--list-full']);
   for (const applet of stdout.split('\n').map((line) => line.trim()).filter(Boolean)) {
@@ -154,6 +185,26 @@ async function planRootfs(engine: Engine): Promise<Entry[]> {
     add({ kind: 'symlink', path: applet, target: '/bin/busybox' });
   }
   return [...entries.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+
+function accessible(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The engine and root an image is built from by default: the host's Redis, or on a machine without
+ * one (Docker only) the fetched bookworm Redis 7.0 (`npm run engines` fetches it there).
+ */
+function defaultSource(): { engine: Engine; root?: string } {
+  if (hostHasRedis()) return { engine: hostRedis };
+  const fallback = hostFallbackEngine();
+  if (!fallback) throw new Error('redis-server is not installed: the image is built from this machine\'s Redis (apt-get install redis-server redis-tools) or, without one, from Debian bookworm\'s (npm run engines fetches it)');
+  return { engine: fallback, root: enginePaths(hostFallbackSpec.id).root };
 }
 
 /** `docker import --change` lines (without the content label). */
@@ -228,12 +279,14 @@ function processAlive(pid: number): boolean {
 }
 
 /** Builds `redis-playbook/redis:<version>` unless an identical build exists (or `force`). */
-export async function buildLocalImage({ force = false, engine = hostRedis }: { force?: boolean; engine?: Engine } = {}): Promise<ImageInfo> {
+export async function buildLocalImage({ force = false, engine: given }: { force?: boolean; engine?: Engine } = {}): Promise<ImageInfo> {
   const started = Date.now();
   await requireDocker();
+  const { engine, root } = given ? { engine: given, root: undefined } : defaultSource();
   const version = await hostServerVersion(engine);
-  const tag = `${IMAGE_REPOSITORY}:${version}`;
-  const entries = await planRootfs(engine);
+  // Its own tag, so a Docker-only checkout sharing a daemon with a full one does not rebuild theirs.
+  const tag = `${IMAGE_REPOSITORY}:${version}${root ? '-bookworm' : ''}`;
+  const entries = await planRootfs(engine, root);
   const changes = imageChanges(version);
   const hash = contentHash(entries, changes);
   const cached = async () => !force && (await imageLabel(tag, CONTENT_LABEL))?.value === hash;
