@@ -25,7 +25,8 @@ export const SERVER_HELP = `  --server PROGRAM           The target's server pro
 
 /**
  * The engine of `--server`, after checking that the program runs (`--version`). When it is the
- * default `redis-server` and this machine has none (Docker but no Redis of its own), the checkers come
+ * default `redis-server` and this machine has none, `valkey-server` and its checkers are used where
+ * Valkey is installed; else (Docker but no Redis of its own) the checkers come
  * from the container's own image when the command works on one (`container`), else from the fetched
  * Redis 7.0 of Debian bookworm (`npm run engines` fetches it on such a machine).
  */
@@ -35,6 +36,9 @@ export async function engineFromServerOption(program: string, container?: Contai
   if (result.exitCode !== 0) {
     const missing = (result as { code?: string }).code === 'ENOENT';
     if (missing && program === 'redis-server') {
+      // A Valkey host (Debian's valkey-server / valkey-tools) has no redis-* programs, only valkey-*.
+      const valkey = engineForServer('valkey-server');
+      if ((await execa(valkey.server, ['--version'], { reject: false, timeout: 30_000 })).exitCode === 0) return valkey;
       if (container) return containerCheckers(container);
       const fallback = hostFallbackEngine();
       if (fallback) return fallback;

@@ -3,12 +3,12 @@
  * `npm run verify [-- --only id,id] [--engines id,id|all] [--report PATH]`: runs every command block's
  * verification against disposable Redis servers, prints a table and `N passed, M failed`, writes the
  * JSON report the site reads. Host flavors run on each engine asked for (`--engines`, else
- * `PLAYBOOK_ENGINES`, else the host's Redis 7.0); an engine that is not on this machine is left out
+ * `PLAYBOOK_ENGINES`, else all four); an engine that is not on this machine is left out
  * with a warning, and is a failure with `CI=true`. Exit 0 when all passed, 1 when any failed (or an
  * engine is missing in CI), 2 on bad arguments.
  */
 import { parseArgs } from 'node:util';
-import { ENGINE_IDS, engineById, engineUnavailableReason, hostRedis, parseEngineList, type Engine } from '../harness/engine.ts';
+import { ENGINE_IDS, engineById, engineUnavailableReason, parseEngineList, type Engine } from '../harness/engine.ts';
 import { registry } from '../snippets/registry.ts';
 import { defaultReportPath, loadReport, resultKey, writeReport, type Result } from './report.ts';
 import { verifyAll } from './verify-all.ts';
@@ -45,7 +45,7 @@ if (concurrency !== undefined && !(Number.isInteger(concurrency) && concurrency 
 let engineIds: string[];
 try {
   const list = args.engines ?? process.env.PLAYBOOK_ENGINES;
-  engineIds = list === undefined || list.trim() === '' ? [hostRedis.id] : parseEngineList(list);
+  engineIds = list === undefined || list.trim() === '' ? [...ENGINE_IDS] : parseEngineList(list);
 } catch (error) {
   fail((error as Error).message);
 }

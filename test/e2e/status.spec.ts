@@ -42,7 +42,7 @@ test.describe('verification status page', () => {
         const cells = [...row.querySelectorAll('td')];
         const text = (index: number) => cells[index]?.textContent?.replace(/\s+/g, ' ').trim() ?? '';
         return {
-          key: `${row.getAttribute('data-result-id')} ${row.getAttribute('data-result-flavor')}`,
+          key: `${row.getAttribute('data-result-id')} ${row.getAttribute('data-result-flavor')} ${row.getAttribute('data-result-engine')}`,
           cells: [0, 1, 2, 3, 4, 5].map(text),
           href: cells[1]?.querySelector('a')?.getAttribute('href') ?? null,
           time: cells[6]?.querySelector('time')?.getAttribute('datetime') ?? null,
@@ -51,8 +51,8 @@ test.describe('verification status page', () => {
     );
     const byKey = new Map(rows.map((row) => [row.key, row]));
     for (const result of verifyReport().results) {
-      const row = byKey.get(`${result.id} ${result.flavor}`);
-      const what = `${result.id} (${result.flavor})`;
+      const row = byKey.get(`${result.id} ${result.flavor} ${result.engineId}`);
+      const what = `${result.id} (${result.flavor}, ${result.engineId})`;
       expect(row, what).toBeDefined();
       if (!row) continue;
       const [id, page, flavor, engine, status, duration] = row.cells;

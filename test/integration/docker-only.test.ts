@@ -106,7 +106,7 @@ test('Docker but no redis-server on the host: backup, check and restore --contai
 
   // verify: the Docker flavors pass, on an image built from the fetched bookworm Redis.
   const report = join(temp.path, 'verify.json');
-  const verify = await execa('npm', ['run', '--silent', 'verify', '--', '--only', SNIPPETS.join(','), '--report', report], {
+  const verify = await execa('npm', ['run', '--silent', 'verify', '--', '--only', SNIPPETS.join(','), '--engines', 'redis-7.0', '--report', report], {
     cwd: projectRoot,
     env: { ...process.env, PATH, REDISCLI_AUTH: undefined },
     extendEnv: false,

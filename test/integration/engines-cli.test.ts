@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -96,3 +96,43 @@ for (const [id, name, version, rdb, label] of [
     assert.ok(text.stdout.includes(label), text.stdout);
   });
 }
+
+/** A bin dir as on a Valkey host: the usual programs, Valkey's valkey-* ones, and no redis-* at all. */
+async function valkeyHostBin(dir: string, valkeyBin: string): Promise<string> {
+  const bin = join(dir, 'bin');
+  await mkdir(bin);
+  for (const source of [valkeyBin, '/usr/bin', '/bin', '/usr/sbin', '/sbin']) {
+    for (const name of await readdir(source).catch(() => [] as string[])) {
+      if (name.startsWith('redis-') || (name.startsWith('valkey-') && source !== valkeyBin)) continue;
+      await symlink(join(source, name), join(bin, name)).catch((error: NodeJS.ErrnoException) => {
+        if (error.code !== 'EEXIST') throw error;
+      });
+    }
+  }
+  return bin;
+}
+
+test('on a Valkey host (valkey-* programs, no redis-*), backup and check use valkey-check-rdb without --server', { skip: needs('valkey-8.1') }, async () => {
+  assert.equal(engineUnavailableReason('valkey-8.1'), undefined, 'valkey-8.1 is required under CI=true');
+  const valkey = engineById('valkey-8.1');
+  const work = await mkdtemp(join(tmpdir(), TEMP_PREFIX));
+  try {
+    const PATH = await valkeyHostBin(work, valkey.binDir as string);
+    await using server = await startRedis({ config: { appendonly: 'yes', save: '""' } }, valkey);
+    await server.withClient((client) => client.mset({ a: '1', b: '2' }));
+    const backups = join(work, 'backups');
+    const made = await runCli(['backup', '--url', server.url, '--to', backups], { PATH });
+    assert.equal(made.exitCode, 0, made.stderr);
+    const [folder] = (await readdir(backups)).filter((name) => !name.startsWith('.'));
+    assert.ok(folder, 'a backup folder');
+    const manifest = JSON.parse(await readFile(join(backups, folder, 'manifest.json'), 'utf8'));
+    assert.equal(manifest.source.engine, 'valkey');
+    assert.equal(manifest.source.rdbVersion, 11);
+    assert.deepEqual([manifest.checks.rdb.ok, manifest.checks.aof.ok], [true, true]);
+    const checked = await runCli(['check', join(backups, folder)], { PATH });
+    assert.equal(checked.exitCode, 0, checked.stdout + checked.stderr);
+    assert.match(checked.stdout, /valkey-check-rdb/);
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+});

@@ -16,7 +16,7 @@ async function verifyWithoutDocker(ci: boolean) {
   try {
     const reportPath = join(dir, 'verify.json');
     const env: Record<string, string | undefined> = { ...process.env, DOCKER_HOST: noDaemon, CI: ci ? 'true' : undefined };
-    const run = await execa('npm', ['run', '--silent', 'verify', '--', '--only', snippet, '--report', reportPath], {
+    const run = await execa('npm', ['run', '--silent', 'verify', '--', '--only', snippet, '--engines', 'redis-7.0', '--report', reportPath], {
       cwd: join(import.meta.dirname, '..', '..'),
       env,
       extendEnv: false,

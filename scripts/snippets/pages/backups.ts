@@ -211,7 +211,8 @@ export const backupSnippets = [
           const folder = join(ctx.values.backupDir as string, name as string);
           const sums = await execa('sha256sum', ['-c', 'SHA256SUMS'], { cwd: folder, reject: false });
           assert.equal(sums.exitCode, 0, sums.stdout);
-          await using loaded = await startRedis({ config: { appendonly: 'no', save: '""' }, initialFiles: { 'dump.rdb': join(folder, 'dump.rdb') } });
+          // Loaded by the engine that wrote it (an older one may not read its RDB format).
+          await using loaded = await startRedis({ config: { appendonly: 'no', save: '""' }, initialFiles: { 'dump.rdb': join(folder, 'dump.rdb') } }, (ctx.server as DisposableRedis).engine);
           assert.equal((await loaded.cli(['GET', 'written-just-before'])).stdout.trim(), 'yes', 'the snapshot started after the write');
           assert.equal((await loaded.cli(['DBSIZE'])).stdout.trim(), '400001');
           assert.ok((await readFile(join(folder, 'SHA256SUMS'), 'utf8')).endsWith('  dump.rdb\n'));
@@ -262,7 +263,9 @@ export const backupSnippets = [
         setup: withBackups(0),
         values: ({ scratch }) => ({ checkout, backupDir: scratchBackups(scratch), backupLog: join(scratch, 'backup.log') }),
         async verify(ctx) {
-          await runCronLine(ctx, ctx.server?.env);
+          // On a machine where this engine is the installed one, its programs are in cron's /usr/bin.
+          const binDir = ctx.server?.engine.binDir;
+          await runCronLine(ctx, { ...ctx.server?.env, ...(binDir ? { PATH: `${binDir}:/usr/bin:/bin` } : {}) });
           assert.equal((await listBackups(ctx.values.backupDir as string)).filter((entry) => entry.manifest).length, 1);
         },
       },

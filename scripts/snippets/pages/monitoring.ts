@@ -147,7 +147,7 @@ export const monitoringSnippets = [
         async verify(ctx) {
           const { exitCode, stdout } = await ctx.run();
           assert.equal(exitCode, 0);
-          assert.match(stdout, /^db0:keys=2001,expires=0,avg_ttl=0\r?$/m);
+          assert.match(stdout, /^db0:keys=2001,expires=0,avg_ttl=0(,subexpiry=0)?\r?$/m, 'Redis 8.0 adds subexpiry');
         },
       },
       docker: {
@@ -158,7 +158,7 @@ export const monitoringSnippets = [
           const { exitCode, stdout } = await ctx.run();
           assert.equal(exitCode, 0);
           assert.match(stdout, /^# Keyspace\r?$/m);
-          assert.match(stdout, /^db0:keys=2001,expires=0,avg_ttl=0\r?$/m);
+          assert.match(stdout, /^db0:keys=2001,expires=0,avg_ttl=0(,subexpiry=0)?\r?$/m, 'Redis 8.0 adds subexpiry');
         },
       },
     },

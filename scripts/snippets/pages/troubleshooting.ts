@@ -154,8 +154,9 @@ const aofServer = (extra: Record<string, string> = {}) => ({ config: { appendonl
 /** The seed's Compose service (AOF on, its save rules), plus `extra`. */
 const aofContainer = (extra: Record<string, string> = {}) => ({ config: { ...seedServerConfig, ...extra } });
 
-const UNEXPECTED_EOF = /# Unexpected end of file reading the append only file appendonly\.aof\.1\.incr\.aof\. You can: 1\) Make a backup of your AOF file, then use \.\/redis-check-aof --fix <filename\.manifest>\./;
-const BAD_FORMAT = /# Bad file format reading the append only file appendonly\.aof\.1\.incr\.aof: make a backup of your AOF file, then use \.\/redis-check-aof --fix <filename\.manifest>/;
+// Valkey's log names its own checker, valkey-check-aof; the rest of the line is the same.
+const UNEXPECTED_EOF = /# Unexpected end of file reading the append only file appendonly\.aof\.1\.incr\.aof\. You can: 1\) Make a backup of your AOF file, then use \.\/(redis|valkey)-check-aof --fix <filename\.manifest>\./;
+const BAD_FORMAT = /# Bad file format reading the append only file appendonly\.aof\.1\.incr\.aof: make a backup of your AOF file, then use \.\/(redis|valkey)-check-aof --fix <filename\.manifest>/;
 
 /** Swap a repaired copy (appendonlydir.fix, made by the integrity page's repair) in place of the damaged AOF set. */
 const swapFixedCopy = [
@@ -328,9 +329,12 @@ async function crawlerDataset(server: WithClient): Promise<void> {
   });
 }
 
-/** `Biggest <type> found '"<key>"' has <n> <unit>` summary lines of --bigkeys / --memkeys. */
+/**
+ * `Biggest <type> found '"<key>"' has <n> <unit>` summary lines of --bigkeys / --memkeys (Redis 7.0
+ * and Valkey; Redis 8.0's redis-cli quotes the key as `"<key>"`).
+ */
 function biggest(stdout: string): Array<{ type: string; key: string; size: number; unit: string }> {
-  return [...stdout.matchAll(/^Biggest +(\w+) found '"([^"]+)"' has (\d+) (\w+)$/gm)].map((m) => ({ type: m[1] as string, key: m[2] as string, size: Number(m[3]), unit: m[4] as string }));
+  return [...stdout.matchAll(/^Biggest +(\w+) found '?"([^"]+)"'? has (\d+) (\w+)$/gm)].map((m) => ({ type: m[1] as string, key: m[2] as string, size: Number(m[3]), unit: m[4] as string }));
 }
 
 /** 100000 keys, a cleared slow log, then `KEYS *` over all of them (a classic cause of latency). */
@@ -381,10 +385,10 @@ function assertMemkeys(stdout: string): void {
   assert.ok((top?.size ?? 0) > 1_000_000, 'the queue takes over a megabyte');
   const bytes = Object.fromEntries(found.map((entry) => [entry.key, entry.size]));
   assert.deepEqual(Object.keys(bytes).sort(), ['crawl:queue', 'domains:ready', 'page:home']);
-  // The sizes the page quotes: about 1.6 MB, 0.7 MB and 0.1 MB.
+  // The sizes the page quotes: about 1.6 MB, 0.5 to 0.7 MB (Valkey 8.1's sorted sets are smaller) and 0.1 MB.
   const about = (key: string, low: number, high: number) => assert.ok((bytes[key] ?? 0) > low && (bytes[key] ?? 0) < high, `${key}: ${bytes[key]} bytes`);
   about('crawl:queue', 1_500_000, 1_700_000);
-  about('domains:ready', 600_000, 750_000);
+  about('domains:ready', 450_000, 750_000);
   about('page:home', 100_000, 130_000);
 }
 
