@@ -1,6 +1,7 @@
-import { accessSync, constants, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { engineCacheDir, enginePaths, type EngineSpec } from './catalog.ts';
+import { findOnPath } from '../harness/docker/exec.ts';
 
 /** The programs every engine offers, by their Redis names. */
 export const TOOLS = ['server', 'cli', 'check-rdb', 'check-aof', 'benchmark'] as const;
@@ -13,17 +14,8 @@ function shQuote(value: string): string {
 
 /** Finds a program on PATH (the host's own packages), skipping the engine cache's shim dirs. */
 export function onPath(name: string, cache = engineCacheDir()): string | undefined {
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-    if (!dir || dir.startsWith(cache)) continue;
-    const candidate = join(dir, name);
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
+  const path = (process.env.PATH ?? '').split(delimiter).filter((dir) => !dir.startsWith(cache));
+  return findOnPath(name, path.join(delimiter));
 }
 
 /**
