@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
@@ -127,7 +127,22 @@ export const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..'
 
 /** Where fetched engines live: `PLAYBOOK_ENGINE_CACHE`, else `.cache/engines/` in the project (gitignored). */
 export function engineCacheDir(): string {
-  return resolve(process.env.PLAYBOOK_ENGINE_CACHE || join(projectRoot, '.cache', 'engines'));
+  if (process.env.PLAYBOOK_ENGINE_CACHE) return resolve(process.env.PLAYBOOK_ENGINE_CACHE);
+  // Servers also run as a service user (`runuser -u redis`), who must reach the engines: under a
+  // checkout other users cannot enter (e.g. in a 0700 `mktemp -d`), the cache goes to /var/cache.
+  return traversableByOthers(projectRoot) ? join(projectRoot, '.cache', 'engines') : '/var/cache/redis-playbook/engines';
+}
+
+/** Whether every folder from `/` down to `dir` lets other users pass (the x bit for others). */
+function traversableByOthers(dir: string): boolean {
+  for (let current = resolve(dir); ; current = dirname(current)) {
+    try {
+      if ((statSync(current).mode & 0o001) === 0) return false;
+    } catch {
+      return false;
+    }
+    if (current === dirname(current)) return true;
+  }
 }
 
 /** Per-engine folders in the cache. */

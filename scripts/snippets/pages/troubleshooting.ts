@@ -385,10 +385,10 @@ function assertMemkeys(stdout: string): void {
   assert.ok((top?.size ?? 0) > 1_000_000, 'the queue takes over a megabyte');
   const bytes = Object.fromEntries(found.map((entry) => [entry.key, entry.size]));
   assert.deepEqual(Object.keys(bytes).sort(), ['crawl:queue', 'domains:ready', 'page:home']);
-  // The sizes the page quotes: about 1.6 MB, 0.5 to 0.7 MB (Valkey 8.1's sorted sets are smaller) and 0.1 MB.
+  // The sizes the page quotes: about 1.6 MB, 0.5 to 0.8 MB (a skiplist's levels are random; Valkey 8.1's are smaller) and 0.1 MB.
   const about = (key: string, low: number, high: number) => assert.ok((bytes[key] ?? 0) > low && (bytes[key] ?? 0) < high, `${key}: ${bytes[key]} bytes`);
   about('crawl:queue', 1_500_000, 1_700_000);
-  about('domains:ready', 450_000, 750_000);
+  about('domains:ready', 450_000, 800_000);
   about('page:home', 100_000, 130_000);
 }
 
