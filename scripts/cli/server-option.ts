@@ -1,7 +1,7 @@
 import { execa } from 'execa';
 import { z } from 'zod';
 import { engineForServer, hostFallbackEngine, type Engine } from '../harness/engine.ts';
-import { containerCheckers } from '../procedures/container-checkers.ts';
+import { containerCheckers, NoImageCheckersError } from '../procedures/container-checkers.ts';
 import type { ContainerRef } from '../procedures/container.ts';
 import { PlaybookError } from '../procedures/errors.ts';
 
@@ -15,22 +15,51 @@ export const ServerOptionShape = {
     .string()
     .min(1)
     .regex(/-server$/, { error: 'expected a server program named like redis-server or valkey-server' })
-    .default('redis-server'),
+    .optional(),
 };
 
 /** Its lines in a command's --help. */
-export const SERVER_HELP = `  --server PROGRAM           The target's server program (default redis-server on PATH; e.g.
-                             /usr/bin/valkey-server): its checkers check the backup, and a backup
-                             in an RDB format it cannot load is refused`;
+export const SERVER_HELP = `  --server PROGRAM           The target's server program (default redis-server on PATH, or with
+                             --container the container's own; e.g. /usr/bin/valkey-server): its
+                             checkers check the backup, and a backup in an RDB format it cannot
+                             load is refused`;
+
+/** `redis-check-rdb --version` → `7.0.15`; undefined when the program does not run. */
+async function checkerVersion(engine: Engine): Promise<string | undefined> {
+  const result = await execa(engine.checkRdb, ['--version'], { reject: false, timeout: 30_000 });
+  return result.exitCode === 0 ? /(\d+\.\d+\.\d+)/.exec(result.stdout)?.[1] : undefined;
+}
 
 /**
- * The engine of `--server`, after checking that the program runs (`--version`). When it is the
- * default `redis-server` and this machine has none, `valkey-server` and its checkers are used where
- * Valkey is installed; else (Docker but no Redis of its own) the checkers come
- * from the container's own image when the command works on one (`container`), else from the fetched
- * Redis 7.0 of Debian bookworm (`npm run engines` fetches it on such a machine).
+ * The engine that checks a backup for a container (no `--server` given): the container's own, since
+ * that is the server that will load the backup (a `redis:8` container writes and loads RDB formats a
+ * host's Redis 7.0 cannot). Its image's checkers run in throwaway containers, unless this machine has
+ * the same product and version installed: those are used then (no container per check). An image
+ * without checkers falls back to this machine's.
  */
-export async function engineFromServerOption(program: string, container?: ContainerRef): Promise<Engine> {
+async function containerEngine(container: ContainerRef): Promise<Engine> {
+  let own: Engine;
+  try {
+    own = await containerCheckers(container);
+  } catch (error) {
+    const host = engineForServer('redis-server');
+    if (error instanceof NoImageCheckersError && (await checkerVersion(host))) return host;
+    throw error;
+  }
+  const host = engineForServer(`${own.product}-server`);
+  return own.version !== undefined && (await checkerVersion(host)) === own.version ? host : own;
+}
+
+/**
+ * The engine of `--server`, after checking that the program runs (`--version`). Without `--server`,
+ * the container's own engine when the command works on one ({@link containerEngine}), else
+ * `redis-server`; when that is missing here, `valkey-server` and its checkers are used where
+ * Valkey is installed, else the fetched Redis 7.0 of Debian bookworm (`npm run engines` fetches it
+ * on a machine with Docker but no Redis of its own).
+ */
+export async function engineFromServerOption(given: string | undefined, container?: ContainerRef): Promise<Engine> {
+  if (given === undefined && container) return containerEngine(container);
+  const program = given ?? 'redis-server';
   const engine = engineForServer(program);
   const result = await execa(engine.server, ['--version'], { reject: false, timeout: 30_000 });
   if (result.exitCode !== 0) {
@@ -39,7 +68,6 @@ export async function engineFromServerOption(program: string, container?: Contai
       // A Valkey host (Debian's valkey-server / valkey-tools) has no redis-* programs, only valkey-*.
       const valkey = engineForServer('valkey-server');
       if ((await execa(valkey.server, ['--version'], { reject: false, timeout: 30_000 })).exitCode === 0) return valkey;
-      if (container) return containerCheckers(container);
       const fallback = hostFallbackEngine();
       if (fallback) return fallback;
     }

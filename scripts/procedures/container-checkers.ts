@@ -47,8 +47,8 @@ function writeIfChanged(path: string, text: string): void {
 }
 
 /**
- * The checkers of a container's own image, for a machine with Docker but no `redis-check-rdb` /
- * `redis-check-aof` of its own: an {@link Engine} whose checkRdb and checkAof are generated shims
+ * The checkers of a container's own image (the engine that will load a backup of it or restored into
+ * it, whatever this machine has installed): an {@link Engine} whose checkRdb and checkAof are generated shims
  * (in the engine cache, `checkers/<image>/`) that `docker run --rm` the image's checker on the file.
  * Probes the image first (`redis-check-rdb --version`, else `valkey-check-rdb --version`), so an
  * unusable Docker or image is one `docker` error here rather than a "damaged file" later.
@@ -81,9 +81,14 @@ export async function containerCheckers(container: ContainerRef): Promise<Engine
       version,
     });
   }
-  throw new PlaybookError(
-    'docker',
+  throw new NoImageCheckersError(
     `No redis-check-rdb on this machine, and the image of container ${container.name} cannot run one either: ${(probes[0] ?? 'unknown error').replace(/\.$/, '')}`,
-    { command: 'docker run' },
   );
+}
+
+/** The container's image runs neither `redis-check-rdb` nor `valkey-check-rdb` (Docker itself works). */
+export class NoImageCheckersError extends PlaybookError {
+  constructor(message: string) {
+    super('docker', message, { command: 'docker run' });
+  }
 }

@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 /**
- * `npm run verify [-- --only id,id] [--engines id,id|all] [--report PATH]`: runs every command block's
- * verification against disposable Redis servers, prints a table and `N passed, M failed`, writes the
- * JSON report the site reads. Host flavors run on each engine asked for (`--engines`, else
- * `PLAYBOOK_ENGINES`, else all four); an engine that is not on this machine is left out
+ * `npm run verify [-- --only id,id] [--engines id,id|all] [--flavor host|docker] [--report PATH]`:
+ * runs every command block's verification against disposable Redis servers, prints a table and
+ * `N passed, M failed`, writes the JSON report the site reads. Host flavors run on each engine asked
+ * for (`--engines`, else `PLAYBOOK_ENGINES`, else all four), Docker flavors on each of those with an
+ * image (Redis 7.0 and 8.0); `--flavor` keeps one flavor. An engine that is not on this machine is left out
  * with a warning, and is a failure with `CI=true`. Exit 0 when all passed, 1 when any failed (or an
  * engine is missing in CI), 2 on bad arguments.
  */
@@ -28,7 +29,7 @@ function fail(message: string): never {
 let args;
 try {
   args = parseArgs({
-    options: { only: { type: 'string' }, report: { type: 'string' }, concurrency: { type: 'string' }, engines: { type: 'string' } },
+    options: { only: { type: 'string' }, report: { type: 'string' }, concurrency: { type: 'string' }, engines: { type: 'string' }, flavor: { type: 'string' } },
     allowPositionals: false,
   }).values;
 } catch (error) {
@@ -37,6 +38,8 @@ try {
 const reportPath = args.report ?? defaultReportPath;
 const only = args.only?.split(',').map((id) => id.trim()).filter(Boolean);
 for (const id of only ?? []) if (!registry.has(id)) fail(`no snippet with id "${id}"`);
+const flavor = args.flavor;
+if (flavor !== undefined && flavor !== 'host' && flavor !== 'docker') fail(`expected --flavor host or docker, got "${flavor}"`);
 const concurrency = args.concurrency === undefined ? undefined : Number(args.concurrency);
 if (concurrency !== undefined && !(Number.isInteger(concurrency) && concurrency > 0)) {
   fail(`expected --concurrency to be a positive integer, got "${args.concurrency}"`);
@@ -66,14 +69,15 @@ const mark = { passed: 'ok  ', failed: 'FAIL', skipped: 'skip' } as const;
 const results = await verifyAll(snippets, {
   concurrency,
   engines,
+  flavor,
   onResult: (result, done, total) => {
-    const on = engines.length > 1 && result.flavor !== 'docker' ? ` on ${result.engineId}` : '';
+    const on = engines.length > 1 ? ` on ${result.engineId}` : '';
     process.stderr.write(`[${String(done).padStart(String(total).length)}/${total}] ${mark[result.status]} ${result.id} (${result.flavor})${on}\n`);
   },
 });
 
 // A partial run (--only, or fewer engines) keeps the other results of the previous report.
-const partial = only !== undefined || engineIds.length < ENGINE_IDS.length;
+const partial = only !== undefined || flavor !== undefined || engineIds.length < ENGINE_IDS.length;
 const previous = partial ? ((await loadReport(reportPath)) ?? { results: [] }).results : [];
 const fresh = new Set(results.map(resultKey));
 await writeReport({ generatedAt: new Date().toISOString(), results: [...previous.filter((r) => !fresh.has(resultKey(r))), ...results] }, reportPath);

@@ -9,7 +9,7 @@ import { TEMP_PREFIX } from '../harness/leftovers.ts';
 import { dockerPolicy } from '../harness/docker/available.ts';
 import { ComposeRedis, composeShim, startComposeProject } from '../harness/docker/compose.ts';
 import { startRedisContainer, type RedisContainer } from '../harness/docker/container.ts';
-import { ensureImage, imageServerVersion } from '../harness/docker/image.ts';
+import { ensureImage, imageServerVersion, withImageEngine } from '../harness/docker/image.ts';
 import { fillCommand, placeholderDefault, placeholders, placeholdersIn, type PlaceholderName } from '../snippets/placeholders.ts';
 import type { CommandResult, DockerFlavor, Flavor, FlavorId, HostFlavor, Snippet, VerifyContext } from '../snippets/schema.ts';
 import type { Result } from './report.ts';
@@ -156,8 +156,8 @@ async function hostStage(flavor: HostFlavor, engine: Engine, scratch: string, ru
  * the host: from the project dir with COMPOSE_PROJECT_NAME set for Compose, and with a `docker` shim
  * first on PATH when this machine lacks `docker compose` (v2) so `docker compose …` runs docker-compose.
  */
-async function dockerStage(flavor: DockerFlavor, scratch: string, run: Run): Promise<Stage<RedisContainer>> {
-  const image = await ensureImage();
+async function dockerStage(flavor: DockerFlavor, engine: Engine, scratch: string, run: Run): Promise<Stage<RedisContainer>> {
+  const image = await ensureImage(engine);
   let server: RedisContainer | undefined;
   if (flavor.server !== false) {
     server = flavor.compose ? await startComposeProject(flavor.server, { image: image.tag }) : await startRedisContainer(flavor.server, { image: image.tag });
@@ -183,8 +183,8 @@ async function dockerStage(flavor: DockerFlavor, scratch: string, run: Run): Pro
 }
 
 /**
- * Runs one flavor of a snippet against a fresh disposable server (a host process, or a container for
- * the Docker flavor) and reports the outcome. Never throws. A Docker flavor is skipped where Docker is
+ * Runs one flavor of a snippet on an engine against a fresh disposable server (a host process, or a
+ * container of the engine's image for the Docker flavor) and reports the outcome. Never throws. A Docker flavor is skipped where Docker is
  * missing, and fails then when `CI=true` (scripts/harness/docker/available.ts).
  */
 export async function runSnippet(snippet: Snippet, flavorId: FlavorId, flavor: Flavor, engine: Engine = hostRedis): Promise<Result> {
@@ -192,9 +192,7 @@ export async function runSnippet(snippet: Snippet, flavorId: FlavorId, flavor: F
   const verifiedAt = new Date().toISOString();
   const run: Run = { recorded: [], secrets: [], values: {}, version: 'unknown', logTail: async () => '', cleanup: [] };
   let scratch: string | undefined;
-  // The Docker flavor runs in the image built from the host's Redis, whatever engine the host flavor ran on.
-  const ran = flavorId === 'docker' ? hostRedis : engine;
-  const base = { id: snippet.id, flavor: flavorId, page: snippet.page, command: flavor.command, engine: ran.product, engineId: ran.id };
+  const base = { id: snippet.id, flavor: flavorId, page: snippet.page, command: flavor.command, engine: engine.product, engineId: engine.id };
   const finish = (status: Result['status'], error?: string): Result => ({
     ...base,
     status,
@@ -212,8 +210,10 @@ export async function runSnippet(snippet: Snippet, flavorId: FlavorId, flavor: F
     }
     scratch = await mkdtemp(join(tmpdir(), `${TEMP_PREFIX}verify-`));
     if (flavorId === 'docker') {
+      // Every container the verification starts, however deep, runs this engine's image.
       const docker = flavor as DockerFlavor;
-      await verifyOn(snippet, flavorId, docker, await dockerStage(docker, scratch, run), scratch, run);
+      const dir = scratch;
+      await withImageEngine(engine, async () => verifyOn(snippet, flavorId, docker, await dockerStage(docker, engine, dir, run), dir, run));
     } else {
       const host = flavor as HostFlavor;
       await verifyOn(snippet, flavorId, host, await hostStage(host, engine, scratch, run), scratch, run);

@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import type { Engine } from '../harness/engine.ts';
 import { hostRedis } from '../harness/engine.ts';
+import { DOCKER_ENGINE_IDS } from '../harness/docker/image.ts';
 import { flavorsOf } from '../snippets/registry.ts';
 import type { Flavor, FlavorId, Snippet } from '../snippets/schema.ts';
 import type { Result } from './report.ts';
@@ -16,20 +17,27 @@ interface Job {
 export interface VerifyAllOptions {
   /** Parallel verifications (serial ones always run alone, after the others). */
   concurrency?: number;
-  /** Engines the host flavors run on (default: the host's Redis). The Docker flavor runs once, in the image. */
+  /**
+   * Engines the flavors run on (default: the host's Redis): host flavors on each, the Docker flavor on
+   * each that has an image ({@link DOCKER_ENGINE_IDS}: Redis 7.0 and 8.0).
+   */
   engines?: Engine[];
+  /** Only this flavor (default: every flavor of each snippet). */
+  flavor?: FlavorId;
   /** Called as each verification ends (progress). */
   onResult?: (result: Result, done: number, total: number) => void;
 }
 
 /** Runs every flavor of every given snippet, in parallel where safe, and returns the results in registry order. */
 export async function verifyAll(snippets: Iterable<Snippet>, options: VerifyAllOptions = {}): Promise<Result[]> {
-  const { concurrency = Math.max(2, availableParallelism() * 2), engines = [hostRedis], onResult } = options;
+  const { concurrency = Math.max(2, availableParallelism() * 2), engines = [hostRedis], flavor: only, onResult } = options;
   const jobs: Job[] = [];
   for (const snippet of snippets) {
     for (const [flavorId, flavor] of flavorsOf(snippet)) {
-      if (flavorId === 'docker') jobs.push({ snippet, flavorId, flavor, engine: hostRedis });
-      else for (const engine of engines) jobs.push({ snippet, flavorId, flavor, engine });
+      if (only !== undefined && flavorId !== only) continue;
+      for (const engine of engines) {
+        if (flavorId !== 'docker' || DOCKER_ENGINE_IDS.includes(engine.id)) jobs.push({ snippet, flavorId, flavor, engine });
+      }
     }
   }
   const results = new Array<Result>(jobs.length);

@@ -8,6 +8,8 @@ import { dockerSkip } from '../../scripts/harness/docker/available.ts';
 import { startComposeProject } from '../../scripts/harness/docker/compose.ts';
 import { startRedisContainer, type RedisContainer } from '../../scripts/harness/docker/container.ts';
 import { docker } from '../../scripts/harness/docker/exec.ts';
+import { ensureImage } from '../../scripts/harness/docker/image.ts';
+import { engineById, engineUnavailableReason } from '../../scripts/harness/engine.ts';
 import { listByPrefix } from '../../scripts/harness/docker/list.ts';
 import { InspectReportSchema } from '../../scripts/procedures/inspect-report.ts';
 import { BackupManifestSchema, type BackupManifest } from '../../scripts/procedures/manifest.ts';
@@ -16,6 +18,8 @@ import { assertOneLineFailure, runCli } from '../support/run-cli.ts';
 
 // Skipped with "Docker not available here" where Docker is missing; with CI=true they run and fail.
 const skip = await dockerSkip();
+/** The Redis 8.0 image is built from the fetched engine (npm run engines); missing: skipped, a failure under CI=true. */
+const redis8Missing = process.env.CI === 'true' ? undefined : engineUnavailableReason('redis-8.0');
 
 /** A password no other process on this machine has in its argv by chance. */
 const PASSWORD = `pw ${randomBytes(6).toString('hex')} staple`;
@@ -209,6 +213,36 @@ test(
     await redis.stop();
     await redis.start();
     assert.deepEqual(diffDatasets(a, await redis.withClient(readDataset), since(readAt)), []);
+  },
+);
+
+test(
+  'a Redis 8.0 container on a host with Redis 7.0: backup and restore --container check with the container\'s own engine; check on the host refuses the RDB 12 naming both formats',
+  { skip: skip || redis8Missing || false },
+  async () => {
+    const redis8 = engineById('redis-8.0');
+    const { tag } = await ensureImage(redis8);
+    await using redis = await startRedisContainer({ password: PASSWORD, config: { appendonly: 'yes', save: '3600 1' } }, { image: tag, engine: redis8 });
+    await redis.withClient((client) => writeMixedDataset(client, 'A', 20));
+    const a = await redis.withClient(readDataset);
+    const readAt = Date.now();
+    const { path, manifest } = await backupThrough(['--container', redis.name], join(redis.root, 'backups'));
+    assert.equal(manifest.source.version, '8.0.2');
+    assert.equal(manifest.source.rdbVersion, 12);
+    assert.ok(manifest.checks.rdb.ok && manifest.checks.aof?.ok, 'checked by the image\'s redis-check-rdb 8.0.2');
+
+    // This machine's redis-check-rdb 7.0 cannot read RDB 12: a plain check says so; for the container it passes.
+    const onHost = await runCli(['check', path]);
+    assert.equal(onHost.exitCode, 7, onHost.stdout + onHost.stderr);
+    assert.match(onHost.stdout, /FAIL +RDB format: backup has RDB format 12 \(Redis 8\.0\), redis-server 7\.0\.15 loads up to 10/);
+    const forContainer = await runCli(['check', path, '--container', redis.name], {}, SLOW);
+    assert.equal(forContainer.exitCode, 0, forContainer.stdout + forContainer.stderr);
+
+    await redis.withClient((client) => changeMixedDataset(client, 'A', 'B'));
+    const run = await runCli(['restore', path, '--container', redis.name, '--json'], AUTH, SLOW);
+    assert.equal(run.exitCode, 0, run.stderr);
+    assert.deepEqual(diffDatasets(a, await redis.withClient(readDataset), since(readAt)), []);
+    assert.match((await redis.withClient((client) => client.info('server'))), /redis_version:8\.0\.2/);
   },
 );
 

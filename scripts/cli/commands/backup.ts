@@ -50,8 +50,9 @@ ${containerHelp('Back up Redis in this container (docker exec NAME redis-cli, do
   --keep N                   Afterwards, remove complete backups older than the N newest (nothing else)
   --server PROGRAM           The server program whose checkers check the copy (default redis-server;
                              name the server's own, e.g. /usr/bin/valkey-server, for another engine).
-                             With --container and no redis-server here, the container image's own
-                             redis-check-rdb and redis-check-aof run (docker run --rm)
+                             With --container, default the container's own: its image's
+                             redis-check-rdb and redis-check-aof run (docker run --rm, no network),
+                             or this machine's when they are the same version
   --json                     Print one JSON object: { "path": …, "manifest": … }
   -h, --help                 Show this help
 
@@ -61,7 +62,7 @@ The password comes from the URL or from REDISCLI_AUTH; it is never printed nor r
     const target = parseRedisUrl(options.url, io.env);
     const to = resolve(options.to);
     const container = await containerFromOptions(options, io);
-    // Without redis-server here, a container's backup is checked with its image's own checkers.
+    // A container's backup is checked by its own engine (its image's checkers, or the same version here).
     const engine = await engineFromServerOption(options.server, container);
     const common = { engine, to, keep: options.keep, onProgress: progressPrinter(io) };
     const result = container

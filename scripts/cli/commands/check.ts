@@ -35,10 +35,9 @@ not an RDB, missing files, an RDB format too new for the server), 6 when the pat
 
 Options:
 ${SERVER_HELP}
-  --container NAME           On a machine without redis-server: check with the redis-check-rdb and
-                             redis-check-aof of this container's image (docker run --rm, no network,
-                             the backup's dir mounted); without it the Redis 7.0 that npm run engines
-                             fetches there is used
+  --container NAME           Check for this container's server: with the redis-check-rdb and
+                             redis-check-aof of its image (docker run --rm, no network, the
+                             backup's dir mounted), or this machine's when they are the same version
   --compose-service SERVICE  The same for the container of this Compose service (current dir)
   --json                     Print one JSON object with every check
   -h, --help                 Show this help`,

@@ -113,7 +113,7 @@ ${SERVER_HELP}
         container,
         dataDir: options['data-dir'],
         target,
-        // Without redis-server here, the backup is checked with the container image's own checkers.
+        // The container's engine loads the backup: its image's checkers check it (or the same version here).
         engine: await engineFromServerOption(options.server, container),
         appendonly: options.appendonly,
         dbfilename: options.dbfilename,

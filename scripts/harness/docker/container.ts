@@ -4,12 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { z } from 'zod';
+import type { Engine } from '../engine.ts';
 import { TEMP_PREFIX } from '../leftovers.ts';
 import { fatal, waitFor } from '../wait.ts';
 import { parseInfo, type InfoSections } from '../../redis/info.ts';
 import { requireDocker } from './available.ts';
 import { docker, dockerSync, dockerTry, type DockerOutput } from './exec.ts';
-import { ensureImage, IMAGE_ENV } from './image.ts';
+import { currentImageEngine, ensureImage, IMAGE_ENV } from './image.ts';
 import { ContainerOptionsSchema, serverArgs, uniqueNames, type ContainerOptions, type DockerNames } from './options.ts';
 
 /** Label on every container and volume the harness makes (leftover checks find them by it and by name). */
@@ -68,6 +69,8 @@ async function writeHarnessDir(runDir: string, password: string | undefined): Pr
 export interface ContainerInit {
   names: DockerNames;
   image: string;
+  /** The engine the image runs. */
+  engine: Engine;
   /** Host temp dir of this container (harness dir, compose file). */
   root: string;
   options: z.output<typeof ContainerOptionsSchema>;
@@ -90,6 +93,8 @@ export class RedisContainer {
   /** The data dir inside the container (`CONFIG GET dir`). */
   readonly dir = '/data';
   readonly image: string;
+  /** The engine the image runs (its image's: the Docker flavor runs on Redis 7.0 and 8.0). */
+  readonly engine: Engine;
   /** Host temp dir of this container (harness dir, compose files); removed on disposal. */
   readonly root: string;
   readonly password: string | undefined;
@@ -103,6 +108,7 @@ export class RedisContainer {
   constructor(init: ContainerInit) {
     this.names = { ...init.names };
     this.image = init.image;
+    this.engine = init.engine;
     this.root = init.root;
     this.options = init.options;
     this.password = init.options.password;
@@ -314,8 +320,10 @@ export class RedisContainer {
 
 /** Extra knobs of {@link startRedisContainer} for the harness itself. */
 export interface StartContainerExtras {
-  /** Image to run (default: {@link ensureImage}). */
+  /** Image to run (default: {@link ensureImage} of {@link currentImageEngine}). */
   image?: string;
+  /** The engine `image` runs (default: {@link currentImageEngine}). */
+  engine?: Engine;
   /** Names to use (default: fresh unique ones). */
   names?: DockerNames;
 }
@@ -330,9 +338,10 @@ export async function prepareContainer<T extends RedisContainer>(
   const parsed = ContainerOptionsSchema.parse(options);
   await requireDocker();
   installExitHook();
-  const image = extras.image ?? (await ensureImage()).tag;
+  const engine = extras.engine ?? currentImageEngine();
+  const image = extras.image ?? (await ensureImage(engine)).tag;
   const root = await mkdtemp(join(tmpdir(), `${TEMP_PREFIX}docker-`));
-  const container = make({ names: extras.names ?? uniqueNames(), image, root, options: parsed, harnessDir });
+  const container = make({ names: extras.names ?? uniqueNames(), image, engine, root, options: parsed, harnessDir });
   live.add(container);
   try {
     if (harnessDir) await writeHarnessDir(join(root, 'run'), parsed.password);

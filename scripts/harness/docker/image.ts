@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
- * The image the Docker flavor runs: `redis-playbook/redis:<version>`, built offline from this
- * machine's own Redis (the `redis-server --version` it reports gives the tag). The root filesystem
+ * The images the Docker flavor runs: `redis-playbook/redis:<version>`, built offline from this
+ * machine's own Redis (the `redis-server --version` it reports gives the tag), and from the fetched
+ * Redis 8.0 (`npm run engines`) for the Docker flavor on Redis 8.0 ({@link DOCKER_ENGINE_IDS}). The root filesystem
  * holds redis-server, redis-cli, redis-check-rdb, redis-check-aof (and redis-benchmark when
  * installed), the libraries `ldd` lists for them, and Debian's busybox-static as `/bin/busybox` with
  * its applets (sh, ls, cp, mv, cat, tar, …) so throwaway `docker run --rm -v VOL:/data IMAGE sh -c …`
@@ -12,8 +13,10 @@
  * `REDIS_PLAYBOOK_IMAGE` to use another image instead (e.g. the official `redis:7.0` where a
  * registry answers); it is pulled when missing.
  *
- * CLI: `npm run image [-- --force]` builds (or confirms) the image and prints its tag.
+ * CLI: `npm run image [-- --force] [--engines redis-7.0,redis-8.0|all]` builds (or confirms) the
+ * images (default: the host engine's) and prints their tags.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash, randomBytes } from 'node:crypto';
 import { chmod, copyFile, mkdir, mkdtemp, readFile, realpath, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { constants, accessSync } from 'node:fs';
@@ -22,7 +25,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { enginePaths, hostFallbackSpec } from '../../engines/catalog.ts';
 import { hostHasRedis, ownLoader } from '../../engines/shims.ts';
-import { hostFallbackEngine, hostRedis, type Engine } from '../engine.ts';
+import { engineById, hostFallbackEngine, hostRedis, type Engine } from '../engine.ts';
 import { TEMP_PREFIX } from '../leftovers.ts';
 import { fatal, waitFor } from '../wait.ts';
 import { requireDocker } from './available.ts';
@@ -39,6 +42,12 @@ export const IMAGE_ENV = 'REDIS_PLAYBOOK_IMAGE';
 /** Bumped when the layout below changes, so old builds are not reused. */
 const LAYOUT_VERSION = 1;
 const PATH_VALUE = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+/**
+ * Engines the Docker flavor runs on, each in its own image: the host's Redis 7.0 and the fetched
+ * Redis 8.0 (the `redis:latest` generation). Valkey's host flavors cover Valkey.
+ */
+export const DOCKER_ENGINE_IDS: readonly string[] = ['redis-7.0', 'redis-8.0'];
 
 /** One thing in the root filesystem (path relative to `/`). */
 type Entry =
@@ -58,6 +67,8 @@ export interface ImageInfo {
   /** Content hash of a local build. */
   hash: string | undefined;
   durationMs: number;
+  /** The engine the image runs (for an override: the engine it stands for). */
+  engine: Engine;
 }
 
 async function sha256File(path: string): Promise<string> {
@@ -197,14 +208,16 @@ function accessible(path: string): boolean {
 }
 
 /**
- * The engine and root an image is built from by default: the host's Redis, or on a machine without
- * one (Docker only) the fetched bookworm Redis 7.0 (`npm run engines` fetches it there).
+ * The engine and root an image is built from: for the host engine, the host's Redis, or on a machine
+ * without one (Docker only) the fetched bookworm Redis 7.0 (`npm run engines` fetches it there); for a
+ * fetched engine (Redis 8.0), its own root in the engine cache.
  */
-function defaultSource(): { engine: Engine; root?: string } {
-  if (hostHasRedis()) return { engine: hostRedis };
+function sourceFor(engine: Engine): { engine: Engine; root?: string; suffix: string } {
+  if (engine.id !== hostRedis.id) return { engine, root: enginePaths(engine.id).root, suffix: '' };
+  if (hostHasRedis()) return { engine: hostRedis, suffix: '' };
   const fallback = hostFallbackEngine();
   if (!fallback) throw new Error('redis-server is not installed: the image is built from this machine\'s Redis (apt-get install redis-server redis-tools) or, without one, from Debian bookworm\'s (npm run engines fetches it)');
-  return { engine: fallback, root: enginePaths(hostFallbackSpec.id).root };
+  return { engine: fallback, root: enginePaths(hostFallbackSpec.id).root, suffix: '-bookworm' };
 }
 
 /** `docker import --change` lines (without the content label). */
@@ -278,22 +291,22 @@ function processAlive(pid: number): boolean {
   }
 }
 
-/** Builds `redis-playbook/redis:<version>` unless an identical build exists (or `force`). */
-export async function buildLocalImage({ force = false, engine: given }: { force?: boolean; engine?: Engine } = {}): Promise<ImageInfo> {
+/** Builds `redis-playbook/redis:<version>` of an engine (default: the host's) unless an identical build exists (or `force`). */
+export async function buildLocalImage({ force = false, engine: given = hostRedis }: { force?: boolean; engine?: Engine } = {}): Promise<ImageInfo> {
   const started = Date.now();
   await requireDocker();
-  const { engine, root } = given ? { engine: given, root: undefined } : defaultSource();
+  const { engine, root, suffix } = sourceFor(given);
   const version = await hostServerVersion(engine);
   // Its own tag, so a Docker-only checkout sharing a daemon with a full one does not rebuild theirs.
-  const tag = `${IMAGE_REPOSITORY}:${version}${root ? '-bookworm' : ''}`;
+  const tag = `${IMAGE_REPOSITORY}:${version}${suffix}`;
   const entries = await planRootfs(engine, root);
   const changes = imageChanges(version);
   const hash = contentHash(entries, changes);
   const cached = async () => !force && (await imageLabel(tag, CONTENT_LABEL))?.value === hash;
-  if (await cached()) return { tag, status: 'cached', version, hash, durationMs: Date.now() - started };
+  if (await cached()) return { tag, status: 'cached', version, hash, durationMs: Date.now() - started, engine };
   return withBuildLock(async () => {
     // Another process may have built it while this one waited for the lock.
-    if (await cached()) return { tag, status: 'cached', version, hash, durationMs: Date.now() - started };
+    if (await cached()) return { tag, status: 'cached', version, hash, durationMs: Date.now() - started, engine };
     const previous = await imageLabel(tag, CONTENT_LABEL);
     const stage = await mkdtemp(join(tmpdir(), `${TEMP_PREFIX}image-`));
     try {
@@ -308,7 +321,7 @@ export async function buildLocalImage({ force = false, engine: given }: { force?
     }
     // The replaced build is now untagged: remove it unless a container still uses it.
     if (previous?.id) await dockerTry(['image', 'rm', previous.id]);
-    return { tag, status: 'built', version, hash, durationMs: Date.now() - started };
+    return { tag, status: 'built', version, hash, durationMs: Date.now() - started, engine };
   });
 }
 
@@ -332,39 +345,66 @@ export function imageServerVersion(image: string): Promise<string> {
   return version;
 }
 
-let resolved: Promise<ImageInfo> | undefined;
+const imageEngine = new AsyncLocalStorage<Engine>();
 
 /**
- * The image the Docker flavor runs: REDIS_PLAYBOOK_IMAGE when set (pulled if missing), else the local
- * build (built once per process, shared by every caller).
+ * Runs `fn` with `engine` as the Docker flavor's engine: every {@link ensureImage} (and so every
+ * container the harness starts) inside it, however deep, uses that engine's image.
  */
-export function ensureImage(): Promise<ImageInfo> {
-  resolved ??= (async (): Promise<ImageInfo> => {
-    const override = process.env[IMAGE_ENV]?.trim();
-    if (!override) return buildLocalImage();
-    const started = Date.now();
-    await requireDocker();
-    await ensurePulled(override);
-    return { tag: override, status: 'override', version: undefined, hash: undefined, durationMs: Date.now() - started };
-  })();
-  // A failed attempt may be retried by the next caller.
-  resolved.catch(() => (resolved = undefined));
-  return resolved;
+export function withImageEngine<T>(engine: Engine, fn: () => Promise<T>): Promise<T> {
+  return imageEngine.run(engine, fn);
+}
+
+/** The engine of the Docker flavor here: the one {@link withImageEngine} set, else the host's. */
+export function currentImageEngine(): Engine {
+  return imageEngine.getStore() ?? hostRedis;
+}
+
+const resolved = new Map<string, Promise<ImageInfo>>();
+
+/**
+ * The image of an engine's Docker flavor (default: {@link currentImageEngine}), built once per
+ * process and engine, shared by every caller. For the host engine, REDIS_PLAYBOOK_IMAGE names
+ * another image to use (pulled if missing), e.g. the official `redis:7.0` where a registry answers.
+ */
+export function ensureImage(engine: Engine = currentImageEngine()): Promise<ImageInfo> {
+  let image = resolved.get(engine.id);
+  if (!image) {
+    image = (async (): Promise<ImageInfo> => {
+      const override = engine.id === hostRedis.id ? process.env[IMAGE_ENV]?.trim() : undefined;
+      if (!override) return buildLocalImage({ engine });
+      const started = Date.now();
+      await requireDocker();
+      await ensurePulled(override);
+      return { tag: override, status: 'override', version: undefined, hash: undefined, durationMs: Date.now() - started, engine };
+    })();
+    resolved.set(engine.id, image);
+    // A failed attempt may be retried by the next caller.
+    image.catch(() => resolved.delete(engine.id));
+  }
+  return image;
 }
 
 if (import.meta.main) {
   let force = false;
+  let engines: Engine[] = [];
   try {
-    force = parseArgs({ options: { force: { type: 'boolean', default: false } } }).values.force ?? false;
+    const values = parseArgs({ options: { force: { type: 'boolean', default: false }, engines: { type: 'string' } } }).values;
+    force = values.force ?? false;
+    const ids = values.engines === undefined ? [hostRedis.id] : values.engines === 'all' ? DOCKER_ENGINE_IDS : values.engines.split(',').map((id) => id.trim());
+    for (const id of ids) if (!DOCKER_ENGINE_IDS.includes(id)) throw new Error(`no image for engine "${id}" (images: ${DOCKER_ENGINE_IDS.join(', ')}, or all)`);
+    engines = ids.map((id) => (id === hostRedis.id ? hostRedis : engineById(id)));
   } catch (error) {
-    process.stderr.write(`image: ${(error as Error).message}\nUsage: npm run image [-- --force]\n`);
+    process.stderr.write(`image: ${(error as Error).message}\nUsage: npm run image [-- --force] [--engines redis-7.0,redis-8.0|all]\n`);
     process.exit(2);
   }
   try {
-    const info = force ? await buildLocalImage({ force }) : await ensureImage();
-    const size = await dockerTry(['image', 'inspect', '--format', '{{.Size}}', info.tag]);
-    const megabytes = (Number(size.stdout.trim()) / 1e6).toFixed(1);
-    console.log(`${info.tag}: ${info.status} in ${(info.durationMs / 1000).toFixed(1)} s (${megabytes} MB)`);
+    for (const engine of engines) {
+      const info = force ? await buildLocalImage({ force, engine }) : await ensureImage(engine);
+      const size = await dockerTry(['image', 'inspect', '--format', '{{.Size}}', info.tag]);
+      const megabytes = (Number(size.stdout.trim()) / 1e6).toFixed(1);
+      console.log(`${info.tag}: ${info.status} in ${(info.durationMs / 1000).toFixed(1)} s (${megabytes} MB)`);
+    }
   } catch (error) {
     process.stderr.write(`image: ${(error as Error).message}\n`);
     process.exitCode = 1;

@@ -98,7 +98,7 @@ export async function volumeEntries(server: RedisContainer, dir = ''): Promise<s
  */
 export async function scratchContainerOnDump(server: RedisContainer, config: ContainerOptions['config']): Promise<RedisContainer> {
   const dir = await mkdtemp(join(server.root, 'dump-'));
-  const container = await prepareContainer({ config }, { image: server.image }, (init) => new RedisContainer(init));
+  const container = await prepareContainer({ config }, { image: server.image, engine: server.engine }, (init) => new RedisContainer(init));
   try {
     await docker(['cp', `${server.name}:${server.dir}/dump.rdb`, join(dir, 'dump.rdb')]);
     await container.create();
