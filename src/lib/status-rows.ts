@@ -44,6 +44,20 @@ export function countByStatus(results: readonly Result[]): Record<Result['status
   return counts;
 }
 
+/**
+ * The id of a snippet flavor's first row on the status page (its worst result, as rows put failures
+ * first), which each block's "Where it ran" links to: `status-config-data-location-host`.
+ */
+export function statusAnchor(id: string, flavor: string): string {
+  return `status-${id}-${flavor}`;
+}
+
+/** The first line of an error, at most 200 characters: enough to say why, short enough for a cell. */
+export function firstLine(text: string): string {
+  const line = text.trim().split('\n')[0] ?? '';
+  return line.length > 200 ? `${line.slice(0, 199)}…` : line;
+}
+
 /** A duration for people: `480 ms`, `12.3 s`, `2 min 5 s`. */
 export function formatDuration(ms: number): string {
   if (ms < 1000) return `${Math.round(ms)} ms`;

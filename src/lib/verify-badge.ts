@@ -1,4 +1,5 @@
 import type { Result } from '../../scripts/verify/report.ts';
+import { firstLine, formatDuration, statusLabels } from './status-rows.ts';
 
 /** What the badge of one command block says, derived only from the verification report. */
 export interface VerifyBadge {
@@ -23,28 +24,38 @@ export function minuteOf(iso: string): string {
   return `${new Date(iso).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 }
 
-/** `Redis 7.0.15, 8.0.2 · Valkey 8.1.1`: the engines of some results, grouped by product, in order. */
+/** `Redis 7.0.15`: the product and full version a result ran on. */
+export function engineName(result: Pick<Result, 'engine' | 'version'>): string {
+  return `${engineLabel(result.engine)} ${result.version}`;
+}
+
+/** How a badge names the engines of some results: one by name (`Redis 7.0.15`), more by their number (`3 engines`). */
 export function enginesText(results: readonly Result[]): string {
-  const versions = new Map<string, string[]>();
-  for (const result of results) {
-    const list = versions.get(result.engine) ?? [];
-    if (!list.includes(result.version)) list.push(result.version);
-    versions.set(result.engine, list);
-  }
-  return [...versions].map(([engine, list]) => `${engineLabel(engine)} ${list.join(', ')}`).join(' · ');
+  const [only] = results;
+  return results.length === 1 && only ? engineName(only) : `${results.length} engines`;
+}
+
+/** A block flavor's results as a list, whether the caller has none, one or one per engine. */
+function resultList(results: Result | readonly Result[] | undefined): readonly Result[] {
+  return results === undefined ? [] : Array.isArray(results) ? (results as readonly Result[]) : [results as Result];
+}
+
+/** The results that verified a block flavor's current command (`command` is the registry's template). */
+function currentResults(results: Result | readonly Result[] | undefined, command: string): Result[] {
+  return resultList(results).filter((result) => result.command === command);
 }
 
 /**
- * The badge of a command block from its report results, one per engine it ran on (the host's Redis
- * first): "Verified on Redis 7.0.15, 8.0.2 · Valkey 8.1.1 · 2026-11-25" when every engine passed;
- * "Failed on …" (naming where it passed too) when any failed; "Not verified" when the report has no
- * result, the checks were skipped, or the command was edited after it was verified (`command` is the
- * registry's current template). The day is that of the latest run.
+ * The badge of a command block from its report results, one per engine it ran on; one short line
+ * whatever their number, the details being in {@link engineDetails}: "Verified on 4 engines ·
+ * 2026-11-26" when every engine passed ("Verified on Redis 7.0.15 · …" when there is one); "Failed on
+ * Valkey 8.1.1 · passed on 3 engines · …" when any failed, so that a failure anywhere shows; "Not
+ * verified" when the report has no result, the checks were skipped, or the command was edited after it
+ * was verified (`command` is the registry's current template). The day is that of the latest run.
  */
 export function verifyBadge(results: Result | readonly Result[] | undefined, command: string): VerifyBadge {
-  const all = results === undefined ? [] : Array.isArray(results) ? (results as readonly Result[]) : [results as Result];
-  if (all.length === 0) return { status: 'unverified', text: 'Not verified', variant: 'caution' };
-  const fresh = all.filter((result) => result.command === command);
+  if (resultList(results).length === 0) return { status: 'unverified', text: 'Not verified', variant: 'caution' };
+  const fresh = currentResults(results, command);
   if (fresh.length === 0) return { status: 'unverified', text: 'Not verified (changed since the last run)', variant: 'caution' };
   const day = dayOf(fresh.map((result) => result.verifiedAt).sort().at(-1) as string);
   const passed = fresh.filter((result) => result.status === 'passed');
@@ -55,6 +66,52 @@ export function verifyBadge(results: Result | readonly Result[] | undefined, com
   }
   if (passed.length > 0) return { status: 'passed', text: `Verified on ${enginesText(passed)} · ${day}`, variant: 'success' };
   return { status: 'skipped', text: `Not verified (skipped) · ${day}`, variant: 'caution' };
+}
+
+/** One engine's line in a block's "Where it ran" details. */
+export interface EngineDetail {
+  /** Engine id of the harness (`redis-7.0`, `valkey-8.1`, …). */
+  engineId: string;
+  /** Product and full version, `Redis 7.0.15`. */
+  name: string;
+  status: Result['status'];
+  /** `Passed`, `Failed` or `Skipped`. */
+  label: string;
+  /** When it ran (ISO 8601, UTC). */
+  verifiedAt: string;
+  /** The same to the minute, for people: `2026-11-26 04:39 UTC`. */
+  when: string;
+  /** How long it took, `1.9 s`. */
+  duration: string;
+  /** Why it failed or was skipped: the first line of the error. */
+  note?: string;
+}
+
+/**
+ * What a block's badge sums up, one line per engine: the results of the current command (those the
+ * badge counts), grouped by product in the order the report first names them (the host's Redis
+ * first), then by version. Empty when the badge says "Not verified" for want of any.
+ */
+export function engineDetails(results: Result | readonly Result[] | undefined, command: string): EngineDetail[] {
+  const fresh = currentResults(results, command);
+  const products = [...new Set(fresh.map((result) => result.engine))];
+  return fresh
+    .sort(
+      (a, b) =>
+        products.indexOf(a.engine) - products.indexOf(b.engine) ||
+        a.version.localeCompare(b.version, 'en', { numeric: true }) ||
+        a.engineId.localeCompare(b.engineId),
+    )
+    .map((result) => ({
+      engineId: result.engineId,
+      name: engineName(result),
+      status: result.status,
+      label: statusLabels[result.status],
+      verifiedAt: result.verifiedAt,
+      when: minuteOf(result.verifiedAt),
+      duration: formatDuration(result.durationMs),
+      ...(result.status !== 'passed' && result.error ? { note: firstLine(result.error) } : {}),
+    }));
 }
 
 /**

@@ -3,8 +3,7 @@ import { expect, test } from '@playwright/test';
 import { fillCommand } from '../../scripts/snippets/placeholders.ts';
 import { flavorsOf, getSnippet } from '../../scripts/snippets/registry.ts';
 import { flavorLabels, type FlavorId } from '../../scripts/snippets/schema.ts';
-import { defaultReportPath, findResult, findResults, ReportSchema } from '../../scripts/verify/report.ts';
-import { verifyBadge } from '../../src/lib/verify-badge.ts';
+import { defaultReportPath, findResult, findResults, ReportSchema, type Result } from '../../scripts/verify/report.ts';
 
 const page = '/persistence/where-is-my-data/';
 const snippetId = 'config-data-location';
@@ -15,6 +14,19 @@ function report() {
 }
 
 const capitalised = (word: string) => word.charAt(0).toUpperCase() + word.slice(1);
+
+/** What the badge of results that all passed says: the one engine by name, more by their number, and the day of the latest run. */
+function passedBadgeText(results: readonly Result[]): string {
+  const day = results.map((result) => result.verifiedAt).sort().at(-1)?.slice(0, 10);
+  const [only] = results;
+  const engines = results.length === 1 && only ? `${capitalised(only.engine)} ${only.version}` : `${results.length} engines`;
+  return `Verified on ${engines} · ${day}`;
+}
+
+/** The status a block's badge sums its results of the current command up to: a failure anywhere, else a pass anywhere, else skipped. */
+function overallStatus(results: readonly Result[]): Result['status'] {
+  return (['failed', 'passed', 'skipped'] as const).find((status) => results.some((result) => result.status === status)) ?? 'skipped';
+}
 
 /** Shows a flavor's tab: tabs are synced under one key, so one click switches every block of the page. */
 async function showFlavor(tab: import('@playwright/test').Page, flavor: FlavorId): Promise<void> {
@@ -32,16 +44,45 @@ test.describe('where-is-my-data page', () => {
     await expect(tab).toHaveTitle(/^Where is my data\? \| Redis Playbook$/);
   });
 
-  test('the snippet badge says which Redis version verified it and when, as the report records', async ({ page: tab }) => {
-    const result = findResult(report(), snippetId, 'host');
-    expect(result?.status, `report/verify.json must hold a passed result for ${snippetId} (run npm run verify)`).toBe('passed');
-    if (!result) return;
+  test('the snippet badge counts the engines that verified it and when, as the report records', async ({ page: tab }) => {
+    const results = findResults(report(), snippetId, 'host');
+    expect(results.length, `report/verify.json must hold results for ${snippetId} (run npm run verify)`).toBeGreaterThan(0);
+    expect(results.map((result) => result.status)).toEqual(results.map(() => 'passed'));
     const badge = tab.locator(`[data-snippet-id="${snippetId}"][data-flavor="host"] [data-verify-status]`);
     await expect(badge).toHaveAttribute('data-verify-status', 'passed');
-    await expect(badge).toContainText(`Verified on ${capitalised(result.engine)} ${result.version}`);
-    // One engine: "Verified on Redis 7.0.15 · <day>"; more (npm run verify -- --engines all): each is named.
-    const command = getSnippet(snippetId).flavors.host?.command ?? '';
-    await expect(badge).toHaveText(verifyBadge(findResults(report(), snippetId, 'host'), command).text);
+    // One short line: "Verified on 4 engines · <day>" (one engine: "Verified on Redis 7.0.15 · <day>").
+    await expect(badge).toHaveText(passedBadgeText(results));
+  });
+
+  test('"Where it ran" opens from the keyboard and lists each engine\'s version, result, time and duration, and links to the status page', async ({ page: tab }) => {
+    const results = findResults(report(), snippetId, 'host');
+    expect(results.length, `report/verify.json must hold results for ${snippetId} (run npm run verify)`).toBeGreaterThan(0);
+    await showFlavor(tab, 'host');
+    const details = tab.locator(`[data-snippet-id="${snippetId}"][data-flavor="host"] [data-verify-details]`);
+    const rows = details.locator('tr[data-engine-id]');
+    await expect(details.locator('summary')).toContainText('Where it ran');
+    await expect(rows.first()).toBeHidden();
+    await details.locator('summary').focus();
+    await tab.keyboard.press('Enter');
+    await expect(rows).toHaveCount(results.length);
+    for (const result of results) {
+      const row = details.locator(`tr[data-engine-id="${result.engineId}"]`);
+      await expect(row, result.engineId).toBeVisible();
+      await expect(row, result.engineId).toHaveAttribute('data-engine-status', result.status);
+      await expect(row.locator('th'), result.engineId).toHaveText(`${capitalised(result.engine)} ${result.version}`);
+      await expect(row.locator('td').nth(0), result.engineId).toHaveText(capitalised(result.status));
+      await expect(row.locator('time'), result.engineId).toHaveAttribute('datetime', result.verifiedAt);
+      await expect(row.locator('time'), result.engineId).toHaveText(`${result.verifiedAt.slice(0, 16).replace('T', ' ')} UTC`);
+      await expect(row.locator('td').nth(2), result.engineId).toHaveText(/^\d+(\.\d)? (ms|s)$|^\d+ min \d+ s$/);
+    }
+    const link = details.getByRole('link', { name: "This block's rows on the status page" });
+    await expect(link).toHaveAttribute('href', `/status/#status-${snippetId}-host`);
+    await link.click();
+    await expect(tab).toHaveURL(`/status/#status-${snippetId}-host`);
+    const row = tab.locator(`#status-${snippetId}-host`);
+    await expect(row).toHaveAttribute('data-result-id', snippetId);
+    await expect(row).toHaveAttribute('data-result-flavor', 'host');
+    await expect(row).toBeInViewport();
   });
 
   test('every block on the page shows only the badge and output its report result backs', async ({ page: tab }) => {
@@ -57,15 +98,31 @@ test.describe('where-is-my-data page', () => {
         const flavor = (await block.getAttribute('data-flavor')) as string;
         const result = findResult(verification, id, flavor);
         const badge = block.locator('[data-verify-status]');
-        if (!result) {
+        const command = getSnippet(id).flavors[flavor as FlavorId]?.command;
+        const all = findResults(verification, id, flavor);
+        const current = all.filter((each) => each.command === command);
+        const engines = await block
+          .locator('[data-verify-details] tr[data-engine-id]')
+          .evaluateAll((rows) => rows.map((row) => `${row.getAttribute('data-engine-id')} ${row.getAttribute('data-engine-status')}`));
+        // "Where it ran" lists each engine's result of the current command, whatever their number.
+        expect(engines.sort(), id).toEqual(current.map((each) => `${each.engineId} ${each.status}`).sort());
+        if (all.length === 0) {
           await expect(badge, id).toHaveText('Not verified');
           continue;
         }
-        await expect(badge, id).toHaveAttribute('data-verify-status', result.status);
-        if (result.status === 'passed')
-          await expect(badge, id).toContainText(`Verified on ${capitalised(result.engine)} ${result.version}`);
+        if (current.length === 0) {
+          await expect(badge, id).toHaveText('Not verified (changed since the last run)');
+          continue;
+        }
+        const status = overallStatus(current);
+        await expect(badge, id).toHaveAttribute('data-verify-status', status);
+        if (status === 'passed') await expect(badge, id).toHaveText(passedBadgeText(current.filter((each) => each.status === 'passed')));
         else await expect(badge, id).not.toContainText('Verified on');
-        if (result.output.trim() && result.status !== 'skipped') {
+        // A failure anywhere shows in the badge's own text, naming the engine when it is one.
+        const failed = current.filter((each) => each.status === 'failed');
+        if (failed.length > 0) await expect(badge, id).toContainText(/^Failed on /);
+        if (failed.length === 1 && failed[0]) await expect(badge, id).toContainText(`Failed on ${capitalised(failed[0].engine)} ${failed[0].version}`);
+        if (result && result.command === command && result.output.trim() && result.status !== 'skipped') {
           const output = block.locator('details', {
             hasText: 'Recorded output',
           });
@@ -138,8 +195,10 @@ test.describe('Docker Compose and Host install tabs', () => {
       const panel = block.locator(`[data-flavor="${flavorId}"]`);
       await expect(panel).toBeVisible();
       const badge = panel.locator('[data-verify-status]');
+      const results = findResults(verification, twoFlavors, flavorId).filter((each) => each.command === flavor.command);
       await expect(badge).toHaveAttribute('data-verify-status', 'passed');
-      await expect(badge).toHaveText(verifyBadge(findResults(verification, twoFlavors, flavorId), flavor.command).text);
+      await expect(badge).toHaveText(passedBadgeText(results));
+      await expect(panel.locator('tr[data-engine-id]')).toHaveCount(results.length);
       const output = panel.locator('details', { hasText: 'Recorded output' });
       await output.locator('summary').click();
       await expect(output.locator('pre')).toHaveText(result?.output.trimEnd() ?? '');

@@ -67,6 +67,25 @@ test.describe('verification status page', () => {
     }
   });
 
+  test('the first row of each block flavor, its worst result, carries the anchor its "Where it ran" links to', async ({ page: tab }) => {
+    const rows = await tab.locator('tr[data-status-row]').evaluateAll((elements) =>
+      elements.map((row) => ({
+        anchor: row.id,
+        block: `${row.getAttribute('data-result-id')}-${row.getAttribute('data-result-flavor')}`,
+        status: row.getAttribute('data-status-row') as keyof typeof rank,
+      })),
+    );
+    const results = verifyReport().results;
+    const blocks = new Set(results.map((result) => `${result.id}-${result.flavor}`));
+    expect(rows.filter((row) => row.anchor).map((row) => row.anchor).sort()).toEqual([...blocks].map((block) => `status-${block}`).sort());
+    for (const block of blocks) {
+      const first = rows.find((row) => row.block === block);
+      expect(first?.anchor, block).toBe(`status-${block}`);
+      const worst = Math.min(...results.filter((result) => `${result.id}-${result.flavor}` === block).map((result) => rank[result.status]));
+      expect(first && rank[first.status], block).toBe(worst);
+    }
+  });
+
   test("a row's page link leads to its command block", async ({ page: tab }) => {
     const link = tab.locator('tr[data-status-row] td:nth-child(2) a[href*="#snippet-"]').first();
     const href = (await link.getAttribute('href')) as string;

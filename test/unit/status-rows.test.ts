@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Report, Result } from '../../scripts/verify/report.ts';
-import { countByStatus, formatDuration, statusRows } from '../../src/lib/status-rows.ts';
+import { countByStatus, firstLine, formatDuration, statusAnchor, statusRows } from '../../src/lib/status-rows.ts';
 
 const result = (id: string, flavor: Result['flavor'], status: Result['status'], command = `cmd ${id}`): Result => ({
   id,
@@ -53,5 +53,21 @@ describe('formatDuration', () => {
     assert.equal(formatDuration(490), '490 ms');
     assert.equal(formatDuration(12_336), '12.3 s');
     assert.equal(formatDuration(125_400), '2 min 5 s');
+  });
+});
+
+describe('statusAnchor', () => {
+  it('names the first row of a block flavor after the snippet and the flavor', () => {
+    assert.equal(statusAnchor('config-data-location', 'host'), 'status-config-data-location-host');
+    assert.notEqual(statusAnchor('a', 'host'), statusAnchor('a', 'docker'));
+  });
+});
+
+describe('firstLine', () => {
+  it('keeps the first non-blank line of an error, cut at 200 characters', () => {
+    assert.equal(firstLine('\n  expected "save"\nat check (verify.ts:12)'), 'expected "save"');
+    const long = firstLine('x'.repeat(300));
+    assert.equal(long.length, 200);
+    assert.ok(long.endsWith('…'));
   });
 });

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Result } from '../../scripts/verify/report.ts';
-import { highlightLang, verifyBadge } from '../../src/lib/verify-badge.ts';
+import { engineDetails, highlightLang, verifyBadge } from '../../src/lib/verify-badge.ts';
 
 const result = (overrides: Partial<Result>): Result => ({
   id: 'some-snippet',
@@ -54,20 +54,97 @@ describe('verifyBadge across engines', () => {
     result({ engineId: 'valkey-8.0', engine: 'valkey', version: '8.0.1' }),
     result({ engineId: 'valkey-8.1', engine: 'valkey', version: '8.1.1' }),
   ];
+  const [redis70, redis80, valkey80, valkey81] = matrix as [Result, Result, Result, Result];
 
-  it('names every engine it passed on, grouped by product, with the day of the latest run', () => {
-    assert.deepEqual(verifyBadge(matrix, command), { status: 'passed', text: 'Verified on Redis 7.0.15, 8.0.2 · Valkey 8.0.1, 8.1.1 · 2026-11-26', variant: 'success' });
+  it('counts the engines it passed on, on one short line, with the day of the latest run', () => {
+    assert.deepEqual(verifyBadge(matrix, command), { status: 'passed', text: 'Verified on 4 engines · 2026-11-26', variant: 'success' });
   });
 
-  it('fails when one engine failed, and says where it passed', () => {
-    const badge = verifyBadge([matrix[0]!, { ...matrix[1]!, status: 'failed' }, matrix[2]!], command);
+  it('counts any number of results of a flavor (a Docker flavor on two images)', () => {
+    const docker = [result({ flavor: 'docker' }), result({ flavor: 'docker', engineId: 'redis-8.0', version: '8.0.2' })];
+    assert.equal(verifyBadge(docker, command).text, 'Verified on 2 engines · 2026-11-25');
+  });
+
+  it('names the engine that failed, and counts where it passed', () => {
+    const badge = verifyBadge([redis70, { ...redis80, status: 'failed' }, valkey80, valkey81], command);
     assert.equal(badge.status, 'failed');
-    assert.equal(badge.text, 'Failed on Redis 8.0.2 · passed on Redis 7.0.15 · Valkey 8.0.1 · 2026-11-26');
+    assert.equal(badge.variant, 'danger');
+    assert.equal(badge.text, 'Failed on Redis 8.0.2 · passed on 3 engines · 2026-11-26');
+  });
+
+  it('counts the engines that failed when there are more, and names the one it passed on', () => {
+    const badge = verifyBadge([redis70, { ...valkey80, status: 'failed' }, { ...valkey81, status: 'failed' }], command);
+    assert.equal(badge.text, 'Failed on 2 engines · passed on Redis 7.0.15 · 2026-11-25');
+  });
+
+  it('fails without "passed on" when every engine failed', () => {
+    assert.equal(verifyBadge([{ ...redis70, status: 'failed' }], command).text, 'Failed on Redis 7.0.15 · 2026-11-25');
+  });
+
+  it('counts only the engines that passed when another skipped', () => {
+    const badge = verifyBadge([redis70, redis80, { ...valkey80, status: 'skipped' }], command);
+    assert.equal(badge.status, 'passed');
+    assert.equal(badge.text, 'Verified on 2 engines · 2026-11-26');
   });
 
   it('counts only results of the current command', () => {
-    const badge = verifyBadge([matrix[0]!, { ...matrix[1]!, command: 'an older text', status: 'failed' }], command);
+    const badge = verifyBadge([redis70, { ...redis80, command: 'an older text', status: 'failed' }], command);
     assert.equal(badge.text, 'Verified on Redis 7.0.15 · 2026-11-25');
+  });
+});
+
+describe('engineDetails', () => {
+  const command = 'redis-cli CONFIG GET save';
+
+  it('gives one line per engine: name and full version, result, minute, duration, grouped by product then version', () => {
+    const details = engineDetails(
+      [
+        result({ engineId: 'valkey-8.1', engine: 'valkey', version: '8.1.1', durationMs: 2100 }),
+        result({ engineId: 'redis-10.0', version: '10.0.0', durationMs: 61_000 }),
+        result({ durationMs: 480 }),
+        result({ engineId: 'valkey-8.0', engine: 'valkey', version: '8.0.1', verifiedAt: '2026-11-26T04:39:30.000Z' }),
+      ],
+      command,
+    );
+    assert.deepEqual(
+      details.map(({ engineId, name, label, when, duration }) => [engineId, name, label, when, duration]),
+      [
+        ['valkey-8.0', 'Valkey 8.0.1', 'Passed', '2026-11-26 04:39 UTC', '300 ms'],
+        ['valkey-8.1', 'Valkey 8.1.1', 'Passed', '2026-11-25 23:59 UTC', '2.1 s'],
+        ['redis-7.0', 'Redis 7.0.15', 'Passed', '2026-11-25 23:59 UTC', '480 ms'],
+        ['redis-10.0', 'Redis 10.0.0', 'Passed', '2026-11-25 23:59 UTC', '1 min 1 s'],
+      ],
+    );
+    assert.equal(details[0]?.verifiedAt, '2026-11-26T04:39:30.000Z');
+    assert.ok(details.every((detail) => detail.status === 'passed' && detail.note === undefined));
+  });
+
+  it('says why a result failed or was skipped: the first line of its error', () => {
+    const details = engineDetails(
+      [
+        result({ status: 'failed', error: '\nexpected "save" in the output\n  at check (verify.ts:12)' }),
+        result({ engineId: 'valkey-8.1', engine: 'valkey', version: '8.1.1', status: 'skipped', error: 'valkey-server is not on this machine' }),
+        result({ engineId: 'redis-8.0', version: '8.0.2', error: 'a warning of a run that passed' }),
+      ],
+      command,
+    );
+    assert.deepEqual(
+      details.map(({ engineId, status, label, note }) => [engineId, status, label, note]),
+      [
+        ['redis-7.0', 'failed', 'Failed', 'expected "save" in the output'],
+        ['redis-8.0', 'passed', 'Passed', undefined],
+        ['valkey-8.1', 'skipped', 'Skipped', 'valkey-server is not on this machine'],
+      ],
+    );
+  });
+
+  it('lists only results of the current command, as the badge counts them', () => {
+    assert.deepEqual(engineDetails(undefined, command), []);
+    assert.deepEqual(engineDetails(result({ command: 'an older text' }), command), []);
+    assert.deepEqual(
+      engineDetails([result({}), result({ engineId: 'redis-8.0', version: '8.0.2', command: 'an older text' })], command).map((detail) => detail.engineId),
+      ['redis-7.0'],
+    );
   });
 });
 
