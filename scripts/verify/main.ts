@@ -65,20 +65,27 @@ for (const id of engineIds) {
 }
 
 const snippets = [...registry.values()].filter((snippet) => !only || only.includes(snippet.id));
+// A partial run (--only, --flavor, or fewer engines) keeps the other results of the previous report;
+// any run orders its jobs by the previous report's durations (an unreadable report is then ignored).
+const partial = only !== undefined || flavor !== undefined || engineIds.length < ENGINE_IDS.length;
+const previousReport = await loadReport(reportPath).catch((error: unknown) => {
+  if (partial) fail(`cannot read the previous report ${reportPath} to merge into: ${(error as Error).message}`);
+  return undefined;
+});
+const previousDurations = new Map((previousReport?.results ?? []).map((result) => [resultKey(result), result.durationMs]));
 const mark = { passed: 'ok  ', failed: 'FAIL', skipped: 'skip' } as const;
 const results = await verifyAll(snippets, {
   concurrency,
   engines,
   flavor,
+  previousDurations,
   onResult: (result, done, total) => {
     const on = engines.length > 1 ? ` on ${result.engineId}` : '';
     process.stderr.write(`[${String(done).padStart(String(total).length)}/${total}] ${mark[result.status]} ${result.id} (${result.flavor})${on}\n`);
   },
 });
 
-// A partial run (--only, or fewer engines) keeps the other results of the previous report.
-const partial = only !== undefined || flavor !== undefined || engineIds.length < ENGINE_IDS.length;
-const previous = partial ? ((await loadReport(reportPath)) ?? { results: [] }).results : [];
+const previous = partial ? (previousReport?.results ?? []) : [];
 const fresh = new Set(results.map(resultKey));
 await writeReport({ generatedAt: new Date().toISOString(), results: [...previous.filter((r) => !fresh.has(resultKey(r))), ...results] }, reportPath);
 

@@ -4,7 +4,7 @@ import { hostRedis } from '../harness/engine.ts';
 import { DOCKER_ENGINE_IDS } from '../harness/docker/image.ts';
 import { flavorsOf } from '../snippets/registry.ts';
 import type { Flavor, FlavorId, Snippet } from '../snippets/schema.ts';
-import type { Result } from './report.ts';
+import { resultKey, type Result } from './report.ts';
 import { runSnippet } from './run-snippet.ts';
 
 interface Job {
@@ -24,13 +24,18 @@ export interface VerifyAllOptions {
   engines?: Engine[];
   /** Only this flavor (default: every flavor of each snippet). */
   flavor?: FlavorId;
+  /**
+   * How long each job took last time (by {@link resultKey}), to start the longest first so that the
+   * run does not end waiting on one long job; without it, Docker flavors (the slow ones) go first.
+   */
+  previousDurations?: ReadonlyMap<string, number>;
   /** Called as each verification ends (progress). */
   onResult?: (result: Result, done: number, total: number) => void;
 }
 
 /** Runs every flavor of every given snippet, in parallel where safe, and returns the results in registry order. */
 export async function verifyAll(snippets: Iterable<Snippet>, options: VerifyAllOptions = {}): Promise<Result[]> {
-  const { concurrency = Math.max(2, availableParallelism() * 2), engines = [hostRedis], flavor: only, onResult } = options;
+  const { concurrency = Math.max(2, availableParallelism() * 2), engines = [hostRedis], flavor: only, previousDurations, onResult } = options;
   const jobs: Job[] = [];
   for (const snippet of snippets) {
     for (const [flavorId, flavor] of flavorsOf(snippet)) {
@@ -48,7 +53,12 @@ export async function verifyAll(snippets: Iterable<Snippet>, options: VerifyAllO
     results[index] = result;
     onResult?.(result, ++done, jobs.length);
   };
-  const parallel = jobs.flatMap((job, index) => (job.flavor.serial ? [] : [index]));
+  // Longest first: the last run's time, else Docker flavors before host ones (registry order within).
+  const expected = (job: Job) =>
+    previousDurations?.get(resultKey({ id: job.snippet.id, flavor: job.flavorId, engineId: job.engine.id })) ?? (job.flavorId === 'docker' ? 1 : 0);
+  const parallel = jobs
+    .flatMap((job, index) => (job.flavor.serial ? [] : [index]))
+    .sort((a, b) => expected(jobs[b] as Job) - expected(jobs[a] as Job));
   const serial = jobs.flatMap((job, index) => (job.flavor.serial ? [index] : []));
   let next = 0;
   await Promise.all(
