@@ -3,10 +3,10 @@ import { join } from 'node:path';
 import type { Engine } from '../harness/engine.ts';
 import { aofManifestName } from '../redis/aof.ts';
 import { checkAof, checkRdb, readRdbVersion, type RdbCheck } from '../redis/rdb.ts';
-import { rdbVersionRefusal } from '../redis/rdb-support.ts';
+import { loadsRdbVersion, rdbVersionRefusal } from '../redis/rdb-support.ts';
 import { PlaybookError } from './errors.ts';
 import { copyAlongsideDigest, digestFile, type Digest } from './files.ts';
-import { readManifest, type BackupManifest } from './manifest.ts';
+import { readManifest, type BackupFile, type BackupManifest } from './manifest.ts';
 
 /** One finding of a check. */
 export interface CheckItem {
@@ -37,7 +37,18 @@ export interface CheckBackupOptions {
    * checksum is an error: see copyAlongsideDigest). Left open; fsynced when the check returns.
    */
   copyRdbTo?: FileHandle;
+  /**
+   * Trust the checkers' verdicts recorded in the manifest when the backup was taken, instead of
+   * running the checkers again, for each file set whose every file's SHA-256 matches the manifest
+   * (then these are the very bytes the checker passed) and, for the RDB, when `engine` is of the
+   * product that made the backup (Redis or Valkey) and loads its format (measured with a probe file). Anything else (a mismatch, a failed or missing recorded
+   * verdict, a bare RDB) runs the checker as without this option. A restore uses it unless `--recheck`.
+   */
+  trustRecorded?: boolean;
 }
+
+/** The detail of a verdict taken from the manifest. */
+const RECORDED = 'recorded when the backup was taken; the SHA-256 of these bytes matches the manifest';
 
 /** Size and SHA-256 of `file`, or why it could not be read; copies it into `copyTo` on the way when given. */
 async function readDigest(file: string, copyTo: FileHandle | undefined): Promise<Digest | { error: NodeJS.ErrnoException }> {
@@ -55,8 +66,10 @@ async function readDigest(file: string, copyTo: FileHandle | undefined): Promise
  * Checks a backup folder: every file's size and SHA-256 against the manifest, redis-check-rdb on the
  * snapshot, and redis-check-aof on the AOF manifest when an AOF set is present. A bare `.rdb` file is
  * checked too (its header and redis-check-rdb). An RDB format newer than `engine` loads fails as
- * `RDB format` naming both versions (the engine's limit measured with its own checker). Never changes anything. The checkers run (as other
- * processes) while the checksums are computed.
+ * `RDB format` naming both versions (the engine's limit measured with its own checker). Never changes
+ * anything. The checkers run (as other processes) while the checksums are computed; with
+ * `trustRecorded`, the verdicts recorded at backup time stand in for them where the checksums prove
+ * the bytes are the ones checked then (see {@link CheckBackupOptions.trustRecorded}).
  */
 export async function checkBackup(path: string, engine: Engine, options: CheckBackupOptions = {}): Promise<CheckResult> {
   const info = await stat(path).catch((error: NodeJS.ErrnoException) => {
@@ -82,11 +95,19 @@ export async function checkBackup(path: string, engine: Engine, options: CheckBa
     header = { what: 'RDB header', ok: false, detail: code === 'ENOENT' ? 'file missing' : (error as Error).message };
   }
   // The checkers read the files themselves, in other processes, while this one computes checksums.
-  const rdbChecking = rdbVersion === undefined ? undefined : checkRdb(engine, rdbPath);
-  const aofChecking = manifest?.files.some((file) => file.role === 'aof') ? checkAof(engine, join(path, 'appendonlydir', aofManifestName(manifest.config.appendfilename))) : undefined;
+  // Trusting the recorded verdicts, they run only after the checksums, and only if those do not match.
+  const trust = options.trustRecorded === true && manifest !== undefined;
+  const runRdbCheck = () => (rdbVersion === undefined ? undefined : checkRdb(engine, rdbPath));
+  const hasAof = manifest?.files.some((file) => file.role === 'aof') ?? false;
+  const runAofCheck = () => (manifest && hasAof ? checkAof(engine, join(path, 'appendonlydir', aofManifestName(manifest.config.appendfilename))) : undefined);
+  let rdbChecking = trust ? undefined : runRdbCheck();
+  let aofChecking = trust ? undefined : runAofCheck();
+  // Whether this engine loads the snapshot's format: the checker's own answer on a probe file (fast).
+  const formatLoads = trust && rdbVersion !== undefined && manifest?.checks.rdb.ok ? loadsRdbVersion(engine, rdbVersion) : undefined;
   // Never left unhandled while the checksums are computed; awaited below.
   rdbChecking?.catch(() => undefined);
   aofChecking?.catch(() => undefined);
+  formatLoads?.catch(() => undefined);
 
   const items: CheckItem[] = [];
   let copied = false;
@@ -112,6 +133,23 @@ export async function checkBackup(path: string, engine: Engine, options: CheckBa
 
   items.push(header);
   let rdb: RdbCheck | undefined;
+  let trustedAof: CheckItem | undefined;
+  if (trust && manifest) {
+    const matches = (role: BackupFile['role']) =>
+      manifest.files.filter((file) => file.role === role).every((file) => items.some((item) => item.what === `${file.path} sha256` && item.ok));
+    // Same product only: another engine's checker could read the same format version differently.
+    const sameProduct = manifest.source.engine === engine.product;
+    if (sameProduct && header.ok && manifest.checks.rdb.ok && matches('rdb') && (await formatLoads?.catch(() => false)) === true) {
+      items.push({ what: `${engine.checkRdb} ${rdbPath.slice(path.length + 1)}`, ok: true, detail: `${manifest.checks.rdb.message} (${RECORDED})` });
+    } else {
+      rdbChecking = runRdbCheck();
+    }
+    if (hasAof && manifest.checks.aof?.ok && matches('aof')) {
+      trustedAof = { what: `${engine.checkAof} appendonlydir`, ok: true, detail: `${manifest.checks.aof.message} (${RECORDED})` };
+    } else {
+      aofChecking = runAofCheck();
+    }
+  }
   if (rdbChecking) {
     rdb = await rdbChecking;
     // A format newer than this engine reads: not damage, but a backup this server cannot load.
@@ -119,6 +157,7 @@ export async function checkBackup(path: string, engine: Engine, options: CheckBa
     if (refusal) items.push({ what: 'RDB format', ok: false, detail: refusal });
     else items.push({ what: `${engine.checkRdb} ${rdbPath.slice(path.length + 1) || rdbPath}`, ok: rdb.ok, detail: rdb.message });
   }
+  if (trustedAof) items.push(trustedAof);
   if (aofChecking) {
     const aof = await aofChecking;
     items.push({ what: `${engine.checkAof} appendonlydir`, ok: aof.ok, detail: aof.message });

@@ -33,6 +33,8 @@ export interface ContainerRestoreOptions {
   dbfilename?: string;
   appenddirname?: string;
   appendfilename?: string;
+  /** As for the host restore: run the checkers again instead of trusting the manifest's verdicts. */
+  recheck?: boolean;
   /** Seconds `docker stop` leaves Redis for its shutdown before SIGKILL (default 60). */
   stopTimeoutSec?: number;
   /** How long to wait for Redis to load the backup after the start (default one hour). */

@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { access, constants, copyFile, mkdir, open, readdir, stat, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { execa } from 'execa';
@@ -30,6 +29,81 @@ export interface CopyOptions {
 const CHUNK_BYTES = 1 << 20;
 /** Chunks written but not yet confirmed, at most. */
 const IN_FLIGHT = 8;
+/** Bytes written to a copy between two starts of its write-back. */
+const WRITE_BACK_BYTES = 32 << 20;
+
+/**
+ * Early write-back of a file being written (what `sync_file_range(SYNC_FILE_RANGE_WRITE)` does in C;
+ * Node has no such call): {@link start} runs an `fdatasync` in the thread pool, unless one still runs,
+ * without waiting for it, so that the disk writes the copy while it is made and the final
+ * {@link finish} (an `fsync`) waits only for the last pages. An error of any of them is kept and
+ * thrown by {@link finish}: the kernel reports a write-back error once per open file, and a copy whose
+ * pages could not be written must never look durable.
+ */
+export class WriteBack {
+  readonly #handle: FileHandle;
+  #running: Promise<void> | undefined;
+  #failure: { error: unknown } | undefined;
+
+  constructor(handle: FileHandle) {
+    this.#handle = handle;
+  }
+
+  /** Starts writing back what is dirty now, unless a write-back still runs. */
+  start(): void {
+    if (this.#running) return;
+    this.#running = this.#handle
+      .datasync()
+      .catch((error: unknown) => {
+        this.#failure ??= { error };
+      })
+      .finally(() => {
+        this.#running = undefined;
+      });
+  }
+
+  /** Waits for the running write-back, then `fsync`s: the file is durable when this returns. */
+  async finish(): Promise<void> {
+    await this.#running;
+    if (this.#failure) throw this.#failure.error;
+    await this.#handle.sync();
+  }
+
+  /** Waits for the running write-back and forgets its outcome (the copy failed anyway). */
+  async abandon(): Promise<void> {
+    await this.#running;
+  }
+
+  /**
+   * Keeps write-backs going while `work` (a copy into the file that this object cannot follow, such as
+   * the kernel's `copy_file_range`) runs: one after another, each once the previous one ended and a
+   * little time passed, so that an idle disk is not asked over and over. Then {@link finish}.
+   */
+  async during<T>(work: Promise<T>): Promise<T> {
+    let over = false;
+    const ended = work.then(
+      () => (over = true),
+      () => (over = true),
+    );
+    const pacing = (async () => {
+      while (!over) {
+        this.start();
+        await this.#running;
+        await Promise.race([ended, new Promise((resolve) => setTimeout(resolve, 20))]);
+      }
+    })();
+    try {
+      const result = await work;
+      await pacing;
+      await this.finish();
+      return result;
+    } catch (error) {
+      await pacing;
+      await this.abandon();
+      throw error;
+    }
+  }
+}
 
 async function writeAll(handle: FileHandle, chunk: Buffer, position: number | null): Promise<void> {
   for (let offset = 0; offset < chunk.length; ) {
@@ -41,12 +115,14 @@ async function writeAll(handle: FileHandle, chunk: Buffer, position: number | nu
 /**
  * Copies `src` to `dest` in one pass, hashing what it copies; `dest` is fsynced before returning.
  * Paths are opened (`dest` must not exist); open handles are used as they are and left open. Reads
- * and writes overlap the hashing. One fsync at the end: flushing as the copy goes would force
- * journal commits that stall a save child writing to the same file system.
+ * and writes overlap the hashing. The write-back of the copy starts every {@link WRITE_BACK_BYTES}
+ * (an `fdatasync` in the thread pool, not waited for), so the final `fsync` has little left to do.
  */
 export async function copyWithDigest(src: string | FileHandle, dest: string | FileHandle, options: CopyOptions = {}): Promise<Digest> {
   const source = typeof src === 'string' ? await open(src, 'r') : src;
   let target: FileHandle | undefined;
+  let writeBack: WriteBack | undefined;
+  let reading: Promise<unknown> | undefined;
   try {
     if (typeof dest === 'string') {
       await mkdir(dirname(dest), { recursive: true });
@@ -71,20 +147,41 @@ export async function copyWithDigest(src: string | FileHandle, dest: string | Fi
         if (!failure.failed) Object.assign(failure, { error, failed: true });
       });
     const inFlight: Promise<void>[] = [];
+    writeBack = new WriteBack(out);
+    // Chunk buffers are reused once written (and fed): a fresh 1 MiB buffer per chunk costs more
+    // system time in page faults than the copy itself.
+    const pool: Buffer[] = [];
+    const read = (buffer: Buffer, at: number): Promise<{ buffer: Buffer; bytesRead: number; finished: boolean }> => {
+      // Sampled before the read: "the writer had finished and the read found nothing" is the end.
+      const finished = writerDone;
+      const result = source.read(buffer, 0, CHUNK_BYTES, at).then(({ bytesRead }) => ({ buffer, bytesRead, finished }));
+      reading = result;
+      return result;
+    };
     let position = 0;
+    let writtenBack = 0;
+    let next = read(pool.pop() ?? Buffer.allocUnsafeSlow(CHUNK_BYTES), 0);
     for (;;) {
       if (failure.failed) throw failure.error;
-      const done = writerDone;
-      const buffer = Buffer.allocUnsafeSlow(CHUNK_BYTES);
-      const { bytesRead } = await source.read(buffer, 0, CHUNK_BYTES, position);
+      const { buffer, bytesRead, finished } = await next;
       if (bytesRead === 0) {
-        if (done) break;
+        if (finished) {
+          pool.push(buffer);
+          break;
+        }
         await Promise.race([settled, new Promise((resolve) => setTimeout(resolve, 10))]);
+        next = read(buffer, position);
         continue;
       }
       const chunk = buffer.subarray(0, bytesRead);
+      const at = position;
+      position += bytesRead;
+      // The next read runs while this chunk is hashed.
+      next = read(pool.pop() ?? Buffer.allocUnsafeSlow(CHUNK_BYTES), position);
       hash.update(chunk);
-      inFlight.push(track(writeAll(out, chunk, position)));
+      const written = track(writeAll(out, chunk, at));
+      inFlight.push(written);
+      let fed: Promise<void> = Promise.resolve();
       if (feed) {
         const tee = feed;
         feeding = feeding.then(() =>
@@ -94,12 +191,18 @@ export async function copyWithDigest(src: string | FileHandle, dest: string | Fi
                 feed = undefined;
               }),
         );
+        fed = feeding;
         // A reader slower than the copy holds the copy back, rather than the chunks piling up in memory.
         feedQueue.push(feeding);
         if (feedQueue.length >= IN_FLIGHT * 4) await feedQueue.shift();
       }
-      position += bytesRead;
+      void Promise.all([written, fed]).then(() => pool.push(buffer));
       if (inFlight.length >= IN_FLIGHT) await inFlight.shift();
+      // The disk writes the copy while it is made: the final fsync then waits for the last pages only.
+      if (position - writtenBack >= WRITE_BACK_BYTES) {
+        writeBack.start();
+        writtenBack = position;
+      }
     }
     await Promise.all(inFlight);
     await feeding;
@@ -107,9 +210,12 @@ export async function copyWithDigest(src: string | FileHandle, dest: string | Fi
     if (options.growing && (await source.stat()).size !== position) {
       throw new Error(`${typeof src === 'string' ? src : 'The source'} changed size while it was copied (truncated or rewritten)`);
     }
-    await out.sync();
+    await writeBack.finish();
     return { size: position, sha256: hash.digest('hex') };
   } finally {
+    // No read or write-back left running on a handle about to close (after finish, there is none).
+    await reading?.catch(() => undefined);
+    await writeBack?.abandon();
     if (typeof src === 'string') await source.close();
     if (typeof dest === 'string') await target?.close();
   }
@@ -125,7 +231,8 @@ export async function copyWithDigest(src: string | FileHandle, dest: string | Fi
 export async function copyAlongsideDigest(src: string, dest: FileHandle): Promise<Digest> {
   if (process.platform !== 'linux') return copyWithDigest(src, dest);
   const before = await stat(src);
-  const [digest] = await Promise.all([digestFile(src), copyFile(src, `/proc/${process.pid}/fd/${dest.fd}`).then(() => dest.sync())]);
+  // The disk writes the copy while the kernel makes it and the checksum is computed (WriteBack.during).
+  const [digest] = await Promise.all([digestFile(src), new WriteBack(dest).during(copyFile(src, `/proc/${process.pid}/fd/${dest.fd}`))]);
   const after = await stat(src);
   const copied = (await dest.stat()).size;
   if (after.ino !== before.ino || after.size !== before.size || after.mtimeMs !== before.mtimeMs || copied !== digest.size) {
@@ -134,15 +241,32 @@ export async function copyAlongsideDigest(src: string, dest: FileHandle): Promis
   return digest;
 }
 
-/** Size and SHA-256 of a file. */
+/** Size and SHA-256 of a file: two reused buffers, the next read running while one is hashed. */
 export async function digestFile(path: string): Promise<Digest> {
-  const hash = createHash('sha256');
-  let size = 0;
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
-    hash.update(chunk);
-    size += chunk.length;
+  const handle = await open(path, 'r');
+  let reading: Promise<unknown> | undefined;
+  try {
+    const hash = createHash('sha256');
+    const buffers = [Buffer.allocUnsafeSlow(CHUNK_BYTES), Buffer.allocUnsafeSlow(CHUNK_BYTES)];
+    const read = (buffer: Buffer, at: number) => {
+      const result = handle.read(buffer, 0, CHUNK_BYTES, at).then(({ bytesRead }) => ({ buffer, bytesRead }));
+      reading = result;
+      return result;
+    };
+    let size = 0;
+    let next = read(buffers[0] as Buffer, 0);
+    for (;;) {
+      const { bytesRead, buffer } = await next;
+      if (bytesRead === 0) break;
+      size += bytesRead;
+      next = read(buffer === buffers[0] ? (buffers[1] as Buffer) : (buffers[0] as Buffer), size);
+      hash.update(buffer.subarray(0, bytesRead));
+    }
+    return { size, sha256: hash.digest('hex') };
+  } finally {
+    await reading?.catch(() => undefined);
+    await handle.close();
   }
-  return { size, sha256: hash.digest('hex') };
 }
 
 /** fsync a file or directory, so a rename or a copy survives a power loss. */

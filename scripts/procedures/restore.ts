@@ -20,6 +20,12 @@ export interface RestoreOptions {
   dbfilename?: string;
   appenddirname?: string;
   appendfilename?: string;
+  /**
+   * Run the checkers on the backup again even where the manifest's recorded verdicts can be trusted
+   * (by default, a verdict recorded at backup time stands when the SHA-256 of the very bytes matches
+   * the manifest and this engine loads the format: see checkBackup's `trustRecorded`).
+   */
+  recheck?: boolean;
 }
 
 export interface RestoreResult {
@@ -53,15 +59,16 @@ export interface RestorePlan {
 }
 
 /**
- * Checks the backup (refuses one that fails, with a `backup` error) and settles the file names and
+ * Checks the backup (refuses one that fails, with a `backup` error; the recorded checker verdicts
+ * stand where the checksums prove the bytes unchanged, unless `recheck`) and settles the file names and
  * `appendonly`: from the options, else the backup's manifest, else Redis's defaults. Changes nothing.
  * With `prestaged`, the snapshot is copied into that unnamed file while it is checked.
  */
 export async function planRestore(
-  options: Pick<RestoreOptions, 'backup' | 'engine' | 'appendonly' | 'dbfilename' | 'appenddirname' | 'appendfilename'> & { prestaged?: UnnamedFile },
+  options: Pick<RestoreOptions, 'backup' | 'engine' | 'appendonly' | 'dbfilename' | 'appenddirname' | 'appendfilename' | 'recheck'> & { prestaged?: UnnamedFile },
 ): Promise<RestorePlan> {
   const { backup, engine, prestaged } = options;
-  const check = await checkBackup(backup, engine, { copyRdbTo: prestaged?.handle });
+  const check = await checkBackup(backup, engine, { copyRdbTo: prestaged?.handle, trustRecorded: options.recheck !== true });
   if (!check.ok) throw new PlaybookError('backup', `Refusing to restore ${backup}: ${checkFailure(check)}`);
   const config = check.manifest?.config;
   const appendonly = options.appendonly ?? config?.appendonly;

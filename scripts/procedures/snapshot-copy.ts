@@ -106,7 +106,10 @@ async function follow(options: SnapshotCopyOptions & { serverPid: number; reques
     let notCopied!: (error: unknown) => void;
     const sizesFrom = new Promise<string>((resolve, reject) => ((copied = resolve), (notCopied = reject)));
     sizesFrom.catch(() => undefined);
-    const checking = checkRdb(engine, fifo, { sizesFrom, nice: 10 });
+    // At the copy's priority, not niced: a checker left behind by the save child holds the copy back
+    // (the FIFO fills), costs more CPU (a full pipe wakes its writer every 4 KiB) and adds its backlog
+    // after the save; keeping up, it only ever waits for the bytes the child writes (measured).
+    const checking = checkRdb(engine, fifo, { sizesFrom });
     checking.catch(() => undefined);
     const tee = await openFifoWriter(fifo, checking);
     let digest: Digest;

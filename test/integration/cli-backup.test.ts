@@ -1,8 +1,12 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { cp, mkdir, readFile, readdir, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { hostRedis } from '../../scripts/harness/engine.ts';
 import { startRedis } from '../../scripts/harness/redis-server.ts';
+import { checkBackup, type CheckResult } from '../../scripts/procedures/check.ts';
+import type { BackupManifest } from '../../scripts/procedures/manifest.ts';
 import { changeMixedDataset, diffDatasets, readDataset, writeMixedDataset } from '../../scripts/redis/dataset.ts';
 import { assertOneLineFailure, runCli } from '../support/run-cli.ts';
 import { treeDigest } from '../support/tree.ts';
@@ -71,6 +75,37 @@ for (const damage of ['truncated', 'byte-flipped'] as const) {
     assert.deepEqual(await treeDigest(redis.dir), before);
   });
 }
+
+test('restore takes the verdict recorded for the very bytes it hashes; --recheck runs the checker again and refuses forged bytes', async () => {
+  const { redis, path } = await serverWithBackup({ appendonly: 'no' });
+  await using _ = redis;
+  await redis.stop();
+  const checker = (result: CheckResult) => result.items.find((item) => item.what === `${hostRedis.checkRdb} dump.rdb`);
+  const trusted = await checkBackup(path, hostRedis, { trustRecorded: true });
+  assert.equal(trusted.ok, true);
+  assert.match(checker(trusted)?.detail ?? '', /RDB looks OK \(recorded when the backup was taken; the SHA-256 of these bytes matches the manifest\)/);
+  assert.equal(trusted.rdb, undefined, 'the checker did not run');
+  // A verdict recorded by another product's checker is not taken: the checker runs.
+  const manifestPath = join(path, 'manifest.json');
+  const manifest = JSON.parse(await readFile(manifestPath, 'utf8')) as BackupManifest;
+  await writeFile(manifestPath, JSON.stringify({ ...manifest, source: { ...manifest.source, engine: 'valkey' } }));
+  const rechecked = await checkBackup(path, hostRedis, { trustRecorded: true });
+  assert.equal(rechecked.ok, true);
+  assert.equal(checker(rechecked)?.detail, 'RDB looks OK');
+
+  // Damaged bytes under a manifest rewritten to match them: only the checker can tell.
+  const rdb = join(path, 'dump.rdb');
+  const bytes = await readFile(rdb);
+  const middle = Math.floor(bytes.length / 2);
+  bytes[middle] = (bytes[middle] ?? 0) ^ 0x5a;
+  await writeFile(rdb, bytes);
+  const sha256 = createHash('sha256').update(bytes).digest('hex');
+  await writeFile(manifestPath, JSON.stringify({ ...manifest, files: manifest.files.map((file) => (file.role === 'rdb' ? { ...file, sha256 } : file)) }));
+  const before = await treeDigest(redis.dir);
+  const refused = await runCli(['restore', path, '--data-dir', redis.dir, '--recheck']);
+  assertOneLineFailure(refused, 7, /Refusing to restore .*redis-check-rdb dump\.rdb/);
+  assert.deepEqual(await treeDigest(redis.dir), before);
+});
 
 test('restore refuses while a server runs on the data dir and changes nothing', async () => {
   const { redis, path } = await serverWithBackup({ appendonly: 'yes' });

@@ -27,6 +27,8 @@ export const RestoreOptionsSchema = z
   dbfilename: z.string().min(1).optional(),
   appenddirname: z.string().min(1).optional(),
   appendfilename: z.string().min(1).optional(),
+  /** Run redis-check-rdb (and redis-check-aof) again instead of trusting the verdicts the manifest recorded. */
+  recheck: z.boolean().default(false),
   /** Print one JSON object. */
   json: z.boolean().default(false),
   ...ServerOptionShape,
@@ -61,20 +63,26 @@ export const restoreCommand: CliCommand = {
     dbfilename: { type: 'string' },
     appenddirname: { type: 'string' },
     appendfilename: { type: 'string' },
+    recheck: { type: 'boolean' },
     json: { type: 'boolean' },
     url: { type: 'string' },
     server: { type: 'string' },
     ...containerArgs,
   },
   positionals: ['backup'],
-  help: `Usage: redis-playbook restore <backup> --data-dir DIR [--server PROGRAM] [--appendonly yes|no] [--json]
+  help: `Usage: redis-playbook restore <backup> --data-dir DIR [--server PROGRAM] [--appendonly yes|no]
+                              [--recheck] [--json]
        redis-playbook restore <backup> --container NAME | --compose-service SERVICE
-                              [--data-dir DIR] [--url URL] [--appendonly yes|no] [--json]
+                              [--data-dir DIR] [--url URL] [--appendonly yes|no] [--recheck] [--json]
 
 Offline rollback. With the server STOPPED, installs the backup so that its next normal start (same
 config, appendonly unchanged) loads exactly the backup:
   1. checks the backup (refuses one that fails "redis-playbook check", or whose RDB format the
-     server (--server) cannot load, naming both versions: nothing is touched);
+     server (--server) cannot load, naming both versions: nothing is touched). The SHA-256 of
+     every file is always computed; when all match the manifest, the redis-check-rdb (and
+     redis-check-aof) verdicts recorded in it at backup time stand for those very bytes, provided
+     the server is of the same product (Redis or Valkey) and loads the RDB format (probed with its
+     own checker). --recheck runs the checkers again anyway;
   2. refuses while a redis-server still runs on DIR;
   3. moves the current dump.rdb and AOF dir into DIR/pre-restore-<UTC time>/ (nothing is deleted);
   4. installs the snapshot as dump.rdb and, for an appendonly yes server, as the base of a new AOF
@@ -101,6 +109,8 @@ ${SERVER_HELP}
   --dbfilename NAME          File names when the server's differ from the backup's
   --appenddirname NAME
   --appendfilename NAME
+  --recheck                  Run redis-check-rdb (and redis-check-aof) on the backup again instead of
+                             trusting the verdicts its manifest recorded for the same bytes
   --json                     Print one JSON object
   -h, --help                 Show this help`,
   async run(values, io) {
@@ -119,6 +129,7 @@ ${SERVER_HELP}
         dbfilename: options.dbfilename,
         appenddirname: options.appenddirname,
         appendfilename: options.appendfilename,
+        recheck: options.recheck,
         onProgress: containerProgress(io),
       });
       const summary = { backup: result.check.path, container: result.container, dataDir: result.dataDir, appendonly: result.appendonly, installed: result.installed, movedAside: result.movedAside ?? null, moved: result.movedNames };
@@ -140,6 +151,7 @@ ${SERVER_HELP}
       dbfilename: options.dbfilename,
       appenddirname: options.appenddirname,
       appendfilename: options.appendfilename,
+      recheck: options.recheck,
     });
     if (options.json) {
       io.stdout(`${JSON.stringify({ backup: result.check.path, dataDir, appendonly: result.appendonly, installed: result.installed, movedAside: result.movedAside ?? null, moved: result.movedNames }, null, 2)}\n`);
