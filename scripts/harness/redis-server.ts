@@ -8,6 +8,7 @@ import { Redis } from 'ioredis';
 import { z } from 'zod';
 import { hostRedis, type Engine } from './engine.ts';
 import { freePort } from './free-port.ts';
+import { DisposedAtExit } from './exit-hook.ts';
 import { TEMP_PREFIX } from './leftovers.ts';
 import { fatal, waitFor } from './wait.ts';
 import { parseInfo, type InfoSections } from '../redis/info.ts';
@@ -37,21 +38,7 @@ export type RedisServerOptions = z.input<typeof RedisServerOptionsSchema>;
 const HARNESS_DIRECTIVES = new Set(['port', 'bind', 'dir', 'logfile', 'daemonize', 'requirepass']);
 
 /** Servers and temp dirs alive in this process, killed and removed on exit whatever happens. */
-const live = new Set<DisposableRedis>();
-let exitHookInstalled = false;
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  process.on('exit', () => {
-    for (const server of live) server.disposeSync();
-  });
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    process.once(signal, () => {
-      for (const server of live) server.disposeSync();
-      process.kill(process.pid, signal);
-    });
-  }
-}
+const live = new DisposedAtExit<DisposableRedis>((server) => server.disposeSync());
 
 /** Quotes a value for redis.conf (double quotes, backslash escapes). */
 function confQuote(value: string): string {
@@ -269,7 +256,6 @@ export class DisposableRedis {
  */
 export async function startRedis(options: RedisServerOptions = {}, engine: Engine = hostRedis): Promise<DisposableRedis> {
   const parsed = RedisServerOptionsSchema.parse(options);
-  installExitHook();
   const root = await mkdtemp(join(tmpdir(), TEMP_PREFIX));
   const dir = join(root, parsed.dataDirName);
   try {

@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
@@ -5,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { startRedis, type DisposableRedis } from '../harness/redis-server.ts';
 import { hostRedis, type Engine } from '../harness/engine.ts';
+import { DisposedAtExit } from '../harness/exit-hook.ts';
 import { TEMP_PREFIX } from '../harness/leftovers.ts';
 import { dockerPolicy } from '../harness/docker/available.ts';
 import { ComposeRedis, composeShim, startComposeProject } from '../harness/docker/compose.ts';
@@ -59,6 +61,9 @@ async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Pr
     clearTimeout(timer);
   }
 }
+
+/** Scratch dirs of running verifications, removed also when verify is interrupted (Ctrl-C, SIGTERM). */
+const liveScratch = new DisposedAtExit<string>((dir) => rmSync(dir, { recursive: true, force: true }));
 
 /** The project's `bin/` (the redis-playbook launcher). */
 const projectBin = fileURLToPath(new URL('../../bin', import.meta.url));
@@ -209,6 +214,7 @@ export async function runSnippet(snippet: Snippet, flavorId: FlavorId, flavor: F
       if (!policy.run) return finish(policy.status, policy.reason);
     }
     scratch = await mkdtemp(join(tmpdir(), `${TEMP_PREFIX}verify-`));
+    liveScratch.add(scratch);
     if (flavorId === 'docker') {
       // Every container the verification starts, however deep, runs this engine's image.
       const docker = flavor as DockerFlavor;
@@ -232,6 +238,9 @@ export async function runSnippet(snippet: Snippet, flavorId: FlavorId, flavor: F
       result = { ...result, status: 'failed', error: result.error ? `${result.error}\n${message}` : message };
     }
   }
-  if (scratch) await rm(scratch, { recursive: true, force: true });
+  if (scratch) {
+    await rm(scratch, { recursive: true, force: true });
+    liveScratch.delete(scratch);
+  }
   return result;
 }

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { z } from 'zod';
 import type { Engine } from '../engine.ts';
+import { DisposedAtExit } from '../exit-hook.ts';
 import { TEMP_PREFIX } from '../leftovers.ts';
 import { fatal, waitFor } from '../wait.ts';
 import { parseInfo, type InfoSections } from '../../redis/info.ts';
@@ -21,21 +22,7 @@ export const HARNESS_MOUNT = '/run/redis-playbook';
 export const HARNESS_CONF = `${HARNESS_MOUNT}/harness.conf`;
 
 /** Containers alive in this process, removed on exit whatever happens. */
-const live = new Set<RedisContainer>();
-let exitHookInstalled = false;
-export function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  process.on('exit', () => {
-    for (const container of live) container.disposeSync();
-  });
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    process.once(signal, () => {
-      for (const container of live) container.disposeSync();
-      process.kill(process.pid, signal);
-    });
-  }
-}
+const live = new DisposedAtExit<RedisContainer>((container) => container.disposeSync());
 
 /** Quotes a value for redis.conf. */
 function confQuote(value: string): string {
@@ -337,7 +324,6 @@ export async function prepareContainer<T extends RedisContainer>(
 ): Promise<T> {
   const parsed = ContainerOptionsSchema.parse(options);
   await requireDocker();
-  installExitHook();
   const engine = extras.engine ?? currentImageEngine();
   const image = extras.image ?? (await ensureImage(engine)).tag;
   const root = await mkdtemp(join(tmpdir(), `${TEMP_PREFIX}docker-`));
