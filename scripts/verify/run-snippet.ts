@@ -189,8 +189,9 @@ async function dockerStage(flavor: DockerFlavor, engine: Engine, scratch: string
 
 /**
  * Runs one flavor of a snippet on an engine against a fresh disposable server (a host process, or a
- * container of the engine's image for the Docker flavor) and reports the outcome. Never throws. A Docker flavor is skipped where Docker is
- * missing, and fails then when `CI=true` (scripts/harness/docker/available.ts).
+ * container of the engine's image for the Docker flavor) and reports the outcome. Never throws. A
+ * Docker flavor is skipped where Docker is missing, and fails then when `CI=true`
+ * (scripts/harness/docker/available.ts).
  */
 export async function runSnippet(snippet: Snippet, flavorId: FlavorId, flavor: Flavor, engine: Engine = hostRedis): Promise<Result> {
   const started = Date.now();
