@@ -53,9 +53,11 @@ export async function verifyAll(snippets: Iterable<Snippet>, options: VerifyAllO
     results[index] = result;
     onResult?.(result, ++done, jobs.length);
   };
-  // Longest first: the last run's time, else Docker flavors before host ones (registry order within).
+  // Longest first: the last run's time; a job it lacks counts as long for a Docker flavor (the slow
+  // ones) and short for a host one (registry order within equal times).
   const expected = (job: Job) =>
-    previousDurations?.get(resultKey({ id: job.snippet.id, flavor: job.flavorId, engineId: job.engine.id })) ?? (job.flavorId === 'docker' ? 1 : 0);
+    previousDurations?.get(resultKey({ id: job.snippet.id, flavor: job.flavorId, engineId: job.engine.id })) ??
+    (job.flavorId === 'docker' ? Number.POSITIVE_INFINITY : 0);
   const parallel = jobs
     .flatMap((job, index) => (job.flavor.serial ? [] : [index]))
     .sort((a, b) => expected(jobs[b] as Job) - expected(jobs[a] as Job));
