@@ -29,6 +29,8 @@ export const ResultSchema = z.object({
   engineId: z.string().default(HOST_ENGINE_ID),
   /** Server version, from INFO server. */
   version: z.string(),
+  /** The image a Docker flavor ran (`redis-playbook/redis:8.0.2` built here, or the official `redis:8.0`). */
+  image: z.string().optional(),
   /** Wall time of the verification, milliseconds. */
   durationMs: z.number().nonnegative(),
   /** When it ran (ISO 8601, UTC). */

@@ -16,14 +16,21 @@ import { fillCommand, placeholderDefault, placeholders, placeholdersIn, type Pla
 import type { CommandResult, DockerFlavor, Flavor, FlavorId, HostFlavor, Snippet, VerifyContext } from '../snippets/schema.ts';
 import type { Result } from './report.ts';
 
+/** `--version` of each server program, asked once per run. */
+const programVersions = new Map<string, Promise<string>>();
+
 /** The version of an engine's server, from INFO server when a server runs, else from `--version`. */
 async function serverVersion(engine: Engine, server: DisposableRedis | undefined): Promise<string> {
   if (server?.running) {
     const fields = (await server.info('server')).server ?? {};
     return fields.valkey_version ?? fields.redis_version ?? 'unknown';
   }
-  const { stdout } = await execa(engine.server, ['--version'], { reject: false });
-  return /v=(\S+)/.exec(stdout)?.[1] ?? 'unknown';
+  let version = programVersions.get(engine.server);
+  if (!version) {
+    version = execa(engine.server, ['--version'], { reject: false }).then(({ stdout }) => /v=(\S+)/.exec(String(stdout))?.[1] ?? 'unknown');
+    programVersions.set(engine.server, version);
+  }
+  return version;
 }
 
 /** Placeholder values for a disposable server: its address and data dir. */
@@ -87,6 +94,8 @@ interface Run {
   secrets: string[];
   values: Record<string, string>;
   version: string;
+  /** The Docker flavor's image (tag). */
+  image?: string;
   /** The server's last log lines, for a failure report (set once a server runs). */
   logTail: () => Promise<string>;
   /** Disposals, run last to first after the verification. */
@@ -163,6 +172,7 @@ async function hostStage(flavor: HostFlavor, engine: Engine, scratch: string, ru
  */
 async function dockerStage(flavor: DockerFlavor, engine: Engine, scratch: string, run: Run): Promise<Stage<RedisContainer>> {
   const image = await ensureImage(engine);
+  run.image = image.tag;
   let server: RedisContainer | undefined;
   if (flavor.server !== false) {
     server = flavor.compose ? await startComposeProject(flavor.server, { image: image.tag }) : await startRedisContainer(flavor.server, { image: image.tag });
@@ -203,6 +213,7 @@ export async function runSnippet(snippet: Snippet, flavorId: FlavorId, flavor: F
     ...base,
     status,
     version: run.version,
+    ...(run.image === undefined ? {} : { image: run.image }),
     durationMs: Date.now() - started,
     verifiedAt,
     output: presentOutput(run.recorded.join('\n').trimEnd(), run.values, run.secrets, flavorId),

@@ -60,7 +60,8 @@ test.describe('verification status page', () => {
       expect(page, what).toBe(result.page);
       expect(row.href, what).toMatch(new RegExp(`^/${result.page}/(#snippet-${result.id})?$`));
       expect(flavor, what).toBe(flavorLabels[result.flavor]);
-      expect(engine, what).toBe(`${capitalised(result.engine)} ${result.version}`);
+      expect(engine, what).toBe(`${capitalised(result.engine)} ${result.version}${result.image ? ` image ${result.image}` : ''}`);
+      if (result.flavor === 'docker') expect(result.image, what).toMatch(/^(redis-playbook\/redis:\d|redis:\d)/);
       expect(status, what).toContain(capitalised(result.status));
       expect(duration, what).toMatch(/^\d+(\.\d)? (ms|s)$|^\d+ min \d+ s$/);
       expect(row.time, what).toBe(result.verifiedAt);

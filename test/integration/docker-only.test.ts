@@ -11,13 +11,14 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, readdir, rm, symlink } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { execa } from 'execa';
 import { dockerSkip } from '../../scripts/harness/docker/available.ts';
 import { startRedisContainer } from '../../scripts/harness/docker/container.ts';
+import { ensureImage } from '../../scripts/harness/docker/image.ts';
 import { TEMP_PREFIX } from '../../scripts/harness/leftovers.ts';
 import { containerCheckers } from '../../scripts/procedures/container-checkers.ts';
 import { PlaybookError } from '../../scripts/procedures/errors.ts';
@@ -130,4 +131,39 @@ test('checkers from an image that is gone: one docker error, nothing pulled', { 
   assert.ok(error instanceof PlaybookError, String(error));
   assert.equal(error.kind, 'docker');
   assert.match(error.message, /^No redis-check-rdb on this machine, and the image of container gone cannot run one either: No such image: sha256:0+$/);
+});
+
+test('checkers of an image: probed once, then taken from the record beside the shims, even with Docker down', { skip, timeout: 180_000 }, async () => {
+  const temp = await mkdtemp(join(tmpdir(), `${TEMP_PREFIX}probe-`));
+  const saved = { cache: process.env.PLAYBOOK_ENGINE_CACHE, path: process.env.PATH };
+  try {
+    process.env.PLAYBOOK_ENGINE_CACHE = join(temp, 'cache');
+    const { tag } = await ensureImage();
+    const image = (await execa('docker', ['image', 'inspect', '--format', '{{.Id}}', tag])).stdout.trim();
+    const container = { name: 'probe', id: 'probe', state: 'exited', image, mounts: [], labels: {} };
+    const first = await containerCheckers(container);
+    assert.equal(first.product, 'redis');
+    assert.match(first.version ?? '', /^\d+\.\d+\.\d+$/);
+
+    // A docker that cannot reach its daemon: the recorded probe stands in for the throwaway container.
+    const fakeBin = join(temp, 'bin');
+    await mkdir(fakeBin);
+    await writeFile(join(fakeBin, 'docker'), '#!/bin/sh\necho "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?" >&2\nexit 1\n', { mode: 0o755 });
+    process.env.PATH = `${fakeBin}:${saved.path}`;
+    const second = await containerCheckers(container);
+    assert.deepEqual({ ...second, label: '' }, { ...first, label: '' });
+
+    // A record that does not parse is no record: the probe runs again (and here meets the dead daemon).
+    const record = join(dirname(first.checkRdb), 'probe.json');
+    await writeFile(record, '{"image":');
+    const error = await containerCheckers(container).then(() => undefined, (caught: unknown) => caught);
+    assert.ok(error instanceof PlaybookError, String(error));
+    assert.equal(error.kind, 'docker');
+    assert.match(error.message, /^The Docker daemon does not answer/);
+  } finally {
+    process.env.PATH = saved.path;
+    if (saved.cache === undefined) delete process.env.PLAYBOOK_ENGINE_CACHE;
+    else process.env.PLAYBOOK_ENGINE_CACHE = saved.cache;
+    await rm(temp, { recursive: true, force: true });
+  }
 });

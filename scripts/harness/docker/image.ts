@@ -9,9 +9,11 @@
  * containers work too. The tarball is `docker import`ed with `CMD ["redis-server"]` and
  * `WORKDIR /data`, and no `VOLUME` (a declared volume leaves an anonymous volume behind per container).
  *
- * A build is skipped when the tag already carries the same content-hash label. Set
- * `REDIS_PLAYBOOK_IMAGE` to use another image instead (e.g. the official `redis:7.0` where a
- * registry answers); it is pulled when missing.
+ * A build is skipped when the tag already carries the same content-hash label. Where a registry
+ * answers (or the image is already here), the official image of the engine ({@link OFFICIAL_IMAGES}:
+ * `redis:7.0`, `redis:8.0`) is used instead of the local build; `REDIS_PLAYBOOK_OFFICIAL_IMAGES`
+ * says `auto` (that, the default), `never` (always the local build) or `always` (the official image
+ * or an error). `REDIS_PLAYBOOK_IMAGE` names any other image for Redis 7.0; it is pulled when missing.
  *
  * CLI: `npm run image [-- --force] [--engines redis-7.0,redis-8.0|all]` builds (or confirms) the
  * images (default: the host engine's) and prints their tags.
@@ -39,6 +41,10 @@ export const CONTENT_LABEL = 'org.redis-playbook.content-hash';
 export const VERSION_LABEL = 'org.redis-playbook.redis-version';
 /** Environment variable naming an image to use instead of the local build. */
 export const IMAGE_ENV = 'REDIS_PLAYBOOK_IMAGE';
+/** Environment variable choosing between the official images and the local builds. */
+export const OFFICIAL_ENV = 'REDIS_PLAYBOOK_OFFICIAL_IMAGES';
+/** The official image of each engine of the Docker flavor: what the seed's readers run. */
+export const OFFICIAL_IMAGES: Readonly<Record<string, string>> = { 'redis-7.0': 'redis:7.0', 'redis-8.0': 'redis:8.0' };
 /** Bumped when the layout below changes, so old builds are not reused. */
 const LAYOUT_VERSION = 1;
 const PATH_VALUE = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -60,8 +66,13 @@ type Entry =
 export interface ImageInfo {
   /** `repository:tag` to run. */
   tag: string;
-  /** built: imported now; cached: an identical build existed; override: from REDIS_PLAYBOOK_IMAGE. */
-  status: 'built' | 'cached' | 'override';
+  /**
+   * built: imported now; cached: an identical build existed; official: the engine's official image
+   * (present, or pulled now); override: from REDIS_PLAYBOOK_IMAGE.
+   */
+  status: 'built' | 'cached' | 'official' | 'override';
+  /** For a local build in `auto` mode: why the official image was not used (e.g. the registry did not answer). */
+  officialSkipped?: string;
   /** Server version the image was built from (undefined for an override: ask the server). */
   version: string | undefined;
   /** Content hash of a local build. */
@@ -360,23 +371,63 @@ export function currentImageEngine(): Engine {
   return imageEngine.getStore() ?? hostRedis;
 }
 
+/** `auto`, `never` or `always`, from {@link OFFICIAL_ENV} (default `auto`). */
+export function officialPolicy(): 'auto' | 'never' | 'always' {
+  const value = (process.env[OFFICIAL_ENV] ?? '').trim() || 'auto';
+  if (value === 'auto' || value === 'never' || value === 'always') return value;
+  throw new Error(`${OFFICIAL_ENV} must be auto, never or always, not "${value}"`);
+}
+
+/**
+ * The engine's official image when the policy allows it and it is here or can be pulled, and it runs
+ * that engine's major.minor. Otherwise undefined and why (in `auto`), or an error (in `always`).
+ */
+async function officialImage(engine: Engine, started: number): Promise<ImageInfo | { skipped: string } | undefined> {
+  const policy = officialPolicy();
+  const tag = OFFICIAL_IMAGES[engine.id];
+  if (policy === 'never' || tag === undefined) return undefined;
+  const refuse = (why: string) => {
+    if (policy === 'always') throw new Error(`${OFFICIAL_ENV}=always, but ${why}`);
+    return { skipped: why };
+  };
+  if ((await dockerTry(['image', 'inspect', '--format', '{{.Id}}', tag])).exitCode !== 0) {
+    const pull = await dockerTry(['pull', '--quiet', tag], { timeoutMs: 600_000 });
+    if (pull.exitCode !== 0) {
+      const reason = `${pull.stderr}\n${pull.stdout}`.split('\n').map((line) => line.trim()).find(Boolean) ?? `exit ${pull.exitCode}`;
+      return refuse(`${tag} could not be pulled: ${reason.replace(/^Error response from daemon: /, '')}`);
+    }
+  }
+  const version = await imageServerVersion(tag);
+  // The engine's line from its id (`redis-8.0`): redis:8.0 moves on to later 8.0 releases, never to 8.2.
+  const line = /-(\d+\.\d+)$/.exec(engine.id)?.[1];
+  if (line !== undefined && !version.startsWith(`${line}.`)) return refuse(`${tag} runs Redis ${version}, not ${line}`);
+  return { tag, status: 'official', version, hash: undefined, durationMs: Date.now() - started, engine };
+}
+
 const resolved = new Map<string, Promise<ImageInfo>>();
 
 /**
- * The image of an engine's Docker flavor (default: {@link currentImageEngine}), built once per
- * process and engine, shared by every caller. For the host engine, REDIS_PLAYBOOK_IMAGE names
- * another image to use (pulled if missing), e.g. the official `redis:7.0` where a registry answers.
+ * The image of an engine's Docker flavor (default: {@link currentImageEngine}), found once per
+ * process and engine, shared by every caller: for the host engine, REDIS_PLAYBOOK_IMAGE when set
+ * (pulled if missing); else the official image where it is here or a registry answers (see
+ * {@link officialPolicy}); else the local build.
  */
 export function ensureImage(engine: Engine = currentImageEngine()): Promise<ImageInfo> {
   let image = resolved.get(engine.id);
   if (!image) {
     image = (async (): Promise<ImageInfo> => {
-      const override = engine.id === hostRedis.id ? process.env[IMAGE_ENV]?.trim() : undefined;
-      if (!override) return buildLocalImage({ engine });
       const started = Date.now();
+      const override = engine.id === hostRedis.id ? process.env[IMAGE_ENV]?.trim() : undefined;
+      if (override) {
+        await requireDocker();
+        await ensurePulled(override);
+        return { tag: override, status: 'override', version: undefined, hash: undefined, durationMs: Date.now() - started, engine };
+      }
       await requireDocker();
-      await ensurePulled(override);
-      return { tag: override, status: 'override', version: undefined, hash: undefined, durationMs: Date.now() - started, engine };
+      const official = await officialImage(engine, started);
+      if (official && 'tag' in official) return official;
+      const local = await buildLocalImage({ engine });
+      return official ? { ...local, officialSkipped: official.skipped } : local;
     })();
     resolved.set(engine.id, image);
     // A failed attempt may be retried by the next caller.
@@ -404,6 +455,7 @@ if (import.meta.main) {
       const size = await dockerTry(['image', 'inspect', '--format', '{{.Size}}', info.tag]);
       const megabytes = (Number(size.stdout.trim()) / 1e6).toFixed(1);
       console.log(`${info.tag}: ${info.status} in ${(info.durationMs / 1000).toFixed(1)} s (${megabytes} MB)`);
+      if (info.officialSkipped) console.log(`  (the official image was not used: ${info.officialSkipped})`);
     }
   } catch (error) {
     process.stderr.write(`image: ${(error as Error).message}\n`);
