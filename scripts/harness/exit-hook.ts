@@ -1,3 +1,6 @@
+import { readdirSync, readlinkSync } from 'node:fs';
+import { sep } from 'node:path';
+
 const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
 /**
@@ -45,6 +48,32 @@ export class DisposedAtExit<T> {
         this.#disposeAll();
         process.kill(process.pid, signal);
       });
+    }
+  }
+}
+
+/**
+ * Kills (SIGKILL) every process working in `dir` or below it: for the exit hook, before a temp dir
+ * is removed, so that what a page's command started there by itself (a redis-server a script
+ * runs as the `redis` user chdirs into its data dir) does not outlive the run. Synchronous; never throws.
+ */
+export function killProcessesIn(dir: string): void {
+  const prefix = dir.endsWith(sep) ? dir : `${dir}${sep}`;
+  let pids: string[];
+  try {
+    pids = readdirSync('/proc').filter((name) => /^\d+$/.test(name));
+  } catch {
+    return;
+  }
+  for (const pid of pids) {
+    if (Number(pid) === process.pid) continue;
+    try {
+      const cwd = readlinkSync(`/proc/${pid}/cwd`);
+      // A removed dir reads as "PATH (deleted)".
+      const path = cwd.replace(/ \(deleted\)$/, '');
+      if (path === dir || path.startsWith(prefix)) process.kill(Number(pid), 'SIGKILL');
+    } catch {
+      // gone meanwhile, or not ours to read
     }
   }
 }

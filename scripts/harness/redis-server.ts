@@ -8,7 +8,7 @@ import { Redis } from 'ioredis';
 import { z } from 'zod';
 import { hostRedis, type Engine } from './engine.ts';
 import { freePort } from './free-port.ts';
-import { DisposedAtExit } from './exit-hook.ts';
+import { DisposedAtExit, killProcessesIn } from './exit-hook.ts';
 import { TEMP_PREFIX } from './leftovers.ts';
 import { fatal, waitFor } from './wait.ts';
 import { parseInfo, type InfoSections } from '../redis/info.ts';
@@ -241,6 +241,8 @@ export class DisposableRedis {
     } catch {
       // already gone
     }
+    // Another server a page's command started on this data dir by itself, if any.
+    killProcessesIn(this.root);
     rmSync(this.root, { recursive: true, force: true });
     live.delete(this);
   }

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { startRedis, type DisposableRedis } from '../harness/redis-server.ts';
 import { hostRedis, type Engine } from '../harness/engine.ts';
-import { DisposedAtExit } from '../harness/exit-hook.ts';
+import { DisposedAtExit, killProcessesIn } from '../harness/exit-hook.ts';
 import { TEMP_PREFIX } from '../harness/leftovers.ts';
 import { dockerPolicy } from '../harness/docker/available.ts';
 import { ComposeRedis, composeShim, startComposeProject } from '../harness/docker/compose.ts';
@@ -70,7 +70,10 @@ async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Pr
 }
 
 /** Scratch dirs of running verifications, removed also when verify is interrupted (Ctrl-C, SIGTERM). */
-const liveScratch = new DisposedAtExit<string>((dir) => rmSync(dir, { recursive: true, force: true }));
+const liveScratch = new DisposedAtExit<string>((dir) => {
+  killProcessesIn(dir);
+  rmSync(dir, { recursive: true, force: true });
+});
 
 /** The project's `bin/` (the redis-playbook launcher). */
 const projectBin = fileURLToPath(new URL('../../bin', import.meta.url));

@@ -9,13 +9,15 @@ import { waitFor } from '../../scripts/harness/wait.ts';
 
 const root = join(import.meta.dirname, '..', '..');
 
-/** Processes whose working dir is under `dir` (a disposable redis-server runs in its data dir). */
+/** Processes whose working dir is under `dir` (a disposable redis-server runs in its data dir), with their uid. */
 async function processesIn(dir: string): Promise<string[]> {
   const found: string[] = [];
   for (const pid of await readdir('/proc')) {
     if (!/^\d+$/.test(pid)) continue;
     const cwd = await readlink(`/proc/${pid}/cwd`).catch(() => '');
-    if (cwd.startsWith(dir)) found.push(`${pid} ${(await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).replace(/\0/g, ' ')}`);
+    if (!cwd.startsWith(dir)) continue;
+    const uid = /^Uid:\s+(\d+)/m.exec(await readFile(`/proc/${pid}/status`, 'utf8').catch(() => ''))?.[1];
+    found.push(`${pid} uid=${uid} ${(await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).replace(/\0/g, ' ')}`);
   }
   return found;
 }
@@ -50,3 +52,43 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     }
   });
 }
+
+test('a process stopped with SIGTERM also kills a server that something else started in its disposable server\'s dir', async () => {
+  // What a page's script does (rollback-restart-aof-off): a second, daemonized redis-server on the
+  // harness server's data dir, which the harness did not start and so would not stop.
+  const script = `
+    import { join } from 'node:path';
+    import { execa } from 'execa';
+    import { startRedis } from './scripts/harness/redis-server.ts';
+    const server = await startRedis();
+    await server.stop();
+    const pidFile = join(server.root, 'daemon.pid');
+    await execa('redis-server', ['--port', '0', '--unixsocket', join(server.root, 'daemon.sock'), '--dir', server.dir, '--daemonize', 'yes', '--pidfile', pidFile]);
+    console.log(JSON.stringify({ root: server.root, pidFile }));
+    setInterval(() => undefined, 1000);`;
+  const child = execa(process.execPath, ['--input-type=module', '-e', script], { cwd: root, reject: false, all: true, timeout: 60_000 });
+  const line = await new Promise<string>((resolve, reject) => {
+    child.stdout?.on('data', (chunk: Buffer) => resolve(String(chunk).trim()));
+    child.catch(reject);
+  });
+  const { root: serverRoot, pidFile } = JSON.parse(line) as { root: string; pidFile: string };
+  let daemon = 0;
+  await waitFor(async () => (daemon = Number(await readFile(pidFile, 'utf8').catch(() => '0'))) > 0, { what: 'the daemon\'s pid file' });
+  const alive = () => {
+    try {
+      process.kill(daemon, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  try {
+    assert.ok(alive());
+    child.kill('SIGTERM');
+    await child;
+    await waitFor(() => !alive(), { what: `the daemonized redis-server ${daemon} to be gone`, timeoutMs: 10_000 });
+    assert.deepEqual(await readdir(serverRoot).catch(() => 'removed'), 'removed');
+  } finally {
+    if (alive()) process.kill(daemon, 'SIGKILL');
+  }
+});
