@@ -1,5 +1,6 @@
 import { execa } from 'execa';
 import { z } from 'zod';
+import { versionFromCheckerLine } from '../engines/catalog.ts';
 import { engineForServer, hostFallbackEngine, type Engine } from '../harness/engine.ts';
 import { containerCheckers, NoImageCheckersError } from '../procedures/container-checkers.ts';
 import type { ContainerRef } from '../procedures/container.ts';
@@ -27,7 +28,7 @@ export const SERVER_HELP = `  --server PROGRAM           The target's server pro
 /** `redis-check-rdb --version` → `7.0.15`; undefined when the program does not run. */
 async function checkerVersion(engine: Engine): Promise<string | undefined> {
   const result = await execa(engine.checkRdb, ['--version'], { reject: false, timeout: 30_000 });
-  return result.exitCode === 0 ? /(\d+\.\d+\.\d+)/.exec(result.stdout)?.[1] : undefined;
+  return result.exitCode === 0 ? versionFromCheckerLine(result.stdout) : undefined;
 }
 
 /**

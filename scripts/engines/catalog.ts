@@ -164,6 +164,11 @@ export function versionFromVersionLine(line: string): string | undefined {
   return /\bv=(\d+\.\d+\.\d+)/.exec(line)?.[1];
 }
 
+/** The version a checker's `--version` prints (`redis-check-rdb 7.0.15` → `7.0.15`). */
+export function versionFromCheckerLine(line: string): string | undefined {
+  return /\b(\d+\.\d+\.\d+)\b/.exec(line)?.[1];
+}
+
 export function engineSpecById(id: string): EngineSpec | undefined {
   return engineSpecs.find((spec) => spec.id === id);
 }

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { engineCacheDir } from '../engines/catalog.ts';
+import { engineCacheDir, versionFromCheckerLine } from '../engines/catalog.ts';
 import { EngineSchema, type Engine } from '../harness/engine.ts';
 import type { ContainerRef } from './container.ts';
 import { dockerUnusable, firstLine, runDocker } from './docker-cli.ts';
@@ -108,7 +108,7 @@ async function probeImage(container: ContainerRef): Promise<Probe> {
       probes.push(firstLine(run).replace(/^docker: (Error response from daemon: )?/, ''));
       continue;
     }
-    return { image: container.image, product, version: /(\d+\.\d+\.\d+)/.exec(run.stdout)?.[1] };
+    return { image: container.image, product, version: versionFromCheckerLine(run.stdout) };
   }
   throw new NoImageCheckersError(
     `No redis-check-rdb on this machine, and the image of container ${container.name} cannot run one either: ${(probes[0] ?? 'unknown error').replace(/\.$/, '')}`,

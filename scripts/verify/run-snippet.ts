@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
+import { versionFromVersionLine } from '../engines/catalog.ts';
 import { startRedis, type DisposableRedis } from '../harness/redis-server.ts';
 import { hostRedis, type Engine } from '../harness/engine.ts';
 import { DisposedAtExit, killProcessesIn } from '../harness/exit-hook.ts';
@@ -27,7 +28,7 @@ async function serverVersion(engine: Engine, server: DisposableRedis | undefined
   }
   let version = programVersions.get(engine.server);
   if (!version) {
-    version = execa(engine.server, ['--version'], { reject: false }).then(({ stdout }) => /v=(\S+)/.exec(String(stdout))?.[1] ?? 'unknown');
+    version = execa(engine.server, ['--version'], { reject: false }).then(({ stdout }) => versionFromVersionLine(String(stdout)) ?? 'unknown');
     programVersions.set(engine.server, version);
   }
   return version;

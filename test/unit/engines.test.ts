@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { hostFallbackSpec, rdbWriters, versionFromVersionLine } from '../../scripts/engines/catalog.ts';
+import { hostFallbackSpec, rdbWriters, versionFromCheckerLine, versionFromVersionLine } from '../../scripts/engines/catalog.ts';
 import { hostHasRedis, ownLoader, toolCommand } from '../../scripts/engines/shims.ts';
 import { engineForServer, ENGINE_IDS, parseEngineList, selectedEngineIds } from '../../scripts/harness/engine.ts';
 import { rdbFormatLabel } from '../../scripts/redis/rdb-support.ts';
@@ -39,6 +39,10 @@ test('RDB formats are named by the engines that write them', () => {
   assert.equal(rdbFormatLabel(9), 'RDB format 9');
   assert.equal(rdbWriters(10), 'Redis 7.0');
   assert.equal(versionFromVersionLine('Redis server v=8.0.2 sha=00000000:0 malloc=jemalloc-5.3.0'), '8.0.2');
+  assert.equal(versionFromVersionLine('redis-check-rdb 7.0.15'), undefined);
+  assert.equal(versionFromCheckerLine('redis-check-rdb 7.0.15'), '7.0.15');
+  assert.equal(versionFromCheckerLine('valkey-check-rdb v=8.1.1 sha=00000000:0 malloc=jemalloc-5.3.0 bits=64'), '8.1.1');
+  assert.equal(versionFromCheckerLine('usage: redis-check-rdb <rdb-file-name>'), undefined);
 });
 
 test('the bookworm fallback: a root with libc in lib/ runs through that loader, and a PATH without redis-server is a host without Redis', async () => {

@@ -25,7 +25,7 @@ import { constants, accessSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { enginePaths, hostFallbackSpec } from '../../engines/catalog.ts';
+import { enginePaths, hostFallbackSpec, versionFromVersionLine } from '../../engines/catalog.ts';
 import { hostHasRedis, ownLoader } from '../../engines/shims.ts';
 import { engineById, hostFallbackEngine, hostRedis, type Engine } from '../engine.ts';
 import { TEMP_PREFIX } from '../leftovers.ts';
@@ -89,7 +89,7 @@ async function sha256File(path: string): Promise<string> {
 /** The version `redis-server --version` reports (`v=7.0.15`). */
 export async function hostServerVersion(engine: Engine = hostRedis): Promise<string> {
   const { stdout } = await runToolOk(engine.server, ['--version']);
-  const version = /v=(\d+\.\d+\.\d+)/.exec(stdout)?.[1];
+  const version = versionFromVersionLine(stdout);
   if (!version) throw new Error(`Cannot read the version from \`${engine.server} --version\`: ${stdout.trim()}`);
   return version;
 }
@@ -349,7 +349,7 @@ export function imageServerVersion(image: string): Promise<string> {
   let version = versions.get(image);
   if (!version) {
     version = runToolOk('docker', ['run', '--rm', '--name', `${TEMP_PREFIX}${randomBytes(4).toString('hex')}-version`, '--network', 'none', image, 'redis-server', '--version']).then(
-      ({ stdout }) => /v=(\S+)/.exec(stdout)?.[1] ?? 'unknown',
+      ({ stdout }) => versionFromVersionLine(stdout) ?? 'unknown',
     );
     versions.set(image, version);
   }
