@@ -6,6 +6,8 @@ export interface WaitOptions {
   timeoutMs?: number;
   /** Pause between two polls. */
   intervalMs?: number;
+  /** When set, the pause doubles after each poll that was not yet it, up to this many milliseconds. */
+  maxIntervalMs?: number;
 }
 
 /**
@@ -16,10 +18,11 @@ export interface WaitOptions {
  */
 export async function waitFor<T>(
   probe: () => Promise<T | undefined | false> | T | undefined | false,
-  { what, timeoutMs = 10_000, intervalMs = 20 }: WaitOptions,
+  { what, timeoutMs = 10_000, intervalMs = 20, maxIntervalMs }: WaitOptions,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
+  let pause = intervalMs;
   for (;;) {
     try {
       const value = await probe();
@@ -32,7 +35,8 @@ export async function waitFor<T>(
       const detail = lastError instanceof Error ? `: ${lastError.message}` : '';
       throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}${detail}`, { cause: lastError });
     }
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+    await new Promise((resolve) => setTimeout(resolve, Math.min(pause, Math.max(0, deadline - Date.now()))));
+    if (maxIntervalMs !== undefined) pause = Math.min(pause * 2, maxIntervalMs);
   }
 }
 

@@ -10,7 +10,7 @@ import { checkAof, readRdbVersion } from '../redis/rdb.ts';
 import { rdbVersionRefusal } from '../redis/rdb-support.ts';
 import type { SaveProgress } from './bgsave.ts';
 import { snapshotAndCopy } from './snapshot-copy.ts';
-import { configGet, type RedisCommands } from './commands.ts';
+import { configGet, pollOptions, type RedisCommands } from './commands.ts';
 import { hostDataDir, type DataDirReader } from './data-dir.ts';
 import { PlaybookError } from './errors.ts';
 import { digestFile, folderStamp, fsyncPath } from './files.ts';
@@ -67,7 +67,7 @@ async function copyAofSet(
       const info = flattenInfo(parseInfo(await client.info('persistence')));
       return info.aof_rewrite_in_progress === '0' && info.aof_rewrite_scheduled === '0';
     },
-    { what: 'the AOF rewrite to finish', timeoutMs: 3_600_000, intervalMs: 50 },
+    { what: 'the AOF rewrite to finish', timeoutMs: 3_600_000, ...pollOptions(client) },
   );
   const { 'auto-aof-rewrite-percentage': percentage = '100' } = await configGet(client, ['auto-aof-rewrite-percentage']);
   await client.call('CONFIG', 'SET', 'auto-aof-rewrite-percentage', '0');

@@ -1,6 +1,6 @@
 import { waitFor } from '../harness/wait.ts';
 import { InfoPersistenceSchema, flattenInfo, parseInfo } from '../redis/info.ts';
-import type { RedisCommands } from './commands.ts';
+import { pollOptions, type RedisCommands } from './commands.ts';
 import { PlaybookError } from './errors.ts';
 
 /** Progress of a background save, as INFO persistence reports it. */
@@ -48,7 +48,8 @@ export async function freshSnapshot(client: RedisCommands, options: FreshSnapsho
       keysProcessed: fields?.current_save_keys_processed === undefined ? undefined : Number(fields.current_save_keys_processed),
       keysTotal: fields?.current_save_keys_total === undefined ? undefined : Number(fields.current_save_keys_total),
     });
-  const wait = <T>(probe: () => Promise<T | false>, what: string) => waitFor(probe, { what, timeoutMs, intervalMs: 50 });
+  // Polls that ask the server go at the carrier's pace; the clock's wait asks nobody.
+  const wait = <T>(probe: () => Promise<T | false>, what: string) => waitFor(probe, { what, timeoutMs, ...pollOptions(client) });
 
   for (;;) {
     // 1. A save that is already running began before this request: its file would be stale.
@@ -60,7 +61,7 @@ export async function freshSnapshot(client: RedisCommands, options: FreshSnapsho
     const before = await client.lastsave();
     const savesBefore = (await persistence(client)).rdbSaves;
     // 2. LASTSAVE has 1-second resolution: a save completing within this second would look unchanged.
-    await wait(async () => Math.floor(Date.now() / 1000) > before, 'the clock to pass LASTSAVE');
+    await waitFor(() => Math.floor(Date.now() / 1000) > before, { what: 'the clock to pass LASTSAVE', timeoutMs, intervalMs: 50 });
     let reply: string;
     const requestedAt = Date.now();
     try {

@@ -195,7 +195,7 @@ async function startAndWait(
         throw error;
       }
     },
-    { what: `Redis in container ${container.name} to load its data`, timeoutMs: options.readyTimeoutMs ?? 3_600_000, intervalMs: 100 },
+    { what: `Redis in container ${container.name} to load its data`, timeoutMs: options.readyTimeoutMs ?? 3_600_000, ...redis.poll },
   );
 }
 
