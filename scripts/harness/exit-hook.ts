@@ -52,6 +52,16 @@ export class DisposedAtExit<T> {
   }
 }
 
+/** Whether a process with this pid exists (EPERM: it does, and belongs to another user). */
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 /**
  * Kills (SIGKILL) every process working in `dir` or below it: for the exit hook, before a temp dir
  * is removed, so that what a page's command started there by itself (a redis-server a script

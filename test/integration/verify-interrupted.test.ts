@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { execa } from 'execa';
+import { processAlive } from '../../scripts/harness/exit-hook.ts';
 import { TEMP_PREFIX } from '../../scripts/harness/leftovers.ts';
 import { waitFor } from '../../scripts/harness/wait.ts';
 
@@ -74,14 +75,7 @@ test('a process stopped with SIGTERM also kills a server that something else sta
   const { root: serverRoot, pidFile } = JSON.parse(line) as { root: string; pidFile: string };
   let daemon = 0;
   await waitFor(async () => (daemon = Number(await readFile(pidFile, 'utf8').catch(() => '0'))) > 0, { what: 'the daemon\'s pid file' });
-  const alive = () => {
-    try {
-      process.kill(daemon, 0);
-      return true;
-    } catch {
-      return false;
-    }
-  };
+  const alive = () => processAlive(daemon);
   try {
     assert.ok(alive());
     child.kill('SIGTERM');

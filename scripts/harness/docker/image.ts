@@ -28,6 +28,7 @@ import { parseArgs } from 'node:util';
 import { enginePaths, hostFallbackSpec, versionFromVersionLine } from '../../engines/catalog.ts';
 import { hostHasRedis, ownLoader } from '../../engines/shims.ts';
 import { engineById, hostFallbackEngine, hostRedis, type Engine } from '../engine.ts';
+import { processAlive } from '../exit-hook.ts';
 import { TEMP_PREFIX } from '../leftovers.ts';
 import { fatal, waitFor } from '../wait.ts';
 import { requireDocker } from './available.ts';
@@ -290,15 +291,6 @@ async function withBuildLock<T>(fn: () => Promise<T>): Promise<T> {
     return await fn();
   } finally {
     await rm(lock, { recursive: true, force: true });
-  }
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

@@ -1,6 +1,7 @@
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
+import { processAlive } from '../../harness/exit-hook.ts';
 import { freePort } from '../../harness/free-port.ts';
 import { fatal, waitFor } from '../../harness/wait.ts';
 import type { ValuesFn } from '../schema.ts';
@@ -52,14 +53,7 @@ export class ServiceUserServer {
   async kill(): Promise<void> {
     const pid = await this.pid();
     if (!pid) return;
-    const alive = () => {
-      try {
-        process.kill(pid, 0);
-        return true;
-      } catch {
-        return false;
-      }
-    };
+    const alive = () => processAlive(pid);
     if (alive()) process.kill(pid, 'SIGKILL');
     await waitFor(() => !alive(), { what: `redis-server ${pid} to exit` });
   }
