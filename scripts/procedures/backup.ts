@@ -16,6 +16,7 @@ import { PlaybookError } from './errors.ts';
 import { digestFile, folderStamp, fsyncPath } from './files.ts';
 import { BackupManifestSchema, MANIFEST_FILE, type BackupFile, type BackupManifest } from './manifest.ts';
 import { listBackups } from './backups.ts';
+import { assertFreeSpace, formatBytes, isDiskFull } from './space.ts';
 
 export interface BackupOptions {
   /** The server to back up: a connected ioredis client, or a container's `docker exec` carrier (container-redis.ts). */
@@ -114,6 +115,11 @@ export async function backup(options: BackupOptions): Promise<BackupResult> {
   await mkdir(to, { recursive: true }).catch((error: Error) => {
     throw new PlaybookError('io', `Cannot create the backup dir ${to}: ${error.message}`, { cause: error });
   });
+  // The fresh snapshot is about the size of the last one, and the AOF set is copied as it is.
+  const persistence = flattenInfo(parseInfo(await client.info('persistence')));
+  const needed =
+    (await reader.sizeOf(join(dir, config.dbfilename as string))) + (persistence.aof_enabled === '1' ? Number(persistence.aof_current_size ?? 0) : 0);
+  const space = await assertFreeSpace(to, needed, 'the backup');
   const temp = join(to, `.incomplete-${folderStamp()}-${process.pid}-${randomBytes(3).toString('hex')}`);
   await mkdir(temp);
   try {
@@ -168,6 +174,13 @@ export async function backup(options: BackupOptions): Promise<BackupResult> {
   } catch (error) {
     // Only our own incomplete copy is removed: nothing in it existed before this run.
     await rm(temp, { recursive: true, force: true });
+    if (isDiskFull(error)) {
+      throw new PlaybookError(
+        'io',
+        `The disk of ${to} filled up during the backup (${formatBytes(space.free)} was free on ${space.mount}; the last snapshot and AOF took ${formatBytes(needed)}); the partial copy was removed`,
+        { cause: error },
+      );
+    }
     throw error;
   }
 }

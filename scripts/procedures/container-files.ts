@@ -53,6 +53,13 @@ export function containerDataDir(container: ContainerRef): DataDirReader {
         await rm(temp, { recursive: true, force: true });
       }
     },
+    async sizeOf(path) {
+      const run = await runDocker(['exec', container.id, 'stat', '-c', '%s', path], { timeoutMs: 60_000 });
+      const unusable = dockerUnusable(run);
+      if (unusable) throw unusable;
+      const size = Number(run.stdout.trim());
+      return run.exitCode === 0 && Number.isSafeInteger(size) ? size : 0;
+    },
   };
 }
 

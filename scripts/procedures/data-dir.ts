@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { assertReadableDir, copyWithDigest, type Digest } from './files.ts';
 
 /**
@@ -15,6 +15,8 @@ export interface DataDirReader {
   copyOut(path: string, dest: string): Promise<Digest>;
   /** The content of a small text file (the AOF manifest). */
   readText(path: string): Promise<string>;
+  /** The size of the file at `path` in bytes, 0 when there is none (an estimate for a space check). */
+  sizeOf(path: string): Promise<number>;
 }
 
 /** The data dir on this machine, read directly. */
@@ -23,4 +25,8 @@ export const hostDataDir: DataDirReader = {
   assertReadableDir: (dir) => assertReadableDir(dir, 'The data dir'),
   copyOut: copyWithDigest,
   readText: (path) => readFile(path, 'utf8'),
+  sizeOf: (path) => stat(path).then(
+    (stats) => stats.size,
+    () => 0,
+  ),
 };
