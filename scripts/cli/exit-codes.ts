@@ -36,7 +36,7 @@ export const exitCodes: readonly ExitCode[] = z.array(ExitCodeSchema).parse([
     kind: 'protocol',
     meaning: 'Something answered that is not Redis (for example an HTTP or SSH server), or it accepted the connection but never answered.',
   },
-  { code: 6, kind: 'io', meaning: 'A path is missing or unreadable: the data dir, the backup dir or a backup file, or it cannot be written.' },
+  { code: 6, kind: 'io', meaning: 'A path is missing or unreadable: the data dir, the backup dir or a backup file, or it cannot be written (no permission, or the disk is full).' },
   {
     code: 7,
     kind: 'backup',
@@ -46,7 +46,7 @@ export const exitCodes: readonly ExitCode[] = z.array(ExitCodeSchema).parse([
     code: 8,
     kind: 'state',
     meaning:
-      'The server is in the wrong state for the command: for example it still runs on the data dir that restore needs stopped, or its container keeps the data dir outside any volume.',
+      'The server is in the wrong state for the command: for example it still runs on the data dir that restore needs stopped, its container keeps the data dir outside any volume, or another redis-playbook backup or restore holds the data dir.',
   },
   {
     code: 9,

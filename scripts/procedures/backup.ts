@@ -16,6 +16,7 @@ import { PlaybookError } from './errors.ts';
 import { digestFile, folderStamp, fsyncPath } from './files.ts';
 import { BackupManifestSchema, MANIFEST_FILE, type BackupFile, type BackupManifest } from './manifest.ts';
 import { listBackups } from './backups.ts';
+import { lockDataDir } from './lock.ts';
 import { assertFreeSpace, formatBytes, isDiskFull } from './space.ts';
 
 export interface BackupOptions {
@@ -110,6 +111,9 @@ export async function backup(options: BackupOptions): Promise<BackupResult> {
   const config = await configGet(client, ['dir', 'dbfilename', 'appendonly', 'appenddirname', 'appendfilename']);
   const dir = config.dir as string;
   await reader.assertReadableDir(dir);
+  // A restore of this dir refuses while the backup copies from it (and the backup while a restore runs).
+  // A user who may only read the dir takes no lock, but still finds a restore's.
+  await using _lock = reader === hostDataDir ? await lockDataDir(dir, 'backup', { optional: true }) : undefined;
   const server = flattenInfo(parseInfo(await client.info('server')));
 
   await mkdir(to, { recursive: true }).catch((error: Error) => {

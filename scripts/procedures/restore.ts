@@ -6,6 +6,7 @@ import { aofManifestName, baseOnlyManifest } from '../redis/aof.ts';
 import { checkBackup, checkFailure, type CheckResult } from './check.ts';
 import { PlaybookError } from './errors.ts';
 import { copyWithDigest, exists, folderStamp, fsyncPath, openUnnamedFile, type UnnamedFile } from './files.ts';
+import { lockDataDir } from './lock.ts';
 import { serversUsingDir } from './running-server.ts';
 
 export interface RestoreOptions {
@@ -139,7 +140,10 @@ export async function restore(options: RestoreOptions): Promise<RestoreResult> {
   // The backup is copied while it is checked: into a file with no name in the data dir's
   // file system (nothing appears there, and it is gone if the restore stops), named only once the
   // check passed. Where that is not possible, the check comes first and the copy after it.
-  const idle = (await stat(dataDir).catch(() => undefined))?.isDirectory() && (await serversUsingDir(dataDir)).length === 0;
+  const dirExists = (await stat(dataDir).catch(() => undefined))?.isDirectory() === true;
+  // One restore or backup at a time on a data dir; a second one refuses, naming the holder.
+  await using _lock = dirExists ? await lockDataDir(dataDir, 'restore') : undefined;
+  const idle = dirExists && (await serversUsingDir(dataDir)).length === 0;
   const prestaged = idle ? await openUnnamedFile(dataDir) : undefined;
   await using _prestagedHandle = prestaged?.handle;
   const plan = await planRestore({ ...options, prestaged });
@@ -186,12 +190,22 @@ export async function restore(options: RestoreOptions): Promise<RestoreResult> {
     return { check, movedAside, movedNames, installed, appendonly };
   } catch (error) {
     // Put the data dir back as it was: remove what this run installed, return what it moved aside.
-    for (const name of installed) await rm(join(dataDir, name), { recursive: true, force: true });
-    for (const name of movedNames) await rename(join(movedAside as string, name), join(dataDir, name)).catch(() => undefined);
+    const stuck: string[] = [];
+    for (const name of installed) await rm(join(dataDir, name), { recursive: true, force: true }).catch(() => stuck.push(`remove the restored ${join(dataDir, name)}`));
+    for (const name of movedNames) {
+      await rename(join(movedAside as string, name), join(dataDir, name)).catch(() => stuck.push(`move ${join(movedAside as string, name)} back to ${join(dataDir, name)}`));
+    }
     // rmdir, not rm: it removes the aside folder only when everything in it went back.
     if (movedAside) await rmdir(movedAside).catch(() => undefined);
-    await rm(staging, { recursive: true, force: true });
+    await rm(staging, { recursive: true, force: true }).catch(() => undefined);
+    const reason = error instanceof Error ? error.message : String(error);
+    if (stuck.length > 0) {
+      // Never claim an undo that did not happen: say what is where.
+      throw new PlaybookError('io', `Restore into ${dataDir} failed (${reason}) and could not be fully undone; still to do by hand: ${stuck.join('; ')}`, {
+        cause: error,
+      });
+    }
     if (error instanceof PlaybookError) throw error;
-    throw new PlaybookError('io', `Restore into ${dataDir} failed and was undone: ${(error as Error).message}`, { cause: error });
+    throw new PlaybookError('io', `Restore into ${dataDir} failed and was undone, the data dir is as before: ${reason}`, { cause: error });
   }
 }
