@@ -1,7 +1,7 @@
-import { stat, type FileHandle } from 'node:fs/promises';
+import { lstat, readFile, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Engine } from '../harness/engine.ts';
-import { aofManifestName } from '../redis/aof.ts';
+import { aofManifestName, parseAofManifest } from '../redis/aof.ts';
 import { checkAof, checkRdb, readRdbVersion, type RdbCheck } from '../redis/rdb.ts';
 import { loadsRdbVersion, rdbVersionRefusal } from '../redis/rdb-support.ts';
 import { PlaybookError } from './errors.ts';
@@ -63,6 +63,46 @@ async function readDigest(file: string, copyTo: FileHandle | undefined): Promise
 }
 
 /**
+ * What is wrong with a manifest's file before any of it is read: a symbolic link anywhere on its path
+ * inside the backup (a hostile backup pointing at other files), not a plain file, or another size than
+ * the manifest says (a multi-gigabyte file where kilobytes are expected is never read, nor copied).
+ * Undefined when it is a plain file of the listed size.
+ */
+async function fileProblem(backup: string, file: BackupFile): Promise<CheckItem | undefined> {
+  const parts = file.path.split('/');
+  for (let i = 1; i <= parts.length; i++) {
+    const relative = parts.slice(0, i).join('/');
+    const info = await lstat(join(backup, relative)).catch((error: NodeJS.ErrnoException) => error);
+    if (info instanceof Error) return { what: file.path, ok: false, detail: info.code === 'ENOENT' ? 'missing' : info.message };
+    if (info.isSymbolicLink()) return { what: file.path, ok: false, detail: `${relative} is a symbolic link: a backup holds plain files only` };
+    if (i < parts.length ? !info.isDirectory() : !info.isFile()) return { what: file.path, ok: false, detail: `${relative} is not a plain ${i < parts.length ? 'dir' : 'file'}` };
+    if (i === parts.length && info.size !== file.size) {
+      return { what: `${file.path} size`, ok: false, detail: `${info.size} bytes, the manifest says ${file.size} (truncated or grown)` };
+    }
+  }
+  return undefined;
+}
+
+/**
+ * The AOF manifest inside the backup may name only files the backup's manifest lists, in its own dir
+ * (redis-check-aof would otherwise read, and a server load, files from anywhere).
+ */
+async function aofManifestProblem(backup: string, manifest: BackupManifest): Promise<CheckItem | undefined> {
+  const name = aofManifestName(manifest.config.appendfilename);
+  const what = `appendonlydir/${name}`;
+  if (!manifest.files.some((file) => file.path === what)) return { what, ok: false, detail: 'the AOF files are listed, but not their manifest' };
+  try {
+    const listed = new Set(manifest.files.map((file) => file.path));
+    for (const entry of parseAofManifest(await readFile(join(backup, what), 'utf8'))) {
+      if (!listed.has(`appendonlydir/${entry.file}`)) return { what, ok: false, detail: `names ${entry.file}, which the backup's manifest does not list` };
+    }
+  } catch (error) {
+    return { what, ok: false, detail: (error as Error).message };
+  }
+  return undefined;
+}
+
+/**
  * Checks a backup folder: every file's size and SHA-256 against the manifest, redis-check-rdb on the
  * snapshot, and redis-check-aof on the AOF manifest when an AOF set is present. A bare `.rdb` file is
  * checked too (its header and redis-check-rdb). An RDB format newer than `engine` loads fails as
@@ -82,6 +122,15 @@ export async function checkBackup(path: string, engine: Engine, options: CheckBa
     const rdbFile = manifest.files.find((file) => file.role === 'rdb');
     if (!rdbFile) throw new PlaybookError('backup', `${path}: the manifest lists no RDB file`);
     rdbPath = join(path, rdbFile.path);
+    // Nothing of a backup is read, run or copied before its files are known to be what the manifest says.
+    const problems: CheckItem[] = [];
+    for (const file of manifest.files) {
+      const problem = await fileProblem(path, file);
+      if (problem) problems.push(problem);
+    }
+    const aofProblem = problems.length === 0 && manifest.files.some((file) => file.role === 'aof') ? await aofManifestProblem(path, manifest) : undefined;
+    if (aofProblem) problems.push(aofProblem);
+    if (problems.length > 0) return { ok: false, path, manifest, rdbPath, rdbVersion: undefined, rdb: undefined, items: problems };
   }
 
   let rdbVersion: number | undefined;

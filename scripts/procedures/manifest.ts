@@ -1,10 +1,16 @@
-import { readFile } from 'node:fs/promises';
+import { lstat, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { PlaybookError } from './errors.ts';
 
 /** The file name of a backup's manifest inside its folder. */
 export const MANIFEST_FILE = 'manifest.json';
+
+/** The manifest format this version writes and reads (`redis-playbook-backup/1`). */
+const MANIFEST_VERSION = 1;
+
+/** A manifest larger than this is refused unread (a real one is a few kB). */
+const MANIFEST_MAX_BYTES = 1 << 20;
 
 /** One file of a backup. */
 export const BackupFileSchema = z.object({
@@ -84,8 +90,13 @@ export async function readManifest(backupDir: string): Promise<BackupManifest> {
   const path = join(backupDir, MANIFEST_FILE);
   let text: string;
   try {
+    // Looked at before it is read: a hostile backup's manifest may be a link elsewhere, or gigabytes.
+    const info = await lstat(path);
+    if (!info.isFile()) throw new PlaybookError('backup', `${path} is not a plain file${info.isSymbolicLink() ? ' (a symbolic link)' : ''}: a backup holds plain files only`);
+    if (info.size > MANIFEST_MAX_BYTES) throw new PlaybookError('backup', `${path} is ${info.size} bytes: not a redis-playbook manifest (they are a few kB)`);
     text = await readFile(path, 'utf8');
   } catch (error) {
+    if (error instanceof PlaybookError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new PlaybookError('backup', `${backupDir} is not a redis-playbook backup: it has no ${MANIFEST_FILE}`, { cause: error });
     throw new PlaybookError('io', `Cannot read ${path}: ${(error as Error).message}`, { cause: error });
@@ -95,6 +106,14 @@ export async function readManifest(backupDir: string): Promise<BackupManifest> {
     json = JSON.parse(text);
   } catch (error) {
     throw new PlaybookError('backup', `${path} is not valid JSON: ${(error as Error).message}`, { cause: error });
+  }
+  const format = typeof json === 'object' && json !== null && 'format' in json ? String(json.format) : undefined;
+  const version = /^redis-playbook-backup\/(\d+)$/.exec(format ?? '')?.[1];
+  if (version !== undefined && Number(version) > MANIFEST_VERSION) {
+    throw new PlaybookError('backup', `${path} was written by a newer redis-playbook (format ${format}); this one reads redis-playbook-backup/${MANIFEST_VERSION}: update it`);
+  }
+  if (version === undefined) {
+    throw new PlaybookError('backup', `${path} is not a redis-playbook manifest: ${format === undefined ? 'it has no "format"' : `its format is "${format.slice(0, 60)}"`}`);
   }
   const parsed = BackupManifestSchema.safeParse(json);
   if (!parsed.success) {

@@ -25,7 +25,11 @@ export function parseAofManifest(text: string): AofManifestEntry[] {
       const fields: Record<string, string> = {};
       for (let i = 0; i + 1 < words.length; i += 2) fields[words[i] as string] = words[i + 1] as string;
       const parsed = AofManifestEntrySchema.safeParse({ file: fields.file, seq: Number(fields.seq), type: fields.type });
-      if (!parsed.success) throw new Error(`AOF manifest line ${index + 1} is not "file NAME seq N type b|h|i": ${line}`);
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        const why = issue?.path[0] === 'file' && fields.file ? `names ${fields.file}: ${issue.message}` : `is not "file NAME seq N type b|h|i": ${line}`;
+        throw new Error(`AOF manifest line ${index + 1} ${why}`);
+      }
       return parsed.data;
     });
 }
