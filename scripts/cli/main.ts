@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { PlaybookError } from '../procedures/errors.ts';
+import { explainServerRefusal } from '../procedures/server-refusal.ts';
 import type { CliCommand, CliIo } from './command.ts';
 import { backupCommand } from './commands/backup.ts';
 import { backupsCommand } from './commands/backups.ts';
@@ -114,7 +115,9 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   const secrets = secretsOf(argv, io.env);
   try {
     return await dispatch(argv, io);
-  } catch (error) {
+  } catch (caught) {
+    // A command the server refused (ACL, rename-command) is the operator's to fix: say what to change.
+    const error = caught instanceof PlaybookError ? caught : (explainServerRefusal(caught) ?? caught);
     const known = error instanceof PlaybookError;
     const message = known ? error.message : `Unexpected error: ${error instanceof Error ? error.message : String(error)}`;
     io.stderr(`${redact(`redis-playbook: ${message.split('\n')[0]}`, secrets)}\n`);

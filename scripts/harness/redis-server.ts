@@ -30,6 +30,8 @@ export const RedisServerOptionsSchema = z.object({
    * linked where possible (Redis replaces its files by rename, never in place), else copied.
    */
   initialFiles: z.record(z.string(), z.string()).default({}),
+  /** Addresses to listen on besides 127.0.0.1 (`::1` for IPv6); the harness itself talks to 127.0.0.1. */
+  alsoBind: z.array(z.string().min(1)).default([]),
   /** Milliseconds to wait for the first PONG. */
   readyTimeoutMs: z.number().int().positive().default(60_000),
 });
@@ -100,7 +102,7 @@ export class DisposableRedis {
     const directives = { ...this.#options.config, ...extraConfig };
     const lines = [
       `port ${this.port}`,
-      'bind 127.0.0.1',
+      `bind ${['127.0.0.1', ...this.#options.alsoBind].join(' ')}`,
       `dir ${confQuote(this.dir)}`,
       `logfile ${confQuote(this.logFile)}`,
       'daemonize no',

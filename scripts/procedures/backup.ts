@@ -26,7 +26,7 @@ export interface BackupOptions {
    * Where the server was reached (recorded in the manifest; never a password): host and port as the
    * client used them, and the container's name when the backup went through `docker exec`.
    */
-  source: { host: string; port: number; container?: string };
+  source: { host: string; port: number; container?: string; socket?: string };
   /** How the data dir is read: this machine's file system (default), or a container's (`docker cp`). */
   files?: DataDirReader;
   /** Programs of the engine (the checkers). */
@@ -158,6 +158,7 @@ export async function backup(options: BackupOptions): Promise<BackupResult> {
         host: options.source.host,
         port: options.source.port,
         ...(options.source.container === undefined ? {} : { container: options.source.container }),
+        ...(options.source.socket === undefined ? {} : { socket: options.source.socket }),
         engine: server.server_name ?? 'redis',
         version: server.valkey_version ?? server.redis_version ?? 'unknown',
         rdbVersion: await readRdbVersion(rdbCopy),

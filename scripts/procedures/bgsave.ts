@@ -2,6 +2,7 @@ import { waitFor } from '../harness/wait.ts';
 import { InfoPersistenceSchema, flattenInfo, parseInfo } from '../redis/info.ts';
 import { pollOptions, type RedisCommands } from './commands.ts';
 import { PlaybookError } from './errors.ts';
+import { explainServerRefusal } from './server-refusal.ts';
 
 /** Progress of a background save, as INFO persistence reports it. */
 export interface SaveProgress {
@@ -69,7 +70,7 @@ export async function freshSnapshot(client: RedisCommands, options: FreshSnapsho
     } catch (error) {
       // A save rule fired between the check and the request: wait for that one, then ask again.
       if (/already in progress/i.test((error as Error).message)) continue;
-      throw new PlaybookError('other', `BGSAVE was refused: ${(error as Error).message}`, { cause: error, command: 'BGSAVE SCHEDULE' });
+      throw explainServerRefusal(error) ?? new PlaybookError('other', `BGSAVE was refused: ${(error as Error).message}`, { cause: error, command: 'BGSAVE SCHEDULE' });
     }
     if (/started/i.test(reply)) onStarted?.(requestedAt);
     // 3. Wait for completion; "scheduled" means it starts when the AOF rewrite ends.

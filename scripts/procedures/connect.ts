@@ -1,5 +1,11 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { createConnection } from 'node:net';
+import { userInfo } from 'node:os';
+import { join } from 'node:path';
+import type { ConnectionOptions } from 'node:tls';
 import { Redis } from 'ioredis';
 import { PlaybookError } from './errors.ts';
+import { explainServerRefusal } from './server-refusal.ts';
 import type { RedisTarget } from './target.ts';
 
 /** Default for connect and command timeouts, in milliseconds. */
@@ -25,6 +31,7 @@ const UNREACHABLE_CODES: Record<string, string> = {
   EHOSTUNREACH: 'no route to the host',
   ENETUNREACH: 'the network is unreachable',
   EADDRNOTAVAIL: 'the address is not available',
+  ENOENT: 'no such socket (is the server running, with unixsocket set to this path?)',
 };
 
 function messageOf(error: unknown): string {
@@ -34,6 +41,41 @@ function messageOf(error: unknown): string {
 function codeOf(error: unknown): string | undefined {
   const code = (error as { code?: unknown } | undefined)?.code;
   return typeof code === 'string' ? code : undefined;
+}
+
+/** Node's codes for a server certificate that does not verify. */
+const CERTIFICATE_CODES = /^(SELF_SIGNED_CERT_IN_CHAIN|DEPTH_ZERO_SELF_SIGNED_CERT|UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT(_LOCALLY)?|CERT_HAS_EXPIRED|CERT_NOT_YET_VALID|ERR_TLS_CERT_ALTNAME_INVALID|CERT_UNTRUSTED|CERT_REVOKED|CERT_SIGNATURE_FAILURE)$/;
+
+/** The TLS options of `target` for ioredis, the files read now (a missing one is an `io` error naming its option). */
+export function tlsOptions(tls: NonNullable<RedisTarget['tls']>): ConnectionOptions {
+  const read = (option: string, path: string) => {
+    try {
+      return readFileSync(path);
+    } catch (error) {
+      throw new PlaybookError('io', `Cannot read ${option} ${path}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`, {
+        cause: error,
+      });
+    }
+  };
+  const ca: Buffer[] = [];
+  if (tls.cacert) ca.push(read('--cacert', tls.cacert));
+  if (tls.cacertdir) {
+    let names: string[];
+    try {
+      names = readdirSync(tls.cacertdir).filter((name) => /\.(pem|crt)$/.test(name));
+    } catch (error) {
+      throw new PlaybookError('io', `Cannot read --cacertdir ${tls.cacertdir}: ${(error as Error).message}`, { cause: error });
+    }
+    for (const name of names) ca.push(read('--cacertdir', join(tls.cacertdir, name)));
+  }
+  if ((tls.cert === undefined) !== (tls.key === undefined)) throw new PlaybookError('usage', '--cert and --key go together: the client certificate and its private key');
+  return {
+    ...(ca.length > 0 ? { ca } : {}),
+    ...(tls.cert ? { cert: read('--cert', tls.cert) } : {}),
+    ...(tls.key ? { key: read('--key', tls.key) } : {}),
+    ...(tls.sni ? { servername: tls.sni } : {}),
+    rejectUnauthorized: !tls.insecure,
+  };
 }
 
 /**
@@ -48,6 +90,22 @@ export function classifyConnectionError(target: RedisTarget, failure: Connection
   const messages = failure.errors.map(messageOf);
   for (const error of failure.errors) {
     const code = codeOf(error);
+    if (code && CERTIFICATE_CODES.test(code)) {
+      return new PlaybookError(
+        'auth',
+        `The TLS certificate of ${where} cannot be verified (${messageOf(error)}): give the CA that signed it with --cacert FILE, or --insecure to skip the check`,
+        { cause: error },
+      );
+    }
+    if (target.tls && /certificate required|alert.*(bad|unknown) certificate|handshake failure/i.test(messageOf(error))) {
+      return new PlaybookError('auth', `${where} refused the TLS connection: it requires a client certificate this one does not have (--cert FILE --key FILE)`, { cause: error });
+    }
+    if (target.tls && /wrong version number|packet length too long|disconnected before secure TLS connection|unexpected eof/i.test(messageOf(error))) {
+      return new PlaybookError('protocol', `${where} did not answer the TLS handshake: is it a plain port? use redis:// without --tls`, { cause: error });
+    }
+    if (code === 'EACCES' && target.socket) {
+      return new PlaybookError('io', `Cannot connect to the socket ${target.socket} as user ${userInfo().username}: permission denied (see the server's unixsocketperm)`, { cause: error });
+    }
     if (code && code in UNREACHABLE_CODES && !(code === 'ETIMEDOUT' && failure.connected)) {
       const detail = code === 'ETIMEDOUT' ? `no answer to the connection attempt within ${failure.timeoutMs} ms` : UNREACHABLE_CODES[code];
       return new PlaybookError('unreachable', `Cannot reach ${where}: ${detail}`, { cause: error });
@@ -81,7 +139,12 @@ export function classifyConnectionError(target: RedisTarget, failure: Connection
     );
   }
   if (failure.connected && messages.some((message) => /Connection is closed|ECONNRESET|EPIPE/.test(message))) {
-    return new PlaybookError('protocol', `${where} closed the connection without answering like Redis: is it a Redis server?`, { cause });
+    const tlsHint = target.tls ? '' : ' (a TLS port needs rediss:// or --tls)';
+    return new PlaybookError('protocol', `${where} closed the connection without answering like Redis: is it a Redis server?${tlsHint}`, { cause });
+  }
+  for (const error of failure.errors) {
+    const refusal = explainServerRefusal(error);
+    if (refusal) return refusal;
   }
   return new PlaybookError('other', `Cannot use ${where}: ${messages[0] ?? 'unknown error'}`, { cause });
 }
@@ -100,8 +163,8 @@ export interface Connection {
  */
 export async function connect(target: RedisTarget, { timeoutMs = DEFAULT_TIMEOUT_MS }: { timeoutMs?: number } = {}): Promise<Connection> {
   const client = new Redis({
-    host: target.host,
-    port: target.port,
+    ...(target.socket ? { path: target.socket } : { host: target.host, port: target.port }),
+    ...(target.tls ? { tls: tlsOptions(target.tls) } : {}),
     lazyConnect: true,
     connectTimeout: timeoutMs,
     commandTimeout: timeoutMs,
@@ -144,13 +207,35 @@ export async function connect(target: RedisTarget, { timeoutMs = DEFAULT_TIMEOUT
   } catch (error) {
     client.disconnect();
     if (error instanceof PlaybookError) throw error;
-    throw classifyConnectionError(target, {
+    const classified = classifyConnectionError(target, {
       errors: [...emitted, error],
       connected,
       passwordGiven: target.password !== undefined,
       timeoutMs,
     });
+    // With TLS, "connected" means the handshake is done: a plain server that never answers the
+    // handshake looks like a host that never answered. A bare TCP connection tells them apart.
+    if (target.tls && classified.kind === 'unreachable' && /no answer to the connection attempt/.test(classified.message) && (await tcpAnswers(target))) {
+      throw new PlaybookError('protocol', `${target.url} did not answer the TLS handshake within ${timeoutMs} ms: is it a plain port? use redis:// without --tls`, {
+        cause: error,
+      });
+    }
+    throw classified;
   }
+}
+
+/** Whether a plain TCP connection to the target's host and port is accepted within a second. */
+function tcpAnswers(target: RedisTarget): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createConnection({ host: target.host, port: target.port, timeout: 1_000 });
+    const done = (answer: boolean) => {
+      socket.destroy();
+      resolve(answer);
+    };
+    socket.once('connect', () => done(true));
+    socket.once('timeout', () => done(false));
+    socket.once('error', () => done(false));
+  });
 }
 
 /** Connects, runs `fn` with the client, and always closes the connection. */

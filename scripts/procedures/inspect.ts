@@ -7,6 +7,7 @@ import { listContainerDataFiles } from './container-files.ts';
 import { connectContainer } from './container-redis.ts';
 import { listDataFiles } from './data-files.ts';
 import { PlaybookError } from './errors.ts';
+import { explainServerRefusal } from './server-refusal.ts';
 import { InspectReportSchema, type InspectReport } from './inspect-report.ts';
 import type { RedisTarget } from './target.ts';
 import { assessCrashCost, assessMemory } from './verdict.ts';
@@ -60,7 +61,10 @@ async function ask(client: RedisCommands, where: string, args: [string, ...(stri
   } catch (error) {
     if (error instanceof PlaybookError) throw error;
     const message = oneLine(error);
-    if (/^CONFIG\b/i.test(command) && /unknown command|NOPERM|no permissions/i.test(message)) {
+    // An ACL rule the user lacks: name the rule to add.
+    const refusal = /^NOPERM\b/.test(message) ? explainServerRefusal(error) : undefined;
+    if (refusal) throw refusal;
+    if (/^CONFIG\b/i.test(command) && /unknown command/i.test(message)) {
       throw new PlaybookError(
         'other',
         `${where} refused CONFIG GET (${message}): inspect needs it to read dir, dbfilename, save, appendonly and maxmemory; ` +

@@ -51,6 +51,8 @@ export const BackupManifestSchema = z.object({
      * reached over TCP.
      */
     container: z.string().min(1).optional(),
+    /** The Unix socket the server was reached through (`--socket`); `host` and `port` are then the URL's. */
+    socket: z.string().min(1).optional(),
     /** Engine name (`redis` or `valkey`). */
     engine: z.string(),
     /** Server version. */

@@ -18,6 +18,25 @@ export const RedisTargetSchema = z.object({
   db: z.number().int().nonnegative(),
   /** The URL as it may be shown: scheme, user, host, port and db, never the password. */
   url: z.string(),
+  /** A Unix socket to connect to instead of host and port (`--socket`, redis-cli's `-s`). */
+  socket: z.string().min(1).optional(),
+  /** TLS (`rediss://` or `--tls`), with redis-cli's options; absent for a plain connection. */
+  tls: z
+    .object({
+      /** `--cacert FILE`: the CA certificate(s) the server's certificate must chain to (PEM). */
+      cacert: z.string().min(1).optional(),
+      /** `--cacertdir DIR`: every PEM file in DIR is a trusted CA. Without either, the system's CAs. */
+      cacertdir: z.string().min(1).optional(),
+      /** `--cert FILE`: the client certificate, for servers with `tls-auth-clients yes` (PEM). */
+      cert: z.string().min(1).optional(),
+      /** `--key FILE`: the client certificate's private key (PEM). */
+      key: z.string().min(1).optional(),
+      /** `--sni NAME`: the server name to ask for and verify, when it differs from the host. */
+      sni: z.string().min(1).optional(),
+      /** `--insecure`: skip the certificate check. Only when asked; never a fallback. */
+      insecure: z.boolean(),
+    })
+    .optional(),
 });
 export type RedisTarget = z.infer<typeof RedisTargetSchema>;
 
@@ -48,12 +67,9 @@ export function parseRedisUrl(text: string = DEFAULT_REDIS_URL, env: NodeJS.Proc
   const shown = maskUserinfo(text);
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(text)?.[1]?.toLowerCase();
   if (scheme === undefined) throw usage(`Expected --url like redis://127.0.0.1:6379, got "${shown}"`);
-  if (scheme === 'rediss') {
-    throw usage(`TLS (rediss://) is not supported yet; use redis://host:port, through a TLS tunnel if needed`);
-  }
-  if (scheme !== 'redis') throw usage(`Expected a redis:// URL, got the scheme "${scheme}://" in "${shown}"`);
+  if (scheme !== 'redis' && scheme !== 'rediss') throw usage(`Expected a redis:// or rediss:// URL, got the scheme "${scheme}://" in "${shown}"`);
 
-  const userinfo = /^redis:\/\/([^/?#]*)@/i.exec(text)?.[1];
+  const userinfo = /^rediss?:\/\/([^/?#]*)@/i.exec(text)?.[1];
   let username: string | undefined;
   let password: string | undefined;
   if (userinfo !== undefined) {
@@ -65,7 +81,8 @@ export function parseRedisUrl(text: string = DEFAULT_REDIS_URL, env: NodeJS.Proc
       password = decode(userinfo.slice(colon + 1), 'password') || undefined;
     }
   }
-  const rest = userinfo === undefined ? text : `redis://${text.slice(`redis://${userinfo}@`.length)}`;
+  // Parsed as redis:// either way (the URL class treats both schemes alike).
+  const rest = `redis://${text.slice(`${scheme}://${userinfo === undefined ? '' : `${userinfo}@`}`.length)}`;
 
   let url: URL;
   try {
@@ -86,6 +103,6 @@ export function parseRedisUrl(text: string = DEFAULT_REDIS_URL, env: NodeJS.Proc
 
   password ??= env.REDISCLI_AUTH || undefined;
   const hostPart = host.includes(':') ? `[${host}]` : host;
-  const shownUrl = `redis://${username ? `${encodeURIComponent(username)}@` : ''}${hostPart}:${port}${db ? `/${db}` : ''}`;
-  return RedisTargetSchema.parse({ host, port, username, password, db, url: shownUrl });
+  const shownUrl = `${scheme}://${username ? `${encodeURIComponent(username)}@` : ''}${hostPart}:${port}${db ? `/${db}` : ''}`;
+  return RedisTargetSchema.parse({ host, port, username, password, db, url: shownUrl, tls: scheme === 'rediss' ? { insecure: false } : undefined });
 }

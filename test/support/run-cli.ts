@@ -35,8 +35,8 @@ export async function runCli(args: string[], env: Record<string, string> = {}, o
 }
 
 /** Runs `inspect --json` against `url`, asserts exit 0 and an empty stderr, and parses the report. */
-export async function inspectJson(url: string, env: Record<string, string> = {}): Promise<InspectReport> {
-  const run = await runCli(['inspect', '--url', url, '--json'], env);
+export async function inspectJson(url: string, env: Record<string, string> = {}, extraArgs: string[] = []): Promise<InspectReport> {
+  const run = await runCli(['inspect', '--url', url, '--json', ...extraArgs], env);
   assert.equal(run.exitCode, 0, `inspect exited with ${run.exitCode}: ${run.stderr}`);
   assert.equal(run.stderr, '');
   return InspectReportSchema.parse(JSON.parse(run.stdout));

@@ -51,9 +51,17 @@ test('IPv6 hosts lose their brackets and get them back in the shown URL', () => 
   assert.equal(target.url, 'redis://[::1]:7001');
 });
 
-test('other schemes, TLS, a missing scheme, bad ports and paths are usage errors', () => {
-  assert.match(usageError('http://127.0.0.1:6379').message, /Expected a redis:\/\/ URL, got the scheme "http:\/\/"/);
-  assert.match(usageError('rediss://127.0.0.1:6379').message, /TLS \(rediss:\/\/\) is not supported/);
+test('rediss:// asks for TLS with the certificate checked, and keeps its scheme and credentials', () => {
+  const target = parseRedisUrl('rediss://ops:s%40cret@cache.example:6380/1', {});
+  assert.deepEqual(target.tls, { insecure: false });
+  assert.equal(target.username, 'ops');
+  assert.equal(target.password, 's@cret');
+  assert.equal(target.url, 'rediss://ops@cache.example:6380/1');
+  assert.equal(parseRedisUrl('redis://127.0.0.1:6379', {}).tls, undefined);
+});
+
+test('other schemes, a missing scheme, bad ports and paths are usage errors', () => {
+  assert.match(usageError('http://127.0.0.1:6379').message, /Expected a redis:\/\/ or rediss:\/\/ URL, got the scheme "http:\/\/"/);
   assert.match(usageError('localhost:6379').message, /Expected --url like redis:\/\/127\.0\.0\.1:6379, got "localhost:6379"/);
   assert.match(usageError('redis://127.0.0.1:70000').message, /port from 1 to 65535/);
   assert.match(usageError('redis://127.0.0.1:6379/cache').message, /database number/);

@@ -4,8 +4,10 @@ import { backup } from '../../procedures/backup.ts';
 import { DEFAULT_TIMEOUT_MS, withConnection } from '../../procedures/connect.ts';
 import { containerDataDir } from '../../procedures/container-files.ts';
 import { connectContainer } from '../../procedures/container-redis.ts';
-import { DEFAULT_REDIS_URL, parseRedisUrl } from '../../procedures/target.ts';
+import { aclHelp } from '../../procedures/server-refusal.ts';
+import { DEFAULT_REDIS_URL } from '../../procedures/target.ts';
 import type { CliCommand } from '../command.ts';
+import { assertNoConnectionOptionsWithContainer, connectionArgs, connectionHelp, ConnectionOptionsShape, targetFromOptions } from '../connection-options.ts';
 import { containerArgs, containerFromOptions, containerHelp, ContainerOptionsShape } from '../container-options.ts';
 import { parseOptions } from '../parse-options.ts';
 import { progressPrinter } from '../progress.ts';
@@ -23,12 +25,13 @@ export const BackupOptionsSchema = z.object({
   json: z.boolean().default(false),
   ...ServerOptionShape,
   ...ContainerOptionsShape,
+  ...ConnectionOptionsShape,
 });
 
 export const backupCommand: CliCommand = {
   name: 'backup',
   summary: 'Take a fresh snapshot and copy it, with checksums and a manifest, into a dated folder',
-  options: { url: { type: 'string' }, to: { type: 'string' }, keep: { type: 'string' }, json: { type: 'boolean' }, server: { type: 'string' }, ...containerArgs },
+  options: { url: { type: 'string' }, to: { type: 'string' }, keep: { type: 'string' }, json: { type: 'boolean' }, server: { type: 'string' }, ...containerArgs, ...connectionArgs },
   help: `Usage: redis-playbook backup --to DIR [--url redis://host:port] [--container NAME | --compose-service SERVICE]
                              [--keep N] [--server PROGRAM] [--json]
 
@@ -46,6 +49,7 @@ files out with docker cp; the manifest records the container's name.
 Options:
   --to DIR                   The backup dir (created if missing)
   --url URL                  redis://[[user]:password@]host[:port]  (default ${DEFAULT_REDIS_URL})
+${connectionHelp}
 ${containerHelp('Back up Redis in this container (docker exec NAME redis-cli, docker cp)')}
   --keep N                   Afterwards, remove complete backups older than the N newest (nothing else)
   --server PROGRAM           The server program whose checkers check the copy (default redis-server;
@@ -56,12 +60,14 @@ ${containerHelp('Back up Redis in this container (docker exec NAME redis-cli, do
   --json                     Print one JSON object: { "path": …, "manifest": … }
   -h, --help                 Show this help
 
-The password comes from the URL or from REDISCLI_AUTH; it is never printed nor recorded.`,
+The password comes from the URL or from REDISCLI_AUTH; it is never printed nor recorded.
+${aclHelp('backup')}.`,
   async run(values, io) {
     const options = parseOptions(BackupOptionsSchema, values);
-    const target = parseRedisUrl(options.url, io.env);
+    const target = targetFromOptions(options, io.env);
     const to = resolve(options.to);
     const container = await containerFromOptions(options, io);
+    assertNoConnectionOptionsWithContainer(target, container);
     // A container's backup is checked by its own engine (its image's checkers, or the same version here).
     const engine = await engineFromServerOption(options.server, container);
     const common = { engine, to, keep: options.keep, onProgress: progressPrinter(io) };
@@ -69,7 +75,9 @@ The password comes from the URL or from REDISCLI_AUTH; it is never printed nor r
       ? await connectContainer(container, target, { timeoutMs: DEFAULT_TIMEOUT_MS }).then(({ commands }) =>
           backup({ ...common, client: commands, files: containerDataDir(container), source: { host: target.host, port: target.port, container: container.name } }),
         )
-      : await withConnection(target, { timeoutMs: DEFAULT_TIMEOUT_MS }, (client) => backup({ ...common, client, source: { host: target.host, port: target.port } }));
+      : await withConnection(target, { timeoutMs: DEFAULT_TIMEOUT_MS }, (client) =>
+          backup({ ...common, client, source: { host: target.host, port: target.port, ...(target.socket ? { socket: target.socket } : {}) } }),
+        );
     if (options.json) {
       io.stdout(`${JSON.stringify({ path: result.path, manifest: result.manifest, pruned: result.pruned }, null, 2)}\n`);
     } else {

@@ -1,8 +1,10 @@
 import { z } from 'zod';
 import { DEFAULT_TIMEOUT_MS } from '../../procedures/connect.ts';
 import { inspect } from '../../procedures/inspect.ts';
-import { DEFAULT_REDIS_URL, parseRedisUrl } from '../../procedures/target.ts';
+import { aclHelp } from '../../procedures/server-refusal.ts';
+import { DEFAULT_REDIS_URL } from '../../procedures/target.ts';
 import type { CliCommand } from '../command.ts';
+import { assertNoConnectionOptionsWithContainer, connectionArgs, connectionHelp, ConnectionOptionsShape, targetFromOptions } from '../connection-options.ts';
 import { containerArgs, containerFromOptions, containerHelp, ContainerOptionsShape } from '../container-options.ts';
 import { formatInspectReport } from '../format-inspect.ts';
 import { parseOptions } from '../parse-options.ts';
@@ -21,6 +23,7 @@ export const InspectOptionsSchema = z.object({
     .max(600_000, { error: 'expected at most 600000 milliseconds (10 minutes)' })
     .default(DEFAULT_TIMEOUT_MS),
   ...ContainerOptionsShape,
+  ...ConnectionOptionsShape,
 });
 export type InspectOptions = z.input<typeof InspectOptionsSchema>;
 
@@ -31,7 +34,7 @@ export const inspectCommand: CliCommand = {
     url: { type: 'string' },
     json: { type: 'boolean' },
     timeout: { type: 'string' },
-    ...containerArgs,
+    ...containerArgs, ...connectionArgs,
   },
   help: `Usage: redis-playbook inspect [--url redis://host:port] [--container NAME | --compose-service SERVICE]
                               [--json] [--timeout MS]
@@ -43,6 +46,7 @@ policy, and the verdict: what a process crash and a power loss can cost, in word
 
 Options:
   --url URL                  redis://[[user]:password@]host[:port][/db]  (default ${DEFAULT_REDIS_URL})
+${connectionHelp}
   --json                     Print one JSON object (the InspectReport) instead of the summary
   --timeout MS               Connect and command timeout in milliseconds (default ${DEFAULT_TIMEOUT_MS};
                              with a container, per docker exec, plus 10 s for Docker itself)
@@ -55,11 +59,13 @@ A container that does not exist exits with 9, one that is not running with 3.
 inspect needs CONFIG GET and INFO: if CONFIG is renamed or disabled (rename-command) or not
 allowed for the ACL user, it says so and exits with 1.
 The verdict describes the running configuration: a setting changed with CONFIG SET and not
-written with CONFIG REWRITE is gone after a restart.`,
+written with CONFIG REWRITE is gone after a restart.
+${aclHelp('inspect')}.`,
   async run(values, io) {
     const options = parseOptions(InspectOptionsSchema, values);
-    const target = parseRedisUrl(options.url, io.env);
+    const target = targetFromOptions(options, io.env);
     const container = await containerFromOptions(options, io);
+    assertNoConnectionOptionsWithContainer(target, container);
     const report = await inspect(target, { timeoutMs: options.timeout, container });
     io.stdout(options.json ? `${JSON.stringify(report, null, 2)}\n` : formatInspectReport(report));
     return 0;

@@ -4,9 +4,11 @@ import { DEFAULT_TIMEOUT_MS, withConnection } from '../../procedures/connect.ts'
 import { connectContainer } from '../../procedures/container-redis.ts';
 import { PlaybookError } from '../../procedures/errors.ts';
 import { readExpectFile } from '../../procedures/expect-file.ts';
-import { DEFAULT_REDIS_URL, parseRedisUrl } from '../../procedures/target.ts';
+import { aclHelp } from '../../procedures/server-refusal.ts';
+import { DEFAULT_REDIS_URL } from '../../procedures/target.ts';
 import { perDatabaseServer, validate, type Finding } from '../../procedures/validate.ts';
 import type { CliCommand } from '../command.ts';
+import { assertNoConnectionOptionsWithContainer, connectionArgs, connectionHelp, ConnectionOptionsShape, targetFromOptions } from '../connection-options.ts';
 import { containerArgs, containerFromOptions, containerHelp, ContainerOptionsShape } from '../container-options.ts';
 import { parseOptions } from '../parse-options.ts';
 
@@ -19,12 +21,13 @@ export const ValidateOptionsSchema = z.object({
   /** Print one JSON object. */
   json: z.boolean().default(false),
   ...ContainerOptionsShape,
+  ...ConnectionOptionsShape,
 });
 
 export const validateCommand: CliCommand = {
   name: 'validate',
   summary: 'After a recovery, check that the keys and key counts you expect are there',
-  options: { expect: { type: 'string' }, url: { type: 'string' }, json: { type: 'boolean' }, ...containerArgs },
+  options: { expect: { type: 'string' }, url: { type: 'string' }, json: { type: 'boolean' }, ...containerArgs, ...connectionArgs },
   help: `Usage: redis-playbook validate --expect FILE [--url redis://host:port] [--container NAME | --compose-service SERVICE]
                                [--json]
 
@@ -46,14 +49,17 @@ A malformed FILE is a usage error (exit 2) naming the file and line.
 Options:
   --expect FILE              The expectations
   --url URL                  redis://[[user]:password@]host[:port]  (default ${DEFAULT_REDIS_URL})
+${connectionHelp}
 ${containerHelp('Check Redis in this container (docker exec NAME redis-cli, one command each)')}
   --json                     Print one JSON object: { "ok": …, "findings": [ … ] }
-  -h, --help                 Show this help`,
+  -h, --help                 Show this help
+${aclHelp('validate')}.`,
   async run(values, io) {
     const options = parseOptions(ValidateOptionsSchema, values);
     const expect = await readExpectFile(resolve(options.expect));
-    const target = parseRedisUrl(options.url, io.env);
+    const target = targetFromOptions(options, io.env);
     const container = await containerFromOptions(options, io);
+    assertNoConnectionOptionsWithContainer(target, container);
     let findings: Finding[];
     let where = target.url;
     if (container) {

@@ -1,9 +1,11 @@
 import { z } from 'zod';
 import { DEFAULT_TIMEOUT_MS, withConnection } from '../../procedures/connect.ts';
 import { connectContainer } from '../../procedures/container-redis.ts';
-import { DEFAULT_REDIS_URL, parseRedisUrl } from '../../procedures/target.ts';
+import { aclHelp } from '../../procedures/server-refusal.ts';
+import { DEFAULT_REDIS_URL } from '../../procedures/target.ts';
 import { watchPersistence, type WatchEvent } from '../../procedures/watch.ts';
 import type { CliCommand } from '../command.ts';
+import { assertNoConnectionOptionsWithContainer, connectionArgs, connectionHelp, ConnectionOptionsShape, targetFromOptions } from '../connection-options.ts';
 import { containerArgs, containerFromOptions, containerHelp, ContainerOptionsShape } from '../container-options.ts';
 import { parseOptions } from '../parse-options.ts';
 
@@ -16,6 +18,7 @@ export const WatchOptionsSchema = z.object({
   /** One JSON object per line instead of text. */
   json: z.boolean().default(false),
   ...ContainerOptionsShape,
+  ...ConnectionOptionsShape,
 });
 
 function describe(event: WatchEvent): string {
@@ -43,7 +46,7 @@ function describe(event: WatchEvent): string {
 export const watchCommand: CliCommand = {
   name: 'watch',
   summary: 'Follow snapshots and AOF rewrites live: start, end, duration, fork time, errors',
-  options: { url: { type: 'string' }, for: { type: 'string' }, json: { type: 'boolean' }, ...containerArgs },
+  options: { url: { type: 'string' }, for: { type: 'string' }, json: { type: 'boolean' }, ...containerArgs, ...connectionArgs },
   help: `Usage: redis-playbook watch [--url redis://host:port] [--container NAME | --compose-service SERVICE]
                             [--for SECONDS] [--json]
 
@@ -54,13 +57,15 @@ container, each poll is one docker exec, so it polls as fast as Docker answers.
 
 Options:
   --url URL                  redis://[[user]:password@]host[:port]  (default ${DEFAULT_REDIS_URL})
+${connectionHelp}
 ${containerHelp('Follow Redis in this container (docker exec NAME redis-cli INFO)')}
   --for SECONDS              Stop after this long
   --json                     One JSON object per line (event, time, changesSinceLastSave, durationSec, status, forkUsec)
-  -h, --help                 Show this help`,
+  -h, --help                 Show this help
+${aclHelp('watch')}.`,
   async run(values, io) {
     const options = parseOptions(WatchOptionsSchema, values);
-    const target = parseRedisUrl(options.url, io.env);
+    const target = targetFromOptions(options, io.env);
     const abort = new AbortController();
     const stop = () => abort.abort();
     process.once('SIGINT', stop);
@@ -72,6 +77,7 @@ ${containerHelp('Follow Redis in this container (docker exec NAME redis-cli INFO
         onEvent: (event: WatchEvent) => io.stdout(options.json ? `${JSON.stringify(event)}\n` : `${describe(event)}\n`),
       };
       const container = await containerFromOptions(options, io);
+      assertNoConnectionOptionsWithContainer(target, container);
       if (container) {
         const { commands } = await connectContainer(container, target, { timeoutMs: DEFAULT_TIMEOUT_MS });
         await watchPersistence(commands, watchOptions);
