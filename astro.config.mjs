@@ -42,5 +42,11 @@ export default defineConfig({
     // Every internal link and #anchor of the built pages must resolve, or the build fails.
     linkCheck(),
   ],
-  vite: { define: { __VERIFY_REPORT_PATH__: JSON.stringify(verifyReportPath) } },
+  vite: {
+    define: {
+      __VERIFY_REPORT_PATH__: JSON.stringify(verifyReportPath),
+      // The project's root, for the records the fault tests write into report/faults (same reason).
+      __PROJECT_ROOT__: JSON.stringify(fileURLToPath(new URL('./', import.meta.url))),
+    },
+  },
 });

@@ -6,6 +6,7 @@ import { execa } from 'execa';
 import { startRedis } from '../../scripts/harness/redis-server.ts';
 import { waitFor } from '../../scripts/harness/wait.ts';
 import { flattenInfo, parseInfo } from '../../scripts/redis/info.ts';
+import { answeringServer, faultCase } from '../support/faults.ts';
 import { assertOneLineFailure, runCli } from '../support/run-cli.ts';
 
 /** A 2 MB tmpfs mounted at `dir` for the test's life (unmounted by `await using`). */
@@ -36,7 +37,8 @@ async function assertServerSaves(redis: Awaited<ReturnType<typeof startRedis>>) 
   });
 }
 
-test('a backup into a dir with too little space is refused before copying: exit 6, how much it needs and has', async () => {
+test('a backup into a dir with too little space is refused before copying: exit 6, how much it needs and has', async (t) => {
+  const fault = await faultCase(t, import.meta.url, 'backup-disk-full.before-copying', 'Disk and files', 'backup into a 2 MB disk, the last snapshot 7 MB');
   await using redis = await startRedis({ config: { appendonly: 'no', save: '""', 'enable-debug-command': 'local', rdbcompression: 'no' } });
   await redis.withClient(async (client) => {
     await client.call(...POPULATE);
@@ -48,9 +50,11 @@ test('a backup into a dir with too little space is refused before copying: exit 
   assertOneLineFailure(run, 6, new RegExp(`Not enough space for the backup in ${to}: needs [67]\\.\\d MB, 2\\.\\d MB free on ${to}$`, 'm'));
   await assertNothingListed(to);
   await assertServerSaves(redis);
+  await fault.passed('refused before copying, naming the space needed and free; nothing left in the dir; the server still saves', run.exitCode, await answeringServer(redis));
 });
 
-test('a backup that fills its disk anyway removes its partial copy: exit 6, the disk named, nothing listed', async () => {
+test('a backup that fills its disk anyway removes its partial copy: exit 6, the disk named, nothing listed', async (t) => {
+  const fault = await faultCase(t, import.meta.url, 'backup-disk-full.during-copy', 'Disk and files', 'backup into a 2 MB disk that fills during the copy (the dataset grew since the last save)');
   // The last snapshot is tiny, so the estimate passes; the dataset written since does not fit.
   await using redis = await startRedis({ config: { appendonly: 'no', save: '""', 'enable-debug-command': 'local', rdbcompression: 'no' } });
   await redis.withClient(async (client) => {
@@ -67,4 +71,5 @@ test('a backup that fills its disk anyway removes its partial copy: exit 6, the 
   assert.doesNotMatch(run.stderr, /Unexpected error|\n\s+at /);
   await assertNothingListed(to);
   await assertServerSaves(redis);
+  await fault.passed('stopped when the disk filled, removed its partial copy, said so in one line; nothing listed; the server still saves', run.exitCode, await answeringServer(redis));
 });

@@ -8,6 +8,7 @@ import { startRedis } from '../../scripts/harness/redis-server.ts';
 import type { BackupManifest } from '../../scripts/procedures/manifest.ts';
 import { ACL_RULES } from '../../scripts/procedures/server-refusal.ts';
 import { writeMixedDataset } from '../../scripts/redis/dataset.ts';
+import { answeringServer, faultCase, faultCases } from '../support/faults.ts';
 import { assertOneLineFailure, inspectJson, runCli } from '../support/run-cli.ts';
 
 /** A CA and a server certificate for 127.0.0.1/localhost, and a client certificate, made with openssl in `dir`. */
@@ -23,7 +24,14 @@ async function makeCertificates(dir: string) {
   return { ca: file('ca.crt'), serverCert: file('server.crt'), serverKey: file('server.key'), clientCert: file('client.crt'), clientKey: file('client.key') };
 }
 
-test('TLS: rediss:// with --cacert works for inspect and backup; an unverified certificate, a missing client certificate and a wrong port each get one line', async () => {
+test('TLS: rediss:// with --cacert works for inspect and backup; an unverified certificate, a missing client certificate and a wrong port each get one line', async (t) => {
+  const cases = await faultCases(t, import.meta.url, 'Connections', {
+    'tls.ca': 'a TLS server (rediss://) whose certificate a private CA signed, given with --cacert',
+    'tls.unverified': 'the same server without --cacert (its certificate cannot be verified)',
+    'tls.plain-url': 'a TLS port given a plain redis:// URL',
+    'tls.plain-port': 'rediss:// to a plain port',
+    'tls.client-cert': 'a server that requires client certificates (tls-auth-clients yes), without one',
+  });
   const tlsPort = await freePort();
   await using plain = await startRedis();
   const certs = await makeCertificates(plain.root);
@@ -48,11 +56,16 @@ test('TLS: rediss:// with --cacert works for inspect and backup; an unverified c
   const manifest = JSON.parse(made.stdout) as { manifest: BackupManifest };
   assert.equal(manifest.manifest.source.port, tlsPort);
   assert.equal((await runCli(['inspect', '--url', `redis://127.0.0.1:${tlsPort}`, '--tls', '--cacert', certs.ca])).exitCode, 0, '--tls is rediss://');
+  const server = await answeringServer(redis);
+  await cases['tls.ca'].passed('inspect and backup worked, the certificate checked against the CA', 0, server);
 
   assertOneLineFailure(await runCli(['inspect', '--url', url]), 4, /The TLS certificate of rediss:\/\/127\.0\.0\.1:\d+ cannot be verified \(.*\): give the CA that signed it with --cacert FILE/);
   assert.equal((await runCli(['inspect', '--url', url, '--insecure'])).exitCode, 0, '--insecure skips the check when asked');
+  await cases['tls.unverified'].passed('refused: the certificate cannot be verified, give its CA with --cacert (or --insecure, which only then skips the check)', 4, server);
   assertOneLineFailure(await runCli(['inspect', '--url', `redis://127.0.0.1:${tlsPort}`]), 5, /closed the connection without answering like Redis.*\(a TLS port needs rediss:\/\/ or --tls\)/);
+  await cases['tls.plain-url'].passed('one line: the server closed the connection; a TLS port needs rediss:// or --tls', 5, server);
   assertOneLineFailure(await runCli(['inspect', '--url', `rediss://127.0.0.1:${plain.port}`, '--cacert', certs.ca]), 5, /did not answer the TLS handshake within \d+ ms: is it a plain port\? use redis:\/\/ without --tls/);
+  await cases['tls.plain-port'].passed('one line: no TLS handshake within the timeout, is it a plain port?', 5, server);
   assertOneLineFailure(await runCli(['inspect', '--url', `redis://127.0.0.1:${plain.port}`, '--cacert', certs.ca]), 2, /--cacert is a TLS option: use a rediss:\/\/ URL or --tls/);
   assertOneLineFailure(await runCli(['inspect', '--url', url, '--cacert', join(redis.root, 'missing.crt')]), 6, /Cannot read --cacert .*missing\.crt: no such file/);
 
@@ -60,10 +73,16 @@ test('TLS: rediss:// with --cacert works for inspect and backup; an unverified c
   await redis.withClient((client) => client.call('CONFIG', 'SET', 'tls-auth-clients', 'yes'));
   assertOneLineFailure(await runCli(['inspect', '--url', url, '--cacert', certs.ca]), 4, /refused the TLS connection: it requires a client certificate this one does not have \(--cert FILE --key FILE\)/);
   assert.equal((await runCli(['inspect', '--url', url, '--cacert', certs.ca, '--cert', certs.clientCert, '--key', certs.clientKey])).exitCode, 0);
+  await cases['tls.client-cert'].passed('refused in one line naming --cert and --key; with them it worked', 4, server);
   assertOneLineFailure(await runCli(['inspect', '--url', url, '--cacert', certs.ca, '--cert', certs.clientCert]), 2, /--cert and --key go together/);
 });
 
-test('a Unix socket and IPv6 [::1] reach the server for inspect and backup', async () => {
+test('a Unix socket and IPv6 [::1] reach the server for inspect and backup', async (t) => {
+  const cases = await faultCases(t, import.meta.url, 'Connections', {
+    'socket': 'a server reached through its Unix socket (--socket)',
+    'socket.missing': 'a socket path where no server listens',
+    'ipv6': 'a server reached on IPv6 [::1]',
+  });
   await using server = await startRedis({ alsoBind: ['::1'] });
   const socket = join(server.root, 'redis.sock');
   await server.withClient((client) => writeMixedDataset(client, 'A', 5));
@@ -76,6 +95,9 @@ test('a Unix socket and IPv6 [::1] reach the server for inspect and backup', asy
   assert.equal((await runCli(['inspect', '--socket', socket])).exitCode, 0);
   assertOneLineFailure(await runCli(['inspect', '--socket', join(server.root, 'nothing.sock')]), 3, /Cannot reach unix:.*nothing\.sock: no such socket/);
   assertOneLineFailure(await runCli(['inspect', '--socket', socket, '--tls']), 2, /--socket and TLS do not go together/);
+  const name = await answeringServer(server);
+  await cases.socket.passed('inspect and backup worked; the manifest records the socket', 0, name);
+  await cases['socket.missing'].passed('one line: no such socket, is the server running with unixsocket set to this path?', 3, name);
 
   const ipv6 = `redis://[::1]:${server.port}`;
   const report = await inspectJson(ipv6);
@@ -84,9 +106,11 @@ test('a Unix socket and IPv6 [::1] reach the server for inspect and backup', asy
   const viaIpv6 = await runCli(['backup', '--url', ipv6, '--to', join(server.root, 'backups'), '--json']);
   assert.equal(viaIpv6.exitCode, 0, viaIpv6.stderr);
   assert.equal((JSON.parse(viaIpv6.stdout) as { manifest: BackupManifest }).manifest.source.host, '::1');
+  await cases.ipv6.passed('inspect and backup worked; the manifest records host ::1', 0, name);
 });
 
-test('each command works for an ACL user with exactly the rules its --help names, and without any one of them says which to add', async () => {
+test('each command works for an ACL user with exactly the rules its --help names, and without any one of them says which to add', async (t) => {
+  const fault = await faultCase(t, import.meta.url, 'acl.least-privilege', 'Connections', 'an ACL user with exactly the rules each command names in --help, then with each rule taken away');
   await using redis = await startRedis({ config: { appendonly: 'yes' } });
   await redis.withClient(async (client) => {
     await writeMixedDataset(client, 'A', 5);
@@ -119,11 +143,14 @@ test('each command works for an ACL user with exactly the rules its --help names
       assertOneLineFailure({ ...without, stdout: '', stderr: line }, 1, named);
     }
   }
+  await fault.passed(`inspect, backup, watch and validate worked with exactly their rules; without any one rule, one line named the rule to add (${Object.values(ACL_RULES).join(' ').split(' ').length} cases)`, 1, await answeringServer(redis));
 });
 
-test('a server whose CONFIG is disabled with rename-command: backup says so in one line', async () => {
+test('a server whose CONFIG is disabled with rename-command: backup says so in one line', async (t) => {
+  const fault = await faultCase(t, import.meta.url, 'rename-command', 'Connections', 'backup of a server whose CONFIG is disabled (rename-command CONFIG "")');
   await using redis = await startRedis({ config: { 'rename-command': 'CONFIG ""' } });
   const run = await runCli(['backup', '--url', redis.url, '--to', join(redis.root, 'backups')]);
   assertOneLineFailure(run, 1, /The server does not know the command CONFIG: it is renamed or disabled \(rename-command in its config\)/);
   assert.equal(await readFile(join(redis.root, 'backups'), 'utf8').catch(() => 'none'), 'none');
+  await fault.passed('one line: the server does not know CONFIG, renamed or disabled with rename-command; nothing written', 1, await answeringServer(redis));
 });

@@ -8,6 +8,7 @@ import { startRedis } from '../../scripts/harness/redis-server.ts';
 import { waitFor } from '../../scripts/harness/wait.ts';
 import { LOCK_FILE, lockDataDir } from '../../scripts/procedures/lock.ts';
 import { writeMixedDataset } from '../../scripts/redis/dataset.ts';
+import { answeringServer, faultCase } from '../support/faults.ts';
 import { BIN, assertOneLineFailure, runCli } from '../support/run-cli.ts';
 import { treeDigest } from '../support/tree.ts';
 
@@ -31,7 +32,8 @@ async function stoppedServerWithBackup() {
   return { redis, a, backup: (JSON.parse(run.stdout) as { path: string }).path };
 }
 
-test('a second restore of a data dir refuses while the first holds it, naming the holder; the first completes', async () => {
+test('a second restore of a data dir refuses while the first holds it, naming the holder; the first completes', async (t) => {
+  const fault = await faultCase(t, import.meta.url, 'lock.two-restores', 'Concurrency', 'a second restore of the same data dir while the first runs');
   const { redis, a, backup } = await stoppedServerWithBackup();
   await using _ = redis;
   const first = execa(process.execPath, [BIN, 'restore', backup, '--data-dir', redis.dir], { reject: false });
@@ -51,9 +53,11 @@ test('a second restore of a data dir refuses while the first holds it, naming th
   assert.ok(!(await readdir(redis.dir)).includes(LOCK_FILE), 'the lock is gone after the restore');
   await redis.start();
   assert.equal(await redis.withClient((client) => client.call('DEBUG', 'DIGEST')), a, 'the backup is what the server loads');
+  await fault.passed('the second refused, naming the first (pid, host, start time), and changed nothing; the first completed', 8, await answeringServer(redis));
 });
 
-test('a backup refuses while a restore holds the data dir, and goes on once it is released', async () => {
+test('a backup refuses while a restore holds the data dir, and goes on once it is released', async (t) => {
+  const fault = await faultCase(t, import.meta.url, 'lock.backup-during-restore', 'Concurrency', 'a backup of a data dir a restore holds');
   await using redis = await startRedis({ config: { appendonly: 'no', save: '900 1' } });
   await redis.withClient((client) => writeMixedDataset(client, 'A', 5));
   const to = join(redis.root, 'backups');
@@ -67,9 +71,11 @@ test('a backup refuses while a restore holds the data dir, and goes on once it i
   const run = await runCli(['backup', '--url', redis.url, '--to', to]);
   assert.equal(run.exitCode, 0, run.stderr);
   assert.ok(!(await readdir(redis.dir)).includes(LOCK_FILE), 'the backup released its lock');
+  await fault.passed('refused naming the restore; once it was released the backup ran', 8, await answeringServer(redis));
 });
 
-test('a lock left by a run that was killed is taken over, and a foreign lock file is refused', async () => {
+test('a lock left by a run that was killed is taken over, and a foreign lock file is refused', async (t) => {
+  const fault = await faultCase(t, import.meta.url, 'lock.stale', 'Concurrency', 'a lock left by a restore that was killed');
   const { redis, a, backup } = await stoppedServerWithBackup();
   await using _ = redis;
   const gone = execa('true');
@@ -86,4 +92,5 @@ test('a lock left by a run that was killed is taken over, and a foreign lock fil
   const refused = await runCli(['restore', backup, '--data-dir', redis.dir]);
   assertOneLineFailure(refused, 8, /holds a lock file \.redis-playbook\.lock that is not redis-playbook's/);
   assert.deepEqual(await treeDigest(redis.dir), before);
+  await fault.passed('taken over (its process is gone), and the restore completed; a lock file not of redis-playbook is refused', 0);
 });

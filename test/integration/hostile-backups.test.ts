@@ -7,6 +7,7 @@ import { execa } from 'execa';
 import { startRedis } from '../../scripts/harness/redis-server.ts';
 import type { BackupManifest } from '../../scripts/procedures/manifest.ts';
 import { writeMixedDataset } from '../../scripts/redis/dataset.ts';
+import { answeringServer, faultCase } from '../support/faults.ts';
 import { assertOneLineFailure, runCli } from '../support/run-cli.ts';
 import { treeDigest } from '../support/tree.ts';
 
@@ -104,11 +105,13 @@ test('hostile and foreign backups are refused by check and restore before anythi
   const made = await runCli(['backup', '--url', redis.url, '--to', join(redis.root, 'backups'), '--json']);
   assert.equal(made.exitCode, 0, made.stderr);
   const good = (JSON.parse(made.stdout) as { path: string }).path;
+  const server = await answeringServer(redis);
   await redis.stop();
   const before = await treeDigest(redis.dir);
 
   for (const [index, { name, spoil, refusal }] of cases.entries()) {
-    await t.test(name, async () => {
+    await t.test(name, async (sub) => {
+      const fault = await faultCase(sub, import.meta.url, `hostile.${index}`, 'Hostile backups', name);
       const backup = join(redis.root, `spoiled-${index}`, 'backup');
       await mkdir(join(backup, '..'));
       await cp(good, backup, { recursive: true });
@@ -119,9 +122,12 @@ test('hostile and foreign backups are refused by check and restore before anythi
       // check lists what it found on stdout; the verdict is one line on stderr.
       const checked = await runCli(['check', backup]);
       assertOneLineFailure({ ...checked, stdout: '' }, 7, refusal);
-      assertOneLineFailure(await runCli(['restore', backup, '--data-dir', redis.dir]), 7, refusal);
+      const restored = await runCli(['restore', backup, '--data-dir', redis.dir]);
+      assertOneLineFailure(restored, 7, refusal);
       assert.deepEqual(await treeDigest(redis.dir), before, 'the data dir is byte-identical');
       await rm(join(backup, '..'), { recursive: true, force: true });
+      const said = restored.stderr.trim().replace(/^redis-playbook: /, '').replaceAll(backup, 'BACKUP').replaceAll(redis.dir, 'DATA_DIR');
+      await fault.passed(`check and restore refused it before anything moved: "${said}"`, 7, server);
     });
   }
 });
