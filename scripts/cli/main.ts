@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { PlaybookError } from '../procedures/errors.ts';
 import { explainServerRefusal } from '../procedures/server-refusal.ts';
+import { explainSystemError } from '../procedures/system-errors.ts';
 import type { CliCommand, CliIo } from './command.ts';
 import { backupCommand } from './commands/backup.ts';
 import { backupsCommand } from './commands/backups.ts';
@@ -116,8 +117,9 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   try {
     return await dispatch(argv, io);
   } catch (caught) {
-    // A command the server refused (ACL, rename-command) is the operator's to fix: say what to change.
-    const error = caught instanceof PlaybookError ? caught : (explainServerRefusal(caught) ?? caught);
+    // A command the server refused (ACL, rename-command), or a file it could not use (permission, full,
+    // read-only), is the operator's to fix: say what to change, which path, and as which user.
+    const error = explainSystemError(caught) ?? (caught instanceof PlaybookError ? caught : (explainServerRefusal(caught) ?? caught));
     const known = error instanceof PlaybookError;
     const message = known ? error.message : `Unexpected error: ${error instanceof Error ? error.message : String(error)}`;
     io.stderr(`${redact(`redis-playbook: ${message.split('\n')[0]}`, secrets)}\n`);

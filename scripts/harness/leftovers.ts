@@ -21,6 +21,11 @@ export async function findLeftovers(): Promise<string[]> {
   for (const name of await readdir(tmpdir())) {
     if (name.startsWith(TEMP_PREFIX)) found.push(`temp dir ${join(tmpdir(), name)}`);
   }
+  // A tmpfs a fault test mounted (a small or read-only disk) and did not unmount.
+  for (const line of (await readFile('/proc/self/mounts', 'utf8').catch(() => '')).split('\n')) {
+    const mountPoint = line.split(' ')[1]?.replace(/\\040/g, ' ');
+    if (mountPoint?.startsWith(join(tmpdir(), TEMP_PREFIX))) found.push(`mount ${mountPoint}`);
+  }
   for (const pid of await readdir('/proc').catch(() => [] as string[])) {
     if (!/^\d+$/.test(pid)) continue;
     const cwd = await readlink(`/proc/${pid}/cwd`).catch(() => '');

@@ -60,7 +60,8 @@ export async function lockDataDir(dir: string, command: string, options: { optio
       }
       return released;
     }
-    throw new PlaybookError('io', `Cannot write in ${dir}: ${(error as Error).message}`, { cause: error });
+    const why = code === 'EROFS' ? 'its file system is read-only' : code === 'ENOSPC' ? 'its disk is full' : (error as Error).message;
+    throw new PlaybookError('io', `Cannot write in ${dir}: ${why}`, { cause: error });
   }
   try {
     for (let attempt = 0; ; attempt++) {

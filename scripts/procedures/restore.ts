@@ -7,6 +7,8 @@ import { checkBackup, checkFailure, type CheckResult } from './check.ts';
 import { PlaybookError } from './errors.ts';
 import { copyWithDigest, exists, folderStamp, fsyncPath, openUnnamedFile, type UnnamedFile } from './files.ts';
 import { lockDataDir } from './lock.ts';
+import { readManifest } from './manifest.ts';
+import { assertFreeSpace, isDiskFull } from './space.ts';
 import { serversUsingDir } from './running-server.ts';
 
 export interface RestoreOptions {
@@ -125,6 +127,15 @@ export async function stageRestore(plan: RestorePlan, staging: string, owner?: {
   return [dbfilename, appenddirname];
 }
 
+/** The size of the snapshot a backup would install (a bare RDB, or the one its manifest lists); undefined when that cannot be told yet (the check will say why). */
+async function backupRdbSize(backup: string): Promise<number | undefined> {
+  const info = await stat(backup).catch(() => undefined);
+  if (info?.isFile()) return info.size;
+  if (!info?.isDirectory()) return undefined;
+  const manifest = await readManifest(backup).catch(() => undefined);
+  return manifest?.files.find((file) => file.role === 'rdb')?.size;
+}
+
 /**
  * Offline rollback: installs a backup into a stopped server's data dir so that its next normal start
  * (same config, `appendonly` unchanged) loads exactly the backup.
@@ -143,6 +154,9 @@ export async function restore(options: RestoreOptions): Promise<RestoreResult> {
   const dirExists = (await stat(dataDir).catch(() => undefined))?.isDirectory() === true;
   // One restore or backup at a time on a data dir; a second one refuses, naming the holder.
   await using _lock = dirExists ? await lockDataDir(dataDir, 'restore') : undefined;
+  // Room for the snapshot it installs (the AOF base is a hard link of it), before anything is copied.
+  const size = dirExists ? await backupRdbSize(options.backup) : undefined;
+  if (size !== undefined) await assertFreeSpace(dataDir, size, 'the restored snapshot');
   const idle = dirExists && (await serversUsingDir(dataDir)).length === 0;
   const prestaged = idle ? await openUnnamedFile(dataDir) : undefined;
   await using _prestagedHandle = prestaged?.handle;
@@ -198,7 +212,7 @@ export async function restore(options: RestoreOptions): Promise<RestoreResult> {
     // rmdir, not rm: it removes the aside folder only when everything in it went back.
     if (movedAside) await rmdir(movedAside).catch(() => undefined);
     await rm(staging, { recursive: true, force: true }).catch(() => undefined);
-    const reason = error instanceof Error ? error.message : String(error);
+    const reason = isDiskFull(error) ? `the disk of ${dataDir} is full` : error instanceof Error ? error.message : String(error);
     if (stuck.length > 0) {
       // Never claim an undo that did not happen: say what is where.
       throw new PlaybookError('io', `Restore into ${dataDir} failed (${reason}) and could not be fully undone; still to do by hand: ${stuck.join('; ')}`, {
