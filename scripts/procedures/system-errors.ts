@@ -51,7 +51,7 @@ export function explainSystemError(error: unknown): PlaybookError | undefined {
     if (error.kind !== 'io' || !denied || / as user /.test(error.message)) return undefined;
     return new PlaybookError('io', `${error.message} (as user ${currentUser()})`, { cause: error, ...(error.command ? { command: error.command } : {}) });
   }
-  const path = system.path ?? system.dest ?? '';
+  const path = system.path ?? (system as { dest?: string }).dest ?? '';
   const doing = `${DOING[system.syscall ?? ''] ?? system.syscall} ${path}`.trim();
   switch (system.code) {
     case 'EACCES':

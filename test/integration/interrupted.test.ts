@@ -1,0 +1,95 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { execa } from 'execa';
+import { startRedis } from '../../scripts/harness/redis-server.ts';
+import { waitFor } from '../../scripts/harness/wait.ts';
+import { answeringServer, faultCase } from '../support/faults.ts';
+import { BIN, runCli } from '../support/run-cli.ts';
+
+/** `redis-playbook ARGS` as a child this test can kill, with its stderr lines as they come. */
+function startCli(args: string[]) {
+  const child = execa(process.execPath, [BIN, ...args], { reject: false, buffer: false, stdin: 'ignore', stdout: 'ignore', stderr: 'pipe' });
+  const lines: string[] = [];
+  const state = { exited: false };
+  void child.then(() => (state.exited = true));
+  let partial = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    partial += chunk.toString();
+    const complete = partial.split('\n');
+    partial = complete.pop() ?? '';
+    lines.push(...complete);
+  });
+  return { child, lines, state };
+}
+
+test('restore killed with SIGKILL at points across its run: the data dir loads as before or as the backup, and a re-run completes', async (t) => {
+  const fault = await faultCase(t, import.meta.url, 'kill.restore', 'Interrupted work', 'restore killed with SIGKILL at 8 points of its run');
+  await using redis = await startRedis({ config: { appendonly: 'yes', save: '""', 'enable-debug-command': 'local', rdbcompression: 'no' } });
+  await redis.withClient((client) => client.call('DEBUG', 'POPULATE', 1_000_000, 'a', 40));
+  const digestNow = () => redis.withClient((client) => client.call('DEBUG', 'DIGEST'));
+  const a = await digestNow();
+  const made = await runCli(['backup', '--url', redis.url, '--to', join(redis.root, 'backups'), '--json']);
+  assert.equal(made.exitCode, 0, made.stderr);
+  const backup = (JSON.parse(made.stdout) as { path: string }).path;
+  await redis.withClient(async (client) => {
+    await client.flushall();
+    await client.set('B', 'after the backup');
+    await client.bgrewriteaof();
+  });
+  await waitFor(async () => (await redis.info('persistence')).persistence?.aof_rewrite_in_progress === '0', { what: 'the AOF rewrite', timeoutMs: 60_000 });
+  const b = await digestNow();
+  await redis.stop();
+
+  // How long a whole restore takes here, to spread the kills across it.
+  const started = Date.now();
+  const whole = await runCli(['restore', backup, '--data-dir', redis.dir]);
+  assert.equal(whole.exitCode, 0, whole.stderr);
+  const duration = Date.now() - started;
+  await redis.start();
+  assert.equal(await digestNow(), a);
+  await redis.withClient(async (client) => {
+    await client.flushall();
+    await client.set('B', 'after the backup');
+    await client.bgrewriteaof();
+  });
+  await waitFor(async () => (await redis.info('persistence')).persistence?.aof_rewrite_in_progress === '0', { what: 'the AOF rewrite', timeoutMs: 60_000 });
+  assert.equal(await digestNow(), b);
+  await redis.stop();
+
+  let before = 0;
+  let after = 0;
+  for (let i = 1; i <= 8; i++) {
+    const { child } = startCli(['restore', backup, '--data-dir', redis.dir]);
+    const delay = Math.round((duration * i) / 9);
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, delay);
+      void child.then(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+    child.kill('SIGKILL');
+    await child;
+    await redis.start();
+    const loaded = await digestNow();
+    assert.ok(loaded === a || loaded === b, `after a kill at ${delay} ms the server loads the data from before or the backup, not ${loaded}`);
+    if (loaded === a) after++;
+    else before++;
+    // Back to B for the next round, unless this one still holds it.
+    if (loaded === a) {
+      await redis.withClient(async (client) => {
+        await client.flushall();
+        await client.set('B', 'after the backup');
+        await client.bgrewriteaof();
+      });
+      await waitFor(async () => (await redis.info('persistence')).persistence?.aof_rewrite_in_progress === '0', { what: 'the AOF rewrite', timeoutMs: 60_000 });
+    }
+    await redis.stop();
+  }
+  const rerun = await runCli(['restore', backup, '--data-dir', redis.dir]);
+  assert.equal(rerun.exitCode, 0, rerun.stderr);
+  await redis.start();
+  assert.equal(await digestNow(), a, 'a restore after the kills completes');
+  await fault.passed(`after each kill the server loaded the data from before (${before}) or the backup (${after}); a re-run completed`, null, await answeringServer(redis));
+});
