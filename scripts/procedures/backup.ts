@@ -111,9 +111,9 @@ export async function backup(options: BackupOptions): Promise<BackupResult> {
   const config = await configGet(client, ['dir', 'dbfilename', 'appendonly', 'appenddirname', 'appendfilename']);
   const dir = config.dir as string;
   await reader.assertReadableDir(dir);
-  // A restore of this dir refuses while the backup copies from it (and the backup while a restore runs).
-  // A user who may only read the dir takes no lock, but still finds a restore's.
-  await using _lock = reader === hostDataDir ? await lockDataDir(dir, 'backup', { optional: true }) : undefined;
+  // A restore of this dir refuses while the backup copies from it (and the backup while a restore runs);
+  // backups share it. A user who may only read the dir takes no lock, but still finds a restore's.
+  await using _lock = reader === hostDataDir ? await lockDataDir(dir, 'backup', { shared: true, optional: true }) : undefined;
   const server = flattenInfo(parseInfo(await client.info('server')));
 
   await mkdir(to, { recursive: true }).catch((error: Error) => {

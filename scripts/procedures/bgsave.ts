@@ -25,6 +25,18 @@ export interface FreshSnapshotOptions {
   onStarted?: (requestedAt: number) => void;
 }
 
+/** The server's clock in whole seconds (`TIME`). */
+async function serverSeconds(client: RedisCommands): Promise<number> {
+  try {
+    const reply = (await client.call('TIME')) as [string | number, string | number];
+    return Number(reply[0]);
+  } catch (error) {
+    // A refusal (ACL, rename-command) will not change: end the wait that polls this at once.
+    const refusal = explainServerRefusal(error);
+    throw refusal ? Object.assign(refusal, { fatal: true }) : error;
+  }
+}
+
 async function persistence(client: RedisCommands) {
   const fields = flattenInfo(parseInfo(await client.info('persistence')));
   return { ...InfoPersistenceSchema.parse(fields), rdbSaves: Number(fields.rdb_saves ?? 0), fields };
@@ -34,9 +46,9 @@ async function persistence(client: RedisCommands) {
  * Makes the server write a snapshot that starts now, and waits until it is complete on disk.
  *
  * The proven way (see redis-facts): a BGSAVE already running started before us, so wait for it; note
- * LASTSAVE (1 s resolution, changes when a save completes) and let the clock pass it; ask for
- * `BGSAVE SCHEDULE` (it waits for a running AOF rewrite instead of failing); done when LASTSAVE moved
- * and no save runs. A save that ends with `rdb_last_bgsave_status:err` is a failure.
+ * LASTSAVE (1 s resolution, changes when a save completes) and let the server's clock leave its
+ * second; ask for `BGSAVE SCHEDULE` (it waits for a running AOF rewrite instead of failing); done when
+ * LASTSAVE changed and no save runs. A save that ends with `rdb_last_bgsave_status:err` is a failure.
  * Returns the new LASTSAVE. `client` is an ioredis client or a container's `docker exec` carrier.
  */
 export async function freshSnapshot(client: RedisCommands, options: FreshSnapshotOptions = {}): Promise<number> {
@@ -49,7 +61,7 @@ export async function freshSnapshot(client: RedisCommands, options: FreshSnapsho
       keysProcessed: fields?.current_save_keys_processed === undefined ? undefined : Number(fields.current_save_keys_processed),
       keysTotal: fields?.current_save_keys_total === undefined ? undefined : Number(fields.current_save_keys_total),
     });
-  // Polls that ask the server go at the carrier's pace; the clock's wait asks nobody.
+  // Polls that ask the server go at the carrier's pace.
   const wait = <T>(probe: () => Promise<T | false>, what: string) => waitFor(probe, { what, timeoutMs, ...pollOptions(client) });
 
   for (;;) {
@@ -62,7 +74,10 @@ export async function freshSnapshot(client: RedisCommands, options: FreshSnapsho
     const before = await client.lastsave();
     const savesBefore = (await persistence(client)).rdbSaves;
     // 2. LASTSAVE has 1-second resolution: a save completing within this second would look unchanged.
-    await waitFor(() => Math.floor(Date.now() / 1000) > before, { what: 'the clock to pass LASTSAVE', timeoutMs, intervalMs: 50 });
+    // The server's own clock (TIME) decides, not this machine's: LASTSAVE is in the server's clock,
+    // which may be another machine's, or jump (NTP, a VM resumed). "Another second" rather than "a
+    // later one", so that a clock set back never makes this wait, or the one below, last for hours.
+    await waitFor(async () => (await serverSeconds(client)) !== before, { what: "the server's clock to leave LASTSAVE's second", timeoutMs, ...pollOptions(client) });
     let reply: string;
     const requestedAt = Date.now();
     try {
@@ -81,7 +96,7 @@ export async function freshSnapshot(client: RedisCommands, options: FreshSnapsho
         report('saving', info.fields);
         return false;
       }
-      if (lastSave > before && info.rdb_last_bgsave_status === 'ok') return lastSave;
+      if (lastSave !== before && info.rdb_last_bgsave_status === 'ok') return lastSave;
       if (info.rdbSaves > savesBefore && info.rdb_last_bgsave_status === 'err') {
         throw Object.assign(
           new PlaybookError('other', 'The background save failed (rdb_last_bgsave_status:err): check the server log, disk space and permissions of the data dir', {

@@ -60,6 +60,7 @@ test('a backup refuses while a restore holds the data dir, and goes on once it i
   const fault = await faultCase(t, import.meta.url, 'lock.backup-during-restore', 'Concurrency', 'a backup of a data dir a restore holds');
   await using redis = await startRedis({ config: { appendonly: 'no', save: '900 1' } });
   await redis.withClient((client) => writeMixedDataset(client, 'A', 5));
+  const server = await answeringServer(redis);
   const to = join(redis.root, 'backups');
   {
     // A restore of this machine (this test process) holds the dir.
@@ -70,8 +71,19 @@ test('a backup refuses while a restore holds the data dir, and goes on once it i
   }
   const run = await runCli(['backup', '--url', redis.url, '--to', to]);
   assert.equal(run.exitCode, 0, run.stderr);
-  assert.ok(!(await readdir(redis.dir)).includes(LOCK_FILE), 'the backup released its lock');
-  await fault.passed('refused naming the restore; once it was released the backup ran', 8, await answeringServer(redis));
+  assert.deepEqual((await readdir(redis.dir)).filter((name) => name.startsWith('.redis-playbook')), [], 'the backup released its lock');
+
+  // And the other way round: a restore refuses while a backup reads the dir (backups share it).
+  await redis.stop();
+  {
+    await using _reading = await lockDataDir(redis.dir, 'backup', { shared: true });
+    await using _alsoReading = await lockDataDir(redis.dir, 'backup', { shared: true });
+    const before = await treeDigest(redis.dir);
+    const refused = await runCli(['restore', JSON.parse((await runCli(['backups', '--to', to, '--json'])).stdout).backups[0].path, '--data-dir', redis.dir]);
+    assertOneLineFailure(refused, 8, new RegExp(`is in use by redis-playbook backup \\(pid ${process.pid} `));
+    assert.deepEqual(await treeDigest(redis.dir), before);
+  }
+  await fault.passed('refused naming the restore; once it was released the backup ran (and a restore refuses while backups read the dir)', 8, server);
 });
 
 test('a lock left by a run that was killed is taken over, and a foreign lock file is refused', async (t) => {
