@@ -42,5 +42,6 @@ export default defineConfig({
     // Every internal link and #anchor of the built pages must resolve, or the build fails.
     linkCheck(),
   ],
-  vite: { define: { __VERIFY_REPORT_PATH__: JSON.stringify(verifyReportPath) } },
+  // The project root: the badges' fingerprints read the snippet sources (scripts/snippets/fingerprint.ts).
+  vite: { define: { __VERIFY_REPORT_PATH__: JSON.stringify(verifyReportPath), __PROJECT_ROOT__: JSON.stringify(fileURLToPath(new URL('.', import.meta.url))) } },
 });

@@ -40,9 +40,16 @@ function resultList(results: Result | readonly Result[] | undefined): readonly R
   return results === undefined ? [] : Array.isArray(results) ? (results as readonly Result[]) : [results as Result];
 }
 
-/** The results that verified a block flavor's current command (`command` is the registry's template). */
-function currentResults(results: Result | readonly Result[] | undefined, command: string): Result[] {
-  return resultList(results).filter((result) => result.command === command);
+/**
+ * Whether a result verified the block as it is now: its fingerprint is the registry's (command, config,
+ * placeholder values, setup/verify code, engine: scripts/snippets/fingerprint.ts). The site's is
+ * `isCurrent` of src/lib/site-report.ts.
+ */
+export type Current = (result: Result) => boolean;
+
+/** The results that verified a block flavor as it is now. */
+function currentResults(results: Result | readonly Result[] | undefined, current: Current): Result[] {
+  return resultList(results).filter(current);
 }
 
 /**
@@ -53,9 +60,9 @@ function currentResults(results: Result | readonly Result[] | undefined, command
  * verified" when the report has no result, the checks were skipped, or the command was edited after it
  * was verified (`command` is the registry's current template). The day is that of the latest run.
  */
-export function verifyBadge(results: Result | readonly Result[] | undefined, command: string): VerifyBadge {
+export function verifyBadge(results: Result | readonly Result[] | undefined, current: Current): VerifyBadge {
   if (resultList(results).length === 0) return { status: 'unverified', text: 'Not verified', variant: 'caution' };
-  const fresh = currentResults(results, command);
+  const fresh = currentResults(results, current);
   if (fresh.length === 0) return { status: 'unverified', text: 'Not verified (changed since the last run)', variant: 'caution' };
   const day = dayOf(fresh.map((result) => result.verifiedAt).sort().at(-1) as string);
   const passed = fresh.filter((result) => result.status === 'passed');
@@ -92,8 +99,8 @@ export interface EngineDetail {
  * badge counts), grouped by product in the order the report first names them (the host's Redis
  * first), then by version. Empty when the badge says "Not verified" for want of any.
  */
-export function engineDetails(results: Result | readonly Result[] | undefined, command: string): EngineDetail[] {
-  const fresh = currentResults(results, command);
+export function engineDetails(results: Result | readonly Result[] | undefined, current: Current): EngineDetail[] {
+  const fresh = currentResults(results, current);
   const products = [...new Set(fresh.map((result) => result.engine))];
   return fresh
     .sort(

@@ -18,29 +18,32 @@ const result = (overrides: Partial<Result>): Result => ({
   ...overrides,
 });
 
+/** Current when verified with this command: the fingerprint's stand-in in these tests (the site's is isCurrent). */
+const sameCommand = (command: string) => (candidate: Result) => candidate.command === command;
+
 describe('verifyBadge', () => {
   it('says "Verified on <Engine> <version> · <UTC day>" only for a passed result', () => {
-    assert.deepEqual(verifyBadge(result({}), 'redis-cli CONFIG GET save'), { status: 'passed', text: 'Verified on Redis 7.0.15 · 2026-11-25', variant: 'success' });
-    assert.equal(verifyBadge(result({ engine: 'valkey', version: '8.1.0' }), 'redis-cli CONFIG GET save').text, 'Verified on Valkey 8.1.0 · 2026-11-25');
+    assert.deepEqual(verifyBadge(result({}), sameCommand('redis-cli CONFIG GET save')), { status: 'passed', text: 'Verified on Redis 7.0.15 · 2026-11-25', variant: 'success' });
+    assert.equal(verifyBadge(result({ engine: 'valkey', version: '8.1.0' }), sameCommand('redis-cli CONFIG GET save')).text, 'Verified on Valkey 8.1.0 · 2026-11-25');
   });
 
   it('says "Failed" with the day for a failed result', () => {
-    const badge = verifyBadge(result({ status: 'failed', verifiedAt: '2026-11-26T00:00:01.000Z' }), 'redis-cli CONFIG GET save');
+    const badge = verifyBadge(result({ status: 'failed', verifiedAt: '2026-11-26T00:00:01.000Z' }), sameCommand('redis-cli CONFIG GET save'));
     assert.equal(badge.status, 'failed');
     assert.equal(badge.variant, 'danger');
     assert.match(badge.text, /^Failed\b.* · 2026-11-26$/);
   });
 
   it('says "Not verified" when the report has no result or skipped it', () => {
-    assert.deepEqual(verifyBadge(undefined, 'redis-cli CONFIG GET save'), { status: 'unverified', text: 'Not verified', variant: 'caution' });
-    const skipped = verifyBadge(result({ status: 'skipped' }), 'redis-cli CONFIG GET save');
+    assert.deepEqual(verifyBadge(undefined, sameCommand('redis-cli CONFIG GET save')), { status: 'unverified', text: 'Not verified', variant: 'caution' });
+    const skipped = verifyBadge(result({ status: 'skipped' }), sameCommand('redis-cli CONFIG GET save'));
     assert.equal(skipped.status, 'skipped');
     assert.match(skipped.text, /^Not verified/);
     assert.doesNotMatch(skipped.text, /Verified on/);
   });
 
   it('says "Not verified" when the command was edited after the run that passed', () => {
-    const badge = verifyBadge(result({}), 'redis-cli CONFIG GET appendonly');
+    const badge = verifyBadge(result({}), sameCommand('redis-cli CONFIG GET appendonly'));
     assert.equal(badge.status, 'unverified');
     assert.match(badge.text, /^Not verified \(changed since the last run\)$/);
   });
@@ -57,38 +60,38 @@ describe('verifyBadge across engines', () => {
   const [redis70, redis80, valkey80, valkey81] = matrix as [Result, Result, Result, Result];
 
   it('counts the engines it passed on, on one short line, with the day of the latest run', () => {
-    assert.deepEqual(verifyBadge(matrix, command), { status: 'passed', text: 'Verified on 4 engines · 2026-11-26', variant: 'success' });
+    assert.deepEqual(verifyBadge(matrix, sameCommand(command)), { status: 'passed', text: 'Verified on 4 engines · 2026-11-26', variant: 'success' });
   });
 
   it('counts any number of results of a flavor (a Docker flavor on two images)', () => {
     const docker = [result({ flavor: 'docker' }), result({ flavor: 'docker', engineId: 'redis-8.0', version: '8.0.2' })];
-    assert.equal(verifyBadge(docker, command).text, 'Verified on 2 engines · 2026-11-25');
+    assert.equal(verifyBadge(docker, sameCommand(command)).text, 'Verified on 2 engines · 2026-11-25');
   });
 
   it('names the engine that failed, and counts where it passed', () => {
-    const badge = verifyBadge([redis70, { ...redis80, status: 'failed' }, valkey80, valkey81], command);
+    const badge = verifyBadge([redis70, { ...redis80, status: 'failed' }, valkey80, valkey81], sameCommand(command));
     assert.equal(badge.status, 'failed');
     assert.equal(badge.variant, 'danger');
     assert.equal(badge.text, 'Failed on Redis 8.0.2 · passed on 3 engines · 2026-11-26');
   });
 
   it('counts the engines that failed when there are more, and names the one it passed on', () => {
-    const badge = verifyBadge([redis70, { ...valkey80, status: 'failed' }, { ...valkey81, status: 'failed' }], command);
+    const badge = verifyBadge([redis70, { ...valkey80, status: 'failed' }, { ...valkey81, status: 'failed' }], sameCommand(command));
     assert.equal(badge.text, 'Failed on 2 engines · passed on Redis 7.0.15 · 2026-11-25');
   });
 
   it('fails without "passed on" when every engine failed', () => {
-    assert.equal(verifyBadge([{ ...redis70, status: 'failed' }], command).text, 'Failed on Redis 7.0.15 · 2026-11-25');
+    assert.equal(verifyBadge([{ ...redis70, status: 'failed' }], sameCommand(command)).text, 'Failed on Redis 7.0.15 · 2026-11-25');
   });
 
   it('counts only the engines that passed when another skipped', () => {
-    const badge = verifyBadge([redis70, redis80, { ...valkey80, status: 'skipped' }], command);
+    const badge = verifyBadge([redis70, redis80, { ...valkey80, status: 'skipped' }], sameCommand(command));
     assert.equal(badge.status, 'passed');
     assert.equal(badge.text, 'Verified on 2 engines · 2026-11-26');
   });
 
   it('counts only results of the current command', () => {
-    const badge = verifyBadge([redis70, { ...redis80, command: 'an older text', status: 'failed' }], command);
+    const badge = verifyBadge([redis70, { ...redis80, command: 'an older text', status: 'failed' }], sameCommand(command));
     assert.equal(badge.text, 'Verified on Redis 7.0.15 · 2026-11-25');
   });
 });
@@ -104,7 +107,7 @@ describe('engineDetails', () => {
         result({ durationMs: 480 }),
         result({ engineId: 'valkey-8.0', engine: 'valkey', version: '8.0.1', verifiedAt: '2026-11-26T04:39:30.000Z' }),
       ],
-      command,
+      sameCommand(command),
     );
     assert.deepEqual(
       details.map(({ engineId, name, label, when, duration }) => [engineId, name, label, when, duration]),
@@ -126,7 +129,7 @@ describe('engineDetails', () => {
         result({ engineId: 'valkey-8.1', engine: 'valkey', version: '8.1.1', status: 'skipped', error: 'valkey-server is not on this machine' }),
         result({ engineId: 'redis-8.0', version: '8.0.2', error: 'a warning of a run that passed' }),
       ],
-      command,
+      sameCommand(command),
     );
     assert.deepEqual(
       details.map(({ engineId, status, label, note }) => [engineId, status, label, note]),
@@ -139,10 +142,10 @@ describe('engineDetails', () => {
   });
 
   it('lists only results of the current command, as the badge counts them', () => {
-    assert.deepEqual(engineDetails(undefined, command), []);
-    assert.deepEqual(engineDetails(result({ command: 'an older text' }), command), []);
+    assert.deepEqual(engineDetails(undefined, sameCommand(command)), []);
+    assert.deepEqual(engineDetails(result({ command: 'an older text' }), sameCommand(command)), []);
     assert.deepEqual(
-      engineDetails([result({}), result({ engineId: 'redis-8.0', version: '8.0.2', command: 'an older text' })], command).map((detail) => detail.engineId),
+      engineDetails([result({}), result({ engineId: 'redis-8.0', version: '8.0.2', command: 'an older text' })], sameCommand(command)).map((detail) => detail.engineId),
       ['redis-7.0'],
     );
   });

@@ -223,22 +223,25 @@ async function swapAndStart(ctx: VerifyContext, label: string): Promise<number[]
 // ---------------------------------------------------------------------------------------------------
 // MISCONF: a snapshot that cannot be written (a server run as "redis", its data dir not writable)
 
-const MISCONF =
-  "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error.";
+/** The MISCONF error of a product: Valkey names itself where Redis does (measured on Valkey 8.1.1). */
+const misconf = (product: string) => {
+  const name = product === 'valkey' ? 'Valkey' : 'Redis';
+  return `MISCONF ${name} is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the ${name} logs for details about the RDB error.`;
+};
 
 /**
  * A server run as `redis` with the seed's save rules, 100 users, then its data dir given to root (a
  * `mkdir` or a restore done as root) and a BGSAVE that fails: writes now get MISCONF.
  */
 async function misconfServer(ctx: VerifyContext): Promise<ServiceUserServer> {
-  const server = await startAsServiceUser(ctx.values, ctx.scratch, ['--appendonly', 'no', '--save', seedSaveRules]);
+  const server = await startAsServiceUser(ctx, ['--appendonly', 'no', '--save', seedSaveRules]);
   try {
     const input = range(100).map((n) => `SET user:${n} ${userValue(n)}\n`).join('');
     assert.match((await server.cli(['--pipe'], input)).stdout, /errors: 0, replies: 100/);
     await execa('chown', ['root:root', server.dir]);
     assert.match((await server.cli(['BGSAVE'])).stdout, /Background saving started/);
     assert.equal(await server.bgsaveDone(), 'err');
-    assert.equal((await server.cli(['SET', 'user:101', userValue(101)])).stdout.trim(), MISCONF);
+    assert.equal((await server.cli(['SET', 'user:101', userValue(101)])).stdout.trim(), misconf(server.engine.product));
     assert.equal((await server.cli(['GET', 'user:1'])).stdout.trim(), userValue(1), 'reads still work');
     return server;
   } catch (error) {
@@ -270,7 +273,7 @@ async function misconfContainer(values: Record<string, string>): Promise<Service
     await docker(['exec', '--user', 'root', server.name, 'chown', '0:0', '/data']);
     assert.match((await server.cli(['BGSAVE'])).stdout, /Background saving started/);
     assert.equal(await server.bgsaveDone(), 'err');
-    assert.equal((await server.cli(['SET', 'user:101', userValue(101)])).stdout.trim(), MISCONF);
+    assert.equal((await server.cli(['SET', 'user:101', userValue(101)])).stdout.trim(), misconf(server.engine.product));
     assert.equal((await server.cli(['GET', 'user:1'])).stdout.trim(), userValue(1), 'reads still work');
     return server;
   } catch (error) {
@@ -811,7 +814,7 @@ export const troubleshootingSnippets = [
         command: 'redis-playbook restore {{backup}} --container {{container}}',
         server: aofContainer(),
         setup: missingBaseInVolume(true),
-        values: ({ scratch }) => backupValues({ scratch, server: undefined }),
+        values: ({ scratch, engine }) => backupValues({ scratch, server: undefined, engine }),
         timeoutMs: 180_000,
         async verify(ctx) {
           const { exitCode, stdout } = await ctx.run({ timeoutMs: 150_000 });
