@@ -60,3 +60,27 @@ describe('verify fails a result whose answering server is not its engine', () =>
     assert.match(identityProblems(valkeyEngine, wrong, true).join(), /answered by Valkey 8\.1\.1 .*\(redis-7\.0, Redis 7\.0\.15\)/);
   });
 });
+
+describe('no scenario reaches a server program through the verify process\'s PATH', () => {
+  it('scripts/snippets runs redis-*/valkey-* programs only through the engine (ctx.engine, server.engine)', async () => {
+    const { readdir, readFile } = await import('node:fs/promises');
+    const { join } = await import('node:path');
+    const root = join(import.meta.dirname, '..', '..', 'scripts', 'snippets');
+    const files = (await readdir(root, { recursive: true })).filter((name) => name.endsWith('.ts'));
+    // A program named in-process (execa, spawn, runuser, `command -v` in a host shell) would be the
+    // verify process's PATH's: the host's Redis 7.0 whatever engine is under test.
+    const patterns = [
+      /\b(execa|spawn|spawnSync|execFile|execFileSync|runTool|runToolOk)\(\s*['"`](redis|valkey)-/,
+      /\bexeca\(.*command -v (redis|valkey)-/,
+      /['"]runuser['"].*['"](redis|valkey)-(server|cli)['"]/,
+    ];
+    const found: string[] = [];
+    for (const file of files) {
+      const lines = (await readFile(join(root, file), 'utf8')).split('\n');
+      lines.forEach((line, index) => {
+        if (patterns.some((pattern) => pattern.test(line))) found.push(`scripts/snippets/${file}:${index + 1}: ${line.trim()}`);
+      });
+    }
+    assert.deepEqual(found, []);
+  });
+});

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Result } from '../../scripts/verify/report.ts';
-import { engineDetails, highlightLang, verifyBadge } from '../../src/lib/verify-badge.ts';
+import { engineDetails, highlightLang, imageText, verifyBadge } from '../../src/lib/verify-badge.ts';
 
 const result = (overrides: Partial<Result>): Result => ({
   id: 'some-snippet',
@@ -59,35 +59,35 @@ describe('verifyBadge across engines', () => {
   ];
   const [redis70, redis80, valkey80, valkey81] = matrix as [Result, Result, Result, Result];
 
-  it('counts the engines it passed on, on one short line, with the day of the latest run', () => {
-    assert.deepEqual(verifyBadge(matrix, sameCommand(command)), { status: 'passed', text: 'Verified on 4 engines · 2026-11-26', variant: 'success' });
+  it('names the versions it passed on, on one short line, with the day of the latest run', () => {
+    assert.deepEqual(verifyBadge(matrix, sameCommand(command)), { status: 'passed', text: 'Verified on Redis 7.0.15 · 8.0.2 · Valkey 8.0.1 · 8.1.1 · 2026-11-26', variant: 'success' });
   });
 
-  it('counts any number of results of a flavor (a Docker flavor on two images)', () => {
+  it('names any number of results of a flavor (a Docker flavor on two images)', () => {
     const docker = [result({ flavor: 'docker' }), result({ flavor: 'docker', engineId: 'redis-8.0', version: '8.0.2' })];
-    assert.equal(verifyBadge(docker, sameCommand(command)).text, 'Verified on 2 engines · 2026-11-25');
+    assert.equal(verifyBadge(docker, sameCommand(command)).text, 'Verified on Redis 7.0.15 · 8.0.2 · 2026-11-25');
   });
 
-  it('names the engine that failed, and counts where it passed', () => {
+  it('names the engine that failed, and the versions it passed on', () => {
     const badge = verifyBadge([redis70, { ...redis80, status: 'failed' }, valkey80, valkey81], sameCommand(command));
     assert.equal(badge.status, 'failed');
     assert.equal(badge.variant, 'danger');
-    assert.equal(badge.text, 'Failed on Redis 8.0.2 · passed on 3 engines · 2026-11-26');
+    assert.equal(badge.text, 'Failed on Redis 8.0.2 · passed on Redis 7.0.15 · Valkey 8.0.1 · 8.1.1 · 2026-11-26');
   });
 
-  it('counts the engines that failed when there are more, and names the one it passed on', () => {
+  it('names every version that failed and the one it passed on', () => {
     const badge = verifyBadge([redis70, { ...valkey80, status: 'failed' }, { ...valkey81, status: 'failed' }], sameCommand(command));
-    assert.equal(badge.text, 'Failed on 2 engines · passed on Redis 7.0.15 · 2026-11-25');
+    assert.equal(badge.text, 'Failed on Valkey 8.0.1 · 8.1.1 · passed on Redis 7.0.15 · 2026-11-25');
   });
 
   it('fails without "passed on" when every engine failed', () => {
     assert.equal(verifyBadge([{ ...redis70, status: 'failed' }], sameCommand(command)).text, 'Failed on Redis 7.0.15 · 2026-11-25');
   });
 
-  it('counts only the engines that passed when another skipped', () => {
+  it('names only the versions that passed when another skipped', () => {
     const badge = verifyBadge([redis70, redis80, { ...valkey80, status: 'skipped' }], sameCommand(command));
     assert.equal(badge.status, 'passed');
-    assert.equal(badge.text, 'Verified on 2 engines · 2026-11-26');
+    assert.equal(badge.text, 'Verified on Redis 7.0.15 · 8.0.2 · 2026-11-26');
   });
 
   it('counts only results of the current command', () => {
@@ -159,3 +159,23 @@ describe('highlightLang', () => {
     assert.equal(highlightLang('cron'), 'txt');
   });
 });
+
+describe('badges name the images of Docker results', () => {
+  const docker = (overrides: Partial<Result>): Result =>
+    result({ flavor: 'docker', image: 'redis-playbook/redis:7.0.15', imageOrigin: 'local-build', imageId: 'sha256:0123456789abcdef0123', compose: '1.29.2', ...overrides });
+
+  it('says whether they ran in the official images or local builds', () => {
+    const current = () => true;
+    assert.equal(verifyBadge([docker({}), docker({ version: '8.0.2', engineId: 'redis-8.0' })], current).text, 'Verified on Redis 7.0.15 · 8.0.2 in local image builds · 2026-11-25');
+    assert.equal(verifyBadge([docker({ imageOrigin: 'official', image: 'redis:7.0' })], current).text, 'Verified on Redis 7.0.15 in the official images · 2026-11-25');
+    assert.equal(verifyBadge([docker({}), docker({ imageOrigin: 'official', image: 'redis:8.0', version: '8.0.2' })], current).text, 'Verified on Redis 7.0.15 · 8.0.2 in local image builds and the official images · 2026-11-25');
+  });
+
+  it('lists the image, its ID and the Compose version in "Where it ran", and what answered', () => {
+    const [detail] = engineDetails([docker({ server: { product: 'redis', version: '7.0.15', source: 'info', line: 'redis_version:7.0.15 redis_build_id:ae4d7c971a948f0' } })], () => true);
+    assert.equal(detail?.image, "local build redis-playbook/redis:7.0.15 (of Redis 7.0.15 from Debian's packages, not the official image), image ID 0123456789ab, Compose 1.29.2");
+    assert.equal(detail?.server, 'redis_version:7.0.15 redis_build_id:ae4d7c971a948f0');
+    assert.equal(imageText({ image: 'redis:8.0', imageOrigin: 'official', engine: 'redis', version: '8.0.2' }), 'official redis:8.0');
+  });
+});
+

@@ -23,6 +23,7 @@ import {
   writeUsers,
 } from '../scenarios/damaged-files.ts';
 import { assertStartsWithBackup, backupValues, scratchBackups } from '../scenarios/rollback.ts';
+import { engineProgramFile } from '../scenarios/engine-program.ts';
 import { serviceUserValues, startAsServiceUser, type ServiceUserServer } from '../scenarios/service-user-server.ts';
 import { assertContainerHoldsBackup, copyDumpOut, dockerBackupValues, type WithClient } from '../scenarios/docker.ts';
 import {
@@ -986,8 +987,8 @@ export const troubleshootingSnippets = [
           if (setting === '1') assert.doesNotMatch(stdout, OVERCOMMIT_WARNING);
           else assert.match(stdout, OVERCOMMIT_WARNING, 'Redis warns at start when overcommit is not 1');
           assert.doesNotMatch(stdout, /Can't save in background/, 'no fork failed here (it cannot be reproduced on this machine)');
-          // The line the page quotes is the one this redis-server logs when fork fails.
-          const binary = (await execa('bash', ['-c', 'command -v redis-server'])).stdout.trim();
+          // The line the page quotes is the one this engine's server logs when fork fails.
+          const binary = engineProgramFile(ctx.engine, 'server');
           assert.equal((await execa('grep', ['-c', '-a', "Can't save in background: fork: %s", binary], { reject: false })).stdout.trim() !== '0', true);
         },
       },
