@@ -63,6 +63,11 @@ export interface VerifyContext<Server = DisposableRedis> {
   run(options?: { env?: Record<string, string>; input?: string; timeoutMs?: number }): Promise<CommandResult>;
   /** Adds a line to the recorded output (e.g. a count the verification measured). */
   note(text: string): void;
+  /**
+   * Records a number the verification measured under a name (bytes, keys, ms), kept in the report:
+   * a page renders it with <Measured id=… name=…/> instead of typing it beside a looser bound.
+   */
+  measure(name: string, value: number): void;
 }
 
 export type VerifyFn<Server = DisposableRedis> = (ctx: VerifyContext<Server>) => Promise<void>;

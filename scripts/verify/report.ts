@@ -52,6 +52,8 @@ export const ResultSchema = z.object({
   durationMs: z.number().nonnegative(),
   /** When it ran (ISO 8601, UTC). */
   verifiedAt: z.iso.datetime(),
+  /** Numbers the verification measured, by name (ctx.measure): what a page's <Measured/> renders. */
+  measurements: z.record(z.string(), z.number()).optional(),
   /** What the command printed, secrets redacted and temp paths shown as the page's defaults. */
   output: z.string(),
   /** Why it failed or was skipped. */

@@ -114,6 +114,8 @@ interface Recorded {
 /** What a verification run keeps between its steps (filled as it goes, read when reporting). */
 interface Run {
   recorded: string[];
+  /** Numbers the verification measured (ctx.measure). */
+  measurements: Record<string, number>;
   secrets: string[];
   values: Record<string, string>;
   /** Every server identity recorded, in order: the stage's, then those the verification named. */
@@ -193,6 +195,10 @@ async function verifyOn<Server>(
     },
     note(text: string) {
       run.recorded.push(text);
+    },
+    measure(name: string, value: number) {
+      if (!Number.isFinite(value)) throw new Error(`measure(${name}): not a finite number: ${value}`);
+      run.measurements[name] = value;
     },
   };
   const before = await stage.identify();
@@ -295,7 +301,7 @@ export async function runSnippet(snippet: Snippet, flavorId: FlavorId, flavor: F
   const engine = verifyEngine(given);
   const started = Date.now();
   const verifiedAt = new Date().toISOString();
-  const run: Run = { recorded: [], secrets: [], values: {}, identities: [], logTail: async () => '', cleanup: [] };
+  const run: Run = { recorded: [], measurements: {}, secrets: [], values: {}, identities: [], logTail: async () => '', cleanup: [] };
   let scratch: string | undefined;
   let stage: Stage<unknown> | undefined;
   const base = {
@@ -320,6 +326,7 @@ export async function runSnippet(snippet: Snippet, flavorId: FlavorId, flavor: F
       ...(run.docker?.identity ? run.docker.identity : {}),
       durationMs: Date.now() - started,
       verifiedAt,
+      ...(Object.keys(run.measurements).length > 0 ? { measurements: run.measurements } : {}),
       output: presentOutput(run.recorded.join('\n').trimEnd(), run.values, run.secrets, flavorId),
       ...(error === undefined ? {} : { error: presentOutput(error, run.values, run.secrets, flavorId) }),
     };

@@ -54,6 +54,17 @@ for (const page of builtPages()) {
       expect(marker.code, 'a marker holds the command it marks').not.toBe('');
     }
 
+    // Numbers a verification measured are rendered from the report: present exactly when a current passed result recorded them.
+    const numbers = await tab.locator('main [data-measured]').evaluateAll((elements) =>
+      elements.map((element) => ({ key: element.getAttribute('data-measured') ?? '', missing: element.hasAttribute('data-measured-missing'), text: element.textContent ?? '' })),
+    );
+    for (const number of numbers) {
+      const [id = '', ...name] = number.key.split(' ');
+      const recorded = findResults(report, id, 'host').filter((result) => result.status === 'passed' && isCurrent(result) && result.measurements?.[name.join(' ')] !== undefined);
+      expect(number.missing, number.key).toBe(recorded.length === 0);
+      if (!number.missing) expect(number.text, number.key).toMatch(/\d/);
+    }
+
     const text = await tab.locator('main').innerText();
     for (const claim of OVERCLAIMS) expect(text, `${page.path} claims more than was run`).not.toMatch(claim);
   });

@@ -2,6 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Result } from '../../scripts/verify/report.ts';
 import { engineDetails, highlightLang, imageText, verifyBadge } from '../../src/lib/verify-badge.ts';
+import { measuredText } from '../../src/lib/measured.ts';
 
 const result = (overrides: Partial<Result>): Result => ({
   id: 'some-snippet',
@@ -179,3 +180,24 @@ describe('badges name the images of Docker results', () => {
   });
 });
 
+
+describe('measuredText', () => {
+  const measured = (engineId: string, engine: string, version: string, bytes: number, overrides: Partial<Result> = {}) =>
+    result({ engineId, engine, version, measurements: { 'domains:ready bytes': bytes }, ...overrides });
+  const all = () => true;
+
+  it('renders the value the verification recorded, one value when the engines agree once shown', () => {
+    assert.equal(measuredText([measured('redis-7.0', 'redis', '7.0.15', 1_604_321), measured('redis-8.0', 'redis', '8.0.2', 1_598_000)], 'domains:ready bytes', 'MB', all), '1.6 MB');
+  });
+
+  it('gives the range with the engine at each end when they differ', () => {
+    const results = [measured('redis-7.0', 'redis', '7.0.15', 763_000), measured('valkey-8.1', 'valkey', '8.1.1', 520_000), measured('redis-8.0', 'redis', '8.0.2', 640_000)];
+    assert.equal(measuredText(results, 'domains:ready bytes', 'MB', all), '0.5 MB (Valkey 8.1.1) to 0.8 MB (Redis 7.0.15)');
+  });
+
+  it('uses only passed results of the block as it is now, and none gives undefined', () => {
+    const results = [measured('redis-7.0', 'redis', '7.0.15', 763_000, { status: 'failed' }), measured('redis-8.0', 'redis', '8.0.2', 640_000, { fingerprint: 'old' })];
+    assert.equal(measuredText(results, 'domains:ready bytes', 'MB', (candidate) => candidate.fingerprint !== 'old'), undefined);
+    assert.equal(measuredText([result({})], 'domains:ready bytes', 'MB', all), undefined);
+  });
+});
