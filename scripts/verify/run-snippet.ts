@@ -97,7 +97,7 @@ interface Stage<Server> {
   cwd: string;
   /** Variables added to the command's environment (PATH is the run's engine path). */
   env: Record<string, string>;
-  /** The PATH behind the engine's programs and fence: the CLI's bin (host) or the Compose shim (Docker), then the host's. */
+  /** The PATH behind the engine's programs and fence: the CLI's bin, the Compose shim (Docker), then the host's. */
   rest: string;
   /** The identity of the server the page's commands are aimed at, when it runs (INFO server). */
   identify: () => Promise<ServerIdentity | undefined>;
@@ -278,7 +278,7 @@ async function dockerStage(flavor: DockerFlavor, engine: Engine, scratch: string
     values,
     cwd,
     env,
-    rest: [shim, process.env.PATH ?? ''].filter(Boolean).join(delimiter),
+    rest: [projectBin, shim, process.env.PATH ?? ''].filter(Boolean).join(delimiter),
     // A setup may leave the container stopped (a repair works on the files of a stopped server).
     identify: async () => (running && (await running.isRunning()) ? identityFromInfo((await running.info('server')).server ?? {}) : undefined),
     versionLine: () => imageVersionLine(image.tag),
