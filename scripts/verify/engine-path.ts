@@ -23,9 +23,15 @@ function ownPrograms(engine: Engine): Map<string, string> {
   return programs;
 }
 
-/** `redis-*` and `valkey-*` programs on a PATH, outside the engine cache (the host's own packages). */
+const programsOnPath = new Map<string, Set<string>>();
+
+/** `redis-*` and `valkey-*` programs on a PATH, outside the engine cache (the host's own packages). Read once per PATH. */
 export function hostEnginePrograms(path = process.env.PATH ?? '', cache = engineCacheDir()): Set<string> {
+  const key = `${cache}\u0000${path}`;
+  const known = programsOnPath.get(key);
+  if (known) return known;
   const names = new Set<string>();
+  programsOnPath.set(key, names);
   for (const dir of path.split(delimiter)) {
     if (!dir || dir.startsWith(cache)) continue;
     let entries: string[];
