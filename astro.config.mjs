@@ -23,7 +23,7 @@ export default defineConfig({
   integrations: [
     starlight({
       title: 'Redis Playbook',
-      description: 'Redis operations, one runbook at a time: every command on the site is run against a real Redis server before it is published.',
+      description: 'Redis operations, one runbook at a time: every command block on the site is run against real Redis and Valkey servers before it is published.',
       markdown: { processedDirs: [`./${docsDir}`] },
       sidebar: [
         { label: 'Persistence', items: [{ autogenerate: { directory: `${docsDir}/persistence` } }] },
@@ -45,7 +45,8 @@ export default defineConfig({
   vite: {
     define: {
       __VERIFY_REPORT_PATH__: JSON.stringify(verifyReportPath),
-      // The project's root, for the records the fault tests write into report/faults (same reason).
+      // The project's root (same reason): the badges' fingerprints read the snippet sources
+      // (scripts/snippets/fingerprint.ts), the Faults tried page the records in report/faults.
       __PROJECT_ROOT__: JSON.stringify(fileURLToPath(new URL('./', import.meta.url))),
     },
   },

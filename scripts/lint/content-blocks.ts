@@ -1,9 +1,12 @@
 #!/usr/bin/env node
 /**
- * `npm run lint [-- DIR]`: the drift guard of the pages. Every shell command a reader sees must come
- * from the snippet registry (scripts/snippets), where it is verified; so in every .md/.mdx file under
- * DIR (default: content/) this fails on
- *  - a fenced code block in a shell language (```bash, ~~~sh title="…", ```console, …), and
+ * `npm run lint [-- DIR]`: the drift guard of the pages. Nothing on a page claims more than was run:
+ * every command a reader is told to run comes from the snippet registry (scripts/snippets), where it
+ * is verified, or is visibly marked "not verified here" with the reason (src/components/NotVerified.astro).
+ * So in every .md/.mdx file under DIR (default: content/) this fails on
+ *  - a fenced code block of any language, or none (```bash, ~~~yaml, ``` …) outside <NotVerified block>,
+ *  - a system command alone in inline code (`sudo …`, `sysctl name=value`, `systemctl stop unit`,
+ *    `CONFIG SET name value`, a redis-cli that shuts down, flushes or reconfigures) outside <NotVerified>, and
  *  - a `<Snippet id="…"/>` whose id is not in the registry (or has no literal id at all), and,
  *    when DIR is the project's content/, a registry snippet missing from the page it names.
  * Prints one `path:line: problem` line per finding and exits 1; exits 0 with a summary line otherwise,
@@ -24,6 +27,21 @@ export interface Finding {
 }
 
 export const SHELL_BLOCK_MESSAGE = 'shell code block not from the registry (use <Snippet id=…/>)';
+export const FENCED_BLOCK_MESSAGE = 'code block not from the registry (use <Snippet id=…/>, or <NotVerified block reason="…"> around it)';
+export const INLINE_COMMAND_MESSAGE = 'command in inline code that no verification runs (use <NotVerified reason="…"> around it)';
+
+/**
+ * Commands in inline code that a reader is told to run and that change a machine or a server: each
+ * must be a <Snippet/> or inside <NotVerified>. Mentions of a program or a subcommand (`docker exec`,
+ * `kill -9`, `CONFIG SET dir`) are not matched: they are not commands to run as written.
+ */
+export const SYSTEM_COMMANDS: readonly RegExp[] = [
+  /^sudo\s+\S/,
+  /^sysctl\s+(-w\s+)?[\w.]+=\S*/,
+  /^systemctl\s+(start|stop|restart|reload|enable|disable|kill|mask|unmask)\s+\S+/,
+  /^(CONFIG\s+SET|config\s+set)\s+\S+\s+\S+/,
+  /^(redis|valkey)-cli\b.*\s(SHUTDOWN|FLUSHALL|FLUSHDB|CONFIG\s+SET|DEBUG)\b/i,
+];
 
 /** The language of a fence's info string: its first word, before attributes (`bash title="x"`, `sh{2}`, `{.bash}`). */
 export function fenceLanguage(info: string): string {
@@ -48,16 +66,38 @@ function insideCodeSpan(source: string, offset: number): boolean {
   return (source.slice(lineStart, offset).match(/`/g)?.length ?? 0) % 2 === 1;
 }
 
+/** Offset ranges of `<NotVerified …>…</NotVerified>` elements (outside code), and of the `block` ones. */
+function notVerifiedRanges(source: string): Array<{ start: number; end: number; block: boolean }> {
+  const ranges: Array<{ start: number; end: number; block: boolean }> = [];
+  for (const open of source.matchAll(/<NotVerified\b([^>]*)>/g)) {
+    if (insideCodeSpan(source, open.index)) continue;
+    const close = source.indexOf('</NotVerified>', open.index);
+    if (close < 0) continue;
+    ranges.push({ start: open.index, end: close, block: /\bblock\b/.test(open[1] ?? '') });
+  }
+  return ranges;
+}
+
+/** Inline code spans of a line (single backticks, CommonMark's simple case): offset in the line and text. */
+function codeSpans(text: string): Array<{ at: number; code: string }> {
+  return [...text.matchAll(/(?<!`)`([^`]+)`(?!`)/g)].map((match) => ({ at: match.index, code: (match[1] ?? '').trim() }));
+}
+
 /** Scans one page's source. `known` tells whether a snippet id exists. */
 export function scanPage(source: string, known: (id: string) => boolean): PageScan {
   const findings: Finding[] = [];
   const snippetIds: string[] = [];
   const lines = source.split(/\r?\n/);
+  const marked = notVerifiedRanges(source);
+  const inside = (offset: number, block: boolean) => marked.some((range) => range.start <= offset && offset < range.end && (!block || range.block));
   /** Lines inside a fenced block (fences included): tags there are shown, not rendered. */
   const fenced = new Set<number>();
   let fence: { marker: string; length: number } | undefined;
+  let offset = 0;
   for (const [index, text] of lines.entries()) {
     const line = index + 1;
+    const lineStart = offset;
+    offset += text.length + 1;
     if (fence) {
       fenced.add(line);
       const close = FENCE_CLOSE.exec(text);
@@ -65,14 +105,21 @@ export function scanPage(source: string, known: (id: string) => boolean): PageSc
       continue;
     }
     const open = FENCE_OPEN.exec(text);
-    if (!open?.[1]) continue;
+    // A backtick fence's info string cannot contain a backtick (CommonMark): that line is inline code.
+    if (!open?.[1] || (open[1][0] === '`' && (open[2] ?? '').includes('`'))) {
+      for (const span of codeSpans(text)) {
+        if (SYSTEM_COMMANDS.some((pattern) => pattern.test(span.code)) && !inside(lineStart + span.at, false)) {
+          findings.push({ line, message: `${INLINE_COMMAND_MESSAGE}: \`${span.code}\`` });
+        }
+      }
+      continue;
+    }
     const marker = open[1];
     const info = open[2] ?? '';
-    // A backtick fence's info string cannot contain a backtick (CommonMark): that line is inline code.
-    if (marker[0] === '`' && info.includes('`')) continue;
     fence = { marker: marker[0] as string, length: marker.length };
     fenced.add(line);
-    if (shellLanguages.has(fenceLanguage(info))) findings.push({ line, message: SHELL_BLOCK_MESSAGE });
+    if (inside(lineStart, true)) continue;
+    findings.push({ line, message: shellLanguages.has(fenceLanguage(info)) ? SHELL_BLOCK_MESSAGE : FENCED_BLOCK_MESSAGE });
   }
   for (const tag of source.matchAll(SNIPPET_TAG)) {
     const line = source.slice(0, tag.index).split('\n').length;
@@ -140,7 +187,7 @@ async function main(): Promise<number> {
     process.stderr.write(`content-blocks: ${problems} problem${problems === 1 ? '' : 's'} in ${display(dir)}\n`);
     return 1;
   }
-  process.stdout.write(`content-blocks: ${files.length} page${files.length === 1 ? '' : 's'}, ${snippets} <Snippet/> block${snippets === 1 ? '' : 's'}, every shell command comes from the registry\n`);
+  process.stdout.write(`content-blocks: ${files.length} page${files.length === 1 ? '' : 's'}, ${snippets} <Snippet/> block${snippets === 1 ? '' : 's'}, every command block comes from the registry or says why it is not verified here\n`);
   return 0;
 }
 

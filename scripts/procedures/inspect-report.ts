@@ -51,11 +51,14 @@ export const LossSchema = z.object({
    */
   worstCaseSeconds: z.number().nonnegative().nullable(),
   /**
-   * How this is known: `measured` by this project's tests (kill -9 of a real server),
-   * `documented` by Redis or the OS and not testable here (power loss), or `configuration`:
-   * it follows from the running config and INFO counters.
+   * How this is known: `documented` by Redis or the OS (what this server's config implies; the CLI
+   * measures nothing it states), or `configuration`: it follows from the running config and INFO
+   * counters. `measured` is kept in the schema for older output; the CLI no longer gives it, as a
+   * measurement of the project's own tests says nothing of the operator's server.
    */
   basis: z.enum(['measured', 'documented', 'configuration']),
+  /** The Redis Playbook page (path under the site) with a drill that shows it, to run on your own machine. */
+  see: z.string().optional(),
 });
 export type Loss = z.infer<typeof LossSchema>;
 

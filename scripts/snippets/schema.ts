@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { DisposableRedis, RedisServerOptions } from '../harness/redis-server.ts';
 import { RedisServerOptionsSchema } from '../harness/redis-server.ts';
 import type { RedisContainer } from '../harness/docker/container.ts';
+import type { Engine } from '../harness/engine.ts';
 import { ContainerOptionsSchema } from '../harness/docker/options.ts';
 import { placeholders, placeholdersIn } from './placeholders.ts';
 
@@ -38,6 +39,23 @@ export interface VerifyContext<Server = DisposableRedis> {
   /** The command as the page shows it, filled with {@link values}. */
   command: string;
   /**
+   * The engine under test. Everything a verification starts (servers, checkers, redis-cli, the
+   * benchmark) is this engine's: call its programs by {@link Engine} fields, never by a bare name.
+   */
+  engine: Engine;
+  /**
+   * `rest` behind the engine's programs and the fence over every other engine's (the PATH the page's
+   * command gets: scripts/verify/engine-path.ts). A verification that gives the command its own PATH
+   * (cron's bare `/usr/bin:/bin`) builds it with this; run() refuses a PATH not built so. `other`:
+   * another engine's programs instead, for a block marked `crossEngine` only.
+   */
+  enginePath(rest: string, other?: Engine): Promise<string>;
+  /**
+   * Records the identity (INFO server) of a server the verification started itself (a server run as
+   * the service user, each engine of a cross-engine block): the report names what answered.
+   */
+  identify(target: { host: string; port: number | string; password?: string | undefined; engine?: Engine }): Promise<void>;
+  /**
    * Runs {@link command} with bash, as a reader pasting it would, and records its output for the page.
    * `env` adds variables (e.g. REDISCLI_AUTH); the server's password is added automatically. Docker
    * flavors run it in the Compose project dir with `COMPOSE_PROJECT_NAME` set (see run-snippet.ts).
@@ -45,11 +63,16 @@ export interface VerifyContext<Server = DisposableRedis> {
   run(options?: { env?: Record<string, string>; input?: string; timeoutMs?: number }): Promise<CommandResult>;
   /** Adds a line to the recorded output (e.g. a count the verification measured). */
   note(text: string): void;
+  /**
+   * Records a number the verification measured under a name (bytes, keys, ms), kept in the report:
+   * a page renders it with <Measured id=… name=…/> instead of typing it beside a looser bound.
+   */
+  measure(name: string, value: number): void;
 }
 
 export type VerifyFn<Server = DisposableRedis> = (ctx: VerifyContext<Server>) => Promise<void>;
 export type SetupFn<Server = DisposableRedis> = (server: Server, scratch: string) => Promise<void>;
-export type ValuesFn<Server = DisposableRedis> = (ctx: { server: Server | undefined; scratch: string }) => Promise<Record<string, string>> | Record<string, string>;
+export type ValuesFn<Server = DisposableRedis> = (ctx: { server: Server | undefined; scratch: string; engine: Engine }) => Promise<Record<string, string>> | Record<string, string>;
 
 const fn = <T>(what: string) => z.custom<T>((value) => typeof value === 'function', { message: `Expected ${what} to be a function` });
 
@@ -91,7 +114,7 @@ export type HostFlavor = z.output<typeof FlavorSchema>;
  * The Docker flavor of a command block: the server runs in a disposable container (or Compose
  * project) from the playbook's image, and the command runs on the host with bash, where `docker`
  * reaches it. Placeholders `container`, `volume`, `service`, `project`, `image` get the run's unique
- * values; `dataDir` is `/data`. Skipped when Docker is missing, failed then if `CI=true`.
+ * values; `dataDir` is `/data`. Skipped when Docker is missing, failed then if `PLAYBOOK_REQUIRE_ALL=1`.
  */
 export const DockerFlavorSchema = z
   .object({
@@ -127,6 +150,11 @@ export const SnippetSchema = z.object({
   title: z.string().min(1),
   /** The page that shows it: path under content/docs without extension. */
   page: z.string().min(1),
+  /**
+   * Runs other engines besides the one under test by design (the versions page's cross-loads): each
+   * server it starts is recorded with `ctx.identify(…, engine)`; every other block may only reach its engine.
+   */
+  crossEngine: z.boolean().default(false),
   /** The flavors of the block; at least one. */
   flavors: z
     .object({ host: FlavorSchema.optional(), docker: DockerFlavorSchema.optional() })

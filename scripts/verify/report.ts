@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { FlavorIdSchema } from '../snippets/schema.ts';
+import { ServerIdentitySchema } from './identity.ts';
 
 /** The engine a result without `engineId` ran on, and the one whose output a page shows: the host's Redis. */
 export const HOST_ENGINE_ID = 'redis-7.0';
@@ -21,20 +22,38 @@ export const ResultSchema = z.object({
   page: z.string(),
   /** The command template that was verified: a badge is only backed while the registry still has this text. */
   command: z.string(),
+  /**
+   * What was verified (scripts/snippets/fingerprint.ts): command, config, placeholder values, the
+   * flavor's setup/verify code and the modules it uses, the engine. The site shows a result only while
+   * the registry's fingerprint is the same; a report without one is stale.
+   */
+  fingerprint: z.string().optional(),
   /** passed: the command did what its verification expects; failed: it did not; skipped: it could not run here. */
   status: z.enum(['passed', 'failed', 'skipped']),
   /** Engine name (`redis` or `valkey`). */
   engine: z.string(),
   /** Engine id of the harness (`redis-7.0`, `valkey-8.1`, …); reports written before the matrix lack it: the host's. */
   engineId: z.string().default(HOST_ENGINE_ID),
-  /** Server version, from INFO server. */
+  /** The answering server's own version (of {@link server}; before provenance was recorded, the program's `--version`). */
   version: z.string(),
+  /** Who answered: INFO server of the server the page's commands reached (or the `--version` line of the one the command ran). */
+  server: ServerIdentitySchema.optional(),
+  /** Servers of other engines a cross-engine block ran by design (the versions page), each with its engine id. */
+  otherServers: z.array(ServerIdentitySchema).optional(),
   /** The image a Docker flavor ran (`redis-playbook/redis:8.0.2` built here, or the official `redis:8.0`). */
   image: z.string().optional(),
+  /** Its image ID (`sha256:…`). */
+  imageId: z.string().optional(),
+  /** official: the engine's official image; local-build: built here from Debian's packages; override: REDIS_PLAYBOOK_IMAGE. */
+  imageOrigin: z.enum(['official', 'local-build', 'override']).optional(),
+  /** The Compose version the Docker flavor's commands ran with. */
+  compose: z.string().optional(),
   /** Wall time of the verification, milliseconds. */
   durationMs: z.number().nonnegative(),
   /** When it ran (ISO 8601, UTC). */
   verifiedAt: z.iso.datetime(),
+  /** Numbers the verification measured, by name (ctx.measure): what a page's <Measured/> renders. */
+  measurements: z.record(z.string(), z.number()).optional(),
   /** What the command printed, secrets redacted and temp paths shown as the page's defaults. */
   output: z.string(),
   /** Why it failed or was skipped. */

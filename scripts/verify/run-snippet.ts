@@ -4,34 +4,43 @@ import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
-import { versionFromVersionLine } from '../engines/catalog.ts';
 import { startRedis, type DisposableRedis } from '../harness/redis-server.ts';
-import { hostRedis, type Engine } from '../harness/engine.ts';
+import { engineById, engineUnavailableReason, hostRedis, type Engine } from '../harness/engine.ts';
 import { DisposedAtExit, killProcessesIn } from '../harness/exit-hook.ts';
 import { TEMP_PREFIX } from '../harness/leftovers.ts';
 import { dockerPolicy } from '../harness/docker/available.ts';
 import { ComposeRedis, composeShim, startComposeProject } from '../harness/docker/compose.ts';
 import { startRedisContainer, type RedisContainer } from '../harness/docker/container.ts';
-import { ensureImage, imageServerVersion, withImageEngine } from '../harness/docker/image.ts';
+import { ensureImage, withImageEngine, type ImageInfo } from '../harness/docker/image.ts';
+import { dockerIdentity, imageVersionLine, type DockerIdentity } from './docker-identity.ts';
 import { fillCommand, placeholderDefault, placeholders, placeholdersIn, type PlaceholderName } from '../snippets/placeholders.ts';
 import type { CommandResult, DockerFlavor, Flavor, FlavorId, HostFlavor, Snippet, VerifyContext } from '../snippets/schema.ts';
 import type { Result } from './report.ts';
+import { projectRoot } from '../engines/catalog.ts';
+import { fingerprint } from '../snippets/fingerprint.ts';
+import { enginePath, writeEngineFence } from './engine-path.ts';
+import { identityFromInfo, identityFromVersionLine, identityMismatch, type ServerIdentity } from './identity.ts';
 
-/** `--version` of each server program, asked once per run. */
+/** `--version` line of each server program, asked once per run. */
 const programVersions = new Map<string, Promise<string>>();
 
-/** The version of an engine's server, from INFO server when a server runs, else from `--version`. */
-async function serverVersion(engine: Engine, server: DisposableRedis | undefined): Promise<string> {
-  if (server?.running) {
-    const fields = (await server.info('server')).server ?? {};
-    return fields.valkey_version ?? fields.redis_version ?? 'unknown';
+/** The `--version` line of an engine's server program (what ran, for a block whose command starts its own server). */
+function versionLine(program: string): Promise<string> {
+  let line = programVersions.get(program);
+  if (!line) {
+    line = execa(program, ['--version'], { reject: false }).then(({ stdout }) => String(stdout).trim());
+    programVersions.set(program, line);
   }
-  let version = programVersions.get(engine.server);
-  if (!version) {
-    version = execa(engine.server, ['--version'], { reject: false }).then(({ stdout }) => versionFromVersionLine(String(stdout)) ?? 'unknown');
-    programVersions.set(engine.server, version);
-  }
-  return version;
+  return line;
+}
+
+/** INFO server of a server on host:port through the engine's own client; undefined when it does not answer. */
+async function infoIdentity(engine: Engine, host: string, port: string, password: string | undefined): Promise<ServerIdentity | undefined> {
+  const env = password ? { REDISCLI_AUTH: password } : {};
+  const { stdout, exitCode } = await execa(engine.cli, ['-h', host, '-p', port, 'INFO', 'server'], { reject: false, env, timeout: 5_000 });
+  if (exitCode !== 0) return undefined;
+  const fields = Object.fromEntries(String(stdout).split(/\r?\n/).flatMap((line) => (/^[a-z_0-9]+:/.test(line) ? [[line.slice(0, line.indexOf(':')), line.slice(line.indexOf(':') + 1)]] : [])));
+  return identityFromInfo(fields);
 }
 
 /** Placeholder values for a disposable server: its address and data dir. */
@@ -86,20 +95,33 @@ interface Stage<Server> {
   values: Record<string, string>;
   /** Working dir of the command. */
   cwd: string;
-  /** Variables added to the command's environment. */
+  /** Variables added to the command's environment (PATH is the run's engine path). */
   env: Record<string, string>;
-  /** The server's version. */
-  version: string;
+  /** The PATH behind the engine's programs and fence: the CLI's bin, the Compose shim (Docker), then the host's. */
+  rest: string;
+  /** The identity of the server the page's commands are aimed at, when it runs (INFO server). */
+  identify: () => Promise<ServerIdentity | undefined>;
+  /** The `--version` line of the server program of this run (host: the engine's, Docker: the image's). */
+  versionLine: () => Promise<string>;
+}
+
+/** A server identity and the engine it must be. */
+interface Recorded {
+  identity: ServerIdentity;
+  engine: Engine;
 }
 
 /** What a verification run keeps between its steps (filled as it goes, read when reporting). */
 interface Run {
   recorded: string[];
+  /** Numbers the verification measured (ctx.measure). */
+  measurements: Record<string, number>;
   secrets: string[];
   values: Record<string, string>;
-  version: string;
-  /** The Docker flavor's image (tag). */
-  image?: string;
+  /** Every server identity recorded, in order: the stage's, then those the verification named. */
+  identities: Recorded[];
+  /** The Docker flavor's image and Compose. */
+  docker?: { image: ImageInfo; identity?: DockerIdentity };
   /** The server's last log lines, for a failure report (set once a server runs). */
   logTail: () => Promise<string>;
   /** Disposals, run last to first after the verification. */
@@ -111,26 +133,54 @@ async function verifyOn<Server>(
   snippet: Snippet,
   flavorId: FlavorId,
   flavor: { command: string; timeoutMs: number; verify: (ctx: VerifyContext<Server>) => Promise<void> },
+  engine: Engine,
   stage: Stage<Server>,
   scratch: string,
   run: Run,
 ): Promise<void> {
-  run.version = stage.version;
   run.values = stage.values;
   for (const name of placeholdersIn(flavor.command)) {
     if (!(name in stage.values)) throw new Error(`No value for placeholder {{${name}}} in this verification`);
   }
   const command = fillCommand(flavor.command, stage.values, flavorId);
+  // One fence per engine this run may reach: the engine under test, or another for a crossEngine block.
+  const fences = new Map<string, Promise<string>>();
+  const pathOf = async (rest: string, other?: Engine) => {
+    const of = other ?? engine;
+    if (of.id !== engine.id && !snippet.crossEngine) throw new Error(`${snippet.id} is not marked crossEngine: it may only run ${engine.id}`);
+    let fence = fences.get(of.id);
+    if (!fence) {
+      fence = writeEngineFence(of, join(scratch, `.engine-fence-${of.id}`));
+      fences.set(of.id, fence);
+    }
+    return enginePath(of, await fence, rest);
+  };
+  const built = new Set<string>();
   const ctx: VerifyContext<Server> = {
     server: stage.server,
     scratch,
     values: stage.values,
     command,
+    engine,
+    async enginePath(rest, other) {
+      const path = await pathOf(rest, other);
+      built.add(path);
+      return path;
+    },
+    async identify(target) {
+      const of = target.engine ?? engine;
+      const identity = await infoIdentity(of, target.host, String(target.port), target.password);
+      if (!identity) throw new Error(`INFO server of ${target.host}:${target.port} did not answer`);
+      run.identities.push({ identity: of.id === engine.id ? identity : { ...identity, engineId: of.id }, engine: of });
+    },
     async run(options = {}): Promise<CommandResult> {
-      // The CLI is on PATH as an operator installs it (bin/redis-playbook linked into PATH), unless the
-      // verification sets PATH itself (cron's bare environment).
+      // The engine's programs first, then the fence over every other engine's; then the CLI as an
+      // operator installs it (bin/redis-playbook linked into PATH), unless the verification sets a PATH
+      // itself (cron's bare environment), which must then be built with ctx.enginePath.
       const env: Record<string, string> = { ...stage.env, ...options.env };
-      if (!options.env?.PATH) env.PATH = `${projectBin}${delimiter}${stage.env.PATH ?? process.env.PATH ?? ''}`;
+      const path = options.env?.PATH ?? (await pathOf(stage.rest));
+      if (options.env?.PATH && !built.has(path)) throw new Error(`The PATH given to the page's command must be built with ctx.enginePath (the engine's programs first): ${path}`);
+      env.PATH = path;
       if (env.REDISCLI_AUTH) run.secrets.push(env.REDISCLI_AUTH);
       const result = await execa('bash', ['--noprofile', '--norc', '-c', command], {
         cwd: stage.cwd,
@@ -146,8 +196,31 @@ async function verifyOn<Server>(
     note(text: string) {
       run.recorded.push(text);
     },
+    measure(name: string, value: number) {
+      if (!Number.isFinite(value)) throw new Error(`measure(${name}): not a finite number: ${value}`);
+      run.measurements[name] = value;
+    },
   };
+  const before = await stage.identify();
+  if (before) run.identities.push({ identity: before, engine });
   await withTimeout(flavor.verify(ctx), flavor.timeoutMs, `Verification of ${snippet.id} (${flavorId})`);
+}
+
+/**
+ * After a verification: when no server of the engine under test was identified (the command started
+ * and stopped its own), the identity of the server program that ran, from its `--version` line; then
+ * why the result cannot be filed under `engine`: a server that answered is not the engine it is filed
+ * under, or a block not marked `crossEngine` reached another engine.
+ */
+export function identityProblems(engine: Pick<Engine, 'id' | 'product' | 'version'>, identities: ReadonlyArray<{ identity: ServerIdentity; engine: Pick<Engine, 'id' | 'product' | 'version'> }>, crossEngine: boolean): string[] {
+  const problems: string[] = [];
+  if (!identities.some((recorded) => recorded.engine.id === engine.id)) problems.push(`no identity of a ${engine.id} server was recorded`);
+  for (const recorded of identities) {
+    if (recorded.engine.id !== engine.id && !crossEngine) problems.push(`reached ${recorded.engine.id} although the block is not marked crossEngine`);
+    const mismatch = identityMismatch(recorded.engine, recorded.identity);
+    if (mismatch) problems.push(mismatch);
+  }
+  return problems;
 }
 
 /** Starts a host process server for a host flavor. */
@@ -161,12 +234,17 @@ async function hostStage(flavor: HostFlavor, engine: Engine, scratch: string, ru
     if (server.password) run.secrets.push(server.password);
     await flavor.setup?.(server, scratch);
   }
-  const version = await serverVersion(engine, server);
-  const values = { ...serverValues(server), ...(await flavor.values?.({ server, scratch })) };
-  // The engine's programs under the names the page uses (redis-cli, redis-check-rdb…) come first on PATH.
-  const env: Record<string, string> = { ...server?.env };
-  if (engine.binDir) env.PATH = `${engine.binDir}${delimiter}${process.env.PATH ?? ''}`;
-  return { server, values, cwd: scratch, env, version };
+  const values = { ...serverValues(server), ...(await flavor.values?.({ server, scratch, engine })) };
+  const running = server;
+  return {
+    server,
+    values,
+    cwd: scratch,
+    env: { ...server?.env },
+    rest: `${projectBin}${delimiter}${process.env.PATH ?? ''}`,
+    identify: async () => (running?.running ? identityFromInfo((await running.info('server')).server ?? {}) : undefined),
+    versionLine: () => versionLine(engine.server),
+  };
 }
 
 /**
@@ -176,7 +254,7 @@ async function hostStage(flavor: HostFlavor, engine: Engine, scratch: string, ru
  */
 async function dockerStage(flavor: DockerFlavor, engine: Engine, scratch: string, run: Run): Promise<Stage<RedisContainer>> {
   const image = await ensureImage(engine);
-  run.image = image.tag;
+  run.docker = { image, identity: await dockerIdentity(image) };
   let server: RedisContainer | undefined;
   if (flavor.server !== false) {
     server = flavor.compose ? await startComposeProject(flavor.server, { image: image.tag }) : await startRedisContainer(flavor.server, { image: image.tag });
@@ -186,43 +264,83 @@ async function dockerStage(flavor: DockerFlavor, engine: Engine, scratch: string
     if (server.password) run.secrets.push(server.password);
     await flavor.setup?.(server, scratch);
   }
-  // A setup may leave the container stopped (a repair works on the files of a stopped server): ask the image then.
-  const info = server && (await server.isRunning()) ? (await server.info('server')).server ?? {} : {};
-  const version = info.valkey_version ?? info.redis_version ?? image.version ?? (await imageServerVersion(image.tag));
   const values: Record<string, string> = { host: '127.0.0.1', port: '6379', dataDir: '/data', image: image.tag };
   if (server) Object.assign(values, { container: server.name, volume: server.volume });
   if (server instanceof ComposeRedis) Object.assign(values, { service: server.service, project: server.project });
-  Object.assign(values, await flavor.values?.({ server, scratch }));
+  Object.assign(values, await flavor.values?.({ server, scratch, engine }));
   const shim = await composeShim(join(scratch, '.bin')).catch(() => undefined);
   const env: Record<string, string> = { ...server?.env };
-  if (shim) env.PATH = `${shim}${delimiter}${process.env.PATH ?? ''}`;
   if (server instanceof ComposeRedis) Object.assign(env, server.composeEnv);
   const cwd = server instanceof ComposeRedis ? server.projectDir : scratch;
-  return { server, values, cwd, env, version };
+  const running = server;
+  return {
+    server,
+    values,
+    cwd,
+    env,
+    rest: [projectBin, shim, process.env.PATH ?? ''].filter(Boolean).join(delimiter),
+    // A setup may leave the container stopped (a repair works on the files of a stopped server).
+    identify: async () => (running && (await running.isRunning()) ? identityFromInfo((await running.info('server')).server ?? {}) : undefined),
+    versionLine: () => imageVersionLine(image.tag),
+  };
+}
+
+/** The result's fingerprint field, or none for a snippet without a definition in the page modules. */
+function fingerprintOf(snippet: Snippet, flavorId: FlavorId, flavor: Flavor, engineId: string): { fingerprint?: string } {
+  try {
+    return { fingerprint: fingerprint(snippet, flavorId, flavor, engineId, projectRoot) };
+  } catch {
+    return {};
+  }
+}
+
+/** The engine a verification runs on, with a shim dir (the host engine's too), so its PATH can name only it. */
+function verifyEngine(engine: Engine): Engine {
+  return engine.binDir || engineUnavailableReason(engine.id) !== undefined ? engine : engineById(engine.id);
 }
 
 /**
  * Runs one flavor of a snippet on an engine against a fresh disposable server (a host process, or a
  * container of the engine's image for the Docker flavor) and reports the outcome. Never throws. A
- * Docker flavor is skipped where Docker is missing, and fails then when `CI=true`
- * (scripts/harness/docker/available.ts).
+ * Docker flavor is skipped where Docker is missing, and fails then when Docker is required
+ * (scripts/harness/docker/available.ts). The result records who answered (INFO server of the
+ * server the page's commands reached) and fails when that is not `engine`.
  */
-export async function runSnippet(snippet: Snippet, flavorId: FlavorId, flavor: Flavor, engine: Engine = hostRedis): Promise<Result> {
+export async function runSnippet(snippet: Snippet, flavorId: FlavorId, flavor: Flavor, given: Engine = hostRedis): Promise<Result> {
+  const engine = verifyEngine(given);
   const started = Date.now();
   const verifiedAt = new Date().toISOString();
-  const run: Run = { recorded: [], secrets: [], values: {}, version: 'unknown', logTail: async () => '', cleanup: [] };
+  const run: Run = { recorded: [], measurements: {}, secrets: [], values: {}, identities: [], logTail: async () => '', cleanup: [] };
   let scratch: string | undefined;
-  const base = { id: snippet.id, flavor: flavorId, page: snippet.page, command: flavor.command, engine: engine.product, engineId: engine.id };
-  const finish = (status: Result['status'], error?: string): Result => ({
-    ...base,
-    status,
-    version: run.version,
-    ...(run.image === undefined ? {} : { image: run.image }),
-    durationMs: Date.now() - started,
-    verifiedAt,
-    output: presentOutput(run.recorded.join('\n').trimEnd(), run.values, run.secrets, flavorId),
-    ...(error === undefined ? {} : { error: presentOutput(error, run.values, run.secrets, flavorId) }),
-  });
+  let stage: Stage<unknown> | undefined;
+  const base = {
+    id: snippet.id,
+    flavor: flavorId,
+    page: snippet.page,
+    command: flavor.command,
+    // A snippet not defined in scripts/snippets/pages (a test's own) has none: no page can show it as current.
+    ...fingerprintOf(snippet, flavorId, flavor, engine.id),
+    engine: engine.product,
+    engineId: engine.id,
+  };
+  const finish = (status: Result['status'], error?: string): Result => {
+    const own = run.identities.find((recorded) => recorded.engine.id === engine.id)?.identity;
+    const others = run.identities.filter((recorded) => recorded.engine.id !== engine.id).map((recorded) => recorded.identity);
+    return {
+      ...base,
+      status,
+      version: own?.version ?? engine.version ?? 'unknown',
+      ...(own ? { server: own } : {}),
+      ...(others.length > 0 ? { otherServers: others } : {}),
+      ...(run.docker ? { image: run.docker.image.tag } : {}),
+      ...(run.docker?.identity ? run.docker.identity : {}),
+      durationMs: Date.now() - started,
+      verifiedAt,
+      ...(Object.keys(run.measurements).length > 0 ? { measurements: run.measurements } : {}),
+      output: presentOutput(run.recorded.join('\n').trimEnd(), run.values, run.secrets, flavorId),
+      ...(error === undefined ? {} : { error: presentOutput(error, run.values, run.secrets, flavorId) }),
+    };
+  };
   let result: Result;
   try {
     if (flavorId === 'docker') {
@@ -235,16 +353,28 @@ export async function runSnippet(snippet: Snippet, flavorId: FlavorId, flavor: F
       // Every container the verification starts, however deep, runs this engine's image.
       const docker = flavor as DockerFlavor;
       const dir = scratch;
-      await withImageEngine(engine, async () => verifyOn(snippet, flavorId, docker, await dockerStage(docker, engine, dir, run), dir, run));
+      await withImageEngine(engine, async () => {
+        const dockerRun = await dockerStage(docker, engine, dir, run);
+        stage = dockerRun as Stage<unknown>;
+        await verifyOn(snippet, flavorId, docker, engine, dockerRun, dir, run);
+      });
     } else {
       const host = flavor as HostFlavor;
-      await verifyOn(snippet, flavorId, host, await hostStage(host, engine, scratch, run), scratch, run);
+      const hostRun = await hostStage(host, engine, scratch, run);
+      stage = hostRun as Stage<unknown>;
+      await verifyOn(snippet, flavorId, host, engine, hostRun, scratch, run);
     }
-    result = finish('passed');
+    await recordProgramIdentity(engine, stage, run);
+    const problems = identityProblems(engine, run.identities, snippet.crossEngine);
+    result = problems.length === 0 ? finish('passed') : finish('failed', `Provenance: ${problems.join('; ')}`);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     const log = await run.logTail().catch(() => '');
-    result = finish('failed', log ? `${message}\n--- server log (last lines) ---\n${log}` : message);
+    await recordProgramIdentity(engine, stage, run).catch(() => undefined);
+    // A server of another engine answering is the likelier cause of the failure: said first.
+    const problems = run.identities.length > 0 ? identityProblems(engine, run.identities, snippet.crossEngine) : [];
+    const why = problems.length > 0 ? `Provenance: ${problems.join('; ')}\n${message}` : message;
+    result = finish('failed', log ? `${why}\n--- server log (last lines) ---\n${log}` : why);
   }
   for (const dispose of run.cleanup.reverse()) {
     try {
@@ -259,4 +389,14 @@ export async function runSnippet(snippet: Snippet, flavorId: FlavorId, flavor: F
     liveScratch.delete(scratch);
   }
   return result;
+}
+
+/**
+ * When no server of the engine under test was identified yet: INFO server of the stage's server if it
+ * still runs (a command that started it), else the `--version` line of the server program that ran.
+ */
+async function recordProgramIdentity(engine: Engine, stage: Stage<unknown> | undefined, run: Run): Promise<void> {
+  if (!stage || run.identities.some((recorded) => recorded.engine.id === engine.id)) return;
+  const identity = (await stage.identify().catch(() => undefined)) ?? identityFromVersionLine(await stage.versionLine());
+  if (identity) run.identities.push({ identity, engine });
 }

@@ -9,16 +9,16 @@ export type CrossLoadView = { kind: 'table'; table: CrossLoadTable; result: Resu
 
 /**
  * The cross-load table from a verification report: parsed from the recorded output of a passed run
- * of the snippet whose command is still the registry's (`command`), the host engine's run first.
+ * of the snippet as it is now (`current`: its fingerprint is the registry's), the host engine's run first.
  * Never typed by hand: without such a run the view says why.
  */
-export function crossLoadView(report: Report | undefined, command: string | undefined, id = CROSS_LOAD_SNIPPET): CrossLoadView {
+export function crossLoadView(report: Report | undefined, current: (result: Result) => boolean, id = CROSS_LOAD_SNIPPET): CrossLoadView {
   if (!report) return { kind: 'unverified', reason: 'no verification report yet (npm run verify)' };
   const results = findResults(report, id, 'host');
   if (results.length === 0) return { kind: 'unverified', reason: `the report has no result for ${id}` };
-  const current = results.filter((result) => result.command === command);
-  if (current.length === 0) return { kind: 'unverified', reason: `the report verified an older command of ${id}` };
-  const passed = current.filter((result) => result.status === 'passed').sort((a, b) => Number(b.engineId === HOST_ENGINE_ID) - Number(a.engineId === HOST_ENGINE_ID));
+  const fresh = results.filter(current);
+  if (fresh.length === 0) return { kind: 'unverified', reason: `the report verified an older definition of ${id}` };
+  const passed = fresh.filter((result) => result.status === 'passed').sort((a, b) => Number(b.engineId === HOST_ENGINE_ID) - Number(a.engineId === HOST_ENGINE_ID));
   const [result] = passed;
   if (!result) return { kind: 'unverified', reason: `the last verification of ${id} did not pass` };
   const table = parseCrossLoad(result.output);

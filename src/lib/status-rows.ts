@@ -9,24 +9,20 @@ export const statusLabels: Record<Result['status'], string> = { failed: 'Failed'
 /** One row of the status page: a report result, and whether the registry still shows the command it verified. */
 export interface StatusRow {
   result: Result;
-  /** The registry's command for this snippet and flavor differs from the verified one (or is gone). */
+  /** The block changed since this result (its fingerprint is not the registry's), or is gone. */
   stale: boolean;
 }
 
 /**
  * The report's results as status rows: failed first, then skipped, then passed; within a status in
  * registry (page) order, then by flavor and engine. `registryOrder` lists snippet ids in page order; `current`
- * gives the registry's command template of a snippet flavor, `undefined` when it has none.
+ * says whether a result verified the block as it is now (src/lib/site-report.ts: isCurrent).
  */
-export function statusRows(
-  report: Report,
-  registryOrder: readonly string[],
-  current: (id: string, flavor: string) => string | undefined,
-): StatusRow[] {
+export function statusRows(report: Report, registryOrder: readonly string[], current: (result: Result) => boolean): StatusRow[] {
   const position = new Map(registryOrder.map((id, index) => [id, index]));
   const positionOf = (id: string) => position.get(id) ?? registryOrder.length;
   return report.results
-    .map((result) => ({ result, stale: current(result.id, result.flavor) !== result.command }))
+    .map((result) => ({ result, stale: !current(result) }))
     .sort(
       (a, b) =>
         statusOrder[a.result.status] - statusOrder[b.result.status] ||

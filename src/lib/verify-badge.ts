@@ -29,10 +29,37 @@ export function engineName(result: Pick<Result, 'engine' | 'version'>): string {
   return `${engineLabel(result.engine)} ${result.version}`;
 }
 
-/** How a badge names the engines of some results: one by name (`Redis 7.0.15`), more by their number (`3 engines`). */
+/**
+ * How a badge names the engines of some results: their versions, grouped by product in the order the
+ * results first name them, each version once: `Redis 7.0.15 · 8.0.2 · Valkey 8.1.1`. Docker results
+ * say which images: `in the official images`, `in local image builds`, or both.
+ */
 export function enginesText(results: readonly Result[]): string {
-  const [only] = results;
-  return results.length === 1 && only ? engineName(only) : `${results.length} engines`;
+  const products = new Map<string, string[]>();
+  for (const result of results) {
+    const versions = products.get(result.engine) ?? [];
+    if (!versions.includes(result.version)) versions.push(result.version);
+    products.set(result.engine, versions);
+  }
+  const names = [...products].map(([product, versions]) => `${engineLabel(product)} ${versions.sort((a, b) => a.localeCompare(b, 'en', { numeric: true })).join(' · ')}`);
+  return `${names.join(' · ')}${imagesText(results)}`;
+}
+
+/** ` in the official images` / ` in local image builds` / both, for Docker results; empty for host ones. */
+function imagesText(results: readonly Result[]): string {
+  const origins = new Set(results.flatMap((result) => (result.flavor === 'docker' && result.imageOrigin ? [result.imageOrigin] : [])));
+  if (origins.size === 0) return '';
+  const words = { official: 'the official images', 'local-build': 'local image builds', override: 'the REDIS_PLAYBOOK_IMAGE image' } as const;
+  return ` in ${[...origins].sort().map((origin) => words[origin]).join(' and ')}`;
+}
+
+/** What a Docker result's image is, for people: `official redis:7.0`, `local build redis-playbook/redis:8.0.2 (of Redis 8.0.2)`. */
+export function imageText(result: Pick<Result, 'image' | 'imageOrigin' | 'engine' | 'version'>): string | undefined {
+  if (!result.image) return undefined;
+  if (result.imageOrigin === 'official') return `official ${result.image}`;
+  if (result.imageOrigin === 'override') return `${result.image} (REDIS_PLAYBOOK_IMAGE)`;
+  if (result.imageOrigin === 'local-build') return `local build ${result.image} (of ${engineLabel(result.engine)} ${result.version} from Debian's packages, not the official image)`;
+  return result.image;
 }
 
 /** A block flavor's results as a list, whether the caller has none, one or one per engine. */
@@ -40,22 +67,29 @@ function resultList(results: Result | readonly Result[] | undefined): readonly R
   return results === undefined ? [] : Array.isArray(results) ? (results as readonly Result[]) : [results as Result];
 }
 
-/** The results that verified a block flavor's current command (`command` is the registry's template). */
-function currentResults(results: Result | readonly Result[] | undefined, command: string): Result[] {
-  return resultList(results).filter((result) => result.command === command);
+/**
+ * Whether a result verified the block as it is now: its fingerprint is the registry's (command, config,
+ * placeholder values, setup/verify code, engine: scripts/snippets/fingerprint.ts). The site's is
+ * `isCurrent` of src/lib/site-report.ts.
+ */
+export type Current = (result: Result) => boolean;
+
+/** The results that verified a block flavor as it is now. */
+function currentResults(results: Result | readonly Result[] | undefined, current: Current): Result[] {
+  return resultList(results).filter(current);
 }
 
 /**
- * The badge of a command block from its report results, one per engine it ran on; one short line
- * whatever their number, the details being in {@link engineDetails}: "Verified on 4 engines ·
- * 2026-11-26" when every engine passed ("Verified on Redis 7.0.15 · …" when there is one); "Failed on
- * Valkey 8.1.1 · passed on 3 engines · …" when any failed, so that a failure anywhere shows; "Not
+ * The badge of a command block from its report results, one per engine it ran on, naming the versions
+ * that answered (the details being in {@link engineDetails}): "Verified on Redis 7.0.15 · 8.0.2 ·
+ * Valkey 8.1.1 · 2026-11-26" when every engine passed; "Failed on Valkey 8.1.1 · passed on Redis
+ * 7.0.15 · …" when any failed, so that a failure anywhere shows; "Not
  * verified" when the report has no result, the checks were skipped, or the command was edited after it
  * was verified (`command` is the registry's current template). The day is that of the latest run.
  */
-export function verifyBadge(results: Result | readonly Result[] | undefined, command: string): VerifyBadge {
+export function verifyBadge(results: Result | readonly Result[] | undefined, current: Current): VerifyBadge {
   if (resultList(results).length === 0) return { status: 'unverified', text: 'Not verified', variant: 'caution' };
-  const fresh = currentResults(results, command);
+  const fresh = currentResults(results, current);
   if (fresh.length === 0) return { status: 'unverified', text: 'Not verified (changed since the last run)', variant: 'caution' };
   const day = dayOf(fresh.map((result) => result.verifiedAt).sort().at(-1) as string);
   const passed = fresh.filter((result) => result.status === 'passed');
@@ -85,6 +119,10 @@ export interface EngineDetail {
   duration: string;
   /** Why it failed or was skipped: the first line of the error. */
   note?: string;
+  /** What answered: the server's own version line (INFO server, or the `--version` of what ran). */
+  server?: string;
+  /** A Docker result's image: official or a local build, and of what; with its image ID and Compose version. */
+  image?: string;
 }
 
 /**
@@ -92,8 +130,8 @@ export interface EngineDetail {
  * badge counts), grouped by product in the order the report first names them (the host's Redis
  * first), then by version. Empty when the badge says "Not verified" for want of any.
  */
-export function engineDetails(results: Result | readonly Result[] | undefined, command: string): EngineDetail[] {
-  const fresh = currentResults(results, command);
+export function engineDetails(results: Result | readonly Result[] | undefined, current: Current): EngineDetail[] {
+  const fresh = currentResults(results, current);
   const products = [...new Set(fresh.map((result) => result.engine))];
   return fresh
     .sort(
@@ -111,6 +149,8 @@ export function engineDetails(results: Result | readonly Result[] | undefined, c
       when: minuteOf(result.verifiedAt),
       duration: formatDuration(result.durationMs),
       ...(result.status !== 'passed' && result.error ? { note: firstLine(result.error) } : {}),
+      ...(result.server ? { server: result.server.line } : {}),
+      ...(result.image ? { image: [imageText(result), result.imageId && `image ID ${result.imageId.replace(/^sha256:/, '').slice(0, 12)}`, result.compose && `Compose ${result.compose}`].filter(Boolean).join(', ') } : {}),
     }));
 }
 

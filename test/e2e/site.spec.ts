@@ -3,7 +3,11 @@ import { expect, test } from '@playwright/test';
 import { fillCommand } from '../../scripts/snippets/placeholders.ts';
 import { flavorsOf, getSnippet } from '../../scripts/snippets/registry.ts';
 import { flavorLabels, type FlavorId } from '../../scripts/snippets/schema.ts';
+import { currentIn } from '../../scripts/verify/current.ts';
 import { defaultReportPath, findResult, findResults, ReportSchema, type Result } from '../../scripts/verify/report.ts';
+
+/** Whether a result verified its block as the registry defines it now (its fingerprint), as the site decides. */
+const isCurrent = currentIn(new URL('../..', import.meta.url).pathname);
 
 const page = '/persistence/where-is-my-data/';
 const snippetId = 'config-data-location';
@@ -15,12 +19,17 @@ function report() {
 
 const capitalised = (word: string) => word.charAt(0).toUpperCase() + word.slice(1);
 
-/** What the badge of results that all passed says: the one engine by name, more by their number, and the day of the latest run. */
+/** What the badge of results that all passed says: each product with its versions (`Redis 7.0.15 · 8.0.2 · Valkey 8.1.1`), and the day of the latest run. */
 function passedBadgeText(results: readonly Result[]): string {
   const day = results.map((result) => result.verifiedAt).sort().at(-1)?.slice(0, 10);
-  const [only] = results;
-  const engines = results.length === 1 && only ? `${capitalised(only.engine)} ${only.version}` : `${results.length} engines`;
-  return `Verified on ${engines} · ${day}`;
+  const products = [...new Set(results.map((result) => result.engine))];
+  const engines = products
+    .map((product) => `${capitalised(product)} ${[...new Set(results.filter((result) => result.engine === product).map((result) => result.version))].sort((a, b) => a.localeCompare(b, 'en', { numeric: true })).join(' · ')}`)
+    .join(' · ');
+  const origins = [...new Set(results.flatMap((result) => (result.flavor === 'docker' && result.imageOrigin ? [result.imageOrigin] : [])))].sort();
+  const words: Record<string, string> = { official: 'the official images', 'local-build': 'local image builds', override: 'the REDIS_PLAYBOOK_IMAGE image' };
+  const images = origins.length > 0 ? ` in ${origins.map((origin) => words[origin]).join(' and ')}` : '';
+  return `Verified on ${engines}${images} · ${day}`;
 }
 
 /** The status a block's badge sums its results of the current command up to: a failure anywhere, else a pass anywhere, else skipped. */
@@ -50,7 +59,7 @@ test.describe('where-is-my-data page', () => {
     expect(results.map((result) => result.status)).toEqual(results.map(() => 'passed'));
     const badge = tab.locator(`[data-snippet-id="${snippetId}"][data-flavor="host"] [data-verify-status]`);
     await expect(badge).toHaveAttribute('data-verify-status', 'passed');
-    // One short line: "Verified on 4 engines · <day>" (one engine: "Verified on Redis 7.0.15 · <day>").
+    // One short line naming the versions: "Verified on Redis 7.0.15 · 8.0.2 · Valkey 8.0.1 · 8.1.1 · <day>".
     await expect(badge).toHaveText(passedBadgeText(results));
   });
 
@@ -100,7 +109,7 @@ test.describe('where-is-my-data page', () => {
         const badge = block.locator('[data-verify-status]');
         const command = getSnippet(id).flavors[flavor as FlavorId]?.command;
         const all = findResults(verification, id, flavor);
-        const current = all.filter((each) => each.command === command);
+        const current = all.filter(isCurrent);
         const engines = await block
           .locator('[data-verify-details] tr[data-engine-id]')
           .evaluateAll((rows) => rows.map((row) => `${row.getAttribute('data-engine-id')} ${row.getAttribute('data-engine-status')}`));
@@ -122,7 +131,7 @@ test.describe('where-is-my-data page', () => {
         const failed = current.filter((each) => each.status === 'failed');
         if (failed.length > 0) await expect(badge, id).toContainText(/^Failed on /);
         if (failed.length === 1 && failed[0]) await expect(badge, id).toContainText(`Failed on ${capitalised(failed[0].engine)} ${failed[0].version}`);
-        if (result && result.command === command && result.output.trim() && result.status !== 'skipped') {
+        if (result && isCurrent(result) && result.output.trim() && result.status !== 'skipped') {
           const output = block.locator('details', {
             hasText: 'Recorded output',
           });
@@ -195,7 +204,7 @@ test.describe('Docker Compose and Host install tabs', () => {
       const panel = block.locator(`[data-flavor="${flavorId}"]`);
       await expect(panel).toBeVisible();
       const badge = panel.locator('[data-verify-status]');
-      const results = findResults(verification, twoFlavors, flavorId).filter((each) => each.command === flavor.command);
+      const results = findResults(verification, twoFlavors, flavorId).filter(isCurrent);
       await expect(badge).toHaveAttribute('data-verify-status', 'passed');
       await expect(badge).toHaveText(passedBadgeText(results));
       await expect(panel.locator('tr[data-engine-id]')).toHaveCount(results.length);

@@ -60,7 +60,12 @@ test.describe('verification status page', () => {
       expect(page, what).toBe(result.page);
       expect(row.href, what).toMatch(new RegExp(`^/${result.page}/(#snippet-${result.id})?$`));
       expect(flavor, what).toBe(flavorLabels[result.flavor]);
-      expect(engine, what).toBe(`${capitalised(result.engine)} ${result.version}${result.image ? ` image ${result.image}` : ''}`);
+      expect(engine, what).toMatch(new RegExp(`^${capitalised(result.engine)} ${result.version.replace(/\./g, '\\.')}(\\s|$)`));
+      // A Docker result names its image (official or a local build, of what), its image ID and the Compose version.
+      if (result.image) expect(engine, what).toContain(result.image);
+      if (result.imageOrigin) expect(engine, what).toContain(result.imageOrigin === 'official' ? `official ${result.image}` : result.imageOrigin === 'local-build' ? 'local build' : result.image ?? '');
+      if (result.imageId) expect(engine, what).toContain(`image ID ${result.imageId.replace(/^sha256:/, '').slice(0, 12)}`);
+      if (result.compose) expect(engine, what).toContain(`Compose ${result.compose}`);
       if (result.flavor === 'docker') expect(result.image, what).toMatch(/^(redis-playbook\/redis:\d|redis:\d)/);
       expect(status, what).toContain(capitalised(result.status));
       expect(duration, what).toMatch(/^\d+(\.\d)? (ms|s)$|^\d+ min \d+ s$/);

@@ -12,7 +12,7 @@ import { TEMP_PREFIX } from '../../scripts/harness/leftovers.ts';
 import { SnippetSchema } from '../../scripts/snippets/schema.ts';
 import { runSnippet } from '../../scripts/verify/run-snippet.ts';
 
-// Skipped with "Docker not available here" where Docker is missing; with CI=true they run and fail.
+// Skipped with "Docker not available here" where Docker is missing; with PLAYBOOK_REQUIRE_ALL=1 they run and fail.
 const skip = await dockerSkip();
 
 /** Containers, volumes and networks carrying the project's Compose label or its names. */

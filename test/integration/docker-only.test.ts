@@ -7,7 +7,7 @@
  * - `npm run engines` fetches Debian bookworm's Redis 7.0, which `check` without --container, the
  *   host engine and the Docker image (`redis-playbook/redis:7.0.15-bookworm`) are made from;
  * - `npm run verify` passes the Docker flavor of a few snippets.
- * Skipped where Docker is missing; with CI=true it runs and fails there.
+ * Skipped where Docker is missing; with PLAYBOOK_REQUIRE_ALL=1 it runs and fails there.
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';

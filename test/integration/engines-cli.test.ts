@@ -8,16 +8,17 @@ import { TEMP_PREFIX } from '../../scripts/harness/leftovers.ts';
 import { startRedis } from '../../scripts/harness/redis-server.ts';
 import { inspectJson, runCli } from '../support/run-cli.ts';
 import { treeDigest } from '../support/tree.ts';
+import { requireAll } from '../../scripts/harness/require-all.ts';
 
-const ci = process.env.CI === 'true';
-/** Skip reason when an engine is missing (a failure under CI=true instead). */
+const ci = requireAll();
+/** Skip reason when an engine is missing (a failure under PLAYBOOK_REQUIRE_ALL=1 instead). */
 function needs(...ids: string[]): string | false {
   const reasons = ids.map(engineUnavailableReason).filter((reason): reason is string => reason !== undefined);
   return reasons.length > 0 && !ci ? reasons.join('; ') : false;
 }
 
 test('restoring a Redis 8.0 backup into a Redis 7.0 data dir is refused naming both RDB versions; the data dir is byte-identical after', { skip: needs('redis-7.0', 'redis-8.0') }, async () => {
-  for (const id of ['redis-7.0', 'redis-8.0']) assert.equal(engineUnavailableReason(id), undefined, `${id} is required under CI=true`);
+  for (const id of ['redis-7.0', 'redis-8.0']) assert.equal(engineUnavailableReason(id), undefined, `${id} is required under PLAYBOOK_REQUIRE_ALL=1`);
   const redis8 = engineById('redis-8.0');
   const work = await mkdtemp(join(tmpdir(), TEMP_PREFIX));
   try {
@@ -80,7 +81,7 @@ for (const [id, name, version, rdb, label] of [
   ['valkey-8.1', 'valkey', '8.1.1', 11, 'RDB format 11 (Valkey 8.0, Valkey 8.1)'],
 ] as const) {
   test(`inspect reports ${name} ${version} and the RDB format ${rdb} of its dump.rdb`, { skip: needs(id) }, async () => {
-    assert.equal(engineUnavailableReason(id), undefined, `${id} is required under CI=true`);
+    assert.equal(engineUnavailableReason(id), undefined, `${id} is required under PLAYBOOK_REQUIRE_ALL=1`);
     await using redis = await startRedis({ config: { appendonly: 'no', save: '""' } }, engineById(id));
     await redis.withClient(async (client) => {
       await client.set('k', 'v');
@@ -113,7 +114,7 @@ async function valkeyHostBin(dir: string, valkeyBin: string): Promise<string> {
 }
 
 test('on a Valkey host (valkey-* programs, no redis-*), backup and check use valkey-check-rdb without --server', { skip: needs('valkey-8.1') }, async () => {
-  assert.equal(engineUnavailableReason('valkey-8.1'), undefined, 'valkey-8.1 is required under CI=true');
+  assert.equal(engineUnavailableReason('valkey-8.1'), undefined, 'valkey-8.1 is required under PLAYBOOK_REQUIRE_ALL=1');
   const valkey = engineById('valkey-8.1');
   const work = await mkdtemp(join(tmpdir(), TEMP_PREFIX));
   try {

@@ -10,6 +10,7 @@ import { startRedis } from '../../scripts/harness/redis-server.ts';
 import { freshSnapshot } from '../../scripts/procedures/bgsave.ts';
 import { checkRdb, readRdbVersion } from '../../scripts/redis/rdb.ts';
 import { maxRdbVersion } from '../../scripts/redis/rdb-support.ts';
+import { requireAll } from '../../scripts/harness/require-all.ts';
 
 /** RDB format each engine writes, as the catalog says (redis-facts measured 10, 11, 12, 11). */
 const WRITES: Record<string, number> = Object.fromEntries(engineSpecs.map((spec) => [spec.id, spec.rdbVersion]));
@@ -29,9 +30,9 @@ const PRODUCT_VERSION: Record<string, [string, string]> = {
 };
 const KEYS = 50;
 
-const ci = process.env.CI === 'true';
+const ci = requireAll();
 const ids = selectedEngineIds();
-/** Engines that run here; a missing one is skipped with its reason, or fails the run under CI=true. */
+/** Engines that run here; a missing one is skipped with its reason, or fails the run under PLAYBOOK_REQUIRE_ALL=1. */
 const engines = new Map<string, Engine>();
 const missing = new Map<string, string>();
 for (const id of ids) {
@@ -49,7 +50,7 @@ for (const id of ids) {
   const reason = missing.get(id);
   const skip = reason && !ci ? reason : false;
   test(`${id} starts, writes an RDB ${WRITES[id]} that its own check-rdb accepts, and says which RDB it loads`, { skip }, async (t) => {
-    assert.ok(!reason, `${id} is required under CI=true: ${reason}`);
+    assert.ok(!reason, `${id} is required under PLAYBOOK_REQUIRE_ALL=1: ${reason}`);
     const engine = engines.get(id) as Engine;
     const began = performance.now();
     await using redis = await startRedis({ config: { appendonly: 'no', save: '""' } }, engine);

@@ -38,9 +38,10 @@ test('inspect on an AOF-only server lists the AOF files with their sizes and fol
 
   assert.equal(report.verdict.mode, 'aof');
   assert.deepEqual(report.verdict.processCrash, {
-    words: "No acknowledged write is lost: Redis hands each write to the OS before it replies (measured: kill -9 lost 0 writes in this project's tests).",
+    words: 'No acknowledged write is lost: Redis hands each write to the OS before it replies (a kill -9 drill you can run shows it: persistence/what-a-crash-costs in the Redis Playbook).',
     worstCaseSeconds: 0,
-    basis: 'measured',
+    basis: 'documented',
+    see: 'persistence/what-a-crash-costs',
   });
   assert.equal(report.verdict.powerLoss.worstCaseSeconds, 2);
   assert.equal(report.verdict.atRiskNow, null);

@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { fenceLanguage, scanPage, SHELL_BLOCK_MESSAGE } from '../../scripts/lint/content-blocks.ts';
+import { FENCED_BLOCK_MESSAGE, fenceLanguage, INLINE_COMMAND_MESSAGE, scanPage, SHELL_BLOCK_MESSAGE } from '../../scripts/lint/content-blocks.ts';
 import { registry } from '../../scripts/snippets/registry.ts';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -72,13 +72,15 @@ describe('npm run lint (content-blocks)', () => {
     ]);
   });
 
-  it('passes a content dir whose commands all come from <Snippet/>', async () => {
+  it('passes a content dir whose commands all come from <Snippet/> or say why they are not verified here', async () => {
     const dir = await contentDir({
-      'docs/index.mdx': page(`<Snippet id="${knownId}" />\n\nSome \`inline code\`, and a config file:\n\n\`\`\`yaml\nservices: {}\n\`\`\``),
+      'docs/index.mdx': page(
+        `<Snippet id="${knownId}" />\n\nSome \`inline code\`, a mention of \`docker exec\`, and a config file:\n\n<NotVerified block reason="a file, not a command">\n\n\`\`\`yaml\nservices: {}\n\`\`\`\n\n</NotVerified>\n\nThen <NotVerified reason="root on your machine">\`sudo sysctl vm.overcommit_memory=1\`</NotVerified>.`,
+      ),
     });
     const { code, stdout } = await lint(dir);
     assert.equal(code, 0, stdout);
-    assert.match(stdout, /^content-blocks: 1 page, 1 <Snippet\/> block, every shell command comes from the registry\n$/);
+    assert.match(stdout, /^content-blocks: 1 page, 1 <Snippet\/> block, every command block comes from the registry or says why it is not verified here\n$/);
   });
 
   it('fails when a <Snippet/> names an id the registry does not have', async () => {
@@ -111,11 +113,25 @@ describe('scanPage', () => {
     }
   });
 
-  it('leaves other languages and plain fences alone', () => {
+  it('flags fenced blocks of every other language and of none, unless inside <NotVerified block>', () => {
     for (const info of ['', 'yaml', 'ini', 'js', 'txt', 'bashful', 'shell-script-ish']) {
-      assert.deepEqual(lines(`\`\`\`${info}\nls\n\`\`\`\n`), [], info);
+      assert.deepEqual(scanPage(`\`\`\`${info}\nls\n\`\`\`\n`, known).findings, [{ line: 1, message: FENCED_BLOCK_MESSAGE }], info);
+      assert.deepEqual(lines(`<NotVerified block reason="why">\n\n\`\`\`${info}\nls\n\`\`\`\n\n</NotVerified>\n`), [], `marked ${info}`);
     }
+    // An inline marker does not cover a block.
+    assert.deepEqual(lines('<NotVerified reason="why">\n```\nls\n```\n</NotVerified>\n'), [2]);
     assert.equal(fenceLanguage('bashful title="x"'), 'bashful');
+  });
+
+  it('flags system commands alone in inline code unless inside <NotVerified>, not mentions of a program', () => {
+    const flagged = ['sudo systemctl stop redis-server', 'sudo sysctl vm.overcommit_memory=1', 'sysctl vm.overcommit_memory=1', 'systemctl restart redis-server', 'CONFIG SET stop-writes-on-bgsave-error yes', 'redis-cli -p 6379 SHUTDOWN'];
+    for (const command of flagged) {
+      assert.deepEqual(scanPage(`Run \`${command}\` now.\n`, known).findings, [{ line: 1, message: `${INLINE_COMMAND_MESSAGE}: \`${command}\`` }], command);
+      assert.deepEqual(lines(`Run <NotVerified reason="why">\`${command}\`</NotVerified> now.\n`), [], `marked ${command}`);
+    }
+    for (const mention of ['docker exec', 'kill -9', 'CONFIG SET dir', 'systemctl stop', 'vm.overcommit_memory = 1', 'redis-cli INFO keyspace']) {
+      assert.deepEqual(lines(`A \`${mention}\` here.\n`), [], mention);
+    }
   });
 
   it('finds indented fences (inside JSX components) and fences in blockquotes', () => {
@@ -125,11 +141,11 @@ describe('scanPage', () => {
 
   it('does not read the content of a fence as fences or tags', () => {
     const source = '````md\n```bash\nls\n```\n<Snippet id="unknown" />\n````\n';
-    assert.deepEqual(scanPage(source, known), { findings: [], snippetIds: [] });
+    assert.deepEqual(scanPage(source, known), { findings: [{ line: 1, message: FENCED_BLOCK_MESSAGE }], snippetIds: [] });
   });
 
   it('closes a fence only with the same marker at least as long', () => {
-    assert.deepEqual(lines('````yaml\n```\n~~~~\n```bash\n````\n```bash\nls\n```\n'), [6]);
+    assert.deepEqual(lines('````yaml\n```\n~~~~\n```bash\n````\n```bash\nls\n```\n'), [1, 6]);
   });
 
   it('checks <Snippet/> ids, across lines and in every quoting', () => {

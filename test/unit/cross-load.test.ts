@@ -33,6 +33,8 @@ Valkey 8.1.1 refuses the RDB 12 of Redis 8.0.2: Can't handle RDB format version 
 Valkey 8.1.1 loads the RDB 11 of Valkey 8.1.1: 52 of 52 keys equal`;
 
 const COMMAND = 'head -c 9 {{backup}}/dump.rdb';
+/** Current when verified with this command (the fingerprint's stand-in here). */
+const current = (candidate: Result) => candidate.command === COMMAND;
 const result = (overrides: Partial<Result> = {}): Result => ({
   id: 'versions-rdb-check',
   flavor: 'host',
@@ -84,29 +86,29 @@ describe('parseCrossLoad', () => {
 
 describe('crossLoadView', () => {
   it('shows the table of a passed run of the current command', () => {
-    const view = crossLoadView(report(result()), COMMAND);
+    const view = crossLoadView(report(result()), current);
     assert.equal(view.kind, 'table');
   });
 
   it('prefers the host engine run', () => {
     const other = result({ engineId: 'redis-8.0', output: recorded.replace('Redis 7.0.15 refuses the RDB 11 of Valkey 8.0.1', 'Redis 7.0.15 loads the RDB 11 of Valkey 8.0.1') });
-    const view = crossLoadView(report(other, result()), COMMAND);
+    const view = crossLoadView(report(other, result()), current);
     assert.ok(view.kind === 'table');
     assert.equal(view.result.engineId, 'redis-7.0');
   });
 
   it('says "not verified" without a report, a result, a passed run of the current command, or a complete table', () => {
     const reasons = [
-      crossLoadView(undefined, COMMAND),
-      crossLoadView(report(), COMMAND),
-      crossLoadView(report(result({ command: 'an older command' })), COMMAND),
-      crossLoadView(report(result({ status: 'failed' })), COMMAND),
-      crossLoadView(report(result({ output: 'REDIS0010' })), COMMAND),
+      crossLoadView(undefined, current),
+      crossLoadView(report(), current),
+      crossLoadView(report(result({ command: 'an older command' })), current),
+      crossLoadView(report(result({ status: 'failed' })), current),
+      crossLoadView(report(result({ output: 'REDIS0010' })), current),
     ].map((view) => (view.kind === 'unverified' ? view.reason : 'a table'));
     assert.deepEqual(reasons, [
       'no verification report yet (npm run verify)',
       'the report has no result for versions-rdb-check',
-      'the report verified an older command of versions-rdb-check',
+      'the report verified an older definition of versions-rdb-check',
       'the last verification of versions-rdb-check did not pass',
       'the recorded output of versions-rdb-check has no complete table',
     ]);

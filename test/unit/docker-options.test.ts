@@ -18,11 +18,14 @@ describe('docker policy', () => {
     assert.deepEqual(decidePolicy(missing, {}), { run: false, status: 'skipped', reason: DOCKER_UNAVAILABLE });
   });
 
-  it('fails docker checks when Docker is missing and CI=true', () => {
-    const policy = decidePolicy(missing, { CI: 'true' });
+  it('fails docker checks when Docker is missing and PLAYBOOK_REQUIRE_ALL=1 (or CI=true without it)', () => {
+    assert.equal(decidePolicy(missing, { CI: 'true', PLAYBOOK_REQUIRE_ALL: '0' }).run, false);
+    assert.equal((decidePolicy(missing, { CI: 'true', PLAYBOOK_REQUIRE_ALL: '0' }) as { status: string }).status, 'skipped');
+    assert.equal((decidePolicy(missing, { CI: 'true' }) as { status: string }).status, 'failed');
+    const policy = decidePolicy(missing, { PLAYBOOK_REQUIRE_ALL: '1' });
     assert.equal(policy.run, false);
     assert.equal(!policy.run && policy.status, 'failed');
-    assert.match(!policy.run ? policy.reason : '', /^Docker not available here \(Cannot connect to the Docker daemon\); CI=true/);
+    assert.match(!policy.run ? policy.reason : '', /^Docker not available here \(Cannot connect to the Docker daemon\); PLAYBOOK_REQUIRE_ALL=1 requires/);
   });
 });
 

@@ -27,7 +27,7 @@ describe('statusRows', () => {
       result('c', 'host', 'failed', 'old text'),
     ],
   };
-  const rows = statusRows(report, ['c', 'b', 'a'], (id) => `cmd ${id}`);
+  const rows = statusRows(report, ['c', 'b', 'a'], (candidate) => candidate.command === `cmd ${candidate.id}`);
 
   it('puts failures first, then skipped, then passed; in registry order within a status', () => {
     assert.deepEqual(

@@ -1,7 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Result } from '../../scripts/verify/report.ts';
-import { engineDetails, highlightLang, verifyBadge } from '../../src/lib/verify-badge.ts';
+import { engineDetails, highlightLang, imageText, verifyBadge } from '../../src/lib/verify-badge.ts';
+import { measuredText } from '../../src/lib/measured.ts';
 
 const result = (overrides: Partial<Result>): Result => ({
   id: 'some-snippet',
@@ -18,29 +19,32 @@ const result = (overrides: Partial<Result>): Result => ({
   ...overrides,
 });
 
+/** Current when verified with this command: the fingerprint's stand-in in these tests (the site's is isCurrent). */
+const sameCommand = (command: string) => (candidate: Result) => candidate.command === command;
+
 describe('verifyBadge', () => {
   it('says "Verified on <Engine> <version> · <UTC day>" only for a passed result', () => {
-    assert.deepEqual(verifyBadge(result({}), 'redis-cli CONFIG GET save'), { status: 'passed', text: 'Verified on Redis 7.0.15 · 2026-11-25', variant: 'success' });
-    assert.equal(verifyBadge(result({ engine: 'valkey', version: '8.1.0' }), 'redis-cli CONFIG GET save').text, 'Verified on Valkey 8.1.0 · 2026-11-25');
+    assert.deepEqual(verifyBadge(result({}), sameCommand('redis-cli CONFIG GET save')), { status: 'passed', text: 'Verified on Redis 7.0.15 · 2026-11-25', variant: 'success' });
+    assert.equal(verifyBadge(result({ engine: 'valkey', version: '8.1.0' }), sameCommand('redis-cli CONFIG GET save')).text, 'Verified on Valkey 8.1.0 · 2026-11-25');
   });
 
   it('says "Failed" with the day for a failed result', () => {
-    const badge = verifyBadge(result({ status: 'failed', verifiedAt: '2026-11-26T00:00:01.000Z' }), 'redis-cli CONFIG GET save');
+    const badge = verifyBadge(result({ status: 'failed', verifiedAt: '2026-11-26T00:00:01.000Z' }), sameCommand('redis-cli CONFIG GET save'));
     assert.equal(badge.status, 'failed');
     assert.equal(badge.variant, 'danger');
     assert.match(badge.text, /^Failed\b.* · 2026-11-26$/);
   });
 
   it('says "Not verified" when the report has no result or skipped it', () => {
-    assert.deepEqual(verifyBadge(undefined, 'redis-cli CONFIG GET save'), { status: 'unverified', text: 'Not verified', variant: 'caution' });
-    const skipped = verifyBadge(result({ status: 'skipped' }), 'redis-cli CONFIG GET save');
+    assert.deepEqual(verifyBadge(undefined, sameCommand('redis-cli CONFIG GET save')), { status: 'unverified', text: 'Not verified', variant: 'caution' });
+    const skipped = verifyBadge(result({ status: 'skipped' }), sameCommand('redis-cli CONFIG GET save'));
     assert.equal(skipped.status, 'skipped');
     assert.match(skipped.text, /^Not verified/);
     assert.doesNotMatch(skipped.text, /Verified on/);
   });
 
   it('says "Not verified" when the command was edited after the run that passed', () => {
-    const badge = verifyBadge(result({}), 'redis-cli CONFIG GET appendonly');
+    const badge = verifyBadge(result({}), sameCommand('redis-cli CONFIG GET appendonly'));
     assert.equal(badge.status, 'unverified');
     assert.match(badge.text, /^Not verified \(changed since the last run\)$/);
   });
@@ -56,39 +60,39 @@ describe('verifyBadge across engines', () => {
   ];
   const [redis70, redis80, valkey80, valkey81] = matrix as [Result, Result, Result, Result];
 
-  it('counts the engines it passed on, on one short line, with the day of the latest run', () => {
-    assert.deepEqual(verifyBadge(matrix, command), { status: 'passed', text: 'Verified on 4 engines · 2026-11-26', variant: 'success' });
+  it('names the versions it passed on, on one short line, with the day of the latest run', () => {
+    assert.deepEqual(verifyBadge(matrix, sameCommand(command)), { status: 'passed', text: 'Verified on Redis 7.0.15 · 8.0.2 · Valkey 8.0.1 · 8.1.1 · 2026-11-26', variant: 'success' });
   });
 
-  it('counts any number of results of a flavor (a Docker flavor on two images)', () => {
+  it('names any number of results of a flavor (a Docker flavor on two images)', () => {
     const docker = [result({ flavor: 'docker' }), result({ flavor: 'docker', engineId: 'redis-8.0', version: '8.0.2' })];
-    assert.equal(verifyBadge(docker, command).text, 'Verified on 2 engines · 2026-11-25');
+    assert.equal(verifyBadge(docker, sameCommand(command)).text, 'Verified on Redis 7.0.15 · 8.0.2 · 2026-11-25');
   });
 
-  it('names the engine that failed, and counts where it passed', () => {
-    const badge = verifyBadge([redis70, { ...redis80, status: 'failed' }, valkey80, valkey81], command);
+  it('names the engine that failed, and the versions it passed on', () => {
+    const badge = verifyBadge([redis70, { ...redis80, status: 'failed' }, valkey80, valkey81], sameCommand(command));
     assert.equal(badge.status, 'failed');
     assert.equal(badge.variant, 'danger');
-    assert.equal(badge.text, 'Failed on Redis 8.0.2 · passed on 3 engines · 2026-11-26');
+    assert.equal(badge.text, 'Failed on Redis 8.0.2 · passed on Redis 7.0.15 · Valkey 8.0.1 · 8.1.1 · 2026-11-26');
   });
 
-  it('counts the engines that failed when there are more, and names the one it passed on', () => {
-    const badge = verifyBadge([redis70, { ...valkey80, status: 'failed' }, { ...valkey81, status: 'failed' }], command);
-    assert.equal(badge.text, 'Failed on 2 engines · passed on Redis 7.0.15 · 2026-11-25');
+  it('names every version that failed and the one it passed on', () => {
+    const badge = verifyBadge([redis70, { ...valkey80, status: 'failed' }, { ...valkey81, status: 'failed' }], sameCommand(command));
+    assert.equal(badge.text, 'Failed on Valkey 8.0.1 · 8.1.1 · passed on Redis 7.0.15 · 2026-11-25');
   });
 
   it('fails without "passed on" when every engine failed', () => {
-    assert.equal(verifyBadge([{ ...redis70, status: 'failed' }], command).text, 'Failed on Redis 7.0.15 · 2026-11-25');
+    assert.equal(verifyBadge([{ ...redis70, status: 'failed' }], sameCommand(command)).text, 'Failed on Redis 7.0.15 · 2026-11-25');
   });
 
-  it('counts only the engines that passed when another skipped', () => {
-    const badge = verifyBadge([redis70, redis80, { ...valkey80, status: 'skipped' }], command);
+  it('names only the versions that passed when another skipped', () => {
+    const badge = verifyBadge([redis70, redis80, { ...valkey80, status: 'skipped' }], sameCommand(command));
     assert.equal(badge.status, 'passed');
-    assert.equal(badge.text, 'Verified on 2 engines · 2026-11-26');
+    assert.equal(badge.text, 'Verified on Redis 7.0.15 · 8.0.2 · 2026-11-26');
   });
 
   it('counts only results of the current command', () => {
-    const badge = verifyBadge([redis70, { ...redis80, command: 'an older text', status: 'failed' }], command);
+    const badge = verifyBadge([redis70, { ...redis80, command: 'an older text', status: 'failed' }], sameCommand(command));
     assert.equal(badge.text, 'Verified on Redis 7.0.15 · 2026-11-25');
   });
 });
@@ -104,7 +108,7 @@ describe('engineDetails', () => {
         result({ durationMs: 480 }),
         result({ engineId: 'valkey-8.0', engine: 'valkey', version: '8.0.1', verifiedAt: '2026-11-26T04:39:30.000Z' }),
       ],
-      command,
+      sameCommand(command),
     );
     assert.deepEqual(
       details.map(({ engineId, name, label, when, duration }) => [engineId, name, label, when, duration]),
@@ -126,7 +130,7 @@ describe('engineDetails', () => {
         result({ engineId: 'valkey-8.1', engine: 'valkey', version: '8.1.1', status: 'skipped', error: 'valkey-server is not on this machine' }),
         result({ engineId: 'redis-8.0', version: '8.0.2', error: 'a warning of a run that passed' }),
       ],
-      command,
+      sameCommand(command),
     );
     assert.deepEqual(
       details.map(({ engineId, status, label, note }) => [engineId, status, label, note]),
@@ -139,10 +143,10 @@ describe('engineDetails', () => {
   });
 
   it('lists only results of the current command, as the badge counts them', () => {
-    assert.deepEqual(engineDetails(undefined, command), []);
-    assert.deepEqual(engineDetails(result({ command: 'an older text' }), command), []);
+    assert.deepEqual(engineDetails(undefined, sameCommand(command)), []);
+    assert.deepEqual(engineDetails(result({ command: 'an older text' }), sameCommand(command)), []);
     assert.deepEqual(
-      engineDetails([result({}), result({ engineId: 'redis-8.0', version: '8.0.2', command: 'an older text' })], command).map((detail) => detail.engineId),
+      engineDetails([result({}), result({ engineId: 'redis-8.0', version: '8.0.2', command: 'an older text' })], sameCommand(command)).map((detail) => detail.engineId),
       ['redis-7.0'],
     );
   });
@@ -154,5 +158,46 @@ describe('highlightLang', () => {
     assert.equal(highlightLang('yaml'), 'yaml');
     assert.equal(highlightLang('conf'), 'txt');
     assert.equal(highlightLang('cron'), 'txt');
+  });
+});
+
+describe('badges name the images of Docker results', () => {
+  const docker = (overrides: Partial<Result>): Result =>
+    result({ flavor: 'docker', image: 'redis-playbook/redis:7.0.15', imageOrigin: 'local-build', imageId: 'sha256:0123456789abcdef0123', compose: '1.29.2', ...overrides });
+
+  it('says whether they ran in the official images or local builds', () => {
+    const current = () => true;
+    assert.equal(verifyBadge([docker({}), docker({ version: '8.0.2', engineId: 'redis-8.0' })], current).text, 'Verified on Redis 7.0.15 · 8.0.2 in local image builds · 2026-11-25');
+    assert.equal(verifyBadge([docker({ imageOrigin: 'official', image: 'redis:7.0' })], current).text, 'Verified on Redis 7.0.15 in the official images · 2026-11-25');
+    assert.equal(verifyBadge([docker({}), docker({ imageOrigin: 'official', image: 'redis:8.0', version: '8.0.2' })], current).text, 'Verified on Redis 7.0.15 · 8.0.2 in local image builds and the official images · 2026-11-25');
+  });
+
+  it('lists the image, its ID and the Compose version in "Where it ran", and what answered', () => {
+    const [detail] = engineDetails([docker({ server: { product: 'redis', version: '7.0.15', source: 'info', line: 'redis_version:7.0.15 redis_build_id:ae4d7c971a948f0' } })], () => true);
+    assert.equal(detail?.image, "local build redis-playbook/redis:7.0.15 (of Redis 7.0.15 from Debian's packages, not the official image), image ID 0123456789ab, Compose 1.29.2");
+    assert.equal(detail?.server, 'redis_version:7.0.15 redis_build_id:ae4d7c971a948f0');
+    assert.equal(imageText({ image: 'redis:8.0', imageOrigin: 'official', engine: 'redis', version: '8.0.2' }), 'official redis:8.0');
+  });
+});
+
+
+describe('measuredText', () => {
+  const measured = (engineId: string, engine: string, version: string, bytes: number, overrides: Partial<Result> = {}) =>
+    result({ engineId, engine, version, measurements: { 'domains:ready bytes': bytes }, ...overrides });
+  const all = () => true;
+
+  it('renders the value the verification recorded, one value when the engines agree once shown', () => {
+    assert.equal(measuredText([measured('redis-7.0', 'redis', '7.0.15', 1_604_321), measured('redis-8.0', 'redis', '8.0.2', 1_598_000)], 'domains:ready bytes', 'MB', all), '1.6 MB');
+  });
+
+  it('gives the range with the engine at each end when they differ', () => {
+    const results = [measured('redis-7.0', 'redis', '7.0.15', 763_000), measured('valkey-8.1', 'valkey', '8.1.1', 520_000), measured('redis-8.0', 'redis', '8.0.2', 640_000)];
+    assert.equal(measuredText(results, 'domains:ready bytes', 'MB', all), '0.5 MB (Valkey 8.1.1) to 0.8 MB (Redis 7.0.15)');
+  });
+
+  it('uses only passed results of the block as it is now, and none gives undefined', () => {
+    const results = [measured('redis-7.0', 'redis', '7.0.15', 763_000, { status: 'failed' }), measured('redis-8.0', 'redis', '8.0.2', 640_000, { fingerprint: 'old' })];
+    assert.equal(measuredText(results, 'domains:ready bytes', 'MB', (candidate) => candidate.fingerprint !== 'old'), undefined);
+    assert.equal(measuredText([result({})], 'domains:ready bytes', 'MB', all), undefined);
   });
 });

@@ -1,9 +1,11 @@
 /**
  * Whether Docker can be used here, and what docker-flavor checks do when it cannot: on a machine
- * without Docker they are skipped ("Docker not available here"); in CI (`CI=true`) they fail, so a
+ * without Docker they are skipped ("Docker not available here"); when everything is required
+ * (`PLAYBOOK_REQUIRE_ALL=1`, set by `.ci/run`: scripts/harness/require-all.ts) they fail, so a
  * CI machine that lost Docker cannot pass green with the Docker half of the playbook unverified.
  */
 import { runTool } from './exec.ts';
+import { REQUIRE_ALL_ENV, requireAll } from '../require-all.ts';
 
 /** The reason shown when docker-flavor checks are skipped. */
 export const DOCKER_UNAVAILABLE = 'Docker not available here';
@@ -32,7 +34,7 @@ export async function dockerAvailable(): Promise<boolean> {
 /** What to do with a docker-flavor check here. */
 export type DockerPolicy = { run: true } | { run: false; status: 'skipped' | 'failed'; reason: string };
 
-/** Run when Docker answers; otherwise skip, except with `CI=true`, where the check fails. */
+/** Run when Docker answers; otherwise skip, except when everything is required, where the check fails. */
 export async function dockerPolicy(env: NodeJS.ProcessEnv = process.env): Promise<DockerPolicy> {
   return decidePolicy(await probeDocker(), env);
 }
@@ -40,8 +42,8 @@ export async function dockerPolicy(env: NodeJS.ProcessEnv = process.env): Promis
 /** {@link dockerPolicy} for a given probe result. */
 export function decidePolicy(found: DockerProbe, env: NodeJS.ProcessEnv): DockerPolicy {
   if (found.available) return { run: true };
-  if (env.CI === 'true') {
-    return { run: false, status: 'failed', reason: `${DOCKER_UNAVAILABLE} (${found.detail}); CI=true requires the Docker checks to run` };
+  if (requireAll(env)) {
+    return { run: false, status: 'failed', reason: `${DOCKER_UNAVAILABLE} (${found.detail}); ${REQUIRE_ALL_ENV}=1 requires the Docker checks to run` };
   }
   return { run: false, status: 'skipped', reason: DOCKER_UNAVAILABLE };
 }

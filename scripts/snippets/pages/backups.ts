@@ -265,8 +265,7 @@ export const backupSnippets = [
         values: ({ scratch }) => ({ checkout, backupDir: scratchBackups(scratch), backupLog: join(scratch, 'backup.log') }),
         async verify(ctx) {
           // On a machine where this engine is the installed one, its programs are in cron's /usr/bin.
-          const binDir = ctx.server?.engine.binDir;
-          await runCronLine(ctx, { ...ctx.server?.env, ...(binDir ? { PATH: `${binDir}:/usr/bin:/bin` } : {}) });
+          await runCronLine(ctx, { ...ctx.server?.env, PATH: await ctx.enginePath('/usr/bin:/bin') });
           assert.equal((await listBackups(ctx.values.backupDir as string)).filter((entry) => entry.manifest).length, 1);
         },
       },

@@ -122,7 +122,7 @@ function rollbackCliDocker(appendonly: boolean): DockerFlavorInput {
     command: 'redis-playbook restore {{backup}} --container {{container}}',
     server: { config: { ...seedServerConfig, appendonly: appendonly ? 'yes' : 'no' } },
     setup: cliBackedUpThenChanged,
-    values: ({ scratch }) => backupValues({ scratch, server: undefined }),
+    values: ({ scratch, engine }) => backupValues({ scratch, server: undefined, engine }),
     timeoutMs: 120_000,
     async verify(ctx) {
       const server = ctx.server as RedisContainer;

@@ -23,6 +23,7 @@ import {
   writeUsers,
 } from '../scenarios/damaged-files.ts';
 import { assertStartsWithBackup, backupValues, scratchBackups } from '../scenarios/rollback.ts';
+import { engineProgramFile } from '../scenarios/engine-program.ts';
 import { serviceUserValues, startAsServiceUser, type ServiceUserServer } from '../scenarios/service-user-server.ts';
 import { assertContainerHoldsBackup, copyDumpOut, dockerBackupValues, type WithClient } from '../scenarios/docker.ts';
 import {
@@ -223,22 +224,25 @@ async function swapAndStart(ctx: VerifyContext, label: string): Promise<number[]
 // ---------------------------------------------------------------------------------------------------
 // MISCONF: a snapshot that cannot be written (a server run as "redis", its data dir not writable)
 
-const MISCONF =
-  "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error.";
+/** The MISCONF error of a product: Valkey names itself where Redis does (measured on Valkey 8.1.1). */
+const misconf = (product: string) => {
+  const name = product === 'valkey' ? 'Valkey' : 'Redis';
+  return `MISCONF ${name} is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the ${name} logs for details about the RDB error.`;
+};
 
 /**
  * A server run as `redis` with the seed's save rules, 100 users, then its data dir given to root (a
  * `mkdir` or a restore done as root) and a BGSAVE that fails: writes now get MISCONF.
  */
 async function misconfServer(ctx: VerifyContext): Promise<ServiceUserServer> {
-  const server = await startAsServiceUser(ctx.values, ctx.scratch, ['--appendonly', 'no', '--save', seedSaveRules]);
+  const server = await startAsServiceUser(ctx, ['--appendonly', 'no', '--save', seedSaveRules]);
   try {
     const input = range(100).map((n) => `SET user:${n} ${userValue(n)}\n`).join('');
     assert.match((await server.cli(['--pipe'], input)).stdout, /errors: 0, replies: 100/);
     await execa('chown', ['root:root', server.dir]);
     assert.match((await server.cli(['BGSAVE'])).stdout, /Background saving started/);
     assert.equal(await server.bgsaveDone(), 'err');
-    assert.equal((await server.cli(['SET', 'user:101', userValue(101)])).stdout.trim(), MISCONF);
+    assert.equal((await server.cli(['SET', 'user:101', userValue(101)])).stdout.trim(), misconf(server.engine.product));
     assert.equal((await server.cli(['GET', 'user:1'])).stdout.trim(), userValue(1), 'reads still work');
     return server;
   } catch (error) {
@@ -270,7 +274,7 @@ async function misconfContainer(values: Record<string, string>): Promise<Service
     await docker(['exec', '--user', 'root', server.name, 'chown', '0:0', '/data']);
     assert.match((await server.cli(['BGSAVE'])).stdout, /Background saving started/);
     assert.equal(await server.bgsaveDone(), 'err');
-    assert.equal((await server.cli(['SET', 'user:101', userValue(101)])).stdout.trim(), MISCONF);
+    assert.equal((await server.cli(['SET', 'user:101', userValue(101)])).stdout.trim(), misconf(server.engine.product));
     assert.equal((await server.cli(['GET', 'user:1'])).stdout.trim(), userValue(1), 'reads still work');
     return server;
   } catch (error) {
@@ -377,7 +381,7 @@ function assertBigkeys(stdout: string): void {
 }
 
 /** --memkeys on the crawler dataset: the queue is the biggest in bytes; the sizes the page quotes. */
-function assertMemkeys(stdout: string): void {
+function assertMemkeys(stdout: string, ctx: Pick<VerifyContext<unknown>, 'measure'>): void {
   const found = biggest(stdout);
   assert.ok(found.every((entry) => entry.unit === 'bytes'), 'sizes in bytes');
   const [top] = [...found].sort((a, b) => b.size - a.size);
@@ -385,6 +389,8 @@ function assertMemkeys(stdout: string): void {
   assert.ok((top?.size ?? 0) > 1_000_000, 'the queue takes over a megabyte');
   const bytes = Object.fromEntries(found.map((entry) => [entry.key, entry.size]));
   assert.deepEqual(Object.keys(bytes).sort(), ['crawl:queue', 'domains:ready', 'page:home']);
+  // The page renders these sizes from the report (<Measured/>), not typed.
+  for (const [key, size] of Object.entries(bytes)) ctx.measure(`${key} bytes`, size);
   // The sizes the page quotes: about 1.6 MB, 0.5 to 0.8 MB (a skiplist's levels are random; Valkey 8.1's are smaller) and 0.1 MB.
   const about = (key: string, low: number, high: number) => assert.ok((bytes[key] ?? 0) > low && (bytes[key] ?? 0) < high, `${key}: ${bytes[key]} bytes`);
   about('crawl:queue', 1_500_000, 1_700_000);
@@ -811,7 +817,7 @@ export const troubleshootingSnippets = [
         command: 'redis-playbook restore {{backup}} --container {{container}}',
         server: aofContainer(),
         setup: missingBaseInVolume(true),
-        values: ({ scratch }) => backupValues({ scratch, server: undefined }),
+        values: ({ scratch, engine }) => backupValues({ scratch, server: undefined, engine }),
         timeoutMs: 180_000,
         async verify(ctx) {
           const { exitCode, stdout } = await ctx.run({ timeoutMs: 150_000 });
@@ -983,8 +989,8 @@ export const troubleshootingSnippets = [
           if (setting === '1') assert.doesNotMatch(stdout, OVERCOMMIT_WARNING);
           else assert.match(stdout, OVERCOMMIT_WARNING, 'Redis warns at start when overcommit is not 1');
           assert.doesNotMatch(stdout, /Can't save in background/, 'no fork failed here (it cannot be reproduced on this machine)');
-          // The line the page quotes is the one this redis-server logs when fork fails.
-          const binary = (await execa('bash', ['-c', 'command -v redis-server'])).stdout.trim();
+          // The line the page quotes is the one this engine's server logs when fork fails.
+          const binary = engineProgramFile(ctx.engine, 'server');
           assert.equal((await execa('grep', ['-c', '-a', "Can't save in background: fork: %s", binary], { reject: false })).stdout.trim() !== '0', true);
         },
       },
@@ -1052,7 +1058,7 @@ export const troubleshootingSnippets = [
         async verify(ctx) {
           const { exitCode, stdout } = await ctx.run();
           assert.equal(exitCode, 0);
-          assertMemkeys(stdout);
+          assertMemkeys(stdout, ctx);
         },
       },
       docker: {
@@ -1062,7 +1068,7 @@ export const troubleshootingSnippets = [
         async verify(ctx) {
           const { exitCode, stdout } = await ctx.run();
           assert.equal(exitCode, 0);
-          assertMemkeys(stdout);
+          assertMemkeys(stdout, ctx);
         },
       },
     },

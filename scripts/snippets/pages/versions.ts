@@ -21,8 +21,8 @@ const page = 'operations/moving-between-versions';
 /** The project's `bin/` (the redis-playbook launcher), for commands run with a PATH of their own. */
 const projectBin = fileURLToPath(new URL('../../../bin', import.meta.url));
 
-/** PATH with one engine's programs (as `redis-server`, `redis-cli`, …) first, then the CLI, then the host's. */
-const pathFor = (engine: Engine) => [engine.binDir, projectBin, process.env.PATH].filter(Boolean).join(delimiter);
+/** PATH with one engine's programs (as `redis-server`, `redis-cli`, …) and its fence first, then the CLI, then the host's. */
+const pathFor = (ctx: VerifyContext, engine: Engine) => ctx.enginePath([projectBin, process.env.PATH].filter(Boolean).join(delimiter), engine);
 
 /**
  * The engine with this id. A verification that needs an engine fails with the reason when it is not
@@ -51,6 +51,8 @@ async function startFor(scratch: string, options: RedisServerOptions, engine: En
 function disposingServers(verify: (ctx: VerifyContext) => Promise<void>) {
   return async (ctx: VerifyContext): Promise<void> => {
     try {
+      // The report names each server of another engine the block started by design.
+      for (const server of startedFor.get(ctx.scratch) ?? []) if (server.running) await ctx.identify({ host: server.host, port: server.port, engine: server.engine });
       await verify(ctx);
     } finally {
       for (const server of (startedFor.get(ctx.scratch) ?? []).reverse()) await server.dispose().catch(() => undefined);
@@ -235,6 +237,7 @@ export const versionsSnippets = [
     id: 'versions-rdb-check',
     title: 'Read an RDB file\'s format and check that a server loads it',
     page,
+    crossEngine: true,
     flavors: {
       host: {
         command: rdbCheck,
@@ -268,6 +271,7 @@ export const versionsSnippets = [
     id: 'versions-refused-load-log',
     title: 'The log of a server that cannot read a newer RDB',
     page,
+    crossEngine: true,
     flavors: {
       host: {
         command: refusedLog,
@@ -302,6 +306,7 @@ export const versionsSnippets = [
     id: 'versions-aof-downgrade',
     title: 'Move down a version with an AOF of plain commands',
     page,
+    crossEngine: true,
     flavors: {
       host: {
         command: aofDowngrade,
@@ -319,7 +324,7 @@ export const versionsSnippets = [
           const older = need('redis-7.0');
           const expected = await newer.withClient(readDataset);
           try {
-            const { exitCode, stdout } = await ctx.run({ env: { PATH: pathFor(older) } });
+            const { exitCode, stdout } = await ctx.run({ env: { PATH: await pathFor(ctx, older) } });
             assert.equal(exitCode, 0);
             assert.match(stdout, /aof_last_bgrewrite_status:ok/);
             assert.match(stdout, /^file appendonly\.aof\.\d+\.base\.aof seq \d+ type b/m, 'the base file is commands (.base.aof), not an RDB');
@@ -342,6 +347,7 @@ export const versionsSnippets = [
     id: 'versions-dump-restore',
     title: 'DUMP and RESTORE between versions',
     page,
+    crossEngine: true,
     flavors: {
       host: {
         command: dumpRestore,
@@ -358,7 +364,7 @@ export const versionsSnippets = [
         verify: disposingServers(async (ctx) => {
           const [newer, older] = startedFor.get(ctx.scratch) ?? [];
           assert.ok(newer && older);
-          const { stdout } = await ctx.run({ env: { PATH: pathFor(need('redis-7.0')) } });
+          const { stdout } = await ctx.run({ env: { PATH: await pathFor(ctx, need('redis-7.0')) } });
           const lines = stdout.split('\n').map((line) => line.trim()).filter(Boolean);
           assert.deepEqual(lines, ['12', 'ERR DUMP payload version or checksum are wrong', 'OK']);
           assert.equal(await older.withClient((client) => client.exists('user:1')), 0, 'Redis 7.0 did not restore the Redis 8.0 payload');
@@ -372,6 +378,7 @@ export const versionsSnippets = [
     id: 'versions-replicate-up',
     title: 'Move up a version by replication',
     page,
+    crossEngine: true,
     flavors: {
       host: {
         command: replicateUp,
@@ -388,7 +395,7 @@ export const versionsSnippets = [
           const [older, newer] = startedFor.get(ctx.scratch) ?? [];
           assert.ok(older && newer);
           const expected = await older.withClient(readDataset);
-          const { exitCode, stdout } = await ctx.run({ env: { PATH: pathFor(need('redis-7.0')) } });
+          const { exitCode, stdout } = await ctx.run({ env: { PATH: await pathFor(ctx, need('redis-7.0')) } });
           assert.equal(exitCode, 0);
           assert.match(stdout, /master_link_status:up/);
           assert.match(stdout, /older: (\d+) keys, newer: \1 keys/);
@@ -410,6 +417,7 @@ export const versionsSnippets = [
     id: 'versions-restore-refused',
     title: 'The CLI refuses a backup the server cannot load',
     page,
+    crossEngine: true,
     flavors: {
       host: {
         command: 'redis-playbook restore {{backup}} --data-dir {{dataDir}} --server redis-server',
@@ -432,7 +440,7 @@ export const versionsSnippets = [
           const dataDir = ctx.values.dataDir as string;
           const before = await treeHashes(dataDir);
           assert.ok(Object.keys(before).includes('dump.rdb'));
-          const { exitCode, all } = await ctx.run({ env: { PATH: pathFor(need('redis-7.0')) } });
+          const { exitCode, all } = await ctx.run({ env: { PATH: await pathFor(ctx, need('redis-7.0')) } });
           assert.notEqual(exitCode, 0);
           assert.match(all, /backup has RDB format 12 \(Redis 8\.0\), redis-server 7\.0\.15 loads up to 10/);
           assert.deepEqual(await treeHashes(dataDir), before, 'the data dir is byte for byte as it was');

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { hostRedis, type Engine } from '../../harness/engine.ts';
+import type { Engine } from '../../harness/engine.ts';
 import { startRedis, type DisposableRedis } from '../../harness/redis-server.ts';
 import { backup } from '../../procedures/backup.ts';
 import { listBackups } from '../../procedures/backups.ts';
@@ -33,8 +33,8 @@ export const backupValues: ValuesFn = async ({ scratch }) => {
   return { backup: entry.path, backupDir: scratchBackups(scratch) };
 };
 
-/** The dataset a backup folder holds, read from a scratch server (of `engine`, by default the host's) that loaded its RDB. */
-export async function datasetOfBackup(backupPath: string, engine: Engine = hostRedis) {
+/** The dataset a backup folder holds, read from a scratch server of `engine` (the one under test: no default) that loaded its RDB. */
+export async function datasetOfBackup(backupPath: string, engine: Engine) {
   await using scratch = await startRedis({ config: { appendonly: 'no', save: '""' }, initialFiles: { 'dump.rdb': join(backupPath, 'dump.rdb') } }, engine);
   return await scratch.withClient(readDataset);
 }

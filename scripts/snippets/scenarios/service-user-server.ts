@@ -1,34 +1,38 @@
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
+import type { Engine } from '../../harness/engine.ts';
 import { processAlive } from '../../harness/exit-hook.ts';
 import { freePort } from '../../harness/free-port.ts';
 import { fatal, waitFor } from '../../harness/wait.ts';
-import type { ValuesFn } from '../schema.ts';
+import type { ValuesFn, VerifyContext } from '../schema.ts';
 
 /**
  * A redis-server run as the `redis` user, as Debian's package runs it, for faults that root cannot
  * reproduce: root writes into any directory whatever its permissions, so a data dir Redis cannot
  * write to only exists for a server that is not root. Started with `runuser`, in the verification's
- * scratch dir, on the port and paths its placeholder values name; {@link ServiceUserServer.kill} ends it.
+ * scratch dir, on the port and paths its placeholder values name, with the server program of the
+ * engine under test (never one found on PATH); {@link ServiceUserServer.kill} ends it.
  */
 export class ServiceUserServer {
   readonly host = '127.0.0.1';
   readonly port: number;
   readonly dir: string;
   readonly logFile: string;
+  readonly engine: Engine;
   readonly #pidFile: string;
 
-  constructor(values: Record<string, string>, scratch: string) {
+  constructor(values: Record<string, string>, scratch: string, engine: Engine) {
+    this.engine = engine;
     this.port = Number(values.port);
     this.dir = values.dataDir as string;
     this.logFile = values.logFile as string;
     this.#pidFile = join(scratch, 'redis.pid');
   }
 
-  /** Runs redis-cli against it. Never rejects. */
+  /** Runs the engine's redis-cli against it. Never rejects. */
   cli(args: string[], input?: string) {
-    return execa('redis-cli', ['-h', this.host, '-p', String(this.port), ...args], { reject: false, input, timeout: 30_000 });
+    return execa(this.engine.cli, ['-h', this.host, '-p', String(this.port), ...args], { reject: false, input, timeout: 30_000 });
   }
 
   /** A field of INFO persistence. */
@@ -72,8 +76,9 @@ export const serviceUserValues: ValuesFn = async ({ scratch }) => ({
  * it answers. The scratch dir is opened for traversal (the temp dir is root's, mode 0700), the data
  * dir and log file are given to `redis`, as a package install leaves them.
  */
-export async function startAsServiceUser(values: Record<string, string>, scratch: string, config: string[]): Promise<ServiceUserServer> {
-  const server = new ServiceUserServer(values, scratch);
+export async function startAsServiceUser(ctx: Pick<VerifyContext, 'values' | 'scratch' | 'engine' | 'identify'>, config: string[]): Promise<ServiceUserServer> {
+  const { values, scratch, engine } = ctx;
+  const server = new ServiceUserServer(values, scratch, engine);
   await chmod(scratch, 0o755);
   await mkdir(server.dir, { recursive: true });
   await writeFile(server.logFile, '');
@@ -81,8 +86,8 @@ export async function startAsServiceUser(values: Record<string, string>, scratch
   await execa('chown', ['redis:redis', server.dir, server.logFile, join(scratch, 'redis.pid')]);
   const args = ['--port', String(server.port), '--bind', server.host, '--dir', server.dir, '--logfile', server.logFile];
   args.push('--daemonize', 'yes', '--pidfile', join(scratch, 'redis.pid'), ...config);
-  const started = await execa('runuser', ['-u', 'redis', '--', 'redis-server', ...args], { reject: false });
-  if (started.exitCode !== 0) throw new Error(`runuser -u redis redis-server failed: ${started.stderr || started.stdout}`);
+  const started = await execa('runuser', ['-u', 'redis', '--', engine.server, ...args], { reject: false });
+  if (started.exitCode !== 0) throw new Error(`runuser -u redis ${engine.server} failed: ${started.stderr || started.stdout}`);
   try {
     await waitFor(
       async () => {
@@ -91,6 +96,8 @@ export async function startAsServiceUser(values: Record<string, string>, scratch
       },
       { what: `redis-server (as redis) on port ${server.port} to answer PING`, timeoutMs: 15_000 },
     );
+    // The report names the server that answered the page's commands: this one.
+    await ctx.identify({ host: server.host, port: server.port });
   } catch (error) {
     await server.kill();
     throw new Error(`${(error as Error).message}\n${await readFile(server.logFile, 'utf8').catch(() => '')}`, { cause: error });
