@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 
 /** Debian suites the fetched engines come from (deb.debian.org, signed by the host's Debian archive keyring). */
-export const SuiteSchema = z.enum(['trixie', 'bookworm-backports', 'bookworm']);
+export const SuiteSchema = z.enum(['trixie', 'bookworm-backports', 'bookworm', 'bullseye', 'sid', 'experimental']);
 export type Suite = z.infer<typeof SuiteSchema>;
 
 /** One engine of the matrix: where it comes from and how its programs are named. */
@@ -27,6 +27,11 @@ export const EngineSpecSchema = z.object({
   kind: z.enum(['host', 'own-loader', 'host-libc']),
   /** Suite to download from (fetched engines only). */
   suite: SuiteSchema.optional(),
+  /**
+   * Suite the libraries (every package not named `<product>-*`) come from, when it is not `suite`:
+   * experimental holds only the packages that differ from sid, so Redis 8.6 takes its libc from sid.
+   */
+  librarySuite: SuiteSchema.optional(),
   /** Debian packages holding the programs (fetched engines only). */
   packages: z.array(z.string()).default([]),
 });
@@ -50,26 +55,38 @@ export const TRIXIE_LIBRARIES = [
   'libzstd1',
 ] as const;
 
+/** What Debian's libsystemd0 of bullseye and bookworm pulls in (`ld.so --list`): libgcrypt, lz4, xz and zstd. */
+const OLD_SYSTEMD_LIBRARIES = ['libsystemd0', 'libgcrypt20', 'libgpg-error0', 'liblz4-1', 'liblzma5', 'libzstd1'] as const;
+
 /**
- * Libraries bookworm's redis-server 7.0.15 loads (`ld.so --list`: libsystemd pulls in libcap,
- * libgcrypt, libgpg-error, lz4, xz and zstd), with bookworm's own libc and loader so it runs on any host.
+ * Libraries bookworm's redis-server 7.0.15 loads (`ld.so --list`; bookworm's libsystemd also pulls in
+ * libcap), with bookworm's own libc and loader so it runs on any host.
  */
-export const BOOKWORM_LIBRARIES = [
+export const BOOKWORM_LIBRARIES = ['libc6', 'libatomic1', 'libjemalloc2', 'liblzf1', 'libssl3', 'libstdc++6', 'libgcc-s1', 'libcap2', ...OLD_SYSTEMD_LIBRARIES] as const;
+
+/**
+ * Libraries bullseye's redis-server 6.0.16 loads (`ld.so --list`: Debian links it against the system
+ * Lua 5.1 with lua-cjson and lua-bitop), with bullseye's own libc and loader (in `lib/x86_64-linux-gnu/`).
+ */
+export const BULLSEYE_LIBRARIES = [
   'libc6',
   'libatomic1',
   'libjemalloc2',
+  'liblua5.1-0',
+  'lua-bitop',
+  'lua-cjson',
   'liblzf1',
-  'libssl3',
+  'libssl1.1',
   'libstdc++6',
   'libgcc-s1',
-  'libsystemd0',
-  'libcap2',
-  'libgcrypt20',
-  'libgpg-error0',
-  'liblz4-1',
-  'liblzma5',
-  'libzstd1',
+  ...OLD_SYSTEMD_LIBRARIES,
 ] as const;
+
+/**
+ * Libraries sid's valkey-server 9.1.2 and experimental's redis-server 8.6.3 load (`ld.so --list`;
+ * sid's libsystemd needs only libc, libssl pulls in zlib and zstd), from sid.
+ */
+export const SID_LIBRARIES = ['libc6', 'libatomic1', 'libjemalloc2', 'liblzf1', 'libssl3t64', 'libstdc++6', 'libgcc-s1', 'libsystemd0', 'zlib1g', 'libzstd1'] as const;
 
 /**
  * The host engine (Redis 7.0) for a machine without `redis-server` of its own (Docker only): Debian
@@ -87,18 +104,23 @@ export const hostFallbackSpec: EngineSpec = EngineSpecSchema.parse({
   packages: ['redis-server', 'redis-tools', ...BOOKWORM_LIBRARIES],
 });
 
-/** Every engine, the host's first. */
+/**
+ * Every engine, the host's first, then Redis by version, then Valkey by version. Valkey 8.0 (bookworm-backports) left the matrix when Valkey 9.1
+ * came in: it writes the same RDB 11 as Valkey 8.1, loads the same files (measured: the same row and
+ * column of the cross-load table) and its persistence fields are Valkey 8.1's, so it cost ~45 s of CI
+ * per run without showing a reader anything the other two Valkeys do not.
+ */
 export const engineSpecs: readonly EngineSpec[] = z.array(EngineSpecSchema).parse([
   { id: 'redis-7.0', product: 'redis', version: '7.0.15', rdbVersion: 10, label: 'Redis 7.0', kind: 'host' },
   {
-    id: 'valkey-8.0',
-    product: 'valkey',
-    version: '8.0.1',
-    rdbVersion: 11,
-    label: 'Valkey 8.0',
-    kind: 'host-libc',
-    suite: 'bookworm-backports',
-    packages: ['valkey-server', 'valkey-tools'],
+    id: 'redis-6.0',
+    product: 'redis',
+    version: '6.0.16',
+    rdbVersion: 9,
+    label: 'Redis 6.0',
+    kind: 'own-loader',
+    suite: 'bullseye',
+    packages: ['redis-server', 'redis-tools', ...BULLSEYE_LIBRARIES],
   },
   {
     id: 'redis-8.0',
@@ -111,6 +133,17 @@ export const engineSpecs: readonly EngineSpec[] = z.array(EngineSpecSchema).pars
     packages: ['redis-server', 'redis-tools', ...TRIXIE_LIBRARIES],
   },
   {
+    id: 'redis-8.6',
+    product: 'redis',
+    version: '8.6.3',
+    rdbVersion: 13,
+    label: 'Redis 8.6',
+    kind: 'own-loader',
+    suite: 'experimental',
+    librarySuite: 'sid',
+    packages: ['redis-server', 'redis-tools', ...SID_LIBRARIES],
+  },
+  {
     id: 'valkey-8.1',
     product: 'valkey',
     version: '8.1.1',
@@ -119,6 +152,16 @@ export const engineSpecs: readonly EngineSpec[] = z.array(EngineSpecSchema).pars
     kind: 'own-loader',
     suite: 'trixie',
     packages: ['valkey-server', 'valkey-tools', ...TRIXIE_LIBRARIES],
+  },
+  {
+    id: 'valkey-9.1',
+    product: 'valkey',
+    version: '9.1.2',
+    rdbVersion: 80,
+    label: 'Valkey 9.1',
+    kind: 'own-loader',
+    suite: 'sid',
+    packages: ['valkey-server', 'valkey-tools', ...SID_LIBRARIES],
   },
 ]);
 

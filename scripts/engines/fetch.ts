@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
- * `npm run engines`: fetches the engines the host does not have (Valkey 8.0 from bookworm-backports,
- * Redis 8.0 and Valkey 8.1 from trixie with trixie's libraries; on a machine without its own
+ * `npm run engines`: fetches the engines the host does not have (Redis 6.0 from bullseye, Redis 8.0
+ * and Valkey 8.1 from trixie, Valkey 9.1 from sid, Redis 8.6 from experimental with sid's libraries,
+ * each with its suite's libc and loader; on a machine without its own
  * redis-server, Debian bookworm's Redis 7.0 with its libraries too) into the engine cache, never touching
  * the host's apt state: apt runs with its own config, lists, package cache and sources inside the
  * cache (`.cache/engines/apt/`). Each engine's packages are unpacked with `dpkg-deb -x` into
@@ -57,6 +58,15 @@ export type EngineRecord = z.infer<typeof EngineRecordSchema>;
 
 class FetchError extends Error {}
 
+/** Suites whose Release files expire within days (a snapshot mirror serves them past that date). */
+const ROLLING_SUITES: ReadonlySet<Suite> = new Set(['sid', 'experimental']);
+
+/** The suite each package of an engine comes from: its own packages from `suite`, libraries from `librarySuite` when set. */
+export function packageSuites(spec: EngineSpec): { name: string; suite: Suite }[] {
+  const suite = spec.suite as Suite;
+  return spec.packages.map((name) => ({ name, suite: name.startsWith(`${spec.product}-`) ? suite : (spec.librarySuite ?? suite) }));
+}
+
 const began = performance.now();
 function say(message: string): void {
   process.stderr.write(`engines: [${((performance.now() - began) / 1000).toFixed(1)} s] ${message}\n`);
@@ -81,7 +91,11 @@ async function writeAptConfig(cache: string, suites: Suite[]): Promise<void> {
   for (const dir of ['state/lists/partial', 'cache/archives/partial', 'etc/apt.conf.d', 'etc/preferences.d', 'etc/trusted.gpg.d']) {
     await mkdir(join(apt, dir), { recursive: true });
   }
-  const sources = suites.map((suite) => `deb [signed-by=${KEYRING}] ${MIRROR} ${suite} main\n`).join('');
+  // sid's and experimental's Release files are valid for a week only: a mirror or snapshot older than
+  // that is refused as expired, so for those two the date (not the signature) is not checked.
+  const sources = suites
+    .map((suite) => `deb [signed-by=${KEYRING}${ROLLING_SUITES.has(suite) ? ' check-valid-until=no' : ''}] ${MIRROR} ${suite} main\n`)
+    .join('');
   await writeFile(join(apt, 'etc', 'sources.list'), sources);
   const options: Record<string, string> = {
     'Dir::State': join(apt, 'state'),
@@ -177,16 +191,16 @@ function upstreamVersion(debianVersion: string): string {
   return /^(?:\d+:)?(\d+\.\d+\.\d+)/.exec(debianVersion)?.[1] ?? debianVersion;
 }
 
-async function install(spec: EngineSpec, cache: string, debs: PlannedDeb[]): Promise<EngineRecord> {
+async function install(spec: EngineSpec, cache: string, debsBySuite: Map<Suite, PlannedDeb[]>): Promise<EngineRecord> {
   const suite = spec.suite as Suite;
   const paths = enginePaths(spec.id, cache);
-  const mine = spec.packages.map((name) => {
-    const deb = debs.find((item) => item.name === name);
-    if (!deb) throw new FetchError(`${spec.id}: package ${name} was not fetched`);
-    return deb;
+  const mine = packageSuites(spec).map(({ name, suite: from }) => {
+    const deb = debsBySuite.get(from)?.find((item) => item.name === name);
+    if (!deb) throw new FetchError(`${spec.id}: package ${name} was not fetched from ${from}`);
+    return { ...deb, suite: from };
   });
   // apt names its files `<name>_<version with ":" as %3a>_<arch>.deb`.
-  const packages = mine.map((deb) => ({ ...deb, version: decodeURIComponent(deb.file.split('_')[1] ?? '') }));
+  const packages = mine.map(({ suite: _from, ...deb }) => ({ ...deb, version: decodeURIComponent(deb.file.split('_')[1] ?? '') }));
   const server = packages.find((item) => item.name === `${spec.product}-tools`);
   if (!server || upstreamVersion(server.version) !== spec.version) {
     throw new FetchError(`${spec.id}: ${suite} offers ${spec.product}-tools ${server?.version ?? '(none)'}, the catalog pins ${spec.version}`);
@@ -194,7 +208,7 @@ async function install(spec: EngineSpec, cache: string, debs: PlannedDeb[]): Pro
   say(`unpacking ${spec.id} (${packages.length} packages)`);
   await rm(paths.base, { recursive: true, force: true });
   await mkdir(paths.root, { recursive: true });
-  for (const deb of mine) await run('dpkg-deb', ['-x', join(cache, 'debs', suite, deb.file), paths.root], `dpkg-deb -x ${deb.file}`);
+  for (const deb of mine) await run('dpkg-deb', ['-x', join(cache, 'debs', deb.suite, deb.file), paths.root], `dpkg-deb -x ${deb.file}`);
   writeShims(spec, cache);
   const command = toolCommand(spec, 'server', cache);
   if (!command) throw new FetchError(`${spec.id}: no ${spec.product}-server in the unpacked packages`);
@@ -261,7 +275,8 @@ export async function fetchEngines({ cache = engineCacheDir(), force = false } =
   if (!existsSync(KEYRING)) throw new FetchError(`${KEYRING} is missing: install debian-archive-keyring`);
 
   await makeCacheDir(cache);
-  const suites = [...new Set(todo.map((spec) => spec.suite as Suite))];
+  const wanted = todo.flatMap(packageSuites);
+  const suites = [...new Set(wanted.map((item) => item.suite))];
   say(`fetching ${todo.map((spec) => spec.id).join(', ')} into ${cache}`);
   await writeAptConfig(cache, suites);
   say(`apt-get update (${suites.join(', ')}, private lists in ${join(cache, 'apt')})`);
@@ -269,14 +284,14 @@ export async function fetchEngines({ cache = engineCacheDir(), force = false } =
   let bytes = 0;
   const debsBySuite = new Map<Suite, PlannedDeb[]>();
   for (const suite of suites) {
-    const names = [...new Set(todo.filter((spec) => spec.suite === suite).flatMap((spec) => spec.packages))];
+    const names = [...new Set(wanted.filter((item) => item.suite === suite).map((item) => item.name))];
     say(`resolving ${names.length} packages in ${suite}`);
     const debs = await plan(cache, suite, names);
     bytes += await download(cache, suite, debs);
     debsBySuite.set(suite, debs);
   }
   for (const spec of todo) {
-    const record = await install(spec, cache, debsBySuite.get(spec.suite as Suite) ?? []);
+    const record = await install(spec, cache, debsBySuite);
     records.set(spec.id, record);
     say(`${spec.id} ready: ${record.versionLine.split(' ').slice(0, 3).join(' ')} (${record.packages.find((p) => p.name === `${spec.product}-tools`)?.version})`);
   }
