@@ -34,6 +34,22 @@ export const EngineSpecSchema = z.object({
   librarySuite: SuiteSchema.optional(),
   /** Debian packages holding the programs (fetched engines only). */
   packages: z.array(z.string()).default([]),
+  /**
+   * Persistence differences a reader meets, measured on this engine; the pages show them and their
+   * snippets' checks read them from here (never from an engine id).
+   */
+  traits: z
+    .object({
+      /** `dir`: an AOF dir (`appenddirname`) of base and incr files with a manifest (Redis 7+); `file`: one `appendonly.aof` in `dir` (Redis 6). */
+      aofLayout: z.enum(['dir', 'file']).default('dir'),
+      /** The manifest's incr line ends with `startoffset N` (Redis 8). */
+      manifestOffsets: z.boolean().default(false),
+      /** AOF load messages name the incr file with its dir (`AOF appendonlydir/appendonly.aof.1.incr.aof loaded anyway`, Redis 8.6). */
+      aofLogWithDir: z.boolean().default(false),
+      /** INFO persistence has `rdb_saves` (Redis 7.0+, Valkey). */
+      rdbSaves: z.boolean().default(true),
+    })
+    .default({ aofLayout: 'dir', manifestOffsets: false, aofLogWithDir: false, rdbSaves: true }),
 });
 export type EngineSpec = z.infer<typeof EngineSpecSchema>;
 
@@ -121,6 +137,7 @@ export const engineSpecs: readonly EngineSpec[] = z.array(EngineSpecSchema).pars
     kind: 'own-loader',
     suite: 'bullseye',
     packages: ['redis-server', 'redis-tools', ...BULLSEYE_LIBRARIES],
+    traits: { aofLayout: 'file', rdbSaves: false },
   },
   {
     id: 'redis-8.0',
@@ -131,6 +148,7 @@ export const engineSpecs: readonly EngineSpec[] = z.array(EngineSpecSchema).pars
     kind: 'own-loader',
     suite: 'trixie',
     packages: ['redis-server', 'redis-tools', ...TRIXIE_LIBRARIES],
+    traits: { manifestOffsets: true },
   },
   {
     id: 'redis-8.6',
@@ -142,6 +160,7 @@ export const engineSpecs: readonly EngineSpec[] = z.array(EngineSpecSchema).pars
     suite: 'experimental',
     librarySuite: 'sid',
     packages: ['redis-server', 'redis-tools', ...SID_LIBRARIES],
+    traits: { manifestOffsets: true, aofLogWithDir: true },
   },
   {
     id: 'valkey-8.1',
@@ -164,6 +183,18 @@ export const engineSpecs: readonly EngineSpec[] = z.array(EngineSpecSchema).pars
     packages: ['valkey-server', 'valkey-tools', ...SID_LIBRARIES],
   },
 ]);
+
+/**
+ * Compose v2 (what readers run: `docker compose`), for a machine whose Docker has no Compose plugin:
+ * Debian's docker-compose 2.x (one Go program; it needs only a libc of 2.34 or newer, bookworm's
+ * 2.36 will do), installed by `npm run engines` as a Docker CLI plugin.
+ */
+export const composeSpec = { id: 'docker-compose', suite: 'sid', package: 'docker-compose', version: '2.40.3' } as const satisfies {
+  id: string;
+  suite: Suite;
+  package: string;
+  version: string;
+};
 
 /** The project's root (where package.json is). */
 export const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -214,6 +245,11 @@ export function versionFromCheckerLine(line: string): string | undefined {
 
 export function engineSpecById(id: string): EngineSpec | undefined {
   return engineSpecs.find((spec) => spec.id === id);
+}
+
+/** The persistence traits of an engine of the catalog (an unknown id, e.g. an image override: Redis 7's). */
+export function engineTraits(id: string | undefined): EngineSpec['traits'] {
+  return (id === undefined ? undefined : engineSpecById(id)?.traits) ?? EngineSpecSchema.shape.traits.parse(undefined);
 }
 
 export function isFetched(spec: EngineSpec, cache = engineCacheDir()): boolean {

@@ -12,11 +12,12 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rm, stat, writeFile, rename } from 'node:fs/promises';
+import { lstat, mkdir, readFile, readlink, rm, stat, symlink, writeFile, rename } from 'node:fs/promises';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { z } from 'zod';
-import { engineCacheDir, enginePaths, engineSpecs, hostFallbackSpec, versionFromVersionLine, type EngineSpec, type Suite } from './catalog.ts';
+import { composeSpec, engineCacheDir, enginePaths, engineSpecs, hostFallbackSpec, versionFromVersionLine, type EngineSpec, type Suite } from './catalog.ts';
 import { hostHasRedis, toolCommand, writeShims } from './shims.ts';
 
 const KEYRING = '/usr/share/keyrings/debian-archive-keyring.gpg';
@@ -251,6 +252,57 @@ async function requireTool(name: string, hint: string): Promise<void> {
   if (found.exitCode !== 0) throw new FetchError(`${name} not found: ${hint}`);
 }
 
+/** Where the Docker CLI looks for its Compose plugin first: `$DOCKER_CONFIG/cli-plugins`, else `~/.docker/cli-plugins`. */
+export function composePluginPath(env: NodeJS.ProcessEnv = process.env): string {
+  return join(env.DOCKER_CONFIG || join(homedir(), '.docker'), 'cli-plugins', 'docker-compose');
+}
+
+/** `docker compose version --short` (`2.40.3`), or undefined when Docker has no Compose plugin. */
+async function composePluginVersion(): Promise<string | undefined> {
+  const result = await execa('docker', ['compose', 'version', '--short'], { reject: false, timeout: 30_000 });
+  return result.exitCode === 0 ? result.stdout.trim().replace(/^v/, '') : undefined;
+}
+
+/**
+ * Compose v2 as a Docker CLI plugin, when Docker has none: Debian's docker-compose from
+ * {@link composeSpec}'s suite, unpacked into `<cache>/docker-compose/root`, linked as
+ * {@link composePluginPath}. A plugin that is already there (Docker Desktop's, the docker-compose-plugin
+ * package's, ours) is left alone; so is a file at that path that is not our link. Returns the version
+ * `docker compose` reports, or undefined without Docker.
+ */
+export async function ensureComposePlugin(cache: string): Promise<string | undefined> {
+  if ((await execa('sh', ['-c', 'command -v docker'], { reject: false })).exitCode !== 0) return undefined;
+  const present = await composePluginVersion();
+  if (present) return present;
+  const root = join(cache, composeSpec.id, 'root');
+  const binary = join(root, 'usr', 'libexec', 'docker', 'cli-plugins', 'docker-compose');
+  if (!existsSync(binary)) {
+    say(`fetching Compose v2 (${composeSpec.package} ${composeSpec.version} from ${composeSpec.suite}) into ${cache}`);
+    await writeAptConfig(cache, [composeSpec.suite]);
+    await run('apt-get', ['update', '-q', '--error-on=any'], `apt-get update from ${MIRROR}`, { env: aptEnv(cache) });
+    const debs = await plan(cache, composeSpec.suite, [composeSpec.package]);
+    const deb = debs[0] as PlannedDeb;
+    const version = upstreamVersion(decodeURIComponent(deb.file.split('_')[1] ?? ''));
+    if (version !== composeSpec.version) throw new FetchError(`${composeSpec.suite} offers ${composeSpec.package} ${version}, the catalog pins ${composeSpec.version}`);
+    await download(cache, composeSpec.suite, debs);
+    await rm(root, { recursive: true, force: true });
+    await mkdir(root, { recursive: true });
+    await run('dpkg-deb', ['-x', join(cache, 'debs', composeSpec.suite, deb.file), root], `dpkg-deb -x ${deb.file}`);
+  }
+  const link = composePluginPath();
+  const existing = await lstat(link).catch(() => undefined);
+  if (existing && !(existing.isSymbolicLink() && (await readlink(link)).startsWith(cache))) {
+    throw new FetchError(`${link} exists but \`docker compose version\` fails: fix or remove it, then run npm run engines again`);
+  }
+  await mkdir(join(link, '..'), { recursive: true });
+  await rm(link, { force: true });
+  await symlink(binary, link);
+  const installed = await composePluginVersion();
+  if (!installed) throw new FetchError(`Compose v2 was linked as ${link} but \`docker compose version\` still fails`);
+  say(`Compose v2 ${installed} installed as the Docker CLI plugin ${link}`);
+  return installed;
+}
+
 /** Fetches every engine that is not complete in the cache. Returns the records of all fetched engines. */
 export async function fetchEngines({ cache = engineCacheDir(), force = false } = {}): Promise<EngineRecord[]> {
   const started = performance.now();
@@ -266,6 +318,7 @@ export async function fetchEngines({ cache = engineCacheDir(), force = false } =
   const todo = fetched.filter((spec) => !records.has(spec.id));
   if (todo.length === 0) {
     for (const spec of engineSpecs) writeShims(spec, cache);
+    await ensureComposePlugin(cache);
     say(`${fetched.map((spec) => spec.id).join(', ')} already in ${cache}: nothing to do`);
     return fetched.map((spec) => records.get(spec.id) as EngineRecord);
   }
@@ -296,6 +349,7 @@ export async function fetchEngines({ cache = engineCacheDir(), force = false } =
     say(`${spec.id} ready: ${record.versionLine.split(' ').slice(0, 3).join(' ')} (${record.packages.find((p) => p.name === `${spec.product}-tools`)?.version})`);
   }
   for (const spec of engineSpecs.filter((item) => item.kind === 'host')) writeShims(spec, cache);
+  await ensureComposePlugin(cache);
   say(`done in ${((performance.now() - started) / 1000).toFixed(1)} s, ${(bytes / 1e6).toFixed(1)} MB downloaded`);
   return fetched.map((spec) => records.get(spec.id) as EngineRecord);
 }

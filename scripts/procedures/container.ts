@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { composeCommand } from '../harness/docker/compose.ts';
+
+export { composeCommand };
 import { dockerUnusable, firstLine, runDocker, runProgram } from './docker-cli.ts';
 import { PlaybookError } from './errors.ts';
 

@@ -31,6 +31,8 @@ export const ResultSchema = z.object({
   version: z.string(),
   /** The image a Docker flavor ran (`redis-playbook/redis:8.0.2` built here, or the official `redis:8.0`). */
   image: z.string().optional(),
+  /** The Compose that ran a Compose tab: `docker compose 2.40.3` (v2) or `docker-compose 1.29.2` (v1). */
+  compose: z.string().optional(),
   /** Wall time of the verification, milliseconds. */
   durationMs: z.number().nonnegative(),
   /** When it ran (ISO 8601, UTC). */

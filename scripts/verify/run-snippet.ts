@@ -10,7 +10,7 @@ import { hostRedis, type Engine } from '../harness/engine.ts';
 import { DisposedAtExit, killProcessesIn } from '../harness/exit-hook.ts';
 import { TEMP_PREFIX } from '../harness/leftovers.ts';
 import { dockerPolicy } from '../harness/docker/available.ts';
-import { ComposeRedis, composeShim, startComposeProject } from '../harness/docker/compose.ts';
+import { ComposeRedis, composeDescription, composeShim, startComposeProject } from '../harness/docker/compose.ts';
 import { startRedisContainer, type RedisContainer } from '../harness/docker/container.ts';
 import { ensureImage, imageServerVersion, withImageEngine } from '../harness/docker/image.ts';
 import { fillCommand, placeholderDefault, placeholders, placeholdersIn, type PlaceholderName } from '../snippets/placeholders.ts';
@@ -100,6 +100,8 @@ interface Run {
   version: string;
   /** The Docker flavor's image (tag). */
   image?: string;
+  /** The Compose that ran a Compose tab (`docker compose 2.40.3`). */
+  compose?: string;
   /** The server's last log lines, for a failure report (set once a server runs). */
   logTail: () => Promise<string>;
   /** Disposals, run last to first after the verification. */
@@ -177,6 +179,7 @@ async function hostStage(flavor: HostFlavor, engine: Engine, scratch: string, ru
 async function dockerStage(flavor: DockerFlavor, engine: Engine, scratch: string, run: Run): Promise<Stage<RedisContainer>> {
   const image = await ensureImage(engine);
   run.image = image.tag;
+  if (flavor.compose) run.compose = await composeDescription();
   let server: RedisContainer | undefined;
   if (flavor.server !== false) {
     server = flavor.compose ? await startComposeProject(flavor.server, { image: image.tag }) : await startRedisContainer(flavor.server, { image: image.tag });
@@ -218,6 +221,7 @@ export async function runSnippet(snippet: Snippet, flavorId: FlavorId, flavor: F
     status,
     version: run.version,
     ...(run.image === undefined ? {} : { image: run.image }),
+    ...(run.compose === undefined ? {} : { compose: run.compose }),
     durationMs: Date.now() - started,
     verifiedAt,
     output: presentOutput(run.recorded.join('\n').trimEnd(), run.values, run.secrets, flavorId),

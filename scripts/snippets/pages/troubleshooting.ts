@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { engineTraits } from '../../engines/catalog.ts';
 import { readFile, readdir, rm, stat, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -156,7 +157,14 @@ const aofContainer = (extra: Record<string, string> = {}) => ({ config: { ...see
 
 // Valkey's log names its own checker, valkey-check-aof; the rest of the line is the same.
 const UNEXPECTED_EOF = /# Unexpected end of file reading the append only file appendonly\.aof\.1\.incr\.aof\. You can: 1\) Make a backup of your AOF file, then use \.\/(redis|valkey)-check-aof --fix <filename\.manifest>\./;
-const BAD_FORMAT = /# Bad file format reading the append only file appendonly\.aof\.1\.incr\.aof: make a backup of your AOF file, then use \.\/(redis|valkey)-check-aof --fix <filename\.manifest>/;
+const BAD_FORMAT_BEFORE_86 = /# Bad file format reading the append only file appendonly\.aof\.1\.incr\.aof: make a backup of your AOF file, then use \.\/(redis|valkey)-check-aof --fix <filename\.manifest>/;
+// Redis 8.6 names the file with its dir, gives the offset, and offers aof-load-corrupt-tail-max-size.
+const BAD_FORMAT_WITH_DIR = /# Bad file format reading the append only file appendonlydir\/appendonly\.aof\.1\.incr\.aof at offset \d+\.\s+make a backup of your AOF file, then use \.\/redis-check-aof --fix <filename\.manifest>\.\s+Alternatively you can set the 'aof-load-corrupt-tail-max-size'/;
+/** The log line of an AOF whose incr file is damaged mid-way, as this engine writes it. */
+const badFormat = (engineId: string | undefined) => (engineTraits(engineId).aofLogWithDir ? BAD_FORMAT_WITH_DIR : BAD_FORMAT_BEFORE_86);
+/** The line of an AOF cut short and loaded anyway (Redis 8.6 names the file with its dir). */
+const loadedAnyway = (engineId: string | undefined) =>
+  new RegExp(`# AOF ${engineTraits(engineId).aofLogWithDir ? 'appendonlydir/' : ''}appendonly\\.aof\\.1\\.incr\\.aof loaded anyway because aof-load-truncated is enabled`);
 
 /** Swap a repaired copy (appendonlydir.fix, made by the integrity page's repair) in place of the damaged AOF set. */
 const swapFixedCopy = [
@@ -587,8 +595,8 @@ export const troubleshootingSnippets = [
           assert.equal(exitCode, 0);
           assert.match(stdout, /# !!! Warning: short read while loading the AOF file appendonly\.aof\.1\.incr\.aof!!!/);
           assert.match(stdout, /# !!! Truncating the AOF appendonly\.aof\.1\.incr\.aof at offset \d+ !!!/);
-          assert.match(stdout, /# AOF appendonly\.aof\.1\.incr\.aof loaded anyway because aof-load-truncated is enabled/);
           const server = ctx.server as DisposableRedis;
+          assert.match(stdout, loadedAnyway(server.engine.id));
           assert.ok(server.running, 'the server started');
           assert.deepEqual(await userNumbers(server), range(19), 'every whole write is there, the one cut short is not');
           const check = await execa(server.engine.checkAof, [join(server.dir, 'appendonlydir', 'appendonly.aof.manifest')], { reject: false });
@@ -607,8 +615,8 @@ export const troubleshootingSnippets = [
           assert.equal(exitCode, 0);
           assert.match(stdout, /# !!! Warning: short read while loading the AOF file appendonly\.aof\.1\.incr\.aof!!!/);
           assert.match(stdout, /# !!! Truncating the AOF appendonly\.aof\.1\.incr\.aof at offset \d+ !!!/);
-          assert.match(stdout, /# AOF appendonly\.aof\.1\.incr\.aof loaded anyway because aof-load-truncated is enabled/);
           const server = ctx.server as RedisContainer;
+          assert.match(stdout, loadedAnyway(server.engine?.id));
           assert.equal(await server.isRunning(), true, 'the container runs');
           assert.deepEqual(await containerUserNumbers(server), range(19), 'every whole write is there, the one cut short is not');
           const check = await server.exec(['redis-check-aof', '/data/appendonlydir/appendonly.aof.manifest']);
@@ -663,13 +671,13 @@ export const troubleshootingSnippets = [
         server: aofServer(),
         async setup(server) {
           await damagedAof(server, breakEleventhWrite);
-          await assertStartFails(server, BAD_FORMAT);
+          await assertStartFails(server, badFormat(server.engine.id));
         },
         values: logFileValue,
         async verify(ctx) {
           const { exitCode, stdout } = await ctx.run();
           assert.equal(exitCode, 0);
-          assert.match(stdout, BAD_FORMAT);
+          assert.match(stdout, badFormat((ctx.server as DisposableRedis).engine.id));
         },
       },
       docker: {
@@ -677,12 +685,12 @@ export const troubleshootingSnippets = [
         server: aofContainer(),
         async setup(server) {
           await damagedAofInVolume(server, breakEleventhWrite);
-          await assertContainerStartFails(server, BAD_FORMAT);
+          await assertContainerStartFails(server, badFormat(server.engine.id));
         },
         async verify(ctx) {
           const { exitCode, stdout } = await ctx.run();
           assert.equal(exitCode, 0);
-          assert.match(stdout, BAD_FORMAT);
+          assert.match(stdout, badFormat((ctx.server as RedisContainer).engine.id));
           assert.equal(stdout.trim().split('\n').length, 1);
         },
       },
@@ -714,7 +722,7 @@ export const troubleshootingSnippets = [
           await emptyDataDir(server);
           await server.start();
           await damagedAof(server, breakEleventhWrite);
-          await assertStartFails(server, BAD_FORMAT);
+          await assertStartFails(server, badFormat(server.engine.id));
           await fixCopy(server);
           const afterGarbage = await swapAndStart(ctx, 'After "Bad file format" (the 11th of 20 writes broken):');
           assert.deepEqual(afterGarbage, range(10), 'only the writes before the damage are back');
@@ -742,7 +750,7 @@ export const troubleshootingSnippets = [
           await emptyVolume(server);
           await server.start();
           await damagedAofInVolume(server, breakEleventhWrite);
-          await assertContainerStartFails(server, BAD_FORMAT);
+          await assertContainerStartFails(server, badFormat(server.engine.id));
           await fixCopyInVolume(server);
           const afterGarbage = await swapAndStartDocker(ctx, 'After "Bad file format" (the 11th of 20 writes broken):');
           assert.deepEqual(afterGarbage, range(10), 'only the writes before the damage are back');
