@@ -50,6 +50,11 @@ export const EngineSpecSchema = z.object({
       rdbSaves: z.boolean().default(true),
     })
     .default({ aofLayout: 'dir', manifestOffsets: false, aofLogWithDir: false, rdbSaves: true }),
+  /**
+   * Why `npm run verify` does not yet run the pages on this engine by default (it runs when named,
+   * `--engines ID`): the pages do not show all of its differences yet. Undefined: in the page matrix.
+   */
+  pagesPending: z.string().optional(),
 });
 export type EngineSpec = z.infer<typeof EngineSpecSchema>;
 
@@ -138,6 +143,7 @@ export const engineSpecs: readonly EngineSpec[] = z.array(EngineSpecSchema).pars
     suite: 'bullseye',
     packages: ['redis-server', 'redis-tools', ...BULLSEYE_LIBRARIES],
     traits: { aofLayout: 'file', rdbSaves: false },
+    pagesPending: 'the AOF pages (repair, rollback, troubleshooting) assume an AOF dir; Redis 6.0 keeps one appendonly.aof (34 of 75 snippets)',
   },
   {
     id: 'redis-8.0',
@@ -181,6 +187,7 @@ export const engineSpecs: readonly EngineSpec[] = z.array(EngineSpecSchema).pars
     kind: 'own-loader',
     suite: 'sid',
     packages: ['valkey-server', 'valkey-tools', ...SID_LIBRARIES],
+    pagesPending: "valkey-check-aof 9.1.2 calls a healthy AOF with a VALKEY base invalid (valkey-io/valkey#4739): the AOF check and repair snippets must show that (9 of 75 snippets)",
   },
 ]);
 

@@ -271,7 +271,7 @@ if [ "\${1#-}" != "$1" ] || [ "\${1%.conf}" != "$1" ]; then
 fi
 if { [ "$1" = '${product}-server' ] || [ "$1" = 'redis-server' ]; } && [ "$(id -u)" = '0' ]; then
 	find . \\! -user ${product} -exec chown ${product} '{}' +
-	exec su -s /bin/sh ${product} -c 'exec "$0" "$@"' "$0" "$@"
+	exec su -s /bin/sh -c 'exec "$0" "$@"' ${product} -- "$0" "$@"
 fi
 um="$(umask)"
 if [ "$um" = '0022' ]; then
