@@ -1,6 +1,6 @@
 import type { ParseArgsOptionsConfig } from 'node:util';
 import { z } from 'zod';
-import { resolveContainer, type ContainerRef } from '../procedures/container.ts';
+import { composeCommand, resolveContainer, type ContainerRef } from '../procedures/container.ts';
 import type { CliIo } from './command.ts';
 
 /** The options that point a command at Redis in a container (spread into a command's schema). */
@@ -31,13 +31,21 @@ export function containerHelp(what: string): string {
                              the current dir (as docker compose ps, or docker-compose ps, finds it)`;
 }
 
-/** The container the options name, or undefined when they name none. */
-export function containerFromOptions(
+/**
+ * The container the options name, or undefined when they name none. For a Compose service it says on
+ * stderr which Compose found it: `docker compose` (v2) where Docker has the plugin, else `docker-compose` (v1).
+ */
+export async function containerFromOptions(
   options: { container?: string | undefined; 'compose-service'?: string | undefined },
   io: CliIo,
 ): Promise<ContainerRef | undefined> {
-  return resolveContainer(
+  const container = await resolveContainer(
     { container: options.container, composeService: options['compose-service'] },
     { cwd: process.cwd(), env: io.env },
   );
+  if (container && options['compose-service'] !== undefined) {
+    const command = await composeCommand();
+    io.stderr(`Compose service ${options['compose-service']}: container ${container.name} (found with ${command.join(' ')}, Compose ${command[0] === 'docker' ? 'v2' : 'v1'})\n`);
+  }
+  return container;
 }

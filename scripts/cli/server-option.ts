@@ -1,6 +1,10 @@
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { execa } from 'execa';
 import { z } from 'zod';
-import { versionFromCheckerLine } from '../engines/catalog.ts';
+import { versionFromCheckerLine, versionFromVersionLine } from '../engines/catalog.ts';
+import { readRdbAux } from '../redis/rdb.ts';
 import { engineForServer, hostFallbackEngine, type Engine } from '../harness/engine.ts';
 import { containerCheckers, NoImageCheckersError } from '../procedures/container-checkers.ts';
 import type { ContainerRef } from '../procedures/container.ts';
@@ -25,10 +29,83 @@ export const SERVER_HELP = `  --server PROGRAM           The target's server pro
                              checkers check the backup, and a backup in an RDB format it cannot
                              load is refused`;
 
-/** `redis-check-rdb --version` → `7.0.15`; undefined when the program does not run. */
+/**
+ * `redis-check-rdb --version` → `7.0.15`; undefined when the program does not run. Redis 6's and
+ * Valkey 9's checkers print no version (they take `--version` for a file name): the version of the
+ * server program beside them, which they are a link to, stands in then.
+ */
 async function checkerVersion(engine: Engine): Promise<string | undefined> {
   const result = await execa(engine.checkRdb, ['--version'], { reject: false, timeout: 30_000 });
-  return result.exitCode === 0 ? versionFromCheckerLine(result.stdout) : undefined;
+  if (result.exitCode === 0) return versionFromCheckerLine(result.stdout);
+  if ((result as { code?: string }).code === 'ENOENT') return undefined;
+  return serverVersion(engine.server);
+}
+
+/** The version a server program's `--version` prints (`Redis server v=8.6.3 …` → `8.6.3`); undefined when it does not run. */
+async function serverVersion(program: string): Promise<string | undefined> {
+  const result = await execa(program, ['--version'], { reject: false, timeout: 30_000 });
+  return result.exitCode === 0 ? versionFromVersionLine(result.stdout) : undefined;
+}
+
+/**
+ * The programs of the server at `executable` (its `INFO server` field), when they are on this machine
+ * and are that `version`: the checkers beside it (`/usr/bin/redis-server` → `/usr/bin/redis-check-rdb`),
+ * or, for an engine unpacked with its own libc and loader (`npm run engines`: `<engine>/root/usr/bin/`
+ * runs through the shims in `<engine>/bin/`), those shims. Undefined when none answers with that version.
+ */
+export async function serverOwnEngine(executable: string, version: string): Promise<Engine | undefined> {
+  if (!executable.startsWith('/') || !/-server$/.test(executable)) return undefined;
+  const root = dirname(dirname(dirname(executable)));
+  const candidates = [executable, join(dirname(root), 'bin', basename(executable))];
+  for (const program of candidates) {
+    if (!existsSync(program)) continue;
+    const engine = engineForServer(program);
+    if (existsSync(engine.checkRdb) && (await serverVersion(program)) === version) return engine;
+  }
+  return undefined;
+}
+
+/** How the checking engine was chosen, for a line on stderr. */
+export interface ChosenEngine {
+  engine: Engine;
+  /** True when these are the server's own programs rather than this machine's default. */
+  own: boolean;
+  /** `the server's own (INFO executable)`, or `this machine's` when its version is the server's or the server's programs are not here. */
+  how: string;
+}
+
+/**
+ * The engine that checks a backup of a server answering with `info` (its `INFO server` fields), no
+ * `--server` given: this machine's (`redis-server` on PATH, or its stand-ins) when it is the same
+ * product and version; else the server's own programs, found from `executable`; else this machine's
+ * (a format it cannot load is then refused, naming --server).
+ */
+export async function engineForServerInfo(info: Record<string, string | undefined>): Promise<ChosenEngine> {
+  const host = await engineFromServerOption(undefined);
+  const version = info.valkey_version ?? info.redis_version;
+  const product = info.server_name === 'valkey' ? 'valkey' : 'redis';
+  if (version === undefined) return { engine: host, own: false, how: "this machine's" };
+  if (host.product === product && (await serverVersion(host.server)) === version) return { engine: host, own: false, how: "this machine's, the server's version" };
+  const own = info.executable ? await serverOwnEngine(info.executable, version) : undefined;
+  return own
+    ? { engine: own, own: true, how: `the server's own (INFO server executable ${info.executable})` }
+    : { engine: host, own: false, how: "this machine's (the server's own programs are not found here)" };
+}
+
+/**
+ * The engine that checks and loads a backup, no `--server` given: the programs of the server it was
+ * taken from when its manifest names them (`source.executable`) and they are still here at the same
+ * version; else this machine's ({@link engineFromServerOption}).
+ */
+export async function engineForBackup(backup: string): Promise<ChosenEngine> {
+  const { executable, version, engine: product } = (await manifestOf(backup))?.source ?? {};
+  if (typeof executable === 'string' && typeof version === 'string') {
+    const host = await engineFromServerOption(undefined);
+    if (host.product === product && (await serverVersion(host.server)) === version) return { engine: host, own: false, how: "this machine's, the backup's version" };
+    const own = await serverOwnEngine(executable, version);
+    if (own) return { engine: own, own: true, how: `the backed-up server's own (${executable})` };
+  }
+  return { engine: await engineFromServerOption(undefined), own: false, how: "this machine's" };
 }
 
 /**
@@ -78,4 +155,52 @@ export async function engineFromServerOption(given: string | undefined, containe
     throw new PlaybookError('usage', `Invalid --server "${program}": ${reason}`);
   }
   return engine;
+}
+
+/** Reads `<backup>/manifest.json`'s source and config loosely (a bare RDB or a bad manifest: undefined; the check reports those). */
+async function manifestOf(backup: string): Promise<{ source?: Record<string, unknown>; config?: Record<string, unknown> } | undefined> {
+  return readFile(join(backup, 'manifest.json'), 'utf8')
+    .then((text) => JSON.parse(text) as { source?: Record<string, unknown>; config?: Record<string, unknown> })
+    .catch(() => undefined);
+}
+
+/**
+ * The version of the engine that last wrote a data dir, from the `redis-ver` / `valkey-ver` field of
+ * its snapshot, else of its AOF base (Redis 7+) or single AOF file (Redis 6, with an RDB preamble).
+ */
+async function dataDirWriterVersion(dataDir: string, names: { dbfilename: string; appenddirname?: string; appendfilename: string }): Promise<string | undefined> {
+  const candidates = [join(dataDir, names.dbfilename), join(dataDir, names.appendfilename)];
+  if (names.appenddirname) candidates.push(join(dataDir, names.appenddirname, `${names.appendfilename}.1.base.rdb`));
+  const aofDir = join(dataDir, names.appenddirname ?? 'appendonlydir');
+  const manifest = await readFile(join(aofDir, `${names.appendfilename}.manifest`), 'utf8').catch(() => '');
+  const base = /^file (\S+) seq \d+ type b/m.exec(manifest)?.[1];
+  if (base) candidates.push(join(aofDir, base));
+  for (const path of candidates) {
+    const aux = await readRdbAux(path);
+    const version = aux['valkey-ver'] ?? aux['redis-ver'];
+    if (version) return version;
+  }
+  return undefined;
+}
+
+/**
+ * The engine that checks a backup before it is installed into the stopped server's `dataDir`, no
+ * `--server` given: the programs of the server the backup was taken from (its manifest's
+ * `source.executable`, still here at `source.version`) when the data dir was last written by that same
+ * version (its snapshot's or AOF base's `redis-ver` / `valkey-ver`): a server restored from its own
+ * backup. Otherwise this machine's ({@link engineFromServerOption}), whose limits then apply.
+ */
+export async function engineForRestore(backup: string, dataDir: string): Promise<ChosenEngine> {
+  const host = await engineFromServerOption(undefined);
+  const manifest = await manifestOf(backup);
+  const { executable, version } = manifest?.source ?? {};
+  const config = manifest?.config ?? {};
+  if (typeof executable === 'string' && typeof version === 'string' && typeof config.dbfilename === 'string' && typeof config.appendfilename === 'string') {
+    const names = { dbfilename: config.dbfilename, appendfilename: config.appendfilename, appenddirname: typeof config.appenddirname === 'string' ? config.appenddirname : undefined };
+    if ((await dataDirWriterVersion(dataDir, names)) === version && (await serverVersion(host.server)) !== version) {
+      const own = await serverOwnEngine(executable, version);
+      if (own) return { engine: own, own: true, how: `the backed-up server's own (${executable}), the version that wrote ${dataDir}` };
+    }
+  }
+  return { engine: host, own: false, how: "this machine's" };
 }

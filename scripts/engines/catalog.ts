@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 
 /** Debian suites the fetched engines come from (deb.debian.org, signed by the host's Debian archive keyring). */
-export const SuiteSchema = z.enum(['trixie', 'bookworm-backports', 'bookworm']);
+export const SuiteSchema = z.enum(['trixie', 'bookworm-backports', 'bookworm', 'bullseye', 'sid', 'experimental']);
 export type Suite = z.infer<typeof SuiteSchema>;
 
 /** One engine of the matrix: where it comes from and how its programs are named. */
@@ -27,8 +27,38 @@ export const EngineSpecSchema = z.object({
   kind: z.enum(['host', 'own-loader', 'host-libc']),
   /** Suite to download from (fetched engines only). */
   suite: SuiteSchema.optional(),
+  /**
+   * Suite the libraries (every package not named `<product>-*`) come from, when it is not `suite`:
+   * experimental holds only the packages that differ from sid, so Redis 8.6 takes its libc from sid.
+   */
+  librarySuite: SuiteSchema.optional(),
   /** Debian packages holding the programs (fetched engines only). */
   packages: z.array(z.string()).default([]),
+  /**
+   * Persistence differences a reader meets, measured on this engine; the pages show them and their
+   * snippets' checks read them from here (never from an engine id).
+   */
+  traits: z
+    .object({
+      /** `dir`: an AOF dir (`appenddirname`) of base and incr files with a manifest (Redis 7+); `file`: one `appendonly.aof` in `dir` (Redis 6). */
+      aofLayout: z.enum(['dir', 'file']).default('dir'),
+      /** The manifest's incr line ends with `startoffset N` (Redis 8). */
+      manifestOffsets: z.boolean().default(false),
+      /** AOF load messages name the incr file with its dir (`AOF appendonlydir/appendonly.aof.1.incr.aof loaded anyway`, Redis 8.6). */
+      aofLogWithDir: z.boolean().default(false),
+      /** INFO persistence has `rdb_saves` (Redis 7.0+, Valkey). */
+      rdbSaves: z.boolean().default(true),
+      /** How its error replies name the server: `MISCONF Redis is configured…` (Valkey: `MISCONF Valkey is configured…`, `check the Valkey logs`). */
+      errorName: z.enum(['Redis', 'Valkey']).default('Redis'),
+      /** Its AOF checker reads its own `VALKEY` RDB base as commands and calls it a format error (valkey-check-aof 9.1.2, valkey-io/valkey#4739). */
+      checkAofMisreadsBase: z.boolean().default(false),
+    })
+    .default({ aofLayout: 'dir', manifestOffsets: false, aofLogWithDir: false, rdbSaves: true, errorName: 'Redis', checkAofMisreadsBase: false }),
+  /**
+   * Why `npm run verify` does not yet run the pages on this engine by default (it runs when named,
+   * `--engines ID`): the pages do not show all of its differences yet. Undefined: in the page matrix.
+   */
+  pagesPending: z.string().optional(),
 });
 export type EngineSpec = z.infer<typeof EngineSpecSchema>;
 
@@ -50,26 +80,38 @@ export const TRIXIE_LIBRARIES = [
   'libzstd1',
 ] as const;
 
+/** What Debian's libsystemd0 of bullseye and bookworm pulls in (`ld.so --list`): libgcrypt, lz4, xz and zstd. */
+const OLD_SYSTEMD_LIBRARIES = ['libsystemd0', 'libgcrypt20', 'libgpg-error0', 'liblz4-1', 'liblzma5', 'libzstd1'] as const;
+
 /**
- * Libraries bookworm's redis-server 7.0.15 loads (`ld.so --list`: libsystemd pulls in libcap,
- * libgcrypt, libgpg-error, lz4, xz and zstd), with bookworm's own libc and loader so it runs on any host.
+ * Libraries bookworm's redis-server 7.0.15 loads (`ld.so --list`; bookworm's libsystemd also pulls in
+ * libcap), with bookworm's own libc and loader so it runs on any host.
  */
-export const BOOKWORM_LIBRARIES = [
+export const BOOKWORM_LIBRARIES = ['libc6', 'libatomic1', 'libjemalloc2', 'liblzf1', 'libssl3', 'libstdc++6', 'libgcc-s1', 'libcap2', ...OLD_SYSTEMD_LIBRARIES] as const;
+
+/**
+ * Libraries bullseye's redis-server 6.0.16 loads (`ld.so --list`: Debian links it against the system
+ * Lua 5.1 with lua-cjson and lua-bitop), with bullseye's own libc and loader (in `lib/x86_64-linux-gnu/`).
+ */
+export const BULLSEYE_LIBRARIES = [
   'libc6',
   'libatomic1',
   'libjemalloc2',
+  'liblua5.1-0',
+  'lua-bitop',
+  'lua-cjson',
   'liblzf1',
-  'libssl3',
+  'libssl1.1',
   'libstdc++6',
   'libgcc-s1',
-  'libsystemd0',
-  'libcap2',
-  'libgcrypt20',
-  'libgpg-error0',
-  'liblz4-1',
-  'liblzma5',
-  'libzstd1',
+  ...OLD_SYSTEMD_LIBRARIES,
 ] as const;
+
+/**
+ * Libraries sid's valkey-server 9.1.2 and experimental's redis-server 8.6.3 load (`ld.so --list`;
+ * sid's libsystemd needs only libc, libssl pulls in zlib and zstd), from sid.
+ */
+export const SID_LIBRARIES = ['libc6', 'libatomic1', 'libjemalloc2', 'liblzf1', 'libssl3t64', 'libstdc++6', 'libgcc-s1', 'libsystemd0', 'zlib1g', 'libzstd1'] as const;
 
 /**
  * The host engine (Redis 7.0) for a machine without `redis-server` of its own (Docker only): Debian
@@ -87,18 +129,25 @@ export const hostFallbackSpec: EngineSpec = EngineSpecSchema.parse({
   packages: ['redis-server', 'redis-tools', ...BOOKWORM_LIBRARIES],
 });
 
-/** Every engine, the host's first. */
+/**
+ * Every engine, the host's first, then Redis by version, then Valkey by version. Valkey 8.0 (bookworm-backports) left the matrix when Valkey 9.1
+ * came in: it writes the same RDB 11 as Valkey 8.1, loads the same files (measured: the same row and
+ * column of the cross-load table) and its persistence fields are Valkey 8.1's, so it cost ~45 s of CI
+ * per run without showing a reader anything the other two Valkeys do not.
+ */
 export const engineSpecs: readonly EngineSpec[] = z.array(EngineSpecSchema).parse([
   { id: 'redis-7.0', product: 'redis', version: '7.0.15', rdbVersion: 10, label: 'Redis 7.0', kind: 'host' },
   {
-    id: 'valkey-8.0',
-    product: 'valkey',
-    version: '8.0.1',
-    rdbVersion: 11,
-    label: 'Valkey 8.0',
-    kind: 'host-libc',
-    suite: 'bookworm-backports',
-    packages: ['valkey-server', 'valkey-tools'],
+    id: 'redis-6.0',
+    product: 'redis',
+    version: '6.0.16',
+    rdbVersion: 9,
+    label: 'Redis 6.0',
+    kind: 'own-loader',
+    suite: 'bullseye',
+    packages: ['redis-server', 'redis-tools', ...BULLSEYE_LIBRARIES],
+    traits: { aofLayout: 'file', rdbSaves: false },
+    pagesPending: 'the AOF pages (repair, rollback, troubleshooting) assume an AOF dir; Redis 6.0 keeps one appendonly.aof (29 of 75 snippets)',
   },
   {
     id: 'redis-8.0',
@@ -109,6 +158,19 @@ export const engineSpecs: readonly EngineSpec[] = z.array(EngineSpecSchema).pars
     kind: 'own-loader',
     suite: 'trixie',
     packages: ['redis-server', 'redis-tools', ...TRIXIE_LIBRARIES],
+    traits: { manifestOffsets: true },
+  },
+  {
+    id: 'redis-8.6',
+    product: 'redis',
+    version: '8.6.3',
+    rdbVersion: 13,
+    label: 'Redis 8.6',
+    kind: 'own-loader',
+    suite: 'experimental',
+    librarySuite: 'sid',
+    packages: ['redis-server', 'redis-tools', ...SID_LIBRARIES],
+    traits: { manifestOffsets: true, aofLogWithDir: true },
   },
   {
     id: 'valkey-8.1',
@@ -119,8 +181,33 @@ export const engineSpecs: readonly EngineSpec[] = z.array(EngineSpecSchema).pars
     kind: 'own-loader',
     suite: 'trixie',
     packages: ['valkey-server', 'valkey-tools', ...TRIXIE_LIBRARIES],
+    traits: { errorName: 'Valkey' },
+  },
+  {
+    id: 'valkey-9.1',
+    product: 'valkey',
+    version: '9.1.2',
+    rdbVersion: 80,
+    label: 'Valkey 9.1',
+    kind: 'own-loader',
+    suite: 'sid',
+    packages: ['valkey-server', 'valkey-tools', ...SID_LIBRARIES],
+    traits: { errorName: 'Valkey', checkAofMisreadsBase: true },
+    pagesPending: "valkey-check-aof 9.1.2 calls a healthy AOF with a VALKEY base invalid (valkey-io/valkey#4739): the AOF check and repair snippets must show that (4 of 75 host snippets, 3 of 66 in Docker: the repairs, which --fix cannot do there)",
   },
 ]);
+
+/**
+ * Compose v2 (what readers run: `docker compose`), for a machine whose Docker has no Compose plugin:
+ * Debian's docker-compose 2.x (one Go program; it needs only a libc of 2.34 or newer, bookworm's
+ * 2.36 will do), installed by `npm run engines` as a Docker CLI plugin.
+ */
+export const composeSpec = { id: 'docker-compose', suite: 'sid', package: 'docker-compose', version: '2.40.3' } as const satisfies {
+  id: string;
+  suite: Suite;
+  package: string;
+  version: string;
+};
 
 /** The project's root (where package.json is). */
 export const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -171,6 +258,11 @@ export function versionFromCheckerLine(line: string): string | undefined {
 
 export function engineSpecById(id: string): EngineSpec | undefined {
   return engineSpecs.find((spec) => spec.id === id);
+}
+
+/** The persistence traits of an engine of the catalog (an unknown id, e.g. an image override: Redis 7's). */
+export function engineTraits(id: string | undefined): EngineSpec['traits'] {
+  return (id === undefined ? undefined : engineSpecById(id)?.traits) ?? EngineSpecSchema.shape.traits.parse(undefined);
 }
 
 export function isFetched(spec: EngineSpec, cache = engineCacheDir()): boolean {

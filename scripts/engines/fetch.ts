@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
- * `npm run engines`: fetches the engines the host does not have (Valkey 8.0 from bookworm-backports,
- * Redis 8.0 and Valkey 8.1 from trixie with trixie's libraries; on a machine without its own
+ * `npm run engines`: fetches the engines the host does not have (Redis 6.0 from bullseye, Redis 8.0
+ * and Valkey 8.1 from trixie, Valkey 9.1 from sid, Redis 8.6 from experimental with sid's libraries,
+ * each with its suite's libc and loader; on a machine without its own
  * redis-server, Debian bookworm's Redis 7.0 with its libraries too) into the engine cache, never touching
  * the host's apt state: apt runs with its own config, lists, package cache and sources inside the
  * cache (`.cache/engines/apt/`). Each engine's packages are unpacked with `dpkg-deb -x` into
@@ -11,11 +12,12 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rm, stat, writeFile, rename } from 'node:fs/promises';
+import { lstat, mkdir, readFile, readlink, rm, stat, symlink, writeFile, rename } from 'node:fs/promises';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { z } from 'zod';
-import { engineCacheDir, enginePaths, engineSpecs, hostFallbackSpec, versionFromVersionLine, type EngineSpec, type Suite } from './catalog.ts';
+import { composeSpec, engineCacheDir, enginePaths, engineSpecs, hostFallbackSpec, versionFromVersionLine, type EngineSpec, type Suite } from './catalog.ts';
 import { hostHasRedis, toolCommand, writeShims } from './shims.ts';
 
 const KEYRING = '/usr/share/keyrings/debian-archive-keyring.gpg';
@@ -57,6 +59,15 @@ export type EngineRecord = z.infer<typeof EngineRecordSchema>;
 
 class FetchError extends Error {}
 
+/** Suites whose Release files expire within days (a snapshot mirror serves them past that date). */
+const ROLLING_SUITES: ReadonlySet<Suite> = new Set(['sid', 'experimental']);
+
+/** The suite each package of an engine comes from: its own packages from `suite`, libraries from `librarySuite` when set. */
+export function packageSuites(spec: EngineSpec): { name: string; suite: Suite }[] {
+  const suite = spec.suite as Suite;
+  return spec.packages.map((name) => ({ name, suite: name.startsWith(`${spec.product}-`) ? suite : (spec.librarySuite ?? suite) }));
+}
+
 const began = performance.now();
 function say(message: string): void {
   process.stderr.write(`engines: [${((performance.now() - began) / 1000).toFixed(1)} s] ${message}\n`);
@@ -81,7 +92,11 @@ async function writeAptConfig(cache: string, suites: Suite[]): Promise<void> {
   for (const dir of ['state/lists/partial', 'cache/archives/partial', 'etc/apt.conf.d', 'etc/preferences.d', 'etc/trusted.gpg.d']) {
     await mkdir(join(apt, dir), { recursive: true });
   }
-  const sources = suites.map((suite) => `deb [signed-by=${KEYRING}] ${MIRROR} ${suite} main\n`).join('');
+  // sid's and experimental's Release files are valid for a week only: a mirror or snapshot older than
+  // that is refused as expired, so for those two the date (not the signature) is not checked.
+  const sources = suites
+    .map((suite) => `deb [signed-by=${KEYRING}${ROLLING_SUITES.has(suite) ? ' check-valid-until=no' : ''}] ${MIRROR} ${suite} main\n`)
+    .join('');
   await writeFile(join(apt, 'etc', 'sources.list'), sources);
   const options: Record<string, string> = {
     'Dir::State': join(apt, 'state'),
@@ -177,16 +192,16 @@ function upstreamVersion(debianVersion: string): string {
   return /^(?:\d+:)?(\d+\.\d+\.\d+)/.exec(debianVersion)?.[1] ?? debianVersion;
 }
 
-async function install(spec: EngineSpec, cache: string, debs: PlannedDeb[]): Promise<EngineRecord> {
+async function install(spec: EngineSpec, cache: string, debsBySuite: Map<Suite, PlannedDeb[]>): Promise<EngineRecord> {
   const suite = spec.suite as Suite;
   const paths = enginePaths(spec.id, cache);
-  const mine = spec.packages.map((name) => {
-    const deb = debs.find((item) => item.name === name);
-    if (!deb) throw new FetchError(`${spec.id}: package ${name} was not fetched`);
-    return deb;
+  const mine = packageSuites(spec).map(({ name, suite: from }) => {
+    const deb = debsBySuite.get(from)?.find((item) => item.name === name);
+    if (!deb) throw new FetchError(`${spec.id}: package ${name} was not fetched from ${from}`);
+    return { ...deb, suite: from };
   });
   // apt names its files `<name>_<version with ":" as %3a>_<arch>.deb`.
-  const packages = mine.map((deb) => ({ ...deb, version: decodeURIComponent(deb.file.split('_')[1] ?? '') }));
+  const packages = mine.map(({ suite: _from, ...deb }) => ({ ...deb, version: decodeURIComponent(deb.file.split('_')[1] ?? '') }));
   const server = packages.find((item) => item.name === `${spec.product}-tools`);
   if (!server || upstreamVersion(server.version) !== spec.version) {
     throw new FetchError(`${spec.id}: ${suite} offers ${spec.product}-tools ${server?.version ?? '(none)'}, the catalog pins ${spec.version}`);
@@ -194,7 +209,7 @@ async function install(spec: EngineSpec, cache: string, debs: PlannedDeb[]): Pro
   say(`unpacking ${spec.id} (${packages.length} packages)`);
   await rm(paths.base, { recursive: true, force: true });
   await mkdir(paths.root, { recursive: true });
-  for (const deb of mine) await run('dpkg-deb', ['-x', join(cache, 'debs', suite, deb.file), paths.root], `dpkg-deb -x ${deb.file}`);
+  for (const deb of mine) await run('dpkg-deb', ['-x', join(cache, 'debs', deb.suite, deb.file), paths.root], `dpkg-deb -x ${deb.file}`);
   writeShims(spec, cache);
   const command = toolCommand(spec, 'server', cache);
   if (!command) throw new FetchError(`${spec.id}: no ${spec.product}-server in the unpacked packages`);
@@ -237,6 +252,57 @@ async function requireTool(name: string, hint: string): Promise<void> {
   if (found.exitCode !== 0) throw new FetchError(`${name} not found: ${hint}`);
 }
 
+/** Where the Docker CLI looks for its Compose plugin first: `$DOCKER_CONFIG/cli-plugins`, else `~/.docker/cli-plugins`. */
+export function composePluginPath(env: NodeJS.ProcessEnv = process.env): string {
+  return join(env.DOCKER_CONFIG || join(homedir(), '.docker'), 'cli-plugins', 'docker-compose');
+}
+
+/** `docker compose version --short` (`2.40.3`), or undefined when Docker has no Compose plugin. */
+async function composePluginVersion(): Promise<string | undefined> {
+  const result = await execa('docker', ['compose', 'version', '--short'], { reject: false, timeout: 30_000 });
+  return result.exitCode === 0 ? result.stdout.trim().replace(/^v/, '') : undefined;
+}
+
+/**
+ * Compose v2 as a Docker CLI plugin, when Docker has none: Debian's docker-compose from
+ * {@link composeSpec}'s suite, unpacked into `<cache>/docker-compose/root`, linked as
+ * {@link composePluginPath}. A plugin that is already there (Docker Desktop's, the docker-compose-plugin
+ * package's, ours) is left alone; so is a file at that path that is not our link. Returns the version
+ * `docker compose` reports, or undefined without Docker.
+ */
+export async function ensureComposePlugin(cache: string): Promise<string | undefined> {
+  if ((await execa('sh', ['-c', 'command -v docker'], { reject: false })).exitCode !== 0) return undefined;
+  const present = await composePluginVersion();
+  if (present) return present;
+  const root = join(cache, composeSpec.id, 'root');
+  const binary = join(root, 'usr', 'libexec', 'docker', 'cli-plugins', 'docker-compose');
+  if (!existsSync(binary)) {
+    say(`fetching Compose v2 (${composeSpec.package} ${composeSpec.version} from ${composeSpec.suite}) into ${cache}`);
+    await writeAptConfig(cache, [composeSpec.suite]);
+    await run('apt-get', ['update', '-q', '--error-on=any'], `apt-get update from ${MIRROR}`, { env: aptEnv(cache) });
+    const debs = await plan(cache, composeSpec.suite, [composeSpec.package]);
+    const deb = debs[0] as PlannedDeb;
+    const version = upstreamVersion(decodeURIComponent(deb.file.split('_')[1] ?? ''));
+    if (version !== composeSpec.version) throw new FetchError(`${composeSpec.suite} offers ${composeSpec.package} ${version}, the catalog pins ${composeSpec.version}`);
+    await download(cache, composeSpec.suite, debs);
+    await rm(root, { recursive: true, force: true });
+    await mkdir(root, { recursive: true });
+    await run('dpkg-deb', ['-x', join(cache, 'debs', composeSpec.suite, deb.file), root], `dpkg-deb -x ${deb.file}`);
+  }
+  const link = composePluginPath();
+  const existing = await lstat(link).catch(() => undefined);
+  if (existing && !(existing.isSymbolicLink() && (await readlink(link)).startsWith(cache))) {
+    throw new FetchError(`${link} exists but \`docker compose version\` fails: fix or remove it, then run npm run engines again`);
+  }
+  await mkdir(join(link, '..'), { recursive: true });
+  await rm(link, { force: true });
+  await symlink(binary, link);
+  const installed = await composePluginVersion();
+  if (!installed) throw new FetchError(`Compose v2 was linked as ${link} but \`docker compose version\` still fails`);
+  say(`Compose v2 ${installed} installed as the Docker CLI plugin ${link}`);
+  return installed;
+}
+
 /** Fetches every engine that is not complete in the cache. Returns the records of all fetched engines. */
 export async function fetchEngines({ cache = engineCacheDir(), force = false } = {}): Promise<EngineRecord[]> {
   const started = performance.now();
@@ -252,6 +318,7 @@ export async function fetchEngines({ cache = engineCacheDir(), force = false } =
   const todo = fetched.filter((spec) => !records.has(spec.id));
   if (todo.length === 0) {
     for (const spec of engineSpecs) writeShims(spec, cache);
+    await ensureComposePlugin(cache);
     say(`${fetched.map((spec) => spec.id).join(', ')} already in ${cache}: nothing to do`);
     return fetched.map((spec) => records.get(spec.id) as EngineRecord);
   }
@@ -261,7 +328,8 @@ export async function fetchEngines({ cache = engineCacheDir(), force = false } =
   if (!existsSync(KEYRING)) throw new FetchError(`${KEYRING} is missing: install debian-archive-keyring`);
 
   await makeCacheDir(cache);
-  const suites = [...new Set(todo.map((spec) => spec.suite as Suite))];
+  const wanted = todo.flatMap(packageSuites);
+  const suites = [...new Set(wanted.map((item) => item.suite))];
   say(`fetching ${todo.map((spec) => spec.id).join(', ')} into ${cache}`);
   await writeAptConfig(cache, suites);
   say(`apt-get update (${suites.join(', ')}, private lists in ${join(cache, 'apt')})`);
@@ -269,18 +337,19 @@ export async function fetchEngines({ cache = engineCacheDir(), force = false } =
   let bytes = 0;
   const debsBySuite = new Map<Suite, PlannedDeb[]>();
   for (const suite of suites) {
-    const names = [...new Set(todo.filter((spec) => spec.suite === suite).flatMap((spec) => spec.packages))];
+    const names = [...new Set(wanted.filter((item) => item.suite === suite).map((item) => item.name))];
     say(`resolving ${names.length} packages in ${suite}`);
     const debs = await plan(cache, suite, names);
     bytes += await download(cache, suite, debs);
     debsBySuite.set(suite, debs);
   }
   for (const spec of todo) {
-    const record = await install(spec, cache, debsBySuite.get(spec.suite as Suite) ?? []);
+    const record = await install(spec, cache, debsBySuite);
     records.set(spec.id, record);
     say(`${spec.id} ready: ${record.versionLine.split(' ').slice(0, 3).join(' ')} (${record.packages.find((p) => p.name === `${spec.product}-tools`)?.version})`);
   }
   for (const spec of engineSpecs.filter((item) => item.kind === 'host')) writeShims(spec, cache);
+  await ensureComposePlugin(cache);
   say(`done in ${((performance.now() - started) / 1000).toFixed(1)} s, ${(bytes / 1e6).toFixed(1)} MB downloaded`);
   return fetched.map((spec) => records.get(spec.id) as EngineRecord);
 }

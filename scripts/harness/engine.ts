@@ -56,6 +56,9 @@ export const hostRedis: Engine = (!hostHasRedis() && hostFallbackEngine()) || En
 /** Every engine id, the host's first. */
 export const ENGINE_IDS: readonly string[] = engineSpecs.map((spec) => spec.id);
 
+/** The engines `npm run verify` runs the pages on by default: those whose differences the pages all show (catalog `pagesPending`). */
+export const PAGE_ENGINE_IDS: readonly string[] = engineSpecs.filter((spec) => spec.pagesPending === undefined).map((spec) => spec.id);
+
 /** An engine that is not on this machine (not fetched) or not known. */
 export class EngineUnavailableError extends Error {
   readonly engineId: string;

@@ -6,7 +6,7 @@ import type { Engine } from '../harness/engine.ts';
 import { waitFor } from '../harness/wait.ts';
 import { aofManifestName, parseAofManifest } from '../redis/aof.ts';
 import { flattenInfo, parseInfo } from '../redis/info.ts';
-import { checkAof, readRdbVersion } from '../redis/rdb.ts';
+import { checkAof, FORMAT_REFUSED, readRdbVersion } from '../redis/rdb.ts';
 import { rdbVersionRefusal } from '../redis/rdb-support.ts';
 import type { SaveProgress } from './bgsave.ts';
 import { snapshotAndCopy } from './snapshot-copy.ts';
@@ -29,8 +29,11 @@ export interface BackupOptions {
   source: { host: string; port: number; container?: string; socket?: string };
   /** How the data dir is read: this machine's file system (default), or a container's (`docker cp`). */
   files?: DataDirReader;
-  /** Programs of the engine (the checkers). */
-  engine: Engine;
+  /**
+   * Programs of the engine (the checkers), or how to choose them from the server's `INFO server`
+   * fields once connected (its own programs when they are here).
+   */
+  engine: Engine | ((server: Record<string, string | undefined>) => Promise<Engine>);
   /** The backup root: each backup is a folder inside it. */
   to: string;
   /** Keep only this many newest complete backups in `to` (older ones are removed after success). */
@@ -50,23 +53,24 @@ export interface BackupResult {
 }
 
 /**
+ * Where the server keeps its AOF: Redis 7+ and Valkey a dir `appenddirname` with a manifest and its
+ * files; Redis 6 one file `appendfilename` in `dir` (no `appenddirname` parameter, no manifest).
+ */
+type AofLayout = { kind: 'dir'; dir: string; appendfilename: string } | { kind: 'file'; file: string; appendfilename: string };
+
+/**
  * Copies the AOF set while no rewrite can replace it: waits for a running rewrite, turns automatic
  * rewrites off (`auto-aof-rewrite-percentage 0`) for the copy, and puts the setting back. A write in
- * flight may leave a partial command at the end of the copied incr file; the copy (never the
- * server's file) is then cut back to the last whole command, and the manifest says so.
+ * flight may leave a partial command at the end of the copied incr file (or the single AOF file of
+ * Redis 6); the copy (never the server's file) is then cut back to the last whole command, and the
+ * manifest says so. The copy is checked with the engine's own redis-check-aof: on the AOF manifest,
+ * or on Redis 6 on the file itself.
  */
-async function copyAofSet(
-  client: RedisCommands,
-  files: DataDirReader,
-  engine: Engine,
-  aofDir: string,
-  appendfilename: string,
-  destDir: string,
-  onProgress: BackupOptions['onProgress'],
-) {
+async function copyAofSet(client: RedisCommands, files: DataDirReader, engine: Engine, layout: AofLayout, temp: string, onProgress: BackupOptions['onProgress']) {
+  const persistence = async () => flattenInfo(parseInfo(await client.info('persistence')));
   await waitFor(
     async () => {
-      const info = flattenInfo(parseInfo(await client.info('persistence')));
+      const info = await persistence();
       return info.aof_rewrite_in_progress === '0' && info.aof_rewrite_scheduled === '0';
     },
     { what: 'the AOF rewrite to finish', timeoutMs: 3_600_000, ...pollOptions(client) },
@@ -74,29 +78,44 @@ async function copyAofSet(
   const { 'auto-aof-rewrite-percentage': percentage = '100' } = await configGet(client, ['auto-aof-rewrite-percentage']);
   await client.call('CONFIG', 'SET', 'auto-aof-rewrite-percentage', '0');
   const copied: BackupFile[] = [];
+  const rewritten = () => new PlaybookError('other', 'The AOF was rewritten during the copy (someone ran BGREWRITEAOF): run the backup again');
+  let checkPath: string;
+  let localPath: (file: BackupFile) => string;
   try {
-    const manifestName = aofManifestName(appendfilename);
-    const manifestText = await files.readText(join(aofDir, manifestName));
-    const names = [manifestName, ...parseAofManifest(manifestText).map((entry) => entry.file)];
-    for (const name of names) {
-      onProgress?.({ phase: 'copying', file: name });
-      const digest = await files.copyOut(join(aofDir, name), join(destDir, name));
-      copied.push({ path: `appendonlydir/${name}`, role: 'aof', ...digest });
+    if (layout.kind === 'dir') {
+      const destDir = join(temp, 'appendonlydir');
+      await mkdir(destDir);
+      const manifestName = aofManifestName(layout.appendfilename);
+      const manifestText = await files.readText(join(layout.dir, manifestName));
+      const names = [manifestName, ...parseAofManifest(manifestText).map((entry) => entry.file)];
+      for (const name of names) {
+        onProgress?.({ phase: 'copying', file: name });
+        const digest = await files.copyOut(join(layout.dir, name), join(destDir, name));
+        copied.push({ path: `appendonlydir/${name}`, role: 'aof', ...digest });
+      }
+      if ((await files.readText(join(layout.dir, manifestName))) !== manifestText) throw rewritten();
+      checkPath = join(destDir, manifestName);
+    } else {
+      // Redis 6: a rewrite replaces the file by rename, and resets aof_base_size to the new file's size.
+      const before = (await persistence()).aof_base_size;
+      onProgress?.({ phase: 'copying', file: layout.appendfilename });
+      const digest = await files.copyOut(layout.file, join(temp, layout.appendfilename));
+      copied.push({ path: layout.appendfilename, role: 'aof', ...digest });
+      const after = await persistence();
+      if (after.aof_base_size !== before || after.aof_rewrite_in_progress !== '0') throw rewritten();
+      checkPath = join(temp, layout.appendfilename);
     }
-    if ((await files.readText(join(aofDir, manifestName))) !== manifestText) {
-      throw new PlaybookError('other', 'The AOF was rewritten during the copy (someone ran BGREWRITEAOF): run the backup again');
-    }
+    localPath = (file) => join(temp, file.path);
   } finally {
     await client.call('CONFIG', 'SET', 'auto-aof-rewrite-percentage', percentage);
   }
-  const manifestPath = join(destDir, aofManifestName(appendfilename));
-  let check = await checkAof(engine, manifestPath);
+  let check = await checkAof(engine, checkPath);
   if (!check.ok) {
     // Cut the copy back to the last whole command (answers the checker's y/N prompt), then check again.
-    await execa(engine.checkAof, ['--fix', manifestPath], { input: 'y\n', reject: false });
-    const fixed = await checkAof(engine, manifestPath);
+    await execa(engine.checkAof, ['--fix', check.fixTarget], { input: 'y\n', reject: false });
+    const fixed = await checkAof(engine, checkPath);
     check = fixed.ok ? { ...fixed, message: `AOF is valid after cutting a partial command at the end of the copy (${check.message})` } : check;
-    for (const file of copied) Object.assign(file, await digestFile(join(destDir, file.path.slice('appendonlydir/'.length))));
+    for (const file of copied) Object.assign(file, await digestFile(localPath(file)));
   }
   return { files: copied, check: { ok: check.ok, message: check.message } };
 }
@@ -107,14 +126,16 @@ async function copyAofSet(
  * appears only when complete (it is written under a temporary name and renamed at the end).
  */
 export async function backup(options: BackupOptions): Promise<BackupResult> {
-  const { client, engine, to, keep, onProgress, files: reader = hostDataDir } = options;
-  const config = await configGet(client, ['dir', 'dbfilename', 'appendonly', 'appenddirname', 'appendfilename']);
+  const { client, to, keep, onProgress, files: reader = hostDataDir } = options;
+  // `appenddirname` is Redis 7+: Redis 6 keeps its AOF as one file in `dir`.
+  const config = await configGet(client, ['dir', 'dbfilename', 'appendonly', 'appenddirname', 'appendfilename'], ['appenddirname']);
   const dir = config.dir as string;
   await reader.assertReadableDir(dir);
   // A restore of this dir refuses while the backup copies from it (and the backup while a restore runs);
   // backups share it. A user who may only read the dir takes no lock, but still finds a restore's.
   await using _lock = reader === hostDataDir ? await lockDataDir(dir, 'backup', { shared: true, optional: true }) : undefined;
   const server = flattenInfo(parseInfo(await client.info('server')));
+  const engine = typeof options.engine === 'function' ? await options.engine(server) : options.engine;
 
   await mkdir(to, { recursive: true }).catch((error: Error) => {
     throw new PlaybookError('io', `Cannot create the backup dir ${to}: ${error.message}`, { cause: error });
@@ -134,7 +155,7 @@ export async function backup(options: BackupOptions): Promise<BackupResult> {
     const { digest: rdbDigest, check: rdbCheck } = await snapshotAndCopy({ client, engine, dir, dbfilename, dest: rdbCopy, copyOut: reader.copyOut, serverPid, onProgress });
     if (!rdbCheck.ok) {
       // A newer engine's format is not damage: say so, and how to check it with that engine's own checker.
-      const refusal = /Can't handle RDB format version/.test(rdbCheck.output)
+      const refusal = FORMAT_REFUSED.test(rdbCheck.output)
         ? await rdbVersionRefusal(engine, await readRdbVersion(rdbCopy), 'the snapshot')
         : undefined;
       if (refusal) throw new PlaybookError('backup', `Cannot check the snapshot: ${refusal}; name the server's own program with --server (e.g. /usr/bin/valkey-server)`);
@@ -146,7 +167,12 @@ export async function backup(options: BackupOptions): Promise<BackupResult> {
     const appendonly = config.appendonly === 'yes';
     let aofCheck: { ok: boolean; message: string } | undefined;
     if (appendonly) {
-      const aof = await copyAofSet(client, reader, engine, join(dir, config.appenddirname as string), config.appendfilename as string, join(temp, 'appendonlydir'), onProgress);
+      const appendfilename = config.appendfilename as string;
+      const layout: AofLayout =
+        config.appenddirname === undefined
+          ? { kind: 'file', file: join(dir, appendfilename), appendfilename }
+          : { kind: 'dir', dir: join(dir, config.appenddirname), appendfilename };
+      const aof = await copyAofSet(client, reader, engine, layout, temp, onProgress);
       files.push(...aof.files);
       aofCheck = aof.check;
     }
@@ -162,8 +188,9 @@ export async function backup(options: BackupOptions): Promise<BackupResult> {
         engine: server.server_name ?? 'redis',
         version: server.valkey_version ?? server.redis_version ?? 'unknown',
         rdbVersion: await readRdbVersion(rdbCopy),
+        ...(server.executable ? { executable: server.executable } : {}),
       },
-      config: { dir, dbfilename, appendonly, appenddirname: config.appenddirname, appendfilename: config.appendfilename },
+      config: { dir, dbfilename, appendonly, ...(config.appenddirname === undefined ? {} : { appenddirname: config.appenddirname }), appendfilename: config.appendfilename },
       keyspace: Object.fromEntries(Object.entries(rdbCheck.databases).map(([db, counts]) => [db, counts])),
       files,
       checks: { rdb: { ok: rdbCheck.ok, message: rdbCheck.message }, ...(aofCheck ? { aof: aofCheck } : {}) },

@@ -2,7 +2,7 @@ import { lstat, readFile, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Engine } from '../harness/engine.ts';
 import { aofManifestName, parseAofManifest } from '../redis/aof.ts';
-import { checkAof, checkRdb, readRdbVersion, type RdbCheck } from '../redis/rdb.ts';
+import { checkAof, checkRdb, FORMAT_REFUSED, readRdbVersion, type RdbCheck } from '../redis/rdb.ts';
 import { loadsRdbVersion, rdbVersionRefusal } from '../redis/rdb-support.ts';
 import { PlaybookError } from './errors.ts';
 import { copyAlongsideDigest, digestFile, type Digest } from './files.ts';
@@ -128,7 +128,9 @@ export async function checkBackup(path: string, engine: Engine, options: CheckBa
       const problem = await fileProblem(path, file);
       if (problem) problems.push(problem);
     }
-    const aofProblem = problems.length === 0 && manifest.files.some((file) => file.role === 'aof') ? await aofManifestProblem(path, manifest) : undefined;
+    // Redis 7+ keeps an AOF dir with a manifest naming its files; Redis 6 one file (no appenddirname).
+    const aofDir = manifest.config.appenddirname !== undefined && manifest.files.some((file) => file.role === 'aof');
+    const aofProblem = problems.length === 0 && aofDir ? await aofManifestProblem(path, manifest) : undefined;
     if (aofProblem) problems.push(aofProblem);
     if (problems.length > 0) return { ok: false, path, manifest, rdbPath, rdbVersion: undefined, rdb: undefined, items: problems };
   }
@@ -148,7 +150,11 @@ export async function checkBackup(path: string, engine: Engine, options: CheckBa
   const trust = options.trustRecorded === true && manifest !== undefined;
   const runRdbCheck = () => (rdbVersion === undefined ? undefined : checkRdb(engine, rdbPath));
   const hasAof = manifest?.files.some((file) => file.role === 'aof') ?? false;
-  const runAofCheck = () => (manifest && hasAof ? checkAof(engine, join(path, 'appendonlydir', aofManifestName(manifest.config.appendfilename))) : undefined);
+  // Redis 7+: the checker reads the AOF dir through its manifest; Redis 6 (no appenddirname): the one AOF file.
+  const aofTarget = manifest?.config.appenddirname === undefined ? manifest?.config.appendfilename : 'appendonlydir';
+  const aofCheckPath = () =>
+    manifest?.config.appenddirname === undefined ? join(path, manifest?.config.appendfilename ?? '') : join(path, 'appendonlydir', aofManifestName(manifest.config.appendfilename));
+  const runAofCheck = () => (manifest && hasAof ? checkAof(engine, aofCheckPath()) : undefined);
   let rdbChecking = trust ? undefined : runRdbCheck();
   let aofChecking = trust ? undefined : runAofCheck();
   // Whether this engine loads the snapshot's format: the checker's own answer on a probe file (fast).
@@ -194,7 +200,7 @@ export async function checkBackup(path: string, engine: Engine, options: CheckBa
       rdbChecking = runRdbCheck();
     }
     if (hasAof && manifest.checks.aof?.ok && matches('aof')) {
-      trustedAof = { what: `${engine.checkAof} appendonlydir`, ok: true, detail: `${manifest.checks.aof.message} (${RECORDED})` };
+      trustedAof = { what: `${engine.checkAof} ${aofTarget}`, ok: true, detail: `${manifest.checks.aof.message} (${RECORDED})` };
     } else {
       aofChecking = runAofCheck();
     }
@@ -202,14 +208,14 @@ export async function checkBackup(path: string, engine: Engine, options: CheckBa
   if (rdbChecking) {
     rdb = await rdbChecking;
     // A format newer than this engine reads: not damage, but a backup this server cannot load.
-    const refusal = !rdb.ok && /Can't handle RDB format version/.test(rdb.output) && rdbVersion !== undefined ? await rdbVersionRefusal(engine, rdbVersion) : undefined;
+    const refusal = !rdb.ok && FORMAT_REFUSED.test(rdb.output) && rdbVersion !== undefined ? await rdbVersionRefusal(engine, rdbVersion) : undefined;
     if (refusal) items.push({ what: 'RDB format', ok: false, detail: refusal });
     else items.push({ what: `${engine.checkRdb} ${rdbPath.slice(path.length + 1) || rdbPath}`, ok: rdb.ok, detail: rdb.message });
   }
   if (trustedAof) items.push(trustedAof);
   if (aofChecking) {
     const aof = await aofChecking;
-    items.push({ what: `${engine.checkAof} appendonlydir`, ok: aof.ok, detail: aof.message });
+    items.push({ what: `${engine.checkAof} ${aofTarget}`, ok: aof.ok, detail: aof.message });
   }
   return { ok: items.every((item) => item.ok), path, manifest, rdbPath, rdbVersion, rdb, items };
 }

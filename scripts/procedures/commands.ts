@@ -25,13 +25,26 @@ export function pollOptions(commands: RedisCommands): { intervalMs: number; maxI
   return commands.poll ?? { intervalMs: 50 };
 }
 
-/** `CONFIG GET name…` as a record; throws when the server leaves one out (Redis before 7 takes one name per call). */
-export async function configGet(commands: RedisCommands, names: string[]): Promise<Record<string, string>> {
-  const flat = (await commands.call('CONFIG', 'GET', ...names)) as string[];
+/**
+ * `CONFIG GET name…` as a record, in one call where the server takes several names (Redis 7+, Valkey),
+ * else one call per name (Redis 6 answers several with `ERR Unknown subcommand or wrong number of
+ * arguments for 'GET'`). Throws when the server leaves out a name that is not `optional` (a parameter
+ * the server does not know, such as `appenddirname` before Redis 7, is simply absent from the record).
+ */
+export async function configGet(commands: RedisCommands, names: string[], optional: readonly string[] = []): Promise<Record<string, string>> {
   const config: Record<string, string> = {};
-  for (let i = 0; i + 1 < flat.length; i += 2) config[flat[i] as string] = flat[i + 1] as string;
+  const add = (flat: unknown) => {
+    const items = Array.isArray(flat) ? (flat as unknown[]) : [];
+    for (let i = 0; i + 1 < items.length; i += 2) config[String(items[i])] = String(items[i + 1]);
+  };
+  try {
+    add(await commands.call('CONFIG', 'GET', ...names));
+  } catch (error) {
+    if (names.length < 2 || !/wrong number of arguments|unknown subcommand/i.test((error as Error).message)) throw error;
+    for (const name of names) add(await commands.call('CONFIG', 'GET', name));
+  }
   for (const name of names) {
-    if (!(name in config))
+    if (!(name in config) && !optional.includes(name))
       throw new PlaybookError('other', `The server did not return "${name}" for CONFIG GET`, { command: `CONFIG GET ${name}` });
   }
   return config;

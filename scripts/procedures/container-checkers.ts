@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { engineCacheDir, versionFromCheckerLine } from '../engines/catalog.ts';
+import { engineCacheDir, versionFromCheckerLine, versionFromVersionLine } from '../engines/catalog.ts';
 import { EngineSchema, type Engine } from '../harness/engine.ts';
 import type { ContainerRef } from './container.ts';
 import { dockerUnusable, firstLine, runDocker } from './docker-cli.ts';
@@ -105,6 +105,12 @@ async function probeImage(container: ContainerRef): Promise<Probe> {
     const unusable = dockerUnusable(run);
     if (unusable) throw unusable;
     if (run.exitCode !== 0) {
+      // Redis 6's and Valkey 9's checkers print no version: they take `--version` for a file name. They
+      // ran, though: the server program they are a name of tells the version.
+      if (/Checking RDB file --version|Cannot open file/.test(`${run.stdout}\n${run.stderr}`)) {
+        const server = await runDocker(['run', '--rm', '--pull', 'never', '--network', 'none', '--entrypoint', `${product}-server`, container.image, '--version'], { timeoutMs: 120_000 });
+        if (server.exitCode === 0) return { image: container.image, product, version: versionFromVersionLine(server.stdout) };
+      }
       probes.push(firstLine(run).replace(/^docker: (Error response from daemon: )?/, ''));
       continue;
     }

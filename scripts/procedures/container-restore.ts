@@ -12,7 +12,7 @@ import { ContainerRedis } from './container-redis.ts';
 import { dockerUnusable, firstLine, runDocker, type DockerRun } from './docker-cli.ts';
 import { PlaybookError } from './errors.ts';
 import { folderStamp } from './files.ts';
-import { planRestore, stageRestore, type RestoreResult } from './restore.ts';
+import { aofName, planRestore, stageRestore, type RestoreResult } from './restore.ts';
 import type { RedisTarget } from './target.ts';
 
 /** The data dir of the official Redis images (and of this project's image). */
@@ -264,7 +264,7 @@ export async function restoreContainer(options: ContainerRestoreOptions): Promis
       `.restore-${stamp}-${randomBytes(3).toString('hex')}`,
       aside,
       plan.dbfilename,
-      plan.appenddirname,
+      aofName(plan),
       plan.appendonly ? 'yes' : 'no',
     ];
     const swap = await runDocker(throwawayArgs(container, helper(), SWAP_SCRIPT, args, true), { inputFile: tarball, timeoutMs: 3_600_000 });

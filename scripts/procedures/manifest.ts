@@ -57,8 +57,13 @@ export const BackupManifestSchema = z.object({
     engine: z.string(),
     /** Server version. */
     version: z.string(),
-    /** RDB format version of the snapshot (10 for Redis 7.0). */
+    /** RDB format version of the snapshot (10 for Redis 7.0, 80 for Valkey 9's `VALKEY080`). */
     rdbVersion: z.number().int().positive(),
+    /**
+     * The server's program (`INFO server` `executable`), when it
+     * reported one: check, test-restore and restore find the same engine's checkers from it.
+     */
+    executable: z.string().min(1).optional(),
   }),
   /** The server's persistence config at backup time: a restore installs the files under these names. */
   config: z.object({
@@ -68,8 +73,12 @@ export const BackupManifestSchema = z.object({
     dbfilename: z.string(),
     /** Whether the AOF was on. */
     appendonly: z.boolean(),
-    /** `CONFIG GET appenddirname`. */
-    appenddirname: z.string(),
+    /**
+     * `CONFIG GET appenddirname`: the AOF dir (its files are under `appendonlydir/` in the backup).
+     * Absent for a server without it (Redis 6): its AOF is the single file `appendfilename` in `dir`,
+     * kept under that name in the backup.
+     */
+    appenddirname: z.string().optional(),
     /** `CONFIG GET appendfilename`. */
     appendfilename: z.string(),
   }),

@@ -55,7 +55,12 @@ export interface RestorePlan {
   /** Whether the server starts with `appendonly yes` (then a new AOF dir is installed too). */
   appendonly: boolean;
   dbfilename: string;
-  appenddirname: string;
+  /**
+   * The AOF dir to install for an `appendonly yes` server; undefined for a server that keeps its AOF
+   * as the single file `appendfilename` in its data dir (Redis 6: its backup's manifest has no
+   * `appenddirname`): that file is installed then.
+   */
+  appenddirname: string | undefined;
   appendfilename: string;
   /** The snapshot, already copied (during the check) into a file with no name yet in the data dir's file system. */
   prestaged?: UnnamedFile;
@@ -79,9 +84,12 @@ export async function planRestore(
     throw new PlaybookError('usage', 'A bare RDB file has no manifest: say how the server starts with --appendonly yes or --appendonly no');
   }
   const dbfilename = options.dbfilename ?? config?.dbfilename ?? 'dump.rdb';
-  const appenddirname = options.appenddirname ?? config?.appenddirname ?? 'appendonlydir';
+  // A backup of a Redis 6 server (a manifest without appenddirname) goes back as Redis 6 keeps it.
+  const singleFile = options.appenddirname === undefined && config !== undefined && config.appenddirname === undefined;
+  const appenddirname = singleFile ? undefined : (options.appenddirname ?? config?.appenddirname ?? 'appendonlydir');
   const appendfilename = options.appendfilename ?? config?.appendfilename ?? 'appendonly.aof';
   for (const [flag, name] of Object.entries({ dbfilename, appenddirname, appendfilename })) {
+    if (name === undefined) continue;
     if (name.includes('/') || name === '' || name === '.' || name === '..') throw new PlaybookError('usage', `--${flag} must be a plain file name, got "${name}"`);
   }
   return { check, appendonly, dbfilename, appenddirname, appendfilename, prestaged };
@@ -96,11 +104,18 @@ async function linkPrestaged(plan: RestorePlan, dest: string): Promise<boolean> 
   );
 }
 
+/** The AOF name a restore moves aside and installs in the data dir: the AOF dir, or Redis 6's single file. */
+export function aofName(plan: Pick<RestorePlan, 'appenddirname' | 'appendfilename'>): string {
+  return plan.appenddirname ?? plan.appendfilename;
+}
+
 /**
  * Writes the files a restore installs into the empty dir `staging`: the snapshot as `dbfilename`
  * (its checksum verified against the manifest while copying) and, for an `appendonly yes` server, a
  * new AOF dir whose only file is the snapshot as base (`<appendfilename>.1.base.rdb`, a hard link)
- * with a one-line manifest. Returns the names to move into the data dir, in order.
+ * with a one-line manifest; for a Redis 6 server (no AOF dir), the snapshot as its one AOF file
+ * `appendfilename` (an AOF with an RDB preamble and no commands after it, which Redis 6 loads
+ * whatever its `aof-use-rdb-preamble`). Returns the names to move into the data dir, in order.
  */
 export async function stageRestore(plan: RestorePlan, staging: string, owner?: { uid: number; gid: number }): Promise<string[]> {
   const { check, dbfilename, appenddirname, appendfilename } = plan;
@@ -115,6 +130,13 @@ export async function stageRestore(plan: RestorePlan, staging: string, owner?: {
   }
   await matchOwner(stagedRdb, owner);
   if (!plan.appendonly) return [dbfilename];
+  if (appenddirname === undefined) {
+    const aofFile = join(staging, appendfilename);
+    await link(stagedRdb, aofFile).catch(() => copyWithDigest(stagedRdb, aofFile));
+    await fsyncPath(staging);
+    await matchOwner(aofFile, owner);
+    return [dbfilename, appendfilename];
+  }
   const aofDir = join(staging, appenddirname);
   await mkdir(aofDir);
   const { baseFile, text } = baseOnlyManifest(appendfilename);
@@ -161,7 +183,7 @@ export async function restore(options: RestoreOptions): Promise<RestoreResult> {
   const prestaged = idle ? await openUnnamedFile(dataDir) : undefined;
   await using _prestagedHandle = prestaged?.handle;
   const plan = await planRestore({ ...options, prestaged });
-  const { check, appendonly, dbfilename, appenddirname } = plan;
+  const { check, appendonly, dbfilename } = plan;
 
   const dirInfo = await stat(dataDir).catch((error: NodeJS.ErrnoException) => {
     throw new PlaybookError('io', `The data dir ${dataDir} ${error.code === 'ENOENT' ? 'does not exist' : `cannot be read: ${error.message}`}`, { cause: error });
@@ -177,7 +199,7 @@ export async function restore(options: RestoreOptions): Promise<RestoreResult> {
   const movedNames: string[] = [];
   let movedAside: string | undefined;
   const present = [];
-  for (const name of [dbfilename, appenddirname]) if (await exists(join(dataDir, name))) present.push(name);
+  for (const name of [dbfilename, aofName(plan)]) if (await exists(join(dataDir, name))) present.push(name);
   const staging = join(dataDir, `.restore-${stamp}-${randomBytes(3).toString('hex')}`);
   const installed: string[] = [];
   try {

@@ -1,3 +1,5 @@
+import { execa } from 'execa';
+import { versionFromVersionLine } from '../engines/catalog.ts';
 import type { Engine } from '../harness/engine.ts';
 import { startRedis } from '../harness/redis-server.ts';
 import { parseInfo, parseKeyspace, type KeyspaceEntry } from '../redis/info.ts';
@@ -45,12 +47,16 @@ export async function testRestore(backup: string, engine: Engine, options: { sam
   const { samplesPerDb = 5 } = options;
   const check = await checkBackup(backup, engine);
   if (!check.ok) throw new PlaybookError('backup', `Refusing to load ${backup}: ${checkFailure(check)}`);
+  // DEBUG is refused by default from Redis 7 (`enable-debug-command`); Redis 6 allows it and
+  // refuses the directive (its server would not start with it).
+  const version = versionFromVersionLine((await execa(engine.server, ['--version'], { reject: false, timeout: 30_000 })).stdout ?? '');
+  const debug: Record<string, string> = version !== undefined && Number(version.split('.')[0]) < 7 ? {} : { 'enable-debug-command': 'local' };
   const started = Date.now();
   let scratch;
   try {
     scratch = await startRedis(
       {
-        config: { appendonly: 'no', save: '""', dbfilename: 'dump.rdb', 'enable-debug-command': 'local' },
+        config: { appendonly: 'no', save: '""', dbfilename: 'dump.rdb', ...debug },
         initialFiles: { 'dump.rdb': check.rdbPath },
         readyTimeoutMs: 3_600_000,
       },

@@ -6,8 +6,9 @@ export interface KeyValue {
   /** Strings as is; lists in order; sets sorted; hashes as sorted [field, value] pairs; sorted sets as [member, score] in order. */
   value: unknown;
   /**
-   * When the key expires, as a Unix time in milliseconds (PEXPIRETIME, Redis 7.0+); -1 without a TTL.
-   * Absolute, so two reads seconds apart, or a backup and its restore, compare equal.
+   * When the key expires, as a Unix time in milliseconds (PEXPIRETIME, Redis 7.0+; on Redis 6 this
+   * machine's clock plus PTTL, a few milliseconds off); -1 without a TTL. Absolute, so two reads
+   * seconds apart, or a backup and its restore, compare equal.
    */
   expiresAtMs: number;
 }
@@ -35,6 +36,17 @@ async function readValue(client: Redis, key: string, type: string): Promise<unkn
   }
 }
 
+/** PEXPIRETIME of a key; on a server without it (Redis 6), the clock plus PTTL. -1 without a TTL. */
+async function expiresAt(client: Redis, key: string): Promise<number> {
+  try {
+    return Number(await client.call('PEXPIRETIME', key));
+  } catch (error) {
+    if (!/unknown command/i.test((error as Error).message)) throw error;
+    const ttl = await client.pttl(key);
+    return ttl < 0 ? ttl : Date.now() + ttl;
+  }
+}
+
 /** Reads the whole dataset (SCAN over every non-empty database). For test-sized data. */
 export async function readDataset(client: Redis): Promise<Dataset> {
   const dataset: Dataset = new Map();
@@ -48,7 +60,7 @@ export async function readDataset(client: Redis): Promise<Dataset> {
       cursor = next;
       for (const key of keys) {
         const type = await client.type(key);
-        dataset.set(`${db}:${key}`, { type, value: await readValue(client, key, type), expiresAtMs: Number(await client.call('PEXPIRETIME', key)) });
+        dataset.set(`${db}:${key}`, { type, value: await readValue(client, key, type), expiresAtMs: await expiresAt(client, key) });
       }
     } while (cursor !== '0');
   }

@@ -3,10 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { rdbWriters, versionFromVersionLine } from '../engines/catalog.ts';
+import { FORMAT_REFUSED, rdbHeader, VALKEY_RDB_MIN } from './rdb.ts';
 import type { Engine } from '../harness/engine.ts';
 import { TEMP_PREFIX } from '../harness/leftovers.ts';
 
-/** The highest RDB format version probed: far above any engine of today (Redis 8.0 writes 12). */
+/** The highest RDB format version probed: far above any engine of today (Redis 8.6 writes 13, Valkey 9.1 80). */
 const PROBE_CEILING = 99;
 
 /**
@@ -14,7 +15,7 @@ const PROBE_CEILING = 99;
  * means "saved without a checksum": every engine skips the check).
  */
 function emptyRdb(version: number): Buffer {
-  return Buffer.concat([Buffer.from(`REDIS${String(version).padStart(4, '0')}`, 'latin1'), Buffer.from([0xff]), Buffer.alloc(8)]);
+  return Buffer.concat([Buffer.from(rdbHeader(version), 'latin1'), Buffer.from([0xff]), Buffer.alloc(8)]);
 }
 
 /**
@@ -28,8 +29,8 @@ export async function loadsRdbVersion(engine: Engine, version: number): Promise<
     const file = join(dir, `probe-${version}.rdb`);
     await writeFile(file, emptyRdb(version));
     const result = await execa(engine.checkRdb, [file], { reject: false, all: true, timeout: 30_000 });
+    if (FORMAT_REFUSED.test(result.all ?? '')) return false;
     if (result.exitCode === 0 && /RDB looks OK/.test(result.all ?? '')) return true;
-    if (/Can't handle RDB format version/.test(result.all ?? '')) return false;
     throw new Error(`${engine.checkRdb} gave no verdict on an RDB ${version} probe: ${(result.all ?? result.shortMessage).trim().split('\n').at(-1)}`);
   } finally {
     await rm(dir, { recursive: true, force: true });
@@ -39,13 +40,18 @@ export async function loadsRdbVersion(engine: Engine, version: number): Promise<
 /**
  * The highest RDB format version the engine loads, measured with {@link loadsRdbVersion}: probes
  * from `hint` (a version it is expected to load) upward until the first refusal, or downward when it
- * refuses `hint`. Throws when it loads none.
+ * refuses `hint`; Valkey's own formats (from 80, after the Redis ones it refuses) are probed past
+ * that refusal. Throws when it loads none.
  */
 export async function maxRdbVersion(engine: Engine, hint = 10): Promise<number> {
-  if (await loadsRdbVersion(engine, hint)) {
-    let version = hint;
+  const upFrom = async (start: number) => {
+    let version = start;
     while (version < PROBE_CEILING && (await loadsRdbVersion(engine, version + 1))) version++;
     return version;
+  };
+  if (await loadsRdbVersion(engine, hint)) {
+    const redisMax = await upFrom(hint);
+    return redisMax < VALKEY_RDB_MIN && (await loadsRdbVersion(engine, VALKEY_RDB_MIN)) ? upFrom(VALKEY_RDB_MIN) : redisMax;
   }
   for (let version = hint - 1; version >= 1; version--) {
     if (await loadsRdbVersion(engine, version)) return version;

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { composeCommand } from '../harness/docker/compose.ts';
+import { composeDescription } from '../harness/docker/compose.ts';
 import { dockerTry, runTool } from '../harness/docker/exec.ts';
 import type { ImageInfo } from '../harness/docker/image.ts';
 import { TEMP_PREFIX } from '../harness/leftovers.ts';
@@ -10,7 +10,7 @@ export interface DockerIdentity {
   imageId: string;
   /** official: the engine's official image; local-build: built here from Debian's packages; override: REDIS_PLAYBOOK_IMAGE. */
   imageOrigin: 'official' | 'local-build' | 'override';
-  /** `docker compose version --short` (or docker-compose's) of this machine. */
+  /** Which Compose this machine runs page commands with: `docker compose 2.40.3` (v2) or `docker-compose 1.29.2` (v1). */
   compose: string;
 }
 
@@ -23,16 +23,6 @@ function memo(key: string, make: () => Promise<string>): Promise<string> {
     value.catch(() => once.delete(key));
   }
   return value;
-}
-
-/** The Compose version this machine runs page commands with (`1.29.2`, `2.26.1`). */
-export function composeVersion(): Promise<string> {
-  return memo('compose', async () => {
-    const [program, ...args] = await composeCommand();
-    const result = await runTool(program as string, [...args, 'version', '--short'], { timeoutMs: 30_000 });
-    if (result.exitCode !== 0) throw new Error(`\`${[program, ...args].join(' ')} version --short\` failed: ${result.stderr.trim()}`);
-    return result.stdout.trim().replace(/^v/, '');
-  });
 }
 
 /** The image ID of a tag. */
@@ -57,5 +47,5 @@ export function imageVersionLine(tag: string): Promise<string> {
 /** The image and Compose identity of a Docker flavor's run. */
 export async function dockerIdentity(image: ImageInfo): Promise<DockerIdentity> {
   const imageOrigin = image.status === 'official' ? 'official' : image.status === 'override' ? 'override' : 'local-build';
-  return { imageId: await imageId(image.tag), imageOrigin, compose: await composeVersion() };
+  return { imageId: await imageId(image.tag), imageOrigin, compose: await composeDescription() };
 }

@@ -3,13 +3,14 @@
  * `npm run verify [-- --only id,id] [--engines id,id|all] [--flavor host|docker] [--report PATH]`:
  * runs every command block's verification against disposable Redis servers, prints a table and
  * `N passed, M failed`, writes the JSON report the site reads. Host flavors run on each engine asked
- * for (`--engines`, else `PLAYBOOK_ENGINES`, else all four), Docker flavors on each of those with an
- * image (Redis 7.0 and 8.0); `--flavor` keeps one flavor. An engine that is not on this machine is left out
- * with a warning, and is a failure when everything is required (`PLAYBOOK_REQUIRE_ALL=1`). Exit 0 when all passed, 1 when any failed (or an
+ * for (`--engines`, else `PLAYBOOK_ENGINES`, else the page matrix: the catalog's engines without
+ * `pagesPending`), Docker flavors on each of those with an image (Redis 7.0, 8.6, Valkey 9.1);
+ * `--flavor` keeps one flavor. An engine that is not on this machine is left out with a warning, and
+ * is a failure when everything is required (`PLAYBOOK_REQUIRE_ALL=1`). Exit 0 when all passed, 1 when any failed (or an
  * engine is missing in CI), 2 on bad arguments.
  */
 import { parseArgs } from 'node:util';
-import { ENGINE_IDS, engineById, engineUnavailableReason, parseEngineList, type Engine } from '../harness/engine.ts';
+import { PAGE_ENGINE_IDS, engineById, engineUnavailableReason, parseEngineList, type Engine } from '../harness/engine.ts';
 import { registry } from '../snippets/registry.ts';
 import { defaultReportPath, loadReport, resultKey, writeReport, type Result } from './report.ts';
 import { verifyAll } from './verify-all.ts';
@@ -49,7 +50,7 @@ if (concurrency !== undefined && !(Number.isInteger(concurrency) && concurrency 
 let engineIds: string[];
 try {
   const list = args.engines ?? process.env.PLAYBOOK_ENGINES;
-  engineIds = list === undefined || list.trim() === '' ? [...ENGINE_IDS] : parseEngineList(list);
+  engineIds = list === undefined || list.trim() === '' ? [...PAGE_ENGINE_IDS] : parseEngineList(list);
 } catch (error) {
   fail((error as Error).message);
 }
@@ -68,7 +69,7 @@ for (const id of engineIds) {
 const snippets = [...registry.values()].filter((snippet) => !only || only.includes(snippet.id));
 // A partial run (--only, --flavor, or fewer engines) keeps the other results of the previous report;
 // any run orders its jobs by the previous report's durations (an unreadable report is then ignored).
-const partial = only !== undefined || flavor !== undefined || engineIds.length < ENGINE_IDS.length;
+const partial = only !== undefined || flavor !== undefined || engineIds.length < PAGE_ENGINE_IDS.length;
 const previousReport = await loadReport(reportPath).catch((error: unknown) => {
   if (partial) fail(`cannot read the previous report ${reportPath} to merge into: ${(error as Error).message}`);
   return undefined;

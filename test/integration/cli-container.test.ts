@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { dockerSkip } from '../../scripts/harness/docker/available.ts';
-import { startComposeProject } from '../../scripts/harness/docker/compose.ts';
+import { composeCommand, startComposeProject } from '../../scripts/harness/docker/compose.ts';
 import { startRedisContainer, type RedisContainer } from '../../scripts/harness/docker/container.ts';
 import { docker } from '../../scripts/harness/docker/exec.ts';
 import { ensureImage } from '../../scripts/harness/docker/image.ts';
@@ -302,11 +302,17 @@ test("--compose-service: backup and rollback of the service's container, found f
     run.stdout,
     new RegExp(`into /data of container ${project.name} .*\\n.*pre-restore-.*your undo\\.\\nContainer ${project.name} is running again`),
   );
+  // It says which Compose found the service: v2 where Docker has the plugin, else v1.
+  const compose = await composeCommand();
+  assert.ok(
+    run.stderr.includes(`Compose service ${project.service}: container ${project.name} (found with ${compose.join(' ')}, Compose ${compose[0] === 'docker' ? 'v2' : 'v1'})`),
+    run.stderr,
+  );
   assert.deepEqual(diffDatasets(a, await project.withClient(readDataset), since(readAt)), []);
 
   assertOneLineFailure(
     await runCli(['inspect', '--compose-service', 'cache'], { ...AUTH, ...project.composeEnv }, { ...SLOW, cwd: project.projectDir }),
     9,
-    /ps --all -q cache` failed in .*: No such service: cache/,
+    /The Compose project in .* has no service "cache" \(its services: redis\)/,
   );
 });

@@ -12,8 +12,8 @@ import { requireAll } from '../../scripts/harness/require-all.ts';
 // Skipped with "Docker not available here" where Docker is missing; with PLAYBOOK_REQUIRE_ALL=1 they run and fail.
 const skip = await dockerSkip();
 
-/** The Redis 8.0 image is built from the fetched engine (npm run engines); missing: skipped, a failure under PLAYBOOK_REQUIRE_ALL=1. */
-const redis8Missing = requireAll() ? undefined : engineUnavailableReason('redis-8.0');
+/** The Redis 8.6 image is built from the fetched engine (npm run engines); missing: skipped, a failure under PLAYBOOK_REQUIRE_ALL=1. */
+const redis8Missing = requireAll() ? undefined : engineUnavailableReason('redis-8.6');
 
 /** Whether a container or volume with exactly this name exists (`docker ps -a` / `docker volume ls`). */
 async function exists(kind: 'container' | 'volume', name: string): Promise<boolean> {
@@ -51,19 +51,19 @@ test('docker stop lets Redis save its snapshot, which docker start loads again',
   assert.equal((await redis.cli(['GET', 'greeting'])).stdout.trim(), 'hello');
 });
 
-test('inside withImageEngine(Redis 8.0), containers run the Redis 8.0 image: INFO, the RDB it writes (format 12) and its own checker agree', { skip: skip || redis8Missing || false }, async () => {
-  const redis8 = engineById('redis-8.0');
+test('inside withImageEngine(Redis 8.6), containers run the Redis 8.6 image: INFO, the RDB it writes (format 13) and its own checker agree', { skip: skip || redis8Missing || false }, async () => {
+  const redis8 = engineById('redis-8.6');
   await withImageEngine(redis8, async () => {
     const { tag, version } = await ensureImage();
-    assert.equal(version, '8.0.2');
+    assert.equal(version, '8.6.3');
     await using redis = await startRedisContainer({ config: { appendonly: 'no', save: '3600 1' } });
     assert.equal(redis.image, tag);
-    assert.equal(redis.engine.id, 'redis-8.0');
-    assert.equal((await redis.info('server')).server?.redis_version, '8.0.2');
+    assert.equal(redis.engine.id, 'redis-8.6');
+    assert.equal((await redis.info('server')).server?.redis_version, '8.6.3');
     await redis.cli(['SET', 'greeting', 'hello']);
     await redis.stop();
     const listing = await docker(['run', '--rm', '--network', 'none', '-v', `${redis.volume}:/data`, tag, 'sh', '-c', 'head -c 9 /data/dump.rdb; echo; redis-check-rdb /data/dump.rdb']);
-    assert.match(listing.stdout, /^REDIS0012$/m);
+    assert.match(listing.stdout, /^REDIS0013$/m);
     assert.match(listing.stdout, /RDB looks OK/);
   });
   // Outside it, the host engine's image again.

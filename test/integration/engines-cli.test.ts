@@ -27,7 +27,8 @@ test('restoring a Redis 8.0 backup into a Redis 7.0 data dir is refused naming b
       await using source = await startRedis({ config: { appendonly: 'no', save: '""' } }, redis8);
       await source.withClient((client) => client.mset({ a: '1', b: '2', c: '3' }));
       // The host's redis-server cannot check an RDB 12: backup says so instead of calling it damaged.
-      const unchecked = await runCli(['backup', '--url', source.url, '--to', backups]);
+      // (Without --server, backup finds the server's own programs from INFO executable: see engines-round-trip.)
+      const unchecked = await runCli(['backup', '--url', source.url, '--to', backups, '--server', 'redis-server']);
       assert.equal(unchecked.exitCode, 7, unchecked.stderr);
       assert.ok(unchecked.stderr.includes('the snapshot has RDB format 12 (Redis 8.0), redis-server 7.0.15 loads up to 10'), unchecked.stderr);
       assert.deepEqual((await readdir(backups)).filter((name) => !name.startsWith('.')), [], 'no backup folder from the refused run');
@@ -78,7 +79,10 @@ test('check refuses a --server that is not a server program, changing nothing', 
 
 for (const [id, name, version, rdb, label] of [
   ['redis-8.0', 'redis', '8.0.2', 12, 'RDB format 12 (Redis 8.0)'],
-  ['valkey-8.1', 'valkey', '8.1.1', 11, 'RDB format 11 (Valkey 8.0, Valkey 8.1)'],
+  ['valkey-8.1', 'valkey', '8.1.1', 11, 'RDB format 11 (Valkey 8.1)'],
+  ['redis-6.0', 'redis', '6.0.16', 9, 'RDB format 9 (Redis 6.0)'],
+  ['redis-8.6', 'redis', '8.6.3', 13, 'RDB format 13 (Redis 8.6)'],
+  ['valkey-9.1', 'valkey', '9.1.2', 80, 'RDB format 80 (Valkey 9.1)'],
 ] as const) {
   test(`inspect reports ${name} ${version} and the RDB format ${rdb} of its dump.rdb`, { skip: needs(id) }, async () => {
     assert.equal(engineUnavailableReason(id), undefined, `${id} is required under PLAYBOOK_REQUIRE_ALL=1`);

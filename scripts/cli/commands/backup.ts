@@ -11,7 +11,7 @@ import { assertNoConnectionOptionsWithContainer, connectionArgs, connectionHelp,
 import { containerArgs, containerFromOptions, containerHelp, ContainerOptionsShape } from '../container-options.ts';
 import { parseOptions } from '../parse-options.ts';
 import { progressPrinter } from '../progress.ts';
-import { engineFromServerOption, ServerOptionShape } from '../server-option.ts';
+import { engineForServerInfo, engineFromServerOption, ServerOptionShape } from '../server-option.ts';
 
 /** The options of `redis-playbook backup`. */
 export const BackupOptionsSchema = z.object({
@@ -52,8 +52,10 @@ Options:
 ${connectionHelp}
 ${containerHelp('Back up Redis in this container (docker exec NAME redis-cli, docker cp)')}
   --keep N                   Afterwards, remove complete backups older than the N newest (nothing else)
-  --server PROGRAM           The server program whose checkers check the copy (default redis-server;
-                             name the server's own, e.g. /usr/bin/valkey-server, for another engine).
+  --server PROGRAM           The server program whose checkers check the copy (default: this
+                             machine's redis-server when it is the server's version, else the
+                             server's own programs found from its INFO executable, else
+                             redis-server; name it, e.g. /usr/bin/valkey-server, when not found).
                              With --container, default the container's own: its image's
                              redis-check-rdb and redis-check-aof run (docker run --rm, no network),
                              or this machine's when they are the same version
@@ -68,8 +70,17 @@ ${aclHelp('backup')}.`,
     const to = resolve(options.to);
     const container = await containerFromOptions(options, io);
     assertNoConnectionOptionsWithContainer(target, container);
-    // A container's backup is checked by its own engine (its image's checkers, or the same version here).
-    const engine = await engineFromServerOption(options.server, container);
+    // A container's backup is checked by its own engine (its image's checkers, or the same version here);
+    // a server's, without --server, by this machine's programs when they are its version, else by the
+    // server's own found from its INFO executable.
+    const engine =
+      options.server !== undefined || container
+        ? await engineFromServerOption(options.server, container)
+        : async (server: Record<string, string | undefined>) => {
+            const chosen = await engineForServerInfo(server);
+            if (chosen.own) io.stderr(`checking with ${chosen.engine.checkRdb}: ${chosen.how}\n`);
+            return chosen.engine;
+          };
     const common = { engine, to, keep: options.keep, onProgress: progressPrinter(io) };
     const result = container
       ? await connectContainer(container, target, { timeoutMs: DEFAULT_TIMEOUT_MS }).then(({ commands }) =>

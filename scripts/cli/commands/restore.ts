@@ -6,7 +6,7 @@ import { DEFAULT_REDIS_URL, parseRedisUrl } from '../../procedures/target.ts';
 import type { CliCommand, CliIo } from '../command.ts';
 import { containerArgs, containerFromOptions, containerHelp, ContainerOptionsShape } from '../container-options.ts';
 import { parseOptions } from '../parse-options.ts';
-import { engineFromServerOption, SERVER_HELP, ServerOptionShape } from '../server-option.ts';
+import { engineForRestore, engineFromServerOption, SERVER_HELP, ServerOptionShape } from '../server-option.ts';
 
 const yesNo = z.enum(['yes', 'no'], { error: 'expected yes or no' }).transform((value) => value === 'yes');
 
@@ -143,10 +143,18 @@ ${SERVER_HELP}
       return 0;
     }
     const dataDir = resolve(options['data-dir'] as string);
+    let engine;
+    if (options.server !== undefined) engine = await engineFromServerOption(options.server);
+    else {
+      // A server restored from its own backup: its own checkers, found from the manifest's executable.
+      const chosen = await engineForRestore(resolve(options.backup), dataDir);
+      if (chosen.own) io.stderr(`checking with ${chosen.engine.checkRdb}: ${chosen.how}\n`);
+      engine = chosen.engine;
+    }
     const result = await restore({
       backup: resolve(options.backup),
       dataDir,
-      engine: await engineFromServerOption(options.server),
+      engine,
       appendonly: options.appendonly,
       dbfilename: options.dbfilename,
       appenddirname: options.appenddirname,

@@ -1,10 +1,10 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import { hostRedis } from '../../harness/engine.ts';
 import { PlaybookError } from '../../procedures/errors.ts';
 import { testRestore } from '../../procedures/test-restore.ts';
 import type { CliCommand } from '../command.ts';
 import { parseOptions } from '../parse-options.ts';
+import { engineForBackup, engineFromServerOption, ServerOptionShape } from '../server-option.ts';
 
 /** The options of `redis-playbook test-restore`. */
 export const TestRestoreOptionsSchema = z.object({
@@ -12,14 +12,15 @@ export const TestRestoreOptionsSchema = z.object({
   backup: z.string({ error: 'name the backup folder or RDB file to load' }).min(1),
   /** Print one JSON object. */
   json: z.boolean().default(false),
+  ...ServerOptionShape,
 });
 
 export const testRestoreCommand: CliCommand = {
   name: 'test-restore',
   summary: 'Load a backup into a scratch server and compare it with its manifest',
-  options: { json: { type: 'boolean' } },
+  options: { json: { type: 'boolean' }, server: { type: 'string' } },
   positionals: ['backup'],
-  help: `Usage: redis-playbook test-restore <backup> [--json]
+  help: `Usage: redis-playbook test-restore <backup> [--server PROGRAM] [--json]
 
 Checks the backup, then loads it into a scratch redis-server (its own temp dir and a free port on
 127.0.0.1, appendonly no; your real server is never touched), compares the keys per database with
@@ -28,12 +29,23 @@ digests), and removes the scratch server.
 
 Exits 0 when the counts match (keys with a TTL may have expired since the backup), 7 otherwise.
 
+The scratch server is the engine the backup was taken from when its programs are here (the
+manifest's executable, at the same version), else this machine's redis-server.
+
 Options:
-  --json       Print one JSON object
-  -h, --help   Show this help`,
+  --server PROGRAM           The scratch server's program (e.g. /usr/bin/valkey-server)
+  --json                     Print one JSON object
+  -h, --help                 Show this help`,
   async run(values, io) {
     const options = parseOptions(TestRestoreOptionsSchema, values);
-    const result = await testRestore(resolve(options.backup), hostRedis);
+    let engine;
+    if (options.server !== undefined) engine = await engineFromServerOption(options.server);
+    else {
+      const chosen = await engineForBackup(resolve(options.backup));
+      if (chosen.own) io.stderr(`loading with ${chosen.engine.server}: ${chosen.how}\n`);
+      engine = chosen.engine;
+    }
+    const result = await testRestore(resolve(options.backup), engine);
     if (options.json) {
       io.stdout(`${JSON.stringify(result, null, 2)}\n`);
     } else {

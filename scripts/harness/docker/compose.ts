@@ -9,6 +9,22 @@ import type { ContainerOptions } from './options.ts';
 export const COMPOSE_FILE = 'docker-compose.yml';
 
 let detected: Promise<string[]> | undefined;
+let described: Promise<string> | undefined;
+
+/**
+ * Which Compose ran, for reports and the status page: `docker compose 2.40.3` (v2) or
+ * `docker-compose 1.29.2` (v1), from its `version --short`.
+ */
+export function composeDescription(): Promise<string> {
+  described ??= (async () => {
+    const command = await composeCommand();
+    const [file = 'docker-compose', ...prefix] = command;
+    const { stdout } = await runTool(file, [...prefix, 'version', '--short'], { timeoutMs: 30_000 });
+    return `${command.join(' ')} ${stdout.trim().replace(/^v/, '') || '(version unknown)'}`;
+  })();
+  described.catch(() => (described = undefined));
+  return described;
+}
 
 /**
  * How Compose is run here: `docker compose` (v2) where the plugin exists, else `docker-compose` (v1).

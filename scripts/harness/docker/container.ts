@@ -11,7 +11,7 @@ import { fatal, waitFor } from '../wait.ts';
 import { parseInfo, type InfoSections } from '../../redis/info.ts';
 import { requireDocker } from './available.ts';
 import { docker, dockerSync, dockerTry, type DockerOutput } from './exec.ts';
-import { currentImageEngine, ensureImage, IMAGE_REPOSITORY } from './image.ts';
+import { currentImageEngine, ensureImage } from './image.ts';
 import { ContainerOptionsSchema, serverArgs, uniqueNames, type ContainerOptions, type DockerNames } from './options.ts';
 
 /** Label on every container and volume the harness makes (leftover checks find them by it and by name). */
@@ -31,11 +31,11 @@ function confQuote(value: string): string {
 
 /**
  * Writes the harness's directory: `harness.conf` (mode 0600: it may hold the password) naming the
- * unix socket the harness reaches the server through. An image other than the local build (the
- * official ones drop to uid 999) gets the directory chowned to REDIS_PLAYBOOK_IMAGE_UID (default 999)
+ * unix socket the harness reaches the server through. Every image drops to uid 999 as the official
+ * ones do (the local builds too), so the directory is chowned to REDIS_PLAYBOOK_IMAGE_UID (default 999)
  * when this process may chown.
  */
-async function writeHarnessDir(runDir: string, password: string | undefined, image: string): Promise<void> {
+async function writeHarnessDir(runDir: string, password: string | undefined): Promise<void> {
   await mkdir(runDir, { recursive: true, mode: 0o700 });
   const lines = [
     '# Written by the Redis Playbook harness: how the harness reaches this disposable server.',
@@ -45,7 +45,8 @@ async function writeHarnessDir(runDir: string, password: string | undefined, ima
   if (password) lines.push(`requirepass ${confQuote(password)}`);
   const conf = join(runDir, 'harness.conf');
   await writeFile(conf, `${lines.join('\n')}\n`, { mode: 0o600 });
-  if (!image.startsWith(`${IMAGE_REPOSITORY}:`) && process.getuid?.() === 0) {
+  // Every image the harness runs drops to uid 999 as the official ones do (the local builds too, from layout 2).
+  if (process.getuid?.() === 0) {
     const uid = Number(process.env.REDIS_PLAYBOOK_IMAGE_UID ?? 999);
     await chown(runDir, uid, uid);
     await chown(conf, uid, uid);
@@ -330,7 +331,7 @@ export async function prepareContainer<T extends RedisContainer>(
   const container = make({ names: extras.names ?? uniqueNames(), image, engine, root, options: parsed, harnessDir });
   live.add(container);
   try {
-    if (harnessDir) await writeHarnessDir(join(root, 'run'), parsed.password, image);
+    if (harnessDir) await writeHarnessDir(join(root, 'run'), parsed.password);
   } catch (error) {
     await container.dispose().catch(() => undefined);
     throw error;

@@ -20,7 +20,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash, randomBytes } from 'node:crypto';
-import { chmod, copyFile, mkdir, mkdtemp, readFile, realpath, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { chmod, chown, copyFile, mkdir, mkdtemp, readFile, realpath, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { constants, accessSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -45,20 +45,28 @@ export const IMAGE_ENV = 'REDIS_PLAYBOOK_IMAGE';
 /** Environment variable choosing between the official images and the local builds. */
 export const OFFICIAL_ENV = 'REDIS_PLAYBOOK_OFFICIAL_IMAGES';
 /** The official image of each engine of the Docker flavor: what the seed's readers run. */
-export const OFFICIAL_IMAGES: Readonly<Record<string, string>> = { 'redis-7.0': 'redis:7.0', 'redis-8.0': 'redis:8.0' };
-/** Bumped when the layout below changes, so old builds are not reused. */
-const LAYOUT_VERSION = 1;
+export const OFFICIAL_IMAGES: Readonly<Record<string, string>> = { 'redis-7.0': 'redis:7.0', 'redis-8.6': 'redis:8.6', 'valkey-9.1': 'valkey/valkey:9.1' };
+/**
+ * Bumped when the layout below changes, so old builds are not reused. Layout 2 behaves like the
+ * official images where a procedure touches them: a `redis` user (`valkey` in the Valkey image,
+ * uid and gid 999) owns `/data`, and `docker-entrypoint.sh` starts the server as that user.
+ */
+const LAYOUT_VERSION = 2;
+/** Tag suffix of this layout: a new tag, so runs on the images of layout 1 are not disturbed. */
+const LAYOUT_TAG = '-v2';
+/** The uid and gid the official images run their server as. */
+export const SERVER_UID = 999;
 const PATH_VALUE = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 /**
- * Engines the Docker flavor runs on, each in its own image: the host's Redis 7.0 and the fetched
- * Redis 8.0 (the `redis:latest` generation). Valkey's host flavors cover Valkey.
+ * Engines the Docker flavor runs on, each in its own image: the host's Redis 7.0 (the seed's), and
+ * the newest releases readers pull, Redis 8.6 and Valkey 9.1 (fetched by `npm run engines`).
  */
-export const DOCKER_ENGINE_IDS: readonly string[] = ['redis-7.0', 'redis-8.0'];
+export const DOCKER_ENGINE_IDS: readonly string[] = ['redis-7.0', 'redis-8.6', 'valkey-9.1'];
 
 /** One thing in the root filesystem (path relative to `/`). */
 type Entry =
-  | { kind: 'dir'; path: string; mode: number }
+  | { kind: 'dir'; path: string; mode: number; owner?: number }
   | { kind: 'file'; path: string; mode: number; source: string; sha256: string }
   | { kind: 'text'; path: string; mode: number; text: string }
   | { kind: 'symlink'; path: string; target: string };
@@ -144,15 +152,23 @@ async function planRootfs(engine: Engine, root?: string): Promise<Entry[]> {
   const add = (entry: Entry) => {
     if (!entries.has(entry.path)) entries.set(entry.path, entry);
   };
+  const user = engine.product;
+  add({ kind: 'dir', path: 'data', mode: 0o755, owner: SERVER_UID });
   for (const [path, mode] of [
-    ['data', 0o755], ['tmp', 0o1777], ['root', 0o700], ['etc', 0o755], ['proc', 0o555], ['sys', 0o555],
+    ['tmp', 0o1777], ['root', 0o700], ['etc', 0o755], ['proc', 0o555], ['sys', 0o555],
     ['dev', 0o755], ['run', 0o755], ['bin', 0o755], ['sbin', 0o755], ['usr/bin', 0o755], ['usr/sbin', 0o755],
     ['usr/local/bin', 0o755], ['usr/local/etc/redis', 0o755],
   ] as const) {
     add({ kind: 'dir', path, mode });
   }
-  add({ kind: 'text', path: 'etc/passwd', mode: 0o644, text: 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n' });
-  add({ kind: 'text', path: 'etc/group', mode: 0o644, text: 'root:x:0:\nnogroup:x:65534:\n' });
+  add({
+    kind: 'text',
+    path: 'etc/passwd',
+    mode: 0o644,
+    text: `root:x:0:0:root:/root:/bin/sh\n${user}:x:${SERVER_UID}:${SERVER_UID}::/data:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n`,
+  });
+  add({ kind: 'text', path: 'etc/group', mode: 0o644, text: `root:x:0:\n${user}:x:${SERVER_UID}:\nnogroup:x:65534:\n` });
+  add({ kind: 'text', path: 'usr/local/bin/docker-entrypoint.sh', mode: 0o755, text: entrypoint(engine.product) });
 
   // Redis programs, one copy per distinct content (Debian's redis-server is a symlink to redis-check-rdb).
   const programs = [
@@ -182,6 +198,13 @@ async function planRootfs(engine: Engine, root?: string): Promise<Entry[]> {
       copied.set(sha256, name);
       (root ? rootBinaries : binaries).push(real);
       add({ kind: 'file', path: `usr/local/bin/${name}`, mode: 0o755, source: real, sha256 });
+    }
+  }
+
+  // The Valkey image answers to the redis-* names too (as `make install` of Valkey links them).
+  if (engine.product === 'valkey') {
+    for (const tool of ['server', 'cli', 'check-rdb', 'check-aof', 'benchmark']) {
+      if (entries.has(`usr/local/bin/valkey-${tool}`)) add({ kind: 'symlink', path: `usr/local/bin/redis-${tool}`, target: `valkey-${tool}` });
     }
   }
 
@@ -232,9 +255,41 @@ function sourceFor(engine: Engine): { engine: Engine; root?: string; suffix: str
   return { engine: fallback, root: enginePaths(hostFallbackSpec.id).root, suffix: '-bookworm' };
 }
 
+/**
+ * The official images' `docker-entrypoint.sh`, in busybox sh: a first argument that is an option or
+ * a `.conf` file gets the server put in front; the server started as root first gives what is not the
+ * server user's in the working dir (`/data`) to that user, then runs as it (the official image uses
+ * gosu; here busybox `su`, the same setuid and setgid, the user's groups); anything else runs as is.
+ * A umask of 0022 becomes 0077, as there.
+ */
+function entrypoint(product: 'redis' | 'valkey'): string {
+  return `#!/bin/sh
+set -e
+# Written by the Redis Playbook (scripts/harness/docker/image.ts), after the official image's entrypoint.
+if [ "\${1#-}" != "$1" ] || [ "\${1%.conf}" != "$1" ]; then
+	set -- ${product}-server "$@"
+fi
+if { [ "$1" = '${product}-server' ] || [ "$1" = 'redis-server' ]; } && [ "$(id -u)" = '0' ]; then
+	find . \\! -user ${product} -exec chown ${product} '{}' +
+	exec su -s /bin/sh -c 'exec "$0" "$@"' ${product} -- "$0" "$@"
+fi
+um="$(umask)"
+if [ "$um" = '0022' ]; then
+	umask 0077
+fi
+exec "$@"
+`;
+}
+
 /** `docker import --change` lines (without the content label). */
-function imageChanges(version: string): string[] {
-  return ['CMD ["redis-server"]', 'WORKDIR /data', `ENV PATH=${PATH_VALUE}`, `LABEL ${VERSION_LABEL}=${version}`];
+function imageChanges(version: string, product: 'redis' | 'valkey'): string[] {
+  return [
+    'ENTRYPOINT ["docker-entrypoint.sh"]',
+    `CMD ["${product}-server"]`,
+    'WORKDIR /data',
+    `ENV PATH=${PATH_VALUE}`,
+    `LABEL ${VERSION_LABEL}=${version}`,
+  ];
 }
 
 function contentHash(entries: Entry[], changes: string[]): string {
@@ -248,7 +303,10 @@ async function materialize(root: string, entries: Entry[]): Promise<void> {
   for (const entry of entries) {
     const target = join(root, entry.path);
     await mkdir(entry.kind === 'dir' ? target : dirname(target), { recursive: true });
-    if (entry.kind === 'dir') await chmod(target, entry.mode);
+    if (entry.kind === 'dir') {
+      await chmod(target, entry.mode);
+      if (entry.owner !== undefined) await chown(target, entry.owner, entry.owner);
+    }
     else if (entry.kind === 'symlink') await symlink(entry.target, target);
     else {
       if (entry.kind === 'file') await copyFile(entry.source, target);
@@ -301,9 +359,9 @@ export async function buildLocalImage({ force = false, engine: given = hostRedis
   const { engine, root, suffix } = sourceFor(given);
   const version = await hostServerVersion(engine);
   // Its own tag, so a Docker-only checkout sharing a daemon with a full one does not rebuild theirs.
-  const tag = `${IMAGE_REPOSITORY}:${version}${suffix}`;
+  const tag = `${IMAGE_REPOSITORY}:${engine.product === 'valkey' ? 'valkey-' : ''}${version}${suffix}${LAYOUT_TAG}`;
   const entries = await planRootfs(engine, root);
-  const changes = imageChanges(version);
+  const changes = imageChanges(version, engine.product);
   const hash = contentHash(entries, changes);
   const cached = async () => !force && (await imageLabel(tag, CONTENT_LABEL))?.value === hash;
   if (await cached()) return { tag, status: 'cached', version, hash, durationMs: Date.now() - started, engine };
@@ -316,7 +374,8 @@ export async function buildLocalImage({ force = false, engine: given = hostRedis
       const root = join(stage, 'rootfs');
       await materialize(root, entries);
       const tarball = join(stage, 'rootfs.tar');
-      await runToolOk('tar', ['--sort=name', '--mtime=@0', '--owner=0', '--group=0', '--numeric-owner', '-C', root, '-cf', tarball, '.']);
+      // Owners as staged (root, and the server user's /data): the build runs as root, as Docker does.
+      await runToolOk('tar', ['--sort=name', '--mtime=@0', '--numeric-owner', '-C', root, '-cf', tarball, '.']);
       const changeArgs = [...changes, `LABEL ${CONTENT_LABEL}=${hash}`].flatMap((change) => ['--change', change]);
       await docker(['import', ...changeArgs, tarball, tag], { timeoutMs: 300_000 });
     } finally {

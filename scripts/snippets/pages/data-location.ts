@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { engineTraits } from '../../engines/catalog.ts';
 import { defineSnippet } from '../schema.ts';
 import { configPairs } from '../outputs.ts';
 import { readdir } from 'node:fs/promises';
@@ -13,14 +14,14 @@ import { fillCommand } from '../placeholders.ts';
  * 300 s/10, 60 s/10000, AOF on, a 24 GB memory limit that refuses writes when full.
  */
 /**
- * A fresh AOF's manifest: one base file and one incr file. Redis 8.0 adds the replication offset
+ * A fresh AOF's manifest: one base file and one incr file. Redis 8 adds the replication offset
  * where the incr file starts (`startoffset N`; the page says so).
  */
 function assertFreshManifest(stdout: string, engineId: string | undefined): void {
   const lines = stdout.trim().split('\n');
   assert.equal(lines.length, 2, 'a fresh AOF has one base file and one incr file');
   assert.match(lines[0] ?? '', /^file appendonly\.aof\.1\.base\.rdb seq 1 type b$/);
-  const incr = engineId === 'redis-8.0' ? /^file appendonly\.aof\.1\.incr\.aof seq 1 type i startoffset \d+$/ : /^file appendonly\.aof\.1\.incr\.aof seq 1 type i$/;
+  const incr = engineTraits(engineId).manifestOffsets ? /^file appendonly\.aof\.1\.incr\.aof seq 1 type i startoffset \d+$/ : /^file appendonly\.aof\.1\.incr\.aof seq 1 type i$/;
   assert.match(lines[1] ?? '', incr);
 }
 

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { engineTraits } from '../../engines/catalog.ts';
 import { readdir, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { execa } from 'execa';
@@ -184,6 +185,24 @@ async function usersSaved(server: WithClient): Promise<void> {
   await server.withClient((client) => client.save());
 }
 
+/**
+ * The checker's verdict on a fresh, healthy AOF set: every file valid; on an engine whose checker
+ * misreads its own VALKEY base (Valkey 9.1, the page's note), that false alarm, exactly.
+ */
+function assertAofSetChecked({ exitCode, stdout }: { exitCode: number; stdout: string }, engineId: string | undefined): void {
+  assert.match(stdout, /^Start checking Multi Part AOF$/m);
+  if (engineTraits(engineId).checkAofMisreadsBase) {
+    assert.equal(exitCode, 1);
+    assert.match(stdout, /^AOF appendonly\.aof\.1\.base\.rdb format error$/m);
+    assert.match(stdout, /AOF appendonly\.aof\.1\.base\.rdb is not valid/);
+    return;
+  }
+  assert.equal(exitCode, 0);
+  assert.match(stdout, /BASE AOF appendonly\.aof\.1\.base\.rdb is valid/);
+  assert.match(stdout, /INCR AOF appendonly\.aof\.1\.incr\.aof is valid/);
+  assert.match(stdout, /^All AOF files and manifest are valid$/m);
+}
+
 export const integritySnippets = [
   defineSnippet({
     id: 'integrity-check-rdb',
@@ -259,12 +278,7 @@ export const integritySnippets = [
         server: { config: { appendonly: 'yes', save: seedSaveRules } },
         setup: (server) => writeUsers(server, 1, 20),
         async verify(ctx) {
-          const { exitCode, stdout } = await ctx.run();
-          assert.equal(exitCode, 0);
-          assert.match(stdout, /^Start checking Multi Part AOF$/m);
-          assert.match(stdout, /BASE AOF appendonly\.aof\.1\.base\.rdb is valid/);
-          assert.match(stdout, /INCR AOF appendonly\.aof\.1\.incr\.aof is valid/);
-          assert.match(stdout, /^All AOF files and manifest are valid$/m);
+          assertAofSetChecked(await ctx.run(), ctx.server?.engine.id);
         },
       },
       docker: {
@@ -274,12 +288,7 @@ export const integritySnippets = [
         server: { config: seedServerConfig },
         setup: (server) => writeUsers(server, 1, 20),
         async verify(ctx) {
-          const { exitCode, stdout } = await ctx.run();
-          assert.equal(exitCode, 0);
-          assert.match(stdout, /^Start checking Multi Part AOF$/m);
-          assert.match(stdout, /BASE AOF appendonly\.aof\.1\.base\.rdb is valid/);
-          assert.match(stdout, /INCR AOF appendonly\.aof\.1\.incr\.aof is valid/);
-          assert.match(stdout, /^All AOF files and manifest are valid$/m);
+          assertAofSetChecked(await ctx.run(), ctx.server?.engine.id);
         },
       },
     },

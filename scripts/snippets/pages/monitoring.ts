@@ -154,7 +154,7 @@ export const monitoringSnippets = [
         async verify(ctx) {
           const { exitCode, stdout } = await ctx.run();
           assert.equal(exitCode, 0);
-          assert.match(stdout, /^db0:keys=2001,expires=0,avg_ttl=0(,subexpiry=0)?\r?$/m, 'Redis 8.0 adds subexpiry');
+          assert.match(stdout, /^db0:keys=2001,expires=0,avg_ttl=0(,subexpiry=0|,keys_with_volatile_items=0)?\r?$/m, 'Redis 8 adds subexpiry, Valkey 9 keys_with_volatile_items');
         },
       },
       docker: {
@@ -165,7 +165,7 @@ export const monitoringSnippets = [
           const { exitCode, stdout } = await ctx.run();
           assert.equal(exitCode, 0);
           assert.match(stdout, /^# Keyspace\r?$/m);
-          assert.match(stdout, /^db0:keys=2001,expires=0,avg_ttl=0(,subexpiry=0)?\r?$/m, 'Redis 8.0 adds subexpiry');
+          assert.match(stdout, /^db0:keys=2001,expires=0,avg_ttl=0(,subexpiry=0|,keys_with_volatile_items=0)?\r?$/m, 'Redis 8 adds subexpiry, Valkey 9 keys_with_volatile_items');
         },
       },
     },
