@@ -8,9 +8,10 @@ import { engineById, engineUnavailableReason } from '../../scripts/harness/engin
 import { TEMP_PREFIX } from '../../scripts/harness/leftovers.ts';
 import { startRedis } from '../../scripts/harness/redis-server.ts';
 import { waitFor } from '../../scripts/harness/wait.ts';
+import { requireAll } from '../../scripts/harness/require-all.ts';
 import { runCli } from '../support/run-cli.ts';
 
-const ci = process.env.CI === 'true';
+const ci = requireAll();
 
 /** Every key of db 0 as type, value and TTL (ms; -1 none), read with commands every engine of the matrix has. */
 async function dataset(client: Redis): Promise<Map<string, { type: string; value: unknown; ttlMs: number }>> {
