@@ -1,0 +1,152 @@
+#!/usr/bin/env node
+/**
+ * `npm run test:package [-- --node 20,22,24] [--no-sea]`: the CLI as an operator gets it, tested on real
+ * servers. Builds the npm tarball and the single executable (`npm run build:cli`), then
+ *
+ * - for each Node line: installs the tarball with `npm install -g --prefix P` into a fresh prefix
+ *   (npm must print nothing on stderr: no EBADENGINE or other warning) and runs the CLI's integration
+ *   tests against `P/bin/redis-playbook` (REDIS_PLAYBOOK_CLI, see test/support/run-cli.ts), from the temp
+ *   dir, with only `P/bin`, that Node's dir, `/usr/bin` and `/bin` on its PATH;
+ * - runs the single executable's tests (inspect, backup, backups, check, test-restore, restore) with
+ *   a PATH that has every program of `/usr/bin` and `/bin` except Node and npm.
+ *
+ * Node 20 is the machine's (`/usr/bin/node`), 24 the devDependency this runs on, 22 the one `scripts/setup.sh`
+ * fetches from the npm registry into `.cache/node-22/`. With CI=true a missing Node line is a failure,
+ * elsewhere a skip with the reason. Every prefix and dir it makes is removed at the end.
+ */
+import { execa } from 'execa';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, readFile, rm, symlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+import { gitCommit } from '../cli/version.ts';
+import { TEMP_PREFIX } from '../harness/leftovers.ts';
+import { buildPackage, buildSea, seaPath } from './build.ts';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+
+/** The CLI's integration tests run against each installed package: every command a host runs without Docker. */
+export const PACKAGE_TESTS = ['cli-backup', 'inspect-errors', 'inspect-password', 'inspect-rdb-only', 'validate', 'watch'];
+/** The single executable's smoke test: inspect, backup, backups, check, test-restore and restore. */
+export const SEA_TESTS = ['cli-backup', 'inspect-rdb-only'];
+
+/** Programs that must not be on the PATH of the single executable's tests. */
+const NODE_PROGRAMS = new Set(['node', 'nodejs', 'npm', 'npx', 'corepack']);
+
+/** Where each Node line is found (its `node` binary). */
+export function nodeLines(): Record<string, string> {
+  return {
+    '20': '/usr/bin/node',
+    '22': join(root, '.cache', 'node-22', 'node_modules', 'node', 'bin', 'node'),
+    '24': process.execPath,
+  };
+}
+
+const log = (message: string) => process.stderr.write(`test:package: ${message}\n`);
+
+async function timed<T>(what: string, run: () => Promise<T>): Promise<T> {
+  const started = performance.now();
+  const result = await run();
+  log(`${what}: ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  return result;
+}
+
+/** Runs the named integration tests against `cli` with `path` as its PATH; resolves to whether they passed. */
+async function runTests(names: string[], cli: string, path: string): Promise<boolean> {
+  const files = names.map((name) => join('test', 'integration', `${name}.test.ts`));
+  const run = await execa(process.execPath, ['--test', '--test-concurrency=2', '--test-reporter=dot', ...files], {
+    cwd: root,
+    env: { REDIS_PLAYBOOK_CLI: cli, REDIS_PLAYBOOK_CLI_PATH: path },
+    stdio: 'inherit',
+    reject: false,
+  });
+  return run.exitCode === 0;
+}
+
+/** A dir of links to every program in /usr/bin and /bin except Node's and npm's: a host without Node. */
+async function pathWithoutNode(dir: string): Promise<string> {
+  const bin = join(dir, 'bin');
+  await mkdir(bin);
+  for (const source of ['/usr/bin', '/bin']) {
+    for (const name of await readdir(source)) {
+      if (NODE_PROGRAMS.has(name) || existsSync(join(bin, name))) continue;
+      await symlink(join(source, name), join(bin, name));
+    }
+  }
+  const probe = await execa('/bin/sh', ['-c', 'command -v node || command -v nodejs'], { env: { PATH: bin }, extendEnv: false, reject: false });
+  if (probe.exitCode === 0) throw new Error(`node is still on the PATH without Node: ${probe.stdout}`);
+  return bin;
+}
+
+/** Checks `--version` of an installed CLI: the package version and the commit, nothing on stderr. */
+async function assertVersion(cli: string, path: string, expected: string): Promise<void> {
+  const run = await execa(cli, ['--version'], { env: { PATH: path, HOME: process.env.HOME ?? '/root' }, extendEnv: false, cwd: tmpdir(), reject: false });
+  if (run.exitCode !== 0 || run.stdout !== expected || run.stderr !== '') {
+    throw new Error(`${cli} --version: exit ${run.exitCode}, stdout ${JSON.stringify(run.stdout)} (expected ${JSON.stringify(expected)}), stderr ${JSON.stringify(run.stderr)}`);
+  }
+}
+
+if (import.meta.main) {
+  let lines = ['20', '22', '24'];
+  let sea = true;
+  try {
+    const { values } = parseArgs({ options: { node: { type: 'string' }, 'no-sea': { type: 'boolean', default: false } } });
+    if (values.node) lines = values.node.split(',').map((line) => line.trim());
+    for (const line of lines) if (!(line in nodeLines())) throw new Error(`no Node line "${line}" (lines: ${Object.keys(nodeLines()).join(', ')})`);
+    sea = !values['no-sea'];
+  } catch (error) {
+    process.stderr.write(`test:package: ${(error as Error).message}\nUsage: npm run test:package [-- --node 20,22,24] [--no-sea]\n`);
+    process.exit(2);
+  }
+  const { version, description } = z.object({ version: z.string(), description: z.string() }).parse(JSON.parse(await readFile(join(root, 'package.json'), 'utf8')));
+  const commit = gitCommit(root);
+  if (!commit) throw new Error(`${root} is not a git work tree`);
+  const expectedVersion = `${version} (commit ${commit})`;
+  const failures: string[] = [];
+  const work = await mkdtemp(join(tmpdir(), `${TEMP_PREFIX}package-`));
+  try {
+    const tarball = await timed('build the npm package', () => buildPackage({ version, commit }, description));
+    for (const line of lines) {
+      const node = nodeLines()[line] as string;
+      if (!existsSync(node)) {
+        const reason = `Node ${line} is not here (${node}; scripts/setup.sh fetches it)`;
+        if (process.env.CI === 'true') failures.push(reason);
+        else log(`skipped: ${reason}`);
+        continue;
+      }
+      const actual = (await execa(node, ['--version'])).stdout.trim();
+      if (!actual.startsWith(`v${line}.`)) {
+        failures.push(`${node} is ${actual}, not Node ${line}`);
+        continue;
+      }
+      const prefix = join(work, `node-${line}`);
+      const path = [join(prefix, 'bin'), dirname(node), '/usr/bin', '/bin'].join(':');
+      // The machine's npm, run by this line's Node (first on PATH), as an operator would install it; only
+      // its notice of a newer npm (a registry look-up, nothing about this package) is turned off.
+      const env = { PATH: path, HOME: work, npm_config_update_notifier: 'false' };
+      const install = await timed(`Node ${actual}: npm install -g --prefix`, () =>
+        execa('npm', ['install', '-g', '--prefix', prefix, tarball], { env, extendEnv: false, cwd: work, reject: false }),
+      );
+      if (install.exitCode !== 0 || install.stderr !== '') {
+        failures.push(`Node ${line}: npm install -g exited ${install.exitCode} and printed on stderr:\n${install.stderr}`);
+        continue;
+      }
+      const cli = join(prefix, 'bin', 'redis-playbook');
+      await assertVersion(cli, path, expectedVersion);
+      if (!(await timed(`Node ${actual}: the CLI tests against ${cli}`, () => runTests(PACKAGE_TESTS, cli, path)))) failures.push(`Node ${line}: the CLI tests failed`);
+    }
+    if (sea) {
+      const executable = await timed('build the single executable', () => buildSea());
+      const path = await pathWithoutNode(work);
+      await assertVersion(executable, path, expectedVersion);
+      if (!(await timed(`single executable ${seaPath}, no Node on PATH: its tests`, () => runTests(SEA_TESTS, executable, path)))) failures.push('the single executable\'s tests failed');
+    }
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+  for (const failure of failures) log(`FAILED: ${failure}`);
+  process.exitCode = failures.length === 0 ? 0 : 1;
+}
