@@ -4,8 +4,9 @@
  * servers. Builds the npm tarball and the single executable (`npm run build:cli`), then
  *
  * - for each Node line: installs the tarball with `npm install -g --prefix P` into a fresh prefix
- *   (npm must print nothing on stderr: no EBADENGINE or other warning) and runs the CLI's integration
- *   tests against `P/bin/redis-playbook` (REDIS_PLAYBOOK_CLI, see test/support/run-cli.ts), from the temp
+ *   (npm must print nothing on stderr: no EBADENGINE or other warning), checks `--version` (the version
+ *   and this commit, nothing on stderr) and runs the CLI's integration tests (see {@link testsOf})
+ *   against `P/bin/redis-playbook` (REDIS_PLAYBOOK_CLI, see test/support/run-cli.ts), from the temp
  *   dir, with only `P/bin`, that Node's dir, `/usr/bin` and `/bin` on its PATH;
  * - runs the single executable's tests (inspect, backup, backups, check, test-restore, restore) with
  *   a PATH that has every program of `/usr/bin` and `/bin` except Node and npm.
@@ -33,6 +34,14 @@ export const PACKAGE_TESTS = ['cli-backup', 'inspect-errors', 'inspect-password'
 /** The single executable's smoke test: inspect, backup, backups, check, test-restore and restore. */
 export const SEA_TESTS = ['cli-backup', 'inspect-rdb-only'];
 
+/**
+ * The test files of a Node line: the CLI's whole host suite on the machine's Node 20 and on the
+ * devDependency's 24 (the lines the issue names), the single executable's smoke set on 22.
+ */
+export function testsOf(line: string): string[] {
+  return line === '22' ? SEA_TESTS : PACKAGE_TESTS;
+}
+
 /** Programs that must not be on the PATH of the single executable's tests. */
 const NODE_PROGRAMS = new Set(['node', 'nodejs', 'npm', 'npx', 'corepack']);
 
@@ -54,16 +63,16 @@ async function timed<T>(what: string, run: () => Promise<T>): Promise<T> {
   return result;
 }
 
-/** Runs the named integration tests against `cli` with `path` as its PATH; resolves to whether they passed. */
-async function runTests(names: string[], cli: string, path: string): Promise<boolean> {
+/** Runs the named integration tests against `cli` with `path` as its PATH; resolves to their output when they failed. */
+async function runTests(names: string[], cli: string, path: string): Promise<string | undefined> {
   const files = names.map((name) => join('test', 'integration', `${name}.test.ts`));
-  const run = await execa(process.execPath, ['--test', '--test-concurrency=2', '--test-reporter=dot', ...files], {
+  const run = await execa(process.execPath, ['--test', '--test-concurrency=2', ...files], {
     cwd: root,
     env: { REDIS_PLAYBOOK_CLI: cli, REDIS_PLAYBOOK_CLI_PATH: path },
-    stdio: 'inherit',
+    all: true,
     reject: false,
   });
-  return run.exitCode === 0;
+  return run.exitCode === 0 ? undefined : String(run.all);
 }
 
 /** A dir of links to every program in /usr/bin and /bin except Node's and npm's: a host without Node. */
@@ -109,41 +118,50 @@ if (import.meta.main) {
   const work = await mkdtemp(join(tmpdir(), `${TEMP_PREFIX}package-`));
   try {
     const tarball = await timed('build the npm package', () => buildPackage({ version, commit }, description));
-    for (const line of lines) {
+    // The suites mostly wait (servers starting, saves, time-outs), so the Node lines and the single
+    // executable run at the same time: about a third of the wall time of one after the other.
+    const suites = lines.map(async (line) => {
       const node = nodeLines()[line] as string;
       if (!existsSync(node)) {
         const reason = `Node ${line} is not here (${node}; scripts/setup.sh fetches it)`;
         if (process.env.CI === 'true') failures.push(reason);
         else log(`skipped: ${reason}`);
-        continue;
+        return;
       }
       const actual = (await execa(node, ['--version'])).stdout.trim();
       if (!actual.startsWith(`v${line}.`)) {
         failures.push(`${node} is ${actual}, not Node ${line}`);
-        continue;
+        return;
       }
       const prefix = join(work, `node-${line}`);
       const path = [join(prefix, 'bin'), dirname(node), '/usr/bin', '/bin'].join(':');
       // The machine's npm, run by this line's Node (first on PATH), as an operator would install it; only
       // its notice of a newer npm (a registry look-up, nothing about this package) is turned off.
-      const env = { PATH: path, HOME: work, npm_config_update_notifier: 'false' };
+      const env = { PATH: path, HOME: join(work, `home-${line}`), npm_config_update_notifier: 'false' };
       const install = await timed(`Node ${actual}: npm install -g --prefix`, () =>
         execa('npm', ['install', '-g', '--prefix', prefix, tarball], { env, extendEnv: false, cwd: work, reject: false }),
       );
       if (install.exitCode !== 0 || install.stderr !== '') {
         failures.push(`Node ${line}: npm install -g exited ${install.exitCode} and printed on stderr:\n${install.stderr}`);
-        continue;
+        return;
       }
       const cli = join(prefix, 'bin', 'redis-playbook');
       await assertVersion(cli, path, expectedVersion);
-      if (!(await timed(`Node ${actual}: the CLI tests against ${cli}`, () => runTests(PACKAGE_TESTS, cli, path)))) failures.push(`Node ${line}: the CLI tests failed`);
-    }
+      const failed = await timed(`Node ${actual}: ${testsOf(line).length} CLI test files against ${cli}`, () => runTests(testsOf(line), cli, path));
+      if (failed) failures.push(`Node ${line}: the CLI tests failed:\n${failed}`);
+    });
     if (sea) {
-      const executable = await timed('build the single executable', () => buildSea());
-      const path = await pathWithoutNode(work);
-      await assertVersion(executable, path, expectedVersion);
-      if (!(await timed(`single executable ${seaPath}, no Node on PATH: its tests`, () => runTests(SEA_TESTS, executable, path)))) failures.push('the single executable\'s tests failed');
+      suites.push(
+        (async () => {
+          const executable = await timed('build the single executable', () => buildSea());
+          const path = await pathWithoutNode(work);
+          await assertVersion(executable, path, expectedVersion);
+          const failed = await timed(`single executable ${seaPath}, no Node on PATH: ${SEA_TESTS.length} test files`, () => runTests(SEA_TESTS, executable, path));
+          if (failed) failures.push(`the single executable's tests failed:\n${failed}`);
+        })(),
+      );
     }
+    for (const result of await Promise.allSettled(suites)) if (result.status === 'rejected') failures.push(String(result.reason));
   } finally {
     await rm(work, { recursive: true, force: true });
   }
