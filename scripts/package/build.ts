@@ -192,6 +192,33 @@ export async function buildSea(): Promise<string> {
   return seaPath;
 }
 
+/** The files an operator downloads: the tarball, the single executable and their `.sha256` files. */
+export interface ReleaseFiles {
+  version: string;
+  tarball: string;
+  executable: string;
+}
+
+/** The version (root package.json) and the commit of the checkout, and the package's description. */
+export async function buildIdentity(): Promise<{ info: BuildInfo; description: string }> {
+  const rootPackage = RootPackageSchema.parse(JSON.parse(await readFile(join(root, 'package.json'), 'utf8')));
+  const commit = gitCommit(root);
+  if (!commit) throw new Error(`${root} is not a git work tree: the build records the commit it was made from`);
+  return { info: { version: rootPackage.version, commit }, description: rootPackage.description };
+}
+
+let release: Promise<ReleaseFiles> | undefined;
+
+/** Builds the package and the single executable once per process (the install page's verifications share them). */
+export function releaseFiles(): Promise<ReleaseFiles> {
+  release ??= (async () => {
+    const { info, description } = await buildIdentity();
+    const tarball = await buildPackage(info, description);
+    return { version: info.version, tarball, executable: await buildSea() };
+  })();
+  return release;
+}
+
 if (import.meta.main) {
   let sea = true;
   try {
@@ -201,9 +228,9 @@ if (import.meta.main) {
     process.exit(2);
   }
   if (process.platform !== 'linux' || process.arch !== 'x64') log(`note: the single executable is made for this machine, linux-${process.arch}`);
-  const rootPackage = RootPackageSchema.parse(JSON.parse(await readFile(join(root, 'package.json'), 'utf8')));
-  const commit = gitCommit(root);
-  if (!commit) throw new Error(`${root} is not a git work tree: the build records the commit it was made from`);
-  await buildPackage({ version: rootPackage.version, commit }, rootPackage.description);
-  if (sea) await buildSea();
+  if (sea) await releaseFiles();
+  else {
+    const { info, description } = await buildIdentity();
+    await buildPackage(info, description);
+  }
 }

@@ -17,15 +17,13 @@
  */
 import { execa } from 'execa';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rm, symlink } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { z } from 'zod';
-import { gitCommit } from '../cli/version.ts';
 import { TEMP_PREFIX } from '../harness/leftovers.ts';
-import { buildPackage, buildSea, seaPath } from './build.ts';
+import { buildIdentity, buildPackage, buildSea, seaPath } from './build.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -76,7 +74,7 @@ async function runTests(names: string[], cli: string, path: string): Promise<str
 }
 
 /** A dir of links to every program in /usr/bin and /bin except Node's and npm's: a host without Node. */
-async function pathWithoutNode(dir: string): Promise<string> {
+export async function pathWithoutNode(dir: string): Promise<string> {
   const bin = join(dir, 'bin');
   await mkdir(bin);
   for (const source of ['/usr/bin', '/bin']) {
@@ -110,14 +108,12 @@ if (import.meta.main) {
     process.stderr.write(`test:package: ${(error as Error).message}\nUsage: npm run test:package [-- --node 20,22,24] [--no-sea]\n`);
     process.exit(2);
   }
-  const { version, description } = z.object({ version: z.string(), description: z.string() }).parse(JSON.parse(await readFile(join(root, 'package.json'), 'utf8')));
-  const commit = gitCommit(root);
-  if (!commit) throw new Error(`${root} is not a git work tree`);
-  const expectedVersion = `${version} (commit ${commit})`;
+  const { info, description } = await buildIdentity();
+  const expectedVersion = `${info.version} (commit ${info.commit})`;
   const failures: string[] = [];
   const work = await mkdtemp(join(tmpdir(), `${TEMP_PREFIX}package-`));
   try {
-    const tarball = await timed('build the npm package', () => buildPackage({ version, commit }, description));
+    const tarball = await timed('build the npm package', () => buildPackage(info, description));
     // The suites mostly wait (servers starting, saves, time-outs), so the Node lines and the single
     // executable run at the same time: about a third of the wall time of one after the other.
     const suites = lines.map(async (line) => {
