@@ -13,7 +13,7 @@ function keysOf<T>(other: SetLike<T>): Iterable<T> {
   return { [Symbol.iterator]: () => other.keys() };
 }
 
-const methods: Record<string, (this: Set<unknown>, other: SetLike<unknown>) => unknown> = {
+export const setMethods: Record<string, (this: Set<unknown>, other: SetLike<unknown>) => unknown> = {
   union(other) {
     const result = new Set(this);
     for (const value of keysOf(other)) result.add(value);
@@ -45,6 +45,6 @@ const methods: Record<string, (this: Set<unknown>, other: SetLike<unknown>) => u
   },
 };
 
-for (const [name, method] of Object.entries(methods)) {
+for (const [name, method] of Object.entries(setMethods)) {
   if (!(name in Set.prototype)) Object.defineProperty(Set.prototype, name, { value: method, writable: true, configurable: true, enumerable: false });
 }
