@@ -201,10 +201,14 @@ export interface ReleaseFiles {
 
 /** The version (root package.json) and the commit of the checkout, and the package's description. */
 export async function buildIdentity(): Promise<{ info: BuildInfo; description: string }> {
+  // The published package is the CLI, not the whole handbook the root package.json describes.
   const rootPackage = RootPackageSchema.parse(JSON.parse(await readFile(join(root, 'package.json'), 'utf8')));
   const commit = gitCommit(root);
   if (!commit) throw new Error(`${root} is not a git work tree: the build records the commit it was made from`);
-  return { info: { version: rootPackage.version, commit }, description: rootPackage.description };
+  return {
+    info: { version: rootPackage.version, commit },
+    description: `The operator CLI of the Redis Playbook (${rootPackage.description.replace(/^The /, 'the ').replace(/\.$/, '')}): inspect, back up, check and restore Redis and Valkey.`,
+  };
 }
 
 let release: Promise<ReleaseFiles> | undefined;
