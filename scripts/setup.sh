@@ -41,3 +41,10 @@ fi
 # Valkey 8.1 (trixie, with trixie's libraries), downloaded once into .cache/engines with a private
 # apt config (the host's apt sources, lists and packages stay as they are). A complete cache is a no-op.
 npm run --silent engines
+
+# Node 22 from the npm registry (the `node` package), for the installed CLI's tests on that LTS line
+# (npm run test:package); Node 20 is the machine's, 24 the devDependency.
+if [ ! -x .cache/node-22/node_modules/node/bin/node ]; then
+  echo "setup: fetching Node 22 into .cache/node-22"
+  npm install --silent --no-audit --no-fund --no-save --prefix .cache/node-22 node@22 >/dev/null
+fi

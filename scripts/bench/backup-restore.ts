@@ -3,7 +3,8 @@
  * `npm run bench [-- --keys N --value-size N --rounds N --warmup N --aof --json]`: on one dataset
  * (by default ≥ 1 GiB of RDB), times the playbook's backup against the raw BGSAVE + wait + cp, and
  * its restore-then-start against the raw cp + start, sides alternating, and prints every round, the
- * medians and their ratios against the target (≤ 1.15). A measurement: exit 0 whether or not the
+ * medians and their ratios against the target (≤ 1.15); first the single executable's start against
+ * `node` running the same bundle (`npm run build:cli` builds both). A measurement: exit 0 whether or not the
  * target is met (ABOVE TARGET is printed when not); 2 on bad arguments or a machine without room.
  * Every server and temp dir it makes is removed at the end, also on failure or Ctrl-C.
  */
@@ -20,6 +21,7 @@ import { backup, type BackupProgress } from '../procedures/backup.ts';
 import { restore } from '../procedures/restore.ts';
 import { flattenInfo, parseInfo } from '../redis/info.ts';
 import { rawBackup, rawRestoreStart, startLoaded } from './baselines.ts';
+import { measureStart } from './cli-start.ts';
 import { BenchReportSchema, compare, formatBytes, formatReport, TARGET_RATIO, type BenchReport, type Comparison } from './report.ts';
 
 /** The options of `npm run bench`. */
@@ -278,6 +280,8 @@ const report: BenchReport = {
   targetRatio: TARGET_RATIO,
   comparisons: [],
 };
+// The CLI's start: the single executable against node running the same bundle.
+report.comparisons.push(await measureStart(options, log));
 for (const appendonly of options.aof ? [false, true] : [false]) {
   const measured = await measure(options, appendonly);
   report.dataset.rdbBytes = measured.rdbBytes;

@@ -1,6 +1,4 @@
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { z } from 'zod';
 import { PlaybookError } from '../procedures/errors.ts';
 import { explainServerRefusal } from '../procedures/server-refusal.ts';
 import { explainSystemError } from '../procedures/system-errors.ts';
@@ -15,18 +13,10 @@ import { validateCommand } from './commands/validate.ts';
 import { watchCommand } from './commands/watch.ts';
 import { exitCodeFor, exitCodes } from './exit-codes.ts';
 import { redact, secretsOf } from './redact.ts';
+import { versionLine } from './version.ts';
 
 /** Every subcommand, in the order `--help` lists them. */
 export const commands: readonly CliCommand[] = [inspectCommand, backupCommand, backupsCommand, checkCommand, testRestoreCommand, restoreCommand, validateCommand, watchCommand];
-
-const PackageSchema = z.object({
-  /** The package version, printed by `--version`. */
-  version: z.string(),
-});
-
-function version(): string {
-  return PackageSchema.parse(JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'))).version;
-}
 
 /** The text of `redis-playbook --help`. */
 export function globalHelp(): string {
@@ -40,7 +30,7 @@ ${commands.map((command) => `  ${command.name.padEnd(width)}  ${command.summary}
 
 Options:
   -h, --help     Show this help (redis-playbook <command> --help for a command's options)
-  -V, --version  Show the version
+  -V, --version  Show the version and the commit it was built from
 
 Exit codes:
 ${exitCodes.map((entry) => `  ${entry.code}  ${entry.meaning}`).join('\n')}
@@ -88,7 +78,7 @@ async function dispatch(argv: string[], io: CliIo): Promise<number> {
     return 0;
   }
   if (first === '-V' || first === '--version') {
-    io.stdout(`${version()}\n`);
+    io.stdout(`${versionLine()}\n`);
     return 0;
   }
   if (first.startsWith('-')) {

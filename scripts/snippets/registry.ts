@@ -13,6 +13,7 @@ import { integritySnippets } from './pages/integrity.ts';
 import { monitoringSnippets } from './pages/monitoring.ts';
 import { commonOperationsSnippets } from './pages/common-operations.ts';
 import { versionsSnippets } from './pages/versions.ts';
+import { installSnippets } from './pages/install.ts';
 
 /** Every command block of the site, in page order. */
 const definitions: SnippetInput[] = [
@@ -29,6 +30,7 @@ const definitions: SnippetInput[] = [
   ...troubleshootingSnippets,
   ...integritySnippets,
   ...versionsSnippets,
+  ...installSnippets,
 ];
 
 /** Validates definitions and their ids; throws one readable error listing every problem. */

@@ -4,12 +4,13 @@ import { execa } from 'execa';
 import { startRedis } from '../../scripts/harness/redis-server.ts';
 import { waitFor } from '../../scripts/harness/wait.ts';
 import { WatchEventSchema } from '../../scripts/procedures/watch.ts';
-import { BIN } from '../support/run-cli.ts';
+import { cliCommand } from '../support/run-cli.ts';
 
 test('watch --for 5 --json during a BGSAVE reports its start and its end', async () => {
   await using redis = await startRedis({ config: { save: '""', 'enable-debug-command': 'local', rdbcompression: 'no' } });
   await redis.withClient((client) => client.call('DEBUG', 'POPULATE', 300_000, 'key', 100));
-  const watcher = execa(process.execPath, [BIN, 'watch', '--url', redis.url, '--for', '5', '--json'], { reject: false, buffer: true, lines: false });
+  const cli = cliCommand(['watch', '--url', redis.url, '--for', '5', '--json']);
+  const watcher = execa(cli.file, cli.args, { ...cli.options, reject: false, buffer: true, lines: false });
   let seen = '';
   watcher.stdout?.on('data', (chunk: Buffer) => (seen += chunk.toString()));
   await waitFor(() => seen.includes('"event":"status"'), { what: 'watch to print its first status line' });
@@ -33,7 +34,8 @@ test('watch --for 5 --json during a BGSAVE reports its start and its end', async
 
 test('watch reports an AOF rewrite as it starts and ends', async () => {
   await using redis = await startRedis({ config: { save: '""', appendonly: 'yes' } });
-  const watcher = execa(process.execPath, [BIN, 'watch', '--url', redis.url, '--for', '3', '--json'], { reject: false });
+  const cli = cliCommand(['watch', '--url', redis.url, '--for', '3', '--json']);
+  const watcher = execa(cli.file, cli.args, { ...cli.options, reject: false });
   let seen = '';
   watcher.stdout?.on('data', (chunk: Buffer) => (seen += chunk.toString()));
   await waitFor(() => seen.includes('"event":"status"'), { what: 'watch to print its first status line' });

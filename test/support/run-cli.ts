@@ -1,10 +1,36 @@
 import assert from 'node:assert/strict';
+import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { execa } from 'execa';
+import { execa, type Options } from 'execa';
 import { InspectReportSchema, type InspectReport } from '../../scripts/procedures/inspect-report.ts';
 
-/** The CLI entry point, run as a real subprocess with this Node (24). */
+/** The CLI entry point of the checkout's sources, run as a real subprocess with this Node (24). */
 export const BIN = fileURLToPath(new URL('../../scripts/cli/bin.ts', import.meta.url));
+
+/**
+ * `REDIS_PLAYBOOK_CLI`: an installed `redis-playbook` (the npm package's bin, or the single executable)
+ * that the CLI tests run instead of the checkout's sources, from the temp dir (outside the checkout),
+ * with `REDIS_PLAYBOOK_CLI_PATH` as its PATH when set (so the Node it runs on is the one that PATH finds).
+ */
+export const INSTALLED_CLI = process.env.REDIS_PLAYBOOK_CLI || undefined;
+
+/**
+ * How to start `redis-playbook ARGS`: the executable, its arguments and the execa options (environment
+ * and working directory) of the CLI under test. `env` is added to this process's environment minus
+ * REDISCLI_AUTH and REDIS_PLAYBOOK_DEBUG, so a test sees only the secrets it gives.
+ */
+export function cliCommand(args: string[], env: Record<string, string> = {}, cwd?: string): { file: string; args: string[]; options: Options } {
+  const base = { ...process.env };
+  delete base.REDISCLI_AUTH;
+  delete base.REDIS_PLAYBOOK_DEBUG;
+  delete base.REDIS_PLAYBOOK_CLI;
+  delete base.REDIS_PLAYBOOK_CLI_PATH;
+  if (!INSTALLED_CLI) return { file: process.execPath, args: [BIN, ...args], options: { env: { ...base, ...env }, extendEnv: false, cwd } };
+  // npm sets these for scripts it runs; an installed CLI on a host sees none of them.
+  for (const name of Object.keys(base)) if (/^npm_/i.test(name) || name === 'NODE' || name === 'INIT_CWD') delete base[name];
+  const path = process.env.REDIS_PLAYBOOK_CLI_PATH;
+  return { file: INSTALLED_CLI, args, options: { env: { ...base, ...(path ? { PATH: path } : {}), ...env }, extendEnv: false, cwd: cwd ?? tmpdir() } };
+}
 
 /** What a CLI run left behind. */
 export interface CliRun {
@@ -14,20 +40,15 @@ export interface CliRun {
 }
 
 /**
- * Runs `redis-playbook ARGS` in a subprocess. The environment is this process's minus
- * REDISCLI_AUTH and REDIS_PLAYBOOK_DEBUG, plus `env`, so a test sees only the secrets it gives.
+ * Runs `redis-playbook ARGS` in a subprocess (see {@link cliCommand} for its environment).
  * `options.cwd` is its working directory (a Compose project's dir for --compose-service).
  */
 export async function runCli(args: string[], env: Record<string, string> = {}, options: { cwd?: string; timeoutMs?: number } = {}): Promise<CliRun> {
-  const base = { ...process.env };
-  delete base.REDISCLI_AUTH;
-  delete base.REDIS_PLAYBOOK_DEBUG;
-  const result = await execa(process.execPath, [BIN, ...args], {
-    env: { ...base, ...env },
-    extendEnv: false,
+  const command = cliCommand(args, env, options.cwd);
+  const result = await execa(command.file, command.args, {
+    ...command.options,
     reject: false,
     stripFinalNewline: false,
-    cwd: options.cwd,
     timeout: options.timeoutMs ?? 60_000,
   });
   assert.ok(typeof result.exitCode === 'number', `the CLI did not exit by itself: ${result.signal ?? ''} ${result.stderr}`);

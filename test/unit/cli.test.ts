@@ -28,10 +28,10 @@ test('exit codes 0 to 5 are ok, other, usage, unreachable, auth, protocol; every
   assert.equal(new Set(exitCodes.map((entry) => entry.kind)).size, exitCodes.length);
 });
 
-test('--version prints the package version', async () => {
+test('--version prints the package version and, from a checkout, its commit', async () => {
   const { code, stdout } = await run(['--version']);
   assert.equal(code, 0);
-  assert.match(stdout, /^\d+\.\d+\.\d+\n$/);
+  assert.match(stdout, /^\d+\.\d+\.\d+ \(source checkout, commit [0-9a-f]{40}(-dirty)?\)\n$/);
 });
 
 test('inspect --help shows its options', async () => {
