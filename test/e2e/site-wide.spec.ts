@@ -18,16 +18,25 @@ async function openSearch(tab: Page): Promise<Locator> {
 }
 
 /**
- * Searches and returns the result links' paths and the excerpts' text, once every result is shown
- * (Pagefind shows the first few with "Load more results" below).
+ * Searches and returns the result links' paths and the excerpts' text, once every result is shown:
+ * Pagefind says how many there are, shows the first few, loads each one's page data, and adds more
+ * on "Load more results".
  */
 async function search(dialog: Locator, query: string): Promise<{ paths: string[]; excerpts: string }> {
   await dialog.getByRole('textbox', { name: 'Search' }).fill(query);
   const message = dialog.locator('.pagefind-ui__message');
-  await expect(message).toContainText(new RegExp(`(result|No results).* ${query.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`), { timeout: 30_000 });
+  const escaped = query.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  await expect(message).toHaveText(new RegExp(`^(\\d+ results?|No results) for:? .*${escaped}`), { timeout: 30_000 });
+  const total = Number(/^(\d+)/.exec((await message.textContent()) ?? '')?.[1] ?? 0);
+  const links = dialog.locator('a.pagefind-ui__result-link');
+  // A result shows its link once its data is loaded; its sections' links are inside it.
+  const loaded = dialog.locator('li.pagefind-ui__result:has(a.pagefind-ui__result-link)');
   const more = dialog.getByRole('button', { name: 'Load more results' });
-  while (await more.isVisible()) await more.click();
-  const paths = await dialog.locator('a.pagefind-ui__result-link').evaluateAll((links) => links.map((link) => new URL((link as HTMLAnchorElement).href).pathname));
+  await expect(async () => {
+    if (await more.isVisible()) await more.click();
+    expect(await loaded.count()).toBe(total);
+  }).toPass({ timeout: 30_000 });
+  const paths = await links.evaluateAll((all) => all.map((link) => new URL((link as HTMLAnchorElement).href).pathname));
   const excerpts = (await dialog.locator('.pagefind-ui__result-excerpt').allTextContents()).join('\n');
   return { paths, excerpts };
 }
