@@ -39,7 +39,10 @@ async function seriousViolations(tab: Page): Promise<string[]> {
  * - a block's controls: at desktop widths one line; on a phone "Your values" and "Recorded output"
  *   stay together, never one alone on a line (`open`: disclosures are open, each on lines of its own).
  */
-function layoutProblems(controls: 'desktop' | 'phone' | 'open'): string[] {
+/** How a block's controls are checked: one line (desktop), actions together (phone), not at all (open: disclosures open). */
+type Controls = 'desktop' | 'phone' | 'open';
+
+function layoutProblems(controls: Controls): string[] {
   const desktop = controls === 'desktop';
   const problems: string[] = [];
   const width = window.innerWidth;
@@ -153,7 +156,7 @@ for (const page of builtPages()) {
         // Layout in each flavor's tabs, closed; the screenshot shows the page as a reader first sees it.
         for (const flavor of [...flavorIds].reverse()) {
           await showFlavor(tab, flavor);
-          expect(await tab.evaluate(layoutProblems, view.mobile ? 'phone' : 'desktop'), `${flavor} tabs`).toEqual([]);
+          expect(await tab.evaluate<string[], Controls>(layoutProblems, view.mobile ? 'phone' : 'desktop'), `${flavor} tabs`).toEqual([]);
         }
         await tab.screenshot({ path: testInfo.outputPath(`${view.name}-${view.width}.png`), fullPage: true });
 
@@ -163,7 +166,7 @@ for (const page of builtPages()) {
         await showFlavor(tab, view.flavor);
         const closed = tab.locator('main details:not([open]) > summary:visible');
         while ((await closed.count()) > 0) await closed.first().click();
-        expect(await tab.evaluate(layoutProblems, 'open'), 'details open').toEqual([]);
+        expect(await tab.evaluate<string[], Controls>(layoutProblems, 'open'), 'details open').toEqual([]);
         // Expressive Code makes a code block that scrolls focusable once its resize observer has run (debounced, when idle).
         await expect
           .poll(() =>
