@@ -4,11 +4,19 @@ import { fillCommand } from '../../scripts/snippets/placeholders.ts';
 import { getSnippet } from '../../scripts/snippets/registry.ts';
 import { builtPages, collectErrors, flavorIds, showFlavor, verifyReport } from './support/built-site.ts';
 
-/** Picks a theme with Starlight's theme select (in the header at desktop widths). */
-async function pickTheme(tab: Page, theme: 'light' | 'dark'): Promise<void> {
-  await tab.locator('header starlight-theme-select select').selectOption(theme);
-  await expect(tab.locator('html')).toHaveAttribute('data-theme', theme);
-}
+/**
+ * Every page at a phone's width and a desktop's, one test each: it loads without errors, its layout
+ * holds (from element geometry), every block carries a badge and copies the registry's command, a
+ * full-page screenshot is kept (test-results/), and axe finds nothing serious. What works the same
+ * on every page (the copy mechanism, the theme select, search, the footer link) is proven once, in
+ * site-wide.spec.ts, instead of once per page.
+ */
+
+/** The two widths every page is checked at, with the theme and the flavor axe checks there. */
+const widths = [
+  { name: 'phone', width: 390, height: 844, theme: 'dark', flavor: 'docker', mobile: true },
+  { name: 'desktop', width: 1400, height: 900, theme: 'light', flavor: 'host', mobile: false },
+] as const;
 
 /** Serious and critical axe violations of what the page shows now, one readable line each. */
 async function seriousViolations(tab: Page): Promise<string[]> {
@@ -21,155 +29,156 @@ async function seriousViolations(tab: Page): Promise<string[]> {
     );
 }
 
-// Generous: a page has up to a few dozen blocks to click through, and CI machines are busy.
-test.describe.configure({ timeout: 120_000 });
+/**
+ * What is wrong with the layout as shown now, one line each, measured in the page:
+ * - the page scrolls sideways;
+ * - an element of the header or main sticks out of the viewport, unless it is inside something that
+ *   scrolls (a wide table or code block scrolls in its own box; that box itself must fit);
+ * - a table cell's content is cut (wider than the cell), or the cell is cut by a box that clips;
+ * - a line of code wraps (a token split over two lines): code lines never wrap, they scroll;
+ * - a block's controls: at desktop widths one line; on a phone "Your values" and "Recorded output"
+ *   stay together, never one alone on a line (`open`: disclosures are open, each on lines of its own).
+ */
+/** How a block's controls are checked: one line (desktop), actions together (phone), not at all (open: disclosures open). */
+type Controls = 'desktop' | 'phone' | 'open';
+
+function layoutProblems(controls: Controls): string[] {
+  const desktop = controls === 'desktop';
+  const problems: string[] = [];
+  const width = window.innerWidth;
+  const name = (element: Element) => {
+    const id = element.id ? `#${element.id}` : '';
+    const cls = typeof element.className === 'string' && element.className ? `.${element.className.trim().split(/\s+/).join('.')}` : '';
+    const text = (element.textContent ?? '').trim().replace(/\s+/g, ' ').slice(0, 40);
+    return `<${element.tagName.toLowerCase()}${id}${cls}> "${text}"`;
+  };
+  const scrolls = (element: Element) => ['auto', 'scroll'].includes(getComputedStyle(element).overflowX);
+  const clips = (element: Element) => ['hidden', 'clip'].includes(getComputedStyle(element).overflowX);
+  const shown = (element: Element) => {
+    const rect = element.getBoundingClientRect();
+    return rect.width > 1 && rect.height > 1 && getComputedStyle(element).visibility !== 'hidden';
+  };
+  const page = document.scrollingElement ?? document.documentElement;
+  if (page.scrollWidth > width) problems.push(`the page is ${page.scrollWidth}px wide in a ${width}px viewport`);
+
+  for (const element of document.querySelectorAll('header *, main *')) {
+    if (!shown(element) || element.closest('.sr-only')) continue;
+    let inScroller = false;
+    for (let up = element.parentElement; up && up !== document.body; up = up.parentElement) if (scrolls(up)) inScroller = true;
+    if (inScroller) continue;
+    const rect = element.getBoundingClientRect();
+    if (rect.left < -1 || rect.right > width + 1)
+      problems.push(`${name(element)} spans ${Math.round(rect.left)}–${Math.round(rect.right)}px of a ${width}px viewport`);
+  }
+
+  for (const cell of document.querySelectorAll('main :is(th, td)')) {
+    if (!shown(cell)) continue;
+    if (cell.scrollWidth > cell.clientWidth + 1) problems.push(`table cell ${name(cell)}: its content is ${cell.scrollWidth}px in ${cell.clientWidth}px`);
+    const rect = cell.getBoundingClientRect();
+    for (let up = cell.parentElement; up && up !== document.body; up = up.parentElement) {
+      if (scrolls(up)) break;
+      if (!clips(up)) continue;
+      const box = up.getBoundingClientRect();
+      if (rect.left < box.left - 1 || rect.right > box.right + 1) problems.push(`table cell ${name(cell)} is cut by ${name(up)}`);
+    }
+  }
+
+  for (const line of document.querySelectorAll('main .expressive-code .ec-line')) {
+    if (!shown(line)) continue;
+    const lineHeight = Number.parseFloat(getComputedStyle(line.querySelector('.code') ?? line).lineHeight);
+    if (line.getBoundingClientRect().height > lineHeight * 1.5) problems.push(`code line wraps: ${name(line)}`);
+  }
+
+  for (const status of controls === 'open' ? [] : document.querySelectorAll('main .snippet-status')) {
+    if (!shown(status)) continue;
+    const tops = (elements: Iterable<Element>) => [...elements].filter(shown).map((element) => element.getBoundingClientRect().top);
+    const oneLine = (values: number[]) => values.length === 0 || Math.max(...values) - Math.min(...values) < 12;
+    const block = status.closest('[data-snippet-id]')?.getAttribute('data-snippet-id');
+    const controls = tops(status.querySelectorAll(':scope > *, :scope > .snippet-actions > *'));
+    if (desktop && !oneLine(controls)) problems.push(`${block}: the controls take more than one line`);
+    if (!oneLine(tops(status.querySelectorAll(':scope > .snippet-actions > *')))) problems.push(`${block}: "Your values" and "Recorded output" are on separate lines`);
+  }
+  return problems;
+}
+
+// Generous: axe takes tens of seconds on a long page of a busy machine.
+test.describe.configure({ timeout: 240_000 });
 
 for (const page of builtPages()) {
-  test.describe(`page ${page.path}`, () => {
-    test('renders without console errors, including after the idle-loaded search UI', async ({ page: tab }) => {
-      const errors = collectErrors(tab);
-      await tab.goto(page.path);
-      await tab.waitForLoadState('networkidle');
-      await expect(tab.locator('main h1, [data-page-title]').first()).toHaveText(page.title);
-      expect(errors).toEqual([]);
-    });
-
-    test('the footer links to the verification status and says when the report was made', async ({ page: tab }) => {
-      await tab.goto(page.path);
-      const stamp = tab.locator('.verify-stamp');
-      const report = verifyReport();
-      const built = await stamp.locator('time').getAttribute('datetime');
-      expect(built, 'report/verify.json changed after the site was built: run npm run build again').toBe(report.generatedAt);
-      await expect(stamp.locator('time')).toHaveText(`${report.generatedAt.slice(0, 16).replace('T', ' ')} UTC`);
-      await stamp.getByRole('link', { name: 'Verification status' }).click();
-      await expect(tab).toHaveURL(/\/status\/$/);
-    });
-
-    test('every command block carries a verification badge', async ({ page: tab }) => {
-      await tab.goto(page.path);
-      const codeBlocks = await tab.locator('main .expressive-code').count();
-      const blocks = await tab.locator('main [data-snippet-id][data-flavor]').evaluateAll((elements) =>
-        elements.map((block) => ({
-          id: `${block.getAttribute('data-snippet-id')} (${block.getAttribute('data-flavor')})`,
-          code: block.querySelectorAll('.expressive-code').length,
-          badges: [...block.querySelectorAll('[data-verify-status]')].map((badge) => badge.textContent?.trim() ?? ''),
-        })),
-      );
-      expect(codeBlocks, 'code blocks outside <Snippet/> (they would carry no badge)').toBe(blocks.length);
-      for (const block of blocks) {
-        expect(block.code, block.id).toBe(1);
-        expect(block.badges, block.id).toHaveLength(1);
-        expect(block.badges[0], block.id).toMatch(
-          /^(Verified on .+ · \d{4}-\d{2}-\d{2}|Failed on .+ · \d{4}-\d{2}-\d{2}|Not verified.*)$/,
-        );
-      }
-    });
-
-    if (page.hasSnippets) {
-      test('each copy button copies exactly the registry command of the selected flavor', async ({ page: tab, context, baseURL }) => {
-        await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: baseURL as string });
-        await tab.goto(page.path);
-        let copied = 0;
-        for (const flavorId of flavorIds) {
-          await showFlavor(tab, flavorId);
-          for (const block of await tab.locator(`[data-snippet-id][data-flavor="${flavorId}"]`).all()) {
-            if (!(await block.isVisible())) continue;
-            const id = (await block.getAttribute('data-snippet-id')) as string;
-            const command = getSnippet(id).flavors[flavorId]?.command;
-            expect(command, `${id} has a ${flavorId} flavor in the registry`).toBeDefined();
-            const expected = fillCommand(command ?? '', {}, flavorId);
-            await tab.evaluate(() => navigator.clipboard.writeText(''));
-            await block.locator('.expressive-code .copy button').click();
-            await expect.poll(() => tab.evaluate(() => navigator.clipboard.readText()), { message: `${id} (${flavorId})` }).toBe(expected);
-            copied++;
-          }
-        }
-        expect(copied).toBe(await tab.locator('[data-snippet-id][data-flavor]').count());
+  for (const view of widths) {
+    test.describe(`${page.path} at ${view.width}px`, () => {
+      test.use({
+        viewport: { width: view.width, height: view.height },
+        isMobile: view.mobile,
+        hasTouch: view.mobile,
       });
-    }
 
-    test('the search dialog finds the page by the words of its title', async ({ page: tab }) => {
-      await tab.goto(page.path);
-      await tab.locator('site-search button[data-open-modal]').click();
-      const dialog = tab.getByRole('dialog', { name: 'Search' });
-      await expect(dialog).toBeVisible();
-      await dialog.getByRole('textbox', { name: 'Search' }).fill(page.title);
-      const result = dialog.locator(`a.pagefind-ui__result-link[href="${page.path}"]`);
-      const more = dialog.getByRole('button', { name: 'Load more results' });
-      // Pagefind loads its index on the first query, then shows the first results with "Load more
-      // results" below: the page may rank below them for a common title.
-      await expect(async () => {
-        if ((await result.count()) === 0 && (await more.isVisible())) await more.click();
-        await expect(result).toHaveText(page.title, { timeout: 1_000 });
-      }).toPass({ timeout: 30_000 });
-    });
+      test('loads without errors, lays out without overflow or clipping, badges and copies every block, axe finds nothing serious', async ({
+        page: tab,
+      }, testInfo) => {
+        await tab.addInitScript((theme) => localStorage.setItem('starlight-theme', theme), view.theme);
+        const errors = collectErrors(tab);
+        await tab.goto(page.path);
+        await tab.waitForLoadState('networkidle');
+        await expect(tab.locator('html')).toHaveAttribute('data-theme', view.theme);
+        await expect(tab.locator('main h1, [data-page-title]').first()).toHaveText(page.title);
 
-    test('the theme select switches between light and dark, and the choice persists', async ({ page: tab }) => {
-      await tab.goto(page.path);
-      const background = () => tab.evaluate(() => getComputedStyle(document.body).backgroundColor);
-      await pickTheme(tab, 'dark');
-      const dark = await background();
-      await pickTheme(tab, 'light');
-      const light = await background();
-      expect(light).not.toBe(dark);
-      await tab.reload();
-      await expect(tab.locator('html')).toHaveAttribute('data-theme', 'light');
-      expect(await background()).toBe(light);
-    });
+        // The footer says which report the site was built from (its link is followed in site-wide.spec.ts).
+        const report = verifyReport();
+        const stamp = tab.locator('.verify-stamp time');
+        expect(await stamp.getAttribute('datetime'), 'report/verify.json changed after the site was built: run npm run build again').toBe(
+          report.generatedAt,
+        );
+        await expect(stamp).toHaveText(`${report.generatedAt.slice(0, 16).replace('T', ' ')} UTC`);
 
-    test('no serious or critical accessibility violation (axe) in the light and the dark theme', async ({ page: tab }) => {
-      test.setTimeout(240_000); // axe takes tens of seconds on a long page of a busy machine
-      await tab.goto(page.path);
-      const found: string[] = [];
-      for (const [theme, flavor] of [
-        ['light', 'host'],
-        ['dark', 'docker'],
-      ] as const) {
-        await pickTheme(tab, theme);
-        await showFlavor(tab, flavor);
-        // Recorded outputs open, so their text is checked too.
+        // Every code block is a registry block with one badge, and its copy button holds exactly the registry's command.
+        const codeBlocks = await tab.locator('main .expressive-code').count();
+        const blocks = await tab.locator('main [data-snippet-id][data-flavor]').evaluateAll((elements) =>
+          elements.map((block) => ({
+            id: block.getAttribute('data-snippet-id') ?? '',
+            flavor: block.getAttribute('data-flavor') ?? '',
+            code: block.querySelectorAll('.expressive-code').length,
+            badges: [...block.querySelectorAll('[data-verify-status]')].map((badge) => badge.textContent?.trim() ?? ''),
+            copies: block.querySelector('.expressive-code .copy button')?.getAttribute('data-code')?.replaceAll('\u007f', '\n'),
+          })),
+        );
+        expect(codeBlocks, 'code blocks outside <Snippet/> (they would carry no badge)').toBe(blocks.length);
+        for (const block of blocks) {
+          const label = `${block.id} (${block.flavor})`;
+          expect(block.code, label).toBe(1);
+          expect(block.badges, label).toHaveLength(1);
+          expect(block.badges[0], label).toMatch(/^(Verified on .+ · \d{4}-\d{2}-\d{2}|Failed on .+ · \d{4}-\d{2}-\d{2}|Not verified.*)$/);
+          const command = getSnippet(block.id).flavors[block.flavor as (typeof flavorIds)[number]]?.command;
+          expect(command, `${label} is in the registry`).toBeDefined();
+          expect(block.copies, `${label} copies`).toBe(fillCommand(command ?? '', {}, block.flavor as (typeof flavorIds)[number]));
+        }
+
+        // Layout in each flavor's tabs, closed; the screenshot shows the page as a reader first sees it.
+        for (const flavor of [...flavorIds].reverse()) {
+          await showFlavor(tab, flavor);
+          expect(await tab.evaluate<string[], Controls>(layoutProblems, view.mobile ? 'phone' : 'desktop'), `${flavor} tabs`).toEqual([]);
+        }
+        await tab.screenshot({ path: testInfo.outputPath(`${view.name}-${view.width}.png`), fullPage: true });
+
+        // Everything open (badge details, recorded outputs): the layout holds, and axe checks that text too.
+        // (A fresh load: a full-page screenshot resizes the viewport, which Expressive Code's observers react to late.)
+        await tab.reload();
+        await showFlavor(tab, view.flavor);
         const closed = tab.locator('main details:not([open]) > summary:visible');
         while ((await closed.count()) > 0) await closed.first().click();
-        found.push(...(await seriousViolations(tab)).map((line) => `${theme}, ${flavor}: ${line}`));
-      }
-      expect(found).toEqual([]);
-    });
-
-    test.describe('on a phone', () => {
-      test.use({ viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
-
-      test('the page does not scroll sideways; long commands scroll or wrap inside their block', async ({ page: tab }) => {
-        await tab.goto(page.path);
-        for (const flavorId of flavorIds) {
-          await showFlavor(tab, flavorId);
-          const overflow = await tab.evaluate(() => ({
-            scrollWidth: document.scrollingElement?.scrollWidth ?? 0,
-            innerWidth: window.innerWidth,
-          }));
-          expect(overflow.scrollWidth, `document width at ${overflow.innerWidth}px (${flavorId} tabs)`).toBeLessThanOrEqual(
-            overflow.innerWidth,
-          );
-          for (const pre of await tab.locator('main .expressive-code pre').all()) {
-            if (!(await pre.isVisible())) continue;
-            const box = await pre.evaluate((element) => {
-              const rect = element.getBoundingClientRect();
-              const style = getComputedStyle(element);
-              const code = element.querySelector('code');
-              return {
-                left: rect.left,
-                right: rect.right,
-                scrolls: element.scrollWidth > element.clientWidth,
-                overflowX: style.overflowX,
-                fontSize: Number.parseFloat(getComputedStyle(code ?? element).fontSize),
-              };
-            });
-            expect(box.left).toBeGreaterThanOrEqual(0);
-            expect(box.right).toBeLessThanOrEqual(360);
-            if (box.scrolls) expect(['auto', 'scroll']).toContain(box.overflowX);
-            expect(box.fontSize, 'code stays readable').toBeGreaterThanOrEqual(12);
-          }
-        }
+        expect(await tab.evaluate<string[], Controls>(layoutProblems, 'open'), 'details open').toEqual([]);
+        // Expressive Code makes a code block that scrolls focusable once its resize observer has run (debounced, when idle).
+        await expect
+          .poll(() =>
+            tab.locator('main .expressive-code pre:visible').evaluateAll((pres) =>
+              pres.filter((pre) => pre.scrollWidth > pre.clientWidth && !pre.hasAttribute('tabindex')).length,
+            ),
+            { timeout: 20_000 },
+          )
+          .toBe(0);
+        expect(await seriousViolations(tab), `${view.theme} theme, ${view.flavor} tabs`).toEqual([]);
+        expect(errors).toEqual([]);
       });
     });
-  });
+  }
 }
