@@ -58,9 +58,13 @@ export interface BackupResult {
  */
 type AofLayout = { kind: 'dir'; dir: string; appendfilename: string } | { kind: 'file'; file: string; appendfilename: string };
 
+/** Copies of the AOF set tried before a backup gives up on a server that rewrites it faster. */
+const MAX_AOF_COPIES = 5;
+
 /**
- * Copies the AOF set while no rewrite can replace it: waits for a running rewrite, turns automatic
- * rewrites off (`auto-aof-rewrite-percentage 0`) for the copy, and puts the setting back. A write in
+ * Copies the AOF set as it stands between rewrites: waits for a running rewrite, copies the set its
+ * manifest names, and copies again when a rewrite replaced the set meanwhile (the manifest changed, or
+ * a file vanished), up to {@link MAX_AOF_COPIES} times; the server's settings are left alone. A write in
  * flight may leave a partial command at the end of the copied incr file (or the single AOF file of
  * Redis 6); the copy (never the server's file) is then cut back to the last whole command, and the
  * manifest says so. The copy is checked with the engine's own redis-check-aof: on the AOF manifest,
@@ -68,47 +72,56 @@ type AofLayout = { kind: 'dir'; dir: string; appendfilename: string } | { kind: 
  */
 async function copyAofSet(client: RedisCommands, files: DataDirReader, engine: Engine, layout: AofLayout, temp: string, onProgress: BackupOptions['onProgress']) {
   const persistence = async () => flattenInfo(parseInfo(await client.info('persistence')));
-  await waitFor(
-    async () => {
-      const info = await persistence();
-      return info.aof_rewrite_in_progress === '0' && info.aof_rewrite_scheduled === '0';
-    },
-    { what: 'the AOF rewrite to finish', timeoutMs: 3_600_000, ...pollOptions(client) },
-  );
-  const { 'auto-aof-rewrite-percentage': percentage = '100' } = await configGet(client, ['auto-aof-rewrite-percentage']);
-  await client.call('CONFIG', 'SET', 'auto-aof-rewrite-percentage', '0');
-  const copied: BackupFile[] = [];
-  const rewritten = () => new PlaybookError('other', 'The AOF was rewritten during the copy (someone ran BGREWRITEAOF): run the backup again');
-  let checkPath: string;
-  let localPath: (file: BackupFile) => string;
-  try {
-    if (layout.kind === 'dir') {
-      const destDir = join(temp, 'appendonlydir');
-      await mkdir(destDir);
-      const manifestName = aofManifestName(layout.appendfilename);
-      const manifestText = await files.readText(join(layout.dir, manifestName));
-      const names = [manifestName, ...parseAofManifest(manifestText).map((entry) => entry.file)];
-      for (const name of names) {
-        onProgress?.({ phase: 'copying', file: name });
-        const digest = await files.copyOut(join(layout.dir, name), join(destDir, name));
-        copied.push({ path: `appendonlydir/${name}`, role: 'aof', ...digest });
+  const rewritten = new Error('the AOF was rewritten during the copy');
+  let copied: BackupFile[] = [];
+  let checkPath = '';
+  for (let attempt = 1; ; attempt++) {
+    await waitFor(
+      async () => {
+        const info = await persistence();
+        return info.aof_rewrite_in_progress === '0' && info.aof_rewrite_scheduled === '0';
+      },
+      { what: 'the AOF rewrite to finish', timeoutMs: 3_600_000, ...pollOptions(client) },
+    );
+    copied = [];
+    try {
+      if (layout.kind === 'dir') {
+        const destDir = join(temp, 'appendonlydir');
+        await rm(destDir, { recursive: true, force: true });
+        await mkdir(destDir);
+        const manifestName = aofManifestName(layout.appendfilename);
+        const manifestText = await files.readText(join(layout.dir, manifestName));
+        const names = [manifestName, ...parseAofManifest(manifestText).map((entry) => entry.file)];
+        for (const name of names) {
+          onProgress?.({ phase: 'copying', file: name });
+          const digest = await files.copyOut(join(layout.dir, name), join(destDir, name));
+          copied.push({ path: `appendonlydir/${name}`, role: 'aof', ...digest });
+        }
+        if ((await files.readText(join(layout.dir, manifestName))) !== manifestText) throw rewritten;
+        checkPath = join(destDir, manifestName);
+      } else {
+        // Redis 6: a rewrite replaces the file by rename, and resets aof_base_size to the new file's size.
+        const before = (await persistence()).aof_base_size;
+        onProgress?.({ phase: 'copying', file: layout.appendfilename });
+        const digest = await files.copyOut(layout.file, join(temp, layout.appendfilename));
+        copied.push({ path: layout.appendfilename, role: 'aof', ...digest });
+        const after = await persistence();
+        if (after.aof_base_size !== before || after.aof_rewrite_in_progress !== '0') throw rewritten;
+        checkPath = join(temp, layout.appendfilename);
       }
-      if ((await files.readText(join(layout.dir, manifestName))) !== manifestText) throw rewritten();
-      checkPath = join(destDir, manifestName);
-    } else {
-      // Redis 6: a rewrite replaces the file by rename, and resets aof_base_size to the new file's size.
-      const before = (await persistence()).aof_base_size;
-      onProgress?.({ phase: 'copying', file: layout.appendfilename });
-      const digest = await files.copyOut(layout.file, join(temp, layout.appendfilename));
-      copied.push({ path: layout.appendfilename, role: 'aof', ...digest });
-      const after = await persistence();
-      if (after.aof_base_size !== before || after.aof_rewrite_in_progress !== '0') throw rewritten();
-      checkPath = join(temp, layout.appendfilename);
+      break;
+    } catch (error) {
+      // A rewrite that completed during the copy replaced the set (its old files vanish, the manifest
+      // changes): copy the new set. The server's settings are never touched (a backup killed while it
+      // had paused rewrites would leave them paused), so a busy server may need a few tries.
+      const vanished = (error as NodeJS.ErrnoException).code === 'ENOENT' || /does not exist/.test((error as Error).message);
+      if (error !== rewritten && !vanished) throw error;
+      if (attempt >= MAX_AOF_COPIES) {
+        throw new PlaybookError('other', `The AOF was rewritten during each of ${MAX_AOF_COPIES} copies of it: run the backup when the server writes less`, { cause: error });
+      }
     }
-    localPath = (file) => join(temp, file.path);
-  } finally {
-    await client.call('CONFIG', 'SET', 'auto-aof-rewrite-percentage', percentage);
   }
+  const localPath = (file: BackupFile) => join(temp, file.path);
   let check = await checkAof(engine, checkPath);
   if (!check.ok) {
     // Cut the copy back to the last whole command (answers the checker's y/N prompt), then check again.

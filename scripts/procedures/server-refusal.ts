@@ -7,7 +7,7 @@ import { PlaybookError } from './errors.ts';
  */
 export const ACL_RULES = {
   inspect: '+ping +info +config|get',
-  backup: '+ping +info +config|get +config|set +lastsave +time +bgsave',
+  backup: '+ping +info +config|get +lastsave +time +bgsave',
   watch: '+ping +info',
   validate: '+ping +info +select +type +strlen +llen +scard +zcard +hlen +xlen %R~*',
 } as const;

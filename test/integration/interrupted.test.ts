@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import { execa } from 'execa';
 import { startRedis } from '../../scripts/harness/redis-server.ts';
 import { waitFor } from '../../scripts/harness/wait.ts';
+import { flattenInfo, parseInfo } from '../../scripts/redis/info.ts';
 import { answeringServer, faultCase } from '../support/faults.ts';
 import { BIN, runCli } from '../support/run-cli.ts';
 
@@ -22,6 +23,51 @@ function startCli(args: string[]) {
   });
   return { child, lines, state };
 }
+
+const listed = async (to: string) => {
+  const run = await runCli(['backups', '--to', to, '--json']);
+  assert.equal(run.exitCode, 0, run.stderr);
+  return (JSON.parse(run.stdout) as { backups: { path: string; createdAt?: string; problem?: string }[] }).backups;
+};
+
+test('backup killed with SIGKILL in each of its phases: no partial backup listed, the server as it was, and a re-run completes', async (t) => {
+  const fault = await faultCase(t, import.meta.url, 'kill.backup', 'Interrupted work', 'backup killed with SIGKILL while it saves, copies the RDB, checks it and copies the AOF set');
+  await using redis = await startRedis({ config: { appendonly: 'yes', save: '""', 'enable-debug-command': 'local', rdbcompression: 'no', 'auto-aof-rewrite-percentage': 77 } });
+  await redis.withClient(async (client) => {
+    await client.call('DEBUG', 'POPULATE', 1_000_000, 'key', 40);
+    await client.bgrewriteaof();
+  });
+  await waitFor(async () => (await redis.info('persistence')).persistence?.aof_rewrite_in_progress === '0', { what: 'the AOF rewrite', timeoutMs: 60_000 });
+  const to = join(redis.root, 'backups');
+  const phases = [/^saving/, /^copying dump\.rdb/, /^checking/, /^copying appendonly\.aof\.manifest/, /^copying appendonly\.aof\.\d+\.incr\.aof/];
+  const hit: string[] = [];
+  for (const phase of phases) {
+    const { child, lines, state } = startCli(['backup', '--url', redis.url, '--to', to]);
+    // Killed as soon as the phase shows; a phase this run passed too fast to see is not counted.
+    await waitFor(async () => lines.some((line) => phase.test(line)) || state.exited, { what: `backup to reach ${phase}`, timeoutMs: 120_000, intervalMs: 5 });
+    if (!state.exited) {
+      child.kill('SIGKILL');
+      hit.push(phase.source);
+    }
+    await child;
+    // Never a partial backup listed; the server keeps its settings and saves normally.
+    // An interrupted run's folder shows as what it is, never as a backup.
+    for (const entry of await listed(to)) {
+      if (entry.problem === undefined) assert.ok(entry.createdAt, `${entry.path} is listed as a backup without a snapshot time`);
+      else assert.match(entry.problem, /incomplete \(in progress, or interrupted\)/);
+    }
+    const config = await redis.withClient((client) => client.call('CONFIG', 'GET', 'auto-aof-rewrite-percentage'));
+    assert.deepEqual(config, ['auto-aof-rewrite-percentage', '77'], `after a kill at ${phase.source}, the server's auto-aof-rewrite-percentage is as before`);
+    await waitFor(async () => (await redis.info('persistence')).persistence?.rdb_bgsave_in_progress === '0', { what: 'the save the backup started', timeoutMs: 60_000 });
+  }
+  assert.ok(hit.length >= 3, `kills landed in ${hit.join(', ')}`);
+  const completes = await runCli(['backup', '--url', redis.url, '--to', to, '--json']);
+  assert.equal(completes.exitCode, 0, completes.stderr);
+  assert.equal((await listed(to)).filter((entry) => entry.problem === undefined).length, 1 + phases.length - hit.length, 'only complete backups are listed as backups');
+  const persistence = flattenInfo(parseInfo(await redis.withClient((client) => client.info('persistence'))));
+  assert.equal(persistence.rdb_last_bgsave_status, 'ok');
+  await fault.passed(`killed in ${hit.length} phases: no partial backup listed, the server's settings as before, the next backup completed`, null, await answeringServer(redis));
+});
 
 test('restore killed with SIGKILL at points across its run: the data dir loads as before or as the backup, and a re-run completes', async (t) => {
   const fault = await faultCase(t, import.meta.url, 'kill.restore', 'Interrupted work', 'restore killed with SIGKILL at 8 points of its run');
