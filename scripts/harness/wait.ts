@@ -20,7 +20,8 @@ export async function waitFor<T>(
   probe: () => Promise<T | undefined | false> | T | undefined | false,
   { what, timeoutMs = 10_000, intervalMs = 20, maxIntervalMs }: WaitOptions,
 ): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
+  // The monotonic clock: a wall clock set forward (NTP, an operator) must not end a wait early, nor one set back prolong it.
+  const deadline = performance.now() + timeoutMs;
   let lastError: unknown;
   let pause = intervalMs;
   for (;;) {
@@ -31,11 +32,11 @@ export async function waitFor<T>(
       if (error instanceof Error && (error as { fatal?: boolean }).fatal) throw error;
       lastError = error;
     }
-    if (Date.now() >= deadline) {
+    if (performance.now() >= deadline) {
       const detail = lastError instanceof Error ? `: ${lastError.message}` : '';
       throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}${detail}`, { cause: lastError });
     }
-    await new Promise((resolve) => setTimeout(resolve, Math.min(pause, Math.max(0, deadline - Date.now()))));
+    await new Promise((resolve) => setTimeout(resolve, Math.min(pause, Math.max(0, deadline - performance.now()))));
     if (maxIntervalMs !== undefined) pause = Math.min(pause * 2, maxIntervalMs);
   }
 }

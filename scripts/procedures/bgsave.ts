@@ -53,11 +53,11 @@ async function persistence(client: RedisCommands) {
  */
 export async function freshSnapshot(client: RedisCommands, options: FreshSnapshotOptions = {}): Promise<number> {
   const { onProgress, onStarted, timeoutMs = 3_600_000 } = options;
-  const started = Date.now();
+  const started = performance.now();
   const report = (phase: SaveProgress['phase'], fields?: Record<string, string>) =>
     onProgress?.({
       phase,
-      elapsedMs: Date.now() - started,
+      elapsedMs: performance.now() - started,
       keysProcessed: fields?.current_save_keys_processed === undefined ? undefined : Number(fields.current_save_keys_processed),
       keysTotal: fields?.current_save_keys_total === undefined ? undefined : Number(fields.current_save_keys_total),
     });

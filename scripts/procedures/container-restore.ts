@@ -168,12 +168,12 @@ async function startAndWait(
 ): Promise<void> {
   await dockerOk(['start', container.id], `docker start ${container.name}`);
   const redis = new ContainerRedis(container, target, { timeoutMs: 10_000 });
-  const started = Date.now();
+  const started = performance.now();
   let stateCheckedAt = 0;
   await waitFor(
     async () => {
-      if (Date.now() - stateCheckedAt >= 1000) {
-        stateCheckedAt = Date.now();
+      if (performance.now() - stateCheckedAt >= 1000) {
+        stateCheckedAt = performance.now();
         const { state } = await inspectContainer(container.id);
         if (state !== 'running' && state !== 'restarting') {
           throw Object.assign(
@@ -185,7 +185,7 @@ async function startAndWait(
           );
         }
       }
-      options.onProgress?.({ phase: 'loading', container: container.name, elapsedMs: Date.now() - started });
+      options.onProgress?.({ phase: 'loading', container: container.name, elapsedMs: performance.now() - started });
       try {
         if ((await redis.ping()) !== 'PONG') return false;
         return flattenInfo(parseInfo(await redis.info('persistence'))).loading === '0';

@@ -51,7 +51,7 @@ export async function testRestore(backup: string, engine: Engine, options: { sam
   // refuses the directive (its server would not start with it).
   const version = versionFromVersionLine((await execa(engine.server, ['--version'], { reject: false, timeout: 30_000 })).stdout ?? '');
   const debug: Record<string, string> = version !== undefined && Number(version.split('.')[0]) < 7 ? {} : { 'enable-debug-command': 'local' };
-  const started = Date.now();
+  const started = performance.now();
   let scratch;
   try {
     scratch = await startRedis(
@@ -66,7 +66,7 @@ export async function testRestore(backup: string, engine: Engine, options: { sam
     throw new PlaybookError('backup', `A scratch ${engine.server} could not load ${backup}: ${(error as Error).message.split('\n').slice(-3).join(' ')}`, { cause: error });
   }
   await using server = scratch;
-  const loadMs = Date.now() - started;
+  const loadMs = Math.round(performance.now() - started);
   return await server.withClient(async (client) => {
     const info = parseInfo(await client.info());
     const loaded = parseKeyspace(info.keyspace ?? {});

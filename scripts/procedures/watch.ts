@@ -95,20 +95,20 @@ export interface WatchOptions {
  */
 export async function watchPersistence(client: Pick<RedisCommands, 'info'>, options: WatchOptions): Promise<void> {
   const { forMs, intervalMs = 100, statusEveryMs = 5_000, signal, onEvent } = options;
-  const end = forMs === undefined ? Infinity : Date.now() + forMs;
+  const end = forMs === undefined ? Infinity : performance.now() + forMs;
   let before = await sample(client);
   const now = () => new Date().toISOString();
   onEvent({ time: now(), event: 'status', changesSinceLastSave: before.changes, forkUsec: before.forkUsec });
   if (before.saving) onEvent({ time: now(), event: 'save-started', changesSinceLastSave: before.changes, forkUsec: before.forkUsec });
   if (before.rewriting) onEvent({ time: now(), event: 'aof-rewrite-started', changesSinceLastSave: before.changes, forkUsec: before.forkUsec });
-  let lastStatus = Date.now();
-  while (Date.now() < end && !signal?.aborted) {
-    await new Promise((resolve) => setTimeout(resolve, Math.min(intervalMs, Math.max(0, end - Date.now()))));
+  let lastStatus = performance.now();
+  while (performance.now() < end && !signal?.aborted) {
+    await new Promise((resolve) => setTimeout(resolve, Math.min(intervalMs, Math.max(0, end - performance.now()))));
     const current = await sample(client);
     for (const event of eventsBetween(before, current, now())) onEvent(event);
-    if (Date.now() - lastStatus >= statusEveryMs) {
+    if (performance.now() - lastStatus >= statusEveryMs) {
       onEvent({ time: now(), event: 'status', changesSinceLastSave: current.changes });
-      lastStatus = Date.now();
+      lastStatus = performance.now();
     }
     before = current;
   }
