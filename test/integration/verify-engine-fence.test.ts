@@ -6,7 +6,7 @@ import { after, before, test } from 'node:test';
 import { execa } from 'execa';
 import { engineSpecs } from '../../scripts/engines/catalog.ts';
 import { onPath } from '../../scripts/engines/shims.ts';
-import { engineById, engineUnavailableReason } from '../../scripts/harness/engine.ts';
+import { engineById, engineUnavailableReason, PAGE_ENGINE_IDS } from '../../scripts/harness/engine.ts';
 import { TEMP_PREFIX } from '../../scripts/harness/leftovers.ts';
 import { registry } from '../../scripts/snippets/registry.ts';
 import { requireAll } from '../../scripts/harness/require-all.ts';
@@ -21,9 +21,14 @@ const host = new Map(PROGRAMS.flatMap((name) => {
   return found ? [[name, found] as const] : [];
 }));
 const hostSpec = engineSpecs.find((spec) => spec.kind === 'host');
-/** Every engine of the matrix but the host's own that runs here. */
-const others = engineSpecs.filter((spec) => spec.kind !== 'host' && engineUnavailableReason(spec.id) === undefined).map((spec) => spec.id);
-const missing = engineSpecs.filter((spec) => spec.kind !== 'host' && engineUnavailableReason(spec.id) !== undefined).map((spec) => spec.id);
+/**
+ * Every engine the pages are verified on but the host's own, that runs here (an engine whose page
+ * differences are still pending, catalog `pagesPending`, is verified only when named: its blocks are
+ * not expected to pass yet).
+ */
+const matrix = engineSpecs.filter((spec) => spec.kind !== 'host' && PAGE_ENGINE_IDS.includes(spec.id));
+const others = matrix.filter((spec) => engineUnavailableReason(spec.id) === undefined).map((spec) => spec.id);
+const missing = matrix.filter((spec) => engineUnavailableReason(spec.id) !== undefined).map((spec) => spec.id);
 /**
  * The host flavors that start programs outside the harness's own server: a command or scenario that
  * runs its own server (service user, practice server), a checker or the benchmark. Blocks that use
