@@ -2,9 +2,9 @@
 # Installs and starts what the project needs on a fresh Debian machine (run as root): Debian's Redis
 # server and tools, Chromium for the browser tests, Docker with Compose and busybox (the Docker flavor
 # builds its Redis image locally from the host's binaries), then the npm dependencies (Node 24 comes
-# with them), and last the other engines of the matrix (npm run engines: Valkey 8.0, Redis 8.0 and
-# Valkey 8.1 into .cache/engines). Safe to run again: it installs only what is missing and starts
-# dockerd only if none runs.
+# with them), and last the other engines of the matrix (npm run engines: Redis 6.0, 8.0 and 8.6,
+# Valkey 8.1 and 9.1, and Compose v2 as the Docker CLI plugin, into .cache/engines). Safe to run again:
+# it installs only what is missing and starts dockerd only if none runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -37,9 +37,11 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   npm ci --no-audit --no-fund
 fi
 
-# The engine matrix beside the host's Redis 7.0: Valkey 8.0 (bookworm-backports), Redis 8.0 and
-# Valkey 8.1 (trixie, with trixie's libraries), downloaded once into .cache/engines with a private
-# apt config (the host's apt sources, lists and packages stay as they are). A complete cache is a no-op.
+# The engine matrix beside the host's Redis 7.0: Redis 6.0 (bullseye), Redis 8.0 and Valkey 8.1
+# (trixie), Redis 8.6 (experimental) and Valkey 9.1 (sid), each with its own suite's libraries and
+# loader, and Debian's docker-compose 2.x as the Docker CLI plugin; downloaded once into .cache/engines
+# with a private apt config (the host's apt sources, lists and packages stay as they are). A complete
+# cache is a no-op.
 npm run --silent engines
 
 # Node 22 from the npm registry (the `node` package), for the installed CLI's tests on that LTS line
