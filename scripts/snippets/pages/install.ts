@@ -75,7 +75,10 @@ export const installSnippets = [
         async verify(ctx) {
           // The machine's own Node (20 here) and npm, from a dir outside the checkout; npm's notice of a
           // newer npm (a registry look-up about npm itself) is off so that the recorded output is stable.
-          const run = await ctx.run({ env: { PATH: '/usr/bin:/bin', HOME: ctx.scratch, npm_config_update_notifier: 'false' } });
+          // npm's default log level too, whatever the npm that runs verify was given (npm run --silent).
+          const run = await ctx.run({
+            env: { PATH: await ctx.enginePath('/usr/bin:/bin'), HOME: ctx.scratch, npm_config_update_notifier: 'false', npm_config_loglevel: 'notice' },
+          });
           assertInstalled(ctx, run);
           assert.match(run.stdout, /^added 1 package/m, 'one package: it has no dependencies');
         },
@@ -93,8 +96,9 @@ export const installSnippets = [
         values: ({ scratch }) => download(scratch),
         timeoutMs: 300_000,
         async verify(ctx) {
-          // A host without Node: every program of /usr/bin and /bin except node, npm, npx and corepack.
-          const run = await ctx.run({ env: { PATH: await pathWithoutNode(ctx.scratch), HOME: ctx.scratch } });
+          // A host without Node: every program of /usr/bin and /bin except node, npm, npx and corepack
+          // (behind the engine's programs, as every page command's PATH).
+          const run = await ctx.run({ env: { PATH: await ctx.enginePath(await pathWithoutNode(ctx.scratch)), HOME: ctx.scratch } });
           assertInstalled(ctx, run);
         },
       },
