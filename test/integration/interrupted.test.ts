@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { execa } from 'execa';
@@ -8,9 +9,13 @@ import { flattenInfo, parseInfo } from '../../scripts/redis/info.ts';
 import { answeringServer, faultCase } from '../support/faults.ts';
 import { BIN, runCli } from '../support/run-cli.ts';
 
-/** `redis-playbook ARGS` as a child this test can kill, with its stderr lines as they come. */
-function startCli(args: string[]) {
-  const child = execa(process.execPath, [BIN, ...args], { reject: false, buffer: false, stdin: 'ignore', stdout: 'ignore', stderr: 'pipe' });
+/**
+ * `redis-playbook ARGS` as a child this test can kill, with its stderr lines as they come. Its TMPDIR
+ * is `tmp` (inside the test server's dir): what a killed run leaves there (a checker's probe file) goes
+ * with the server's dir, not into the machine's temp dir.
+ */
+function startCli(args: string[], tmp: string) {
+  const child = execa(process.execPath, [BIN, ...args], { reject: false, buffer: false, stdin: 'ignore', stdout: 'ignore', stderr: 'pipe', env: { TMPDIR: tmp } });
   const lines: string[] = [];
   const state = { exited: false };
   void child.then(() => (state.exited = true));
@@ -39,10 +44,12 @@ test('backup killed with SIGKILL in each of its phases: no partial backup listed
   });
   await waitFor(async () => (await redis.info('persistence')).persistence?.aof_rewrite_in_progress === '0', { what: 'the AOF rewrite', timeoutMs: 60_000 });
   const to = join(redis.root, 'backups');
+  const tmp = join(redis.root, 'tmp');
+  await mkdir(tmp);
   const phases = [/^saving/, /^copying dump\.rdb/, /^checking/, /^copying appendonly\.aof\.manifest/, /^copying appendonly\.aof\.\d+\.incr\.aof/];
   const hit: string[] = [];
   for (const phase of phases) {
-    const { child, lines, state } = startCli(['backup', '--url', redis.url, '--to', to]);
+    const { child, lines, state } = startCli(['backup', '--url', redis.url, '--to', to], tmp);
     // Killed as soon as the phase shows; a phase this run passed too fast to see is not counted.
     await waitFor(async () => lines.some((line) => phase.test(line)) || state.exited, { what: `backup to reach ${phase}`, timeoutMs: 120_000, intervalMs: 5 });
     if (!state.exited) {
@@ -87,6 +94,8 @@ test('restore killed with SIGKILL at points across its run: the data dir loads a
   const b = await digestNow();
   await redis.stop();
 
+  const tmp = join(redis.root, 'tmp');
+  await mkdir(tmp);
   // How long a whole restore takes here, to spread the kills across it.
   const started = Date.now();
   const whole = await runCli(['restore', backup, '--data-dir', redis.dir]);
@@ -106,7 +115,7 @@ test('restore killed with SIGKILL at points across its run: the data dir loads a
   let before = 0;
   let after = 0;
   for (let i = 1; i <= 8; i++) {
-    const { child } = startCli(['restore', backup, '--data-dir', redis.dir]);
+    const { child } = startCli(['restore', backup, '--data-dir', redis.dir], tmp);
     const delay = Math.round((duration * i) / 9);
     await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, delay);
