@@ -232,6 +232,9 @@ export class DisposableRedis {
   /** Kills the process (if any) and removes the temp dir. Safe to call twice. */
   async dispose(): Promise<void> {
     await this.kill('SIGKILL').catch(() => undefined);
+    // Another server a page's command started on this data dir by itself (a daemonized redis-server
+    // a failed verification left running), as on an interrupted run.
+    killProcessesIn(this.root);
     await rm(this.root, { recursive: true, force: true });
     live.delete(this);
   }

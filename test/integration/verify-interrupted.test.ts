@@ -4,7 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { execa } from 'execa';
+import { hostRedis } from '../../scripts/harness/engine.ts';
 import { processAlive } from '../../scripts/harness/exit-hook.ts';
+import { startRedis } from '../../scripts/harness/redis-server.ts';
 import { TEMP_PREFIX } from '../../scripts/harness/leftovers.ts';
 import { waitFor } from '../../scripts/harness/wait.ts';
 
@@ -84,5 +86,22 @@ test('a process stopped with SIGTERM also kills a server that something else sta
     assert.deepEqual(await readdir(serverRoot).catch(() => 'removed'), 'removed');
   } finally {
     if (alive()) process.kill(daemon, 'SIGKILL');
+  }
+});
+
+test('disposing a disposable server also kills a server that something else started in its dir (a failed verification\'s daemon)', async () => {
+  const server = await startRedis();
+  await server.stop();
+  const pidFile = join(server.root, 'daemon.pid');
+  await execa(hostRedis.server, ['--port', '0', '--unixsocket', join(server.root, 'daemon.sock'), '--dir', server.dir, '--daemonize', 'yes', '--pidfile', pidFile]);
+  let daemon = 0;
+  await waitFor(async () => (daemon = Number(await readFile(pidFile, 'utf8').catch(() => '0'))) > 0, { what: 'the daemon\'s pid file' });
+  try {
+    assert.ok(processAlive(daemon));
+    await server.dispose();
+    await waitFor(() => !processAlive(daemon), { what: `the daemonized redis-server ${daemon} to be gone`, timeoutMs: 10_000 });
+    assert.deepEqual(await readdir(server.root).catch(() => 'removed'), 'removed');
+  } finally {
+    if (processAlive(daemon)) process.kill(daemon, 'SIGKILL');
   }
 });
