@@ -52,15 +52,8 @@ export class DisposedAtExit<T> {
   }
 }
 
-/** Whether a process with this pid exists (EPERM: it does, and belongs to another user). */
-export function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+/** The one kill(pid, 0) probe; it lives with the procedures (the data dir lock uses it too). */
+export { processAlive } from '../procedures/processes.ts';
 
 /**
  * Kills (SIGKILL) every process working in `dir` or below it: for the exit hook, before a temp dir

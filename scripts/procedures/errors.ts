@@ -25,3 +25,12 @@ export class PlaybookError extends Error {
     this.command = options.command;
   }
 }
+
+/** `error` and its causes, outermost first (at most ten deep: a cycle of causes ends there). */
+export function* causeChain(error: unknown): Generator<Error> {
+  let cause = error;
+  for (let depth = 0; cause instanceof Error && depth < 10; depth++) {
+    yield cause;
+    cause = cause.cause;
+  }
+}

@@ -4,6 +4,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { PlaybookError } from './errors.ts';
+import { processAlive } from './processes.ts';
 
 /** The lock file a backup or restore keeps in the data dir while it works on it. */
 export const LOCK_FILE = '.redis-playbook.lock';
@@ -21,15 +22,6 @@ export const LockHolderSchema = z.object({
 });
 export type LockHolder = z.infer<typeof LockHolderSchema>;
 
-/** Whether process `pid` of this machine is alive (EPERM: alive, another user's). */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 function describe(holder: LockHolder): string {
   return `redis-playbook ${holder.command} (pid ${holder.pid} on ${holder.host}, since ${holder.since})`;
@@ -55,7 +47,7 @@ export async function lockDataDir(dir: string, command: string, options: { share
   const path = join(dir, LOCK_FILE);
   const me: LockHolder = { pid: process.pid, command, host: hostname(), since: new Date().toISOString() };
   const own = join(dir, `${options.shared ? SHARED_LOCK_PREFIX : `${LOCK_FILE}.`}${process.pid}-${randomBytes(3).toString('hex')}`);
-  const live = (holder: LockHolder) => holder.host !== me.host || alive(holder.pid);
+  const live = (holder: LockHolder) => holder.host !== me.host || processAlive(holder.pid);
   const inUse = (holder: LockHolder, file: string) =>
     new PlaybookError('state', `${dir} is in use by ${describe(holder)}: wait for it to finish${holder.host === me.host ? '' : `, or remove ${file} if that run is gone`}`);
   const foreign = () => new PlaybookError('state', `${dir} holds a lock file ${LOCK_FILE} that is not redis-playbook's: remove it if no backup or restore runs`);

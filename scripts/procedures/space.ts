@@ -1,6 +1,6 @@
 import { stat, statfs } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { PlaybookError } from './errors.ts';
+import { causeChain, PlaybookError } from './errors.ts';
 
 /** `1234567` → `1.2 MB` (decimal units, as `df -H` and disk vendors count). */
 export function formatBytes(bytes: number): string {
@@ -47,7 +47,7 @@ export async function assertFreeSpace(dir: string, needed: number, what: string)
 
 /** The disk-full error somewhere in `error`'s cause chain (ENOSPC, EDQUOT, or docker's "no space left on device"). */
 export function isDiskFull(error: unknown): boolean {
-  for (let cause: unknown = error, depth = 0; cause instanceof Error && depth < 10; cause = cause.cause, depth++) {
+  for (const cause of causeChain(error)) {
     const code = (cause as NodeJS.ErrnoException).code;
     if (code === 'ENOSPC' || code === 'EDQUOT' || /no space left on device|disk quota exceeded/i.test(cause.message)) return true;
   }

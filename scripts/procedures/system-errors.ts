@@ -1,5 +1,5 @@
 import { userInfo } from 'node:os';
-import { PlaybookError } from './errors.ts';
+import { causeChain, PlaybookError } from './errors.ts';
 
 /** What a system call was doing, in an operator's words. */
 const DOING: Record<string, string> = {
@@ -30,11 +30,10 @@ export function currentUser(): string {
 
 /** The system error (errno code and syscall) in `error` or its causes. */
 function systemErrorIn(error: unknown): NodeJS.ErrnoException | undefined {
-  for (let cause: unknown = error, depth = 0; cause instanceof Error && depth < 10; cause = cause.cause, depth++) {
+  return [...causeChain(error)].find((cause): cause is NodeJS.ErrnoException => {
     const { code, syscall } = cause as NodeJS.ErrnoException;
-    if (typeof code === 'string' && typeof syscall === 'string') return cause as NodeJS.ErrnoException;
-  }
-  return undefined;
+    return typeof code === 'string' && typeof syscall === 'string';
+  });
 }
 
 /**
