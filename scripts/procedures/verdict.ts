@@ -130,10 +130,13 @@ function fromAof(input: VerdictInput): Verdict {
     case 'everysec':
       return {
         mode: 'aof',
-        // Not a measurement of this server: the drill that shows it is on the playbook's page.
+        // Not a measurement of this server: the drills that show it are on the playbook's page.
         processCrash: {
-          words: `No acknowledged write is lost: Redis hands each write to the OS before it replies (a kill -9 drill you can run shows it: ${CRASH_DRILL_PAGE} in the Redis Playbook).`,
-          worstCaseSeconds: 0,
+          words:
+            (input.aof.delayedFsync ?? 0) > 0
+              ? `Up to about 2 s of writes, and this disk has done it ${input.aof.delayedFsync} times (aof_delayed_fsync): while an fsync is still running Redis holds AOF writes back for up to 2 s and still replies, so a kill -9 then loses them (drills you can run: ${CRASH_DRILL_PAGE} in the Redis Playbook).`
+              : `Usually none: Redis hands each write to the OS before it replies. But while an fsync is still running (a slow or busy disk) Redis holds AOF writes back for up to 2 s and still replies, so a kill -9 then loses them (drills you can run: ${CRASH_DRILL_PAGE} in the Redis Playbook).`,
+          worstCaseSeconds: 2,
           basis: 'documented',
           see: CRASH_DRILL_PAGE,
         },

@@ -33,9 +33,9 @@ export const practice = {
 export const practiceValues: ValuesFn = async ({ scratch }) => ({ scratchDir: join(scratch, 'practice'), scratchPort: String(await freePort()) });
 
 /** Runs a practice script and kills its server afterwards, whatever happened (its pid file is in scratch). */
-export async function runPractice(ctx: VerifyContext): Promise<{ exitCode: number; stdout: string }> {
+export async function runPractice(ctx: VerifyContext, timeoutMs = 60_000): Promise<{ exitCode: number; stdout: string }> {
   try {
-    return await ctx.run({ timeoutMs: 60_000 });
+    return await ctx.run({ timeoutMs });
   } finally {
     const pid = Number(await readFile(join(ctx.values.scratchDir ?? '', 'redis.pid'), 'utf8').catch(() => ''));
     if (pid > 0) {
