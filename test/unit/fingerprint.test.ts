@@ -4,7 +4,7 @@ import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fingerprint, forgetSources } from '../../scripts/snippets/fingerprint.ts';
-import { getSnippet } from '../../scripts/snippets/registry.ts';
+import { getSnippet, registry } from '../../scripts/snippets/registry.ts';
 import type { FlavorId } from '../../scripts/snippets/schema.ts';
 import type { Result } from '../../scripts/verify/report.ts';
 import { verifyBadge } from '../../src/lib/verify-badge.ts';
@@ -39,6 +39,15 @@ before(async () => {
 after(() => rm(root, { recursive: true, force: true }));
 
 describe('fingerprint of a snippet flavor', () => {
+  it('exists for every flavor of every snippet: each is a defineSnippet call with a literal id (the site build needs it)', () => {
+    forgetSources();
+    for (const each of registry.values()) {
+      for (const [flavorId, flavor] of Object.entries(each.flavors) as [FlavorId, NonNullable<(typeof each.flavors)[FlavorId]>][]) {
+        assert.match(fingerprint(each, flavorId, flavor, 'redis-7.0', projectRoot), /^[0-9a-f]{64}$/, `${each.id} (${flavorId})`);
+      }
+    }
+  });
+
   it('is the same for the same definition, and the checkout\'s equals its copy\'s', () => {
     assert.equal(now(), now());
     forgetSources();

@@ -118,12 +118,12 @@ function stalledFsyncDrill(): string {
 const processCrashLossAllowed: Record<'everysec' | 'always' | 'no', boolean> = { everysec: true, always: false, no: false };
 
 /**
- * The kill -9 drill of one appendfsync policy in both flavors. `always` and `no` write() each
- * command before the reply, so nothing acknowledged may be lost; `everysec` usually loses nothing,
- * but may lose what it held back while an fsync was running (the stalled drill shows it), so its
- * loss is measured and shown rather than asserted to be zero.
+ * The flavors of the kill -9 drill of one appendfsync policy. `always` and `no` write() each command
+ * before the reply, so nothing acknowledged may be lost; `everysec` usually loses nothing, but may
+ * lose what it held back while an fsync was running (the stalled drill shows it), so its loss is
+ * measured and shown rather than asserted to be zero.
  */
-function aofCrashDrill(fsync: 'everysec' | 'always' | 'no', title: string) {
+function aofCrashDrillFlavors(fsync: 'everysec' | 'always' | 'no') {
   const persistence = `--appendonly yes --appendfsync ${fsync} --save ""`;
   const check = (ctx: { measure(name: string, value: number): void }, { acknowledged, survived }: { acknowledged: number; survived: number }) => {
     assert.equal(acknowledged, 50000);
@@ -131,29 +131,24 @@ function aofCrashDrill(fsync: 'everysec' | 'always' | 'no', title: string) {
     if (!processCrashLossAllowed[fsync]) assert.equal(survived, acknowledged, `a process crash loses no acknowledged write with appendfsync ${fsync}`);
     ctx.measure('lost', acknowledged - survived);
   };
-  return defineSnippet({
-    id: `crash-drill-aof-${fsync}`,
-    title,
-    page,
-    flavors: {
-      host: {
-        command: crashDrill(persistence),
-        server: false,
-        values: practiceValues,
-        async verify(ctx) {
-          check(ctx, await runDrill(ctx));
-        },
-      },
-      docker: {
-        command: dockerCrashDrill(persistence),
-        server: false,
-        values: dockerPracticeValues,
-        async verify(ctx) {
-          check(ctx, await runDockerDrill(ctx));
-        },
+  return {
+    host: {
+      command: crashDrill(persistence),
+      server: false as const,
+      values: practiceValues,
+      async verify(ctx: VerifyContext) {
+        check(ctx, await runDrill(ctx));
       },
     },
-  });
+    docker: {
+      command: dockerCrashDrill(persistence),
+      server: false as const,
+      values: dockerPracticeValues,
+      async verify(ctx: VerifyContext<RedisContainer>) {
+        check(ctx, await runDockerDrill(ctx));
+      },
+    },
+  };
 }
 
 /** Fills the server until it refuses a write (`OOM command not allowed …`). */
@@ -222,9 +217,9 @@ export const crashLossSnippets = [
       },
     },
   }),
-  aofCrashDrill('everysec', 'Crash drill: AOF with fsync every second'),
-  aofCrashDrill('always', 'Crash drill: AOF with fsync on every write'),
-  aofCrashDrill('no', 'Crash drill: AOF with fsync left to the kernel'),
+  defineSnippet({ id: 'crash-drill-aof-everysec', title: 'Crash drill: AOF with fsync every second', page, flavors: aofCrashDrillFlavors('everysec') }),
+  defineSnippet({ id: 'crash-drill-aof-always', title: 'Crash drill: AOF with fsync on every write', page, flavors: aofCrashDrillFlavors('always') }),
+  defineSnippet({ id: 'crash-drill-aof-no', title: 'Crash drill: AOF with fsync left to the kernel', page, flavors: aofCrashDrillFlavors('no') }),
   defineSnippet({
     id: 'crash-drill-aof-everysec-stalled',
     title: 'Crash drill: AOF every second on a disk that stalls',
