@@ -1,6 +1,7 @@
 import type { ParseArgsOptionsConfig } from 'node:util';
 import { z } from 'zod';
 import { composeCommand, resolveContainer, type ContainerRef } from '../procedures/container.ts';
+import type { ContainerRestoreProgress } from '../procedures/container-restore.ts';
 import type { CliIo } from './command.ts';
 
 /** The options that point a command at Redis in a container (spread into a command's schema). */
@@ -48,4 +49,22 @@ export async function containerFromOptions(
     io.stderr(`Compose service ${options['compose-service']}: container ${container.name} (found with ${command.join(' ')}, Compose ${command[0] === 'docker' ? 'v2' : 'v1'})\n`);
   }
   return container;
+}
+
+/**
+ * Progress lines on stderr of work that stops a container, changes its files in a throwaway container
+ * and starts it again (restore, rewind); `installing` says what is done to the files ("installing the
+ * backup into").
+ */
+export function containerProgress(io: CliIo, installing: string): (event: ContainerRestoreProgress) => void {
+  let loadingShownAt = 0;
+  return (event) => {
+    if (event.phase === 'stopping') io.stderr(`stopping container ${event.container} (docker stop)\n`);
+    if (event.phase === 'installing') io.stderr(`${installing} ${event.dataDir} (a throwaway container on ${event.container}'s volumes)\n`);
+    if (event.phase === 'starting') io.stderr(`starting container ${event.container} (docker start)\n`);
+    if (event.phase === 'loading' && event.elapsedMs - loadingShownAt >= 5000) {
+      loadingShownAt = event.elapsedMs;
+      io.stderr(`waiting for Redis in ${event.container} to load its data (${Math.round(event.elapsedMs / 1000)} s)\n`);
+    }
+  };
 }

@@ -46,7 +46,7 @@ export const exitCodes: readonly ExitCode[] = z.array(ExitCodeSchema).parse([
     code: 8,
     kind: 'state',
     meaning:
-      'The server is in the wrong state for the command: for example it still runs on the data dir that restore needs stopped, its container keeps the data dir outside any volume, or another redis-playbook backup or restore holds the data dir.',
+      'The server is in the wrong state for the command: for example it still runs on the data dir that restore or rewind needs stopped, its container keeps the data dir outside any volume, another redis-playbook backup or restore holds the data dir, or its AOF cannot be rewound to the time asked (no timestamps, or a time before its last rewrite).',
   },
   {
     code: 9,

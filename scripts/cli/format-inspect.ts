@@ -67,6 +67,8 @@ export function formatInspectReport(report: InspectReport): string {
     row('appendfsync', report.appendfsync + (report.appendonly ? '' : ' (unused while appendonly is no)')),
     row('last rewrite', rewrite),
     ...(report.appendonly ? [row('last write', report.aof.lastWriteStatus)] : []),
+    row('timestamps', report.rewind.timestamps === null ? 'not available (aof-timestamp-enabled came with Redis 7.0)' : report.rewind.timestamps ? 'yes' : 'no'),
+    row('rewind', report.rewind.words),
     '',
     'Memory',
     row('maxmemory', report.memory.maxmemory === 0 ? '0 (no limit)' : `${report.memory.maxmemory} bytes`),

@@ -26,6 +26,7 @@ import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { InspectReportSchema } from '../procedures/inspect-report.ts';
 import { BackupManifestSchema } from '../procedures/manifest.ts';
+import { RewindJsonSchema } from '../cli/commands/rewind.ts';
 import { gitCommit, type BuildInfo } from '../cli/version.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -141,6 +142,7 @@ export async function buildPackage(info: BuildInfo, description: string): Promis
   await copyFile(join(declarations, 'cli', 'index.d.ts'), join(packageDir, 'index.d.ts'));
   await writeFile(join(packageDir, 'schemas', 'inspect-report.schema.json'), `${JSON.stringify(z.toJSONSchema(InspectReportSchema, { io: 'output' }), null, 2)}\n`);
   await writeFile(join(packageDir, 'schemas', 'backup-manifest.schema.json'), `${JSON.stringify(z.toJSONSchema(BackupManifestSchema, { io: 'output' }), null, 2)}\n`);
+  await writeFile(join(packageDir, 'schemas', 'rewind.schema.json'), `${JSON.stringify(z.toJSONSchema(RewindJsonSchema, { io: 'output' }), null, 2)}\n`);
   if (!cli.metafile) throw new Error('esbuild returned no metafile');
   await writeFile(join(packageDir, 'THIRD_PARTY_LICENSES.txt'), await licences(cli.metafile));
   await writeFile(join(packageDir, 'README.md'), await packageReadme(info.version));

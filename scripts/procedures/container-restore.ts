@@ -108,7 +108,7 @@ const PREFLIGHT_SCRIPT =
   'cd "$1" && command -v tar >/dev/null && command -v stat >/dev/null && command -v chown >/dev/null && stat -c %u:%g .';
 
 /** `docker run --rm` of the container's own image, as root, with its volumes and no network. */
-function throwawayArgs(container: ContainerRef, name: string, script: string, args: string[], stdin: boolean): string[] {
+export function throwawayArgs(container: ContainerRef, name: string, script: string, args: string[], stdin: boolean): string[] {
   return [
     'run',
     '--rm',
@@ -132,14 +132,14 @@ function throwawayArgs(container: ContainerRef, name: string, script: string, ar
 }
 
 /** The volume or bind mount holding `dataDir` (the deepest one), or undefined when it is in the container's own layer. */
-function mountOf(container: ContainerRef, dataDir: string) {
+export function mountOf(container: ContainerRef, dataDir: string) {
   const covering = container.mounts.filter(
     (mount) => dataDir === mount.destination || dataDir.startsWith(`${mount.destination.replace(/\/$/, '')}/`),
   );
   return covering.sort((a, b) => b.destination.length - a.destination.length)[0];
 }
 
-async function dockerOk(args: string[], what: string, timeoutMs = 120_000): Promise<DockerRun> {
+export async function dockerOk(args: string[], what: string, timeoutMs = 120_000): Promise<DockerRun> {
   const run = await runDocker(args, { timeoutMs });
   const unusable = dockerUnusable(run);
   if (unusable) throw unusable;
@@ -161,10 +161,10 @@ async function lastLogLine(container: ContainerRef): Promise<string> {
  * `docker start`, then waits until Redis answers PING and INFO says `loading:0`. Fails at once,
  * with the last log line, when the container exits instead.
  */
-async function startAndWait(
+export async function startAndWait(
   container: ContainerRef,
   target: RedisTarget,
-  options: Pick<ContainerRestoreOptions, 'readyTimeoutMs' | 'onProgress'>,
+  options: { readyTimeoutMs?: number | undefined; onProgress?: ((event: ContainerRestoreProgress) => void) | undefined },
 ): Promise<void> {
   await dockerOk(['start', container.id], `docker start ${container.name}`);
   const redis = new ContainerRedis(container, target, { timeoutMs: 10_000 });

@@ -176,6 +176,15 @@ export const InspectReportSchema = z.object({
     /** INFO `aof_delayed_fsync`: times a slow fsync held AOF writes back; null when AOF is off. */
     delayedFsync: z.number().int().nonnegative().nullable(),
   }),
+  /** Point-in-time rollback (`redis-playbook rewind`): whether the AOF carries timestamps and how far back it reaches. */
+  rewind: z.object({
+    /** `CONFIG GET aof-timestamp-enabled` (Redis 7+, Valkey); null where the server has no such setting. */
+    timestamps: z.boolean().nullable(),
+    /** The earliest time a rewind reaches (ISO 8601, UTC: the first timestamped write after the last AOF rewrite), read from its files; null when none. */
+    earliest: z.string().nullable(),
+    /** Why a rewind can or cannot be done, in words. */
+    words: z.string(),
+  }),
   /** `maxmemory` and its policy. */
   memory: MemorySchema,
   /** The data files, or why they cannot be listed from here. */

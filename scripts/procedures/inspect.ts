@@ -10,6 +10,7 @@ import { PlaybookError } from './errors.ts';
 import { explainServerRefusal } from './server-refusal.ts';
 import { InspectReportSchema, type InspectReport } from './inspect-report.ts';
 import type { RedisTarget } from './target.ts';
+import { rewindReach } from './rewind.ts';
 import { assessCrashCost, assessMemory } from './verdict.ts';
 
 /** The config parameters inspect reads, and whether a server may lack them. */
@@ -20,6 +21,7 @@ const CONFIG_FIELDS = {
   appendfilename: true,
   appendonly: true,
   appendfsync: true,
+  'aof-timestamp-enabled': false, // Redis 7+
   save: true,
   maxmemory: true,
   'maxmemory-policy': true,
@@ -44,6 +46,10 @@ const ConfigSchema = z.object({
   appendfilename: z.string().min(1),
   appendonly: z.enum(['yes', 'no']).transform((value) => value === 'yes'),
   appendfsync: z.enum(['always', 'everysec', 'no']),
+  'aof-timestamp-enabled': z
+    .enum(['yes', 'no'])
+    .nullable()
+    .transform((value) => (value === null ? null : value === 'yes')),
   save: z.string(),
   maxmemory: z.coerce.number().int().nonnegative(),
   'maxmemory-policy': z.string().min(1),
@@ -189,6 +195,7 @@ export async function inspect(target: RedisTarget, { timeoutMs = DEFAULT_TIMEOUT
       appenddirname: config.appenddirname,
       appendfilename: config.appendfilename,
       ...state,
+      rewind: await rewindReach({ appendonly: config.appendonly, timestamps: config['aof-timestamp-enabled'], files, appendfilename: config.appendfilename, container: container !== undefined }),
       memory: assessMemory(config.maxmemory, config['maxmemory-policy']),
       files,
       verdict: assessCrashCost(state),

@@ -22,6 +22,7 @@ export const placeholders = {
   checkout: { default: '/opt/redis-playbook', description: 'Where the CLI is installed (its bin/redis-playbook): the npm prefix, the single executable\'s dir, or a checkout' },
   downloadDir: { default: '/root/redis-playbook-release', description: 'Where you copied the release files (the npm tarball, the single executable and their .sha256 files)' },
   backupLog: { default: '/var/log/redis-playbook-backup.log', description: 'Log file of the scheduled backup' },
+  rewindTime: { default: '2026-12-02T14:05:00Z', description: 'The last second whose writes you keep (ISO 8601 with a zone, or Unix seconds)' },
   expectFile: { default: '/etc/redis-playbook/expect.yaml', description: 'The file listing what must be there after a recovery' },
   configFile: { default: '/etc/redis/redis.conf', description: 'The config file the server starts with' },
   logFile: { default: '/var/log/redis/redis-server.log', description: 'The server\'s log file (`CONFIG GET logfile`)' },

@@ -14,6 +14,7 @@ import { monitoringSnippets } from './pages/monitoring.ts';
 import { commonOperationsSnippets } from './pages/common-operations.ts';
 import { versionsSnippets } from './pages/versions.ts';
 import { installSnippets } from './pages/install.ts';
+import { rewindSnippets } from './pages/rewind.ts';
 
 /** Every command block of the site, in page order. */
 const definitions: SnippetInput[] = [
@@ -31,6 +32,7 @@ const definitions: SnippetInput[] = [
   ...integritySnippets,
   ...versionsSnippets,
   ...installSnippets,
+  ...rewindSnippets,
 ];
 
 /** Validates definitions and their ids; throws one readable error listing every problem. */

@@ -43,7 +43,7 @@ test('inspect --help shows its options', async () => {
 
 test('no command, an unknown command, option, argument or value: one line on stderr and exit 2', async () => {
   const cases: [string[], RegExp][] = [
-    [['frobnicate'], /^redis-playbook: Unknown command "frobnicate" \(commands: inspect, backup, backups, check, test-restore, restore, validate, watch; see redis-playbook --help\)\n$/],
+    [['frobnicate'], /^redis-playbook: Unknown command "frobnicate" \(commands: inspect, backup, backups, check, test-restore, restore, rewind, validate, watch; see redis-playbook --help\)\n$/],
     [['--frobnicate'], /^redis-playbook: Unknown option --frobnicate/],
     [['inspect', '--frobnicate'], /^redis-playbook: Unknown option --frobnicate for inspect \(see redis-playbook inspect --help\)\n$/],
     [['inspect', 'extra'], /^redis-playbook: Unexpected argument "extra" for inspect/],

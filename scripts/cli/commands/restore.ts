@@ -1,10 +1,10 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import { restoreContainer, CONTAINER_DATA_DIR, type ContainerRestoreProgress } from '../../procedures/container-restore.ts';
+import { restoreContainer, CONTAINER_DATA_DIR } from '../../procedures/container-restore.ts';
 import { restore } from '../../procedures/restore.ts';
 import { DEFAULT_REDIS_URL, parseRedisUrl } from '../../procedures/target.ts';
-import type { CliCommand, CliIo } from '../command.ts';
-import { containerArgs, containerFromOptions, containerHelp, ContainerOptionsShape } from '../container-options.ts';
+import type { CliCommand } from '../command.ts';
+import { containerArgs, containerFromOptions, containerHelp, ContainerOptionsShape, containerProgress } from '../container-options.ts';
 import { parseOptions } from '../parse-options.ts';
 import { engineForRestore, engineFromServerOption, SERVER_HELP, ServerOptionShape } from '../server-option.ts';
 
@@ -39,20 +39,6 @@ export const RestoreOptionsSchema = z
       context.addIssue({ code: 'custom', path: ['data-dir'], message: DATA_DIR_REQUIRED });
     }
   });
-
-/** Progress lines of a container restore, on stderr. */
-function containerProgress(io: CliIo): (event: ContainerRestoreProgress) => void {
-  let loadingShownAt = 0;
-  return (event) => {
-    if (event.phase === 'stopping') io.stderr(`stopping container ${event.container} (docker stop)\n`);
-    if (event.phase === 'installing') io.stderr(`installing the backup into ${event.dataDir} (a throwaway container on ${event.container}'s volumes)\n`);
-    if (event.phase === 'starting') io.stderr(`starting container ${event.container} (docker start)\n`);
-    if (event.phase === 'loading' && event.elapsedMs - loadingShownAt >= 5000) {
-      loadingShownAt = event.elapsedMs;
-      io.stderr(`waiting for Redis in ${event.container} to load the backup (${Math.round(event.elapsedMs / 1000)} s)\n`);
-    }
-  };
-}
 
 export const restoreCommand: CliCommand = {
   name: 'restore',
@@ -130,7 +116,7 @@ ${SERVER_HELP}
         appenddirname: options.appenddirname,
         appendfilename: options.appendfilename,
         recheck: options.recheck,
-        onProgress: containerProgress(io),
+        onProgress: containerProgress(io, 'installing the backup into'),
       });
       const summary = { backup: result.check.path, container: result.container, dataDir: result.dataDir, appendonly: result.appendonly, installed: result.installed, movedAside: result.movedAside ?? null, moved: result.movedNames };
       if (options.json) {

@@ -1,0 +1,224 @@
+import assert from 'node:assert/strict';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Redis } from 'ioredis';
+import type { RedisContainer } from '../../harness/docker/container.ts';
+import type { DisposableRedis } from '../../harness/redis-server.ts';
+import { waitFor } from '../../harness/wait.ts';
+import { defineSnippet } from '../schema.ts';
+
+const page = 'recovery/undo-to-the-second';
+
+/** Both flavors' servers: an AOF with timestamps, no snapshots in the way. */
+const timestamped = { appendonly: 'yes', 'aof-timestamp-enabled': 'yes', save: '""' };
+
+/** Any server a scenario writes through. */
+type WithClient = { withClient<T>(fn: (client: Redis) => Promise<T>): Promise<T> };
+
+/** The server's clock in whole seconds: the AOF's `#TS:` annotations come from it. */
+async function serverSecond(client: Redis): Promise<number> {
+  return Number((await client.time())[0]);
+}
+
+/** Waits until the server's clock has passed `second`. */
+async function pastSecond(client: Redis, second: number): Promise<void> {
+  await waitFor(async () => (await serverSecond(client)) > second, { what: `the server's clock to pass ${second}`, timeoutMs: 5000 });
+}
+
+/** Every string key and its value. */
+async function strings(client: Redis): Promise<Record<string, string | null>> {
+  const keys = (await client.keys('*')).sort();
+  return Object.fromEntries(await Promise.all(keys.map(async (key) => [key, await client.get(key)] as const)));
+}
+
+/** Where a scenario keeps the good state and its time for the verification. */
+const goodFile = (scratch: string) => join(scratch, 'good-state.json');
+
+/**
+ * The accident: good data A (in a later second than the AOF's start, so its writes carry a
+ * timestamp), then in a later second a bad overwrite, a delete and a FLUSHALL. Saves A and T (the
+ * last second of A) in scratch.
+ */
+async function goodThenBad(server: WithClient, scratch: string): Promise<void> {
+  const good = await server.withClient(async (client) => {
+    await pastSecond(client, await serverSecond(client));
+    await client.mset('order:1001', 'paid', 'order:1002', 'shipped', 'stock:widget', '17');
+    const state = await strings(client);
+    const t = await serverSecond(client);
+    await pastSecond(client, t);
+    await client.set('stock:widget', '0');
+    await client.del('order:1002');
+    await client.flushall();
+    return { state, t };
+  });
+  await writeFile(goodFile(scratch), JSON.stringify(good));
+}
+
+async function readGood(scratch: string): Promise<{ state: Record<string, string | null>; t: number }> {
+  return JSON.parse(await readFile(goodFile(scratch), 'utf8')) as { state: Record<string, string | null>; t: number };
+}
+
+/** `{{rewindTime}}` as the page shows it: ISO 8601 in UTC. */
+const rewindTimeValue = async ({ scratch }: { scratch: string }) => ({ rewindTime: new Date((await readGood(scratch)).t * 1000).toISOString().replace('.000Z', 'Z') });
+
+/** A stopped host server with timestamps after the accident, and {{rewindTime}} the last good second. */
+const afterTheAccident = {
+  server: { config: timestamped },
+  async setup(server: DisposableRedis, scratch: string) {
+    await goodThenBad(server, scratch);
+    await server.stop();
+  },
+  values: rewindTimeValue,
+};
+
+/** The server, started again on the rewound files, holds exactly the good state. */
+async function assertGoodAfterStart(server: DisposableRedis, scratch: string): Promise<void> {
+  await server.start();
+  assert.deepEqual(await server.withClient(strings), (await readGood(scratch)).state, 'a normal start loads exactly the data of the time rewound to');
+}
+
+/** The FLUSHALL undo by hand: cut the FLUSHALL off the end of the last incr file, after a copy. */
+const flushallTail = [
+  '( set -e',
+  'cd {{dataDir}}/appendonlydir',
+  '# The last incr file named in the manifest',
+  'f=$(awk \'$6 == "i" { f = $2 } END { print f }\' appendonly.aof.manifest)',
+  '# Only if the AOF really ends with the FLUSHALL (*1 $8 flushall: 18 bytes)',
+  'if [ "$(tail -c 18 "$f" | tr -d \'\\r\\n\' | tr A-Z a-z)" != \'*1$8flushall\' ]; then echo "$f does not end with FLUSHALL: leave it as it is" >&2; exit 1; fi',
+  'cp -a ../appendonlydir "../appendonlydir.before-undo-$(date -u +%Y-%m-%dT%H-%M-%SZ)"',
+  'truncate -s -18 "$f"',
+  'redis-check-aof appendonly.aof.manifest | tail -n 1 )',
+].join('\n');
+
+export const rewindSnippets = [
+  defineSnippet({
+    id: 'rewind-enable-timestamps',
+    title: 'Turn on AOF timestamps',
+    page,
+    flavors: {
+      host: {
+        command: 'redis-cli -h {{host}} -p {{port}} CONFIG SET aof-timestamp-enabled yes\nredis-cli -h {{host}} -p {{port}} CONFIG REWRITE',
+        server: { config: { appendonly: 'yes', save: '""' } },
+        async verify(ctx) {
+          const { exitCode, stdout } = await ctx.run();
+          assert.equal(exitCode, 0);
+          assert.equal(stdout.trim(), 'OK\nOK');
+          const server = ctx.server as DisposableRedis;
+          assert.match(await readFile(server.configFile, 'utf8'), /^aof-timestamp-enabled yes$/m, 'CONFIG REWRITE kept it in the config file');
+          // The next write in a new second carries a timestamp in the AOF.
+          await server.withClient(async (client) => {
+            await pastSecond(client, await serverSecond(client));
+            await client.set('stamped', '1');
+          });
+          const aofDir = join(server.dir, 'appendonlydir');
+          const incr = (await readdir(aofDir)).filter((name) => name.endsWith('.incr.aof'));
+          const text = (await Promise.all(incr.map((name) => readFile(join(aofDir, name), 'latin1')))).join('');
+          assert.match(text, /^#TS:\d+\r\n(\*2\r\n\$6\r\nSELECT\r\n\$1\r\n0\r\n)?\*3\r\n\$3\r\nset\r\n\$7\r\nstamped/m);
+        },
+      },
+      docker: {
+        command: 'docker exec {{container}} redis-cli CONFIG SET aof-timestamp-enabled yes',
+        server: { config: { appendonly: 'yes', save: '""' } },
+        async verify(ctx) {
+          const { exitCode, stdout } = await ctx.run();
+          assert.equal(exitCode, 0);
+          assert.equal(stdout.trim(), 'OK');
+          const server = ctx.server as RedisContainer;
+          const reply = await server.withClient((client) => client.config('GET', 'aof-timestamp-enabled'));
+          assert.deepEqual(reply, ['aof-timestamp-enabled', 'yes']);
+        },
+      },
+    },
+  }),
+  defineSnippet({
+    id: 'rewind-cli',
+    title: 'Undo everything after a second in time, with the CLI',
+    page,
+    flavors: {
+      host: {
+        command: 'redis-playbook rewind --data-dir {{dataDir}} --to {{rewindTime}}',
+        ...afterTheAccident,
+        async verify(ctx) {
+          const { exitCode, stdout } = await ctx.run();
+          assert.equal(exitCode, 0);
+          assert.match(stdout, /^Rewound .*appendonlydir to \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ: cut \d+ bytes/m);
+          assert.match(stdout, /pre-rewind-.*: that folder is your undo/);
+          const server = ctx.server as DisposableRedis;
+          assert.equal((await readdir(server.dir)).filter((name) => name.startsWith('pre-rewind-')).length, 1);
+          await assertGoodAfterStart(server, ctx.scratch);
+        },
+      },
+      docker: {
+        command: 'redis-playbook rewind --container {{container}} --to {{rewindTime}}',
+        server: { config: timestamped },
+        setup: goodThenBad,
+        values: rewindTimeValue,
+        timeoutMs: 120_000,
+        async verify(ctx) {
+          const server = ctx.server as RedisContainer;
+          const { exitCode, stdout } = await ctx.run({ env: server.env });
+          assert.equal(exitCode, 0);
+          assert.match(stdout, /is running again with the rewound data loaded/);
+          assert.equal(await server.isRunning(), true);
+          assert.deepEqual(await server.withClient(strings), (await readGood(ctx.scratch)).state, 'exactly the data of the time rewound to');
+        },
+      },
+    },
+  }),
+  defineSnippet({
+    id: 'rewind-manual',
+    title: 'Undo everything after a second in time, by hand',
+    page,
+    flavors: {
+      host: {
+        command: [
+          '( set -e',
+          'cd {{dataDir}}',
+          '# Keep a copy of the AOF as it is: the checker cuts it in place',
+          'cp -a appendonlydir "appendonlydir.before-rewind-$(date -u +%Y-%m-%dT%H-%M-%SZ)"',
+          '# Cut every write logged after that second (the writes of the second itself stay)',
+          'redis-check-aof --truncate-to-timestamp "$(date -d {{rewindTime}} +%s)" appendonlydir/appendonly.aof.manifest | tail -n 2 )',
+        ].join('\n'),
+        ...afterTheAccident,
+        async verify(ctx) {
+          const { exitCode, stdout } = await ctx.run();
+          assert.equal(exitCode, 0);
+          assert.match(stdout, /Successfully truncated AOF appendonly\.aof\.\d+\.incr\.aof to timestamp \d+/);
+          assert.match(stdout, /All AOF files and manifest are valid/);
+          const server = ctx.server as DisposableRedis;
+          assert.equal((await readdir(server.dir)).filter((name) => name.startsWith('appendonlydir.before-rewind-')).length, 1);
+          await assertGoodAfterStart(server, ctx.scratch);
+        },
+      },
+    },
+  }),
+  defineSnippet({
+    id: 'rewind-flushall-tail',
+    title: 'Undo a FLUSHALL without timestamps, before the next rewrite',
+    page,
+    flavors: {
+      host: {
+        command: flushallTail,
+        server: { config: { appendonly: 'yes', save: '""' } },
+        async setup(server, scratch) {
+          const state = await server.withClient(async (client) => {
+            await client.mset('order:1001', 'paid', 'order:1002', 'shipped');
+            const state = await strings(client);
+            await client.flushall();
+            return state;
+          });
+          await writeFile(goodFile(scratch), JSON.stringify({ state, t: 0 }));
+          await server.stop();
+        },
+        async verify(ctx) {
+          const { exitCode, stdout } = await ctx.run();
+          assert.equal(exitCode, 0);
+          assert.match(stdout, /All AOF files and manifest are valid/);
+          const server = ctx.server as DisposableRedis;
+          assert.equal((await readdir(server.dir)).filter((name) => name.startsWith('appendonlydir.before-undo-')).length, 1);
+          await assertGoodAfterStart(server, ctx.scratch);
+        },
+      },
+    },
+  }),
+];
