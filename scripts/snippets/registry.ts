@@ -3,6 +3,7 @@ import { SnippetSchema, type FlavorId, type Snippet, type SnippetInput, type Fla
 import { dataLocationSnippets } from './pages/data-location.ts';
 import { snapshotScheduleSnippets } from './pages/snapshot-schedule.ts';
 import { crashLossSnippets } from './pages/crash-loss.ts';
+import { switchToAofSnippets } from './pages/switch-to-aof.ts';
 import { automaticRecoverySnippets } from './pages/automatic-recovery.ts';
 import { rollbackSnippets } from './pages/rollback.ts';
 import { testRestoreSnippets } from './pages/test-restore.ts';
@@ -21,6 +22,7 @@ const definitions: SnippetInput[] = [
   ...dataLocationSnippets,
   ...snapshotScheduleSnippets,
   ...crashLossSnippets,
+  ...switchToAofSnippets,
   ...automaticRecoverySnippets,
   ...backupSnippets,
   ...testRestoreSnippets,

@@ -2,15 +2,85 @@ import assert from 'node:assert/strict';
 import { labelledNumber, pipeSummary } from '../outputs.ts';
 import { practice, practiceValues, runPractice } from '../practice.ts';
 import { defineSnippet } from '../schema.ts';
+import { drillFlavors } from '../drill.ts';
 import { dockerTry } from '../../harness/docker/exec.ts';
-import { dockerPractice, dockerPracticeValues, runDockerPractice } from '../docker-practice.ts';
+import { dockerPractice } from '../docker-practice.ts';
 import { seedSaveRules } from './snapshot-schedule.ts';
 import { seedServerConfig } from './data-location.ts';
+import { shScript } from './rollback-docker.ts';
 
 /** The log lines that tell which file a start loaded (and that it is ready). */
 const loadLines = 'Loading RDB|DB loaded from|Done loading RDB|Creating AOF base file|Ready to accept connections';
 
 const page = 'recovery/automatic-recovery';
+
+const AFTER_EMPTY_START = 'keys after a start without the AOF directory';
+const AFTER_RESCUE = 'keys after the rescue';
+/** The log line of a start that found no AOF and made a new, empty one (a grep pattern). */
+const CREATED_BASE = 'Creating AOF base file.*';
+
+/** A line printing `<label>: N keys read` for an RDB file on the host (redis-check-rdb counts its keys). */
+const rdbKeys = (label: string, file: string) => `echo "${label}: $(redis-check-rdb ${file} | grep -o '[0-9]* keys read')"`;
+
+/** The same for an RDB file in the practice volume, read by a throwaway container of the image. */
+const dockerRdbKeys = (label: string, file: string) =>
+  `echo "${label}: $(docker run --rm -v "$v":/data {{image}} redis-check-rdb ${file} | grep -o '[0-9]* keys read')"`;
+
+/**
+ * Commands that install the snapshot `rdb` (a file in `dir`: `.`, or a shell variable's value, quoted
+ * here) as dump.rdb and as the base of a new, one-file AOF set in `dir`, as the rollback page's
+ * offline procedure does.
+ */
+function installAsAofBase(dir: string, rdb: string): string[] {
+  const at = (name: string) => (dir === '.' ? name : `"${dir}/${name}"`);
+  return [
+    `mkdir ${at('appendonlydir')}`,
+    `cp -p ${at(rdb)} ${at('appendonlydir/appendonly.aof.1.base.rdb')}`,
+    `echo "file appendonly.aof.1.base.rdb seq 1 type b" > ${at('appendonlydir/appendonly.aof.manifest')}`,
+    `cp -p ${at(rdb)} ${at('dump.rdb')}`,
+  ];
+}
+
+/** The trap on a practice server: 50000 keys, a clean stop, the AOF directory goes missing, an empty start. */
+const trapOnPractice = [
+  ...practice.setup(`--appendonly yes --save "${seedSaveRules}"`),
+  ...practice.start(),
+  ...practice.write(1, 50000),
+  ...practice.stop(),
+  rdbKeys('dump.rdb holds', '"$dir/dump.rdb"'),
+  '# The AOF directory goes missing (a restore that only copied dump.rdb, a volume mounted wrong, ...)',
+  'mv "$dir/appendonlydir" "$dir/appendonlydir.moved-away"',
+  ...practice.start(),
+  ...practice.count(AFTER_EMPTY_START),
+];
+
+/** The same trap in a practice container of the image. */
+const trapOnDockerPractice = [
+  ...dockerPractice.setup(`--appendonly yes --save "${seedSaveRules}"`),
+  ...dockerPractice.write(1, 50000),
+  ...dockerPractice.stop(),
+  dockerRdbKeys('dump.rdb holds', '/data/dump.rdb'),
+  '# The AOF directory goes missing (a restore that only copied dump.rdb, a volume mounted wrong, ...)',
+  ...dockerPractice.onVolume('mv /data/appendonlydir /data/appendonlydir.moved-away'),
+  ...dockerPractice.start(),
+  ...dockerPractice.count(AFTER_EMPTY_START),
+];
+
+/** The trap printed a full dump.rdb, then an empty start that created a new AOF base. */
+function checkTrap(stdout: string): void {
+  assert.match(stdout, /dump\.rdb holds: 50000 keys read/);
+  assert.equal(labelledNumber(stdout, AFTER_EMPTY_START), 0, 'no fallback to dump.rdb');
+  assert.match(stdout, /Creating AOF base file appendonly\.aof\.1\.base\.rdb on server start/);
+}
+
+/** The rescue kept dump.rdb whole through the stop and brought every key back. */
+function checkRescue(stdout: string): void {
+  assert.match(stdout, /dump\.rdb holds: 50000 keys read/);
+  assert.equal(labelledNumber(stdout, AFTER_EMPTY_START), 0, 'the trap: an empty start');
+  assert.match(stdout, /the copy holds: 50000 keys read/);
+  assert.match(stdout, /dump\.rdb after the stop holds: 50000 keys read/, 'the stop with save "" did not write the empty dataset');
+  assert.equal(labelledNumber(stdout, AFTER_RESCUE), 50000, 'every key is back');
+}
 
 export const automaticRecoverySnippets = [
   defineSnippet({
@@ -124,54 +194,52 @@ export const automaticRecoverySnippets = [
     id: 'recovery-aof-dir-missing-drill',
     title: 'Drill: appendonly yes and the AOF directory is gone',
     page,
-    flavors: {
-      host: {
-        command: [
-          ...practice.setup(`--appendonly yes --save "${seedSaveRules}"`),
-          ...practice.start(),
-          ...practice.write(1, 50000),
-          ...practice.stop(),
-          'echo "dump.rdb holds: $(redis-check-rdb "$dir/dump.rdb" | grep -o \'[0-9]* keys read\')"',
-          '# The AOF directory goes missing (a restore that only copied dump.rdb, a volume mounted wrong, ...)',
-          'mv "$dir/appendonlydir" "$dir/appendonlydir.moved-away"',
-          ...practice.start(),
-          ...practice.count('keys after a start without the AOF directory'),
-          'grep -o \'Creating AOF base file.*\' "$dir/redis.log"',
-          ...practice.discard(),
-        ].join('\n'),
-        server: false,
-        values: practiceValues,
-        async verify(ctx) {
-          const { exitCode, stdout } = await runPractice(ctx);
-          assert.equal(exitCode, 0);
-          assert.match(stdout, /dump\.rdb holds: 50000 keys read/);
-          assert.equal(labelledNumber(stdout, 'keys after a start without the AOF directory'), 0, 'no fallback to dump.rdb');
-          assert.match(stdout, /Creating AOF base file appendonly\.aof\.1\.base\.rdb on server start/);
-        },
-      },
-      docker: {
-        command: [
-          ...dockerPractice.setup(`--appendonly yes --save "${seedSaveRules}"`),
-          ...dockerPractice.write(1, 50000),
-          ...dockerPractice.stop(),
-          'echo "dump.rdb holds: $(docker run --rm -v "$v":/data {{image}} redis-check-rdb /data/dump.rdb | grep -o \'[0-9]* keys read\')"',
-          '# The AOF directory goes missing (a restore that only copied dump.rdb, a volume mounted wrong, ...)',
-          ...dockerPractice.onVolume('mv /data/appendonlydir /data/appendonlydir.moved-away'),
-          ...dockerPractice.start(),
-          ...dockerPractice.count('keys after a start without the AOF directory'),
-          'docker logs "$c" 2>&1 | grep -o \'Creating AOF base file.*\'',
-          ...dockerPractice.discard(),
-        ].join('\n'),
-        server: false,
-        values: dockerPracticeValues,
-        async verify(ctx) {
-          const { exitCode, stdout } = await runDockerPractice(ctx);
-          assert.equal(exitCode, 0);
-          assert.match(stdout, /dump\.rdb holds: 50000 keys read/);
-          assert.equal(labelledNumber(stdout, 'keys after a start without the AOF directory'), 0, 'no fallback to dump.rdb');
-          assert.match(stdout, /Creating AOF base file appendonly\.aof\.1\.base\.rdb on server start/);
-        },
-      },
-    },
+    flavors: drillFlavors({
+      host: [...trapOnPractice, `grep -o '${CREATED_BASE}' "$dir/redis.log"`, ...practice.discard()].join('\n'),
+      docker: [...trapOnDockerPractice, `docker logs "$c" 2>&1 | grep -o '${CREATED_BASE}'`, ...dockerPractice.discard()].join('\n'),
+      check: checkTrap,
+    }),
+  }),
+  defineSnippet({
+    id: 'recovery-aof-dir-missing-rescue',
+    title: 'Drill: get the data back after an empty start',
+    page,
+    flavors: drillFlavors({
+      host: [
+        ...trapOnPractice,
+        '# The rescue. 1. Before anything else, copy dump.rdb aside: it holds the data until the next save',
+        'cp -p "$dir/dump.rdb" "$dir/dump.rdb.rescue"',
+        rdbKeys('the copy holds', '"$dir/dump.rdb.rescue"'),
+        '# 2. Save rules off, so the stop cannot write the empty dataset over dump.rdb; then stop',
+        'redis-cli -p "$port" CONFIG SET save ""',
+        ...practice.stop(),
+        rdbKeys('dump.rdb after the stop holds', '"$dir/dump.rdb"'),
+        '# 3. The copy becomes dump.rdb and the base of a new AOF set; the empty AOF set goes aside',
+        'mv "$dir/appendonlydir" "$dir/appendonlydir.empty-start"',
+        ...installAsAofBase('$dir', 'dump.rdb.rescue'),
+        '# 4. Start it as usual',
+        ...practice.start(),
+        ...practice.count(AFTER_RESCUE),
+        ...practice.discard(),
+      ].join('\n'),
+      docker: [
+        ...trapOnDockerPractice,
+        '# The rescue. 1. Before anything else, copy dump.rdb aside: it holds the data until the next save',
+        ...dockerPractice.onVolume('cp -p /data/dump.rdb /data/dump.rdb.rescue'),
+        dockerRdbKeys('the copy holds', '/data/dump.rdb.rescue'),
+        '# 2. Save rules off, so the stop (docker compose stop too) cannot write the empty dataset over dump.rdb',
+        'docker exec "$c" redis-cli CONFIG SET save ""',
+        ...dockerPractice.stop(),
+        dockerRdbKeys('dump.rdb after the stop holds', '/data/dump.rdb'),
+        '# 3. The copy becomes dump.rdb and the base of a new AOF set (owned by the owner of /data); the empty set goes aside',
+        'docker run --rm -v "$v":/data {{image}} sh -ec \'',
+        `${shScript(['cd /data', 'mv appendonlydir appendonlydir.empty-start', ...installAsAofBase('.', 'dump.rdb.rescue'), 'chown -R "$(stat -c %u:%g .)" appendonlydir dump.rdb'])}'`,
+        '# 4. Start it as usual',
+        ...dockerPractice.start(),
+        ...dockerPractice.count(AFTER_RESCUE),
+        ...dockerPractice.discard(),
+      ].join('\n'),
+      check: checkRescue,
+    }),
   }),
 ];

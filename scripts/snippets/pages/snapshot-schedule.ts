@@ -5,6 +5,9 @@ import { InfoPersistenceSchema, parseSaveRules } from '../../redis/info.ts';
 import type { RedisContainer } from '../../harness/docker/container.ts';
 import { seedServerConfig } from './data-location.ts';
 import type { WithClient } from '../scenarios/docker.ts';
+import { practice } from '../practice.ts';
+import { dockerPractice } from '../docker-practice.ts';
+import { drillFlavors } from '../drill.ts';
 
 /** The seed's schedule: 900 s / 1 change, 300 s / 10 changes, 60 s / 10000 changes. */
 export const seedSaveRules = '900 1 300 10 60 10000';
@@ -56,6 +59,59 @@ async function containerLastSave(server: RedisContainer | undefined): Promise<nu
 
 const statusGrep =
   "grep -E '^(rdb_changes_since_last_save|rdb_bgsave_in_progress|rdb_last_save_time|rdb_last_bgsave_status|aof_enabled|aof_rewrite_in_progress|aof_last_bgrewrite_status|aof_last_write_status):'";
+
+/** What FLUSHALL did to dump.rdb, from a drill's `before FLUSHALL:` and `after FLUSHALL:` lines. */
+const DUMP_STATE = /^(before|after) FLUSHALL: (\d+) bytes, modified (\S+ \S+) \S+, (\d+) keys read$/gm;
+
+/**
+ * A line printing dump.rdb's size, time and key count (`<label>: N bytes, modified TIME, N keys read`),
+ * with `stat` and `redis-check-rdb` run after `run` (a throwaway container, for a volume).
+ */
+const dumpState = (label: string, file: string, run = '') =>
+  `echo "${label}: $(${run}stat -c '%s bytes, modified %y' ${file}), $(${run}redis-check-rdb ${file} | grep -o '[0-9]* keys read')"`;
+
+/** The FLUSHALL drill on a practice server: 50000 keys, a snapshot, FLUSHALL, and what dump.rdb holds then. */
+const flushallDrill = [
+  ...practice.setup(`--appendonly no --save "${seedSaveRules}"`),
+  ...practice.start(),
+  ...practice.write(1, 50000),
+  'redis-cli -p "$port" SAVE >/dev/null',
+  dumpState('before FLUSHALL', '"$dir/dump.rdb"'),
+  'redis-cli -p "$port" FLUSHALL',
+  dumpState('after FLUSHALL', '"$dir/dump.rdb"'),
+  'redis-cli -p "$port" INFO persistence | grep \'^rdb_changes_since_last_save:\'',
+  ...practice.discard(),
+].join('\n');
+
+/** A throwaway container of the image on the practice volume, for a command that reads its files. */
+const onVolume = 'docker run --rm -v "$v":/data {{image}} ';
+
+/** The same drill in a practice container; the file is read by throwaway containers of the image. */
+const dockerFlushallDrill = [
+  ...dockerPractice.setup(`--appendonly no --save "${seedSaveRules}"`),
+  ...dockerPractice.write(1, 50000),
+  'docker exec "$c" redis-cli SAVE >/dev/null',
+  dumpState('before FLUSHALL', '/data/dump.rdb', onVolume),
+  'docker exec "$c" redis-cli FLUSHALL',
+  dumpState('after FLUSHALL', '/data/dump.rdb', onVolume),
+  'docker exec "$c" redis-cli INFO persistence | grep \'^rdb_changes_since_last_save:\'',
+  ...dockerPractice.discard(),
+].join('\n');
+
+/** FLUSHALL replaced the 50000-key snapshot at once with an empty one, and left nothing unsaved. */
+function checkFlushall(stdout: string): void {
+  const states = new Map(
+    [...stdout.replace(/\r/g, '').matchAll(DUMP_STATE)].map((m) => [m[1], { bytes: Number(m[2]), time: m[3] ?? '', keys: Number(m[4]) }]),
+  );
+  const before = states.get('before');
+  const after = states.get('after');
+  assert.ok(before && after, `expected "before FLUSHALL:" and "after FLUSHALL:" lines in:\n${stdout}`);
+  assert.equal(before.keys, 50000, 'the snapshot before holds the 50000 keys');
+  assert.equal(after.keys, 0, 'FLUSHALL wrote the empty dataset over dump.rdb');
+  assert.ok(after.bytes < before.bytes, 'dump.rdb shrank');
+  assert.ok(after.time > before.time, `dump.rdb was written again (${before.time} -> ${after.time})`);
+  assert.equal(infoFields(stdout).rdb_changes_since_last_save, '0', 'nothing is left to save: the empty dataset is the snapshot');
+}
 
 export const snapshotScheduleSnippets = [
   defineSnippet({
@@ -185,5 +241,15 @@ export const snapshotScheduleSnippets = [
         },
       },
     },
+  }),
+  defineSnippet({
+    id: 'flushall-rewrites-dump',
+    title: 'Drill: FLUSHALL writes dump.rdb at once',
+    page,
+    flavors: drillFlavors({
+      host: flushallDrill,
+      docker: dockerFlushallDrill,
+      check: checkFlushall,
+    }),
   }),
 ];
