@@ -43,6 +43,16 @@ async function infoIdentity(engine: Engine, host: string, port: string, password
   return identityFromInfo(fields);
 }
 
+/** The file-name placeholders as the flavor's server is configured: Redis's defaults unless its config names others. */
+function fileNameValues(server: { config?: Record<string, unknown> } | false | undefined): Record<string, string> {
+  const config = (server ? server.config : undefined) ?? {};
+  const name = (key: 'dbfilename' | 'appenddirname' | 'appendfilename') => {
+    const value = config[key];
+    return typeof value === 'string' ? value : placeholderDefault(key);
+  };
+  return { dbfilename: name('dbfilename'), appenddirname: name('appenddirname'), appendfilename: name('appendfilename') };
+}
+
 /** Placeholder values for a disposable server: its address and data dir. */
 function serverValues(server: DisposableRedis | undefined): Record<string, string> {
   return server ? { host: server.host, port: String(server.port), dataDir: server.dir } : {};
@@ -234,7 +244,7 @@ async function hostStage(flavor: HostFlavor, engine: Engine, scratch: string, ru
     if (server.password) run.secrets.push(server.password);
     await flavor.setup?.(server, scratch);
   }
-  const values = { ...serverValues(server), ...(await flavor.values?.({ server, scratch, engine })) };
+  const values = { ...fileNameValues(flavor.server), ...serverValues(server), ...(await flavor.values?.({ server, scratch, engine })) };
   const running = server;
   return {
     server,
@@ -264,7 +274,7 @@ async function dockerStage(flavor: DockerFlavor, engine: Engine, scratch: string
     if (server.password) run.secrets.push(server.password);
     await flavor.setup?.(server, scratch);
   }
-  const values: Record<string, string> = { host: '127.0.0.1', port: '6379', dataDir: '/data', image: image.tag };
+  const values: Record<string, string> = { host: '127.0.0.1', port: '6379', dataDir: '/data', image: image.tag, ...fileNameValues(flavor.server) };
   if (server) Object.assign(values, { container: server.name, volume: server.volume });
   if (server instanceof ComposeRedis) Object.assign(values, { service: server.service, project: server.project });
   Object.assign(values, await flavor.values?.({ server, scratch, engine }));

@@ -33,7 +33,8 @@ function withBackups(count: number) {
 /** The proven BGSAVE wait and a checked copy, in plain shell. */
 const manualBackup = [
   '( set -eo pipefail',
-  'cli="redis-cli -h {{host}} -p {{port}}"',
+  '# -e: an error reply (NOAUTH, MISCONF…) stops the script; without it redis-cli exits 0 anyway',
+  'cli="redis-cli -e -h {{host}} -p {{port}}"',
   'field() { $cli INFO persistence | tr -d \'\\r\' | sed -n "s/^$1://p"; }',
   '# 1. A save already running started before you asked: its file would be stale. Wait for it.',
   'while [ "$(field rdb_bgsave_in_progress)" = 1 ]; do sleep 1; done',
@@ -52,7 +53,8 @@ const manualBackup = [
   '# 5. Copy under a temporary name, check the copy, record its checksum, then give it its final name',
   'dest={{backupDir}}/$(date -u +%Y-%m-%dT%H-%M-%SZ)',
   'mkdir -p "$dest.partial"',
-  'cp {{dataDir}}/dump.rdb "$dest.partial/dump.rdb"',
+  '# The snapshot as the server names it (CONFIG GET dir, dbfilename), saved as dump.rdb in the backup',
+  'cp "$($cli CONFIG GET dir | tail -n 1)/$($cli CONFIG GET dbfilename | tail -n 1)" "$dest.partial/dump.rdb"',
   'redis-check-rdb "$dest.partial/dump.rdb" | grep -F \'RDB looks OK\'',
   '(cd "$dest.partial" && sha256sum dump.rdb > SHA256SUMS)',
   'mv "$dest.partial" "$dest"',
@@ -67,7 +69,8 @@ const manualBackup = [
  */
 const manualBackupDocker = [
   '( set -eo pipefail',
-  'cli="docker exec {{container}} redis-cli"',
+  '# -e: an error reply (NOAUTH, MISCONF…) stops the script; without it redis-cli exits 0 anyway',
+  'cli="docker exec {{container}} redis-cli -e"',
   'field() { $cli INFO persistence | tr -d \'\\r\' | sed -n "s/^$1://p"; }',
   '# 1. A save already running started before you asked: its file would be stale. Wait for it.',
   'while [ "$(field rdb_bgsave_in_progress)" = 1 ]; do sleep 1; done',
@@ -87,8 +90,9 @@ const manualBackupDocker = [
   '#    checks the copy with the image\'s redis-check-rdb and records its checksum; then the final name',
   'dest={{backupDir}}/$(date -u +%Y-%m-%dT%H-%M-%SZ)',
   'mkdir -p "$dest.partial"',
-  'docker run --rm -v {{volume}}:/data:ro -v "$dest.partial":/backup {{image}} sh -ec \'',
-  '  cp /data/dump.rdb /backup/dump.rdb',
+  'db=$($cli CONFIG GET dbfilename | tail -n 1)',
+  'docker run --rm -e db="$db" -v {{volume}}:/data:ro -v "$dest.partial":/backup {{image}} sh -ec \'',
+  '  cp "/data/$db" /backup/dump.rdb',
   '  redis-check-rdb /backup/dump.rdb | grep -F "RDB looks OK"',
   '  cd /backup && sha256sum dump.rdb > SHA256SUMS\'',
   'mv "$dest.partial" "$dest"',
@@ -291,25 +295,79 @@ export const backupSnippets = [
       },
     },
   }),
+  defineSnippet({
+    id: 'backup-cron-tiers',
+    title: 'Schedule hourly and nightly backups',
+    page,
+    flavors: {
+      host: {
+        lang: 'cron',
+        command: cronTiers('--url redis://{{host}}:{{port}}'),
+        server: { config: { appendonly: 'yes' } },
+        setup: withBackups(0),
+        values: ({ scratch }) => ({ checkout, backupDir: scratchBackups(scratch), backupLog: join(scratch, 'backup.log') }),
+        async verify(ctx) {
+          await runCronLine(ctx, { ...ctx.server?.env, PATH: await ctx.enginePath('/usr/bin:/bin') });
+          await assertOneBackupPerTier(ctx.values.backupDir as string);
+        },
+      },
+      docker: {
+        lang: 'cron',
+        command: cronTiers('--container {{container}}'),
+        server: { config: seedServerConfig },
+        async setup(server) {
+          await server.withClient((client) => writeMixedDataset(client, 'A', 10));
+        },
+        values: ({ scratch }) => ({ checkout, backupDir: scratchBackups(scratch), backupLog: join(scratch, 'backup.log') }),
+        timeoutMs: 180_000,
+        async verify(ctx) {
+          await runCronLine(ctx);
+          await assertOneBackupPerTier(ctx.values.backupDir as string);
+        },
+      },
+    },
+  }),
 ];
 
 /**
- * Checks a line of /etc/cron.d (five time fields, an existing user, then the command) and runs its
- * command as cron would: /bin/sh, PATH=/usr/bin:/bin, no login profile. The log it appends to must
- * say the backup completed; it is recorded as the block's output.
+ * Checks each line of an /etc/cron.d file (comments aside: five time fields, an existing user, then
+ * the command) and runs its command as cron would: /bin/sh, PATH=/usr/bin:/bin, no login profile.
+ * The log they append to must say each backup completed; it is recorded as the block's output.
  */
 async function runCronLine(ctx: VerifyContext<unknown>, env: Record<string, string> = {}): Promise<void> {
-  const fields = ctx.command.split(' ');
-  const [minute, hour, day, month, weekday, user] = fields;
-  assert.match(minute ?? '', /^([0-5]?\d)$/);
-  assert.match(hour ?? '', /^(1?\d|2[0-3])$/);
-  for (const field of [day, month, weekday]) assert.equal(field, '*');
-  assert.equal((await execa('id', ['-u', user ?? ''], { reject: false })).exitCode, 0, `user ${user} exists`);
-  const result = await execa('/bin/sh', ['-c', fields.slice(6).join(' ')], { env: { PATH: '/usr/bin:/bin', HOME: '/root', SHELL: '/bin/sh', ...env }, extendEnv: false, reject: false });
-  assert.equal(result.exitCode, 0, result.stderr);
+  const lines = ctx.command.split('\n').filter((line) => line.trim() !== '' && !line.startsWith('#'));
+  assert.ok(lines.length > 0, 'a cron line');
+  for (const line of lines) {
+    const fields = line.split(' ');
+    const [minute, hour, day, month, weekday, user] = fields;
+    assert.match(minute ?? '', /^([0-5]?\d)$/);
+    assert.match(hour ?? '', /^(1?\d|2[0-3]|\*)$/);
+    for (const field of [day, month, weekday]) assert.equal(field, '*');
+    assert.equal((await execa('id', ['-u', user ?? ''], { reject: false })).exitCode, 0, `user ${user} exists`);
+    const result = await execa('/bin/sh', ['-c', fields.slice(6).join(' ')], { env: { PATH: '/usr/bin:/bin', HOME: '/root', SHELL: '/bin/sh', ...env }, extendEnv: false, reject: false });
+    assert.equal(result.exitCode, 0, result.stderr);
+  }
   const log = await readFile(ctx.values.backupLog as string, 'utf8');
   ctx.note(log.trim());
-  assert.match(log, /Backup complete: /);
+  assert.equal(log.match(/Backup complete: /g)?.length, lines.length, 'each line made a complete backup');
+}
+
+/** Two tiers of backups in one cron file: the last 24 hours, and the last 14 nights. */
+function cronTiers(target: string): string {
+  return [
+    '# Every hour: the last 24 hours',
+    `0 * * * * root {{checkout}}/bin/redis-playbook backup ${target} --to {{backupDir}}/hourly --keep 24 >> {{backupLog}} 2>&1`,
+    '# Every night at 03:30: the last 14 days',
+    `30 3 * * * root {{checkout}}/bin/redis-playbook backup ${target} --to {{backupDir}}/daily --keep 14 >> {{backupLog}} 2>&1`,
+  ].join('\n');
+}
+
+/** Each tier's folder holds one complete backup after one run of each line. */
+async function assertOneBackupPerTier(backupDir: string): Promise<void> {
+  for (const tier of ['hourly', 'daily']) {
+    const entries = await listBackups(join(backupDir, tier));
+    assert.equal(entries.filter((entry) => entry.manifest).length, 1, `one complete backup in ${tier}`);
+  }
 }
 
 function hostEngine(server: DisposableRedis | undefined) {

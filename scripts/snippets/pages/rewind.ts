@@ -80,14 +80,15 @@ async function assertGoodAfterStart(server: DisposableRedis, scratch: string): P
 /** The FLUSHALL undo by hand: cut the FLUSHALL off the end of the last incr file, after a copy. */
 const flushallTail = [
   '( set -e',
-  'cd {{dataDir}}/appendonlydir',
+  'cd {{dataDir}}/{{appenddirname}}',
+  'aof={{appendfilename}}  # your appendfilename',
   '# The last incr file named in the manifest',
-  'f=$(awk \'$6 == "i" { f = $2 } END { print f }\' appendonly.aof.manifest)',
+  'f=$(awk \'$6 == "i" { f = $2 } END { print f }\' "$aof.manifest")',
   '# Only if the AOF really ends with the FLUSHALL (*1 $8 flushall: 18 bytes)',
   'if [ "$(tail -c 18 "$f" | tr -d \'\\r\\n\' | tr A-Z a-z)" != \'*1$8flushall\' ]; then echo "$f does not end with FLUSHALL: leave it as it is" >&2; exit 1; fi',
-  'cp -a ../appendonlydir "../appendonlydir.before-undo-$(date -u +%Y-%m-%dT%H-%M-%SZ)"',
+  'cp -a . "$(pwd).before-undo-$(date -u +%Y-%m-%dT%H-%M-%SZ)"',
   'truncate -s -18 "$f"',
-  'redis-check-aof appendonly.aof.manifest | tail -n 1 )',
+  'redis-check-aof "$aof.manifest" | tail -n 1 )',
 ].join('\n');
 
 export const rewindSnippets = [
@@ -174,10 +175,11 @@ export const rewindSnippets = [
         command: [
           '( set -e',
           'cd {{dataDir}}',
+          'aofdir={{appenddirname}} aof={{appendfilename}}  # your appenddirname and appendfilename',
           '# Keep a copy of the AOF as it is: the checker cuts it in place',
-          'cp -a appendonlydir "appendonlydir.before-rewind-$(date -u +%Y-%m-%dT%H-%M-%SZ)"',
+          'cp -a "$aofdir" "$aofdir.before-rewind-$(date -u +%Y-%m-%dT%H-%M-%SZ)"',
           '# Cut every write logged after that second (the writes of the second itself stay)',
-          'redis-check-aof --truncate-to-timestamp "$(date -d {{rewindTime}} +%s)" appendonlydir/appendonly.aof.manifest | tail -n 2 )',
+          'redis-check-aof --truncate-to-timestamp "$(date -d {{rewindTime}} +%s)" "$aofdir/$aof.manifest" | tail -n 2 )',
         ].join('\n'),
         ...afterTheAccident,
         async verify(ctx) {

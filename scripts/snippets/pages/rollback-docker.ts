@@ -29,15 +29,15 @@ const installAof = [
   '# 1. Move the current files aside: this folder is your undo',
   'aside="pre-restore-$(date -u +%Y-%m-%dT%H-%M-%SZ)"',
   'mkdir "$aside"',
-  'for f in dump.rdb appendonlydir; do if [ -e "$f" ]; then mv "$f" "$aside/"; fi; done',
-  '# 2. The backup becomes dump.rdb and the base of a new, one-file AOF',
-  'cp /backup/dump.rdb dump.rdb',
-  'mkdir appendonlydir',
-  'cp dump.rdb appendonlydir/appendonly.aof.1.base.rdb',
-  'echo "file appendonly.aof.1.base.rdb seq 1 type b" > appendonlydir/appendonly.aof.manifest',
+  'for f in "$db" "$aofdir"; do if [ -e "$f" ]; then mv "$f" "$aside/"; fi; done',
+  '# 2. The backup becomes the snapshot and the base of a new, one-file AOF',
+  'cp /backup/dump.rdb "$db"',
+  'mkdir "$aofdir"',
+  'cp "$db" "$aofdir/$aof.1.base.rdb"',
+  'echo "file $aof.1.base.rdb seq 1 type b" > "$aofdir/$aof.manifest"',
   '# 3. Give them the owner of /data (the official image runs Redis as "redis")',
-  'chown -R "$(stat -c %u:%g .)" dump.rdb appendonlydir "$aside"',
-  'ls -l dump.rdb appendonlydir',
+  'chown -R "$(stat -c %u:%g .)" "$db" "$aofdir" "$aside"',
+  'ls -l "$db" "$aofdir"',
 ];
 
 /** The same for `appendonly no`: only dump.rdb. */
@@ -45,10 +45,10 @@ const installRdb = [
   'cd /data',
   'aside="pre-restore-$(date -u +%Y-%m-%dT%H-%M-%SZ)"',
   'mkdir "$aside"',
-  'if [ -e dump.rdb ]; then mv dump.rdb "$aside/"; fi',
-  'cp /backup/dump.rdb dump.rdb',
-  'chown -R "$(stat -c %u:%g .)" dump.rdb "$aside"',
-  'ls -l dump.rdb',
+  'if [ -e "$db" ]; then mv "$db" "$aside/"; fi',
+  'cp /backup/dump.rdb "$db"',
+  'chown -R "$(stat -c %u:%g .)" "$db" "$aside"',
+  'ls -l "$db"',
 ];
 
 /** Undo: the restored files go aside too, the pre-restore files come back. */
@@ -57,7 +57,7 @@ const undoInVolume = [
   'aside=$(ls -d pre-restore-* | tail -n 1)',
   'undone="undone-restore-$(date -u +%Y-%m-%dT%H-%M-%SZ)"',
   'mkdir "$undone"',
-  'for f in dump.rdb appendonlydir; do if [ -e "$f" ]; then mv "$f" "$undone/"; fi; done',
+  'for f in "$db" "$aofdir"; do if [ -e "$f" ]; then mv "$f" "$undone/"; fi; done',
   'mv "$aside"/* .',
   'rmdir "$aside"',
   'echo "back to the files of $aside; the restored ones are in $undone"',
@@ -75,7 +75,8 @@ export function offline(script: string[], mounts: string): string {
     '( set -e',
     'docker compose stop {{service}}',
     '# Redis is stopped: a throwaway container of the same image does the work in the volume',
-    `docker run --rm ${mounts} {{image}} sh -ec '`,
+    '# Your dbfilename, appenddirname and appendfilename, for the script in the throwaway container',
+    `docker run --rm -e db={{dbfilename}} -e aofdir={{appenddirname}} -e aof={{appendfilename}} ${mounts} {{image}} sh -ec '`,
     `${shScript(script)}'`,
     'docker compose start {{service}}',
     'until docker exec {{container}} redis-cli PING 2>/dev/null | grep -q PONG; do sleep 0.1; done',
@@ -191,7 +192,7 @@ async function restoredWithBSaved(server: RedisContainer, scratch: string): Prom
     await writeFile(join(scratch, 'dataset-b.json'), JSON.stringify([...(await readDataset(client))]));
   });
   await server.stop();
-  await docker(['run', '--rm', '-v', `${server.volume}:/data`, '-v', `${backup}:/backup:ro`, server.image, 'sh', '-ec', installAof.join('\n')]);
+  await docker(['run', '--rm', '-v', `${server.volume}:/data`, '-v', `${backup}:/backup:ro`, '-e', 'db=dump.rdb', '-e', 'aofdir=appendonlydir', '-e', 'aof=appendonly.aof', server.image, 'sh', '-ec', installAof.join('\n')]);
   await server.start();
 }
 

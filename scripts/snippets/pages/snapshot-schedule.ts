@@ -12,6 +12,9 @@ import { drillFlavors } from '../drill.ts';
 /** The seed's schedule: 900 s / 1 change, 300 s / 10 changes, 60 s / 10000 changes. */
 export const seedSaveRules = '900 1 300 10 60 10000';
 
+/** The rules of a server given no `save` at all: built in since Redis 6.2 (and in Valkey). */
+export const BUILTIN_SAVE_RULES = '3600 1 300 100 60 10000';
+
 const page = 'persistence/snapshot-schedule';
 
 /** The fields the persistence-status block greps, as typed INFO fields. */
@@ -147,6 +150,16 @@ export const snapshotScheduleSnippets = [
         },
       },
     },
+  }),
+  defineSnippet({
+    id: 'save-rules-builtin-default',
+    title: 'The save rules of a server started without any',
+    page,
+    flavors: drillFlavors({
+      host: [...practice.setup(''), ...practice.start(), '# No save option and no config file: the built-in rules', 'redis-cli -p "$port" CONFIG GET save', ...practice.discard()].join('\n'),
+      docker: [...dockerPractice.setup(''), '# No save option in the command: the built-in rules', 'docker exec "$c" redis-cli CONFIG GET save', ...dockerPractice.discard()].join('\n'),
+      check: (stdout) => assert.equal(configPairs(stdout).save, BUILTIN_SAVE_RULES),
+    }),
   }),
   defineSnippet({
     id: 'show-save-rules-disabled',

@@ -95,7 +95,7 @@ const waitForAof = [
 /** The live switch on a host install: CONFIG SET, wait, CONFIG REWRITE into the config file. */
 const liveSwitch = [
   '( set -eo pipefail',
-  'cli="redis-cli -h {{host}} -p {{port}}"',
+  'cli="redis-cli -e -h {{host}} -p {{port}}"',
   'field() { $cli INFO persistence | tr -d \'\\r\' | sed -n "s/^$1://p"; }',
   '# 1. Switch the AOF on in the running server: it writes an AOF of everything it holds',
   '$cli CONFIG SET appendonly yes',
@@ -110,7 +110,7 @@ const dockerLiveSwitch = [
   '( set -eo pipefail',
   'field() { docker exec {{container}} redis-cli INFO persistence | tr -d \'\\r\' | sed -n "s/^$1://p"; }',
   '# 1. Switch the AOF on in the running server: it writes an AOF of everything it holds',
-  'docker exec {{container}} redis-cli CONFIG SET appendonly yes',
+  'docker exec {{container}} redis-cli -e CONFIG SET appendonly yes',
   ...waitForAof,
   ')',
 ].join('\n');
