@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { access, constants, copyFile, mkdir, open, readdir, stat, type FileHandle } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { execa } from 'execa';
 import { PlaybookError } from './errors.ts';
 
@@ -302,6 +302,22 @@ export async function exists(path: string): Promise<boolean> {
       throw error;
     },
   );
+}
+
+/**
+ * Makes a new folder `<dir>/<name>`, or `<name>-2`, `-3`… when that exists (an earlier run in the same
+ * second, a killed one): never an existing folder. Returns its path.
+ */
+export async function makeNewFolder(dir: string, name: string): Promise<string> {
+  for (let n = 1; ; n++) {
+    const path = join(dir, n === 1 ? name : `${name}-${n}`);
+    try {
+      await mkdir(path);
+      return path;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || n >= 1000) throw error;
+    }
+  }
 }
 
 /** A UTC timestamp usable as a folder name on any file system: `2026-11-25T21-58-03Z`. */

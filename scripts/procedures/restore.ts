@@ -1,15 +1,16 @@
 import { randomBytes } from 'node:crypto';
-import { chown, link, mkdir, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
+import { chown, copyFile, link, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Engine } from '../harness/engine.ts';
-import { aofManifestName, baseOnlyManifest } from '../redis/aof.ts';
+import { aofManifestName, baseOnlyManifest, parseAofManifest } from '../redis/aof.ts';
 import { checkBackup, checkFailure, type CheckResult } from './check.ts';
 import { PlaybookError } from './errors.ts';
-import { copyWithDigest, exists, folderStamp, fsyncPath, openUnnamedFile, type UnnamedFile } from './files.ts';
+import { copyWithDigest, exists, folderStamp, fsyncPath, makeNewFolder, openUnnamedFile, type UnnamedFile } from './files.ts';
 import { lockDataDir } from './lock.ts';
 import { readManifest } from './manifest.ts';
 import { assertFreeSpace, isDiskFull } from './space.ts';
 import { serversUsingDir } from './running-server.ts';
+import { stopPoint } from './stop-points.ts';
 
 export interface RestoreOptions {
   /** The backup folder (or a bare RDB file) to install. */
@@ -159,14 +160,67 @@ async function backupRdbSize(backup: string): Promise<number | undefined> {
 }
 
 /**
+ * Switches a live AOF dir (with a manifest) over to the staged one without a moment where there is
+ * none: the staged base gets a second name in the live dir (the next sequence number), a copy of the
+ * old manifest goes to the undo folder, then one rename puts the new manifest in place (the commit).
+ * After it the old files move into the undo folder too. Until the commit `undo` can take it all back;
+ * after it, there is nothing to undo (the old files are in the undo folder, or still beside the new).
+ */
+async function switchAofDir(
+  live: string,
+  staged: string,
+  aside: string,
+  appendfilename: string,
+  owner: { uid: number; gid: number },
+  undo: Array<() => Promise<unknown>>,
+  progress: { committed: boolean },
+): Promise<void> {
+  const manifestName = aofManifestName(appendfilename);
+  const oldEntries = parseAofManifest(await readFile(join(live, manifestName), 'utf8'));
+  // The next sequence number whose base name is free (a killed run may have left its base unlisted).
+  let seq = Math.max(0, ...oldEntries.map((entry) => entry.seq)) + 1;
+  while (await exists(join(live, `${appendfilename}.${seq}.base.rdb`))) seq++;
+  const { baseFile: stagedBase } = baseOnlyManifest(appendfilename);
+  const base = `${appendfilename}.${seq}.base.rdb`;
+  await mkdir(aside);
+  await matchOwner(aside, owner);
+  undo.push(() => rm(aside, { recursive: true, force: true }));
+  await copyFile(join(live, manifestName), join(aside, manifestName));
+  await link(join(staged, stagedBase), join(live, base)).catch(() => copyWithDigest(join(staged, stagedBase), join(live, base)));
+  await matchOwner(join(live, base), owner);
+  undo.push(() => rm(join(live, base), { force: true }));
+  const next = join(live, `.${manifestName}.restore-${randomBytes(3).toString('hex')}`);
+  await writeFile(next, `file ${base} seq ${seq} type b\n`);
+  await matchOwner(next, owner);
+  await fsyncPath(next);
+  undo.push(() => rm(next, { force: true }));
+  stopPoint('restore-before-manifest-switch');
+  await rename(next, join(live, manifestName));
+  await fsyncPath(live);
+  // Committed: the live dir loads the backup now.
+  undo.length = 0;
+  progress.committed = true;
+  stopPoint('restore-after-manifest-switch');
+  for (const entry of oldEntries) {
+    if (entry.file === base) continue;
+    await rename(join(live, entry.file), join(aside, entry.file)).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== 'ENOENT') throw error;
+    });
+  }
+  await fsyncPath(live);
+  await fsyncPath(aside);
+}
+
+/**
  * Offline rollback: installs a backup into a stopped server's data dir so that its next normal start
  * (same config, `appendonly` unchanged) loads exactly the backup.
  *
- * It refuses a backup that fails its check and a data dir a running server uses; it moves the current
- * RDB and AOF dir aside into `<dataDir>/pre-restore-<UTC time>/` (nothing is deleted: that folder is
- * the undo); then installs the RDB under `dbfilename` and, for an AOF server, a new AOF dir whose only
- * file is the backup as base (`<appendfilename>.1.base.rdb` and a one-line manifest). Without that,
- * an `appendonly yes` server would start from the old AOF, or empty.
+ * It refuses a backup that fails its check and a data dir a running server uses; it keeps the current
+ * RDB and AOF files in `<dataDir>/pre-restore-<UTC time>/` (nothing is deleted: that folder is the
+ * undo); then installs the RDB under `dbfilename` and, for an AOF server, the backup as the only base
+ * of its AOF (a one-line manifest). Without that, an `appendonly yes` server would start from the old
+ * AOF, or empty. Each name is switched by one atomic rename (an existing AOF dir by its manifest: see
+ * switchAofDir), so a run killed at any moment leaves a dir that loads the old data or the backup.
  */
 export async function restore(options: RestoreOptions): Promise<RestoreResult> {
   const { dataDir } = options;
@@ -202,39 +256,66 @@ export async function restore(options: RestoreOptions): Promise<RestoreResult> {
   for (const name of [dbfilename, aofName(plan)]) if (await exists(join(dataDir, name))) present.push(name);
   const staging = join(dataDir, `.restore-${stamp}-${randomBytes(3).toString('hex')}`);
   const installed: string[] = [];
+  /** Puts back what was switched over, newest first; emptied once an AOF switch is committed. */
+  const undo: Array<() => Promise<unknown>> = [];
+  const progress = { committed: false };
   try {
     // 1. Stage the new files first, inside the data dir (same file system: the final renames are atomic).
     await mkdir(staging);
     const names = await stageRestore(plan, staging, dirInfo);
 
-    // 2. Move what is there aside (the undo), then move the staged files in.
+    // 2. Switch each name over with one atomic step, after what is there has a place in the undo
+    //    folder: a kill at any moment leaves a data dir that loads either the old data or the backup.
     if (present.length > 0) {
-      movedAside = join(dataDir, `pre-restore-${stamp}`);
-      await mkdir(movedAside);
+      movedAside = await makeNewFolder(dataDir, `pre-restore-${stamp}`);
       await matchOwner(movedAside, dirInfo);
-      for (const name of present) {
-        await rename(join(dataDir, name), join(movedAside, name));
-        movedNames.push(name);
-      }
     }
     for (const name of names) {
-      await rename(join(staging, name), join(dataDir, name));
+      const live = join(dataDir, name);
+      const staged = join(staging, name);
+      if (!present.includes(name)) {
+        await rename(staged, live);
+        installed.push(name);
+        continue;
+      }
+      const aside = join(movedAside as string, name);
+      if (name === plan.appenddirname && (await exists(join(live, aofManifestName(plan.appendfilename))))) {
+        await switchAofDir(live, staged, aside, plan.appendfilename, dirInfo, undo, progress);
+      } else if ((await stat(live)).isDirectory()) {
+        // An AOF dir without a manifest: moved aside whole, then the new one moved in.
+        await rename(live, aside);
+        undo.push(() => rename(aside, live));
+        stopPoint('restore-aof-dir-aside');
+        await rename(staged, live);
+      } else {
+        // A file (the snapshot, Redis 6's AOF): a second name in the undo folder, then the new file over it.
+        await link(live, aside).catch(() => copyWithDigest(live, aside));
+        stopPoint('restore-file-linked');
+        undo.push(() => rename(aside, live));
+        await rename(staged, live);
+      }
+      movedNames.push(name);
       installed.push(name);
     }
     await rm(staging, { recursive: true, force: true });
     await fsyncPath(dataDir);
     return { check, movedAside, movedNames, installed, appendonly };
   } catch (error) {
-    // Put the data dir back as it was: remove what this run installed, return what it moved aside.
-    const stuck: string[] = [];
-    for (const name of installed) await rm(join(dataDir, name), { recursive: true, force: true }).catch(() => stuck.push(`remove the restored ${join(dataDir, name)}`));
-    for (const name of movedNames) {
-      await rename(join(movedAside as string, name), join(dataDir, name)).catch(() => stuck.push(`move ${join(movedAside as string, name)} back to ${join(dataDir, name)}`));
+    const reasonOf = () => (isDiskFull(error) ? `the disk of ${dataDir} is full` : error instanceof Error ? error.message : String(error));
+    if (progress.committed) {
+      // The backup is in place: nothing to undo, and the undo folder holds the previous files.
+      await rm(staging, { recursive: true, force: true }).catch(() => undefined);
+      throw new PlaybookError('io', `The backup is installed in ${dataDir}, but the restore could not finish (${reasonOf()}): the previous files are in ${movedAside} or still beside the new ones`, {
+        cause: error,
+      });
     }
-    // rmdir, not rm: it removes the aside folder only when everything in it went back.
-    if (movedAside) await rmdir(movedAside).catch(() => undefined);
+    // Put the data dir back as it was: each switch undone, newest first.
+    const stuck: string[] = [];
+    for (const step of undo.reverse()) await step().catch((undoError: Error) => stuck.push(undoError.message));
+    // rm of the undo folder only when nothing was switched (it then holds second names and copies only).
+    if (movedAside && stuck.length === 0) await rm(movedAside, { recursive: true, force: true }).catch(() => undefined);
     await rm(staging, { recursive: true, force: true }).catch(() => undefined);
-    const reason = isDiskFull(error) ? `the disk of ${dataDir} is full` : error instanceof Error ? error.message : String(error);
+    const reason = reasonOf();
     if (stuck.length > 0) {
       // Never claim an undo that did not happen: say what is where.
       throw new PlaybookError('io', `Restore into ${dataDir} failed (${reason}) and could not be fully undone; still to do by hand: ${stuck.join('; ')}`, {

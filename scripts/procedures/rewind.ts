@@ -7,7 +7,7 @@ import { readAofTimeline, type AofTimeline } from '../redis/aof-timestamps.ts';
 import { checkAof } from '../redis/rdb.ts';
 import type { DataFiles } from './inspect-report.ts';
 import { PlaybookError } from './errors.ts';
-import { copyWithDigest, exists, folderStamp, fsyncPath } from './files.ts';
+import { copyWithDigest, exists, folderStamp, fsyncPath, makeNewFolder } from './files.ts';
 import { lockDataDir } from './lock.ts';
 import { serversUsingDir } from './running-server.ts';
 import { assertFreeSpace, isDiskFull } from './space.ts';
@@ -185,10 +185,10 @@ export async function rewind(options: RewindOptions): Promise<RewindResult> {
   let total = 0;
   for (const name of names) total += (await stat(join(aofDir, name))).size;
   await assertFreeSpace(dataDir, total, 'the copy of the AOF kept as the undo');
-  const aside = join(dataDir, `pre-rewind-${folderStamp()}`);
-  const asideAof = join(aside, appenddirname);
+  let aside: string | undefined;
   try {
-    await mkdir(aside);
+    aside = await makeNewFolder(dataDir, `pre-rewind-${folderStamp()}`);
+    const asideAof = join(aside, appenddirname);
     await mkdir(asideAof);
     for (const name of names) await copyWithDigest(join(aofDir, name), join(asideAof, name));
     await fsyncPath(asideAof);
@@ -197,7 +197,8 @@ export async function rewind(options: RewindOptions): Promise<RewindResult> {
     for (const path of [aside, asideAof, ...names.map((name) => join(asideAof, name))]) await matchOwner(path, dirInfo);
   } catch (error) {
     const reason = isDiskFull(error) ? `the disk of ${dataDir} is full` : (error as Error).message;
-    throw new PlaybookError('io', `Cannot keep a copy of ${aofDir} in ${aside} before the rewind (${reason}); the AOF is unchanged${await exists(aside) ? `, and ${aside} can be removed` : ''}`, { cause: error });
+    const partial = aside === undefined ? '' : `, and the partial copy ${aside} can be removed`;
+    throw new PlaybookError('io', `Cannot keep a copy of ${aofDir} in ${dataDir} before the rewind (${reason}); the AOF is unchanged${partial}`, { cause: error });
   }
   result.movedAside = aside;
 
@@ -208,7 +209,7 @@ export async function rewind(options: RewindOptions): Promise<RewindResult> {
     if (!check.ok) throw new PlaybookError('other', `after the cut, ${engine.checkAof} says: ${check.message}`);
   } catch (error) {
     // Put the AOF back as it was: the checker cut in place, the copy has the original bytes.
-    for (const file of timeline.incr) await copyFile(join(asideAof, file.file), join(aofDir, file.file));
+    for (const file of timeline.incr) await copyFile(join(aside, appenddirname, file.file), join(aofDir, file.file));
     await fsyncPath(aofDir);
     const reason = error instanceof Error ? error.message : String(error);
     throw new PlaybookError(error instanceof PlaybookError ? error.kind : 'other', `Rewind of ${aofDir} failed and was undone (the AOF is as before; a copy is in ${aside}): ${reason}`, {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { execa } from 'execa';
@@ -14,8 +14,8 @@ import { BIN, runCli } from '../support/run-cli.ts';
  * is `tmp` (inside the test server's dir): what a killed run leaves there (a checker's probe file) goes
  * with the server's dir, not into the machine's temp dir.
  */
-function startCli(args: string[], tmp: string) {
-  const child = execa(process.execPath, [BIN, ...args], { reject: false, buffer: false, stdin: 'ignore', stdout: 'ignore', stderr: 'pipe', env: { TMPDIR: tmp } });
+function startCli(args: string[], tmp: string, env: Record<string, string> = {}) {
+  const child = execa(process.execPath, [BIN, ...args], { reject: false, buffer: false, stdin: 'ignore', stdout: 'ignore', stderr: 'pipe', env: { TMPDIR: tmp, ...env } });
   const lines: string[] = [];
   const state = { exited: false };
   void child.then(() => (state.exited = true));
@@ -147,4 +147,52 @@ test('restore killed with SIGKILL at points across its run: the data dir loads a
   await redis.start();
   assert.equal(await digestNow(), a, 'a restore after the kills completes');
   await fault.passed(`after each kill the server loaded the data from before (${before}) or the backup (${after}); a re-run completed`, null, await answeringServer(redis));
+});
+
+test('restore killed at each step that switches the data dir over: it loads the data from before until the AOF manifest is switched, the backup after, never nothing', async (t) => {
+  const fault = await faultCase(t, import.meta.url, 'kill.restore-switch', 'Interrupted work', 'restore killed with SIGKILL at each step that switches the data dir from the old files to the backup');
+  await using redis = await startRedis({ config: { appendonly: 'yes', save: '""' } });
+  await redis.withClient((client) => client.mset('k1', 'a', 'k2', 'a'));
+  const made = await runCli(['backup', '--url', redis.url, '--to', join(redis.root, 'backups'), '--json']);
+  assert.equal(made.exitCode, 0, made.stderr);
+  const backup = (JSON.parse(made.stdout) as { path: string }).path;
+  const readAll = () => redis.withClient(async (client) => JSON.stringify(await client.mget('k1', 'k2', 'B')));
+  const toB = async () => {
+    await redis.withClient(async (client) => {
+      await client.flushall();
+      await client.set('B', 'after the backup');
+    });
+  };
+  await toB();
+  const b = await readAll();
+  await redis.stop();
+  const a = JSON.stringify(['a', 'a', null]);
+
+  const tmp = join(redis.root, 'tmp');
+  await mkdir(tmp);
+  const expected: Record<string, string> = {
+    'restore-file-linked': b,
+    'restore-before-manifest-switch': b,
+    'restore-after-manifest-switch': a,
+  };
+  for (const [point, want] of Object.entries(expected)) {
+    const { child, lines, state } = startCli(['restore', backup, '--data-dir', redis.dir], tmp, { REDIS_PLAYBOOK_STOP_AT: point });
+    const pid = child.pid as number;
+    // The CLI stops itself (SIGSTOP) at the step: state T in /proc.
+    await waitFor(async () => state.exited || /^\d+ \(.*\) T /.test(await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '')), { what: `the restore to stop at ${point}`, timeoutMs: 60_000 });
+    assert.equal(state.exited, false, `the restore ended before ${point}: ${lines.join(' | ')}`);
+    child.kill('SIGKILL');
+    await child;
+    await redis.start();
+    assert.equal(await readAll(), want, `killed at ${point}: the server loads ${want === a ? 'the backup' : 'the data from before'}`);
+    if (want === a) await toB();
+    await redis.stop();
+  }
+  const asides = (await readdir(redis.dir)).filter((name) => name.startsWith('pre-restore-'));
+  assert.ok(asides.length >= 1, 'the killed runs left their undo folders');
+  const rerun = await runCli(['restore', backup, '--data-dir', redis.dir]);
+  assert.equal(rerun.exitCode, 0, rerun.stderr);
+  await redis.start();
+  assert.equal(await readAll(), a, 'a restore after the kills completes');
+  await fault.passed('killed before the AOF manifest switch it loads the data from before, after it the backup; a re-run completed', null, await answeringServer(redis));
 });

@@ -70,10 +70,12 @@ config, appendonly unchanged) loads exactly the backup:
      the server is of the same product (Redis or Valkey) and loads the RDB format (probed with its
      own checker). --recheck runs the checkers again anyway;
   2. refuses while a redis-server still runs on DIR;
-  3. moves the current dump.rdb and AOF dir into DIR/pre-restore-<UTC time>/ (nothing is deleted);
-  4. installs the snapshot as dump.rdb and, for an appendonly yes server, as the base of a new AOF
-     dir (appendonly.aof.1.base.rdb and a one-line manifest). Copying only dump.rdb would bring back
-     the latest data (the AOF wins) or, without the AOF dir, an empty dataset.
+  3. keeps the current dump.rdb and AOF files in DIR/pre-restore-<UTC time>/ (nothing is deleted);
+  4. installs the snapshot as dump.rdb and, for an appendonly yes server, as the base of its AOF (a
+     new base file and a one-line manifest). Each switch is one atomic rename: a run killed at any
+     moment leaves a data dir that loads either the old data or the backup, never nothing. Copying
+     only dump.rdb would bring back the latest data (the AOF wins) or, without the AOF dir, an empty
+     dataset.
 To undo: stop the server, move the installed files aside, move the pre-restore files back, start.
 
 With --container (or --compose-service) the CLI does the whole rollback of Redis in a container:
