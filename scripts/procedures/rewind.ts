@@ -10,6 +10,7 @@ import { PlaybookError } from './errors.ts';
 import { copyWithDigest, exists, folderStamp, fsyncPath, makeNewFolder } from './files.ts';
 import { lockDataDir } from './lock.ts';
 import { serversUsingDir } from './running-server.ts';
+import { stopPoint } from './stop-points.ts';
 import { assertFreeSpace, isDiskFull } from './space.ts';
 
 export interface RewindOptions {
@@ -201,10 +202,12 @@ export async function rewind(options: RewindOptions): Promise<RewindResult> {
     throw new PlaybookError('io', `Cannot keep a copy of ${aofDir} in ${dataDir} before the rewind (${reason}); the AOF is unchanged${partial}`, { cause: error });
   }
   result.movedAside = aside;
+  stopPoint('rewind-after-copy');
 
   const sizeBefore = timeline.incr.reduce((sum, file) => sum + file.bytes, 0);
   try {
     await truncateWithChecker(engine, timeline, to);
+    stopPoint('rewind-after-cut');
     const check = await checkAof(engine, timeline.manifestPath);
     if (!check.ok) throw new PlaybookError('other', `after the cut, ${engine.checkAof} says: ${check.message}`);
   } catch (error) {

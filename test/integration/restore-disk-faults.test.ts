@@ -7,13 +7,7 @@ import { startRedis, type DisposableRedis } from '../../scripts/harness/redis-se
 import { answeringServer, faultCase } from '../support/faults.ts';
 import { BIN, assertOneLineFailure, runCli, type CliRun } from '../support/run-cli.ts';
 import { treeDigest } from '../support/tree.ts';
-
-/** A tmpfs of `size` mounted at `dir` (made if missing) for the test's life. */
-async function mountTmpfs(dir: string, size: string) {
-  await mkdir(dir, { recursive: true });
-  await execa('mount', ['-t', 'tmpfs', '-o', `size=${size},mode=0755`, 'tmpfs', dir]);
-  return { [Symbol.asyncDispose]: () => execa('umount', [dir]).then(() => undefined) };
-}
+import { mountTmpfs } from '../support/tmpfs.ts';
 
 /**
  * A stopped server (dataset B) and a backup of dataset A of about 7 MB; `smallDataDir` puts the data
