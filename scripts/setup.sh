@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # Installs and starts what the project needs on a fresh Debian machine (run as root): Debian's Redis
 # server and tools, Chromium for the browser tests, Docker with Compose and busybox (the Docker flavor
-# builds its Redis image locally from the host's binaries), then the npm dependencies (Node 24 comes
-# with them), and last the other engines of the matrix (npm run engines: Redis 6.0, 8.0 and 8.6,
-# Valkey 8.1 and 9.1, and Compose v2 as the Docker CLI plugin, into .cache/engines). Safe to run again:
-# it installs only what is missing and starts dockerd only if none runs.
+# builds its Redis image locally from the host's binaries), qemu and debootstrap (the power-loss VM),
+# then the npm dependencies (Node 24 comes with them), the other engines of the matrix (npm run
+# engines: Redis 6.0, 8.0 and 8.6, Valkey 8.1 and 9.1, and Compose v2 as the Docker CLI plugin, into
+# .cache/engines), and last the VM image (npm run vm-image). Safe to run again: it installs only what
+# is missing and starts dockerd only if none runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(redis-server redis-tools chromium docker.io docker-compose busybox-static tmux strace)
+# qemu-system-x86, debootstrap and e2fsprogs: the power-loss VM (scripts/harness/vm), its image and its disks.
+packages=(redis-server redis-tools chromium docker.io docker-compose busybox-static tmux strace qemu-system-x86 debootstrap e2fsprogs)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")
@@ -43,6 +45,10 @@ fi
 # with a private apt config (the host's apt sources, lists and packages stay as they are). A complete
 # cache is a no-op.
 npm run --silent engines
+
+# The power-loss VM's image (Debian bookworm's kernel and Redis 7.0, ~2 minutes once) into
+# .cache/engines/vm; a complete image of the current recipe is a no-op.
+npm run --silent vm-image
 
 # Node 22 from the npm registry (the `node` package), for the installed CLI's tests on that LTS line
 # (npm run test:package); Node 20 is the machine's, 24 the devDependency.

@@ -2,7 +2,9 @@
 /**
  * Fails when tests left anything behind: a temp dir named `redis-playbook-*` in the OS temp dir, or a
  * redis-server process started by the harness or a verification (redis-server changes into its data
- * dir, which lives in such a temp dir; its command line is rewritten, so argv cannot tell), or, where
+ * dir, which lives in such a temp dir; its command line is rewritten, so argv cannot tell), a qemu of
+ * the power-loss VM (scripts/harness/vm: it runs in such a temp dir, and its command line names the
+ * VM's init), or, where
  * Docker answers, a container, volume or network named `redis-playbook-*` (the Docker harness names
  * everything so). `npm test` runs it last. Exit 0 when clean,
  * 1 when something is left (each item on its own line).
@@ -12,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dockerAvailable } from './docker/available.ts';
 import { listByPrefix } from './docker/list.ts';
+import { VM_INIT } from './vm/machine.ts';
 
 /** The prefix of every temp dir the harness, the verifier and the tests create. */
 export const TEMP_PREFIX = 'redis-playbook-';
@@ -29,9 +32,10 @@ export async function findLeftovers(): Promise<string[]> {
   for (const pid of await readdir('/proc').catch(() => [] as string[])) {
     if (!/^\d+$/.test(pid)) continue;
     const cwd = await readlink(`/proc/${pid}/cwd`).catch(() => '');
-    if (!cwd.startsWith(join(tmpdir(), TEMP_PREFIX))) continue;
-    const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
-    found.push(`process ${pid} (${cmdline.replace(/\0/g, ' ').trim()}) in ${cwd}`);
+    const cmdline = (await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).replace(/\0/g, ' ').trim();
+    if (cwd.startsWith(join(tmpdir(), TEMP_PREFIX))) found.push(`process ${pid} (${cmdline}) in ${cwd}`);
+    // A qemu of the power-loss VM, wherever it runs (its kernel command line names the VM's init).
+    else if (cmdline.startsWith('qemu-system') && cmdline.includes(VM_INIT)) found.push(`process ${pid} (${cmdline})`);
   }
   if (await dockerAvailable()) {
     const docker = await listByPrefix(TEMP_PREFIX);

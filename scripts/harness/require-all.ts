@@ -12,3 +12,19 @@ export function requireAll(env: NodeJS.ProcessEnv = process.env): boolean {
   if (value === '0') return false;
   return env.CI === 'true';
 }
+
+/**
+ * A check that cannot run on this machine (a program or an image it needs is missing): verify reports
+ * it as skipped with this message, or as failed when everything is required ({@link requireAll}).
+ */
+export class UnavailableHere extends Error {
+  /** `failed` when everything is required, else `skipped`. */
+  readonly status: 'skipped' | 'failed';
+
+  constructor(what: string, detail: string, env: NodeJS.ProcessEnv = process.env) {
+    const required = requireAll(env);
+    super(required ? `${what} cannot run here (${detail}); ${REQUIRE_ALL_ENV}=1 requires it` : `${what} cannot run here: ${detail}`);
+    this.name = 'UnavailableHere';
+    this.status = required ? 'failed' : 'skipped';
+  }
+}

@@ -5,6 +5,7 @@ import type { RedisContainer } from '../harness/docker/container.ts';
 import type { Engine } from '../harness/engine.ts';
 import { ContainerOptionsSchema } from '../harness/docker/options.ts';
 import { placeholders, placeholdersIn } from './placeholders.ts';
+import { engineSpecById } from '../engines/catalog.ts';
 
 /** Ways a reader runs Redis. A block shows one tab per flavor it has, synced site-wide. */
 export const FlavorIdSchema = z.enum(['host', 'docker']);
@@ -155,6 +156,16 @@ export const SnippetSchema = z.object({
    * server it starts is recorded with `ctx.identify(…, engine)`; every other block may only reach its engine.
    */
   crossEngine: z.boolean().default(false),
+  /**
+   * The engines it is verified on, when not every engine a run asks for: a block whose server is not
+   * this machine's program of the engine (the power-loss VM boots Debian bookworm's Redis 7.0 from its
+   * own image, scripts/harness/vm). Undefined: every engine.
+   */
+  engines: z
+    .array(z.string())
+    .min(1)
+    .refine((ids) => ids.every((id) => engineSpecById(id) !== undefined), 'Expected engine ids of the catalog (scripts/engines/catalog.ts)')
+    .optional(),
   /** The flavors of the block; at least one. */
   flavors: z
     .object({ host: FlavorSchema.optional(), docker: DockerFlavorSchema.optional() })

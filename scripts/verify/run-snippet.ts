@@ -19,6 +19,7 @@ import type { Result } from './report.ts';
 import { projectRoot } from '../engines/catalog.ts';
 import { fingerprint } from '../snippets/fingerprint.ts';
 import { enginePath, writeEngineFence } from './engine-path.ts';
+import { UnavailableHere } from '../harness/require-all.ts';
 import { identityFromInfo, identityFromVersionLine, identityMismatch, type ServerIdentity } from './identity.ts';
 
 /** `--version` line of each server program, asked once per run. */
@@ -378,13 +379,18 @@ export async function runSnippet(snippet: Snippet, flavorId: FlavorId, flavor: F
     const problems = identityProblems(engine, run.identities, snippet.crossEngine);
     result = problems.length === 0 ? finish('passed') : finish('failed', `Provenance: ${problems.join('; ')}`);
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    const log = await run.logTail().catch(() => '');
-    await recordProgramIdentity(engine, stage, run).catch(() => undefined);
-    // A server of another engine answering is the likelier cause of the failure: said first.
-    const problems = run.identities.length > 0 ? identityProblems(engine, run.identities, snippet.crossEngine) : [];
-    const why = problems.length > 0 ? `Provenance: ${problems.join('; ')}\n${message}` : message;
-    result = finish('failed', log ? `${why}\n--- server log (last lines) ---\n${log}` : why);
+    // A program or image the block needs is missing here: skipped, or failed when everything is required.
+    if (error instanceof UnavailableHere) {
+      result = finish(error.status, error.message);
+    } else {
+      const message = error instanceof Error ? error.message : String(error);
+      const log = await run.logTail().catch(() => '');
+      await recordProgramIdentity(engine, stage, run).catch(() => undefined);
+      // A server of another engine answering is the likelier cause of the failure: said first.
+      const problems = run.identities.length > 0 ? identityProblems(engine, run.identities, snippet.crossEngine) : [];
+      const why = problems.length > 0 ? `Provenance: ${problems.join('; ')}\n${message}` : message;
+      result = finish('failed', log ? `${why}\n--- server log (last lines) ---\n${log}` : why);
+    }
   }
   for (const dispose of run.cleanup.reverse()) {
     try {

@@ -41,6 +41,7 @@ export async function verifyAll(snippets: Iterable<Snippet>, options: VerifyAllO
     for (const [flavorId, flavor] of flavorsOf(snippet)) {
       if (only !== undefined && flavorId !== only) continue;
       for (const engine of engines) {
+        if (snippet.engines && !snippet.engines.includes(engine.id)) continue;
         if (flavorId !== 'docker' || DOCKER_ENGINE_IDS.includes(engine.id)) jobs.push({ snippet, flavorId, flavor, engine });
       }
     }

@@ -7,6 +7,8 @@ import { configPairs, infoFields, labelledNumber, pipeSummary } from '../outputs
 import { seedSaveRules } from './snapshot-schedule.ts';
 import { seedServerConfig } from './data-location.ts';
 import type { WithClient } from '../scenarios/docker.ts';
+import { powerCut, type PowerCutResult } from '../../harness/vm/power-cut.ts';
+import { qemuVersion } from '../../harness/vm/machine.ts';
 
 const page = 'persistence/what-a-crash-costs';
 
@@ -151,6 +153,75 @@ function aofCrashDrillFlavors(fsync: 'everysec' | 'always' | 'no') {
   };
 }
 
+/**
+ * How long the power-cut measurement writes before it kills the VM: long enough for several of
+ * everysec's once-a-second fsyncs, far shorter than the 30 s (vm.dirty_expire_centisecs 3000) the
+ * guest kernel lets written data wait in its page cache, so `no` shows what a cut costs when the
+ * writes are younger than that.
+ */
+const POWER_CUT_WRITE_MS = 3_000;
+
+/** The redis.conf the VM's Redis runs with (its own disk on /data; the VM's port reaches it from the host's loopback only). */
+function powerCutConf(fsync: 'always' | 'everysec' | 'no'): string {
+  return [
+    '# The VM\'s redis.conf: Redis 7.0 on Debian bookworm, its data on an ext4 disk of its own',
+    'port 6379',
+    'bind 0.0.0.0',
+    'protected-mode no',
+    'dir /data',
+    'appendonly yes',
+    `appendfsync ${fsync}`,
+    'save ""',
+  ].join('\n');
+}
+
+/** The lines of a power-cut result for the block's recorded output: the counts, and what they were measured on. */
+function powerCutNotes(ctx: { note(text: string): void }, result: PowerCutResult, qemu: string): void {
+  ctx.note(`acknowledged writes: ${result.acknowledged} in ${(result.writeMs / 1000).toFixed(1)} s, then qemu killed (SIGKILL)`);
+  ctx.note(`acknowledged writes found after the reboot: ${result.survived}`);
+  ctx.note(`acknowledged writes lost: ${result.lost}${result.lost > 0 ? ` (those of the last ${result.lostWindowMs} ms before the cut)` : ''}`);
+  ctx.note(`writes sent but not yet acknowledged at the cut, found after the reboot: ${result.unacknowledgedFound}`);
+  ctx.note(`guest: Linux ${result.guest.kernel}, ${result.guest.dataMount.replace(/ 0 0$/, '')}`);
+  ctx.note(`guest: ${Object.entries(result.guest.sysctl).map(([name, value]) => `${name}=${value}`).join(' ')}`);
+  ctx.note(`host: ${qemu} (${result.accelerator}), data disk raw with cache=none; boot to PONG ${(result.bootMs / 1000).toFixed(1)} s, reboot ${(result.rebootMs / 1000).toFixed(1)} s`);
+}
+
+/**
+ * The host flavor of a power-cut measurement (scripts/harness/vm/power-cut.ts): Redis 7.0 in a VM
+ * with `powerCutConf(fsync)`, writes for {@link POWER_CUT_WRITE_MS}, qemu killed, the VM booted again
+ * on the same disk, the acknowledged keys counted. `expect` asserts what the policy promises.
+ */
+function powerCutFlavor(fsync: 'always' | 'everysec' | 'no', expect: (result: PowerCutResult) => void) {
+  return {
+    command: powerCutConf(fsync),
+    lang: 'conf' as const,
+    server: false as const,
+    serial: true,
+    timeoutMs: 600_000,
+    async verify(ctx: VerifyContext) {
+      const result = await powerCut({
+        conf: ctx.command,
+        writeMs: POWER_CUT_WRITE_MS,
+        dir: ctx.scratch,
+        onReady: (port) => ctx.identify({ host: '127.0.0.1', port }),
+      });
+      powerCutNotes(ctx, result, await qemuVersion());
+      assert.ok(result.acknowledged > 0, 'writes were acknowledged before the cut');
+      assert.ok(result.survivorsArePrefix, 'the writes that survived are the first ones: the AOF replays in order up to where it ends');
+      assert.ok(
+        (result.guest.sysctl['vm.dirty_expire_centisecs'] ?? 0) * 10 > result.writeMs,
+        'the writes were younger than the time the guest kernel lets written data wait in its cache',
+      );
+      expect(result);
+      ctx.measure('acknowledged', result.acknowledged);
+      ctx.measure('survived', result.survived);
+      ctx.measure('lost', result.lost);
+      ctx.measure('lostWindowMs', result.lostWindowMs);
+      ctx.measure('writeMs', result.writeMs);
+    },
+  };
+}
+
 /** Fills the server until it refuses a write (`OOM command not allowed …`). */
 async function fillUntilRefused(server: WithClient): Promise<void> {
   await server.withClient(async (client) => {
@@ -243,6 +314,39 @@ export const crashLossSnippets = [
           ctx.measure('lost', acknowledged - survived);
         },
       },
+    },
+  }),
+  defineSnippet({
+    id: 'power-cut-aof-always',
+    title: 'Power cut in a VM: AOF with fsync on every write',
+    page,
+    engines: ['redis-7.0'],
+    flavors: {
+      host: powerCutFlavor('always', (result) => {
+        assert.equal(result.lost, 0, 'with appendfsync always a power cut loses no acknowledged write');
+      }),
+    },
+  }),
+  defineSnippet({
+    id: 'power-cut-aof-everysec',
+    title: 'Power cut in a VM: AOF with fsync every second',
+    page,
+    engines: ['redis-7.0'],
+    flavors: {
+      host: powerCutFlavor('everysec', (result) => {
+        assert.ok(result.lostWindowMs <= 2_500, `with everysec a power cut loses at most about the last 2 s of writes (lost ${result.lostWindowMs} ms)`);
+      }),
+    },
+  }),
+  defineSnippet({
+    id: 'power-cut-aof-no',
+    title: 'Power cut in a VM: AOF with fsync left to the kernel',
+    page,
+    engines: ['redis-7.0'],
+    flavors: {
+      host: powerCutFlavor('no', (result) => {
+        assert.ok(result.lost > 0, 'with appendfsync no a power cut loses the acknowledged writes still in the kernel cache');
+      }),
     },
   }),
   defineSnippet({
