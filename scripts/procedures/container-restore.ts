@@ -174,12 +174,17 @@ export async function startAndWait(
     async () => {
       if (performance.now() - stateCheckedAt >= 1000) {
         stateCheckedAt = performance.now();
-        const { state } = await inspectContainer(container.id);
+        const { state } = await inspectContainer(container.id).catch((error: unknown) => {
+          // Removed meanwhile (docker rm), or Docker itself failing: neither ends by waiting.
+          const removed = error instanceof PlaybookError && /There is no container/.test(error.message);
+          const why = removed ? `Container ${container.name} was removed while it loaded its data: its volume keeps the installed files` : (error as Error).message;
+          throw Object.assign(new PlaybookError('docker', why, { cause: error }), { fatal: true });
+        });
         if (state !== 'running' && state !== 'restarting') {
           throw Object.assign(
             new PlaybookError(
               'other',
-              `Container ${container.name} is ${state} instead of loading the backup: ${await lastLogLine(container)}`,
+              `Container ${container.name} is ${state} instead of loading its data (start it again with docker start ${container.name}); its last log line: ${await lastLogLine(container)}`,
             ),
             { fatal: true },
           );

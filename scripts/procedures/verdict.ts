@@ -119,7 +119,7 @@ function fromAof(input: VerdictInput): Verdict {
         mode: 'aof',
         processCrash: noProcessLoss,
         powerLoss: {
-          words: 'No acknowledged write is lost: with appendfsync always Redis fsyncs the AOF before it replies (documented; a power loss cannot be tested here).',
+          words: `No acknowledged write is lost: with appendfsync always Redis fsyncs the AOF before it replies (documented; a power cut in a VM shows it: ${CRASH_DRILL_PAGE} in the Redis Playbook).`,
           worstCaseSeconds: 0,
           basis: 'documented',
         },
@@ -142,7 +142,7 @@ function fromAof(input: VerdictInput): Verdict {
         },
         powerLoss: {
           words:
-            'About the last second of writes, up to 2 s when the disk is slow to fsync (documented by Redis; a power loss cannot be tested here).',
+            `About the last second of writes, up to 2 s when the disk is slow to fsync (documented by Redis; a power cut in a VM shows it: ${CRASH_DRILL_PAGE} in the Redis Playbook).`,
           worstCaseSeconds: 2,
           basis: 'documented',
         },
@@ -156,7 +156,7 @@ function fromAof(input: VerdictInput): Verdict {
         processCrash: noProcessLoss,
         powerLoss: {
           words:
-            'Whatever the OS had not yet written to disk: Redis never fsyncs, so on Linux typically up to about 30 s of writes (vm.dirty_expire_centisecs = 3000); documented, not testable here.',
+            `Whatever the OS had not yet written to disk: Redis never fsyncs, so on Linux typically up to about 30 s of writes (vm.dirty_expire_centisecs = 3000); documented, and a power cut in a VM shows it: ${CRASH_DRILL_PAGE} in the Redis Playbook.`,
           worstCaseSeconds: 30,
           basis: 'documented',
         },
