@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { execa } from 'execa';
@@ -29,15 +30,25 @@ async function backedUpThenChanged(redis: RedisContainer): Promise<{ a: Dataset;
   return { a, b, backup: (JSON.parse(made.stdout) as { path: string }).path };
 }
 
-/** `redis-playbook restore --container` as a child, with its stderr lines as they come. */
-function startRestore(backup: string, container: string) {
-  const { file, args, options } = cliCommand(['restore', backup, '--container', container], AUTH);
+/**
+ * `redis-playbook restore --container` as a child, with its stderr lines as they come. Its TMPDIR is
+ * `tmp` (inside the test container's root): what a killed run leaves there goes with it.
+ */
+function startRestore(backup: string, container: string, tmp: string) {
+  const { file, args, options } = cliCommand(['restore', backup, '--container', container], { ...AUTH, TMPDIR: tmp });
   const child = execa(file, args, { ...options, reject: false, buffer: false, stdin: 'ignore', stdout: 'ignore', stderr: 'pipe' });
   const lines: string[] = [];
   const state = { exited: false };
   void child.then(() => (state.exited = true));
   child.stderr?.on('data', (chunk: Buffer) => lines.push(...chunk.toString().split('\n').filter(Boolean)));
   return { child, lines, state };
+}
+
+/** A temp dir inside the test container's root, for the CLI runs the test kills. */
+async function tmpIn(redis: RedisContainer): Promise<string> {
+  const dir = join(redis.root, 'tmp');
+  await mkdir(dir, { recursive: true });
+  return dir;
 }
 
 /** Which dataset the container holds once running (started if it is not): A, B, or a diff. */
@@ -58,7 +69,7 @@ test('restore --container killed with SIGKILL as it stops, installs and starts t
   const { a, b, backup } = await backedUpThenChanged(redis);
   const seen: string[] = [];
   for (const phase of [/^stopping container/, /^installing the backup/, /^starting container/]) {
-    const { child, lines, state } = startRestore(backup, redis.name);
+    const { child, lines, state } = startRestore(backup, redis.name, await tmpIn(redis));
     await waitFor(() => lines.some((line) => phase.test(line)) || state.exited, { what: `restore --container to reach ${phase.source}`, timeoutMs: 120_000, intervalMs: 5 });
     child.kill('SIGKILL');
     await child;
@@ -87,7 +98,7 @@ test('the container stopped, or removed, while restore --container waits for it:
     await docker(['exec', redis.name, 'chown', '-R', '999:999', '/data']);
     const { a, b, backup } = await backedUpThenChanged(redis);
     const server = await answeringServer(redis);
-    const { child, lines, state } = startRestore(backup, redis.name);
+    const { child, lines, state } = startRestore(backup, redis.name, await tmpIn(redis));
     await waitFor(() => lines.some((line) => /^starting container/.test(line)) || state.exited, { what: 'restore --container to start the container', timeoutMs: 120_000, intervalMs: 5 });
     await docker(action === 'stop' ? ['stop', '--time', '0', redis.name] : ['rm', '-f', redis.name]);
     const run = await child;
