@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Installs and starts what the project needs on a fresh Debian machine (run as root): Debian's Redis
 # server and tools, Chromium for the browser tests, Docker with Compose and busybox (the Docker flavor
-# builds its Redis image locally from the host's binaries), qemu and debootstrap (the power-loss VM),
+# builds its Redis image locally from the host's binaries), qemu and debootstrap (the power-loss VM
+# and the systemd container), strace (the stalled-disk crash drill),
 # then the npm dependencies (Node 24 comes with them), the other engines of the matrix (npm run
 # engines: Redis 6.0, 8.0 and 8.6, Valkey 8.1 and 9.1, and Compose v2 as the Docker CLI plugin, into
-# .cache/engines), and last the VM image (npm run vm-image). Safe to run again: it installs only what
+# .cache/engines), and last the VM image (npm run vm-image) and the image of Debian's packaged Redis
+# under systemd (npm run systemd-image). Safe to run again: it installs only what
 # is missing and starts dockerd only if none runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -49,6 +51,8 @@ npm run --silent engines
 # The power-loss VM's image (Debian bookworm's kernel and Redis 7.0, ~2 minutes once) into
 # .cache/engines/vm; a complete image of the current recipe is a no-op.
 npm run --silent vm-image
+# Debian's packaged Redis under a real systemd, in a container (scripts/harness/systemd): the blocks about systemctl.
+npm run --silent systemd-image
 
 # Node 22 from the npm registry (the `node` package), for the installed CLI's tests on that LTS line
 # (npm run test:package); Node 20 is the machine's, 24 the devDependency.

@@ -16,6 +16,7 @@ import { commonOperationsSnippets } from './pages/common-operations.ts';
 import { versionsSnippets } from './pages/versions.ts';
 import { installSnippets } from './pages/install.ts';
 import { rewindSnippets } from './pages/rewind.ts';
+import { rollbackServiceSnippets } from './pages/rollback-service.ts';
 
 /** Every command block of the site, in page order. */
 const definitions: SnippetInput[] = [
@@ -35,6 +36,7 @@ const definitions: SnippetInput[] = [
   ...versionsSnippets,
   ...installSnippets,
   ...rewindSnippets,
+  ...rollbackServiceSnippets,
 ];
 
 /** Validates definitions and their ids; throws one readable error listing every problem. */

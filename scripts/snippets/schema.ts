@@ -3,6 +3,7 @@ import type { DisposableRedis, RedisServerOptions } from '../harness/redis-serve
 import { RedisServerOptionsSchema } from '../harness/redis-server.ts';
 import type { RedisContainer } from '../harness/docker/container.ts';
 import type { Engine } from '../harness/engine.ts';
+import type { SystemdRedis } from '../harness/systemd/unit.ts';
 import { ContainerOptionsSchema } from '../harness/docker/options.ts';
 import { placeholders, placeholdersIn } from './placeholders.ts';
 import { engineSpecById } from '../engines/catalog.ts';
@@ -62,6 +63,8 @@ export interface VerifyContext<Server = DisposableRedis> {
    * flavors run it in the Compose project dir with `COMPOSE_PROJECT_NAME` set (see run-snippet.ts).
    */
   run(options?: { env?: Record<string, string>; input?: string; timeoutMs?: number }): Promise<CommandResult>;
+  /** Debian's redis-server unit under systemd, for a flavor with `systemd: true`; undefined otherwise. */
+  service?: SystemdRedis;
   /** Adds a line to the recorded output (e.g. a count the verification measured). */
   note(text: string): void;
   /**
@@ -101,6 +104,13 @@ export const FlavorSchema = z
     ...flavorFields,
     /** Config of the disposable server; `false` when the command brings its own (a practice server). */
     server: z.union([RedisServerOptionsSchema, z.literal(false)]).prefault({}),
+    /**
+     * Run the command on Debian's packaged Redis under a real systemd instead (a container with
+     * systemd as PID 1: scripts/harness/systemd/unit.ts): for blocks where the service manager is the
+     * point (`systemctl stop`, Restart=always). The command runs in it as root; `ctx.service` is the
+     * unit. Only with `engines: ['redis-7.0']` (the package is bookworm's) and `server: false`.
+     */
+    systemd: z.boolean().default(false),
     /** Puts the server into the state the command expects (keys, a save, …). */
     setup: fn<SetupFn>('setup').optional(),
     /** Extra placeholder values for this run (paths inside scratch, …). */
@@ -170,7 +180,10 @@ export const SnippetSchema = z.object({
   flavors: z
     .object({ host: FlavorSchema.optional(), docker: DockerFlavorSchema.optional() })
     .refine((flavors) => Object.values(flavors).some(Boolean), 'A snippet needs at least one flavor'),
-});
+}).refine(
+  (snippet) => !snippet.flavors.host?.systemd || (snippet.flavors.host.server === false && snippet.engines?.length === 1 && snippet.engines[0] === 'redis-7.0'),
+  { message: 'A host flavor with systemd: true runs Debian bookworm\'s package: it needs server: false and engines: [\'redis-7.0\']', path: ['flavors', 'host', 'systemd'] },
+);
 export type Snippet = z.output<typeof SnippetSchema>;
 export type SnippetInput = z.input<typeof SnippetSchema>;
 

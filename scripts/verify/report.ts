@@ -46,6 +46,8 @@ export const ResultSchema = z.object({
   imageId: z.string().optional(),
   /** official: the engine's official image; local-build: built here from Debian's packages; override: REDIS_PLAYBOOK_IMAGE. */
   imageOrigin: z.enum(['official', 'local-build', 'override']).optional(),
+  /** `systemd`: a Host install tab that ran on Debian's packaged Redis under a real systemd (a container). */
+  serviceManager: z.literal('systemd').optional(),
   /** The Compose that ran a Compose tab: `docker compose 2.40.3` (v2) or `docker-compose 1.29.2` (v1). */
   compose: z.string().optional(),
   /** Wall time of the verification, milliseconds. */

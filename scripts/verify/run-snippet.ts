@@ -12,6 +12,7 @@ import { dockerPolicy } from '../harness/docker/available.ts';
 import { ComposeRedis, composeShim, startComposeProject } from '../harness/docker/compose.ts';
 import { startRedisContainer, type RedisContainer } from '../harness/docker/container.ts';
 import { ensureImage, withImageEngine, type ImageInfo } from '../harness/docker/image.ts';
+import { startSystemdRedis, systemdUnavailableReason, type SystemdRedis } from '../harness/systemd/unit.ts';
 import { dockerIdentity, imageVersionLine, type DockerIdentity } from './docker-identity.ts';
 import { fillCommand, placeholderDefault, placeholders, placeholdersIn, type PlaceholderName } from '../snippets/placeholders.ts';
 import type { CommandResult, DockerFlavor, Flavor, FlavorId, HostFlavor, Snippet, VerifyContext } from '../snippets/schema.ts';
@@ -114,6 +115,8 @@ interface Stage<Server> {
   identify: () => Promise<ServerIdentity | undefined>;
   /** The `--version` line of the server program of this run (host: the engine's, Docker: the image's). */
   versionLine: () => Promise<string>;
+  /** Debian's unit under systemd, where the command runs instead of this machine's shell (systemd flavors). */
+  service?: SystemdRedis;
 }
 
 /** A server identity and the engine it must be. */
@@ -129,6 +132,8 @@ interface Run {
   measurements: Record<string, number>;
   secrets: string[];
   values: Record<string, string>;
+  /** Whether the command ran on Debian's package under systemd (a systemd flavor). */
+  systemd?: boolean;
   /** Every server identity recorded, in order: the stage's, then those the verification named. */
   identities: Recorded[];
   /** The Docker flavor's image and Compose. */
@@ -169,6 +174,7 @@ async function verifyOn<Server>(
   const built = new Set<string>();
   const ctx: VerifyContext<Server> = {
     server: stage.server,
+    service: stage.service,
     scratch,
     values: stage.values,
     command,
@@ -188,6 +194,12 @@ async function verifyOn<Server>(
       // The engine's programs first, then the fence over every other engine's; then the CLI as an
       // operator installs it (bin/redis-playbook linked into PATH), unless the verification sets a PATH
       // itself (cron's bare environment), which must then be built with ctx.enginePath.
+      if (stage.service) {
+        // Debian's packaged Redis under systemd: the command runs in its container, as root, on its PATH.
+        const result = await stage.service.exec(['bash', '--noprofile', '--norc', '-c', command], { input: options.input, timeoutMs: options.timeoutMs ?? flavor.timeoutMs, env: options.env });
+        run.recorded.push(result.all ?? '');
+        return { exitCode: result.exitCode ?? -1, stdout: result.stdout, stderr: result.stderr, all: result.all ?? '' };
+      }
       const env: Record<string, string> = { ...stage.env, ...options.env };
       const path = options.env?.PATH ?? (await pathOf(stage.rest));
       if (options.env?.PATH && !built.has(path)) throw new Error(`The PATH given to the page's command must be built with ctx.enginePath (the engine's programs first): ${path}`);
@@ -234,8 +246,44 @@ export function identityProblems(engine: Pick<Engine, 'id' | 'product' | 'versio
   return problems;
 }
 
+/**
+ * Debian's packaged Redis under systemd for a host flavor with `systemd: true`: a container of the
+ * systemd image, its redis-server unit active (scripts/harness/systemd/unit.ts). Missing Docker or
+ * debootstrap: skipped, or failed when everything is required.
+ */
+async function systemdStage(flavor: HostFlavor, engine: Engine, scratch: string, run: Run): Promise<Stage<DisposableRedis>> {
+  const reason = await systemdUnavailableReason();
+  if (reason) throw new UnavailableHere("Debian's redis-server under systemd", reason);
+  const service = await startSystemdRedis();
+  run.cleanup.push(() => service[Symbol.asyncDispose]());
+  run.systemd = true;
+  run.logTail = async () => (await service.exec(['journalctl', '-u', 'redis-server', '-n', '10', '--no-pager'])).stdout;
+  const values = {
+    ...fileNameValues(false),
+    host: '127.0.0.1',
+    port: '6379',
+    dataDir: '/var/lib/redis',
+    configFile: '/etc/redis/redis.conf',
+    ...(await flavor.values?.({ server: undefined, scratch, engine })),
+  };
+  return {
+    server: undefined,
+    service,
+    values,
+    cwd: scratch,
+    env: {},
+    rest: '',
+    identify: async () => {
+      const fields = await service.infoServer();
+      return fields ? identityFromInfo(fields) : undefined;
+    },
+    versionLine: async () => (await service.exec(['redis-server', '--version'])).stdout.trim(),
+  };
+}
+
 /** Starts a host process server for a host flavor. */
 async function hostStage(flavor: HostFlavor, engine: Engine, scratch: string, run: Run): Promise<Stage<DisposableRedis>> {
+  if (flavor.systemd) return systemdStage(flavor, engine, scratch, run);
   let server: DisposableRedis | undefined;
   if (flavor.server !== false) {
     server = await startRedis(flavor.server, engine);
@@ -345,6 +393,7 @@ export async function runSnippet(snippet: Snippet, flavorId: FlavorId, flavor: F
       ...(others.length > 0 ? { otherServers: others } : {}),
       ...(run.docker ? { image: run.docker.image.tag } : {}),
       ...(run.docker?.identity ? run.docker.identity : {}),
+      ...(run.systemd ? { serviceManager: 'systemd' as const } : {}),
       durationMs: Date.now() - started,
       verifiedAt,
       ...(Object.keys(run.measurements).length > 0 ? { measurements: run.measurements } : {}),

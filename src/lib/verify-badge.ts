@@ -42,7 +42,8 @@ export function enginesText(results: readonly Result[]): string {
     products.set(result.engine, versions);
   }
   const names = [...products].map(([product, versions]) => `${engineLabel(product)} ${versions.sort((a, b) => a.localeCompare(b, 'en', { numeric: true })).join(' · ')}`);
-  return `${names.join(' · ')}${imagesText(results)}`;
+  const underSystemd = results.some((result) => result.serviceManager === 'systemd') ? " (Debian's package under systemd)" : '';
+  return `${names.join(' · ')}${underSystemd}${imagesText(results)}`;
 }
 
 /** ` in the official images` / ` in local image builds` / both, for Docker results; empty for host ones. */
