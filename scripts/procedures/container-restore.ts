@@ -12,6 +12,7 @@ import { ContainerRedis } from './container-redis.ts';
 import { dockerUnusable, firstLine, runDocker, type DockerRun } from './docker-cli.ts';
 import { PlaybookError } from './errors.ts';
 import { folderStamp } from './files.ts';
+import { stopPoint } from './stop-points.ts';
 import { aofName, planRestore, stageRestore, type RestoreResult } from './restore.ts';
 import type { RedisTarget } from './target.ts';
 
@@ -167,6 +168,7 @@ export async function startAndWait(
   options: { readyTimeoutMs?: number | undefined; onProgress?: ((event: ContainerRestoreProgress) => void) | undefined },
 ): Promise<void> {
   await dockerOk(['start', container.id], `docker start ${container.name}`);
+  stopPoint('container-started');
   const redis = new ContainerRedis(container, target, { timeoutMs: 10_000 });
   const started = performance.now();
   let stateCheckedAt = 0;
