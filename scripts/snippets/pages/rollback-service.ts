@@ -54,6 +54,47 @@ export const rollbackServiceSnippets = [
     },
   }),
   defineSnippet({
+    id: 'service-start',
+    title: 'Start the server again',
+    page,
+    engines: ['redis-7.0'],
+    flavors: {
+      host: {
+        command: 'sudo systemctl start redis-server',
+        server: false,
+        systemd: true,
+        async verify(ctx) {
+          const unit = unitOf(ctx.service);
+          // The state the page leaves it in: stopped through systemd.
+          assert.equal((await unit.exec(['systemctl', 'stop', 'redis-server'])).exitCode, 0);
+          assert.equal(await unit.answers(), false);
+          const { exitCode } = await ctx.run();
+          assert.equal(exitCode, 0);
+          const state = await unit.unit();
+          assert.equal(state.ActiveState, 'active', 'the unit runs');
+          // Type=notify: systemctl start returns once Redis said it is ready.
+          assert.equal(await unit.answers(), true, 'Redis answers as soon as systemctl start returns');
+          ctx.note(`systemctl show redis-server: ActiveState=${state.ActiveState} SubState=${state.SubState}`);
+        },
+      },
+      docker: {
+        command: 'docker compose start {{service}}',
+        compose: true,
+        server: { config: seedServerConfig },
+        async setup(server) {
+          await server.stop();
+        },
+        async verify(ctx) {
+          const server = ctx.server as RedisContainer;
+          const { exitCode } = await ctx.run();
+          assert.equal(exitCode, 0);
+          assert.equal(await server.isRunning(), true, 'the container runs');
+          await waitFor(async () => (await server.withClient((client) => client.ping())) === 'PONG', { what: 'Redis in the container', timeoutMs: 30_000 });
+        },
+      },
+    },
+  }),
+  defineSnippet({
     id: 'service-shutdown-comes-back',
     title: 'A SHUTDOWN is not a stop under Debian\'s unit',
     page,
