@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { access, constants, copyFile, mkdir, open, readdir, stat, type FileHandle } from 'node:fs/promises';
+import { access, chown, constants, copyFile, mkdir, open, readdir, stat, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { execa } from 'execa';
 import { PlaybookError } from './errors.ts';
@@ -302,6 +302,11 @@ export async function exists(path: string): Promise<boolean> {
       throw error;
     },
   );
+}
+
+/** Makes `path` belong to the data dir's owner when running as root (so the redis user can read it). */
+export async function matchOwner(path: string, owner: { uid: number; gid: number } | undefined): Promise<void> {
+  if (owner && process.getuid?.() === 0) await chown(path, owner.uid, owner.gid);
 }
 
 /**

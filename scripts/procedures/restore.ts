@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { chown, copyFile, link, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, link, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Engine } from '../harness/engine.ts';
 import { aofManifestName, baseOnlyManifest, parseAofManifest } from '../redis/aof.ts';
 import { checkBackup, checkFailure, type CheckResult } from './check.ts';
 import { PlaybookError } from './errors.ts';
-import { copyWithDigest, exists, folderStamp, fsyncPath, makeNewFolder, openUnnamedFile, type UnnamedFile } from './files.ts';
+import { copyWithDigest, exists, folderStamp, fsyncPath, makeNewFolder, matchOwner, openUnnamedFile, type UnnamedFile } from './files.ts';
 import { lockDataDir } from './lock.ts';
 import { readManifest } from './manifest.ts';
 import { assertFreeSpace, isDiskFull } from './space.ts';
@@ -42,11 +42,6 @@ export interface RestoreResult {
   /** What was installed, relative to the data dir. */
   installed: string[];
   appendonly: boolean;
-}
-
-/** Makes `path` belong to the data dir's owner when running as root (so the redis user can read it). */
-async function matchOwner(path: string, owner: { uid: number; gid: number } | undefined): Promise<void> {
-  if (owner && process.getuid?.() === 0) await chown(path, owner.uid, owner.gid);
 }
 
 /** What a restore installs, decided before anything is touched. */

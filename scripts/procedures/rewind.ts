@@ -1,4 +1,4 @@
-import { chown, copyFile, mkdir, readdir, stat } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import type { Engine } from '../harness/engine.ts';
@@ -7,7 +7,7 @@ import { readAofTimeline, type AofTimeline } from '../redis/aof-timestamps.ts';
 import { checkAof } from '../redis/rdb.ts';
 import type { DataFiles } from './inspect-report.ts';
 import { PlaybookError } from './errors.ts';
-import { copyWithDigest, exists, folderStamp, fsyncPath, makeNewFolder } from './files.ts';
+import { copyWithDigest, exists, folderStamp, fsyncPath, makeNewFolder, matchOwner } from './files.ts';
 import { lockDataDir } from './lock.ts';
 import { serversUsingDir } from './running-server.ts';
 import { stopPoint } from './stop-points.ts';
@@ -111,11 +111,6 @@ export async function rewindReach(input: {
   if (timeline.commands > 0 && !timeline.timestamps) return none('Not yet: no write since the last AOF rewrite carries a timestamp (Redis stamps a write only in a later second than the rewrite).');
   if (timeline.earliest === undefined) return none('Possible back to the last AOF rewrite, whose time the AOF does not say.');
   return { timestamps, earliest: isoSeconds(timeline.earliest), words: `Possible back to ${isoSeconds(timeline.earliest)} (the first write after the last AOF rewrite): stop the server, then redis-playbook rewind --data-dir DIR --to TIME. Older points are only in backups.` };
-}
-
-/** Makes `path` belong to the data dir's owner when running as root (so the redis user can read it). */
-async function matchOwner(path: string, owner: { uid: number; gid: number }): Promise<void> {
-  if (process.getuid?.() === 0) await chown(path, owner.uid, owner.gid);
 }
 
 /** Runs the engine's checker with `--truncate-to-timestamp`; throws with its own words when it fails. */
