@@ -193,7 +193,6 @@ export const engineSpecs: readonly EngineSpec[] = z.array(EngineSpecSchema).pars
     suite: 'sid',
     packages: ['valkey-server', 'valkey-tools', ...SID_LIBRARIES],
     traits: { errorName: 'Valkey', checkAofMisreadsBase: true },
-    pagesPending: "valkey-check-aof 9.1.2 calls a healthy AOF with a VALKEY base invalid (valkey-io/valkey#4739): the AOF check and repair snippets must show that (4 of 75 host snippets, 3 of 66 in Docker: the repairs, which --fix cannot do there)",
   },
 ]);
 

@@ -15,7 +15,7 @@ import { ensureImage, withImageEngine, type ImageInfo } from '../harness/docker/
 import { startSystemdRedis, systemdUnavailableReason, type SystemdRedis } from '../harness/systemd/unit.ts';
 import { dockerIdentity, imageVersionLine, type DockerIdentity } from './docker-identity.ts';
 import { fillCommand, placeholderDefault, placeholders, placeholdersIn, type PlaceholderName } from '../snippets/placeholders.ts';
-import type { CommandResult, DockerFlavor, Flavor, FlavorId, HostFlavor, Snippet, VerifyContext } from '../snippets/schema.ts';
+import { commandFor, variantFor, type CommandResult, type DockerFlavor, type Flavor, type FlavorId, type HostFlavor, type Snippet, type Variant, type VerifyContext } from '../snippets/schema.ts';
 import type { Result } from './report.ts';
 import { projectRoot } from '../engines/catalog.ts';
 import { fingerprint } from '../snippets/fingerprint.ts';
@@ -148,17 +148,19 @@ interface Run {
 async function verifyOn<Server>(
   snippet: Snippet,
   flavorId: FlavorId,
-  flavor: { command: string; timeoutMs: number; verify: (ctx: VerifyContext<Server>) => Promise<void> },
+  flavor: { command: string; variants: readonly Variant[]; timeoutMs: number; verify: (ctx: VerifyContext<Server>) => Promise<void> },
   engine: Engine,
   stage: Stage<Server>,
   scratch: string,
   run: Run,
 ): Promise<void> {
   run.values = stage.values;
-  for (const name of placeholdersIn(flavor.command)) {
+  // The command the page shows for this engine: its variant's where it has one.
+  const text = commandFor(flavor, engine.id);
+  for (const name of placeholdersIn(text)) {
     if (!(name in stage.values)) throw new Error(`No value for placeholder {{${name}}} in this verification`);
   }
-  const command = fillCommand(flavor.command, stage.values, flavorId);
+  const command = fillCommand(text, stage.values, flavorId);
   // One fence per engine this run may reach: the engine under test, or another for a crossEngine block.
   const fences = new Map<string, Promise<string>>();
   const pathOf = async (rest: string, other?: Engine) => {
@@ -377,6 +379,7 @@ export async function runSnippet(snippet: Snippet, flavorId: FlavorId, flavor: F
     flavor: flavorId,
     page: snippet.page,
     command: flavor.command,
+    ...(variantFor(flavor, engine.id) ? { variant: variantFor(flavor, engine.id)?.label } : {}),
     // A snippet not defined in scripts/snippets/pages (a test's own) has none: no page can show it as current.
     ...fingerprintOf(snippet, flavorId, flavor, engine.id),
     engine: engine.product,
