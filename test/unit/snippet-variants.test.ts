@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { buildRegistry, registry } from '../../scripts/snippets/registry.ts';
-import { commandFor, variantFor } from '../../scripts/snippets/schema.ts';
+import { commandFor, variantFor, type Variant } from '../../scripts/snippets/schema.ts';
 import { lastIncrVariant, replaced } from '../../scripts/snippets/variants.ts';
 import { engineSpecs } from '../../scripts/engines/catalog.ts';
 
-const block = (variants: unknown[]) => ({
+const block = (variants: Variant[]) => ({
   id: 'some-block',
   title: 'Some block',
   page: 'operations/integrity',
