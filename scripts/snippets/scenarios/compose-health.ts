@@ -63,6 +63,7 @@ export async function startHealthchecked(ctx: VerifyContext<unknown>, file: stri
  */
 export async function healthDrill(ctx: VerifyContext<unknown>, redis: ComposeRedis, run: () => Promise<string>): Promise<void> {
   const container = redis.name;
+  ctx.note('# started:');
   assert.equal(await run(), 'healthy');
   // Writes go on despite the failed save, so PING answers PONG: only the INFO check can see it.
   assert.equal((await redis.cli(['CONFIG', 'SET', 'stop-writes-on-bgsave-error', 'no'])).stdout.trim(), 'OK');
@@ -74,6 +75,7 @@ export async function healthDrill(ctx: VerifyContext<unknown>, redis: ComposeRed
   const unhealthyAfter = await healthBecomes(container, 'unhealthy', failedAt, allowed * 1000 + 10_000);
   assert.ok(unhealthyAfter <= allowed, `unhealthy ${unhealthyAfter} s after the failed save: within ${HEALTH_RETRIES} checks and the one running (${allowed} s)`);
   ctx.measure('unhealthyAfterSeconds', unhealthyAfter);
+  ctx.note('# after a failed BGSAVE (PING still answers PONG):');
   assert.equal(await run(), 'unhealthy');
   assert.equal((await redis.cli(['PING'])).stdout.trim(), 'PONG', 'unhealthy through INFO persistence alone');
   // With stop-writes-on-bgsave-error yes (the default) PING itself answers MISCONF instead.
@@ -88,5 +90,6 @@ export async function healthDrill(ctx: VerifyContext<unknown>, redis: ComposeRed
   ctx.measure('healthyAfterSeconds', healthyAfter);
   ctx.measure('intervalSeconds', HEALTH_INTERVAL_SECONDS);
   ctx.measure('retries', HEALTH_RETRIES);
+  ctx.note('# after the fix and a good BGSAVE:');
   assert.equal(await run(), 'healthy');
 }
