@@ -33,7 +33,7 @@ const waitAndShow = [
 ];
 
 const upgrade = [
-  '( set -e',
+  '( set -eo pipefail',
   '# 1. A checked snapshot first, in a folder named after the version that wrote it',
   "old=$(docker exec {{container}} redis-cli INFO server | tr -d '\\r' | sed -n 's/^redis_version://p')",
   'redis-playbook backup --container {{container}} --to {{backupDir}}/before-upgrade-"$old"',
@@ -65,8 +65,8 @@ const undoInVolume = [
 ];
 
 const undo = [
-  '( set -e',
-  '# 1. The newest snapshot of the version you go back to',
+  '( set -eo pipefail',
+  '# 1. The newest snapshot of the version you go back to (none: it stops here, before any change)',
   "old=$(docker run --rm --network none {{image}} redis-server --version | sed -n 's/.*v=\\([0-9.]*\\) .*/\\1/p')",
   'snap=$(ls -d {{backupDir}}/before-upgrade-"$old"/*/ | tail -n 1)',
   'echo "back to $old with $snap"',
