@@ -14,6 +14,7 @@ import { integritySnippets } from './pages/integrity.ts';
 import { monitoringSnippets } from './pages/monitoring.ts';
 import { commonOperationsSnippets } from './pages/common-operations.ts';
 import { versionsSnippets } from './pages/versions.ts';
+import { upgradeComposeSnippets } from './pages/upgrade-compose.ts';
 import { installSnippets } from './pages/install.ts';
 import { rewindSnippets } from './pages/rewind.ts';
 import { rollbackServiceSnippets } from './pages/rollback-service.ts';
@@ -34,6 +35,7 @@ const definitions: SnippetInput[] = [
   ...troubleshootingSnippets,
   ...integritySnippets,
   ...versionsSnippets,
+  ...upgradeComposeSnippets,
   ...installSnippets,
   ...rewindSnippets,
   ...rollbackServiceSnippets,

@@ -180,6 +180,13 @@ export const DockerFlavorSchema = z
      * `docker compose stop redis` act on it) instead of a plain `docker run` container.
      */
     compose: z.boolean().default(false),
+    /**
+     * A block that moves the Compose service from one image to another (an upgrade, and its undo):
+     * the engine whose image the project starts on, `{{image}}`; `{{newImage}}` is the image of the
+     * engine under test, the one the block moves to. Each server that answers is recorded with its
+     * image. Needs `compose: true`, and the snippet `crossEngine` with `engines` that leave this one out.
+     */
+    upgradeFrom: z.string().optional(),
     /** Puts the server into the state the command expects (keys, a save, …). */
     setup: fn<SetupFn<RedisContainer>>('setup').optional(),
     /** Extra placeholder values for this run. */
@@ -217,6 +224,12 @@ export const SnippetSchema = z.object({
     .object({ host: FlavorSchema.optional(), docker: DockerFlavorSchema.optional() })
     .refine((flavors) => Object.values(flavors).some(Boolean), 'A snippet needs at least one flavor'),
 }).refine(
+  (snippet) => {
+    const from = snippet.flavors.docker?.upgradeFrom;
+    return from === undefined || (snippet.flavors.docker?.compose === true && snippet.crossEngine && engineSpecById(from) !== undefined && snippet.engines !== undefined && !snippet.engines.includes(from));
+  },
+  { message: 'A Docker flavor with upgradeFrom moves a Compose service between engines: it needs compose: true, crossEngine: true, an engine id of the catalog, and engines without that engine', path: ['flavors', 'docker', 'upgradeFrom'] },
+).refine(
   (snippet) => !snippet.flavors.host?.systemd || (snippet.flavors.host.server === false && snippet.engines?.length === 1 && snippet.engines[0] === 'redis-7.0'),
   { message: 'A host flavor with systemd: true runs Debian bookworm\'s package: it needs server: false and engines: [\'redis-7.0\']', path: ['flavors', 'host', 'systemd'] },
 );
