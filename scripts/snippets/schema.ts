@@ -86,9 +86,11 @@ const catalogIds = z
   .refine((ids) => ids.every((id) => engineSpecById(id) !== undefined), 'Expected engine ids of the catalog (scripts/engines/catalog.ts)');
 
 /**
- * The command of a block for engines that need another one (Redis 6.0 keeps one `appendonly.aof`
- * and has no `appendonlydir`; valkey-check-aof 9.1 misreads its own RDB base): the page shows it under
- * the main command, labelled with the engines and why, and verify runs it on those engines instead.
+ * What a block does differently on some engines (Redis 6.0 keeps one `appendonly.aof` and has no
+ * `appendonlydir`; valkey-check-aof 9.1 misreads its own RDB base): the page shows it under the main
+ * command, labelled with the engines and why. With a `command`, verify runs that on those engines
+ * instead; without one, the main command runs there and the note says what differs (another answer,
+ * a refusal), which the verification asserts.
  */
 export const VariantSchema = z.object({
   /** The engines (catalog ids) that run this command instead of the main one. */
@@ -97,8 +99,8 @@ export const VariantSchema = z.object({
   label: z.string().min(1),
   /** Why these engines need another command, one sentence for the reader. */
   why: z.string().min(1),
-  /** The command for them, with the same `{{placeholder}}` markers as the main one. */
-  command: z.string().min(1),
+  /** The command for them, with the same `{{placeholder}}` markers as the main one; none: they run the main one. */
+  command: z.string().min(1).optional(),
 });
 export type Variant = z.infer<typeof VariantSchema>;
 
@@ -120,7 +122,10 @@ const flavorFields = {
 };
 
 function knownPlaceholders(flavor: { command: string; variants?: readonly Variant[] | undefined }, ctx: z.RefinementCtx): void {
-  const texts: Array<[string, Array<string | number>]> = [[flavor.command, ['command']], ...(flavor.variants ?? []).map((variant, index): [string, Array<string | number>] => [variant.command, ['variants', index, 'command']])];
+  const texts: Array<[string, Array<string | number>]> = [
+    [flavor.command, ['command']],
+    ...(flavor.variants ?? []).flatMap((variant, index): Array<[string, Array<string | number>]> => (variant.command === undefined ? [] : [[variant.command, ['variants', index, 'command']]])),
+  ];
   for (const [text, path] of texts) {
     for (const name of placeholdersIn(text)) {
       if (!(name in placeholders)) ctx.addIssue({ code: 'custom', message: `Unknown placeholder {{${name}}}`, path });

@@ -12,7 +12,7 @@
  */
 import { parseArgs } from 'node:util';
 import { PAGE_ENGINE_IDS, engineById, engineUnavailableReason, parseEngineList, type Engine } from '../harness/engine.ts';
-import { registry } from '../snippets/registry.ts';
+import { flavorsOf, registry } from '../snippets/registry.ts';
 import { defaultReportPath, loadReport, resultKey, writeReport, type Result } from './report.ts';
 import { verifyAll } from './verify-all.ts';
 import { requireAll } from '../harness/require-all.ts';
@@ -58,9 +58,14 @@ try {
   fail((error as Error).message);
 }
 const snippets = [...registry.values()].filter((snippet) => !only || only.includes(snippet.id));
-// A default run also runs each block on the engines it names outside the page matrix (the Compose
-// upgrade to Valkey 9.1), and those only: the page matrix stays what every other block runs on.
-const namedIds = defaultEngines ? [...new Set(snippets.flatMap((snippet) => snippet.engines ?? []))].filter((id) => !engineIds.includes(id)) : [];
+// A default run also runs each block on the engines it names outside the page matrix (in `engines`,
+// or in a variant of a flavor: a Redis 6.0 command), and those only: the page matrix stays what every
+// other block runs on.
+const namedBy = (snippet: (typeof snippets)[number]) => [
+  ...(snippet.engines ?? []),
+  ...flavorsOf(snippet).flatMap(([, flavor]) => flavor.variants.flatMap((variant) => variant.engines)),
+];
+const namedIds = defaultEngines ? [...new Set(snippets.flatMap(namedBy))].filter((id) => !engineIds.includes(id)) : [];
 let missingEngines = 0;
 const available = (ids: string[]): Engine[] =>
   ids.flatMap((id) => {

@@ -47,7 +47,9 @@ export function planJobs(snippets: Iterable<Snippet>, { engines = [hostRedis], n
   for (const snippet of snippets) {
     for (const [flavorId, flavor] of flavorsOf(snippet)) {
       if (only !== undefined && flavorId !== only) continue;
-      const named = namedEngines.filter((engine) => snippet.engines?.includes(engine.id) && !engines.some((known) => known.id === engine.id));
+      // An engine outside the run's matrix runs the blocks that name it: in `engines`, or in a variant of the flavor.
+      const names = (id: string) => snippet.engines?.includes(id) === true || flavor.variants.some((variant) => variant.engines.includes(id));
+      const named = namedEngines.filter((engine) => names(engine.id) && !engines.some((known) => known.id === engine.id));
       for (const engine of [...engines, ...named]) {
         if (snippet.engines && !snippet.engines.includes(engine.id)) continue;
         if (flavorId !== 'docker' || DOCKER_ENGINE_IDS.includes(engine.id)) jobs.push({ snippet, flavorId, flavor, engine });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Engine } from '../../scripts/harness/engine.ts';
-import { getSnippet } from '../../scripts/snippets/registry.ts';
+import { buildRegistry, getSnippet } from '../../scripts/snippets/registry.ts';
 import { planJobs } from '../../scripts/verify/verify-all.ts';
 
 const engine = (id: string) => ({ id }) as Engine;
@@ -18,4 +18,22 @@ test('a named engine outside the matrix runs only the blocks naming it: the Comp
 
 test('without named engines the upgrade runs on the matrix engines it names only', () => {
   assert.deepEqual(planned(['versions-undo-upgrade-compose'], []), ['versions-undo-upgrade-compose docker redis-8.6']);
+});
+
+test('an engine outside the matrix runs the flavors that have a variant for it, and no other', () => {
+  const variantBlock = buildRegistry([
+    {
+      id: 'variant-block',
+      title: 'A block with a Redis 6.0 variant',
+      page: 'operations/integrity',
+      flavors: {
+        host: { command: 'ls {{dataDir}}/appendonlydir', variants: [{ engines: ['redis-6.0'], label: 'Redis 6.0', why: 'one appendonly.aof.', command: 'ls {{dataDir}}/appendonly.aof' }], async verify() {} },
+        docker: { command: 'docker exec {{container}} ls /data/appendonlydir', async verify() {} },
+      },
+    },
+  ]).get('variant-block');
+  assert.ok(variantBlock);
+  const jobs = planJobs([variantBlock], { engines: matrix, namedEngines: [engine('redis-6.0')] }).map((job) => `${job.flavorId} ${job.engine.id}`);
+  assert.ok(jobs.includes('host redis-6.0'));
+  assert.ok(!jobs.some((job) => job.startsWith('docker') && job.endsWith('redis-6.0')));
 });
