@@ -2,7 +2,7 @@ import { engineSpecs, type EngineSpec } from '../engines/catalog.ts';
 import type { Variant } from './schema.ts';
 
 /** The catalog's engines with a trait, and how the page names them ("Valkey 9.1"). */
-function enginesWhere(test: (traits: EngineSpec['traits']) => boolean): { engines: string[]; label: string } {
+export function enginesWhere(test: (traits: EngineSpec['traits']) => boolean): { engines: string[]; label: string } {
   const specs = engineSpecs.filter((spec) => test(spec.traits));
   if (specs.length === 0) throw new Error('No engine of the catalog has this trait: drop the variant');
   return { engines: specs.map((spec) => spec.id), label: specs.map((spec) => spec.label).join(', ') };
@@ -36,9 +36,18 @@ export function checkEachAofFile(dir: string, manifest: string, check: (call: st
   ];
 }
 
+/**
+ * A variant for the engines whose traits pass `test` (scripts/engines/catalog.ts: never name an
+ * engine id where a trait says why): another command for them, or (no `command`) the main one with a
+ * note of what they answer differently, which the verification must assert.
+ */
+export function engineVariant(test: (traits: EngineSpec['traits']) => boolean, why: string, command?: string): Variant {
+  return { ...enginesWhere(test), why, ...(command === undefined ? {} : { command }) };
+}
+
 /** Where the AOF is one `appendonly.aof` in the data dir (Redis 6.0: no `appendonlydir`, no manifest). */
-export function singleFileAofVariant(why: string, command: string): Variant {
-  return { ...enginesWhere((traits) => traits.aofLayout === 'file'), why, command };
+export function singleFileAofVariant(why: string, command?: string): Variant {
+  return engineVariant((traits) => traits.aofLayout === 'file', why, command);
 }
 
 /**
