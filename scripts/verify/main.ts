@@ -4,7 +4,7 @@
  * runs every command block's verification against disposable Redis servers, prints a table and
  * `N passed, M failed`, writes the JSON report the site reads. Host flavors run on each engine asked
  * for (`--engines`, else `PLAYBOOK_ENGINES`, else the page matrix: the catalog's engines without
- * `pagesPending`, plus, for the blocks that name them in `engines`, the engines outside it), Docker
+ * `pagesPending`, plus, for the blocks that name them in `engines` or a variant, the engines outside it), Docker
  * flavors on each of those with an image (Redis 7.0, 8.6, Valkey 9.1);
  * `--flavor` keeps one flavor. An engine that is not on this machine is left out with a warning, and
  * is a failure when everything is required (`PLAYBOOK_REQUIRE_ALL=1`). Exit 0 when all passed, 1 when any failed (or an
