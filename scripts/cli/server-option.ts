@@ -5,7 +5,7 @@ import { execa } from 'execa';
 import { z } from 'zod';
 import { versionFromCheckerLine, versionFromVersionLine } from '../engines/catalog.ts';
 import { readRdbAux } from '../redis/rdb.ts';
-import { engineForServer, hostFallbackEngine, type Engine } from '../harness/engine.ts';
+import { engineForServer, hostFallbackEngine, type Engine } from '../engines/engine.ts';
 import { containerCheckers, NoImageCheckersError } from '../procedures/container-checkers.ts';
 import type { ContainerRef } from '../procedures/container.ts';
 import { PlaybookError } from '../procedures/errors.ts';

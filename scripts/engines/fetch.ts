@@ -12,11 +12,12 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { lstat, mkdir, readFile, readlink, rm, stat, symlink, writeFile, rename } from 'node:fs/promises';
+import { lstat, mkdir, readFile, readlink, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { z } from 'zod';
+import { writeFileAtomic } from '../core/atomic-write.ts';
 import { composeSpec, engineCacheDir, enginePaths, engineSpecs, hostFallbackSpec, versionFromVersionLine, type EngineSpec, type Suite } from './catalog.ts';
 import { hostHasRedis, toolCommand, writeShims } from './shims.ts';
 
@@ -219,8 +220,7 @@ async function install(spec: EngineSpec, cache: string, debsBySuite: Map<Suite, 
     throw new FetchError(`${spec.id}: the unpacked server says "${versionLine}", expected v=${spec.version}`);
   }
   const record: EngineRecord = { id: spec.id, version: spec.version, versionLine, suite, cache, fetchedAt: new Date().toISOString(), packages };
-  await writeFile(`${paths.record}.tmp`, `${JSON.stringify(record, null, 2)}\n`);
-  await rename(`${paths.record}.tmp`, paths.record);
+  await writeFileAtomic(paths.record, `${JSON.stringify(record, null, 2)}\n`);
   return record;
 }
 

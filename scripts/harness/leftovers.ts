@@ -15,9 +15,9 @@ import { join } from 'node:path';
 import { dockerAvailable } from './docker/available.ts';
 import { listByPrefix } from './docker/list.ts';
 import { VM_INIT } from './vm/machine.ts';
+import { TEMP_PREFIX } from '../core/temp.ts';
 
-/** The prefix of every temp dir the harness, the verifier and the tests create. */
-export const TEMP_PREFIX = 'redis-playbook-';
+export { TEMP_PREFIX };
 
 export async function findLeftovers(): Promise<string[]> {
   const found: string[] = [];

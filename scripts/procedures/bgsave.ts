@@ -1,4 +1,4 @@
-import { waitFor } from '../harness/wait.ts';
+import { waitFor } from '../core/wait.ts';
 import { InfoPersistenceSchema, flattenInfo, parseInfo } from '../redis/info.ts';
 import { pollOptions, type RedisCommands } from './commands.ts';
 import { PlaybookError } from './errors.ts';

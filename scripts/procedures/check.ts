@@ -1,6 +1,6 @@
 import { lstat, readFile, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Engine } from '../harness/engine.ts';
+import type { Engine } from '../engines/engine.ts';
 import { aofManifestName, parseAofManifest } from '../redis/aof.ts';
 import { checkAof, checkRdb, FORMAT_REFUSED, readRdbVersion, type RdbCheck } from '../redis/rdb.ts';
 import { loadsRdbVersion, rdbVersionRefusal } from '../redis/rdb-support.ts';

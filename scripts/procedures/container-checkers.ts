@@ -1,17 +1,14 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { engineCacheDir, versionFromCheckerLine, versionFromVersionLine } from '../engines/catalog.ts';
-import { EngineSchema, type Engine } from '../harness/engine.ts';
+import { writeIfChangedSync } from '../core/atomic-write.ts';
+import { shellQuote } from '../core/shell-quote.ts';
+import { EngineSchema, type Engine } from '../engines/engine.ts';
 import type { ContainerRef } from './container.ts';
 import { dockerUnusable, firstLine, runDocker } from './docker-cli.ts';
 import { PlaybookError } from './errors.ts';
-
-/** Quotes for sh: single quotes, with `'` written as `'\''`. */
-function shQuote(value: string): string {
-  return `'${value.replace(/'/g, `'\\''`)}'`;
-}
 
 /**
  * A shim that runs one checker of `image` on a host file: never pulled (it is the container's), the file's dir bind-mounted at `/check`
@@ -36,15 +33,8 @@ for arg; do
   if [ "$i" -eq 1 ]; then set --; fi
   if [ "$i" -lt "$n" ]; then set -- "$@" "$arg"; fi
 done
-exec docker run --rm $interactive --pull never --network none -v "$dir:/check" --entrypoint ${shQuote(program)} ${shQuote(image)} "$@" "/check/$base"
+exec docker run --rm $interactive --pull never --network none -v "$dir:/check" --entrypoint ${shellQuote(program)} ${shellQuote(image)} "$@" "/check/$base"
 `;
-}
-
-function writeIfChanged(path: string, text: string, mode = 0o755): void {
-  if (existsSync(path) && readFileSync(path, 'utf8') === text) return;
-  const temp = `${path}.${process.pid}.tmp`;
-  writeFileSync(temp, text, { mode });
-  renameSync(temp, path);
 }
 
 /** What the probe of an image found, kept beside its shims. */
@@ -67,9 +57,9 @@ export async function containerCheckers(container: ContainerRef): Promise<Engine
   mkdirSync(dir, { recursive: true });
   const checkRdb = join(dir, `${product}-check-rdb`);
   const checkAof = join(dir, `${product}-check-aof`);
-  writeIfChanged(checkRdb, shimScript(container.image, `${product}-check-rdb`));
-  writeIfChanged(checkAof, shimScript(container.image, `${product}-check-aof`));
-  writeIfChanged(join(dir, PROBE_FILE), `${JSON.stringify({ image: container.image, product, version })}\n`, 0o644);
+  writeIfChangedSync(checkRdb, shimScript(container.image, `${product}-check-rdb`));
+  writeIfChangedSync(checkAof, shimScript(container.image, `${product}-check-aof`));
+  writeIfChangedSync(join(dir, PROBE_FILE), `${JSON.stringify({ image: container.image, product, version })}\n`, 0o644);
   return EngineSchema.parse({
     id: `${product}-image`,
     server: `${product}-server`,

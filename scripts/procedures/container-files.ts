@@ -1,7 +1,7 @@
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import { TEMP_PREFIX } from '../harness/leftovers.ts';
+import { TEMP_PREFIX } from '../core/temp.ts';
 import type { ContainerRef } from './container.ts';
 import type { DataDirReader } from './data-dir.ts';
 import type { DataFilesQuery } from './data-files.ts';

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
-import { TEMP_PREFIX } from '../harness/leftovers.ts';
+import { TEMP_PREFIX } from '../core/temp.ts';
 import { aofManifestName } from '../redis/aof.ts';
 import { readAofTimeline } from '../redis/aof-timestamps.ts';
 import type { ContainerRef } from './container.ts';

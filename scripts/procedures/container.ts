@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { composeCommand } from '../harness/docker/compose.ts';
+import { runProgram } from '../core/run.ts';
+import { composeCommand, dockerUnusable, firstLine, runDocker } from './docker-cli.ts';
 
 export { composeCommand };
-import { dockerUnusable, firstLine, runDocker, runProgram } from './docker-cli.ts';
 import { PlaybookError } from './errors.ts';
 
 /** The part of `docker container inspect` the CLI reads. */

@@ -1,30 +1,15 @@
-import { execa } from 'execa';
+import { runProgram, type ProgramRun, type RunProgramOptions } from '../core/run.ts';
 import { PlaybookError } from './errors.ts';
 
 /** What one `docker …` (or Compose) command did. */
-export interface DockerRun {
-  exitCode: number;
-  stdout: string;
-  stderr: string;
-  /** Killed after `timeoutMs`. */
-  timedOut: boolean;
-  /** The program itself is not installed. */
-  notFound: boolean;
-}
+export type DockerRun = ProgramRun;
 
-/** Options of {@link runDocker}. */
-export interface DockerRunOptions {
-  /**
-   * Variables for the docker CLI's own environment. `docker exec -e NAME` (a name without `=value`)
-   * passes such a variable into the container: the value never appears in any argv.
-   */
-  env?: Record<string, string>;
-  /** A file streamed to stdin (`docker run -i … tar -x`). */
-  inputFile?: string;
-  cwd?: string;
-  /** Kill the command after this long (milliseconds). */
-  timeoutMs?: number;
-}
+/**
+ * Options of {@link runDocker}. `env` holds variables for the docker CLI's own environment:
+ * `docker exec -e NAME` (a name without `=value`) passes such a variable into the container, so the
+ * value never appears in any argv.
+ */
+export type DockerRunOptions = Omit<RunProgramOptions, 'input'>;
 
 /**
  * Runs `docker ARGS` and resolves whatever the exit code. Arguments never hold a secret: passwords go
@@ -34,22 +19,20 @@ export function runDocker(args: string[], options: DockerRunOptions = {}): Promi
   return runProgram('docker', args, options);
 }
 
-/** Runs a program (docker, docker-compose) and resolves whatever the exit code. */
-export async function runProgram(file: string, args: string[], options: DockerRunOptions = {}): Promise<DockerRun> {
-  const result = await execa(file, args, {
-    reject: false,
-    env: options.env,
-    cwd: options.cwd,
-    timeout: options.timeoutMs ?? 120_000,
-    ...(options.inputFile === undefined ? { input: '' } : { inputFile: options.inputFile }),
-  });
-  return {
-    exitCode: result.exitCode ?? -1,
-    stdout: String(result.stdout ?? ''),
-    stderr: String(result.stderr ?? ''),
-    timedOut: Boolean(result.timedOut),
-    notFound: (result as { code?: string }).code === 'ENOENT',
-  };
+let detected: Promise<string[]> | undefined;
+
+/**
+ * How Compose is run here: `docker compose` (v2) where the plugin exists, else `docker-compose` (v1).
+ * Detected once per process; throws when neither answers.
+ */
+export function composeCommand(): Promise<string[]> {
+  detected ??= (async () => {
+    if ((await runProgram('docker', ['compose', 'version'], { timeoutMs: 30_000 })).exitCode === 0) return ['docker', 'compose'];
+    if ((await runProgram('docker-compose', ['version'], { timeoutMs: 30_000 })).exitCode === 0) return ['docker-compose'];
+    throw new Error('Neither `docker compose` (v2) nor `docker-compose` (v1) is installed');
+  })();
+  detected.catch(() => (detected = undefined));
+  return detected;
 }
 
 /** The first line worth showing of a failed command's output (Docker prefixes its errors). */

@@ -4,7 +4,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { PlaybookError } from './errors.ts';
-import { processAlive } from './processes.ts';
+import { processAlive } from '../core/processes.ts';
 
 /** The lock file a backup or restore keeps in the data dir while it works on it. */
 export const LOCK_FILE = '.redis-playbook.lock';

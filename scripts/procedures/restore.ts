@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { copyFile, link, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Engine } from '../harness/engine.ts';
+import type { Engine } from '../engines/engine.ts';
 import { aofManifestName, baseOnlyManifest, parseAofManifest } from '../redis/aof.ts';
 import { checkBackup, checkFailure, type CheckResult } from './check.ts';
 import { PlaybookError } from './errors.ts';

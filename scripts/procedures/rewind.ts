@@ -1,7 +1,7 @@
 import { copyFile, mkdir, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import type { Engine } from '../harness/engine.ts';
+import type { Engine } from '../engines/engine.ts';
 import { aofManifestName } from '../redis/aof.ts';
 import { readAofTimeline, type AofTimeline } from '../redis/aof-timestamps.ts';
 import { checkAof } from '../redis/rdb.ts';

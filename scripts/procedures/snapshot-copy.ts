@@ -2,7 +2,7 @@ import { constants, open, readdir, readFile, rm, stat, type FileHandle } from 'n
 import { dirname, join } from 'node:path';
 import { execa } from 'execa';
 import type { RedisCommands } from './commands.ts';
-import type { Engine } from '../harness/engine.ts';
+import type { Engine } from '../engines/engine.ts';
 import { checkRdb, type RdbCheck } from '../redis/rdb.ts';
 import { freshSnapshot, type SaveProgress } from './bgsave.ts';
 import { copyWithDigest, type Digest } from './files.ts';

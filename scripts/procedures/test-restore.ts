@@ -1,7 +1,7 @@
 import { execa } from 'execa';
 import { versionFromVersionLine } from '../engines/catalog.ts';
-import type { Engine } from '../harness/engine.ts';
-import { startRedis } from '../harness/redis-server.ts';
+import type { Engine } from '../engines/engine.ts';
+import { startRedis } from './scratch-server.ts';
 import { parseInfo, parseKeyspace, type KeyspaceEntry } from '../redis/info.ts';
 import { checkBackup, checkFailure } from './check.ts';
 import { PlaybookError } from './errors.ts';

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { rdbWriters, versionFromVersionLine } from '../engines/catalog.ts';
 import { FORMAT_REFUSED, rdbHeader, VALKEY_RDB_MIN } from './rdb.ts';
-import type { Engine } from '../harness/engine.ts';
-import { TEMP_PREFIX } from '../harness/leftovers.ts';
+import type { Engine } from '../engines/engine.ts';
+import { TEMP_PREFIX } from '../core/temp.ts';
 
 /** The highest RDB format version probed: far above any engine of today (Redis 8.6 writes 13, Valkey 9.1 80). */
 const PROBE_CEILING = 99;

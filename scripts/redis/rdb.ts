@@ -2,7 +2,7 @@ import { open, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { setPriority } from 'node:os';
 import { execa } from 'execa';
-import type { Engine } from '../harness/engine.ts';
+import type { Engine } from '../engines/engine.ts';
 
 /**
  * The first RDB format version Valkey writes under its own magic: from Valkey 9.0 a snapshot starts

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { flavorEntries } from '../data/flavors.ts';
 import { SnippetSchema, type FlavorId, type Snippet, type SnippetInput, type Flavor } from './schema.ts';
 import { dataLocationSnippets } from './pages/data-location.ts';
 import { snapshotScheduleSnippets } from './pages/snapshot-schedule.ts';
@@ -67,9 +68,5 @@ export function getSnippet(id: string): Snippet {
 
 /** The flavors of a snippet that exist, in tab order. */
 export function flavorsOf(snippet: Snippet): Array<[FlavorId, Flavor]> {
-  const order: FlavorId[] = ['docker', 'host'];
-  return order.flatMap((id) => {
-    const flavor = snippet.flavors[id];
-    return flavor ? [[id, flavor] as [FlavorId, Flavor]] : [];
-  });
+  return flavorEntries<Flavor>(snippet.flavors);
 }

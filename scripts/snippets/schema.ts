@@ -8,15 +8,7 @@ import { ContainerOptionsSchema } from '../harness/docker/options.ts';
 import { placeholders, placeholdersIn } from './placeholders.ts';
 import { engineSpecById } from '../engines/catalog.ts';
 
-/** Ways a reader runs Redis. A block shows one tab per flavor it has, synced site-wide. */
-export const FlavorIdSchema = z.enum(['host', 'docker']);
-export type FlavorId = z.infer<typeof FlavorIdSchema>;
-
-/** Tab labels of the flavors. */
-export const flavorLabels: Record<FlavorId, string> = {
-  host: 'Host install',
-  docker: 'Docker Compose',
-};
+export { FlavorIdSchema, flavorLabels, type FlavorId } from '../data/flavors.ts';
 
 /** What running the command printed. */
 export interface CommandResult {

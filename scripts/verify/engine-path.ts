@@ -2,6 +2,8 @@ import { existsSync, readdirSync } from 'node:fs';
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 import { engineCacheDir } from '../engines/catalog.ts';
+import { pathOf } from '../core/run.ts';
+import { shellQuote } from '../core/shell-quote.ts';
 import type { Engine } from '../harness/engine.ts';
 
 /** Program names of a Redis-compatible engine (`redis-server`, `valkey-check-aof`, `redis-benchmark`, …). */
@@ -45,10 +47,6 @@ export function hostEnginePrograms(path = process.env.PATH ?? '', cache = engine
   return names;
 }
 
-function shQuote(value: string): string {
-  return `'${value.replace(/'/g, `'\\''`)}'`;
-}
-
 /**
  * Writes `dir`, the second entry of a verification's PATH (after the engine's shim dir): for every
  * `redis-*`/`valkey-*` program this machine has on PATH that the engine's shim dir lacks, either the
@@ -64,8 +62,8 @@ export async function writeEngineFence(engine: Engine, dir: string, path = proce
     if (engine.binDir && existsSync(join(engine.binDir, name))) continue;
     const program = own.get(name);
     const body = program
-      ? `exec ${shQuote(program)} "$@"`
-      : `echo ${shQuote(`${name}: not a program of ${engine.label ?? engine.id}, the engine under test (the host's own is fenced off by the verifier)`)} >&2\nexit 127`;
+      ? `exec ${shellQuote(program)} "$@"`
+      : `echo ${shellQuote(`${name}: not a program of ${engine.label ?? engine.id}, the engine under test (the host's own is fenced off by the verifier)`)} >&2\nexit 127`;
     await writeFile(join(dir, name), `#!/bin/sh\n# Written by the Redis Playbook verifier for ${engine.id}.\n${body}\n`);
     await chmod(join(dir, name), 0o755);
   }
@@ -74,5 +72,5 @@ export async function writeEngineFence(engine: Engine, dir: string, path = proce
 
 /** A PATH with the engine's programs and its fence first, then `rest` (the CLI's bin, the host's PATH). */
 export function enginePath(engine: Engine, fence: string, rest: string): string {
-  return [engine.binDir, fence, rest].filter(Boolean).join(delimiter);
+  return pathOf(engine.binDir, fence, rest);
 }

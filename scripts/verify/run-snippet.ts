@@ -1,9 +1,10 @@
 import { rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
+import { pathOf } from '../core/run.ts';
 import { startRedis, type DisposableRedis } from '../harness/redis-server.ts';
 import { engineById, engineUnavailableReason, hostRedis, type Engine } from '../harness/engine.ts';
 import { DisposedAtExit, killProcessesIn } from '../harness/exit-hook.ts';
@@ -307,7 +308,7 @@ async function hostStage(flavor: HostFlavor, engine: Engine, scratch: string, ru
     values,
     cwd: scratch,
     env: { ...server?.env },
-    rest: `${projectBin}${delimiter}${process.env.PATH ?? ''}`,
+    rest: pathOf(projectBin, process.env.PATH),
     identify: async () => (running?.running ? identityFromInfo((await running.info('server')).server ?? {}) : undefined),
     versionLine: () => versionLine(engine.server),
   };
@@ -350,7 +351,7 @@ async function dockerStage(flavor: DockerFlavor, engine: Engine, scratch: string
     values,
     cwd,
     env,
-    rest: [projectBin, shim, process.env.PATH ?? ''].filter(Boolean).join(delimiter),
+    rest: pathOf(projectBin, shim, process.env.PATH),
     // A setup may leave the container stopped (a repair works on the files of a stopped server).
     identify: async () => (running && (await running.isRunning()) ? identityFromInfo((await running.info('server')).server ?? {}) : undefined),
     versionLine: () => imageVersionLine(image.tag),

@@ -3,8 +3,8 @@
  * the reader's own values, shell-quoted exactly as `fillCommand` (scripts/snippets/placeholders.ts)
  * quotes them. Shared by the build (encode) and the browser (decode, render).
  */
-import type { CommandPart } from '../../scripts/snippets/placeholders.ts';
-import { shellQuote } from '../../scripts/snippets/shell-quote.ts';
+import type { CommandPart } from '../../scripts/data/placeholders.ts';
+import { shellQuote } from '../../scripts/core/shell-quote.ts';
 
 /** `[text]`: literal text; `[placeholder, text]`: a placeholder, filled with its documented default. */
 export type EncodedPart = [text: string] | [placeholder: string, text: string];

@@ -1,5 +1,5 @@
-import { parseCrossLoad, type CrossLoadTable } from '../../scripts/snippets/cross-load.ts';
-import { HOST_ENGINE_ID, findResults, type Report, type Result } from '../../scripts/verify/report.ts';
+import { parseCrossLoad, type CrossLoadTable } from '../../scripts/data/cross-load.ts';
+import { HOST_ENGINE_ID, findResults, type Report, type Result } from '../../scripts/data/report.ts';
 
 /** The snippet whose verification measures which server loads which RDB. */
 export const CROSS_LOAD_SNIPPET = 'versions-rdb-check';

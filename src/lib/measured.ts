@@ -1,4 +1,4 @@
-import type { Result } from '../../scripts/verify/report.ts';
+import type { Result } from '../../scripts/data/report.ts';
 import { engineName } from './verify-badge.ts';
 
 /** Units a measurement is shown in: bytes as MB (one decimal), or the number as it is. */

@@ -1,4 +1,4 @@
-import type { Report, Result } from '../../scripts/verify/report.ts';
+import type { Report, Result } from '../../scripts/data/report.ts';
 
 /** The order of results on the status page: what needs attention first. */
 export const statusOrder: Record<Result['status'], number> = { failed: 0, skipped: 1, passed: 2 };

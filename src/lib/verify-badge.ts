@@ -1,4 +1,4 @@
-import type { Result } from '../../scripts/verify/report.ts';
+import type { Result } from '../../scripts/data/report.ts';
 import { firstLine, formatDuration, statusLabels } from './status-rows.ts';
 
 /** What the badge of one command block says, derived only from the verification report. */

@@ -1,14 +1,17 @@
 import { spawnSync } from 'node:child_process';
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { composeCommand } from '../../procedures/docker-cli.ts';
+import { shellQuote } from '../../core/shell-quote.ts';
 import { dockerTry, findOnPath, lines, runTool, type DockerOutput } from './exec.ts';
 import { HARNESS_CONF, HARNESS_LABEL, HARNESS_MOUNT, prepareContainer, RedisContainer, type StartContainerExtras } from './container.ts';
 import type { ContainerOptions } from './options.ts';
 
+export { composeCommand };
+
 /** The compose file name the harness writes (both Compose versions read it by default). */
 export const COMPOSE_FILE = 'docker-compose.yml';
 
-let detected: Promise<string[]> | undefined;
 let described: Promise<string> | undefined;
 
 /**
@@ -27,20 +30,6 @@ export function composeDescription(): Promise<string> {
 }
 
 /**
- * How Compose is run here: `docker compose` (v2) where the plugin exists, else `docker-compose` (v1).
- * Detected once per process; throws when neither answers.
- */
-export function composeCommand(): Promise<string[]> {
-  detected ??= (async () => {
-    if ((await runTool('docker', ['compose', 'version'], { timeoutMs: 30_000 })).exitCode === 0) return ['docker', 'compose'];
-    if ((await runTool('docker-compose', ['version'], { timeoutMs: 30_000 })).exitCode === 0) return ['docker-compose'];
-    throw new Error('Neither `docker compose` (v2) nor `docker-compose` (v1) is installed');
-  })();
-  detected.catch(() => (detected = undefined));
-  return detected;
-}
-
-/**
  * Makes a page's Compose commands run whichever Compose this machine has: writes into `dir` a `docker`
  * script that runs `docker-compose …` for `docker compose …` when only v1 exists (and passes anything
  * else to the real docker), or a `docker-compose` script running `docker compose …` when only v2
@@ -56,13 +45,13 @@ export async function composeShim(dir: string): Promise<string | undefined> {
       '#!/bin/sh',
       '# Written by the Redis Playbook verifier: this machine has docker-compose (v1) but no `docker compose` (v2).',
       'if [ "$1" = compose ]; then shift; exec docker-compose "$@"; fi',
-      `exec ${shellWord(realDocker)} "$@"`,
+      `exec ${shellQuote(realDocker)} "$@"`,
     ].join('\n');
   } else if (!findOnPath('docker-compose')) {
     scripts['docker-compose'] = [
       '#!/bin/sh',
       '# Written by the Redis Playbook verifier: this machine has `docker compose` (v2) but no docker-compose (v1).',
-      `exec ${shellWord(realDocker)} compose "$@"`,
+      `exec ${shellQuote(realDocker)} compose "$@"`,
     ].join('\n');
   }
   if (Object.keys(scripts).length === 0) return undefined;
@@ -72,10 +61,6 @@ export async function composeShim(dir: string): Promise<string | undefined> {
     await chmod(join(dir, name), 0o755);
   }
   return dir;
-}
-
-function shellWord(value: string): string {
-  return /^[A-Za-z0-9_./:@%+=,-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
 }
 
 /** A YAML scalar (JSON strings are valid YAML). */

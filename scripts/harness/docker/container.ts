@@ -9,6 +9,7 @@ import { DisposedAtExit } from '../exit-hook.ts';
 import { TEMP_PREFIX } from '../leftovers.ts';
 import { fatal, waitFor } from '../wait.ts';
 import { parseInfo, type InfoSections } from '../../redis/info.ts';
+import { connected, withOpenClient } from '../../procedures/scratch-server.ts';
 import { requireDocker } from './available.ts';
 import { docker, dockerSync, dockerTry, type DockerOutput } from './exec.ts';
 import { currentImageEngine, ensureImage } from './image.ts';
@@ -222,19 +223,12 @@ export class RedisContainer {
       maxRetriesPerRequest: 0,
       retryStrategy: () => null,
     });
-    client.on('error', () => undefined);
-    await client.connect();
-    return client;
+    return connected(client);
   }
 
   /** Runs `fn` with a client and closes it afterwards. */
-  async withClient<T>(fn: (client: Redis) => Promise<T>, db = 0): Promise<T> {
-    const client = await this.client(db);
-    try {
-      return await fn(client);
-    } finally {
-      client.disconnect();
-    }
+  withClient<T>(fn: (client: Redis) => Promise<T>, db = 0): Promise<T> {
+    return withOpenClient(() => this.client(db), fn);
   }
 
   /** `INFO [section]`, parsed (through the socket when mounted, else `docker exec`). */

@@ -1,22 +1,7 @@
 import { spawnSync } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
-import { delimiter, join } from 'node:path';
-import { execa } from 'execa';
+import { runProgram, runProgramOk, type RunProgramOptions } from '../../core/run.ts';
 
-/** The executable `name` on PATH, or undefined. */
-export function findOnPath(name: string, path = process.env.PATH ?? ''): string | undefined {
-  for (const dir of path.split(delimiter)) {
-    if (!dir) continue;
-    const candidate = join(dir, name);
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not in this dir
-    }
-  }
-  return undefined;
-}
+export { findOnPath } from '../../core/run.ts';
 
 /** What a docker (or compose) command printed. */
 export interface DockerOutput {
@@ -25,51 +10,20 @@ export interface DockerOutput {
   stderr: string;
 }
 
-/** A docker or compose command that failed: keeps the command line, its exit code and its output. */
-export class DockerCommandError extends Error {
-  readonly command: string;
-  readonly exitCode: number;
-  readonly output: string;
+export type RunOptions = Omit<RunProgramOptions, 'inputFile'>;
 
-  constructor(command: string, result: DockerOutput, options?: ErrorOptions) {
-    const output = `${result.stdout}\n${result.stderr}`.trim();
-    super(`\`${command}\` failed (exit ${result.exitCode})${output ? `:\n${output}` : ''}`, options);
-    this.name = 'DockerCommandError';
-    this.command = command;
-    this.exitCode = result.exitCode;
-    this.output = output;
-  }
-}
-
-export interface RunOptions {
-  /** Text written to stdin. */
-  input?: string;
-  /** Variables added to this process's environment. */
-  env?: Record<string, string>;
-  cwd?: string;
-  /** Give up (and kill the command) after this many milliseconds. */
-  timeoutMs?: number;
-}
-
-/** Runs a program and returns its output whatever the exit code. Never rejects. */
+/** Runs a program and returns its output whatever the exit code (a missing program or a timeout said in stderr). Never rejects. */
 export async function runTool(file: string, args: string[], options: RunOptions = {}): Promise<DockerOutput> {
-  const result = await execa(file, args, {
-    reject: false,
-    input: options.input ?? '',
-    env: options.env,
-    cwd: options.cwd,
-    timeout: options.timeoutMs ?? 120_000,
-  });
+  const result = await runProgram(file, args, options);
   const timedOut = result.timedOut ? `\n(killed after ${options.timeoutMs ?? 120_000} ms)` : '';
-  const notFound = (result as { code?: string }).code === 'ENOENT' ? `${file}: command not found` : '';
-  return { exitCode: result.exitCode ?? -1, stdout: result.stdout, stderr: `${result.stderr}${notFound}${timedOut}` };
+  const notFound = result.notFound ? `${file}: command not found` : '';
+  return { exitCode: result.exitCode, stdout: result.stdout, stderr: `${result.stderr}${notFound}${timedOut}` };
 }
 
-/** Runs a program; rejects with {@link DockerCommandError} unless it exits 0. */
+/** Runs a program; rejects with the project's error (kind `docker`: command, exit code, output) unless it exits 0. */
 export async function runToolOk(file: string, args: string[], options: RunOptions = {}): Promise<DockerOutput> {
-  const result = await runTool(file, args, options);
-  if (result.exitCode !== 0) throw new DockerCommandError([file, ...args].join(' '), result);
-  return result;
+  const { exitCode, stdout, stderr } = await runProgramOk(file, args, { ...options, kind: 'docker' });
+  return { exitCode, stdout, stderr };
 }
 
 /** `docker ARGS`, whatever the exit code. */
