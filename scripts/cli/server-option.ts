@@ -1,11 +1,11 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { execa } from 'execa';
 import { z } from 'zod';
-import { versionFromCheckerLine, versionFromVersionLine } from '../engines/catalog.ts';
+import { runProgram } from '../core/run.ts';
+import { versionFromCheckerLine } from '../engines/catalog.ts';
 import { readRdbAux } from '../redis/rdb.ts';
-import { engineForServer, hostFallbackEngine, type Engine } from '../engines/engine.ts';
+import { engineForServer, hostFallbackEngine, serverVersion, type Engine } from '../engines/engine.ts';
 import { containerCheckers, NoImageCheckersError } from '../procedures/container-checkers.ts';
 import type { ContainerRef } from '../procedures/container.ts';
 import { PlaybookError } from '../procedures/errors.ts';
@@ -35,16 +35,10 @@ export const SERVER_HELP = `  --server PROGRAM           The target's server pro
  * server program beside them, which they are a link to, stands in then.
  */
 async function checkerVersion(engine: Engine): Promise<string | undefined> {
-  const result = await execa(engine.checkRdb, ['--version'], { reject: false, timeout: 30_000 });
+  const result = await runProgram(engine.checkRdb, ['--version'], { timeoutMs: 30_000 });
   if (result.exitCode === 0) return versionFromCheckerLine(result.stdout);
-  if ((result as { code?: string }).code === 'ENOENT') return undefined;
+  if (result.notFound) return undefined;
   return serverVersion(engine.server);
-}
-
-/** The version a server program's `--version` prints (`Redis server v=8.6.3 …` → `8.6.3`); undefined when it does not run. */
-async function serverVersion(program: string): Promise<string | undefined> {
-  const result = await execa(program, ['--version'], { reject: false, timeout: 30_000 });
-  return result.exitCode === 0 ? versionFromVersionLine(result.stdout) : undefined;
 }
 
 /**
@@ -139,19 +133,19 @@ export async function engineFromServerOption(given: string | undefined, containe
   if (given === undefined && container) return containerEngine(container);
   const program = given ?? 'redis-server';
   const engine = engineForServer(program);
-  const result = await execa(engine.server, ['--version'], { reject: false, timeout: 30_000 });
+  const result = await runProgram(engine.server, ['--version'], { timeoutMs: 30_000 });
   if (result.exitCode !== 0) {
-    const missing = (result as { code?: string }).code === 'ENOENT';
+    const missing = result.notFound;
     if (missing && program === 'redis-server') {
       // A Valkey host (Debian's valkey-server / valkey-tools) has no redis-* programs, only valkey-*.
       const valkey = engineForServer('valkey-server');
-      if ((await execa(valkey.server, ['--version'], { reject: false, timeout: 30_000 })).exitCode === 0) return valkey;
+      if ((await runProgram(valkey.server, ['--version'], { timeoutMs: 30_000 })).exitCode === 0) return valkey;
       const fallback = hostFallbackEngine();
       if (fallback) return fallback;
     }
     const reason = missing
       ? `not found${program === 'redis-server' ? ' (install redis-tools, run `npm run engines`, or name --container to use the checkers of its image)' : ''}`
-      : `\`${program} --version\` failed: ${String(result.stderr || result.shortMessage || result.exitCode).split('\n')[0]}`;
+      : `\`${program} --version\` failed: ${(result.stderr || (result.timedOut ? 'killed after 30 s' : `exit ${result.exitCode}`)).split('\n')[0]}`;
     throw new PlaybookError('usage', `Invalid --server "${program}": ${reason}`);
   }
   return engine;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { engineSpecById, engineSpecs, enginePaths, hostFallbackSpec, isFetched, type EngineSpec } from './catalog.ts';
+import { runProgram } from '../core/run.ts';
+import { engineSpecById, engineSpecs, enginePaths, hostFallbackSpec, isFetched, versionFromVersionLine, type EngineSpec } from './catalog.ts';
 import { hostHasRedis, toolCommand, writeShims } from './shims.ts';
 
 /** The programs of one Redis-compatible engine. The engine, not each snippet or procedure, knows these names. */
@@ -148,4 +149,10 @@ export function engineForServer(program: string): Engine {
     checkAof: `${stem}-check-aof`,
     product: /valkey/.test(base) ? 'valkey' : 'redis',
   });
+}
+
+/** The version a server program's `--version` prints (`Redis server v=8.6.3 …` → `8.6.3`); undefined when it does not run. */
+export async function serverVersion(program: string): Promise<string | undefined> {
+  const result = await runProgram(program, ['--version'], { timeoutMs: 30_000 });
+  return result.exitCode === 0 ? versionFromVersionLine(result.stdout) : undefined;
 }

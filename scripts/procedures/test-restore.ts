@@ -1,6 +1,4 @@
-import { execa } from 'execa';
-import { versionFromVersionLine } from '../engines/catalog.ts';
-import type { Engine } from '../engines/engine.ts';
+import { serverVersion, type Engine } from '../engines/engine.ts';
 import { startRedis } from './scratch-server.ts';
 import { parseInfo, parseKeyspace, type KeyspaceEntry } from '../redis/info.ts';
 import { checkBackup, checkFailure } from './check.ts';
@@ -49,7 +47,7 @@ export async function testRestore(backup: string, engine: Engine, options: { sam
   if (!check.ok) throw new PlaybookError('backup', `Refusing to load ${backup}: ${checkFailure(check)}`);
   // DEBUG is refused by default from Redis 7 (`enable-debug-command`); Redis 6 allows it and
   // refuses the directive (its server would not start with it).
-  const version = versionFromVersionLine((await execa(engine.server, ['--version'], { reject: false, timeout: 30_000 })).stdout ?? '');
+  const version = await serverVersion(engine.server);
   const debug: Record<string, string> = version !== undefined && Number(version.split('.')[0]) < 7 ? {} : { 'enable-debug-command': 'local' };
   const started = performance.now();
   let scratch;

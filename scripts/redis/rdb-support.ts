@@ -2,9 +2,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { rdbWriters, versionFromVersionLine } from '../engines/catalog.ts';
+import { rdbWriters } from '../engines/catalog.ts';
 import { FORMAT_REFUSED, rdbHeader, VALKEY_RDB_MIN } from './rdb.ts';
-import type { Engine } from '../engines/engine.ts';
+import { serverVersion, type Engine } from '../engines/engine.ts';
 import { TEMP_PREFIX } from '../core/temp.ts';
 
 /** The highest RDB format version probed: far above any engine of today (Redis 8.6 writes 13, Valkey 9.1 80). */
@@ -68,8 +68,7 @@ export function rdbFormatLabel(version: number): string {
 /** `redis-server 7.0.15`: the server program's name and the version its `--version` prints. */
 export async function serverDescription(engine: Engine): Promise<string> {
   const name = engine.server.split('/').at(-1) ?? engine.server;
-  const result = await execa(engine.server, ['--version'], { reject: false, timeout: 30_000 });
-  const version = versionFromVersionLine(result.stdout ?? '');
+  const version = await serverVersion(engine.server);
   return version ? `${name} ${version}` : name;
 }
 
