@@ -14,7 +14,8 @@ import type { Flavor, FlavorId, Snippet } from './schema.ts';
  *   module with the TypeScript parser, so the site (built by Vite) and verify (run by Node) hash the
  *   same text;
  * - the page module's code outside its snippet definitions (the helpers its blocks call) and every module
- *   under scripts/snippets it imports, however deep (scenarios, practice servers, placeholders);
+ *   under scripts/snippets or scripts/data it imports, however deep (scenarios, practice servers,
+ *   placeholders: their data-only part lives in scripts/data);
  * - the engine as the catalog pins it (product, version, where it comes from).
  * Any change to one of these makes the report's result for it stale: "Not verified" until verify runs again.
  */
@@ -28,7 +29,7 @@ interface Definition {
 
 interface Sources {
   definitions: Map<string, Definition>;
-  /** Hash of each page module's code outside its defineSnippet calls, plus its imports under scripts/snippets. */
+  /** Hash of each page module's code outside its defineSnippet calls, plus its imports under scripts/snippets and scripts/data. */
   moduleHashes: Map<string, string>;
 }
 
@@ -64,6 +65,7 @@ function property(object: ts.ObjectLiteralExpression, name: string): ts.Expressi
 function loadSources(root: string): Sources {
   const snippetsDir = join(root, 'scripts', 'snippets');
   const pagesDir = join(snippetsDir, 'pages');
+  const dataDir = join(root, 'scripts', 'data');
   const definitions = new Map<string, Definition>();
   const moduleHashes = new Map<string, string>();
   const parsed = new Map<string, ts.SourceFile>();
@@ -110,13 +112,13 @@ function loadSources(root: string): Sources {
       at = end;
     }
     outside += text.slice(at);
-    // Every module under scripts/snippets it imports, however deep (not the other page modules' snippets: their helpers only).
+    // Every module under scripts/snippets or scripts/data it imports, however deep (not the other page modules' snippets: their helpers only).
     const seen = new Set<string>([file]);
     const queue = importsOf(file, source);
     const imported: string[] = [];
     while (queue.length > 0) {
       const next = queue.shift() as string;
-      if (seen.has(next) || !next.startsWith(snippetsDir) || next.startsWith(pagesDir)) continue;
+      if (seen.has(next) || !(next.startsWith(snippetsDir) || next.startsWith(dataDir)) || next.startsWith(pagesDir)) continue;
       seen.add(next);
       let module: ts.SourceFile;
       try {

@@ -34,7 +34,7 @@ async function edit(file: string, from: string, to: string): Promise<() => Promi
 before(async () => {
   // A copy of the snippet sources: edited by the tests, never the checkout's.
   root = await mkdtemp(join(tmpdir(), 'redis-playbook-fingerprint-'));
-  await cp(join(projectRoot, 'scripts', 'snippets'), join(root, 'scripts', 'snippets'), { recursive: true });
+  for (const dir of ['snippets', 'data']) await cp(join(projectRoot, 'scripts', dir), join(root, 'scripts', dir), { recursive: true });
 });
 after(() => rm(root, { recursive: true, force: true }));
 
@@ -87,11 +87,13 @@ describe('fingerprint of a snippet flavor', () => {
 
   it('changes with the page\'s helpers and the modules it imports, not with another block of the page', async () => {
     const base = now();
-    const placeholders = join(root, 'scripts', 'snippets', 'placeholders.ts');
-    const original = await readFile(placeholders, 'utf8');
-    await writeFile(placeholders, `// a change\n${original}`);
-    assert.notEqual(now(), base, 'an imported module changed');
-    await writeFile(placeholders, original);
+    // The re-export under scripts/snippets, and the data-only module it re-exports.
+    for (const placeholders of [join(root, 'scripts', 'snippets', 'placeholders.ts'), join(root, 'scripts', 'data', 'placeholders.ts')]) {
+      const original = await readFile(placeholders, 'utf8');
+      await writeFile(placeholders, `// a change\n${original}`);
+      assert.notEqual(now(), base, `an imported module changed: ${placeholders}`);
+      await writeFile(placeholders, original);
+    }
     let restore = await edit(page(), `id: 'show-save-rules-disabled'`, `id: 'show-save-rules-disabled' /* here */`);
     assert.equal(now(), base, 'the id line is outside the flavor');
     await restore();
