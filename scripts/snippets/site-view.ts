@@ -21,7 +21,8 @@ export function buildSnippetViews(root: string): { snippets: SnippetView[] } {
     const flavors: SnippetView['flavors'] = {};
     for (const [id, flavor] of flavorsOf(snippet)) {
       const fingerprints = Object.fromEntries(engineSpecs.map((spec) => [spec.id, fingerprint(snippet, id, flavor, spec.id, root)]));
-      flavors[id] = { command: flavor.command, lang: flavor.lang, fingerprints } satisfies FlavorView;
+      const variants = flavor.variants.map(({ label, why, command }) => ({ label, why, command }));
+      flavors[id] = { command: flavor.command, variants, lang: flavor.lang, fingerprints } satisfies FlavorView;
     }
     return { id: snippet.id, title: snippet.title, page: snippet.page, flavors };
   });

@@ -15,15 +15,15 @@ const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 describe('the site view of the registry', () => {
   const views = new Map(buildSnippetViews(repo).snippets.map((snippet) => [snippet.id, snippet]));
 
-  it('holds every block of the registry in page order, with its flavors, commands and languages', () => {
+  it('holds every block of the registry in page order, with its flavors, commands, variants and languages', () => {
     assert.deepEqual([...views.keys()], [...registry.keys()]);
     for (const snippet of registry.values()) {
       const view = views.get(snippet.id);
       assert.equal(view?.title, snippet.title);
       assert.equal(view?.page, snippet.page);
       assert.deepEqual(
-        flavorViewsOf(view).map(([id, flavor]) => [id, flavor.command, flavor.lang]),
-        flavorsOf(snippet).map(([id, flavor]) => [id, flavor.command, flavor.lang]),
+        flavorViewsOf(view).map(([id, flavor]) => [id, flavor.command, flavor.lang, flavor.variants]),
+        flavorsOf(snippet).map(([id, flavor]) => [id, flavor.command, flavor.lang, flavor.variants.map(({ label, why, command }) => ({ label, why, command }))]),
       );
     }
   });
