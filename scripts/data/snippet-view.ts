@@ -35,6 +35,8 @@ export const SnippetViewSchema = z.object({
   title: z.string().min(1),
   /** The page that shows it: path under content/docs without extension. */
   page: z.string().min(1),
+  /** The only engines (catalog ids) it runs on, when it is limited to some; undefined: every engine. */
+  engines: z.array(z.string().min(1)).min(1).optional(),
   /** Its flavors, by id. */
   flavors: z.object({ host: FlavorViewSchema.optional(), docker: FlavorViewSchema.optional() }),
 });

@@ -24,7 +24,7 @@ export function buildSnippetViews(root: string): { snippets: SnippetView[] } {
       const variants = flavor.variants.map(({ label, why, command }) => ({ label, why, command }));
       flavors[id] = { command: flavor.command, variants, lang: flavor.lang, fingerprints } satisfies FlavorView;
     }
-    return { id: snippet.id, title: snippet.title, page: snippet.page, flavors };
+    return { id: snippet.id, title: snippet.title, page: snippet.page, ...(snippet.engines ? { engines: snippet.engines } : {}), flavors };
   });
   return SnippetViewsSchema.parse({ snippets });
 }

@@ -21,6 +21,7 @@ describe('the site view of the registry', () => {
       const view = views.get(snippet.id);
       assert.equal(view?.title, snippet.title);
       assert.equal(view?.page, snippet.page);
+      assert.deepEqual(view?.engines, snippet.engines);
       assert.deepEqual(
         flavorViewsOf(view).map(([id, flavor]) => [id, flavor.command, flavor.lang, flavor.variants]),
         flavorsOf(snippet).map(([id, flavor]) => [id, flavor.command, flavor.lang, flavor.variants.map(({ label, why, command }) => ({ label, why, command }))]),

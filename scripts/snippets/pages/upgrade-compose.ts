@@ -10,7 +10,7 @@ import { engineById } from '../../harness/engine.ts';
 import { waitFor } from '../../harness/wait.ts';
 import { changeMixedDataset, diffDatasets, readDataset, writeMixedDataset, type Dataset } from '../../redis/dataset.ts';
 import { FORMAT_REFUSED, readRdbVersion } from '../../redis/rdb.ts';
-import { identityFromInfo, identityMismatch, identityName } from '../../verify/identity.ts';
+import { identityFromInfo, identityMismatch, identityName } from '../../data/identity.ts';
 import { defineSnippet, type ValuesFn, type VerifyContext } from '../schema.ts';
 import { assertContainerHolds, filesInContainer } from '../scenarios/docker.ts';
 import { seedServerConfig } from './data-location.ts';
