@@ -9,15 +9,15 @@ import type { Result } from './report.ts';
 export const FlavorViewSchema = z.object({
   /** The command exactly as the page shows it, with its `{{placeholders}}`. */
   command: z.string().min(1),
-  /** Commands for engines that need another one, shown under the main one (scripts/snippets/schema.ts `VariantSchema`). */
+  /** What the block does differently on some engines, shown under the main command (scripts/snippets/schema.ts `VariantSchema`). */
   variants: z.array(
     z.object({
       /** Who it is for, as the page labels it ("Redis 6.0"). */
       label: z.string().min(1),
       /** Why these engines need another command, one sentence for the reader. */
       why: z.string().min(1),
-      /** The command for them, with the same `{{placeholder}}` markers as the main one. */
-      command: z.string().min(1),
+      /** The command for them, with the same `{{placeholder}}` markers as the main one; none: they run the main one. */
+      command: z.string().min(1).optional(),
     }),
   ),
   /** Syntax highlighting language of the block. */

@@ -14,6 +14,12 @@ import { defaultSnippetViewPath, SnippetViewsSchema, type FlavorView, type Snipp
 import { engineSpecs } from '../engines/catalog.ts';
 import { fingerprint } from './fingerprint.ts';
 import { flavorsOf, registry } from './registry.ts';
+import type { Variant } from './schema.ts';
+
+/** What the site shows of a variant: who it is for, why, and its command when it has one. */
+function variantView({ label, why, command }: Variant): FlavorView['variants'][number] {
+  return { label, why, ...(command === undefined ? {} : { command }) };
+}
 
 /** The view of every block of the registry, fingerprints computed from the sources under `root`. */
 export function buildSnippetViews(root: string): { snippets: SnippetView[] } {
@@ -21,7 +27,7 @@ export function buildSnippetViews(root: string): { snippets: SnippetView[] } {
     const flavors: SnippetView['flavors'] = {};
     for (const [id, flavor] of flavorsOf(snippet)) {
       const fingerprints = Object.fromEntries(engineSpecs.map((spec) => [spec.id, fingerprint(snippet, id, flavor, spec.id, root)]));
-      const variants = flavor.variants.map(({ label, why, command }) => ({ label, why, command }));
+      const variants = flavor.variants.map(variantView);
       flavors[id] = { command: flavor.command, variants, lang: flavor.lang, fingerprints } satisfies FlavorView;
     }
     return { id: snippet.id, title: snippet.title, page: snippet.page, ...(snippet.engines ? { engines: snippet.engines } : {}), flavors };
