@@ -56,8 +56,17 @@ export const EngineSpecSchema = z.object({
       configGetMany: z.boolean().default(true),
       /** It has `aof-timestamp-enabled` (Redis 7.0+, Valkey): the AOF can carry `#TS:` lines and be cut at a second. */
       aofTimestamps: z.boolean().default(true),
+      /**
+       * Its log lines and replies about saving use Redis 6.0's words (measured on 6.0.16): writes get `MISCONF … but it is
+       * currently not able to persist on disk. …`, a save that cannot write logs `Failed opening the RDB file dump.rdb (in
+       * server root dir …)`, and the start warns `WARNING overcommit_memory is set to 0! …`. Redis 7.0+ and Valkey: `it's
+       * currently unable to persist to disk`, `Failed opening the temp RDB file temp-<pid>.rdb`, `WARNING Memory overcommit must be enabled! …`.
+       */
+      saveWording6: z.boolean().default(false),
+      /** INFO persistence shows how far a save is, `current_save_keys_processed` and `current_save_keys_total` (Redis 7.0+, Valkey; Redis 6.0 has neither). */
+      saveProgress: z.boolean().default(true),
     })
-    .default({ aofLayout: 'dir', manifestOffsets: false, aofLogWithDir: false, rdbSaves: true, errorName: 'Redis', checkAofMisreadsBase: false, configGetMany: true, aofTimestamps: true }),
+    .default({ aofLayout: 'dir', manifestOffsets: false, aofLogWithDir: false, rdbSaves: true, errorName: 'Redis', checkAofMisreadsBase: false, configGetMany: true, aofTimestamps: true, saveWording6: false, saveProgress: true }),
   /**
    * Why `npm run verify` does not yet run the pages on this engine by default (it runs when named,
    * `--engines ID`): the pages do not show all of its differences yet. Undefined: in the page matrix.
@@ -150,7 +159,7 @@ export const engineSpecs: readonly EngineSpec[] = z.array(EngineSpecSchema).pars
     kind: 'own-loader',
     suite: 'bullseye',
     packages: ['redis-server', 'redis-tools', ...BULLSEYE_LIBRARIES],
-    traits: { aofLayout: 'file', rdbSaves: false, configGetMany: false, aofTimestamps: false },
+    traits: { aofLayout: 'file', rdbSaves: false, configGetMany: false, aofTimestamps: false, saveWording6: true, saveProgress: false },
     pagesPending:
       'measured 2026-12-05: 41 of 97 host blocks fail on it as written (one appendonly.aof instead of an AOF dir, CONFIG GET of one parameter at a time, no aof-timestamp-enabled, other MISCONF and OOM behaviour); each needs its Redis 6.0 variant (scripts/snippets/variants.ts)',
   },

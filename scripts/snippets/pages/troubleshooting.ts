@@ -12,6 +12,7 @@ import { defineSnippet, type VerifyContext } from '../schema.ts';
 import {
   assertStartFails,
   breakEleventhWrite,
+  lastAofFile,
   changeByteOf,
   cutLastWrite,
   damagedAof,
@@ -45,7 +46,7 @@ import { uniqueNames, type DockerNames } from '../../harness/docker/options.ts';
 import { seedSaveRules } from './snapshot-schedule.ts';
 import { seedServerConfig } from './data-location.ts';
 import { offline } from './rollback-docker.ts';
-import { checkEachAofFile, misreadBaseVariant, replaced } from '../variants.ts';
+import { checkEachAofFile, engineVariant, misreadBaseVariant, replaced, replacedEach, singleFileAofVariant } from '../variants.ts';
 
 const page = 'operations/troubleshooting';
 
@@ -55,7 +56,14 @@ const logFileValue = ({ server }: { server: DisposableRedis | undefined }) => ({
 // ---------------------------------------------------------------------------------------------------
 // A damaged dump.rdb (snapshot-only server)
 
-const rdbServer = { config: { appendonly: 'no', save: seedSaveRules } };
+/**
+ * The seed's save rules one pair a line (`save 900 1`, `save 300 10`, …), as every engine reads them:
+ * Redis 6.0.16 reads one line of several pairs (`save 900 1 300 10 60 10000`) as no save rules at
+ * all, without a word (measured: CONFIG GET save is ""), so it would neither save at a stop nor MISCONF.
+ */
+const seedSaveLines = seedSaveRules.split(' ').flatMap((seconds, i, all) => (i % 2 === 0 ? [`${seconds} ${all[i + 1]}`] : []));
+
+const rdbServer = { config: { appendonly: 'no', save: seedSaveLines } };
 
 /** Cuts a file to half its size (dump.rdb: an interrupted copy, a full disk). */
 async function cutInHalf(file: string): Promise<void> {
@@ -152,7 +160,7 @@ async function restoreRdbDockerOnce(ctx: VerifyContext<RedisContainer>, fault: R
 // ---------------------------------------------------------------------------------------------------
 // A damaged AOF set
 
-const aofServer = (extra: Record<string, string> = {}) => ({ config: { appendonly: 'yes', save: seedSaveRules, ...extra } });
+const aofServer = (extra: Record<string, string> = {}) => ({ config: { appendonly: 'yes', save: seedSaveLines, ...extra } });
 
 /** The seed's Compose service (AOF on, its save rules), plus `extra`. */
 const aofContainer = (extra: Record<string, string> = {}) => ({ config: { ...seedServerConfig, ...extra } });
@@ -162,11 +170,29 @@ const UNEXPECTED_EOF = /# Unexpected end of file reading the append only file ap
 const BAD_FORMAT_BEFORE_86 = /# Bad file format reading the append only file appendonly\.aof\.1\.incr\.aof: make a backup of your AOF file, then use \.\/(redis|valkey)-check-aof --fix <filename\.manifest>/;
 // Redis 8.6 names the file with its dir, gives the offset, and offers aof-load-corrupt-tail-max-size.
 const BAD_FORMAT_WITH_DIR = /# Bad file format reading the append only file appendonlydir\/appendonly\.aof\.1\.incr\.aof at offset \d+\.\s+make a backup of your AOF file, then use \.\/redis-check-aof --fix <filename\.manifest>\.\s+Alternatively you can set the 'aof-load-corrupt-tail-max-size'/;
+// Redis 6.0 (one appendonly.aof) names no file and gives the checker the file itself.
+const SINGLE_FILE_LINE_WHY = 'its AOF is one file, so the line names no file and ends `redis-check-aof --fix <filename>`: give it appendonly.aof.';
+const BAD_FORMAT_SINGLE_FILE = /# Bad file format reading the append only file: make a backup of your AOF file, then use \.\/redis-check-aof --fix <filename>$/m;
+const UNEXPECTED_EOF_SINGLE_FILE = /# Unexpected end of file reading the append only file\. You can: 1\) Make a backup of your AOF file, then use \.\/redis-check-aof --fix <filename>\./;
 /** The log line of an AOF whose incr file is damaged mid-way, as this engine writes it. */
-const badFormat = (engineId: string | undefined) => (engineTraits(engineId).aofLogWithDir ? BAD_FORMAT_WITH_DIR : BAD_FORMAT_BEFORE_86);
-/** The line of an AOF cut short and loaded anyway (Redis 8.6 names the file with its dir). */
-const loadedAnyway = (engineId: string | undefined) =>
-  new RegExp(`# AOF ${engineTraits(engineId).aofLogWithDir ? 'appendonlydir/' : ''}appendonly\\.aof\\.1\\.incr\\.aof loaded anyway because aof-load-truncated is enabled`);
+const badFormat = (engineId: string | undefined) => {
+  const traits = engineTraits(engineId);
+  if (traits.aofLayout === 'file') return BAD_FORMAT_SINGLE_FILE;
+  return traits.aofLogWithDir ? BAD_FORMAT_WITH_DIR : BAD_FORMAT_BEFORE_86;
+};
+/** The log line of an AOF cut short that stops the start (aof-load-truncated no), as this engine writes it. */
+const unexpectedEof = (engineId: string | undefined) => (engineTraits(engineId).aofLayout === 'file' ? UNEXPECTED_EOF_SINGLE_FILE : UNEXPECTED_EOF);
+/** The line of an AOF cut short and loaded anyway (Redis 8.6 names the file with its dir; Redis 6.0, one appendonly.aof, names none). */
+const loadedAnyway = (engineId: string | undefined) => {
+  const traits = engineTraits(engineId);
+  if (traits.aofLayout === 'file') return /# AOF loaded anyway because aof-load-truncated is enabled/;
+  return new RegExp(`# AOF ${traits.aofLogWithDir ? 'appendonlydir/' : ''}appendonly\\.aof\\.1\\.incr\\.aof loaded anyway because aof-load-truncated is enabled`);
+};
+/** The two warnings of an AOF cut short and loaded anyway: the short read and the cut, naming the incr file (Redis 6.0: no file). */
+const truncatedLines = (engineId: string | undefined): RegExp[] =>
+  engineTraits(engineId).aofLayout === 'file'
+    ? [/# !!! Warning: short read while loading the AOF file !!!/, /# !!! Truncating the AOF at offset \d+ !!!/]
+    : [/# !!! Warning: short read while loading the AOF file appendonly\.aof\.1\.incr\.aof!!!/, /# !!! Truncating the AOF appendonly\.aof\.1\.incr\.aof at offset \d+ !!!/];
 
 /** Swap a repaired copy (appendonlydir.fix, made by the integrity page's repair) in place of the damaged AOF set. */
 const swapFixedCopy = [
@@ -191,6 +217,14 @@ const swapFixedCopyEachFile = replaced(
   ['# 1. The repaired copy must check clean', 'redis-check-aof appendonlydir.fix/appendonly.aof.manifest | tail -n 1'].join('\n'),
   ['# 1. The repaired copy must check clean, file by file', ...checkEachAofFile('appendonlydir.fix', 'appendonly.aof.manifest', (call, filter) => `${call} | ${filter}`)].join('\n'),
 );
+
+/** The swap where the AOF is one file (Redis 6.0): the integrity page's repair leaves appendonly.aof.fix. */
+const swapFixedFile = replacedEach(swapFixedCopy, [
+  ['appendonlydir.fix/appendonly.aof.manifest', 'appendonly.aof.fix'],
+  ['appendonlydir.fix', 'appendonly.aof.fix'],
+  ['appendonlydir', 'appendonly.aof'],
+  ['The damaged set goes aside', 'The damaged file goes aside'],
+]);
 
 /**
  * The swap in a throwaway container on the volume. No `pipefail` (the official image's sh is dash):
@@ -217,8 +251,12 @@ const swapFixedCopyInVolumeEachFile = replaced(
   ['# 1. The repaired copy must check clean, file by file', ...checkEachAofFile('appendonlydir.fix', 'appendonly.aof.manifest', (call, filter) => `check=$(${call}); echo "$check" | ${filter}`)].join('\n'),
 ).split('\n');
 
-/** The swap's check of the repaired copy passed: the whole set by its manifest, or (Valkey 9.1) its base and incr file one by one. */
+/** The swap's check of the repaired copy passed: the whole set by its manifest, (Valkey 9.1) its base and incr file one by one, or (Redis 6.0) its one file. */
 function assertRepairedCopyChecked(stdout: string, engineId: string): void {
+  if (engineTraits(engineId).aofLayout === 'file') {
+    assert.match(stdout, /^AOF is valid$/m);
+    return;
+  }
   if (!engineTraits(engineId).checkAofMisreadsBase) {
     assert.match(stdout, /^All AOF files and manifest are valid$/m);
     return;
@@ -257,8 +295,12 @@ async function swapAndStart(ctx: VerifyContext, label: string): Promise<number[]
 // ---------------------------------------------------------------------------------------------------
 // MISCONF: a snapshot that cannot be written (a server run as "redis", its data dir not writable)
 
-/** The MISCONF reply as the engine words it (Valkey names itself where Redis does: measured on Valkey 8.1.1 and 9.1.2). */
-const misconf = (engineId: string | undefined) => MISCONF_REDIS.replaceAll('Redis', engineTraits(engineId).errorName);
+/** The MISCONF reply as the engine words it (Valkey names itself where Redis does: measured on Valkey 8.1.1 and 9.1.2; Redis 6.0 says it otherwise). */
+const misconf = (engineId: string | undefined) => {
+  const traits = engineTraits(engineId);
+  const reply = traits.saveWording6 ? replaced(MISCONF_REDIS, "it's currently unable to persist to disk", 'it is currently not able to persist on disk') : MISCONF_REDIS;
+  return reply.replaceAll('Redis', traits.errorName);
+};
 const MISCONF_REDIS =
   "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error.";
 
@@ -267,7 +309,7 @@ const MISCONF_REDIS =
  * `mkdir` or a restore done as root) and a BGSAVE that fails: writes now get MISCONF.
  */
 async function misconfServer(ctx: VerifyContext): Promise<ServiceUserServer> {
-  const server = await startAsServiceUser(ctx, ['--appendonly', 'no', '--save', seedSaveRules]);
+  const server = await startAsServiceUser(ctx, ['--appendonly', 'no', ...seedSaveLines.flatMap((rule) => ['--save', ...rule.split(' ')])]);
   try {
     const input = range(100).map((n) => `SET user:${n} ${userValue(n)}\n`).join('');
     assert.match((await server.cli(['--pipe'], input)).stdout, /errors: 0, replies: 100/);
@@ -330,6 +372,24 @@ const fixMisconfDocker = [
   '$cli BGSAVE',
   'while [ "$(field rdb_bgsave_in_progress)" = 1 ]; do sleep 0.2; done',
   'echo "rdb_last_bgsave_status: $(field rdb_last_bgsave_status)" )',
+].join('\n');
+
+/** Where log lines and replies about saving use Redis 6.0's words: the command that finds its lines, and why. */
+const wording6Variant = (why: string, command: string) => engineVariant((traits) => traits.saveWording6, why, command);
+
+/** What a save that cannot write logs (Redis 6.0 names the RDB file, not the temp file). */
+const FAILED_OPENING = 'Failed opening the temp RDB file';
+const FAILED_OPENING_6 = 'Failed opening the RDB file';
+/** The line itself, as this engine logs it. */
+const failedOpening = (engineId: string) =>
+  engineTraits(engineId).saveWording6
+    ? new RegExp(`# ${FAILED_OPENING_6} dump\\.rdb \\(in server root dir \\S+\\) for saving: Permission denied`)
+    : new RegExp(`# ${FAILED_OPENING} temp-\\d+\\.rdb \\(in server root dir \\S+\\) for saving: Permission denied`);
+
+/** The status and the log lines of a failed save, on the host. */
+const misconfStatus = [
+  "redis-cli -h {{host}} -p {{port}} INFO persistence | grep -E '^rdb_(changes_since_last_save|last_bgsave_status):'",
+  `grep -E '${FAILED_OPENING}|Background saving error' {{logFile}} | tail -n 2`,
 ].join('\n');
 
 const fixMisconf = [
@@ -399,6 +459,16 @@ async function saveInProgress(server: WithClient): Promise<void> {
   });
 }
 
+/** The warning Redis 6.0 logs at start when vm.overcommit_memory is 0. */
+const OVERCOMMIT_WARNING_6 =
+  /# WARNING overcommit_memory is set to 0! Background save may fail under low memory condition\. To fix this issue add 'vm\.overcommit_memory = 1' to \/etc\/sysctl\.conf and then reboot or run the command 'sysctl vm\.overcommit_memory=1' for this to take effect\./;
+/** The words the page's grep finds the warning by (Redis 7.0+, Valkey; Redis 6.0). */
+const OVERCOMMIT_GREP = 'WARNING Memory overcommit must be enabled';
+const OVERCOMMIT_GREP_6 = 'WARNING overcommit_memory is set to 0';
+
+/** The overcommit setting and what the log says about it and about a failed fork. */
+const overcommitCheck = ['sysctl vm.overcommit_memory', `grep -m 1 '${OVERCOMMIT_GREP}' {{logFile}}`, 'grep "Can\'t save in background: fork" {{logFile}} | tail -n 1'].join('\n');
+
 /** The warning Redis logs at start when vm.overcommit_memory is not 1. */
 const OVERCOMMIT_WARNING =
   /# WARNING Memory overcommit must be enabled! Without it, a background save or replication may fail under low memory condition\..* 'vm\.overcommit_memory = 1' to \/etc\/sysctl\.conf .*'sysctl vm\.overcommit_memory=1'/;
@@ -456,11 +526,23 @@ async function assertLatencyLine(ctx: { run(options?: { timeoutMs?: number }): P
   assert.ok(Date.now() - started < 20_000, 'it ended by itself');
 }
 
-/** The INFO fields of a save part way through 5000 keys. */
-function assertSaveInProgress(stdout: string): void {
+/** INFO fields of a save or rewrite in progress, as a grep pattern. */
+const SAVE_FIELDS = 'rdb_bgsave_in_progress|aof_rewrite_in_progress|current_save_keys_processed|current_save_keys_total|latest_fork_usec';
+/** The same where INFO has no save progress (Redis 6.0): how long the save has run instead. */
+const SAVE_FIELDS_6 = replaced(SAVE_FIELDS, 'current_save_keys_processed|current_save_keys_total', 'rdb_current_bgsave_time_sec');
+const saveInProgressCheck = `redis-cli -h {{host}} -p {{port}} INFO | grep -E '^(${SAVE_FIELDS}):'`;
+
+/** The INFO fields of a save part way through 5000 keys (where INFO shows no progress, Redis 6.0: how long it has run). */
+function assertSaveInProgress(stdout: string, engineId?: string): void {
   const fields = infoFields(stdout);
   assert.equal(fields.rdb_bgsave_in_progress, '1');
   assert.equal(fields.aof_rewrite_in_progress, '0');
+  if (!engineTraits(engineId).saveProgress) {
+    assert.equal(fields.current_save_keys_total, undefined);
+    assert.match(fields.rdb_current_bgsave_time_sec ?? '', /^\d+$/);
+    assert.match(fields.latest_fork_usec ?? '', /^\d+$/);
+    return;
+  }
   assert.equal(fields.current_save_keys_total, '5000');
   assert.ok(Number(fields.current_save_keys_processed) < 5000, 'the save is part way');
   assert.match(fields.latest_fork_usec ?? '', /^\d+$/);
@@ -614,6 +696,7 @@ export const troubleshootingSnippets = [
     flavors: {
       host: {
         command: "grep -E 'short read while loading|Truncating the AOF|loaded anyway' {{logFile}}",
+        variants: [singleFileAofVariant('its AOF is one file, so the lines name no file: `short read while loading the AOF file !!!`, `Truncating the AOF at offset N`.')],
         server: aofServer(),
         async setup(server) {
           await damagedAof(server, cutLastWrite);
@@ -623,14 +706,12 @@ export const troubleshootingSnippets = [
         async verify(ctx) {
           const { exitCode, stdout } = await ctx.run();
           assert.equal(exitCode, 0);
-          assert.match(stdout, /# !!! Warning: short read while loading the AOF file appendonly\.aof\.1\.incr\.aof!!!/);
-          assert.match(stdout, /# !!! Truncating the AOF appendonly\.aof\.1\.incr\.aof at offset \d+ !!!/);
           const server = ctx.server as DisposableRedis;
-          assert.match(stdout, loadedAnyway(server.engine.id));
+          for (const line of [...truncatedLines(server.engine.id), loadedAnyway(server.engine.id)]) assert.match(stdout, line);
           assert.ok(server.running, 'the server started');
           assert.deepEqual(await userNumbers(server), range(19), 'every whole write is there, the one cut short is not');
-          // The incr file alone: its base is untouched, and Valkey 9.1's checker misreads a VALKEY base (integrity page).
-          const check = await execa(server.engine.checkAof, [join(server.dir, 'appendonlydir', 'appendonly.aof.1.incr.aof')], { reject: false });
+          // The incr file alone (Redis 6.0: its one file): its base is untouched, and Valkey 9.1's checker misreads a VALKEY base (integrity page).
+          const check = await execa(server.engine.checkAof, [await lastAofFile(server)], { reject: false });
           assert.equal(check.exitCode, 0, 'Redis cut the partial command off the file itself');
         },
       },
@@ -663,16 +744,17 @@ export const troubleshootingSnippets = [
     flavors: {
       host: {
         command: "grep 'Unexpected end of file reading the append only file' {{logFile}} | tail -n 1",
+        variants: [singleFileAofVariant(SINGLE_FILE_LINE_WHY)],
         server: aofServer({ 'aof-load-truncated': 'no' }),
         async setup(server) {
           await damagedAof(server, cutLastWrite);
-          await assertStartFails(server, UNEXPECTED_EOF);
+          await assertStartFails(server, unexpectedEof(server.engine.id));
         },
         values: logFileValue,
         async verify(ctx) {
           const { exitCode, stdout } = await ctx.run();
           assert.equal(exitCode, 0);
-          assert.match(stdout, UNEXPECTED_EOF);
+          assert.match(stdout, unexpectedEof((ctx.server as DisposableRedis).engine.id));
         },
       },
       docker: {
@@ -699,6 +781,7 @@ export const troubleshootingSnippets = [
     flavors: {
       host: {
         command: "grep 'Bad file format reading the append only file' {{logFile}} | tail -n 1",
+        variants: [singleFileAofVariant(SINGLE_FILE_LINE_WHY)],
         server: aofServer(),
         async setup(server) {
           await damagedAof(server, breakEleventhWrite);
@@ -734,11 +817,14 @@ export const troubleshootingSnippets = [
     flavors: {
       host: {
         command: swapFixedCopy,
-        variants: [misreadBaseVariant(SWAP_CHECK_WHY, swapFixedCopyEachFile)],
+        variants: [
+          misreadBaseVariant(SWAP_CHECK_WHY, swapFixedCopyEachFile),
+          singleFileAofVariant('its AOF is one file: the repair leaves appendonly.aof.fix, which goes in place of appendonly.aof.', swapFixedFile),
+        ],
         server: aofServer({ 'aof-load-truncated': 'no' }),
         async setup(server) {
           await damagedAof(server, cutLastWrite);
-          await assertStartFails(server, UNEXPECTED_EOF);
+          await assertStartFails(server, unexpectedEof(server.engine.id));
           await fixCopy(server);
         },
         timeoutMs: 90_000,
@@ -748,7 +834,8 @@ export const troubleshootingSnippets = [
           assert.deepEqual(afterCut, range(19), 'every whole write is back');
           const aside = (await readdir(server.dir)).filter((name) => name.startsWith('aof-damaged-'));
           assert.equal(aside.length, 1);
-          assert.deepEqual(await readdir(join(server.dir, aside[0] as string)), ['appendonlydir'], 'the damaged set is kept aside');
+          const damaged = engineTraits(server.engine.id).aofLayout === 'file' ? 'appendonly.aof' : 'appendonlydir';
+          assert.deepEqual(await readdir(join(server.dir, aside[0] as string)), [damaged], 'the damaged AOF is kept aside');
           // The same steps after "Bad file format": the 11th of 20 writes broken.
           await server.stop();
           await emptyDataDir(server);
@@ -799,12 +886,26 @@ export const troubleshootingSnippets = [
     flavors: {
       host: {
         command: ["grep 'Unable to obtain the AOF file' {{logFile}} | tail -n 1", 'redis-check-aof {{dataDir}}/appendonlydir/appendonly.aof.manifest | tail -n 1'].join('\n'),
+        variants: [
+          singleFileAofVariant(
+            'there is no AOF set and no manifest: without its appendonly.aof it starts anyway, empty, and logs no error (the warning at the top of this page); restore the backup below.',
+          ),
+        ],
         server: aofServer(),
         setup: missingBaseFile,
         values: logFileValue,
         async verify(ctx) {
           const { exitCode, stdout } = await ctx.run();
           assert.equal(exitCode, 0);
+          const server = ctx.server as DisposableRedis;
+          if (engineTraits(server.engine.id).aofLayout === 'file') {
+            // Nothing refused, nothing logged: the checker finds no manifest, and the server runs empty.
+            assert.equal(stdout.trim(), SINGLE_FILE_NO_MANIFEST(server.dir));
+            assert.ok(server.running, 'the server started');
+            assert.equal((await server.cli(['DBSIZE'])).stdout.trim(), '0', 'it started empty');
+            ctx.note('# the server runs, with 0 keys');
+            return;
+          }
           assert.match(stdout, /# Unable to obtain the AOF file appendonly\.aof\.\d+\.base\.rdb length\. stat: No such file or directory/);
           assert.match(stdout, /^Cannot open file \S+\/appendonlydir\/appendonly\.aof\.\d+\.base\.rdb: No such file or directory$/m);
         },
@@ -833,15 +934,21 @@ export const troubleshootingSnippets = [
     flavors: {
       host: {
         command: 'redis-playbook restore {{backup}} --data-dir {{dataDir}}',
+        variants: [singleFileAofVariant('the backup goes in as dump.rdb and as appendonly.aof, its one AOF file (`installed: dump.rdb, appendonly.aof`).')],
         server: aofServer(),
-        setup: missingBaseFile,
+        async setup(server, scratch) {
+          await missingBaseFile(server, scratch);
+          // Redis 6.0 started empty: stopped as an operator stops it before a restore (the stop saves the empty dataset).
+          if (server.running) await server.stop();
+        },
         values: backupValues,
         timeoutMs: 120_000,
         async verify(ctx) {
           const { exitCode, stdout } = await ctx.run();
           assert.equal(exitCode, 0);
-          assert.match(stdout, /installed: dump\.rdb, appendonlydir; appendonly yes/);
           const server = ctx.server as DisposableRedis;
+          const aof = engineTraits(server.engine.id).aofLayout === 'file' ? 'appendonly\\.aof' : 'appendonlydir';
+          assert.match(stdout, new RegExp(`installed: dump\\.rdb, ${aof}; appendonly yes`));
           await assertStartsWithBackup(server, ctx.values.backup as string);
           assert.deepEqual(await userNumbers(server), range(200), 'the backup: users 1..200');
           ctx.note('# then the server starts with the backup: 200 keys');
@@ -874,10 +981,13 @@ export const troubleshootingSnippets = [
     page,
     flavors: {
       host: {
-        command: [
-          "redis-cli -h {{host}} -p {{port}} INFO persistence | grep -E '^rdb_(changes_since_last_save|last_bgsave_status):'",
-          "grep -E 'Failed opening the temp RDB file|Background saving error' {{logFile}} | tail -n 2",
-        ].join('\n'),
+        command: misconfStatus,
+        variants: [
+          wording6Variant(
+            'the log line is `Failed opening the RDB file dump.rdb …`, and writes get `MISCONF … it is currently not able to persist on disk`.',
+            replaced(misconfStatus, FAILED_OPENING, FAILED_OPENING_6),
+          ),
+        ],
         server: false,
         values: serviceUserValues,
         async verify(ctx) {
@@ -887,7 +997,7 @@ export const troubleshootingSnippets = [
             const fields = infoFields(stdout);
             assert.equal(fields.rdb_last_bgsave_status, 'err');
             assert.equal(fields.rdb_changes_since_last_save, '100');
-            assert.match(stdout, /# Failed opening the temp RDB file temp-\d+\.rdb \(in server root dir \S+\) for saving: Permission denied/);
+            assert.match(stdout, failedOpening(server.engine.id));
             assert.match(stdout, /# Background saving error$/m);
             // MISCONF needs save rules: without any, the failed save does not stop writes.
             await server.cli(['CONFIG', 'SET', 'save', '']);
@@ -1009,20 +1119,25 @@ export const troubleshootingSnippets = [
     page,
     flavors: {
       host: {
-        command: [
-          'sysctl vm.overcommit_memory',
-          "grep -m 1 'WARNING Memory overcommit must be enabled' {{logFile}}",
-          'grep "Can\'t save in background: fork" {{logFile}} | tail -n 1',
-        ].join('\n'),
-        server: { config: { appendonly: 'no', save: seedSaveRules } },
+        command: overcommitCheck,
+        variants: [
+          wording6Variant(
+            'the warning reads `WARNING overcommit_memory is set to 0! Background save may fail under low memory condition.`',
+            replaced(overcommitCheck, OVERCOMMIT_GREP, OVERCOMMIT_GREP_6),
+          ),
+        ],
+        server: { config: { appendonly: 'no', save: seedSaveLines } },
         values: logFileValue,
         async verify(ctx) {
           const { exitCode, stdout } = await ctx.run();
           assert.equal(exitCode, 0);
           const setting = (await readFile('/proc/sys/vm/overcommit_memory', 'utf8')).trim();
           assert.match(stdout, new RegExp(`^vm\\.overcommit_memory = ${setting}$`, 'm'));
-          if (setting === '1') assert.doesNotMatch(stdout, OVERCOMMIT_WARNING);
-          else assert.match(stdout, OVERCOMMIT_WARNING, 'Redis warns at start when overcommit is not 1');
+          const wording6 = engineTraits(ctx.engine.id).saveWording6;
+          const warning = wording6 ? OVERCOMMIT_WARNING_6 : OVERCOMMIT_WARNING;
+          // Redis 6.0 warns only when the setting is 0 (its warning says so); 7.0+ whenever it is not 1.
+          if (wording6 ? setting !== '0' : setting === '1') assert.doesNotMatch(stdout, warning);
+          else assert.match(stdout, warning, 'Redis warns at start when overcommit is not 1');
           assert.doesNotMatch(stdout, /Can't save in background/, 'no fork failed here (it cannot be reproduced on this machine)');
           // The line the page quotes is the one this engine's server logs when fork fails.
           const binary = engineProgramFile(ctx.engine, 'server');
@@ -1169,8 +1284,14 @@ export const troubleshootingSnippets = [
     page,
     flavors: {
       host: {
-        command:
-          "redis-cli -h {{host}} -p {{port}} INFO | grep -E '^(rdb_bgsave_in_progress|aof_rewrite_in_progress|current_save_keys_processed|current_save_keys_total|latest_fork_usec):'",
+        command: saveInProgressCheck,
+        variants: [
+          engineVariant(
+            (traits) => !traits.saveProgress,
+            'INFO does not say how far a save is (no current_save_keys_*): rdb_current_bgsave_time_sec says how long it has run.',
+            replaced(saveInProgressCheck, SAVE_FIELDS, SAVE_FIELDS_6),
+          ),
+        ],
         server: { config: { appendonly: 'no', save: '""' } },
         setup: saveInProgress,
         async verify(ctx) {
@@ -1178,7 +1299,7 @@ export const troubleshootingSnippets = [
           try {
             const { exitCode, stdout } = await ctx.run();
             assert.equal(exitCode, 0);
-            assertSaveInProgress(stdout);
+            assertSaveInProgress(stdout, server.engine.id);
           } finally {
             // SHUTDOWN NOSAVE also ends the slowed-down save child.
             await server.stop({ save: false });
@@ -1187,7 +1308,7 @@ export const troubleshootingSnippets = [
       },
       docker: {
         command:
-          "docker exec {{container}} redis-cli INFO | grep -E '^(rdb_bgsave_in_progress|aof_rewrite_in_progress|current_save_keys_processed|current_save_keys_total|latest_fork_usec):'",
+          `docker exec {{container}} redis-cli INFO | grep -E '^(${SAVE_FIELDS}):'`,
         server: { config: { appendonly: 'no', save: '""' } },
         setup: saveInProgress,
         async verify(ctx) {
@@ -1201,9 +1322,22 @@ export const troubleshootingSnippets = [
   }),
 ];
 
-/** Users 1..200 backed up, 201..300 written, then the base file of the AOF set deleted and a start refused. */
+/** What the page's check prints on a server without an AOF set (Redis 6.0): no log line, and no manifest to read. */
+const SINGLE_FILE_NO_MANIFEST = (dir: string) => `Cannot open file: ${dir}/appendonlydir/appendonly.aof.manifest`;
+
+/**
+ * Users 1..200 backed up, 201..300 written, then the base file of the AOF set deleted and a start
+ * refused. Where the AOF is one file (Redis 6.0) that file is deleted instead, and the start is not
+ * refused: the server comes up empty, and stays up.
+ */
 async function missingBaseFile(server: DisposableRedis, scratch: string): Promise<void> {
   await usersBackedUpThenMore(server, scratch);
+  if (engineTraits(server.engine.id).aofLayout === 'file') {
+    await rm(join(server.dir, 'appendonly.aof'));
+    await server.start();
+    assert.deepEqual(await userNumbers(server), [], 'a start without appendonly.aof is an empty start');
+    return;
+  }
   const manifest = parseAofManifest(await readFile(join(server.dir, 'appendonlydir', 'appendonly.aof.manifest'), 'utf8'));
   const base = manifest.find((entry) => entry.type === 'b');
   assert.ok(base);

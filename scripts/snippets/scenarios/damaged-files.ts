@@ -52,6 +52,11 @@ export async function lastIncrFile(dataDir: string): Promise<string> {
   return join(dataDir, 'appendonlydir', incr.file);
 }
 
+/** The file a server's AOF writes land in: its one `appendonly.aof` (Redis 6.0), else the last incr file of its AOF set. */
+export async function lastAofFile(server: DisposableRedis): Promise<string> {
+  return engineTraits(server.engine.id).aofLayout === 'file' ? join(server.dir, 'appendonly.aof') : lastIncrFile(server.dir);
+}
+
 /** Cuts the last `bytes` bytes off a file (a write cut short by a crash or a full disk). */
 export async function cutShort(file: string, bytes: number): Promise<void> {
   const { size } = await stat(file);
@@ -89,8 +94,18 @@ export async function assertStartFails(server: DisposableRedis, line: RegExp, ex
   assert.match(await server.log(), line);
 }
 
-/** What the integrity page's repair does, for fixtures: `redis-check-aof --fix` on a copy `appendonlydir.fix`. */
+/**
+ * What the integrity page's repair does, for fixtures: `redis-check-aof --fix` on a copy `appendonlydir.fix`
+ * (where the AOF is one file, Redis 6.0: on a copy `appendonly.aof.fix`).
+ */
 export async function fixCopy(server: DisposableRedis): Promise<void> {
+  if (engineTraits(server.engine.id).aofLayout === 'file') {
+    const copy = join(server.dir, 'appendonly.aof.fix');
+    await execa('cp', ['-a', join(server.dir, 'appendonly.aof'), copy]);
+    const fixed = await execa(server.engine.checkAof, ['--fix', copy], { input: 'y\n', reject: false });
+    assert.match(fixed.stdout, /Successfully truncated AOF/);
+    return;
+  }
   await execa('cp', ['-a', join(server.dir, 'appendonlydir'), join(server.dir, 'appendonlydir.fix')]);
   // As the integrity page repairs it: the manifest, or where the checker misreads the RDB base (Valkey 9.1) the last incr file.
   const target = engineTraits(server.engine.id).checkAofMisreadsBase ? basename(await lastIncrFile(server.dir)) : 'appendonly.aof.manifest';
@@ -104,11 +119,11 @@ export async function emptyDataDir(server: DisposableRedis): Promise<void> {
   for (const name of await readdir(server.dir)) await rm(join(server.dir, name), { recursive: true, force: true });
 }
 
-/** An AOF server's users 1..20 (one write each in the incr file), a clean stop, then `damage` done to its incr file. */
+/** An AOF server's users 1..20 (one write each in the incr file, or Redis 6.0's appendonly.aof), a clean stop, then `damage` done to that file. */
 export async function damagedAof(server: DisposableRedis, damage: (incr: string) => Promise<void>): Promise<void> {
   await writeUsers(server, 1, 20);
   await server.stop();
-  await damage(await lastIncrFile(server.dir));
+  await damage(await lastAofFile(server));
 }
 
 /** The last whole-command damage of an AOF: its last write cut 5 bytes short. */
