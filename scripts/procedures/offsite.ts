@@ -6,7 +6,7 @@ import { fileProblem, type CheckItem } from './check.ts';
 import { PlaybookError } from './errors.ts';
 import { digestFile, exists, folderStamp } from './files.ts';
 import { readManifest, type BackupManifest } from './manifest.ts';
-import { assertPasswordFile, displayRepository, probeRepository, runRestic, type ResticRepo } from './restic.ts';
+import { assertPasswordFile, assertWritableRepository, displayRepository, probeRepository, runRestic, type ResticRepo } from './restic.ts';
 
 /** The tag every snapshot redis-playbook pushes carries: list and forget see only these. */
 export const OFFSITE_TAG = 'redis-playbook';
@@ -71,21 +71,22 @@ function problemWords(problems: CheckItem[]): string {
   return `${first?.what}: ${first?.detail}${problems.length > 1 ? ` (and ${problems.length - 1} more)` : ''}`;
 }
 
-/** Probes the store and checks the password file before restic runs. */
-async function ready(repo: ResticRepo): Promise<void> {
+/** Probes the store (and, for a command that writes, a local repository's dir) and checks the password file before restic runs. */
+async function ready(repo: ResticRepo, { writes }: { writes: boolean }): Promise<void> {
   await assertPasswordFile(repo.passwordFile);
   await probeRepository(repo.repository);
+  if (writes) await assertWritableRepository(repo.repository);
 }
 
 /** `restic init`: a new encrypted repository. */
 export async function initRepository(repo: ResticRepo, env: NodeJS.ProcessEnv): Promise<void> {
-  await ready(repo);
+  await ready(repo, { writes: true });
   await runRestic(repo, ['init'], { env });
 }
 
 /** The redis-playbook snapshots of the repository, oldest first. */
 export async function listOffsite(repo: ResticRepo, env: NodeJS.ProcessEnv): Promise<OffsiteEntry[]> {
-  await ready(repo);
+  await ready(repo, { writes: false });
   const snapshots = await snapshotsOf(repo, env, []);
   return snapshots.map((snapshot) => ({
     snapshot: snapshot.short_id,
@@ -98,7 +99,7 @@ export async function listOffsite(repo: ResticRepo, env: NodeJS.ProcessEnv): Pro
 }
 
 async function snapshotsOf(repo: ResticRepo, env: NodeJS.ProcessEnv, ids: string[]): Promise<ResticSnapshot[]> {
-  const out = await runRestic(repo, ['snapshots', '--json', '--tag', OFFSITE_TAG, ...ids], { env });
+  const out = await runRestic(repo, ['--no-lock', 'snapshots', '--json', '--tag', OFFSITE_TAG, ...ids], { env });
   const parsed = z.array(ResticSnapshotSchema).safeParse(JSON.parse(out || '[]'));
   if (!parsed.success) throw new PlaybookError('other', `restic snapshots printed JSON this version does not read: ${parsed.error.issues[0]?.message}`);
   return parsed.data.sort((a, b) => a.time.localeCompare(b.time));
@@ -131,7 +132,7 @@ export async function pushBackup(repo: ResticRepo, backup: string, env: NodeJS.P
   const manifest = await readManifest(backup);
   const local = await checksumProblems(backup, manifest);
   if (local.length > 0) throw new PlaybookError('backup', `${backup} does not match its manifest, not pushed: ${problemWords(local)}`);
-  await ready(repo);
+  await ready(repo, { writes: true });
   const time = manifest.createdAt.replace('T', ' ').replace(/(\.\d+)?Z$/, '');
   const out = await runRestic(repo, ['backup', '--json', '--tag', OFFSITE_TAG, '--time', time, '--host', hostname(), backup], { env, cwd: dirname(backup) });
   const summary = out
@@ -162,7 +163,7 @@ export async function pushBackup(repo: ResticRepo, backup: string, env: NodeJS.P
 
 /** `restic restore SNAPSHOT:PATH --target INTO`: the backup folder's files land directly in `into`. */
 async function restoreSnapshot(repo: ResticRepo, snapshot: string, path: string, into: string, env: NodeJS.ProcessEnv): Promise<string> {
-  await runRestic(repo, ['restore', `${snapshot}:${path}`, '--target', into], { env });
+  await runRestic(repo, ['--no-lock', 'restore', `${snapshot}:${path}`, '--target', into], { env });
   return into;
 }
 
@@ -185,7 +186,7 @@ export interface PullResult {
  * `<name>.bad-<time>` and refused; `latest` is the newest snapshot.
  */
 export async function pullBackup(repo: ResticRepo, id: string, to: string, env: NodeJS.ProcessEnv): Promise<PullResult> {
-  await ready(repo);
+  await ready(repo, { writes: false });
   const all = await snapshotsOf(repo, env, []);
   const found = id === 'latest' ? all.at(-1) : all.find((snapshot) => snapshot.id.startsWith(id) || snapshot.short_id === id);
   if (!found) throw new PlaybookError('usage', `No redis-playbook snapshot ${id} in ${displayRepository(repo.repository)} (see redis-playbook offsite list)`);
@@ -248,7 +249,7 @@ export interface ForgetResult {
  * are removed and the data only they used is pruned.
  */
 export async function forgetOffsite(repo: ResticRepo, retention: Retention, env: NodeJS.ProcessEnv): Promise<ForgetResult> {
-  await ready(repo);
+  await ready(repo, { writes: true });
   const keep = (['hourly', 'daily', 'weekly'] as const).flatMap((period) => (retention[period] !== undefined ? [`--keep-${period}`, String(retention[period])] : []));
   const out = await runRestic(repo, ['forget', '--json', '--tag', OFFSITE_TAG, '--host', hostname(), '--group-by', 'host,tags', ...keep, '--prune'], { env });
   const line = out.split('\n').find((text) => text.trim().startsWith('['));

@@ -65,6 +65,26 @@ export async function probeRepository(repository: string): Promise<void> {
   if (reason) throw new PlaybookError('unreachable', `The repository ${displayRepository(repository)} cannot be reached: ${reason} at ${address.host}:${address.port}`);
 }
 
+/** The dir of a local repository (`/srv/restic`, `local:/srv/restic`), undefined for any other backend. */
+export function localRepositoryPath(repository: string): string | undefined {
+  if (repository.startsWith('local:')) return repository.slice('local:'.length);
+  return /^[a-z][a-z0-9]*:/i.test(repository) ? undefined : repository;
+}
+
+/**
+ * Fails fast with an `io` error when a local repository cannot be written (a read-only mount, no
+ * permission): restic itself retries writing its lock file for minutes.
+ */
+export async function assertWritableRepository(repository: string): Promise<void> {
+  const path = localRepositoryPath(repository);
+  if (path === undefined) return;
+  await access(path, constants.W_OK).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return;
+    const why = error.code === 'EROFS' ? 'its file system is read-only' : error.code === 'EACCES' ? 'this user may not write there' : (error.code ?? error.message);
+    throw new PlaybookError('io', `The repository ${path} refuses writes (read-only, permission denied or append-only): ${why}`, { cause: error });
+  });
+}
+
 /** Throws a one-line `io` error unless the password file is there and readable. */
 export async function assertPasswordFile(path: string): Promise<void> {
   await access(path, constants.R_OK).catch((error: NodeJS.ErrnoException) => {

@@ -95,7 +95,7 @@ deduplicated, on a local path, a REST server, SFTP or S3-compatible storage.
            (with a suffix when that exists: nothing local is replaced). A pull that does not match
            is moved aside as DIR/<name>.bad-<time> and refused (exit 7).
   forget   Retention: keep the newest snapshot of each of the last N hours, days, weeks (at least
-           one --keep-*), remove this machine's other redis-playbook snapshots and prune their data
+           one --keep-* of 1 or more), remove this machine's other redis-playbook snapshots and prune their data
            (restic forget --prune).
 
 Options:
@@ -140,7 +140,6 @@ match its manifest 7; nothing local is deleted on any failure.`,
         break;
       case 'push': {
         const backup = resolve(needs('BACKUP', options.target, 'the backup folder (offsite push BACKUP)'));
-        io.stderr(`pushing ${backup} to ${shown}\n`);
         const result = await pushBackup(repo, backup, io.env);
         if (options['metrics-file']) await writeBackupMetric(resolve(options['metrics-file']), shown, new Date(result.createdAt));
         out = { action: 'push', repository: shown, snapshot: result.snapshot, path: result.path, createdAt: result.createdAt, verifiedFiles: result.verifiedFiles, bytes: result.bytes, addedBytes: result.addedBytes };
@@ -165,8 +164,8 @@ match its manifest 7; nothing local is deleted on any failure.`,
       }
       case 'forget': {
         const retention = { hourly: options['keep-hourly'], daily: options['keep-daily'], weekly: options['keep-weekly'] };
-        if (Object.values(retention).every((value) => value === undefined)) {
-          throw new PlaybookError('usage', 'Invalid --keep-*: offsite forget needs at least one of --keep-hourly, --keep-daily, --keep-weekly');
+        if (!Object.values(retention).some((value) => value !== undefined && value > 0)) {
+          throw new PlaybookError('usage', 'Invalid --keep-*: offsite forget needs at least one of --keep-hourly, --keep-daily, --keep-weekly of 1 or more (restic keeps everything without one)');
         }
         const result = await forgetOffsite(repo, retention, io.env);
         out = { action: 'forget', repository: shown, kept: result.kept, removed: result.removed };
