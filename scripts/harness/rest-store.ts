@@ -27,6 +27,10 @@ export interface RestStoreOptions {
   dir?: string;
   /** Refuse deletions (`--append-only`): forget and prune fail. */
   appendOnly?: boolean;
+  /** The port (default: a free one). */
+  port?: number;
+  /** The password of the user `playbook` (default: a random one). */
+  password?: string;
 }
 
 /**
@@ -61,9 +65,13 @@ export class RestStore implements AsyncDisposable {
     const child = execa(this.#rclone, this.#args, { stdin: 'ignore', stdout: 'ignore', stderr: 'pipe', reject: false, env: { RCLONE_CONFIG: '/dev/null' } });
     this.#child = child;
     live.add(child);
+    let exited: string | undefined;
+    void child.then((result) => {
+      exited = String(result.stderr).trim().split('\n').at(-1) ?? '';
+    });
     await waitFor(
       async () => {
-        if (child.exitCode !== null && child.exitCode !== undefined) throw Object.assign(new Error(`rclone serve restic exited: ${String((await child).stderr)}`), { fatal: true });
+        if (exited !== undefined) throw Object.assign(new Error(`rclone serve restic exited: ${exited}`), { fatal: true });
         return accepts(this.port);
       },
       { what: `rclone serve restic to listen on 127.0.0.1:${this.port}`, timeoutMs: 20_000 },
@@ -108,10 +116,10 @@ export async function startRestStore(options: RestStoreOptions = {}): Promise<Re
   const root = await mkdtemp(join(tmpdir(), 'playbook-store-'));
   const dir = options.dir ?? join(root, 'data');
   await mkdir(dir, { recursive: true });
-  const password = randomBytes(18).toString('base64url');
+  const password = options.password ?? randomBytes(18).toString('base64url');
   const htpasswd = join(root, 'htpasswd');
   await writeFile(htpasswd, `playbook:{SHA}${createHash('sha1').update(password).digest('base64')}\n`, { mode: 0o600 });
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const args = ['serve', 'restic', dir, '--addr', `127.0.0.1:${port}`, '--htpasswd', htpasswd, ...(options.appendOnly ? ['--append-only'] : [])];
   const store = new RestStore({ root, dir, port, password, rclone, args });
   try {

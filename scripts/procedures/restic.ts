@@ -1,4 +1,4 @@
-import { access, constants } from 'node:fs/promises';
+import { access, constants, readFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { execa } from 'execa';
 import { z } from 'zod';
@@ -83,6 +83,16 @@ export async function assertWritableRepository(repository: string): Promise<void
     const why = error.code === 'EROFS' ? 'its file system is read-only' : error.code === 'EACCES' ? 'this user may not write there' : (error.code ?? error.message);
     throw new PlaybookError('io', `The repository ${path} refuses writes (read-only, permission denied or append-only): ${why}`, { cause: error });
   });
+}
+
+/** The repository URL held in a file (its first line): a one-line `io` error when unreadable, `usage` when empty. */
+export async function readRepositoryFile(path: string): Promise<string> {
+  const text = await readFile(path, 'utf8').catch((error: NodeJS.ErrnoException) => {
+    throw new PlaybookError('io', `The repository file ${path} ${error.code === 'ENOENT' ? 'does not exist' : 'is not readable by this user'}`, { cause: error });
+  });
+  const url = text.split('\n')[0]?.trim();
+  if (!url) throw new PlaybookError('usage', `The repository file ${path} is empty: put the repository URL on its first line`);
+  return url;
 }
 
 /** Throws a one-line `io` error unless the password file is there and readable. */

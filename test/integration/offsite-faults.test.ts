@@ -87,7 +87,8 @@ test('a pulled backup whose checksum does not match its manifest is moved aside 
   await cp(bench.backup, tampered, { recursive: true });
   const rdb = join(tampered, 'dump.rdb');
   const bytes = await readFile(rdb);
-  bytes[Math.floor(bytes.length / 2)] ^= 0x5a;
+  const middle = Math.floor(bytes.length / 2);
+  bytes[middle] = (bytes[middle] ?? 0) ^ 0x5a;
   await writeFile(rdb, bytes);
   assertOneLineFailure(await bench.cli(['offsite', 'push', tampered, ...repo]), 7, /does not match its manifest, not pushed: dump\.rdb sha256/);
   await rawRestic(bench, bench.store.url, ['backup', '--tag', 'redis-playbook', tampered]);

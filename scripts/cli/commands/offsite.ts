@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { PlaybookError } from '../../procedures/errors.ts';
 import { writeBackupMetric } from '../../procedures/metrics-file.ts';
 import { forgetOffsite, initRepository, listOffsite, OffsiteEntrySchema, pullBackup, pushBackup } from '../../procedures/offsite.ts';
-import { displayRepository, type ResticRepo } from '../../procedures/restic.ts';
+import { displayRepository, readRepositoryFile, type ResticRepo } from '../../procedures/restic.ts';
 import type { CliCommand } from '../command.ts';
 import { parseOptions } from '../parse-options.ts';
 
@@ -17,6 +17,11 @@ export const OffsiteOptionsSchema = z.object({
   target: z.string().min(1).optional(),
   /** The restic repository (default: RESTIC_REPOSITORY). Never printed with its user info. */
   repo: z.string().min(1).optional(),
+  /**
+   * A file holding the repository URL (default: RESTIC_REPOSITORY_FILE), for a URL with credentials
+   * (`rest:https://user:password@host/`): kept in a file like the password, never in a command line.
+   */
+  'repo-file': z.string().min(1).optional(),
   /** The file holding the repository password (default: RESTIC_PASSWORD_FILE). */
   'password-file': z.string().min(1).optional(),
   /** The restic program (default: `restic` on PATH). */
@@ -64,6 +69,7 @@ export const offsiteCommand: CliCommand = {
   positionals: ['action', 'target'],
   options: {
     repo: { type: 'string' },
+    'repo-file': { type: 'string' },
     'password-file': { type: 'string' },
     restic: { type: 'string' },
     to: { type: 'string' },
@@ -101,6 +107,8 @@ deduplicated, on a local path, a REST server, SFTP or S3-compatible storage.
 Options:
   --repo URL            The repository as restic takes it (default RESTIC_REPOSITORY): /srv/restic,
                         rest:http://host:8000/, sftp:user@host:/srv/restic, s3:http://host:9000/bucket
+  --repo-file FILE      A file holding that URL (default RESTIC_REPOSITORY_FILE): for a URL with
+                        credentials (rest:https://user:password@host/), kept off command lines
   --password-file FILE  The repository password (default RESTIC_PASSWORD_FILE)
   --restic PROGRAM      The restic program (default restic on PATH)
   --to DIR              pull: the backup dir
@@ -120,8 +128,10 @@ A wrong password exits 4, an unreachable store 3, a full or read-only store 6, a
 match its manifest 7; nothing local is deleted on any failure.`,
   async run(values, io) {
     const options = parseOptions(OffsiteOptionsSchema, values);
-    const repository = options.repo ?? io.env.RESTIC_REPOSITORY;
-    if (!repository) throw new PlaybookError('usage', 'Invalid --repo: the repository is required (--repo URL, or RESTIC_REPOSITORY)');
+    if (options.repo && options['repo-file']) throw new PlaybookError('usage', 'Invalid --repo-file: give --repo URL or --repo-file FILE, not both');
+    const repoFile = options['repo-file'] ?? (options.repo ? undefined : io.env.RESTIC_REPOSITORY_FILE);
+    const repository = repoFile ? await readRepositoryFile(resolve(repoFile)) : (options.repo ?? io.env.RESTIC_REPOSITORY);
+    if (!repository) throw new PlaybookError('usage', 'Invalid --repo: the repository is required (--repo URL or --repo-file FILE, or RESTIC_REPOSITORY)');
     const passwordFile = options['password-file'] ?? io.env.RESTIC_PASSWORD_FILE;
     if (!passwordFile) throw new PlaybookError('usage', 'Invalid --password-file: the repository password file is required (--password-file FILE, or RESTIC_PASSWORD_FILE)');
     const repo: ResticRepo = { repository, passwordFile: resolve(passwordFile), program: options.restic };
@@ -169,7 +179,7 @@ match its manifest 7; nothing local is deleted on any failure.`,
         }
         const result = await forgetOffsite(repo, retention, io.env);
         out = { action: 'forget', repository: shown, kept: result.kept, removed: result.removed };
-        text = `Kept ${result.kept.length} snapshots, removed ${result.removed.length}${result.removed.length > 0 ? ` (${result.removed.join(', ')}) and pruned their data` : ''}.`;
+        text = `Kept ${result.kept.length} snapshot${result.kept.length === 1 ? '' : 's'}, removed ${result.removed.length}${result.removed.length > 0 ? ` (${result.removed.join(', ')}) and pruned their data` : ''}.`;
         break;
       }
     }
