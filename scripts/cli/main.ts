@@ -18,7 +18,7 @@ import { redact, secretsOf } from './redact.ts';
 import { versionLine } from './version.ts';
 
 /** Every subcommand, in the order `--help` lists them. */
-export const commands: readonly CliCommand[] = [inspectCommand, backupCommand, backupsCommand, checkCommand, testRestoreCommand, restoreCommand, rewindCommand, validateCommand, watchCommand, offsiteCommand];
+export const commands: readonly CliCommand[] = [inspectCommand, backupCommand, backupsCommand, offsiteCommand, checkCommand, testRestoreCommand, restoreCommand, rewindCommand, validateCommand, watchCommand];
 
 /** The text of `redis-playbook --help`. */
 export function globalHelp(): string {
