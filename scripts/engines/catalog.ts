@@ -221,6 +221,19 @@ export const offsiteToolSpecs = [
 ] as const satisfies readonly { id: string; suite: Suite; package: string; version: string; program: string }[];
 export type OffsiteToolSpec = (typeof offsiteToolSpecs)[number];
 
+/**
+ * The S3-compatible store of the offsite drill: s3rver from the npm registry (Debian's rclone is built
+ * without `serve s3`), installed by `npm run engines` into `<cache>/s3rver` and run by
+ * scripts/harness/s3-store-server.cjs over TLS.
+ */
+export const s3StoreSpec = { id: 's3rver', package: 's3rver', version: '3.7.1' } as const;
+
+/** The dir whose `node_modules` holds s3rver, or undefined when it is not installed. */
+export function s3StoreModules(cache = engineCacheDir()): string | undefined {
+  const dir = join(cache, s3StoreSpec.id, 'node_modules');
+  return existsSync(join(dir, s3StoreSpec.package, 'package.json')) ? dir : undefined;
+}
+
 /** The project's root (where package.json is). */
 export const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 

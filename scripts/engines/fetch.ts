@@ -17,7 +17,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { z } from 'zod';
-import { composeSpec, engineCacheDir, offsiteToolSpecs, enginePaths, engineSpecs, hostFallbackSpec, versionFromVersionLine, type EngineSpec, type Suite } from './catalog.ts';
+import { composeSpec, engineCacheDir, offsiteToolSpecs, s3StoreSpec, enginePaths, engineSpecs, hostFallbackSpec, versionFromVersionLine, type EngineSpec, type Suite } from './catalog.ts';
 import { hostHasRedis, toolCommand, writeShims } from './shims.ts';
 
 const KEYRING = '/usr/share/keyrings/debian-archive-keyring.gpg';
@@ -288,7 +288,21 @@ export async function ensureOffsiteTools(cache: string): Promise<string[]> {
     }
     programs.push(program);
   }
+  await ensureS3Store(cache);
   return programs;
+}
+
+/** s3rver ({@link s3StoreSpec}) from the npm registry into `<cache>/s3rver`, unless that version is there. */
+async function ensureS3Store(cache: string): Promise<void> {
+  const prefix = join(cache, s3StoreSpec.id);
+  const installed = await readFile(join(prefix, 'node_modules', s3StoreSpec.package, 'package.json'), 'utf8')
+    .then((text) => (JSON.parse(text) as { version?: string }).version)
+    .catch(() => undefined);
+  if (installed === s3StoreSpec.version) return;
+  say(`installing ${s3StoreSpec.package}@${s3StoreSpec.version} from the npm registry into ${prefix}`);
+  await mkdir(prefix, { recursive: true });
+  await run('npm', ['install', '--prefix', prefix, '--no-audit', '--no-fund', '--omit=dev', `${s3StoreSpec.package}@${s3StoreSpec.version}`], `npm install ${s3StoreSpec.package}`);
+  say(`${s3StoreSpec.package} ${s3StoreSpec.version} ready`);
 }
 
 /** Where the Docker CLI looks for its Compose plugin first: `$DOCKER_CONFIG/cli-plugins`, else `~/.docker/cli-plugins`. */

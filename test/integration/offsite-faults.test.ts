@@ -4,7 +4,7 @@ import { cp, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { execa } from 'execa';
-import { startRestStore } from '../../scripts/harness/rest-store.ts';
+import { startRestStore } from '../../scripts/harness/offsite-store.ts';
 import { offsiteBench, rawRestic, REPO_PASSWORD } from '../support/offsite.ts';
 import { assertOneLineFailure, runCli } from '../support/run-cli.ts';
 import { mountTmpfs } from '../support/tmpfs.ts';

@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { execa } from 'execa';
 import { startRedis, type DisposableRedis } from '../../scripts/harness/redis-server.ts';
-import { offsiteTools, startRestStore, type RestStore } from '../../scripts/harness/rest-store.ts';
+import { offsiteTools, startStore, type OffsiteStore, type StoreKind } from '../../scripts/harness/offsite-store.ts';
 import { writeMixedDataset } from '../../scripts/redis/dataset.ts';
 import { runCli, type CliRun } from './run-cli.ts';
 
@@ -14,7 +14,7 @@ export const REPO_PASSWORD = 'offsite repo secret c91e';
 
 /** What an offsite test works with; `await using` stops the store and the server and removes the temp dir. */
 export interface OffsiteBench extends AsyncDisposable {
-  store: RestStore;
+  store: OffsiteStore;
   redis: DisposableRedis;
   /** A temp dir of the test. */
   work: string;
@@ -32,13 +32,13 @@ export interface OffsiteBench extends AsyncDisposable {
 }
 
 /**
- * A REST store on loopback, a server (with `password` when given) with a mixed dataset (and `extra`
+ * A store on loopback (`kind`: REST, the default, or S3), a server (with `password` when given) with a mixed dataset (and `extra`
  * keys written first), and one
  * backup of it; undefined (the test skipped) when restic or rclone is missing and not required.
  */
 export async function offsiteBench(
   t: TestContext,
-  { extra, password }: { extra?: (redis: DisposableRedis) => Promise<void>; password?: string } = {},
+  { extra, password, kind = 'rest' }: { extra?: (redis: DisposableRedis) => Promise<void>; password?: string; kind?: StoreKind } = {},
 ): Promise<OffsiteBench | undefined> {
   let tools: ReturnType<typeof offsiteTools>;
   try {
@@ -48,7 +48,7 @@ export async function offsiteBench(
     t.skip((error as Error).message);
     return undefined;
   }
-  const store = await startRestStore();
+  const store = await startStore(kind);
   const work = await mkdtemp(join(tmpdir(), 'playbook-offsite-'));
   const redis = await startRedis({ config: { appendonly: 'no', save: '' }, ...(password ? { password } : {}) });
   const passwordFile = join(work, 'restic-password');

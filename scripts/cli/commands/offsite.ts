@@ -63,6 +63,8 @@ export const OffsiteJsonSchema = z.object({
 });
 type OffsiteJson = z.infer<typeof OffsiteJsonSchema>;
 
+const filesMatch = (count: number) => (count === 1 ? '1 file matches' : `${count} files match`);
+
 export const offsiteCommand: CliCommand = {
   name: 'offsite',
   summary: 'Ship backups to a restic repository (encrypted, deduplicated), list, pull back verified, apply retention',
@@ -153,7 +155,7 @@ match its manifest 7; nothing local is deleted on any failure.`,
         const result = await pushBackup(repo, backup, io.env);
         if (options['metrics-file']) await writeBackupMetric(resolve(options['metrics-file']), shown, new Date(result.createdAt));
         out = { action: 'push', repository: shown, snapshot: result.snapshot, path: result.path, createdAt: result.createdAt, verifiedFiles: result.verifiedFiles, bytes: result.bytes, addedBytes: result.addedBytes };
-        text = `Pushed ${result.path} to ${shown} as snapshot ${result.snapshot}: ${result.bytes} bytes, ${result.addedBytes} new in the repository; pulled back and checked, ${result.verifiedFiles} files match the manifest.`;
+        text = `Pushed ${result.path} to ${shown} as snapshot ${result.snapshot}: ${result.bytes} bytes, ${result.addedBytes} new in the repository; pulled back and checked, ${filesMatch(result.verifiedFiles)} the manifest.`;
         break;
       }
       case 'list': {
@@ -169,7 +171,7 @@ match its manifest 7; nothing local is deleted on any failure.`,
         const to = resolve(needs('--to', options.to, 'the backup dir (--to DIR)'));
         const result = await pullBackup(repo, id, to, io.env);
         out = { action: 'pull', repository: shown, snapshot: result.snapshot, path: result.path, createdAt: result.createdAt, verifiedFiles: result.verifiedFiles };
-        text = `Pulled snapshot ${result.snapshot} into ${result.path}: ${result.verifiedFiles} files match the manifest (snapshot of ${result.createdAt}).`;
+        text = `Pulled snapshot ${result.snapshot} into ${result.path}: ${filesMatch(result.verifiedFiles)} the manifest (snapshot of ${result.createdAt}).`;
         break;
       }
       case 'forget': {
