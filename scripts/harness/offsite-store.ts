@@ -8,6 +8,7 @@ import { execa, type ResultPromise } from 'execa';
 import { offsiteToolPath, s3StoreModules } from '../engines/catalog.ts';
 import { DisposedAtExit } from './exit-hook.ts';
 import { freePort } from './free-port.ts';
+import { TEMP_PREFIX } from './leftovers.ts';
 import { UnavailableHere } from './require-all.ts';
 import { waitFor } from './wait.ts';
 
@@ -72,7 +73,8 @@ export class OffsiteStore implements AsyncDisposable {
   /** Starts the server and waits until its port accepts connections. */
   async start(): Promise<void> {
     const { file, args, env } = this.#command;
-    const child = execa(file, args, { stdin: 'ignore', stdout: 'ignore', stderr: 'pipe', reject: false, env, extendEnv: false });
+    // Run in its temp dir: the leftover check finds a store process that outlived its test by its cwd.
+    const child = execa(file, args, { stdin: 'ignore', stdout: 'ignore', stderr: 'pipe', reject: false, env, extendEnv: false, cwd: this.#root });
     this.#child = child;
     live.add(child);
     let exited: string | undefined;
@@ -125,7 +127,7 @@ const S3_SERVER = fileURLToPath(new URL('./s3-store-server.ts', import.meta.url)
 /** Starts an {@link OffsiteStore} of `kind`. */
 export async function startStore(kind: StoreKind, options: StoreOptions = {}): Promise<OffsiteStore> {
   const tools = offsiteTools();
-  const root = await mkdtemp(join(tmpdir(), `playbook-store-${kind}-`));
+  const root = await mkdtemp(join(tmpdir(), `${TEMP_PREFIX}store-${kind}-`));
   const dir = options.dir ?? join(root, 'data');
   await mkdir(dir, { recursive: true });
   const password = options.password ?? randomBytes(18).toString('base64url');

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { execa } from 'execa';
+import { TEMP_PREFIX } from '../../scripts/harness/leftovers.ts';
 import { startRedis, type DisposableRedis } from '../../scripts/harness/redis-server.ts';
 import { offsiteTools, startStore, type OffsiteStore, type StoreKind } from '../../scripts/harness/offsite-store.ts';
 import { writeMixedDataset } from '../../scripts/redis/dataset.ts';
@@ -49,7 +50,7 @@ export async function offsiteBench(
     return undefined;
   }
   const store = await startStore(kind);
-  const work = await mkdtemp(join(tmpdir(), 'playbook-offsite-'));
+  const work = await mkdtemp(join(tmpdir(), `${TEMP_PREFIX}offsite-`));
   const redis = await startRedis({ config: { appendonly: 'no', save: '' }, ...(password ? { password } : {}) });
   const passwordFile = join(work, 'restic-password');
   await writeFile(passwordFile, `${REPO_PASSWORD}\n`, { mode: 0o600 });

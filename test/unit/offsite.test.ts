@@ -48,7 +48,7 @@ test('the freshness gauge: fixed name, escaped label, unix seconds; written atom
   const text = backupMetricText('/var/backups/"redis"', new Date('2026-12-05T03:00:00.900Z'));
   assert.match(text, new RegExp(`^# TYPE ${BACKUP_VERIFIED_METRIC} gauge$`, 'm'));
   assert.match(text, /^redis_playbook_backup_last_verified_timestamp_seconds\{dir="\/var\/backups\/\\"redis\\""\} 1796439600$/m);
-  const dir = await mkdtemp(join(tmpdir(), 'playbook-metric-'));
+  const dir = await mkdtemp(join(tmpdir(), 'redis-playbook-metric-'));
   try {
     await writeBackupMetric(join(dir, 'redis-backup.prom'), '/var/backups/redis', new Date('2026-12-05T03:00:00Z'));
     assert.deepEqual(await readdir(dir), ['redis-backup.prom'], 'no temp file left');

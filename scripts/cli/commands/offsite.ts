@@ -124,8 +124,9 @@ Options:
 
 restic gets the repository and the password file in its environment (RESTIC_REPOSITORY,
 RESTIC_PASSWORD_FILE), never on its command line; credentials of the store come from restic's own
-variables (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY for S3, RESTIC_REST_USERNAME and
-RESTIC_REST_PASSWORD for a REST server). The user info of a repository URL is never printed.
+variables and files (for S3 AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or ~/.aws/credentials; for
+a REST server RESTIC_REST_USERNAME and RESTIC_REST_PASSWORD, or the URL in --repo-file; a store's
+private CA: RESTIC_CACERT). The user info of a repository URL is never printed.
 A wrong password exits 4, an unreachable store 3, a full or read-only store 6, a pull that does not
 match its manifest 7; nothing local is deleted on any failure.`,
   async run(values, io) {
