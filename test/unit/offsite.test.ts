@@ -3,6 +3,7 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { main } from '../../scripts/cli/main.ts';
 import { redact, secretsOf } from '../../scripts/cli/redact.ts';
 import { BACKUP_VERIFIED_METRIC, backupMetricText, writeBackupMetric } from '../../scripts/procedures/metrics-file.ts';
 import { displayRepository, localRepositoryPath, repositoryAddress, resticFailure } from '../../scripts/procedures/restic.ts';
@@ -62,4 +63,24 @@ test('the freshness gauge: fixed name, escaped label, unix seconds; written atom
 test("the store's credentials from restic's environment are redacted from error lines", () => {
   const secrets = secretsOf(['offsite', 'list', '--repo', repo.repository], { RESTIC_REST_PASSWORD: 'rest-pw', AWS_SECRET_ACCESS_KEY: 'aws-key' });
   assert.equal(redact(`a rest-pw b aws-key c ${repo.repository}`, secrets), `a *** b *** c rest:http://backup:***@127.0.0.1:8000/redis`);
+});
+
+test('offsite usage errors: one line, exit 2, restic never started', async () => {
+  const cases: [string[], RegExp][] = [
+    [['offsite'], /^redis-playbook: Invalid --action: expected init, push, list, pull or forget\n$/],
+    [['offsite', 'list', '--password-file', '/p'], /the repository is required/],
+    [['offsite', 'list', '--repo', '/r'], /the repository password file is required/],
+    [['offsite', 'list', '--repo', '/r', '--repo-file', '/f', '--password-file', '/p'], /--repo URL or --repo-file FILE, not both/],
+    [['offsite', 'push', '--repo', '/r', '--password-file', '/p'], /offsite push needs the backup folder/],
+    [['offsite', 'pull', 'latest', '--repo', '/r', '--password-file', '/p'], /offsite pull needs the backup dir \(--to DIR\)/],
+    [['offsite', 'forget', '--keep-daily', '0', '--repo', '/r', '--password-file', '/p'], /at least one of --keep-hourly, --keep-daily, --keep-weekly of 1 or more/],
+    [['offsite', 'forget', '--keep-daily', 'x', '--repo', '/r', '--password-file', '/p'], /^redis-playbook: Invalid --keep-daily "x": expected a number of snapshots\n$/],
+  ];
+  for (const [argv, pattern] of cases) {
+    let stderr = '';
+    const code = await main(argv, { stdout: () => assert.fail('nothing on stdout'), stderr: (text) => (stderr += text), env: { PATH: '/nonexistent' } });
+    assert.equal(code, 2, `${argv.join(' ')}: ${stderr}`);
+    assert.match(stderr, pattern);
+    assert.match(stderr, /^redis-playbook: [^\n]+\n$/);
+  }
 });
