@@ -2,7 +2,8 @@
 # Installs and starts what the project needs on a fresh Debian machine (run as root): Debian's Redis
 # server and tools, Chromium for the browser tests, Docker with Compose and busybox (the Docker flavor
 # builds its Redis image locally from the host's binaries), qemu and debootstrap (the power-loss VM
-# and the systemd container), strace (the stalled-disk crash drill),
+# and the systemd container), strace (the stalled-disk crash drill), Prometheus with promtool and
+# redis_exporter (the alerting rules' tests and drill; their packaged services stopped),
 # then the npm dependencies (Node 24 comes with them), the other engines of the matrix (npm run
 # engines: Redis 6.0, 8.0 and 8.6, Valkey 8.1 and 9.1, and Compose v2 as the Docker CLI plugin, into
 # .cache/engines), and last the VM image (npm run vm-image) and the image of Debian's packaged Redis
@@ -13,7 +14,8 @@ cd "$(dirname "$0")/.."
 
 # qemu-system-x86, debootstrap and e2fsprogs: the power-loss VM (scripts/harness/vm), its image and its disks.
 # openssl: the self-signed certificate of the offsite drill's S3 store (scripts/harness/offsite-store.ts).
-packages=(redis-server redis-tools chromium docker.io docker-compose busybox-static tmux strace qemu-system-x86 debootstrap e2fsprogs openssl)
+# prometheus (with promtool) and prometheus-redis-exporter: the alerting rules' tests and live drill.
+packages=(redis-server redis-tools chromium docker.io docker-compose busybox-static tmux strace qemu-system-x86 debootstrap e2fsprogs openssl prometheus prometheus-redis-exporter)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")
@@ -23,6 +25,17 @@ if ((${#missing[@]})); then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # The prometheus packages enable a system Prometheus and exporter (on :9090 and :9121); the project
+  # runs its own disposable ones (scripts/harness/prometheus), so the packaged services are stopped
+  # and disabled: with systemd by their units, elsewhere by the pid files of their init scripts.
+  for unit in prometheus prometheus-redis-exporter; do
+    [[ " ${missing[*]} " == *" $unit "* ]] || continue
+    if [ -d /run/systemd/system ]; then
+      systemctl disable --now "$unit" >/dev/null 2>&1 || true
+    elif [ -s "/run/prometheus/$unit.pid" ]; then
+      kill "$(cat "/run/prometheus/$unit.pid")" 2>/dev/null || true
+    fi
+  done
 fi
 # Debian's redis-server package may start a system Redis; the project never uses it (every server here is disposable).
 

@@ -39,6 +39,8 @@ export const placeholders = {
   volume: { default: 'crawler_redis-data', description: 'Docker volume holding /data' },
   project: { default: 'crawler', description: 'Compose project name (the directory of docker-compose.yml unless set)' },
   image: { default: 'redis:7.0', description: 'The Redis image your compose file runs' },
+  prometheus: { default: 'http://127.0.0.1:9090', description: 'The address of your Prometheus (its web listen address)' },
+  newImage: { default: 'redis:8.6', description: 'The image you move the Compose service to (an upgrade: `redis:8.6`, `valkey/valkey:9.1`)' },
 } as const satisfies Record<string, Placeholder>;
 
 export type PlaceholderName = keyof typeof placeholders;

@@ -15,6 +15,7 @@ import { integritySnippets } from './pages/integrity.ts';
 import { monitoringSnippets } from './pages/monitoring.ts';
 import { commonOperationsSnippets } from './pages/common-operations.ts';
 import { versionsSnippets } from './pages/versions.ts';
+import { upgradeComposeSnippets } from './pages/upgrade-compose.ts';
 import { installSnippets } from './pages/install.ts';
 import { rewindSnippets } from './pages/rewind.ts';
 import { rollbackServiceSnippets } from './pages/rollback-service.ts';
@@ -36,6 +37,7 @@ const definitions: SnippetInput[] = [
   ...troubleshootingSnippets,
   ...integritySnippets,
   ...versionsSnippets,
+  ...upgradeComposeSnippets,
   ...installSnippets,
   ...rewindSnippets,
   ...rollbackServiceSnippets,

@@ -80,10 +80,39 @@ export type ValuesFn<Server = DisposableRedis> = (ctx: { server: Server | undefi
 
 const fn = <T>(what: string) => z.custom<T>((value) => typeof value === 'function', { message: `Expected ${what} to be a function` });
 
+const catalogIds = z
+  .array(z.string())
+  .min(1)
+  .refine((ids) => ids.every((id) => engineSpecById(id) !== undefined), 'Expected engine ids of the catalog (scripts/engines/catalog.ts)');
+
+/**
+ * What a block does differently on some engines (Redis 6.0 keeps one `appendonly.aof` and has no
+ * `appendonlydir`; valkey-check-aof 9.1 misreads its own RDB base): the page shows it under the main
+ * command, labelled with the engines and why. With a `command`, verify runs that on those engines
+ * instead; without one, the main command runs there and the note says what differs (another answer,
+ * a refusal), which the verification asserts.
+ */
+export const VariantSchema = z.object({
+  /** The engines (catalog ids) that run this command instead of the main one. */
+  engines: catalogIds,
+  /** Who it is for, as the page labels it ("Redis 6.0"). */
+  label: z.string().min(1),
+  /** Why these engines need another command, one sentence for the reader. */
+  why: z.string().min(1),
+  /** The command for them, with the same `{{placeholder}}` markers as the main one; none: they run the main one. */
+  command: z.string().min(1).optional(),
+});
+export type Variant = z.infer<typeof VariantSchema>;
+
 /** Fields every flavor has, whatever runs its server. */
 const flavorFields = {
   /** The command exactly as the reader sees it, with `{{placeholder}}` markers (see placeholders.ts). */
   command: z.string().min(1),
+  /** Other commands for engines that differ (see {@link VariantSchema}); each engine in one at most. */
+  variants: z
+    .array(VariantSchema)
+    .default([])
+    .refine((variants) => new Set(variants.flatMap((variant) => variant.engines)).size === variants.flatMap((variant) => variant.engines).length, 'An engine may have one variant at most'),
   /** Syntax highlighting language of the block. */
   lang: z.enum(['sh', 'yaml', 'conf', 'cron']).default('sh'),
   /** Must run alone (heavy on CPU, memory or time). */
@@ -92,10 +121,26 @@ const flavorFields = {
   timeoutMs: z.number().int().positive().default(60_000),
 };
 
-function knownPlaceholders(flavor: { command: string }, ctx: z.RefinementCtx): void {
-  for (const name of placeholdersIn(flavor.command)) {
-    if (!(name in placeholders)) ctx.addIssue({ code: 'custom', message: `Unknown placeholder {{${name}}}`, path: ['command'] });
+function knownPlaceholders(flavor: { command: string; variants?: readonly Variant[] | undefined }, ctx: z.RefinementCtx): void {
+  const texts: Array<[string, Array<string | number>]> = [
+    [flavor.command, ['command']],
+    ...(flavor.variants ?? []).flatMap((variant, index): Array<[string, Array<string | number>]> => (variant.command === undefined ? [] : [[variant.command, ['variants', index, 'command']]])),
+  ];
+  for (const [text, path] of texts) {
+    for (const name of placeholdersIn(text)) {
+      if (!(name in placeholders)) ctx.addIssue({ code: 'custom', message: `Unknown placeholder {{${name}}}`, path });
+    }
   }
+}
+
+/** The variant of a flavor an engine runs, if any. */
+export function variantFor(flavor: { variants?: readonly Variant[] | undefined }, engineId: string): Variant | undefined {
+  return flavor.variants?.find((variant) => variant.engines.includes(engineId));
+}
+
+/** The command an engine runs for a flavor: its variant's, else the main one. */
+export function commandFor(flavor: { command: string; variants?: readonly Variant[] | undefined }, engineId: string): string {
+  return variantFor(flavor, engineId)?.command ?? flavor.command;
 }
 
 /** One flavor of a command block run against a host process: the text shown and the check that proves it. */
@@ -140,6 +185,13 @@ export const DockerFlavorSchema = z
      * `docker compose stop redis` act on it) instead of a plain `docker run` container.
      */
     compose: z.boolean().default(false),
+    /**
+     * A block that moves the Compose service from one image to another (an upgrade, and its undo):
+     * the engine whose image the project starts on, `{{image}}`; `{{newImage}}` is the image of the
+     * engine under test, the one the block moves to. Each server that answers is recorded with its
+     * image. Needs `compose: true`, and the snippet `crossEngine` with `engines` that leave this one out.
+     */
+    upgradeFrom: z.string().optional(),
     /** Puts the server into the state the command expects (keys, a save, …). */
     setup: fn<SetupFn<RedisContainer>>('setup').optional(),
     /** Extra placeholder values for this run. */
@@ -171,16 +223,18 @@ export const SnippetSchema = z.object({
    * this machine's program of the engine (the power-loss VM boots Debian bookworm's Redis 7.0 from its
    * own image, scripts/harness/vm). Undefined: every engine.
    */
-  engines: z
-    .array(z.string())
-    .min(1)
-    .refine((ids) => ids.every((id) => engineSpecById(id) !== undefined), 'Expected engine ids of the catalog (scripts/engines/catalog.ts)')
-    .optional(),
+  engines: catalogIds.optional(),
   /** The flavors of the block; at least one. */
   flavors: z
     .object({ host: FlavorSchema.optional(), docker: DockerFlavorSchema.optional() })
     .refine((flavors) => Object.values(flavors).some(Boolean), 'A snippet needs at least one flavor'),
 }).refine(
+  (snippet) => {
+    const from = snippet.flavors.docker?.upgradeFrom;
+    return from === undefined || (snippet.flavors.docker?.compose === true && snippet.crossEngine && engineSpecById(from) !== undefined && snippet.engines !== undefined && !snippet.engines.includes(from));
+  },
+  { message: 'A Docker flavor with upgradeFrom moves a Compose service between engines: it needs compose: true, crossEngine: true, an engine id of the catalog, and engines without that engine', path: ['flavors', 'docker', 'upgradeFrom'] },
+).refine(
   (snippet) => !snippet.flavors.host?.systemd || (snippet.flavors.host.server === false && snippet.engines?.length === 1 && snippet.engines[0] === 'redis-7.0'),
   { message: 'A host flavor with systemd: true runs Debian bookworm\'s package: it needs server: false and engines: [\'redis-7.0\']', path: ['flavors', 'host', 'systemd'] },
 );

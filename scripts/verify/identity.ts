@@ -18,6 +18,8 @@ export const ServerIdentitySchema = z.object({
   line: z.string(),
   /** The engine id it ran as, for a block that uses several engines by design (the versions page). */
   engineId: z.string().optional(),
+  /** The image it ran from, for a Docker block that moves a service between images (an upgrade and its undo). */
+  image: z.string().optional(),
 });
 export type ServerIdentity = z.infer<typeof ServerIdentitySchema>;
 

@@ -4,14 +4,15 @@
  * runs every command block's verification against disposable Redis servers, prints a table and
  * `N passed, M failed`, writes the JSON report the site reads. Host flavors run on each engine asked
  * for (`--engines`, else `PLAYBOOK_ENGINES`, else the page matrix: the catalog's engines without
- * `pagesPending`), Docker flavors on each of those with an image (Redis 7.0, 8.6, Valkey 9.1);
+ * `pagesPending`, plus, for the blocks that name them in `engines` or a variant, the engines outside it), Docker
+ * flavors on each of those with an image (Redis 7.0, 8.6, Valkey 9.1);
  * `--flavor` keeps one flavor. An engine that is not on this machine is left out with a warning, and
  * is a failure when everything is required (`PLAYBOOK_REQUIRE_ALL=1`). Exit 0 when all passed, 1 when any failed (or an
  * engine is missing in CI), 2 on bad arguments.
  */
 import { parseArgs } from 'node:util';
 import { PAGE_ENGINE_IDS, engineById, engineUnavailableReason, parseEngineList, type Engine } from '../harness/engine.ts';
-import { registry } from '../snippets/registry.ts';
+import { flavorsOf, registry } from '../snippets/registry.ts';
 import { defaultReportPath, loadReport, resultKey, writeReport, type Result } from './report.ts';
 import { verifyAll } from './verify-all.ts';
 import { requireAll } from '../harness/require-all.ts';
@@ -48,25 +49,35 @@ if (concurrency !== undefined && !(Number.isInteger(concurrency) && concurrency 
 }
 
 let engineIds: string[];
+let defaultEngines = false;
 try {
   const list = args.engines ?? process.env.PLAYBOOK_ENGINES;
-  engineIds = list === undefined || list.trim() === '' ? [...PAGE_ENGINE_IDS] : parseEngineList(list);
+  defaultEngines = list === undefined || list.trim() === '';
+  engineIds = defaultEngines ? [...PAGE_ENGINE_IDS] : parseEngineList(list as string);
 } catch (error) {
   fail((error as Error).message);
 }
-const engines: Engine[] = [];
+const snippets = [...registry.values()].filter((snippet) => !only || only.includes(snippet.id));
+// A default run also runs each block on the engines it names outside the page matrix (in `engines`,
+// or in a variant of a flavor: a Redis 6.0 command), and those only: the page matrix stays what every
+// other block runs on.
+const namedBy = (snippet: (typeof snippets)[number]) => [
+  ...(snippet.engines ?? []),
+  ...flavorsOf(snippet).flatMap(([, flavor]) => flavor.variants.flatMap((variant) => variant.engines)),
+];
+const namedIds = defaultEngines ? [...new Set(snippets.flatMap(namedBy))].filter((id) => !engineIds.includes(id)) : [];
 let missingEngines = 0;
-for (const id of engineIds) {
-  const reason = engineUnavailableReason(id);
-  if (reason === undefined) {
-    engines.push(engineById(id));
-  } else {
+const available = (ids: string[]): Engine[] =>
+  ids.flatMap((id) => {
+    const reason = engineUnavailableReason(id);
+    if (reason === undefined) return [engineById(id)];
     missingEngines++;
     process.stderr.write(`verify: ${requireAll() ? 'FAIL' : 'warning'}: engine ${id} left out: ${reason}\n`);
-  }
-}
+    return [];
+  });
+const engines = available(engineIds);
+const namedEngines = available(namedIds);
 
-const snippets = [...registry.values()].filter((snippet) => !only || only.includes(snippet.id));
 // A partial run (--only, --flavor, or fewer engines) keeps the other results of the previous report;
 // any run orders its jobs by the previous report's durations (an unreadable report is then ignored).
 const partial = only !== undefined || flavor !== undefined || engineIds.length < PAGE_ENGINE_IDS.length;
@@ -79,10 +90,11 @@ const mark = { passed: 'ok  ', failed: 'FAIL', skipped: 'skip' } as const;
 const results = await verifyAll(snippets, {
   concurrency,
   engines,
+  namedEngines,
   flavor,
   previousDurations,
   onResult: (result, done, total) => {
-    const on = engines.length > 1 ? ` on ${result.engineId}` : '';
+    const on = engines.length + namedEngines.length > 1 ? ` on ${result.engineId}` : '';
     process.stderr.write(`[${String(done).padStart(String(total).length)}/${total}] ${mark[result.status]} ${result.id} (${result.flavor})${on}\n`);
   },
 });

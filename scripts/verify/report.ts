@@ -22,6 +22,8 @@ export const ResultSchema = z.object({
   page: z.string(),
   /** The command template that was verified: a badge is only backed while the registry still has this text. */
   command: z.string(),
+  /** The label of the flavor's variant that ran instead of its main command on this engine ("Redis 6.0"; scripts/snippets/schema.ts). */
+  variant: z.string().optional(),
   /**
    * What was verified (scripts/snippets/fingerprint.ts): command, config, placeholder values, the
    * flavor's setup/verify code and the modules it uses, the engine. The site shows a result only while

@@ -15,7 +15,7 @@ import { ensureImage, withImageEngine, type ImageInfo } from '../harness/docker/
 import { startSystemdRedis, systemdUnavailableReason, type SystemdRedis } from '../harness/systemd/unit.ts';
 import { dockerIdentity, imageVersionLine, type DockerIdentity } from './docker-identity.ts';
 import { fillCommand, placeholderDefault, placeholders, placeholdersIn, type PlaceholderName } from '../snippets/placeholders.ts';
-import type { CommandResult, DockerFlavor, Flavor, FlavorId, HostFlavor, Snippet, VerifyContext } from '../snippets/schema.ts';
+import { commandFor, variantFor, type CommandResult, type DockerFlavor, type Flavor, type FlavorId, type HostFlavor, type Snippet, type Variant, type VerifyContext } from '../snippets/schema.ts';
 import type { Result } from './report.ts';
 import { projectRoot } from '../engines/catalog.ts';
 import { fingerprint } from '../snippets/fingerprint.ts';
@@ -117,6 +117,11 @@ interface Stage<Server> {
   versionLine: () => Promise<string>;
   /** Debian's unit under systemd, where the command runs instead of this machine's shell (systemd flavors). */
   service?: SystemdRedis;
+  /**
+   * A Docker flavor with `upgradeFrom`: the server may run either image, so each identity is filed
+   * under the engine it is (with its image), and the stage's server is recorded again at the end.
+   */
+  recordAs?: (identity: ServerIdentity) => Recorded;
 }
 
 /** A server identity and the engine it must be. */
@@ -148,17 +153,19 @@ interface Run {
 async function verifyOn<Server>(
   snippet: Snippet,
   flavorId: FlavorId,
-  flavor: { command: string; timeoutMs: number; verify: (ctx: VerifyContext<Server>) => Promise<void> },
+  flavor: { command: string; variants: readonly Variant[]; timeoutMs: number; verify: (ctx: VerifyContext<Server>) => Promise<void> },
   engine: Engine,
   stage: Stage<Server>,
   scratch: string,
   run: Run,
 ): Promise<void> {
   run.values = stage.values;
-  for (const name of placeholdersIn(flavor.command)) {
+  // The command the page shows for this engine: its variant's where it has one.
+  const text = commandFor(flavor, engine.id);
+  for (const name of placeholdersIn(text)) {
     if (!(name in stage.values)) throw new Error(`No value for placeholder {{${name}}} in this verification`);
   }
-  const command = fillCommand(flavor.command, stage.values, flavorId);
+  const command = fillCommand(text, stage.values, flavorId);
   // One fence per engine this run may reach: the engine under test, or another for a crossEngine block.
   const fences = new Map<string, Promise<string>>();
   const pathOf = async (rest: string, other?: Engine) => {
@@ -225,7 +232,7 @@ async function verifyOn<Server>(
     },
   };
   const before = await stage.identify();
-  if (before) run.identities.push({ identity: before, engine });
+  if (before) run.identities.push(stage.recordAs?.(before) ?? { identity: before, engine });
   await withTimeout(flavor.verify(ctx), flavor.timeoutMs, `Verification of ${snippet.id} (${flavorId})`);
 }
 
@@ -314,16 +321,22 @@ async function hostStage(flavor: HostFlavor, engine: Engine, scratch: string, ru
 async function dockerStage(flavor: DockerFlavor, engine: Engine, scratch: string, run: Run): Promise<Stage<RedisContainer>> {
   const image = await ensureImage(engine);
   run.docker = { image, identity: await dockerIdentity(image) };
+  // An upgrade starts on the image of the engine it moves from; the engine under test is where it goes.
+  const from = flavor.upgradeFrom === undefined ? undefined : engineById(flavor.upgradeFrom);
+  const fromImage = from && (await ensureImage(from));
+  const startImage = fromImage ?? image;
   let server: RedisContainer | undefined;
   if (flavor.server !== false) {
-    server = flavor.compose ? await startComposeProject(flavor.server, { image: image.tag }) : await startRedisContainer(flavor.server, { image: image.tag });
+    const extras = { image: startImage.tag, engine: startImage.engine };
+    server = flavor.compose ? await startComposeProject(flavor.server, extras) : await startRedisContainer(flavor.server, extras);
     const started = server;
     run.cleanup.push(() => started.dispose());
     run.logTail = () => started.logTail(10);
     if (server.password) run.secrets.push(server.password);
     await flavor.setup?.(server, scratch);
   }
-  const values: Record<string, string> = { host: '127.0.0.1', port: '6379', dataDir: '/data', image: image.tag, ...fileNameValues(flavor.server) };
+  const values: Record<string, string> = { host: '127.0.0.1', port: '6379', dataDir: '/data', image: startImage.tag, ...fileNameValues(flavor.server) };
+  if (fromImage) values.newImage = image.tag;
   if (server) Object.assign(values, { container: server.name, volume: server.volume });
   if (server instanceof ComposeRedis) Object.assign(values, { service: server.service, project: server.project });
   Object.assign(values, await flavor.values?.({ server, scratch, engine }));
@@ -341,6 +354,14 @@ async function dockerStage(flavor: DockerFlavor, engine: Engine, scratch: string
     // A setup may leave the container stopped (a repair works on the files of a stopped server).
     identify: async () => (running && (await running.isRunning()) ? identityFromInfo((await running.info('server')).server ?? {}) : undefined),
     versionLine: () => imageVersionLine(image.tag),
+    ...(from && fromImage
+      ? {
+          recordAs: (identity: ServerIdentity): Recorded =>
+            identityMismatch(from, identity) === undefined && identityMismatch(engine, identity) !== undefined
+              ? { identity: { ...identity, engineId: from.id, image: fromImage.tag }, engine: from }
+              : { identity: { ...identity, image: image.tag }, engine },
+        }
+      : {}),
   };
 }
 
@@ -377,6 +398,7 @@ export async function runSnippet(snippet: Snippet, flavorId: FlavorId, flavor: F
     flavor: flavorId,
     page: snippet.page,
     command: flavor.command,
+    ...(variantFor(flavor, engine.id) ? { variant: variantFor(flavor, engine.id)?.label } : {}),
     // A snippet not defined in scripts/snippets/pages (a test's own) has none: no page can show it as current.
     ...fingerprintOf(snippet, flavorId, flavor, engine.id),
     engine: engine.product,
@@ -461,6 +483,12 @@ export async function runSnippet(snippet: Snippet, flavorId: FlavorId, flavor: F
  * still runs (a command that started it), else the `--version` line of the server program that ran.
  */
 async function recordProgramIdentity(engine: Engine, stage: Stage<unknown> | undefined, run: Run): Promise<void> {
+  if (stage?.recordAs) {
+    // An upgrade or its undo: the server that answers now may be the other image's; each is named once.
+    const identity = await stage.identify().catch(() => undefined);
+    const recorded = identity && stage.recordAs(identity);
+    if (recorded && !run.identities.some((known) => known.engine.id === recorded.engine.id)) run.identities.push(recorded);
+  }
   if (!stage || run.identities.some((recorded) => recorded.engine.id === engine.id)) return;
   const identity = (await stage.identify().catch(() => undefined)) ?? identityFromVersionLine(await stage.versionLine());
   if (identity) run.identities.push({ identity, engine });

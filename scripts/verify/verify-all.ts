@@ -7,7 +7,7 @@ import type { Flavor, FlavorId, Snippet } from '../snippets/schema.ts';
 import { resultKey, type Result } from './report.ts';
 import { runSnippet } from './run-snippet.ts';
 
-interface Job {
+export interface Job {
   snippet: Snippet;
   flavorId: FlavorId;
   flavor: Flavor;
@@ -22,6 +22,11 @@ export interface VerifyAllOptions {
    * each that has an image ({@link DOCKER_ENGINE_IDS}: Redis 7.0 and 8.0).
    */
   engines?: Engine[];
+  /**
+   * Engines besides {@link engines} that run only the blocks naming them in their `engines` (a default
+   * run adds those a block was written for outside the page matrix: the Compose upgrade to Valkey 9.1).
+   */
+  namedEngines?: Engine[];
   /** Only this flavor (default: every flavor of each snippet). */
   flavor?: FlavorId;
   /**
@@ -33,19 +38,31 @@ export interface VerifyAllOptions {
   onResult?: (result: Result, done: number, total: number) => void;
 }
 
-/** Runs every flavor of every given snippet, in parallel where safe, and returns the results in registry order. */
-export async function verifyAll(snippets: Iterable<Snippet>, options: VerifyAllOptions = {}): Promise<Result[]> {
-  const { concurrency = Math.max(2, availableParallelism() * 2), engines = [hostRedis], flavor: only, previousDurations, onResult } = options;
+/**
+ * The verifications to run: each flavor of each snippet on each engine it may run on (its `engines`,
+ * and for the Docker flavor an engine with an image), plus the named engines of the blocks naming them.
+ */
+export function planJobs(snippets: Iterable<Snippet>, { engines = [hostRedis], namedEngines = [], flavor: only }: Pick<VerifyAllOptions, 'engines' | 'namedEngines' | 'flavor'> = {}): Job[] {
   const jobs: Job[] = [];
   for (const snippet of snippets) {
     for (const [flavorId, flavor] of flavorsOf(snippet)) {
       if (only !== undefined && flavorId !== only) continue;
-      for (const engine of engines) {
+      // An engine outside the run's matrix runs the blocks that name it: in `engines`, or in a variant of the flavor.
+      const names = (id: string) => snippet.engines?.includes(id) === true || flavor.variants.some((variant) => variant.engines.includes(id));
+      const named = namedEngines.filter((engine) => names(engine.id) && !engines.some((known) => known.id === engine.id));
+      for (const engine of [...engines, ...named]) {
         if (snippet.engines && !snippet.engines.includes(engine.id)) continue;
         if (flavorId !== 'docker' || DOCKER_ENGINE_IDS.includes(engine.id)) jobs.push({ snippet, flavorId, flavor, engine });
       }
     }
   }
+  return jobs;
+}
+
+/** Runs every flavor of every given snippet, in parallel where safe, and returns the results in registry order. */
+export async function verifyAll(snippets: Iterable<Snippet>, options: VerifyAllOptions = {}): Promise<Result[]> {
+  const { concurrency = Math.max(2, availableParallelism() * 2), previousDurations, onResult } = options;
+  const jobs = planJobs(snippets, options);
   const results = new Array<Result>(jobs.length);
   let done = 0;
   const runJob = async (index: number) => {

@@ -149,7 +149,11 @@ export function engineDetails(results: Result | readonly Result[] | undefined, c
       verifiedAt: result.verifiedAt,
       when: minuteOf(result.verifiedAt),
       duration: formatDuration(result.durationMs),
-      ...(result.status !== 'passed' && result.error ? { note: firstLine(result.error) } : {}),
+      ...(result.status !== 'passed' && result.error
+        ? { note: firstLine(result.error) }
+        : result.variant
+          ? { note: `ran the command for ${result.variant}` }
+          : {}),
       ...(result.server ? { server: result.server.line } : {}),
       ...(result.image ? { image: [imageText(result), result.imageId && `image ID ${result.imageId.replace(/^sha256:/, '').slice(0, 12)}`, result.compose && `Compose ${result.compose}`].filter(Boolean).join(', ') } : {}),
     }));

@@ -139,18 +139,21 @@ for (const page of builtPages()) {
             flavor: block.getAttribute('data-flavor') ?? '',
             code: block.querySelectorAll('.expressive-code').length,
             badges: [...block.querySelectorAll('[data-verify-status]')].map((badge) => badge.textContent?.trim() ?? ''),
-            copies: block.querySelector('.expressive-code .copy button')?.getAttribute('data-code')?.replaceAll('\u007f', '\n'),
+            copies: [...block.querySelectorAll('.expressive-code .copy button')].map((button) => button.getAttribute('data-code')?.replaceAll('\u007f', '\n')),
           })),
         );
-        expect(codeBlocks, 'code blocks outside <Snippet/> (they would carry no badge)').toBe(blocks.length);
+        expect(codeBlocks, 'code blocks outside <Snippet/> (they would carry no badge)').toBe(blocks.reduce((sum, block) => sum + block.code, 0));
         for (const block of blocks) {
           const label = `${block.id} (${block.flavor})`;
-          expect(block.code, label).toBe(1);
           expect(block.badges, label).toHaveLength(1);
           expect(block.badges[0], label).toMatch(/^(Verified on .+ · \d{4}-\d{2}-\d{2}|Failed on .+ · \d{4}-\d{2}-\d{2}|Not verified.*)$/);
-          const command = getSnippet(block.id).flavors[block.flavor as (typeof flavorIds)[number]]?.command;
-          expect(command, `${label} is in the registry`).toBeDefined();
-          expect(block.copies, `${label} copies`).toBe(fillCommand(command ?? '', {}, block.flavor as (typeof flavorIds)[number]));
+          const flavorId = block.flavor as (typeof flavorIds)[number];
+          const flavor = getSnippet(block.id).flavors[flavorId];
+          expect(flavor, `${label} is in the registry`).toBeDefined();
+          // The main command, then each engine's variant (scripts/snippets/variants.ts): one code block each, copying exactly its text.
+          const commands = [flavor?.command ?? '', ...(flavor?.variants ?? []).flatMap((variant) => (variant.command === undefined ? [] : [variant.command]))];
+          expect(block.code, label).toBe(commands.length);
+          expect(block.copies, `${label} copies`).toEqual(commands.map((command) => fillCommand(command, {}, flavorId)));
         }
 
         // Layout in each flavor's tabs, closed; the screenshot shows the page as a reader first sees it.

@@ -40,7 +40,7 @@ const seedCommand = ['redis-server', ...serverArgs(seedServerConfig)].join(' ');
  * `redis-data`, which Compose creates as `crawler_redis-data`. No `ports:`: the crawler reaches Redis
  * on the project network, and the playbook's commands use `docker exec`.
  */
-const composeFile = `services:
+export const composeFile = `services:
   redis:
     image: {{image}}
     container_name: {{container}}

@@ -8,6 +8,17 @@ import { seedSaveRules } from './snapshot-schedule.ts';
 import type { RedisContainer } from '../../harness/docker/container.ts';
 import type { WithClient } from '../scenarios/docker.ts';
 import { seedServerConfig } from './data-location.ts';
+import { freePort } from '../../harness/free-port.ts';
+import { rulesTestFile, rulesText } from '../../harness/prometheus/rules.ts';
+import { monitoringUnavailableReason } from '../../harness/prometheus/stack.ts';
+import { UnavailableHere } from '../../harness/require-all.ts';
+import { alertDrill } from '../scenarios/alert-drill.ts';
+import { healthDrill, healthcheckComposeFile, startHealthchecked } from '../scenarios/compose-health.ts';
+import { uniqueNames } from '../../harness/docker/options.ts';
+import { fillCommand } from '../placeholders.ts';
+import { copyFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { execa } from 'execa';
 
 const page = 'operations/monitoring';
 
@@ -280,6 +291,91 @@ export const monitoringSnippets = [
           assert.match(stdout, /snapshot \(BGSAVE\) started, fork took [\d.]+ ms/);
           assert.match(stdout, /snapshot finished in \d+ s/);
           assert.equal((await server.info('persistence')).persistence?.rdb_last_bgsave_status, 'ok');
+        },
+      },
+    },
+  }),
+  defineSnippet({
+    id: 'alert-rules-file',
+    title: 'Alerting rules for persistence (Prometheus)',
+    page,
+    flavors: {
+      host: {
+        lang: 'yaml',
+        // The shipped file deploy/prometheus/redis-persistence-rules.yml, as it is.
+        command: rulesText,
+        server: false,
+        async verify(ctx) {
+          const reason = monitoringUnavailableReason(['promtool']);
+          if (reason) throw new UnavailableHere('promtool', reason);
+          // The page's text beside the project's promtool tests, which load it by this name.
+          await writeFile(join(ctx.scratch, 'redis-persistence-rules.yml'), ctx.command);
+          await copyFile(rulesTestFile, join(ctx.scratch, 'rules.test.yml'));
+          const checked = await execa('promtool', ['check', 'rules', 'redis-persistence-rules.yml'], { cwd: ctx.scratch, reject: false });
+          assert.equal(checked.exitCode, 0, checked.stderr);
+          assert.match(checked.stdout, /SUCCESS: 8 rules found/);
+          const tested = await execa('promtool', ['test', 'rules', 'rules.test.yml'], { cwd: ctx.scratch, reject: false });
+          assert.equal(tested.exitCode, 0, `${tested.stdout}\n${tested.stderr}`);
+          assert.match(tested.stdout, /SUCCESS/);
+          ctx.note(`# promtool check rules: ${checked.stdout.trim().split('\n').at(-1)?.trim()}; promtool test rules: SUCCESS`);
+        },
+      },
+    },
+  }),
+  defineSnippet({
+    id: 'alert-drill',
+    title: 'Which alerts fire now',
+    page,
+    flavors: {
+      host: {
+        command: "promtool query instant {{prometheus}} 'ALERTS{alertstate=\"firing\"}'",
+        server: { config: { appendonly: 'no', save: seedSaveRules }, password: 'a password the page never shows' },
+        async setup(server) {
+          await server.withClient((client) => client.set('page:1', 'saved'));
+        },
+        values: async () => ({ prometheus: `http://127.0.0.1:${await freePort()}` }),
+        timeoutMs: 90_000,
+        verify: alertDrill,
+      },
+    },
+  }),
+  defineSnippet({
+    id: 'compose-healthcheck',
+    title: 'A Compose healthcheck that also fails on failing persistence',
+    page,
+    flavors: {
+      docker: {
+        lang: 'yaml',
+        command: healthcheckComposeFile,
+        // The verification runs this very file (placeholders filled with unique names) as its own project.
+        server: false,
+        values: () => ({ ...uniqueNames() }),
+        timeoutMs: 120_000,
+        async verify(ctx) {
+          await using redis = await startHealthchecked(ctx, ctx.command);
+          ctx.note(`# docker inspect: ${redis.name} healthy`);
+        },
+      },
+    },
+  }),
+  defineSnippet({
+    id: 'compose-health-status',
+    title: 'The container\'s health',
+    page,
+    flavors: {
+      docker: {
+        command: "docker inspect --format '{{.State.Health.Status}}' {{container}}",
+        // Started by the verification: the compose file of the block above, then a failing snapshot and its fix.
+        server: false,
+        values: () => ({ ...uniqueNames() }),
+        timeoutMs: 180_000,
+        async verify(ctx) {
+          await using redis = await startHealthchecked(ctx, fillCommand(healthcheckComposeFile, ctx.values, 'docker'));
+          await healthDrill(ctx, redis, async () => {
+            const { exitCode, stdout } = await ctx.run();
+            assert.equal(exitCode, 0);
+            return stdout.trim();
+          });
         },
       },
     },

@@ -5,6 +5,8 @@ import type { Redis } from 'ioredis';
 import type { RedisContainer } from '../../harness/docker/container.ts';
 import type { DisposableRedis } from '../../harness/redis-server.ts';
 import { waitFor } from '../../harness/wait.ts';
+import { engineTraits } from '../../engines/catalog.ts';
+import { misreadBaseVariant, replaced } from '../variants.ts';
 import { defineSnippet } from '../schema.ts';
 
 const page = 'recovery/undo-to-the-second';
@@ -91,6 +93,32 @@ const flushallTail = [
   'redis-check-aof "$aof.manifest" | tail -n 1 )',
 ].join('\n');
 
+/** The FLUSHALL undo where the checker misreads the RDB base (Valkey 9.1): the cut incr file checked by itself. */
+const flushallTailIncr = replaced(flushallTail, 'redis-check-aof "$aof.manifest" | tail -n 1 )', 'redis-check-aof "$f" | tail -n 1 )');
+
+const rewindManual = [
+  '( set -e',
+  'cd {{dataDir}}',
+  'aofdir={{appenddirname}} aof={{appendfilename}}  # your appenddirname and appendfilename',
+  '# Keep a copy of the AOF as it is: the checker cuts it in place',
+  'cp -a "$aofdir" "$aofdir.before-rewind-$(date -u +%Y-%m-%dT%H-%M-%SZ)"',
+  '# Cut every write logged after that second (the writes of the second itself stay)',
+  'redis-check-aof --truncate-to-timestamp "$(date -d {{rewindTime}} +%s)" "$aofdir/$aof.manifest" | tail -n 2 )',
+].join('\n');
+
+/** The cut where the checker misreads the RDB base (Valkey 9.1): on the last incr file, the one a cut can reach. */
+const rewindManualIncr = replaced(
+  rewindManual,
+  'redis-check-aof --truncate-to-timestamp "$(date -d {{rewindTime}} +%s)" "$aofdir/$aof.manifest" | tail -n 2 )',
+  [
+    '# The last incr file named in the manifest',
+    'f=$(awk \'$6 == "i" { f = $2 } END { print f }\' "$aofdir/$aof.manifest")',
+    'redis-check-aof --truncate-to-timestamp "$(date -d {{rewindTime}} +%s)" "$aofdir/$f" | tail -n 1 )',
+  ].join('\n'),
+);
+
+const MISREAD_WHY = 'its checker calls the RDB base file invalid (integrity page), so give it the last incr file, which holds every write since the last rewrite.';
+
 export const rewindSnippets = [
   defineSnippet({
     id: 'rewind-enable-timestamps',
@@ -172,21 +200,14 @@ export const rewindSnippets = [
     page,
     flavors: {
       host: {
-        command: [
-          '( set -e',
-          'cd {{dataDir}}',
-          'aofdir={{appenddirname}} aof={{appendfilename}}  # your appenddirname and appendfilename',
-          '# Keep a copy of the AOF as it is: the checker cuts it in place',
-          'cp -a "$aofdir" "$aofdir.before-rewind-$(date -u +%Y-%m-%dT%H-%M-%SZ)"',
-          '# Cut every write logged after that second (the writes of the second itself stay)',
-          'redis-check-aof --truncate-to-timestamp "$(date -d {{rewindTime}} +%s)" "$aofdir/$aof.manifest" | tail -n 2 )',
-        ].join('\n'),
+        command: rewindManual,
+        variants: [misreadBaseVariant(MISREAD_WHY, rewindManualIncr)],
         ...afterTheAccident,
         async verify(ctx) {
           const { exitCode, stdout } = await ctx.run();
           assert.equal(exitCode, 0);
-          assert.match(stdout, /Successfully truncated AOF appendonly\.aof\.\d+\.incr\.aof to timestamp \d+/);
-          assert.match(stdout, /All AOF files and manifest are valid/);
+          assert.match(stdout, /Successfully truncated AOF (appendonlydir\/)?appendonly\.aof\.\d+\.incr\.aof to timestamp \d+/);
+          if (!engineTraits(ctx.engine.id).checkAofMisreadsBase) assert.match(stdout, /All AOF files and manifest are valid/);
           const server = ctx.server as DisposableRedis;
           assert.equal((await readdir(server.dir)).filter((name) => name.startsWith('appendonlydir.before-rewind-')).length, 1);
           await assertGoodAfterStart(server, ctx.scratch);
@@ -201,6 +222,7 @@ export const rewindSnippets = [
     flavors: {
       host: {
         command: flushallTail,
+        variants: [misreadBaseVariant('its checker calls the RDB base file invalid (integrity page), so check the cut incr file by itself.', flushallTailIncr)],
         server: { config: { appendonly: 'yes', save: '""' } },
         async setup(server, scratch) {
           const state = await server.withClient(async (client) => {
@@ -215,7 +237,7 @@ export const rewindSnippets = [
         async verify(ctx) {
           const { exitCode, stdout } = await ctx.run();
           assert.equal(exitCode, 0);
-          assert.match(stdout, /All AOF files and manifest are valid/);
+          assert.match(stdout, engineTraits(ctx.engine.id).checkAofMisreadsBase ? /^AOF appendonly\.aof\.\d+\.incr\.aof is valid$/m : /All AOF files and manifest are valid/);
           const server = ctx.server as DisposableRedis;
           assert.equal((await readdir(server.dir)).filter((name) => name.startsWith('appendonlydir.before-undo-')).length, 1);
           await assertGoodAfterStart(server, ctx.scratch);

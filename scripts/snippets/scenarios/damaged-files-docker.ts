@@ -6,6 +6,8 @@ import { docker } from '../../harness/docker/exec.ts';
 import type { ContainerOptions } from '../../harness/docker/options.ts';
 import { parseAofManifest } from '../../redis/aof.ts';
 import { writeUsers } from './damaged-files.ts';
+import { engineTraits } from '../../engines/catalog.ts';
+import { lastIncrLine } from '../variants.ts';
 
 /**
  * The fixtures of damaged-files.ts for Docker flavors: the server is a {@link RedisContainer}, its
@@ -76,7 +78,9 @@ export async function damagedAofInVolume(server: RedisContainer, damage: (incr: 
 
 /** What the integrity page's repair does, in a throwaway container: `redis-check-aof --fix` on a copy `appendonlydir.fix`. */
 export async function fixCopyInVolume(server: RedisContainer): Promise<void> {
-  const out = await onVolume(server, 'cd /data\ncp -a appendonlydir appendonlydir.fix\nredis-check-aof --fix appendonlydir.fix/appendonly.aof.manifest', 'y\n');
+  // As the integrity page repairs it: the manifest, or where the checker misreads the RDB base (Valkey 9.1) the last incr file.
+  const target = engineTraits(server.engine.id).checkAofMisreadsBase ? '"appendonlydir.fix/$incr"' : 'appendonlydir.fix/appendonly.aof.manifest';
+  const out = await onVolume(server, ['cd /data', 'cp -a appendonlydir appendonlydir.fix', lastIncrLine('appendonlydir/appendonly.aof.manifest'), `redis-check-aof --fix ${target}`].join('\n'), 'y\n');
   assert.match(out, /Successfully truncated AOF/);
 }
 
