@@ -8,6 +8,7 @@ import { backupsCommand } from './commands/backups.ts';
 import { checkCommand } from './commands/check.ts';
 import { inspectCommand } from './commands/inspect.ts';
 import { restoreCommand } from './commands/restore.ts';
+import { offsiteCommand } from './commands/offsite.ts';
 import { rewindCommand } from './commands/rewind.ts';
 import { testRestoreCommand } from './commands/test-restore.ts';
 import { validateCommand } from './commands/validate.ts';
@@ -17,7 +18,7 @@ import { redact, secretsOf } from './redact.ts';
 import { versionLine } from './version.ts';
 
 /** Every subcommand, in the order `--help` lists them. */
-export const commands: readonly CliCommand[] = [inspectCommand, backupCommand, backupsCommand, checkCommand, testRestoreCommand, restoreCommand, rewindCommand, validateCommand, watchCommand];
+export const commands: readonly CliCommand[] = [inspectCommand, backupCommand, backupsCommand, offsiteCommand, checkCommand, testRestoreCommand, restoreCommand, rewindCommand, validateCommand, watchCommand];
 
 /** The text of `redis-playbook --help`. */
 export function globalHelp(): string {

@@ -1,9 +1,11 @@
-/** The secrets that could reach an error message: REDISCLI_AUTH and passwords inside URL arguments. */
+/** The secrets that could reach an error message: REDISCLI_AUTH, restic's store credentials and passwords inside URL arguments. */
 export function secretsOf(argv: string[], env: NodeJS.ProcessEnv): string[] {
   const secrets = new Set<string>();
   if (env.REDISCLI_AUTH) secrets.add(env.REDISCLI_AUTH);
-  for (const arg of argv) {
-    const userinfo = /(?:^|=)[a-z][a-z0-9+.-]*:\/\/([^/?#]*)@/i.exec(arg)?.[1];
+  // The store credentials restic reads (offsite), and a repository URL's user info.
+  for (const value of [env.RESTIC_PASSWORD, env.RESTIC_REST_PASSWORD, env.AWS_SECRET_ACCESS_KEY]) if (value) secrets.add(value);
+  for (const arg of [...argv, env.RESTIC_REPOSITORY ?? '']) {
+    const userinfo = /(?:^|=|^[a-z0-9]+:)[a-z][a-z0-9+.-]*:\/\/([^/?#]*)@/i.exec(arg)?.[1];
     if (!userinfo) continue;
     const password = userinfo.includes(':') ? userinfo.slice(userinfo.indexOf(':') + 1) : userinfo;
     if (!password) continue;

@@ -28,19 +28,19 @@ export const exitCodes: readonly ExitCode[] = z.array(ExitCodeSchema).parse([
   {
     code: 3,
     kind: 'unreachable',
-    meaning: 'The server cannot be reached: connection refused, connect timeout, or unknown host name; or its container (--container, --compose-service) is not running.',
+    meaning: 'The server cannot be reached: connection refused, connect timeout, or unknown host name; or its container (--container, --compose-service) is not running; or the offsite repository\'s store does not answer.',
   },
-  { code: 4, kind: 'auth', meaning: 'Authentication failed: wrong password or user (WRONGPASS), or a password is required (NOAUTH).' },
+  { code: 4, kind: 'auth', meaning: 'Authentication failed: wrong password or user (WRONGPASS), or a password is required (NOAUTH); or the password file does not open the offsite repository.' },
   {
     code: 5,
     kind: 'protocol',
     meaning: 'Something answered that is not Redis (for example an HTTP or SSH server), or it accepted the connection but never answered.',
   },
-  { code: 6, kind: 'io', meaning: 'A path is missing or unreadable: the data dir, the backup dir or a backup file, or it cannot be written (no permission, or the disk is full).' },
+  { code: 6, kind: 'io', meaning: 'A path is missing or unreadable: the data dir, the backup dir or a backup file, or it cannot be written (no permission, or the disk is full); or the offsite repository is missing, full or read-only.' },
   {
     code: 7,
     kind: 'backup',
-    meaning: 'The backup is bad or foreign: no valid manifest, a checksum that does not match, an RDB that fails redis-check-rdb (truncated, flipped bytes, not an RDB), or an RDB format newer than the target server loads.',
+    meaning: 'The backup is bad or foreign: no valid manifest, a checksum that does not match, an RDB that fails redis-check-rdb (truncated, flipped bytes, not an RDB), or an RDB format newer than the target server loads; or a backup pulled from offsite that does not match its manifest (moved aside).',
   },
   {
     code: 8,

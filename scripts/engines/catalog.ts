@@ -222,6 +222,31 @@ export const composeSpec = { id: 'docker-compose', suite: 'sid', package: 'docke
   version: string;
 };
 
+/**
+ * The offsite tools (restic, and rclone for its `serve s3`, a real S3 API over a directory): Debian
+ * sid's builds, single Go programs that need only a libc of 2.34 or newer (bookworm's 2.36 will do).
+ * Bookworm's own restic is 0.14 and its rclone 1.60 has no `serve s3`. `npm run engines` unpacks
+ * each into `<cache>/<id>/root`; {@link offsiteToolPath} finds the program.
+ */
+export const offsiteToolSpecs = [
+  { id: 'restic', suite: 'sid', package: 'restic', version: '0.19.1', program: 'usr/bin/restic' },
+  { id: 'rclone', suite: 'sid', package: 'rclone', version: '1.75.2', program: 'usr/bin/rclone' },
+] as const satisfies readonly { id: string; suite: Suite; package: string; version: string; program: string }[];
+export type OffsiteToolSpec = (typeof offsiteToolSpecs)[number];
+
+/**
+ * The S3-compatible store of the offsite drill: s3rver from the npm registry (Debian's rclone is built
+ * without `serve s3`), installed by `npm run engines` into `<cache>/s3rver` and run by
+ * scripts/harness/s3-store-server.cjs over TLS.
+ */
+export const s3StoreSpec = { id: 's3rver', package: 's3rver', version: '3.7.1' } as const;
+
+/** The dir whose `node_modules` holds s3rver, or undefined when it is not installed. */
+export function s3StoreModules(cache = engineCacheDir()): string | undefined {
+  const dir = join(cache, s3StoreSpec.id, 'node_modules');
+  return existsSync(join(dir, s3StoreSpec.package, 'package.json')) ? dir : undefined;
+}
+
 /** The project's root (where package.json is). */
 export const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -286,4 +311,15 @@ export function isFetched(spec: EngineSpec, cache = engineCacheDir()): boolean {
 export function rdbWriters(version: number): string | undefined {
   const labels = engineSpecs.filter((spec) => spec.rdbVersion === version).map((spec) => spec.label);
   return labels.length > 0 ? labels.join(', ') : undefined;
+}
+
+/**
+ * The program of an offsite tool (`restic`, `rclone`): the one `npm run engines` unpacked into the
+ * cache, else undefined (the caller decides between the machine's own and a skip).
+ */
+export function offsiteToolPath(id: OffsiteToolSpec['id'], cache = engineCacheDir()): string | undefined {
+  const spec = offsiteToolSpecs.find((item) => item.id === id);
+  if (!spec) return undefined;
+  const path = join(cache, spec.id, 'root', spec.program);
+  return existsSync(path) ? path : undefined;
 }

@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { z } from 'zod';
 import { writeFileAtomic } from '../core/atomic-write.ts';
-import { composeSpec, engineCacheDir, enginePaths, engineSpecs, hostFallbackSpec, versionFromVersionLine, type EngineSpec, type Suite } from './catalog.ts';
+import { composeSpec, engineCacheDir, offsiteToolSpecs, s3StoreSpec, enginePaths, engineSpecs, hostFallbackSpec, versionFromVersionLine, type EngineSpec, type Suite } from './catalog.ts';
 import { hostHasRedis, toolCommand, writeShims } from './shims.ts';
 
 const KEYRING = '/usr/share/keyrings/debian-archive-keyring.gpg';
@@ -252,6 +252,59 @@ async function requireTool(name: string, hint: string): Promise<void> {
   if (found.exitCode !== 0) throw new FetchError(`${name} not found: ${hint}`);
 }
 
+/**
+ * One pinned package of one suite (Compose, restic, rclone: single Go programs), downloaded with the
+ * cache's private apt config and unpacked with `dpkg-deb -x` into `root` (emptied first).
+ */
+async function unpackPinned(cache: string, spec: { suite: Suite; package: string; version: string }, root: string): Promise<void> {
+  await writeAptConfig(cache, [spec.suite]);
+  await run('apt-get', ['update', '-q', '--error-on=any'], `apt-get update from ${MIRROR}`, { env: aptEnv(cache) });
+  const debs = await plan(cache, spec.suite, [spec.package]);
+  const deb = debs[0] as PlannedDeb;
+  const version = upstreamVersion(decodeURIComponent(deb.file.split('_')[1] ?? ''));
+  if (version !== spec.version) throw new FetchError(`${spec.suite} offers ${spec.package} ${version}, the catalog pins ${spec.version}`);
+  await download(cache, spec.suite, debs);
+  await rm(root, { recursive: true, force: true });
+  await mkdir(root, { recursive: true });
+  await run('dpkg-deb', ['-x', join(cache, 'debs', spec.suite, deb.file), root], `dpkg-deb -x ${deb.file}`);
+}
+
+/**
+ * restic and rclone of {@link offsiteToolSpecs} into `<cache>/<id>/root`, unless the program there
+ * already reports the pinned version. Returns the programs.
+ */
+export async function ensureOffsiteTools(cache: string): Promise<string[]> {
+  const programs: string[] = [];
+  for (const spec of offsiteToolSpecs) {
+    const root = join(cache, spec.id, 'root');
+    const program = join(root, spec.program);
+    const reported = existsSync(program) ? (await execa(program, ['version'], { reject: false, timeout: 30_000 })).stdout : '';
+    if (!reported.includes(` ${spec.version}`) && !reported.includes(` v${spec.version}`)) {
+      say(`fetching ${spec.package} ${spec.version} from ${spec.suite} into ${cache}`);
+      await unpackPinned(cache, spec, root);
+      const now = (await run(program, ['version'], `${spec.id} version`)).split('\n')[0] ?? '';
+      if (!now.includes(spec.version)) throw new FetchError(`${spec.id}: the unpacked program says "${now}", expected ${spec.version}`);
+      say(`${now.trim()} ready`);
+    }
+    programs.push(program);
+  }
+  await ensureS3Store(cache);
+  return programs;
+}
+
+/** s3rver ({@link s3StoreSpec}) from the npm registry into `<cache>/s3rver`, unless that version is there. */
+async function ensureS3Store(cache: string): Promise<void> {
+  const prefix = join(cache, s3StoreSpec.id);
+  const installed = await readFile(join(prefix, 'node_modules', s3StoreSpec.package, 'package.json'), 'utf8')
+    .then((text) => (JSON.parse(text) as { version?: string }).version)
+    .catch(() => undefined);
+  if (installed === s3StoreSpec.version) return;
+  say(`installing ${s3StoreSpec.package}@${s3StoreSpec.version} from the npm registry into ${prefix}`);
+  await mkdir(prefix, { recursive: true });
+  await run('npm', ['install', '--prefix', prefix, '--no-audit', '--no-fund', '--omit=dev', `${s3StoreSpec.package}@${s3StoreSpec.version}`], `npm install ${s3StoreSpec.package}`);
+  say(`${s3StoreSpec.package} ${s3StoreSpec.version} ready`);
+}
+
 /** Where the Docker CLI looks for its Compose plugin first: `$DOCKER_CONFIG/cli-plugins`, else `~/.docker/cli-plugins`. */
 export function composePluginPath(env: NodeJS.ProcessEnv = process.env): string {
   return join(env.DOCKER_CONFIG || join(homedir(), '.docker'), 'cli-plugins', 'docker-compose');
@@ -278,16 +331,7 @@ export async function ensureComposePlugin(cache: string): Promise<string | undef
   const binary = join(root, 'usr', 'libexec', 'docker', 'cli-plugins', 'docker-compose');
   if (!existsSync(binary)) {
     say(`fetching Compose v2 (${composeSpec.package} ${composeSpec.version} from ${composeSpec.suite}) into ${cache}`);
-    await writeAptConfig(cache, [composeSpec.suite]);
-    await run('apt-get', ['update', '-q', '--error-on=any'], `apt-get update from ${MIRROR}`, { env: aptEnv(cache) });
-    const debs = await plan(cache, composeSpec.suite, [composeSpec.package]);
-    const deb = debs[0] as PlannedDeb;
-    const version = upstreamVersion(decodeURIComponent(deb.file.split('_')[1] ?? ''));
-    if (version !== composeSpec.version) throw new FetchError(`${composeSpec.suite} offers ${composeSpec.package} ${version}, the catalog pins ${composeSpec.version}`);
-    await download(cache, composeSpec.suite, debs);
-    await rm(root, { recursive: true, force: true });
-    await mkdir(root, { recursive: true });
-    await run('dpkg-deb', ['-x', join(cache, 'debs', composeSpec.suite, deb.file), root], `dpkg-deb -x ${deb.file}`);
+    await unpackPinned(cache, composeSpec, root);
   }
   const link = composePluginPath();
   const existing = await lstat(link).catch(() => undefined);
@@ -319,6 +363,7 @@ export async function fetchEngines({ cache = engineCacheDir(), force = false } =
   if (todo.length === 0) {
     for (const spec of engineSpecs) writeShims(spec, cache);
     await ensureComposePlugin(cache);
+    await ensureOffsiteTools(cache);
     say(`${fetched.map((spec) => spec.id).join(', ')} already in ${cache}: nothing to do`);
     return fetched.map((spec) => records.get(spec.id) as EngineRecord);
   }
@@ -350,6 +395,7 @@ export async function fetchEngines({ cache = engineCacheDir(), force = false } =
   }
   for (const spec of engineSpecs.filter((item) => item.kind === 'host')) writeShims(spec, cache);
   await ensureComposePlugin(cache);
+  await ensureOffsiteTools(cache);
   say(`done in ${((performance.now() - started) / 1000).toFixed(1)} s, ${(bytes / 1e6).toFixed(1)} MB downloaded`);
   return fetched.map((spec) => records.get(spec.id) as EngineRecord);
 }

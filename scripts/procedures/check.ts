@@ -68,7 +68,7 @@ async function readDigest(file: string, copyTo: FileHandle | undefined): Promise
  * the manifest says (a multi-gigabyte file where kilobytes are expected is never read, nor copied).
  * Undefined when it is a plain file of the listed size.
  */
-async function fileProblem(backup: string, file: BackupFile): Promise<CheckItem | undefined> {
+export async function fileProblem(backup: string, file: BackupFile): Promise<CheckItem | undefined> {
   const parts = file.path.split('/');
   for (let i = 1; i <= parts.length; i++) {
     const relative = parts.slice(0, i).join('/');

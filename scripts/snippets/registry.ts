@@ -9,6 +9,7 @@ import { automaticRecoverySnippets } from './pages/automatic-recovery.ts';
 import { rollbackSnippets } from './pages/rollback.ts';
 import { testRestoreSnippets } from './pages/test-restore.ts';
 import { backupSnippets } from './pages/backups.ts';
+import { offsiteSnippets } from './pages/offsite.ts';
 import { validateSnippets } from './pages/validate.ts';
 import { troubleshootingSnippets } from './pages/troubleshooting.ts';
 import { integritySnippets } from './pages/integrity.ts';
@@ -28,6 +29,7 @@ const definitions: SnippetInput[] = [
   ...switchToAofSnippets,
   ...automaticRecoverySnippets,
   ...backupSnippets,
+  ...offsiteSnippets,
   ...testRestoreSnippets,
   ...rollbackSnippets,
   ...validateSnippets,

@@ -14,7 +14,7 @@ async function run(argv: string[], env: NodeJS.ProcessEnv = {}) {
 test('--help lists the commands and every documented exit code', async () => {
   const { code, stdout } = await run(['--help']);
   assert.equal(code, 0);
-  for (const name of ['inspect', 'backup', 'backups', 'check', 'test-restore', 'restore', 'validate', 'watch']) assert.match(stdout, new RegExp(`^ {2}${name} +\\S`, 'm'));
+  for (const name of ['inspect', 'backup', 'backups', 'offsite', 'check', 'test-restore', 'restore', 'validate', 'watch']) assert.match(stdout, new RegExp(`^ {2}${name} +\\S`, 'm'));
   assert.match(stdout, /^ {2}inspect +Where the data lives/m);
   for (const entry of exitCodes) assert.match(stdout, new RegExp(`^  ${entry.code}  `, 'm'));
 });
@@ -43,7 +43,7 @@ test('inspect --help shows its options', async () => {
 
 test('no command, an unknown command, option, argument or value: one line on stderr and exit 2', async () => {
   const cases: [string[], RegExp][] = [
-    [['frobnicate'], /^redis-playbook: Unknown command "frobnicate" \(commands: inspect, backup, backups, check, test-restore, restore, rewind, validate, watch; see redis-playbook --help\)\n$/],
+    [['frobnicate'], /^redis-playbook: Unknown command "frobnicate" \(commands: inspect, backup, backups, offsite, check, test-restore, restore, rewind, validate, watch; see redis-playbook --help\)\n$/],
     [['--frobnicate'], /^redis-playbook: Unknown option --frobnicate/],
     [['inspect', '--frobnicate'], /^redis-playbook: Unknown option --frobnicate for inspect \(see redis-playbook inspect --help\)\n$/],
     [['inspect', 'extra'], /^redis-playbook: Unexpected argument "extra" for inspect/],

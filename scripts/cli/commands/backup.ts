@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { backup } from '../../procedures/backup.ts';
 import { DEFAULT_TIMEOUT_MS, withConnection } from '../../procedures/connect.ts';
+import { writeBackupMetric } from '../../procedures/metrics-file.ts';
 import { containerDataDir } from '../../procedures/container-files.ts';
 import { connectContainer } from '../../procedures/container-redis.ts';
 import { aclHelp } from '../../procedures/server-refusal.ts';
@@ -21,6 +22,11 @@ export const BackupOptionsSchema = z.object({
   to: z.string({ error: 'the backup dir is required (--to DIR)' }).min(1, { error: 'expected a directory' }),
   /** Keep only the N newest complete backups in the dir. */
   keep: z.coerce.number({ error: 'expected a number of backups' }).int({ error: 'expected a whole number' }).min(1, { error: 'expected at least 1' }).optional(),
+  /**
+   * Afterwards, write the freshness gauge `redis_playbook_backup_last_verified_timestamp_seconds{dir}`
+   * (the new backup's snapshot time, checked) into this file for node_exporter's textfile collector.
+   */
+  'metrics-file': z.string().min(1).optional(),
   /** Print one JSON object (path and manifest). */
   json: z.boolean().default(false),
   ...ServerOptionShape,
@@ -31,9 +37,9 @@ export const BackupOptionsSchema = z.object({
 export const backupCommand: CliCommand = {
   name: 'backup',
   summary: 'Take a fresh snapshot and copy it, with checksums and a manifest, into a dated folder',
-  options: { url: { type: 'string' }, to: { type: 'string' }, keep: { type: 'string' }, json: { type: 'boolean' }, server: { type: 'string' }, ...containerArgs, ...connectionArgs },
+  options: { url: { type: 'string' }, to: { type: 'string' }, keep: { type: 'string' }, 'metrics-file': { type: 'string' }, json: { type: 'boolean' }, server: { type: 'string' }, ...containerArgs, ...connectionArgs },
   help: `Usage: redis-playbook backup --to DIR [--url redis://host:port] [--container NAME | --compose-service SERVICE]
-                             [--keep N] [--server PROGRAM] [--json]
+                             [--keep N] [--metrics-file PATH] [--server PROGRAM] [--json]
 
 Asks the server for a snapshot that starts now (BGSAVE SCHEDULE; a save or AOF rewrite already
 running is waited for, never copied stale), waits until it is complete, copies the RDB and, when
@@ -52,6 +58,10 @@ Options:
 ${connectionHelp}
 ${containerHelp('Back up Redis in this container (docker exec NAME redis-cli, docker cp)')}
   --keep N                   Afterwards, remove complete backups older than the N newest (nothing else)
+  --metrics-file PATH        Afterwards, write for node_exporter's textfile collector (atomically)
+                             redis_playbook_backup_last_verified_timestamp_seconds{dir="DIR"}
+                             = the new backup's snapshot time in unix seconds (written only when
+                             its checks passed)
   --server PROGRAM           The server program whose checkers check the copy (default: this
                              machine's redis-server when it is the server's version, else the
                              server's own programs found from its INFO executable, else
@@ -89,6 +99,8 @@ ${aclHelp('backup')}.`,
       : await withConnection(target, { timeoutMs: DEFAULT_TIMEOUT_MS }, (client) =>
           backup({ ...common, client, source: { host: target.host, port: target.port, ...(target.socket ? { socket: target.socket } : {}) } }),
         );
+    const checked = result.manifest.checks.rdb.ok && (result.manifest.checks.aof?.ok ?? true);
+    if (options['metrics-file'] && checked) await writeBackupMetric(resolve(options['metrics-file']), to, new Date(result.manifest.createdAt));
     if (options.json) {
       io.stdout(`${JSON.stringify({ path: result.path, manifest: result.manifest, pruned: result.pruned }, null, 2)}\n`);
     } else {
