@@ -61,3 +61,8 @@ export function replaced(text: string, from: string, to: string): string {
   if (!text.includes(from)) throw new Error(`Variant: ${JSON.stringify(from.slice(0, 60))} is not in the command it changes`);
   return text.replaceAll(from, to);
 }
+
+/** `text` with each pair `[from, to]` replaced in turn, as {@link replaced} does (each `from` must be there when its turn comes). */
+export function replacedEach(text: string, pairs: ReadonlyArray<readonly [string, string]>): string {
+  return pairs.reduce((result, [from, to]) => replaced(result, from, to), text);
+}

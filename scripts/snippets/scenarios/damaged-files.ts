@@ -52,6 +52,11 @@ export async function lastIncrFile(dataDir: string): Promise<string> {
   return join(dataDir, 'appendonlydir', incr.file);
 }
 
+/** The file a server's AOF writes land in: its one `appendonly.aof` (Redis 6.0), else the last incr file of its AOF set. */
+export async function lastAofFile(server: DisposableRedis): Promise<string> {
+  return engineTraits(server.engine.id).aofLayout === 'file' ? join(server.dir, 'appendonly.aof') : lastIncrFile(server.dir);
+}
+
 /** Cuts the last `bytes` bytes off a file (a write cut short by a crash or a full disk). */
 export async function cutShort(file: string, bytes: number): Promise<void> {
   const { size } = await stat(file);
@@ -104,11 +109,11 @@ export async function emptyDataDir(server: DisposableRedis): Promise<void> {
   for (const name of await readdir(server.dir)) await rm(join(server.dir, name), { recursive: true, force: true });
 }
 
-/** An AOF server's users 1..20 (one write each in the incr file), a clean stop, then `damage` done to its incr file. */
+/** An AOF server's users 1..20 (one write each in the incr file, or Redis 6.0's appendonly.aof), a clean stop, then `damage` done to that file. */
 export async function damagedAof(server: DisposableRedis, damage: (incr: string) => Promise<void>): Promise<void> {
   await writeUsers(server, 1, 20);
   await server.stop();
-  await damage(await lastIncrFile(server.dir));
+  await damage(await lastAofFile(server));
 }
 
 /** The last whole-command damage of an AOF: its last write cut 5 bytes short. */
