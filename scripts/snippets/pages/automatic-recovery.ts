@@ -180,7 +180,7 @@ export const automaticRecoverySnippets = [
     flavors: {
       host: {
         command: [
-          ...practice.setup(`--appendonly yes --save "${seedSaveRules}"`),
+          ...practice.setup(`--appendonly yes ${saveOptions(seedSaveRules)}`),
           ...practice.start(),
           ...practice.write(1, 50000),
           '# A clean stop (what systemctl stop and docker compose stop do: SIGTERM, then a final write)',
