@@ -1,16 +1,18 @@
 import assert from 'node:assert/strict';
 import { dockerPracticeValues, runDockerPractice } from './docker-practice.ts';
 import { practiceValues, runPractice } from './practice.ts';
-import type { SnippetInput, VerifyContext } from './schema.ts';
+import type { SnippetInput, Variant, VerifyContext } from './schema.ts';
 
 /** A drill: one rehearsal on a practice server (practice.ts) and in a practice container (docker-practice.ts). */
 export interface PracticeDrill {
   /** The host script, built from practice.ts pieces. */
   host: string;
+  /** Other host scripts for engines that differ (Redis 6.0's one-file AOF), see variants.ts. */
+  hostVariants?: Variant[];
   /** The Docker script, built from docker-practice.ts pieces. */
   docker: string;
-  /** Asserts on what either script printed; throws when the drill did not show what the page says. */
-  check(stdout: string): void;
+  /** Asserts on what either script printed (by the engine that ran it); throws when the drill did not show what the page says. */
+  check(stdout: string, engineId: string): void;
   /** More checks of the host run (its practice dir is `ctx.values.scratchDir`). */
   checkHost?(ctx: VerifyContext): Promise<void>;
 }
@@ -32,10 +34,11 @@ export function drillFlavors(drill: PracticeDrill): SnippetInput['flavors'] {
   return {
     host: {
       command: drill.host,
+      variants: drill.hostVariants ?? [],
       server: false,
       values: practiceValues,
       async verify(ctx) {
-        await checked(runPractice(ctx), drill.check);
+        await checked(runPractice(ctx), (stdout) => drill.check(stdout, ctx.engine.id));
         await drill.checkHost?.(ctx);
       },
     },
@@ -43,7 +46,7 @@ export function drillFlavors(drill: PracticeDrill): SnippetInput['flavors'] {
       command: drill.docker,
       server: false,
       values: dockerPracticeValues,
-      verify: (ctx) => checked(runDockerPractice(ctx), drill.check),
+      verify: (ctx) => checked(runDockerPractice(ctx), (stdout) => drill.check(stdout, ctx.engine.id)),
     },
   };
 }

@@ -29,6 +29,17 @@ export const practice = {
   discard: () => ['redis-cli -p "$port" SHUTDOWN NOSAVE >/dev/null'],
 };
 
+/**
+ * Save rules as redis-server options, one `--save SECONDS CHANGES` a pair (`900 1 300 10` gives
+ * `--save 900 1 --save 300 10`): every engine reads this form, while Redis 6.0.16 reads the one-argument
+ * form `--save "900 1 300 10"` as no save rules at all, without a word (measured: CONFIG GET save is "").
+ */
+export function saveOptions(rules: string): string {
+  const numbers = rules.trim().split(/\s+/);
+  if (numbers.length % 2 !== 0 || numbers.some((n) => !/^\d+$/.test(n))) throw new Error(`Save rules must be pairs of numbers, got "${rules}"`);
+  return numbers.flatMap((n, i) => (i % 2 === 0 ? [`--save ${n} ${numbers[i + 1]}`] : [])).join(' ');
+}
+
 /** A free port and a dir inside the verification's scratch dir for the practice server. */
 export const practiceValues: ValuesFn = async ({ scratch }) => ({ scratchDir: join(scratch, 'practice'), scratchPort: String(await freePort()) });
 

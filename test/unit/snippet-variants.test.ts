@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { buildRegistry, registry } from '../../scripts/snippets/registry.ts';
 import { commandFor, variantFor, type Variant } from '../../scripts/snippets/schema.ts';
-import { lastIncrVariant, replaced } from '../../scripts/snippets/variants.ts';
+import { lastIncrVariant, replaced, replacedEach } from '../../scripts/snippets/variants.ts';
 import { engineSpecs } from '../../scripts/engines/catalog.ts';
 
 const block = (variants: Variant[]) => ({
@@ -53,4 +53,9 @@ test('a variant without a command runs the main one, and names the engine so tha
 test('replaced() refuses a text that is not there, so a variant never silently equals its main command', () => {
   assert.equal(replaced('a b a', 'a', 'c'), 'c b c');
   assert.throws(() => replaced('a b', 'x', 'c'), /is not in the command it changes/);
+});
+
+test('replacedEach() replaces pair after pair, and refuses a pair whose text is gone by its turn', () => {
+  assert.equal(replacedEach('cd appendonlydir && ls appendonlydir', [['appendonlydir', 'data'], ['ls data', 'ls -l data']]), 'cd data && ls -l data');
+  assert.throws(() => replacedEach('cd appendonlydir', [['appendonlydir', 'data'], ['appendonlydir', 'x']]), /is not in the command it changes/);
 });

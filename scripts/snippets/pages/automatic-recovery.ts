@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { labelledNumber, pipeSummary } from '../outputs.ts';
-import { practice, practiceValues, runPractice } from '../practice.ts';
+import { practice, practiceValues, runPractice, saveOptions } from '../practice.ts';
+import { engineTraits } from '../../engines/catalog.ts';
+import { replacedEach, singleFileAofVariant } from '../variants.ts';
 import { defineSnippet } from '../schema.ts';
 import { drillFlavors } from '../drill.ts';
 import { dockerTry } from '../../harness/docker/exec.ts';
@@ -15,6 +17,10 @@ const loadLines = 'Loading RDB|DB loaded from|Done loading RDB|Creating AOF base
 const page = 'recovery/automatic-recovery';
 
 const AFTER_EMPTY_START = 'keys after a start without the AOF directory';
+/** The same count where the AOF is one file (Redis 6.0). */
+const AFTER_EMPTY_START_FILE = 'keys after a start without appendonly.aof';
+/** What a start without its AOF leaves where the AOF is one file: a new, empty appendonly.aof (its log says nothing). */
+const EMPTY_AOF_LEFT = 'appendonly.aof after that start';
 const AFTER_RESCUE = 'keys after the rescue';
 /** The log line of a start that found no AOF and made a new, empty one (a grep pattern). */
 const CREATED_BASE = 'Creating AOF base file.*';
@@ -43,7 +49,7 @@ function installAsAofBase(dir: string, rdb: string): string[] {
 
 /** The trap on a practice server: 50000 keys, a clean stop, the AOF directory goes missing, an empty start. */
 const trapOnPractice = [
-  ...practice.setup(`--appendonly yes --save "${seedSaveRules}"`),
+  ...practice.setup(`--appendonly yes ${saveOptions(seedSaveRules)}`),
   ...practice.start(),
   ...practice.write(1, 50000),
   ...practice.stop(),
@@ -66,21 +72,59 @@ const trapOnDockerPractice = [
   ...dockerPractice.count(AFTER_EMPTY_START),
 ];
 
-/** The trap printed a full dump.rdb, then an empty start that created a new AOF base. */
-function checkTrap(stdout: string): void {
+/**
+ * The trap where the AOF is one file (Redis 6.0): appendonly.aof goes missing instead of the dir.
+ * Measured on 6.0.16: the start loads nothing (no fallback to dump.rdb either), creates an empty
+ * appendonly.aof and logs no line about it.
+ */
+const toSingleFile: Array<[string, string]> = [
+  ['# The AOF directory goes missing', '# appendonly.aof goes missing'],
+  ['mv "$dir/appendonlydir" "$dir/appendonlydir.moved-away"', 'mv "$dir/appendonly.aof" "$dir/appendonly.aof.moved-away"'],
+  [AFTER_EMPTY_START, AFTER_EMPTY_START_FILE],
+];
+
+/** The trap printed a full dump.rdb, then an empty start that created a new AOF base (Redis 6.0: a new, empty appendonly.aof). */
+function checkTrap(stdout: string, engineId: string): void {
   assert.match(stdout, /dump\.rdb holds: 50000 keys read/);
+  if (engineTraits(engineId).aofLayout === 'file') {
+    assert.equal(labelledNumber(stdout, AFTER_EMPTY_START_FILE), 0, 'no fallback to dump.rdb');
+    assert.match(stdout, new RegExp(`^${EMPTY_AOF_LEFT}: 0 bytes$`, 'm'));
+    return;
+  }
   assert.equal(labelledNumber(stdout, AFTER_EMPTY_START), 0, 'no fallback to dump.rdb');
   assert.match(stdout, /Creating AOF base file appendonly\.aof\.1\.base\.rdb on server start/);
 }
 
 /** The rescue kept dump.rdb whole through the stop and brought every key back. */
-function checkRescue(stdout: string): void {
+function checkRescue(stdout: string, engineId: string): void {
   assert.match(stdout, /dump\.rdb holds: 50000 keys read/);
-  assert.equal(labelledNumber(stdout, AFTER_EMPTY_START), 0, 'the trap: an empty start');
+  assert.equal(labelledNumber(stdout, engineTraits(engineId).aofLayout === 'file' ? AFTER_EMPTY_START_FILE : AFTER_EMPTY_START), 0, 'the trap: an empty start');
   assert.match(stdout, /the copy holds: 50000 keys read/);
   assert.match(stdout, /dump\.rdb after the stop holds: 50000 keys read/, 'the stop with save "" did not write the empty dataset');
   assert.equal(labelledNumber(stdout, AFTER_RESCUE), 50000, 'every key is back');
 }
+
+/** The trap drill on a practice server, with the log line of the empty start. */
+const trapDrillHost = [...trapOnPractice, `grep -o '${CREATED_BASE}' "$dir/redis.log"`, ...practice.discard()].join('\n');
+
+/** The rescue on a practice server: keep dump.rdb whole, stop without saving, install the copy as the AOF base, start. */
+const rescueHost = [
+  ...trapOnPractice,
+  '# The rescue. 1. Before anything else, copy dump.rdb aside: it holds the data until the next save',
+  'cp -p "$dir/dump.rdb" "$dir/dump.rdb.rescue"',
+  rdbKeys('the copy holds', '"$dir/dump.rdb.rescue"'),
+  '# 2. Save rules off, so the stop cannot write the empty dataset over dump.rdb; then stop',
+  'redis-cli -p "$port" CONFIG SET save ""',
+  ...practice.stop(),
+  rdbKeys('dump.rdb after the stop holds', '"$dir/dump.rdb"'),
+  '# 3. The copy becomes dump.rdb and the base of a new AOF set; the empty AOF set goes aside',
+  'mv "$dir/appendonlydir" "$dir/appendonlydir.empty-start"',
+  ...installAsAofBase('$dir', 'dump.rdb.rescue'),
+  '# 4. Start it as usual',
+  ...practice.start(),
+  ...practice.count(AFTER_RESCUE),
+  ...practice.discard(),
+].join('\n');
 
 export const automaticRecoverySnippets = [
   defineSnippet({
@@ -136,7 +180,7 @@ export const automaticRecoverySnippets = [
     flavors: {
       host: {
         command: [
-          ...practice.setup(`--appendonly yes --save "${seedSaveRules}"`),
+          ...practice.setup(`--appendonly yes ${saveOptions(seedSaveRules)}`),
           ...practice.start(),
           ...practice.write(1, 50000),
           '# A clean stop (what systemctl stop and docker compose stop do: SIGTERM, then a final write)',
@@ -195,7 +239,13 @@ export const automaticRecoverySnippets = [
     title: 'Drill: appendonly yes and the AOF directory is gone',
     page,
     flavors: drillFlavors({
-      host: [...trapOnPractice, `grep -o '${CREATED_BASE}' "$dir/redis.log"`, ...practice.discard()].join('\n'),
+      host: trapDrillHost,
+      hostVariants: [
+        singleFileAofVariant(
+          'its AOF is one file, so the trap is appendonly.aof missing: the start is just as empty, and its log says nothing about it.',
+          replacedEach(trapDrillHost, [...toSingleFile, [`grep -o '${CREATED_BASE}' "$dir/redis.log"`, `echo "${EMPTY_AOF_LEFT}: $(stat -c %s "$dir/appendonly.aof") bytes"`]]),
+        ),
+      ],
       docker: [...trapOnDockerPractice, `docker logs "$c" 2>&1 | grep -o '${CREATED_BASE}'`, ...dockerPractice.discard()].join('\n'),
       check: checkTrap,
     }),
@@ -205,23 +255,18 @@ export const automaticRecoverySnippets = [
     title: 'Drill: get the data back after an empty start',
     page,
     flavors: drillFlavors({
-      host: [
-        ...trapOnPractice,
-        '# The rescue. 1. Before anything else, copy dump.rdb aside: it holds the data until the next save',
-        'cp -p "$dir/dump.rdb" "$dir/dump.rdb.rescue"',
-        rdbKeys('the copy holds', '"$dir/dump.rdb.rescue"'),
-        '# 2. Save rules off, so the stop cannot write the empty dataset over dump.rdb; then stop',
-        'redis-cli -p "$port" CONFIG SET save ""',
-        ...practice.stop(),
-        rdbKeys('dump.rdb after the stop holds', '"$dir/dump.rdb"'),
-        '# 3. The copy becomes dump.rdb and the base of a new AOF set; the empty AOF set goes aside',
-        'mv "$dir/appendonlydir" "$dir/appendonlydir.empty-start"',
-        ...installAsAofBase('$dir', 'dump.rdb.rescue'),
-        '# 4. Start it as usual',
-        ...practice.start(),
-        ...practice.count(AFTER_RESCUE),
-        ...practice.discard(),
-      ].join('\n'),
+      host: rescueHost,
+      hostVariants: [
+        singleFileAofVariant(
+          'its AOF is one file: when appendonly.aof is missing, the rescue makes the copy of dump.rdb the whole new appendonly.aof.',
+          replacedEach(rescueHost, [
+            ...toSingleFile,
+            ['and the base of a new AOF set; the empty AOF set goes aside', 'and, as it is, appendonly.aof (an AOF may start with a snapshot); the empty one goes aside'],
+            ['mv "$dir/appendonlydir" "$dir/appendonlydir.empty-start"', 'mv "$dir/appendonly.aof" "$dir/appendonly.aof.empty-start"'],
+            [installAsAofBase('$dir', 'dump.rdb.rescue').join('\n'), ['cp -p "$dir/dump.rdb.rescue" "$dir/appendonly.aof"', 'cp -p "$dir/dump.rdb.rescue" "$dir/dump.rdb"'].join('\n')],
+          ]),
+        ),
+      ],
       docker: [
         ...trapOnDockerPractice,
         '# The rescue. 1. Before anything else, copy dump.rdb aside: it holds the data until the next save',

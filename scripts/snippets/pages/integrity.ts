@@ -6,7 +6,7 @@ import type { DisposableRedis } from '../../harness/redis-server.ts';
 import { pipeSummary } from '../outputs.ts';
 import { practice, practiceValues, runPractice } from '../practice.ts';
 import { defineSnippet, type ValuesFn } from '../schema.ts';
-import { cutLastWrite, damagedAof, lastIncrFile, writeUsers } from '../scenarios/damaged-files.ts';
+import { cutLastWrite, damagedAof, lastAofFile, writeUsers } from '../scenarios/damaged-files.ts';
 import { seedSaveRules } from './snapshot-schedule.ts';
 import { seedServerConfig } from './data-location.ts';
 import type { RedisContainer } from '../../harness/docker/container.ts';
@@ -15,7 +15,7 @@ import { parseAofManifest } from '../../redis/aof.ts';
 import { checkAof } from '../../redis/rdb.ts';
 import { dockerPractice, dockerPracticeValues, runDockerPractice } from '../docker-practice.ts';
 import { shOnVolumeOk, type WithClient } from '../scenarios/docker.ts';
-import { lastIncrLine, lastIncrVariant, replaced } from '../variants.ts';
+import { lastIncrLine, lastIncrVariant, replaced, replacedEach, singleFileAofVariant } from '../variants.ts';
 
 const page = 'operations/integrity';
 
@@ -64,6 +64,17 @@ const fixCopyIncr = replaced(
   [lastIncrLine('appendonlydir/appendonly.aof.manifest'), "printf 'y\\n' | redis-check-aof --fix \"appendonlydir.fix/$incr\" | tail -n 3"].join('\n'),
 );
 
+/** The same repair of Redis 6.0's one-file AOF: a copy of appendonly.aof, --fix on it, what it lost. */
+const fixCopySingleFile = replacedEach(fixCopy, [
+  ['appendonlydir.fix', 'appendonly.aof.fix'],
+  ['cp -a appendonlydir ', 'cp -a appendonly.aof '],
+  ['--fix appendonly.aof.fix/appendonly.aof.manifest', '--fix appendonly.aof.fix'],
+  ['each file that changed', 'the file, if it changed'],
+  ['for f in appendonlydir/*; do\n  name=${f#appendonlydir/}; fixed=appendonly.aof.fix/$name\n  ', 'f=appendonly.aof fixed=appendonly.aof.fix\n'],
+  ['echo "$name: ', 'echo "$f: '],
+  ['commands"\ndone )', 'commands" )'],
+]);
+
 /** --fix on three damaged copies of a practice server's AOF: what it keeps, and what it cannot see. */
 const fixDrill = [
   ...practice.setup('--appendonly yes --save ""'),
@@ -95,6 +106,20 @@ const fixDrill = [
 /** The drill where the checker misreads the RDB base (Valkey 9.1): each copy's incr file checked and cut by itself. */
 const incrOnly = (text: string) => replaced(text, '"$copy/appendonly.aof.manifest"', '"$copy/$incr"');
 const fixDrillIncr = incrOnly(fixDrill);
+
+/** The drill on Redis 6.0's one-file AOF: each copy a folder holding its appendonly.aof. */
+const fixDrillSingleFile = replacedEach(incrOnly(fixDrill), [
+  ['incr=$(cd appendonlydir && ls *.incr.aof)', 'aof=appendonly.aof'],
+  ['cp -a appendonlydir cut-short', 'mkdir cut-short && cp -a "$incr" cut-short/'],
+  ['cp -a appendonlydir damaged-early', 'mkdir damaged-early && cp -a "$incr" damaged-early/'],
+  ['cp -a appendonlydir value-changed', 'mkdir value-changed && cp -a "$incr" value-changed/'],
+  ['"appendonlydir/$incr"', '"$incr"'],
+  ['mv appendonlydir appendonlydir.orig && cp -a value-changed appendonlydir', 'mv "$incr" "$incr.orig" && cp -a "value-changed/$incr" .'],
+  ['$incr', '$aof'],
+]);
+
+/** Redis 6.0's AOF is one file: the command for it, and why. */
+const singleFile = (command: string) => singleFileAofVariant('its AOF is one file, appendonly.aof in the data dir (no appendonlydir, no manifest): work on that file.', command);
 
 /** `SET user:N name-N` for N in 1..count through redis-cli --pipe in the practice container. */
 const dockerWriteUsersLine = (count: number) => `seq 1 ${count} | sed 's/.*/SET user:& name-&/' | docker exec -i "$c" redis-cli --pipe | tail -n 1`;
@@ -200,6 +225,12 @@ async function usersSaved(server: WithClient): Promise<void> {
  * misreads its own VALKEY base (Valkey 9.1, the page's note), that false alarm, exactly.
  */
 function assertAofSetChecked({ exitCode, stdout }: { exitCode: number; stdout: string }, engineId: string | undefined): void {
+  if (engineTraits(engineId).aofLayout === 'file') {
+    assert.equal(exitCode, 0);
+    assert.match(stdout, /^AOF analyzed: size=(\d+), ok_up_to=\1, diff=0$/m);
+    assert.match(stdout, /^AOF is valid$/m);
+    return;
+  }
   assert.match(stdout, /^Start checking Multi Part AOF$/m);
   if (engineTraits(engineId).checkAofMisreadsBase) {
     assert.equal(exitCode, 1);
@@ -285,6 +316,7 @@ export const integritySnippets = [
     flavors: {
       host: {
         command: 'redis-check-aof {{dataDir}}/appendonlydir/appendonly.aof.manifest',
+        variants: [singleFileAofVariant('its AOF is one file, appendonly.aof in the data dir: give the checker that file.', 'redis-check-aof {{dataDir}}/appendonly.aof')],
         server: { config: { appendonly: 'yes', save: seedSaveRules } },
         setup: (server) => writeUsers(server, 1, 20),
         async verify(ctx) {
@@ -310,12 +342,19 @@ export const integritySnippets = [
     flavors: {
       host: {
         command: ['redis-check-aof {{dataDir}}/appendonly.aof; echo "exit $?"', 'redis-check-aof {{dataDir}}/appendonlydir; echo "exit $?"'].join('\n'),
+        variants: [singleFileAofVariant('this old path is the right one: appendonly.aof in the data dir is the whole AOF, and there is no appendonlydir.')],
         server: { config: { appendonly: 'yes', save: seedSaveRules } },
         setup: (server) => writeUsers(server, 1, 20),
         async verify(ctx) {
           const { exitCode, stdout } = await ctx.run();
           assert.equal(exitCode, 0);
           const dir = ctx.values.dataDir as string;
+          if (engineTraits(ctx.engine.id).aofLayout === 'file') {
+            // The 20 SETs and the SELECT before them: the one file checks clean; there is no directory to read.
+            const size = (await stat(join(dir, 'appendonly.aof'))).size;
+            assert.equal(stdout.trim(), [`AOF analyzed: size=${size}, ok_up_to=${size}, diff=0`, 'AOF is valid', 'exit 0', `Cannot open file: ${dir}/appendonlydir`, 'exit 1'].join('\n'));
+            return;
+          }
           assert.equal(
             stdout.trim(),
             [`Cannot open file ${dir}/appendonly.aof: No such file or directory`, 'exit 1', `Cannot read file: ${dir}/appendonlydir`, 'exit 1'].join('\n'),
@@ -347,27 +386,35 @@ export const integritySnippets = [
     flavors: {
       host: {
         command: fixCopy,
-        variants: [lastIncrVariant(fixCopyIncr)],
+        variants: [lastIncrVariant(fixCopyIncr), singleFile(fixCopySingleFile)],
         server: { config: { appendonly: 'yes', save: seedSaveRules } },
         setup: (server) => damagedAof(server, cutLastWrite),
         async verify(ctx) {
           const server = ctx.server as DisposableRedis;
-          const incr = await lastIncrFile(server.dir);
+          const traits = engineTraits(ctx.engine.id);
+          const incr = await lastAofFile(server);
           const damagedSize = (await stat(incr)).size;
           const { exitCode, stdout } = await ctx.run();
           assert.equal(exitCode, 0);
-          const shrink = /This will shrink the AOF (\S+) from (\d+) bytes, with (\d+) bytes, to (\d+) bytes/.exec(stdout);
+          // Redis 6.0's checker names no file: it was given one.
+          const shrink = /This will shrink the AOF (?:(\S+) )?from (\d+) bytes, with (\d+) bytes, to (\d+) bytes/.exec(stdout);
           assert.ok(shrink, 'redis-check-aof says what it will cut');
-          assert.equal(basename(shrink[1] ?? ''), basename(incr));
+          if (traits.aofLayout === 'dir') assert.equal(basename(shrink[1] ?? ''), basename(incr));
           assert.equal(Number(shrink[2]), damagedSize);
           assert.match(stdout, /Successfully truncated AOF/);
-          // Given the manifest, the checker checks the whole set again after the cut; given the incr file (Valkey 9.1), that file only.
-          if (!engineTraits(ctx.engine.id).checkAofMisreadsBase) assert.match(stdout, /All AOF files and manifest are valid/);
+          // Given the manifest, the checker checks the whole set again after the cut; given one file (Valkey 9.1, Redis 6.0), that file only.
+          if (!traits.checkAofMisreadsBase && traits.aofLayout === 'dir') assert.match(stdout, /All AOF files and manifest are valid/);
           const fixedSize = Number(shrink[4]);
           // The last command, `SET user:20 name-20`, is 39 bytes; 5 were cut off, --fix removes the other 34.
           assert.equal(damagedSize - fixedSize, 34, 'the partial last command is cut whole');
           assert.match(stdout, new RegExp(`^${basename(incr)}: ${damagedSize} -> ${fixedSize} bytes, 21 -> 20 commands$`, 'm'));
           assert.equal((await stat(incr)).size, damagedSize, 'the original is untouched');
+          if (traits.aofLayout === 'file') {
+            assert.equal((await stat(`${incr}.fix`)).size, fixedSize);
+            const recheck = await checkAof(server.engine, `${incr}.fix`);
+            assert.ok(recheck.ok, `the fixed copy checks clean: ${recheck.message}`);
+            return;
+          }
           const fixed = join(server.dir, 'appendonlydir.fix', basename(incr));
           assert.equal((await stat(fixed)).size, fixedSize);
           const names = async (dir: string) => (await readdir(join(server.dir, dir))).sort();
@@ -416,7 +463,7 @@ export const integritySnippets = [
     flavors: {
       host: {
         command: fixDrill,
-        variants: [lastIncrVariant(fixDrillIncr)],
+        variants: [lastIncrVariant(fixDrillIncr), singleFile(fixDrillSingleFile)],
         server: false,
         values: practiceValues,
         async verify(ctx) {

@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import type { RedisContainer } from '../../harness/docker/container.ts';
 import type { DisposableRedis } from '../../harness/redis-server.ts';
 import { waitFor } from '../../harness/wait.ts';
 import { engineTraits } from '../../engines/catalog.ts';
-import { misreadBaseVariant, replaced } from '../variants.ts';
+import { engineVariant, misreadBaseVariant, replaced, replacedEach, singleFileAofVariant } from '../variants.ts';
+import { exitCodeFor } from '../../cli/exit-codes.ts';
 import { defineSnippet } from '../schema.ts';
 
 const page = 'recovery/undo-to-the-second';
@@ -63,15 +64,29 @@ async function readGood(scratch: string): Promise<{ state: Record<string, string
 /** `{{rewindTime}}` as the page shows it: ISO 8601 in UTC. */
 const rewindTimeValue = async ({ scratch }: { scratch: string }) => ({ rewindTime: new Date((await readGood(scratch)).t * 1000).toISOString().replace('.000Z', 'Z') });
 
-/** A stopped host server with timestamps after the accident, and {{rewindTime}} the last good second. */
+/**
+ * A stopped host server after the accident, and {{rewindTime}} the last good second. Timestamps are
+ * turned on at run time (a start with aof-timestamp-enabled in its config fails where there is none:
+ * Redis 6.0, whose AOF then has no timestamps).
+ */
 const afterTheAccident = {
-  server: { config: timestamped },
+  server: { config: { appendonly: 'yes', save: '""' } },
   async setup(server: DisposableRedis, scratch: string) {
+    if (engineTraits(server.engine.id).aofTimestamps) await server.withClient((client) => client.config('SET', 'aof-timestamp-enabled', 'yes'));
     await goodThenBad(server, scratch);
     await server.stop();
   },
   values: rewindTimeValue,
 };
+
+/** Where there are no AOF timestamps (Redis 6.0): a rewind to a second cannot work; the page's way back is a backup. */
+const noTimestamps = (why: string) => engineVariant((traits) => !traits.aofTimestamps, why);
+
+/** The data dir's entries and their sizes: what a refused rewind must leave as it was. */
+async function dirState(dir: string): Promise<Record<string, number>> {
+  const names = (await readdir(dir)).sort();
+  return Object.fromEntries(await Promise.all(names.map(async (name) => [name, (await stat(join(dir, name))).size] as const)));
+}
 
 /** The server, started again on the rewound files, holds exactly the good state. */
 async function assertGoodAfterStart(server: DisposableRedis, scratch: string): Promise<void> {
@@ -92,6 +107,14 @@ const flushallTail = [
   'truncate -s -18 "$f"',
   'redis-check-aof "$aof.manifest" | tail -n 1 )',
 ].join('\n');
+
+/** The FLUSHALL undo on Redis 6.0's one-file AOF: the same cut, on appendonly.aof in the data dir. */
+const flushallTailSingleFile = replacedEach(flushallTail, [
+  ['cd {{dataDir}}/{{appenddirname}}', 'cd {{dataDir}}'],
+  ["# The last incr file named in the manifest\nf=$(awk '$6 == \"i\" { f = $2 } END { print f }' \"$aof.manifest\")", 'f=$aof  # the whole AOF: one file'],
+  ['cp -a . "$(pwd).before-undo-', 'cp -a "$f" "$f.before-undo-'],
+  ['redis-check-aof "$aof.manifest" | tail -n 1 )', 'redis-check-aof "$f" | tail -n 1 )'],
+]);
 
 /** The FLUSHALL undo where the checker misreads the RDB base (Valkey 9.1): the cut incr file checked by itself. */
 const flushallTailIncr = replaced(flushallTail, 'redis-check-aof "$aof.manifest" | tail -n 1 )', 'redis-check-aof "$f" | tail -n 1 )');
@@ -127,12 +150,19 @@ export const rewindSnippets = [
     flavors: {
       host: {
         command: 'redis-cli -h {{host}} -p {{port}} CONFIG SET aof-timestamp-enabled yes\nredis-cli -h {{host}} -p {{port}} CONFIG REWRITE',
+        variants: [noTimestamps('there is no aof-timestamp-enabled: it answers ERR Unsupported CONFIG parameter, so no rewind to a second; keep backups to roll back to.')],
         server: { config: { appendonly: 'yes', save: '""' } },
         async verify(ctx) {
           const { exitCode, stdout } = await ctx.run();
           assert.equal(exitCode, 0);
-          assert.equal(stdout.trim(), 'OK\nOK');
           const server = ctx.server as DisposableRedis;
+          if (!engineTraits(ctx.engine.id).aofTimestamps) {
+            // redis-cli exits 0 on an error reply; the rewrite of the config then runs and has nothing to add.
+            assert.equal(stdout.trim(), 'ERR Unsupported CONFIG parameter: aof-timestamp-enabled\n\nOK');
+            assert.doesNotMatch(await readFile(server.configFile, 'utf8'), /aof-timestamp-enabled/);
+            return;
+          }
+          assert.equal(stdout.trim(), 'OK\nOK');
           assert.match(await readFile(server.configFile, 'utf8'), /^aof-timestamp-enabled yes$/m, 'CONFIG REWRITE kept it in the config file');
           // The next write in a new second carries a timestamp in the AOF.
           await server.withClient(async (client) => {
@@ -166,13 +196,23 @@ export const rewindSnippets = [
     flavors: {
       host: {
         command: 'redis-playbook rewind --data-dir {{dataDir}} --to {{rewindTime}}',
+        variants: [noTimestamps(`its one-file AOF has no timestamps: the CLI refuses (exit ${exitCodeFor('state')}) and changes nothing; restore a backup instead.`)],
         ...afterTheAccident,
         async verify(ctx) {
+          const server = ctx.server as DisposableRedis;
+          if (!engineTraits(ctx.engine.id).aofTimestamps) {
+            const before = await dirState(server.dir);
+            const { exitCode, stdout, stderr } = await ctx.run();
+            assert.equal(exitCode, exitCodeFor('state'));
+            assert.equal(stdout, '');
+            assert.match(stderr, new RegExp(`${join(server.dir, 'appendonly.aof').replace(/[.\\/]/g, '\\$&')} is a Redis 6 AOF, which has no timestamps \\(aof-timestamp-enabled came with Redis 7\\.0\\): restore a backup instead`));
+            assert.deepEqual(await dirState(server.dir), before, 'a refused rewind changes nothing');
+            return;
+          }
           const { exitCode, stdout } = await ctx.run();
           assert.equal(exitCode, 0);
           assert.match(stdout, /^Rewound .*appendonlydir to \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ: cut \d+ bytes/m);
           assert.match(stdout, /pre-rewind-.*: that folder is your undo/);
-          const server = ctx.server as DisposableRedis;
           assert.equal((await readdir(server.dir)).filter((name) => name.startsWith('pre-rewind-')).length, 1);
           await assertGoodAfterStart(server, ctx.scratch);
         },
@@ -201,9 +241,22 @@ export const rewindSnippets = [
     flavors: {
       host: {
         command: rewindManual,
-        variants: [misreadBaseVariant(MISREAD_WHY, rewindManualIncr)],
+        variants: [
+          misreadBaseVariant(MISREAD_WHY, rewindManualIncr),
+          noTimestamps('there is no appendonlydir and no timestamps to cut at (its redis-check-aof has no --truncate-to-timestamp): this stops at the copy, changing nothing; restore a backup instead.'),
+        ],
         ...afterTheAccident,
         async verify(ctx) {
+          if (!engineTraits(ctx.engine.id).aofTimestamps) {
+            const server = ctx.server as DisposableRedis;
+            const before = await dirState(server.dir);
+            const { exitCode, stdout, stderr } = await ctx.run();
+            assert.equal(exitCode, 1);
+            assert.equal(stdout, '');
+            assert.equal(stderr.trim(), "cp: cannot stat 'appendonlydir': No such file or directory");
+            assert.deepEqual(await dirState(server.dir), before, 'nothing changed');
+            return;
+          }
           const { exitCode, stdout } = await ctx.run();
           assert.equal(exitCode, 0);
           assert.match(stdout, /Successfully truncated AOF (appendonlydir\/)?appendonly\.aof\.\d+\.incr\.aof to timestamp \d+/);
@@ -222,7 +275,10 @@ export const rewindSnippets = [
     flavors: {
       host: {
         command: flushallTail,
-        variants: [misreadBaseVariant('its checker calls the RDB base file invalid (integrity page), so check the cut incr file by itself.', flushallTailIncr)],
+        variants: [
+          misreadBaseVariant('its checker calls the RDB base file invalid (integrity page), so check the cut incr file by itself.', flushallTailIncr),
+          singleFileAofVariant('its AOF is one file, appendonly.aof in the data dir: cut the FLUSHALL off that file.', flushallTailSingleFile),
+        ],
         server: { config: { appendonly: 'yes', save: '""' } },
         async setup(server, scratch) {
           const state = await server.withClient(async (client) => {
@@ -237,8 +293,15 @@ export const rewindSnippets = [
         async verify(ctx) {
           const { exitCode, stdout } = await ctx.run();
           assert.equal(exitCode, 0);
-          assert.match(stdout, engineTraits(ctx.engine.id).checkAofMisreadsBase ? /^AOF appendonly\.aof\.\d+\.incr\.aof is valid$/m : /All AOF files and manifest are valid/);
+          const traits = engineTraits(ctx.engine.id);
           const server = ctx.server as DisposableRedis;
+          if (traits.aofLayout === 'file') {
+            assert.equal(stdout.trim(), 'AOF is valid');
+            assert.equal((await readdir(server.dir)).filter((name) => name.startsWith('appendonly.aof.before-undo-')).length, 1);
+            await assertGoodAfterStart(server, ctx.scratch);
+            return;
+          }
+          assert.match(stdout, traits.checkAofMisreadsBase ? /^AOF appendonly\.aof\.\d+\.incr\.aof is valid$/m : /All AOF files and manifest are valid/);
           assert.equal((await readdir(server.dir)).filter((name) => name.startsWith('appendonlydir.before-undo-')).length, 1);
           await assertGoodAfterStart(server, ctx.scratch);
         },

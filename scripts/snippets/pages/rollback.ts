@@ -8,11 +8,11 @@ import { serversUsingDir } from '../../procedures/running-server.ts';
 import { restore } from '../../procedures/restore.ts';
 import { changeMixedDataset, diffDatasets, readDataset, writeMixedDataset, type Dataset } from '../../redis/dataset.ts';
 import { labelledNumber } from '../outputs.ts';
-import { practice, practiceValues, runPractice } from '../practice.ts';
+import { practice, practiceValues, runPractice, saveOptions } from '../practice.ts';
 import { defineSnippet } from '../schema.ts';
 import { seedSaveRules } from './snapshot-schedule.ts';
 import { engineTraits } from '../../engines/catalog.ts';
-import { checkEachAofFile, misreadBaseVariant, replaced } from '../variants.ts';
+import { checkEachAofFile, misreadBaseVariant, replaced, replacedEach, singleFileAofVariant } from '../variants.ts';
 import { assertStartsWithBackup, backedUpThenChanged, backupValues, scratchBackups } from '../scenarios/rollback.ts';
 import { naiveRollbackDocker, rollbackCliAofDocker,
   rollbackCliRdbDocker, rollbackManualAofDocker, rollbackManualRdbDocker, rollbackUndoDocker } from './rollback-docker.ts';
@@ -37,6 +37,19 @@ const manualAof = [
   'chown -R redis:redis "$db" "$aofdir" "$aside"',
   'ls -l "$db" "$aofdir" )',
 ].join('\n');
+
+/** Where the AOF is one file (Redis 6.0): `aof` names it, and there is no AOF dir to move aside. */
+const toSingleFile: Array<[string, string]> = [
+  ['db={{dbfilename}} aofdir={{appenddirname}} aof={{appendfilename}}  # your dbfilename, appenddirname, appendfilename', 'db={{dbfilename}} aof={{appendfilename}}  # your dbfilename and appendfilename'],
+  ['"$db" "$aofdir"', '"$db" "$aof"'],
+];
+
+/** The offline rollback of Redis 6.0: the backup becomes dump.rdb and appendonly.aof (an AOF may start with an RDB image). */
+const manualAofSingleFile = replacedEach(manualAof, [
+  ...toSingleFile,
+  ['the base of a new, one-file AOF', 'the whole AOF, as it is (an AOF may start with a snapshot)'],
+  ['mkdir "$aofdir"\ncp "$db" "$aofdir/$aof.1.base.rdb"\necho "file $aof.1.base.rdb seq 1 type b" > "$aofdir/$aof.manifest"', 'cp "$db" "$aof"'],
+]);
 
 /** The offline rollback by hand, for an `appendonly no` server. */
 const manualRdb = [
@@ -87,6 +100,13 @@ const restartWithAofOffEachFile = replaced(
   checkEachAofFile('$aofdir', '$aof.manifest', (call, filter) => `${call} | ${filter}`).join('\n'),
 );
 
+/** Redis 6.0: one appendonly.aof to check, and a redis-cli without -e. */
+const restartWithAofOffSingleFile = replacedEach(restartWithAofOff, [
+  ...toSingleFile,
+  ['redis-cli -e -s', 'redis-cli -s'],
+  ['redis-check-aof "$aofdir/$aof.manifest" | tail -n 1', 'redis-check-aof "$aof" | tail -n 1'],
+]);
+
 /** Undo a restore: the restored files go aside too, the pre-restore files come back. */
 const undo = [
   '( set -e',
@@ -103,7 +123,7 @@ const undo = [
 
 /** The seed playbook's recipe, run as written on Redis 7, on a practice server. */
 const naiveRecipe = [
-  ...practice.setup(`--appendonly yes --save "${seedSaveRules}"`),
+  ...practice.setup(`--appendonly yes ${saveOptions(seedSaveRules)}`),
   ...practice.start(),
   ...practice.write(1, 50000),
   '# A backup of the 50000 keys, then 50000 more writes: the changes you want to undo',
@@ -145,13 +165,14 @@ export const rollbackSnippets = [
     flavors: {
       host: {
         command: 'redis-playbook restore {{backup}} --data-dir {{dataDir}}',
+        variants: [singleFileAofVariant('the CLI installs the backup as dump.rdb and as appendonly.aof, a one-file AOF that starts with the snapshot.')],
         server: { config: { appendonly: 'yes', save: '900 1 300 10 60 10000' } },
         setup: backedUpThenChanged({ stop: true }),
         values: backupValues,
         async verify(ctx) {
           const { exitCode, stdout } = await ctx.run();
           assert.equal(exitCode, 0);
-          assert.match(stdout, /installed: dump\.rdb, appendonlydir; appendonly yes/);
+          assert.match(stdout, engineTraits(ctx.engine.id).aofLayout === 'file' ? /installed: dump\.rdb, appendonly\.aof; appendonly yes/ : /installed: dump\.rdb, appendonlydir; appendonly yes/);
           assert.match(stdout, /pre-restore-.*: that folder is your undo/);
           await assertStartsWithBackup(ctx.server as DisposableRedis, ctx.values.backup as string);
           assert.equal((await ctx.server?.info('persistence'))?.persistence?.aof_enabled, '1');
@@ -167,17 +188,19 @@ export const rollbackSnippets = [
     flavors: {
       host: {
         command: manualAof,
+        variants: [singleFileAofVariant('its AOF is one file: the backup becomes appendonly.aof as it is (an AOF may start with a snapshot), no dir, no manifest.', manualAofSingleFile)],
         server: { config: { appendonly: 'yes', save: '900 1 300 10 60 10000' } },
         setup: backedUpThenChanged({ stop: true }),
         values: backupValues,
         async verify(ctx) {
           const { exitCode, stdout } = await ctx.run();
           assert.equal(exitCode, 0);
-          assert.match(stdout, /appendonly\.aof\.1\.base\.rdb/);
+          const single = engineTraits(ctx.engine.id).aofLayout === 'file';
+          assert.match(stdout, single ? / appendonly\.aof$/m : /appendonly\.aof\.1\.base\.rdb/);
           const server = ctx.server as DisposableRedis;
           const aside = (await readdir(server.dir)).filter((name) => name.startsWith('pre-restore-'));
           assert.equal(aside.length, 1);
-          assert.deepEqual((await readdir(join(server.dir, aside[0] as string))).sort(), ['appendonlydir', 'dump.rdb']);
+          assert.deepEqual((await readdir(join(server.dir, aside[0] as string))).sort(), [single ? 'appendonly.aof' : 'appendonlydir', 'dump.rdb']);
           await assertStartsWithBackup(server, ctx.values.backup as string);
         },
       },
@@ -191,7 +214,10 @@ export const rollbackSnippets = [
     flavors: {
       host: {
         command: restartWithAofOff,
-        variants: [misreadBaseVariant('its checker calls the RDB base file invalid (integrity page), so check the new AOF file by file.', restartWithAofOffEachFile)],
+        variants: [
+          misreadBaseVariant('its checker calls the RDB base file invalid (integrity page), so check the new AOF file by file.', restartWithAofOffEachFile),
+          singleFileAofVariant('its AOF is one file, appendonly.aof, and its redis-cli has no -e (a refused command shows in the checks that follow).', restartWithAofOffSingleFile),
+        ],
         server: { config: { appendonly: 'yes', save: '900 1 300 10 60 10000' } },
         async setup(server, scratch) {
           await backedUpThenChanged({ stop: true })(server, scratch);
@@ -205,7 +231,9 @@ export const rollbackSnippets = [
             const { exitCode, stdout } = await ctx.run();
             assert.equal(exitCode, 0);
             assert.match(stdout, /^db0:keys=\d+/m);
-            if (engineTraits(ctx.engine.id).checkAofMisreadsBase) {
+            if (engineTraits(ctx.engine.id).aofLayout === 'file') {
+              assert.match(stdout, /^AOF is valid$/m);
+            } else if (engineTraits(ctx.engine.id).checkAofMisreadsBase) {
               assert.match(stdout, /RDB looks OK/);
               assert.match(stdout, /^AOF appendonlydir\/appendonly\.aof\.\d+\.incr\.aof is (valid|empty)$/m);
             } else {
@@ -289,11 +317,20 @@ export const rollbackSnippets = [
     flavors: {
       host: {
         command: naiveRecipe,
+        variants: [
+          singleFileAofVariant('appendonly.aof is the whole AOF, so the recipe deletes it: the start is empty at once, and the next stop saves that over the backup.'),
+        ],
         server: false,
         values: practiceValues,
         async verify(ctx) {
           const { exitCode, stdout } = await runPractice(ctx);
           assert.equal(exitCode, 0);
+          if (engineTraits(ctx.engine.id).aofLayout === 'file') {
+            assert.equal(labelledNumber(stdout, 'keys after copying the backup over dump.rdb'), 0, 'with appendonly.aof gone the server starts empty, ignoring dump.rdb');
+            assert.equal(labelledNumber(stdout, 'keys after also removing appendonlydir'), 0);
+            assert.match(stdout, /dump\.rdb now holds: 0 keys read/, 'the copied backup was overwritten');
+            return;
+          }
           assert.equal(labelledNumber(stdout, 'keys after copying the backup over dump.rdb'), 100000, 'the AOF wins: the latest data comes back, not the backup');
           assert.equal(labelledNumber(stdout, 'keys after also removing appendonlydir'), 0, 'without its AOF dir the server starts empty');
           assert.match(stdout, /dump\.rdb now holds: 0 keys read/, 'the copied backup was overwritten');
