@@ -56,8 +56,44 @@ export const EngineSpecSchema = z.object({
       configGetMany: z.boolean().default(true),
       /** It has `aof-timestamp-enabled` (Redis 7.0+, Valkey): the AOF can carry `#TS:` lines and be cut at a second. */
       aofTimestamps: z.boolean().default(true),
+      /**
+       * A `save` line (or `--save`) may hold several rules, `save 900 1 300 10` (Redis 7.0+, Valkey). Redis 6.0
+       * reads one rule per line and ignores a line holding more without a word: `CONFIG GET save` then answers empty.
+       */
+      saveRulesPerLine: z.enum(['many', 'one']).default('many'),
+      /**
+       * Started with a config file or options but no `save`, it keeps the built-in rules `3600 1 300 100 60 10000`
+       * (Redis 7.0+, Valkey); Redis 6.0 then has none (`CONFIG GET save` answers empty) and takes no snapshots.
+       */
+      builtinSaveRules: z.boolean().default(true),
+      /** Its `redis-cli -e` exits 1 on an error reply (Redis 7.0+, Valkey); Redis 6.0's answers `Unrecognized option or bad number of args for: '-e'`. */
+      cliErrorExit: z.boolean().default(true),
+      /**
+       * `repl-diskless-sync` is `yes` by default (Redis 7.0+, Valkey): `redis-cli --rdb` waits `repl-diskless-sync-delay` (5 s)
+       * for the stream. Redis 6.0 defaults to `no`: it writes dump.rdb in `dir` first (`Starting BGSAVE for SYNC with target: disk`), then sends it.
+       */
+      disklessSyncDefault: z.boolean().default(true),
+      /**
+       * Under `noeviction`, small writes still go in after a large one was refused with OOM (Redis 6.0, 4 MB
+       * maxmemory: 18 SETs of 10 bytes after a 10 kB one was refused, then OOM); Redis 7.0+ and Valkey refuse the next write.
+       */
+      smallWritesAfterOom: z.boolean().default(false),
     })
-    .default({ aofLayout: 'dir', manifestOffsets: false, aofLogWithDir: false, rdbSaves: true, errorName: 'Redis', checkAofMisreadsBase: false, configGetMany: true, aofTimestamps: true }),
+    .default({
+      aofLayout: 'dir',
+      manifestOffsets: false,
+      aofLogWithDir: false,
+      rdbSaves: true,
+      errorName: 'Redis',
+      checkAofMisreadsBase: false,
+      configGetMany: true,
+      aofTimestamps: true,
+      saveRulesPerLine: 'many',
+      builtinSaveRules: true,
+      cliErrorExit: true,
+      disklessSyncDefault: true,
+      smallWritesAfterOom: false,
+    }),
   /**
    * Why `npm run verify` does not yet run the pages on this engine by default (it runs when named,
    * `--engines ID`): the pages do not show all of its differences yet. Undefined: in the page matrix.
@@ -150,7 +186,7 @@ export const engineSpecs: readonly EngineSpec[] = z.array(EngineSpecSchema).pars
     kind: 'own-loader',
     suite: 'bullseye',
     packages: ['redis-server', 'redis-tools', ...BULLSEYE_LIBRARIES],
-    traits: { aofLayout: 'file', rdbSaves: false, configGetMany: false, aofTimestamps: false },
+    traits: { aofLayout: 'file', rdbSaves: false, configGetMany: false, aofTimestamps: false, saveRulesPerLine: 'one', builtinSaveRules: false, cliErrorExit: false, disklessSyncDefault: false, smallWritesAfterOom: true },
     pagesPending:
       'measured 2026-12-05: 41 of 97 host blocks fail on it as written (one appendonly.aof instead of an AOF dir, CONFIG GET of one parameter at a time, no aof-timestamp-enabled, other MISCONF and OOM behaviour); each needs its Redis 6.0 variant (scripts/snippets/variants.ts)',
   },

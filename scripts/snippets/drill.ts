@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { dockerPracticeValues, runDockerPractice } from './docker-practice.ts';
 import { practiceValues, runPractice } from './practice.ts';
-import type { SnippetInput, VerifyContext } from './schema.ts';
+import type { SnippetInput, Variant, VerifyContext } from './schema.ts';
 
 /** A drill: one rehearsal on a practice server (practice.ts) and in a practice container (docker-practice.ts). */
 export interface PracticeDrill {
@@ -9,17 +9,19 @@ export interface PracticeDrill {
   host: string;
   /** The Docker script, built from docker-practice.ts pieces. */
   docker: string;
-  /** Asserts on what either script printed; throws when the drill did not show what the page says. */
-  check(stdout: string): void;
+  /** Asserts on what either script printed (on the engine `engineId`); throws when the drill did not show what the page says. */
+  check(stdout: string, engineId: string): void;
+  /** Variants of the host script (engines that answer differently, or need another script). */
+  hostVariants?: Variant[];
   /** More checks of the host run (its practice dir is `ctx.values.scratchDir`). */
   checkHost?(ctx: VerifyContext): Promise<void>;
 }
 
-/** Awaits a drill's run, requires exit status 0 and passes its output to `check`. */
-async function checked(run: Promise<{ exitCode: number; stdout: string }>, check: (stdout: string) => void): Promise<void> {
+/** Awaits a drill's run, requires exit status 0 and passes its output and engine to `check`. */
+async function checked(run: Promise<{ exitCode: number; stdout: string }>, check: PracticeDrill['check'], engineId: string): Promise<void> {
   const { exitCode, stdout } = await run;
   assert.equal(exitCode, 0);
-  check(stdout);
+  check(stdout, engineId);
 }
 
 /**
@@ -32,10 +34,11 @@ export function drillFlavors(drill: PracticeDrill): SnippetInput['flavors'] {
   return {
     host: {
       command: drill.host,
+      variants: drill.hostVariants ?? [],
       server: false,
       values: practiceValues,
       async verify(ctx) {
-        await checked(runPractice(ctx), drill.check);
+        await checked(runPractice(ctx), drill.check, ctx.engine.id);
         await drill.checkHost?.(ctx);
       },
     },
@@ -43,7 +46,7 @@ export function drillFlavors(drill: PracticeDrill): SnippetInput['flavors'] {
       command: drill.docker,
       server: false,
       values: dockerPracticeValues,
-      verify: (ctx) => checked(runDockerPractice(ctx), drill.check),
+      verify: (ctx) => checked(runDockerPractice(ctx), drill.check, ctx.engine.id),
     },
   };
 }
