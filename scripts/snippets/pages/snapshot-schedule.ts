@@ -8,6 +8,8 @@ import type { WithClient } from '../scenarios/docker.ts';
 import { practice } from '../practice.ts';
 import { dockerPractice } from '../docker-practice.ts';
 import { drillFlavors } from '../drill.ts';
+import { engineTraits } from '../../engines/catalog.ts';
+import { engineVariant, replaced } from '../variants.ts';
 
 /** The seed's schedule: 900 s / 1 change, 300 s / 10 changes, 60 s / 10000 changes. */
 export const seedSaveRules = '900 1 300 10 60 10000';
@@ -86,6 +88,9 @@ const flushallDrill = [
   ...practice.discard(),
 ].join('\n');
 
+/** `--save 900 1 --save 300 10 …`: one option per rule, as Redis 6.0 reads them. */
+const oneSavePerRule = (rules: string) => (rules.match(/\d+ \d+/g) ?? []).map((rule) => `--save ${rule}`).join(' ');
+
 /** A throwaway container of the image on the practice volume, for a command that reads its files. */
 const onVolume = 'docker run --rm -v "$v":/data {{image}} ';
 
@@ -124,11 +129,22 @@ export const snapshotScheduleSnippets = [
     flavors: {
       host: {
         command: 'redis-cli -h {{host}} -p {{port}} CONFIG GET save',
+        variants: [
+          engineVariant(
+            (traits) => traits.saveRulesPerLine === 'one',
+            'a save line holding several rules (save 900 1 300 10 60 10000) is ignored without a word, and this answers an empty value: write one save line per rule.',
+          ),
+        ],
+        // The rules on one line, as the seed writes them.
         server: { config: { save: seedSaveRules } },
         async verify(ctx) {
           const { exitCode, stdout } = await ctx.run();
           assert.equal(exitCode, 0);
           const rules = parseSaveRules(configPairs(stdout).save ?? 'missing');
+          if (engineTraits(ctx.engine.id).saveRulesPerLine === 'one') {
+            assert.deepEqual(rules, [], 'the line of three rules was ignored: no snapshot rules at all');
+            return;
+          }
           assert.deepEqual(rules, [
             { seconds: 900, changes: 1 },
             { seconds: 300, changes: 10 },
@@ -158,7 +174,13 @@ export const snapshotScheduleSnippets = [
     flavors: drillFlavors({
       host: [...practice.setup(''), ...practice.start(), '# No save option and no config file: the built-in rules', 'redis-cli -p "$port" CONFIG GET save', ...practice.discard()].join('\n'),
       docker: [...dockerPractice.setup(''), '# No save option in the command: the built-in rules', 'docker exec "$c" redis-cli CONFIG GET save', ...dockerPractice.discard()].join('\n'),
-      check: (stdout) => assert.equal(configPairs(stdout).save, BUILTIN_SAVE_RULES),
+      hostVariants: [
+        engineVariant(
+          (traits) => !traits.builtinSaveRules,
+          'started with a config file or any option but no save line, it has no rules at all (this answers an empty value) and takes no snapshots.',
+        ),
+      ],
+      check: (stdout, engineId) => assert.equal(configPairs(stdout).save, engineTraits(engineId).builtinSaveRules ? BUILTIN_SAVE_RULES : ''),
     }),
   }),
   defineSnippet({
@@ -261,6 +283,13 @@ export const snapshotScheduleSnippets = [
     page,
     flavors: drillFlavors({
       host: flushallDrill,
+      hostVariants: [
+        engineVariant(
+          (traits) => traits.saveRulesPerLine === 'one',
+          'it ignores a --save holding several rules (then it has none, and FLUSHALL writes nothing): give one --save per rule, unquoted.',
+          replaced(flushallDrill, `--save "${seedSaveRules}"`, oneSavePerRule(seedSaveRules)),
+        ),
+      ],
       docker: dockerFlushallDrill,
       check: checkFlushall,
     }),
