@@ -74,11 +74,6 @@ export const EngineSpecSchema = z.object({
        */
       disklessSyncDefault: z.boolean().default(true),
       /**
-       * Under `noeviction`, small writes still go in after a large one was refused with OOM (Redis 6.0, 4 MB
-       * maxmemory: 18 SETs of 10 bytes after a 10 kB one was refused, then OOM); Redis 7.0+ and Valkey refuse the next write.
-       */
-      smallWritesAfterOom: z.boolean().default(false),
-      /**
        * After a FLUSHALL on a server with save rules (it writes the empty dump.rdb at once), `rdb_changes_since_last_save`
        * counts the deleted keys plus one (Redis 6.0: 50001 after 50000 keys); Redis 7.0+ and Valkey show 0.
        */
@@ -97,7 +92,6 @@ export const EngineSpecSchema = z.object({
       builtinSaveRules: true,
       cliErrorExit: true,
       disklessSyncDefault: true,
-      smallWritesAfterOom: false,
       flushallCountsDeleted: false,
     }),
   /**
@@ -192,7 +186,7 @@ export const engineSpecs: readonly EngineSpec[] = z.array(EngineSpecSchema).pars
     kind: 'own-loader',
     suite: 'bullseye',
     packages: ['redis-server', 'redis-tools', ...BULLSEYE_LIBRARIES],
-    traits: { aofLayout: 'file', rdbSaves: false, configGetMany: false, aofTimestamps: false, saveRulesPerLine: 'one', builtinSaveRules: false, cliErrorExit: false, disklessSyncDefault: false, smallWritesAfterOom: true, flushallCountsDeleted: true },
+    traits: { aofLayout: 'file', rdbSaves: false, configGetMany: false, aofTimestamps: false, saveRulesPerLine: 'one', builtinSaveRules: false, cliErrorExit: false, disklessSyncDefault: false, flushallCountsDeleted: true },
     pagesPending:
       'measured 2026-12-05: 41 of 97 host blocks fail on it as written (one appendonly.aof instead of an AOF dir, CONFIG GET of one parameter at a time, no aof-timestamp-enabled, other MISCONF and OOM behaviour); each needs its Redis 6.0 variant (scripts/snippets/variants.ts)',
   },
