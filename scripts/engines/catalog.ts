@@ -65,8 +65,46 @@ export const EngineSpecSchema = z.object({
       saveWording6: z.boolean().default(false),
       /** INFO persistence shows how far a save is, `current_save_keys_processed` and `current_save_keys_total` (Redis 7.0+, Valkey; Redis 6.0 has neither). */
       saveProgress: z.boolean().default(true),
+      /**
+       * A `save` line (or `--save`) may hold several rules, `save 900 1 300 10` (Redis 7.0+, Valkey). Redis 6.0
+       * reads one rule per line and ignores a line holding more without a word: `CONFIG GET save` then answers empty.
+       */
+      saveRulesPerLine: z.enum(['many', 'one']).default('many'),
+      /**
+       * Started with a config file or options but no `save`, it keeps the built-in rules `3600 1 300 100 60 10000`
+       * (Redis 7.0+, Valkey); Redis 6.0 then has none (`CONFIG GET save` answers empty) and takes no snapshots.
+       */
+      builtinSaveRules: z.boolean().default(true),
+      /** Its `redis-cli -e` exits 1 on an error reply (Redis 7.0+, Valkey); Redis 6.0's answers `Unrecognized option or bad number of args for: '-e'`. */
+      cliErrorExit: z.boolean().default(true),
+      /**
+       * `repl-diskless-sync` is `yes` by default (Redis 7.0+, Valkey): `redis-cli --rdb` waits `repl-diskless-sync-delay` (5 s)
+       * for the stream. Redis 6.0 defaults to `no`: it writes dump.rdb in `dir` first (`Starting BGSAVE for SYNC with target: disk`), then sends it.
+       */
+      disklessSyncDefault: z.boolean().default(true),
+      /**
+       * After a FLUSHALL on a server with save rules (it writes the empty dump.rdb at once), `rdb_changes_since_last_save`
+       * counts the deleted keys plus one (Redis 6.0: 50001 after 50000 keys); Redis 7.0+ and Valkey show 0.
+       */
+      flushallCountsDeleted: z.boolean().default(false),
     })
-    .default({ aofLayout: 'dir', manifestOffsets: false, aofLogWithDir: false, rdbSaves: true, errorName: 'Redis', checkAofMisreadsBase: false, configGetMany: true, aofTimestamps: true, saveWording6: false, saveProgress: true }),
+    .default({
+      aofLayout: 'dir',
+      manifestOffsets: false,
+      aofLogWithDir: false,
+      rdbSaves: true,
+      errorName: 'Redis',
+      checkAofMisreadsBase: false,
+      configGetMany: true,
+      aofTimestamps: true,
+      saveRulesPerLine: 'many',
+      builtinSaveRules: true,
+      cliErrorExit: true,
+      disklessSyncDefault: true,
+      flushallCountsDeleted: false,
+      saveWording6: false,
+      saveProgress: true,
+    }),
   /**
    * Why `npm run verify` does not yet run the pages on this engine by default (it runs when named,
    * `--engines ID`): the pages do not show all of its differences yet. Undefined: in the page matrix.
@@ -159,9 +197,7 @@ export const engineSpecs: readonly EngineSpec[] = z.array(EngineSpecSchema).pars
     kind: 'own-loader',
     suite: 'bullseye',
     packages: ['redis-server', 'redis-tools', ...BULLSEYE_LIBRARIES],
-    traits: { aofLayout: 'file', rdbSaves: false, configGetMany: false, aofTimestamps: false, saveWording6: true, saveProgress: false },
-    pagesPending:
-      'measured 2026-12-05: 41 of 97 host blocks fail on it as written (one appendonly.aof instead of an AOF dir, CONFIG GET of one parameter at a time, no aof-timestamp-enabled, other MISCONF and OOM behaviour); each needs its Redis 6.0 variant (scripts/snippets/variants.ts)',
+    traits: { aofLayout: 'file', rdbSaves: false, configGetMany: false, aofTimestamps: false, saveWording6: true, saveProgress: false, saveRulesPerLine: 'one', builtinSaveRules: false, cliErrorExit: false, disklessSyncDefault: false, flushallCountsDeleted: true },
   },
   {
     id: 'redis-8.0',

@@ -43,6 +43,16 @@ async function persistence(client: RedisCommands) {
 }
 
 /**
+ * Whether the save asked for failed, once none is in progress: a save started since (rdb_saves grew)
+ * ended with `err`. Without rdb_saves (Redis 6.0): `err` while no AOF rewrite runs either, since a
+ * scheduled save starts in the same server tick as the rewrite it waited for ends.
+ */
+function ourSaveFailed(info: Awaited<ReturnType<typeof persistence>>, savesBefore: number): boolean {
+  if (info.rdb_last_bgsave_status !== 'err') return false;
+  return info.fields.rdb_saves === undefined ? !info.aof_rewrite_in_progress : info.rdbSaves > savesBefore;
+}
+
+/**
  * Makes the server write a snapshot that starts now, and waits until it is complete on disk.
  *
  * The proven way (see redis-facts): a BGSAVE already running started before us, so wait for it; note
@@ -97,7 +107,7 @@ export async function freshSnapshot(client: RedisCommands, options: FreshSnapsho
         return false;
       }
       if (lastSave !== before && info.rdb_last_bgsave_status === 'ok') return lastSave;
-      if (info.rdbSaves > savesBefore && info.rdb_last_bgsave_status === 'err') {
+      if (ourSaveFailed(info, savesBefore)) {
         throw Object.assign(
           new PlaybookError('other', 'The background save failed (rdb_last_bgsave_status:err): check the server log, disk space and permissions of the data dir', {
             command: 'BGSAVE SCHEDULE',

@@ -24,7 +24,8 @@ export type WatchEvent = z.infer<typeof WatchEventSchema>;
 interface Sample {
   saving: boolean;
   rewriting: boolean;
-  saves: number;
+  /** INFO's rdb_saves (saves started); undefined where INFO has none (Redis 6.0). */
+  saves: number | undefined;
   lastSave: number;
   rewrites: number;
   changes: number;
@@ -42,7 +43,7 @@ async function sample(client: Pick<RedisCommands, 'info'>): Promise<Sample> {
   return {
     saving: info.rdb_bgsave_in_progress === '1',
     rewriting: info.aof_rewrite_in_progress === '1',
-    saves: n('rdb_saves'),
+    saves: info.rdb_saves === undefined ? undefined : n('rdb_saves'),
     lastSave: n('rdb_last_save_time'),
     rewrites: n('aof_rewrites'),
     changes: n('rdb_changes_since_last_save'),
@@ -55,12 +56,22 @@ async function sample(client: Pick<RedisCommands, 'info'>): Promise<Sample> {
   };
 }
 
+/**
+ * Whether a save began and ended between two polls where neither saw it running: rdb_saves grew, or,
+ * without that counter (Redis 6.0), the last save time moved or the save status turned to err.
+ */
+function saveBetweenPolls(before: Sample, now: Sample): boolean {
+  if (before.saves !== undefined && now.saves !== undefined) return now.saves > before.saves;
+  return now.lastSave > before.lastSave || (before.saveStatus === 'ok' && now.saveStatus !== 'ok');
+}
+
 /** The events between two samples, in the order they happened. */
 export function eventsBetween(before: Sample, now: Sample, time: string): WatchEvent[] {
   const events: WatchEvent[] = [];
   const base = { time, changesSinceLastSave: now.changes };
-  const saveEnded = (before.saving && !now.saving) || (!before.saving && !now.saving && now.saves > before.saves);
-  if ((!before.saving && now.saving) || (!before.saving && !now.saving && now.saves > before.saves)) {
+  const savedBetween = !before.saving && !now.saving && saveBetweenPolls(before, now);
+  const saveEnded = (before.saving && !now.saving) || savedBetween;
+  if ((!before.saving && now.saving) || savedBetween) {
     events.push({ ...base, event: 'save-started', forkUsec: now.forkUsec, ...(now.saving ? {} : { inferred: true }) });
   }
   if (saveEnded) {
@@ -91,7 +102,8 @@ export interface WatchOptions {
 /**
  * Follows a server's persistence by polling INFO: saves and AOF rewrites starting and finishing (with
  * duration, status and fork time), errors, and a periodic status line with the writes not yet saved.
- * A save that starts and ends between two polls is still reported (rdb_saves counts started saves).
+ * A save that starts and ends between two polls is still reported (rdb_saves counts started saves;
+ * without it, Redis 6.0, a new last save time or a save status turned to err).
  */
 export async function watchPersistence(client: Pick<RedisCommands, 'info'>, options: WatchOptions): Promise<void> {
   const { forMs, intervalMs = 100, statusEveryMs = 5_000, signal, onEvent } = options;

@@ -119,3 +119,20 @@ export async function changeMixedDataset(client: Redis, original: string, tag: s
   pipeline.expire('str:2', 600);
   await pipeline.exec();
 }
+
+/**
+ * `count` keys `prefix:0`… holding `size` bytes each, as DEBUG POPULATE writes them, but through MSET:
+ * DEBUG needs `enable-debug-command` on Redis 7+, an option Redis 6.0 refuses to start with.
+ */
+export async function populate(client: Redis, count: number, prefix: string, size: number): Promise<void> {
+  const batch = 1_000;
+  for (let start = 0; start < count; start += batch * 50) {
+    const pipeline = client.pipeline();
+    for (let first = start; first < Math.min(count, start + batch * 50); first += batch) {
+      const pairs: string[] = [];
+      for (let i = first; i < Math.min(count, first + batch); i++) pairs.push(`${prefix}:${i}`, `value:${i}`.padEnd(size, '0'));
+      pipeline.mset(...pairs);
+    }
+    await pipeline.exec();
+  }
+}

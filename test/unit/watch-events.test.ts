@@ -19,3 +19,10 @@ test('a failed save is reported as an error', () => {
   const events = eventsBetween({ ...idle, saving: true }, { ...idle, saveStatus: 'err' }, time);
   assert.deepEqual(events.map((e) => [e.event, e.status]), [['save-error', 'err']]);
 });
+
+test('without rdb_saves (Redis 6.0) a save between two polls is seen by its new LASTSAVE or its err status', () => {
+  const old = { ...idle, saves: undefined };
+  assert.deepEqual(eventsBetween(old, { ...old, lastSave: 101 }, time).map((e) => [e.event, e.inferred]), [['save-started', true], ['save-finished', undefined]]);
+  assert.deepEqual(eventsBetween(old, { ...old, saveStatus: 'err' }, time).map((e) => e.event), ['save-started', 'save-error']);
+  assert.deepEqual(eventsBetween(old, { ...old, changes: 9 }, time), [], 'nothing changed but the writes: no save');
+});

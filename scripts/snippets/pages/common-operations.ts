@@ -8,6 +8,8 @@ import { runInTerminal } from '../terminal.ts';
 import type { RedisContainer } from '../../harness/docker/container.ts';
 import { startContainerWithRdb, type WithClient } from '../scenarios/docker.ts';
 import { seedServerConfig } from './data-location.ts';
+import { engineTraits } from '../../engines/catalog.ts';
+import { engineVariant } from '../variants.ts';
 
 const page = 'operations/common-operations';
 
@@ -227,16 +229,30 @@ export const commonOperationsSnippets = [
     flavors: {
       host: {
         command: 'redis-cli -h {{host}} -p {{port}} --rdb {{backupDir}}/export.rdb',
+        variants: [
+          engineVariant(
+            (traits) => !traits.disklessSyncDefault,
+            'repl-diskless-sync is no by default: no 5 s wait, but the server first writes a snapshot over dump.rdb in its dir, then sends it.',
+          ),
+        ],
         setup: twoDatabases,
         values: ({ scratch }) => ({ backupDir: scratch }),
         timeoutMs: 90_000,
         async verify(ctx) {
+          const server = ctx.server as DisposableRedis;
           const started = Date.now();
           const { exitCode, all } = await ctx.run();
           assert.equal(exitCode, 0);
           assert.match(all, /Transfer finished with success/, 'redis-cli reports on stderr');
-          // With the default repl-diskless-sync yes, the server waits repl-diskless-sync-delay (5 s) first.
-          assert.ok(Date.now() - started >= 4_000, 'the diskless delay was observed');
+          if (engineTraits(ctx.engine.id).disklessSyncDefault) {
+            // With the default repl-diskless-sync yes, the server waits repl-diskless-sync-delay (5 s) first.
+            assert.ok(Date.now() - started >= 4_000, 'the diskless delay was observed');
+          } else {
+            assert.equal((await server.cli(['CONFIG', 'GET', 'repl-diskless-sync'])).stdout.trim().split('\n').at(-1), 'no');
+            assert.match(await server.log(), /Starting BGSAVE for SYNC with target: disk/);
+            const written = await checkRdb(server.engine, join(server.dir, 'dump.rdb'));
+            assert.deepEqual(written.databases, { 0: { keys: 3, expires: 0 }, 1: { keys: 2, expires: 0 } }, 'the sync wrote dump.rdb in dir');
+          }
           const check = await checkRdb((ctx.server as DisposableRedis).engine, join(ctx.scratch, 'export.rdb'));
           assert.equal(check.ok, true, check.message);
           assert.deepEqual(check.databases, { 0: { keys: 3, expires: 0 }, 1: { keys: 2, expires: 0 } });

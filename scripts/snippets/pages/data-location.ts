@@ -8,6 +8,7 @@ import { dockerTry } from '../../harness/docker/exec.ts';
 import { serverArgs, uniqueNames } from '../../harness/docker/options.ts';
 import { someDataSaved } from '../scenarios/docker.ts';
 import { fillCommand } from '../placeholders.ts';
+import { engineVariant, singleFileAofVariant } from '../variants.ts';
 
 /**
  * How the seed's Compose service starts Redis (its `command:`): snapshots at 900 s/1 change,
@@ -23,6 +24,24 @@ function assertFreshManifest(stdout: string, engineId: string | undefined): void
   assert.match(lines[0] ?? '', /^file appendonly\.aof\.1\.base\.rdb seq 1 type b$/);
   const incr = engineTraits(engineId).manifestOffsets ? /^file appendonly\.aof\.1\.incr\.aof seq 1 type i startoffset \d+$/ : /^file appendonly\.aof\.1\.incr\.aof seq 1 type i$/;
   assert.match(lines[1] ?? '', incr);
+}
+
+/** The names `ls -l` lists (its last column), without the `total` line. */
+function fileNames(stdout: string): string[] {
+  return stdout
+    .trim()
+    .split('\n')
+    .filter((line) => !line.startsWith('total '))
+    .map((line) => line.split(' ').at(-1) ?? '')
+    .sort();
+}
+
+/** redis-check-aof on a single-file AOF (Redis 6.0): the whole file read, and valid. */
+function assertSingleFileAof(stdout: string): void {
+  const analyzed = /^AOF analyzed: size=(\d+), ok_up_to=(\d+)/m.exec(stdout);
+  assert.ok(analyzed, `expected an "AOF analyzed" line in:\n${stdout}`);
+  assert.equal(analyzed[2], analyzed[1], 'every byte is whole commands');
+  assert.match(stdout, /^AOF is valid$/m);
 }
 
 export const seedServerConfig = {
@@ -61,6 +80,13 @@ export const dataLocationSnippets = [
     flavors: {
       host: {
         command: 'redis-cli -h {{host}} -p {{port}} CONFIG GET dir dbfilename appenddirname appendfilename appendonly',
+        variants: [
+          engineVariant(
+            (traits) => !traits.configGetMany && traits.aofLayout === 'file',
+            'CONFIG GET takes one name at a time, and there is no appenddirname: the AOF is one file, appendfilename, in dir.',
+            'for name in dir dbfilename appendfilename appendonly; do redis-cli -h {{host}} -p {{port}} CONFIG GET "$name"; done',
+          ),
+        ],
         server: { config: { appendonly: 'yes' } },
         async verify(ctx) {
           const { exitCode, stdout } = await ctx.run();
@@ -68,7 +94,7 @@ export const dataLocationSnippets = [
           const config = configPairs(stdout);
           assert.equal(config.dir, ctx.server?.dir);
           assert.equal(config.dbfilename, 'dump.rdb');
-          assert.equal(config.appenddirname, 'appendonlydir');
+          assert.equal(config.appenddirname, engineTraits(ctx.engine.id).aofLayout === 'dir' ? 'appendonlydir' : undefined);
           assert.equal(config.appendfilename, 'appendonly.aof');
           assert.equal(config.appendonly, 'yes');
         },
@@ -158,11 +184,16 @@ export const dataLocationSnippets = [
     flavors: {
       host: {
         command: 'ls -l {{dataDir}} {{dataDir}}/appendonlydir',
+        variants: [singleFileAofVariant('the AOF is one file, appendonly.aof, beside dump.rdb: there is no appendonlydir.', 'ls -l {{dataDir}}')],
         server: { config: { appendonly: 'yes' } },
         setup: someDataSaved,
         async verify(ctx) {
           const { exitCode, stdout } = await ctx.run();
           assert.equal(exitCode, 0);
+          if (engineTraits(ctx.engine.id).aofLayout === 'file') {
+            assert.deepEqual(fileNames(stdout), ['appendonly.aof', 'dump.rdb']);
+            return;
+          }
           for (const name of ['dump.rdb', 'appendonlydir', 'appendonly.aof.manifest']) assert.match(stdout, new RegExp(` ${name.replace(/\./g, '\\.')}$`, 'm'));
           assert.match(stdout, / appendonly\.aof\.\d+\.base\.rdb$/m);
           assert.match(stdout, / appendonly\.aof\.\d+\.incr\.aof$/m);
@@ -192,12 +223,19 @@ export const dataLocationSnippets = [
     flavors: {
       host: {
         command: 'cat {{dataDir}}/appendonlydir/appendonly.aof.manifest',
+        variants: [
+          singleFileAofVariant(
+            'there is no manifest: the AOF is one appendonly.aof (after a rewrite, a snapshot first: the RDB preamble), and its checker says whether it is whole.',
+            'redis-check-aof {{dataDir}}/appendonly.aof',
+          ),
+        ],
         server: { config: { appendonly: 'yes' } },
         setup: someDataSaved,
         async verify(ctx) {
           const { exitCode, stdout } = await ctx.run();
           assert.equal(exitCode, 0);
-          assertFreshManifest(stdout, ctx.server?.engine.id);
+          if (engineTraits(ctx.engine.id).aofLayout === 'file') assertSingleFileAof(stdout);
+          else assertFreshManifest(stdout, ctx.server?.engine.id);
         },
       },
       docker: {

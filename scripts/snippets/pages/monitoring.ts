@@ -19,6 +19,7 @@ import { fillCommand } from '../placeholders.ts';
 import { copyFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
+import { populate } from '../../redis/dataset.ts';
 
 const page = 'operations/monitoring';
 
@@ -248,9 +249,9 @@ export const monitoringSnippets = [
     flavors: {
       host: {
         command: 'redis-playbook watch --url redis://{{host}}:{{port}} --for 5',
-        server: { config: { save: '""', 'enable-debug-command': 'local', rdbcompression: 'no' } },
+        server: { config: { save: '""', rdbcompression: 'no' } },
         async setup(server) {
-          await server.withClient((client) => client.call('DEBUG', 'POPULATE', 300_000, 'key', 100));
+          await server.withClient((client) => populate(client, 300_000, 'key', 100));
         },
         async verify(ctx) {
           const server = ctx.server as DisposableRedis;

@@ -8,6 +8,8 @@ import type { WithClient } from '../scenarios/docker.ts';
 import { practice } from '../practice.ts';
 import { dockerPractice } from '../docker-practice.ts';
 import { drillFlavors } from '../drill.ts';
+import { engineTraits } from '../../engines/catalog.ts';
+import { engineVariant, replaced } from '../variants.ts';
 
 /** The seed's schedule: 900 s / 1 change, 300 s / 10 changes, 60 s / 10000 changes. */
 export const seedSaveRules = '900 1 300 10 60 10000';
@@ -86,6 +88,9 @@ const flushallDrill = [
   ...practice.discard(),
 ].join('\n');
 
+/** `--save 900 1 --save 300 10 …`: one option per rule, as Redis 6.0 reads them. */
+const oneSavePerRule = (rules: string) => (rules.match(/\d+ \d+/g) ?? []).map((rule) => `--save ${rule}`).join(' ');
+
 /** A throwaway container of the image on the practice volume, for a command that reads its files. */
 const onVolume = 'docker run --rm -v "$v":/data {{image}} ';
 
@@ -101,8 +106,8 @@ const dockerFlushallDrill = [
   ...dockerPractice.discard(),
 ].join('\n');
 
-/** FLUSHALL replaced the 50000-key snapshot at once with an empty one, and left nothing unsaved. */
-function checkFlushall(stdout: string): void {
+/** FLUSHALL replaced the 50000-key snapshot at once with an empty one, and left nothing unsaved (Redis 6.0: counts the deleted keys). */
+function checkFlushall(stdout: string, engineId: string): void {
   const states = new Map(
     [...stdout.replace(/\r/g, '').matchAll(DUMP_STATE)].map((m) => [m[1], { bytes: Number(m[2]), time: m[3] ?? '', keys: Number(m[4]) }]),
   );
@@ -113,7 +118,9 @@ function checkFlushall(stdout: string): void {
   assert.equal(after.keys, 0, 'FLUSHALL wrote the empty dataset over dump.rdb');
   assert.ok(after.bytes < before.bytes, 'dump.rdb shrank');
   assert.ok(after.time > before.time, `dump.rdb was written again (${before.time} -> ${after.time})`);
-  assert.equal(infoFields(stdout).rdb_changes_since_last_save, '0', 'nothing is left to save: the empty dataset is the snapshot');
+  const changes = infoFields(stdout).rdb_changes_since_last_save;
+  if (engineTraits(engineId).flushallCountsDeleted) assert.equal(changes, String(before.keys + 1), 'the deleted keys and the FLUSHALL count as unsaved, though dump.rdb is already empty');
+  else assert.equal(changes, '0', 'nothing is left to save: the empty dataset is the snapshot');
 }
 
 export const snapshotScheduleSnippets = [
@@ -124,11 +131,22 @@ export const snapshotScheduleSnippets = [
     flavors: {
       host: {
         command: 'redis-cli -h {{host}} -p {{port}} CONFIG GET save',
+        variants: [
+          engineVariant(
+            (traits) => traits.saveRulesPerLine === 'one',
+            'a save line holding several rules (save 900 1 300 10 60 10000) is ignored without a word, and this answers an empty value: write one save line per rule.',
+          ),
+        ],
+        // The rules on one line, as the seed writes them.
         server: { config: { save: seedSaveRules } },
         async verify(ctx) {
           const { exitCode, stdout } = await ctx.run();
           assert.equal(exitCode, 0);
           const rules = parseSaveRules(configPairs(stdout).save ?? 'missing');
+          if (engineTraits(ctx.engine.id).saveRulesPerLine === 'one') {
+            assert.deepEqual(rules, [], 'the line of three rules was ignored: no snapshot rules at all');
+            return;
+          }
           assert.deepEqual(rules, [
             { seconds: 900, changes: 1 },
             { seconds: 300, changes: 10 },
@@ -158,7 +176,13 @@ export const snapshotScheduleSnippets = [
     flavors: drillFlavors({
       host: [...practice.setup(''), ...practice.start(), '# No save option and no config file: the built-in rules', 'redis-cli -p "$port" CONFIG GET save', ...practice.discard()].join('\n'),
       docker: [...dockerPractice.setup(''), '# No save option in the command: the built-in rules', 'docker exec "$c" redis-cli CONFIG GET save', ...dockerPractice.discard()].join('\n'),
-      check: (stdout) => assert.equal(configPairs(stdout).save, BUILTIN_SAVE_RULES),
+      hostVariants: [
+        engineVariant(
+          (traits) => !traits.builtinSaveRules,
+          'started with a config file or any option but no save line, it has no rules at all (this answers an empty value) and takes no snapshots.',
+        ),
+      ],
+      check: (stdout, engineId) => assert.equal(configPairs(stdout).save, engineTraits(engineId).builtinSaveRules ? BUILTIN_SAVE_RULES : ''),
     }),
   }),
   defineSnippet({
@@ -261,6 +285,13 @@ export const snapshotScheduleSnippets = [
     page,
     flavors: drillFlavors({
       host: flushallDrill,
+      hostVariants: [
+        engineVariant(
+          (traits) => traits.saveRulesPerLine === 'one',
+          'it ignores a --save holding several rules, so give one --save per rule; FLUSHALL then empties dump.rdb at once just the same, but rdb_changes_since_last_save counts the deleted keys as unsaved.',
+          replaced(flushallDrill, `--save "${seedSaveRules}"`, oneSavePerRule(seedSaveRules)),
+        ),
+      ],
       docker: dockerFlushallDrill,
       check: checkFlushall,
     }),

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ComposeRedis } from '../../harness/docker/compose.ts';
 import type { RedisContainer } from '../../harness/docker/container.ts';
@@ -17,6 +17,8 @@ import { drillFlavors } from '../drill.ts';
 import { assertContainerHolds, type WithClient } from '../scenarios/docker.ts';
 import { seedServerConfig } from './data-location.ts';
 import { seedSaveRules } from './snapshot-schedule.ts';
+import { engineVariant, replaced, singleFileAofVariant } from '../variants.ts';
+import { engineTraits } from '../../engines/catalog.ts';
 
 const page = 'persistence/switch-to-aof';
 
@@ -43,6 +45,9 @@ function emptyStartThenSave(p: typeof practice | typeof dockerPractice, keys: (l
   ];
 }
 
+/** `'save 900 1' 'save 300 10' …`: one redis.conf line per rule, as every engine reads them (Redis 6.0 ignores a line of several). */
+const saveLines = seedServerConfig.save.map((rule) => `'save ${rule}'`).join(' ');
+
 /**
  * The trap on a practice server started from a config file, as a host install is: snapshots only,
  * 50000 keys, then `appendonly yes` written into the file and a restart.
@@ -51,7 +56,7 @@ const trapDrill = [
   'dir={{scratchDir}}; port={{scratchPort}}; opts=("$dir/redis.conf")',
   'mkdir -p "$dir"',
   '# A snapshot-only server, started from its config file',
-  `printf '%s\\n' "port $port" "bind 127.0.0.1" "dir $dir" "daemonize yes" "pidfile $dir/redis.pid" "logfile $dir/redis.log" 'save ${seedSaveRules}' 'appendonly no' > "$dir/redis.conf"`,
+  `printf '%s\\n' "port $port" "bind 127.0.0.1" "dir $dir" "daemonize yes" "pidfile $dir/redis.pid" "logfile $dir/redis.log" ${saveLines} 'appendonly no' > "$dir/redis.conf"`,
   ...practice.start(),
   ...practice.write(1, 50000),
   '# The change that loses the data: appendonly yes in the config file, then a restart',
@@ -104,6 +109,16 @@ const liveSwitch = [
   '$cli CONFIG REWRITE',
   "grep '^appendonly' {{configFile}} )",
 ].join('\n');
+
+/**
+ * The live switch for a redis-cli without `-e` (Redis 6.0): an error reply still exits 0, so each
+ * reply that must be OK goes through `grep -x OK`, which stops the script (pipefail) on any other.
+ */
+const liveSwitchNoE = replaced(
+  replaced(replaced(liveSwitch, 'redis-cli -e -h', 'redis-cli -h'), '$cli CONFIG SET appendonly yes', '$cli CONFIG SET appendonly yes | grep -x OK'),
+  '$cli CONFIG REWRITE',
+  '$cli CONFIG REWRITE | grep -x OK',
+);
 
 /** The same through docker exec; the setting goes into the compose file by hand (see the page). */
 const dockerLiveSwitch = [
@@ -212,8 +227,16 @@ export const switchToAofSnippets = [
       host: trapDrill,
       docker: dockerTrapDrill,
       check: checkTrap,
+      hostVariants: [
+        singleFileAofVariant('the same trap: it creates an empty appendonly.aof, starts with 0 keys, and its next save empties dump.rdb.'),
+      ],
       async checkHost(ctx) {
-        const log = await readFile(join(ctx.values.scratchDir ?? '', 'redis.log'), 'utf8');
+        const dir = ctx.values.scratchDir ?? '';
+        if (engineTraits(ctx.engine.id).aofLayout === 'file') {
+          assert.equal((await stat(join(dir, 'appendonly.aof'))).size, 0, 'the AOF it created on start is empty');
+          return;
+        }
+        const log = await readFile(join(dir, 'redis.log'), 'utf8');
         assert.match(log, /Creating AOF base file appendonly\.aof\.1\.base\.rdb on server start/);
       },
     }),
@@ -225,7 +248,8 @@ export const switchToAofSnippets = [
     flavors: {
       host: {
         command: liveSwitch,
-        server: { config: { appendonly: 'no', save: seedSaveRules, ...slowRewrite } },
+        variants: [engineVariant((traits) => !traits.cliErrorExit, 'its redis-cli has no -e (an error reply still exits 0), so each reply that must be OK goes through grep -x OK.', liveSwitchNoE)],
+        server: { config: { appendonly: 'no', save: seedServerConfig.save, ...slowRewrite } },
         setup: snapshotOnlyWithData,
         values: ({ server }) => ({ configFile: server?.configFile ?? '' }),
         verify: verifyHostSwitch,
