@@ -9,7 +9,7 @@ import { freePort } from '../../harness/free-port.ts';
 import type { DisposableRedis } from '../../harness/redis-server.ts';
 import { offsiteTools, S3_BUCKET, s3KeyId, startStore, type OffsiteStore } from '../../harness/offsite-store.ts';
 import { BACKUP_VERIFIED_METRIC } from '../../procedures/metrics-file.ts';
-import { diffDatasets, readDataset, writeMixedDataset, type Dataset } from '../../redis/dataset.ts';
+import { diffDatasets, populate, readDataset, writeMixedDataset, type Dataset } from '../../redis/dataset.ts';
 import { defineSnippet, type VerifyContext } from '../schema.ts';
 import { scratchBackups } from '../scenarios/rollback.ts';
 
@@ -148,10 +148,10 @@ export const offsiteSnippets = [
           '# After each backup: send it, pull it back and check it, write the freshness gauge',
           `redis-playbook offsite push ${newest} ${repoArgs} --metrics-file {{metricsFile}}`,
         ].join('\n'),
-        server: { config: { appendonly: 'no', save: '""', 'enable-debug-command': 'local' } },
+        server: { config: { appendonly: 'no', save: '""' } },
         async setup(server, scratch) {
           // 200,000 more keys (a few MB): enough for restic's chunks to show what deduplication saves.
-          await server.withClient((client) => client.call('DEBUG', 'POPULATE', 200_000, 'page', 20));
+          await server.withClient((client) => populate(client, 200_000, 'page', 20));
           await backedUp(scratch, server, ['--url', server.url]);
         },
         values: storeValues,
