@@ -56,11 +56,16 @@ for (const page of builtPages()) {
 
     // Numbers a verification measured are rendered from the report: present exactly when a current passed result recorded them.
     const numbers = await tab.locator('main [data-measured]').evaluateAll((elements) =>
-      elements.map((element) => ({ key: element.getAttribute('data-measured') ?? '', missing: element.hasAttribute('data-measured-missing'), text: element.textContent ?? '' })),
+      elements.map((element) => ({
+        key: element.getAttribute('data-measured') ?? '',
+        flavor: element.getAttribute('data-measured-flavor') === 'docker' ? ('docker' as const) : ('host' as const),
+        missing: element.hasAttribute('data-measured-missing'),
+        text: element.textContent ?? '',
+      })),
     );
     for (const number of numbers) {
       const [id = '', ...name] = number.key.split(' ');
-      const recorded = findResults(report, id, 'host').filter((result) => result.status === 'passed' && isCurrent(result) && result.measurements?.[name.join(' ')] !== undefined);
+      const recorded = findResults(report, id, number.flavor).filter((result) => result.status === 'passed' && isCurrent(result) && result.measurements?.[name.join(' ')] !== undefined);
       expect(number.missing, number.key).toBe(recorded.length === 0);
       if (!number.missing) expect(number.text, number.key).toMatch(/\d/);
     }

@@ -66,7 +66,7 @@ test.describe('verification status page', () => {
       if (result.imageOrigin) expect(engine, what).toContain(result.imageOrigin === 'official' ? `official ${result.image}` : result.imageOrigin === 'local-build' ? 'local build' : result.image ?? '');
       if (result.imageId) expect(engine, what).toContain(`image ID ${result.imageId.replace(/^sha256:/, '').slice(0, 12)}`);
       if (result.compose) expect(engine, what).toContain(`Compose ${result.compose}`);
-      if (result.flavor === 'docker') expect(result.image, what).toMatch(/^(redis-playbook\/redis:\d|redis:\d)/);
+      if (result.flavor === 'docker') expect(result.image, what).toMatch(/^(redis-playbook\/redis:(\d|valkey-\d)|redis:\d|valkey\/valkey:\d)/);
       expect(status, what).toContain(capitalised(result.status));
       expect(duration, what).toMatch(/^\d+(\.\d)? (ms|s)$|^\d+ min \d+ s$/);
       expect(row.time, what).toBe(result.verifiedAt);

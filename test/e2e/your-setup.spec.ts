@@ -47,11 +47,12 @@ async function enter(tab: Page, entered: Record<string, string>): Promise<void> 
 const shownCommand = (block: Locator) =>
   block
     .locator('.expressive-code pre > code')
+    .first()
     .evaluate((code) => [...code.querySelectorAll('.ec-line')].map((line) => line.textContent).join('\n'));
 
 async function copied(tab: Page, block: Locator): Promise<string> {
   await tab.evaluate(() => navigator.clipboard.writeText(''));
-  await block.locator('.expressive-code .copy button').click();
+  await block.locator('.expressive-code .copy button').first().click();
   let text = '';
   await expect
     .poll(async () => {
