@@ -31,6 +31,8 @@ export const placeholders = {
   logFile: { default: '/var/log/redis/redis-server.log', description: 'The server\'s log file (`CONFIG GET logfile`)' },
   scratchPort: { default: '6390', description: 'A free port for a throwaway practice server' },
   scratchDir: { default: '/tmp/redis-crash-drill', description: 'An empty directory for a throwaway practice server' },
+  scratchReplicaPort: { default: '6391', description: 'A free port for the practice server\'s replica' },
+  scratchSentinelPort: { default: '26390', description: 'A free port for the practice Sentinel' },
   container: { default: 'crawler-redis', description: 'Name of the Redis container' },
   service: { default: 'redis', description: 'Compose service name of Redis' },
   volume: { default: 'crawler_redis-data', description: 'Docker volume holding /data' },
