@@ -210,6 +210,7 @@ export async function backup(options: BackupOptions): Promise<BackupResult> {
       replication: {
         role: replication.role,
         ...(replication.primary ? { primary: replication.primary, link: replication.link } : {}),
+        replicas: replication.replicas.length,
         replicationId: snapshotAt?.replicationId ?? replication.replicationId,
         offset: snapshotAt?.offset ?? replication.offset,
       },

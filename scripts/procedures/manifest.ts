@@ -92,6 +92,8 @@ export const BackupManifestSchema = z.object({
       role: z.enum(['primary', 'replica']),
       /** A replica's primary as the replica names it (`master_host`, `master_port`); absent for a primary. */
       primary: z.object({ host: z.string(), port: z.number().int() }).optional(),
+      /** Replicas connected to the backed-up server when the backup began (absent in older manifests). */
+      replicas: z.number().int().nonnegative().optional(),
       /** A replica's link to its primary when the backup began: `down` means the replica may lag behind it. */
       link: z.enum(['up', 'down']).optional(),
       /** The replication id the snapshot carries (its RDB `repl-id`), else INFO `master_replid`. */

@@ -64,6 +64,7 @@ for (const id of ['redis-7.0', 'redis-8.6', 'valkey-9.1']) {
       await set.primary.stop();
       const restored = await runCli(['restore', path, '--data-dir', set.primary.dir]);
       assert.equal(restored.exitCode, 0, restored.stdout + restored.stderr);
+      assert.match(restored.stdout, /taken on a replica of 127\.0\.0\.1:\d+\. .*master_link_status:up.*replica-priority 0/);
       await set.primary.start();
       await set.inSync();
       assert.deepEqual(diffDatasets(backedUp, await set.primary.withClient(readDataset)), [], 'the primary holds exactly the backup');
