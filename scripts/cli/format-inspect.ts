@@ -41,6 +41,20 @@ function dataFiles(report: InspectReport): string[] {
   return lines;
 }
 
+function replicationLines({ replication }: InspectReport): string[] {
+  const role =
+    replication.role === 'replica' && replication.primary
+      ? `replica of ${replication.primary.host}:${replication.primary.port} (link ${replication.link}), offset ${replication.offset}`
+      : `primary with ${replication.replicas.length} replica${replication.replicas.length === 1 ? '' : 's'}, offset ${replication.offset}`;
+  return [
+    'Replication',
+    row('role', role),
+    ...replication.adds.map((line) => `  Adds: ${line}`),
+    ...replication.doesNot.map((line) => `  Does not: ${line}`),
+    ...replication.warnings.map((line) => `  WARNING: ${line}`),
+  ];
+}
+
 /** The human summary of an inspection: Data files, Snapshots, AOF, Memory, What a crash can cost. */
 export function formatInspectReport(report: InspectReport): string {
   const { server, verdict } = report;
@@ -74,6 +88,8 @@ export function formatInspectReport(report: InspectReport): string {
     row('maxmemory', report.memory.maxmemory === 0 ? '0 (no limit)' : `${report.memory.maxmemory} bytes`),
     row('maxmemory-policy', report.memory.policy),
     `  ${report.memory.note}`,
+    '',
+    ...replicationLines(report),
     '',
     `What a crash can cost (a restart loads: ${verdict.mode === 'aof' ? 'the AOF' : verdict.mode === 'rdb' ? 'the last snapshot' : 'no saved data, or an old dump.rdb'})`,
     ...loss('Process crash (kill -9, OOM kill)', verdict.processCrash),

@@ -87,6 +87,8 @@ export const EngineSpecSchema = z.object({
        * counts the deleted keys plus one (Redis 6.0: 50001 after 50000 keys); Redis 7.0+ and Valkey show 0.
        */
       flushallCountsDeleted: z.boolean().default(false),
+      /** INFO stats counts the server's forks in `total_forks` (Redis 7.0+, Valkey; measured: Redis 6.0.16 has no such field). */
+      totalForks: z.boolean().default(true),
     })
     .default({
       aofLayout: 'dir',
@@ -104,6 +106,7 @@ export const EngineSpecSchema = z.object({
       flushallCountsDeleted: false,
       saveWording6: false,
       saveProgress: true,
+      totalForks: true,
     }),
   /**
    * Why `npm run verify` does not yet run the pages on this engine by default (it runs when named,
@@ -197,7 +200,7 @@ export const engineSpecs: readonly EngineSpec[] = z.array(EngineSpecSchema).pars
     kind: 'own-loader',
     suite: 'bullseye',
     packages: ['redis-server', 'redis-tools', ...BULLSEYE_LIBRARIES],
-    traits: { aofLayout: 'file', rdbSaves: false, configGetMany: false, aofTimestamps: false, saveWording6: true, saveProgress: false, saveRulesPerLine: 'one', builtinSaveRules: false, cliErrorExit: false, disklessSyncDefault: false, flushallCountsDeleted: true },
+    traits: { aofLayout: 'file', rdbSaves: false, configGetMany: false, aofTimestamps: false, saveWording6: true, saveProgress: false, saveRulesPerLine: 'one', builtinSaveRules: false, cliErrorExit: false, disklessSyncDefault: false, flushallCountsDeleted: true, totalForks: false },
   },
   {
     id: 'redis-8.0',

@@ -6,6 +6,7 @@ import type { Engine } from '../engines/engine.ts';
 import { waitFor } from '../core/wait.ts';
 import { aofManifestName, parseAofManifest } from '../redis/aof.ts';
 import { flattenInfo, parseInfo } from '../redis/info.ts';
+import { parseReplication, snapshotReplication } from '../redis/replication.ts';
 import { checkAof, FORMAT_REFUSED, readRdbVersion } from '../redis/rdb.ts';
 import { rdbVersionRefusal } from '../redis/rdb-support.ts';
 import type { SaveProgress } from './bgsave.ts';
@@ -149,6 +150,7 @@ export async function backup(options: BackupOptions): Promise<BackupResult> {
   await using _lock = reader === hostDataDir ? await lockDataDir(dir, 'backup', { shared: true, optional: true }) : undefined;
   const server = flattenInfo(parseInfo(await client.info('server')));
   const engine = typeof options.engine === 'function' ? await options.engine(server) : options.engine;
+  const replication = parseReplication(flattenInfo(parseInfo(await client.info('replication'))));
 
   await mkdir(to, { recursive: true }).catch((error: Error) => {
     throw new PlaybookError('io', `Cannot create the backup dir ${to}: ${error.message}`, { cause: error });
@@ -176,6 +178,7 @@ export async function backup(options: BackupOptions): Promise<BackupResult> {
     }
     const ctime = /AUX FIELD ctime = '(\d+)'/.exec(rdbCheck.output)?.[1];
     const files: BackupFile[] = [{ path: dbfilename, role: 'rdb', ...rdbDigest }];
+    const snapshotAt = snapshotReplication(rdbCheck.output);
 
     const appendonly = config.appendonly === 'yes';
     let aofCheck: { ok: boolean; message: string } | undefined;
@@ -204,6 +207,13 @@ export async function backup(options: BackupOptions): Promise<BackupResult> {
         ...(server.executable ? { executable: server.executable } : {}),
       },
       config: { dir, dbfilename, appendonly, ...(config.appenddirname === undefined ? {} : { appenddirname: config.appenddirname }), appendfilename: config.appendfilename },
+      replication: {
+        role: replication.role,
+        ...(replication.primary ? { primary: replication.primary, link: replication.link } : {}),
+        replicas: replication.replicas.length,
+        replicationId: snapshotAt?.replicationId ?? replication.replicationId,
+        offset: snapshotAt?.offset ?? replication.offset,
+      },
       keyspace: Object.fromEntries(Object.entries(rdbCheck.databases).map(([db, counts]) => [db, counts])),
       files,
       checks: { rdb: { ok: rdbCheck.ok, message: rdbCheck.message }, ...(aofCheck ? { aof: aofCheck } : {}) },

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { SaveRuleSchema } from '../redis/info.ts';
+import { ReplicationInfoSchema } from '../redis/replication.ts';
 
 /** One data file as seen from where the CLI runs. */
 export const FileEntrySchema = z.object({
@@ -189,6 +190,15 @@ export const InspectReportSchema = z.object({
   memory: MemorySchema,
   /** The data files, or why they cannot be listed from here. */
   files: DataFilesSchema,
+  /** Where the server stands in replication, and what that adds to fault tolerance (INFO replication). */
+  replication: ReplicationInfoSchema.extend({
+    /** What replication adds to fault tolerance here, in words. */
+    adds: z.array(z.string()),
+    /** What it does not protect against (a replica on the same host, deletes copied, asynchronous writes). */
+    doesNot: z.array(z.string()),
+    /** Things that need attention now (a link down, a primary without persistence that its replicas would copy empty). */
+    warnings: z.array(z.string()),
+  }),
   /** What a crash can cost. */
   verdict: VerdictSchema,
   /** Remarks about the inspection itself (e.g. a password was given that the server does not need). */

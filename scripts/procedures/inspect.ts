@@ -12,6 +12,8 @@ import { InspectReportSchema, type InspectReport } from './inspect-report.ts';
 import type { RedisTarget } from './target.ts';
 import { rewindReach } from './rewind.ts';
 import { assessCrashCost, assessMemory } from './verdict.ts';
+import { parseReplication } from '../redis/replication.ts';
+import { assessReplication } from './replication-verdict.ts';
 
 /** The config parameters inspect reads, and whether a server may lack them. */
 const CONFIG_FIELDS = {
@@ -140,8 +142,8 @@ export async function inspect(target: RedisTarget, { timeoutMs = DEFAULT_TIMEOUT
   const { commands: client, note, where, close } = await open(target, { timeoutMs, container });
   try {
     const config = await readConfig(client, where);
-    const [serverFields, persistenceFields, keyspaceFields] = await Promise.all(
-      ['server', 'persistence', 'keyspace'].map((section) => readInfo(client, where, section)),
+    const [serverFields, persistenceFields, keyspaceFields, replicationFields] = await Promise.all(
+      ['server', 'persistence', 'keyspace', 'replication'].map((section) => readInfo(client, where, section)),
     );
     const server = parseServerOutput(InfoServerSchema, serverFields, 'INFO server', where);
     const persistence = parseServerOutput(InfoPersistenceSchema, persistenceFields, 'INFO persistence', where);
@@ -180,6 +182,13 @@ export async function inspect(target: RedisTarget, { timeoutMs = DEFAULT_TIMEOUT
     const files = container
       ? await listContainerDataFiles(container, names)
       : await listDataFiles({ host: target.host, processId: server.process_id, ...names });
+    const verdict = assessCrashCost(state);
+    let replication;
+    try {
+      replication = parseReplication(replicationFields ?? {});
+    } catch (error) {
+      throw new PlaybookError('other', `Unexpected INFO replication from ${where}: ${oneLine(error)}`, { cause: error });
+    }
     return InspectReportSchema.parse({
       url: target.url,
       ...(container ? { container: container.name } : {}),
@@ -198,7 +207,8 @@ export async function inspect(target: RedisTarget, { timeoutMs = DEFAULT_TIMEOUT
       rewind: await rewindReach({ appendonly: config.appendonly, timestamps: config['aof-timestamp-enabled'], files, appendfilename: config.appendfilename, container: container !== undefined }),
       memory: assessMemory(config.maxmemory, config['maxmemory-policy']),
       files,
-      verdict: assessCrashCost(state),
+      replication: { ...replication, ...assessReplication(replication, target.host, verdict.mode) },
+      verdict,
       notes: note ? [note] : [],
     });
   } finally {

@@ -82,6 +82,26 @@ export const BackupManifestSchema = z.object({
     /** `CONFIG GET appendfilename`. */
     appendfilename: z.string(),
   }),
+  /**
+   * Where the server stood in replication when the snapshot was taken (absent in backups made before
+   * redis-playbook recorded it). A replica's backup forks the replica, never its primary.
+   */
+  replication: z
+    .object({
+      /** `primary`, or `replica`: the backup was taken on a replica (INFO replication `role`). */
+      role: z.enum(['primary', 'replica']),
+      /** A replica's primary as the replica names it (`master_host`, `master_port`); absent for a primary. */
+      primary: z.object({ host: z.string(), port: z.number().int() }).optional(),
+      /** Replicas connected to the backed-up server when the backup began (absent in older manifests). */
+      replicas: z.number().int().nonnegative().optional(),
+      /** A replica's link to its primary when the backup began: `down` means the replica may lag behind it. */
+      link: z.enum(['up', 'down']).optional(),
+      /** The replication id the snapshot carries (its RDB `repl-id`), else INFO `master_replid`. */
+      replicationId: z.string(),
+      /** The replication offset the snapshot was taken at (its RDB `repl-offset`), else INFO's at the start of the backup. */
+      offset: z.number().int(),
+    })
+    .optional(),
   /** Keys per database in the snapshot, keyed by database number. */
   keyspace: z.record(z.string().regex(/^\d+$/), DbCountSchema),
   /** Every file of the backup with its checksum. */

@@ -32,6 +32,11 @@ export const RedisServerOptionsSchema = z.object({
   initialFiles: z.record(z.string(), z.string()).default({}),
   /** Addresses to listen on besides 127.0.0.1 (`::1` for IPv6); the harness itself talks to 127.0.0.1. */
   alsoBind: z.array(z.string().min(1)).default([]),
+  /**
+   * Run as Redis Sentinel: `redis-server CONFIG --sentinel`, the engine's own Sentinel (what Debian's
+   * `redis-sentinel` program is: the same binary). Give its `sentinel …` lines as `config.sentinel`.
+   */
+  sentinel: z.boolean().default(false),
   /** Milliseconds to wait for the first PONG. */
   readyTimeoutMs: z.number().int().positive().default(60_000),
 });
@@ -136,7 +141,7 @@ export class DisposableRedis {
   async start(extraConfig: RedisServerOptions['config'] = {}): Promise<void> {
     if (this.running) throw new Error(`redis-server on port ${this.port} is already running`);
     await this.#writeConfig(extraConfig ?? {});
-    const child = spawn(this.engine.server, [this.configFile], { stdio: 'ignore' });
+    const child = spawn(this.engine.server, [this.configFile, ...(this.#options.sentinel ? ['--sentinel'] : [])], { stdio: 'ignore' });
     this.#process = child;
     this.#exited = new Promise((resolve) => {
       child.once('exit', () => resolve());

@@ -20,6 +20,7 @@ import { upgradeComposeSnippets } from './pages/upgrade-compose.ts';
 import { installSnippets } from './pages/install.ts';
 import { rewindSnippets } from './pages/rewind.ts';
 import { rollbackServiceSnippets } from './pages/rollback-service.ts';
+import { replicationSnippets } from './pages/replication.ts';
 
 /** Every command block of the site, in page order. */
 const definitions: SnippetInput[] = [
@@ -42,6 +43,7 @@ const definitions: SnippetInput[] = [
   ...installSnippets,
   ...rewindSnippets,
   ...rollbackServiceSnippets,
+  ...replicationSnippets,
 ];
 
 /** Validates definitions and their ids; throws one readable error listing every problem. */

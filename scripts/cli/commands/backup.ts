@@ -52,6 +52,9 @@ It reads the data dir directly: run it on the server's machine as root or the re
 --container (or --compose-service) it talks to Redis with docker exec NAME redis-cli and copies the
 files out with docker cp; the manifest records the container's name.
 
+On a replica, the replica forks and writes the snapshot, never its primary; the manifest records
+the role, the primary's host:port and the replication offset the snapshot was taken at.
+
 Options:
   --to DIR                   The backup dir (created if missing)
   --url URL                  redis://[[user]:password@]host[:port]  (default ${DEFAULT_REDIS_URL})
@@ -107,6 +110,10 @@ ${aclHelp('backup')}.`,
       const keys = Object.values(result.manifest.keyspace).reduce((sum, db) => sum + db.keys, 0);
       const bytes = result.manifest.files.reduce((sum, file) => sum + file.size, 0);
       io.stdout(`Backup complete: ${result.path}\n  ${keys} keys, ${result.manifest.files.length} files, ${bytes} bytes, snapshot of ${result.manifest.createdAt}\n`);
+      const replication = result.manifest.replication;
+      if (replication?.primary) {
+        io.stdout(`  taken on a replica of ${replication.primary.host}:${replication.primary.port} (link ${replication.link}), replication offset ${replication.offset}: its primary did not fork\n`);
+      }
       for (const path of result.pruned) io.stdout(`  removed old backup ${path}\n`);
     }
     return 0;

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { restoreContainer, CONTAINER_DATA_DIR } from '../../procedures/container-restore.ts';
+import type { BackupManifest } from '../../procedures/manifest.ts';
 import { restore } from '../../procedures/restore.ts';
 import { DEFAULT_REDIS_URL, parseRedisUrl } from '../../procedures/target.ts';
 import type { CliCommand } from '../command.ts';
@@ -13,6 +14,16 @@ const yesNo = z.enum(['yes', 'no'], { error: 'expected yes or no' }).transform((
 const DATA_DIR_REQUIRED = 'the server\'s data dir is required (--data-dir DIR), or name its container (--container NAME)';
 
 /** The options of `redis-playbook restore`. */
+/** What to do after restoring a server that has or had replicas (the page has the drills). */
+function replicationAdvice(replication: NonNullable<BackupManifest['replication']>): string {
+  const origin = replication.primary ? `This backup was taken on a replica of ${replication.primary.host}:${replication.primary.port}. ` : '';
+  return (
+    `${origin}If this server is a primary with replicas: they resync from it once it starts; trust each one when its own INFO replication says ` +
+    'master_link_status:up. Under Sentinel, set replica-priority 0 on every replica before you stop the primary, or Sentinel fails over and undoes the rollback ' +
+    '(see /operations/replicas-and-sentinel/).'
+  );
+}
+
 export const RestoreOptionsSchema = z
   .object({
   /** A backup folder, or a bare RDB file. */
@@ -156,6 +167,8 @@ ${SERVER_HELP}
     io.stdout(`Restored ${result.check.path} into ${dataDir} (installed: ${result.installed.join(', ')}; appendonly ${result.appendonly ? 'yes' : 'no'})\n`);
     if (result.movedAside) io.stdout(`The previous files (${result.movedNames.join(', ')}) are in ${result.movedAside}: that folder is your undo.\n`);
     io.stdout('Start the server normally now.\n');
+    const replication = result.check.manifest?.replication;
+    if (replication && (replication.role === 'replica' || (replication.replicas ?? 0) > 0)) io.stdout(`${replicationAdvice(replication)}\n`);
     return 0;
   },
 };
