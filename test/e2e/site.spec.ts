@@ -79,7 +79,8 @@ test.describe('where-is-my-data page', () => {
       await expect(row, result.engineId).toBeVisible();
       await expect(row, result.engineId).toHaveAttribute('data-engine-status', result.status);
       await expect(row.locator('th'), result.engineId).toHaveText(`${capitalised(result.engine)} ${result.version}`);
-      await expect(row.locator('td').nth(0), result.engineId).toHaveText(capitalised(result.status));
+      // The result, and for an engine that ran its own variant of the command, which one (scripts/snippets/variants.ts).
+      await expect(row.locator('td').nth(0), result.engineId).toHaveText(`${capitalised(result.status)}${result.variant ? `ran the command for ${result.variant}` : ''}`);
       await expect(row.locator('time'), result.engineId).toHaveAttribute('datetime', result.verifiedAt);
       await expect(row.locator('time'), result.engineId).toHaveText(`${result.verifiedAt.slice(0, 16).replace('T', ' ')} UTC`);
       await expect(row.locator('td').nth(2), result.engineId).toHaveText(/^\d+(\.\d)? (ms|s)$|^\d+ min \d+ s$/);
@@ -150,7 +151,7 @@ test.describe('where-is-my-data page', () => {
     await showFlavor(tab, 'host');
     const block = tab.locator(`[data-snippet-id="${snippetId}"][data-flavor="host"]`);
     await expect(block).toHaveAttribute('data-command', expected);
-    await block.locator('.expressive-code .copy button').click();
+    await block.locator('.expressive-code .copy button').first().click();
     await expect.poll(() => tab.evaluate(() => navigator.clipboard.readText())).toBe(expected);
   });
 
@@ -242,7 +243,7 @@ test.describe('Docker Compose and Host install tabs', () => {
     await tab.locator(`[data-snippet="${twoFlavors}"]`).getByRole('tab', { name: flavorLabels.docker }).click();
     const block = tab.locator(`[data-snippet-id="${twoFlavors}"][data-flavor="docker"]`);
     await expect(block).toHaveAttribute('data-command', expected);
-    await block.locator('.expressive-code .copy button').click();
+    await block.locator('.expressive-code .copy button').first().click();
     await expect.poll(() => tab.evaluate(() => navigator.clipboard.readText())).toBe(expected);
   });
 });
