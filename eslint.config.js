@@ -21,6 +21,8 @@ export default tseslint.config(
       // `||` on strings is meant: an empty environment variable or text falls back like an unset one.
       '@typescript-eslint/prefer-nullish-coalescing': ['error', { ignorePrimitives: { string: true, boolean: true } }],
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', ignoreRestSiblings: true }],
+      // `() => {}` is how a no-op callback or default reads.
+      '@typescript-eslint/no-empty-function': ['error', { allow: ['arrowFunctions'] }],
       // node:test's test() and describe() return promises that the runner awaits itself.
       '@typescript-eslint/no-floating-promises': [
         'error',
