@@ -128,12 +128,6 @@ function render(block: Block, values: SetupValues): void {
   block.element.querySelector('.expressive-code .copy button')?.setAttribute('data-code', command.replaceAll('\n', '\u007f'));
 }
 
-// An engine's own command under a block (Snippet.astro's variants) copies its whole text as well:
-// Expressive Code leaves a shell block's comment lines out of a copy, and they are part of the command.
-for (const variant of document.querySelectorAll<HTMLElement>('[data-variant-command]')) {
-  variant.querySelector('.expressive-code .copy button')?.setAttribute('data-code', (variant.dataset.variantCommand ?? '').replaceAll('\n', '\u007f'));
-}
-
 const dialog = document.querySelector<HTMLDialogElement>('dialog#your-setup');
 const form = dialog?.querySelector('form');
 if (dialog && form) {
