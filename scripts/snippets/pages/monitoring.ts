@@ -1,3 +1,4 @@
+import type { ServerUnderTest } from '../../procedures/server-under-test.ts';
 import assert from 'node:assert/strict';
 import type { DisposableRedis } from '../../harness/redis-server.ts';
 import { waitFor } from '../../harness/wait.ts';
@@ -38,9 +39,8 @@ async function busyServer(server: WithClient): Promise<void> {
 }
 
 /** Waits until the persistence log line of the rewrite is written (the parent logs it after the child exits). */
-async function rewriteLogged(server: DisposableRedis | RedisContainer): Promise<void> {
-  const log = () => ('logs' in server ? server.logs() : server.log());
-  await waitFor(async () => /Background AOF rewrite finished successfully/.test(await log()), { what: 'the rewrite to be logged' });
+async function rewriteLogged(server: ServerUnderTest): Promise<void> {
+  await waitFor(async () => /Background AOF rewrite finished successfully/.test(await server.logs()), { what: 'the rewrite to be logged' });
 }
 
 /** The log lines of saves, rewrites and loads the page greps for. */
