@@ -10,6 +10,7 @@ import { hostRedis, type Engine } from '../engines/engine.ts';
 import { freePort } from '../core/free-port.ts';
 import { DisposedAtExit, killProcessesIn } from '../core/exit-hook.ts';
 import { TEMP_PREFIX } from '../core/temp.ts';
+import { currentSignal, onCancel } from '../core/cancel.ts';
 import { fatal, waitFor } from '../core/wait.ts';
 import { parseInfo, type InfoSections } from '../redis/info.ts';
 import { clientOptions, type ServerUnderTest } from './server-under-test.ts';
@@ -146,12 +147,16 @@ export class DisposableRedis implements ServerUnderTest {
   async start(extraConfig: RedisServerOptions['config'] = {}): Promise<void> {
     if (this.running) throw new Error(`redis-server on port ${this.port} is already running`);
     await this.#writeConfig(extraConfig ?? {});
+    currentSignal()?.throwIfAborted();
     const child = spawn(this.engine.server, [this.configFile, ...(this.#options.sentinel ? ['--sentinel'] : [])], { stdio: 'ignore' });
     this.#process = child;
+    // Started under a bound (a verification): killed at once when its time is up.
+    const undoCancel = onCancel(() => child.kill('SIGKILL'));
     this.#exited = new Promise((resolve) => {
       child.once('exit', () => resolve());
       child.once('error', () => resolve());
     });
+    void this.#exited.then(undoCancel);
     let spawnError: Error | undefined;
     child.once('error', (error) => (spawnError = error));
     await waitFor(
@@ -205,6 +210,8 @@ export class DisposableRedis implements ServerUnderTest {
       reject: false,
       input: options.input,
       timeout: 60_000,
+      cancelSignal: currentSignal(),
+      forceKillAfterDelay: 500,
     }) as Promise<Result<{ reject: false }>>;
   }
 

@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { pathOf } from '../core/run.ts';
+import { onCancel, withDeadline } from '../core/cancel.ts';
+import { killTree } from '../core/processes.ts';
 import { startRedis, type DisposableRedis } from '../harness/redis-server.ts';
 import { engineById, engineUnavailableReason, hostRedis, type Engine } from '../harness/engine.ts';
 import { DisposedAtExit, killProcessesIn } from '../harness/exit-hook.ts';
@@ -78,18 +80,6 @@ export function presentOutput(text: string, values: Record<string, string>, secr
     else out = out.split(actual).join(shown);
   }
   return out;
-}
-
-async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /** Scratch dirs of running verifications, removed also when verify is interrupted (Ctrl-C, SIGTERM). */
@@ -213,7 +203,7 @@ async function verifyOn<Server>(
       if (options.env?.PATH && !built.has(path)) throw new Error(`The PATH given to the page's command must be built with ctx.enginePath (the engine's programs first): ${path}`);
       env.PATH = path;
       if (env.REDISCLI_AUTH) run.secrets.push(env.REDISCLI_AUTH);
-      const result = await execa('bash', ['--noprofile', '--norc', '-c', command], {
+      const shell = execa('bash', ['--noprofile', '--norc', '-c', command], {
         cwd: stage.cwd,
         env,
         input: options.input ?? '',
@@ -221,6 +211,11 @@ async function verifyOn<Server>(
         reject: false,
         timeout: options.timeoutMs ?? flavor.timeoutMs,
       });
+      // The verification's time is up: the shell and everything it started (a redis-cli, a server) go.
+      const undoCancel = onCancel(() => {
+        if (shell.pid !== undefined) killTree(shell.pid);
+      });
+      const result = await shell.finally(undoCancel);
       run.recorded.push(result.all ?? '');
       return { exitCode: result.exitCode ?? -1, stdout: result.stdout, stderr: result.stderr, all: result.all ?? '' };
     },
@@ -234,7 +229,8 @@ async function verifyOn<Server>(
   };
   const before = await stage.identify();
   if (before) run.identities.push(stage.recordAs?.(before) ?? { identity: before, engine });
-  await withTimeout(flavor.verify(ctx), flavor.timeoutMs, `Verification of ${snippet.id} (${flavorId})`);
+  // Bounded: when the time is up every process and wait under the verification is cancelled.
+  await withDeadline(flavor.timeoutMs, `Verification of ${snippet.id} (${flavorId})`, () => flavor.verify(ctx));
 }
 
 /**
@@ -437,13 +433,17 @@ export async function runSnippet(snippet: Snippet, flavorId: FlavorId, flavor: F
       const docker = flavor as DockerFlavor;
       const dir = scratch;
       await withImageEngine(engine, async () => {
-        const dockerRun = await dockerStage(docker, engine, dir, run);
+        // The images first (a build may take minutes), then the server, setup and values within the flavor's bound.
+        await ensureImage(engine);
+        if (docker.upgradeFrom !== undefined) await ensureImage(engineById(docker.upgradeFrom));
+        const dockerRun = await withDeadline(docker.timeoutMs, `Setup of ${snippet.id} (docker)`, () => dockerStage(docker, engine, dir, run));
         stage = dockerRun as Stage<unknown>;
         await verifyOn(snippet, flavorId, docker, engine, dockerRun, dir, run);
       });
     } else {
       const host = flavor as HostFlavor;
-      const hostRun = await hostStage(host, engine, scratch, run);
+      const dir = scratch;
+      const hostRun = await withDeadline(host.timeoutMs, `Setup of ${snippet.id} (host)`, () => hostStage(host, engine, dir, run));
       stage = hostRun as Stage<unknown>;
       await verifyOn(snippet, flavorId, host, engine, hostRun, scratch, run);
     }

@@ -6,6 +6,7 @@ import { Redis } from 'ioredis';
 import { z } from 'zod';
 import type { Engine } from '../engine.ts';
 import { DisposedAtExit } from '../exit-hook.ts';
+import { outsideCancel } from '../../core/cancel.ts';
 import { TEMP_PREFIX } from '../leftovers.ts';
 import { fatal, waitFor } from '../wait.ts';
 import { parseInfo, type InfoSections } from '../../redis/info.ts';
@@ -310,7 +311,8 @@ export class RedisContainer implements ServerUnderTest {
     this.disposed = true;
     let left: string[];
     try {
-      left = await this.removeResources();
+      // Also when a verification's time is up: the removal itself must not be cancelled.
+      left = await outsideCancel(() => this.removeResources());
     } finally {
       await rm(this.root, { recursive: true, force: true });
       live.delete(this);
