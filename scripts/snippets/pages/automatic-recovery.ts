@@ -222,7 +222,7 @@ export const automaticRecoverySnippets = [
         },
         timeoutMs: 120_000,
         async verify(ctx) {
-          const startedAt = () => dockerTry(['container', 'inspect', '--format', '{{.State.StartedAt}}', ctx.values.container as string]).then((r) => r.stdout.trim());
+          const startedAt = () => dockerTry(['container', 'inspect', '--format', '{{.State.StartedAt}}', ctx.values.container]).then((r) => r.stdout.trim());
           const before = await startedAt();
           const { exitCode, stdout } = await ctx.run();
           assert.equal(exitCode, 0);

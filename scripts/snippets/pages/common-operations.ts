@@ -143,7 +143,7 @@ export const commonOperationsSnippets = [
         command: 'redis-cli -h {{host}} -p {{port}} BGSAVE',
         setup: twoDatabases,
         async verify(ctx) {
-          await checkBgsave(() => ctx.run(), ctx.server as DisposableRedis);
+          await checkBgsave(() => ctx.run(), ctx.server);
         },
       },
       docker: {
@@ -151,7 +151,7 @@ export const commonOperationsSnippets = [
         server: { config: seedServerConfig },
         setup: twoDatabases,
         async verify(ctx) {
-          await checkBgsave(() => ctx.run(), ctx.server as RedisContainer);
+          await checkBgsave(() => ctx.run(), ctx.server);
         },
       },
     },
@@ -165,7 +165,7 @@ export const commonOperationsSnippets = [
         command: 'redis-cli -h {{host}} -p {{port}} SAVE',
         setup: twoDatabases,
         async verify(ctx) {
-          await checkSave(() => ctx.run(), ctx.server as DisposableRedis);
+          await checkSave(() => ctx.run(), ctx.server);
         },
       },
       docker: {
@@ -173,7 +173,7 @@ export const commonOperationsSnippets = [
         server: { config: seedServerConfig },
         setup: twoDatabases,
         async verify(ctx) {
-          await checkSave(() => ctx.run(), ctx.server as RedisContainer);
+          await checkSave(() => ctx.run(), ctx.server);
         },
       },
     },
@@ -187,7 +187,7 @@ export const commonOperationsSnippets = [
         command: 'redis-cli -h {{host}} -p {{port}} -n 1 FLUSHDB',
         setup: twoDatabases,
         async verify(ctx) {
-          await checkFlushdb(() => ctx.run(), ctx.server as DisposableRedis);
+          await checkFlushdb(() => ctx.run(), ctx.server);
         },
       },
       docker: {
@@ -195,7 +195,7 @@ export const commonOperationsSnippets = [
         server: { config: seedServerConfig },
         setup: twoDatabases,
         async verify(ctx) {
-          await checkFlushdb(() => ctx.run(), ctx.server as RedisContainer);
+          await checkFlushdb(() => ctx.run(), ctx.server);
         },
       },
     },
@@ -209,7 +209,7 @@ export const commonOperationsSnippets = [
         command: 'redis-cli -h {{host}} -p {{port}} FLUSHALL',
         setup: twoDatabases,
         async verify(ctx) {
-          await checkFlushall(() => ctx.run(), ctx.server as DisposableRedis);
+          await checkFlushall(() => ctx.run(), ctx.server);
         },
       },
       docker: {
@@ -217,7 +217,7 @@ export const commonOperationsSnippets = [
         server: { config: seedServerConfig },
         setup: twoDatabases,
         async verify(ctx) {
-          await checkFlushall(() => ctx.run(), ctx.server as RedisContainer);
+          await checkFlushall(() => ctx.run(), ctx.server);
         },
       },
     },
@@ -239,7 +239,7 @@ export const commonOperationsSnippets = [
         values: ({ scratch }) => ({ backupDir: scratch }),
         timeoutMs: 90_000,
         async verify(ctx) {
-          const server = ctx.server as DisposableRedis;
+          const server = ctx.server;
           const started = Date.now();
           const { exitCode, all } = await ctx.run();
           assert.equal(exitCode, 0);
@@ -253,7 +253,7 @@ export const commonOperationsSnippets = [
             const written = await checkRdb(server.engine, join(server.dir, 'dump.rdb'));
             assert.deepEqual(written.databases, { 0: { keys: 3, expires: 0 }, 1: { keys: 2, expires: 0 } }, 'the sync wrote dump.rdb in dir');
           }
-          const check = await checkRdb((ctx.server as DisposableRedis).engine, join(ctx.scratch, 'export.rdb'));
+          const check = await checkRdb(ctx.server.engine, join(ctx.scratch, 'export.rdb'));
           assert.equal(check.ok, true, check.message);
           assert.deepEqual(check.databases, { 0: { keys: 3, expires: 0 }, 1: { keys: 2, expires: 0 } });
         },
@@ -272,7 +272,7 @@ export const commonOperationsSnippets = [
           assert.match(all, /Transfer finished with success/, 'redis-cli reports on stderr, apart from the file on stdout');
           assert.ok(Date.now() - started >= 4_000, 'the diskless delay was observed');
           // The file as exported: a scratch container of the same image starts from it.
-          await using loaded = await startContainerWithRdb(join(ctx.scratch, 'export.rdb'), (ctx.server as RedisContainer).image);
+          await using loaded = await startContainerWithRdb(join(ctx.scratch, 'export.rdb'), ctx.server.image);
           assert.equal(await dbsize(loaded, 0), 3);
           assert.equal(await dbsize(loaded, 1), 2);
           assert.deepEqual(await loaded.withClient((client) => client.mget('user:1', 'user:2', 'user:3')), ['ada', 'grace', 'edsger']);

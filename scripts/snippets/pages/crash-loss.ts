@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import type { RedisContainer } from '../../harness/docker/container.ts';
 import { defineSnippet, type VerifyContext } from '../schema.ts';
 import { practice, practiceValues, runPractice } from '../practice.ts';
 import { dockerPractice, dockerPracticeValues, runDockerPractice } from '../docker-practice.ts';
@@ -66,14 +65,14 @@ function drillCounts(stdout: string, label: string): { acknowledged: number; sur
 }
 
 /** Runs a Docker drill and returns acknowledged writes and the keys that survived. */
-async function runDockerDrill(ctx: VerifyContext<RedisContainer>): Promise<{ acknowledged: number; survived: number }> {
+async function runDockerDrill(ctx: VerifyContext<unknown>): Promise<{ acknowledged: number; survived: number }> {
   const { exitCode, stdout } = await runDockerPractice(ctx);
   assert.equal(exitCode, 0);
   return drillCounts(stdout, AFTER_DOCKER_KILL);
 }
 
 /** Runs a drill and returns acknowledged writes and the keys that survived. */
-async function runDrill(ctx: VerifyContext): Promise<{ acknowledged: number; survived: number }> {
+async function runDrill(ctx: VerifyContext<unknown, 'scratchDir'>): Promise<{ acknowledged: number; survived: number }> {
   const { exitCode, stdout } = await runPractice(ctx);
   assert.equal(exitCode, 0);
   return drillCounts(stdout, AFTER_KILL);
@@ -139,7 +138,7 @@ function aofCrashDrillFlavors(fsync: 'everysec' | 'always' | 'no') {
       command: crashDrill(persistence),
       server: false as const,
       values: practiceValues,
-      async verify(ctx: VerifyContext) {
+      async verify(ctx: VerifyContext<unknown, 'scratchDir'>) {
         check(ctx, await runDrill(ctx));
       },
     },
@@ -147,7 +146,7 @@ function aofCrashDrillFlavors(fsync: 'everysec' | 'always' | 'no') {
       command: dockerCrashDrill(persistence),
       server: false as const,
       values: dockerPracticeValues,
-      async verify(ctx: VerifyContext<RedisContainer>) {
+      async verify(ctx: VerifyContext<unknown>) {
         check(ctx, await runDockerDrill(ctx));
       },
     },
@@ -199,7 +198,7 @@ function powerCutFlavor(fsync: 'always' | 'everysec' | 'no', expect: (result: Po
     server: false as const,
     serial: true,
     timeoutMs: 600_000,
-    async verify(ctx: VerifyContext) {
+    async verify(ctx: VerifyContext<undefined>) {
       const result = await powerCut({
         conf: ctx.command,
         writeMs: POWER_CUT_WRITE_MS,

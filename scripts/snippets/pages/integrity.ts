@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { engineTraits } from '../../engines/catalog.ts';
 import { readdir, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import type { DisposableRedis } from '../../harness/redis-server.ts';
 import { pipeSummary } from '../outputs.ts';
 import { practice, practiceValues, runPractice } from '../practice.ts';
 import { defineSnippet, type ValuesFn } from '../schema.ts';
@@ -193,7 +192,7 @@ const fixDrillDocker = [
 const fixDrillIncrDocker = incrOnly(fixDrillDocker);
 
 /** A unique practice project and a dir in scratch for the copies. */
-const dockerDrillValues: ValuesFn<RedisContainer> = async (ctx) => ({ ...(await dockerPracticeValues(ctx)), scratchDir: join(ctx.scratch, 'copies') });
+const dockerDrillValues: ValuesFn<unknown, { project: string; scratchDir: string }> = async (ctx) => ({ ...(await dockerPracticeValues(ctx)), scratchDir: join(ctx.scratch, 'copies') });
 
 /** The last incr file of a container's AOF set, from its manifest (read through a throwaway container). */
 async function lastIncrInVolume(server: RedisContainer): Promise<string> {
@@ -348,7 +347,7 @@ export const integritySnippets = [
         async verify(ctx) {
           const { exitCode, stdout } = await ctx.run();
           assert.equal(exitCode, 0);
-          const dir = ctx.values.dataDir as string;
+          const dir = ctx.values.dataDir;
           if (engineTraits(ctx.engine.id).aofLayout === 'file') {
             // The 20 SETs and the SELECT before them: the one file checks clean; there is no directory to read.
             const size = (await stat(join(dir, 'appendonly.aof'))).size;
@@ -390,7 +389,7 @@ export const integritySnippets = [
         server: { config: { appendonly: 'yes', save: seedSaveRules } },
         setup: (server) => damagedAof(server, cutLastWrite),
         async verify(ctx) {
-          const server = ctx.server as DisposableRedis;
+          const server = ctx.server;
           const traits = engineTraits(ctx.engine.id);
           const incr = await lastAofFile(server);
           const damagedSize = (await stat(incr)).size;
@@ -429,7 +428,7 @@ export const integritySnippets = [
         server: { config: seedServerConfig },
         setup: dockerDamagedAof,
         async verify(ctx) {
-          const server = ctx.server as RedisContainer;
+          const server = ctx.server;
           assert.equal(await server.isRunning(), false, 'Redis is stopped, as the page asks');
           const incr = await lastIncrInVolume(server);
           const damagedSize = await sizeInVolume(server, `/data/appendonlydir/${incr}`);

@@ -226,7 +226,7 @@ export const monitoringSnippets = [
       host: {
         command: 'timeout 2 redis-cli -h {{host}} -p {{port}} MONITOR | head -n 5',
         async verify(ctx) {
-          await checkMonitor(() => ctx.run(), ctx.server as DisposableRedis);
+          await checkMonitor(() => ctx.run(), ctx.server);
         },
       },
       docker: {
@@ -234,7 +234,7 @@ export const monitoringSnippets = [
         command: 'docker exec {{container}} timeout 2 redis-cli MONITOR | head -n 5',
         server: { config: seedServerConfig },
         async verify(ctx) {
-          const server = ctx.server as RedisContainer;
+          const server = ctx.server;
           await checkMonitor(() => ctx.run(), server);
           // MONITOR's redis-cli ended with its timeout: no client is left connected but ours.
           await waitFor(async () => Number(flattenInfo(await server.info('clients')).connected_clients) === 1, { what: 'MONITOR to disconnect' });
@@ -254,7 +254,7 @@ export const monitoringSnippets = [
           await server.withClient((client) => populate(client, 300_000, 'key', 100));
         },
         async verify(ctx) {
-          const server = ctx.server as DisposableRedis;
+          const server = ctx.server;
           const running = ctx.run();
           await waitFor(async () => Number(flattenInfo(await server.info('clients')).connected_clients) >= 2, { what: 'watch to connect' });
           await server.withClient(async (client) => {
@@ -276,7 +276,7 @@ export const monitoringSnippets = [
           await server.withClient((client) => client.call('DEBUG', 'POPULATE', 300_000, 'key', 100));
         },
         async verify(ctx) {
-          const server = ctx.server as RedisContainer;
+          const server = ctx.server;
           const { stdout, exitCode } = await server.withClient(async (client) => {
             const connections = async () => Number(flattenInfo(parseInfo(await client.info('stats'))).total_connections_received);
             const before = await connections();

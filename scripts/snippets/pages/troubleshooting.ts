@@ -26,7 +26,7 @@ import {
 } from '../scenarios/damaged-files.ts';
 import { assertStartsWithBackup, backupValues, scratchBackups } from '../scenarios/rollback.ts';
 import { engineProgramFile } from '../scenarios/engine-program.ts';
-import { serviceUserValues, startAsServiceUser, type ServiceUserServer } from '../scenarios/service-user-server.ts';
+import { serviceUserValues, startAsServiceUser, type ServiceUserKey, type ServiceUserServer } from '../scenarios/service-user-server.ts';
 import { assertContainerHoldsBackup, copyDumpOut, dockerBackupValues, type WithClient } from '../scenarios/docker.ts';
 import {
   assertContainerStartFails,
@@ -144,8 +144,8 @@ const restoreRdbInVolume = [
 ];
 
 /** Runs the Docker restore after a fixture and checks the container holds the backup (users 1..200) after it. */
-async function restoreRdbDockerOnce(ctx: VerifyContext<RedisContainer>, fault: RegExp): Promise<void> {
-  const server = ctx.server as RedisContainer;
+async function restoreRdbDockerOnce(ctx: VerifyContext<RedisContainer, 'backup'>, fault: RegExp): Promise<void> {
+  const server = ctx.server;
   const { exitCode, stdout } = await ctx.run({ timeoutMs: 90_000 });
   assert.equal(exitCode, 0);
   assert.match(stdout, fault);
@@ -153,7 +153,7 @@ async function restoreRdbDockerOnce(ctx: VerifyContext<RedisContainer>, fault: R
   assert.match(stdout, /^dump\.rdb\.damaged-\d{4}-\d\d-\d\dT\d\d-\d\d-\d\dZ$/m, 'the damaged file is kept aside');
   assert.match(stdout, /^db0:keys=200,/m);
   assert.equal(await server.isRunning(), true, 'the container runs again');
-  await assertContainerHoldsBackup(server, ctx.values.backup as string);
+  await assertContainerHoldsBackup(server, ctx.values.backup);
   assert.deepEqual(await containerUserNumbers(server), range(200), 'the backup: users 1..200');
 }
 
@@ -267,7 +267,7 @@ function assertRepairedCopyChecked(stdout: string, engineId: string): void {
 
 /** Runs the Docker swap after a fixture (it starts the service) and returns the users the container holds. */
 async function swapAndStartDocker(ctx: VerifyContext<RedisContainer>, label: string): Promise<number[]> {
-  const server = ctx.server as RedisContainer;
+  const server = ctx.server;
   ctx.note(`# ${label}`);
   const { exitCode, stdout } = await ctx.run({ timeoutMs: 90_000 });
   assert.equal(exitCode, 0);
@@ -281,7 +281,7 @@ async function swapAndStartDocker(ctx: VerifyContext<RedisContainer>, label: str
 
 /** Runs the swap after a fixture, starts the server and returns the users it holds. */
 async function swapAndStart(ctx: VerifyContext, label: string): Promise<number[]> {
-  const server = ctx.server as DisposableRedis;
+  const server = ctx.server;
   ctx.note(`# ${label}`);
   const { exitCode, stdout } = await ctx.run();
   assert.equal(exitCode, 0);
@@ -308,7 +308,7 @@ const MISCONF_REDIS =
  * A server run as `redis` with the seed's save rules, 100 users, then its data dir given to root (a
  * `mkdir` or a restore done as root) and a BGSAVE that fails: writes now get MISCONF.
  */
-async function misconfServer(ctx: VerifyContext): Promise<ServiceUserServer> {
+async function misconfServer(ctx: VerifyContext<unknown, ServiceUserKey>): Promise<ServiceUserServer> {
   const server = await startAsServiceUser(ctx, ['--appendonly', 'no', ...seedSaveLines.flatMap((rule) => ['--save', ...rule.split(' ')])]);
   try {
     const input = range(100).map((n) => `SET user:${n} ${userValue(n)}\n`).join('');
@@ -326,7 +326,7 @@ async function misconfServer(ctx: VerifyContext): Promise<ServiceUserServer> {
 }
 
 /** Runs `fn` on the MISCONF fixture and kills its server afterwards, whatever happened. */
-async function withMisconfServer(ctx: VerifyContext, fn: (server: ServiceUserServer) => Promise<void>): Promise<void> {
+async function withMisconfServer(ctx: VerifyContext<unknown, ServiceUserKey>, fn: (server: ServiceUserServer) => Promise<void>): Promise<void> {
   const server = await misconfServer(ctx);
   try {
     await fn(server);
@@ -576,7 +576,7 @@ export const troubleshootingSnippets = [
           assert.equal(exitCode, 0);
           assert.match(stdout, SHORT_READ);
           assert.match(stdout, /# Internal error in RDB reading offset \d+, function at rdb\.c:\d+ -> Unexpected EOF reading RDB file/);
-          assert.equal(await (ctx.server as RedisContainer).isRunning(), false, 'the container exited');
+          assert.equal(await ctx.server.isRunning(), false, 'the container exited');
         },
       },
     },
@@ -598,7 +598,7 @@ export const troubleshootingSnippets = [
           assert.match(stdout, WRONG_CHECKSUM);
           assert.match(stdout, /# Internal error in RDB reading offset \d+, function at rdb\.c:\d+ -> RDB CRC error/);
           // What `rdbchecksum no` would have done: load the changed value without a word.
-          const server = ctx.server as DisposableRedis;
+          const server = ctx.server;
           await server.start({ rdbchecksum: 'no' });
           assert.equal((await server.cli(['GET', 'user:150'])).stdout.trim(), 'Name-150');
           assert.equal((await server.cli(['DBSIZE'])).stdout.trim(), '300');
@@ -617,7 +617,7 @@ export const troubleshootingSnippets = [
           assert.match(stdout, WRONG_CHECKSUM);
           assert.match(stdout, /# Internal error in RDB reading offset \d+, function at rdb\.c:\d+ -> RDB CRC error/);
           // What `rdbchecksum no` would have done: a container of the same image loads the changed value without a word.
-          await using unchecked = await scratchContainerOnDump(ctx.server as RedisContainer, { appendonly: 'no', save: '""', rdbchecksum: 'no' });
+          await using unchecked = await scratchContainerOnDump(ctx.server, { appendonly: 'no', save: '""', rdbchecksum: 'no' });
           assert.equal((await unchecked.cli(['GET', 'user:150'])).stdout.trim(), 'Name-150');
           assert.equal((await unchecked.cli(['DBSIZE'])).stdout.trim(), '300');
           ctx.note('# the same file with rdbchecksum no: the server starts, 300 keys, and GET user:150 gives "Name-150" (it was "name-150")');
@@ -637,8 +637,8 @@ export const troubleshootingSnippets = [
         values: backupValues,
         timeoutMs: 90_000,
         async verify(ctx) {
-          const server = ctx.server as DisposableRedis;
-          const backup = ctx.values.backup as string;
+          const server = ctx.server;
+          const backup = ctx.values.backup;
           ctx.note('# After "Short read or OOM loading DB" (dump.rdb cut short):');
           const first = await ctx.run();
           assert.equal(first.exitCode, 0);
@@ -671,7 +671,7 @@ export const troubleshootingSnippets = [
         values: dockerBackupValues,
         timeoutMs: 180_000,
         async verify(ctx) {
-          const server = ctx.server as RedisContainer;
+          const server = ctx.server;
           ctx.note('# After "Short read or OOM loading DB" (dump.rdb cut short):');
           await restoreRdbDockerOnce(ctx, /Unexpected EOF reading RDB file/);
           ctx.note('# then the container runs with the backup: 200 keys');
@@ -706,7 +706,7 @@ export const troubleshootingSnippets = [
         async verify(ctx) {
           const { exitCode, stdout } = await ctx.run();
           assert.equal(exitCode, 0);
-          const server = ctx.server as DisposableRedis;
+          const server = ctx.server;
           for (const line of [...truncatedLines(server.engine.id), loadedAnyway(server.engine.id)]) assert.match(stdout, line);
           assert.ok(server.running, 'the server started');
           assert.deepEqual(await userNumbers(server), range(19), 'every whole write is there, the one cut short is not');
@@ -727,7 +727,7 @@ export const troubleshootingSnippets = [
           assert.equal(exitCode, 0);
           assert.match(stdout, /# !!! Warning: short read while loading the AOF file appendonly\.aof\.1\.incr\.aof!!!/);
           assert.match(stdout, /# !!! Truncating the AOF appendonly\.aof\.1\.incr\.aof at offset \d+ !!!/);
-          const server = ctx.server as RedisContainer;
+          const server = ctx.server;
           assert.match(stdout, loadedAnyway(server.engine?.id));
           assert.equal(await server.isRunning(), true, 'the container runs');
           assert.deepEqual(await containerUserNumbers(server), range(19), 'every whole write is there, the one cut short is not');
@@ -754,7 +754,7 @@ export const troubleshootingSnippets = [
         async verify(ctx) {
           const { exitCode, stdout } = await ctx.run();
           assert.equal(exitCode, 0);
-          assert.match(stdout, unexpectedEof((ctx.server as DisposableRedis).engine.id));
+          assert.match(stdout, unexpectedEof(ctx.server.engine.id));
         },
       },
       docker: {
@@ -791,7 +791,7 @@ export const troubleshootingSnippets = [
         async verify(ctx) {
           const { exitCode, stdout } = await ctx.run();
           assert.equal(exitCode, 0);
-          assert.match(stdout, badFormat((ctx.server as DisposableRedis).engine.id));
+          assert.match(stdout, badFormat(ctx.server.engine.id));
         },
       },
       docker: {
@@ -804,7 +804,7 @@ export const troubleshootingSnippets = [
         async verify(ctx) {
           const { exitCode, stdout } = await ctx.run();
           assert.equal(exitCode, 0);
-          assert.match(stdout, badFormat((ctx.server as RedisContainer).engine.id));
+          assert.match(stdout, badFormat(ctx.server.engine.id));
           assert.equal(stdout.trim().split('\n').length, 1);
         },
       },
@@ -829,7 +829,7 @@ export const troubleshootingSnippets = [
         },
         timeoutMs: 90_000,
         async verify(ctx) {
-          const server = ctx.server as DisposableRedis;
+          const server = ctx.server;
           const afterCut = await swapAndStart(ctx, 'After "Unexpected end of file" (the last of 20 writes cut short):');
           assert.deepEqual(afterCut, range(19), 'every whole write is back');
           const aside = (await readdir(server.dir)).filter((name) => name.startsWith('aof-damaged-'));
@@ -859,7 +859,7 @@ export const troubleshootingSnippets = [
         },
         timeoutMs: 180_000,
         async verify(ctx) {
-          const server = ctx.server as RedisContainer;
+          const server = ctx.server;
           const afterCut = await swapAndStartDocker(ctx, 'After "Unexpected end of file" (the last of 20 writes cut short):');
           assert.deepEqual(afterCut, range(19), 'every whole write is back');
           const aside = (await volumeEntries(server)).filter((name) => name.startsWith('aof-damaged-'));
@@ -897,7 +897,7 @@ export const troubleshootingSnippets = [
         async verify(ctx) {
           const { exitCode, stdout } = await ctx.run();
           assert.equal(exitCode, 0);
-          const server = ctx.server as DisposableRedis;
+          const server = ctx.server;
           if (engineTraits(server.engine.id).aofLayout === 'file') {
             // Nothing refused, nothing logged: the checker finds no manifest, and the server runs empty.
             assert.equal(stdout.trim(), SINGLE_FILE_NO_MANIFEST(server.dir));
@@ -946,10 +946,10 @@ export const troubleshootingSnippets = [
         async verify(ctx) {
           const { exitCode, stdout } = await ctx.run();
           assert.equal(exitCode, 0);
-          const server = ctx.server as DisposableRedis;
+          const server = ctx.server;
           const aof = engineTraits(server.engine.id).aofLayout === 'file' ? 'appendonly\\.aof' : 'appendonlydir';
           assert.match(stdout, new RegExp(`installed: dump\\.rdb, ${aof}; appendonly yes`));
-          await assertStartsWithBackup(server, ctx.values.backup as string);
+          await assertStartsWithBackup(server, ctx.values.backup);
           assert.deepEqual(await userNumbers(server), range(200), 'the backup: users 1..200');
           ctx.note('# then the server starts with the backup: 200 keys');
         },
@@ -959,15 +959,15 @@ export const troubleshootingSnippets = [
         command: 'redis-playbook restore {{backup}} --container {{container}}',
         server: aofContainer(),
         setup: missingBaseInVolume(true),
-        values: ({ scratch, engine }) => backupValues({ scratch, server: undefined, engine }),
+        values: backupValues,
         timeoutMs: 180_000,
         async verify(ctx) {
           const { exitCode, stdout } = await ctx.run({ timeoutMs: 150_000 });
           assert.equal(exitCode, 0);
           assert.match(stdout, /installed: dump\.rdb, appendonlydir; appendonly yes/);
-          const server = ctx.server as RedisContainer;
+          const server = ctx.server;
           assert.equal(await server.isRunning(), true, 'the container runs again');
-          await assertContainerHoldsBackup(server, ctx.values.backup as string);
+          await assertContainerHoldsBackup(server, ctx.values.backup);
           assert.deepEqual(await containerUserNumbers(server), range(200), 'the backup: users 1..200');
           ctx.note('# then the container runs with the backup: 200 keys');
         },
@@ -1161,7 +1161,7 @@ export const troubleshootingSnippets = [
           else assert.match(stdout, OVERCOMMIT_WARNING, 'Redis in the container warns at start when the host\'s overcommit is not 1');
           assert.doesNotMatch(stdout, /Can't save in background/, 'no fork failed here (it cannot be reproduced on this machine)');
           // The line the page quotes is the one the image's redis-server logs when fork fails.
-          const inImage = await (ctx.server as RedisContainer).exec(['sh', '-c', 'grep -c "$0" "$(command -v redis-server)"', "Can't save in background: fork: %s"]);
+          const inImage = await ctx.server.exec(['sh', '-c', 'grep -c "$0" "$(command -v redis-server)"', "Can't save in background: fork: %s"]);
           assert.notEqual(inImage.stdout.trim(), '0');
           assert.equal(inImage.exitCode, 0, inImage.stderr);
         },
@@ -1262,7 +1262,7 @@ export const troubleshootingSnippets = [
         async verify(ctx) {
           await assertLatencyLine(ctx);
           // The slow log's defaults the page quotes (this server runs with them).
-          const defaults = await (ctx.server as DisposableRedis).cli(['CONFIG', 'GET', 'slowlog-*']);
+          const defaults = await ctx.server.cli(['CONFIG', 'GET', 'slowlog-*']);
           assert.deepEqual(configPairs(defaults.stdout), { 'slowlog-log-slower-than': '10000', 'slowlog-max-len': '128' });
         },
       },
@@ -1272,7 +1272,7 @@ export const troubleshootingSnippets = [
         server: { config: { appendonly: 'no', save: '""' } },
         async verify(ctx) {
           await assertLatencyLine(ctx);
-          const defaults = await (ctx.server as RedisContainer).cli(['CONFIG', 'GET', 'slowlog-*']);
+          const defaults = await ctx.server.cli(['CONFIG', 'GET', 'slowlog-*']);
           assert.deepEqual(configPairs(defaults.stdout), { 'slowlog-log-slower-than': '10000', 'slowlog-max-len': '128' });
         },
       },
@@ -1295,7 +1295,7 @@ export const troubleshootingSnippets = [
         server: { config: { appendonly: 'no', save: '""' } },
         setup: saveInProgress,
         async verify(ctx) {
-          const server = ctx.server as DisposableRedis;
+          const server = ctx.server;
           try {
             const { exitCode, stdout } = await ctx.run();
             assert.equal(exitCode, 0);
