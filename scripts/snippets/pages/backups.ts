@@ -31,11 +31,14 @@ function withBackups(count: number) {
   };
 }
 
-/** The proven BGSAVE wait and a checked copy, in plain shell. */
-const manualBackup = [
-  '( set -eo pipefail',
+/**
+ * The proven BGSAVE wait in plain shell, through `cli` (a redis-cli with -e): it waits for a save
+ * already running, lets the clock pass LASTSAVE, asks for a save and waits until one completed after
+ * it, stopping on a failed one (`hint`: where its reason is logged).
+ */
+const savedNow = (cli: string, hint: string) => [
   '# -e: an error reply (NOAUTH, MISCONF…) stops the script; without it redis-cli exits 0 anyway',
-  'cli="redis-cli -e -h {{host}} -p {{port}}"',
+  `cli="${cli}"`,
   'field() { $cli INFO persistence | tr -d \'\\r\' | sed -n "s/^$1://p"; }',
   '# 1. A save already running started before you asked: its file would be stale. Wait for it.',
   'while [ "$(field rdb_bgsave_in_progress)" = 1 ]; do sleep 1; done',
@@ -47,10 +50,16 @@ const manualBackup = [
   '# 4. Wait for a save that completed after you asked; stop on a failed one',
   'until [ "$($cli LASTSAVE)" -gt "$before" ] && [ "$(field rdb_bgsave_in_progress)" = 0 ]; do',
   '  if [ "$(field rdb_saves)" -gt "$saves" ] && [ "$(field rdb_bgsave_in_progress)" = 0 ] && [ "$(field rdb_last_bgsave_status)" = err ]; then',
-  '    echo "BGSAVE failed: see the server log" >&2; exit 1',
+  `    echo "BGSAVE failed: see ${hint}" >&2; exit 1`,
   '  fi',
   '  sleep 1',
   'done',
+];
+
+/** The proven BGSAVE wait and a checked copy, in plain shell. */
+const manualBackup = [
+  '( set -eo pipefail',
+  ...savedNow('redis-cli -e -h {{host}} -p {{port}}', 'the server log'),
   '# 5. Copy under a temporary name, check the copy, record its checksum, then give it its final name',
   'dest={{backupDir}}/$(date -u +%Y-%m-%dT%H-%M-%SZ)',
   'mkdir -p "$dest.partial"',
@@ -93,23 +102,7 @@ const manualBackupNoE = (
  */
 const manualBackupDocker = [
   '( set -eo pipefail',
-  '# -e: an error reply (NOAUTH, MISCONF…) stops the script; without it redis-cli exits 0 anyway',
-  'cli="docker exec {{container}} redis-cli -e"',
-  'field() { $cli INFO persistence | tr -d \'\\r\' | sed -n "s/^$1://p"; }',
-  '# 1. A save already running started before you asked: its file would be stale. Wait for it.',
-  'while [ "$(field rdb_bgsave_in_progress)" = 1 ]; do sleep 1; done',
-  '# 2. LASTSAVE changes when a save completes, with 1-second resolution: let the clock pass it',
-  'before=$($cli LASTSAVE); saves=$(field rdb_saves)',
-  'while [ "$(date +%s)" -le "$before" ]; do sleep 0.1; done',
-  '# 3. SCHEDULE: if an AOF rewrite runs, the save starts after it instead of failing',
-  '$cli BGSAVE SCHEDULE',
-  '# 4. Wait for a save that completed after you asked; stop on a failed one',
-  'until [ "$($cli LASTSAVE)" -gt "$before" ] && [ "$(field rdb_bgsave_in_progress)" = 0 ]; do',
-  '  if [ "$(field rdb_saves)" -gt "$saves" ] && [ "$(field rdb_bgsave_in_progress)" = 0 ] && [ "$(field rdb_last_bgsave_status)" = err ]; then',
-  '    echo "BGSAVE failed: see docker logs {{container}}" >&2; exit 1',
-  '  fi',
-  '  sleep 1',
-  'done',
+  ...savedNow('docker exec {{container}} redis-cli -e', 'docker logs {{container}}'),
   '# 5. A throwaway container copies dump.rdb out of the volume (read-only) under a temporary name,',
   '#    checks the copy with the image\'s redis-check-rdb and records its checksum; then the final name',
   'dest={{backupDir}}/$(date -u +%Y-%m-%dT%H-%M-%SZ)',

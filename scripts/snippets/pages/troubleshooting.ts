@@ -8,7 +8,8 @@ import type { DisposableRedis } from '../../harness/redis-server.ts';
 import type { RedisContainer } from '../../harness/docker/container.ts';
 import { parseAofManifest } from '../../redis/aof.ts';
 import { configPairs, infoFields } from '../outputs.ts';
-import { defineSnippet, type VerifyContext } from '../schema.ts';
+import { defineSnippet, dockerFlavor, hostFlavor, type HostFlavorInput, type PlaceholderValues, type ServerUnderTest, type VerifyContext } from '../schema.ts';
+import { sameCheck } from '../same-check.ts';
 import {
   assertStartFails,
   breakEleventhWrite,
@@ -38,9 +39,8 @@ import {
   onVolume,
   removeBaseInVolume,
   scratchContainerOnDump,
-  volumeEntries,
 } from '../scenarios/damaged-files-docker.ts';
-import { SERVICE_UID, startServiceUserContainer, type ServiceUserContainer } from '../scenarios/service-user-container.ts';
+import { SERVICE_UID, ServiceUserContainer, startServiceUserContainer } from '../scenarios/service-user-container.ts';
 import { docker } from '../../harness/docker/exec.ts';
 import { uniqueNames, type DockerNames } from '../../harness/docker/options.ts';
 import { seedSaveRules } from './snapshot-schedule.ts';
@@ -292,6 +292,46 @@ async function swapAndStart(ctx: VerifyContext, label: string): Promise<number[]
   return users;
 }
 
+/** What the swap check does differently on a host server and in a container (the fixtures behind it). */
+interface AofRepairKit<S extends ServerUnderTest> {
+  /** Runs the page's swap, has the server running again, and returns the users it holds. */
+  swapAndStart(ctx: VerifyContext<S>, label: string): Promise<number[]>;
+  /** Empties the data dir of the stopped server. */
+  empty(server: S): Promise<void>;
+  /** Users 1..20, a clean stop, then `damage` done to the file the writes landed in. */
+  damaged(server: S, damage: (file: string) => Promise<void>): Promise<void>;
+  /** Starts the server and asserts that it exits, having logged `line`. */
+  startFails(server: S, line: RegExp): Promise<void>;
+  /** The integrity page's repair on a copy of the AOF. */
+  fixCopy(server: S): Promise<void>;
+}
+
+/**
+ * The check of the swap block, on either flavor: after "Unexpected end of file" every whole write is
+ * back and the damaged AOF is kept aside; then the same steps after "Bad file format" keep only the
+ * writes before the damage.
+ */
+function swapFixedCopyCheck<S extends ServerUnderTest>(kit: AofRepairKit<S>) {
+  return async (ctx: VerifyContext<S>): Promise<void> => {
+    const server = ctx.server;
+    const afterCut = await kit.swapAndStart(ctx, 'After "Unexpected end of file" (the last of 20 writes cut short):');
+    assert.deepEqual(afterCut, range(19), 'every whole write is back');
+    const aside = (await server.dataEntries()).filter((name) => name.startsWith('aof-damaged-'));
+    assert.equal(aside.length, 1);
+    const damaged = engineTraits(server.engine.id).aofLayout === 'file' ? 'appendonly.aof' : 'appendonlydir';
+    assert.deepEqual(await server.dataEntries(aside[0]), [damaged], 'the damaged AOF is kept aside');
+    // The same steps after "Bad file format": the 11th of 20 writes broken.
+    await server.stop();
+    await kit.empty(server);
+    await server.start();
+    await kit.damaged(server, breakEleventhWrite);
+    await kit.startFails(server, badFormat(server.engine.id));
+    await kit.fixCopy(server);
+    const afterGarbage = await kit.swapAndStart(ctx, 'After "Bad file format" (the 11th of 20 writes broken):');
+    assert.deepEqual(afterGarbage, range(10), 'only the writes before the damage are back');
+  };
+}
+
 // ---------------------------------------------------------------------------------------------------
 // MISCONF: a snapshot that cannot be written (a server run as "redis", its data dir not writable)
 
@@ -325,14 +365,11 @@ async function misconfServer(ctx: VerifyContext<unknown, ServiceUserKey>): Promi
   }
 }
 
-/** Runs `fn` on the MISCONF fixture and kills its server afterwards, whatever happened. */
-async function withMisconfServer(ctx: VerifyContext<unknown, ServiceUserKey>, fn: (server: ServiceUserServer) => Promise<void>): Promise<void> {
+/** The MISCONF fixture on the host; its server is killed after the verification, whatever happened. */
+async function misconfOnHost(ctx: VerifyContext<unknown, ServiceUserKey>): Promise<ServiceUserServer> {
   const server = await misconfServer(ctx);
-  try {
-    await fn(server);
-  } finally {
-    await server.kill();
-  }
+  ctx.defer(() => server.kill());
+  return server;
 }
 
 /**
@@ -340,7 +377,7 @@ async function withMisconfServer(ctx: VerifyContext<unknown, ServiceUserKey>, fn
  * `appendonly no`): 100 users, then /data given to root (`docker exec -u root … chown`, as a restore
  * or a copy done as root leaves it) and a BGSAVE that fails: writes now get MISCONF.
  */
-async function misconfContainer(values: Record<string, string>): Promise<ServiceUserContainer> {
+async function misconfContainer(values: PlaceholderValues): Promise<ServiceUserContainer> {
   const names: DockerNames = { project: values.project ?? '', container: values.container ?? '', volume: values.volume ?? '', service: values.service ?? '' };
   const server = await startServiceUserContainer({ config: { ...seedServerConfig, appendonly: 'no' } }, names, values.image ?? '');
   try {
@@ -360,19 +397,55 @@ async function misconfContainer(values: Record<string, string>): Promise<Service
 /** Fresh names for the MISCONF container (the flavor starts it itself, as its server runs as uid 999). */
 const misconfContainerValues = () => ({ ...uniqueNames() });
 
+/** What a MISCONF check reads of either fixture: a server run as `redis`, or a container's Redis run as uid 999. */
+type MisconfFixture = Pick<ServiceUserServer, 'engine' | 'persistence' | 'bgsaveDone'> & { cli(args: string[]): Promise<{ stdout: string }> };
+
+/**
+ * The flavors of a MISCONF block: the host's fixture runs as the `redis` user, the container's Redis as
+ * uid 999; each is started by the verification and gone after it. `check` is the same on both.
+ */
+function misconfFlavors(
+  check: (ctx: VerifyContext<unknown>, server: MisconfFixture) => Promise<void>,
+  own: { host: Pick<HostFlavorInput<false, {}>, 'command' | 'variants'>; docker: string },
+) {
+  return {
+    host: hostFlavor({ ...own.host, server: false, values: serviceUserValues, verify: async (ctx) => check(ctx, await misconfOnHost(ctx)) }),
+    docker: dockerFlavor({
+      command: own.docker,
+      // Started by the verification: its Redis runs as uid 999, as the official image's does.
+      server: false,
+      values: misconfContainerValues,
+      timeoutMs: 120_000,
+      async verify(ctx) {
+        const server = await misconfContainer(ctx.values);
+        ctx.defer(() => server.dispose());
+        await check(ctx, server);
+      },
+    }),
+  };
+}
+
+/** The MISCONF fix through `cli`: `fix` (what the log names: `why`), then a save, waited for. */
+const fixMisconfWith = (cli: string, why: string, fix: string) =>
+  [
+    '( set -e',
+    `cli="${cli}"`,
+    'field() { $cli INFO persistence | tr -d \'\\r\' | sed -n "s/^$1://p"; }',
+    `# 1. Fix what the log names; here: ${why}`,
+    fix,
+    '# 2. Save now (after any save already running): writes are accepted again once a save succeeds',
+    'while [ "$(field rdb_bgsave_in_progress)" = 1 ]; do sleep 0.2; done',
+    '$cli BGSAVE',
+    'while [ "$(field rdb_bgsave_in_progress)" = 1 ]; do sleep 0.2; done',
+    'echo "rdb_last_bgsave_status: $(field rdb_last_bgsave_status)" )',
+  ].join('\n');
+
 /** The fix through docker exec: /data given back to the user Redis runs as (the owner of PID 1), then a save. */
-const fixMisconfDocker = [
-  '( set -e',
-  'cli="docker exec {{container}} redis-cli"',
-  'field() { $cli INFO persistence | tr -d \'\\r\' | sed -n "s/^$1://p"; }',
-  '# 1. Fix what the log names; here: /data must belong to the user Redis runs as (the owner of PID 1)',
+const fixMisconfDocker = fixMisconfWith(
+  'docker exec {{container}} redis-cli',
+  '/data must belong to the user Redis runs as (the owner of PID 1)',
   'docker exec -u root {{container}} sh -c \'chown "$(stat -c %u:%g /proc/1)" /data\'',
-  '# 2. Save now (after any save already running): writes are accepted again once a save succeeds',
-  'while [ "$(field rdb_bgsave_in_progress)" = 1 ]; do sleep 0.2; done',
-  '$cli BGSAVE',
-  'while [ "$(field rdb_bgsave_in_progress)" = 1 ]; do sleep 0.2; done',
-  'echo "rdb_last_bgsave_status: $(field rdb_last_bgsave_status)" )',
-].join('\n');
+);
 
 /** Where log lines and replies about saving use Redis 6.0's words: the command that finds its lines, and why. */
 const wording6Variant = (why: string, command: string) => engineVariant((traits) => traits.saveWording6, why, command);
@@ -392,18 +465,7 @@ const misconfStatus = [
   `grep -E '${FAILED_OPENING}|Background saving error' {{logFile}} | tail -n 2`,
 ].join('\n');
 
-const fixMisconf = [
-  '( set -e',
-  'cli="redis-cli -h {{host}} -p {{port}}"',
-  'field() { $cli INFO persistence | tr -d \'\\r\' | sed -n "s/^$1://p"; }',
-  '# 1. Fix what the log names; here: the data dir must belong to the user Redis runs as',
-  'chown redis:redis {{dataDir}}',
-  '# 2. Save now (after any save already running): writes are accepted again once a save succeeds',
-  'while [ "$(field rdb_bgsave_in_progress)" = 1 ]; do sleep 0.2; done',
-  '$cli BGSAVE',
-  'while [ "$(field rdb_bgsave_in_progress)" = 1 ]; do sleep 0.2; done',
-  'echo "rdb_last_bgsave_status: $(field rdb_last_bgsave_status)" )',
-].join('\n');
+const fixMisconf = fixMisconfWith('redis-cli -h {{host}} -p {{port}}', 'the data dir must belong to the user Redis runs as', 'chown redis:redis {{dataDir}}');
 
 // ---------------------------------------------------------------------------------------------------
 // Memory and slowness
@@ -828,24 +890,7 @@ export const troubleshootingSnippets = [
           await fixCopy(server);
         },
         timeoutMs: 90_000,
-        async verify(ctx) {
-          const server = ctx.server;
-          const afterCut = await swapAndStart(ctx, 'After "Unexpected end of file" (the last of 20 writes cut short):');
-          assert.deepEqual(afterCut, range(19), 'every whole write is back');
-          const aside = (await readdir(server.dir)).filter((name) => name.startsWith('aof-damaged-'));
-          assert.equal(aside.length, 1);
-          const damaged = engineTraits(server.engine.id).aofLayout === 'file' ? 'appendonly.aof' : 'appendonlydir';
-          assert.deepEqual(await readdir(join(server.dir, aside[0] as string)), [damaged], 'the damaged AOF is kept aside');
-          // The same steps after "Bad file format": the 11th of 20 writes broken.
-          await server.stop();
-          await emptyDataDir(server);
-          await server.start();
-          await damagedAof(server, breakEleventhWrite);
-          await assertStartFails(server, badFormat(server.engine.id));
-          await fixCopy(server);
-          const afterGarbage = await swapAndStart(ctx, 'After "Bad file format" (the 11th of 20 writes broken):');
-          assert.deepEqual(afterGarbage, range(10), 'only the writes before the damage are back');
-        },
+        verify: swapFixedCopyCheck({ swapAndStart, empty: emptyDataDir, damaged: damagedAof, startFails: assertStartFails, fixCopy }),
       },
       docker: {
         command: offline(swapFixedCopyInVolume, '-v {{volume}}:/data'),
@@ -858,23 +903,13 @@ export const troubleshootingSnippets = [
           await fixCopyInVolume(server);
         },
         timeoutMs: 180_000,
-        async verify(ctx) {
-          const server = ctx.server;
-          const afterCut = await swapAndStartDocker(ctx, 'After "Unexpected end of file" (the last of 20 writes cut short):');
-          assert.deepEqual(afterCut, range(19), 'every whole write is back');
-          const aside = (await volumeEntries(server)).filter((name) => name.startsWith('aof-damaged-'));
-          assert.equal(aside.length, 1);
-          assert.deepEqual(await volumeEntries(server, aside[0]), ['appendonlydir'], 'the damaged set is kept aside');
-          // The same steps after "Bad file format": the 11th of 20 writes broken.
-          await server.stop();
-          await emptyVolume(server);
-          await server.start();
-          await damagedAofInVolume(server, breakEleventhWrite);
-          await assertContainerStartFails(server, badFormat(server.engine.id));
-          await fixCopyInVolume(server);
-          const afterGarbage = await swapAndStartDocker(ctx, 'After "Bad file format" (the 11th of 20 writes broken):');
-          assert.deepEqual(afterGarbage, range(10), 'only the writes before the damage are back');
-        },
+        verify: swapFixedCopyCheck({
+          swapAndStart: swapAndStartDocker,
+          empty: emptyVolume,
+          damaged: damagedAofInVolume,
+          startFails: assertContainerStartFails,
+          fixCopy: fixCopyInVolume,
+        }),
       },
     },
   }),
@@ -979,138 +1014,79 @@ export const troubleshootingSnippets = [
     id: 'trouble-misconf-status',
     title: 'See why writes fail with MISCONF',
     page,
-    flavors: {
-      host: {
-        command: misconfStatus,
-        variants: [
-          wording6Variant(
-            'the log line is `Failed opening the RDB file dump.rdb …`, and writes get `MISCONF … it is currently not able to persist on disk`.',
-            replaced(misconfStatus, FAILED_OPENING, FAILED_OPENING_6),
-          ),
-        ],
-        server: false,
-        values: serviceUserValues,
-        async verify(ctx) {
-          await withMisconfServer(ctx, async (server) => {
-            const { exitCode, stdout } = await ctx.run();
-            assert.equal(exitCode, 0);
-            const fields = infoFields(stdout);
-            assert.equal(fields.rdb_last_bgsave_status, 'err');
-            assert.equal(fields.rdb_changes_since_last_save, '100');
-            assert.match(stdout, failedOpening(server.engine.id));
-            assert.match(stdout, /# Background saving error$/m);
-            // MISCONF needs save rules: without any, the failed save does not stop writes.
-            await server.cli(['CONFIG', 'SET', 'save', '']);
-            assert.equal((await server.cli(['SET', 'user:101', userValue(101)])).stdout.trim(), 'OK');
-            assert.equal(await server.persistence('rdb_last_bgsave_status'), 'err');
-          });
-        },
+    flavors: misconfFlavors(
+      async (ctx, server) => {
+        const { exitCode, stdout } = await ctx.run();
+        assert.equal(exitCode, 0);
+        const fields = infoFields(stdout);
+        assert.equal(fields.rdb_last_bgsave_status, 'err');
+        assert.equal(fields.rdb_changes_since_last_save, '100');
+        assert.match(stdout, failedOpening(server.engine.id));
+        assert.match(stdout, /# Background saving error$/m);
+        // MISCONF needs save rules: without any, the failed save does not stop writes.
+        await server.cli(['CONFIG', 'SET', 'save', '']);
+        assert.equal((await server.cli(['SET', 'user:101', userValue(101)])).stdout.trim(), 'OK');
+        assert.equal(await server.persistence('rdb_last_bgsave_status'), 'err');
       },
-      docker: {
-        command: [
+      {
+        host: {
+          command: misconfStatus,
+          variants: [
+            wording6Variant(
+              'the log line is `Failed opening the RDB file dump.rdb …`, and writes get `MISCONF … it is currently not able to persist on disk`.',
+              replaced(misconfStatus, FAILED_OPENING, FAILED_OPENING_6),
+            ),
+          ],
+        },
+        docker: [
           "docker exec {{container}} redis-cli INFO persistence | grep -E '^rdb_(changes_since_last_save|last_bgsave_status):'",
           dockerLogGrep("grep -E 'Failed opening the temp RDB file|Background saving error' | tail -n 2"),
         ].join('\n'),
-        // Started by the verification: its Redis runs as uid 999, as the official image's does.
-        server: false,
-        values: misconfContainerValues,
-        timeoutMs: 120_000,
-        async verify(ctx) {
-          await using server = await misconfContainer(ctx.values);
-          const { exitCode, stdout } = await ctx.run();
-          assert.equal(exitCode, 0);
-          const fields = infoFields(stdout);
-          assert.equal(fields.rdb_last_bgsave_status, 'err');
-          assert.equal(fields.rdb_changes_since_last_save, '100');
-          assert.match(stdout, /# Failed opening the temp RDB file temp-\d+\.rdb \(in server root dir \/data\) for saving: Permission denied/);
-          assert.match(stdout, /# Background saving error$/m);
-          // MISCONF needs save rules: without any, the failed save does not stop writes.
-          await server.cli(['CONFIG', 'SET', 'save', '']);
-          assert.equal((await server.cli(['SET', 'user:101', userValue(101)])).stdout.trim(), 'OK');
-          assert.equal(await server.persistence('rdb_last_bgsave_status'), 'err');
-        },
       },
-    },
+    ),
   }),
   defineSnippet({
     id: 'trouble-misconf-fix',
     title: 'Fix the cause, then save: writes are accepted again',
     page,
-    flavors: {
-      host: {
-        command: fixMisconf,
-        server: false,
-        values: serviceUserValues,
-        async verify(ctx) {
-          await withMisconfServer(ctx, async (server) => {
-            const { exitCode, stdout } = await ctx.run();
-            assert.equal(exitCode, 0);
-            assert.match(stdout, /^Background saving started$/m);
-            assert.match(stdout, /^rdb_last_bgsave_status: ok$/m);
-            assert.equal((await server.cli(['SET', 'user:101', userValue(101)])).stdout.trim(), 'OK', 'writes are accepted again');
-            const dump = await stat(join(server.dir, 'dump.rdb'));
-            assert.equal(dump.uid, Number((await execa('id', ['-u', 'redis'])).stdout.trim()), 'the snapshot was written by the redis user');
-          });
-        },
-      },
-      docker: {
-        command: fixMisconfDocker,
-        server: false,
-        values: misconfContainerValues,
-        timeoutMs: 120_000,
-        async verify(ctx) {
-          await using server = await misconfContainer(ctx.values);
-          const { exitCode, stdout } = await ctx.run();
-          assert.equal(exitCode, 0);
-          assert.match(stdout, /^Background saving started$/m);
-          assert.match(stdout, /^rdb_last_bgsave_status: ok$/m);
-          assert.equal((await server.cli(['SET', 'user:101', userValue(101)])).stdout.trim(), 'OK', 'writes are accepted again');
+    flavors: misconfFlavors(
+      async (ctx, server) => {
+        const { exitCode, stdout } = await ctx.run();
+        assert.equal(exitCode, 0);
+        assert.match(stdout, /^Background saving started$/m);
+        assert.match(stdout, /^rdb_last_bgsave_status: ok$/m);
+        assert.equal((await server.cli(['SET', 'user:101', userValue(101)])).stdout.trim(), 'OK', 'writes are accepted again');
+        if (server instanceof ServiceUserContainer) {
           const owner = await server.exec(['stat', '-c', '%u', '/data', '/data/dump.rdb']);
           assert.deepEqual(owner.stdout.trim().split('\n'), [String(SERVICE_UID), String(SERVICE_UID)], '/data is the server user\'s again, and it wrote the snapshot');
-        },
+        } else {
+          const dump = await stat(join((server as ServiceUserServer).dir, 'dump.rdb'));
+          assert.equal(dump.uid, Number((await execa('id', ['-u', 'redis'])).stdout.trim()), 'the snapshot was written by the redis user');
+        }
       },
-    },
+      { host: { command: fixMisconf }, docker: fixMisconfDocker },
+    ),
   }),
   defineSnippet({
     id: 'trouble-misconf-allow-writes',
     title: 'Accept writes while snapshots still fail (temporary)',
     page,
-    flavors: {
-      host: {
-        command: 'redis-cli -h {{host}} -p {{port}} CONFIG SET stop-writes-on-bgsave-error no',
-        server: false,
-        values: serviceUserValues,
-        async verify(ctx) {
-          await withMisconfServer(ctx, async (server) => {
-            const { exitCode, stdout } = await ctx.run();
-            assert.equal(exitCode, 0);
-            assert.equal(stdout.trim(), 'OK');
-            assert.equal((await server.cli(['SET', 'user:101', userValue(101)])).stdout.trim(), 'OK', 'writes are accepted');
-            // …but nothing is saved: the next snapshot fails just the same.
-            assert.match((await server.cli(['BGSAVE'])).stdout, /Background saving started/);
-            assert.equal(await server.bgsaveDone(), 'err', 'snapshots still fail');
-            assert.equal(await server.persistence('rdb_changes_since_last_save'), '101');
-          });
-        },
+    flavors: misconfFlavors(
+      async (ctx, server) => {
+        const { exitCode, stdout } = await ctx.run();
+        assert.equal(exitCode, 0);
+        assert.equal(stdout.trim(), 'OK');
+        assert.equal((await server.cli(['SET', 'user:101', userValue(101)])).stdout.trim(), 'OK', 'writes are accepted');
+        // …but nothing is saved: the next snapshot fails just the same.
+        assert.match((await server.cli(['BGSAVE'])).stdout, /Background saving started/);
+        assert.equal(await server.bgsaveDone(), 'err', 'snapshots still fail');
+        assert.equal(await server.persistence('rdb_changes_since_last_save'), '101');
       },
-      docker: {
-        command: 'docker exec {{container}} redis-cli CONFIG SET stop-writes-on-bgsave-error no',
-        server: false,
-        values: misconfContainerValues,
-        timeoutMs: 120_000,
-        async verify(ctx) {
-          await using server = await misconfContainer(ctx.values);
-          const { exitCode, stdout } = await ctx.run();
-          assert.equal(exitCode, 0);
-          assert.equal(stdout.trim(), 'OK');
-          assert.equal((await server.cli(['SET', 'user:101', userValue(101)])).stdout.trim(), 'OK', 'writes are accepted');
-          // …but nothing is saved: the next snapshot fails just the same.
-          assert.match((await server.cli(['BGSAVE'])).stdout, /Background saving started/);
-          assert.equal(await server.bgsaveDone(), 'err', 'snapshots still fail');
-          assert.equal(await server.persistence('rdb_changes_since_last_save'), '101');
-        },
+      {
+        host: { command: 'redis-cli -h {{host}} -p {{port}} CONFIG SET stop-writes-on-bgsave-error no' },
+        docker: 'docker exec {{container}} redis-cli CONFIG SET stop-writes-on-bgsave-error no',
       },
-    },
+    ),
   }),
   // 7. fork: Cannot allocate memory
   defineSnippet({
@@ -1173,10 +1149,9 @@ export const troubleshootingSnippets = [
     id: 'trouble-bigkeys',
     title: 'Find the biggest key of each type (by elements)',
     page,
-    flavors: {
-      host: {
-        command: 'redis-cli -h {{host}} -p {{port}} --bigkeys',
-        server: { config: { appendonly: 'no', save: '""' } },
+    flavors: sameCheck(
+      {
+        config: { appendonly: 'no', save: '""' },
         setup: crawlerDataset,
         async verify(ctx) {
           const { exitCode, stdout } = await ctx.run();
@@ -1184,26 +1159,16 @@ export const troubleshootingSnippets = [
           assertBigkeys(stdout);
         },
       },
-      docker: {
-        command: 'docker exec {{container}} redis-cli --bigkeys',
-        server: { config: { appendonly: 'no', save: '""' } },
-        setup: crawlerDataset,
-        async verify(ctx) {
-          const { exitCode, stdout } = await ctx.run();
-          assert.equal(exitCode, 0);
-          assertBigkeys(stdout);
-        },
-      },
-    },
+      { host: 'redis-cli -h {{host}} -p {{port}} --bigkeys', docker: 'docker exec {{container}} redis-cli --bigkeys' },
+    ),
   }),
   defineSnippet({
     id: 'trouble-memkeys',
     title: 'Find the biggest key of each type (by memory)',
     page,
-    flavors: {
-      host: {
-        command: 'redis-cli -h {{host}} -p {{port}} --memkeys',
-        server: { config: { appendonly: 'no', save: '""' } },
+    flavors: sameCheck(
+      {
+        config: { appendonly: 'no', save: '""' },
         setup: crawlerDataset,
         async verify(ctx) {
           const { exitCode, stdout } = await ctx.run();
@@ -1211,27 +1176,17 @@ export const troubleshootingSnippets = [
           assertMemkeys(stdout, ctx);
         },
       },
-      docker: {
-        command: 'docker exec {{container}} redis-cli --memkeys',
-        server: { config: { appendonly: 'no', save: '""' } },
-        setup: crawlerDataset,
-        async verify(ctx) {
-          const { exitCode, stdout } = await ctx.run();
-          assert.equal(exitCode, 0);
-          assertMemkeys(stdout, ctx);
-        },
-      },
-    },
+      { host: 'redis-cli -h {{host}} -p {{port}} --memkeys', docker: 'docker exec {{container}} redis-cli --memkeys' },
+    ),
   }),
   // 9. Slowness
   defineSnippet({
     id: 'trouble-slowlog',
     title: 'List the slowest recent commands',
     page,
-    flavors: {
-      host: {
-        command: 'redis-cli -h {{host}} -p {{port}} SLOWLOG GET 10',
-        server: { config: { appendonly: 'no', save: '""', 'slowlog-log-slower-than': 1000 } },
+    flavors: sameCheck(
+      {
+        config: { appendonly: 'no', save: '""', 'slowlog-log-slower-than': 1000 },
         setup: slowKeysCommand,
         async verify(ctx) {
           const { exitCode, stdout } = await ctx.run();
@@ -1239,26 +1194,16 @@ export const troubleshootingSnippets = [
           assertSlowKeysEntry(stdout);
         },
       },
-      docker: {
-        command: 'docker exec {{container}} redis-cli SLOWLOG GET 10',
-        server: { config: { appendonly: 'no', save: '""', 'slowlog-log-slower-than': 1000 } },
-        setup: slowKeysCommand,
-        async verify(ctx) {
-          const { exitCode, stdout } = await ctx.run();
-          assert.equal(exitCode, 0);
-          assertSlowKeysEntry(stdout);
-        },
-      },
-    },
+      { host: 'redis-cli -h {{host}} -p {{port}} SLOWLOG GET 10', docker: 'docker exec {{container}} redis-cli SLOWLOG GET 10' },
+    ),
   }),
   defineSnippet({
     id: 'trouble-latency',
     title: 'Measure round-trip latency once',
     page,
-    flavors: {
-      host: {
-        command: 'redis-cli -h {{host}} -p {{port}} --latency',
-        server: { config: { appendonly: 'no', save: '""' } },
+    flavors: sameCheck(
+      {
+        config: { appendonly: 'no', save: '""' },
         async verify(ctx) {
           await assertLatencyLine(ctx);
           // The slow log's defaults the page quotes (this server runs with them).
@@ -1266,17 +1211,12 @@ export const troubleshootingSnippets = [
           assert.deepEqual(configPairs(defaults.stdout), { 'slowlog-log-slower-than': '10000', 'slowlog-max-len': '128' });
         },
       },
-      docker: {
+      {
+        host: 'redis-cli -h {{host}} -p {{port}} --latency',
         // From inside the container: the loopback only. Run redis-cli from the application's host or container to include the network.
-        command: 'docker exec {{container}} redis-cli --latency',
-        server: { config: { appendonly: 'no', save: '""' } },
-        async verify(ctx) {
-          await assertLatencyLine(ctx);
-          const defaults = await ctx.server.cli(['CONFIG', 'GET', 'slowlog-*']);
-          assert.deepEqual(configPairs(defaults.stdout), { 'slowlog-log-slower-than': '10000', 'slowlog-max-len': '128' });
-        },
+        docker: 'docker exec {{container}} redis-cli --latency',
       },
-    },
+    ),
   }),
   defineSnippet({
     id: 'trouble-save-in-progress',

@@ -1,0 +1,42 @@
+import type { DockerFlavorInput, HostFlavorInput, PlaceholderValues, ServerUnderTest, VerifyContext } from './schema.ts';
+import type { PlaceholderName } from './placeholders.ts';
+
+/** The placeholders both flavors' runs fill: the server's address, data dir and file names. */
+export type SharedKey = 'host' | 'port' | 'dataDir' | 'dbfilename' | 'appenddirname' | 'appendfilename';
+
+/**
+ * What the two flavors of a block share when only their commands differ: the server's config, the
+ * state it is put in, and the check, written once against the {@link ServerUnderTest} both run.
+ */
+export interface SharedCheck<K extends PlaceholderName> {
+  /** redis.conf directives of the server, for the host process and the container alike (a flavor's own `server` replaces them). */
+  config?: Record<string, string | number | Array<string | number>>;
+  /** Puts the server into the state the command expects. */
+  setup?(server: ServerUnderTest, scratch: string): Promise<void>;
+  /** Upper bound for the whole verification. */
+  timeoutMs?: number;
+  /** Runs the command through `ctx.run()` and asserts on outcomes; throws when they do not hold. */
+  verify(ctx: VerifyContext<ServerUnderTest, K>): Promise<void>;
+}
+
+/** What one flavor has of its own: its command, and what else really differs (variants, values, its server's config). */
+type Own<F> = string | (Omit<F, 'setup' | 'verify' | 'timeoutMs'> & { command: string });
+
+/**
+ * The host and Docker flavors of a block whose check is the same on both: one {@link SharedCheck},
+ * and per flavor only what differs. A check reading a placeholder only one flavor fills (`logFile`)
+ * names it in `K`; each flavor must then fill it (its `values`).
+ */
+export function sameCheck<K extends PlaceholderName = SharedKey>(
+  shared: SharedCheck<K>,
+  own: { host: Own<HostFlavorInput<{}, PlaceholderValues>>; docker: Own<DockerFlavorInput<{}, false, PlaceholderValues>> },
+): { host: HostFlavorInput<{}, PlaceholderValues>; docker: DockerFlavorInput<{}, false, PlaceholderValues> } {
+  const of = <F>(flavor: Own<F>) => (typeof flavor === 'string' ? { command: flavor } : flavor);
+  const common = {
+    server: { config: shared.config ?? {} },
+    ...(shared.setup ? { setup: shared.setup } : {}),
+    ...(shared.timeoutMs === undefined ? {} : { timeoutMs: shared.timeoutMs }),
+    verify: shared.verify,
+  };
+  return { host: { ...common, ...of(own.host) }, docker: { ...common, ...of(own.docker) } };
+}
