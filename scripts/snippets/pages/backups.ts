@@ -13,7 +13,7 @@ import { engineVariant, singleFileAofVariant, replaced } from '../variants.ts';
 import { defineSnippet, type VerifyContext } from '../schema.ts';
 import { backupValues, scratchBackups } from '../scenarios/rollback.ts';
 import { seedSaveRules } from './snapshot-schedule.ts';
-import { seedServerConfig } from './data-location.ts';
+import { seedServerConfig } from './where-is-my-data.ts';
 import { startContainerWithRdb } from '../scenarios/docker.ts';
 
 const page = 'recovery/backups';

@@ -7,7 +7,7 @@ import { defineSnippet } from '../schema.ts';
 import { runInTerminal } from '../terminal.ts';
 import type { RedisContainer } from '../../harness/docker/container.ts';
 import { startContainerWithRdb, type WithClient } from '../scenarios/docker.ts';
-import { seedServerConfig } from './data-location.ts';
+import { seedServerConfig } from './where-is-my-data.ts';
 import { engineTraits } from '../../engines/catalog.ts';
 import { engineVariant } from '../variants.ts';
 

@@ -9,7 +9,7 @@ import { sameCheck } from '../same-check.ts';
 import { defineSnippet, type ValuesFn } from '../schema.ts';
 import { cutLastWrite, damagedAof, lastAofFile, writeUsers } from '../scenarios/damaged-files.ts';
 import { seedSaveRules } from './snapshot-schedule.ts';
-import { seedServerConfig } from './data-location.ts';
+import { seedServerConfig } from './where-is-my-data.ts';
 import type { RedisContainer } from '../../harness/docker/container.ts';
 import { dockerTry } from '../../harness/docker/exec.ts';
 import { parseAofManifest } from '../../redis/aof.ts';

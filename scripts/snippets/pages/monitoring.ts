@@ -8,7 +8,7 @@ import { defineSnippet } from '../schema.ts';
 import { seedSaveRules } from './snapshot-schedule.ts';
 import type { RedisContainer } from '../../harness/docker/container.ts';
 import type { WithClient } from '../scenarios/docker.ts';
-import { seedServerConfig } from './data-location.ts';
+import { seedServerConfig } from './where-is-my-data.ts';
 import { freePort } from '../../harness/free-port.ts';
 import { rulesTestFile, rulesText } from '../../harness/prometheus/rules.ts';
 import { monitoringUnavailableReason } from '../../harness/prometheus/stack.ts';

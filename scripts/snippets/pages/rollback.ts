@@ -15,7 +15,7 @@ import { engineTraits } from '../../engines/catalog.ts';
 import { checkEachAofFile, misreadBaseVariant, replaced, replacedEach, singleFileAofVariant } from '../variants.ts';
 import { assertStartsWithBackup, backedUpThenChanged, backupValues, scratchBackups } from '../scenarios/rollback.ts';
 import { naiveRollbackDocker, rollbackCliAofDocker,
-  rollbackCliRdbDocker, rollbackManualAofDocker, rollbackManualRdbDocker, rollbackUndoDocker } from './rollback-docker.ts';
+  rollbackCliRdbDocker, rollbackManualAofDocker, rollbackManualRdbDocker, rollbackUndoDocker } from './rollback.docker.ts';
 
 const page = 'recovery/rollback';
 

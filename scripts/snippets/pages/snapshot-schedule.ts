@@ -3,7 +3,7 @@ import { defineSnippet } from '../schema.ts';
 import { configPairs, infoFields } from '../outputs.ts';
 import { InfoPersistenceSchema, parseSaveRules } from '../../redis/info.ts';
 import type { RedisContainer } from '../../harness/docker/container.ts';
-import { seedServerConfig } from './data-location.ts';
+import { seedServerConfig } from './where-is-my-data.ts';
 import type { WithClient } from '../scenarios/docker.ts';
 import { practice } from '../practice.ts';
 import { dockerPractice } from '../docker-practice.ts';

@@ -15,7 +15,7 @@ import { practice } from '../practice.ts';
 import { defineSnippet, type VerifyContext } from '../schema.ts';
 import { drillFlavors } from '../drill.ts';
 import { assertContainerHolds, type WithClient } from '../scenarios/docker.ts';
-import { seedServerConfig } from './data-location.ts';
+import { seedServerConfig } from './where-is-my-data.ts';
 import { seedSaveRules } from './snapshot-schedule.ts';
 import { engineVariant, replaced, singleFileAofVariant } from '../variants.ts';
 import { engineTraits } from '../../engines/catalog.ts';

@@ -44,8 +44,8 @@ import { SERVICE_UID, ServiceUserContainer, startServiceUserContainer } from '..
 import { docker } from '../../harness/docker/exec.ts';
 import { uniqueNames, type DockerNames } from '../../harness/docker/options.ts';
 import { seedSaveRules } from './snapshot-schedule.ts';
-import { seedServerConfig } from './data-location.ts';
-import { offline } from './rollback-docker.ts';
+import { seedServerConfig } from './where-is-my-data.ts';
+import { offline } from './rollback.docker.ts';
 import { checkEachAofFile, engineVariant, misreadBaseVariant, replaced, replacedEach, singleFileAofVariant } from '../variants.ts';
 
 const page = 'operations/troubleshooting';

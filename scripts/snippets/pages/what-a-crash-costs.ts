@@ -5,7 +5,7 @@ import { practice, practiceValues, runPractice } from '../practice.ts';
 import { dockerPractice, dockerPracticeValues, runDockerPractice } from '../docker-practice.ts';
 import { configPairs, infoFields, labelledNumber, pipeSummary } from '../outputs.ts';
 import { seedSaveRules } from './snapshot-schedule.ts';
-import { seedServerConfig } from './data-location.ts';
+import { seedServerConfig } from './where-is-my-data.ts';
 import { engineVariant } from '../variants.ts';
 import type { WithClient } from '../scenarios/docker.ts';
 import { powerCut, type PowerCutResult } from '../../harness/vm/power-cut.ts';

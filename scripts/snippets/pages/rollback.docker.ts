@@ -11,7 +11,7 @@ import { labelledNumber } from '../outputs.ts';
 import { dockerFlavor } from '../schema.ts';
 import { assertContainerHolds, assertContainerHoldsBackup, copyDumpOut, datasetOfBackupInImage, dockerBackedUpThenChanged, dockerBackupValues, filesInContainer } from '../scenarios/docker.ts';
 import { backupValues, scratchBackups } from '../scenarios/rollback.ts';
-import { seedServerConfig } from './data-location.ts';
+import { seedServerConfig } from './where-is-my-data.ts';
 import { seedSaveRules } from './snapshot-schedule.ts';
 
 /**

@@ -13,8 +13,8 @@ import { FORMAT_REFUSED, readRdbVersion } from '../../redis/rdb.ts';
 import { identityFromInfo, identityMismatch, identityName } from '../../data/identity.ts';
 import { defineSnippet, type ValuesFn } from '../schema.ts';
 import { assertContainerHolds, filesInContainer } from '../scenarios/docker.ts';
-import { seedServerConfig } from './data-location.ts';
-import { shScript } from './rollback-docker.ts';
+import { seedServerConfig } from './where-is-my-data.ts';
+import { shScript } from './rollback.docker.ts';
 
 /**
  * The Compose upgrade and its undo (operations/moving-between-versions): the service starts on the

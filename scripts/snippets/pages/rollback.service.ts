@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import type { SystemdRedis } from '../../harness/systemd/unit.ts';
 import { waitFor } from '../../harness/wait.ts';
 import { defineSnippet } from '../schema.ts';
-import { seedServerConfig } from './data-location.ts';
+import { seedServerConfig } from './where-is-my-data.ts';
 
 /**
  * Stopping and starting the service: on a Debian or Ubuntu install the service manager is the point
