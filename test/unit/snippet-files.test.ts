@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { TEMP_PREFIX } from '../../scripts/core/temp.ts';
 import { checkSnippetFiles, definedIds } from '../../scripts/lint/snippet-files.ts';
+import { writeTree } from '../support/tree.ts';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const script = join(repo, 'scripts', 'lint', 'snippet-files.ts');
@@ -15,14 +16,7 @@ let root: string;
 let count = 0;
 
 /** A fresh fixture checkout holding the given files (path → text). */
-async function tree(files: Record<string, string>): Promise<string> {
-  const dir = join(root, `tree-${++count}`);
-  for (const [path, text] of Object.entries(files)) {
-    await mkdir(dirname(join(dir, path)), { recursive: true });
-    await writeFile(join(dir, path), text);
-  }
-  return dir;
-}
+const tree = (files: Record<string, string>) => writeTree(join(root, `tree-${++count}`), files);
 
 const block = (id: string) => `export const s = [defineSnippet({ id: '${id}', title: 't', page, flavors: {} })];\n`;
 const pages = { 'content/docs/persistence/what-a-crash-costs.mdx': '', 'content/docs/recovery/rollback.mdx': '' };
