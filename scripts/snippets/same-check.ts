@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import type { DockerFlavorInput, HostFlavorInput, PlaceholderValues, ServerUnderTest, VerifyContext } from './schema.ts';
 import type { PlaceholderName } from './placeholders.ts';
 
@@ -39,4 +40,26 @@ export function sameCheck<K extends PlaceholderName = SharedKey>(
     verify: shared.verify,
   };
   return { host: { ...common, ...of(own.host) }, docker: { ...common, ...of(own.docker) } };
+}
+
+/**
+ * Both flavors of a block whose command is `redis-cli ARGS`: on the host with `-h -p`, in Docker
+ * through `docker exec`. It must exit 0; `check` judges what it printed.
+ */
+export function redisCliBlock(
+  args: string,
+  shared: Omit<SharedCheck<SharedKey>, 'verify'> & { check(stdout: string, ctx: VerifyContext<ServerUnderTest, SharedKey>): Promise<void> | void },
+): ReturnType<typeof sameCheck> {
+  const { check, ...rest } = shared;
+  return sameCheck(
+    {
+      ...rest,
+      async verify(ctx) {
+        const { exitCode, stdout } = await ctx.run();
+        assert.equal(exitCode, 0);
+        await check(stdout, ctx);
+      },
+    },
+    { host: `redis-cli -h {{host}} -p {{port}} ${args}`, docker: `docker exec {{container}} redis-cli ${args}` },
+  );
 }

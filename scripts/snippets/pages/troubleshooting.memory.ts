@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { defineSnippet, type VerifyContext } from '../schema.ts';
-import { sameCheck } from '../same-check.ts';
+import { redisCliBlock } from '../same-check.ts';
 import { type WithClient } from '../scenarios/docker.ts';
 import { page } from '../scenarios/troubleshooting.ts';
 
@@ -66,34 +66,12 @@ export const memorySnippets = [
     id: 'trouble-bigkeys',
     title: 'Find the biggest key of each type (by elements)',
     page,
-    flavors: sameCheck(
-      {
-        config: { appendonly: 'no', save: '""' },
-        setup: crawlerDataset,
-        async verify(ctx) {
-          const { exitCode, stdout } = await ctx.run();
-          assert.equal(exitCode, 0);
-          assertBigkeys(stdout);
-        },
-      },
-      { host: 'redis-cli -h {{host}} -p {{port}} --bigkeys', docker: 'docker exec {{container}} redis-cli --bigkeys' },
-    ),
+    flavors: redisCliBlock('--bigkeys', { config: { appendonly: 'no', save: '""' }, setup: crawlerDataset, check: assertBigkeys }),
   }),
   defineSnippet({
     id: 'trouble-memkeys',
     title: 'Find the biggest key of each type (by memory)',
     page,
-    flavors: sameCheck(
-      {
-        config: { appendonly: 'no', save: '""' },
-        setup: crawlerDataset,
-        async verify(ctx) {
-          const { exitCode, stdout } = await ctx.run();
-          assert.equal(exitCode, 0);
-          assertMemkeys(stdout, ctx);
-        },
-      },
-      { host: 'redis-cli -h {{host}} -p {{port}} --memkeys', docker: 'docker exec {{container}} redis-cli --memkeys' },
-    ),
+    flavors: redisCliBlock('--memkeys', { config: { appendonly: 'no', save: '""' }, setup: crawlerDataset, check: assertMemkeys }),
   }),
 ];

@@ -4,7 +4,7 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { infoFields } from '../outputs.ts';
-import { defineSnippet, dockerFlavor, hostFlavor, type HostFlavorInput, type PlaceholderValues, type VerifyContext } from '../schema.ts';
+import { defineSnippet, dockerFlavor, hostFlavor, type HostFlavorInput, type VerifyContext } from '../schema.ts';
 import { range, userValue, writeUsers } from '../scenarios/damaged-files.ts';
 import { serviceUserValues, startAsServiceUser, type ServiceUserKey, type ServiceUserServer } from '../scenarios/service-user-server.ts';
 import { SERVICE_UID, ServiceUserContainer, startServiceUserContainer } from '../scenarios/service-user-container.ts';
@@ -26,54 +26,44 @@ const misconf = (engineId: string | undefined) => {
 const MISCONF_REDIS =
   "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error.";
 
-/**
- * A server run as `redis` with the seed's save rules, 100 users, then its data dir given to root (a
- * `mkdir` or a restore done as root) and a BGSAVE that fails: writes now get MISCONF.
- */
-async function misconfServer(ctx: VerifyContext<unknown, ServiceUserKey>): Promise<ServiceUserServer> {
-  const server = await startAsServiceUser(ctx, ['--appendonly', 'no', ...seedSaveLines.flatMap((rule) => ['--save', ...rule.split(' ')])]);
-  try {
-    const input = range(100).map((n) => `SET user:${n} ${userValue(n)}\n`).join('');
-    assert.match((await server.cli(['--pipe'], input)).stdout, /errors: 0, replies: 100/);
-    await execa('chown', ['root:root', server.dir]);
-    assert.match((await server.cli(['BGSAVE'])).stdout, /Background saving started/);
-    assert.equal(await server.bgsaveDone(), 'err');
-    assert.equal((await server.cli(['SET', 'user:101', userValue(101)])).stdout.trim(), misconf(server.engine.id));
-    assert.equal((await server.cli(['GET', 'user:1'])).stdout.trim(), userValue(1), 'reads still work');
-    return server;
-  } catch (error) {
-    await server.kill();
-    throw error;
-  }
+/** A BGSAVE that fails, and what follows: writes get MISCONF, reads still work. */
+async function assertSaveFailsThenMisconf(server: MisconfFixture): Promise<void> {
+  assert.match((await server.cli(['BGSAVE'])).stdout, /Background saving started/);
+  assert.equal(await server.bgsaveDone(), 'err');
+  assert.equal((await server.cli(['SET', 'user:101', userValue(101)])).stdout.trim(), misconf(server.engine.id));
+  assert.equal((await server.cli(['GET', 'user:1'])).stdout.trim(), userValue(1), 'reads still work');
 }
 
-/** The MISCONF fixture on the host; its server is killed after the verification, whatever happened. */
+/**
+ * A server run as `redis` with the seed's save rules, 100 users, then its data dir given to root (a
+ * `mkdir` or a restore done as root) and a BGSAVE that fails: writes now get MISCONF. Killed after
+ * the verification, whatever happened.
+ */
 async function misconfOnHost(ctx: VerifyContext<unknown, ServiceUserKey>): Promise<ServiceUserServer> {
-  const server = await misconfServer(ctx);
+  const server = await startAsServiceUser(ctx, ['--appendonly', 'no', ...seedSaveLines.flatMap((rule) => ['--save', ...rule.split(' ')])]);
   ctx.defer(() => server.kill());
+  const input = range(100).map((n) => `SET user:${n} ${userValue(n)}\n`).join('');
+  assert.match((await server.cli(['--pipe'], input)).stdout, /errors: 0, replies: 100/);
+  await execa('chown', ['root:root', server.dir]);
+  await assertSaveFailsThenMisconf(server);
   return server;
 }
 
 /**
  * The same in a container whose Redis runs as uid 999, as the official image runs it (seed's service,
  * `appendonly no`): 100 users, then /data given to root (`docker exec -u root … chown`, as a restore
- * or a copy done as root leaves it) and a BGSAVE that fails: writes now get MISCONF.
+ * or a copy done as root leaves it) and a BGSAVE that fails: writes now get MISCONF. Removed after the
+ * verification, whatever happened.
  */
-async function misconfContainer(values: PlaceholderValues): Promise<ServiceUserContainer> {
+async function misconfInContainer(ctx: VerifyContext<unknown>): Promise<ServiceUserContainer> {
+  const { values } = ctx;
   const names: DockerNames = { project: values.project ?? '', container: values.container ?? '', volume: values.volume ?? '', service: values.service ?? '' };
   const server = await startServiceUserContainer({ config: { ...seedServerConfig, appendonly: 'no' } }, names, values.image ?? '');
-  try {
-    await writeUsers(server, 1, 100);
-    await docker(['exec', '--user', 'root', server.name, 'chown', '0:0', '/data']);
-    assert.match((await server.cli(['BGSAVE'])).stdout, /Background saving started/);
-    assert.equal(await server.bgsaveDone(), 'err');
-    assert.equal((await server.cli(['SET', 'user:101', userValue(101)])).stdout.trim(), misconf(server.engine.id));
-    assert.equal((await server.cli(['GET', 'user:1'])).stdout.trim(), userValue(1), 'reads still work');
-    return server;
-  } catch (error) {
-    await server.dispose();
-    throw error;
-  }
+  ctx.defer(() => server.dispose());
+  await writeUsers(server, 1, 100);
+  await docker(['exec', '--user', 'root', server.name, 'chown', '0:0', '/data']);
+  await assertSaveFailsThenMisconf(server);
+  return server;
 }
 
 /** Fresh names for the MISCONF container (the flavor starts it itself, as its server runs as uid 999). */
@@ -98,11 +88,7 @@ function misconfFlavors(
       server: false,
       values: misconfContainerValues,
       timeoutMs: 120_000,
-      async verify(ctx) {
-        const server = await misconfContainer(ctx.values);
-        ctx.defer(() => server.dispose());
-        await check(ctx, server);
-      },
+      verify: async (ctx) => check(ctx, await misconfInContainer(ctx)),
     }),
   };
 }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { engineTraits } from '../../engines/catalog.ts';
 import { configPairs, infoFields } from '../outputs.ts';
 import { defineSnippet } from '../schema.ts';
-import { sameCheck } from '../same-check.ts';
+import { redisCliBlock, sameCheck } from '../same-check.ts';
 import { type WithClient } from '../scenarios/docker.ts';
 import { engineVariant, replaced } from '../variants.ts';
 import { page } from '../scenarios/troubleshooting.ts';
@@ -88,18 +88,7 @@ export const slownessSnippets = [
     id: 'trouble-slowlog',
     title: 'List the slowest recent commands',
     page,
-    flavors: sameCheck(
-      {
-        config: { appendonly: 'no', save: '""', 'slowlog-log-slower-than': 1000 },
-        setup: slowKeysCommand,
-        async verify(ctx) {
-          const { exitCode, stdout } = await ctx.run();
-          assert.equal(exitCode, 0);
-          assertSlowKeysEntry(stdout);
-        },
-      },
-      { host: 'redis-cli -h {{host}} -p {{port}} SLOWLOG GET 10', docker: 'docker exec {{container}} redis-cli SLOWLOG GET 10' },
-    ),
+    flavors: redisCliBlock('SLOWLOG GET 10', { config: { appendonly: 'no', save: '""', 'slowlog-log-slower-than': 1000 }, setup: slowKeysCommand, check: assertSlowKeysEntry }),
   }),
   defineSnippet({
     id: 'trouble-latency',
