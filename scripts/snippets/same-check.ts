@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import type { DockerFlavorInput, HostFlavorInput, PlaceholderValues, ServerUnderTest, VerifyContext } from './schema.ts';
+import type { ContainerOptions } from '../harness/docker/options.ts';
+import type { DockerFlavorInput, HostFlavorInput, PlaceholderValues, RedisServerOptions, ServerUnderTest, VerifyContext } from './schema.ts';
 import type { PlaceholderName } from './placeholders.ts';
 
 /** The placeholders both flavors' runs fill: the server's address, data dir and file names. */
@@ -44,11 +45,13 @@ export function sameCheck<K extends PlaceholderName = SharedKey>(
 
 /**
  * Both flavors of a block whose command is `redis-cli ARGS`: on the host with `-h -p`, in Docker
- * through `docker exec`. It must exit 0; `check` judges what it printed.
+ * through `docker exec` (ARGS may go on into a pipe). It must exit 0; `check` judges what it printed.
+ * `servers`: a flavor's own server options, where they differ from `config`.
  */
 export function redisCliBlock(
   args: string,
   shared: Omit<SharedCheck<SharedKey>, 'verify'> & { check(stdout: string, ctx: VerifyContext<ServerUnderTest, SharedKey>): Promise<void> | void },
+  servers: { host?: RedisServerOptions; docker?: ContainerOptions } = {},
 ): ReturnType<typeof sameCheck> {
   const { check, ...rest } = shared;
   return sameCheck(
@@ -60,6 +63,9 @@ export function redisCliBlock(
         await check(stdout, ctx);
       },
     },
-    { host: `redis-cli -h {{host}} -p {{port}} ${args}`, docker: `docker exec {{container}} redis-cli ${args}` },
+    {
+      host: { command: `redis-cli -h {{host}} -p {{port}} ${args}`, ...(servers.host ? { server: servers.host } : {}) },
+      docker: { command: `docker exec {{container}} redis-cli ${args}`, ...(servers.docker ? { server: servers.docker } : {}) },
+    },
   );
 }

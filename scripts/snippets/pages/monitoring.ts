@@ -1,3 +1,4 @@
+import { redisCliBlock } from '../same-check.ts';
 import type { ServerUnderTest } from '../../procedures/server-under-test.ts';
 import assert from 'node:assert/strict';
 import type { DisposableRedis } from '../../harness/redis-server.ts';
@@ -106,81 +107,33 @@ export const monitoringSnippets = [
     id: 'info-memory-fields',
     title: 'Memory at a glance',
     page,
-    flavors: {
-      host: {
-        command: `redis-cli -h {{host}} -p {{port}} INFO memory | ${memoryGrep}`,
-        server: { config: { maxmemory: '24gb', 'maxmemory-policy': 'noeviction' } },
-        setup: busyServer,
-        async verify(ctx) {
-          const { exitCode, stdout } = await ctx.run();
-          assert.equal(exitCode, 0);
-          checkMemoryFields(stdout);
-        },
-      },
-      docker: {
-        command: `docker exec {{container}} redis-cli INFO memory | ${memoryGrep}`,
-        server: { config: seedServerConfig },
-        setup: busyServer,
-        async verify(ctx) {
-          const { exitCode, stdout } = await ctx.run();
-          assert.equal(exitCode, 0);
-          checkMemoryFields(stdout);
-        },
-      },
-    },
+    flavors: redisCliBlock(
+      `INFO memory | ${memoryGrep}`,
+      { setup: busyServer, check: checkMemoryFields },
+      { host: { config: { maxmemory: '24gb', 'maxmemory-policy': 'noeviction' } }, docker: { config: seedServerConfig } },
+    ),
   }),
   defineSnippet({
     id: 'info-stats-fields',
     title: 'Traffic, expirations, evictions and the last fork',
     page,
-    flavors: {
-      host: {
-        command: `redis-cli -h {{host}} -p {{port}} INFO stats | ${statsGrep}`,
-        setup: busyServer,
-        async verify(ctx) {
-          const { exitCode, stdout } = await ctx.run();
-          assert.equal(exitCode, 0);
-          checkStatsFields(stdout);
-        },
-      },
-      docker: {
-        command: `docker exec {{container}} redis-cli INFO stats | ${statsGrep}`,
-        server: { config: seedServerConfig },
-        setup: busyServer,
-        async verify(ctx) {
-          const { exitCode, stdout } = await ctx.run();
-          assert.equal(exitCode, 0);
-          checkStatsFields(stdout);
-        },
-      },
-    },
+    flavors: redisCliBlock(`INFO stats | ${statsGrep}`, { setup: busyServer, check: checkStatsFields }, { docker: { config: seedServerConfig } }),
   }),
   defineSnippet({
     id: 'info-keyspace',
     title: 'Keys per database',
     page,
-    flavors: {
-      host: {
-        command: 'redis-cli -h {{host}} -p {{port}} INFO keyspace',
+    flavors: redisCliBlock(
+      'INFO keyspace',
+      {
         setup: busyServer,
-        async verify(ctx) {
-          const { exitCode, stdout } = await ctx.run();
-          assert.equal(exitCode, 0);
-          assert.match(stdout, /^db0:keys=2001,expires=0,avg_ttl=0(,subexpiry=0|,keys_with_volatile_items=0)?\r?$/m, 'Redis 8 adds subexpiry, Valkey 9 keys_with_volatile_items');
-        },
-      },
-      docker: {
-        command: 'docker exec {{container}} redis-cli INFO keyspace',
-        server: { config: seedServerConfig },
-        setup: busyServer,
-        async verify(ctx) {
-          const { exitCode, stdout } = await ctx.run();
-          assert.equal(exitCode, 0);
+        check(stdout) {
           assert.match(stdout, /^# Keyspace\r?$/m);
           assert.match(stdout, /^db0:keys=2001,expires=0,avg_ttl=0(,subexpiry=0|,keys_with_volatile_items=0)?\r?$/m, 'Redis 8 adds subexpiry, Valkey 9 keys_with_volatile_items');
         },
       },
-    },
+      { docker: { config: seedServerConfig } },
+    ),
   }),
   defineSnippet({
     id: 'persistence-log-lines',
