@@ -1,6 +1,7 @@
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { execa } from 'execa';
+import { currentSignal } from './cancel.ts';
 import { PlaybookError } from './errors.ts';
 import type { ErrorKind } from './exit-codes.ts';
 
@@ -74,6 +75,9 @@ function runRaw(file: string, args: string[], options: RunProgramOptions) {
     env: options.env,
     cwd: options.cwd,
     timeout: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    // Under a bound (scripts/core/cancel.ts): killed when its time is up, SIGKILL half a second later.
+    cancelSignal: currentSignal(),
+    forceKillAfterDelay: 500,
     ...stdinOf(options),
   });
 }

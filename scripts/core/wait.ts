@@ -1,3 +1,5 @@
+import { currentSignal, pause as cancellablePause } from './cancel.ts';
+
 /** Options for {@link waitFor}. */
 export interface WaitOptions {
   /** What is awaited, for the timeout message ("redis-server to accept connections"). */
@@ -14,7 +16,8 @@ export interface WaitOptions {
  * Polls `probe` until it returns a value other than `undefined`/`false`, and returns that value.
  * Throws a clear error naming `what` once `timeoutMs` has passed. An exception thrown by the probe
  * counts as "not yet", and the last one is kept as the cause of the timeout, unless it is marked
- * `fatal` (see {@link fatal}): that one ends the wait at once.
+ * `fatal` (see {@link fatal}): that one ends the wait at once. A cancelled bound (scripts/core/cancel.ts)
+ * ends it too, with the bound's reason.
  */
 export async function waitFor<T>(
   probe: () => Promise<T | undefined | false> | T | undefined | false,
@@ -24,7 +27,10 @@ export async function waitFor<T>(
   const deadline = performance.now() + timeoutMs;
   let lastError: unknown;
   let pause = intervalMs;
+  const signal = currentSignal();
   for (;;) {
+    // Cancelled (the verification's time is up): the wait ends with the reason, not at its own timeout.
+    signal?.throwIfAborted();
     try {
       const value = await probe();
       if (value !== undefined && value !== false) return value;
@@ -36,7 +42,7 @@ export async function waitFor<T>(
       const detail = lastError instanceof Error ? `: ${lastError.message}` : '';
       throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}${detail}`, { cause: lastError });
     }
-    await new Promise((resolve) => setTimeout(resolve, Math.min(pause, Math.max(0, deadline - performance.now()))));
+    await cancellablePause(Math.min(pause, Math.max(0, deadline - performance.now())));
     if (maxIntervalMs !== undefined) pause = Math.min(pause * 2, maxIntervalMs);
   }
 }

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { copyFile, link, mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, link, mkdtemp, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,8 +10,10 @@ import { hostRedis, type Engine } from '../engines/engine.ts';
 import { freePort } from '../core/free-port.ts';
 import { DisposedAtExit, killProcessesIn } from '../core/exit-hook.ts';
 import { TEMP_PREFIX } from '../core/temp.ts';
+import { currentSignal, onCancel } from '../core/cancel.ts';
 import { fatal, waitFor } from '../core/wait.ts';
 import { parseInfo, type InfoSections } from '../redis/info.ts';
+import { clientOptions, type ServerUnderTest } from './server-under-test.ts';
 
 /** What a scenario asks of its disposable server. */
 export const RedisServerOptionsSchema = z.object({
@@ -74,7 +76,7 @@ function confQuote(value: string): string {
  * stopped gracefully, killed with any signal and started again on the same dir. Disposal (also
  * `await using`, also on process exit) kills the process and removes the dir.
  */
-export class DisposableRedis {
+export class DisposableRedis implements ServerUnderTest {
   readonly engine: Engine;
   readonly host = '127.0.0.1';
   readonly port: number;
@@ -119,6 +121,10 @@ export class DisposableRedis {
     return this.pid !== undefined;
   }
 
+  async isRunning(): Promise<boolean> {
+    return this.running;
+  }
+
   /** Writes the config file (0600), merging `extraConfig` over the scenario's config for this start. */
   async #writeConfig(extraConfig: RedisServerOptions['config']): Promise<void> {
     const directives = { ...this.#options.config, ...extraConfig };
@@ -141,12 +147,16 @@ export class DisposableRedis {
   async start(extraConfig: RedisServerOptions['config'] = {}): Promise<void> {
     if (this.running) throw new Error(`redis-server on port ${this.port} is already running`);
     await this.#writeConfig(extraConfig ?? {});
+    currentSignal()?.throwIfAborted();
     const child = spawn(this.engine.server, [this.configFile, ...(this.#options.sentinel ? ['--sentinel'] : [])], { stdio: 'ignore' });
     this.#process = child;
+    // Started under a bound (a verification): killed at once when its time is up.
+    const undoCancel = onCancel(() => child.kill('SIGKILL'));
     this.#exited = new Promise((resolve) => {
       child.once('exit', () => resolve());
       child.once('error', () => resolve());
     });
+    void this.#exited.then(undoCancel);
     let spawnError: Error | undefined;
     child.once('error', (error) => (spawnError = error));
     await waitFor(
@@ -200,26 +210,14 @@ export class DisposableRedis {
       reject: false,
       input: options.input,
       timeout: 60_000,
+      cancelSignal: currentSignal(),
+      forceKillAfterDelay: 500,
     }) as Promise<Result<{ reject: false }>>;
   }
 
   /** A connected ioredis client; close it with `quit()` (or use {@link withClient}). */
   async client(db = 0): Promise<Redis> {
-    const client = new Redis({
-      host: this.host,
-      port: this.port,
-      password: this.password,
-      db,
-      lazyConnect: true,
-      maxRetriesPerRequest: 0,
-      retryStrategy: () => null,
-      // ioredis 6 otherwise sends HELLO 3 and CLIENT SETINFO on connect: a client closed right after
-      // connecting leaves those promises to reject with nobody listening.
-      protocol: 2,
-      disableClientInfo: true,
-      disconnectTimeout: 50,
-    });
-    return connected(client);
+    return connected(new Redis(clientOptions({ host: this.host, port: this.port }, this.password, db)));
   }
 
   /** Runs `fn` with a client and closes it afterwards. */
@@ -241,6 +239,26 @@ export class DisposableRedis {
   /** The server's whole log. */
   log(): Promise<string> {
     return readFile(this.logFile, 'utf8').catch(() => '');
+  }
+
+  /** The server's whole log (as {@link ServerUnderTest} names it). */
+  logs(): Promise<string> {
+    return this.log();
+  }
+
+  /** Names of the entries of the data dir (or `sub` below it), sorted. */
+  async dataEntries(sub = ''): Promise<string[]> {
+    return (await readdir(join(this.dir, sub))).sort();
+  }
+
+  /** The bytes of a file of the data dir. */
+  readDataFile(path: string): Promise<Buffer> {
+    return readFile(join(this.dir, path));
+  }
+
+  /** Runs `change` on the data dir's file itself. */
+  async withDataFile(path: string, change: (file: string) => Promise<void>): Promise<void> {
+    await change(join(this.dir, path));
   }
 
   /** Kills the process (if any) and removes the temp dir. Safe to call twice. */

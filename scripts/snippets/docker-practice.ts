@@ -2,7 +2,6 @@ import { dockerTry } from '../harness/docker/exec.ts';
 import { uniqueNames } from '../harness/docker/options.ts';
 import type { ValuesFn, VerifyContext } from './schema.ts';
 import { waitUntil } from './shell-wait.ts';
-import type { RedisContainer } from '../harness/docker/container.ts';
 
 /**
  * Lines of shell for a practice container: a throwaway Redis from your own image (`{{image}}`) on a
@@ -44,13 +43,13 @@ export function practiceNames(values: Record<string, string>): { container: stri
 }
 
 /** A unique `{{project}}` (so unique practice names) when the flavor runs no Compose project. */
-export const dockerPracticeValues: ValuesFn<RedisContainer> = () => ({ project: uniqueNames().project });
+export const dockerPracticeValues: ValuesFn<unknown, { project: string }> = () => ({ project: uniqueNames().project });
 
 /**
  * Runs a Docker practice script, then removes its container and volume whatever happened (the
  * script removes them itself when it gets to its end).
  */
-export async function runDockerPractice(ctx: VerifyContext<RedisContainer>, extra: { containers?: string[] } = {}): Promise<{ exitCode: number; stdout: string }> {
+export async function runDockerPractice(ctx: VerifyContext<unknown>, extra: { containers?: string[] } = {}): Promise<{ exitCode: number; stdout: string }> {
   const { container, volume } = practiceNames(ctx.values);
   try {
     return await ctx.run({ timeoutMs: 120_000 });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { dockerPracticeValues, runDockerPractice } from './docker-practice.ts';
 import { practiceValues, runPractice } from './practice.ts';
-import type { SnippetInput, Variant, VerifyContext } from './schema.ts';
+import type { PlaceholderValues, SnippetInput, ValuesFn, Variant, VerifyContext } from './schema.ts';
 
 /** A drill: one rehearsal on a practice server (practice.ts) and in a practice container (docker-practice.ts). */
 export interface PracticeDrill {
@@ -11,6 +11,10 @@ export interface PracticeDrill {
   hostVariants?: Variant[];
   /** The Docker script, built from docker-practice.ts pieces. */
   docker: string;
+  /** Other Docker scripts for engines that differ, see variants.ts. */
+  dockerVariants?: Variant[];
+  /** The Docker run's values, when it needs more than a unique `{{project}}` (a `{{scratchDir}}`). */
+  dockerValues?: ValuesFn<unknown, { project: string } & PlaceholderValues>;
   /** Asserts on what either script printed (by the engine that ran it); throws when the drill did not show what the page says. */
   check(stdout: string, engineId: string): void;
   /** More checks of the host run (its practice dir is `ctx.values.scratchDir`). */
@@ -44,8 +48,9 @@ export function drillFlavors(drill: PracticeDrill): SnippetInput['flavors'] {
     },
     docker: {
       command: drill.docker,
+      variants: drill.dockerVariants ?? [],
       server: false,
-      values: dockerPracticeValues,
+      values: drill.dockerValues ?? dockerPracticeValues,
       verify: (ctx) => checked(runDockerPractice(ctx), (stdout) => drill.check(stdout, ctx.engine.id)),
     },
   };

@@ -42,14 +42,14 @@ export function saveOptions(rules: string): string {
 }
 
 /** A free port and a dir inside the verification's scratch dir for the practice server. */
-export const practiceValues: ValuesFn = async ({ scratch }) => ({ scratchDir: join(scratch, 'practice'), scratchPort: String(await freePort()) });
+export const practiceValues: ValuesFn<unknown, { scratchDir: string; scratchPort: string }> = async ({ scratch }) => ({ scratchDir: join(scratch, 'practice'), scratchPort: String(await freePort()) });
 
 /** Runs a practice script and kills its server afterwards, whatever happened (its pid file is in scratch). */
-export async function runPractice(ctx: VerifyContext, timeoutMs = 60_000): Promise<{ exitCode: number; stdout: string }> {
+export async function runPractice(ctx: VerifyContext<unknown, 'scratchDir'>, timeoutMs = 60_000): Promise<{ exitCode: number; stdout: string }> {
   try {
     return await ctx.run({ timeoutMs });
   } finally {
-    const pid = Number(await readFile(join(ctx.values.scratchDir ?? '', 'redis.pid'), 'utf8').catch(() => ''));
+    const pid = Number(await readFile(join(ctx.values.scratchDir, 'redis.pid'), 'utf8').catch(() => ''));
     if (pid > 0) {
       try {
         process.kill(pid, 'SIGKILL');

@@ -1,13 +1,13 @@
 import { z } from 'zod';
 import { flavorEntries } from '../data/flavors.ts';
 import { SnippetSchema, type FlavorId, type Snippet, type SnippetInput, type Flavor } from './schema.ts';
-import { dataLocationSnippets } from './pages/data-location.ts';
+import { dataLocationSnippets } from './pages/where-is-my-data.ts';
 import { snapshotScheduleSnippets } from './pages/snapshot-schedule.ts';
-import { crashLossSnippets } from './pages/crash-loss.ts';
+import { crashLossSnippets } from './pages/what-a-crash-costs.ts';
 import { switchToAofSnippets } from './pages/switch-to-aof.ts';
 import { automaticRecoverySnippets } from './pages/automatic-recovery.ts';
 import { rollbackSnippets } from './pages/rollback.ts';
-import { testRestoreSnippets } from './pages/test-restore.ts';
+import { testRestoreSnippets } from './pages/test-a-restore.ts';
 import { backupSnippets } from './pages/backups.ts';
 import { offsiteSnippets } from './pages/offsite.ts';
 import { validateSnippets } from './pages/validate.ts';
@@ -15,12 +15,12 @@ import { troubleshootingSnippets } from './pages/troubleshooting.ts';
 import { integritySnippets } from './pages/integrity.ts';
 import { monitoringSnippets } from './pages/monitoring.ts';
 import { commonOperationsSnippets } from './pages/common-operations.ts';
-import { versionsSnippets } from './pages/versions.ts';
-import { upgradeComposeSnippets } from './pages/upgrade-compose.ts';
+import { versionsSnippets } from './pages/moving-between-versions.ts';
+import { upgradeComposeSnippets } from './pages/moving-between-versions.compose.ts';
 import { installSnippets } from './pages/install.ts';
-import { rewindSnippets } from './pages/rewind.ts';
-import { rollbackServiceSnippets } from './pages/rollback-service.ts';
-import { replicationSnippets } from './pages/replication.ts';
+import { rewindSnippets } from './pages/undo-to-the-second.ts';
+import { rollbackServiceSnippets } from './pages/rollback.service.ts';
+import { replicationSnippets } from './pages/replicas-and-sentinel.ts';
 
 /** Every command block of the site, in page order. */
 const definitions: SnippetInput[] = [

@@ -50,7 +50,7 @@ export const replicaPractice = {
 };
 
 /** Free ports for the primary, the replica and the Sentinel, and a dir inside the verification's scratch dir. */
-export const replicaPracticeValues: ValuesFn = async ({ scratch }) => ({
+export const replicaPracticeValues: ValuesFn<unknown, Record<'scratchDir' | 'scratchPort' | 'scratchReplicaPort' | 'scratchSentinelPort', string>> = async ({ scratch }) => ({
   scratchDir: join(scratch, 'practice'),
   scratchPort: String(await freePort()),
   scratchReplicaPort: String(await freePort()),
@@ -58,8 +58,8 @@ export const replicaPracticeValues: ValuesFn = async ({ scratch }) => ({
 });
 
 /** Runs a replica practice script and kills every server it started afterwards (their pid files are in its dir), whatever happened. */
-export async function runReplicaPractice(ctx: VerifyContext, timeoutMs = 90_000): Promise<{ exitCode: number; stdout: string }> {
-  const dir = ctx.values.scratchDir ?? '';
+export async function runReplicaPractice(ctx: VerifyContext<unknown, 'scratchDir'>, timeoutMs = 90_000): Promise<{ exitCode: number; stdout: string }> {
+  const dir = ctx.values.scratchDir;
   try {
     return await ctx.run({ timeoutMs });
   } finally {

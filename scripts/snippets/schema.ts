@@ -2,10 +2,12 @@ import { z } from 'zod';
 import type { DisposableRedis, RedisServerOptions } from '../harness/redis-server.ts';
 import { RedisServerOptionsSchema } from '../harness/redis-server.ts';
 import type { RedisContainer } from '../harness/docker/container.ts';
+import type { ComposeRedis } from '../harness/docker/compose.ts';
+import type { ServerUnderTest } from '../procedures/server-under-test.ts';
 import type { Engine } from '../harness/engine.ts';
 import type { SystemdRedis } from '../harness/systemd/unit.ts';
-import { ContainerOptionsSchema } from '../harness/docker/options.ts';
-import { placeholders, placeholdersIn } from './placeholders.ts';
+import { ContainerOptionsSchema, type ContainerOptions } from '../harness/docker/options.ts';
+import { placeholders, placeholdersIn, type PlaceholderName } from './placeholders.ts';
 import { engineSpecById } from '../engines/catalog.ts';
 
 export { FlavorIdSchema, flavorLabels, type FlavorId } from '../data/flavors.ts';
@@ -19,17 +21,26 @@ export interface CommandResult {
   all: string;
 }
 
+/** Placeholder values of a run, by placeholder name (scripts/data/placeholders.ts). */
+export type PlaceholderValues = Partial<Record<PlaceholderName, string>>;
+
+/** The values of a run: those named in `K` are there for sure, any other placeholder may be. */
+export type Values<K extends PlaceholderName = never> = Readonly<Record<K, string>> & Readonly<PlaceholderValues>;
+
 /**
  * Handed to a verification: the disposable server and a way to run the very command the page shows.
- * `Server` is the host flavor's {@link DisposableRedis} or the Docker flavor's {@link RedisContainer}.
+ * `Server` is what the flavor runs: the host flavor's {@link DisposableRedis}, the Docker flavor's
+ * {@link RedisContainer} (a {@link ComposeRedis} with `compose: true`), `undefined` with `server: false`;
+ * a check both flavors run takes the {@link ServerUnderTest} they share. `K`: the placeholders the
+ * run surely has a value for (the server's, and those the flavor's `values` returns).
  */
-export interface VerifyContext<Server = DisposableRedis> {
-  /** The disposable server of the scenario (absent when the flavor asks for none). */
-  server: Server | undefined;
+export interface VerifyContext<Server = DisposableRedis, K extends PlaceholderName = never> {
+  /** The disposable server of the scenario (`undefined` only when the flavor declares `server: false`). */
+  server: Server;
   /** A temp dir of this verification, removed afterwards. */
   scratch: string;
   /** The placeholder values used for this run (the disposable server's port, dir, container name, …). */
-  values: Record<string, string>;
+  values: Values<K>;
   /** The command as the page shows it, filled with {@link values}. */
   command: string;
   /**
@@ -37,6 +48,16 @@ export interface VerifyContext<Server = DisposableRedis> {
    * benchmark) is this engine's: call its programs by {@link Engine} fields, never by a bare name.
    */
   engine: Engine;
+  /**
+   * Aborted when the verification's time is up. The project's runner, waits and servers stop by
+   * themselves then; give it to anything else that runs long (execa's `cancelSignal`).
+   */
+  signal: AbortSignal;
+  /**
+   * Disposes of something the verification made (a server, a container, a dir) after it, whether it
+   * passed, failed or ran out of time; last deferred first, before the scenario's own server goes.
+   */
+  defer(dispose: () => Promise<void> | void): void;
   /**
    * `rest` behind the engine's programs and the fence over every other engine's (the PATH the page's
    * command gets: scripts/verify/engine-path.ts). A verification that gives the command its own PATH
@@ -66,9 +87,28 @@ export interface VerifyContext<Server = DisposableRedis> {
   measure(name: string, value: number): void;
 }
 
-export type VerifyFn<Server = DisposableRedis> = (ctx: VerifyContext<Server>) => Promise<void>;
+/** Handed to a flavor's `values`: the server (as in {@link VerifyContext}) and the run's scratch dir. */
+export interface ValuesContext<Server = DisposableRedis> {
+  server: Server;
+  scratch: string;
+  engine: Engine;
+  /** As {@link VerifyContext.defer}: a server started here for the command is disposed after the run. */
+  defer(dispose: () => Promise<void> | void): void;
+  /** As {@link VerifyContext.identify}: a server started here that the command reaches. */
+  identify: VerifyContext['identify'];
+}
+
+export type VerifyFn<Server = DisposableRedis, K extends PlaceholderName = never> = (ctx: VerifyContext<Server, K>) => Promise<void>;
 export type SetupFn<Server = DisposableRedis> = (server: Server, scratch: string) => Promise<void>;
-export type ValuesFn<Server = DisposableRedis> = (ctx: { server: Server | undefined; scratch: string; engine: Engine }) => Promise<Record<string, string>> | Record<string, string>;
+export type ValuesFn<Server, V extends PlaceholderValues> = (ctx: ValuesContext<Server>) => Promise<V> | V;
+
+/**
+ * What the runner calls: it builds the context from the flavor's declared server and values. Checked
+ * both ways (method parameters), so a flavor built by a helper without its own types still fits.
+ */
+type RunnerVerifyFn = { check(ctx: VerifyContext<never, PlaceholderName>): Promise<void> }['check'];
+type RunnerValuesFn = { values(ctx: ValuesContext<never>): Promise<PlaceholderValues> | PlaceholderValues }['values'];
+type RunnerSetupFn = { setup(server: never, scratch: string): Promise<void> }['setup'];
 
 const fn = <T>(what: string) => z.custom<T>((value) => typeof value === 'function', { message: `Expected ${what} to be a function` });
 
@@ -149,11 +189,11 @@ export const FlavorSchema = z
      */
     systemd: z.boolean().default(false),
     /** Puts the server into the state the command expects (keys, a save, …). */
-    setup: fn<SetupFn>('setup').optional(),
+    setup: fn<RunnerSetupFn>('setup').optional(),
     /** Extra placeholder values for this run (paths inside scratch, …). */
-    values: fn<ValuesFn>('values').optional(),
+    values: fn<RunnerValuesFn>('values').optional(),
     /** Runs the command through `ctx.run()` and asserts on outcomes; throws when they do not hold. */
-    verify: fn<VerifyFn>('verify'),
+    verify: fn<RunnerVerifyFn>('verify'),
   })
   .superRefine(knownPlaceholders);
 export type HostFlavor = z.output<typeof FlavorSchema>;
@@ -185,11 +225,11 @@ export const DockerFlavorSchema = z
      */
     upgradeFrom: z.string().optional(),
     /** Puts the server into the state the command expects (keys, a save, …). */
-    setup: fn<SetupFn<RedisContainer>>('setup').optional(),
+    setup: fn<RunnerSetupFn>('setup').optional(),
     /** Extra placeholder values for this run. */
-    values: fn<ValuesFn<RedisContainer>>('values').optional(),
+    values: fn<RunnerValuesFn>('values').optional(),
     /** Runs the command through `ctx.run()` and asserts on outcomes; throws when they do not hold. */
-    verify: fn<VerifyFn<RedisContainer>>('verify'),
+    verify: fn<RunnerVerifyFn>('verify'),
   })
   .superRefine(knownPlaceholders);
 export type DockerFlavor = z.output<typeof DockerFlavorSchema>;
@@ -233,9 +273,66 @@ export const SnippetSchema = z.object({
 export type Snippet = z.output<typeof SnippetSchema>;
 export type SnippetInput = z.input<typeof SnippetSchema>;
 
-/** Declares a snippet; validated when the registry loads. */
-export function defineSnippet(snippet: SnippetInput): SnippetInput {
-  return snippet;
+/** The file-name placeholders every run has (Redis's defaults, or the names the server's config gives). */
+type FileKeys = 'dbfilename' | 'appenddirname' | 'appendfilename';
+/** Keys of an object type that are placeholder names. */
+type Named<V> = keyof V & PlaceholderName;
+
+/** The host flavor's server: none with `server: false`. */
+export type HostServer<S> = [S] extends [false] ? undefined : DisposableRedis;
+/** The placeholders a host run always fills: the file names, and the server's address and data dir. */
+type HostKeys<S> = FileKeys | ([S] extends [false] ? never : 'host' | 'port' | 'dataDir');
+
+/** The Docker flavor's server: none with `server: false`, a {@link ComposeRedis} with `compose: true`. */
+export type DockerServer<S, C> = [S] extends [false] ? undefined : [C] extends [true] ? ComposeRedis : RedisContainer;
+/** The placeholders a Docker run always fills (the container's names when it starts one, the project's with Compose). */
+type DockerKeys<S, C> = FileKeys | 'host' | 'port' | 'dataDir' | 'image' | ([S] extends [false] ? never : 'container' | 'volume' | ([C] extends [true] ? 'service' | 'project' : never));
+
+/** A host flavor as written: `ctx.server` and `ctx.values` typed by what it declares. */
+export type HostFlavorInput<S extends RedisServerOptions | false, V extends PlaceholderValues> = Omit<z.input<typeof FlavorSchema>, 'server' | 'setup' | 'values' | 'verify'> & {
+  server?: S;
+  // Methods, so their parameters are checked both ways: a flavor a helper built without these types still fits.
+  setup?(server: DisposableRedis, scratch: string): Promise<void>;
+  values?(ctx: ValuesContext<HostServer<S>>): Promise<V> | V;
+  verify(ctx: VerifyContext<HostServer<S>, HostKeys<S> | Named<V>>): Promise<void>;
+};
+
+/** A Docker flavor as written: `ctx.server` and `ctx.values` typed by what it declares. */
+export type DockerFlavorInput<S extends ContainerOptions | false, C extends boolean, V extends PlaceholderValues> = Omit<z.input<typeof DockerFlavorSchema>, 'server' | 'compose' | 'setup' | 'values' | 'verify'> & {
+  server?: S;
+  compose?: C;
+  setup?(server: DockerServer<{}, C>, scratch: string): Promise<void>;
+  values?(ctx: ValuesContext<DockerServer<S, C>>): Promise<V> | V;
+  verify(ctx: VerifyContext<DockerServer<S, C>, DockerKeys<S, C> | Named<V>>): Promise<void>;
+};
+
+/** A snippet as written, its flavors typed by what each declares. */
+export type TypedSnippetInput<HS extends RedisServerOptions | false, HV extends PlaceholderValues, DS extends ContainerOptions | false, DC extends boolean, DV extends PlaceholderValues> = Omit<SnippetInput, 'flavors'> & {
+  flavors: { host?: HostFlavorInput<HS, HV>; docker?: DockerFlavorInput<DS, DC, DV> };
+};
+
+/**
+ * Declares a snippet; validated when the registry loads. A flavor's `verify` gets `ctx.server` as the
+ * server it declares (none with `server: false`) and `ctx.values` with the placeholders its run fills.
+ */
+export function defineSnippet<
+  HS extends RedisServerOptions | false = {},
+  HV extends PlaceholderValues = {},
+  DS extends ContainerOptions | false = {},
+  DC extends boolean = false,
+  DV extends PlaceholderValues = {},
+>(snippet: TypedSnippetInput<HS, HV, DS, DC, DV>): SnippetInput {
+  return snippet as SnippetInput;
 }
 
-export type { RedisServerOptions };
+/** A host flavor defined apart from its snippet (shared by several), typed as {@link defineSnippet} types it. */
+export function hostFlavor<S extends RedisServerOptions | false = {}, V extends PlaceholderValues = {}>(flavor: HostFlavorInput<S, V>): HostFlavorInput<S, V> {
+  return flavor;
+}
+
+/** A Docker flavor defined apart from its snippet (shared by several), typed as {@link defineSnippet} types it. */
+export function dockerFlavor<S extends ContainerOptions | false = {}, C extends boolean = false, V extends PlaceholderValues = {}>(flavor: DockerFlavorInput<S, C, V>): DockerFlavorInput<S, C, V> {
+  return flavor;
+}
+
+export type { RedisServerOptions, ServerUnderTest };

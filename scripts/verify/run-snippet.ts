@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { pathOf } from '../core/run.ts';
+import { onCancel, withDeadline } from '../core/cancel.ts';
+import { killTree } from '../core/processes.ts';
 import { startRedis, type DisposableRedis } from '../harness/redis-server.ts';
 import { engineById, engineUnavailableReason, hostRedis, type Engine } from '../harness/engine.ts';
 import { DisposedAtExit, killProcessesIn } from '../harness/exit-hook.ts';
@@ -16,7 +18,7 @@ import { ensureImage, withImageEngine, type ImageInfo } from '../harness/docker/
 import { startSystemdRedis, systemdUnavailableReason, type SystemdRedis } from '../harness/systemd/unit.ts';
 import { dockerIdentity, imageVersionLine, type DockerIdentity } from './docker-identity.ts';
 import { fillCommand, placeholderDefault, placeholders, placeholdersIn, type PlaceholderName } from '../snippets/placeholders.ts';
-import { commandFor, variantFor, type CommandResult, type DockerFlavor, type Flavor, type FlavorId, type HostFlavor, type Snippet, type Variant, type VerifyContext } from '../snippets/schema.ts';
+import { commandFor, variantFor, type ValuesContext, type Values, type CommandResult, type DockerFlavor, type Flavor, type FlavorId, type HostFlavor, type Snippet, type Variant, type VerifyContext } from '../snippets/schema.ts';
 import type { Result } from './report.ts';
 import { projectRoot } from '../engines/catalog.ts';
 import { fingerprint } from '../snippets/fingerprint.ts';
@@ -56,6 +58,11 @@ function fileNameValues(server: { config?: Record<string, unknown> } | false | u
   return { dbfilename: name('dbfilename'), appenddirname: name('appenddirname'), appendfilename: name('appendfilename') };
 }
 
+/** What a flavor's `values` gets (the runner's types: the flavor's declared ones are in schema.ts). */
+function valuesContext(server: unknown, scratch: string, engine: Engine, run: Run): ValuesContext<never> {
+  return { server: server as never, scratch, engine, defer: run.defer, identify: run.identify };
+}
+
 /** Placeholder values for a disposable server: its address and data dir. */
 function serverValues(server: DisposableRedis | undefined): Record<string, string> {
   return server ? { host: server.host, port: String(server.port), dataDir: server.dir } : {};
@@ -78,18 +85,6 @@ export function presentOutput(text: string, values: Record<string, string>, secr
     else out = out.split(actual).join(shown);
   }
   return out;
-}
-
-async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /** Scratch dirs of running verifications, removed also when verify is interrupted (Ctrl-C, SIGTERM). */
@@ -148,13 +143,42 @@ interface Run {
   logTail: () => Promise<string>;
   /** Disposals, run last to first after the verification. */
   cleanup: Array<() => Promise<void>>;
+  /** Adds a disposal (ctx.defer). */
+  defer: (dispose: () => Promise<void> | void) => void;
+  /** Records the identity of a server the verification started (ctx.identify). */
+  identify: VerifyContext['identify'];
+}
+
+/** A fresh {@link Run} of a verification on `engine`. */
+function newRun(engine: Engine): Run {
+  const run: Run = {
+    recorded: [],
+    measurements: {},
+    secrets: [],
+    values: {},
+    identities: [],
+    logTail: async () => '',
+    cleanup: [],
+    defer: (dispose) => {
+      run.cleanup.push(async () => {
+        await dispose();
+      });
+    },
+    identify: async (target) => {
+      const of = target.engine ?? engine;
+      const identity = await infoIdentity(of, target.host, String(target.port), target.password);
+      if (!identity) throw new Error(`INFO server of ${target.host}:${target.port} did not answer`);
+      run.identities.push({ identity: of.id === engine.id ? identity : { ...identity, engineId: of.id }, engine: of });
+    },
+  };
+  return run;
 }
 
 /** Fills the command, builds the context, runs the flavor's verification against a started stage. */
 async function verifyOn<Server>(
   snippet: Snippet,
   flavorId: FlavorId,
-  flavor: { command: string; variants: readonly Variant[]; timeoutMs: number; verify: (ctx: VerifyContext<Server>) => Promise<void> },
+  flavor: { command: string; variants: readonly Variant[]; timeoutMs: number; verify: (ctx: VerifyContext<never, PlaceholderName>) => Promise<void> },
   engine: Engine,
   stage: Stage<Server>,
   scratch: string,
@@ -180,24 +204,24 @@ async function verifyOn<Server>(
     return enginePath(of, await fence, rest);
   };
   const built = new Set<string>();
-  const ctx: VerifyContext<Server> = {
+  // The controller of the verification's bound: its signal goes to the check (withDeadline aborts it).
+  const bound = new AbortController();
+  const ctx: VerifyContext<Server | undefined, PlaceholderName> = {
     server: stage.server,
     service: stage.service,
     scratch,
-    values: stage.values,
+    // Every placeholder the command uses has a value (checked above); the flavor's type says which it may read.
+    values: stage.values as Values<PlaceholderName>,
     command,
     engine,
+    signal: bound.signal,
+    defer: run.defer,
     async enginePath(rest, other) {
       const path = await pathOf(rest, other);
       built.add(path);
       return path;
     },
-    async identify(target) {
-      const of = target.engine ?? engine;
-      const identity = await infoIdentity(of, target.host, String(target.port), target.password);
-      if (!identity) throw new Error(`INFO server of ${target.host}:${target.port} did not answer`);
-      run.identities.push({ identity: of.id === engine.id ? identity : { ...identity, engineId: of.id }, engine: of });
-    },
+    identify: run.identify,
     async run(options = {}): Promise<CommandResult> {
       // The engine's programs first, then the fence over every other engine's; then the CLI as an
       // operator installs it (bin/redis-playbook linked into PATH), unless the verification sets a PATH
@@ -213,7 +237,7 @@ async function verifyOn<Server>(
       if (options.env?.PATH && !built.has(path)) throw new Error(`The PATH given to the page's command must be built with ctx.enginePath (the engine's programs first): ${path}`);
       env.PATH = path;
       if (env.REDISCLI_AUTH) run.secrets.push(env.REDISCLI_AUTH);
-      const result = await execa('bash', ['--noprofile', '--norc', '-c', command], {
+      const shell = execa('bash', ['--noprofile', '--norc', '-c', command], {
         cwd: stage.cwd,
         env,
         input: options.input ?? '',
@@ -221,6 +245,11 @@ async function verifyOn<Server>(
         reject: false,
         timeout: options.timeoutMs ?? flavor.timeoutMs,
       });
+      // The verification's time is up: the shell and everything it started (a redis-cli, a server) go.
+      const undoCancel = onCancel(() => {
+        if (shell.pid !== undefined) killTree(shell.pid);
+      });
+      const result = await shell.finally(undoCancel);
       run.recorded.push(result.all ?? '');
       return { exitCode: result.exitCode ?? -1, stdout: result.stdout, stderr: result.stderr, all: result.all ?? '' };
     },
@@ -234,7 +263,12 @@ async function verifyOn<Server>(
   };
   const before = await stage.identify();
   if (before) run.identities.push(stage.recordAs?.(before) ?? { identity: before, engine });
-  await withTimeout(flavor.verify(ctx), flavor.timeoutMs, `Verification of ${snippet.id} (${flavorId})`);
+  // Bounded: when the time is up every process and wait under the verification is cancelled.
+  await withDeadline(flavor.timeoutMs, `Verification of ${snippet.id} (${flavorId})`, (signal) => {
+    signal.addEventListener('abort', () => bound.abort(signal.reason), { once: true });
+    // The flavor's declared types (scripts/snippets/schema.ts) say which server and values its check gets.
+    return flavor.verify(ctx as VerifyContext<never, PlaceholderName>);
+  });
 }
 
 /**
@@ -272,7 +306,7 @@ async function systemdStage(flavor: HostFlavor, engine: Engine, scratch: string,
     port: '6379',
     dataDir: '/var/lib/redis',
     configFile: '/etc/redis/redis.conf',
-    ...(await flavor.values?.({ server: undefined, scratch, engine })),
+    ...(await flavor.values?.(valuesContext(undefined, scratch, engine, run))),
   };
   return {
     server: undefined,
@@ -299,9 +333,9 @@ async function hostStage(flavor: HostFlavor, engine: Engine, scratch: string, ru
     run.cleanup.push(() => started.dispose());
     run.logTail = () => started.logTail(10);
     if (server.password) run.secrets.push(server.password);
-    await flavor.setup?.(server, scratch);
+    await flavor.setup?.(server as never, scratch);
   }
-  const values = { ...fileNameValues(flavor.server), ...serverValues(server), ...(await flavor.values?.({ server, scratch, engine })) };
+  const values = { ...fileNameValues(flavor.server), ...serverValues(server), ...(await flavor.values?.(valuesContext(server, scratch, engine, run))) };
   const running = server;
   return {
     server,
@@ -334,13 +368,13 @@ async function dockerStage(flavor: DockerFlavor, engine: Engine, scratch: string
     run.cleanup.push(() => started.dispose());
     run.logTail = () => started.logTail(10);
     if (server.password) run.secrets.push(server.password);
-    await flavor.setup?.(server, scratch);
+    await flavor.setup?.(server as never, scratch);
   }
   const values: Record<string, string> = { host: '127.0.0.1', port: '6379', dataDir: '/data', image: startImage.tag, ...fileNameValues(flavor.server) };
   if (fromImage) values.newImage = image.tag;
   if (server) Object.assign(values, { container: server.name, volume: server.volume });
   if (server instanceof ComposeRedis) Object.assign(values, { service: server.service, project: server.project });
-  Object.assign(values, await flavor.values?.({ server, scratch, engine }));
+  Object.assign(values, await flavor.values?.(valuesContext(server, scratch, engine, run)));
   const shim = await composeShim(join(scratch, '.bin')).catch(() => undefined);
   const env: Record<string, string> = { ...server?.env };
   if (server instanceof ComposeRedis) Object.assign(env, server.composeEnv);
@@ -391,7 +425,7 @@ export async function runSnippet(snippet: Snippet, flavorId: FlavorId, flavor: F
   const engine = verifyEngine(given);
   const started = Date.now();
   const verifiedAt = new Date().toISOString();
-  const run: Run = { recorded: [], measurements: {}, secrets: [], values: {}, identities: [], logTail: async () => '', cleanup: [] };
+  const run = newRun(engine);
   let scratch: string | undefined;
   let stage: Stage<unknown> | undefined;
   const base = {
@@ -437,13 +471,17 @@ export async function runSnippet(snippet: Snippet, flavorId: FlavorId, flavor: F
       const docker = flavor as DockerFlavor;
       const dir = scratch;
       await withImageEngine(engine, async () => {
-        const dockerRun = await dockerStage(docker, engine, dir, run);
+        // The images first (a build may take minutes), then the server, setup and values within the flavor's bound.
+        await ensureImage(engine);
+        if (docker.upgradeFrom !== undefined) await ensureImage(engineById(docker.upgradeFrom));
+        const dockerRun = await withDeadline(docker.timeoutMs, `Setup of ${snippet.id} (docker)`, () => dockerStage(docker, engine, dir, run));
         stage = dockerRun as Stage<unknown>;
         await verifyOn(snippet, flavorId, docker, engine, dockerRun, dir, run);
       });
     } else {
       const host = flavor as HostFlavor;
-      const hostRun = await hostStage(host, engine, scratch, run);
+      const dir = scratch;
+      const hostRun = await withDeadline(host.timeoutMs, `Setup of ${snippet.id} (host)`, () => hostStage(host, engine, dir, run));
       stage = hostRun as Stage<unknown>;
       await verifyOn(snippet, flavorId, host, engine, hostRun, scratch, run);
     }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { readdir, readFile, lstat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { lstat, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 
 /** Every file and dir under `root` with its content hash: equal maps mean a byte-identical tree. */
 export async function treeDigest(root: string): Promise<Map<string, string>> {
@@ -20,4 +20,13 @@ export async function treeDigest(root: string): Promise<Map<string, string>> {
   };
   await walk(root, '');
   return result;
+}
+
+/** Writes the given files (path under `dir` → text) into `dir`, making the dirs they need; returns `dir`. */
+export async function writeTree(dir: string, files: Record<string, string>): Promise<string> {
+  for (const [path, text] of Object.entries(files)) {
+    await mkdir(dirname(join(dir, path)), { recursive: true });
+    await writeFile(join(dir, path), text);
+  }
+  return dir;
 }

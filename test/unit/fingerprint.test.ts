@@ -10,7 +10,7 @@ import type { Result } from '../../scripts/verify/report.ts';
 import { verifyBadge } from '../../src/lib/verify-badge.ts';
 
 const projectRoot = join(import.meta.dirname, '..', '..');
-const ID = 'show-save-rules-disabled';
+const ID = 'persistence-status';
 const snippet = getSnippet(ID);
 let root: string;
 const page = () => join(root, 'scripts', 'snippets', 'pages', 'snapshot-schedule.ts');
@@ -58,7 +58,7 @@ describe('fingerprint of a snippet flavor', () => {
 
   it('changes with only the server config (its source text, or its value)', async () => {
     const before = now();
-    const restore = await edit(page(), `server: { config: { save: '""' } },`, `server: { config: { save: '""', appendonly: 'yes' } },`);
+    const restore = await edit(page(), `server: { config: { save: seedSaveRules, appendonly: 'yes' } },`, `server: { config: { save: seedSaveRules, appendonly: 'no' } },`);
     assert.notEqual(now(), before, 'config edited in the page module');
     await restore();
     assert.equal(now(), before);
@@ -70,7 +70,7 @@ describe('fingerprint of a snippet flavor', () => {
 
   it('changes with only the verify code, and only for that flavor', async () => {
     const [host, docker] = [now('host'), now('docker')];
-    const restore = await edit(page(), `assert.equal(exitCode, 0);\n          const pairs = configPairs(stdout);\n          assert.equal(pairs.save, '', 'an empty value means no snapshot rules');\n          assert.deepEqual(parseSaveRules(pairs.save ?? 'missing'), []);\n        },\n      },\n      docker`, `assert.equal(exitCode, 0);\n          const pairs = configPairs(stdout);\n          assert.equal(pairs.save, '', 'an empty value means no snapshot rules');\n        },\n      },\n      docker`);
+    const restore = await edit(page(), `assert.equal(exitCode, 0);\n          checkStatus(stdout, Number(`, `checkStatus(stdout, Number(`);
     assert.notEqual(now('host'), host, 'the host verify lost a check');
     assert.equal(now('docker'), docker, 'the docker flavor is unchanged');
     await restore();
@@ -94,7 +94,7 @@ describe('fingerprint of a snippet flavor', () => {
       assert.notEqual(now(), base, `an imported module changed: ${placeholders}`);
       await writeFile(placeholders, original);
     }
-    let restore = await edit(page(), `id: 'show-save-rules-disabled'`, `id: 'show-save-rules-disabled' /* here */`);
+    let restore = await edit(page(), `id: '${ID}'`, `id: '${ID}' /* here */`);
     assert.equal(now(), base, 'the id line is outside the flavor');
     await restore();
     const text = await readFile(page(), 'utf8');
@@ -125,7 +125,7 @@ describe('a badge follows the fingerprint', () => {
     };
     const isCurrent = (candidate: Result) => candidate.fingerprint === now('host', candidate.engineId);
     assert.equal(verifyBadge([result], isCurrent).status, 'passed');
-    const restore = await edit(page(), `server: { config: { save: '""' } },`, `server: { config: { save: '""', appendonly: 'yes' } },`);
+    const restore = await edit(page(), `server: { config: { save: seedSaveRules, appendonly: 'yes' } },`, `server: { config: { save: seedSaveRules, appendonly: 'no' } },`);
     try {
       assert.deepEqual(verifyBadge([result], isCurrent), { status: 'unverified', text: 'Not verified (changed since the last run)', variant: 'caution' });
       const { fingerprint: _none, ...old } = result;

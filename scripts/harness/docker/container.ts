@@ -1,15 +1,17 @@
-import { chown, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chown, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { Redis } from 'ioredis';
 import { z } from 'zod';
 import type { Engine } from '../engine.ts';
 import { DisposedAtExit } from '../exit-hook.ts';
+import { outsideCancel } from '../../core/cancel.ts';
 import { TEMP_PREFIX } from '../leftovers.ts';
 import { fatal, waitFor } from '../wait.ts';
 import { parseInfo, type InfoSections } from '../../redis/info.ts';
 import { connected, withOpenClient } from '../../procedures/scratch-server.ts';
+import { clientOptions, type ServerUnderTest } from '../../procedures/server-under-test.ts';
 import { requireDocker } from './available.ts';
 import { docker, dockerSync, dockerTry, type DockerOutput } from './exec.ts';
 import { currentImageEngine, ensureImage } from './image.ts';
@@ -75,7 +77,7 @@ export interface ContainerInit {
  * per its config), killed (`docker kill`: SIGKILL) and started again on the same volume. Disposal
  * (also `await using`, also on process exit) removes the container and its volume.
  */
-export class RedisContainer {
+export class RedisContainer implements ServerUnderTest {
   /** Address and port as seen inside the container (what `docker exec NAME redis-cli` uses). */
   readonly host = '127.0.0.1';
   readonly port = 6379;
@@ -195,7 +197,7 @@ export class RedisContainer {
   }
 
   /** `docker kill` (SIGKILL by default: a crash, no final save), then waits until the container is down. */
-  async kill(signal = 'SIGKILL'): Promise<void> {
+  async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
     if (!(await this.isRunning())) return;
     await docker(['kill', '--signal', signal, this.name]);
     await waitFor(async () => !(await this.isRunning()), { what: `container ${this.name} to stop after ${signal}`, timeoutMs: 30_000 });
@@ -215,14 +217,7 @@ export class RedisContainer {
   /** A connected ioredis client over the unix socket; close it with `quit()` (or use {@link withClient}). */
   async client(db = 0): Promise<Redis> {
     if (!this.socket) throw new Error(`Container ${this.name} runs a compose file as given: no harness socket; use cli() (docker exec)`);
-    const client = new Redis({
-      path: this.socket,
-      password: this.password,
-      db,
-      lazyConnect: true,
-      maxRetriesPerRequest: 0,
-      retryStrategy: () => null,
-    });
+    const client = new Redis(clientOptions({ path: this.socket }, this.password, db));
     return connected(client);
   }
 
@@ -249,6 +244,44 @@ export class RedisContainer {
   async logTail(count = 30): Promise<string> {
     const result = await dockerTry(['logs', '--tail', String(count), this.name]);
     return `${result.stdout}\n${result.stderr}`.trim();
+  }
+
+  /** Names of the entries of `/data/<sub>` (`ls -A` in a throwaway container on the volume), sorted. */
+  async dataEntries(sub = ''): Promise<string[]> {
+    const out = await this.onVolume(`ls -A /data/${sub}`);
+    return out.split('\n').map((name) => name.trim()).filter(Boolean).sort();
+  }
+
+  /** The bytes of `/data/<path>` (copied out with `docker cp`). */
+  async readDataFile(path: string): Promise<Buffer> {
+    let bytes: Buffer | undefined;
+    await this.#withCopy(path, async (file) => {
+      bytes = await readFile(file);
+    }, false);
+    return bytes ?? Buffer.alloc(0);
+  }
+
+  /** Copies `/data/<path>` out of the container, runs `change` on the copy, copies it back. */
+  withDataFile(path: string, change: (file: string) => Promise<void>): Promise<void> {
+    return this.#withCopy(path, change, true);
+  }
+
+  async #withCopy(path: string, fn: (file: string) => Promise<void>, putBack: boolean): Promise<void> {
+    const dir = await mkdtemp(join(this.root, 'file-'));
+    try {
+      const local = join(dir, basename(path));
+      await docker(['cp', `${this.name}:${this.dir}/${path}`, local]);
+      await fn(local);
+      if (putBack) await docker(['cp', local, `${this.name}:${this.dir}/${path}`]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  /** Runs `sh -ec SCRIPT` in a throwaway container of the server's image on its volume (at /data); its stdout. */
+  async onVolume(script: string, input?: string): Promise<string> {
+    const result = await docker(['run', '--rm', ...(input === undefined ? [] : ['-i']), '--network', 'none', '-v', `${this.volume}:/data`, this.image, 'sh', '-ec', script], { input });
+    return result.stdout;
   }
 
   /** Removes the container and its volume; returns what could not be removed. */
@@ -278,7 +311,8 @@ export class RedisContainer {
     this.disposed = true;
     let left: string[];
     try {
-      left = await this.removeResources();
+      // Also when a verification's time is up: the removal itself must not be cancelled.
+      left = await outsideCancel(() => this.removeResources());
     } finally {
       await rm(this.root, { recursive: true, force: true });
       live.delete(this);

@@ -8,8 +8,8 @@ import { drillFlavors } from '../drill.ts';
 import { dockerTry } from '../../harness/docker/exec.ts';
 import { dockerPractice } from '../docker-practice.ts';
 import { seedSaveRules } from './snapshot-schedule.ts';
-import { seedServerConfig } from './data-location.ts';
-import { shScript } from './rollback-docker.ts';
+import { seedServerConfig } from './where-is-my-data.ts';
+import { shScript } from './rollback.docker.ts';
 
 /** The log lines that tell which file a start loaded (and that it is ready). */
 const loadLines = 'Loading RDB|DB loaded from|Done loading RDB|Creating AOF base file|Ready to accept connections';
@@ -222,7 +222,7 @@ export const automaticRecoverySnippets = [
         },
         timeoutMs: 120_000,
         async verify(ctx) {
-          const startedAt = () => dockerTry(['container', 'inspect', '--format', '{{.State.StartedAt}}', ctx.values.container as string]).then((r) => r.stdout.trim());
+          const startedAt = () => dockerTry(['container', 'inspect', '--format', '{{.State.StartedAt}}', ctx.values.container]).then((r) => r.stdout.trim());
           const before = await startedAt();
           const { exitCode, stdout } = await ctx.run();
           assert.equal(exitCode, 0);

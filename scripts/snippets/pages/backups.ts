@@ -3,7 +3,6 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { fileURLToPath } from 'node:url';
-import type { RedisContainer } from '../../harness/docker/container.ts';
 import { startRedis, type DisposableRedis } from '../../harness/redis-server.ts';
 import { backup } from '../../procedures/backup.ts';
 import { checkBackup } from '../../procedures/check.ts';
@@ -14,7 +13,7 @@ import { engineVariant, singleFileAofVariant, replaced } from '../variants.ts';
 import { defineSnippet, type VerifyContext } from '../schema.ts';
 import { backupValues, scratchBackups } from '../scenarios/rollback.ts';
 import { seedSaveRules } from './snapshot-schedule.ts';
-import { seedServerConfig } from './data-location.ts';
+import { seedServerConfig } from './where-is-my-data.ts';
 import { startContainerWithRdb } from '../scenarios/docker.ts';
 
 const page = 'recovery/backups';
@@ -32,11 +31,14 @@ function withBackups(count: number) {
   };
 }
 
-/** The proven BGSAVE wait and a checked copy, in plain shell. */
-const manualBackup = [
-  '( set -eo pipefail',
+/**
+ * The proven BGSAVE wait in plain shell, through `cli` (a redis-cli with -e): it waits for a save
+ * already running, lets the clock pass LASTSAVE, asks for a save and waits until one completed after
+ * it, stopping on a failed one (`hint`: where its reason is logged).
+ */
+const savedNow = (cli: string, hint: string) => [
   '# -e: an error reply (NOAUTH, MISCONF…) stops the script; without it redis-cli exits 0 anyway',
-  'cli="redis-cli -e -h {{host}} -p {{port}}"',
+  `cli="${cli}"`,
   'field() { $cli INFO persistence | tr -d \'\\r\' | sed -n "s/^$1://p"; }',
   '# 1. A save already running started before you asked: its file would be stale. Wait for it.',
   'while [ "$(field rdb_bgsave_in_progress)" = 1 ]; do sleep 1; done',
@@ -48,10 +50,16 @@ const manualBackup = [
   '# 4. Wait for a save that completed after you asked; stop on a failed one',
   'until [ "$($cli LASTSAVE)" -gt "$before" ] && [ "$(field rdb_bgsave_in_progress)" = 0 ]; do',
   '  if [ "$(field rdb_saves)" -gt "$saves" ] && [ "$(field rdb_bgsave_in_progress)" = 0 ] && [ "$(field rdb_last_bgsave_status)" = err ]; then',
-  '    echo "BGSAVE failed: see the server log" >&2; exit 1',
+  `    echo "BGSAVE failed: see ${hint}" >&2; exit 1`,
   '  fi',
   '  sleep 1',
   'done',
+];
+
+/** The proven BGSAVE wait and a checked copy, in plain shell. */
+const manualBackup = [
+  '( set -eo pipefail',
+  ...savedNow('redis-cli -e -h {{host}} -p {{port}}', 'the server log'),
   '# 5. Copy under a temporary name, check the copy, record its checksum, then give it its final name',
   'dest={{backupDir}}/$(date -u +%Y-%m-%dT%H-%M-%SZ)',
   'mkdir -p "$dest.partial"',
@@ -94,23 +102,7 @@ const manualBackupNoE = (
  */
 const manualBackupDocker = [
   '( set -eo pipefail',
-  '# -e: an error reply (NOAUTH, MISCONF…) stops the script; without it redis-cli exits 0 anyway',
-  'cli="docker exec {{container}} redis-cli -e"',
-  'field() { $cli INFO persistence | tr -d \'\\r\' | sed -n "s/^$1://p"; }',
-  '# 1. A save already running started before you asked: its file would be stale. Wait for it.',
-  'while [ "$(field rdb_bgsave_in_progress)" = 1 ]; do sleep 1; done',
-  '# 2. LASTSAVE changes when a save completes, with 1-second resolution: let the clock pass it',
-  'before=$($cli LASTSAVE); saves=$(field rdb_saves)',
-  'while [ "$(date +%s)" -le "$before" ]; do sleep 0.1; done',
-  '# 3. SCHEDULE: if an AOF rewrite runs, the save starts after it instead of failing',
-  '$cli BGSAVE SCHEDULE',
-  '# 4. Wait for a save that completed after you asked; stop on a failed one',
-  'until [ "$($cli LASTSAVE)" -gt "$before" ] && [ "$(field rdb_bgsave_in_progress)" = 0 ]; do',
-  '  if [ "$(field rdb_saves)" -gt "$saves" ] && [ "$(field rdb_bgsave_in_progress)" = 0 ] && [ "$(field rdb_last_bgsave_status)" = err ]; then',
-  '    echo "BGSAVE failed: see docker logs {{container}}" >&2; exit 1',
-  '  fi',
-  '  sleep 1',
-  'done',
+  ...savedNow('docker exec {{container}} redis-cli -e', 'docker logs {{container}}'),
   '# 5. A throwaway container copies dump.rdb out of the volume (read-only) under a temporary name,',
   '#    checks the copy with the image\'s redis-check-rdb and records its checksum; then the final name',
   'dest={{backupDir}}/$(date -u +%Y-%m-%dT%H-%M-%SZ)',
@@ -139,7 +131,7 @@ export const backupSnippets = [
         async verify(ctx) {
           const { exitCode, stdout } = await ctx.run();
           assert.equal(exitCode, 0);
-          const [entry] = await listBackups(ctx.values.backupDir as string);
+          const [entry] = await listBackups(ctx.values.backupDir);
           assert.ok(entry?.manifest, 'one complete backup');
           assert.match(stdout, new RegExp(`Backup complete: ${entry.path}`));
           const check = await checkBackup(entry.path, hostEngine(ctx.server));
@@ -161,13 +153,13 @@ export const backupSnippets = [
         async verify(ctx) {
           const { exitCode, stdout } = await ctx.run();
           assert.equal(exitCode, 0);
-          const [entry, ...others] = await listBackups(ctx.values.backupDir as string);
+          const [entry, ...others] = await listBackups(ctx.values.backupDir);
           assert.ok(entry?.manifest, 'one complete backup');
           assert.equal(others.length, 0);
           assert.match(stdout, new RegExp(`Backup complete: ${entry.path}`));
           assert.equal(entry.manifest.source.container, ctx.values.container, 'the manifest names the container');
           // Checked by the container's own engine (a Redis 8.0 backup is RDB 12).
-          assert.equal((await checkBackup(entry.path, (ctx.server as RedisContainer).engine)).ok, true);
+          assert.equal((await checkBackup(entry.path, ctx.server.engine)).ok, true);
           assert.deepEqual(entry.manifest.keyspace, { '0': { keys: 51, expires: 1 }, '1': { keys: 1, expires: 0 } });
           assert.ok(entry.manifest.files.some((file) => file.path.startsWith('appendonlydir/')), 'the AOF set is in the backup');
         },
@@ -241,13 +233,13 @@ export const backupSnippets = [
           const { exitCode, stdout } = await ctx.run({ timeoutMs: 120_000 });
           assert.equal(exitCode, 0);
           assert.match(stdout, /RDB looks OK/);
-          const [name] = await readdir(ctx.values.backupDir as string);
+          const [name] = await readdir(ctx.values.backupDir);
           assert.match(name ?? '', /^\d{4}-\d\d-\d\dT\d\d-\d\d-\d\dZ$/, 'only the final folder is left, no .partial');
-          const folder = join(ctx.values.backupDir as string, name as string);
+          const folder = join(ctx.values.backupDir, name as string);
           const sums = await execa('sha256sum', ['-c', 'SHA256SUMS'], { cwd: folder, reject: false });
           assert.equal(sums.exitCode, 0, sums.stdout);
           // Loaded by the engine that wrote it (an older one may not read its RDB format).
-          await using loaded = await startRedis({ config: { appendonly: 'no', save: '""' }, initialFiles: { 'dump.rdb': join(folder, 'dump.rdb') } }, (ctx.server as DisposableRedis).engine);
+          await using loaded = await startRedis({ config: { appendonly: 'no', save: '""' }, initialFiles: { 'dump.rdb': join(folder, 'dump.rdb') } }, ctx.server.engine);
           assert.equal((await loaded.cli(['GET', 'written-just-before'])).stdout.trim(), 'yes', 'the snapshot started after the write');
           assert.equal((await loaded.cli(['DBSIZE'])).stdout.trim(), '400001');
           assert.ok((await readFile(join(folder, 'SHA256SUMS'), 'utf8')).endsWith('  dump.rdb\n'));
@@ -272,14 +264,14 @@ export const backupSnippets = [
           const { exitCode, stdout } = await ctx.run({ timeoutMs: 150_000 });
           assert.equal(exitCode, 0);
           assert.match(stdout, /RDB looks OK/);
-          const [name, ...others] = await readdir(ctx.values.backupDir as string);
+          const [name, ...others] = await readdir(ctx.values.backupDir);
           assert.equal(others.length, 0, 'one folder');
           assert.match(name ?? '', /^\d{4}-\d\d-\d\dT\d\d-\d\d-\d\dZ$/, 'only the final folder is left, no .partial');
-          const folder = join(ctx.values.backupDir as string, name as string);
+          const folder = join(ctx.values.backupDir, name as string);
           assert.deepEqual((await readdir(folder)).sort(), ['SHA256SUMS', 'dump.rdb'], 'only dump.rdb and its checksum');
           const sums = await execa('sha256sum', ['-c', 'SHA256SUMS'], { cwd: folder, reject: false });
           assert.equal(sums.exitCode, 0, sums.stdout);
-          await using loaded = await startContainerWithRdb(join(folder, 'dump.rdb'), ctx.values.image as string);
+          await using loaded = await startContainerWithRdb(join(folder, 'dump.rdb'), ctx.values.image);
           assert.equal((await loaded.cli(['GET', 'written-just-before'])).stdout.trim(), 'yes', 'the snapshot started after the write');
           assert.equal((await loaded.cli(['DBSIZE'])).stdout.trim(), '10001');
         },
@@ -300,7 +292,7 @@ export const backupSnippets = [
         async verify(ctx) {
           // On a machine where this engine is the installed one, its programs are in cron's /usr/bin.
           await runCronLine(ctx, { ...ctx.server?.env, PATH: await ctx.enginePath('/usr/bin:/bin') });
-          assert.equal((await listBackups(ctx.values.backupDir as string)).filter((entry) => entry.manifest).length, 1);
+          assert.equal((await listBackups(ctx.values.backupDir)).filter((entry) => entry.manifest).length, 1);
         },
       },
       docker: {
@@ -315,12 +307,12 @@ export const backupSnippets = [
         async verify(ctx) {
           // Debian's docker is in /usr/bin, on cron's PATH.
           await runCronLine(ctx);
-          const [entry, ...others] = await listBackups(ctx.values.backupDir as string);
+          const [entry, ...others] = await listBackups(ctx.values.backupDir);
           assert.ok(entry?.manifest, 'one complete backup');
           assert.equal(others.length, 0);
           assert.equal(entry.manifest.source.container, ctx.values.container, 'the manifest names the container');
           // Checked by the container's own engine (a Redis 8.0 backup is RDB 12).
-          assert.equal((await checkBackup(entry.path, (ctx.server as RedisContainer).engine)).ok, true);
+          assert.equal((await checkBackup(entry.path, ctx.server.engine)).ok, true);
         },
       },
     },
@@ -338,7 +330,7 @@ export const backupSnippets = [
         values: ({ scratch }) => ({ checkout, backupDir: scratchBackups(scratch), backupLog: join(scratch, 'backup.log') }),
         async verify(ctx) {
           await runCronLine(ctx, { ...ctx.server?.env, PATH: await ctx.enginePath('/usr/bin:/bin') });
-          await assertOneBackupPerTier(ctx.values.backupDir as string);
+          await assertOneBackupPerTier(ctx.values.backupDir);
         },
       },
       docker: {
@@ -352,7 +344,7 @@ export const backupSnippets = [
         timeoutMs: 180_000,
         async verify(ctx) {
           await runCronLine(ctx);
-          await assertOneBackupPerTier(ctx.values.backupDir as string);
+          await assertOneBackupPerTier(ctx.values.backupDir);
         },
       },
     },
@@ -364,7 +356,7 @@ export const backupSnippets = [
  * the command) and runs its command as cron would: /bin/sh, PATH=/usr/bin:/bin, no login profile.
  * The log they append to must say each backup completed; it is recorded as the block's output.
  */
-async function runCronLine(ctx: VerifyContext<unknown>, env: Record<string, string> = {}): Promise<void> {
+async function runCronLine(ctx: VerifyContext<unknown, 'backupLog'>, env: Record<string, string> = {}): Promise<void> {
   const lines = ctx.command.split('\n').filter((line) => line.trim() !== '' && !line.startsWith('#'));
   assert.ok(lines.length > 0, 'a cron line');
   for (const line of lines) {
@@ -377,7 +369,7 @@ async function runCronLine(ctx: VerifyContext<unknown>, env: Record<string, stri
     const result = await execa('/bin/sh', ['-c', fields.slice(6).join(' ')], { env: { PATH: '/usr/bin:/bin', HOME: '/root', SHELL: '/bin/sh', ...env }, extendEnv: false, reject: false });
     assert.equal(result.exitCode, 0, result.stderr);
   }
-  const log = await readFile(ctx.values.backupLog as string, 'utf8');
+  const log = await readFile(ctx.values.backupLog, 'utf8');
   ctx.note(log.trim());
   assert.equal(log.match(/Backup complete: /g)?.length, lines.length, 'each line made a complete backup');
 }

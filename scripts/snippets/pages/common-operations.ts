@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import type { DisposableRedis } from '../../harness/redis-server.ts';
 import { waitFor } from '../../harness/wait.ts';
 import { checkRdb } from '../../redis/rdb.ts';
-import { defineSnippet } from '../schema.ts';
+import { defineSnippet, type ServerUnderTest } from '../schema.ts';
+import { sameCheck, type SharedCheck, type SharedKey } from '../same-check.ts';
 import { runInTerminal } from '../terminal.ts';
-import type { RedisContainer } from '../../harness/docker/container.ts';
 import { startContainerWithRdb, type WithClient } from '../scenarios/docker.ts';
-import { seedServerConfig } from './data-location.ts';
+import { seedServerConfig } from './where-is-my-data.ts';
 import { engineTraits } from '../../engines/catalog.ts';
 import { engineVariant } from '../variants.ts';
 
@@ -23,7 +22,7 @@ async function twoDatabases(server: WithClient): Promise<void> {
 }
 
 /** A server of either kind, as far as redis-cli through it goes (a host process, or `docker exec` into a container). */
-type WithCli = Pick<DisposableRedis | RedisContainer, 'cli'>;
+type WithCli = Pick<ServerUnderTest, 'cli'>;
 
 const dbsize = async (server: WithCli, db: number) => Number((await server.cli(['-n', String(db), 'DBSIZE'])).stdout.trim());
 const lastSave = async (server: WithCli) => Number((await server.cli(['LASTSAVE'])).stdout.trim());
@@ -67,6 +66,16 @@ async function checkFlushall(run: () => Promise<{ exitCode: number; stdout: stri
   assert.equal(await dbsize(server, 0), 0);
   assert.equal(await dbsize(server, 1), 0);
 }
+
+/**
+ * Both flavors of a redis-cli block of this page on keys in two databases: the host's disposable
+ * server, and the seed's Compose service config in Docker; `verify` is the same on both.
+ */
+const onTwoDatabases = (args: string, verify: SharedCheck<SharedKey>['verify']) =>
+  sameCheck(
+    { setup: twoDatabases, verify },
+    { host: `redis-cli -h {{host}} -p {{port}} ${args}`, docker: { command: `docker exec {{container}} redis-cli ${args}`, server: { config: seedServerConfig } } },
+  );
 
 export const commonOperationsSnippets = [
   defineSnippet({
@@ -112,115 +121,35 @@ export const commonOperationsSnippets = [
     id: 'connect-cli-db',
     title: 'Work in another database',
     page,
-    flavors: {
-      host: {
-        command: 'redis-cli -h {{host}} -p {{port}} -n 1 DBSIZE',
-        setup: twoDatabases,
-        async verify(ctx) {
-          const { exitCode, stdout } = await ctx.run();
-          assert.equal(exitCode, 0);
-          assert.equal(stdout.trim(), '2');
-        },
-      },
-      docker: {
-        command: 'docker exec {{container}} redis-cli -n 1 DBSIZE',
-        server: { config: seedServerConfig },
-        setup: twoDatabases,
-        async verify(ctx) {
-          const { exitCode, stdout } = await ctx.run();
-          assert.equal(exitCode, 0);
-          assert.equal(stdout.trim(), '2');
-        },
-      },
-    },
+    flavors: onTwoDatabases('-n 1 DBSIZE', async (ctx) => {
+      const { exitCode, stdout } = await ctx.run();
+      assert.equal(exitCode, 0);
+      assert.equal(stdout.trim(), '2');
+    }),
   }),
   defineSnippet({
     id: 'bgsave',
     title: 'Start a snapshot in the background',
     page,
-    flavors: {
-      host: {
-        command: 'redis-cli -h {{host}} -p {{port}} BGSAVE',
-        setup: twoDatabases,
-        async verify(ctx) {
-          await checkBgsave(() => ctx.run(), ctx.server as DisposableRedis);
-        },
-      },
-      docker: {
-        command: 'docker exec {{container}} redis-cli BGSAVE',
-        server: { config: seedServerConfig },
-        setup: twoDatabases,
-        async verify(ctx) {
-          await checkBgsave(() => ctx.run(), ctx.server as RedisContainer);
-        },
-      },
-    },
+    flavors: onTwoDatabases('BGSAVE', (ctx) => checkBgsave(() => ctx.run(), ctx.server)),
   }),
   defineSnippet({
     id: 'save-blocking',
     title: 'Take a snapshot in the foreground (blocks the server)',
     page,
-    flavors: {
-      host: {
-        command: 'redis-cli -h {{host}} -p {{port}} SAVE',
-        setup: twoDatabases,
-        async verify(ctx) {
-          await checkSave(() => ctx.run(), ctx.server as DisposableRedis);
-        },
-      },
-      docker: {
-        command: 'docker exec {{container}} redis-cli SAVE',
-        server: { config: seedServerConfig },
-        setup: twoDatabases,
-        async verify(ctx) {
-          await checkSave(() => ctx.run(), ctx.server as RedisContainer);
-        },
-      },
-    },
+    flavors: onTwoDatabases('SAVE', (ctx) => checkSave(() => ctx.run(), ctx.server)),
   }),
   defineSnippet({
     id: 'flushdb',
     title: 'Delete every key of one database',
     page,
-    flavors: {
-      host: {
-        command: 'redis-cli -h {{host}} -p {{port}} -n 1 FLUSHDB',
-        setup: twoDatabases,
-        async verify(ctx) {
-          await checkFlushdb(() => ctx.run(), ctx.server as DisposableRedis);
-        },
-      },
-      docker: {
-        command: 'docker exec {{container}} redis-cli -n 1 FLUSHDB',
-        server: { config: seedServerConfig },
-        setup: twoDatabases,
-        async verify(ctx) {
-          await checkFlushdb(() => ctx.run(), ctx.server as RedisContainer);
-        },
-      },
-    },
+    flavors: onTwoDatabases('-n 1 FLUSHDB', (ctx) => checkFlushdb(() => ctx.run(), ctx.server)),
   }),
   defineSnippet({
     id: 'flushall',
     title: 'Delete every key of every database',
     page,
-    flavors: {
-      host: {
-        command: 'redis-cli -h {{host}} -p {{port}} FLUSHALL',
-        setup: twoDatabases,
-        async verify(ctx) {
-          await checkFlushall(() => ctx.run(), ctx.server as DisposableRedis);
-        },
-      },
-      docker: {
-        command: 'docker exec {{container}} redis-cli FLUSHALL',
-        server: { config: seedServerConfig },
-        setup: twoDatabases,
-        async verify(ctx) {
-          await checkFlushall(() => ctx.run(), ctx.server as RedisContainer);
-        },
-      },
-    },
+    flavors: onTwoDatabases('FLUSHALL', (ctx) => checkFlushall(() => ctx.run(), ctx.server)),
   }),
   defineSnippet({
     id: 'export-rdb',
@@ -239,7 +168,7 @@ export const commonOperationsSnippets = [
         values: ({ scratch }) => ({ backupDir: scratch }),
         timeoutMs: 90_000,
         async verify(ctx) {
-          const server = ctx.server as DisposableRedis;
+          const server = ctx.server;
           const started = Date.now();
           const { exitCode, all } = await ctx.run();
           assert.equal(exitCode, 0);
@@ -253,7 +182,7 @@ export const commonOperationsSnippets = [
             const written = await checkRdb(server.engine, join(server.dir, 'dump.rdb'));
             assert.deepEqual(written.databases, { 0: { keys: 3, expires: 0 }, 1: { keys: 2, expires: 0 } }, 'the sync wrote dump.rdb in dir');
           }
-          const check = await checkRdb((ctx.server as DisposableRedis).engine, join(ctx.scratch, 'export.rdb'));
+          const check = await checkRdb(ctx.server.engine, join(ctx.scratch, 'export.rdb'));
           assert.equal(check.ok, true, check.message);
           assert.deepEqual(check.databases, { 0: { keys: 3, expires: 0 }, 1: { keys: 2, expires: 0 } });
         },
@@ -272,7 +201,7 @@ export const commonOperationsSnippets = [
           assert.match(all, /Transfer finished with success/, 'redis-cli reports on stderr, apart from the file on stdout');
           assert.ok(Date.now() - started >= 4_000, 'the diskless delay was observed');
           // The file as exported: a scratch container of the same image starts from it.
-          await using loaded = await startContainerWithRdb(join(ctx.scratch, 'export.rdb'), (ctx.server as RedisContainer).image);
+          await using loaded = await startContainerWithRdb(join(ctx.scratch, 'export.rdb'), ctx.server.image);
           assert.equal(await dbsize(loaded, 0), 3);
           assert.equal(await dbsize(loaded, 1), 2);
           assert.deepEqual(await loaded.withClient((client) => client.mget('user:1', 'user:2', 'user:3')), ['ada', 'grace', 'edsger']);

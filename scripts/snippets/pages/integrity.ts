@@ -2,18 +2,19 @@ import assert from 'node:assert/strict';
 import { engineTraits } from '../../engines/catalog.ts';
 import { readdir, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import type { DisposableRedis } from '../../harness/redis-server.ts';
 import { pipeSummary } from '../outputs.ts';
-import { practice, practiceValues, runPractice } from '../practice.ts';
+import { practice } from '../practice.ts';
+import { drillFlavors } from '../drill.ts';
+import { sameCheck } from '../same-check.ts';
 import { defineSnippet, type ValuesFn } from '../schema.ts';
 import { cutLastWrite, damagedAof, lastAofFile, writeUsers } from '../scenarios/damaged-files.ts';
 import { seedSaveRules } from './snapshot-schedule.ts';
-import { seedServerConfig } from './data-location.ts';
+import { seedServerConfig } from './where-is-my-data.ts';
 import type { RedisContainer } from '../../harness/docker/container.ts';
 import { dockerTry } from '../../harness/docker/exec.ts';
 import { parseAofManifest } from '../../redis/aof.ts';
 import { checkAof } from '../../redis/rdb.ts';
-import { dockerPractice, dockerPracticeValues, runDockerPractice } from '../docker-practice.ts';
+import { dockerPractice, dockerPracticeValues } from '../docker-practice.ts';
 import { shOnVolumeOk, type WithClient } from '../scenarios/docker.ts';
 import { lastIncrLine, lastIncrVariant, replaced, replacedEach, singleFileAofVariant } from '../variants.ts';
 
@@ -76,12 +77,12 @@ const fixCopySingleFile = replacedEach(fixCopy, [
 ]);
 
 /** --fix on three damaged copies of a practice server's AOF: what it keeps, and what it cannot see. */
-const fixDrill = [
-  ...practice.setup('--appendonly yes --save ""'),
-  ...practice.start(),
-  writeUsersLine(20),
-  ...practice.stop(),
-  'cd "$dir"',
+/**
+ * The fix drill's three damaged copies of the AOF set in the current dir (cut short, broken early, a
+ * value changed), each checked and repaired by `checkAof` (the engine's redis-check-aof, or the image's
+ * through a throwaway container), printing what --fix leaves of each.
+ */
+const damagedCopies = (checkAof: string) => [
   'incr=$(cd appendonlydir && ls *.incr.aof)',
   '# Copy 1: the last write cut short (the server or the machine died while writing it)',
   'cp -a appendonlydir cut-short && truncate -s -5 "cut-short/$incr"',
@@ -92,10 +93,19 @@ const fixDrill = [
   'cp -a appendonlydir value-changed && sed -i \'s/name-7/Name-7/\' "value-changed/$incr"',
   "total=$(grep -ac '^\\*' \"appendonlydir/$incr\")",
   'for copy in cut-short damaged-early value-changed; do',
-  '  redis-check-aof "$copy/appendonly.aof.manifest" >/dev/null; check=$?',
-  "  printf 'y\\n' | redis-check-aof --fix \"$copy/appendonly.aof.manifest\" >/dev/null",
+  `  ${checkAof} "$copy/appendonly.aof.manifest" >/dev/null; check=$?`,
+  `  printf 'y\\n' | ${checkAof} --fix "$copy/appendonly.aof.manifest" >/dev/null`,
   "  echo \"$copy: redis-check-aof exit $check; after --fix, $(grep -ac '^\\*' \"$copy/$incr\") of $total commands are left\"",
   'done',
+];
+
+const fixDrill = [
+  ...practice.setup('--appendonly yes --save ""'),
+  ...practice.start(),
+  writeUsersLine(20),
+  ...practice.stop(),
+  'cd "$dir"',
+  ...damagedCopies('redis-check-aof'),
   '# Start on copy 3: Redis loads the changed value without a word',
   'mv appendonlydir appendonlydir.orig && cp -a value-changed appendonlydir',
   ...practice.start(),
@@ -169,20 +179,7 @@ const fixDrillDocker = [
   'docker cp -q "$c":/data/appendonlydir appendonlydir',
   '# The image\'s redis-check-aof, in a throwaway container on this directory',
   'check_aof() { docker run --rm -i --network none -v "$PWD":/work -w /work {{image}} redis-check-aof "$@"; }',
-  'incr=$(cd appendonlydir && ls *.incr.aof)',
-  '# Copy 1: the last write cut short (the server or the machine died while writing it)',
-  'cp -a appendonlydir cut-short && truncate -s -5 "cut-short/$incr"',
-  '# Copy 2: one byte broken near the start: the first byte of the second SET',
-  'cp -a appendonlydir damaged-early',
-  "printf '!' | dd of=\"damaged-early/$incr\" bs=1 seek=\"$(grep -obUa '^\\*3' \"damaged-early/$incr\" | sed -n 2p | cut -d: -f1)\" conv=notrunc status=none",
-  '# Copy 3: one byte of a value changed: "name-7" becomes "Name-7"',
-  'cp -a appendonlydir value-changed && sed -i \'s/name-7/Name-7/\' "value-changed/$incr"',
-  "total=$(grep -ac '^\\*' \"appendonlydir/$incr\")",
-  'for copy in cut-short damaged-early value-changed; do',
-  '  check_aof "$copy/appendonly.aof.manifest" >/dev/null; check=$?',
-  "  printf 'y\\n' | check_aof --fix \"$copy/appendonly.aof.manifest\" >/dev/null",
-  "  echo \"$copy: redis-check-aof exit $check; after --fix, $(grep -ac '^\\*' \"$copy/$incr\") of $total commands are left\"",
-  'done',
+  ...damagedCopies('check_aof'),
   '# Put copy 3 into the practice volume and start the container: Redis loads the changed value without a word',
   'docker run --rm --network none -v "$v":/data -v "$PWD/value-changed":/copy:ro {{image}} sh -c \'cp /copy/* /data/appendonlydir/\'',
   ...dockerPractice.start(),
@@ -193,7 +190,7 @@ const fixDrillDocker = [
 const fixDrillIncrDocker = incrOnly(fixDrillDocker);
 
 /** A unique practice project and a dir in scratch for the copies. */
-const dockerDrillValues: ValuesFn<RedisContainer> = async (ctx) => ({ ...(await dockerPracticeValues(ctx)), scratchDir: join(ctx.scratch, 'copies') });
+const dockerDrillValues: ValuesFn<unknown, { project: string; scratchDir: string }> = async (ctx) => ({ ...(await dockerPracticeValues(ctx)), scratchDir: join(ctx.scratch, 'copies') });
 
 /** The last incr file of a container's AOF set, from its manifest (read through a throwaway container). */
 async function lastIncrInVolume(server: RedisContainer): Promise<string> {
@@ -249,65 +246,42 @@ export const integritySnippets = [
     id: 'integrity-check-rdb',
     title: 'Check a snapshot file',
     page,
-    flavors: {
-      host: {
-        command: 'redis-check-rdb {{dataDir}}/dump.rdb',
-        server: { config: { appendonly: 'no', save: seedSaveRules } },
+    flavors: sameCheck(
+      {
         setup: usersSaved,
         async verify(ctx) {
           const { exitCode, stdout } = await ctx.run();
           assert.equal(exitCode, 0);
           assert.match(stdout, /\\o\/ RDB looks OK! \\o\//);
           assert.match(stdout, /^\[info\] 200 keys read$/m);
+          assert.ok(stdout.includes(`[offset 0] Checking RDB file ${ctx.values.dataDir}/dump.rdb\n`), 'it checked the server\'s dump.rdb');
         },
       },
-      docker: {
-        // A throwaway container of your image on the volume, read-only: Redis may keep running.
-        command: 'docker run --rm --network none -v {{volume}}:/data:ro {{image}} redis-check-rdb /data/dump.rdb',
-        server: { config: seedServerConfig },
-        setup: usersSaved,
-        async verify(ctx) {
-          const { exitCode, stdout } = await ctx.run();
-          assert.equal(exitCode, 0);
-          assert.match(stdout, /\\o\/ RDB looks OK! \\o\//);
-          assert.match(stdout, /^\[info\] 200 keys read$/m);
-          assert.match(stdout, /^\[offset 0\] Checking RDB file \/data\/dump\.rdb$/m);
+      {
+        host: { command: 'redis-check-rdb {{dataDir}}/dump.rdb', server: { config: { appendonly: 'no', save: seedSaveRules } } },
+        docker: {
+          // A throwaway container of your image on the volume, read-only: Redis may keep running.
+          command: 'docker run --rm --network none -v {{volume}}:/data:ro {{image}} redis-check-rdb /data/dump.rdb',
+          server: { config: seedServerConfig },
         },
       },
-    },
+    ),
   }),
   defineSnippet({
     id: 'integrity-check-rdb-drill',
     title: 'Drill: what redis-check-rdb says about damaged snapshots',
     page,
-    flavors: {
-      host: {
-        command: rdbDrill,
-        server: false,
-        values: practiceValues,
-        async verify(ctx) {
-          const { exitCode, stdout } = await runPractice(ctx);
-          assert.equal(exitCode, 0);
-          assert.equal(pipeSummary(stdout).replies, 1000);
-          assert.match(stdout, /^dump\.rdb: exit 0, RDB looks OK$/m);
-          assert.match(stdout, /^truncated\.rdb: exit 1, Unexpected EOF reading RDB file$/m);
-          assert.match(stdout, /^flipped\.rdb: exit 1, RDB CRC error$/m);
-        },
+    flavors: drillFlavors({
+      host: rdbDrill,
+      docker: rdbDrillDocker,
+      dockerValues: dockerDrillValues,
+      check(stdout) {
+        assert.equal(pipeSummary(stdout).replies, 1000);
+        assert.match(stdout, /^dump\.rdb: exit 0, RDB looks OK$/m);
+        assert.match(stdout, /^truncated\.rdb: exit 1, Unexpected EOF reading RDB file$/m);
+        assert.match(stdout, /^flipped\.rdb: exit 1, RDB CRC error$/m);
       },
-      docker: {
-        command: rdbDrillDocker,
-        server: false,
-        values: dockerDrillValues,
-        async verify(ctx) {
-          const { exitCode, stdout } = await runDockerPractice(ctx);
-          assert.equal(exitCode, 0);
-          assert.equal(pipeSummary(stdout).replies, 1000);
-          assert.match(stdout, /^dump\.rdb: exit 0, RDB looks OK$/m);
-          assert.match(stdout, /^truncated\.rdb: exit 1, Unexpected EOF reading RDB file$/m);
-          assert.match(stdout, /^flipped\.rdb: exit 1, RDB CRC error$/m);
-        },
-      },
-    },
+    }),
   }),
   defineSnippet({
     id: 'integrity-check-aof',
@@ -348,7 +322,7 @@ export const integritySnippets = [
         async verify(ctx) {
           const { exitCode, stdout } = await ctx.run();
           assert.equal(exitCode, 0);
-          const dir = ctx.values.dataDir as string;
+          const dir = ctx.values.dataDir;
           if (engineTraits(ctx.engine.id).aofLayout === 'file') {
             // The 20 SETs and the SELECT before them: the one file checks clean; there is no directory to read.
             const size = (await stat(join(dir, 'appendonly.aof'))).size;
@@ -390,7 +364,7 @@ export const integritySnippets = [
         server: { config: { appendonly: 'yes', save: seedSaveRules } },
         setup: (server) => damagedAof(server, cutLastWrite),
         async verify(ctx) {
-          const server = ctx.server as DisposableRedis;
+          const server = ctx.server;
           const traits = engineTraits(ctx.engine.id);
           const incr = await lastAofFile(server);
           const damagedSize = (await stat(incr)).size;
@@ -429,7 +403,7 @@ export const integritySnippets = [
         server: { config: seedServerConfig },
         setup: dockerDamagedAof,
         async verify(ctx) {
-          const server = ctx.server as RedisContainer;
+          const server = ctx.server;
           assert.equal(await server.isRunning(), false, 'Redis is stopped, as the page asks');
           const incr = await lastIncrInVolume(server);
           const damagedSize = await sizeInVolume(server, `/data/appendonlydir/${incr}`);
@@ -460,39 +434,20 @@ export const integritySnippets = [
     id: 'integrity-aof-fix-drill',
     title: 'Drill: what --fix keeps, and what no check sees',
     page,
-    flavors: {
-      host: {
-        command: fixDrill,
-        variants: [lastIncrVariant(fixDrillIncr), singleFile(fixDrillSingleFile)],
-        server: false,
-        values: practiceValues,
-        async verify(ctx) {
-          const { exitCode, stdout } = await runPractice(ctx);
-          assert.equal(exitCode, 0);
-          assert.equal(pipeSummary(stdout).replies, 20);
-          // 21 commands: the SELECT Redis writes first, then the 20 SETs.
-          assert.match(stdout, /^cut-short: redis-check-aof exit 1; after --fix, 20 of 21 commands are left$/m);
-          assert.match(stdout, /^damaged-early: redis-check-aof exit 1; after --fix, 2 of 21 commands are left$/m);
-          assert.match(stdout, /^value-changed: redis-check-aof exit 0; after --fix, 21 of 21 commands are left$/m);
-          assert.match(stdout, /^user:7 = Name-7$/m);
-        },
+    flavors: drillFlavors({
+      host: fixDrill,
+      hostVariants: [lastIncrVariant(fixDrillIncr), singleFile(fixDrillSingleFile)],
+      docker: fixDrillDocker,
+      dockerVariants: [lastIncrVariant(fixDrillIncrDocker)],
+      dockerValues: dockerDrillValues,
+      check(stdout) {
+        assert.equal(pipeSummary(stdout).replies, 20);
+        // 21 commands: the SELECT Redis writes first, then the 20 SETs.
+        assert.match(stdout, /^cut-short: redis-check-aof exit 1; after --fix, 20 of 21 commands are left$/m);
+        assert.match(stdout, /^damaged-early: redis-check-aof exit 1; after --fix, 2 of 21 commands are left$/m);
+        assert.match(stdout, /^value-changed: redis-check-aof exit 0; after --fix, 21 of 21 commands are left$/m);
+        assert.match(stdout, /^user:7 = Name-7$/m);
       },
-      docker: {
-        command: fixDrillDocker,
-        variants: [lastIncrVariant(fixDrillIncrDocker)],
-        server: false,
-        values: dockerDrillValues,
-        async verify(ctx) {
-          const { exitCode, stdout } = await runDockerPractice(ctx);
-          assert.equal(exitCode, 0);
-          assert.equal(pipeSummary(stdout).replies, 20);
-          // 21 commands: the SELECT Redis writes first, then the 20 SETs.
-          assert.match(stdout, /^cut-short: redis-check-aof exit 1; after --fix, 20 of 21 commands are left$/m);
-          assert.match(stdout, /^damaged-early: redis-check-aof exit 1; after --fix, 2 of 21 commands are left$/m);
-          assert.match(stdout, /^value-changed: redis-check-aof exit 0; after --fix, 21 of 21 commands are left$/m);
-          assert.match(stdout, /^user:7 = Name-7$/m);
-        },
-      },
-    },
+    }),
   }),
 ];

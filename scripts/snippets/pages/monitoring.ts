@@ -1,3 +1,5 @@
+import { redisCliBlock } from '../same-check.ts';
+import type { ServerUnderTest } from '../../procedures/server-under-test.ts';
 import assert from 'node:assert/strict';
 import type { DisposableRedis } from '../../harness/redis-server.ts';
 import { waitFor } from '../../harness/wait.ts';
@@ -7,7 +9,7 @@ import { defineSnippet } from '../schema.ts';
 import { seedSaveRules } from './snapshot-schedule.ts';
 import type { RedisContainer } from '../../harness/docker/container.ts';
 import type { WithClient } from '../scenarios/docker.ts';
-import { seedServerConfig } from './data-location.ts';
+import { seedServerConfig } from './where-is-my-data.ts';
 import { freePort } from '../../harness/free-port.ts';
 import { rulesTestFile, rulesText } from '../../harness/prometheus/rules.ts';
 import { monitoringUnavailableReason } from '../../harness/prometheus/stack.ts';
@@ -38,9 +40,8 @@ async function busyServer(server: WithClient): Promise<void> {
 }
 
 /** Waits until the persistence log line of the rewrite is written (the parent logs it after the child exits). */
-async function rewriteLogged(server: DisposableRedis | RedisContainer): Promise<void> {
-  const log = () => ('logs' in server ? server.logs() : server.log());
-  await waitFor(async () => /Background AOF rewrite finished successfully/.test(await log()), { what: 'the rewrite to be logged' });
+async function rewriteLogged(server: ServerUnderTest): Promise<void> {
+  await waitFor(async () => /Background AOF rewrite finished successfully/.test(await server.logs()), { what: 'the rewrite to be logged' });
 }
 
 /** The log lines of saves, rewrites and loads the page greps for. */
@@ -106,81 +107,33 @@ export const monitoringSnippets = [
     id: 'info-memory-fields',
     title: 'Memory at a glance',
     page,
-    flavors: {
-      host: {
-        command: `redis-cli -h {{host}} -p {{port}} INFO memory | ${memoryGrep}`,
-        server: { config: { maxmemory: '24gb', 'maxmemory-policy': 'noeviction' } },
-        setup: busyServer,
-        async verify(ctx) {
-          const { exitCode, stdout } = await ctx.run();
-          assert.equal(exitCode, 0);
-          checkMemoryFields(stdout);
-        },
-      },
-      docker: {
-        command: `docker exec {{container}} redis-cli INFO memory | ${memoryGrep}`,
-        server: { config: seedServerConfig },
-        setup: busyServer,
-        async verify(ctx) {
-          const { exitCode, stdout } = await ctx.run();
-          assert.equal(exitCode, 0);
-          checkMemoryFields(stdout);
-        },
-      },
-    },
+    flavors: redisCliBlock(
+      `INFO memory | ${memoryGrep}`,
+      { setup: busyServer, check: checkMemoryFields },
+      { host: { config: { maxmemory: '24gb', 'maxmemory-policy': 'noeviction' } }, docker: { config: seedServerConfig } },
+    ),
   }),
   defineSnippet({
     id: 'info-stats-fields',
     title: 'Traffic, expirations, evictions and the last fork',
     page,
-    flavors: {
-      host: {
-        command: `redis-cli -h {{host}} -p {{port}} INFO stats | ${statsGrep}`,
-        setup: busyServer,
-        async verify(ctx) {
-          const { exitCode, stdout } = await ctx.run();
-          assert.equal(exitCode, 0);
-          checkStatsFields(stdout);
-        },
-      },
-      docker: {
-        command: `docker exec {{container}} redis-cli INFO stats | ${statsGrep}`,
-        server: { config: seedServerConfig },
-        setup: busyServer,
-        async verify(ctx) {
-          const { exitCode, stdout } = await ctx.run();
-          assert.equal(exitCode, 0);
-          checkStatsFields(stdout);
-        },
-      },
-    },
+    flavors: redisCliBlock(`INFO stats | ${statsGrep}`, { setup: busyServer, check: checkStatsFields }, { docker: { config: seedServerConfig } }),
   }),
   defineSnippet({
     id: 'info-keyspace',
     title: 'Keys per database',
     page,
-    flavors: {
-      host: {
-        command: 'redis-cli -h {{host}} -p {{port}} INFO keyspace',
+    flavors: redisCliBlock(
+      'INFO keyspace',
+      {
         setup: busyServer,
-        async verify(ctx) {
-          const { exitCode, stdout } = await ctx.run();
-          assert.equal(exitCode, 0);
-          assert.match(stdout, /^db0:keys=2001,expires=0,avg_ttl=0(,subexpiry=0|,keys_with_volatile_items=0)?\r?$/m, 'Redis 8 adds subexpiry, Valkey 9 keys_with_volatile_items');
-        },
-      },
-      docker: {
-        command: 'docker exec {{container}} redis-cli INFO keyspace',
-        server: { config: seedServerConfig },
-        setup: busyServer,
-        async verify(ctx) {
-          const { exitCode, stdout } = await ctx.run();
-          assert.equal(exitCode, 0);
+        check(stdout) {
           assert.match(stdout, /^# Keyspace\r?$/m);
           assert.match(stdout, /^db0:keys=2001,expires=0,avg_ttl=0(,subexpiry=0|,keys_with_volatile_items=0)?\r?$/m, 'Redis 8 adds subexpiry, Valkey 9 keys_with_volatile_items');
         },
       },
-    },
+      { docker: { config: seedServerConfig } },
+    ),
   }),
   defineSnippet({
     id: 'persistence-log-lines',
@@ -226,7 +179,7 @@ export const monitoringSnippets = [
       host: {
         command: 'timeout 2 redis-cli -h {{host}} -p {{port}} MONITOR | head -n 5',
         async verify(ctx) {
-          await checkMonitor(() => ctx.run(), ctx.server as DisposableRedis);
+          await checkMonitor(() => ctx.run(), ctx.server);
         },
       },
       docker: {
@@ -234,7 +187,7 @@ export const monitoringSnippets = [
         command: 'docker exec {{container}} timeout 2 redis-cli MONITOR | head -n 5',
         server: { config: seedServerConfig },
         async verify(ctx) {
-          const server = ctx.server as RedisContainer;
+          const server = ctx.server;
           await checkMonitor(() => ctx.run(), server);
           // MONITOR's redis-cli ended with its timeout: no client is left connected but ours.
           await waitFor(async () => Number(flattenInfo(await server.info('clients')).connected_clients) === 1, { what: 'MONITOR to disconnect' });
@@ -254,7 +207,7 @@ export const monitoringSnippets = [
           await server.withClient((client) => populate(client, 300_000, 'key', 100));
         },
         async verify(ctx) {
-          const server = ctx.server as DisposableRedis;
+          const server = ctx.server;
           const running = ctx.run();
           await waitFor(async () => Number(flattenInfo(await server.info('clients')).connected_clients) >= 2, { what: 'watch to connect' });
           await server.withClient(async (client) => {
@@ -276,7 +229,7 @@ export const monitoringSnippets = [
           await server.withClient((client) => client.call('DEBUG', 'POPULATE', 300_000, 'key', 100));
         },
         async verify(ctx) {
-          const server = ctx.server as RedisContainer;
+          const server = ctx.server;
           const { stdout, exitCode } = await server.withClient(async (client) => {
             const connections = async () => Number(flattenInfo(parseInfo(await client.info('stats'))).total_connections_received);
             const before = await connections();

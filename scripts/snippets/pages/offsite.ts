@@ -165,13 +165,13 @@ export const offsiteSnippets = [
           ctx.measure('backupBytes', Number(pushed[3]));
           ctx.measure('addedBytes', Number(pushed[4]));
           // A second backup of the same data, pushed: what deduplication leaves to send.
-          const server = ctx.server as DisposableRedis;
-          await runCli(['backup', '--url', server.url, '--to', ctx.values.backupDir as string]);
-          const [, second] = (await readdir(ctx.values.backupDir as string)).sort();
-          const repo = ['--repo-file', ctx.values.resticRepoFile as string, '--password-file', ctx.values.resticPasswordFile as string];
-          const again = await withStore(ctx.scratch, (env) => runCli(['offsite', 'push', join(ctx.values.backupDir as string, second ?? ''), ...repo, '--json'], env));
+          const server = ctx.server;
+          await runCli(['backup', '--url', server.url, '--to', ctx.values.backupDir]);
+          const [, second] = (await readdir(ctx.values.backupDir)).sort();
+          const repo = ['--repo-file', ctx.values.resticRepoFile, '--password-file', ctx.values.resticPasswordFile];
+          const again = await withStore(ctx.scratch, (env) => runCli(['offsite', 'push', join(ctx.values.backupDir, second ?? ''), ...repo, '--json'], env));
           ctx.measure('secondAddedBytes', (JSON.parse(again) as { addedBytes: number }).addedBytes);
-          const metric = await readFile(ctx.values.metricsFile as string, 'utf8');
+          const metric = await readFile(ctx.values.metricsFile, 'utf8');
           assert.match(metric, new RegExp(`^${BACKUP_VERIFIED_METRIC}\\{dir="s3:https://127\\.0\\.0\\.1:\\d+/redis-backups"\\} \\d{10}$`, 'm'));
           ctx.note(metric.trim());
         },
@@ -197,14 +197,14 @@ export const offsiteSnippets = [
           const env = { PATH: await ctx.enginePath(resticPath('/usr/bin:/bin')), HOME: '/root', SHELL: '/bin/sh' };
           const result = await withStore(ctx.scratch, (store) => execa('/bin/sh', ['-c', fields.slice(6).join(' ')], { env: { ...env, ...store }, extendEnv: false, reject: false }));
           assert.equal(result.exitCode, 0, result.stderr);
-          const log = await readFile(ctx.values.backupLog as string, 'utf8');
+          const log = await readFile(ctx.values.backupLog, 'utf8');
           ctx.note(log.trim());
           assert.match(log, /^Backup complete: /m);
           assert.match(log, /^Pushed .* files? match(?:es)? the manifest\.$/m);
           // The setup's snapshot and this one fall in the same hour: restic keeps the newer one as that
           // hour's, and the older one too while a rule has fewer periods than its count (the oldest).
           assert.match(log, /^Kept 2 snapshots, removed 0\.$/m);
-          assert.match(await readFile(ctx.values.metricsFile as string, 'utf8'), new RegExp(`^${BACKUP_VERIFIED_METRIC}\\{dir="${ctx.values.backupDir}"\\} \\d{10}$`, 'm'));
+          assert.match(await readFile(ctx.values.metricsFile, 'utf8'), new RegExp(`^${BACKUP_VERIFIED_METRIC}\\{dir="${ctx.values.backupDir}"\\} \\d{10}$`, 'm'));
         },
       },
     },
@@ -230,7 +230,7 @@ export const offsiteSnippets = [
         values: storeValues,
         timeoutMs: 300_000,
         async verify(ctx) {
-          const server = ctx.server as DisposableRedis;
+          const server = ctx.server;
           const { exitCode, stdout } = await runWithStore(ctx);
           assert.equal(exitCode, 0);
           assert.match(stdout, /^Pulled snapshot [0-9a-f]{8} into \S+: \d+ files? match(?:es)? the manifest/m);
@@ -261,7 +261,7 @@ export const offsiteSnippets = [
         values: storeValues,
         timeoutMs: 400_000,
         async verify(ctx) {
-          const server = ctx.server as RedisContainer;
+          const server = ctx.server;
           const { exitCode, stdout } = await runWithStore(ctx, 360_000);
           assert.equal(exitCode, 0);
           assert.match(stdout, /^Pulled snapshot [0-9a-f]{8} into \S+: \d+ files? match(?:es)? the manifest/m);

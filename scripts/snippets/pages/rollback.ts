@@ -15,7 +15,7 @@ import { engineTraits } from '../../engines/catalog.ts';
 import { checkEachAofFile, misreadBaseVariant, replaced, replacedEach, singleFileAofVariant } from '../variants.ts';
 import { assertStartsWithBackup, backedUpThenChanged, backupValues, scratchBackups } from '../scenarios/rollback.ts';
 import { naiveRollbackDocker, rollbackCliAofDocker,
-  rollbackCliRdbDocker, rollbackManualAofDocker, rollbackManualRdbDocker, rollbackUndoDocker } from './rollback-docker.ts';
+  rollbackCliRdbDocker, rollbackManualAofDocker, rollbackManualRdbDocker, rollbackUndoDocker } from './rollback.docker.ts';
 
 const page = 'recovery/rollback';
 
@@ -174,7 +174,7 @@ export const rollbackSnippets = [
           assert.equal(exitCode, 0);
           assert.match(stdout, engineTraits(ctx.engine.id).aofLayout === 'file' ? /installed: dump\.rdb, appendonly\.aof; appendonly yes/ : /installed: dump\.rdb, appendonlydir; appendonly yes/);
           assert.match(stdout, /pre-restore-.*: that folder is your undo/);
-          await assertStartsWithBackup(ctx.server as DisposableRedis, ctx.values.backup as string);
+          await assertStartsWithBackup(ctx.server, ctx.values.backup);
           assert.equal((await ctx.server?.info('persistence'))?.persistence?.aof_enabled, '1');
         },
       },
@@ -197,11 +197,11 @@ export const rollbackSnippets = [
           assert.equal(exitCode, 0);
           const single = engineTraits(ctx.engine.id).aofLayout === 'file';
           assert.match(stdout, single ? / appendonly\.aof$/m : /appendonly\.aof\.1\.base\.rdb/);
-          const server = ctx.server as DisposableRedis;
+          const server = ctx.server;
           const aside = (await readdir(server.dir)).filter((name) => name.startsWith('pre-restore-'));
           assert.equal(aside.length, 1);
           assert.deepEqual((await readdir(join(server.dir, aside[0] as string))).sort(), [single ? 'appendonly.aof' : 'appendonlydir', 'dump.rdb']);
-          await assertStartsWithBackup(server, ctx.values.backup as string);
+          await assertStartsWithBackup(server, ctx.values.backup);
         },
       },
       docker: rollbackManualAofDocker,
@@ -226,7 +226,7 @@ export const rollbackSnippets = [
         },
         values: async (input) => ({ ...(await backupValues(input)), configFile: input.server?.configFile ?? '' }),
         async verify(ctx) {
-          const server = ctx.server as DisposableRedis;
+          const server = ctx.server;
           try {
             const { exitCode, stdout } = await ctx.run();
             assert.equal(exitCode, 0);
@@ -243,7 +243,7 @@ export const rollbackSnippets = [
             // The script's own redis-server must be gone whatever happened.
             for (const running of await serversUsingDir(server.dir)) process.kill(running.pid, 'SIGKILL');
           }
-          await assertStartsWithBackup(server, ctx.values.backup as string);
+          await assertStartsWithBackup(server, ctx.values.backup);
           assert.equal((await server.info('persistence')).persistence?.aof_enabled, '1');
         },
       },
@@ -263,7 +263,7 @@ export const rollbackSnippets = [
           const { exitCode, stdout } = await ctx.run();
           assert.equal(exitCode, 0);
           assert.match(stdout, /installed: dump\.rdb; appendonly no/);
-          await assertStartsWithBackup(ctx.server as DisposableRedis, ctx.values.backup as string);
+          await assertStartsWithBackup(ctx.server, ctx.values.backup);
         },
       },
       docker: rollbackCliRdbDocker,
@@ -282,7 +282,7 @@ export const rollbackSnippets = [
         async verify(ctx) {
           const { exitCode } = await ctx.run();
           assert.equal(exitCode, 0);
-          await assertStartsWithBackup(ctx.server as DisposableRedis, ctx.values.backup as string);
+          await assertStartsWithBackup(ctx.server, ctx.values.backup);
         },
       },
       docker: rollbackManualRdbDocker,
@@ -301,7 +301,7 @@ export const rollbackSnippets = [
           const { exitCode, stdout } = await ctx.run();
           assert.equal(exitCode, 0);
           assert.match(stdout, /back to the files of pre-restore-/);
-          const server = ctx.server as DisposableRedis;
+          const server = ctx.server;
           await server.start();
           const expected: Dataset = new Map(JSON.parse(await readFile(join(ctx.scratch, 'dataset-b.json'), 'utf8')));
           assert.deepEqual(diffDatasets(expected, await server.withClient(readDataset)), [], 'the data from before the rollback is back');

@@ -3,11 +3,12 @@ import { defineSnippet } from '../schema.ts';
 import { configPairs, infoFields } from '../outputs.ts';
 import { InfoPersistenceSchema, parseSaveRules } from '../../redis/info.ts';
 import type { RedisContainer } from '../../harness/docker/container.ts';
-import { seedServerConfig } from './data-location.ts';
+import { seedServerConfig } from './where-is-my-data.ts';
 import type { WithClient } from '../scenarios/docker.ts';
 import { practice } from '../practice.ts';
 import { dockerPractice } from '../docker-practice.ts';
 import { drillFlavors } from '../drill.ts';
+import { sameCheck } from '../same-check.ts';
 import { engineTraits } from '../../engines/catalog.ts';
 import { engineVariant, replaced } from '../variants.ts';
 
@@ -189,10 +190,9 @@ export const snapshotScheduleSnippets = [
     id: 'show-save-rules-disabled',
     title: 'Recognise a server that takes no snapshots',
     page,
-    flavors: {
-      host: {
-        command: 'redis-cli -h {{host}} -p {{port}} CONFIG GET save',
-        server: { config: { save: '""' } },
+    flavors: sameCheck(
+      {
+        config: { save: '""' },
         async verify(ctx) {
           const { exitCode, stdout } = await ctx.run();
           assert.equal(exitCode, 0);
@@ -201,19 +201,12 @@ export const snapshotScheduleSnippets = [
           assert.deepEqual(parseSaveRules(pairs.save ?? 'missing'), []);
         },
       },
-      docker: {
-        command: 'docker exec {{container}} redis-cli CONFIG GET save',
+      {
+        host: 'redis-cli -h {{host}} -p {{port}} CONFIG GET save',
         // A compose file's `command: redis-server --save ""`.
-        server: { config: { save: '""', appendonly: 'yes' } },
-        async verify(ctx) {
-          const { exitCode, stdout } = await ctx.run();
-          assert.equal(exitCode, 0);
-          const pairs = configPairs(stdout);
-          assert.equal(pairs.save, '', 'an empty value means no snapshot rules');
-          assert.deepEqual(parseSaveRules(pairs.save ?? 'missing'), []);
-        },
+        docker: { command: 'docker exec {{container}} redis-cli CONFIG GET save', server: { config: { save: '""', appendonly: 'yes' } } },
       },
-    },
+    ),
   }),
   defineSnippet({
     id: 'persistence-status',

@@ -15,7 +15,7 @@ import { practice } from '../practice.ts';
 import { defineSnippet, type VerifyContext } from '../schema.ts';
 import { drillFlavors } from '../drill.ts';
 import { assertContainerHolds, type WithClient } from '../scenarios/docker.ts';
-import { seedServerConfig } from './data-location.ts';
+import { seedServerConfig } from './where-is-my-data.ts';
 import { seedSaveRules } from './snapshot-schedule.ts';
 import { engineVariant, replaced, singleFileAofVariant } from '../variants.ts';
 import { engineTraits } from '../../engines/catalog.ts';
@@ -182,7 +182,7 @@ async function containerId(container: RedisContainer): Promise<string> {
 
 /** Runs the host switch, then restarts the server on its rewritten config file: every key is there, loaded from the AOF. */
 async function verifyHostSwitch(ctx: VerifyContext): Promise<void> {
-  const server = ctx.server as DisposableRedis;
+  const server = ctx.server;
   const { exitCode, stdout } = await ctx.run();
   assert.equal(exitCode, 0);
   assert.match(stdout, /^appendonly yes$/m, 'CONFIG REWRITE wrote the setting into the config file');
@@ -200,8 +200,8 @@ async function verifyHostSwitch(ctx: VerifyContext): Promise<void> {
  * Runs the Docker switch, then does what the page asks next (`--appendonly yes` in the compose file's
  * `command:`, `docker compose up -d`): the new container loads the AOF and holds every key.
  */
-async function verifyComposeSwitch(ctx: VerifyContext<RedisContainer>): Promise<void> {
-  const server = ctx.server as ComposeRedis;
+async function verifyComposeSwitch(ctx: VerifyContext<ComposeRedis>): Promise<void> {
+  const server = ctx.server;
   const { exitCode, stdout } = await ctx.run();
   assert.equal(exitCode, 0);
   checkSwitched(stdout, infoFields((await server.cli(['INFO', 'persistence'])).stdout));

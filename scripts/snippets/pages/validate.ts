@@ -5,7 +5,7 @@ import { readExpectFile } from '../../procedures/expect-file.ts';
 import { validate } from '../../procedures/validate.ts';
 import { defineSnippet } from '../schema.ts';
 import type { WithClient } from '../scenarios/docker.ts';
-import { seedServerConfig } from './data-location.ts';
+import { seedServerConfig } from './where-is-my-data.ts';
 
 const page = 'recovery/validate';
 

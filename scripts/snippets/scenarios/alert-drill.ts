@@ -72,7 +72,7 @@ async function thaw(dir: string): Promise<void> {
 export async function alertDrill(ctx: VerifyContext): Promise<void> {
   const reason = monitoringUnavailableReason();
   if (reason) throw new UnavailableHere('The alert drill', reason);
-  const server = ctx.server as DisposableRedis;
+  const server = ctx.server;
   await using monitoring = await startMonitoring({
     target: { host: server.host, port: server.port, password: server.password },
     rules: drillRulesText(DRILL_FOR_SECONDS),

@@ -3,7 +3,7 @@ import { startComposeProject, type ComposeRedis } from '../../harness/docker/com
 import { docker, dockerTry } from '../../harness/docker/exec.ts';
 import { waitFor } from '../../harness/wait.ts';
 import type { VerifyContext } from '../schema.ts';
-import { composeFile } from '../pages/data-location.ts';
+import { composeFile } from '../pages/where-is-my-data.ts';
 
 /** The healthcheck's timing: a check every 5 s, unhealthy after 2 failed ones in a row. */
 const HEALTH_INTERVAL_SECONDS = 5;

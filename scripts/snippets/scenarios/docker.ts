@@ -55,7 +55,7 @@ export async function dockerBackedUpThenChanged(server: RedisContainer, scratch:
 }
 
 /** `backup` is the one backup folder in scratch/backups; `backupDir` is scratch/backups. */
-export const dockerBackupValues: ValuesFn<RedisContainer> = async ({ scratch }) => {
+export const dockerBackupValues: ValuesFn<unknown, { backup: string; backupDir: string }> = async ({ scratch }) => {
   const folders = (await readdir(scratchBackups(scratch))).filter((name) => !name.startsWith('.'));
   assert.equal(folders.length, 1, 'the scenario made one backup');
   return { backup: join(scratchBackups(scratch), folders[0] as string), backupDir: scratchBackups(scratch) };

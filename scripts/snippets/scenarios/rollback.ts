@@ -27,7 +27,7 @@ export function backedUpThenChanged({ stop }: { stop: boolean }) {
 }
 
 /** `backup` is the one backup in scratch/backups; `backupDir` is scratch/backups. */
-export const backupValues: ValuesFn = async ({ scratch }) => {
+export const backupValues: ValuesFn<unknown, { backup: string; backupDir: string }> = async ({ scratch }) => {
   const [entry] = (await listBackups(scratchBackups(scratch))).filter((item) => item.manifest);
   assert.ok(entry, 'the scenario made a backup');
   return { backup: entry.path, backupDir: scratchBackups(scratch) };

@@ -5,7 +5,7 @@ import type { Engine } from '../../harness/engine.ts';
 import { processAlive } from '../../harness/exit-hook.ts';
 import { freePort } from '../../harness/free-port.ts';
 import { fatal, waitFor } from '../../harness/wait.ts';
-import type { ValuesFn, VerifyContext } from '../schema.ts';
+import type { ValuesFn, Values, VerifyContext } from '../schema.ts';
 
 /**
  * A redis-server run as the `redis` user, as Debian's package runs it, for faults that root cannot
@@ -22,11 +22,11 @@ export class ServiceUserServer {
   readonly engine: Engine;
   readonly #pidFile: string;
 
-  constructor(values: Record<string, string>, scratch: string, engine: Engine) {
+  constructor(values: Values<ServiceUserKey>, scratch: string, engine: Engine) {
     this.engine = engine;
     this.port = Number(values.port);
-    this.dir = values.dataDir as string;
-    this.logFile = values.logFile as string;
+    this.dir = values.dataDir;
+    this.logFile = values.logFile;
     this.#pidFile = join(scratch, 'redis.pid');
   }
 
@@ -64,7 +64,10 @@ export class ServiceUserServer {
 }
 
 /** The placeholder values of a service-user server: a free port, its data dir and log file in scratch. */
-export const serviceUserValues: ValuesFn = async ({ scratch }) => ({
+/** The placeholders a service-user server's values fill. */
+export type ServiceUserKey = 'host' | 'port' | 'dataDir' | 'logFile';
+
+export const serviceUserValues: ValuesFn<unknown, Record<ServiceUserKey, string>> = async ({ scratch }) => ({
   host: '127.0.0.1',
   port: String(await freePort()),
   dataDir: join(scratch, 'data'),
@@ -76,7 +79,7 @@ export const serviceUserValues: ValuesFn = async ({ scratch }) => ({
  * it answers. The scratch dir is opened for traversal (the temp dir is root's, mode 0700), the data
  * dir and log file are given to `redis`, as a package install leaves them.
  */
-export async function startAsServiceUser(ctx: Pick<VerifyContext, 'values' | 'scratch' | 'engine' | 'identify'>, config: string[]): Promise<ServiceUserServer> {
+export async function startAsServiceUser(ctx: Pick<VerifyContext<unknown, ServiceUserKey>, 'values' | 'scratch' | 'engine' | 'identify'>, config: string[]): Promise<ServiceUserServer> {
   const { values, scratch, engine } = ctx;
   const server = new ServiceUserServer(values, scratch, engine);
   await chmod(scratch, 0o755);

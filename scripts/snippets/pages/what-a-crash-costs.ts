@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import type { RedisContainer } from '../../harness/docker/container.ts';
-import { defineSnippet, type VerifyContext } from '../schema.ts';
+import { defineSnippet, dockerFlavor, hostFlavor, type VerifyContext } from '../schema.ts';
+import { sameCheck } from '../same-check.ts';
 import { practice, practiceValues, runPractice } from '../practice.ts';
 import { dockerPractice, dockerPracticeValues, runDockerPractice } from '../docker-practice.ts';
 import { configPairs, infoFields, labelledNumber, pipeSummary } from '../outputs.ts';
 import { seedSaveRules } from './snapshot-schedule.ts';
-import { seedServerConfig } from './data-location.ts';
+import { seedServerConfig } from './where-is-my-data.ts';
 import { engineVariant } from '../variants.ts';
 import type { WithClient } from '../scenarios/docker.ts';
 import { powerCut, type PowerCutResult } from '../../harness/vm/power-cut.ts';
@@ -66,14 +66,14 @@ function drillCounts(stdout: string, label: string): { acknowledged: number; sur
 }
 
 /** Runs a Docker drill and returns acknowledged writes and the keys that survived. */
-async function runDockerDrill(ctx: VerifyContext<RedisContainer>): Promise<{ acknowledged: number; survived: number }> {
+async function runDockerDrill(ctx: VerifyContext<unknown>): Promise<{ acknowledged: number; survived: number }> {
   const { exitCode, stdout } = await runDockerPractice(ctx);
   assert.equal(exitCode, 0);
   return drillCounts(stdout, AFTER_DOCKER_KILL);
 }
 
 /** Runs a drill and returns acknowledged writes and the keys that survived. */
-async function runDrill(ctx: VerifyContext): Promise<{ acknowledged: number; survived: number }> {
+async function runDrill(ctx: VerifyContext<unknown, 'scratchDir'>): Promise<{ acknowledged: number; survived: number }> {
   const { exitCode, stdout } = await runPractice(ctx);
   assert.equal(exitCode, 0);
   return drillCounts(stdout, AFTER_KILL);
@@ -128,29 +128,25 @@ const processCrashLossAllowed: Record<'everysec' | 'always' | 'no', boolean> = {
  */
 function aofCrashDrillFlavors(fsync: 'everysec' | 'always' | 'no') {
   const persistence = `--appendonly yes --appendfsync ${fsync} --save ""`;
-  const check = (ctx: { measure(name: string, value: number): void }, { acknowledged, survived }: { acknowledged: number; survived: number }) => {
+  return crashDrillFlavors(crashDrill(persistence), dockerCrashDrill(persistence), (ctx, { acknowledged, survived }) => {
     assert.equal(acknowledged, 50000);
     assert.ok(survived <= acknowledged);
     if (!processCrashLossAllowed[fsync]) assert.equal(survived, acknowledged, `a process crash loses no acknowledged write with appendfsync ${fsync}`);
     ctx.measure('lost', acknowledged - survived);
-  };
+  });
+}
+
+/** What a drill counted: acknowledged writes and the keys that survived the crash. */
+type DrillCounts = { acknowledged: number; survived: number };
+
+/**
+ * The two flavors of a crash drill: the host's practice server and the Docker practice container
+ * run the same drill, and `check` judges what each counted.
+ */
+function crashDrillFlavors(host: string, docker: string, check: (ctx: Pick<VerifyContext<unknown>, 'measure'>, counts: DrillCounts) => void) {
   return {
-    host: {
-      command: crashDrill(persistence),
-      server: false as const,
-      values: practiceValues,
-      async verify(ctx: VerifyContext) {
-        check(ctx, await runDrill(ctx));
-      },
-    },
-    docker: {
-      command: dockerCrashDrill(persistence),
-      server: false as const,
-      values: dockerPracticeValues,
-      async verify(ctx: VerifyContext<RedisContainer>) {
-        check(ctx, await runDockerDrill(ctx));
-      },
-    },
+    host: hostFlavor({ command: host, server: false, values: practiceValues, verify: async (ctx) => check(ctx, await runDrill(ctx)) }),
+    docker: dockerFlavor({ command: docker, server: false, values: dockerPracticeValues, verify: async (ctx) => check(ctx, await runDockerDrill(ctx)) }),
   };
 }
 
@@ -199,7 +195,7 @@ function powerCutFlavor(fsync: 'always' | 'everysec' | 'no', expect: (result: Po
     server: false as const,
     serial: true,
     timeoutMs: 600_000,
-    async verify(ctx: VerifyContext) {
+    async verify(ctx: VerifyContext<undefined>) {
       const result = await powerCut({
         conf: ctx.command,
         writeMs: POWER_CUT_WRITE_MS,
@@ -265,20 +261,8 @@ export const crashLossSnippets = [
     id: 'durability-settings',
     title: 'Read the settings that decide what a crash costs',
     page,
-    flavors: {
-      host: {
-        command: 'redis-cli -h {{host}} -p {{port}} CONFIG GET appendonly appendfsync save maxmemory maxmemory-policy',
-        variants: [
-          engineVariant(
-            (traits) => !traits.configGetMany,
-            'CONFIG GET takes one name at a time: ask for each.',
-            'for name in appendonly appendfsync save maxmemory maxmemory-policy; do redis-cli -h {{host}} -p {{port}} CONFIG GET "$name"; done',
-          ),
-        ],
-        server: {
-          // One save line per rule, as redis.conf writes them (Redis 6.0 ignores a line of several).
-          config: { save: seedServerConfig.save, appendonly: 'yes', appendfsync: 'everysec', maxmemory: '24gb', 'maxmemory-policy': 'noeviction' },
-        },
+    flavors: sameCheck(
+      {
         async verify(ctx) {
           const { exitCode, stdout } = await ctx.run();
           assert.equal(exitCode, 0);
@@ -291,22 +275,24 @@ export const crashLossSnippets = [
           });
         },
       },
-      docker: {
-        command: 'docker exec {{container}} redis-cli CONFIG GET appendonly appendfsync save maxmemory maxmemory-policy',
-        server: { config: seedServerConfig },
-        async verify(ctx) {
-          const { exitCode, stdout } = await ctx.run();
-          assert.equal(exitCode, 0);
-          assert.deepEqual(configPairs(stdout), {
-            appendonly: 'yes',
-            appendfsync: 'everysec',
-            save: seedSaveRules,
-            maxmemory: String(24 * 1024 ** 3),
-            'maxmemory-policy': 'noeviction',
-          });
+      {
+        host: {
+          command: 'redis-cli -h {{host}} -p {{port}} CONFIG GET appendonly appendfsync save maxmemory maxmemory-policy',
+          variants: [
+            engineVariant(
+              (traits) => !traits.configGetMany,
+              'CONFIG GET takes one name at a time: ask for each.',
+              'for name in appendonly appendfsync save maxmemory maxmemory-policy; do redis-cli -h {{host}} -p {{port}} CONFIG GET "$name"; done',
+            ),
+          ],
+          server: {
+            // One save line per rule, as redis.conf writes them (Redis 6.0 ignores a line of several).
+            config: { save: seedServerConfig.save, appendonly: 'yes', appendfsync: 'everysec', maxmemory: '24gb', 'maxmemory-policy': 'noeviction' },
+          },
         },
+        docker: { command: 'docker exec {{container}} redis-cli CONFIG GET appendonly appendfsync save maxmemory maxmemory-policy', server: { config: seedServerConfig } },
       },
-    },
+    ),
   }),
   defineSnippet({ id: 'crash-drill-aof-everysec', title: 'Crash drill: AOF with fsync every second', page, flavors: aofCrashDrillFlavors('everysec') }),
   defineSnippet({ id: 'crash-drill-aof-always', title: 'Crash drill: AOF with fsync on every write', page, flavors: aofCrashDrillFlavors('always') }),
@@ -373,70 +359,36 @@ export const crashLossSnippets = [
     id: 'crash-drill-rdb-only',
     title: 'Crash drill: snapshots only',
     page,
-    flavors: {
-      host: {
-        command: crashDrill(`--appendonly no --save "${seedSaveRules}"`, {
-          comment: 'Take a snapshot now (as your save rules would), then write 50000 more keys',
-          command: 'redis-cli -p "$port" SAVE',
-        }),
-        server: false,
-        values: practiceValues,
-        async verify(ctx) {
-          const { acknowledged, survived } = await runDrill(ctx);
-          assert.equal(acknowledged, 100000);
-          assert.equal(survived, 50000, 'only the keys of the last snapshot come back');
-        },
+    flavors: crashDrillFlavors(
+      crashDrill(`--appendonly no --save "${seedSaveRules}"`, {
+        comment: 'Take a snapshot now (as your save rules would), then write 50000 more keys',
+        command: 'redis-cli -p "$port" SAVE',
+      }),
+      dockerCrashDrill(`--appendonly no --save "${seedSaveRules}"`, {
+        comment: 'Take a snapshot now (as your save rules would), then write 50000 more keys',
+        command: 'docker exec "$c" redis-cli SAVE',
+      }),
+      (_ctx, { acknowledged, survived }) => {
+        assert.equal(acknowledged, 100000);
+        assert.equal(survived, 50000, 'only the keys of the last snapshot come back');
       },
-      docker: {
-        command: dockerCrashDrill(`--appendonly no --save "${seedSaveRules}"`, {
-          comment: 'Take a snapshot now (as your save rules would), then write 50000 more keys',
-          command: 'docker exec "$c" redis-cli SAVE',
-        }),
-        server: false,
-        values: dockerPracticeValues,
-        async verify(ctx) {
-          const { acknowledged, survived } = await runDockerDrill(ctx);
-          assert.equal(acknowledged, 100000);
-          assert.equal(survived, 50000, 'only the keys of the last snapshot come back');
-        },
-      },
-    },
+    ),
   }),
   defineSnippet({
     id: 'crash-drill-no-persistence',
     title: 'Crash drill: no persistence',
     page,
-    flavors: {
-      host: {
-        command: crashDrill('--appendonly no --save ""'),
-        server: false,
-        values: practiceValues,
-        async verify(ctx) {
-          const { acknowledged, survived } = await runDrill(ctx);
-          assert.equal(acknowledged, 50000);
-          assert.equal(survived, 0, 'without persistence a restart starts empty');
-        },
-      },
-      docker: {
-        command: dockerCrashDrill('--appendonly no --save ""'),
-        server: false,
-        values: dockerPracticeValues,
-        async verify(ctx) {
-          const { acknowledged, survived } = await runDockerDrill(ctx);
-          assert.equal(acknowledged, 50000);
-          assert.equal(survived, 0, 'without persistence a restart starts empty');
-        },
-      },
-    },
+    flavors: crashDrillFlavors(crashDrill('--appendonly no --save ""'), dockerCrashDrill('--appendonly no --save ""'), (_ctx, { acknowledged, survived }) => {
+      assert.equal(acknowledged, 50000);
+      assert.equal(survived, 0, 'without persistence a restart starts empty');
+    }),
   }),
   defineSnippet({
     id: 'memory-limit-status',
     title: 'Check memory use against the limit',
     page,
-    flavors: {
-      host: {
-        command: "redis-cli -h {{host}} -p {{port}} INFO | grep -E '^(used_memory_human|maxmemory_human|maxmemory_policy|evicted_keys):'",
-        server: { config: { maxmemory: '24gb', 'maxmemory-policy': 'noeviction' } },
+    flavors: sameCheck(
+      {
         async verify(ctx) {
           const { exitCode, stdout } = await ctx.run();
           assert.equal(exitCode, 0);
@@ -447,44 +399,29 @@ export const crashLossSnippets = [
           assert.match(fields.used_memory_human ?? '', /^\d+(\.\d+)?[BKMG]$/);
         },
       },
-      docker: {
-        command: "docker exec {{container}} redis-cli INFO | grep -E '^(used_memory_human|maxmemory_human|maxmemory_policy|evicted_keys):'",
-        server: { config: seedServerConfig },
-        async verify(ctx) {
-          const { exitCode, stdout } = await ctx.run();
-          assert.equal(exitCode, 0);
-          const fields = infoFields(stdout);
-          assert.equal(fields.maxmemory_human, '24.00G');
-          assert.equal(fields.maxmemory_policy, 'noeviction');
-          assert.equal(fields.evicted_keys, '0');
-          assert.match(fields.used_memory_human ?? '', /^\d+(\.\d+)?[BKMG]$/);
+      {
+        host: {
+          command: "redis-cli -h {{host}} -p {{port}} INFO | grep -E '^(used_memory_human|maxmemory_human|maxmemory_policy|evicted_keys):'",
+          server: { config: { maxmemory: '24gb', 'maxmemory-policy': 'noeviction' } },
+        },
+        docker: {
+          command: "docker exec {{container}} redis-cli INFO | grep -E '^(used_memory_human|maxmemory_human|maxmemory_policy|evicted_keys):'",
+          server: { config: seedServerConfig },
         },
       },
-    },
+    ),
   }),
   defineSnippet({
     id: 'noeviction-write-refused',
     title: 'What a write gets when memory is full under noeviction',
     page,
-    flavors: {
-      host: {
-        command: 'redis-cli -h {{host}} -p {{port}} SET one-more-key some-value',
-        server: { config: { maxmemory: '4mb', 'maxmemory-policy': 'noeviction', save: '""' } },
+    flavors: sameCheck(
+      {
+        config: { maxmemory: '4mb', 'maxmemory-policy': 'noeviction', save: '""' },
         setup: fillUntilRefused,
-        async verify(ctx) {
-          assert.ok(ctx.server);
-          await checkRefused(ctx, ctx.server);
-        },
+        verify: (ctx) => checkRefused(ctx, ctx.server),
       },
-      docker: {
-        command: 'docker exec {{container}} redis-cli SET one-more-key some-value',
-        server: { config: { maxmemory: '4mb', 'maxmemory-policy': 'noeviction', save: '""' } },
-        setup: fillUntilRefused,
-        async verify(ctx) {
-          assert.ok(ctx.server);
-          await checkRefused(ctx, ctx.server);
-        },
-      },
-    },
+      { host: 'redis-cli -h {{host}} -p {{port}} SET one-more-key some-value', docker: 'docker exec {{container}} redis-cli SET one-more-key some-value' },
+    ),
   }),
 ];

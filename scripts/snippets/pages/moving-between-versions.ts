@@ -13,7 +13,10 @@ import { backup } from '../../procedures/backup.ts';
 import { diffDatasets, readDataset, writeMixedDataset, type Dataset } from '../../redis/dataset.ts';
 import { FORMAT_REFUSED, rdbHeader, readRdbVersion } from '../../redis/rdb.ts';
 import { formatLoadLine, type Load } from '../cross-load.ts';
-import { defineSnippet, type ValuesFn, type VerifyContext } from '../schema.ts';
+import { defineSnippet, type ValuesContext, type VerifyContext } from '../schema.ts';
+import { connected, withOpenClient } from '../../procedures/scratch-server.ts';
+import { clientOptions } from '../../procedures/server-under-test.ts';
+import { parseInfo, type InfoSections } from '../../redis/info.ts';
 import { scratchBackups, backupValues } from '../scenarios/rollback.ts';
 
 const page = 'operations/moving-between-versions';
@@ -22,7 +25,7 @@ const page = 'operations/moving-between-versions';
 const projectBin = fileURLToPath(new URL('../../../bin', import.meta.url));
 
 /** PATH with one engine's programs (as `redis-server`, `redis-cli`, …) and its fence first, then the CLI, then the host's. */
-const pathFor = (ctx: VerifyContext, engine: Engine) => ctx.enginePath([projectBin, process.env.PATH].filter(Boolean).join(delimiter), engine);
+const pathFor = (ctx: Pick<VerifyContext<unknown>, 'enginePath'>, engine: Engine) => ctx.enginePath([projectBin, process.env.PATH].filter(Boolean).join(delimiter), engine);
 
 /**
  * The engine with this id. A verification that needs an engine fails with the reason when it is not
@@ -31,42 +34,41 @@ const pathFor = (ctx: VerifyContext, engine: Engine) => ctx.enginePath([projectB
 const need = (id: string): Engine => engineById(id);
 
 /** `Redis 7.0.15` / `Valkey 8.1.1`: product and the version the server reports. */
-async function serverName(server: DisposableRedis): Promise<string> {
+async function serverName(server: { engine: Engine; info(section: string): Promise<InfoSections> }): Promise<string> {
   const fields = (await server.info('server')).server ?? {};
   const version = fields.valkey_version ?? fields.redis_version;
   assert.ok(version, 'INFO server names a version');
   return `${server.engine.product === 'valkey' ? 'Valkey' : 'Redis'} ${version}`;
 }
 
-/** Servers a verification's values function started (their ports and dirs fill the command), by scratch dir. */
-const startedFor = new Map<string, DisposableRedis[]>();
-
-async function startFor(scratch: string, options: RedisServerOptions, engine: Engine): Promise<DisposableRedis> {
+/**
+ * Starts a server of `engine` for a block's values (its port fills the command): the report names it
+ * (unless the command does not reach it), and it is disposed of after the run.
+ */
+async function startFor(ctx: ValuesContext<unknown>, options: RedisServerOptions, engine: Engine, { answers = true } = {}): Promise<DisposableRedis> {
   const server = await startRedis(options, engine);
-  startedFor.set(scratch, [...(startedFor.get(scratch) ?? []), server]);
+  ctx.defer(() => server.dispose());
+  // Only a server the page's command reaches is named (one stopped before the command is not).
+  if (answers) await ctx.identify({ host: server.host, port: server.port, engine });
   return server;
 }
 
-/** Runs a verification, then disposes of the servers its values function started. */
-function disposingServers(verify: (ctx: VerifyContext) => Promise<void>) {
-  return async (ctx: VerifyContext): Promise<void> => {
-    try {
-      // The report names each server of another engine the block started by design.
-      for (const server of startedFor.get(ctx.scratch) ?? []) if (server.running) await ctx.identify({ host: server.host, port: server.port, engine: server.engine });
-      await verify(ctx);
-    } finally {
-      for (const server of (startedFor.get(ctx.scratch) ?? []).reverse()) await server.dispose().catch(() => undefined);
-      startedFor.delete(ctx.scratch);
-    }
+/** A server the block's values started, reached again by its port (what the page's command reaches). */
+function serverAt(port: string, engine: Engine) {
+  const host = '127.0.0.1';
+  const open = () => connected(new Redis(clientOptions({ host, port: Number(port) }, undefined)));
+  return {
+    engine,
+    host,
+    port: Number(port),
+    withClient: <T>(fn: (client: Redis) => Promise<T>) => withOpenClient(open, fn),
+    info: async (section: string) => parseInfo(await withOpenClient(open, (client) => client.info(section))),
   };
 }
 
 /** A client of a server the page's command started itself (a practice server on scratchPort). */
-async function practiceClient(port: string): Promise<Redis> {
-  const client = new Redis({ host: '127.0.0.1', port: Number(port), lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, protocol: 2, disableClientInfo: true });
-  client.on('error', () => undefined);
-  await client.connect();
-  return client;
+function practiceClient(port: string): Promise<Redis> {
+  return connected(new Redis(clientOptions({ host: '127.0.0.1', port: Number(port) }, undefined)));
 }
 
 /** Kills the practice server whose pid file is in `dir`, if it still runs. */
@@ -249,7 +251,7 @@ export const versionsSnippets = [
         async verify(ctx) {
           const { written, loads } = await measureCrossLoad(join(ctx.scratch, 'rdbs'));
           // The page's command on each engine's file, with the checker of this run's engine.
-          const backupDir = ctx.values.backup as string;
+          const backupDir = ctx.values.backup;
           await mkdir(backupDir, { recursive: true });
           for (const rdb of written) {
             await writeFile(join(backupDir, 'dump.rdb'), rdb.bytes);
@@ -291,7 +293,7 @@ export const versionsSnippets = [
           await copyFile(written.path, join(dir, 'dump.rdb'));
           const before = await treeHashes(dir);
           const port = String(await freePort());
-          const started = await execa(older.server, ['--port', port, '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'no', '--save', '', '--logfile', ctx.values.logFile as string], {
+          const started = await execa(older.server, ['--port', port, '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'no', '--save', '', '--logfile', ctx.values.logFile], {
             reject: false,
             timeout: 30_000,
           });
@@ -315,16 +317,16 @@ export const versionsSnippets = [
       host: {
         command: aofDowngrade,
         server: false,
-        values: async ({ scratch }) => {
+        values: async (ctx) => {
           need('redis-7.0');
-          const newer = await startFor(scratch, { config: SNAPSHOT_ONLY }, need('redis-8.0'));
+          const { scratch } = ctx;
+          const newer = await startFor(ctx, { config: SNAPSHOT_ONLY }, need('redis-8.0'));
           await newer.withClient((client) => writeMixedDataset(client, 'newer', 20));
           return { host: newer.host, port: String(newer.port), dataDir: newer.dir, scratchDir: join(scratch, 'older'), scratchPort: String(await freePort()) };
         },
         timeoutMs: 90_000,
-        verify: disposingServers(async (ctx) => {
-          const [newer] = startedFor.get(ctx.scratch) ?? [];
-          assert.ok(newer);
+        async verify(ctx) {
+          const newer = serverAt(ctx.values.port, need('redis-8.0'));
           const older = need('redis-7.0');
           const expected = await newer.withClient(readDataset);
           try {
@@ -333,7 +335,7 @@ export const versionsSnippets = [
             assert.match(stdout, /aof_last_bgrewrite_status:ok/);
             assert.match(stdout, /^file appendonly\.aof\.\d+\.base\.aof seq \d+ type b/m, 'the base file is commands (.base.aof), not an RDB');
             assert.match(stdout, /older redis_version:7\.0\.15: (\d+) keys; newer: \1 keys/);
-            const client = await practiceClient(ctx.values.scratchPort as string);
+            const client = await practiceClient(ctx.values.scratchPort);
             try {
               assert.deepEqual(diffDatasets(expected, await readDataset(client)), [], 'Redis 7.0 holds every key of the Redis 8.0 server');
             } finally {
@@ -341,9 +343,9 @@ export const versionsSnippets = [
             }
             ctx.note(`(all ${expected.size} keys of databases 0 and 1 compared by type, value and expiry: equal; DBSIZE counts database 0)`);
           } finally {
-            await killPractice(ctx.values.scratchDir as string);
+            await killPractice(ctx.values.scratchDir);
           }
-        }),
+        },
       },
     },
   }),
@@ -356,25 +358,24 @@ export const versionsSnippets = [
       host: {
         command: dumpRestore,
         server: false,
-        values: async ({ scratch }) => {
+        values: async (ctx) => {
           // Both engines first: a missing one fails the verification before any server starts.
           const [newEngine, oldEngine] = [need('redis-8.0'), need('redis-7.0')];
-          const newer = await startFor(scratch, { config: SNAPSHOT_ONLY }, newEngine);
-          const older = await startFor(scratch, { config: SNAPSHOT_ONLY }, oldEngine);
+          const newer = await startFor(ctx, { config: SNAPSHOT_ONLY }, newEngine);
+          const older = await startFor(ctx, { config: SNAPSHOT_ONLY }, oldEngine);
           await newer.withClient((client) => client.hset('user:1', { name: 'Ada', plan: 'pro' }));
           await older.withClient((client) => client.hset('user:2', { name: 'Grace', plan: 'free' }));
           return { host: newer.host, port: String(newer.port), scratchPort: String(older.port) };
         },
-        verify: disposingServers(async (ctx) => {
-          const [newer, older] = startedFor.get(ctx.scratch) ?? [];
-          assert.ok(newer && older);
+        async verify(ctx) {
+          const [newer, older] = [serverAt(ctx.values.port, need('redis-8.0')), serverAt(ctx.values.scratchPort, need('redis-7.0'))];
           const { stdout } = await ctx.run({ env: { PATH: await pathFor(ctx, need('redis-7.0')) } });
           const lines = stdout.split('\n').map((line) => line.trim()).filter(Boolean);
           assert.deepEqual(lines, ['12', 'ERR DUMP payload version or checksum are wrong', 'OK']);
           assert.equal(await older.withClient((client) => client.exists('user:1')), 0, 'Redis 7.0 did not restore the Redis 8.0 payload');
           assert.deepEqual(await newer.withClient((client) => client.hgetall('user:2')), { name: 'Grace', plan: 'free' }, 'Redis 8.0 restored the Redis 7.0 payload');
           ctx.note(`(${await serverName(newer)} on this port, ${await serverName(older)} on the other: user:1 is not on the older one; user:2 arrived whole on the newer one)`);
-        }),
+        },
       },
     },
   }),
@@ -387,17 +388,16 @@ export const versionsSnippets = [
       host: {
         command: replicateUp,
         server: false,
-        values: async ({ scratch }) => {
+        values: async (ctx) => {
           const [oldEngine, newEngine] = [need('redis-7.0'), need('redis-8.0')];
-          const older = await startFor(scratch, { config: SNAPSHOT_ONLY }, oldEngine);
-          const newer = await startFor(scratch, { config: SNAPSHOT_ONLY }, newEngine);
+          const older = await startFor(ctx, { config: SNAPSHOT_ONLY }, oldEngine);
+          const newer = await startFor(ctx, { config: SNAPSHOT_ONLY }, newEngine);
           await older.withClient((client) => writeMixedDataset(client, 'older', 20));
           return { host: older.host, port: String(older.port), scratchPort: String(newer.port) };
         },
         timeoutMs: 90_000,
-        verify: disposingServers(async (ctx) => {
-          const [older, newer] = startedFor.get(ctx.scratch) ?? [];
-          assert.ok(older && newer);
+        async verify(ctx) {
+          const [older, newer] = [serverAt(ctx.values.port, need('redis-7.0')), serverAt(ctx.values.scratchPort, need('redis-8.0'))];
           const expected = await older.withClient(readDataset);
           const { exitCode, stdout } = await ctx.run({ env: { PATH: await pathFor(ctx, need('redis-7.0')) } });
           assert.equal(exitCode, 0);
@@ -413,7 +413,7 @@ export const versionsSnippets = [
           await waitFor(async () => /Can't handle RDB format version 12/.test(await down.log()), { what: 'Redis 7.0 to refuse the RDB of its Redis 8.0 primary', timeoutMs: 30_000 });
           assert.equal((await down.info('replication')).replication?.master_link_status, 'down');
           ctx.note(`(the other way, ${await serverName(down)} as a replica of ${await serverName(newer)}: its log says "Can't handle RDB format version 12" and master_link_status stays down)`);
-        }),
+        },
       },
     },
   }),
@@ -434,14 +434,14 @@ export const versionsSnippets = [
             await writeMixedDataset(client, 'newer', 20);
             await backup({ client, source: { host: newer.host, port: newer.port }, engine: newer.engine, to: scratchBackups(ctx.scratch) });
           });
-          const older = await startFor(ctx.scratch, { config: { appendonly: 'yes', save: '900 1' } }, oldEngine);
+          const older = await startFor(ctx, { config: { appendonly: 'yes', save: '900 1' } }, oldEngine, { answers: false });
           await older.withClient((client) => writeMixedDataset(client, 'older', 20));
           await older.stop();
           return { ...(await backupValues(ctx)), dataDir: older.dir };
         },
         timeoutMs: 90_000,
-        verify: disposingServers(async (ctx) => {
-          const dataDir = ctx.values.dataDir as string;
+        async verify(ctx) {
+          const dataDir = ctx.values.dataDir;
           const before = await treeHashes(dataDir);
           assert.ok(Object.keys(before).includes('dump.rdb'));
           const { exitCode, all } = await ctx.run({ env: { PATH: await pathFor(ctx, need('redis-7.0')) } });
@@ -449,7 +449,7 @@ export const versionsSnippets = [
           assert.match(all, /backup has RDB format 12 \(Redis 8\.0\), redis-server 7\.0\.15 loads up to 10/);
           assert.deepEqual(await treeHashes(dataDir), before, 'the data dir is byte for byte as it was');
           ctx.note(`(exit ${exitCode}; every file of the data dir is byte for byte as it was)`);
-        }),
+        },
       },
     },
   }),

@@ -1,3 +1,4 @@
+import { sameCheck } from '../same-check.ts';
 import assert from 'node:assert/strict';
 import { engineTraits } from '../../engines/catalog.ts';
 import { defineSnippet } from '../schema.ts';
@@ -181,11 +182,8 @@ export const dataLocationSnippets = [
     id: 'list-data-files',
     title: 'List the snapshot and AOF files',
     page: 'persistence/where-is-my-data',
-    flavors: {
-      host: {
-        command: 'ls -l {{dataDir}} {{dataDir}}/appendonlydir',
-        variants: [singleFileAofVariant('the AOF is one file, appendonly.aof, beside dump.rdb: there is no appendonlydir.', 'ls -l {{dataDir}}')],
-        server: { config: { appendonly: 'yes' } },
+    flavors: sameCheck(
+      {
         setup: someDataSaved,
         async verify(ctx) {
           const { exitCode, stdout } = await ctx.run();
@@ -194,60 +192,53 @@ export const dataLocationSnippets = [
             assert.deepEqual(fileNames(stdout), ['appendonly.aof', 'dump.rdb']);
             return;
           }
+          assert.ok(stdout.includes(`${ctx.values.dataDir}:\n`) && stdout.includes(`${ctx.values.dataDir}/appendonlydir:\n`), 'ls names both dirs');
           for (const name of ['dump.rdb', 'appendonlydir', 'appendonly.aof.manifest']) assert.match(stdout, new RegExp(` ${name.replace(/\./g, '\\.')}$`, 'm'));
           assert.match(stdout, / appendonly\.aof\.\d+\.base\.rdb$/m);
           assert.match(stdout, / appendonly\.aof\.\d+\.incr\.aof$/m);
         },
       },
-      docker: {
-        // A throwaway container on the volume: works whether Redis runs or not, and on Docker Desktop too.
-        command: 'docker run --rm -v {{volume}}:/data {{image}} ls -l /data /data/appendonlydir',
-        server: { config: seedServerConfig },
-        setup: someDataSaved,
-        async verify(ctx) {
-          const { exitCode, stdout } = await ctx.run();
-          assert.equal(exitCode, 0);
-          assert.match(stdout, /^\/data:$/m);
-          assert.match(stdout, /^\/data\/appendonlydir:$/m);
-          for (const name of ['dump.rdb', 'appendonlydir', 'appendonly.aof.manifest']) assert.match(stdout, new RegExp(` ${name.replace(/\./g, '\\.')}$`, 'm'));
-          assert.match(stdout, / appendonly\.aof\.\d+\.base\.rdb$/m);
-          assert.match(stdout, / appendonly\.aof\.\d+\.incr\.aof$/m);
+      {
+        host: {
+          command: 'ls -l {{dataDir}} {{dataDir}}/appendonlydir',
+          variants: [singleFileAofVariant('the AOF is one file, appendonly.aof, beside dump.rdb: there is no appendonlydir.', 'ls -l {{dataDir}}')],
+          server: { config: { appendonly: 'yes' } },
+        },
+        docker: {
+          // A throwaway container on the volume: works whether Redis runs or not, and on Docker Desktop too.
+          command: 'docker run --rm -v {{volume}}:/data {{image}} ls -l /data /data/appendonlydir',
+          server: { config: seedServerConfig },
         },
       },
-    },
+    ),
   }),
   defineSnippet({
     id: 'show-aof-manifest',
     title: 'See which files make up the AOF',
     page: 'persistence/where-is-my-data',
-    flavors: {
-      host: {
-        command: 'cat {{dataDir}}/appendonlydir/appendonly.aof.manifest',
-        variants: [
-          singleFileAofVariant(
-            'there is no manifest: the AOF is one appendonly.aof (after a rewrite, a snapshot first: the RDB preamble), and its checker says whether it is whole.',
-            'redis-check-aof {{dataDir}}/appendonly.aof',
-          ),
-        ],
-        server: { config: { appendonly: 'yes' } },
+    flavors: sameCheck(
+      {
         setup: someDataSaved,
         async verify(ctx) {
           const { exitCode, stdout } = await ctx.run();
           assert.equal(exitCode, 0);
           if (engineTraits(ctx.engine.id).aofLayout === 'file') assertSingleFileAof(stdout);
-          else assertFreshManifest(stdout, ctx.server?.engine.id);
+          else assertFreshManifest(stdout, ctx.server.engine.id);
         },
       },
-      docker: {
-        command: 'docker exec {{container}} cat {{dataDir}}/appendonlydir/appendonly.aof.manifest',
-        server: { config: seedServerConfig },
-        setup: someDataSaved,
-        async verify(ctx) {
-          const { exitCode, stdout } = await ctx.run();
-          assert.equal(exitCode, 0);
-          assertFreshManifest(stdout, ctx.server?.engine.id);
+      {
+        host: {
+          command: 'cat {{dataDir}}/appendonlydir/appendonly.aof.manifest',
+          variants: [
+            singleFileAofVariant(
+              'there is no manifest: the AOF is one appendonly.aof (after a rewrite, a snapshot first: the RDB preamble), and its checker says whether it is whole.',
+              'redis-check-aof {{dataDir}}/appendonly.aof',
+            ),
+          ],
+          server: { config: { appendonly: 'yes' } },
         },
+        docker: { command: 'docker exec {{container}} cat {{dataDir}}/appendonlydir/appendonly.aof.manifest', server: { config: seedServerConfig } },
       },
-    },
+    ),
   }),
 ];

@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
-import type { RedisContainer } from '../../harness/docker/container.ts';
 import type { DisposableRedis } from '../../harness/redis-server.ts';
 import { waitFor } from '../../harness/wait.ts';
 import { engineTraits } from '../../engines/catalog.ts';
@@ -155,7 +154,7 @@ export const rewindSnippets = [
         async verify(ctx) {
           const { exitCode, stdout } = await ctx.run();
           assert.equal(exitCode, 0);
-          const server = ctx.server as DisposableRedis;
+          const server = ctx.server;
           if (!engineTraits(ctx.engine.id).aofTimestamps) {
             // redis-cli exits 0 on an error reply; the rewrite of the config then runs and has nothing to add.
             assert.equal(stdout.trim(), 'ERR Unsupported CONFIG parameter: aof-timestamp-enabled\n\nOK');
@@ -182,7 +181,7 @@ export const rewindSnippets = [
           const { exitCode, stdout } = await ctx.run();
           assert.equal(exitCode, 0);
           assert.equal(stdout.trim(), 'OK');
-          const server = ctx.server as RedisContainer;
+          const server = ctx.server;
           const reply = await server.withClient((client) => client.config('GET', 'aof-timestamp-enabled'));
           assert.deepEqual(reply, ['aof-timestamp-enabled', 'yes']);
         },
@@ -199,7 +198,7 @@ export const rewindSnippets = [
         variants: [noTimestamps(`its one-file AOF has no timestamps: the CLI refuses (exit ${exitCodeFor('state')}) and changes nothing; restore a backup instead.`)],
         ...afterTheAccident,
         async verify(ctx) {
-          const server = ctx.server as DisposableRedis;
+          const server = ctx.server;
           if (!engineTraits(ctx.engine.id).aofTimestamps) {
             const before = await dirState(server.dir);
             const { exitCode, stdout, stderr } = await ctx.run();
@@ -224,7 +223,7 @@ export const rewindSnippets = [
         values: rewindTimeValue,
         timeoutMs: 120_000,
         async verify(ctx) {
-          const server = ctx.server as RedisContainer;
+          const server = ctx.server;
           const { exitCode, stdout } = await ctx.run({ env: server.env });
           assert.equal(exitCode, 0);
           assert.match(stdout, /is running again with the rewound data loaded/);
@@ -248,7 +247,7 @@ export const rewindSnippets = [
         ...afterTheAccident,
         async verify(ctx) {
           if (!engineTraits(ctx.engine.id).aofTimestamps) {
-            const server = ctx.server as DisposableRedis;
+            const server = ctx.server;
             const before = await dirState(server.dir);
             const { exitCode, stdout, stderr } = await ctx.run();
             assert.equal(exitCode, 1);
@@ -261,7 +260,7 @@ export const rewindSnippets = [
           assert.equal(exitCode, 0);
           assert.match(stdout, /Successfully truncated AOF (appendonlydir\/)?appendonly\.aof\.\d+\.incr\.aof to timestamp \d+/);
           if (!engineTraits(ctx.engine.id).checkAofMisreadsBase) assert.match(stdout, /All AOF files and manifest are valid/);
-          const server = ctx.server as DisposableRedis;
+          const server = ctx.server;
           assert.equal((await readdir(server.dir)).filter((name) => name.startsWith('appendonlydir.before-rewind-')).length, 1);
           await assertGoodAfterStart(server, ctx.scratch);
         },
@@ -294,7 +293,7 @@ export const rewindSnippets = [
           const { exitCode, stdout } = await ctx.run();
           assert.equal(exitCode, 0);
           const traits = engineTraits(ctx.engine.id);
-          const server = ctx.server as DisposableRedis;
+          const server = ctx.server;
           if (traits.aofLayout === 'file') {
             assert.equal(stdout.trim(), 'AOF is valid');
             assert.equal((await readdir(server.dir)).filter((name) => name.startsWith('appendonly.aof.before-undo-')).length, 1);

@@ -11,10 +11,10 @@ import { waitFor } from '../../harness/wait.ts';
 import { changeMixedDataset, diffDatasets, readDataset, writeMixedDataset, type Dataset } from '../../redis/dataset.ts';
 import { FORMAT_REFUSED, readRdbVersion } from '../../redis/rdb.ts';
 import { identityFromInfo, identityMismatch, identityName } from '../../data/identity.ts';
-import { defineSnippet, type ValuesFn, type VerifyContext } from '../schema.ts';
+import { defineSnippet, type ValuesFn } from '../schema.ts';
 import { assertContainerHolds, filesInContainer } from '../scenarios/docker.ts';
-import { seedServerConfig } from './data-location.ts';
-import { shScript } from './rollback-docker.ts';
+import { seedServerConfig } from './where-is-my-data.ts';
+import { shScript } from './rollback.docker.ts';
 
 /**
  * The Compose upgrade and its undo (operations/moving-between-versions): the service starts on the
@@ -83,7 +83,7 @@ const undo = [
 ].join('\n');
 
 /** `backupDir` in scratch: where the page's commands keep the pre-upgrade snapshot. */
-const backupValues: ValuesFn<RedisContainer> = ({ scratch }) => ({ backupDir: join(scratch, 'backups') });
+const backupValues: ValuesFn<unknown, { backupDir: string }> = ({ scratch }) => ({ backupDir: join(scratch, 'backups') });
 
 /** The CLI as an operator runs it (bin/redis-playbook), for a setup that takes the snapshot the way the page does. */
 const cli = fileURLToPath(new URL('../../../bin/redis-playbook', import.meta.url));
@@ -152,8 +152,8 @@ export const upgradeComposeSnippets = [
         setup: (server) => server.withClient((client) => writeMixedDataset(client, 'A', 30)),
         values: backupValues,
         timeoutMs: 150_000,
-        async verify(ctx: VerifyContext<RedisContainer>) {
-          const server = ctx.server as ComposeRedis;
+        async verify(ctx) {
+          const server = ctx.server;
           const expected = await server.withClient(readDataset);
           const oldName = await assertRuns(server, FROM, 'the service runs the old image first');
           const { exitCode, stdout } = await ctx.run({ timeoutMs: 120_000 });
@@ -163,7 +163,7 @@ export const upgradeComposeSnippets = [
           assert.match(await readFile(server.composeFile, 'utf8'), new RegExp(`^\\s*image: ${ctx.values.newImage}$`, 'm'));
           await assertContainerHolds(server, expected, 'every key of the old version is there, with its type, value and expiry');
           // The snapshot: one folder under before-upgrade-<old version>, its dump.rdb in the old format.
-          const folder = join(ctx.values.backupDir as string, `before-upgrade-${oldName.split(' ')[1]}`);
+          const folder = join(ctx.values.backupDir, `before-upgrade-${oldName.split(' ')[1]}`);
           const backups = (await readdir(folder)).filter((name) => !name.startsWith('.'));
           assert.equal(backups.length, 1, 'one backup before the upgrade');
           assert.equal(await readRdbVersion(join(folder, backups[0] as string, 'dump.rdb')), 10, 'the snapshot is in the format of Redis 7.0');
@@ -188,8 +188,8 @@ export const upgradeComposeSnippets = [
         setup: upgradedThenChanged,
         values: backupValues,
         timeoutMs: 180_000,
-        async verify(ctx: VerifyContext<RedisContainer>) {
-          const server = ctx.server as ComposeRedis;
+        async verify(ctx) {
+          const server = ctx.server;
           const expected = dataset(await readFile(join(ctx.scratch, 'before-upgrade.json'), 'utf8'));
           const newName = await assertRuns(server, ctx.engine.id, 'the service runs the new image before the undo');
           // What the writes made after the upgrade changed: the keys that will not come back as they are now.

@@ -8,10 +8,10 @@ import { docker } from '../../harness/docker/exec.ts';
 import { changeMixedDataset, readDataset, writeMixedDataset, type Dataset } from '../../redis/dataset.ts';
 import { dockerPractice, dockerPracticeValues, runDockerPractice } from '../docker-practice.ts';
 import { labelledNumber } from '../outputs.ts';
-import type { SnippetInput } from '../schema.ts';
+import { dockerFlavor } from '../schema.ts';
 import { assertContainerHolds, assertContainerHoldsBackup, copyDumpOut, datasetOfBackupInImage, dockerBackedUpThenChanged, dockerBackupValues, filesInContainer } from '../scenarios/docker.ts';
 import { backupValues, scratchBackups } from '../scenarios/rollback.ts';
-import { seedServerConfig } from './data-location.ts';
+import { seedServerConfig } from './where-is-my-data.ts';
 import { seedSaveRules } from './snapshot-schedule.ts';
 
 /**
@@ -21,7 +21,6 @@ import { seedSaveRules } from './snapshot-schedule.ts';
  * `docker compose start`. Each is proven on a Compose project: afterwards the server holds exactly
  * the backup, key by key, and still does after another restart.
  */
-type DockerFlavorInput = NonNullable<SnippetInput['flavors']['docker']>;
 
 /** Steps 1-3 of the offline rollback for `appendonly yes`, as a throwaway container runs them in /data. */
 const installAof = [
@@ -117,65 +116,60 @@ async function cliBackedUpThenChanged(server: RedisContainer, scratch: string): 
  * start, wait. On an `appendonly yes` container the AOF dir is installed too; on an `appendonly no`
  * one only dump.rdb.
  */
-function rollbackCliDocker(appendonly: boolean): DockerFlavorInput {
+function rollbackCliDocker(appendonly: boolean) {
   const installed = appendonly ? ['appendonlydir', 'dump.rdb'] : ['dump.rdb'];
-  return {
+  return dockerFlavor({
     command: 'redis-playbook restore {{backup}} --container {{container}}',
     server: { config: { ...seedServerConfig, appendonly: appendonly ? 'yes' : 'no' } },
     setup: cliBackedUpThenChanged,
-    values: ({ scratch, engine }) => backupValues({ scratch, server: undefined, engine }),
+    values: backupValues,
     timeoutMs: 120_000,
     async verify(ctx) {
-      const server = ctx.server as RedisContainer;
+      const server = ctx.server;
       const { exitCode, stdout } = await ctx.run();
       assert.equal(exitCode, 0);
       assert.ok(stdout.includes(`installed: ${[...installed].reverse().join(', ')}; appendonly ${appendonly ? 'yes' : 'no'}`), stdout);
       assert.equal(await server.isRunning(), true, 'the container runs again');
       assert.deepEqual(await asideFiles(server, 'pre-restore-'), installed);
       assert.equal((await server.info('persistence')).persistence?.aof_enabled, appendonly ? '1' : '0');
-      await assertContainerHoldsBackup(server, ctx.values.backup as string);
+      await assertContainerHoldsBackup(server, ctx.values.backup);
     },
-  };
+  });
 }
 
 export const rollbackCliAofDocker = rollbackCliDocker(true);
 export const rollbackCliRdbDocker = rollbackCliDocker(false);
 
-export const rollbackManualAofDocker: DockerFlavorInput = {
-  command: offline(installAof, backupMounts),
-  compose: true,
-  server: { config: seedServerConfig },
-  setup: dockerBackedUpThenChanged,
-  values: dockerBackupValues,
-  timeoutMs: 120_000,
-  async verify(ctx) {
-    const server = ctx.server as RedisContainer;
-    const { exitCode, stdout } = await ctx.run();
-    assert.equal(exitCode, 0);
-    assert.match(stdout, /appendonly\.aof\.1\.base\.rdb/);
-    assert.match(stdout, /^db0:keys=\d+/m);
-    assert.deepEqual(await asideFiles(server, 'pre-restore-'), ['appendonlydir', 'dump.rdb']);
-    assert.equal((await server.info('persistence')).persistence?.aof_enabled, '1');
-    await holdsBackupAcrossRestart(server, ctx.values.backup as string);
-  },
-};
+/**
+ * The offline rollback by hand in a Compose project: the backup installed into the volume from a
+ * throwaway container, the service started again. With `appendonly yes` the backup becomes the AOF's
+ * base, and the keys must also survive a restart (the AOF is what loads).
+ */
+function rollbackManualDocker(appendonly: boolean) {
+  const installed = appendonly ? ['appendonlydir', 'dump.rdb'] : ['dump.rdb'];
+  return dockerFlavor({
+    command: offline(appendonly ? installAof : installRdb, backupMounts),
+    compose: true,
+    server: { config: appendonly ? seedServerConfig : { ...seedServerConfig, appendonly: 'no' } },
+    setup: dockerBackedUpThenChanged,
+    values: dockerBackupValues,
+    timeoutMs: 120_000,
+    async verify(ctx) {
+      const server = ctx.server;
+      const { exitCode, stdout } = await ctx.run();
+      assert.equal(exitCode, 0);
+      if (appendonly) assert.match(stdout, /appendonly\.aof\.1\.base\.rdb/);
+      assert.match(stdout, /^db0:keys=\d+/m);
+      assert.deepEqual(await asideFiles(server, 'pre-restore-'), installed);
+      if (!appendonly) return assertContainerHoldsBackup(server, ctx.values.backup);
+      assert.equal((await server.info('persistence')).persistence?.aof_enabled, '1');
+      await holdsBackupAcrossRestart(server, ctx.values.backup);
+    },
+  });
+}
 
-export const rollbackManualRdbDocker: DockerFlavorInput = {
-  command: offline(installRdb, backupMounts),
-  compose: true,
-  server: { config: { ...seedServerConfig, appendonly: 'no' } },
-  setup: dockerBackedUpThenChanged,
-  values: dockerBackupValues,
-  timeoutMs: 120_000,
-  async verify(ctx) {
-    const server = ctx.server as RedisContainer;
-    const { exitCode, stdout } = await ctx.run();
-    assert.equal(exitCode, 0);
-    assert.match(stdout, /^db0:keys=\d+/m);
-    assert.deepEqual(await asideFiles(server, 'pre-restore-'), ['dump.rdb']);
-    await assertContainerHoldsBackup(server, ctx.values.backup as string);
-  },
-};
+export const rollbackManualAofDocker = rollbackManualDocker(true);
+export const rollbackManualRdbDocker = rollbackManualDocker(false);
 
 /**
  * The rollback scenario, rolled back (the offline procedure, as the AOF flavor runs it) and started
@@ -196,14 +190,14 @@ async function restoredWithBSaved(server: RedisContainer, scratch: string): Prom
   await server.start();
 }
 
-export const rollbackUndoDocker: DockerFlavorInput = {
+export const rollbackUndoDocker = dockerFlavor({
   command: offline(undoInVolume, '-v {{volume}}:/data'),
   compose: true,
   server: { config: seedServerConfig },
   setup: restoredWithBSaved,
   timeoutMs: 120_000,
   async verify(ctx) {
-    const server = ctx.server as RedisContainer;
+    const server = ctx.server;
     const { exitCode, stdout } = await ctx.run();
     assert.equal(exitCode, 0);
     assert.match(stdout, /back to the files of pre-restore-/);
@@ -211,7 +205,7 @@ export const rollbackUndoDocker: DockerFlavorInput = {
     const expected: Dataset = new Map(JSON.parse(await readFile(join(ctx.scratch, 'dataset-b.json'), 'utf8')));
     await assertContainerHolds(server, expected, 'the data from before the rollback is back');
   },
-};
+});
 
 /**
  * The seed's recipe as its user would run it under Compose, on a practice container: copy the backup
@@ -240,7 +234,7 @@ const naiveRecipeDocker = [
   ...dockerPractice.discard(),
 ].join('\n');
 
-export const naiveRollbackDocker: DockerFlavorInput = {
+export const naiveRollbackDocker = dockerFlavor({
   command: naiveRecipeDocker,
   server: false,
   values: dockerPracticeValues,
@@ -252,4 +246,4 @@ export const naiveRollbackDocker: DockerFlavorInput = {
     assert.equal(labelledNumber(stdout, 'keys after also removing appendonlydir'), 0, 'without its AOF dir the server starts empty');
     assert.match(stdout, /dump\.rdb now holds: 0 keys read/, 'the copied backup was overwritten');
   },
-};
+});

@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
-import type { RedisContainer } from '../../harness/docker/container.ts';
 import type { SystemdRedis } from '../../harness/systemd/unit.ts';
 import { waitFor } from '../../harness/wait.ts';
 import { defineSnippet } from '../schema.ts';
-import { seedServerConfig } from './data-location.ts';
+import { seedServerConfig } from './where-is-my-data.ts';
 
 /**
  * Stopping and starting the service: on a Debian or Ubuntu install the service manager is the point
@@ -48,7 +47,7 @@ export const rollbackServiceSnippets = [
         async verify(ctx) {
           const { exitCode } = await ctx.run();
           assert.equal(exitCode, 0);
-          assert.equal(await (ctx.server as RedisContainer).isRunning(), false, 'the container is stopped');
+          assert.equal(await ctx.server.isRunning(), false, 'the container is stopped');
         },
       },
     },
@@ -85,7 +84,7 @@ export const rollbackServiceSnippets = [
           await server.stop();
         },
         async verify(ctx) {
-          const server = ctx.server as RedisContainer;
+          const server = ctx.server;
           const { exitCode } = await ctx.run();
           assert.equal(exitCode, 0);
           assert.equal(await server.isRunning(), true, 'the container runs');
