@@ -10,6 +10,7 @@ import { dockerPractice } from '../docker-practice.ts';
 import { seedSaveRules } from './snapshot-schedule.ts';
 import { seedServerConfig } from './where-is-my-data.ts';
 import { shScript } from './rollback.docker.ts';
+import { waitUntil } from '../shell-wait.ts';
 
 /** The log lines that tell which file a start loaded (and that it is ready). */
 const loadLines = 'Loading RDB|DB loaded from|Done loading RDB|Creating AOF base file|Ready to accept connections';
@@ -207,7 +208,7 @@ export const automaticRecoverySnippets = [
           '# A clean stop: SIGTERM, Redis writes the AOF (and a snapshot, with save rules) and exits',
           'docker compose stop {{service}}',
           'docker compose up -d {{service}}',
-          'until docker exec {{container}} redis-cli PING 2>/dev/null | grep -q PONG; do sleep 0.1; done',
+          waitUntil('docker exec {{container}} redis-cli PING 2>/dev/null | grep -q PONG'),
           'echo "keys after a clean stop and start: $(docker exec {{container}} redis-cli DBSIZE)"',
           "docker compose logs --no-color {{service}} | grep -oE 'DB loaded from [a-z ]+' | tail -n 1",
         ].join('\n'),

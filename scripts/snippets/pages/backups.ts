@@ -15,6 +15,7 @@ import { backupValues, scratchBackups } from '../scenarios/rollback.ts';
 import { seedSaveRules } from './snapshot-schedule.ts';
 import { seedServerConfig } from './where-is-my-data.ts';
 import { startContainerWithRdb } from '../scenarios/docker.ts';
+import { waitWhile } from '../shell-wait.ts';
 
 const page = 'recovery/backups';
 const checkout = fileURLToPath(new URL('../../..', import.meta.url)).replace(/\/$/, '');
@@ -40,20 +41,22 @@ const savedNow = (cli: string, hint: string) => [
   '# -e: an error reply (NOAUTH, MISCONF…) stops the script; without it redis-cli exits 0 anyway',
   `cli="${cli}"`,
   'field() { $cli INFO persistence | tr -d \'\\r\' | sed -n "s/^$1://p"; }',
-  '# 1. A save already running started before you asked: its file would be stale. Wait for it.',
-  'while [ "$(field rdb_bgsave_in_progress)" = 1 ]; do sleep 1; done',
+  '# 1. A save already running started before you asked: its file would be stale. Wait for it (an hour at most).',
+  waitWhile('[ "$(field rdb_bgsave_in_progress)" = 1 ]', { seconds: 3600, interval: 1 }),
   '# 2. LASTSAVE changes when a save completes, with 1-second resolution: let the clock pass it',
   'before=$($cli LASTSAVE); saves=$(field rdb_saves)',
-  'while [ "$(date +%s)" -le "$before" ]; do sleep 0.1; done',
+  waitWhile('[ "$(date +%s)" -le "$before" ]', { seconds: 5 }),
   '# 3. SCHEDULE: if an AOF rewrite runs, the save starts after it instead of failing',
   '$cli BGSAVE SCHEDULE',
-  '# 4. Wait for a save that completed after you asked; stop on a failed one',
-  'until [ "$($cli LASTSAVE)" -gt "$before" ] && [ "$(field rdb_bgsave_in_progress)" = 0 ]; do',
+  '# 4. Wait for a save that completed after you asked (an hour at most); stop on a failed one',
+  'for try in $(seq 3600); do',
+  '  [ "$($cli LASTSAVE)" -gt "$before" ] && [ "$(field rdb_bgsave_in_progress)" = 0 ] && break',
   '  if [ "$(field rdb_saves)" -gt "$saves" ] && [ "$(field rdb_bgsave_in_progress)" = 0 ] && [ "$(field rdb_last_bgsave_status)" = err ]; then',
   `    echo "BGSAVE failed: see ${hint}" >&2; exit 1`,
   '  fi',
   '  sleep 1',
   'done',
+  `[ "$($cli LASTSAVE)" -gt "$before" ] || { echo "No save completed within an hour: see ${hint}" >&2; exit 1; }`,
 ];
 
 /** The proven BGSAVE wait and a checked copy, in plain shell. */
@@ -84,8 +87,8 @@ const manualBackupNoE = (
     ['before=$($cli LASTSAVE); saves=$(field rdb_saves)', 'before=$($cli LASTSAVE)'],
     ['$cli BGSAVE SCHEDULE', "$cli BGSAVE SCHEDULE | grep '^Background saving'"],
     [
-      '# 4. Wait for a save that completed after you asked; stop on a failed one',
-      '# 4. Wait for a save that completed after you asked; stop when none runs (nor an AOF rewrite it waits for) and the last failed',
+      '# 4. Wait for a save that completed after you asked (an hour at most); stop on a failed one',
+      '# 4. Wait for a save that completed after you asked (an hour at most); stop when none runs (nor an AOF rewrite it waits for) and the last failed',
     ],
     [
       '[ "$(field rdb_saves)" -gt "$saves" ] && [ "$(field rdb_bgsave_in_progress)" = 0 ]',

@@ -15,6 +15,7 @@ import { defineSnippet, type ValuesFn } from '../schema.ts';
 import { assertContainerHolds, filesInContainer } from '../scenarios/docker.ts';
 import { seedServerConfig } from './where-is-my-data.ts';
 import { shScript } from './rollback.docker.ts';
+import { waitUntil } from '../shell-wait.ts';
 
 /**
  * The Compose upgrade and its undo (operations/moving-between-versions): the service starts on the
@@ -27,7 +28,7 @@ const FROM = 'redis-7.0';
 
 /** Every page command asks the server through `docker exec`, as a reader's shell does. */
 const waitAndShow = [
-  'until docker exec {{container}} redis-cli PING 2>/dev/null | grep -q PONG; do sleep 0.1; done',
+  waitUntil('docker exec {{container}} redis-cli PING 2>/dev/null | grep -q PONG'),
   "docker exec {{container}} redis-cli INFO server | tr -d '\\r' | grep -E '^(redis|valkey)_version:'",
   'docker exec {{container}} redis-cli INFO keyspace )',
 ];

@@ -18,6 +18,7 @@ import { connected, withOpenClient } from '../../procedures/scratch-server.ts';
 import { clientOptions } from '../../procedures/server-under-test.ts';
 import { parseInfo, type InfoSections } from '../../redis/info.ts';
 import { scratchBackups, backupValues } from '../scenarios/rollback.ts';
+import { waitUntil } from '../shell-wait.ts';
 
 const page = 'operations/moving-between-versions';
 
@@ -167,7 +168,7 @@ const aofDowngrade = [
   '# On the newer server: the AOF as plain commands, without the RDB preamble',
   'cli CONFIG SET aof-use-rdb-preamble no',
   'if [ "$(cli CONFIG GET appendonly | tail -n 1)" = yes ]; then cli BGREWRITEAOF; else cli CONFIG SET appendonly yes; fi',
-  "until cli INFO persistence | grep -q '^aof_rewrite_in_progress:0' && cli INFO persistence | grep -q '^aof_rewrite_scheduled:0'; do sleep 0.1; done",
+  waitUntil("cli INFO persistence | grep -q '^aof_rewrite_in_progress:0' && cli INFO persistence | grep -q '^aof_rewrite_scheduled:0'", { seconds: 3600 }),
   "cli INFO persistence | grep '^aof_last_bgrewrite_status'",
   'cat {{dataDir}}/appendonlydir/appendonly.aof.manifest',
   '# The older server (its redis-server first on PATH) on a copy of that AOF directory',

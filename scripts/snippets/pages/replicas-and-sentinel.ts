@@ -4,6 +4,7 @@ import { replicaPractice as rp, replicaPracticeValues, runReplicaPractice } from
 import { defineSnippet, type SnippetInput, type Variant } from '../schema.ts';
 import { engineTraits } from '../../engines/catalog.ts';
 import { engineVariant } from '../variants.ts';
+import { waitUntil } from '../shell-wait.ts';
 
 const page = 'operations/replicas-and-sentinel';
 
@@ -18,7 +19,7 @@ function wipeDrill(persistence: string, why: string): string {
     ...rp.setup(persistence),
     ...rp.start(),
     `seq 1 ${KEYS} | sed 's/.*/SET key:& &/' | redis-cli -p "$port" --pipe | tail -n 1`,
-    `until [ "$(redis-cli -p "$rport" DBSIZE)" = ${KEYS} ]; do sleep 0.1; done`,
+    waitUntil(`[ "$(redis-cli -p "$rport" DBSIZE)" = ${KEYS} ]`),
     ...rp.count(REPLICA_BEFORE, '$rport'),
     `# The primary crashes and is started again at once (${why})`,
     ...rp.killPrimary(),
@@ -70,7 +71,7 @@ const sentinelSetup = [
   'redis-cli -p "$port" --rdb "$dir/backup.rdb" >/dev/null 2>&1 && echo "backup fetched: $(stat -c %s "$dir/backup.rdb") bytes"',
   '# Writes after the backup: what the rollback must undo',
   "seq 1 1000 | sed 's/.*/SET key:& newer/' | redis-cli -p \"$port\" --pipe | tail -n 1",
-  'until [ "$(redis-cli -p "$rport" GET key:1000)" = newer ]; do sleep 0.1; done',
+  waitUntil('[ "$(redis-cli -p "$rport" GET key:1000)" = newer ]'),
 ];
 
 /** key:1's value on a server, from a Sentinel drill's output. */
@@ -115,11 +116,11 @@ export const replicationSnippets = [
         '# The rollback as on a single server: stop, put the backup in place, start',
         ...rp.stopPrimary(),
         '# A real copy takes longer than down-after-milliseconds (here 2 s): Sentinel promotes the replica meanwhile',
-        'until [ "$(redis-cli -p "$sport" SENTINEL get-master-addr-by-name mymaster | tail -n 1)" = "$rport" ]; do sleep 0.1; done',
+        waitUntil('[ "$(redis-cli -p "$sport" SENTINEL get-master-addr-by-name mymaster | tail -n 1)" = "$rport" ]'),
         'cp "$dir/backup.rdb" "$dir/primary/dump.rdb"',
         ...rp.startPrimary(),
         '# Sentinel makes the returning server a replica of the new primary: it copies the newer data',
-        'until redis-cli -p "$port" INFO replication | grep -q "master_link_status:up"; do sleep 0.1; done',
+        waitUntil('redis-cli -p "$port" INFO replication | grep -q "master_link_status:up"'),
         ...SENTINEL_RESULT,
         ...rp.discard(),
       ].join('\n'),
@@ -144,7 +145,7 @@ export const replicationSnippets = [
         'redis-cli -p "$rport" CONFIG SET replica-priority 0',
         '# 3. Stop the primary. However long the copy takes, Sentinel finds no replica to promote',
         ...rp.stopPrimary(),
-        "until grep -q 'failover-abort-no-good-slave' \"$dir/sentinel.log\"; do sleep 0.1; done",
+        waitUntil(`grep -q 'failover-abort-no-good-slave' "$dir/sentinel.log"`),
         'cp "$dir/backup.rdb" "$dir/primary/dump.rdb"',
         ...rp.startPrimary(),
         '# 4. Wait until the replica has synced from the rolled-back primary, then give it its priority back',

@@ -13,6 +13,7 @@ import { assertContainerHolds, assertContainerHoldsBackup, copyDumpOut, datasetO
 import { backupValues, scratchBackups } from '../scenarios/rollback.ts';
 import { seedServerConfig } from './where-is-my-data.ts';
 import { seedSaveRules } from './snapshot-schedule.ts';
+import { waitUntil } from '../shell-wait.ts';
 
 /**
  * The Docker Compose flavors of the rollback page (recovery/rollback). The offline procedure is the
@@ -78,7 +79,7 @@ export function offline(script: string[], mounts: string): string {
     `docker run --rm -e db={{dbfilename}} -e aofdir={{appenddirname}} -e aof={{appendfilename}} ${mounts} {{image}} sh -ec '`,
     `${shScript(script)}'`,
     'docker compose start {{service}}',
-    'until docker exec {{container}} redis-cli PING 2>/dev/null | grep -q PONG; do sleep 0.1; done',
+    waitUntil('docker exec {{container}} redis-cli PING 2>/dev/null | grep -q PONG'),
     'docker exec {{container}} redis-cli INFO keyspace )',
   ].join('\n');
 }

@@ -3,6 +3,7 @@ import type { SystemdRedis } from '../../harness/systemd/unit.ts';
 import { waitFor } from '../../harness/wait.ts';
 import { defineSnippet } from '../schema.ts';
 import { seedServerConfig } from './where-is-my-data.ts';
+import { waitUntil } from '../shell-wait.ts';
 
 /**
  * Stopping and starting the service: on a Debian or Ubuntu install the service manager is the point
@@ -103,7 +104,7 @@ export const rollbackServiceSnippets = [
         command: [
           'redis-cli -h {{host}} -p {{port}} SHUTDOWN',
           '# systemd starts it again (Restart=always): wait until it answers',
-          'until redis-cli -h {{host}} -p {{port}} PING 2>/dev/null | grep -q PONG; do sleep 0.2; done',
+          waitUntil('redis-cli -h {{host}} -p {{port}} PING 2>/dev/null | grep -q PONG', { interval: 0.2 }),
           'systemctl show redis-server -p ActiveState -p NRestarts',
         ].join('\n'),
         server: false,

@@ -14,6 +14,7 @@ import { seedSaveRules } from './snapshot-schedule.ts';
 import { engineTraits } from '../../engines/catalog.ts';
 import { checkEachAofFile, misreadBaseVariant, replaced, replacedEach, singleFileAofVariant } from '../variants.ts';
 import { assertStartsWithBackup, backedUpThenChanged, backupValues, scratchBackups } from '../scenarios/rollback.ts';
+import { waitUntil } from '../shell-wait.ts';
 import { naiveRollbackDocker, rollbackCliAofDocker,
   rollbackCliRdbDocker, rollbackManualAofDocker, rollbackManualRdbDocker, rollbackUndoDocker } from './rollback.docker.ts';
 
@@ -82,11 +83,11 @@ const restartWithAofOff = [
   'cp {{backup}}/dump.rdb "$db" && chown redis:redis "$db" "$aside"',
   '# 2. Start it once, as its usual user, with the AOF off: the snapshot is what loads',
   'runuser -u redis -- redis-server {{configFile}} --appendonly no --port 0 --unixsocket {{dataDir}}/rollback.sock --daemonize yes',
-  'until $cli PING 2>/dev/null | grep -q PONG; do sleep 0.1; done',
+  waitUntil('$cli PING 2>/dev/null | grep -q PONG'),
   '$cli INFO keyspace | grep ^db',
   '# 3. Switch the AOF on while it runs: Redis writes a new AOF from the loaded data',
   '$cli CONFIG SET appendonly yes',
-  'until [ "$(field aof_rewrite_in_progress)" = 0 ] && [ "$(field aof_rewrite_scheduled)" = 0 ]; do sleep 0.2; done',
+  waitUntil('[ "$(field aof_rewrite_in_progress)" = 0 ] && [ "$(field aof_rewrite_scheduled)" = 0 ]', { seconds: 3600, interval: 0.2 }),
   'if [ "$(field aof_last_bgrewrite_status)" != ok ] || [ "$(field aof_enabled)" != 1 ]; then echo "the AOF rewrite failed: see the server log; the server still runs with the AOF off" >&2; exit 1; fi',
   'redis-check-aof "$aofdir/$aof.manifest" | tail -n 1',
   '# 4. Stop it; from now on start it the usual way',

@@ -19,6 +19,7 @@ import { seedServerConfig } from './where-is-my-data.ts';
 import { seedSaveRules } from './snapshot-schedule.ts';
 import { engineVariant, replaced, singleFileAofVariant } from '../variants.ts';
 import { engineTraits } from '../../engines/catalog.ts';
+import { waitUntil } from '../shell-wait.ts';
 
 const page = 'persistence/switch-to-aof';
 
@@ -92,7 +93,7 @@ function checkTrap(stdout: string): void {
 /** The wait for the AOF rewrite that `CONFIG SET appendonly yes` starts, with `field` reading INFO persistence. */
 const waitForAof = [
   '# 2. Wait until Redis has written the whole dataset to the new AOF, and check that it succeeded',
-  'until [ "$(field aof_rewrite_in_progress)" = 0 ] && [ "$(field aof_rewrite_scheduled)" = 0 ] || [ "$(field aof_last_bgrewrite_status)" = err ]; do sleep 0.2; done',
+  waitUntil('[ "$(field aof_rewrite_in_progress)" = 0 ] && [ "$(field aof_rewrite_scheduled)" = 0 ] || [ "$(field aof_last_bgrewrite_status)" = err ]', { seconds: 3600, interval: 0.2 }),
   'if [ "$(field aof_last_bgrewrite_status)" != ok ] || [ "$(field aof_enabled)" != 1 ]; then echo "The AOF rewrite failed: see the server log. Nothing was saved to the config file." >&2; exit 1; fi',
   'echo "AOF written: aof_last_bgrewrite_status ok"',
 ];

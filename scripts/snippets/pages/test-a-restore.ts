@@ -9,6 +9,7 @@ import { copyDumpOut, dockerBackupValues } from '../scenarios/docker.ts';
 import { dockerTry } from '../../harness/docker/exec.ts';
 import { uniqueNames } from '../../harness/docker/options.ts';
 import type { RedisContainer } from '../../harness/docker/container.ts';
+import { waitUntil } from '../shell-wait.ts';
 
 const page = 'recovery/test-a-restore';
 
@@ -66,7 +67,7 @@ export const testRestoreSnippets = [
           'dir={{scratchDir}}; port={{scratchPort}}',
           'mkdir -p "$dir" && cp {{backup}}/dump.rdb "$dir/dump.rdb"',
           'redis-server --port "$port" --bind 127.0.0.1 --dir "$dir" --appendonly no --save "" --daemonize yes --pidfile "$dir/redis.pid" --logfile "$dir/redis.log"',
-          'until redis-cli -p "$port" PING 2>/dev/null | grep -q PONG; do sleep 0.1; done',
+          waitUntil('redis-cli -p "$port" PING 2>/dev/null | grep -q PONG'),
           'redis-cli -p "$port" INFO keyspace',
           'redis-cli -p "$port" --scan | head -n 5',
           'redis-cli -p "$port" SHUTDOWN NOSAVE )',
@@ -90,7 +91,7 @@ export const testRestoreSnippets = [
           'c={{project}}-restore-test',
           'docker run -d --name "$c" --network none -v {{backup}}:/backup:ro {{image}} \\',
           '  sh -c \'cp /backup/dump.rdb /data/dump.rdb && exec redis-server --appendonly no --save ""\' >/dev/null',
-          'until docker exec "$c" redis-cli PING 2>/dev/null | grep -q PONG; do sleep 0.1; done',
+          waitUntil('docker exec "$c" redis-cli PING 2>/dev/null | grep -q PONG'),
           'docker exec "$c" redis-cli INFO keyspace',
           'docker exec "$c" redis-cli --scan | head -n 5',
           'docker rm -fv "$c" >/dev/null )',

@@ -13,6 +13,7 @@ import { uniqueNames, type DockerNames } from '../../harness/docker/options.ts';
 import { seedServerConfig } from './where-is-my-data.ts';
 import { replaced } from '../variants.ts';
 import { dockerLogGrep, page, seedSaveLines, wording6Variant } from '../scenarios/troubleshooting.ts';
+import { waitWhile } from '../shell-wait.ts';
 
 // ---------------------------------------------------------------------------------------------------
 // MISCONF: a snapshot that cannot be written (a server run as "redis", its data dir not writable)
@@ -102,9 +103,9 @@ const fixMisconfWith = (cli: string, why: string, fix: string) =>
     `# 1. Fix what the log names; here: ${why}`,
     fix,
     '# 2. Save now (after any save already running): writes are accepted again once a save succeeds',
-    'while [ "$(field rdb_bgsave_in_progress)" = 1 ]; do sleep 0.2; done',
+    waitWhile('[ "$(field rdb_bgsave_in_progress)" = 1 ]', { seconds: 3600, interval: 0.2 }),
     '$cli BGSAVE',
-    'while [ "$(field rdb_bgsave_in_progress)" = 1 ]; do sleep 0.2; done',
+    waitWhile('[ "$(field rdb_bgsave_in_progress)" = 1 ]', { seconds: 3600, interval: 0.2 }),
     'echo "rdb_last_bgsave_status: $(field rdb_last_bgsave_status)" )',
   ].join('\n');
 

@@ -10,6 +10,7 @@ import { engineVariant } from '../variants.ts';
 import type { WithClient } from '../scenarios/docker.ts';
 import { powerCut, type PowerCutResult } from '../../harness/vm/power-cut.ts';
 import { qemuVersion } from '../../harness/vm/machine.ts';
+import { repeatUntil, waitWhile } from '../shell-wait.ts';
 
 const page = 'persistence/what-a-crash-costs';
 
@@ -100,16 +101,16 @@ function stalledFsyncDrill(): string {
     '# Stall the disk: strace holds every fdatasync of this server for 5 seconds before the kernel runs it',
     'pid=$(cat "$dir/redis.pid")',
     `strace -f -qq -o /dev/null -e trace=fdatasync -e inject=fdatasync:delay_enter=${STALL_MICROSECONDS} -p "$pid" 2>/dev/null &`,
-    `until grep -Eq '^TracerPid:\\s+[1-9]' "/proc/$pid/status"; do kill -0 $! 2>/dev/null || { echo "strace could not attach to $pid" >&2; exit 1; }; sleep 0.1; done`,
-    '# Write batches of 10000 keys until Redis says it held writes back (aof_delayed_fsync), then one more',
+    `for try in $(seq 100); do grep -Eq '^TracerPid:\\s+[1-9]' "/proc/$pid/status" && break; kill -0 $! 2>/dev/null || { echo "strace could not attach to $pid" >&2; exit 1; }; sleep 0.1; done`,
+    '# Write batches of 10000 keys until Redis says it held writes back (aof_delayed_fsync; 100 batches at most), then one more',
     'acked=0; next=1',
     `batch() { acked=$((acked + $(seq "$next" $((next + 9999)) | sed 's/.*/SET key:& &/' | redis-cli -p "$port" --pipe | sed -n 's/.*replies: //p'))); next=$((next + 10000)); }`,
-    `until redis-cli -p "$port" INFO persistence | grep -q '^aof_delayed_fsync:[1-9]'; do batch; done`,
+    repeatUntil(`redis-cli -p "$port" INFO persistence | grep -q '^aof_delayed_fsync:[1-9]'`, 'batch', 100),
     'batch',
     `echo "${ACKNOWLEDGED}: $acked"`,
     '# Crash it (strace ends with it), then start it on the same files without strace',
     'kill -9 "$pid"; wait',
-    'while redis-cli -p "$port" PING >/dev/null 2>&1; do sleep 0.1; done',
+    waitWhile('redis-cli -p "$port" PING >/dev/null 2>&1'),
     ...practice.start(),
     ...practice.count(AFTER_KILL),
     `echo "${HELD_BACK}: $(grep -c 'fsync is taking too long' "$dir/redis.log")"`,
