@@ -48,7 +48,7 @@ async function checkerVersion(engine: Engine): Promise<string | undefined> {
  * runs through the shims in `<engine>/bin/`), those shims. Undefined when none answers with that version.
  */
 export async function serverOwnEngine(executable: string, version: string): Promise<Engine | undefined> {
-  if (!executable.startsWith('/') || !/-server$/.test(executable)) return undefined;
+  if (!executable.startsWith('/') || !executable.endsWith("-server")) return undefined;
   const root = dirname(dirname(dirname(executable)));
   const candidates = [executable, join(dirname(root), 'bin', basename(executable))];
   for (const program of candidates) {

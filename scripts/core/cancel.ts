@@ -26,7 +26,7 @@ export function onCancel(onAbort: () => void): () => void {
     return () => undefined;
   }
   signal.addEventListener('abort', onAbort, { once: true });
-  return () => signal.removeEventListener('abort', onAbort);
+  return () => { signal.removeEventListener('abort', onAbort); };
 }
 
 /**
@@ -37,12 +37,12 @@ export function onCancel(onAbort: () => void): () => void {
 export async function withDeadline<T>(ms: number, what: string, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
   const parent = currentSignal();
   const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(new Error(`${what} did not finish within ${ms} ms`)), ms);
-  const undoParent = onCancel(() => controller.abort(parent?.reason));
+  const timer = setTimeout(() => { controller.abort(new Error(`${what} did not finish within ${ms} ms`)); }, ms);
+  const undoParent = onCancel(() => { controller.abort(parent?.reason); });
   const { signal } = controller;
   const aborted = new Promise<never>((_, reject) => {
     if (signal.aborted) reject(signal.reason);
-    signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+    signal.addEventListener('abort', () => { reject(signal.reason); }, { once: true });
   });
   const work = scope.run(signal, () => fn(signal));
   work.catch(() => undefined);
@@ -59,7 +59,7 @@ export async function withDeadline<T>(ms: number, what: string, fn: (signal: Abo
 export function pause(ms: number): Promise<void> {
   const signal = currentSignal();
   return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
+    if (signal?.aborted) { reject(signal.reason); return; }
     const undo = onCancel(() => {
       clearTimeout(timer);
       reject(signal?.reason);

@@ -115,7 +115,7 @@ async function copyAofSet(client: RedisCommands, files: DataDirReader, engine: E
       // A rewrite that completed during the copy replaced the set (its old files vanish, the manifest
       // changes): copy the new set. The server's settings are never touched (a backup killed while it
       // had paused rewrites would leave them paused), so a busy server may need a few tries.
-      const vanished = (error as NodeJS.ErrnoException).code === 'ENOENT' || /does not exist/.test((error as Error).message);
+      const vanished = (error as NodeJS.ErrnoException).code === 'ENOENT' || (error as Error).message.includes('does not exist');
       if (error !== rewritten && !vanished) throw error;
       if (attempt >= MAX_AOF_COPIES) {
         throw new PlaybookError('other', `The AOF was rewritten during each of ${MAX_AOF_COPIES} copies of it: run the backup when the server writes less`, { cause: error });

@@ -178,7 +178,7 @@ export async function startAndWait(
         stateCheckedAt = performance.now();
         const { state } = await inspectContainer(container.id).catch((error: unknown) => {
           // Removed meanwhile (docker rm), or Docker itself failing: neither ends by waiting.
-          const removed = error instanceof PlaybookError && /There is no container/.test(error.message);
+          const removed = error instanceof PlaybookError && error.message.includes('There is no container');
           const why = removed ? `Container ${container.name} was removed while it loaded its data: its volume keeps the installed files` : (error as Error).message;
           throw Object.assign(new PlaybookError('docker', why, { cause: error }), { fatal: true });
         });

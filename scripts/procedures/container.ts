@@ -54,7 +54,7 @@ export interface ContainerRef {
   /** The image it runs (an id): restore runs its throwaway helper from the same image. */
   image: string;
   /** Where volumes and bind mounts are mounted inside it. */
-  mounts: Array<{ type: string; destination: string; name?: string; source?: string }>;
+  mounts: { type: string; destination: string; name?: string; source?: string }[];
   /** Its labels (Compose's tell a service's containers from one-off `run` containers). */
   labels: Record<string, string>;
 }

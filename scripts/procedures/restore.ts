@@ -167,7 +167,7 @@ async function switchAofDir(
   aside: string,
   appendfilename: string,
   owner: { uid: number; gid: number },
-  undo: Array<() => Promise<unknown>>,
+  undo: (() => Promise<unknown>)[],
   progress: { committed: boolean },
 ): Promise<void> {
   const manifestName = aofManifestName(appendfilename);
@@ -252,7 +252,7 @@ export async function restore(options: RestoreOptions): Promise<RestoreResult> {
   const staging = join(dataDir, `.restore-${stamp}-${randomBytes(3).toString('hex')}`);
   const installed: string[] = [];
   /** Puts back what was switched over, newest first; emptied once an AOF switch is committed. */
-  const undo: Array<() => Promise<unknown>> = [];
+  const undo: (() => Promise<unknown>)[] = [];
   const progress = { committed: false };
   try {
     // 1. Stage the new files first, inside the data dir (same file system: the final renames are atomic).

@@ -117,13 +117,13 @@ export async function rewindReach(input: {
 async function truncateWithChecker(engine: Engine, timeline: AofTimeline, to: number): Promise<void> {
   const run = (target: string) => execa(engine.checkAof, ['--truncate-to-timestamp', String(to), target], { reject: false, all: true, input: '' });
   let result = await run(timeline.manifestPath);
-  let output = result.all ?? '';
+  let output = result.all;
   // valkey-check-aof 9.1 misreads its own VALKEY-magic RDB base (see checkAof): with one incr file,
   // cut that file alone, as the checker does for a single-file AOF.
   const lastIncr = timeline.incr.at(-1);
-  if (result.exitCode !== 0 && /format error/.test(output) && output.includes(timeline.base.file) && timeline.incr.length === 1 && lastIncr) {
+  if (result.exitCode !== 0 && output.includes('format error') && output.includes(timeline.base.file) && timeline.incr.length === 1 && lastIncr) {
     result = await run(join(timeline.aofDir, lastIncr.file));
-    output = result.all ?? '';
+    output = result.all;
   }
   if (result.exitCode !== 0 || !/Successfully truncated|Truncate nothing/.test(output)) {
     const lines = output.split('\n').map((line) => line.trim()).filter(Boolean);

@@ -47,7 +47,7 @@ export type RedisServerOptions = z.input<typeof RedisServerOptionsSchema>;
 const HARNESS_DIRECTIVES = new Set(['port', 'bind', 'dir', 'logfile', 'daemonize', 'requirepass']);
 
 /** Servers and temp dirs alive in this process, killed and removed on exit whatever happens. */
-const live = new DisposedAtExit<DisposableRedis>((server) => server.disposeSync());
+const live = new DisposedAtExit<DisposableRedis>((server) => { server.disposeSync(); });
 
 /** Connects a lazy ioredis client; its failures reach the caller as rejected commands (without a listener ioredis also logs them). */
 export async function connected(client: Redis): Promise<Redis> {
@@ -146,15 +146,15 @@ export class DisposableRedis implements ServerUnderTest {
   /** Starts the server on its dir and waits until it answers PING. */
   async start(extraConfig: RedisServerOptions['config'] = {}): Promise<void> {
     if (this.running) throw new Error(`redis-server on port ${this.port} is already running`);
-    await this.#writeConfig(extraConfig ?? {});
+    await this.#writeConfig(extraConfig);
     currentSignal()?.throwIfAborted();
     const child = spawn(this.engine.server, [this.configFile, ...(this.#options.sentinel ? ['--sentinel'] : [])], { stdio: 'ignore' });
     this.#process = child;
     // Started under a bound (a verification): killed at once when its time is up.
     const undoCancel = onCancel(() => child.kill('SIGKILL'));
     this.#exited = new Promise((resolve) => {
-      child.once('exit', () => resolve());
-      child.once('error', () => resolve());
+      child.once('exit', () => { resolve(); });
+      child.once('error', () => { resolve(); });
     });
     void this.#exited.then(undoCancel);
     let spawnError: Error | undefined;
@@ -194,7 +194,7 @@ export class DisposableRedis implements ServerUnderTest {
     if (!exited) return;
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`redis-server on port ${this.port} did not exit within ${timeoutMs} ms`)), timeoutMs);
+      timer = setTimeout(() => { reject(new Error(`redis-server on port ${this.port} did not exit within ${timeoutMs} ms`)); }, timeoutMs);
     });
     try {
       await Promise.race([exited, timeout]);
@@ -212,7 +212,7 @@ export class DisposableRedis implements ServerUnderTest {
       timeout: 60_000,
       cancelSignal: currentSignal(),
       forceKillAfterDelay: 500,
-    }) as Promise<Result<{ reject: false }>>;
+    });
   }
 
   /** A connected ioredis client; close it with `quit()` (or use {@link withClient}). */
@@ -317,7 +317,7 @@ export async function startRedis(options: RedisServerOptions = {}, engine: Engin
       await server.kill('SIGKILL').catch(() => undefined);
       live.delete(server);
       // Another process may have taken the port between our probe and the server's bind.
-      if (attempt < 3 && /Address already in use/.test(log)) continue;
+      if (attempt < 3 && log.includes('Address already in use')) continue;
       await rm(root, { recursive: true, force: true });
       throw error;
     }

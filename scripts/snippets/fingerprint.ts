@@ -81,7 +81,7 @@ function loadSources(root: string): Sources {
     const file = join(pagesDir, name);
     const source = parsedOnce(file);
     const text = source.getFullText();
-    const cuts: Array<[number, number]> = [];
+    const cuts: [number, number][] = [];
     const visit = (node: ts.Node) => {
       if (ts.isCallExpression(node) && ts.isIdentifier(node.expression) && node.expression.text === 'defineSnippet') {
         const [argument] = node.arguments;

@@ -71,6 +71,6 @@ export function getSnippet(id: string): Snippet {
 }
 
 /** The flavors of a snippet that exist, in tab order. */
-export function flavorsOf(snippet: Snippet): Array<[FlavorId, Flavor]> {
+export function flavorsOf(snippet: Snippet): [FlavorId, Flavor][] {
   return flavorEntries<Flavor>(snippet.flavors);
 }

@@ -12,7 +12,7 @@ export type SharedKey = 'host' | 'port' | 'dataDir' | 'dbfilename' | 'appenddirn
  */
 export interface SharedCheck<K extends PlaceholderName> {
   /** redis.conf directives of the server, for the host process and the container alike (a flavor's own `server` replaces them). */
-  config?: Record<string, string | number | Array<string | number>>;
+  config?: Record<string, string | number | (string | number)[]>;
   /** Puts the server into the state the command expects. */
   setup?(server: ServerUnderTest, scratch: string): Promise<void>;
   /** Upper bound for the whole verification. */

@@ -110,7 +110,7 @@ type RunnerVerifyFn = { check(ctx: VerifyContext<never, PlaceholderName>): Promi
 type RunnerValuesFn = { values(ctx: ValuesContext<never>): Promise<PlaceholderValues> | PlaceholderValues }['values'];
 type RunnerSetupFn = { setup(server: never, scratch: string): Promise<void> }['setup'];
 
-const fn = <T>(what: string) => z.custom<T>((value) => typeof value === 'function', { message: `Expected ${what} to be a function` });
+const fn = <T>(what: string) => z.custom<T>((value) => typeof value === 'function', { error: `Expected ${what} to be a function` });
 
 const catalogIds = z
   .array(z.string())
@@ -154,9 +154,9 @@ const flavorFields = {
 };
 
 function knownPlaceholders(flavor: { command: string; variants?: readonly Variant[] | undefined }, ctx: z.RefinementCtx): void {
-  const texts: Array<[string, Array<string | number>]> = [
+  const texts: [string, (string | number)[]][] = [
     [flavor.command, ['command']],
-    ...(flavor.variants ?? []).flatMap((variant, index): Array<[string, Array<string | number>]> => (variant.command === undefined ? [] : [[variant.command, ['variants', index, 'command']]])),
+    ...(flavor.variants ?? []).flatMap((variant, index): [string, (string | number)[]][] => (variant.command === undefined ? [] : [[variant.command, ['variants', index, 'command']]])),
   ];
   for (const [text, path] of texts) {
     for (const name of placeholdersIn(text)) {
@@ -265,10 +265,10 @@ export const SnippetSchema = z.object({
     const from = snippet.flavors.docker?.upgradeFrom;
     return from === undefined || (snippet.flavors.docker?.compose === true && snippet.crossEngine && engineSpecById(from) !== undefined && snippet.engines !== undefined && !snippet.engines.includes(from));
   },
-  { message: 'A Docker flavor with upgradeFrom moves a Compose service between engines: it needs compose: true, crossEngine: true, an engine id of the catalog, and engines without that engine', path: ['flavors', 'docker', 'upgradeFrom'] },
+  { error: 'A Docker flavor with upgradeFrom moves a Compose service between engines: it needs compose: true, crossEngine: true, an engine id of the catalog, and engines without that engine', path: ['flavors', 'docker', 'upgradeFrom'] },
 ).refine(
   (snippet) => !snippet.flavors.host?.systemd || (snippet.flavors.host.server === false && snippet.engines?.length === 1 && snippet.engines[0] === 'redis-7.0'),
-  { message: 'A host flavor with systemd: true runs Debian bookworm\'s package: it needs server: false and engines: [\'redis-7.0\']', path: ['flavors', 'host', 'systemd'] },
+  { error: 'A host flavor with systemd: true runs Debian bookworm\'s package: it needs server: false and engines: [\'redis-7.0\']', path: ['flavors', 'host', 'systemd'] },
 );
 export type Snippet = z.output<typeof SnippetSchema>;
 export type SnippetInput = z.input<typeof SnippetSchema>;
@@ -322,7 +322,7 @@ export function defineSnippet<
   DC extends boolean = false,
   DV extends PlaceholderValues = {},
 >(snippet: TypedSnippetInput<HS, HV, DS, DC, DV>): SnippetInput {
-  return snippet as SnippetInput;
+  return snippet;
 }
 
 /** A host flavor defined apart from its snippet (shared by several), typed as {@link defineSnippet} types it. */

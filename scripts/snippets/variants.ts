@@ -63,6 +63,6 @@ export function replaced(text: string, from: string, to: string): string {
 }
 
 /** `text` with each pair `[from, to]` replaced in turn, as {@link replaced} does (each `from` must be there when its turn comes). */
-export function replacedEach(text: string, pairs: ReadonlyArray<readonly [string, string]>): string {
+export function replacedEach(text: string, pairs: readonly (readonly [string, string])[]): string {
   return pairs.reduce((result, [from, to]) => replaced(result, from, to), text);
 }

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { composeDescription } from '../harness/docker/compose.ts';
-import { dockerTry, runTool } from '../harness/docker/exec.ts';
+import { dockerTry } from '../harness/docker/exec.ts';
 import type { ImageInfo } from '../harness/docker/image.ts';
 import { TEMP_PREFIX } from '../harness/leftovers.ts';
 

@@ -12,7 +12,7 @@ const ENGINE_PROGRAM = /^(redis|valkey)-[a-z][a-z-]*$/;
 /** The engine's programs under the engine's own fields, by their `redis-*` and product names. */
 function ownPrograms(engine: Engine): Map<string, string> {
   const programs = new Map<string, string>();
-  const tools: Array<[string, string]> = [
+  const tools: [string, string][] = [
     ['server', engine.server],
     ['cli', engine.cli],
     ['check-rdb', engine.checkRdb],

@@ -33,7 +33,7 @@ const programVersions = new Map<string, Promise<string>>();
 function versionLine(program: string): Promise<string> {
   let line = programVersions.get(program);
   if (!line) {
-    line = execa(program, ['--version'], { reject: false }).then(({ stdout }) => String(stdout).trim());
+    line = execa(program, ['--version'], { reject: false }).then(({ stdout }) => stdout.trim());
     programVersions.set(program, line);
   }
   return line;
@@ -44,7 +44,7 @@ async function infoIdentity(engine: Engine, host: string, port: string, password
   const env = password ? { REDISCLI_AUTH: password } : {};
   const { stdout, exitCode } = await execa(engine.cli, ['-h', host, '-p', port, 'INFO', 'server'], { reject: false, env, timeout: 5_000 });
   if (exitCode !== 0) return undefined;
-  const fields = Object.fromEntries(String(stdout).split(/\r?\n/).flatMap((line) => (/^[a-z_0-9]+:/.test(line) ? [[line.slice(0, line.indexOf(':')), line.slice(line.indexOf(':') + 1)]] : [])));
+  const fields = Object.fromEntries(stdout.split(/\r?\n/).flatMap((line) => (/^[a-z_0-9]+:/.test(line) ? [[line.slice(0, line.indexOf(':')), line.slice(line.indexOf(':') + 1)]] : [])));
   return identityFromInfo(fields);
 }
 
@@ -142,7 +142,7 @@ interface Run {
   /** The server's last log lines, for a failure report (set once a server runs). */
   logTail: () => Promise<string>;
   /** Disposals, run last to first after the verification. */
-  cleanup: Array<() => Promise<void>>;
+  cleanup: (() => Promise<void>)[];
   /** Adds a disposal (ctx.defer). */
   defer: (dispose: () => Promise<void> | void) => void;
   /** Records the identity of a server the verification started (ctx.identify). */
@@ -157,7 +157,7 @@ function newRun(engine: Engine): Run {
     secrets: [],
     values: {},
     identities: [],
-    logTail: async () => '',
+    logTail: () => Promise.resolve(''),
     cleanup: [],
     defer: (dispose) => {
       run.cleanup.push(async () => {
@@ -229,8 +229,8 @@ async function verifyOn<Server>(
       if (stage.service) {
         // Debian's packaged Redis under systemd: the command runs in its container, as root, on its PATH.
         const result = await stage.service.exec(['bash', '--noprofile', '--norc', '-c', command], { input: options.input, timeoutMs: options.timeoutMs ?? flavor.timeoutMs, env: options.env });
-        run.recorded.push(result.all ?? '');
-        return { exitCode: result.exitCode ?? -1, stdout: result.stdout, stderr: result.stderr, all: result.all ?? '' };
+        run.recorded.push(result.all);
+        return { exitCode: result.exitCode ?? -1, stdout: result.stdout, stderr: result.stderr, all: result.all };
       }
       const env: Record<string, string> = { ...stage.env, ...options.env };
       const path = options.env?.PATH ?? (await pathOf(stage.rest));
@@ -250,8 +250,8 @@ async function verifyOn<Server>(
         if (shell.pid !== undefined) killTree(shell.pid);
       });
       const result = await shell.finally(undoCancel);
-      run.recorded.push(result.all ?? '');
-      return { exitCode: result.exitCode ?? -1, stdout: result.stdout, stderr: result.stderr, all: result.all ?? '' };
+      run.recorded.push(result.all);
+      return { exitCode: result.exitCode ?? -1, stdout: result.stdout, stderr: result.stderr, all: result.all };
     },
     note(text: string) {
       run.recorded.push(text);
@@ -265,7 +265,7 @@ async function verifyOn<Server>(
   if (before) run.identities.push(stage.recordAs?.(before) ?? { identity: before, engine });
   // Bounded: when the time is up every process and wait under the verification is cancelled.
   await withDeadline(flavor.timeoutMs, `Verification of ${snippet.id} (${flavorId})`, (signal) => {
-    signal.addEventListener('abort', () => bound.abort(signal.reason), { once: true });
+    signal.addEventListener('abort', () => { bound.abort(signal.reason); }, { once: true });
     // The flavor's declared types (scripts/snippets/schema.ts) say which server and values its check gets.
     return flavor.verify(ctx as VerifyContext<never, PlaceholderName>);
   });
@@ -277,7 +277,7 @@ async function verifyOn<Server>(
  * why the result cannot be filed under `engine`: a server that answered is not the engine it is filed
  * under, or a block not marked `crossEngine` reached another engine.
  */
-export function identityProblems(engine: Pick<Engine, 'id' | 'product' | 'version'>, identities: ReadonlyArray<{ identity: ServerIdentity; engine: Pick<Engine, 'id' | 'product' | 'version'> }>, crossEngine: boolean): string[] {
+export function identityProblems(engine: Pick<Engine, 'id' | 'product' | 'version'>, identities: readonly { identity: ServerIdentity; engine: Pick<Engine, 'id' | 'product' | 'version'> }[], crossEngine: boolean): string[] {
   const problems: string[] = [];
   if (!identities.some((recorded) => recorded.engine.id === engine.id)) problems.push(`no identity of a ${engine.id} server was recorded`);
   for (const recorded of identities) {
@@ -449,7 +449,7 @@ export async function runSnippet(snippet: Snippet, flavorId: FlavorId, flavor: F
       ...(own ? { server: own } : {}),
       ...(others.length > 0 ? { otherServers: others } : {}),
       ...(run.docker ? { image: run.docker.image.tag } : {}),
-      ...(run.docker?.identity ? run.docker.identity : {}),
+      ...(run.docker?.identity ?? {}),
       ...(run.systemd ? { serviceManager: 'systemd' as const } : {}),
       durationMs: Date.now() - started,
       verifiedAt,
@@ -475,14 +475,14 @@ export async function runSnippet(snippet: Snippet, flavorId: FlavorId, flavor: F
         await ensureImage(engine);
         if (docker.upgradeFrom !== undefined) await ensureImage(engineById(docker.upgradeFrom));
         const dockerRun = await withDeadline(docker.timeoutMs, `Setup of ${snippet.id} (docker)`, () => dockerStage(docker, engine, dir, run));
-        stage = dockerRun as Stage<unknown>;
+        stage = dockerRun;
         await verifyOn(snippet, flavorId, docker, engine, dockerRun, dir, run);
       });
     } else {
       const host = flavor as HostFlavor;
       const dir = scratch;
       const hostRun = await withDeadline(host.timeoutMs, `Setup of ${snippet.id} (host)`, () => hostStage(host, engine, dir, run));
-      stage = hostRun as Stage<unknown>;
+      stage = hostRun;
       await verifyOn(snippet, flavorId, host, engine, hostRun, scratch, run);
     }
     await recordProgramIdentity(engine, stage, run);

@@ -29,7 +29,7 @@ const running = (pid: number) => processAlive(pid) && state(pid) !== 'Z';
 
 test('a verification that hangs past its timeout leaves none of its processes running a second later', async (t) => {
   const own = await mkdtemp(join(tmpdir(), `${TEMP_PREFIX}timeout-`));
-  const pids: Array<{ what: string; pid: number }> = [];
+  const pids: { what: string; pid: number }[] = [];
   let verifyStarted = 0;
   let extra: DisposableRedis | undefined;
   try {
@@ -45,7 +45,7 @@ test('a verification that hangs past its timeout leaves none of its processes ru
           timeoutMs: TIMEOUT_MS,
           async verify(ctx) {
             verifyStarted = Date.now();
-            const server = ctx.server as DisposableRedis;
+            const server = ctx.server;
             pids.push({ what: 'the stage server', pid: server.pid as number });
             extra = await startRedis({}, ctx.engine);
             pids.push({ what: 'a server the check started', pid: extra.pid as number });

@@ -50,7 +50,7 @@ describe('snippet-files lint', () => {
   it('exits 2 with one line on a root without snippet pages', async () => {
     const dir = await tree({ 'README.md': '' });
     const { code, stderr } = await new Promise<{ code: number; stderr: string }>((resolve) => {
-      execFile(process.execPath, [script, dir], { cwd: repo }, (error, _stdout, err) => resolve({ code: error ? Number(error.code) : 0, stderr: err }));
+      execFile(process.execPath, [script, dir], { cwd: repo }, (error, _stdout, err) => { resolve({ code: error ? Number(error.code) : 0, stderr: err }); });
     });
     assert.equal(code, 2);
     assert.equal(stderr.trim().split('\n').length, 1);

@@ -163,7 +163,7 @@ match its manifest 7; nothing local is deleted on any failure.`,
         const snapshots = await listOffsite(repo, io.env);
         out = { action: 'list', repository: shown, snapshots };
         const rows = [['SNAPSHOT', 'BACKUP', 'TIME (UTC)', 'HOST', 'BYTES'], ...snapshots.map((entry) => [entry.snapshot, entry.name, entry.time.replace(/\.\d+/, ''), entry.host, String(entry.bytes ?? '-')])];
-        const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => (row[i] ?? '').length)));
+        const widths = (rows[0] ?? []).map((_, i) => Math.max(...rows.map((row) => (row[i] ?? '').length)));
         text = snapshots.length === 0 ? `No redis-playbook snapshots in ${shown}` : rows.map((row) => row.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join('  ').trimEnd()).join('\n');
         break;
       }

@@ -67,14 +67,14 @@ ${aclHelp('watch')}.`,
     const options = parseOptions(WatchOptionsSchema, values);
     const target = targetFromOptions(options, io.env);
     const abort = new AbortController();
-    const stop = () => abort.abort();
+    const stop = () => { abort.abort(); };
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
     try {
       const watchOptions = {
         forMs: options.for === undefined ? undefined : options.for * 1000,
         signal: abort.signal,
-        onEvent: (event: WatchEvent) => io.stdout(options.json ? `${JSON.stringify(event)}\n` : `${describe(event)}\n`),
+        onEvent: (event: WatchEvent) => { io.stdout(options.json ? `${JSON.stringify(event)}\n` : `${describe(event)}\n`); },
       };
       const container = await containerFromOptions(options, io);
       assertNoConnectionOptionsWithContainer(target, container);

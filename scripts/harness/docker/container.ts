@@ -25,7 +25,7 @@ export const HARNESS_MOUNT = '/run/redis-playbook';
 export const HARNESS_CONF = `${HARNESS_MOUNT}/harness.conf`;
 
 /** Containers alive in this process, removed on exit whatever happens. */
-const live = new DisposedAtExit<RedisContainer>((container) => container.disposeSync());
+const live = new DisposedAtExit<RedisContainer>((container) => { container.disposeSync(); });
 
 /** Quotes a value for redis.conf. */
 function confQuote(value: string): string {

@@ -78,7 +78,7 @@ const trapOnDockerPractice = [
  * Measured on 6.0.16: the start loads nothing (no fallback to dump.rdb either), creates an empty
  * appendonly.aof and logs no line about it.
  */
-const toSingleFile: Array<[string, string]> = [
+const toSingleFile: [string, string][] = [
   ['# The AOF directory goes missing', '# appendonly.aof goes missing'],
   ['mv "$dir/appendonlydir" "$dir/appendonlydir.moved-away"', 'mv "$dir/appendonly.aof" "$dir/appendonly.aof.moved-away"'],
   [AFTER_EMPTY_START, AFTER_EMPTY_START_FILE],
@@ -141,7 +141,7 @@ export const automaticRecoverySnippets = [
           await server.stop();
           await server.start();
         },
-        values: ({ server }) => ({ logFile: server?.logFile ?? '' }),
+        values: ({ server }) => ({ logFile: server.logFile }),
         async verify(ctx) {
           const { exitCode, stdout } = await ctx.run();
           assert.equal(exitCode, 0);
@@ -169,7 +169,7 @@ export const automaticRecoverySnippets = [
           assert.match(stdout, /DB loaded from append only file/);
           assert.match(lines.at(-1) ?? '', /Ready to accept connections/);
           assert.doesNotMatch(lines.slice(-3).join('\n'), /Creating AOF base file/, 'the last start found its AOF');
-          assert.equal((await ctx.server?.cli(['GET', 'survives']))?.stdout.trim(), 'a restart');
+          assert.equal((await ctx.server.cli(['GET', 'survives'])).stdout.trim(), 'a restart');
         },
       },
     },

@@ -231,7 +231,7 @@ export const backupSnippets = [
             await client.set('written-just-before', 'yes');
           });
         },
-        values: ({ server, scratch }) => ({ backupDir: scratchBackups(scratch), dataDir: server?.dir ?? '' }),
+        values: ({ server, scratch }) => ({ backupDir: scratchBackups(scratch), dataDir: server.dir }),
         async verify(ctx) {
           const { exitCode, stdout } = await ctx.run({ timeoutMs: 120_000 });
           assert.equal(exitCode, 0);
@@ -294,7 +294,7 @@ export const backupSnippets = [
         values: ({ scratch }) => ({ checkout, backupDir: scratchBackups(scratch), backupLog: join(scratch, 'backup.log') }),
         async verify(ctx) {
           // On a machine where this engine is the installed one, its programs are in cron's /usr/bin.
-          await runCronLine(ctx, { ...ctx.server?.env, PATH: await ctx.enginePath('/usr/bin:/bin') });
+          await runCronLine(ctx, { ...ctx.server.env, PATH: await ctx.enginePath('/usr/bin:/bin') });
           assert.equal((await listBackups(ctx.values.backupDir)).filter((entry) => entry.manifest).length, 1);
         },
       },
@@ -332,7 +332,7 @@ export const backupSnippets = [
         setup: withBackups(0),
         values: ({ scratch }) => ({ checkout, backupDir: scratchBackups(scratch), backupLog: join(scratch, 'backup.log') }),
         async verify(ctx) {
-          await runCronLine(ctx, { ...ctx.server?.env, PATH: await ctx.enginePath('/usr/bin:/bin') });
+          await runCronLine(ctx, { ...ctx.server.env, PATH: await ctx.enginePath('/usr/bin:/bin') });
           await assertOneBackupPerTier(ctx.values.backupDir);
         },
       },

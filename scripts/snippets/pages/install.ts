@@ -31,7 +31,7 @@ function assertInstalled(ctx: VerifyContext, run: { exitCode: number; stdout: st
   assert.equal(run.exitCode, 0, run.stderr);
   assert.equal(run.stderr, '', 'nothing on stderr: no npm or Node warning');
   assert.match(run.stdout, new RegExp(`^${version.replaceAll('.', '\\.')} \\(commit [0-9a-f]{40}(-dirty)?\\)$`, 'm'));
-  assert.ok(ctx.server && run.stdout.includes(ctx.server.dir), 'the inspect summary names the server\'s data dir');
+  assert.ok(run.stdout.includes(ctx.server.dir), 'the inspect summary names the server\'s data dir');
 }
 
 /** An install command, then the installed CLI's version and an inspect of the server, as the page shows them. */

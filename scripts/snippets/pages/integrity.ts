@@ -294,7 +294,7 @@ export const integritySnippets = [
         server: { config: { appendonly: 'yes', save: seedSaveRules } },
         setup: (server) => writeUsers(server, 1, 20),
         async verify(ctx) {
-          assertAofSetChecked(await ctx.run(), ctx.server?.engine.id);
+          assertAofSetChecked(await ctx.run(), ctx.server.engine.id);
         },
       },
       docker: {
@@ -304,7 +304,7 @@ export const integritySnippets = [
         server: { config: seedServerConfig },
         setup: (server) => writeUsers(server, 1, 20),
         async verify(ctx) {
-          assertAofSetChecked(await ctx.run(), ctx.server?.engine.id);
+          assertAofSetChecked(await ctx.run(), ctx.server.engine.id);
         },
       },
     },

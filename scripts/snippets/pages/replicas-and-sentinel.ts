@@ -48,7 +48,7 @@ function practiceFlavors(
       async verify(ctx) {
         const { exitCode, stdout } = await runReplicaPractice(ctx, timeoutMs);
         assert.equal(exitCode, 0, stdout);
-        check(stdout, (name, value) => ctx.measure(name, value), ctx.engine.id);
+        check(stdout, (name, value) => { ctx.measure(name, value); }, ctx.engine.id);
       },
     },
   };

@@ -40,7 +40,7 @@ const manualAof = [
 ].join('\n');
 
 /** Where the AOF is one file (Redis 6.0): `aof` names it, and there is no AOF dir to move aside. */
-const toSingleFile: Array<[string, string]> = [
+const toSingleFile: [string, string][] = [
   ['db={{dbfilename}} aofdir={{appenddirname}} aof={{appendfilename}}  # your dbfilename, appenddirname, appendfilename', 'db={{dbfilename}} aof={{appendfilename}}  # your dbfilename and appendfilename'],
   ['"$db" "$aofdir"', '"$db" "$aof"'],
 ];
@@ -176,7 +176,7 @@ export const rollbackSnippets = [
           assert.match(stdout, engineTraits(ctx.engine.id).aofLayout === 'file' ? /installed: dump\.rdb, appendonly\.aof; appendonly yes/ : /installed: dump\.rdb, appendonlydir; appendonly yes/);
           assert.match(stdout, /pre-restore-.*: that folder is your undo/);
           await assertStartsWithBackup(ctx.server, ctx.values.backup);
-          assert.equal((await ctx.server?.info('persistence'))?.persistence?.aof_enabled, '1');
+          assert.equal((await ctx.server.info('persistence')).persistence?.aof_enabled, '1');
         },
       },
       docker: rollbackCliAofDocker,
@@ -225,7 +225,7 @@ export const rollbackSnippets = [
           // The server's files belong to its user, as on a host install (the script starts it as "redis").
           await execa('chown', ['-R', 'redis:redis', server.root]);
         },
-        values: async (input) => ({ ...(await backupValues(input)), configFile: input.server?.configFile ?? '' }),
+        values: async (input) => ({ ...(await backupValues(input)), configFile: input.server.configFile }),
         async verify(ctx) {
           const server = ctx.server;
           try {

@@ -183,7 +183,7 @@ export const snapshotScheduleSnippets = [
           'started with a config file or any option but no save line, it has no rules at all (this answers an empty value) and takes no snapshots.',
         ),
       ],
-      check: (stdout, engineId) => assert.equal(configPairs(stdout).save, engineTraits(engineId).builtinSaveRules ? BUILTIN_SAVE_RULES : ''),
+      check: (stdout, engineId) => { assert.equal(configPairs(stdout).save, engineTraits(engineId).builtinSaveRules ? BUILTIN_SAVE_RULES : ''); },
     }),
   }),
   defineSnippet({
@@ -220,7 +220,7 @@ export const snapshotScheduleSnippets = [
         async verify(ctx) {
           const { exitCode, stdout } = await ctx.run();
           assert.equal(exitCode, 0);
-          checkStatus(stdout, Number((await ctx.server?.cli(['LASTSAVE']))?.stdout.trim()));
+          checkStatus(stdout, Number((await ctx.server.cli(['LASTSAVE'])).stdout.trim()));
         },
       },
       docker: {
@@ -252,7 +252,7 @@ export const snapshotScheduleSnippets = [
         async verify(ctx) {
           const { exitCode, stdout } = await ctx.run();
           assert.equal(exitCode, 0);
-          checkAge(stdout, Number((await ctx.server?.cli(['LASTSAVE']))?.stdout.trim()));
+          checkAge(stdout, Number((await ctx.server.cli(['LASTSAVE'])).stdout.trim()));
         },
       },
       docker: {

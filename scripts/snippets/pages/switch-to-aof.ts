@@ -252,7 +252,7 @@ export const switchToAofSnippets = [
         variants: [engineVariant((traits) => !traits.cliErrorExit, 'its redis-cli has no -e (an error reply still exits 0), so each reply that must be OK goes through grep -x OK.', liveSwitchNoE)],
         server: { config: { appendonly: 'no', save: seedServerConfig.save, ...slowRewrite } },
         setup: snapshotOnlyWithData,
-        values: ({ server }) => ({ configFile: server?.configFile ?? '' }),
+        values: ({ server }) => ({ configFile: server.configFile }),
         verify: verifyHostSwitch,
       },
       docker: {

@@ -28,7 +28,7 @@ async function crawlerDataset(server: WithClient): Promise<void> {
  * `Biggest <type> found '"<key>"' has <n> <unit>` summary lines of --bigkeys / --memkeys (Redis 7.0
  * and Valkey; Redis 8.0's redis-cli quotes the key as `"<key>"`).
  */
-function biggest(stdout: string): Array<{ type: string; key: string; size: number; unit: string }> {
+function biggest(stdout: string): { type: string; key: string; size: number; unit: string }[] {
   return [...stdout.matchAll(/^Biggest +(\w+) found '?"([^"]+)"'? has (\d+) (\w+)$/gm)].map((m) => ({ type: m[1] as string, key: m[2] as string, size: Number(m[3]), unit: m[4] as string }));
 }
 
@@ -53,7 +53,7 @@ function assertMemkeys(stdout: string, ctx: Pick<VerifyContext<unknown>, 'measur
   // The page renders these sizes from the report (<Measured/>), not typed.
   for (const [key, size] of Object.entries(bytes)) ctx.measure(`${key} bytes`, size);
   // The sizes the page quotes: about 1.6 MB, 0.4 to 0.8 MB (a skiplist's levels are random; Valkey 8.1's and 9.1's are smaller) and 0.1 MB.
-  const about = (key: string, low: number, high: number) => assert.ok((bytes[key] ?? 0) > low && (bytes[key] ?? 0) < high, `${key}: ${bytes[key]} bytes`);
+  const about = (key: string, low: number, high: number) => { assert.ok((bytes[key] ?? 0) > low && (bytes[key] ?? 0) < high, `${key}: ${bytes[key]} bytes`); };
   about('crawl:queue', 1_500_000, 1_700_000);
   about('domains:ready', 380_000, 800_000);
   about('page:home', 100_000, 130_000);

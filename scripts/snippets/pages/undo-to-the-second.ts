@@ -15,7 +15,7 @@ const page = 'recovery/undo-to-the-second';
 const timestamped = { appendonly: 'yes', 'aof-timestamp-enabled': 'yes', save: '""' };
 
 /** Any server a scenario writes through. */
-type WithClient = { withClient<T>(fn: (client: Redis) => Promise<T>): Promise<T> };
+interface WithClient { withClient<T>(fn: (client: Redis) => Promise<T>): Promise<T> }
 
 /** The server's clock in whole seconds: the AOF's `#TS:` annotations come from it. */
 async function serverSecond(client: Redis): Promise<number> {

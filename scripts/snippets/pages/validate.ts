@@ -63,7 +63,7 @@ export const validateSnippets = [
           const path = join(ctx.scratch, 'expect.yaml');
           await writeFile(path, ctx.command);
           const expect = await readExpectFile(path);
-          const findings = await ctx.server!.withClient((client) => validate(client, expect));
+          const findings = await ctx.server.withClient((client) => validate(client, expect));
           assert.deepEqual(
             findings.map((finding) => [finding.subject, finding.ok]),
             [

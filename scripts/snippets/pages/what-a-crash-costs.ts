@@ -138,7 +138,7 @@ function aofCrashDrillFlavors(fsync: 'everysec' | 'always' | 'no') {
 }
 
 /** What a drill counted: acknowledged writes and the keys that survived the crash. */
-type DrillCounts = { acknowledged: number; survived: number };
+interface DrillCounts { acknowledged: number; survived: number }
 
 /**
  * The two flavors of a crash drill: the host's practice server and the Docker practice container
@@ -146,8 +146,8 @@ type DrillCounts = { acknowledged: number; survived: number };
  */
 function crashDrillFlavors(host: string, docker: string, check: (ctx: Pick<VerifyContext<unknown>, 'measure'>, counts: DrillCounts) => void) {
   return {
-    host: hostFlavor({ command: host, server: false, values: practiceValues, verify: async (ctx) => check(ctx, await runDrill(ctx)) }),
-    docker: dockerFlavor({ command: docker, server: false, values: dockerPracticeValues, verify: async (ctx) => check(ctx, await runDockerDrill(ctx)) }),
+    host: hostFlavor({ command: host, server: false, values: practiceValues, verify: async (ctx) => { check(ctx, await runDrill(ctx)); } }),
+    docker: dockerFlavor({ command: docker, server: false, values: dockerPracticeValues, verify: async (ctx) => { check(ctx, await runDockerDrill(ctx)); } }),
   };
 }
 
@@ -232,7 +232,7 @@ async function fillUntilRefused(server: WithClient): Promise<void> {
         try {
           await client.set(`${prefix}:${i}`, value);
         } catch (error) {
-          if (/^OOM /.test((error as Error).message)) break;
+          if ((error as Error).message.startsWith("OOM ")) break;
           throw error;
         }
       }

@@ -93,7 +93,7 @@ export const dataLocationSnippets = [
           const { exitCode, stdout } = await ctx.run();
           assert.equal(exitCode, 0);
           const config = configPairs(stdout);
-          assert.equal(config.dir, ctx.server?.dir);
+          assert.equal(config.dir, ctx.server.dir);
           assert.equal(config.dbfilename, 'dump.rdb');
           assert.equal(config.appenddirname, engineTraits(ctx.engine.id).aofLayout === 'dir' ? 'appendonlydir' : undefined);
           assert.equal(config.appendfilename, 'appendonly.aof');
@@ -166,7 +166,7 @@ export const dataLocationSnippets = [
           await using redis = await startComposeProject({}, { file, names: { project, container, volume, service }, image });
           const { exitCode, stdout } = await ctx.run();
           assert.equal(exitCode, 0);
-          const [inspected] = JSON.parse(stdout) as Array<{ Name: string; Mountpoint: string; Labels: Record<string, string> | null }>;
+          const [inspected] = JSON.parse(stdout) as { Name: string; Mountpoint: string; Labels: Record<string, string> | null }[];
           assert.ok(inspected, 'one volume');
           assert.equal(inspected.Name, redis.volume);
           assert.equal(inspected.Labels?.['com.docker.compose.project'], project);
