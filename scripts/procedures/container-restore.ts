@@ -12,7 +12,7 @@ import { ContainerRedis } from './container-redis.ts';
 import { dockerUnusable, firstLine, runDocker, type DockerRun } from './docker-cli.ts';
 import { PlaybookError } from './errors.ts';
 import { folderStamp } from './files.ts';
-import { stopPoint } from './stop-points.ts';
+import { SHELL_STOP_POINT, stopPoint, stopPointDockerArgs } from './stop-points.ts';
 import { aofName, planRestore, stageRestore, type RestoreResult } from './restore.ts';
 import type { RedisTarget } from './target.ts';
 
@@ -67,6 +67,7 @@ export interface ContainerRestoreResult extends RestoreResult {
  * Arguments: data dir, staging name, aside name, dbfilename, appenddirname, install the AOF dir (yes|no).
  */
 const SWAP_SCRIPT = `set -u
+${SHELL_STOP_POINT}
 dir=$1; stage=$2; aside=$3; db=$4; aofdir=$5; withaof=$6
 cd "$dir" || exit 10
 owner=$(stat -c %u:%g .) || exit 11
@@ -92,8 +93,10 @@ for name in "$db" "$aofdir"; do
     echo "moved $name"
   fi
 done
+stop_point container-swap-db-aside
 mv "$stage/$db" "./$db" || exit 17
 put_db=1; echo "installed $db"
+stop_point container-swap-db-installed
 if [ "$withaof" = yes ]; then
   mv "$stage/$aofdir" "./$aofdir" || exit 17
   put_aof=1; echo "installed $aofdir"
@@ -114,6 +117,7 @@ export function throwawayArgs(container: ContainerRef, name: string, script: str
     'run',
     '--rm',
     ...(stdin ? ['-i'] : []),
+    ...stopPointDockerArgs(),
     '--name',
     name,
     '--volumes-from',
