@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
+import type { Redis } from 'ioredis';
 import { dockerSkip } from '../../scripts/harness/docker/available.ts';
 import { startRedisContainer } from '../../scripts/harness/docker/container.ts';
 import { docker } from '../../scripts/harness/docker/exec.ts';
+import { waitFor } from '../../scripts/harness/wait.ts';
 import { changeMixedDataset } from '../../scripts/redis/dataset.ts';
 import { backedUpThenChanged, holds, SLOW, startCliChild, throwawayStoppedAt, tmpIn, waitUntilNoContainer } from '../support/containers.ts';
 import { answeringServer, faultCases } from '../support/faults.ts';
@@ -53,4 +55,48 @@ test('the throwaway container of restore --container killed (docker kill) at eac
   assert.equal(rerun.exitCode, 0, rerun.stderr);
   assert.equal(await holds(redis, a, b), 'A', 'a re-run completes');
   await cases['kill.restore-container-swap'].passed(`killed at each step, the container then loaded ${seen.join('; ')}; a re-run completed`, null, await answeringServer(redis));
+});
+
+test('the throwaway container of rewind --container killed (docker kill) after its undo copy and after its cut: the container loads the AOF as before or as rewound', { skip }, async (t) => {
+  const cases = await faultCases(t, import.meta.url, 'Interrupted work', {
+    'kill.rewind-container-cut': 'the throwaway container that cuts the AOF killed (docker kill) after its undo copy, and after its cut',
+  });
+  await using redis = await startRedisContainer({ password: PASSWORD, config: { appendonly: 'yes', 'aof-timestamp-enabled': 'yes', save: '""' } });
+  await docker(['exec', redis.name, 'chown', '-R', '999:999', '/data']);
+  const second = (client: Redis) => client.time().then(([seconds]) => Number(seconds));
+  const nextSecond = (client: Redis, after: number) => waitFor(async () => (await second(client)) > after, { what: 'the next second', timeoutMs: 5000 });
+  const bad = (after: number) => redis.withClient(async (client) => {
+    await nextSecond(client, after);
+    await client.set('state', 'bad');
+  });
+  const good = await redis.withClient(async (client) => {
+    await nextSecond(client, await second(client));
+    await client.set('state', 'good');
+    return second(client);
+  });
+  await bad(good);
+  const seen: string[] = [];
+  for (const [point, want, step] of [
+    ['container-rewind-copied', 'bad', 'after its undo copy'],
+    ['container-rewind-cut', 'good', 'after its cut'],
+  ] as const) {
+    const { child, lines, state } = startCliChild(['rewind', '--container', redis.name, '--to', String(good)], { ...AUTH, TMPDIR: await tmpIn(redis), REDIS_PLAYBOOK_STOP_AT: point });
+    const helper = await throwawayStoppedAt(redis, 'redis-playbook-rewind-', point, () => state.exited);
+    assert.notEqual(helper, '', `rewind --container ended before ${point}: ${lines.join(' | ')}`);
+    await docker(['kill', helper]);
+    const run = await child;
+    assert.notEqual(run.exitCode, 0);
+    assert.match(lines.at(-1) ?? '', /^redis-playbook: Rewind of \/data\/appendonlydir in container \S+ was cut short \(exit 137\): .*the AOF from before is in \/data\/pre-rewind-/, lines.join('\n'));
+    await waitUntilNoContainer(['name=redis-playbook-rewind-', `volume=${redis.volume}`], 'the killed throwaway container to be removed');
+    await docker(['stop', redis.name]);
+    await redis.start();
+    const loaded = await redis.withClient((client) => client.get('state'));
+    assert.equal(loaded, want, `killed at ${point}: the container loads the AOF ${want === 'bad' ? 'as before' : 'as rewound'}`);
+    seen.push(`${step}: ${want === 'bad' ? 'as before' : 'as rewound'}`);
+    if (loaded === 'good') await bad(good);
+  }
+  const rerun = await runCli(['rewind', '--container', redis.name, '--to', String(good)], AUTH, SLOW);
+  assert.equal(rerun.exitCode, 0, rerun.stderr);
+  assert.equal(await redis.withClient((client) => client.get('state')), 'good', 'a rewind after the kills completes');
+  await cases['kill.rewind-container-cut'].passed(`killed ${seen.join('; ')}; a re-run completed`, null, await answeringServer(redis));
 });
