@@ -55,9 +55,11 @@ test('backup --container killed with SIGKILL in each of its phases: no partial b
   for (const phase of phases) {
     const cli = startCliChild(['backup', '--container', redis.name, '--to', to], { ...AUTH, TMPDIR: tmp });
     if (await killAt(cli, phase)) hit.push(phase.source);
-    // A checker container the killed CLI started (on a folder of the backup dir) finishes on its own.
+    // A checker container the killed CLI started (on a folder of the backup dir: the RDB's, or its
+    // AOF dir) finishes on its own.
     for (const name of await readdir(to)) {
-      if (name.startsWith('.incomplete-')) await waitUntilNoContainer([`volume=${join(to, name)}`], `the checker on ${name} to finish`);
+      if (!name.startsWith('.incomplete-')) continue;
+      for (const mounted of [join(to, name), join(to, name, 'appendonlydir')]) await waitUntilNoContainer([`volume=${mounted}`], `the checker on ${mounted} to finish`);
     }
     for (const entry of await listed(to)) {
       if (entry.problem === undefined) assert.ok(entry.createdAt, `${entry.path} is listed as a backup without a snapshot time`);
