@@ -18,17 +18,15 @@ async function persistence(client: Redis): Promise<Record<string, string>> {
 /** Times the steps of one raw run: `step(name, work)` runs `work` and adds its seconds under `name`. */
 function stepTimer() {
   const phases: Record<string, number> = {};
-  return {
-    phases,
-    async step<T>(name: string, work: () => Promise<T>): Promise<T> {
-      const started = performance.now();
-      try {
-        return await work();
-      } finally {
-        phases[name] = (phases[name] ?? 0) + (performance.now() - started) / 1000;
-      }
-    },
+  const step = async <T>(name: string, work: () => Promise<T>): Promise<T> => {
+    const started = performance.now();
+    try {
+      return await work();
+    } finally {
+      phases[name] = (phases[name] ?? 0) + (performance.now() - started) / 1000;
+    }
   };
+  return { phases, step };
 }
 
 /**

@@ -22,7 +22,7 @@ export function startCliChild(args: string[], env: Record<string, string>) {
   const lines: string[] = [];
   const state = { exited: false };
   void child.then(() => (state.exited = true));
-  child.stderr?.on('data', (chunk: Buffer) => lines.push(...chunk.toString().split('\n').filter(Boolean)));
+  child.stderr.on('data', (chunk: Buffer) => lines.push(...chunk.toString().split('\n').filter(Boolean)));
   return { child, lines, state };
 }
 
