@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 /**
  * `npm run bench [-- --keys N --value-size N --rounds N --warmup N --aof --json]`: on one dataset
- * (by default ≥ 1 GiB of RDB), times the playbook's backup against the raw BGSAVE + wait + cp, and
- * its restore-then-start against the raw cp + start, sides alternating, and prints every round, the
- * medians and their ratios against the target (≤ 1.15); first the single executable's start against
+ * (by default ≥ 1 GiB of RDB), times the playbook's backup and its restore-then-start against the
+ * same work done by hand, one step after the other (baselines.ts: BGSAVE + wait + cp + sync +
+ * redis-check-rdb + sha256; sha256 + cp + sync + start), sides alternating, and prints every round,
+ * where each side's time went, the medians and their ratios against the target (≤ 1.05); first the
+ * single executable's start against
  * `node` running the same bundle (`npm run build:cli` builds both). A measurement: exit 0 whether or not the
  * target is met (ABOVE TARGET is printed when not); 2 on bad arguments or a machine without room.
  * Every server and temp dir it makes is removed at the end, also on failure or Ctrl-C.
@@ -18,6 +20,7 @@ import { hostRedis } from '../harness/engine.ts';
 import { startRedis } from '../harness/redis-server.ts';
 import { waitFor } from '../harness/wait.ts';
 import { backup, type BackupProgress } from '../procedures/backup.ts';
+import { readManifest } from '../procedures/manifest.ts';
 import { restore } from '../procedures/restore.ts';
 import { flattenInfo, parseInfo } from '../redis/info.ts';
 import { rawBackup, rawRestoreStart, startLoaded } from './baselines.ts';
@@ -46,8 +49,9 @@ export type BenchOptions = z.infer<typeof BenchOptionsSchema>;
 
 const HELP = `Usage: npm run bench -- [--keys N] [--value-size N] [--rounds N] [--warmup N] [--aof] [--json]
 
-Times, on one dataset, the playbook's backup against BGSAVE + wait + cp, and its restore-then-start
-against cp + start, and prints each round, the medians and the ratios (target ≤ 1.15).
+Times, on one dataset, the playbook's backup and restore-then-start against the same work done by
+hand, step after step (BGSAVE + wait + cp + sync + redis-check-rdb + sha256; sha256 + cp + sync +
+start), and prints each round, the medians and the ratios (target ≤ 1.05).
 
   --keys N         Keys written with DEBUG POPULATE (default 1100000: about 1.04 GiB of RDB)
   --value-size N   Bytes of each value (default 1000)
@@ -125,6 +129,7 @@ async function alternate(options: BenchOptions, what: string, sides: { raw: Side
   const raw: number[] = [];
   const playbook: number[] = [];
   const phases: Record<string, number>[] = [];
+  const rawPhases: Record<string, number>[] = [];
   const total = options.warmup + options.rounds;
   for (let round = 0; round < total; round++) {
     const timed = round >= options.warmup;
@@ -140,14 +145,16 @@ async function alternate(options: BenchOptions, what: string, sides: { raw: Side
       await side.after?.();
       log(`${what} ${label} ${name}: ${elapsed.toFixed(2)} s${result ? ` (${Object.entries(result).map(([phase, value]) => `${phase} ${value.toFixed(2)}`).join(', ')})` : ''}`);
       if (!timed) continue;
-      if (name === 'raw') raw.push(elapsed);
-      else {
+      if (name === 'raw') {
+        raw.push(elapsed);
+        rawPhases.push(result ?? {});
+      } else {
         playbook.push(elapsed);
         phases.push(result ?? {});
       }
     }
   }
-  return { raw, playbook, phases };
+  return { raw, playbook, phases, rawPhases };
 }
 
 /** Removes every entry of `dir` except those named in `keep`. */
@@ -182,7 +189,7 @@ async function measure(options: BenchOptions, appendonly: boolean): Promise<{ rd
     let latest: string | undefined;
     const backupRounds = await alternate(options, `backup (appendonly ${config.appendonly})`, {
       raw: {
-        run: () => rawBackup(client, { rdb: join(source.dir, 'dump.rdb'), aofDir: appendonly ? join(source.dir, 'appendonlydir') : undefined }, rawCopy),
+        run: () => rawBackup(client, hostRedis, { rdb: join(source.dir, 'dump.rdb'), aofDir: appendonly ? join(source.dir, 'appendonlydir') : undefined }, rawCopy),
         after: () => rm(rawCopy, { recursive: true, force: true }),
       },
       playbook: {
@@ -206,11 +213,12 @@ async function measure(options: BenchOptions, appendonly: boolean): Promise<{ rd
     log(`backup ${latest}: dump.rdb ${formatBytes(rdbBytes)}`);
 
     const backupRdb = join(latest, 'dump.rdb');
+    const backupSha256 = (await readManifest(latest)).files.find((file) => file.role === 'rdb')?.sha256 ?? '';
     const restoreRounds = await alternate(options, `restore+start (appendonly ${config.appendonly})`, {
       raw: {
         // A fresh data dir.
         before: () => emptyDir(target.dir),
-        run: () => rawRestoreStart(target, backupRdb, appendonly),
+        run: () => rawRestoreStart(target, backupRdb, backupSha256, appendonly),
         after: () => target.stop({ save: false }),
       },
       playbook: {
@@ -235,18 +243,22 @@ async function measure(options: BenchOptions, appendonly: boolean): Promise<{ rd
         compare({
           name: `backup${suffix}`,
           appendonly,
-          raw: appendonly ? 'BGSAVE + wait + cp dump.rdb + cp -r appendonlydir' : 'BGSAVE + wait + cp dump.rdb',
+          raw: appendonly
+            ? 'BGSAVE + wait + cp dump.rdb + cp -r appendonlydir + sync + redis-check-rdb + redis-check-aof + sha256'
+            : 'BGSAVE + wait + cp dump.rdb + sync + redis-check-rdb + sha256',
           playbook: 'backup()',
           rawSeconds: backupRounds.raw,
+          rawPhases: backupRounds.rawPhases,
           playbookSeconds: backupRounds.playbook,
           playbookPhases: backupRounds.phases,
         }),
         compare({
           name: `restore+start${suffix}`,
           appendonly,
-          raw: appendonly ? 'cp + AOF base link + start + loaded' : 'cp + start + loaded',
+          raw: appendonly ? 'sha256 + cp + AOF base link + sync + start + loaded' : 'sha256 + cp + sync + start + loaded',
           playbook: 'restore() + start + loaded',
           rawSeconds: restoreRounds.raw,
+          rawPhases: restoreRounds.rawPhases,
           playbookSeconds: restoreRounds.playbook,
           playbookPhases: restoreRounds.phases,
         }),

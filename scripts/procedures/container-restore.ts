@@ -6,13 +6,14 @@ import { execa } from 'execa';
 import type { Engine } from '../engines/engine.ts';
 import { TEMP_PREFIX } from '../core/temp.ts';
 import { waitFor } from '../core/wait.ts';
+import { aofManifestName } from '../redis/aof.ts';
 import { flattenInfo, parseInfo } from '../redis/info.ts';
 import { inspectContainer, type ContainerRef } from './container.ts';
 import { ContainerRedis } from './container-redis.ts';
 import { dockerUnusable, firstLine, runDocker, type DockerRun } from './docker-cli.ts';
 import { PlaybookError } from './errors.ts';
 import { folderStamp } from './files.ts';
-import { stopPoint } from './stop-points.ts';
+import { SHELL_STOP_POINT, stopPoint, stopPointDockerArgs } from './stop-points.ts';
 import { aofName, planRestore, stageRestore, type RestoreResult } from './restore.ts';
 import type { RedisTarget } from './target.ts';
 
@@ -60,53 +61,119 @@ export interface ContainerRestoreResult extends RestoreResult {
 
 /**
  * The swap, run by `sh` in a throwaway container on the target's volumes, with the staged files as a
- * tar on stdin: the same steps as the host restore's, in shell. Stage under `.restore-*`, give
- * everything the data dir's owner, move the current RDB and AOF dir into `pre-restore-<time>/`, move
- * the staged files in. Any failure puts the data dir back as it was (the EXIT trap). Prints
- * `owner U:G`, `moved NAME`, `installed NAME`, then `done`.
- * Arguments: data dir, staging name, aside name, dbfilename, appenddirname, install the AOF dir (yes|no).
+ * tar on stdin: the same steps as the host restore's (restore.ts), in shell. Stage under `.restore-*`,
+ * give everything the data dir's owner, then switch each name with one rename, after what is there has
+ * a place in `pre-restore-<time>/`: dump.rdb (or Redis 6's AOF file) gets a second name there (a hard
+ * link) and the new one is renamed over it; an AOF dir gets the new base beside its files and a new
+ * manifest renamed over its own (then its old files move aside). So the container killed at any
+ * moment (docker kill, the machine stopping) leaves a dir that loads the data from before or the
+ * backup, never nothing. A failing step puts the data dir back as it was (the EXIT trap, which prints
+ * `undone`). Prints `owner U:G`, `moved NAME`, `installed NAME`, then `done`.
+ * Arguments: data dir, staging name, aside name, dbfilename, the AOF dir (or Redis 6's AOF file),
+ * install the AOF (yes|no), the AOF manifest's name.
  */
-const SWAP_SCRIPT = `set -u
-dir=$1; stage=$2; aside=$3; db=$4; aofdir=$5; withaof=$6
+export const SWAP_SCRIPT = `set -u
+${SHELL_STOP_POINT}
+dir=$1; stage=$2; aside=$3; db=$4; aof=$5; withaof=$6; manifest=$7
 cd "$dir" || exit 10
 owner=$(stat -c %u:%g .) || exit 11
 echo "owner $owner"
-moved_db=; moved_aof=; put_db=; put_aof=; finished=
+# What each name went through, for the undo of a failed step: linked (a second name in the undo
+# folder), over (the new file renamed over it), new (there was none), moved (a dir moved aside whole),
+# staged (an AOF dir holding the new base and manifest beside its own), committed (its manifest switched).
+db_did=; aof_did=; finished=; newbase=; newmanifest=
+undo_name() {
+  case $2 in
+    linked) rm -f "$aside/$1" ;;
+    over) mv -f "$aside/$1" "./$1" ;;
+    new) rm -rf "./$1" ;;
+    moved) rm -rf "./$1" && mv "$aside/$1" "./$1" ;;
+    staged) rm -f "./$1/$newbase" "./$1/$newmanifest" && rm -rf "$aside/$1" ;;
+  esac
+}
 undo() {
-  [ -n "$put_aof" ] && rm -rf "./$aofdir"
-  [ -n "$put_db" ] && rm -f "./$db"
-  [ -n "$moved_db" ] && mv "$aside/$db" "./$db"
-  [ -n "$moved_aof" ] && mv "$aside/$aofdir" "./$aofdir"
-  [ -d "$aside" ] && rmdir "$aside"
+  ok=yes
+  undo_name "$aof" "$aof_did" || ok=
+  undo_name "$db" "$db_did" || ok=
+  [ ! -d "$aside" ] || rmdir "$aside" || ok=
   rm -rf "./$stage"
+  [ -z "$ok" ] || echo undone
 }
 trap '[ -n "$finished" ] || undo' EXIT
+in_aside() { [ -d "$aside" ] || { mkdir "$aside" && chown "$owner" "$aside"; } || exit 15; }
+# A file (dump.rdb, Redis 6's AOF): a second name in the undo folder, then the new one renamed over it.
+switch_file() {
+  if [ -e "./$1" ] || [ -L "./$1" ]; then
+    in_aside
+    ln "./$1" "$aside/$1" 2>/dev/null || cp -p "./$1" "$aside/$1" || exit 16
+    eval "$2_did=linked"; echo "moved $1"
+    stop_point "container-swap-$2-aside"
+    mv -f "$stage/$1" "./$1" || exit 17
+    eval "$2_did=over"
+  else
+    mv "$stage/$1" "./$1" || exit 17
+    eval "$2_did=new"
+  fi
+  echo "installed $1"
+}
+# An AOF dir with a manifest: the new base gets a name in it (the next sequence number) beside a new
+# manifest naming it alone, and one rename of that manifest over the old one switches the dir (the
+# commit); then its old files move into the undo folder, beside a copy of the old manifest.
+switch_aof_dir() {
+  appendfilename=\${manifest%.manifest}
+  seq=$(sed -n 's/^file .* seq \\([0-9][0-9]*\\) type .*/\\1/p' "./$aof/$manifest" | sort -n | tail -n 1)
+  seq=$((\${seq:-0} + 1))
+  while [ -e "./$aof/$appendfilename.$seq.base.rdb" ]; do seq=$((seq + 1)); done
+  newbase="$appendfilename.$seq.base.rdb"; newmanifest="$stage.manifest"
+  in_aside
+  mkdir "$aside/$aof" && chown "$owner" "$aside/$aof" && cp -p "./$aof/$manifest" "$aside/$aof/$manifest" || exit 16
+  aof_did=staged; echo "moved $aof"
+  ln "$stage/$aof/$appendfilename.1.base.rdb" "./$aof/$newbase" || exit 16
+  printf 'file %s seq %s type b\\n' "$newbase" "$seq" > "./$aof/$newmanifest" && chown "$owner" "./$aof/$newmanifest" || exit 16
+  sync
+  stop_point container-swap-aof-before-commit
+  mv -f "./$aof/$newmanifest" "./$aof/$manifest" || exit 17
+  aof_did=committed; finished=1
+  echo "installed $aof"
+  sed -n 's/^file \\(.*\\) seq .*/\\1/p' "$aside/$aof/$manifest" | while IFS= read -r old; do
+    [ "$old" = "$newbase" ] || mv "./$aof/$old" "$aside/$aof/$old" 2>/dev/null || echo "kept $aof/$old"
+  done
+}
 mkdir "$stage" || exit 12
 tar -xf - -C "$stage" || exit 13
 chown -R "$owner" "$stage" || exit 14
-for name in "$db" "$aofdir"; do
-  if [ -e "$name" ] || [ -L "$name" ]; then
-    if [ ! -d "$aside" ]; then mkdir "$aside" && chown "$owner" "$aside" || exit 15; fi
-    mv "./$name" "$aside/$name" || exit 16
-    if [ "$name" = "$db" ]; then moved_db=1; else moved_aof=1; fi
-    echo "moved $name"
-  fi
-done
-mv "$stage/$db" "./$db" || exit 17
-put_db=1; echo "installed $db"
+sync
+switch_file "$db" db
+stop_point container-swap-db-installed
 if [ "$withaof" = yes ]; then
-  mv "$stage/$aofdir" "./$aofdir" || exit 17
-  put_aof=1; echo "installed $aofdir"
+  if [ -f "./$aof/$manifest" ]; then
+    switch_aof_dir
+  elif [ -d "./$aof" ] && [ ! -L "./$aof" ]; then
+    # An AOF dir without a manifest (it loads nothing): moved aside whole, then the new one moved in.
+    in_aside
+    mv "./$aof" "$aside/$aof" || exit 16
+    aof_did=moved; echo "moved $aof"
+    mv "$stage/$aof" "./$aof" || exit 17
+    echo "installed $aof"
+  else
+    switch_file "$aof" aof
+  fi
+  stop_point container-swap-aof-installed
+elif [ -e "./$aof" ] || [ -L "./$aof" ]; then
+  # appendonly no: the AOF it would not load goes aside, so that turning AOF on later never loads it.
+  in_aside
+  mv "./$aof" "$aside/$aof" || exit 16
+  aof_did=moved; echo "moved $aof"
 fi
-rm -rf "./$stage"
-sync 2>/dev/null
 finished=1
+rm -rf "./$stage"
+sync
 echo done
 `;
 
-/** Checks, before anything stops, that the throwaway can run: sh, tar, stat and chown in the image, the data dir there. */
+/** Checks, before anything stops, that the throwaway can run: sh, tar, stat, chown, ln and sed in the image, the data dir there. */
 const PREFLIGHT_SCRIPT =
-  'cd "$1" && command -v tar >/dev/null && command -v stat >/dev/null && command -v chown >/dev/null && stat -c %u:%g .';
+  'cd "$1" && for tool in tar stat chown ln sed; do command -v $tool >/dev/null || { echo "no $tool in the image"; exit 1; }; done && stat -c %u:%g .';
 
 /** `docker run --rm` of the container's own image, as root, with its volumes and no network. */
 export function throwawayArgs(container: ContainerRef, name: string, script: string, args: string[], stdin: boolean): string[] {
@@ -114,6 +181,7 @@ export function throwawayArgs(container: ContainerRef, name: string, script: str
     'run',
     '--rm',
     ...(stdin ? ['-i'] : []),
+    ...stopPointDockerArgs(),
     '--name',
     name,
     '--volumes-from',
@@ -213,10 +281,11 @@ export async function startAndWait(
  * 1. Checks the backup and stages the files to install in a local temp dir (planRestore and
  *    stageRestore, as on a host): a bad backup is refused before anything stops.
  * 2. Requires the data dir on a volume or bind mount, and a throwaway container of the container's own
- *    image (sh, tar, stat, chown; the official images have them) that can see it.
+ *    image (sh, tar, stat, chown, ln, sed; the official images have them) that can see it.
  * 3. `docker stop` (SIGTERM: Redis shuts down gracefully).
- * 4. A throwaway `docker run --rm --volumes-from NAME` moves dump.rdb and the AOF dir aside into
- *    `<dataDir>/pre-restore-<UTC time>/` and installs the staged files, owned like the data dir.
+ * 4. A throwaway `docker run --rm --volumes-from NAME` keeps dump.rdb and the AOF in
+ *    `<dataDir>/pre-restore-<UTC time>/` and switches each to the staged one with one rename (see
+ *    SWAP_SCRIPT), owned like the data dir.
  * 5. `docker start`, and waits until Redis answers PING with `loading:0`.
  */
 export async function restoreContainer(options: ContainerRestoreOptions): Promise<ContainerRestoreResult> {
@@ -252,7 +321,7 @@ export async function restoreContainer(options: ContainerRestoreOptions): Promis
     if (preflight.exitCode !== 0) {
       throw new PlaybookError(
         'docker',
-        `A throwaway container of ${container.name}'s image cannot install the backup into ${dataDir} (it needs sh, tar, stat and chown): ${firstLine(preflight)}`,
+        `A throwaway container of ${container.name}'s image cannot install the backup into ${dataDir} (it needs sh, tar, stat, chown, ln and sed): ${firstLine(preflight)}`,
       );
     }
 
@@ -273,19 +342,22 @@ export async function restoreContainer(options: ContainerRestoreOptions): Promis
       plan.dbfilename,
       aofName(plan),
       plan.appendonly ? 'yes' : 'no',
+      aofManifestName(plan.appendfilename),
     ];
     const swap = await runDocker(throwawayArgs(container, helper(), SWAP_SCRIPT, args, true), { inputFile: tarball, timeoutMs: 3_600_000 });
     const lines = swap.stdout.split('\n');
     if (swap.exitCode !== 0 || !lines.includes('done')) {
-      // The script put the data dir back: bring the server back as it was before failing.
+      // Bring the server back: on the data from before (the script put it back), or, when the script
+      // was cut short, on what its renames left, which is the data from before or the backup.
       if (wasRunning) await runDocker(['start', container.id]);
-      throw new PlaybookError(
-        'io',
-        `Installing the backup into ${dataDir} of container ${container.name} failed and was undone: ${firstLine(swap)}`,
-        {
-          command: 'docker run … sh -c (restore)',
-        },
-      );
+      const what = `Installing the backup into ${dataDir} of container ${container.name}`;
+      const kept = `what was there before is in ${posix.join(dataDir, aside)}; run the restore again`;
+      const message = lines.includes('undone')
+        ? `${what} failed and was undone: ${firstLine(swap)}`
+        : swap.exitCode > 128
+          ? `${what} was cut short (exit ${swap.exitCode}): each file is switched by one rename, so the container loads the data from before or the backup; ${kept}`
+          : `${what} failed (${firstLine(swap)}) and could not be fully undone: ${kept}, the staged files in ${posix.join(dataDir, args[1] as string)}`;
+      throw new PlaybookError('io', message, { command: 'docker run … sh -c (restore)' });
     }
     const movedNames = lines.filter((line) => line.startsWith('moved ')).map((line) => line.slice('moved '.length));
     const installed = lines.filter((line) => line.startsWith('installed ')).map((line) => line.slice('installed '.length));

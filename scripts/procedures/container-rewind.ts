@@ -9,6 +9,7 @@ import type { ContainerRef } from './container.ts';
 import { CONTAINER_DATA_DIR, dockerOk, mountOf, startAndWait, throwawayArgs, type ContainerRestoreProgress } from './container-restore.ts';
 import { dockerUnusable, firstLine, runDocker } from './docker-cli.ts';
 import { PlaybookError } from './errors.ts';
+import { SHELL_STOP_POINT } from './stop-points.ts';
 import { folderStamp } from './files.ts';
 import { assertNotFuture, assertRewindable, type RewindResult } from './rewind.ts';
 import type { RedisTarget } from './target.ts';
@@ -38,17 +39,21 @@ export interface ContainerRewindResult extends RewindResult {
 
 /**
  * In a throwaway container of the image, as root, on the container's volumes: copies the AOF dir
- * into the undo folder, cuts it with the image's own checker, checks the result; a failed cut or
- * check copies the original files back. Prints `size before N`, `size after N` and `done`.
+ * into the undo folder, cuts it with the image's own checker (one truncate of its last file), checks
+ * the result; a failed cut or check puts the original files back, each copied beside its live name
+ * and renamed over it, so that no file is ever half written in the AOF dir. Killed at any moment, the
+ * dir holds the AOF as before or as rewound. Prints `size before N`, `size after N` and `done`.
  * Arguments: data dir, AOF dir name, manifest name, time, undo folder name.
  */
-const REWIND_SCRIPT = `set -u
+export const REWIND_SCRIPT = `set -u
+${SHELL_STOP_POINT}
 cd "$1" || exit 1
 dir=$2; manifest=$3; to=$4; aside=$5
 check=$(command -v redis-check-aof || command -v valkey-check-aof) || { echo "no redis-check-aof or valkey-check-aof in the image"; exit 1; }
 size() { cat "$dir"/*.aof 2>/dev/null | wc -c; }
 echo "size before $(size)"
 mkdir "$aside" && cp -a "$dir" "$aside/" && sync || { echo "cannot copy $dir into $aside"; exit 1; }
+stop_point container-rewind-copied
 entries() { sed -n "s/^file \\(.*\\) seq .* type $1.*/\\1/p" "$dir/$manifest"; }
 # valkey-check-aof 9.1 misreads its own VALKEY-magic RDB base (valkey-io/valkey#4739) and changes
 # nothing: with one incr file, cut that file alone and check the base with the RDB checker, as on a host.
@@ -59,12 +64,17 @@ misread_base() {
   "$check" --truncate-to-timestamp "$to" "$dir/$incr" >/tmp/cut.log 2>&1 && "$check" "$dir/$incr" >>/tmp/cut.log 2>&1 && "$checkrdb" "$dir/$base" >>/tmp/cut.log 2>&1
 }
 if { "$check" --truncate-to-timestamp "$to" "$dir/$manifest" >/tmp/cut.log 2>&1 && "$check" "$dir/$manifest" >>/tmp/cut.log 2>&1; } || misread_base; then
+  stop_point container-rewind-cut
   echo "size after $(size)"
   sync
   echo done
 else
   grep -i -m1 -E 'fail|error|not valid|invalid' /tmp/cut.log || tail -n 1 /tmp/cut.log
-  cp -a "$aside/$dir/." "$dir/" && sync && echo undone
+  for kept in "$aside/$dir"/*; do
+    name=\${kept##*/}
+    cp -p "$kept" "$dir/.$name.undo" && mv -f "$dir/.$name.undo" "$dir/$name" || exit 1
+  done
+  sync && echo undone
   exit 1
 fi
 `;
@@ -130,7 +140,11 @@ export async function rewindContainer(options: ContainerRewindOptions): Promise<
       if (wasRunning) await runDocker(['start', container.id]);
       const undone = lines.includes('undone') ? 'failed and was undone (the AOF is as before)' : 'failed';
       const why = lines.find((line) => line.trim() !== '' && !line.startsWith('size ') && line !== 'undone') ?? firstLine(cut);
-      throw new PlaybookError('other', `Rewind of ${aofDir} in container ${container.name} ${undone}: ${why}`, { command: 'docker run … sh -c (rewind)' });
+      const message =
+        !lines.includes('undone') && cut.exitCode > 128
+          ? `Rewind of ${aofDir} in container ${container.name} was cut short (exit ${cut.exitCode}): the cut is one truncate, so the container loads the AOF as before or as rewound; the AOF from before is in ${posix.join(dataDir, aside)}`
+          : `Rewind of ${aofDir} in container ${container.name} ${undone}: ${why}`;
+      throw new PlaybookError('other', message, { command: 'docker run … sh -c (rewind)' });
     }
     const size = (label: string) => Number(lines.find((line) => line.startsWith(`size ${label} `))?.slice(`size ${label} `.length) ?? 0);
     result.changed = true;

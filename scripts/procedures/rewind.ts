@@ -1,4 +1,4 @@
-import { copyFile, mkdir, readdir, stat } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, rename, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import type { Engine } from '../engines/engine.ts';
@@ -206,8 +206,15 @@ export async function rewind(options: RewindOptions): Promise<RewindResult> {
     const check = await checkAof(engine, timeline.manifestPath);
     if (!check.ok) throw new PlaybookError('other', `after the cut, ${engine.checkAof} says: ${check.message}`);
   } catch (error) {
-    // Put the AOF back as it was: the checker cut in place, the copy has the original bytes.
-    for (const file of timeline.incr) await copyFile(join(aside, appenddirname, file.file), join(aofDir, file.file));
+    // Put the AOF back as it was: the checker cut in place, the copy has the original bytes. Each file
+    // is copied beside its name and renamed over it: killed meanwhile, none is ever half written.
+    for (const file of timeline.incr) {
+      const back = join(aofDir, `.${file.file}.undo`);
+      await copyFile(join(aside, appenddirname, file.file), back);
+      await matchOwner(back, dirInfo);
+      await fsyncPath(back);
+      await rename(back, join(aofDir, file.file));
+    }
     await fsyncPath(aofDir);
     const reason = error instanceof Error ? error.message : String(error);
     throw new PlaybookError(error instanceof PlaybookError ? error.kind : 'other', `Rewind of ${aofDir} failed and was undone (the AOF is as before; a copy is in ${aside}): ${reason}`, {

@@ -1,72 +1,32 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { test } from 'node:test';
-import { execa } from 'execa';
 import { dockerSkip } from '../../scripts/harness/docker/available.ts';
-import { startRedisContainer, type RedisContainer } from '../../scripts/harness/docker/container.ts';
+import { startRedisContainer } from '../../scripts/harness/docker/container.ts';
 import { docker, dockerTry } from '../../scripts/harness/docker/exec.ts';
 import { waitFor } from '../../scripts/harness/wait.ts';
-import { changeMixedDataset, diffDatasets, readDataset, writeMixedDataset, type Dataset } from '../../scripts/redis/dataset.ts';
+import { changeMixedDataset } from '../../scripts/redis/dataset.ts';
+import { backedUpThenChanged, holds, SLOW, startCliChild, tmpIn } from '../support/containers.ts';
 import { answeringServer, faultCases } from '../support/faults.ts';
-import { cliCommand, runCli } from '../support/run-cli.ts';
+import { runCli } from '../support/run-cli.ts';
 
 // Skipped with "Docker not available here" where Docker is missing; with PLAYBOOK_REQUIRE_ALL=1 they run and fail.
 const skip = await dockerSkip();
 
 const PASSWORD = `pw ${randomBytes(6).toString('hex')}`;
 const AUTH = { REDISCLI_AUTH: PASSWORD };
-const SLOW = { timeoutMs: 180_000 };
 
-/** A container with dataset A backed up (returned with the backup), then changed to dataset B. */
-async function backedUpThenChanged(redis: RedisContainer): Promise<{ a: Dataset; b: Dataset; backup: string }> {
-  await redis.withClient((client) => writeMixedDataset(client, 'A', 20));
-  const a = await redis.withClient(readDataset);
-  const made = await runCli(['backup', '--container', redis.name, '--to', join(redis.root, 'backups'), '--json'], AUTH, SLOW);
-  assert.equal(made.exitCode, 0, made.stderr);
-  await redis.withClient((client) => changeMixedDataset(client, 'A', 'B'));
-  const b = await redis.withClient(readDataset);
-  return { a, b, backup: (JSON.parse(made.stdout) as { path: string }).path };
-}
-
-/**
- * `redis-playbook restore --container` as a child, with its stderr lines as they come. Its TMPDIR is
- * `tmp` (inside the test container's root): what a killed run leaves there goes with it.
- */
+/** `redis-playbook restore BACKUP --container NAME` as a child the test can kill. */
 function startRestore(backup: string, container: string, tmp: string, env: Record<string, string> = {}) {
-  const { file, args, options } = cliCommand(['restore', backup, '--container', container], { ...AUTH, TMPDIR: tmp, ...env });
-  const child = execa(file, args, { ...options, reject: false, buffer: false, stdin: 'ignore', stdout: 'ignore', stderr: 'pipe' });
-  const lines: string[] = [];
-  const state = { exited: false };
-  void child.then(() => (state.exited = true));
-  child.stderr?.on('data', (chunk: Buffer) => lines.push(...chunk.toString().split('\n').filter(Boolean)));
-  return { child, lines, state };
-}
-
-/** A temp dir inside the test container's root, for the CLI runs the test kills. */
-async function tmpIn(redis: RedisContainer): Promise<string> {
-  const dir = join(redis.root, 'tmp');
-  await mkdir(dir, { recursive: true });
-  return dir;
-}
-
-/** Which dataset the container holds once running (started if it is not): A, B, or a diff. */
-async function holds(redis: RedisContainer, a: Dataset, b: Dataset): Promise<'A' | 'B'> {
-  // A stop the killed CLI asked for may still be under way: wait for it (docker stop), then start.
-  await docker(['stop', redis.name]);
-  await redis.start();
-  const now = await redis.withClient(readDataset);
-  if (diffDatasets(a, now, 600_000).length === 0) return 'A';
-  assert.deepEqual(diffDatasets(b, now, 600_000), [], 'the container holds the backup or the data from before, nothing else');
-  return 'B';
+  return startCliChild(['restore', backup, '--container', container], { ...AUTH, TMPDIR: tmp, ...env });
 }
 
 test('restore --container killed with SIGKILL as it stops, installs and starts the container: it loads the data from before or the backup, and a re-run completes', { skip }, async (t) => {
   const cases = await faultCases(t, import.meta.url, 'Interrupted work', { 'kill.restore-container': 'restore --container killed with SIGKILL as it stops, installs and starts the container' });
   await using redis = await startRedisContainer({ password: PASSWORD, config: { appendonly: 'yes', save: '3600 1' } });
   await docker(['exec', redis.name, 'chown', '-R', '999:999', '/data']);
-  const { a, b, backup } = await backedUpThenChanged(redis);
+  const { a, b, backup } = await backedUpThenChanged(redis, AUTH);
   const seen: string[] = [];
   for (const phase of [/^stopping container/, /^installing the backup/, /^starting container/]) {
     const { child, lines, state } = startRestore(backup, redis.name, await tmpIn(redis));
@@ -96,7 +56,7 @@ test('the container stopped, or removed, while restore --container waits for it:
   ] as const) {
     await using redis = await startRedisContainer({ password: PASSWORD, config: { appendonly: 'yes', save: '3600 1' } });
     await docker(['exec', redis.name, 'chown', '-R', '999:999', '/data']);
-    const { a, b, backup } = await backedUpThenChanged(redis);
+    const { a, b, backup } = await backedUpThenChanged(redis, AUTH);
     const server = await answeringServer(redis);
     // The CLI stops itself right after its docker start (REDIS_PLAYBOOK_STOP_AT); the container is
     // stopped or removed then, and the CLI goes on to wait for it.
