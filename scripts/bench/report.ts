@@ -91,7 +91,8 @@ export function formatBytes(bytes: number): string {
 export function formatReport(report: BenchReport): string {
   const { dataset } = report;
   const out: string[] = [
-    `Dataset: ${dataset.keys.toLocaleString('en-US')} keys × ${dataset.valueSize} B values (DEBUG POPULATE) → RDB ${formatBytes(dataset.rdbBytes)}`,
+    // Absent when only the cluster comparisons ran (--cluster-only).
+    ...(dataset.rdbBytes === 0 ? [] : [`Dataset: ${dataset.keys.toLocaleString('en-US')} keys × ${dataset.valueSize} B values (DEBUG POPULATE) → RDB ${formatBytes(dataset.rdbBytes)}`]),
     `Machine: ${report.machine.cpus} CPUs, load average ${report.machine.loadAverage.start.toFixed(1)} at the start, ${report.machine.loadAverage.end.toFixed(1)} at the end${
       Math.max(report.machine.loadAverage.start, report.machine.loadAverage.end) > report.machine.cpus ? ' (BUSY: other work competed for the CPUs, the ratios are noisy)' : ''
     }`,
@@ -113,7 +114,8 @@ export function formatReport(report: BenchReport): string {
       const parts = Object.entries(phases).map(([phase, value]) => `${phase} ${seconds(value)}`);
       if (parts.length > 0) out.push(`  redis-playbook round ${round + 1}: ${parts.join(' · ')}`);
     }
-    out.push(`  ratio of medians ${comparison.ratio.toFixed(2)}${comparison.withinTarget ? '' : `  ABOVE TARGET (≤ ${comparison.target ?? report.targetRatio})`}`, '');
+    const difference = comparison.playbookMedian - comparison.rawMedian;
+    out.push(`  ratio of medians ${comparison.ratio.toFixed(2)} (${difference >= 0 ? '+' : ''}${seconds(difference)} s)${comparison.withinTarget ? '' : `  ABOVE TARGET (≤ ${comparison.target ?? report.targetRatio})`}`, '');
   }
   out.push(
     report.comparisons

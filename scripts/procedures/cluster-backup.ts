@@ -166,12 +166,13 @@ export async function clusterBackup(options: ClusterBackupOptions): Promise<Clus
   }
 }
 
-/** Where a node keeps its `nodes.conf` (`CONFIG GET dir` and `cluster-config-file`). */
+/** Where a node keeps its `nodes.conf` (`CONFIG GET dir` and `cluster-config-file`, else `nodes.conf`). */
 async function nodesConfPath(target: RedisTarget, node: { host: string; port: number; id: string }): Promise<string> {
   const client = await connectNode(target, node);
   try {
-    const config = await configGet(client, ['dir', 'cluster-config-file']);
-    const file = config['cluster-config-file'] as string;
+    // Redis 6.0 does not answer CONFIG GET cluster-config-file: its default name then.
+    const config = await configGet(client, ['dir', 'cluster-config-file'], ['cluster-config-file']);
+    const file = config['cluster-config-file'] ?? 'nodes.conf';
     return file.startsWith('/') ? file : join(config.dir as string, file);
   } catch (error) {
     throw new PlaybookError('other', `Cannot find the nodes.conf of ${shortId(node.id)}: ${(error as Error).message}`, { cause: error });

@@ -30,7 +30,7 @@ for (const id of engines) {
       assert.ok([...backedUp.values()].filter((value) => value.expiresAtMs > 0).length > 500, 'several hundred keys have a TTL');
 
       const backups = join(work, 'backups');
-      const made = await runCli(['backup', '--cluster', '--url', source.url, '--to', backups, ...server]);
+      const made = await runCli(['backup', '--cluster', '--url', source.url, '--to', backups, '--stagger', '0.3', ...server]);
       assert.equal(made.exitCode, 0, made.stderr);
       assert.match(made.stdout, /3 shards, 3600 keys/);
       assert.match(made.stdout, /taken over \d+\.\d s .*not at one instant/);
@@ -43,6 +43,10 @@ for (const id of engines) {
       assert.equal(manifest.shards.reduce((sum: number, shard: { keys: number }) => sum + shard.keys, 0), written);
       assert.deepEqual(manifest.files.filter((file: { role: string }) => file.role === 'nodes-conf').length, 3, 'every nodes.conf kept');
       for (const shard of manifest.shards) assert.ok(Date.parse(shard.startedAt) <= Date.parse(shard.endedAt));
+      // --stagger 0.3: each shard's backup (its fork) began 0.3 s after the previous one.
+      assert.equal(manifest.span.staggerSeconds, 0.3);
+      const starts = manifest.shards.map((shard: { startedAt: string }) => Date.parse(shard.startedAt));
+      for (let i = 1; i < starts.length; i++) assert.ok(starts[i] - starts[i - 1] >= 290, `shard ${i} started ${starts[i] - starts[i - 1]} ms after shard ${i - 1}`);
 
       const listed = await runCli(['backups', '--to', backups, '--json']);
       assert.equal(listed.exitCode, 0, listed.stderr);
