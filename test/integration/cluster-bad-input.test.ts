@@ -16,7 +16,7 @@ import { assertOneLineFailure, runCli } from '../support/run-cli.ts';
 const CLUSTER = exitCodeFor('cluster');
 const BACKUP = exitCodeFor('backup');
 
-test('cluster bad input: a non-cluster node, a backup missing a shard, a non-empty target, a failed node: one line, a documented code, nothing changed', async () => {
+test('cluster bad input: a non-cluster node, a backup missing a shard, data dirs of another shape, a non-empty target, a failed node: one line, a documented code, nothing changed', async () => {
   const work = await mkdtemp(join(tmpdir(), TEMP_PREFIX));
   try {
     const backups = join(work, 'backups');
@@ -46,6 +46,12 @@ test('cluster bad input: a non-cluster node, a backup missing a shard, a non-emp
     assert.equal((await clusterDataset(empty)).size, 0, 'the target is still empty');
     await rm(join(broken, 'shard-2'), { recursive: true });
     assertOneLineFailure(await runCli(['restore', broken, '--into-cluster', empty.url, ...server]), BACKUP, /shard-1\/dump\.rdb: missing/);
+
+    // Data dirs of a cluster of another shape (two primaries): the offline restore refuses, touching none.
+    const otherDirs = empty.primaries.map((node) => node.dir);
+    const beforeDirs = await Promise.all(otherDirs.map((dir) => readdir(dir)));
+    assertOneLineFailure(await runCli(['restore', backup, '--cluster-dirs', otherDirs.join(','), ...server]), CLUSTER, /serves slots 0-8191, which no shard of the backup has: the cluster's shape differs/);
+    assert.deepEqual(await Promise.all(otherDirs.map((dir) => readdir(dir))), beforeDirs, 'no data dir changed');
 
     // A target that holds keys: refused without --replace; its keys are untouched.
     assertOneLineFailure(await runCli(['restore', backup, '--into-cluster', cluster.url, ...server]), CLUSTER, /The target cluster of redis:\/\/127\.0\.0\.1:\d+ is not empty: 127\.0\.0\.1:\d+ holds \d+ keys \(300 in all\).*--replace/);

@@ -48,7 +48,7 @@ export const BackupOptionsSchema = z.object({
 
 export const backupCommand: CliCommand = {
   name: 'backup',
-  summary: 'Take a fresh snapshot and copy it, with checksums and a manifest, into a dated folder',
+  summary: 'Take a fresh snapshot (of every primary with --cluster) and copy it, with checksums and a manifest, into a dated folder',
   options: { url: { type: 'string' }, to: { type: 'string' }, keep: { type: 'string' }, 'metrics-file': { type: 'string' }, json: { type: 'boolean' }, server: { type: 'string' }, ...containerArgs, ...connectionArgs, ...clusterArgs },
   help: `Usage: redis-playbook backup --to DIR [--url redis://host:port] [--container NAME | --compose-service SERVICE]
                              [--keep N] [--metrics-file PATH] [--server PROGRAM] [--json]

@@ -56,7 +56,7 @@ export const RestoreOptionsSchema = z
 
 export const restoreCommand: CliCommand = {
   name: 'restore',
-  summary: 'Roll a stopped server\'s data dir back to a backup (the current files are moved aside)',
+  summary: 'Roll a stopped server\'s data dir back to a backup (the current files are moved aside); a cluster backup into a cluster',
   options: {
     'data-dir': { type: 'string' },
     appendonly: { type: 'string' },
