@@ -66,7 +66,10 @@ async function flushAll(cluster: ScratchCluster): Promise<void> {
 }
 
 /** Runs both cluster comparisons; `log` takes progress lines. */
-export async function measureCluster(options: ClusterBenchOptions, log: (line: string) => void): Promise<{ keys: number; comparisons: Comparison[] }> {
+export async function measureCluster(
+  options: ClusterBenchOptions,
+  log: (line: string) => void,
+): Promise<{ keys: number; comparisons: Comparison[] }> {
   const keys = Math.max(1, Math.floor((options.clusterMb * 1024 * 1024) / options['value-size']));
   const config = { rdbcompression: 'no' };
   await using source = await startScratchCluster({ engine: hostRedis, shards: evenRanges(3).map((range) => ({ slots: [range] })), config });
@@ -96,17 +99,22 @@ export async function measureCluster(options: ClusterBenchOptions, log: (line: s
         const each: number[] = [];
         for (const node of source.primaries) {
           const started = performance.now();
-          await node.withClient((client) => backup({ client, source: { host: node.host, port: node.port }, engine: hostRedis, to: join(work, 'single') }));
+          await node.withClient((client) =>
+            backup({ client, source: { host: node.host, port: node.port }, engine: hostRedis, to: join(work, 'single') }),
+          );
           each.push(seconds(started));
         }
         await rm(join(work, 'single'), { recursive: true, force: true });
-        log(`cluster backup ${timed ? 'round' : 'warm-up'} ${round + 1}: shards alone ${each.map((value) => value.toFixed(2)).join(', ')} s`);
+        log(
+          `cluster backup ${timed ? 'round' : 'warm-up'} ${round + 1}: shards alone ${each.map((value) => value.toFixed(2)).join(', ')} s`,
+        );
         if (timed) singles.push(Math.max(...each));
       } else {
         const started = performance.now();
         const result = await clusterBackup({ target: sourceTarget, to: join(work, 'cluster'), engine: hostRedis });
         const elapsed = seconds(started);
-        for (const name of await readdir(join(work, 'cluster'))) if (join(work, 'cluster', name) !== result.path) await rm(join(work, 'cluster', name), { recursive: true, force: true });
+        for (const name of await readdir(join(work, 'cluster')))
+          if (join(work, 'cluster', name) !== result.path) await rm(join(work, 'cluster', name), { recursive: true, force: true });
         latest = result.path;
         log(`cluster backup ${timed ? 'round' : 'warm-up'} ${round + 1}: backup --cluster ${elapsed.toFixed(2)} s`);
         if (timed) clusters.push(elapsed);
@@ -127,15 +135,31 @@ export async function measureCluster(options: ClusterBenchOptions, log: (line: s
       await execa('sync');
       const started = performance.now();
       if (side === 'import') {
-        await execa(hostRedis.cli, ['--cluster', 'import', `${first?.host}:${first?.port}`, '--cluster-from', `${standalone.host}:${standalone.port}`, '--cluster-copy'], { stdout: 'ignore' });
+        await execa(
+          hostRedis.cli,
+          [
+            '--cluster',
+            'import',
+            `${first?.host}:${first?.port}`,
+            '--cluster-from',
+            `${standalone.host}:${standalone.port}`,
+            '--cluster-copy',
+          ],
+          { stdout: 'ignore' },
+        );
       } else {
         const result = await restoreIntoCluster({ backup: latest, engine: hostRedis, target: into });
         if (result.keys !== keys) throw new Error(`restore --into-cluster wrote ${result.keys} keys of ${keys}`);
       }
       const elapsed = seconds(started);
-      const landed = (await Promise.all(target.primaries.map((node) => node.withClient((client) => client.dbsize())))).reduce((sum, size) => sum + size, 0);
+      const landed = (await Promise.all(target.primaries.map((node) => node.withClient((client) => client.dbsize())))).reduce(
+        (sum, size) => sum + size,
+        0,
+      );
       if (landed !== keys) throw new Error(`${side} left ${landed} keys in the cluster, not ${keys}`);
-      log(`into cluster ${timed ? 'round' : 'warm-up'} ${round + 1}: ${side} ${elapsed.toFixed(2)} s (${Math.round(keys / elapsed)} keys/s)`);
+      log(
+        `into cluster ${timed ? 'round' : 'warm-up'} ${round + 1}: ${side} ${elapsed.toFixed(2)} s (${Math.round(keys / elapsed)} keys/s)`,
+      );
       if (timed) (side === 'import' ? imports : restores).push(elapsed);
     }
   }

@@ -11,7 +11,8 @@ import { ClusterManifestSchema, MANIFEST_FILE, type ClusterManifest, type Cluste
 import type { RedisTarget } from './target.ts';
 
 /** Progress of a cluster backup: a shard's own backup progress, tagged with the shard, or a shard done. */
-export type ClusterBackupProgress = { shard: number; node: string; event: BackupProgress } | { shard: number; node: string; done: { keys: number; seconds: number } };
+export type ClusterBackupProgress =
+  { shard: number; node: string; event: BackupProgress } | { shard: number; node: string; done: { keys: number; seconds: number } };
 
 export interface ClusterBackupOptions {
   /** Any node of the cluster (its credentials and TLS reach every node). */
@@ -56,8 +57,8 @@ export async function clusterBackup(options: ClusterBackupOptions): Promise<Clus
   } finally {
     client.disconnect();
   }
-  await mkdir(to, { recursive: true }).catch((error: Error) => {
-    throw new PlaybookError('io', `Cannot create the backup dir ${to}: ${error.message}`, { cause: error });
+  await mkdir(to, { recursive: true }).catch((error: unknown) => {
+    throw new PlaybookError('io', `Cannot create the backup dir ${to}: ${(error as Error).message}`, { cause: error });
   });
   const temp = join(to, `.incomplete-${folderStamp()}-cluster-${process.pid}-${randomBytes(3).toString('hex')}`);
   await mkdir(temp);
@@ -86,8 +87,16 @@ export async function clusterBackup(options: ClusterBackupOptions): Promise<Clus
         const endedAt = new Date();
         const db0 = result.manifest.keyspace['0'] ?? { keys: 0, expires: 0 };
         const extra = Object.keys(result.manifest.keyspace).filter((db) => db !== '0' && (result.manifest.keyspace[db]?.keys ?? 0) > 0);
-        if (extra.length > 0) throw new PlaybookError('cluster', `${node.host}:${node.port} holds keys in database ${extra.join(', ')}: a cluster node has only database 0`);
-        onProgress?.({ shard: index, node: `${node.host}:${node.port}`, done: { keys: db0.keys, seconds: (endedAt.getTime() - startedAt.getTime()) / 1000 } });
+        if (extra.length > 0)
+          throw new PlaybookError(
+            'cluster',
+            `${node.host}:${node.port} holds keys in database ${extra.join(', ')}: a cluster node has only database 0`,
+          );
+        onProgress?.({
+          shard: index,
+          node: `${node.host}:${node.port}`,
+          done: { keys: db0.keys, seconds: (endedAt.getTime() - startedAt.getTime()) / 1000 },
+        });
         return {
           dir,
           nodeId: node.id,
@@ -115,7 +124,10 @@ export async function clusterBackup(options: ClusterBackupOptions): Promise<Clus
     try {
       const now = await readCluster(after.client, target.url);
       if (slotMapKey(now) !== slotMapKey(view)) {
-        throw new PlaybookError('cluster', `The slot map of ${target.url} changed during the backup (a failover or a resharding): nothing was kept; run the backup again`);
+        throw new PlaybookError(
+          'cluster',
+          `The slot map of ${target.url} changed during the backup (a failover or a resharding): nothing was kept; run the backup again`,
+        );
       }
     } finally {
       after.client.disconnect();
@@ -130,7 +142,13 @@ export async function clusterBackup(options: ClusterBackupOptions): Promise<Clus
       if (!conf) continue;
       const dest = join(temp, 'nodes', `${node.id}.conf`);
       // A node on another machine, or a file this user may not read: not kept (the manifest lists what is).
-      if (!(await copyFile(conf, dest).then(() => true, () => false))) continue;
+      if (
+        !(await copyFile(conf, dest).then(
+          () => true,
+          () => false,
+        ))
+      )
+        continue;
       files.push({ path: `nodes/${node.id}.conf`, role: 'nodes-conf' as const, nodeId: node.id, ...(await digestFile(dest)) });
     }
 
@@ -149,7 +167,12 @@ export async function clusterBackup(options: ClusterBackupOptions): Promise<Clus
         ...(server.executable ? { executable: server.executable } : {}),
       },
       topology: { nodes: view.nodes },
-      span: { startedAt: new Date(first).toISOString(), lastSnapshotAt: new Date(lastSnapshot).toISOString(), seconds: (last - first) / 1000, staggerSeconds: stagger },
+      span: {
+        startedAt: new Date(first).toISOString(),
+        lastSnapshotAt: new Date(lastSnapshot).toISOString(),
+        seconds: (last - first) / 1000,
+        staggerSeconds: stagger,
+      },
       shards,
       files,
     });

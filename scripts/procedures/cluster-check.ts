@@ -41,7 +41,8 @@ export async function isClusterBackup(path: string): Promise<boolean> {
 /** Reads a cluster backup's manifest; a one-server backup (or anything else) is a `backup` error saying so. */
 export async function readClusterManifest(path: string): Promise<ClusterManifest> {
   const read = await readAnyManifest(path);
-  if (read.kind !== 'cluster') throw new PlaybookError('backup', `${path} is a backup of one server, not of a cluster: restore it with --data-dir or --container`);
+  if (read.kind !== 'cluster')
+    throw new PlaybookError('backup', `${path} is a backup of one server, not of a cluster: restore it with --data-dir or --container`);
   return read.manifest;
 }
 
@@ -52,7 +53,11 @@ export async function readClusterManifest(path: string): Promise<ClusterManifest
  * manifest recorded; the cluster-level files (`nodes.conf` copies, `CLUSTER NODES`) match their
  * checksums. Changes nothing. `trustRecorded` as for one server (see checkBackup).
  */
-export async function checkClusterBackup(path: string, engine: Engine, options: { trustRecorded?: boolean } = {}): Promise<ClusterCheckResult> {
+export async function checkClusterBackup(
+  path: string,
+  engine: Engine,
+  options: { trustRecorded?: boolean } = {},
+): Promise<ClusterCheckResult> {
   const manifest = await readClusterManifest(path);
   const items: CheckItem[] = [];
   const ranges = manifest.shards.flatMap((shard) => shard.slots);
@@ -61,27 +66,40 @@ export async function checkClusterBackup(path: string, engine: Engine, options: 
   items.push(
     gaps.length === 0 && !overlap && slotCount(mergeRanges(ranges)) === SLOT_COUNT
       ? { what: 'slot map', ok: true, detail: `${manifest.shards.length} shards serve the ${SLOT_COUNT} slots once each` }
-      : { what: 'slot map', ok: false, detail: gaps.length > 0 ? `slots ${formatRanges(gaps)} are in no shard` : 'two shards claim the same slots' },
+      : {
+          what: 'slot map',
+          ok: false,
+          detail: gaps.length > 0 ? `slots ${formatRanges(gaps)} are in no shard` : 'two shards claim the same slots',
+        },
   );
   const shards: ShardCheck[] = [];
   for (const shard of manifest.shards) {
     const dir = join(path, shard.dir);
     const info = await lstat(dir).catch(() => undefined);
     if (!info?.isDirectory() || info.isSymbolicLink()) {
-      items.push({ what: shard.dir, ok: false, detail: `missing: the backup of ${describeShard(shard)}, ${shard.keys} keys, is not there` });
+      items.push({
+        what: shard.dir,
+        ok: false,
+        detail: `missing: the backup of ${describeShard(shard)}, ${shard.keys} keys, is not there`,
+      });
       shards.push({ shard, check: undefined, rdbPath: undefined });
       continue;
     }
     const digest = await digestFile(join(dir, MANIFEST_FILE)).catch(() => undefined);
     if (digest?.sha256 !== shard.manifestSha256) {
-      items.push({ what: `${shard.dir}/${MANIFEST_FILE}`, ok: false, detail: digest ? 'differs from the one the cluster manifest recorded (changed or replaced)' : 'missing' });
+      items.push({
+        what: `${shard.dir}/${MANIFEST_FILE}`,
+        ok: false,
+        detail: digest ? 'differs from the one the cluster manifest recorded (changed or replaced)' : 'missing',
+      });
       shards.push({ shard, check: undefined, rdbPath: undefined });
       continue;
     }
     const check = await checkBackup(dir, engine, { trustRecorded: options.trustRecorded });
     for (const item of check.items) items.push({ ...item, what: `${shard.dir}/${item.what.replace(`${dir}/`, '')}` });
     const keys = check.manifest?.keyspace['0']?.keys ?? 0;
-    if (keys !== shard.keys) items.push({ what: `${shard.dir} keys`, ok: false, detail: `its manifest says ${keys}, the cluster manifest ${shard.keys}` });
+    if (keys !== shard.keys)
+      items.push({ what: `${shard.dir} keys`, ok: false, detail: `its manifest says ${keys}, the cluster manifest ${shard.keys}` });
     shards.push({ shard, check, rdbPath: check.rdbPath });
   }
   for (const file of manifest.files) {
@@ -91,7 +109,11 @@ export async function checkClusterBackup(path: string, engine: Engine, options: 
       continue;
     }
     const digest = await digestFile(join(path, file.path));
-    items.push(digest.sha256 === file.sha256 ? { what: `${file.path} sha256`, ok: true, detail: 'matches the manifest' } : { what: `${file.path} sha256`, ok: false, detail: 'content differs from the manifest' });
+    items.push(
+      digest.sha256 === file.sha256
+        ? { what: `${file.path} sha256`, ok: true, detail: 'matches the manifest' }
+        : { what: `${file.path} sha256`, ok: false, detail: 'content differs from the manifest' },
+    );
   }
   return { ok: items.every((item) => item.ok), path, manifest, shards, items };
 }
@@ -135,9 +157,17 @@ export async function testRestoreCluster(path: string, engine: Engine): Promise<
   const started = performance.now();
   let scratch;
   try {
-    scratch = await startScratchCluster({ engine, shards: check.shards.map((item) => ({ slots: item.shard.slots, rdb: item.rdbPath })), readyTimeoutMs: 3_600_000 });
+    scratch = await startScratchCluster({
+      engine,
+      shards: check.shards.map((item) => ({ slots: item.shard.slots, rdb: item.rdbPath })),
+      readyTimeoutMs: 3_600_000,
+    });
   } catch (error) {
-    throw new PlaybookError('backup', `A scratch cluster of ${engine.server} could not load ${path}: ${(error as Error).message.split('\n').slice(-3).join(' ')}`, { cause: error });
+    throw new PlaybookError(
+      'backup',
+      `A scratch cluster of ${engine.server} could not load ${path}: ${(error as Error).message.split('\n').slice(-3).join(' ')}`,
+      { cause: error },
+    );
   }
   await using cluster = scratch;
   const loadMs = Math.round(performance.now() - started);

@@ -33,21 +33,31 @@ export interface NodeDirPlan {
 
 export interface ClusterDirsResult {
   backup: string;
-  nodes: Array<NodeDirPlan & { restore: RestoreResult }>;
+  nodes: (NodeDirPlan & { restore: RestoreResult })[];
 }
 
 /** A node's own view from its `nodes.conf` (the `CLUSTER NODES` format, and a `vars` line): itself, and the slots of its shard's primary. */
 async function readNodeDir(dataDir: string, nodesConf: string): Promise<{ myself: ClusterNode; slots: ClusterNode['slots'] }> {
   const path = join(dataDir, nodesConf);
-  const text = await readFile(path, 'utf8').catch((error: NodeJS.ErrnoException) => {
+  const text = await readFile(path, 'utf8').catch((caught: unknown) => {
+    const error = caught as NodeJS.ErrnoException;
     if (error.code === 'ENOENT') {
-      throw new PlaybookError('cluster', `${dataDir} has no ${nodesConf}: it is not the data dir of a cluster node (create the cluster first, or restore with --into-cluster)`, { cause: error });
+      throw new PlaybookError(
+        'cluster',
+        `${dataDir} has no ${nodesConf}: it is not the data dir of a cluster node (create the cluster first, or restore with --into-cluster)`,
+        { cause: error },
+      );
     }
     throw new PlaybookError('io', `Cannot read ${path}: ${error.message}`, { cause: error });
   });
   let nodes: ClusterNode[];
   try {
-    nodes = parseClusterNodes(text.split('\n').filter((line) => !line.startsWith('vars ')).join('\n'));
+    nodes = parseClusterNodes(
+      text
+        .split('\n')
+        .filter((line) => !line.startsWith('vars '))
+        .join('\n'),
+    );
   } catch (error) {
     throw new PlaybookError('cluster', `${path} is not a cluster config file: ${(error as Error).message}`, { cause: error });
   }
@@ -87,16 +97,23 @@ export async function restoreClusterDirs(options: ClusterDirsOptions): Promise<C
   }
   for (const shard of shards) {
     if (!plans.some((plan) => plan.shard === shard && plan.role === 'primary')) {
-      throw new PlaybookError('cluster', `No data dir given is of the primary serving ${describeShard(shard)}: name every node's data dir (--cluster-dirs DIR,DIR,…)`);
+      throw new PlaybookError(
+        'cluster',
+        `No data dir given is of the primary serving ${describeShard(shard)}: name every node's data dir (--cluster-dirs DIR,DIR,…)`,
+      );
     }
   }
   const seen = new Set<string>();
   for (const plan of plans) {
-    if (seen.has(plan.nodeId)) throw new PlaybookError('usage', `Two data dirs are of node ${shortId(plan.nodeId)}: name each node's data dir once`);
+    if (seen.has(plan.nodeId))
+      throw new PlaybookError('usage', `Two data dirs are of node ${shortId(plan.nodeId)}: name each node's data dir once`);
     seen.add(plan.nodeId);
     const running = await serversUsingDir(plan.dataDir);
     if (running.length > 0) {
-      throw new PlaybookError('state', `A server is running on ${plan.dataDir} (pid ${running[0]?.pid}): stop every node of the cluster first, then restore`);
+      throw new PlaybookError(
+        'state',
+        `A server is running on ${plan.dataDir} (pid ${running[0]?.pid}): stop every node of the cluster first, then restore`,
+      );
     }
   }
   const nodes: ClusterDirsResult['nodes'] = [];

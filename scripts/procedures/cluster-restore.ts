@@ -39,9 +39,9 @@ export interface IntoClusterResult {
   /** Keys of the snapshots whose TTL ran out before they could be restored (not written). */
   expired: number;
   seconds: number;
-  shards: Array<{ dir: string; expected: number; restored: number; expired: number }>;
+  shards: { dir: string; expected: number; restored: number; expired: number }[];
   /** The target's primaries and what each received. */
-  nodes: Array<{ id: string; address: string; slots: string; keys: number }>;
+  nodes: { id: string; address: string; slots: string; keys: number }[];
 }
 
 /** The owner of each slot, as an index into `view.primaries`. */
@@ -92,10 +92,18 @@ export async function restoreIntoCluster(options: IntoClusterOptions): Promise<I
     const shards = await Promise.all(
       check.shards.map(async ({ shard, rdbPath }) => {
         await using scratch = await startRedis(
-          { config: { appendonly: 'no', save: '""', dbfilename: 'dump.rdb' }, initialFiles: { 'dump.rdb': rdbPath as string }, readyTimeoutMs: 3_600_000 },
+          {
+            config: { appendonly: 'no', save: '""', dbfilename: 'dump.rdb' },
+            initialFiles: { 'dump.rdb': rdbPath as string },
+            readyTimeoutMs: 3_600_000,
+          },
           engine,
-        ).catch((error: Error) => {
-          throw new PlaybookError('backup', `A scratch ${engine.server} could not load ${shard.dir}: ${error.message.split('\n').slice(-2).join(' ')}`, { cause: error });
+        ).catch((error: unknown) => {
+          throw new PlaybookError(
+            'backup',
+            `A scratch ${engine.server} could not load ${shard.dir}: ${(error as Error).message.split('\n').slice(-2).join(' ')}`,
+            { cause: error },
+          );
         });
         return await scratch.withClient(async (source) => {
           const absolute = await hasPexpiretime(source);
@@ -123,7 +131,8 @@ export async function restoreIntoCluster(options: IntoClusterOptions): Promise<I
             for (const [i, key] of keys.entries()) {
               const [dumpError, payload] = replies[2 * i] ?? [];
               const [ttlError, ttl] = replies[2 * i + 1] ?? [];
-              if (dumpError || ttlError) throw dumpError ?? ttlError;
+              const readError = dumpError ?? ttlError;
+              if (readError) throw readError;
               // Gone meanwhile: its TTL ran out in the scratch server.
               if (payload === null || Number(ttl) === -2) {
                 expired++;
@@ -160,7 +169,12 @@ export async function restoreIntoCluster(options: IntoClusterOptions): Promise<I
       expired: shards.reduce((sum, shard) => sum + shard.expired, 0),
       seconds: (performance.now() - started) / 1000,
       shards,
-      nodes: view.primaries.map((node, index) => ({ id: node.id, address: `${node.host}:${node.port}`, slots: formatRanges(node.slots), keys: written[index] ?? 0 })),
+      nodes: view.primaries.map((node, index) => ({
+        id: node.id,
+        address: `${node.host}:${node.port}`,
+        slots: formatRanges(node.slots),
+        keys: written[index] ?? 0,
+      })),
     };
   } finally {
     for (const client of primaries) client.disconnect();
@@ -170,16 +184,28 @@ export async function restoreIntoCluster(options: IntoClusterOptions): Promise<I
 /** A RESTORE the target refused, as one error an operator can act on. */
 function restoreRefusal(error: Error, node: { id: string; host: string; port: number }): PlaybookError {
   const where = `${shortId(node.id)} ${node.host}:${node.port}`;
-  if (/^BUSYKEY/.test(error.message)) {
-    return new PlaybookError('cluster', `${where} already holds a key of the backup (written since the restore began?): run again with --replace to overwrite`, { cause: error });
+  if (error.message.startsWith('BUSYKEY')) {
+    return new PlaybookError(
+      'cluster',
+      `${where} already holds a key of the backup (written since the restore began?): run again with --replace to overwrite`,
+      { cause: error },
+    );
   }
   if (/^(MOVED|ASK|CLUSTERDOWN)/.test(error.message)) {
-    return new PlaybookError('cluster', `The target cluster changed during the restore (${error.message.split(' ')[0]} from ${where}): the keys written so far stay; check the cluster and run again with --replace`, {
-      cause: error,
-    });
+    return new PlaybookError(
+      'cluster',
+      `The target cluster changed during the restore (${error.message.split(' ')[0]} from ${where}): the keys written so far stay; check the cluster and run again with --replace`,
+      {
+        cause: error,
+      },
+    );
   }
   if (/payload version or checksum/i.test(error.message)) {
-    return new PlaybookError('backup', `${where} cannot read the backup's keys (${error.message}): its engine is older than the one the backup was taken on`, { cause: error });
+    return new PlaybookError(
+      'backup',
+      `${where} cannot read the backup's keys (${error.message}): its engine is older than the one the backup was taken on`,
+      { cause: error },
+    );
   }
   return new PlaybookError('other', `${where} refused RESTORE: ${error.message}`, { cause: error, command: 'RESTORE' });
 }

@@ -30,14 +30,19 @@ export function shortId(id: string): string {
 export async function readCluster(client: Redis, where: string): Promise<ClusterView> {
   const info = flattenInfo(parseInfo(await client.info('cluster')));
   if (info.cluster_enabled !== '1') {
-    throw new PlaybookError('cluster', `${where} is not a cluster node (INFO cluster says cluster_enabled:${info.cluster_enabled ?? 'absent'}): leave out --cluster, or name a node of the cluster`);
+    throw new PlaybookError(
+      'cluster',
+      `${where} is not a cluster node (INFO cluster says cluster_enabled:${info.cluster_enabled ?? 'absent'}): leave out --cluster, or name a node of the cluster`,
+    );
   }
   const text = String(await client.call('CLUSTER', 'NODES'));
   const nodes = parseClusterNodes(text);
   // A node that knows no others yet reports its own address empty: the one it was reached at.
   const [host, port] = [client.options.host ?? '127.0.0.1', client.options.port ?? 6379];
   for (const node of nodes) if (node.host === '' && node.flags.includes('myself')) Object.assign(node, { host, port: node.port || port });
-  const primaries = nodes.filter((node) => node.role === 'primary' && node.slots.length > 0).sort((a, b) => (a.slots[0]?.[0] ?? 0) - (b.slots[0]?.[0] ?? 0));
+  const primaries = nodes
+    .filter((node) => node.role === 'primary' && node.slots.length > 0)
+    .sort((a, b) => (a.slots[0]?.[0] ?? 0) - (b.slots[0]?.[0] ?? 0));
   return { nodes, primaries, text };
 }
 
@@ -57,20 +62,32 @@ export async function assertHealthy(client: Redis, view: ClusterView, where: str
     }
   }
   const gaps = uncoveredSlots(view.primaries.flatMap((node) => node.slots));
-  if (gaps.length > 0) throw new PlaybookError('cluster', `The cluster of ${where} leaves slots ${formatRanges(gaps)} to no primary: assign them first`);
+  if (gaps.length > 0)
+    throw new PlaybookError('cluster', `The cluster of ${where} leaves slots ${formatRanges(gaps)} to no primary: assign them first`);
   const state = flattenInfo(parseInfo(`# Cluster\r\n${String(await client.call('CLUSTER', 'INFO'))}`)).cluster_state;
-  if (state !== 'ok') throw new PlaybookError('cluster', `The cluster of ${where} says cluster_state:${state}: wait until it is ok, or repair it first`);
+  if (state !== 'ok')
+    throw new PlaybookError('cluster', `The cluster of ${where} says cluster_state:${state}: wait until it is ok, or repair it first`);
 }
 
 /** The target of one node of the cluster: the URL's credentials and TLS, the node's announced address. */
 export function nodeTarget(target: RedisTarget, node: Pick<ClusterNode, 'host' | 'port'>): RedisTarget {
   const scheme = target.tls ? 'rediss' : 'redis';
   const host = node.host.includes(':') ? `[${node.host}]` : node.host;
-  return { ...target, host: node.host, port: node.port, url: `${scheme}://${target.username ? `${encodeURIComponent(target.username)}@` : ''}${host}:${node.port}`, db: 0 };
+  return {
+    ...target,
+    host: node.host,
+    port: node.port,
+    url: `${scheme}://${target.username ? `${encodeURIComponent(target.username)}@` : ''}${host}:${node.port}`,
+    db: 0,
+  };
 }
 
 /** Connects to a node (see {@link nodeTarget}); a failure keeps its classified kind and names the node. */
-export async function connectNode(target: RedisTarget, node: Pick<ClusterNode, 'host' | 'port'>, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<Redis> {
+export async function connectNode(
+  target: RedisTarget,
+  node: Pick<ClusterNode, 'host' | 'port'>,
+  timeoutMs = DEFAULT_TIMEOUT_MS,
+): Promise<Redis> {
   return (await connect(nodeTarget(target, node), { timeoutMs })).client;
 }
 

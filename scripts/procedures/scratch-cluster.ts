@@ -13,8 +13,14 @@ function portFree(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const server = createServer();
     server.unref();
-    server.once('error', () => resolve(false));
-    server.listen({ port, host: '127.0.0.1', exclusive: true }, () => server.close(() => resolve(true)));
+    server.once('error', () => {
+      resolve(false);
+    });
+    server.listen({ port, host: '127.0.0.1', exclusive: true }, () =>
+      server.close(() => {
+        resolve(true);
+      }),
+    );
   });
 }
 
@@ -100,10 +106,21 @@ export async function startScratchCluster(options: ScratchClusterOptions): Promi
     ...options.config,
   };
   const start = (rdb?: string) =>
-    startRedis({ config: { ...config, dbfilename: 'dump.rdb' }, ...(rdb ? { initialFiles: { 'dump.rdb': rdb } } : {}), readyTimeoutMs: options.readyTimeoutMs ?? 120_000 }, engine, {
-      pick: freeClusterPort,
-    });
-  const started = await Promise.allSettled([...shards.map((shard) => start(shard.rdb)), ...Array.from({ length: shards.length * replicasPerShard }, () => start())]);
+    startRedis(
+      {
+        config: { ...config, dbfilename: 'dump.rdb' },
+        ...(rdb ? { initialFiles: { 'dump.rdb': rdb } } : {}),
+        readyTimeoutMs: options.readyTimeoutMs ?? 120_000,
+      },
+      engine,
+      {
+        pick: freeClusterPort,
+      },
+    );
+  const started = await Promise.allSettled([
+    ...shards.map((shard) => start(shard.rdb)),
+    ...Array.from({ length: shards.length * replicasPerShard }, () => start()),
+  ]);
   const nodes = started.filter((outcome) => outcome.status === 'fulfilled').map((outcome) => outcome.value);
   const failed = started.find((outcome) => outcome.status === 'rejected');
   const cluster = new ScratchCluster(nodes.slice(0, shards.length), nodes.slice(shards.length));
@@ -141,11 +158,14 @@ async function form(cluster: ScratchCluster, shards: ScratchShard[]): Promise<vo
   const first = cluster.primaries[0] as DisposableRedis;
   for (const node of cluster.nodes.slice(1)) await node.withClient((client) => client.call('CLUSTER', 'MEET', first.host, first.port));
   const count = cluster.nodes.length;
-  await waitFor(async () => (await Promise.all(cluster.nodes.map(clusterInfo))).every((info) => Number(info.cluster_known_nodes) === count), {
-    what: `${count} cluster nodes to know each other`,
-    timeoutMs: 60_000,
-    intervalMs: 50,
-  });
+  await waitFor(
+    async () => (await Promise.all(cluster.nodes.map(clusterInfo))).every((info) => Number(info.cluster_known_nodes) === count),
+    {
+      what: `${count} cluster nodes to know each other`,
+      timeoutMs: 60_000,
+      intervalMs: 50,
+    },
+  );
   const perShard = cluster.replicas.length / Math.max(1, cluster.primaries.length);
   for (const [index, replica] of cluster.replicas.entries()) {
     const primaryId = ids[Math.floor(index / perShard)] as string;
@@ -159,7 +179,9 @@ async function form(cluster: ScratchCluster, shards: ScratchShard[]): Promise<vo
     async () => {
       const infos = await Promise.all(cluster.nodes.map(clusterInfo));
       if (!infos.every((info) => info.cluster_state === 'ok')) return false;
-      const links = await Promise.all(cluster.replicas.map(async (replica) => (await replica.info('replication')).replication?.master_link_status));
+      const links = await Promise.all(
+        cluster.replicas.map(async (replica) => (await replica.info('replication')).replication?.master_link_status),
+      );
       return links.every((link) => link === 'up');
     },
     { what: 'the scratch cluster to be ok (every slot served, every replica in sync)', timeoutMs: 60_000, intervalMs: 50 },

@@ -4,7 +4,18 @@ import { z } from 'zod';
 export const SLOT_COUNT = 16_384;
 
 /** A range of hash slots, both ends included (`[0, 5460]`). */
-export const SlotRangeSchema = z.tuple([z.number().int().min(0).max(SLOT_COUNT - 1), z.number().int().min(0).max(SLOT_COUNT - 1)]);
+export const SlotRangeSchema = z.tuple([
+  z
+    .number()
+    .int()
+    .min(0)
+    .max(SLOT_COUNT - 1),
+  z
+    .number()
+    .int()
+    .min(0)
+    .max(SLOT_COUNT - 1),
+]);
 export type SlotRange = z.infer<typeof SlotRangeSchema>;
 
 /** One line of `CLUSTER NODES` (the same on Redis 6.0, 7.x, 8.x and Valkey). */
@@ -31,7 +42,10 @@ export type ClusterNode = z.infer<typeof ClusterNodeSchema>;
 /** Parses the text of `CLUSTER NODES`; throws on a line that is not one of its lines. */
 export function parseClusterNodes(text: string): ClusterNode[] {
   const nodes: ClusterNode[] = [];
-  for (const line of text.split('\n').map((item) => item.trim()).filter(Boolean)) {
+  for (const line of text
+    .split('\n')
+    .map((item) => item.trim())
+    .filter(Boolean)) {
     const [id, address, flagText, primary, , , , link, ...slotWords] = line.split(' ');
     // `host:port@busport[,hostname]`; an IPv6 host keeps its colons.
     const hostPort = /^(.*):(\d+)(@\d+)?(,.*)?$/.exec(address ?? '');

@@ -8,9 +8,12 @@ export async function slotClients(cluster: ScratchCluster): Promise<{ clientFor:
   const clients = await Promise.all(cluster.primaries.map((node) => node.client()));
   const byPort = new Map(cluster.primaries.map((node, index) => [node.port, clients[index] as Redis]));
   const owners = new Array<Redis>(16_384);
-  const slots = (await (clients[0] as Redis).call('CLUSTER', 'SLOTS')) as Array<[number, number, [string, number]]>;
-  for (const [from, to, [, port]] of slots) for (let slot = from; slot <= to; slot++) owners[slot] = byPort.get(Number(port)) as Redis;
-  return { clientFor: (key) => owners[keySlot(key)] as Redis, close: () => clients.forEach((client) => client.disconnect()) };
+  const slots = (await (clients[0] as Redis).call('CLUSTER', 'SLOTS')) as [number, number, [string, number]][];
+  for (const [from, to, [, port]] of slots) for (let slot = from; slot <= to; slot++) owners[slot] = byPort.get(port) as Redis;
+  const close = () => {
+    for (const client of clients) client.disconnect();
+  };
+  return { clientFor: (key) => owners[keySlot(key)] as Redis, close };
 }
 
 /**
@@ -29,7 +32,14 @@ export async function writeClusterDataset(cluster: ScratchCluster, perType: numb
     let count = 0;
     for (let i = 0; i < perType; i++) {
       const tag = i % 10 === 0 ? `{tag${i % 7}}` : '';
-      const keys = { string: `${tag}s:${i}`, list: `${tag}l:${i}`, hash: `${tag}h:${i}`, set: `${tag}set:${i}`, zset: `${tag}z:${i}`, stream: `${tag}x:${i}` };
+      const keys = {
+        string: `${tag}s:${i}`,
+        list: `${tag}l:${i}`,
+        hash: `${tag}h:${i}`,
+        set: `${tag}set:${i}`,
+        zset: `${tag}z:${i}`,
+        stream: `${tag}x:${i}`,
+      };
       on(keys.string).set(keys.string, `value ${i} ${'v'.repeat(i % 50)}`);
       on(keys.list).rpush(keys.list, 'a', String(i), 'c');
       on(keys.hash).hset(keys.hash, { name: `n${i}`, count: String(i) });

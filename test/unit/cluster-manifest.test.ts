@@ -46,8 +46,11 @@ test('a cluster manifest (format 2, kind cluster) is read as one; the one-server
     await writeFile(join(dir, 'manifest.json'), JSON.stringify(manifest));
     const read = await readAnyManifest(dir);
     assert.equal(read.kind, 'cluster');
-    assert.equal(read.kind === 'cluster' && read.manifest.shards.length, 2);
-    await assert.rejects(readManifest(dir), { kind: 'backup', message: /is a cluster backup \(2 shards\): restore it with --into-cluster URL or --cluster-dirs/ });
+    assert.equal(read.manifest.shards.length, 2);
+    await assert.rejects(readManifest(dir), {
+      kind: 'backup',
+      message: /is a cluster backup \(2 shards\): restore it with --into-cluster URL or --cluster-dirs/,
+    });
     await writeFile(join(dir, 'manifest.json'), JSON.stringify({ ...manifest, format: 'redis-playbook-backup/3' }));
     await assert.rejects(readAnyManifest(dir), { kind: 'backup', message: /written by a newer redis-playbook/ });
     await writeFile(join(dir, 'manifest.json'), JSON.stringify({ ...manifest, shards: [{ ...manifest.shards[0], dir: '../elsewhere' }] }));

@@ -1,6 +1,15 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { evenRanges, formatRanges, keySlot, mergeRanges, parseClusterNodes, sameSlots, slotCount, uncoveredSlots } from '../../scripts/redis/cluster.ts';
+import {
+  evenRanges,
+  formatRanges,
+  keySlot,
+  mergeRanges,
+  parseClusterNodes,
+  sameSlots,
+  slotCount,
+  uncoveredSlots,
+} from '../../scripts/redis/cluster.ts';
 
 test('keySlot is CLUSTER KEYSLOT: CRC16 mod 16384, of the hash tag when there is a non-empty one', () => {
   // The cluster spec's test vector (CRC16 of 123456789 is 0x31C3) and the slots its examples give.
@@ -26,7 +35,18 @@ test('parseClusterNodes reads Redis 6.0 and 7.x lines: flags, roles, primaries, 
     [
       ['07c37d', '127.0.0.1', 30004, 'replica', 'e7d1ee', []],
       ['e7d1ee', '127.0.0.1', 30001, 'primary', undefined, [[0, 5460]]],
-      ['292f8b', '127.0.0.1', 30003, 'primary', undefined, [[5461, 10922], [10923, 10923], [10924, 16383]]],
+      [
+        '292f8b',
+        '127.0.0.1',
+        30003,
+        'primary',
+        undefined,
+        [
+          [5461, 10922],
+          [10923, 10923],
+          [10924, 16383],
+        ],
+      ],
     ],
   );
   assert.deepEqual(nodes[2]?.flags, ['master', 'fail?']);
@@ -34,11 +54,45 @@ test('parseClusterNodes reads Redis 6.0 and 7.x lines: flags, roles, primaries, 
 });
 
 test('slot ranges: merged, counted, gaps found, split evenly as redis-cli --cluster create does', () => {
-  assert.deepEqual(mergeRanges([[10, 20], [0, 9], [30, 30]]), [[0, 20], [30, 30]]);
-  assert.deepEqual(uncoveredSlots([[0, 5460], [10923, 16383]]), [[5461, 10922]]);
+  assert.deepEqual(
+    mergeRanges([
+      [10, 20],
+      [0, 9],
+      [30, 30],
+    ]),
+    [
+      [0, 20],
+      [30, 30],
+    ],
+  );
+  assert.deepEqual(
+    uncoveredSlots([
+      [0, 5460],
+      [10923, 16383],
+    ]),
+    [[5461, 10922]],
+  );
   assert.deepEqual(uncoveredSlots([[0, 16383]]), []);
-  assert.deepEqual(evenRanges(3), [[0, 5460], [5461, 10922], [10923, 16383]]);
+  assert.deepEqual(evenRanges(3), [
+    [0, 5460],
+    [5461, 10922],
+    [10923, 16383],
+  ]);
   assert.equal(slotCount(evenRanges(4)), 16_384);
-  assert.ok(sameSlots([[0, 1], [2, 5]], [[0, 5]]));
-  assert.equal(formatRanges([[0, 5460], [7, 7]]), '0-5460,7');
+  assert.ok(
+    sameSlots(
+      [
+        [0, 1],
+        [2, 5],
+      ],
+      [[0, 5]],
+    ),
+  );
+  assert.equal(
+    formatRanges([
+      [0, 5460],
+      [7, 7],
+    ]),
+    '0-5460,7',
+  );
 });

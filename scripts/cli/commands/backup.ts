@@ -163,7 +163,7 @@ async function runClusterBackup(options: z.infer<typeof BackupOptionsSchema>, ta
         io.stderr(`${prefix}: done, ${progress.done.keys} keys in ${progress.done.seconds.toFixed(1)} s\n`);
         return;
       }
-      if (!printers.has(progress.shard)) printers.set(progress.shard, progressPrinter({ ...io, stderr: (text) => io.stderr(`${prefix}: ${text}`) }));
+      if (!printers.has(progress.shard)) printers.set(progress.shard, progressPrinter({ ...io, stderr: (text) => { io.stderr(`${prefix}: ${text}`); } }));
       printers.get(progress.shard)?.(progress.event);
     },
   });

@@ -22,7 +22,11 @@ export const ClusterRestoreOptionsShape = {
     .transform((value) => value.split(',').filter(Boolean))
     .optional(),
   /** With --cluster-dirs: the name of each node's cluster config file in its data dir. */
-  'nodes-conf': z.string().min(1).regex(/^[^/]+$/, { error: 'expected a file name in the data dir' }).default('nodes.conf'),
+  'nodes-conf': z
+    .string()
+    .min(1)
+    .regex(/^[^/]+$/, { error: 'expected a file name in the data dir' })
+    .default('nodes.conf'),
 };
 
 /** Their parseArgs config. */
@@ -70,9 +74,11 @@ type Values = {
 /** `restore <cluster backup> --into-cluster URL | --cluster-dirs …`. */
 export async function runClusterRestore(options: Values, io: CliIo): Promise<number> {
   if (options['into-cluster'] === undefined && options.replace) throw new PlaybookError('usage', '--replace is for --into-cluster');
-  if (options['into-cluster'] !== undefined && options['cluster-dirs'] !== undefined) throw new PlaybookError('usage', '--into-cluster and --cluster-dirs are two ways to restore: give one');
+  if (options['into-cluster'] !== undefined && options['cluster-dirs'] !== undefined)
+    throw new PlaybookError('usage', '--into-cluster and --cluster-dirs are two ways to restore: give one');
   const alone = (['data-dir', 'container', 'compose-service'] as const).find((name) => options[name] !== undefined);
-  if (alone) throw new PlaybookError('usage', `--${alone} is for one server's backup: a cluster backup takes --into-cluster or --cluster-dirs`);
+  if (alone)
+    throw new PlaybookError('usage', `--${alone} is for one server's backup: a cluster backup takes --into-cluster or --cluster-dirs`);
   const backup = resolve(options.backup);
   let engine;
   if (options.server !== undefined) engine = await engineFromServerOption(options.server);
@@ -105,11 +111,19 @@ export async function runClusterRestore(options: Values, io: CliIo): Promise<num
       io.stdout(`${JSON.stringify(result, null, 2)}\n`);
       return 0;
     }
-    io.stdout(`Restored ${result.backup} into the cluster of ${result.target}: ${result.keys} keys in ${result.seconds.toFixed(1)} s${result.expired ? ` (${result.expired} had expired)` : ''}\n`);
+    io.stdout(
+      `Restored ${result.backup} into the cluster of ${result.target}: ${result.keys} keys in ${result.seconds.toFixed(1)} s${result.expired ? ` (${result.expired} had expired)` : ''}\n`,
+    );
     for (const node of result.nodes) io.stdout(`  ${shortId(node.id)} ${node.address} (slots ${node.slots}): ${node.keys} keys\n`);
     return 0;
   }
-  const result = await restoreClusterDirs({ backup, dataDirs: (options['cluster-dirs'] ?? []).map((dir) => resolve(dir)), engine, nodesConf: options['nodes-conf'], recheck: options.recheck });
+  const result = await restoreClusterDirs({
+    backup,
+    dataDirs: (options['cluster-dirs'] ?? []).map((dir) => resolve(dir)),
+    engine,
+    nodesConf: options['nodes-conf'],
+    recheck: options.recheck,
+  });
   const rows = result.nodes.map((node) => ({
     dataDir: node.dataDir,
     nodeId: node.nodeId,
@@ -126,7 +140,9 @@ export async function runClusterRestore(options: Values, io: CliIo): Promise<num
   }
   io.stdout(`Restored ${result.backup} into ${rows.length} data dirs:\n`);
   for (const row of rows) {
-    io.stdout(`  ${row.dataDir}: ${row.role} ${shortId(row.nodeId)} ← ${row.shard} (slots ${row.slots}, matched by ${row.matchedBy})${row.movedAside ? `; previous files in ${row.movedAside}` : ''}\n`);
+    io.stdout(
+      `  ${row.dataDir}: ${row.role} ${shortId(row.nodeId)} ← ${row.shard} (slots ${row.slots}, matched by ${row.matchedBy})${row.movedAside ? `; previous files in ${row.movedAside}` : ''}\n`,
+    );
   }
   io.stdout('Each node kept its nodes.conf. Start every node now; the pre-restore-* folders are your undo.\n');
   return 0;
