@@ -25,6 +25,7 @@ import { restore } from '../procedures/restore.ts';
 import { flattenInfo, parseInfo } from '../redis/info.ts';
 import { rawBackup, rawRestoreStart, startLoaded } from './baselines.ts';
 import { measureStart } from './cli-start.ts';
+import { measureCluster } from './cluster.ts';
 import { BenchReportSchema, compare, formatBytes, formatReport, TARGET_RATIO, type BenchReport, type Comparison } from './report.ts';
 
 /** The options of `npm run bench`. */
@@ -42,12 +43,17 @@ export const BenchOptionsSchema = z.object({
   warmup: z.coerce.number({ error: 'expected a number of rounds' }).int({ error: 'expected a whole number' }).nonnegative({ error: 'expected 0 or more' }).default(1),
   /** Also measure both operations on an `appendonly yes` server (its AOF base is another copy of the dataset). */
   aof: z.boolean().default(false),
+  /** Megabytes of values in the cluster comparisons (the issue's 1 GB by default); 0 leaves them out. */
+  'cluster-mb': z.coerce.number({ error: 'expected a number of megabytes' }).int({ error: 'expected a whole number' }).nonnegative({ error: 'expected 0 or more' }).default(1024),
+  /** Only the cluster comparisons (backup --cluster, restore --into-cluster). */
+  'cluster-only': z.boolean().default(false),
   /** Print the report as one JSON object (progress still goes to stderr). */
   json: z.boolean().default(false),
 });
 export type BenchOptions = z.infer<typeof BenchOptionsSchema>;
 
-const HELP = `Usage: npm run bench -- [--keys N] [--value-size N] [--rounds N] [--warmup N] [--aof] [--json]
+const HELP = `Usage: npm run bench -- [--keys N] [--value-size N] [--rounds N] [--warmup N] [--aof]
+                        [--cluster-mb N] [--cluster-only] [--json]
 
 Times, on one dataset, the playbook's backup and restore-then-start against the same work done by
 hand, step after step (BGSAVE + wait + cp + sync + redis-check-rdb + sha256; sha256 + cp + sync +
@@ -58,6 +64,10 @@ start), and prints each round, the medians and the ratios (target ≤ 1.05).
   --rounds N       Timed rounds of each side (default 5)
   --warmup N       Untimed rounds of each side before them (default 1)
   --aof            Also measure an appendonly yes server
+  --cluster-mb N   Megabytes in the cluster comparisons (default 1024; 0 skips them): backup --cluster
+                   against the slowest shard's own backup (target ≤ 1.15), and restore --into-cluster
+                   against redis-cli --cluster import (target ≤ 2: at least half its throughput)
+  --cluster-only   Only the cluster comparisons
   --json           Print one JSON object
   -h, --help       Show this help`;
 
@@ -76,6 +86,8 @@ function parse(): BenchOptions {
         rounds: { type: 'string' },
         warmup: { type: 'string' },
         aof: { type: 'boolean' },
+        'cluster-mb': { type: 'string' },
+        'cluster-only': { type: 'boolean' },
         json: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -283,7 +295,7 @@ function phasesOf(timestamps: Map<string, number>, started: number, ended: numbe
 }
 
 const options = parse();
-await assertRoom(options.keys * (options['value-size'] + 24), options.aof);
+if (!options['cluster-only']) await assertRoom(options.keys * (options['value-size'] + 24), options.aof);
 const report: BenchReport = {
   dataset: { keys: options.keys, valueSize: options['value-size'], rdbBytes: 0 },
   machine: { cpus: availableParallelism(), loadAverage: { start: loadavg()[0] ?? 0, end: 0 } },
@@ -292,14 +304,21 @@ const report: BenchReport = {
   targetRatio: TARGET_RATIO,
   comparisons: [],
 };
-// The CLI's start: the single executable against node running the same bundle.
-report.comparisons.push(await measureStart(options, log));
-for (const appendonly of options.aof ? [false, true] : [false]) {
-  const measured = await measure(options, appendonly);
-  report.dataset.rdbBytes = measured.rdbBytes;
-  report.comparisons.push(...measured.comparisons);
+if (!options['cluster-only']) {
+  // The CLI's start: the single executable against node running the same bundle.
+  report.comparisons.push(await measureStart(options, log));
+  for (const appendonly of options.aof ? [false, true] : [false]) {
+    const measured = await measure(options, appendonly);
+    report.dataset.rdbBytes = measured.rdbBytes;
+    report.comparisons.push(...measured.comparisons);
+  }
+}
+if (options['cluster-mb'] > 0) {
+  const cluster = await measureCluster({ ...options, clusterMb: options['cluster-mb'] }, log);
+  report.dataset.clusterKeys = cluster.keys;
+  report.comparisons.push(...cluster.comparisons);
 }
 report.machine.loadAverage.end = loadavg()[0] ?? 0;
-if (report.dataset.rdbBytes < 1024 ** 3) log(`note: the RDB is ${formatBytes(report.dataset.rdbBytes)}, below the 1 GiB the issue asks for`);
+if (!options['cluster-only'] && report.dataset.rdbBytes < 1024 ** 3) log(`note: the RDB is ${formatBytes(report.dataset.rdbBytes)}, below the 1 GiB the issue asks for`);
 const parsed = BenchReportSchema.parse(report);
 process.stdout.write(options.json ? `${JSON.stringify(parsed, null, 2)}\n` : formatReport(parsed));

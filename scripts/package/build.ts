@@ -25,7 +25,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { InspectReportSchema } from '../procedures/inspect-report.ts';
-import { BackupManifestSchema } from '../procedures/manifest.ts';
+import { BackupManifestSchema, ClusterManifestSchema } from '../procedures/manifest.ts';
 import { OffsiteJsonSchema } from '../cli/commands/offsite.ts';
 import { RewindJsonSchema } from '../cli/commands/rewind.ts';
 import { gitCommit, type BuildInfo } from '../cli/version.ts';
@@ -145,6 +145,7 @@ export async function buildPackage(info: BuildInfo, description: string): Promis
   await copyFile(join(declarations, 'cli', 'index.d.ts'), join(packageDir, 'index.d.ts'));
   await writeFile(join(packageDir, 'schemas', 'inspect-report.schema.json'), `${JSON.stringify(z.toJSONSchema(InspectReportSchema, { io: 'output' }), null, 2)}\n`);
   await writeFile(join(packageDir, 'schemas', 'backup-manifest.schema.json'), `${JSON.stringify(z.toJSONSchema(BackupManifestSchema, { io: 'output' }), null, 2)}\n`);
+  await writeFile(join(packageDir, 'schemas', 'cluster-backup-manifest.schema.json'), `${JSON.stringify(z.toJSONSchema(ClusterManifestSchema, { io: 'output' }), null, 2)}\n`);
   await writeFile(join(packageDir, 'schemas', 'rewind.schema.json'), `${JSON.stringify(z.toJSONSchema(RewindJsonSchema, { io: 'output' }), null, 2)}\n`);
   await writeFile(join(packageDir, 'schemas', 'offsite.schema.json'), `${JSON.stringify(z.toJSONSchema(OffsiteJsonSchema, { io: 'output' }), null, 2)}\n`);
   if (!cli.metafile) throw new Error('esbuild returned no metafile');

@@ -241,7 +241,7 @@ export async function backup(options: BackupOptions): Promise<BackupResult> {
 }
 
 /** Renames `temp` to `<to>/<name>`, or `<name>-2`, `-3`… when a backup of the same second exists. */
-async function renameUnique(temp: string, to: string, name: string): Promise<string> {
+export async function renameUnique(temp: string, to: string, name: string): Promise<string> {
   for (let n = 1; ; n++) {
     const target = join(to, n === 1 ? name : `${name}-${n}`);
     try {

@@ -1,19 +1,21 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PlaybookError } from './errors.ts';
-import { readManifest, type BackupManifest } from './manifest.ts';
+import { readAnyManifest, type BackupManifest, type ClusterManifest } from './manifest.ts';
 
 /** A folder in a backup dir: a complete backup with its manifest, or something else with the reason. */
 export interface BackupEntry {
   path: string;
   name: string;
   manifest: BackupManifest | undefined;
+  /** A cluster backup's manifest (listed as one backup; `manifest` is then undefined). */
+  cluster?: ClusterManifest;
   /** Why the folder is not a usable backup (no or invalid manifest). */
   problem: string | undefined;
 }
 
 /**
- * Lists the folders of a backup dir, oldest first. Temporary folders of backups in progress or
+ * Lists the folders of a backup dir, oldest first; a cluster backup is one entry (its `cluster` manifest). Temporary folders of backups in progress or
  * interrupted (`.incomplete-*`) are listed with that problem, never as backups.
  */
 export async function listBackups(to: string): Promise<BackupEntry[]> {
@@ -32,10 +34,12 @@ export async function listBackups(to: string): Promise<BackupEntry[]> {
       continue;
     }
     try {
-      entries.push({ path, name, manifest: await readManifest(path), problem: undefined });
+      const read = await readAnyManifest(path);
+      entries.push(read.kind === 'cluster' ? { path, name, manifest: undefined, cluster: read.manifest, problem: undefined } : { path, name, manifest: read.manifest, problem: undefined });
     } catch (error) {
       entries.push({ path, name, manifest: undefined, problem: (error as Error).message });
     }
   }
-  return entries.sort((a, b) => (a.manifest?.createdAt ?? '').localeCompare(b.manifest?.createdAt ?? '') || a.name.localeCompare(b.name));
+  const createdAt = (entry: BackupEntry) => entry.manifest?.createdAt ?? entry.cluster?.createdAt ?? '';
+  return entries.sort((a, b) => createdAt(a).localeCompare(createdAt(b)) || a.name.localeCompare(b.name));
 }

@@ -1,13 +1,18 @@
 import { lstat, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { ClusterNodeSchema, SlotRangeSchema } from '../redis/cluster.ts';
 import { PlaybookError } from './errors.ts';
 
 /** The file name of a backup's manifest inside its folder. */
 export const MANIFEST_FILE = 'manifest.json';
 
-/** The manifest format this version writes and reads (`redis-playbook-backup/1`). */
-const MANIFEST_VERSION = 1;
+/**
+ * The newest manifest format this version reads: `redis-playbook-backup/1` (one server's backup, still
+ * written as 1) and `redis-playbook-backup/2` (a cluster backup, `kind: cluster`): a redis-playbook that
+ * knows only 1 says a cluster backup was written by a newer one, rather than misreading it.
+ */
+const MANIFEST_VERSION = 2;
 
 /** A manifest larger than this is refused unread (a real one is a few kB). */
 const MANIFEST_MAX_BYTES = 1 << 20;
@@ -116,8 +121,111 @@ export const BackupManifestSchema = z.object({
 });
 export type BackupManifest = z.infer<typeof BackupManifestSchema>;
 
-/** Reads and validates `<backup>/manifest.json`; a clear error for a folder that is not a backup. */
+/** A file of a cluster backup outside its shard folders. */
+export const ClusterFileSchema = z.object({
+  /** Path inside the backup folder (`nodes/<node id>.conf`, `cluster-nodes.txt`). */
+  path: BackupFileSchema.shape.path,
+  /** `nodes-conf`: a node's `nodes.conf` as it was at backup time; `topology`: the `CLUSTER NODES` answer the backup worked from. */
+  role: z.enum(['nodes-conf', 'topology']),
+  /** The node a `nodes.conf` belongs to. */
+  nodeId: z.string().optional(),
+  /** Size in bytes. */
+  size: z.number().int().nonnegative(),
+  /** SHA-256 of the content, hex. */
+  sha256: BackupFileSchema.shape.sha256,
+});
+
+/** One shard of a cluster backup: a complete one-server backup (its own manifest) in a folder of the cluster backup. */
+export const ClusterShardSchema = z.object({
+  /** The shard's folder inside the cluster backup (`shard-0`…): a backup `check`, `test-restore` and `restore` take alone too. */
+  dir: z.string().regex(/^shard-\d+$/),
+  /** The node the snapshot was taken on (the shard's primary). */
+  nodeId: z.string(),
+  /** Its address as the cluster announced it. */
+  host: z.string(),
+  port: z.number().int(),
+  /** Slot ranges the shard served when its snapshot was taken. */
+  slots: z.array(SlotRangeSchema).min(1),
+  /** Node IDs of its replicas at backup time. */
+  replicas: z.array(z.string()),
+  /** Keys in the snapshot (database 0: a cluster has no other). */
+  keys: z.number().int().nonnegative(),
+  /** Keys with a TTL among them. */
+  expires: z.number().int().nonnegative(),
+  /** When this shard's backup began (before its BGSAVE was asked for). */
+  startedAt: z.iso.datetime(),
+  /** When its snapshot completed (the RDB's `ctime`, 1 s resolution). */
+  snapshotAt: z.iso.datetime(),
+  /** When its copy was checked and complete. */
+  endedAt: z.iso.datetime(),
+  /** SHA-256 of the shard's `manifest.json`: binds the shard's own checksums to this manifest. */
+  manifestSha256: BackupFileSchema.shape.sha256,
+});
+export type ClusterShard = z.infer<typeof ClusterShardSchema>;
+
+/** `manifest.json` of a cluster backup: every primary's snapshot, the slot map and node IDs, and when each shard was taken. */
+export const ClusterManifestSchema = z.object({
+  /** Format of this manifest. */
+  format: z.literal('redis-playbook-backup/2'),
+  /** A cluster backup (the only kind of format 2). */
+  kind: z.literal('cluster'),
+  /** When the last shard's backup completed (ISO 8601, UTC). */
+  createdAt: z.iso.datetime(),
+  /** The node the backup was asked of (`--url`; no user, no password), and the engine the cluster runs. */
+  source: z.object({
+    host: z.string(),
+    port: z.number().int(),
+    /** Engine name (`redis` or `valkey`). */
+    engine: z.string(),
+    /** Server version. */
+    version: z.string(),
+    /** The server program (`INFO server` `executable`), when reported. */
+    executable: z.string().min(1).optional(),
+  }),
+  /** The cluster as `CLUSTER NODES` described it when the backup began (every engine has that command). */
+  topology: z.object({
+    /** Every node: ID, address, role, a replica's primary, a primary's slots. */
+    nodes: z.array(ClusterNodeSchema).min(1),
+  }),
+  /**
+   * The snapshots are not one instant: each shard's was taken on its own primary, in parallel
+   * (staggered by `staggerSeconds` when asked). Writes between the first and the last may be in
+   * some shards and not in others.
+   */
+  span: z.object({
+    /** The first shard's start. */
+    startedAt: z.iso.datetime(),
+    /** The last shard's snapshot completion. */
+    lastSnapshotAt: z.iso.datetime(),
+    /** Seconds from the first start to the last completed copy. */
+    seconds: z.number().nonnegative(),
+    /** Seconds between the starts of two shards' backups (0: all at once). */
+    staggerSeconds: z.number().nonnegative(),
+  }),
+  /** One entry per primary that served slots, in slot order. */
+  shards: z.array(ClusterShardSchema).min(1),
+  /** The cluster-level files (the nodes' `nodes.conf`, the `CLUSTER NODES` text) with their checksums. */
+  files: z.array(ClusterFileSchema),
+});
+export type ClusterManifest = z.infer<typeof ClusterManifestSchema>;
+
+/** A backup's manifest: one server's, or a cluster's. */
+export type AnyManifest = { kind: 'server'; manifest: BackupManifest } | { kind: 'cluster'; manifest: ClusterManifest };
+
+/** Reads and validates `<backup>/manifest.json` of a one-server backup; a cluster backup is refused, saying what takes it. */
 export async function readManifest(backupDir: string): Promise<BackupManifest> {
+  const read = await readAnyManifest(backupDir);
+  if (read.kind === 'cluster') {
+    throw new PlaybookError(
+      'backup',
+      `${backupDir} is a cluster backup (${read.manifest.shards.length} shards): restore it with --into-cluster URL or --cluster-dirs DIR,…, or name one of its shard folders`,
+    );
+  }
+  return read.manifest;
+}
+
+/** Reads and validates `<backup>/manifest.json`, of either kind; a clear error for a folder that is not a backup. */
+export async function readAnyManifest(backupDir: string): Promise<AnyManifest> {
   const path = join(backupDir, MANIFEST_FILE);
   let text: string;
   try {
@@ -146,10 +254,10 @@ export async function readManifest(backupDir: string): Promise<BackupManifest> {
   if (version === undefined) {
     throw new PlaybookError('backup', `${path} is not a redis-playbook manifest: ${format === undefined ? 'it has no "format"' : `its format is "${format.slice(0, 60)}"`}`);
   }
-  const parsed = BackupManifestSchema.safeParse(json);
+  const parsed = version === '1' ? BackupManifestSchema.safeParse(json) : ClusterManifestSchema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     throw new PlaybookError('backup', `${path} is not a redis-playbook manifest: ${issue?.path.join('.') || '(root)'}: ${issue?.message}`, { cause: parsed.error });
   }
-  return parsed.data;
+  return version === '1' ? { kind: 'server', manifest: parsed.data as BackupManifest } : { kind: 'cluster', manifest: parsed.data as ClusterManifest };
 }

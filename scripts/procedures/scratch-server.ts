@@ -290,10 +290,11 @@ export class DisposableRedis implements ServerUnderTest {
 }
 
 /**
- * Starts a disposable Redis with the config the scenario asks for and waits until it answers.
+ * Starts a disposable Redis with the config the scenario asks for and waits until it answers
+ * (on a free port, or one `ports.pick` chooses: a cluster node needs its bus port free too).
  * Use as `await using redis = await startRedis({ config: { appendonly: 'yes' } })`.
  */
-export async function startRedis(options: RedisServerOptions = {}, engine: Engine = hostRedis): Promise<DisposableRedis> {
+export async function startRedis(options: RedisServerOptions = {}, engine: Engine = hostRedis, ports: { pick?: () => Promise<number> } = {}): Promise<DisposableRedis> {
   const parsed = RedisServerOptionsSchema.parse(options);
   const root = await mkdtemp(join(tmpdir(), TEMP_PREFIX));
   const dir = join(root, parsed.dataDirName);
@@ -307,7 +308,7 @@ export async function startRedis(options: RedisServerOptions = {}, engine: Engin
     throw error;
   }
   for (let attempt = 1; ; attempt++) {
-    const server = new DisposableRedis(engine, await freePort(), root, parsed);
+    const server = new DisposableRedis(engine, await (ports.pick ?? freePort)(), root, parsed);
     live.add(server);
     try {
       await server.start();

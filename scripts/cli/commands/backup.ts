@@ -1,18 +1,26 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { backup } from '../../procedures/backup.ts';
+import { clusterBackup } from '../../procedures/cluster-backup.ts';
+import { PlaybookError } from '../../procedures/errors.ts';
 import { DEFAULT_TIMEOUT_MS, withConnection } from '../../procedures/connect.ts';
 import { writeBackupMetric } from '../../procedures/metrics-file.ts';
 import { containerDataDir } from '../../procedures/container-files.ts';
 import { connectContainer } from '../../procedures/container-redis.ts';
 import { aclHelp } from '../../procedures/server-refusal.ts';
 import { DEFAULT_REDIS_URL } from '../../procedures/target.ts';
-import type { CliCommand } from '../command.ts';
+import type { CliCommand, CliIo } from '../command.ts';
+import { shortId } from '../../procedures/cluster-topology.ts';
+import type { RedisTarget } from '../../procedures/target.ts';
+import { formatRanges } from '../../redis/cluster.ts';
 import { assertNoConnectionOptionsWithContainer, connectionArgs, connectionHelp, ConnectionOptionsShape, targetFromOptions } from '../connection-options.ts';
 import { containerArgs, containerFromOptions, containerHelp, ContainerOptionsShape } from '../container-options.ts';
 import { parseOptions } from '../parse-options.ts';
 import { progressPrinter } from '../progress.ts';
 import { engineForServerInfo, engineFromServerOption, ServerOptionShape } from '../server-option.ts';
+
+/** Its `--cluster` options for parseArgs (kept apart: one group). */
+const clusterArgs = { cluster: { type: 'boolean' }, stagger: { type: 'string' } } as const;
 
 /** The options of `redis-playbook backup`. */
 export const BackupOptionsSchema = z.object({
@@ -29,6 +37,10 @@ export const BackupOptionsSchema = z.object({
   'metrics-file': z.string().min(1).optional(),
   /** Print one JSON object (path and manifest). */
   json: z.boolean().default(false),
+  /** Back up the whole Redis Cluster the --url node belongs to: every primary's snapshot, the slot map, node IDs. */
+  cluster: z.boolean().default(false),
+  /** With --cluster: seconds between the starts of two shards' backups (their forks); 0 starts all at once. */
+  stagger: z.coerce.number({ error: 'expected a number of seconds' }).min(0, { error: 'expected 0 or more seconds' }).max(3600, { error: 'expected at most 3600 seconds' }).optional(),
   ...ServerOptionShape,
   ...ContainerOptionsShape,
   ...ConnectionOptionsShape,
@@ -36,10 +48,11 @@ export const BackupOptionsSchema = z.object({
 
 export const backupCommand: CliCommand = {
   name: 'backup',
-  summary: 'Take a fresh snapshot and copy it, with checksums and a manifest, into a dated folder',
-  options: { url: { type: 'string' }, to: { type: 'string' }, keep: { type: 'string' }, 'metrics-file': { type: 'string' }, json: { type: 'boolean' }, server: { type: 'string' }, ...containerArgs, ...connectionArgs },
+  summary: 'Take a fresh snapshot (of every primary with --cluster) and copy it, with checksums and a manifest, into a dated folder',
+  options: { url: { type: 'string' }, to: { type: 'string' }, keep: { type: 'string' }, 'metrics-file': { type: 'string' }, json: { type: 'boolean' }, server: { type: 'string' }, ...containerArgs, ...connectionArgs, ...clusterArgs },
   help: `Usage: redis-playbook backup --to DIR [--url redis://host:port] [--container NAME | --compose-service SERVICE]
                              [--keep N] [--metrics-file PATH] [--server PROGRAM] [--json]
+       redis-playbook backup --cluster --url redis://node:port --to DIR [--stagger SECONDS] [--server PROGRAM] [--json]
 
 Asks the server for a snapshot that starts now (BGSAVE SCHEDULE; a save or AOF rewrite already
 running is waited for, never copied stale), waits until it is complete, copies the RDB and, when
@@ -54,6 +67,15 @@ files out with docker cp; the manifest records the container's name.
 
 On a replica, the replica forks and writes the snapshot, never its primary; the manifest records
 the role, the primary's host:port and the replication offset the snapshot was taken at.
+
+With --cluster, the --url node's whole Redis Cluster: every primary that serves slots is backed up
+as above (its own snapshot, checked, with its manifest) into DIR/<UTC time>-cluster/shard-N/, all
+at once or --stagger SECONDS apart; the slot map, node IDs, each node's nodes.conf (those this
+machine can read), each shard's keys and checksums go into its manifest.json. The snapshots are
+NOT one instant: each shard records when its backup started, its snapshot completed and it ended,
+and the output says over how many seconds they were taken. Primaries, not replicas: a replica may
+lag its primary. Run it where every primary's data dir can be read. Refuses (exit 11) a node not in
+cluster mode, a cluster with a failed node or unserved slots, or a slot map that changed meanwhile.
 
 Options:
   --to DIR                   The backup dir (created if missing)
@@ -72,6 +94,8 @@ ${containerHelp('Back up Redis in this container (docker exec NAME redis-cli, do
                              With --container, default the container's own: its image's
                              redis-check-rdb and redis-check-aof run (docker run --rm, no network),
                              or this machine's when they are the same version
+  --cluster                  Back up the whole cluster of the --url node (see above)
+  --stagger SECONDS          With --cluster: start the shards' backups (their forks) this far apart
   --json                     Print one JSON object: { "path": …, "manifest": … }
   -h, --help                 Show this help
 
@@ -80,6 +104,8 @@ ${aclHelp('backup')}.`,
   async run(values, io) {
     const options = parseOptions(BackupOptionsSchema, values);
     const target = targetFromOptions(options, io.env);
+    if (options.cluster) return runClusterBackup(options, target, io);
+    if (options.stagger !== undefined) throw new PlaybookError('usage', '--stagger is for --cluster: it spaces the shards\' forks');
     const to = resolve(options.to);
     const container = await containerFromOptions(options, io);
     assertNoConnectionOptionsWithContainer(target, container);
@@ -119,3 +145,40 @@ ${aclHelp('backup')}.`,
     return 0;
   },
 };
+
+
+/** `backup --cluster`: every primary's shard, the slot map and the time span, into one dated folder. */
+async function runClusterBackup(options: z.infer<typeof BackupOptionsSchema>, target: RedisTarget, io: CliIo): Promise<number> {
+  const alone = (['keep', 'metrics-file', 'container', 'compose-service', 'socket'] as const).find((name) => options[name] !== undefined);
+  if (alone) throw new PlaybookError('usage', `--${alone} does not go with --cluster`);
+  const printers = new Map<number, ReturnType<typeof progressPrinter>>();
+  const result = await clusterBackup({
+    target,
+    to: resolve(options.to),
+    staggerSeconds: options.stagger,
+    engine: options.server !== undefined ? await engineFromServerOption(options.server) : async (server) => (await engineForServerInfo(server)).engine,
+    onProgress: (progress) => {
+      const prefix = `shard ${progress.shard} (${progress.node})`;
+      if ('done' in progress) {
+        io.stderr(`${prefix}: done, ${progress.done.keys} keys in ${progress.done.seconds.toFixed(1)} s\n`);
+        return;
+      }
+      if (!printers.has(progress.shard)) printers.set(progress.shard, progressPrinter({ ...io, stderr: (text) => { io.stderr(`${prefix}: ${text}`); } }));
+      printers.get(progress.shard)?.(progress.event);
+    },
+  });
+  const { manifest } = result;
+  if (options.json) {
+    io.stdout(`${JSON.stringify({ path: result.path, manifest }, null, 2)}\n`);
+    return 0;
+  }
+  const keys = manifest.shards.reduce((sum, shard) => sum + shard.keys, 0);
+  io.stdout(`Cluster backup complete: ${result.path}\n  ${manifest.shards.length} shards, ${keys} keys, ${manifest.topology.nodes.length} nodes (${manifest.files.filter((file) => file.role === 'nodes-conf').length} nodes.conf kept)\n`);
+  for (const shard of manifest.shards) {
+    io.stdout(`  ${shard.dir}: slots ${formatRanges(shard.slots)} from ${shard.host}:${shard.port} (${shortId(shard.nodeId)}), ${shard.keys} keys, snapshot of ${shard.snapshotAt}\n`);
+  }
+  io.stdout(
+    `  The shards were taken over ${manifest.span.seconds.toFixed(1)} s (${manifest.span.startedAt} to ${manifest.createdAt}), not at one instant: a write in that span may be in one shard and not in another.\n`,
+  );
+  return 0;
+}

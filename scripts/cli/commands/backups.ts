@@ -19,7 +19,8 @@ export const backupsCommand: CliCommand = {
   help: `Usage: redis-playbook backups --to DIR [--json]
 
 Lists the folders of a backup dir, oldest first: snapshot time, size, keys, and the checks
-recorded when the backup was taken. Folders that are not backups (no valid manifest, or an
+recorded when the backup was taken. A cluster backup (backup --cluster) is one row: its shards,
+keys, and the seconds over which its shards were taken. Folders that are not backups (no valid manifest, or an
 interrupted .incomplete-* folder) are listed with the reason. Run "redis-playbook check" on a
 backup to verify its files now.
 
@@ -32,10 +33,27 @@ Options:
     const entries = await listBackups(resolve(options.to));
     const rows = entries.map((entry) => {
       const manifest = entry.manifest;
+      const cluster = entry.cluster;
+      if (cluster) {
+        return {
+          path: entry.path,
+          name: entry.name,
+          kind: 'cluster' as const,
+          createdAt: cluster.createdAt,
+          shards: cluster.shards.length,
+          spanSeconds: cluster.span.seconds,
+          bytes: undefined,
+          keys: cluster.shards.reduce((sum, shard) => sum + shard.keys, 0),
+          aof: undefined,
+          checked: `cluster of ${cluster.shards.length} shards taken over ${cluster.span.seconds.toFixed(1)} s (check it to verify)`,
+          problem: undefined,
+        };
+      }
       const checks = manifest ? [manifest.checks.rdb, ...(manifest.checks.aof ? [manifest.checks.aof] : [])] : [];
       return {
         path: entry.path,
         name: entry.name,
+        kind: 'server' as const,
         createdAt: manifest?.createdAt,
         bytes: manifest?.files.reduce((sum, file) => sum + file.size, 0),
         keys: manifest ? Object.values(manifest.keyspace).reduce((sum, db) => sum + db.keys, 0) : undefined,
@@ -54,7 +72,7 @@ Options:
     }
     const table = [['BACKUP', 'SNAPSHOT (UTC)', 'KEYS', 'BYTES', 'AOF', 'CHECKED']];
     for (const row of rows) {
-      table.push(row.problem ? [row.name, '-', '-', '-', '-', `not a backup: ${row.problem}`] : [row.name, row.createdAt ?? '', String(row.keys), String(row.bytes), row.aof ? 'yes' : 'no', row.checked ?? '']);
+      table.push(row.problem ? [row.name, '-', '-', '-', '-', `not a backup: ${row.problem}`] : [row.name, row.createdAt ?? '', String(row.keys), row.bytes === undefined ? '-' : String(row.bytes), row.aof === undefined ? '-' : row.aof ? 'yes' : 'no', row.checked ?? '']);
     }
     const widths = (table[0] ?? []).map((_, i) => Math.max(...table.map((row) => (row[i] ?? '').length)));
     for (const row of table) io.stdout(`${row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join('  ')}\n`);

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { checkBackup, checkFailure } from '../../procedures/check.ts';
+import { checkClusterBackup, clusterCheckFailure, isClusterBackup } from '../../procedures/cluster-check.ts';
 import { PlaybookError } from '../../procedures/errors.ts';
 import type { CliCommand } from '../command.ts';
 import { containerArgs, containerFromOptions, ContainerOptionsShape } from '../container-options.ts';
@@ -44,6 +45,14 @@ ${SERVER_HELP}
   async run(values, io) {
     const options = parseOptions(CheckOptionsSchema, values);
     const engine = await engineFromServerOption(options.server, await containerFromOptions(options, io));
+    if (await isClusterBackup(resolve(options.backup))) {
+      const cluster = await checkClusterBackup(resolve(options.backup), engine);
+      if (options.json) io.stdout(`${JSON.stringify({ ok: cluster.ok, path: cluster.path, kind: 'cluster', shards: cluster.manifest.shards.length, items: cluster.items }, null, 2)}\n`);
+      else for (const item of cluster.items) io.stdout(`${item.ok ? 'ok  ' : 'FAIL'}  ${item.what}: ${item.detail}\n`);
+      if (!cluster.ok) throw new PlaybookError('backup', `${cluster.path} is not a good cluster backup: ${clusterCheckFailure(cluster)}`);
+      if (!options.json) io.stdout(`${cluster.path} is good (${cluster.manifest.shards.length} shards)\n`);
+      return 0;
+    }
     const result = await checkBackup(resolve(options.backup), engine);
     if (options.json) {
       io.stdout(`${JSON.stringify({ ok: result.ok, path: result.path, rdbVersion: result.rdbVersion, items: result.items }, null, 2)}\n`);

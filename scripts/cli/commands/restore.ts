@@ -7,6 +7,7 @@ import { DEFAULT_REDIS_URL, parseRedisUrl } from '../../procedures/target.ts';
 import type { CliCommand } from '../command.ts';
 import { containerArgs, containerFromOptions, containerHelp, ContainerOptionsShape, containerProgress } from '../container-options.ts';
 import { parseOptions } from '../parse-options.ts';
+import { CLUSTER_RESTORE_HELP, CLUSTER_RESTORE_OPTIONS_HELP, clusterRestoreArgs, ClusterRestoreOptionsShape, runClusterRestore } from './restore-cluster.ts';
 import { engineForRestore, engineFromServerOption, SERVER_HELP, ServerOptionShape } from '../server-option.ts';
 
 const yesNo = z.enum(['yes', 'no'], { error: 'expected yes or no' }).transform((value) => value === 'yes');
@@ -44,8 +45,10 @@ export const RestoreOptionsSchema = z
   json: z.boolean().default(false),
   ...ServerOptionShape,
   ...ContainerOptionsShape,
+  ...ClusterRestoreOptionsShape,
   })
   .superRefine((options, context) => {
+    if (options['into-cluster'] !== undefined || options['cluster-dirs'] !== undefined) return;
     if (options['data-dir'] === undefined && options.container === undefined && options['compose-service'] === undefined) {
       context.addIssue({ code: 'custom', path: ['data-dir'], message: DATA_DIR_REQUIRED });
     }
@@ -53,7 +56,7 @@ export const RestoreOptionsSchema = z
 
 export const restoreCommand: CliCommand = {
   name: 'restore',
-  summary: 'Roll a stopped server\'s data dir back to a backup (the current files are moved aside)',
+  summary: 'Roll a stopped server\'s data dir back to a backup (the current files are moved aside); a cluster backup into a cluster',
   options: {
     'data-dir': { type: 'string' },
     appendonly: { type: 'string' },
@@ -65,12 +68,16 @@ export const restoreCommand: CliCommand = {
     url: { type: 'string' },
     server: { type: 'string' },
     ...containerArgs,
+    ...clusterRestoreArgs,
   },
   positionals: ['backup'],
   help: `Usage: redis-playbook restore <backup> --data-dir DIR [--server PROGRAM] [--appendonly yes|no]
                               [--recheck] [--json]
        redis-playbook restore <backup> --container NAME | --compose-service SERVICE
                               [--data-dir DIR] [--url URL] [--appendonly yes|no] [--recheck] [--json]
+       redis-playbook restore <cluster backup> --into-cluster URL [--replace] [--server PROGRAM] [--json]
+       redis-playbook restore <cluster backup> --cluster-dirs DIR,DIR,… [--nodes-conf NAME]
+                              [--server PROGRAM] [--recheck] [--json]
 
 Offline rollback. With the server STOPPED, installs the backup so that its next normal start (same
 config, appendonly unchanged) loads exactly the backup:
@@ -97,6 +104,8 @@ loaded. The data dir (default ${CONTAINER_DATA_DIR}) must be on a volume or bind
 for a bad backup (before anything stops), 9 for a missing container, 8 for a data dir outside any
 volume.
 
+${CLUSTER_RESTORE_HELP}
+
 Options:
   --data-dir DIR             The server's data dir (CONFIG GET dir); inside the container with
                              --container (default ${CONTAINER_DATA_DIR})
@@ -110,10 +119,12 @@ ${SERVER_HELP}
   --appendfilename NAME
   --recheck                  Run redis-check-rdb (and redis-check-aof) on the backup again instead of
                              trusting the verdicts its manifest recorded for the same bytes
+${CLUSTER_RESTORE_OPTIONS_HELP}
   --json                     Print one JSON object
   -h, --help                 Show this help`,
   async run(values, io) {
     const options = parseOptions(RestoreOptionsSchema, values);
+    if (options['into-cluster'] !== undefined || options['cluster-dirs'] !== undefined) return runClusterRestore(options, io);
     const container = await containerFromOptions(options, io);
     if (container) {
       const target = parseRedisUrl(options.url, io.env);

@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { PlaybookError } from '../../procedures/errors.ts';
 import { testRestore } from '../../procedures/test-restore.ts';
+import { isClusterBackup, testRestoreCluster } from '../../procedures/cluster-check.ts';
 import type { CliCommand } from '../command.ts';
 import { parseOptions } from '../parse-options.ts';
 import { engineForBackup, engineFromServerOption, ServerOptionShape } from '../server-option.ts';
@@ -29,6 +30,11 @@ digests), and removes the scratch server.
 
 Exits 0 when the counts match (keys with a TTL may have expired since the backup), 7 otherwise.
 
+A cluster backup (backup --cluster) is loaded into a scratch cluster of the same shape: one real
+--cluster-enabled node per shard on 127.0.0.1, started from the shard's snapshot and serving its
+slots; each node's keys are compared with the shard's, and any key outside the node's slots
+fails the test. The scratch cluster is removed afterwards.
+
 The scratch server is the engine the backup was taken from when its programs are here (the
 manifest's executable, at the same version), else this machine's redis-server.
 
@@ -44,6 +50,18 @@ Options:
       const chosen = await engineForBackup(resolve(options.backup));
       if (chosen.own) io.stderr(`loading with ${chosen.engine.server}: ${chosen.how}\n`);
       engine = chosen.engine;
+    }
+    if (await isClusterBackup(resolve(options.backup))) {
+      const cluster = await testRestoreCluster(resolve(options.backup), engine);
+      if (options.json) io.stdout(`${JSON.stringify(cluster, null, 2)}\n`);
+      else {
+        io.stdout(`Loaded ${cluster.backup} into a scratch cluster of ${cluster.shards.length} ${cluster.version} nodes in ${(cluster.loadMs / 1000).toFixed(1)} s\n`);
+        for (const shard of cluster.shards) {
+          io.stdout(`  ${shard.dir} (slots ${shard.slots}): ${shard.loaded} keys loaded, ${shard.expected} expected${shard.foreign ? `, ${shard.foreign} in slots of another shard` : ''}  ${shard.ok ? 'ok' : 'MISMATCH'}\n`);
+        }
+      }
+      if (!cluster.ok) throw new PlaybookError('backup', `${cluster.backup}: the loaded shards do not match the manifest`);
+      return 0;
     }
     const result = await testRestore(resolve(options.backup), engine);
     if (options.json) {
