@@ -4,6 +4,7 @@ import { SnippetSchema, type FlavorId, type Snippet, type SnippetInput, type Fla
 import { dataLocationSnippets } from './pages/data-location.ts';
 import { snapshotScheduleSnippets } from './pages/snapshot-schedule.ts';
 import { crashLossSnippets } from './pages/crash-loss.ts';
+import { hostLossSnippets } from './pages/host-loss.ts';
 import { switchToAofSnippets } from './pages/switch-to-aof.ts';
 import { automaticRecoverySnippets } from './pages/automatic-recovery.ts';
 import { rollbackSnippets } from './pages/rollback.ts';
@@ -21,12 +22,14 @@ import { installSnippets } from './pages/install.ts';
 import { rewindSnippets } from './pages/rewind.ts';
 import { rollbackServiceSnippets } from './pages/rollback-service.ts';
 import { replicationSnippets } from './pages/replication.ts';
+import { partitionSnippets } from './pages/partition.ts';
 
 /** Every command block of the site, in page order. */
 const definitions: SnippetInput[] = [
   ...dataLocationSnippets,
   ...snapshotScheduleSnippets,
   ...crashLossSnippets,
+  ...hostLossSnippets,
   ...switchToAofSnippets,
   ...automaticRecoverySnippets,
   ...backupSnippets,
@@ -44,6 +47,7 @@ const definitions: SnippetInput[] = [
   ...rewindSnippets,
   ...rollbackServiceSnippets,
   ...replicationSnippets,
+  ...partitionSnippets,
 ];
 
 /** Validates definitions and their ids; throws one readable error listing every problem. */
