@@ -23,6 +23,7 @@ import { rewindSnippets } from './pages/rewind.ts';
 import { rollbackServiceSnippets } from './pages/rollback-service.ts';
 import { replicationSnippets } from './pages/replication.ts';
 import { partitionSnippets } from './pages/partition.ts';
+import { replicationComposeSnippets } from './pages/replication-compose.ts';
 
 /** Every command block of the site, in page order. */
 const definitions: SnippetInput[] = [
@@ -47,6 +48,7 @@ const definitions: SnippetInput[] = [
   ...rewindSnippets,
   ...rollbackServiceSnippets,
   ...replicationSnippets,
+  ...replicationComposeSnippets,
   ...partitionSnippets,
 ];
 
