@@ -39,3 +39,21 @@ export async function removeNetns(name: string): Promise<void> {
   const deleted = await runProgram('ip', ['netns', 'delete', name]);
   if (deleted.exitCode !== 0) throw new Error(`ip netns delete ${name} failed: ${deleted.stderr.trim()}`);
 }
+
+let probed: Promise<string | undefined> | undefined;
+
+/**
+ * Why this machine cannot add network namespaces (not root, no iproute2), or undefined when it can:
+ * tried once per process with a throwaway namespace, removed at once.
+ */
+export function netnsUnavailableReason(): Promise<string | undefined> {
+  probed ??= (async () => {
+    const [name = ''] = Object.values(netnsNames(['probe']));
+    const added = await runProgram('ip', ['netns', 'add', name]);
+    if (added.notFound) return 'ip (iproute2) is not installed';
+    if (added.exitCode !== 0) return `ip netns add failed: ${added.stderr.trim().split('\n')[0] ?? ''} (it needs root)`;
+    await removeNetns(name);
+    return undefined;
+  })();
+  return probed;
+}

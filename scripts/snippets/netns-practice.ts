@@ -1,5 +1,6 @@
 import { join } from 'node:path';
-import { netnsNames, removeNetns } from '../harness/netns.ts';
+import { netnsNames, netnsUnavailableReason, removeNetns } from '../harness/netns.ts';
+import { UnavailableHere } from '../harness/require-all.ts';
 import type { ValuesFn, VerifyContext } from './schema.ts';
 
 /** The practice network: host A (the primary's) and host B (the replica's), one /24 of their own. */
@@ -60,8 +61,13 @@ export const netnsPracticeValues: ValuesFn = ({ scratch }) => {
   return { primaryNetns: names.a, replicaNetns: names.b, scratchDir: join(scratch, 'practice') };
 };
 
-/** Runs a two-host practice script, then removes both namespaces and whatever still runs in them, whatever happened. */
+/**
+ * Runs a two-host practice script, then removes both namespaces and whatever still runs in them,
+ * whatever happened. Skipped (failed when everything is required) where namespaces cannot be added.
+ */
 export async function runNetnsPractice(ctx: VerifyContext, timeoutMs: number): Promise<{ exitCode: number; stdout: string }> {
+  const reason = await netnsUnavailableReason();
+  if (reason) throw new UnavailableHere('A two-host drill (network namespaces)', reason);
   try {
     return await ctx.run({ timeoutMs });
   } finally {
