@@ -29,7 +29,10 @@ export async function listNetns(prefix = TEMP_PREFIX): Promise<string[]> {
 export async function removeNetns(name: string): Promise<void> {
   if (!(await listNetns(name)).includes(name)) return;
   const pids = await runProgram('ip', ['netns', 'pids', name]);
-  for (const pid of pids.stdout.split('\n').map(Number).filter((pid) => pid > 0)) {
+  for (const pid of pids.stdout
+    .split('\n')
+    .map(Number)
+    .filter((pid) => pid > 0)) {
     try {
       process.kill(pid, 'SIGKILL');
     } catch {

@@ -4,12 +4,16 @@ import { uniqueNames } from '../harness/docker/options.ts';
 import { freePort } from '../harness/free-port.ts';
 import type { RedisContainer } from '../harness/docker/container.ts';
 import type { ValuesFn, VerifyContext } from './schema.ts';
+import { waitUntil } from './shell-wait.ts';
 
 /** Runs `redis-cli` in a service of the practice project against its own port. */
-const cli = (service: 'primary' | 'replica') => `docker compose exec -T ${service} redis-cli -p "${service === 'primary' ? '$port' : '$rport'}"`;
+const cli = (service: 'primary' | 'replica') =>
+  `docker compose exec -T ${service} redis-cli -p "${service === 'primary' ? '$port' : '$rport'}"`;
 /** Waits until the replica's link is up at the primary's replication ID and offset: it has every write of the primary as it runs now (after a restart too). */
 const synced = () => [
-  `until [ "$(${cli('replica')} INFO replication | position)" = "$(${cli('primary')} INFO replication | position)" ] && ${cli('replica')} INFO replication | grep -q master_link_status:up; do sleep 0.1; done`,
+  waitUntil(
+    `[ "$(${cli('replica')} INFO replication | position)" = "$(${cli('primary')} INFO replication | position)" ] && ${cli('replica')} INFO replication | grep -q master_link_status:up`,
+  ),
 ];
 
 /**
@@ -46,7 +50,7 @@ export const composeReplicaPractice = {
     'docker compose up -d',
     '# Where a server is in the replication stream: its replication ID and offset',
     "position() { grep -E '^master_(replid|repl_offset):' | tr -d '\\r'; }",
-    `until ${cli('replica')} INFO replication 2>/dev/null | grep -q master_link_status:up; do sleep 0.1; done`,
+    waitUntil(`${cli('replica')} INFO replication 2>/dev/null | grep -q master_link_status:up`),
   ],
   /** `redis-cli` on the primary or the replica. */
   cli,
@@ -58,7 +62,9 @@ export const composeReplicaPractice = {
    */
   crashPrimary: () => [
     'kill -9 "$(docker inspect -f "{{.State.Pid}}" "$(docker compose ps -q primary)")"',
-    `until [ "$(docker inspect -f "{{.RestartCount}}" "$(docker compose ps -q primary)")" -ge 1 ] && ${cli('primary')} PING 2>/dev/null | grep -q PONG; do sleep 0.1; done`,
+    waitUntil(
+      `[ "$(docker inspect -f "{{.RestartCount}}" "$(docker compose ps -q primary)")" -ge 1 ] && ${cli('primary')} PING 2>/dev/null | grep -q PONG`,
+    ),
     ...synced(),
   ],
   /** Waits until the replica has every write of the primary as it runs now. */
@@ -78,13 +84,19 @@ export const composeReplicaPracticeValues: ValuesFn<RedisContainer> = async ({ s
 });
 
 /** Runs a practice Compose script, then removes whatever its project left (containers, volumes), whatever happened. */
-export async function runComposeReplicaPractice(ctx: VerifyContext<RedisContainer>, timeoutMs: number): Promise<{ exitCode: number; stdout: string }> {
+export async function runComposeReplicaPractice(
+  ctx: VerifyContext<RedisContainer>,
+  timeoutMs: number,
+): Promise<{ exitCode: number; stdout: string }> {
   try {
     return await ctx.run({ timeoutMs });
   } finally {
     const label = `label=com.docker.compose.project=${ctx.values.project}-replicas`;
-    for (const id of lines((await dockerTry(['ps', '--all', '--quiet', '--filter', label])).stdout)) await dockerTry(['rm', '--force', '--volumes', id]);
-    for (const id of lines((await dockerTry(['volume', 'ls', '--quiet', '--filter', label])).stdout)) await dockerTry(['volume', 'rm', '--force', id]);
-    for (const id of lines((await dockerTry(['network', 'ls', '--quiet', '--filter', label])).stdout)) await dockerTry(['network', 'rm', id]);
+    for (const id of lines((await dockerTry(['ps', '--all', '--quiet', '--filter', label])).stdout))
+      await dockerTry(['rm', '--force', '--volumes', id]);
+    for (const id of lines((await dockerTry(['volume', 'ls', '--quiet', '--filter', label])).stdout))
+      await dockerTry(['volume', 'rm', '--force', id]);
+    for (const id of lines((await dockerTry(['network', 'ls', '--quiet', '--filter', label])).stdout))
+      await dockerTry(['network', 'rm', id]);
   }
 }

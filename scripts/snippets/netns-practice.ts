@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { netnsNames, netnsUnavailableReason, removeNetns } from '../harness/netns.ts';
 import { UnavailableHere } from '../harness/require-all.ts';
 import type { ValuesFn, VerifyContext } from './schema.ts';
+import { waitUntil } from './shell-wait.ts';
 
 /** The practice network: host A (the primary's) and host B (the replica's), one /24 of their own. */
 export const HOST_A = '10.77.0.1';
@@ -31,7 +32,7 @@ export const netnsPractice = {
   servers: (persistence: string) => [
     `${on('$a')} redis-server --bind ${HOST_A} 127.0.0.1 --protected-mode no --dir "$dir/primary" --daemonize yes --pidfile "$dir/primary.pid" --logfile "$dir/primary.log" ${persistence}`,
     `${on('$b')} redis-server --bind ${HOST_B} 127.0.0.1 --protected-mode no --dir "$dir/replica" --daemonize yes --pidfile "$dir/replica.pid" --logfile "$dir/replica.log" --appendonly yes --replicaof ${HOST_A} 6379`,
-    `until ${on('$b')} redis-cli INFO replication 2>/dev/null | grep -q master_link_status:up; do sleep 0.1; done`,
+    waitUntil(`${on('$b')} redis-cli INFO replication 2>/dev/null | grep -q master_link_status:up`),
   ],
   /**
    * Three Sentinels on host B (ports 26379 to 26381) watching the primary as `mymaster`, quorum 2,
@@ -45,8 +46,8 @@ export const netnsPractice = {
     `  ${on('$b')} redis-server "$dir/sentinel-$s/sentinel.conf" --sentinel`,
     'done',
     'for p in 26379 26380 26381; do',
-    `  until ${on('$b')} redis-cli -p "$p" SENTINEL master mymaster 2>/dev/null | grep -A 1 -x num-other-sentinels | grep -qx 2; do sleep 0.1; done`,
-    `  until ${on('$b')} redis-cli -p "$p" SENTINEL replicas mymaster 2>/dev/null | grep -qx ${HOST_B}; do sleep 0.1; done`,
+    `  ${waitUntil(`${on('$b')} redis-cli -p "$p" SENTINEL master mymaster 2>/dev/null | grep -A 1 -x num-other-sentinels | grep -qx 2`)}`,
+    `  ${waitUntil(`${on('$b')} redis-cli -p "$p" SENTINEL replicas mymaster 2>/dev/null | grep -qx ${HOST_B}`)}`,
     'done',
   ],
   /** Runs a command on host A or B. */

@@ -15,13 +15,16 @@ test('a drill namespace left with a process in it is reported, then removed with
   try {
     const pid = child.pid;
     assert.ok(pid !== undefined, 'sleep started in the namespace');
-    await waitFor(async () => (await runProgramOk('ip', ['netns', 'pids', name])).stdout.trim() === String(pid), { what: `sleep ${pid} inside ${name}`, timeoutMs: 10_000 });
+    await waitFor(async () => (await runProgramOk('ip', ['netns', 'pids', name])).stdout.trim() === String(pid), {
+      what: `sleep ${pid} inside ${name}`,
+      timeoutMs: 10_000,
+    });
     assert.ok((await findLeftovers()).includes(`network namespace ${name}`), 'the leftover check names the namespace');
 
     await removeNetns(name);
 
     assert.deepEqual(await listNetns(name), [], 'the namespace is gone');
-    const [, signal] = await exited;
+    const [, signal] = (await exited) as [number | null, NodeJS.Signals | null];
     assert.equal(signal, 'SIGKILL', 'the process in it was killed');
     assert.ok(!(await findLeftovers()).includes(`network namespace ${name}`));
     await removeNetns(name); // a second removal of a name that is gone is fine

@@ -3,6 +3,7 @@ import { labelledNumber, pipeSummary } from '../outputs.ts';
 import { practice, practiceValues, runPractice } from '../practice.ts';
 import { netnsPractice as np, netnsPracticeValues, runNetnsPractice } from '../netns-practice.ts';
 import { defineSnippet } from '../schema.ts';
+import { waitUntil, waitWhile } from '../shell-wait.ts';
 
 const page = 'persistence/what-a-crash-costs';
 
@@ -31,7 +32,7 @@ export const hostLossSnippets = [
           ...practice.write(1, KEYS),
           '# The disk is lost: the data dir is gone, and the server dies with it',
           'pid=$(cat "$dir/redis.pid"); rm -rf "$dir"; kill -9 "$pid"',
-          'while redis-cli -p "$port" PING >/dev/null 2>&1; do sleep 0.1; done',
+          waitWhile('redis-cli -p "$port" PING >/dev/null 2>&1'),
           '# A new, empty disk; start the server on it',
           'mkdir -p "$dir"',
           ...practice.start(),
@@ -53,7 +54,7 @@ export const hostLossSnippets = [
   }),
   defineSnippet({
     id: 'host-loss-replica-drill',
-    title: 'Drill: the primary\'s host is lost, its replica is on another host',
+    title: "Drill: the primary's host is lost, its replica is on another host",
     page,
     flavors: {
       host: {
@@ -63,7 +64,7 @@ export const hostLossSnippets = [
           ...np.servers('--appendonly yes --save ""'),
           `# ${CLIENTS} clients on host A increment a counter each, as fast as they can: each reply is an acknowledged write`,
           `for c in $(seq ${CLIENTS}); do ${np.on('$a')} redis-cli -r -1 INCR "counter:$c" > "$dir/acked-$c" 2>/dev/null & done`,
-          `until [ "$(${np.on('$b')} redis-cli GET counter:1)" -ge ${WRITES_BEFORE_LOSS} ] 2>/dev/null; do sleep 0.1; done`,
+          waitUntil(`[ "$(${np.on('$b')} redis-cli GET counter:1)" -ge ${WRITES_BEFORE_LOSS} ] 2>/dev/null`),
           '# Host A is lost with its disk, mid-write: the data dir is destroyed and the primary killed',
           'rm -rf "$dir/primary"; kill -9 "$(cat "$dir/primary.pid")"; wait',
           '# The last reply each client got, against what the replica on host B holds',

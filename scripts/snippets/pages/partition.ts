@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { labelledNumber, pipeSummary } from '../outputs.ts';
 import { HOST_B, netnsPractice as np, netnsPracticeValues, runNetnsPractice } from '../netns-practice.ts';
 import { defineSnippet, type VerifyContext } from '../schema.ts';
+import { waitUntil } from '../shell-wait.ts';
 
 const page = 'operations/replicas-and-sentinel';
 
@@ -30,11 +31,11 @@ function partitionDrill(fix?: { comment: string; options: string }): string {
     ...np.servers(`--appendonly yes --save ""${fix ? ` ${fix.options}` : ''}`),
     ...np.sentinels(2000),
     `seq 1 ${KEYS_BEFORE} | sed 's/.*/SET key:& before-the-cut/' | ${np.on('$a')} redis-cli --pipe | tail -n 1`,
-    `until [ "$(${np.on('$b')} redis-cli DBSIZE)" = ${KEYS_BEFORE} ]; do sleep 0.1; done`,
+    waitUntil(`[ "$(${np.on('$b')} redis-cli DBSIZE)" = ${KEYS_BEFORE} ]`),
     '# Cut host A off. An application on host A keeps writing to the primary it knows, one key a write',
     'ip -n "$a" link set eth1 down; cut=$(date +%s%N)',
-    `${np.on('$a')} bash -c 'n=0; until [ -e "$1/stop" ]; do n=$((n + 1)); redis-cli SET "cut:$n" written-during-the-cut 2>&1; done' writer "$dir" > "$dir/cut-replies" &`,
-    `until [ "$(${np.on('$b')} redis-cli -p 26379 SENTINEL get-master-addr-by-name mymaster | head -n 1)" = ${HOST_B} ]; do sleep 0.1; done`,
+    `${np.on('$a')} bash -c 'for n in $(seq 100000); do [ -e "$1/stop" ] && break; redis-cli SET "cut:$n" written-during-the-cut 2>&1; done' writer "$dir" > "$dir/cut-replies" &`,
+    waitUntil(`[ "$(${np.on('$b')} redis-cli -p 26379 SENTINEL get-master-addr-by-name mymaster | head -n 1)" = ${HOST_B} ]`),
     `echo "${PROMOTED}: $((($(date +%s%N) - cut) / 1000000)) ms after the cut"`,
     'touch "$dir/stop"; wait',
     `echo "${ATTEMPTED}: $(grep -c . "$dir/cut-replies")"`,
@@ -42,7 +43,7 @@ function partitionDrill(fix?: { comment: string; options: string }): string {
     `echo "${REFUSED}: $(grep -c '^NOREPLICAS' "$dir/cut-replies")"`,
     '# Heal the cut: Sentinel makes the old primary a replica of the new one, and it resyncs',
     'ip -n "$a" link set eth1 up',
-    `until ${np.on('$a')} redis-cli INFO replication | grep -q master_link_status:up; do sleep 0.1; done`,
+    waitUntil(`${np.on('$a')} redis-cli INFO replication | grep -q master_link_status:up`),
     `echo "old primary on host A: role $(${np.on('$a')} redis-cli ROLE | head -n 1)"`,
     `echo "${KEPT}: $(${np.on('$b')} redis-cli --scan --pattern 'cut:*' | wc -l)"`,
     `echo "${KEYS}: $(${np.on('$b')} redis-cli DBSIZE)"`,
@@ -93,7 +94,10 @@ export const partitionSnippets = [
     page,
     flavors: {
       host: {
-        command: partitionDrill({ comment: 'The fix: the primary refuses writes once no replica has acknowledged for more than 1 second', options: MIN_REPLICAS }),
+        command: partitionDrill({
+          comment: 'The fix: the primary refuses writes once no replica has acknowledged for more than 1 second',
+          options: MIN_REPLICAS,
+        }),
         server: false,
         values: netnsPracticeValues,
         timeoutMs: 180_000,

@@ -48,8 +48,16 @@ export function composeWipeFlavor(persistence: string, kept: boolean): DockerFla
       assert.deepEqual(pipeSummary(stdout), { errors: 0, replies: KEYS });
       assert.equal(labelledNumber(stdout, COMPOSE_REPLICA_BEFORE), KEYS);
       const expected = kept ? KEYS : 0;
-      assert.equal(labelledNumber(stdout, COMPOSE_PRIMARY_AFTER), expected, kept ? 'the primary loaded its AOF' : 'the primary came back empty');
-      assert.equal(labelledNumber(stdout, COMPOSE_REPLICA_AFTER), expected, kept ? 'the replica kept every key' : 'the replica copied the empty dataset');
+      assert.equal(
+        labelledNumber(stdout, COMPOSE_PRIMARY_AFTER),
+        expected,
+        kept ? 'the primary loaded its AOF' : 'the primary came back empty',
+      );
+      assert.equal(
+        labelledNumber(stdout, COMPOSE_REPLICA_AFTER),
+        expected,
+        kept ? 'the replica kept every key' : 'the replica copied the empty dataset',
+      );
       ctx.measure('replicaBefore', labelledNumber(stdout, COMPOSE_REPLICA_BEFORE));
       ctx.measure('replicaAfter', labelledNumber(stdout, COMPOSE_REPLICA_AFTER));
     },
