@@ -15,7 +15,8 @@ cd "$(dirname "$0")/.."
 # qemu-system-x86, debootstrap and e2fsprogs: the power-loss VM (scripts/harness/vm), its image and its disks.
 # openssl: the self-signed certificate of the offsite drill's S3 store (scripts/harness/offsite-store.ts).
 # prometheus (with promtool) and prometheus-redis-exporter: the alerting rules' tests and live drill.
-packages=(redis-server redis-tools chromium docker.io docker-compose busybox-static tmux strace qemu-system-x86 debootstrap e2fsprogs openssl prometheus prometheus-redis-exporter)
+# iproute2: the network namespaces of the two-host drills (a lost host, a partition during failover).
+packages=(redis-server redis-tools chromium docker.io docker-compose busybox-static tmux strace qemu-system-x86 debootstrap e2fsprogs openssl prometheus prometheus-redis-exporter iproute2)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")

@@ -32,6 +32,8 @@ export const placeholders = {
   scratchPort: { default: '6390', description: 'A free port for a throwaway practice server' },
   scratchDir: { default: '/tmp/redis-crash-drill', description: 'An empty directory for a throwaway practice server' },
   scratchReplicaPort: { default: '6391', description: 'A free port for the practice server\'s replica' },
+  primaryNetns: { default: 'redis-drill-a', description: 'A name for the practice network namespace of the primary\'s host (host A)' },
+  replicaNetns: { default: 'redis-drill-b', description: 'A name for the practice network namespace of the replica\'s host (host B)' },
   scratchSentinelPort: { default: '26390', description: 'A free port for the practice Sentinel' },
   resticRepoFile: { default: '/etc/redis-playbook/restic-repository', description: 'A root-only file holding the restic repository URL (`s3:https://s3.example.net/redis-backups`, or `rest:https://user:password@backup-host:8000/redis`)' },
   resticPasswordFile: { default: '/etc/redis-playbook/restic-password', description: 'A root-only file holding the restic repository password (keep a copy off the machine: without it the backups cannot be read)' },

@@ -4,7 +4,8 @@
  * redis-server process started by the harness or a verification (redis-server changes into its data
  * dir, which lives in such a temp dir; its command line is rewritten, so argv cannot tell), a qemu of
  * the power-loss VM (scripts/harness/vm: it runs in such a temp dir, and its command line names the
- * VM's init), or, where
+ * VM's init), a network namespace named `redis-playbook-*` (netns.ts: the drills of a host lost or a
+ * partition), or, where
  * Docker answers, a container, volume or network named `redis-playbook-*` (the Docker harness names
  * everything so). `npm test` runs it last. Exit 0 when clean,
  * 1 when something is left (each item on its own line).
@@ -15,6 +16,7 @@ import { join } from 'node:path';
 import { dockerAvailable } from './docker/available.ts';
 import { listByPrefix } from './docker/list.ts';
 import { VM_INIT } from './vm/machine.ts';
+import { listNetns } from './netns.ts';
 import { TEMP_PREFIX } from '../core/temp.ts';
 
 export { TEMP_PREFIX };
@@ -37,6 +39,7 @@ export async function findLeftovers(): Promise<string[]> {
     // A qemu of the power-loss VM, wherever it runs (its kernel command line names the VM's init).
     else if (cmdline.startsWith('qemu-system') && cmdline.includes(VM_INIT)) found.push(`process ${pid} (${cmdline})`);
   }
+  for (const name of await listNetns()) found.push(`network namespace ${name}`);
   if (await dockerAvailable()) {
     const docker = await listByPrefix(TEMP_PREFIX);
     for (const name of docker.containers) found.push(`docker container ${name}`);
@@ -49,6 +52,6 @@ export async function findLeftovers(): Promise<string[]> {
 if (import.meta.main) {
   const leftovers = await findLeftovers();
   for (const item of leftovers) console.error(`left behind: ${item}`);
-  console.log(leftovers.length === 0 ? 'No redis-server process, temp dir, container or volume left behind.' : `${leftovers.length} leftovers`);
+  console.log(leftovers.length === 0 ? 'No redis-server process, temp dir, network namespace, container or volume left behind.' : `${leftovers.length} leftovers`);
   process.exitCode = leftovers.length === 0 ? 0 : 1;
 }

@@ -4,6 +4,7 @@ import { SnippetSchema, type FlavorId, type Snippet, type SnippetInput, type Fla
 import { dataLocationSnippets } from './pages/where-is-my-data.ts';
 import { snapshotScheduleSnippets } from './pages/snapshot-schedule.ts';
 import { crashLossSnippets } from './pages/what-a-crash-costs.ts';
+import { hostLossSnippets } from './pages/what-a-crash-costs.host-loss.ts';
 import { switchToAofSnippets } from './pages/switch-to-aof.ts';
 import { automaticRecoverySnippets } from './pages/automatic-recovery.ts';
 import { rollbackSnippets } from './pages/rollback.ts';
@@ -21,12 +22,15 @@ import { installSnippets } from './pages/install.ts';
 import { rewindSnippets } from './pages/undo-to-the-second.ts';
 import { rollbackServiceSnippets } from './pages/rollback.service.ts';
 import { replicationSnippets } from './pages/replicas-and-sentinel.ts';
+import { partitionSnippets } from './pages/replicas-and-sentinel.partition.ts';
+import { replicationComposeSnippets } from './pages/replicas-and-sentinel.compose.ts';
 
 /** Every command block of the site, in page order. */
 const definitions: SnippetInput[] = [
   ...dataLocationSnippets,
   ...snapshotScheduleSnippets,
   ...crashLossSnippets,
+  ...hostLossSnippets,
   ...switchToAofSnippets,
   ...automaticRecoverySnippets,
   ...backupSnippets,
@@ -44,6 +48,8 @@ const definitions: SnippetInput[] = [
   ...rewindSnippets,
   ...rollbackServiceSnippets,
   ...replicationSnippets,
+  ...replicationComposeSnippets,
+  ...partitionSnippets,
 ];
 
 /** Validates definitions and their ids; throws one readable error listing every problem. */

@@ -5,6 +5,7 @@ import { defineSnippet, type SnippetInput, type Variant } from '../schema.ts';
 import { engineTraits } from '../../engines/catalog.ts';
 import { engineVariant } from '../variants.ts';
 import { waitUntil } from '../shell-wait.ts';
+import { composeWipeFlavor } from './replicas-and-sentinel.compose.ts';
 
 const page = 'operations/replicas-and-sentinel';
 
@@ -86,25 +87,31 @@ export const replicationSnippets = [
     id: 'replica-wipe-drill',
     title: 'Drill: a primary without persistence restarts, its replica copies the empty dataset',
     page,
-    flavors: practiceFlavors(wipeDrill('--save "" --appendonly no', 'systemd Restart=always, a container restart policy'), (stdout, record) => {
-      assert.equal(pipeSummary(stdout).replies, KEYS);
-      assert.equal(labelledNumber(stdout, REPLICA_BEFORE), KEYS);
-      assert.equal(labelledNumber(stdout, PRIMARY_AFTER), 0, 'the primary came back empty');
-      assert.equal(labelledNumber(stdout, REPLICA_AFTER), 0, 'the replica copied the empty dataset');
-      record('replicaBefore', labelledNumber(stdout, REPLICA_BEFORE));
-      record('replicaAfter', labelledNumber(stdout, REPLICA_AFTER));
-    }),
+    flavors: {
+      ...practiceFlavors(wipeDrill('--save "" --appendonly no', 'systemd Restart=always, a container restart policy'), (stdout, record) => {
+        assert.equal(pipeSummary(stdout).replies, KEYS);
+        assert.equal(labelledNumber(stdout, REPLICA_BEFORE), KEYS);
+        assert.equal(labelledNumber(stdout, PRIMARY_AFTER), 0, 'the primary came back empty');
+        assert.equal(labelledNumber(stdout, REPLICA_AFTER), 0, 'the replica copied the empty dataset');
+        record('replicaBefore', labelledNumber(stdout, REPLICA_BEFORE));
+        record('replicaAfter', labelledNumber(stdout, REPLICA_AFTER));
+      }),
+      docker: composeWipeFlavor('--save "" --appendonly no', false),
+    },
   }),
   defineSnippet({
     id: 'replica-wipe-fix-drill',
     title: 'Drill: the same crash with the AOF on the primary',
     page,
-    flavors: practiceFlavors(wipeDrill('--save "" --appendonly yes', 'the same automatic restart'), (stdout, record) => {
-      assert.equal(labelledNumber(stdout, REPLICA_BEFORE), KEYS);
-      assert.equal(labelledNumber(stdout, PRIMARY_AFTER), KEYS, 'the primary loaded its AOF');
-      assert.equal(labelledNumber(stdout, REPLICA_AFTER), KEYS, 'the replica kept every key');
-      record('replicaAfter', labelledNumber(stdout, REPLICA_AFTER));
-    }),
+    flavors: {
+      ...practiceFlavors(wipeDrill('--save "" --appendonly yes', 'the same automatic restart'), (stdout, record) => {
+        assert.equal(labelledNumber(stdout, REPLICA_BEFORE), KEYS);
+        assert.equal(labelledNumber(stdout, PRIMARY_AFTER), KEYS, 'the primary loaded its AOF');
+        assert.equal(labelledNumber(stdout, REPLICA_AFTER), KEYS, 'the replica kept every key');
+        record('replicaAfter', labelledNumber(stdout, REPLICA_AFTER));
+      }),
+      docker: composeWipeFlavor('--save "" --appendonly yes', true),
+    },
   }),
   defineSnippet({
     id: 'sentinel-rollback-trap-drill',
