@@ -26,8 +26,7 @@ import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { InspectReportSchema } from '../procedures/inspect-report.ts';
 import { BackupManifestSchema } from '../procedures/manifest.ts';
-import { OffsiteJsonSchema } from '../cli/commands/offsite.ts';
-import { RewindJsonSchema } from '../cli/commands/rewind.ts';
+import { OffsiteJsonSchema, RewindJsonSchema } from '../cli/json-schemas.ts';
 import { gitCommit, type BuildInfo } from '../cli/version.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));

@@ -6,42 +6,50 @@ import { writeBackupMetric } from '../../procedures/metrics-file.ts';
 import { containerDataDir } from '../../procedures/container-files.ts';
 import { connectContainer } from '../../procedures/container-redis.ts';
 import { aclHelp } from '../../procedures/server-refusal.ts';
-import { DEFAULT_REDIS_URL } from '../../procedures/target.ts';
-import type { CliCommand } from '../command.ts';
-import { assertNoConnectionOptionsWithContainer, connectionArgs, connectionHelp, ConnectionOptionsShape, targetFromOptions } from '../connection-options.ts';
-import { containerArgs, containerFromOptions, containerHelp, ContainerOptionsShape } from '../container-options.ts';
-import { parseOptions } from '../parse-options.ts';
+import { defineCommand, jsonText } from '../command.ts';
+import { assertNoConnectionOptionsWithContainer, ConnectionOptionsShape, targetFromOptions, urlOption } from '../connection-options.ts';
+import { containerFromOptions, containerOptions } from '../container-options.ts';
+import { BackupJsonSchema } from '../json-schemas.ts';
+import { metricsFileOption } from '../metrics-option.ts';
 import { progressPrinter } from '../progress.ts';
 import { engineForServerInfo, engineFromServerOption, ServerOptionShape } from '../server-option.ts';
 
 /** The options of `redis-playbook backup`. */
 export const BackupOptionsSchema = z.object({
-  /** `redis://[[user]:password@]host[:port]`; the password may come from REDISCLI_AUTH instead. */
-  url: z.string().default(DEFAULT_REDIS_URL),
-  /** The backup dir: each backup becomes a folder `<UTC time>` inside it. */
-  to: z.string({ error: 'the backup dir is required (--to DIR)' }).min(1, { error: 'expected a directory' }),
-  /** Keep only the N newest complete backups in the dir. */
-  keep: z.coerce.number({ error: 'expected a number of backups' }).int({ error: 'expected a whole number' }).min(1, { error: 'expected at least 1' }).optional(),
-  /**
-   * Afterwards, write the freshness gauge `redis_playbook_backup_last_verified_timestamp_seconds{dir}`
-   * (the new backup's snapshot time, checked) into this file for node_exporter's textfile collector.
-   */
-  'metrics-file': z.string().min(1).optional(),
-  /** Print one JSON object (path and manifest). */
-  json: z.boolean().default(false),
-  ...ServerOptionShape,
-  ...ContainerOptionsShape,
+  to: z
+    .string({ error: 'the backup dir is required (--to DIR)' })
+    .min(1, { error: 'expected a directory' })
+    .meta({ value: 'DIR', help: 'The backup dir (created if missing)' }),
+  url: urlOption(),
   ...ConnectionOptionsShape,
+  ...containerOptions('Back up Redis in this container (docker exec NAME redis-cli, docker cp)'),
+  keep: z.coerce
+    .number({ error: 'expected a number of backups' })
+    .int({ error: 'expected a whole number' })
+    .min(1, { error: 'expected at least 1' })
+    .optional()
+    .meta({ value: 'N', help: 'Afterwards, remove complete backups older than the N newest (nothing else)' }),
+  'metrics-file': metricsFileOption('Afterwards', 'DIR', "= the new backup's snapshot time in unix seconds (written only when\nits checks passed)"),
+  server: ServerOptionShape.server.meta({
+    help: [
+      'The server program whose checkers check the copy (default: this',
+      "machine's redis-server when it is the server's version, else the",
+      "server's own programs found from its INFO executable, else",
+      'redis-server; name it, e.g. /usr/bin/valkey-server, when not found).',
+      "With --container, default the container's own: its image's",
+      'redis-check-rdb and redis-check-aof run (docker run --rm, no network),',
+      'or this machine\'s when they are the same version',
+    ].join('\n'),
+  }),
+  json: z.boolean().default(false).meta({ help: 'Print one JSON object: { "path": …, "manifest": … }' }),
 });
 
-export const backupCommand: CliCommand = {
+export const backupCommand = defineCommand({
   name: 'backup',
   summary: 'Take a fresh snapshot and copy it, with checksums and a manifest, into a dated folder',
-  options: { url: { type: 'string' }, to: { type: 'string' }, keep: { type: 'string' }, 'metrics-file': { type: 'string' }, json: { type: 'boolean' }, server: { type: 'string' }, ...containerArgs, ...connectionArgs },
-  help: `Usage: redis-playbook backup --to DIR [--url redis://host:port] [--container NAME | --compose-service SERVICE]
-                             [--keep N] [--metrics-file PATH] [--server PROGRAM] [--json]
-
-Asks the server for a snapshot that starts now (BGSAVE SCHEDULE; a save or AOF rewrite already
+  usage: `Usage: redis-playbook backup --to DIR [--url redis://host:port] [--container NAME | --compose-service SERVICE]
+                             [--keep N] [--metrics-file PATH] [--server PROGRAM] [--json]`,
+  description: `Asks the server for a snapshot that starts now (BGSAVE SCHEDULE; a save or AOF rewrite already
 running is waited for, never copied stale), waits until it is complete, copies the RDB and, when
 AOF is on, the AOF set, checks the copy with redis-check-rdb (and redis-check-aof), and writes
 DIR/<UTC time>/ with manifest.json (sizes, SHA-256, key counts per database, the config a restore
@@ -53,32 +61,12 @@ It reads the data dir directly: run it on the server's machine as root or the re
 files out with docker cp; the manifest records the container's name.
 
 On a replica, the replica forks and writes the snapshot, never its primary; the manifest records
-the role, the primary's host:port and the replication offset the snapshot was taken at.
-
-Options:
-  --to DIR                   The backup dir (created if missing)
-  --url URL                  redis://[[user]:password@]host[:port]  (default ${DEFAULT_REDIS_URL})
-${connectionHelp}
-${containerHelp('Back up Redis in this container (docker exec NAME redis-cli, docker cp)')}
-  --keep N                   Afterwards, remove complete backups older than the N newest (nothing else)
-  --metrics-file PATH        Afterwards, write for node_exporter's textfile collector (atomically)
-                             redis_playbook_backup_last_verified_timestamp_seconds{dir="DIR"}
-                             = the new backup's snapshot time in unix seconds (written only when
-                             its checks passed)
-  --server PROGRAM           The server program whose checkers check the copy (default: this
-                             machine's redis-server when it is the server's version, else the
-                             server's own programs found from its INFO executable, else
-                             redis-server; name it, e.g. /usr/bin/valkey-server, when not found).
-                             With --container, default the container's own: its image's
-                             redis-check-rdb and redis-check-aof run (docker run --rm, no network),
-                             or this machine's when they are the same version
-  --json                     Print one JSON object: { "path": …, "manifest": … }
-  -h, --help                 Show this help
-
-The password comes from the URL or from REDISCLI_AUTH; it is never printed nor recorded.
+the role, the primary's host:port and the replication offset the snapshot was taken at.`,
+  options: BackupOptionsSchema,
+  json: BackupJsonSchema,
+  notes: `The password comes from the URL or from REDISCLI_AUTH; it is never printed nor recorded.
 ${aclHelp('backup')}.`,
-  async run(values, io) {
-    const options = parseOptions(BackupOptionsSchema, values);
+  async run(options, io) {
     const target = targetFromOptions(options, io.env);
     const to = resolve(options.to);
     const container = await containerFromOptions(options, io);
@@ -105,7 +93,7 @@ ${aclHelp('backup')}.`,
     const checked = result.manifest.checks.rdb.ok && (result.manifest.checks.aof?.ok ?? true);
     if (options['metrics-file'] && checked) await writeBackupMetric(resolve(options['metrics-file']), to, new Date(result.manifest.createdAt));
     if (options.json) {
-      io.stdout(`${JSON.stringify({ path: result.path, manifest: result.manifest, pruned: result.pruned }, null, 2)}\n`);
+      io.stdout(jsonText(BackupJsonSchema, { path: result.path, manifest: result.manifest, pruned: result.pruned }));
     } else {
       const keys = Object.values(result.manifest.keyspace).reduce((sum, db) => sum + db.keys, 0);
       const bytes = result.manifest.files.reduce((sum, file) => sum + file.size, 0);
@@ -118,4 +106,4 @@ ${aclHelp('backup')}.`,
     }
     return 0;
   },
-};
+});
