@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /** What went wrong, as a word a script can switch on; each kind has one exit code. */
-export const ErrorKindSchema = z.enum(['other', 'usage', 'unreachable', 'auth', 'protocol', 'io', 'backup', 'state', 'docker', 'mismatch']);
+export const ErrorKindSchema = z.enum(['other', 'usage', 'unreachable', 'auth', 'protocol', 'io', 'backup', 'state', 'docker', 'mismatch', 'undo']);
 export type ErrorKind = z.infer<typeof ErrorKindSchema>;
 
 /** One documented exit code of `redis-playbook` (the README and the site render this table). */
@@ -57,6 +57,12 @@ export const exitCodes: readonly ExitCode[] = z.array(ExitCodeSchema).parse([
     code: 10,
     kind: 'mismatch',
     meaning: 'validate: the server does not hold what the expect file lists (a missing key, another type, a collection too small, too few keys, a module not loaded).',
+  },
+  {
+    code: 11,
+    kind: 'undo',
+    meaning:
+      'restore failed and putting the previous files back failed too: nothing was deleted, and the message says where each file is and where it belongs, to finish the undo by hand.',
   },
 ]);
 

@@ -68,6 +68,8 @@ config, appendonly unchanged) loads exactly the backup:
      only dump.rdb would bring back the latest data (the AOF wins) or, without the AOF dir, an empty
      dataset.
 To undo: stop the server, move the installed files aside, move the pre-restore files back, start.
+A restore that fails puts the previous files back; when that fails too, it exits 11 saying where
+each file is and where it belongs (nothing is deleted).
 
 With --container (or --compose-service) the CLI does the whole rollback of Redis in a container:
 after step 1 it stops the container (docker stop), runs steps 3 and 4 in a throwaway container of
