@@ -84,8 +84,10 @@ export interface CliCommand {
   positionals?: readonly string[];
   /** The schema its options are declared in. */
   schema: OptionsSchema;
-  /** The schema of what `--json` prints (one object; `watch` prints one per line). */
+  /** The schema of what `--json` prints: one object, or one per line when `jsonLines`. */
   json: z.ZodType;
+  /** True when `--json` prints one object per line (watch). */
+  jsonLines: boolean;
   /** Its usage lines. */
   usage: string;
   /** The text after the usage lines and before the options. */
@@ -174,6 +176,8 @@ export interface CommandSpec<S extends OptionsSchema, J extends z.ZodType> {
   options: S;
   /** The schema of its `--json` output. */
   json: J;
+  /** True when `--json` prints one object per line rather than one object. */
+  jsonLines?: boolean;
   /** Text after the options (environment variables, ACL rules). */
   notes?: string;
   /** Runs with the validated options; resolves to the exit code. */
@@ -194,10 +198,11 @@ export function defineCommand<S extends OptionsSchema, J extends z.ZodType>(spec
     ...(positionals.length > 0 ? { positionals } : {}),
     schema: spec.options,
     json: spec.json,
+    jsonLines: spec.jsonLines === true,
     usage: spec.usage,
     description: spec.description,
     notes: spec.notes,
-    run: (values, io) => spec.run(parseOptions(spec.options, values), io),
+    run: async (values, io) => spec.run(parseOptions(spec.options, values), io),
   };
 }
 

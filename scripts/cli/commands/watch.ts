@@ -54,6 +54,7 @@ the number of writes not yet in a snapshot. Runs until Ctrl-C, or for SECONDS. T
 container, each poll is one docker exec, so it polls as fast as Docker answers.`,
   options: WatchOptionsSchema,
   json: WatchJsonSchema,
+  jsonLines: true,
   notes: `${aclHelp('watch')}.`,
   async run(options, io) {
     const target = targetFromOptions(options, io.env);
