@@ -66,8 +66,8 @@ function typeOf(node: Record<string, unknown>): string {
 /** One row per field of a JSON Schema, by path (`manifest.files[].sha256`), depth first. */
 function fieldRows(node: Record<string, unknown>, path: string, required: boolean, rows: string[]): void {
   if (path) {
-    const description = typeof node.description === 'string' ? ` ${mdx(node.description)}` : '';
-    rows.push(`| ${code(path)} | ${mdx(typeOf(node))}${required ? '' : ' (optional)'}${description} |`);
+    const description = typeof node.description === 'string' ? mdx(node.description) : '';
+    rows.push(`| ${code(path)} | ${mdx(typeOf(node))}${required ? '' : ' (optional)'} | ${description} |`);
   }
   const items = node.type === 'array' ? ((node.items ?? {}) as Record<string, unknown>) : undefined;
   const inner = items ?? node;
@@ -114,7 +114,7 @@ function commandSection(command: CliCommand): string {
     '',
     mdx(command.summary),
     '',
-    ...usageLines.map((line) => `- ${code(line)}`),
+    ...usageLines.map((line) => `- \`${line}\``),
     '',
     ...(argumentsOf.length > 0 ? ['| Argument | Default | What it is |', '|---|---|---|', ...argumentsOf.map(optionRow), ''] : []),
     '| Option | Default | What it does |',
@@ -124,8 +124,8 @@ function commandSection(command: CliCommand): string {
     '',
     `${code(`${command.name} --json`)} prints ${command.jsonLines ? 'one JSON object per line' : 'one JSON object'} (its JSON Schema is ${code(`schemas/${command.name}.schema.json`)} in the npm package):`,
     '',
-    '| Field | Type |',
-    '|---|---|',
+    '| Field | Type | What it is |',
+    '|---|---|---|',
     ...rows,
   ].join('\n');
 }
