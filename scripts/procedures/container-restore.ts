@@ -62,8 +62,9 @@ export interface ContainerRestoreResult extends RestoreResult {
  * The swap, run by `sh` in a throwaway container on the target's volumes, with the staged files as a
  * tar on stdin: the same steps as the host restore's, in shell. Stage under `.restore-*`, give
  * everything the data dir's owner, move the current RDB and AOF dir into `pre-restore-<time>/`, move
- * the staged files in. Any failure puts the data dir back as it was (the EXIT trap). Prints
- * `owner U:G`, `moved NAME`, `installed NAME`, then `done`.
+ * the staged files in. Any failure puts the data dir back as it was (the EXIT trap), printing
+ * `stuck NAME` for a previous file it could not move back. Prints `owner U:G`, `moved NAME`,
+ * `installed NAME`, then `done`.
  * Arguments: data dir, staging name, aside name, dbfilename, appenddirname, install the AOF dir (yes|no).
  */
 const SWAP_SCRIPT = `set -u
@@ -75,8 +76,8 @@ moved_db=; moved_aof=; put_db=; put_aof=; finished=
 undo() {
   [ -n "$put_aof" ] && rm -rf "./$aofdir"
   [ -n "$put_db" ] && rm -f "./$db"
-  [ -n "$moved_db" ] && mv "$aside/$db" "./$db"
-  [ -n "$moved_aof" ] && mv "$aside/$aofdir" "./$aofdir"
+  [ -n "$moved_db" ] && { mv "$aside/$db" "./$db" || echo "stuck $db"; }
+  [ -n "$moved_aof" ] && { mv "$aside/$aofdir" "./$aofdir" || echo "stuck $aofdir"; }
   [ -d "$aside" ] && rmdir "$aside"
   rm -rf "./$stage"
 }
@@ -276,6 +277,17 @@ export async function restoreContainer(options: ContainerRestoreOptions): Promis
     ];
     const swap = await runDocker(throwawayArgs(container, helper(), SWAP_SCRIPT, args, true), { inputFile: tarball, timeoutMs: 3_600_000 });
     const lines = swap.stdout.split('\n');
+    const stuck = lines.filter((line) => line.startsWith('stuck ')).map((line) => line.slice('stuck '.length));
+    if (stuck.length > 0) {
+      // The undo failed too: the container stays stopped (it would start without its data), and the line says where each file is.
+      const why = swap.stderr.split('\n').find((line) => line.trim() !== '') ?? `exit ${swap.exitCode}`;
+      const places = stuck.map((name) => `the previous ${name} is in ${posix.join(dataDir, aside, name)}: move it back to ${posix.join(dataDir, name)}`);
+      throw new PlaybookError(
+        'undo',
+        `Installing the backup into ${dataDir} of container ${container.name} failed (${why}) and so did putting the previous files back; nothing was deleted, the container is left stopped: ${places.join('; ')} (inside its volume)`,
+        { command: 'docker run … sh -c (restore)' },
+      );
+    }
     if (swap.exitCode !== 0 || !lines.includes('done')) {
       // The script put the data dir back: bring the server back as it was before failing.
       if (wasRunning) await runDocker(['start', container.id]);
