@@ -1,52 +1,33 @@
-import type { ParseArgsOptionsConfig } from 'node:util';
 import { z } from 'zod';
 import { PlaybookError } from '../procedures/errors.ts';
-import { parseRedisUrl, type RedisTarget } from '../procedures/target.ts';
+import { DEFAULT_REDIS_URL, parseRedisUrl, type RedisTarget } from '../procedures/target.ts';
 
 /**
  * How a command reaches the server beyond `--url`: a Unix socket, and TLS with redis-cli's own option
  * names (spread into a command's schema).
  */
 export const ConnectionOptionsShape = {
-  /** Connect to this Unix socket instead of host and port (redis-cli's `-s`). */
-  socket: z.string().min(1, { error: 'expected the path of a Unix socket' }).optional(),
-  /** Use TLS (as a `rediss://` URL does). */
-  tls: z.boolean().default(false),
-  /** CA certificate file the server's certificate must chain to (PEM). */
-  cacert: z.string().min(1, { error: 'expected a file' }).optional(),
-  /** Directory of trusted CA certificates (PEM files). */
-  cacertdir: z.string().min(1, { error: 'expected a directory' }).optional(),
-  /** Client certificate (PEM), for a server with `tls-auth-clients yes`. */
-  cert: z.string().min(1, { error: 'expected a file' }).optional(),
-  /** The client certificate's private key (PEM). */
-  key: z.string().min(1, { error: 'expected a file' }).optional(),
-  /** Server name to ask for and verify, when it differs from the URL's host. */
-  sni: z.string().min(1, { error: 'expected a host name' }).optional(),
-  /** Skip the server certificate check. Only when asked. */
-  insecure: z.boolean().default(false),
+  socket: z
+    .string()
+    .min(1, { error: 'expected the path of a Unix socket' })
+    .optional()
+    .meta({ group: 'connection', value: 'PATH', help: "Connect to this Unix socket instead of the URL's host and port" }),
+  tls: z
+    .boolean()
+    .default(false)
+    .meta({ group: 'connection', help: "Use TLS (as rediss:// does); the server's certificate is checked\nagainst the system's CAs, or:" }),
+  cacert: z.string().min(1, { error: 'expected a file' }).optional().meta({ group: 'connection', value: 'FILE', help: 'the CA certificate that signed it (PEM)' }),
+  cacertdir: z.string().min(1, { error: 'expected a directory' }).optional().meta({ group: 'connection', value: 'DIR', help: 'a directory of trusted CA certificates (PEM)' }),
+  cert: z.string().min(1, { error: 'expected a file' }).optional().meta({ group: 'connection', value: 'FILE', help: 'A client certificate (PEM), for a server with tls-auth-clients yes' }),
+  key: z.string().min(1, { error: 'expected a file' }).optional().meta({ group: 'connection', value: 'FILE', help: "The client certificate's private key (PEM)" }),
+  sni: z.string().min(1, { error: 'expected a host name' }).optional().meta({ group: 'connection', value: 'NAME', help: 'The server name to ask for and verify' }),
+  insecure: z.boolean().default(false).meta({ group: 'connection', help: 'Skip the certificate check (never done unless asked)' }),
 };
 
-/** Their `node:util` parseArgs config. */
-export const connectionArgs: ParseArgsOptionsConfig = {
-  socket: { type: 'string' },
-  tls: { type: 'boolean' },
-  cacert: { type: 'string' },
-  cacertdir: { type: 'string' },
-  cert: { type: 'string' },
-  key: { type: 'string' },
-  sni: { type: 'string' },
-  insecure: { type: 'boolean' },
-};
-
-/** Their lines in a command's --help. */
-export const connectionHelp = `  --socket PATH              Connect to this Unix socket instead of the URL's host and port
-  --tls                      Use TLS (as rediss:// does); the server's certificate is checked
-                             against the system's CAs, or:
-  --cacert FILE              the CA certificate that signed it (PEM)
-  --cacertdir DIR            a directory of trusted CA certificates (PEM)
-  --cert FILE --key FILE     A client certificate and its key (tls-auth-clients yes)
-  --sni NAME                 The server name to ask for and verify
-  --insecure                 Skip the certificate check (never done unless asked)`;
+/** `--url`, the server a command connects to (its password may come from REDISCLI_AUTH); `help` when a command says it otherwise. */
+export function urlOption(help = `redis://[[user]:password@]host[:port]  (default ${DEFAULT_REDIS_URL})`) {
+  return z.string().default(DEFAULT_REDIS_URL).meta({ group: 'connection', value: 'URL', env: 'REDISCLI_AUTH', help });
+}
 
 type ConnectionValues = { url: string } & { [K in keyof typeof ConnectionOptionsShape]?: z.infer<(typeof ConnectionOptionsShape)[K]> };
 

@@ -1,35 +1,57 @@
-import type { ParseArgsOptionsConfig } from 'node:util';
 import { z } from 'zod';
 import { composeCommand, resolveContainer, type ContainerRef } from '../procedures/container.ts';
-import type { ContainerRestoreProgress } from '../procedures/container-restore.ts';
+import { CONTAINER_DATA_DIR, type ContainerRestoreProgress } from '../procedures/container-restore.ts';
 import type { CliIo } from './command.ts';
 
-/** The options that point a command at Redis in a container (spread into a command's schema). */
-export const ContainerOptionsShape = {
-  /**
-   * Work through this container (name or id): Redis commands run with `docker exec NAME redis-cli`,
-   * files are read with `docker cp`; `--url` is then Redis as seen inside the container.
-   */
-  container: z.string().min(1, { error: 'expected a container name or id' }).optional(),
-  /**
-   * Work through the container of this Compose service, as `docker compose ps` (or `docker-compose ps`)
-   * finds it in the current directory.
-   */
-  'compose-service': z.string().min(1, { error: 'expected a Compose service name' }).optional(),
+/**
+ * The options that point a command at Redis in a container (spread into a command's schema);
+ * `what` says what the command does through it.
+ */
+export function containerOptions(what: string) {
+  return {
+    container: z
+      .string()
+      .min(1, { error: 'expected a container name or id' })
+      .optional()
+      .meta({
+        group: 'container',
+        value: 'NAME',
+        help: `${what}\n(--url is then Redis as seen inside it; default redis://127.0.0.1:6379)`,
+      }),
+    'compose-service': z
+      .string()
+      .min(1, { error: 'expected a Compose service name' })
+      .optional()
+      .meta({
+        group: 'container',
+        value: 'SERVICE',
+        help: 'The same for the container of this Compose service of the project in\nthe current dir (as docker compose ps, or docker-compose ps, finds it)',
+      }),
+  };
+}
+
+/** The same, as the generic shape (Redis commands through docker exec, files through docker cp). */
+export const ContainerOptionsShape = containerOptions('Work through this container (docker exec NAME redis-cli, docker cp)');
+
+const DATA_DIR_REQUIRED = "the server's data dir is required (--data-dir DIR), or name its container (--container NAME)";
+
+/** `--data-dir DIR` of the commands that change a stopped server's files, or its container's (restore, rewind). */
+export const DataDirOptionShape = {
+  'data-dir': z
+    .string({ error: DATA_DIR_REQUIRED })
+    .min(1)
+    .optional()
+    .meta({ value: 'DIR', help: `The server's data dir (CONFIG GET dir); inside the container with\n--container (default ${CONTAINER_DATA_DIR})` }),
 };
 
-/** Their `node:util` parseArgs config. */
-export const containerArgs: ParseArgsOptionsConfig = {
-  container: { type: 'string' },
-  'compose-service': { type: 'string' },
-};
-
-/** Their lines in a command's --help; `what` says what the command does through the container. */
-export function containerHelp(what: string): string {
-  return `  --container NAME           ${what}
-                             (--url is then Redis as seen inside it; default redis://127.0.0.1:6379)
-  --compose-service SERVICE  The same for the container of this Compose service of the project in
-                             the current dir (as docker compose ps, or docker-compose ps, finds it)`;
+/** For `.superRefine()`: a usage error on --data-dir when neither it nor a container is given. */
+export function requireDataDirOrContainer(
+  options: { 'data-dir'?: string | undefined; container?: string | undefined; 'compose-service'?: string | undefined },
+  context: z.RefinementCtx,
+): void {
+  if (options['data-dir'] === undefined && options.container === undefined && options['compose-service'] === undefined) {
+    context.addIssue({ code: 'custom', path: ['data-dir'], message: DATA_DIR_REQUIRED });
+  }
 }
 
 /**

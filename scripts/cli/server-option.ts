@@ -20,14 +20,18 @@ export const ServerOptionShape = {
     .string()
     .min(1)
     .regex(/-server$/, { error: 'expected a server program named like redis-server or valkey-server' })
-    .optional(),
+    .optional()
+    .meta({
+      group: 'server',
+      value: 'PROGRAM',
+      help: [
+        "The target's server program (default redis-server on PATH, or with",
+        "--container the container's own; e.g. /usr/bin/valkey-server): its",
+        'checkers check the backup, and a backup in an RDB format it cannot',
+        'load is refused',
+      ].join('\n'),
+    }),
 };
-
-/** Its lines in a command's --help. */
-export const SERVER_HELP = `  --server PROGRAM           The target's server program (default redis-server on PATH, or with
-                             --container the container's own; e.g. /usr/bin/valkey-server): its
-                             checkers check the backup, and a backup in an RDB format it cannot
-                             load is refused`;
 
 /**
  * `redis-check-rdb --version` → `7.0.15`; undefined when the program does not run. Redis 6's and

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /** What went wrong, as a word a script can switch on; each kind has one exit code. */
-export const ErrorKindSchema = z.enum(['other', 'usage', 'unreachable', 'auth', 'protocol', 'io', 'backup', 'state', 'docker', 'mismatch', 'cluster']);
+export const ErrorKindSchema = z.enum(['other', 'usage', 'unreachable', 'auth', 'protocol', 'io', 'backup', 'state', 'docker', 'mismatch', 'cluster', 'undo']);
 export type ErrorKind = z.infer<typeof ErrorKindSchema>;
 
 /** One documented exit code of `redis-playbook` (the README and the site render this table). */
@@ -63,6 +63,12 @@ export const exitCodes: readonly ExitCode[] = z.array(ExitCodeSchema).parse([
     kind: 'cluster',
     meaning:
       'The cluster cannot be used as asked: the --url node is not in cluster mode, a node is failed or unreachable, slots are not all served, the backup\'s shape does not match the data dirs given, or the target cluster of a restore already holds keys (without --replace).',
+  },
+  {
+    code: 12,
+    kind: 'undo',
+    meaning:
+      'restore failed and putting the previous files back failed too: nothing was deleted, and the message says where each file is and where it belongs, to finish the undo by hand.',
   },
 ]);
 

@@ -35,7 +35,7 @@ export const LAYERS: Readonly<Record<string, readonly string[]>> = {
   harness: ['core', 'data', 'engines', 'redis', 'procedures'],
   snippets: ['core', 'data', 'engines', 'redis', 'procedures', 'cli', 'faults', 'harness', 'package'],
   verify: ['core', 'data', 'engines', 'redis', 'procedures', 'faults', 'harness', 'snippets'],
-  lint: ['core', 'data', 'snippets'],
+  lint: ['core', 'data', 'snippets', 'cli'],
   package: ['core', 'data', 'engines', 'redis', 'procedures', 'cli', 'harness'],
   bench: ['core', 'data', 'engines', 'redis', 'procedures', 'cli', 'harness', 'package', 'site'],
 };

@@ -26,8 +26,7 @@ import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { InspectReportSchema } from '../procedures/inspect-report.ts';
 import { BackupManifestSchema, ClusterManifestSchema } from '../procedures/manifest.ts';
-import { OffsiteJsonSchema } from '../cli/commands/offsite.ts';
-import { RewindJsonSchema } from '../cli/commands/rewind.ts';
+import { commands } from '../cli/main.ts';
 import { gitCommit, type BuildInfo } from '../cli/version.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -115,7 +114,7 @@ redis-playbook --help
 \`\`\`
 
 The library entry exports the exit codes (\`exitCodes\`) with types; \`schemas/\` holds the JSON
-Schemas of \`inspect --json\` and of a backup's \`manifest.json\`.
+Schemas of each command's \`--json\` output (\`<command>.schema.json\`) and of a backup's \`manifest.json\`.
 
 ${body.trim()}
 `;
@@ -146,8 +145,10 @@ export async function buildPackage(info: BuildInfo, description: string): Promis
   await writeFile(join(packageDir, 'schemas', 'inspect-report.schema.json'), `${JSON.stringify(z.toJSONSchema(InspectReportSchema, { io: 'output' }), null, 2)}\n`);
   await writeFile(join(packageDir, 'schemas', 'backup-manifest.schema.json'), `${JSON.stringify(z.toJSONSchema(BackupManifestSchema, { io: 'output' }), null, 2)}\n`);
   await writeFile(join(packageDir, 'schemas', 'cluster-backup-manifest.schema.json'), `${JSON.stringify(z.toJSONSchema(ClusterManifestSchema, { io: 'output' }), null, 2)}\n`);
-  await writeFile(join(packageDir, 'schemas', 'rewind.schema.json'), `${JSON.stringify(z.toJSONSchema(RewindJsonSchema, { io: 'output' }), null, 2)}\n`);
-  await writeFile(join(packageDir, 'schemas', 'offsite.schema.json'), `${JSON.stringify(z.toJSONSchema(OffsiteJsonSchema, { io: 'output' }), null, 2)}\n`);
+  // Each command's --json output (watch: each line), as `<command>.schema.json`.
+  for (const command of commands) {
+    await writeFile(join(packageDir, 'schemas', `${command.name}.schema.json`), `${JSON.stringify(z.toJSONSchema(command.json, { io: 'output' }), null, 2)}\n`);
+  }
   if (!cli.metafile) throw new Error('esbuild returned no metafile');
   await writeFile(join(packageDir, 'THIRD_PARTY_LICENSES.txt'), await licences(cli.metafile));
   await writeFile(join(packageDir, 'README.md'), await packageReadme(info.version));

@@ -68,7 +68,7 @@ export interface ContainerRestoreResult extends RestoreResult {
  * manifest renamed over its own (then its old files move aside). So the container killed at any
  * moment (docker kill, the machine stopping) leaves a dir that loads the data from before or the
  * backup, never nothing. A failing step puts the data dir back as it was (the EXIT trap, which prints
- * `undone`). Prints `owner U:G`, `moved NAME`, `installed NAME`, then `done`.
+ * `undone`, or `stuck NAME` for a previous file it could not move back). Prints `owner U:G`, `moved NAME`, `installed NAME`, then `done`.
  * Arguments: data dir, staging name, aside name, dbfilename, the AOF dir (or Redis 6's AOF file),
  * install the AOF (yes|no), the AOF manifest's name.
  */
@@ -93,8 +93,8 @@ undo_name() {
 }
 undo() {
   ok=yes
-  undo_name "$aof" "$aof_did" || ok=
-  undo_name "$db" "$db_did" || ok=
+  undo_name "$aof" "$aof_did" || { ok=; case $aof_did in over|moved) echo "stuck $aof" ;; esac; }
+  undo_name "$db" "$db_did" || { ok=; case $db_did in over|moved) echo "stuck $db" ;; esac; }
   [ ! -d "$aside" ] || rmdir "$aside" || ok=
   rm -rf "./$stage"
   [ -z "$ok" ] || echo undone
@@ -346,6 +346,17 @@ export async function restoreContainer(options: ContainerRestoreOptions): Promis
     ];
     const swap = await runDocker(throwawayArgs(container, helper(), SWAP_SCRIPT, args, true), { inputFile: tarball, timeoutMs: 3_600_000 });
     const lines = swap.stdout.split('\n');
+    const stuck = lines.filter((line) => line.startsWith('stuck ')).map((line) => line.slice('stuck '.length));
+    if (stuck.length > 0) {
+      // The undo failed too: the container stays stopped (it would start without its data), and the line says where each file is.
+      const why = swap.stderr.split('\n').find((line) => line.trim() !== '') ?? `exit ${swap.exitCode}`;
+      const places = stuck.map((name) => `the previous ${name} is in ${posix.join(dataDir, aside, name)}: move it back to ${posix.join(dataDir, name)}`);
+      throw new PlaybookError(
+        'undo',
+        `Installing the backup into ${dataDir} of container ${container.name} failed (${why}) and so did putting the previous files back; nothing was deleted, the container is left stopped: ${places.join('; ')} (inside its volume)`,
+        { command: 'docker run … sh -c (restore)' },
+      );
+    }
     if (swap.exitCode !== 0 || !lines.includes('done')) {
       // Bring the server back: on the data from before (the script put it back), or, when the script
       // was cut short, on what its renames left, which is the data from before or the backup.

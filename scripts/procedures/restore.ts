@@ -167,7 +167,7 @@ async function switchAofDir(
   aside: string,
   appendfilename: string,
   owner: { uid: number; gid: number },
-  undo: (() => Promise<unknown>)[],
+  undo: UndoStep[],
   progress: { committed: boolean },
 ): Promise<void> {
   const manifestName = aofManifestName(appendfilename);
@@ -179,16 +179,16 @@ async function switchAofDir(
   const base = `${appendfilename}.${seq}.base.rdb`;
   await mkdir(aside);
   await matchOwner(aside, owner);
-  undo.push(() => rm(aside, { recursive: true, force: true }));
+  undo.push({ run: () => rm(aside, { recursive: true, force: true }), left: `${aside} (a copy of the AOF manifest, not needed)` });
   await copyFile(join(live, manifestName), join(aside, manifestName));
   await link(join(staged, stagedBase), join(live, base)).catch(() => copyWithDigest(join(staged, stagedBase), join(live, base)));
   await matchOwner(join(live, base), owner);
-  undo.push(() => rm(join(live, base), { force: true }));
+  undo.push({ run: () => rm(join(live, base), { force: true }), left: `${join(live, base)} (the backup's snapshot, which the AOF manifest does not list: not loaded)` });
   const next = join(live, `.${manifestName}.restore-${randomBytes(3).toString('hex')}`);
   await writeFile(next, `file ${base} seq ${seq} type b\n`);
   await matchOwner(next, owner);
   await fsyncPath(next);
-  undo.push(() => rm(next, { force: true }));
+  undo.push({ run: () => rm(next, { force: true }), left: `${next} (an unused AOF manifest)` });
   stopPoint('restore-before-manifest-switch');
   await rename(next, join(live, manifestName));
   await fsyncPath(live);
@@ -204,6 +204,33 @@ async function switchAofDir(
   }
   await fsyncPath(live);
   await fsyncPath(aside);
+}
+
+/** One step that puts back what a restore switched over, and what is left where when it fails. */
+interface UndoStep {
+  run: () => Promise<unknown>;
+  /** Where things are when this step fails, and what to do (one clause). */
+  left: string;
+  /** True when it moves a previous file back (the user's data), false when it removes what the restore added. */
+  moveBack?: boolean;
+}
+
+/**
+ * The error of a restore that failed and could not be undone either: exit kind `undo`, saying what
+ * failed, why the undo failed, and where each file is (nothing was deleted).
+ */
+function undoFailed(dataDir: string, reason: string, stuck: { step: UndoStep; error: unknown }[], staging: string | undefined, cause: unknown): PlaybookError {
+  const why = (error: unknown) => (error instanceof Error ? error.message : String(error));
+  // The previous files first: they are what the operator needs back.
+  const ordered = [...stuck.filter(({ step }) => step.moveBack), ...stuck.filter(({ step }) => !step.moveBack)];
+  const first = ordered[0] as { step: UndoStep; error: unknown };
+  const places = ordered.map(({ step }) => step.left);
+  if (staging) places.push(`the backup's staged files are in ${staging}`);
+  return new PlaybookError(
+    'undo',
+    `Restore into ${dataDir} failed (${reason}) and so did putting the previous files back (${why(first.error)}); nothing was deleted: ${places.join('; ')}`,
+    { cause },
+  );
 }
 
 /**
@@ -252,7 +279,7 @@ export async function restore(options: RestoreOptions): Promise<RestoreResult> {
   const staging = join(dataDir, `.restore-${stamp}-${randomBytes(3).toString('hex')}`);
   const installed: string[] = [];
   /** Puts back what was switched over, newest first; emptied once an AOF switch is committed. */
-  const undo: (() => Promise<unknown>)[] = [];
+  const undo: UndoStep[] = [];
   const progress = { committed: false };
   try {
     // 1. Stage the new files first, inside the data dir (same file system: the final renames are atomic).
@@ -279,14 +306,14 @@ export async function restore(options: RestoreOptions): Promise<RestoreResult> {
       } else if ((await stat(live)).isDirectory()) {
         // An AOF dir without a manifest: moved aside whole, then the new one moved in.
         await rename(live, aside);
-        undo.push(() => rename(aside, live));
+        undo.push({ run: () => rename(aside, live), left: `the previous ${name} is in ${aside}: move it back to ${live}`, moveBack: true });
         stopPoint('restore-aof-dir-aside');
         await rename(staged, live);
       } else {
         // A file (the snapshot, Redis 6's AOF): a second name in the undo folder, then the new file over it.
         await link(live, aside).catch(() => copyWithDigest(live, aside));
         stopPoint('restore-file-linked');
-        undo.push(() => rename(aside, live));
+        undo.push({ run: () => rename(aside, live), left: `the previous ${name} is in ${aside}: move it back to ${live}`, moveBack: true });
         await rename(staged, live);
       }
       movedNames.push(name);
@@ -305,18 +332,16 @@ export async function restore(options: RestoreOptions): Promise<RestoreResult> {
       });
     }
     // Put the data dir back as it was: each switch undone, newest first.
-    const stuck: string[] = [];
-    for (const step of undo.reverse()) await step().catch((undoError: Error) => stuck.push(undoError.message));
+    const stuck: { step: UndoStep; error: unknown }[] = [];
+    for (const step of undo.reverse()) await step.run().catch((undoError: unknown) => stuck.push({ step, error: undoError }));
     // rm of the undo folder only when nothing was switched (it then holds second names and copies only).
     if (movedAside && stuck.length === 0) await rm(movedAside, { recursive: true, force: true }).catch(() => undefined);
-    await rm(staging, { recursive: true, force: true }).catch(() => undefined);
+    const stagingLeft = await rm(staging, { recursive: true, force: true }).then(
+      () => false,
+      () => true,
+    );
     const reason = reasonOf();
-    if (stuck.length > 0) {
-      // Never claim an undo that did not happen: say what is where.
-      throw new PlaybookError('io', `Restore into ${dataDir} failed (${reason}) and could not be fully undone; still to do by hand: ${stuck.join('; ')}`, {
-        cause: error,
-      });
-    }
+    if (stuck.length > 0) throw undoFailed(dataDir, reason, stuck, stagingLeft ? staging : undefined, error);
     if (error instanceof PlaybookError) throw error;
     throw new PlaybookError('io', `Restore into ${dataDir} failed and was undone, the data dir is as before: ${reason}`, { cause: error });
   }

@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { execa, type Options } from 'execa';
+import { z } from 'zod';
+import { commands } from '../../scripts/cli/main.ts';
 import { InspectReportSchema, type InspectReport } from '../../scripts/procedures/inspect-report.ts';
 
 /** The CLI entry point of the checkout's sources, run as a real subprocess with this Node (24). */
@@ -52,7 +54,23 @@ export async function runCli(args: string[], env: Record<string, string> = {}, o
     timeout: options.timeoutMs ?? 60_000,
   });
   assert.ok(typeof result.exitCode === 'number', `the CLI did not exit by itself: ${result.signal ?? ''} ${String(result.stderr)}`);
-  return { exitCode: result.exitCode, stdout: String(result.stdout), stderr: String(result.stderr) };
+  const run = { exitCode: result.exitCode, stdout: String(result.stdout), stderr: String(result.stderr) };
+  assertJsonOutput(args, run);
+  return run;
+}
+
+/**
+ * A successful `--json` run printed what its command's schema (scripts/cli/json-schemas.ts) says: one
+ * object, or one per line for `watch`, with no key the schema does not name.
+ */
+export function assertJsonOutput(args: string[], run: CliRun): void {
+  const command = commands.find((candidate) => candidate.name === args[0]);
+  if (!command || run.exitCode !== 0 || !args.includes('--json')) return;
+  const texts = command.jsonLines ? run.stdout.split('\n').filter((line) => line !== '') : [run.stdout];
+  for (const text of texts) {
+    const parsed = command.json.safeParse(JSON.parse(text));
+    assert.ok(parsed.success, `${command.name} --json printed what its schema does not allow: ${parsed.success ? '' : z.prettifyError(parsed.error)}`);
+  }
 }
 
 /** Runs `inspect --json` against `url`, asserts exit 0 and an empty stderr, and parses the report. */

@@ -2,59 +2,67 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { backup } from '../../procedures/backup.ts';
 import { clusterBackup } from '../../procedures/cluster-backup.ts';
+import { shortId } from '../../procedures/cluster-topology.ts';
 import { PlaybookError } from '../../procedures/errors.ts';
 import { DEFAULT_TIMEOUT_MS, withConnection } from '../../procedures/connect.ts';
 import { writeBackupMetric } from '../../procedures/metrics-file.ts';
 import { containerDataDir } from '../../procedures/container-files.ts';
 import { connectContainer } from '../../procedures/container-redis.ts';
 import { aclHelp } from '../../procedures/server-refusal.ts';
-import { DEFAULT_REDIS_URL } from '../../procedures/target.ts';
-import type { CliCommand, CliIo } from '../command.ts';
-import { shortId } from '../../procedures/cluster-topology.ts';
 import type { RedisTarget } from '../../procedures/target.ts';
 import { formatRanges } from '../../redis/cluster.ts';
-import { assertNoConnectionOptionsWithContainer, connectionArgs, connectionHelp, ConnectionOptionsShape, targetFromOptions } from '../connection-options.ts';
-import { containerArgs, containerFromOptions, containerHelp, ContainerOptionsShape } from '../container-options.ts';
-import { parseOptions } from '../parse-options.ts';
+import { defineCommand, jsonText, type CliIo } from '../command.ts';
+import { assertNoConnectionOptionsWithContainer, ConnectionOptionsShape, targetFromOptions, urlOption } from '../connection-options.ts';
+import { containerFromOptions, containerOptions } from '../container-options.ts';
+import { BackupJsonSchema } from '../json-schemas.ts';
+import { metricsFileOption } from '../metrics-option.ts';
 import { progressPrinter } from '../progress.ts';
 import { engineForServerInfo, engineFromServerOption, ServerOptionShape } from '../server-option.ts';
 
-/** Its `--cluster` options for parseArgs (kept apart: one group). */
-const clusterArgs = { cluster: { type: 'boolean' }, stagger: { type: 'string' } } as const;
-
 /** The options of `redis-playbook backup`. */
 export const BackupOptionsSchema = z.object({
-  /** `redis://[[user]:password@]host[:port]`; the password may come from REDISCLI_AUTH instead. */
-  url: z.string().default(DEFAULT_REDIS_URL),
-  /** The backup dir: each backup becomes a folder `<UTC time>` inside it. */
-  to: z.string({ error: 'the backup dir is required (--to DIR)' }).min(1, { error: 'expected a directory' }),
-  /** Keep only the N newest complete backups in the dir. */
-  keep: z.coerce.number({ error: 'expected a number of backups' }).int({ error: 'expected a whole number' }).min(1, { error: 'expected at least 1' }).optional(),
-  /**
-   * Afterwards, write the freshness gauge `redis_playbook_backup_last_verified_timestamp_seconds{dir}`
-   * (the new backup's snapshot time, checked) into this file for node_exporter's textfile collector.
-   */
-  'metrics-file': z.string().min(1).optional(),
-  /** Print one JSON object (path and manifest). */
-  json: z.boolean().default(false),
-  /** Back up the whole Redis Cluster the --url node belongs to: every primary's snapshot, the slot map, node IDs. */
-  cluster: z.boolean().default(false),
-  /** With --cluster: seconds between the starts of two shards' backups (their forks); 0 starts all at once. */
-  stagger: z.coerce.number({ error: 'expected a number of seconds' }).min(0, { error: 'expected 0 or more seconds' }).max(3600, { error: 'expected at most 3600 seconds' }).optional(),
-  ...ServerOptionShape,
-  ...ContainerOptionsShape,
+  to: z
+    .string({ error: 'the backup dir is required (--to DIR)' })
+    .min(1, { error: 'expected a directory' })
+    .meta({ value: 'DIR', help: 'The backup dir (created if missing)' }),
+  url: urlOption(),
   ...ConnectionOptionsShape,
+  ...containerOptions('Back up Redis in this container (docker exec NAME redis-cli, docker cp)'),
+  keep: z.coerce
+    .number({ error: 'expected a number of backups' })
+    .int({ error: 'expected a whole number' })
+    .min(1, { error: 'expected at least 1' })
+    .optional()
+    .meta({ value: 'N', help: 'Afterwards, remove complete backups older than the N newest (nothing else)' }),
+  'metrics-file': metricsFileOption('Afterwards', 'DIR', "= the new backup's snapshot time in unix seconds (written only when\nits checks passed)"),
+  server: ServerOptionShape.server.meta({
+    help: [
+      'The server program whose checkers check the copy (default: this',
+      "machine's redis-server when it is the server's version, else the",
+      "server's own programs found from its INFO executable, else",
+      'redis-server; name it, e.g. /usr/bin/valkey-server, when not found).',
+      "With --container, default the container's own: its image's",
+      'redis-check-rdb and redis-check-aof run (docker run --rm, no network),',
+      'or this machine\'s when they are the same version',
+    ].join('\n'),
+  }),
+  cluster: z.boolean().default(false).meta({ help: 'Back up the whole cluster of the --url node (see above)' }),
+  stagger: z.coerce
+    .number({ error: 'expected a number of seconds' })
+    .min(0, { error: 'expected 0 or more seconds' })
+    .max(3600, { error: 'expected at most 3600 seconds' })
+    .optional()
+    .meta({ value: 'SECONDS', help: "With --cluster: start the shards' backups (their forks) this far apart" }),
+  json: z.boolean().default(false).meta({ help: 'Print one JSON object: { "path": …, "manifest": … }' }),
 });
 
-export const backupCommand: CliCommand = {
+export const backupCommand = defineCommand({
   name: 'backup',
   summary: 'Take a fresh snapshot (of every primary with --cluster) and copy it, with checksums and a manifest, into a dated folder',
-  options: { url: { type: 'string' }, to: { type: 'string' }, keep: { type: 'string' }, 'metrics-file': { type: 'string' }, json: { type: 'boolean' }, server: { type: 'string' }, ...containerArgs, ...connectionArgs, ...clusterArgs },
-  help: `Usage: redis-playbook backup --to DIR [--url redis://host:port] [--container NAME | --compose-service SERVICE]
+  usage: `Usage: redis-playbook backup --to DIR [--url redis://host:port] [--container NAME | --compose-service SERVICE]
                              [--keep N] [--metrics-file PATH] [--server PROGRAM] [--json]
-       redis-playbook backup --cluster --url redis://node:port --to DIR [--stagger SECONDS] [--server PROGRAM] [--json]
-
-Asks the server for a snapshot that starts now (BGSAVE SCHEDULE; a save or AOF rewrite already
+       redis-playbook backup --cluster --url redis://node:port --to DIR [--stagger SECONDS] [--server PROGRAM] [--json]`,
+  description: `Asks the server for a snapshot that starts now (BGSAVE SCHEDULE; a save or AOF rewrite already
 running is waited for, never copied stale), waits until it is complete, copies the RDB and, when
 AOF is on, the AOF set, checks the copy with redis-check-rdb (and redis-check-aof), and writes
 DIR/<UTC time>/ with manifest.json (sizes, SHA-256, key counts per database, the config a restore
@@ -75,34 +83,12 @@ machine can read), each shard's keys and checksums go into its manifest.json. Th
 NOT one instant: each shard records when its backup started, its snapshot completed and it ended,
 and the output says over how many seconds they were taken. Primaries, not replicas: a replica may
 lag its primary. Run it where every primary's data dir can be read. Refuses (exit 11) a node not in
-cluster mode, a cluster with a failed node or unserved slots, or a slot map that changed meanwhile.
-
-Options:
-  --to DIR                   The backup dir (created if missing)
-  --url URL                  redis://[[user]:password@]host[:port]  (default ${DEFAULT_REDIS_URL})
-${connectionHelp}
-${containerHelp('Back up Redis in this container (docker exec NAME redis-cli, docker cp)')}
-  --keep N                   Afterwards, remove complete backups older than the N newest (nothing else)
-  --metrics-file PATH        Afterwards, write for node_exporter's textfile collector (atomically)
-                             redis_playbook_backup_last_verified_timestamp_seconds{dir="DIR"}
-                             = the new backup's snapshot time in unix seconds (written only when
-                             its checks passed)
-  --server PROGRAM           The server program whose checkers check the copy (default: this
-                             machine's redis-server when it is the server's version, else the
-                             server's own programs found from its INFO executable, else
-                             redis-server; name it, e.g. /usr/bin/valkey-server, when not found).
-                             With --container, default the container's own: its image's
-                             redis-check-rdb and redis-check-aof run (docker run --rm, no network),
-                             or this machine's when they are the same version
-  --cluster                  Back up the whole cluster of the --url node (see above)
-  --stagger SECONDS          With --cluster: start the shards' backups (their forks) this far apart
-  --json                     Print one JSON object: { "path": …, "manifest": … }
-  -h, --help                 Show this help
-
-The password comes from the URL or from REDISCLI_AUTH; it is never printed nor recorded.
+cluster mode, a cluster with a failed node or unserved slots, or a slot map that changed meanwhile.`,
+  options: BackupOptionsSchema,
+  json: BackupJsonSchema,
+  notes: `The password comes from the URL or from REDISCLI_AUTH; it is never printed nor recorded.
 ${aclHelp('backup')}.`,
-  async run(values, io) {
-    const options = parseOptions(BackupOptionsSchema, values);
+  async run(options, io) {
     const target = targetFromOptions(options, io.env);
     if (options.cluster) return runClusterBackup(options, target, io);
     if (options.stagger !== undefined) throw new PlaybookError('usage', '--stagger is for --cluster: it spaces the shards\' forks');
@@ -131,7 +117,7 @@ ${aclHelp('backup')}.`,
     const checked = result.manifest.checks.rdb.ok && (result.manifest.checks.aof?.ok ?? true);
     if (options['metrics-file'] && checked) await writeBackupMetric(resolve(options['metrics-file']), to, new Date(result.manifest.createdAt));
     if (options.json) {
-      io.stdout(`${JSON.stringify({ path: result.path, manifest: result.manifest, pruned: result.pruned }, null, 2)}\n`);
+      io.stdout(jsonText(BackupJsonSchema, { path: result.path, manifest: result.manifest, pruned: result.pruned }));
     } else {
       const keys = Object.values(result.manifest.keyspace).reduce((sum, db) => sum + db.keys, 0);
       const bytes = result.manifest.files.reduce((sum, file) => sum + file.size, 0);
@@ -144,8 +130,7 @@ ${aclHelp('backup')}.`,
     }
     return 0;
   },
-};
-
+});
 
 /** `backup --cluster`: every primary's shard, the slot map and the time span, into one dated folder. */
 async function runClusterBackup(options: z.infer<typeof BackupOptionsSchema>, target: RedisTarget, io: CliIo): Promise<number> {
@@ -169,7 +154,7 @@ async function runClusterBackup(options: z.infer<typeof BackupOptionsSchema>, ta
   });
   const { manifest } = result;
   if (options.json) {
-    io.stdout(`${JSON.stringify({ path: result.path, manifest }, null, 2)}\n`);
+    io.stdout(jsonText(BackupJsonSchema, { path: result.path, manifest }));
     return 0;
   }
   const keys = manifest.shards.reduce((sum, shard) => sum + shard.keys, 0);

@@ -1,35 +1,27 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { listBackups } from '../../procedures/backups.ts';
-import type { CliCommand } from '../command.ts';
-import { parseOptions } from '../parse-options.ts';
+import { defineCommand, jsonText } from '../command.ts';
+import { BackupsJsonSchema } from '../json-schemas.ts';
 
 /** The options of `redis-playbook backups`. */
 export const BackupsOptionsSchema = z.object({
-  /** The backup dir to list. */
-  to: z.string({ error: 'the backup dir is required (--to DIR)' }).min(1),
-  /** Print one JSON object. */
-  json: z.boolean().default(false),
+  to: z.string({ error: 'the backup dir is required (--to DIR)' }).min(1).meta({ value: 'DIR', help: 'The backup dir' }),
+  json: z.boolean().default(false).meta({ help: 'Print one JSON object: { "backups": [ … ] }' }),
 });
 
-export const backupsCommand: CliCommand = {
+export const backupsCommand = defineCommand({
   name: 'backups',
   summary: 'List the backups in a backup dir, oldest first',
-  options: { to: { type: 'string' }, json: { type: 'boolean' } },
-  help: `Usage: redis-playbook backups --to DIR [--json]
-
-Lists the folders of a backup dir, oldest first: snapshot time, size, keys, and the checks
+  usage: 'Usage: redis-playbook backups --to DIR [--json]',
+  description: `Lists the folders of a backup dir, oldest first: snapshot time, size, keys, and the checks
 recorded when the backup was taken. A cluster backup (backup --cluster) is one row: its shards,
 keys, and the seconds over which its shards were taken. Folders that are not backups (no valid manifest, or an
 interrupted .incomplete-* folder) are listed with the reason. Run "redis-playbook check" on a
-backup to verify its files now.
-
-Options:
-  --to DIR     The backup dir
-  --json       Print one JSON object: { "backups": [ … ] }
-  -h, --help   Show this help`,
-  async run(values, io) {
-    const options = parseOptions(BackupsOptionsSchema, values);
+backup to verify its files now.`,
+  options: BackupsOptionsSchema,
+  json: BackupsJsonSchema,
+  async run(options, io) {
     const entries = await listBackups(resolve(options.to));
     const rows = entries.map((entry) => {
       const manifest = entry.manifest;
@@ -63,7 +55,7 @@ Options:
       };
     });
     if (options.json) {
-      io.stdout(`${JSON.stringify({ backups: rows }, null, 2)}\n`);
+      io.stdout(jsonText(BackupsJsonSchema, { backups: rows }));
       return 0;
     }
     if (rows.length === 0) {
@@ -78,4 +70,4 @@ Options:
     for (const row of table) io.stdout(`${row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join('  ')}\n`);
     return 0;
   },
-};
+});

@@ -2,94 +2,73 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { PlaybookError } from '../../procedures/errors.ts';
 import { writeBackupMetric } from '../../procedures/metrics-file.ts';
-import { forgetOffsite, initRepository, listOffsite, OffsiteEntrySchema, pullBackup, pushBackup } from '../../procedures/offsite.ts';
+import { forgetOffsite, initRepository, listOffsite, pullBackup, pushBackup } from '../../procedures/offsite.ts';
 import { displayRepository, readRepositoryFile, type ResticRepo } from '../../procedures/restic.ts';
-import type { CliCommand } from '../command.ts';
-import { parseOptions } from '../parse-options.ts';
+import { defineCommand, jsonText } from '../command.ts';
+import { OffsiteJsonSchema } from '../json-schemas.ts';
+import { metricsFileOption } from '../metrics-option.ts';
 
-const count = z.coerce.number({ error: 'expected a number of snapshots' }).int({ error: 'expected a whole number' }).min(0, { error: 'expected 0 or more' }).optional();
+const count = (period: string) =>
+  z.coerce
+    .number({ error: 'expected a number of snapshots' })
+    .int({ error: 'expected a whole number' })
+    .min(0, { error: 'expected 0 or more' })
+    .optional()
+    .meta({ value: 'N', help: `forget: snapshots kept, the newest of each of the last N ${period}` });
 
 /** The options of `redis-playbook offsite`. */
 export const OffsiteOptionsSchema = z.object({
-  /** What to do: init, push, list, pull or forget. */
-  action: z.enum(['init', 'push', 'list', 'pull', 'forget'], { error: 'expected init, push, list, pull or forget' }),
-  /** push: the backup folder; pull: the snapshot ID (or `latest`). */
-  target: z.string().min(1).optional(),
-  /** The restic repository (default: RESTIC_REPOSITORY). Never printed with its user info. */
-  repo: z.string().min(1).optional(),
-  /**
-   * A file holding the repository URL (default: RESTIC_REPOSITORY_FILE), for a URL with credentials
-   * (`rest:https://user:password@host/`): kept in a file like the password, never in a command line.
-   */
-  'repo-file': z.string().min(1).optional(),
-  /** The file holding the repository password (default: RESTIC_PASSWORD_FILE). */
-  'password-file': z.string().min(1).optional(),
-  /** The restic program (default: `restic` on PATH). */
-  restic: z.string().min(1).default('restic'),
-  /** pull: the backup dir the snapshot becomes a folder in. */
-  to: z.string().min(1).optional(),
-  /** forget: snapshots kept per hour, day, week. */
-  'keep-hourly': count,
-  'keep-daily': count,
-  'keep-weekly': count,
-  /** push: write the freshness gauge for node_exporter's textfile collector into this file. */
-  'metrics-file': z.string().min(1).optional(),
-  /** Print one JSON object. */
-  json: z.boolean().default(false),
+  action: z
+    .enum(['init', 'push', 'list', 'pull', 'forget'], { error: 'expected init, push, list, pull or forget' })
+    .meta({ positional: true, value: 'ACTION', help: 'What to do: init, push, list, pull or forget' }),
+  target: z.string().min(1).optional().meta({ positional: true, value: 'BACKUP|SNAPSHOT', help: 'push: the backup folder; pull: the snapshot ID (or latest)' }),
+  repo: z
+    .string()
+    .min(1)
+    .optional()
+    .meta({
+      value: 'URL',
+      env: 'RESTIC_REPOSITORY',
+      help: 'The repository as restic takes it (default RESTIC_REPOSITORY): /srv/restic,\nrest:http://host:8000/, sftp:user@host:/srv/restic, s3:http://host:9000/bucket',
+    }),
+  'repo-file': z
+    .string()
+    .min(1)
+    .optional()
+    .meta({
+      value: 'FILE',
+      env: 'RESTIC_REPOSITORY_FILE',
+      help: 'A file holding that URL (default RESTIC_REPOSITORY_FILE): for a URL with\ncredentials (rest:https://user:password@host/), kept off command lines',
+    }),
+  'password-file': z
+    .string()
+    .min(1)
+    .optional()
+    .meta({ value: 'FILE', env: 'RESTIC_PASSWORD_FILE', help: 'The repository password (default RESTIC_PASSWORD_FILE)' }),
+  restic: z.string().min(1).default('restic').meta({ value: 'PROGRAM', help: 'The restic program (default restic on PATH)' }),
+  to: z.string().min(1).optional().meta({ value: 'DIR', help: 'pull: the backup dir' }),
+  'keep-hourly': count('hours'),
+  'keep-daily': count('days'),
+  'keep-weekly': count('weeks'),
+  'metrics-file': metricsFileOption('push: afterwards', '<repository>', "= the pushed backup's snapshot time in unix seconds"),
+  json: z.boolean().default(false).meta({ help: 'Print one JSON object' }),
 });
 
-/** `offsite … --json`: one object per action. */
-export const OffsiteJsonSchema = z.object({
-  /** The action that ran. */
-  action: z.enum(['init', 'push', 'list', 'pull', 'forget']),
-  /** The repository, without user info. */
-  repository: z.string(),
-  /** push, pull: restic's short snapshot ID. */
-  snapshot: z.string().optional(),
-  /** push: the backup folder pushed; pull: the backup folder it became. */
-  path: z.string().optional(),
-  /** push, pull: the backup's snapshot time (ISO 8601, UTC). */
-  createdAt: z.string().optional(),
-  /** push, pull: files checked against the manifest after the transfer. */
-  verifiedFiles: z.number().int().nonnegative().optional(),
-  /** push: bytes of the backup, and bytes the repository grew by (deduplicated, compressed). */
-  bytes: z.number().int().nonnegative().optional(),
-  addedBytes: z.number().int().nonnegative().optional(),
-  /** list: the redis-playbook snapshots, oldest first. */
-  snapshots: z.array(OffsiteEntrySchema).optional(),
-  /** forget: the snapshots kept and removed. */
-  kept: z.array(z.string()).optional(),
-  removed: z.array(z.string()).optional(),
-});
-type OffsiteJson = z.infer<typeof OffsiteJsonSchema>;
+type OffsiteJson = z.input<typeof OffsiteJsonSchema>;
 
 const filesMatch = (count: number) => (count === 1 ? '1 file matches' : `${count} files match`);
 
-export const offsiteCommand: CliCommand = {
+export const offsiteCommand = defineCommand({
   name: 'offsite',
   summary: 'Ship backups to a restic repository (encrypted, deduplicated), list, pull back verified, apply retention',
-  positionals: ['action', 'target'],
-  options: {
-    repo: { type: 'string' },
-    'repo-file': { type: 'string' },
-    'password-file': { type: 'string' },
-    restic: { type: 'string' },
-    to: { type: 'string' },
-    'keep-hourly': { type: 'string' },
-    'keep-daily': { type: 'string' },
-    'keep-weekly': { type: 'string' },
-    'metrics-file': { type: 'string' },
-    json: { type: 'boolean' },
-  },
-  help: `Usage: redis-playbook offsite init                 --repo URL --password-file FILE
+  usage: `Usage: redis-playbook offsite init                 --repo URL --password-file FILE
        redis-playbook offsite push BACKUP          --repo URL --password-file FILE [--metrics-file PATH]
        redis-playbook offsite list                 --repo URL --password-file FILE
        redis-playbook offsite pull SNAPSHOT --to DIR --repo URL --password-file FILE
        redis-playbook offsite forget [--keep-hourly N] [--keep-daily N] [--keep-weekly N]
                                                    --repo URL --password-file FILE
-       (each also takes [--restic PROGRAM] [--json])
-
-Keeps backups off the machine in a restic repository: encrypted with the repository password,
+       (each also takes [--restic PROGRAM] [--json])`,
+  description: `Keeps backups off the machine in a restic repository: encrypted with the repository password,
 deduplicated, on a local path, a REST server, SFTP or S3-compatible storage.
 
   init     Create the repository (restic init).
@@ -104,33 +83,17 @@ deduplicated, on a local path, a REST server, SFTP or S3-compatible storage.
            is moved aside as DIR/<name>.bad-<time> and refused (exit 7).
   forget   Retention: keep the newest snapshot of each of the last N hours, days, weeks (at least
            one --keep-* of 1 or more), remove this machine's other redis-playbook snapshots and prune their data
-           (restic forget --prune).
-
-Options:
-  --repo URL            The repository as restic takes it (default RESTIC_REPOSITORY): /srv/restic,
-                        rest:http://host:8000/, sftp:user@host:/srv/restic, s3:http://host:9000/bucket
-  --repo-file FILE      A file holding that URL (default RESTIC_REPOSITORY_FILE): for a URL with
-                        credentials (rest:https://user:password@host/), kept off command lines
-  --password-file FILE  The repository password (default RESTIC_PASSWORD_FILE)
-  --restic PROGRAM      The restic program (default restic on PATH)
-  --to DIR              pull: the backup dir
-  --keep-hourly N, --keep-daily N, --keep-weekly N
-                        forget: snapshots kept per period
-  --metrics-file PATH   push: afterwards, write for node_exporter's textfile collector (atomically)
-                        redis_playbook_backup_last_verified_timestamp_seconds{dir="<repository>"}
-                        = the pushed backup's snapshot time in unix seconds
-  --json                Print one JSON object
-  -h, --help            Show this help
-
-restic gets the repository and the password file in its environment (RESTIC_REPOSITORY,
+           (restic forget --prune).`,
+  options: OffsiteOptionsSchema,
+  json: OffsiteJsonSchema,
+  notes: `restic gets the repository and the password file in its environment (RESTIC_REPOSITORY,
 RESTIC_PASSWORD_FILE), never on its command line; credentials of the store come from restic's own
 variables and files (for S3 AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or ~/.aws/credentials; for
 a REST server RESTIC_REST_USERNAME and RESTIC_REST_PASSWORD, or the URL in --repo-file; a store's
 private CA: RESTIC_CACERT). The user info of a repository URL is never printed.
 A wrong password exits 4, an unreachable store 3, a full or read-only store 6, a pull that does not
 match its manifest 7; nothing local is deleted on any failure.`,
-  async run(values, io) {
-    const options = parseOptions(OffsiteOptionsSchema, values);
+  async run(options, io) {
     if (options.repo && options['repo-file']) throw new PlaybookError('usage', 'Invalid --repo-file: give --repo URL or --repo-file FILE, not both');
     const repoFile = options['repo-file'] ?? (options.repo ? undefined : io.env.RESTIC_REPOSITORY_FILE);
     const repository = repoFile ? await readRepositoryFile(resolve(repoFile)) : (options.repo ?? io.env.RESTIC_REPOSITORY);
@@ -186,7 +149,7 @@ match its manifest 7; nothing local is deleted on any failure.`,
         break;
       }
     }
-    io.stdout(options.json ? `${JSON.stringify(OffsiteJsonSchema.parse(out), null, 2)}\n` : `${text}\n`);
+    io.stdout(options.json ? jsonText(OffsiteJsonSchema, out) : `${text}\n`);
     return 0;
   },
-};
+});

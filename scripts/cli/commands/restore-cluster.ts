@@ -6,36 +6,33 @@ import { shortId } from '../../procedures/cluster-topology.ts';
 import { PlaybookError } from '../../procedures/errors.ts';
 import { parseRedisUrl } from '../../procedures/target.ts';
 import { formatRanges } from '../../redis/cluster.ts';
-import type { CliIo } from '../command.ts';
+import { jsonText, type CliIo } from '../command.ts';
+import { RestoreJsonSchema } from '../json-schemas.ts';
 import { engineForBackup, engineFromServerOption } from '../server-option.ts';
 
 /** `restore`'s options for a cluster backup (one group, spread into its schema). */
 export const ClusterRestoreOptionsShape = {
-  /** Restore a cluster backup into this running, empty cluster (any node's URL; the password may come from REDISCLI_AUTH). */
-  'into-cluster': z.string().min(1, { error: 'expected the URL of a node of the target cluster' }).optional(),
-  /** With --into-cluster: write into a cluster that holds keys (keys of the same name are replaced, others kept). */
-  replace: z.boolean().default(false),
-  /** The data dirs of every node of a STOPPED cluster of the backup's shape, comma-separated. */
+  'into-cluster': z
+    .string()
+    .min(1, { error: 'expected the URL of a node of the target cluster' })
+    .optional()
+    .meta({ value: 'URL', help: 'A node of the running, empty target cluster (redis://[[user]:password@]host:port)' }),
+  replace: z.boolean().default(false).meta({
+    help: 'With --into-cluster: write into a cluster that holds keys (keys of the same\nname are overwritten, other keys stay)',
+  }),
   'cluster-dirs': z
     .string()
     .min(1, { error: 'expected data dirs, comma-separated' })
     .transform((value) => value.split(',').filter(Boolean))
-    .optional(),
-  /** With --cluster-dirs: the name of each node's cluster config file in its data dir. */
+    .optional()
+    .meta({ value: 'D,D,…', help: "Every node's data dir of the stopped cluster (comma-separated)" }),
   'nodes-conf': z
     .string()
     .min(1)
     .regex(/^[^/]+$/, { error: 'expected a file name in the data dir' })
-    .default('nodes.conf'),
+    .default('nodes.conf')
+    .meta({ value: 'NAME', help: 'With --cluster-dirs: the cluster-config-file name (default nodes.conf)' }),
 };
-
-/** Their parseArgs config. */
-export const clusterRestoreArgs = {
-  'into-cluster': { type: 'string' },
-  replace: { type: 'boolean' },
-  'cluster-dirs': { type: 'string' },
-  'nodes-conf': { type: 'string' },
-} as const;
 
 /** Their paragraph in `restore --help`. */
 export const CLUSTER_RESTORE_HELP = `A cluster backup (backup --cluster) is restored one of two ways:
@@ -53,13 +50,6 @@ export const CLUSTER_RESTORE_HELP = `A cluster backup (backup --cluster) is rest
                        and its replicas' data dirs as "restore --data-dir" does (current files moved
                        aside into pre-restore-<UTC time>/). Everything is checked before any dir is
                        touched; a dir of another shape is refused (exit 11). Then start every node.`;
-
-/** Their lines under Options. */
-export const CLUSTER_RESTORE_OPTIONS_HELP = `  --into-cluster URL         A node of the running, empty target cluster (redis://[[user]:password@]host:port)
-  --replace                  With --into-cluster: write into a cluster that holds keys (keys of the same
-                             name are overwritten, other keys stay)
-  --cluster-dirs D,D,…       Every node's data dir of the stopped cluster (comma-separated)
-  --nodes-conf NAME          With --cluster-dirs: the cluster-config-file name (default nodes.conf)`;
 
 type Values = {
   backup: string;
@@ -108,7 +98,7 @@ export async function runClusterRestore(options: Values, io: CliIo): Promise<num
       },
     });
     if (options.json) {
-      io.stdout(`${JSON.stringify(result, null, 2)}\n`);
+      io.stdout(jsonText(RestoreJsonSchema, result));
       return 0;
     }
     io.stdout(
@@ -135,7 +125,7 @@ export async function runClusterRestore(options: Values, io: CliIo): Promise<num
     movedAside: node.restore.movedAside ?? null,
   }));
   if (options.json) {
-    io.stdout(`${JSON.stringify({ backup: result.backup, nodes: rows }, null, 2)}\n`);
+    io.stdout(jsonText(RestoreJsonSchema, { backup: result.backup, nodes: rows }));
     return 0;
   }
   io.stdout(`Restored ${result.backup} into ${rows.length} data dirs:\n`);

@@ -4,17 +4,16 @@ import { restoreContainer, CONTAINER_DATA_DIR } from '../../procedures/container
 import type { BackupManifest } from '../../procedures/manifest.ts';
 import { restore } from '../../procedures/restore.ts';
 import { DEFAULT_REDIS_URL, parseRedisUrl } from '../../procedures/target.ts';
-import type { CliCommand } from '../command.ts';
-import { containerArgs, containerFromOptions, containerHelp, ContainerOptionsShape, containerProgress } from '../container-options.ts';
-import { parseOptions } from '../parse-options.ts';
-import { CLUSTER_RESTORE_HELP, CLUSTER_RESTORE_OPTIONS_HELP, clusterRestoreArgs, ClusterRestoreOptionsShape, runClusterRestore } from './restore-cluster.ts';
-import { engineForRestore, engineFromServerOption, SERVER_HELP, ServerOptionShape } from '../server-option.ts';
+import { defineCommand, jsonText } from '../command.ts';
+import { urlOption } from '../connection-options.ts';
+import { containerFromOptions, containerOptions, containerProgress, DataDirOptionShape, requireDataDirOrContainer } from '../container-options.ts';
+import { RestoreJsonSchema } from '../json-schemas.ts';
+import { engineForRestore, engineFromServerOption, ServerOptionShape } from '../server-option.ts';
+import { CLUSTER_RESTORE_HELP, ClusterRestoreOptionsShape, runClusterRestore } from './restore-cluster.ts';
 
 const yesNo = z.enum(['yes', 'no'], { error: 'expected yes or no' }).transform((value) => value === 'yes');
 
-const DATA_DIR_REQUIRED = 'the server\'s data dir is required (--data-dir DIR), or name its container (--container NAME)';
 
-/** The options of `redis-playbook restore`. */
 /** What to do after restoring a server that has or had replicas (the page has the drills). */
 function replicationAdvice(replication: NonNullable<BackupManifest['replication']>): string {
   const origin = replication.primary ? `This backup was taken on a replica of ${replication.primary.host}:${replication.primary.port}. ` : '';
@@ -25,61 +24,43 @@ function replicationAdvice(replication: NonNullable<BackupManifest['replication'
   );
 }
 
+/** The options of `redis-playbook restore`. */
 export const RestoreOptionsSchema = z
   .object({
-  /** A backup folder, or a bare RDB file. */
-  backup: z.string({ error: 'name the backup folder (or RDB file) to restore' }).min(1),
-  /** The stopped server's data dir; with a container, the data dir inside it (default /data). */
-  'data-dir': z.string({ error: DATA_DIR_REQUIRED }).min(1).optional(),
-  /** With a container: Redis as seen inside it, to check that it answers after the start (the password may come from REDISCLI_AUTH). */
-  url: z.string().default(DEFAULT_REDIS_URL),
-  /** How the server starts: appendonly yes or no (default: as recorded in the backup). */
-  appendonly: yesNo.optional(),
-  /** File names, when the server uses others than the backup recorded. */
-  dbfilename: z.string().min(1).optional(),
-  appenddirname: z.string().min(1).optional(),
-  appendfilename: z.string().min(1).optional(),
-  /** Run redis-check-rdb (and redis-check-aof) again instead of trusting the verdicts the manifest recorded. */
-  recheck: z.boolean().default(false),
-  /** Print one JSON object. */
-  json: z.boolean().default(false),
-  ...ServerOptionShape,
-  ...ContainerOptionsShape,
-  ...ClusterRestoreOptionsShape,
+    backup: z
+      .string({ error: 'name the backup folder (or RDB file) to restore' })
+      .min(1)
+      .meta({ positional: true, value: 'BACKUP', help: 'A backup folder, or a bare RDB file' }),
+    ...DataDirOptionShape,
+    ...containerOptions('Roll back Redis in this container (docker stop, docker run --rm, docker start)'),
+    ...ServerOptionShape,
+    url: urlOption(`With a container: Redis as seen inside it, to check it after the start\n(default ${DEFAULT_REDIS_URL}; the password may come from REDISCLI_AUTH)`),
+    appendonly: yesNo.optional().meta({ value: 'yes|no', help: "How the server starts (default: as in the backup's manifest)" }),
+    dbfilename: z.string().min(1).optional().meta({ value: 'NAME', help: "The snapshot's file name when the server's differs from the backup's" }),
+    appenddirname: z.string().min(1).optional().meta({ value: 'NAME', help: "The AOF dir's name, likewise" }),
+    appendfilename: z.string().min(1).optional().meta({ value: 'NAME', help: "The AOF files' base name, likewise" }),
+    recheck: z.boolean().default(false).meta({
+      help: 'Run redis-check-rdb (and redis-check-aof) on the backup again instead of\ntrusting the verdicts its manifest recorded for the same bytes',
+    }),
+    ...ClusterRestoreOptionsShape,
+    json: z.boolean().default(false).meta({ help: 'Print one JSON object' }),
   })
   .superRefine((options, context) => {
     if (options['into-cluster'] !== undefined || options['cluster-dirs'] !== undefined) return;
-    if (options['data-dir'] === undefined && options.container === undefined && options['compose-service'] === undefined) {
-      context.addIssue({ code: 'custom', path: ['data-dir'], message: DATA_DIR_REQUIRED });
-    }
+    requireDataDirOrContainer(options, context);
   });
 
-export const restoreCommand: CliCommand = {
+export const restoreCommand = defineCommand({
   name: 'restore',
   summary: 'Roll a stopped server\'s data dir back to a backup (the current files are moved aside); a cluster backup into a cluster',
-  options: {
-    'data-dir': { type: 'string' },
-    appendonly: { type: 'string' },
-    dbfilename: { type: 'string' },
-    appenddirname: { type: 'string' },
-    appendfilename: { type: 'string' },
-    recheck: { type: 'boolean' },
-    json: { type: 'boolean' },
-    url: { type: 'string' },
-    server: { type: 'string' },
-    ...containerArgs,
-    ...clusterRestoreArgs,
-  },
-  positionals: ['backup'],
-  help: `Usage: redis-playbook restore <backup> --data-dir DIR [--server PROGRAM] [--appendonly yes|no]
+  usage: `Usage: redis-playbook restore <backup> --data-dir DIR [--server PROGRAM] [--appendonly yes|no]
                               [--recheck] [--json]
        redis-playbook restore <backup> --container NAME | --compose-service SERVICE
                               [--data-dir DIR] [--url URL] [--appendonly yes|no] [--recheck] [--json]
        redis-playbook restore <cluster backup> --into-cluster URL [--replace] [--server PROGRAM] [--json]
        redis-playbook restore <cluster backup> --cluster-dirs DIR,DIR,… [--nodes-conf NAME]
-                              [--server PROGRAM] [--recheck] [--json]
-
-Offline rollback. With the server STOPPED, installs the backup so that its next normal start (same
+                              [--server PROGRAM] [--recheck] [--json]`,
+  description: `Offline rollback. With the server STOPPED, installs the backup so that its next normal start (same
 config, appendonly unchanged) loads exactly the backup:
   1. checks the backup (refuses one that fails "redis-playbook check", or whose RDB format the
      server (--server) cannot load, naming both versions: nothing is touched). The SHA-256 of
@@ -95,6 +76,8 @@ config, appendonly unchanged) loads exactly the backup:
      only dump.rdb would bring back the latest data (the AOF wins) or, without the AOF dir, an empty
      dataset.
 To undo: stop the server, move the installed files aside, move the pre-restore files back, start.
+A restore that fails puts the previous files back; when that fails too, it exits 12 saying where
+each file is and where it belongs (nothing is deleted).
 
 With --container (or --compose-service) the CLI does the whole rollback of Redis in a container:
 after step 1 it stops the container (docker stop), runs steps 3 and 4 in a throwaway container of
@@ -104,26 +87,10 @@ loaded. The data dir (default ${CONTAINER_DATA_DIR}) must be on a volume or bind
 for a bad backup (before anything stops), 9 for a missing container, 8 for a data dir outside any
 volume.
 
-${CLUSTER_RESTORE_HELP}
-
-Options:
-  --data-dir DIR             The server's data dir (CONFIG GET dir); inside the container with
-                             --container (default ${CONTAINER_DATA_DIR})
-${containerHelp('Roll back Redis in this container (docker stop, docker run --rm, docker start)')}
-${SERVER_HELP}
-  --url URL                  With a container: Redis as seen inside it, to check it after the start
-                             (default ${DEFAULT_REDIS_URL}; the password may come from REDISCLI_AUTH)
-  --appendonly yes|no        How the server starts (default: as in the backup's manifest)
-  --dbfilename NAME          File names when the server's differ from the backup's
-  --appenddirname NAME
-  --appendfilename NAME
-  --recheck                  Run redis-check-rdb (and redis-check-aof) on the backup again instead of
-                             trusting the verdicts its manifest recorded for the same bytes
-${CLUSTER_RESTORE_OPTIONS_HELP}
-  --json                     Print one JSON object
-  -h, --help                 Show this help`,
-  async run(values, io) {
-    const options = parseOptions(RestoreOptionsSchema, values);
+${CLUSTER_RESTORE_HELP}`,
+  options: RestoreOptionsSchema,
+  json: RestoreJsonSchema,
+  async run(options, io) {
     if (options['into-cluster'] !== undefined || options['cluster-dirs'] !== undefined) return runClusterRestore(options, io);
     const container = await containerFromOptions(options, io);
     if (container) {
@@ -142,9 +109,9 @@ ${CLUSTER_RESTORE_OPTIONS_HELP}
         recheck: options.recheck,
         onProgress: containerProgress(io, 'installing the backup into'),
       });
-      const summary = { backup: result.check.path, container: result.container, dataDir: result.dataDir, appendonly: result.appendonly, installed: result.installed, movedAside: result.movedAside ?? null, moved: result.movedNames };
       if (options.json) {
-        io.stdout(`${JSON.stringify(summary, null, 2)}\n`);
+        const { container: name, dataDir, appendonly, installed, movedAside, movedNames: moved } = result;
+        io.stdout(jsonText(RestoreJsonSchema, { backup: result.check.path, container: name, dataDir, appendonly, installed, movedAside: movedAside ?? null, moved }));
         return 0;
       }
       io.stdout(`Restored ${result.check.path} into ${result.dataDir} of container ${result.container} (installed: ${result.installed.join(', ')}; appendonly ${result.appendonly ? 'yes' : 'no'})\n`);
@@ -172,7 +139,8 @@ ${CLUSTER_RESTORE_OPTIONS_HELP}
       recheck: options.recheck,
     });
     if (options.json) {
-      io.stdout(`${JSON.stringify({ backup: result.check.path, dataDir, appendonly: result.appendonly, installed: result.installed, movedAside: result.movedAside ?? null, moved: result.movedNames }, null, 2)}\n`);
+      const { appendonly, installed, movedAside, movedNames: moved } = result;
+      io.stdout(jsonText(RestoreJsonSchema, { backup: result.check.path, container: null, dataDir, appendonly, installed, movedAside: movedAside ?? null, moved }));
       return 0;
     }
     io.stdout(`Restored ${result.check.path} into ${dataDir} (installed: ${result.installed.join(', ')}; appendonly ${result.appendonly ? 'yes' : 'no'})\n`);
@@ -182,4 +150,4 @@ ${CLUSTER_RESTORE_OPTIONS_HELP}
     if (replication && (replication.role === 'replica' || (replication.replicas ?? 0) > 0)) io.stdout(`${replicationAdvice(replication)}\n`);
     return 0;
   },
-};
+});

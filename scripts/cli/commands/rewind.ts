@@ -4,75 +4,41 @@ import { rewindContainer } from '../../procedures/container-rewind.ts';
 import { CONTAINER_DATA_DIR } from '../../procedures/container-restore.ts';
 import { isoSeconds, parseRewindTime, rewind, type RewindResult } from '../../procedures/rewind.ts';
 import { DEFAULT_REDIS_URL, parseRedisUrl } from '../../procedures/target.ts';
-import type { CliCommand, CliIo } from '../command.ts';
-import { containerArgs, containerFromOptions, containerHelp, ContainerOptionsShape, containerProgress } from '../container-options.ts';
-import { parseOptions } from '../parse-options.ts';
+import { defineCommand, jsonText, type CliIo } from '../command.ts';
+import { urlOption } from '../connection-options.ts';
+import { containerFromOptions, containerOptions, containerProgress, DataDirOptionShape, requireDataDirOrContainer } from '../container-options.ts';
+import { RewindJsonSchema } from '../json-schemas.ts';
 import { engineFromServerOption, ServerOptionShape } from '../server-option.ts';
 
-/** The options of `redis-playbook rewind`. */
-const DATA_DIR_REQUIRED = "the server's data dir is required (--data-dir DIR), or name its container (--container NAME)";
 
+/** The options of `redis-playbook rewind`. */
 export const RewindOptionsSchema = z
   .object({
-  /** The stopped server's data dir; with a container, the data dir inside it (default /data). */
-  'data-dir': z.string({ error: DATA_DIR_REQUIRED }).min(1).optional(),
-  /** With a container: Redis as seen inside it, to check that it answers after the start. */
-  url: z.string().default(DEFAULT_REDIS_URL),
-  /** The time to go back to: ISO 8601 with a zone, or Unix seconds. */
-  to: z.string({ error: 'say when to go back to (--to 2026-12-02T14:05:00Z, or Unix seconds)' }).min(1),
-  /** File names, when the server uses others than Redis's defaults. */
-  appenddirname: z.string().min(1).optional(),
-  appendfilename: z.string().min(1).optional(),
-  /** Print one JSON object. */
-  json: z.boolean().default(false),
-  ...ServerOptionShape,
-  ...ContainerOptionsShape,
+    ...DataDirOptionShape,
+    ...containerOptions('Rewind Redis in this container (docker stop, docker run --rm, docker start)'),
+    url: urlOption(`With a container: Redis as seen inside it, to check it after the start\n(default ${DEFAULT_REDIS_URL}; the password may come from REDISCLI_AUTH)`),
+    to: z
+      .string({ error: 'say when to go back to (--to 2026-12-02T14:05:00Z, or Unix seconds)' })
+      .min(1)
+      .meta({ value: 'TIME', help: 'ISO 8601 with a zone (2026-12-02T14:05:00Z, 2026-12-02T15:05:00+01:00)\nor Unix seconds; the writes of that second are kept' }),
+    server: ServerOptionShape.server.meta({
+      help: 'The server program that wrote the AOF (default redis-server on PATH; e.g.\n/usr/bin/valkey-server): its own checker cuts and checks the AOF',
+    }),
+    appenddirname: z.string().min(1).optional().meta({ value: 'NAME', help: "The AOF dir's name when it is not the default (appendonlydir)" }),
+    appendfilename: z.string().min(1).optional().meta({ value: 'NAME', help: "The AOF files' base name when it is not the default (appendonly.aof)" }),
+    json: z.boolean().default(false).meta({ help: 'Print one JSON object' }),
   })
-  .superRefine((options, context) => {
-    if (options['data-dir'] === undefined && options.container === undefined && options['compose-service'] === undefined) {
-      context.addIssue({ code: 'custom', path: ['data-dir'], message: DATA_DIR_REQUIRED });
-    }
-  });
-
-/** What `rewind --json` prints. */
-export const RewindJsonSchema = z.object({
-  dataDir: z.string(),
-  aofDir: z.string(),
-  /** The time rewound to (ISO 8601, UTC): every write up to the end of that second is kept. */
-  to: z.string(),
-  /** The earliest time this AOF could be rewound to, and its last write before the rewind (null: none). */
-  earliest: z.string().nullable(),
-  latest: z.string().nullable(),
-  /** False when nothing was written after `to`: nothing was touched. */
-  changed: z.boolean(),
-  /** The container, with --container or --compose-service. */
-  container: z.string().optional(),
-  /** Bytes of logged writes cut from the AOF. */
-  removedBytes: z.number().int().nonnegative(),
-  /** The copy of the AOF dir from before the rewind (the undo), or null. */
-  movedAside: z.string().nullable(),
-});
+  .superRefine(requireDataDirOrContainer);
 
 const time = (seconds: number | undefined) => (seconds === undefined ? null : isoSeconds(seconds));
 
-export const rewindCommand: CliCommand = {
+export const rewindCommand = defineCommand({
   name: 'rewind',
   summary: "Roll a stopped server's AOF back to a second in time (aof-timestamp-enabled yes)",
-  options: {
-    'data-dir': { type: 'string' },
-    to: { type: 'string' },
-    appenddirname: { type: 'string' },
-    appendfilename: { type: 'string' },
-    json: { type: 'boolean' },
-    server: { type: 'string' },
-    url: { type: 'string' },
-    ...containerArgs,
-  },
-  help: `Usage: redis-playbook rewind --data-dir DIR --to TIME [--server PROGRAM] [--json]
+  usage: `Usage: redis-playbook rewind --data-dir DIR --to TIME [--server PROGRAM] [--json]
        redis-playbook rewind --container NAME | --compose-service SERVICE --to TIME
-                             [--data-dir DIR] [--url URL] [--json]
-
-Point-in-time rollback, to undo bad writes or a FLUSHALL. With the server STOPPED and its AOF written
+                             [--data-dir DIR] [--url URL] [--json]`,
+  description: `Point-in-time rollback, to undo bad writes or a FLUSHALL. With the server STOPPED and its AOF written
 with aof-timestamp-enabled yes (Redis 7.0+, Valkey), cuts every write logged after TIME, so the next
 normal start loads the data as it was at the end of that second:
   1. refuses while a redis-server still runs on DIR, and refuses an AOF without timestamps, a TIME
@@ -89,24 +55,10 @@ With --container (or --compose-service) the CLI does it for Redis in a container
 (docker cp) and decides the refusals while the container still runs; then docker stop, the copy and
 the cut in a throwaway container of the same image on its volumes (the image's own checker), docker
 start, and a wait until Redis answers with its data loaded. The data dir (default ${CONTAINER_DATA_DIR})
-must be on a volume or bind mount.
-
-Options:
-  --data-dir DIR             The server's data dir (CONFIG GET dir); inside the container with
-                             --container (default ${CONTAINER_DATA_DIR})
-${containerHelp('Rewind Redis in this container (docker stop, docker run --rm, docker start)')}
-  --url URL                  With a container: Redis as seen inside it, to check it after the start
-                             (default ${DEFAULT_REDIS_URL}; the password may come from REDISCLI_AUTH)
-  --to TIME                  ISO 8601 with a zone (2026-12-02T14:05:00Z, 2026-12-02T15:05:00+01:00)
-                             or Unix seconds; the writes of that second are kept
-  --server PROGRAM           The server program that wrote the AOF (default redis-server on PATH; e.g.
-                             /usr/bin/valkey-server): its own checker cuts and checks the AOF
-  --appenddirname NAME       The AOF dir and file names when they are not the defaults
-  --appendfilename NAME      (appendonlydir, appendonly.aof)
-  --json                     Print one JSON object
-  -h, --help                 Show this help`,
-  async run(values, io) {
-    const options = parseOptions(RewindOptionsSchema, values);
+must be on a volume or bind mount.`,
+  options: RewindOptionsSchema,
+  json: RewindJsonSchema,
+  async run(options, io) {
     const to = parseRewindTime(options.to);
     const container = await containerFromOptions(options, io);
     let result: RewindResult & { container?: string };
@@ -127,23 +79,24 @@ ${containerHelp('Rewind Redis in this container (docker stop, docker run --rm, d
     }
     return report(result, to, options.json, io);
   },
-};
+});
 
 /** Prints the outcome of a rewind. */
 function report(result: RewindResult & { container?: string }, to: number, json: boolean, io: CliIo): number {
   if (json) {
-    const out = RewindJsonSchema.parse({
-      dataDir: result.dataDir,
-      aofDir: result.aofDir,
-      to: isoSeconds(result.to),
-      earliest: time(result.earliest),
-      latest: time(result.latest),
-      changed: result.changed,
-      ...(result.container ? { container: result.container } : {}),
-      removedBytes: result.removedBytes,
-      movedAside: result.movedAside ?? null,
-    });
-    io.stdout(`${JSON.stringify(out, null, 2)}\n`);
+    io.stdout(
+      jsonText(RewindJsonSchema, {
+        dataDir: result.dataDir,
+        aofDir: result.aofDir,
+        to: isoSeconds(result.to),
+        earliest: time(result.earliest),
+        latest: time(result.latest),
+        changed: result.changed,
+        ...(result.container ? { container: result.container } : {}),
+        removedBytes: result.removedBytes,
+        movedAside: result.movedAside ?? null,
+      }),
+    );
     return 0;
   }
   const where = result.container ? ` of container ${result.container}` : '';

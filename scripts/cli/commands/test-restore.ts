@@ -3,27 +3,25 @@ import { z } from 'zod';
 import { PlaybookError } from '../../procedures/errors.ts';
 import { testRestore } from '../../procedures/test-restore.ts';
 import { isClusterBackup, testRestoreCluster } from '../../procedures/cluster-check.ts';
-import type { CliCommand } from '../command.ts';
-import { parseOptions } from '../parse-options.ts';
+import { defineCommand, jsonText } from '../command.ts';
+import { TestRestoreJsonSchema } from '../json-schemas.ts';
 import { engineForBackup, engineFromServerOption, ServerOptionShape } from '../server-option.ts';
 
 /** The options of `redis-playbook test-restore`. */
 export const TestRestoreOptionsSchema = z.object({
-  /** A backup folder, or a bare RDB file. */
-  backup: z.string({ error: 'name the backup folder or RDB file to load' }).min(1),
-  /** Print one JSON object. */
-  json: z.boolean().default(false),
-  ...ServerOptionShape,
+  backup: z
+    .string({ error: 'name the backup folder or RDB file to load' })
+    .min(1)
+    .meta({ positional: true, value: 'BACKUP', help: 'A backup folder, or a bare RDB file' }),
+  server: ServerOptionShape.server.meta({ help: "The scratch server's program (e.g. /usr/bin/valkey-server)" }),
+  json: z.boolean().default(false).meta({ help: 'Print one JSON object' }),
 });
 
-export const testRestoreCommand: CliCommand = {
+export const testRestoreCommand = defineCommand({
   name: 'test-restore',
   summary: 'Load a backup into a scratch server and compare it with its manifest',
-  options: { json: { type: 'boolean' }, server: { type: 'string' } },
-  positionals: ['backup'],
-  help: `Usage: redis-playbook test-restore <backup> [--server PROGRAM] [--json]
-
-Checks the backup, then loads it into a scratch redis-server (its own temp dir and a free port on
+  usage: 'Usage: redis-playbook test-restore <backup> [--server PROGRAM] [--json]',
+  description: `Checks the backup, then loads it into a scratch redis-server (its own temp dir and a free port on
 127.0.0.1, appendonly no; your real server is never touched), compares the keys per database with
 the manifest, shows a few sample keys and a dataset digest (DEBUG DIGEST: equal datasets, equal
 digests), and removes the scratch server.
@@ -36,14 +34,10 @@ slots; each node's keys are compared with the shard's, and any key outside the n
 fails the test. The scratch cluster is removed afterwards.
 
 The scratch server is the engine the backup was taken from when its programs are here (the
-manifest's executable, at the same version), else this machine's redis-server.
-
-Options:
-  --server PROGRAM           The scratch server's program (e.g. /usr/bin/valkey-server)
-  --json                     Print one JSON object
-  -h, --help                 Show this help`,
-  async run(values, io) {
-    const options = parseOptions(TestRestoreOptionsSchema, values);
+manifest's executable, at the same version), else this machine's redis-server.`,
+  options: TestRestoreOptionsSchema,
+  json: TestRestoreJsonSchema,
+  async run(options, io) {
     let engine;
     if (options.server !== undefined) engine = await engineFromServerOption(options.server);
     else {
@@ -53,7 +47,7 @@ Options:
     }
     if (await isClusterBackup(resolve(options.backup))) {
       const cluster = await testRestoreCluster(resolve(options.backup), engine);
-      if (options.json) io.stdout(`${JSON.stringify(cluster, null, 2)}\n`);
+      if (options.json) io.stdout(jsonText(TestRestoreJsonSchema, cluster));
       else {
         io.stdout(`Loaded ${cluster.backup} into a scratch cluster of ${cluster.shards.length} ${cluster.version} nodes in ${(cluster.loadMs / 1000).toFixed(1)} s\n`);
         for (const shard of cluster.shards) {
@@ -65,7 +59,7 @@ Options:
     }
     const result = await testRestore(resolve(options.backup), engine);
     if (options.json) {
-      io.stdout(`${JSON.stringify(result, null, 2)}\n`);
+      io.stdout(jsonText(TestRestoreJsonSchema, result));
     } else {
       io.stdout(`Loaded ${result.backup} into a scratch Redis ${result.version} in ${(result.loadMs / 1000).toFixed(1)} s\n`);
       for (const db of result.databases) io.stdout(`  db${db.db}: ${db.loaded} keys loaded, ${db.expected ?? 'no manifest:'} expected  ${db.ok ? 'ok' : 'MISMATCH'}\n`);
@@ -76,4 +70,4 @@ Options:
     if (!result.ok) throw new PlaybookError('backup', `${result.backup}: the loaded keys do not match the manifest`);
     return 0;
   },
-};
+});

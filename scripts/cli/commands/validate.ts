@@ -5,33 +5,27 @@ import { connectContainer } from '../../procedures/container-redis.ts';
 import { PlaybookError } from '../../procedures/errors.ts';
 import { readExpectFile } from '../../procedures/expect-file.ts';
 import { aclHelp } from '../../procedures/server-refusal.ts';
-import { DEFAULT_REDIS_URL } from '../../procedures/target.ts';
 import { perDatabaseServer, validate, type Finding } from '../../procedures/validate.ts';
-import type { CliCommand } from '../command.ts';
-import { assertNoConnectionOptionsWithContainer, connectionArgs, connectionHelp, ConnectionOptionsShape, targetFromOptions } from '../connection-options.ts';
-import { containerArgs, containerFromOptions, containerHelp, ContainerOptionsShape } from '../container-options.ts';
-import { parseOptions } from '../parse-options.ts';
+import { defineCommand, jsonText } from '../command.ts';
+import { assertNoConnectionOptionsWithContainer, ConnectionOptionsShape, targetFromOptions, urlOption } from '../connection-options.ts';
+import { containerFromOptions, containerOptions } from '../container-options.ts';
+import { ValidateJsonSchema } from '../json-schemas.ts';
 
 /** The options of `redis-playbook validate`. */
 export const ValidateOptionsSchema = z.object({
-  /** The expect file (YAML or JSON). */
-  expect: z.string({ error: 'the expect file is required (--expect FILE)' }).min(1),
-  /** `redis://[[user]:password@]host[:port]`. */
-  url: z.string().default(DEFAULT_REDIS_URL),
-  /** Print one JSON object. */
-  json: z.boolean().default(false),
-  ...ContainerOptionsShape,
+  expect: z.string({ error: 'the expect file is required (--expect FILE)' }).min(1).meta({ value: 'FILE', help: 'The expectations' }),
+  url: urlOption(),
   ...ConnectionOptionsShape,
+  ...containerOptions('Check Redis in this container (docker exec NAME redis-cli, one command each)'),
+  json: z.boolean().default(false).meta({ help: 'Print one JSON object: { "ok": …, "findings": [ … ] }' }),
 });
 
-export const validateCommand: CliCommand = {
+export const validateCommand = defineCommand({
   name: 'validate',
   summary: 'After a recovery, check that the keys and key counts you expect are there',
-  options: { expect: { type: 'string' }, url: { type: 'string' }, json: { type: 'boolean' }, ...containerArgs, ...connectionArgs },
-  help: `Usage: redis-playbook validate --expect FILE [--url redis://host:port] [--container NAME | --compose-service SERVICE]
-                               [--json]
-
-Checks a server against FILE (YAML or JSON):
+  usage: `Usage: redis-playbook validate --expect FILE [--url redis://host:port] [--container NAME | --compose-service SERVICE]
+                               [--json]`,
+  description: `Checks a server against FILE (YAML or JSON):
 
   databases:
     "0": { minKeys: 1000 }         # at least this many keys in db0
@@ -44,18 +38,11 @@ Checks a server against FILE (YAML or JSON):
       module: bf                   # if the module is not loaded, that is the reason given
 
 Exits 0 when everything holds; otherwise prints a table of what does not and exits 10.
-A malformed FILE is a usage error (exit 2) naming the file and line.
-
-Options:
-  --expect FILE              The expectations
-  --url URL                  redis://[[user]:password@]host[:port]  (default ${DEFAULT_REDIS_URL})
-${connectionHelp}
-${containerHelp('Check Redis in this container (docker exec NAME redis-cli, one command each)')}
-  --json                     Print one JSON object: { "ok": …, "findings": [ … ] }
-  -h, --help                 Show this help
-${aclHelp('validate')}.`,
-  async run(values, io) {
-    const options = parseOptions(ValidateOptionsSchema, values);
+A malformed FILE is a usage error (exit 2) naming the file and line.`,
+  options: ValidateOptionsSchema,
+  json: ValidateJsonSchema,
+  notes: `${aclHelp('validate')}.`,
+  async run(options, io) {
     const expect = await readExpectFile(resolve(options.expect));
     const target = targetFromOptions(options, io.env);
     const container = await containerFromOptions(options, io);
@@ -71,7 +58,7 @@ ${aclHelp('validate')}.`,
     }
     const failed = findings.filter((finding) => !finding.ok);
     if (options.json) {
-      io.stdout(`${JSON.stringify({ ok: failed.length === 0, findings }, null, 2)}\n`);
+      io.stdout(jsonText(ValidateJsonSchema, { ok: failed.length === 0, findings }));
     } else if (failed.length === 0) {
       io.stdout(`All ${findings.length} expectations hold on ${where}\n`);
     } else {
@@ -82,4 +69,4 @@ ${aclHelp('validate')}.`,
     if (failed.length > 0) throw new PlaybookError('mismatch', `${failed.length} of ${findings.length} expectations do not hold on ${where}`);
     return 0;
   },
-};
+});

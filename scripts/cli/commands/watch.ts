@@ -2,23 +2,23 @@ import { z } from 'zod';
 import { DEFAULT_TIMEOUT_MS, withConnection } from '../../procedures/connect.ts';
 import { connectContainer } from '../../procedures/container-redis.ts';
 import { aclHelp } from '../../procedures/server-refusal.ts';
-import { DEFAULT_REDIS_URL } from '../../procedures/target.ts';
 import { watchPersistence, type WatchEvent } from '../../procedures/watch.ts';
-import type { CliCommand } from '../command.ts';
-import { assertNoConnectionOptionsWithContainer, connectionArgs, connectionHelp, ConnectionOptionsShape, targetFromOptions } from '../connection-options.ts';
-import { containerArgs, containerFromOptions, containerHelp, ContainerOptionsShape } from '../container-options.ts';
-import { parseOptions } from '../parse-options.ts';
+import { defineCommand } from '../command.ts';
+import { assertNoConnectionOptionsWithContainer, ConnectionOptionsShape, targetFromOptions, urlOption } from '../connection-options.ts';
+import { containerFromOptions, containerOptions } from '../container-options.ts';
+import { WatchJsonSchema } from '../json-schemas.ts';
 
 /** The options of `redis-playbook watch`. */
 export const WatchOptionsSchema = z.object({
-  /** `redis://[[user]:password@]host[:port]`. */
-  url: z.string().default(DEFAULT_REDIS_URL),
-  /** Stop after this many seconds (default: until Ctrl-C). */
-  for: z.coerce.number({ error: 'expected a number of seconds' }).positive({ error: 'expected more than 0 seconds' }).optional(),
-  /** One JSON object per line instead of text. */
-  json: z.boolean().default(false),
-  ...ContainerOptionsShape,
+  url: urlOption(),
   ...ConnectionOptionsShape,
+  ...containerOptions('Follow Redis in this container (docker exec NAME redis-cli INFO)'),
+  for: z.coerce
+    .number({ error: 'expected a number of seconds' })
+    .positive({ error: 'expected more than 0 seconds' })
+    .optional()
+    .meta({ value: 'SECONDS', help: 'Stop after this long' }),
+  json: z.boolean().default(false).meta({ help: 'One JSON object per line (event, time, changesSinceLastSave, durationSec, status, forkUsec)' }),
 });
 
 function describe(event: WatchEvent): string {
@@ -43,28 +43,20 @@ function describe(event: WatchEvent): string {
   }
 }
 
-export const watchCommand: CliCommand = {
+export const watchCommand = defineCommand({
   name: 'watch',
   summary: 'Follow snapshots and AOF rewrites live: start, end, duration, fork time, errors',
-  options: { url: { type: 'string' }, for: { type: 'string' }, json: { type: 'boolean' }, ...containerArgs, ...connectionArgs },
-  help: `Usage: redis-playbook watch [--url redis://host:port] [--container NAME | --compose-service SERVICE]
-                            [--for SECONDS] [--json]
-
-Follows persistence by polling INFO ten times a second: snapshots (BGSAVE) and AOF rewrites as
+  usage: `Usage: redis-playbook watch [--url redis://host:port] [--container NAME | --compose-service SERVICE]
+                            [--for SECONDS] [--json]`,
+  description: `Follows persistence by polling INFO ten times a second: snapshots (BGSAVE) and AOF rewrites as
 they start and finish (duration, fork time, status), failed saves and AOF writes, and every 5 s
 the number of writes not yet in a snapshot. Runs until Ctrl-C, or for SECONDS. Through a
-container, each poll is one docker exec, so it polls as fast as Docker answers.
-
-Options:
-  --url URL                  redis://[[user]:password@]host[:port]  (default ${DEFAULT_REDIS_URL})
-${connectionHelp}
-${containerHelp('Follow Redis in this container (docker exec NAME redis-cli INFO)')}
-  --for SECONDS              Stop after this long
-  --json                     One JSON object per line (event, time, changesSinceLastSave, durationSec, status, forkUsec)
-  -h, --help                 Show this help
-${aclHelp('watch')}.`,
-  async run(values, io) {
-    const options = parseOptions(WatchOptionsSchema, values);
+container, each poll is one docker exec, so it polls as fast as Docker answers.`,
+  options: WatchOptionsSchema,
+  json: WatchJsonSchema,
+  jsonLines: true,
+  notes: `${aclHelp('watch')}.`,
+  async run(options, io) {
     const target = targetFromOptions(options, io.env);
     const abort = new AbortController();
     const stop = () => { abort.abort(); };
@@ -74,7 +66,9 @@ ${aclHelp('watch')}.`,
       const watchOptions = {
         forMs: options.for === undefined ? undefined : options.for * 1000,
         signal: abort.signal,
-        onEvent: (event: WatchEvent) => { io.stdout(options.json ? `${JSON.stringify(event)}\n` : `${describe(event)}\n`); },
+        onEvent: (event: WatchEvent) => {
+          io.stdout(options.json ? `${JSON.stringify(event satisfies z.input<typeof WatchJsonSchema>)}\n` : `${describe(event)}\n`);
+        },
       };
       const container = await containerFromOptions(options, io);
       assertNoConnectionOptionsWithContainer(target, container);
@@ -90,4 +84,4 @@ ${aclHelp('watch')}.`,
     }
     return 0;
   },
-};
+});
