@@ -132,7 +132,7 @@ async function assertRoom(estimatedRdbBytes: number, aof: boolean): Promise<void
 interface Side {
   before?: () => Promise<void>;
   /** Returns where the time went (phase → seconds), when it can tell. */
-  run: () => Promise<Record<string, number> | void>;
+  run: () => Promise<Record<string, number> | undefined>;
   after?: () => Promise<void>;
 }
 

@@ -29,7 +29,7 @@ function code(text: string): string {
 
 /** The default column of an option: its schema default, `required`, or a dash. */
 function defaultOf(option: OptionInfo): string {
-  if (option.default !== undefined && option.default !== false) return code(String(option.default));
+  if (option.default !== undefined && option.default !== false) return code(JSON.stringify(option.default).replace(/^"(.*)"$/, '$1'));
   return option.optional ? '' : 'required';
 }
 
@@ -100,7 +100,7 @@ function commandSection(command: CliCommand): string {
   const usageLines: string[] = [];
   for (const line of usage) {
     if (line.startsWith('redis-playbook')) usageLines.push(line);
-    else usageLines[usageLines.length - 1] += ` ${line}`;
+    else usageLines.push(`${usageLines.pop() ?? ''} ${line}`);
   }
   const schema = z.toJSONSchema(command.json, { io: 'output' }) as Record<string, unknown>;
   const rows: string[] = [];

@@ -34,6 +34,12 @@ export function onCancel(onAbort: () => void): () => void {
  * signal aborts, which kills what runs under it, and this rejects with `${what} did not finish within
  * ms` whether or not `fn` has ended. A rejection `fn` gives later is handled here.
  */
+/** Why `signal` was aborted, as an Error (an abort without a reason gets one). */
+export function abortError(signal: AbortSignal | undefined): Error {
+  const reason: unknown = signal?.reason;
+  return reason instanceof Error ? reason : new Error(typeof reason === 'string' ? reason : 'cancelled');
+}
+
 export async function withDeadline<T>(ms: number, what: string, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
   const parent = currentSignal();
   const controller = new AbortController();
@@ -41,8 +47,8 @@ export async function withDeadline<T>(ms: number, what: string, fn: (signal: Abo
   const undoParent = onCancel(() => { controller.abort(parent?.reason); });
   const { signal } = controller;
   const aborted = new Promise<never>((_, reject) => {
-    if (signal.aborted) reject(signal.reason);
-    signal.addEventListener('abort', () => { reject(signal.reason); }, { once: true });
+    if (signal.aborted) reject(abortError(signal));
+    signal.addEventListener('abort', () => { reject(abortError(signal)); }, { once: true });
   });
   const work = scope.run(signal, () => fn(signal));
   work.catch(() => undefined);
@@ -59,10 +65,10 @@ export async function withDeadline<T>(ms: number, what: string, fn: (signal: Abo
 export function pause(ms: number): Promise<void> {
   const signal = currentSignal();
   return new Promise((resolve, reject) => {
-    if (signal?.aborted) { reject(signal.reason); return; }
+    if (signal?.aborted) { reject(abortError(signal)); return; }
     const undo = onCancel(() => {
       clearTimeout(timer);
-      reject(signal?.reason);
+      reject(abortError(signal));
     });
     const timer = setTimeout(() => {
       undo();

@@ -74,8 +74,8 @@ const MAX_AOF_COPIES = 5;
 async function copyAofSet(client: RedisCommands, files: DataDirReader, engine: Engine, layout: AofLayout, temp: string, onProgress: BackupOptions['onProgress']) {
   const persistence = async () => flattenInfo(parseInfo(await client.info('persistence')));
   const rewritten = new Error('the AOF was rewritten during the copy');
-  let copied: BackupFile[] = [];
-  let checkPath = '';
+  let copied: BackupFile[];
+  let checkPath: string;
   for (let attempt = 1; ; attempt++) {
     await waitFor(
       async () => {
@@ -152,7 +152,8 @@ export async function backup(options: BackupOptions): Promise<BackupResult> {
   const engine = typeof options.engine === 'function' ? await options.engine(server) : options.engine;
   const replication = parseReplication(flattenInfo(parseInfo(await client.info('replication'))));
 
-  await mkdir(to, { recursive: true }).catch((error: Error) => {
+  await mkdir(to, { recursive: true }).catch((caught: unknown) => {
+    const error = caught as Error;
     throw new PlaybookError('io', `Cannot create the backup dir ${to}: ${error.message}`, { cause: error });
   });
   // The fresh snapshot is about the size of the last one, and the AOF set is copied as it is.

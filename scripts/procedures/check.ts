@@ -72,7 +72,7 @@ export async function fileProblem(backup: string, file: BackupFile): Promise<Che
   const parts = file.path.split('/');
   for (let i = 1; i <= parts.length; i++) {
     const relative = parts.slice(0, i).join('/');
-    const info = await lstat(join(backup, relative)).catch((error: NodeJS.ErrnoException) => error);
+    const info = await lstat(join(backup, relative)).catch((error: unknown) => error as NodeJS.ErrnoException);
     if (info instanceof Error) return { what: file.path, ok: false, detail: info.code === 'ENOENT' ? 'missing' : info.message };
     if (info.isSymbolicLink()) return { what: file.path, ok: false, detail: `${relative} is a symbolic link: a backup holds plain files only` };
     if (i < parts.length ? !info.isDirectory() : !info.isFile()) return { what: file.path, ok: false, detail: `${relative} is not a plain ${i < parts.length ? 'dir' : 'file'}` };
@@ -112,7 +112,8 @@ async function aofManifestProblem(backup: string, manifest: BackupManifest): Pro
  * the bytes are the ones checked then (see {@link CheckBackupOptions.trustRecorded}).
  */
 export async function checkBackup(path: string, engine: Engine, options: CheckBackupOptions = {}): Promise<CheckResult> {
-  const info = await stat(path).catch((error: NodeJS.ErrnoException) => {
+  const info = await stat(path).catch((caught: unknown) => {
+    const error = caught as NodeJS.ErrnoException;
     throw new PlaybookError('io', `${path} ${error.code === 'ENOENT' ? 'does not exist' : `cannot be read: ${error.message}`}`, { cause: error });
   });
   let manifest: BackupManifest | undefined;

@@ -307,7 +307,8 @@ export async function restoreContainer(options: ContainerRestoreOptions): Promis
     await mkdir(staging);
     const names = await stageRestore(plan, staging);
     const tarball = join(temp, 'stage.tar');
-    await execa('tar', ['-cf', tarball, '-C', staging, ...names]).catch((error: Error) => {
+    await execa('tar', ['-cf', tarball, '-C', staging, ...names]).catch((caught: unknown) => {
+      const error = caught as Error;
       throw new PlaybookError('other', `Cannot pack the staged files with tar: ${error.message.split('\n')[0]}`, {
         cause: error,
         command: 'tar -cf',

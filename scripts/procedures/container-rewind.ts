@@ -105,7 +105,8 @@ export async function rewindContainer(options: ContainerRewindOptions): Promise<
     if (copied.exitCode !== 0) {
       throw new PlaybookError('state', `No AOF dir ${aofDir} in container ${container.name} (${firstLine(copied)}): a rewind needs appendonly yes with aof-timestamp-enabled yes; restore a backup instead`);
     }
-    const timeline = await readAofTimeline(join(temp, appenddirname), appendfilename).catch((error: Error) => {
+    const timeline = await readAofTimeline(join(temp, appenddirname), appendfilename).catch((caught: unknown) => {
+      const error = caught as Error;
       throw new PlaybookError('state', `The AOF in ${aofDir} of container ${container.name} cannot be read: ${error.message}`, { cause: error });
     });
     assertRewindable(timeline, to, aofDir);

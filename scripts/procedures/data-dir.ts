@@ -12,7 +12,7 @@ export interface DataDirReader {
   /** Throws a one-line `io` error unless `dir` exists and can be read. */
   assertReadableDir(dir: string): Promise<void>;
   /** Copies the file at `path` to `dest` (a new local file, fsynced); its size and SHA-256. */
-  copyOut(path: string, dest: string): Promise<Digest>;
+  copyOut: (path: string, dest: string) => Promise<Digest>;
   /** The content of a small text file (the AOF manifest). */
   readText(path: string): Promise<string>;
   /** The size of the file at `path` in bytes, 0 when there is none (an estimate for a space check). */

@@ -80,13 +80,13 @@ export class WriteBack {
    * little time passed, so that an idle disk is not asked over and over. Then {@link finish}.
    */
   async during<T>(work: Promise<T>): Promise<T> {
-    let over = false;
+    const state = { over: false };
     const ended = work.then(
-      () => (over = true),
-      () => (over = true),
+      () => (state.over = true),
+      () => (state.over = true),
     );
     const pacing = (async () => {
-      while (!over) {
+      while (!state.over) {
         this.start();
         await this.#running;
         await Promise.race([ended, new Promise((resolve) => setTimeout(resolve, 20))]);
@@ -141,7 +141,7 @@ export async function copyWithDigest(src: string | FileHandle, dest: string | Fi
     let feeding: Promise<void> = Promise.resolve();
     const feedQueue: Promise<void>[] = [];
     // Writes run behind the reads; the first failure is kept and thrown (never left unhandled).
-    const failure: { error?: unknown; failed: boolean } = { failed: false };
+    const failure: { error: unknown; failed: boolean } = { error: undefined, failed: false };
     const track = (work: Promise<void>) =>
       work.catch((error: unknown) => {
         if (!failure.failed) Object.assign(failure, { error, failed: true });
@@ -206,6 +206,7 @@ export async function copyWithDigest(src: string | FileHandle, dest: string | Fi
     }
     await Promise.all(inFlight);
     await feeding;
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- set by the write callbacks above
     if (failure.failed) throw failure.error;
     if (options.growing && (await source.stat()).size !== position) {
       throw new Error(`${typeof src === 'string' ? src : 'The source'} changed size while it was copied (truncated or rewritten)`);
@@ -297,7 +298,8 @@ export async function assertReadableDir(dir: string, what: string): Promise<void
 export async function exists(path: string): Promise<boolean> {
   return stat(path).then(
     () => true,
-    (error: NodeJS.ErrnoException) => {
+    (caught: unknown) => {
+      const error = caught as NodeJS.ErrnoException;
       if (error.code === 'ENOENT') return false;
       throw error;
     },

@@ -198,7 +198,8 @@ async function switchAofDir(
   stopPoint('restore-after-manifest-switch');
   for (const entry of oldEntries) {
     if (entry.file === base) continue;
-    await rename(join(live, entry.file), join(aside, entry.file)).catch((error: NodeJS.ErrnoException) => {
+    await rename(join(live, entry.file), join(aside, entry.file)).catch((caught: unknown) => {
+      const error = caught as NodeJS.ErrnoException;
       if (error.code !== 'ENOENT') throw error;
     });
   }
@@ -261,7 +262,8 @@ export async function restore(options: RestoreOptions): Promise<RestoreResult> {
   const plan = await planRestore({ ...options, prestaged });
   const { check, appendonly, dbfilename } = plan;
 
-  const dirInfo = await stat(dataDir).catch((error: NodeJS.ErrnoException) => {
+  const dirInfo = await stat(dataDir).catch((caught: unknown) => {
+    const error = caught as NodeJS.ErrnoException;
     throw new PlaybookError('io', `The data dir ${dataDir} ${error.code === 'ENOENT' ? 'does not exist' : `cannot be read: ${error.message}`}`, { cause: error });
   });
   if (!dirInfo.isDirectory()) throw new PlaybookError('io', `The data dir ${dataDir} is not a directory`);

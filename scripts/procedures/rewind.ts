@@ -150,7 +150,8 @@ export async function rewind(options: RewindOptions): Promise<RewindResult> {
   const now = options.now?.() ?? Math.floor(Date.now() / 1000);
   assertNotFuture(to, now);
 
-  const dirInfo = await stat(dataDir).catch((error: NodeJS.ErrnoException) => {
+  const dirInfo = await stat(dataDir).catch((caught: unknown) => {
+    const error = caught as NodeJS.ErrnoException;
     throw new PlaybookError('io', `The data dir ${dataDir} ${error.code === 'ENOENT' ? 'does not exist' : `cannot be read: ${error.message}`}`, { cause: error });
   });
   if (!dirInfo.isDirectory()) throw new PlaybookError('io', `The data dir ${dataDir} is not a directory`);
@@ -168,7 +169,8 @@ export async function rewind(options: RewindOptions): Promise<RewindResult> {
     }
     throw new PlaybookError('state', `No AOF in ${dataDir} (no ${join(appenddirname, aofManifestName(appendfilename))}): a rewind needs appendonly yes with aof-timestamp-enabled yes; restore a backup instead`);
   }
-  const timeline = await readAofTimeline(aofDir, appendfilename).catch((error: Error) => {
+  const timeline = await readAofTimeline(aofDir, appendfilename).catch((caught: unknown) => {
+    const error = caught as Error;
     throw new PlaybookError('io', `The AOF in ${aofDir} cannot be read: ${error.message}`, { cause: error });
   });
   assertRewindable(timeline, to);

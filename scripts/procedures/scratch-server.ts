@@ -121,8 +121,8 @@ export class DisposableRedis implements ServerUnderTest {
     return this.pid !== undefined;
   }
 
-  async isRunning(): Promise<boolean> {
-    return this.running;
+  isRunning(): Promise<boolean> {
+    return Promise.resolve(this.running);
   }
 
   /** Writes the config file (0600), merging `extraConfig` over the scenario's config for this start. */

@@ -2,7 +2,6 @@ import { join } from 'node:path';
 import { dockerTry, lines } from '../harness/docker/exec.ts';
 import { uniqueNames } from '../harness/docker/options.ts';
 import { freePort } from '../harness/free-port.ts';
-import type { RedisContainer } from '../harness/docker/container.ts';
 import type { ValuesFn, VerifyContext } from './schema.ts';
 import { waitUntil } from './shell-wait.ts';
 

@@ -1,3 +1,5 @@
+/* eslint-disable @typescript-eslint/unbound-method -- a shared check's setup and verify never use `this`. */
+/* eslint-disable @typescript-eslint/no-empty-object-type -- `{}` is the default of a flavor's server options and placeholder values (none declared), which the flavor types infer from. */
 import assert from 'node:assert/strict';
 import type { ContainerOptions } from '../harness/docker/options.ts';
 import type { DockerFlavorInput, HostFlavorInput, PlaceholderValues, RedisServerOptions, ServerUnderTest, VerifyContext } from './schema.ts';

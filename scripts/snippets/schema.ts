@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-empty-object-type -- `{}` is the default of a flavor's server options and placeholder values (none declared), which the flavor types infer from. */
 import { z } from 'zod';
 import type { DisposableRedis, RedisServerOptions } from '../harness/redis-server.ts';
 import { RedisServerOptionsSchema } from '../harness/redis-server.ts';

@@ -34,9 +34,9 @@ const SLOW = { timeoutMs: 180_000 };
  */
 function watchArgv(secret: string) {
   const seen = { leaks: [] as string[], dockerExecs: 0 };
-  let running = true;
+  const state = { running: true };
   const loop = (async () => {
-    while (running) {
+    while (state.running) {
       for (const pid of await readdir('/proc')) {
         if (!/^\d+$/.test(pid)) continue;
         const argv = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
@@ -47,7 +47,7 @@ function watchArgv(secret: string) {
     }
   })();
   return async () => {
-    running = false;
+    state.running = false;
     await loop;
     return seen;
   };
@@ -92,7 +92,7 @@ test('inspect --container reports the data dir inside the container and its AOF 
     report.files.aofFiles?.map((file) => file.name),
     ['appendonly.aof.1.base.rdb', 'appendonly.aof.1.incr.aof', 'appendonly.aof.manifest'],
   );
-  assert.ok(report.files.aofFiles?.every((file) => file.path.startsWith('/data/appendonlydir/') && file.size >= 0));
+  assert.ok(report.files.aofFiles.every((file) => file.path.startsWith('/data/appendonlydir/') && file.size >= 0));
 
   const human = await runCli(['inspect', '--container', redis.name], AUTH, SLOW);
   assert.equal(human.exitCode, 0, human.stderr);

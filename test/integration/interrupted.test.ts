@@ -20,7 +20,7 @@ function startCli(args: string[], tmp: string, env: Record<string, string> = {})
   const state = { exited: false };
   void child.then(() => (state.exited = true));
   let partial = '';
-  child.stderr?.on('data', (chunk: Buffer) => {
+  child.stderr.on('data', (chunk: Buffer) => {
     partial += chunk.toString();
     const complete = partial.split('\n');
     partial = complete.pop() ?? '';
@@ -128,7 +128,7 @@ test('restore killed with SIGKILL at points across its run: the data dir loads a
     await child;
     await redis.start();
     const loaded = await digestNow();
-    assert.ok(loaded === a || loaded === b, `after a kill at ${delay} ms the server loads the data from before or the backup, not ${loaded}`);
+    assert.ok(loaded === a || loaded === b, `after a kill at ${delay} ms the server loads the data from before or the backup, not ${String(loaded)}`);
     if (loaded === a) after++;
     else before++;
     // Back to B for the next round, unless this one still holds it.

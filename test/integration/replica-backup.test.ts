@@ -41,13 +41,14 @@ for (const id of ['redis-7.0', 'redis-8.6', 'valkey-9.1']) {
       assert.equal(made.exitCode, 0, made.stderr);
       assert.equal(await totalForks(set.primary), forksBefore, 'the primary did not fork');
       assert.ok((await totalForks(replica)) > replicaForksBefore, 'the replica forked for the snapshot');
-      const { path, manifest: raw } = JSON.parse(made.stdout);
+      const { path, manifest: raw } = JSON.parse(made.stdout) as { path: string; manifest: unknown };
       const manifest = BackupManifestSchema.parse(raw);
       assert.equal(manifest.replication?.role, 'replica');
-      assert.deepEqual(manifest.replication?.primary, { host: '127.0.0.1', port: set.primary.port });
-      assert.equal(manifest.replication?.link, 'up');
-      assert.ok((manifest.replication?.offset ?? 0) > 0, `a replication offset: ${manifest.replication?.offset}`);
-      assert.equal(manifest.replication?.replicationId, (await set.inSync()).replicationId, 'the primary\'s replication id');
+      const replication = manifest.replication;
+      assert.deepEqual(replication.primary, { host: '127.0.0.1', port: set.primary.port });
+      assert.equal(replication.link, 'up');
+      assert.ok(replication.offset > 0, `a replication offset: ${replication.offset}`);
+      assert.equal(replication.replicationId, (await set.inSync()).replicationId, 'the primary\'s replication id');
 
       const inspected = await inspectJson(replica.url);
       assert.equal(inspected.replication.role, 'replica');

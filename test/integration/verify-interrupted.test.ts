@@ -71,7 +71,7 @@ test('a process stopped with SIGTERM also kills a server that something else sta
     setInterval(() => undefined, 1000);`;
   const child = execa(process.execPath, ['--input-type=module', '-e', script], { cwd: root, reject: false, all: true, timeout: 60_000 });
   const line = await new Promise<string>((resolve, reject) => {
-    child.stdout?.on('data', (chunk: Buffer) => { resolve(String(chunk).trim()); });
+    child.stdout.on('data', (chunk: Buffer) => { resolve(String(chunk).trim()); });
     child.catch(reject);
   });
   const { root: serverRoot, pidFile } = JSON.parse(line) as { root: string; pidFile: string };

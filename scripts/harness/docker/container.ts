@@ -174,7 +174,8 @@ export class RedisContainer implements ServerUnderTest {
       async () => {
         try {
           if (this.socket) {
-            if ((await this.withClient((client) => client.ping())) === 'PONG') return true;
+            await this.withClient((client) => client.ping());
+            return true;
           } else if ((await this.cli(['PING'])).stdout.trim() === 'PONG') return true;
         } catch {
           // not yet

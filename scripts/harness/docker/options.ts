@@ -45,12 +45,12 @@ export function confTokens(value: string): string[] {
           const next = value[i + 1] as string;
           token += ({ n: '\n', r: '\r', t: '\t' } as Record<string, string>)[next] ?? next;
           i += 2;
-        } else token += value[i++];
+        } else token += value[i++] ?? '';
       }
       if (value[i] !== quote) throw new Error(`Unbalanced quotes in config value: ${value}`);
       i++;
     } else {
-      while (i < value.length && !/\s/.test(value[i] as string)) token += value[i++];
+      while (i < value.length && !/\s/.test(value[i] as string)) token += value[i++] ?? '';
     }
     tokens.push(token);
   }

@@ -104,7 +104,7 @@ async function assertRuns(server: RedisContainer, engineId: string, what: string
   return identityName(identity);
 }
 
-const dataset = (json: string): Dataset => new Map(JSON.parse(json));
+const dataset = (json: string): Dataset => new Map(JSON.parse(json) as [string, Dataset extends Map<string, infer V> ? V : never][]);
 
 /**
  * The undo's starting point, made the way the upgrade block does it: dataset A on Redis 7.0, its
@@ -113,6 +113,7 @@ const dataset = (json: string): Dataset => new Map(JSON.parse(json));
  * volume holds the new version's formats as it does once the new server has run a while.
  */
 async function upgradedThenChanged(server: RedisContainer, scratch: string): Promise<void> {
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-class-instance-assignment -- the flavor declares compose: true, so its server is the project
   const project = server as ComposeRedis;
   await server.withClient((client) => writeMixedDataset(client, 'A', 30));
   await writeFile(join(scratch, 'before-upgrade.json'), JSON.stringify([...(await server.withClient(readDataset))]));

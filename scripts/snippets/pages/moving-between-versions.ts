@@ -124,10 +124,9 @@ async function writeRdb(engine: Engine, dir: string): Promise<WrittenRdb> {
  * server exiting with `Can't handle RDB format version N` in its log.
  */
 async function loadWith(loader: Engine, written: WrittenRdb): Promise<Omit<Load, 'writer' | 'rdb'> & { loaderName: string }> {
-  let loaderName = '';
   try {
     await using server = await startRedis({ config: SNAPSHOT_ONLY, initialFiles: { 'dump.rdb': written.path }, readyTimeoutMs: 30_000 }, loader);
-    loaderName = await serverName(server);
+    const loaderName = await serverName(server);
     const got = await server.withClient(readDataset);
     assert.deepEqual(diffDatasets(written.dataset, got), [], `${loaderName} holds every key of ${written.name}'s RDB`);
     return { loader: loaderName, loaderName, loaded: true, detail: `${got.size} of ${written.dataset.size} keys equal` };

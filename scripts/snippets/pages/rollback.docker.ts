@@ -203,7 +203,7 @@ export const rollbackUndoDocker = dockerFlavor({
     assert.equal(exitCode, 0);
     assert.match(stdout, /back to the files of pre-restore-/);
     assert.deepEqual(await asideFiles(server, 'undone-restore-'), ['appendonlydir', 'dump.rdb']);
-    const expected: Dataset = new Map(JSON.parse(await readFile(join(ctx.scratch, 'dataset-b.json'), 'utf8')));
+    const expected: Dataset = new Map(JSON.parse(await readFile(join(ctx.scratch, 'dataset-b.json'), 'utf8')) as [string, Dataset extends Map<string, infer V> ? V : never][]);
     await assertContainerHolds(server, expected, 'the data from before the rollback is back');
   },
 });

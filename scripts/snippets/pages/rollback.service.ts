@@ -89,7 +89,7 @@ export const rollbackServiceSnippets = [
           const { exitCode } = await ctx.run();
           assert.equal(exitCode, 0);
           assert.equal(await server.isRunning(), true, 'the container runs');
-          await waitFor(async () => (await server.withClient((client) => client.ping())) === 'PONG', { what: 'Redis in the container', timeoutMs: 30_000 });
+          await waitFor(async () => { await server.withClient((client) => client.ping()); return true; }, { what: 'Redis in the container', timeoutMs: 30_000 });
         },
       },
     },

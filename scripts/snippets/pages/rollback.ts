@@ -304,7 +304,7 @@ export const rollbackSnippets = [
           assert.match(stdout, /back to the files of pre-restore-/);
           const server = ctx.server;
           await server.start();
-          const expected: Dataset = new Map(JSON.parse(await readFile(join(ctx.scratch, 'dataset-b.json'), 'utf8')));
+          const expected: Dataset = new Map(JSON.parse(await readFile(join(ctx.scratch, 'dataset-b.json'), 'utf8')) as [string, Dataset extends Map<string, infer V> ? V : never][]);
           assert.deepEqual(diffDatasets(expected, await server.withClient(readDataset)), [], 'the data from before the rollback is back');
         },
       },

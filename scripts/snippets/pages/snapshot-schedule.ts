@@ -198,7 +198,7 @@ export const snapshotScheduleSnippets = [
           assert.equal(exitCode, 0);
           const pairs = configPairs(stdout);
           assert.equal(pairs.save, '', 'an empty value means no snapshot rules');
-          assert.deepEqual(parseSaveRules(pairs.save ?? 'missing'), []);
+          assert.deepEqual(parseSaveRules(pairs.save), []);
         },
       },
       {

@@ -47,7 +47,7 @@ function assertMemkeys(stdout: string, ctx: Pick<VerifyContext<unknown>, 'measur
   assert.ok(found.every((entry) => entry.unit === 'bytes'), 'sizes in bytes');
   const [top] = [...found].sort((a, b) => b.size - a.size);
   assert.equal(top?.key, 'crawl:queue', 'the biggest key in memory is the queue');
-  assert.ok((top?.size ?? 0) > 1_000_000, 'the queue takes over a megabyte');
+  assert.ok(top.size > 1_000_000, 'the queue takes over a megabyte');
   const bytes = Object.fromEntries(found.map((entry) => [entry.key, entry.size]));
   assert.deepEqual(Object.keys(bytes).sort(), ['crawl:queue', 'domains:ready', 'page:home']);
   // The page renders these sizes from the report (<Measured/>), not typed.

@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-empty-object-type -- `{}` is the default of a flavor's server options and placeholder values (none declared), which the flavor types infer from. */
 import assert from 'node:assert/strict';
 import { engineTraits } from '../../engines/catalog.ts';
 import { stat } from 'node:fs/promises';

@@ -170,7 +170,7 @@ export const dataLocationSnippets = [
           assert.ok(inspected, 'one volume');
           assert.equal(inspected.Name, redis.volume);
           assert.equal(inspected.Labels?.['com.docker.compose.project'], project);
-          assert.equal(inspected.Labels?.['com.docker.compose.volume'], 'redis-data');
+          assert.equal(inspected.Labels['com.docker.compose.volume'], 'redis-data');
           assert.match(inspected.Mountpoint, new RegExp(`/volumes/${volume}/_data$`));
           // On this machine the daemon is local: the Mountpoint is the very /data of the container.
           assert.ok((await readdir(inspected.Mountpoint)).includes('appendonlydir'), 'the AOF dir is in the Mountpoint');
