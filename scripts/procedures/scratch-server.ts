@@ -37,6 +37,11 @@ export const RedisServerOptionsSchema = z.object({
    * `redis-sentinel` program is: the same binary). Give its `sentinel …` lines as `config.sentinel`.
    */
   sentinel: z.boolean().default(false),
+  /**
+   * A fixed port instead of a free one from the OS: a cluster node listens on its port plus 10000 for
+   * the cluster bus, so its port must leave room for that (scripts/harness/cluster.ts picks both free).
+   */
+  port: z.number().int().min(1).max(65535).optional(),
   /** Milliseconds to wait for the first PONG. */
   readyTimeoutMs: z.number().int().positive().default(60_000),
 });
@@ -289,7 +294,7 @@ export async function startRedis(options: RedisServerOptions = {}, engine: Engin
     throw error;
   }
   for (let attempt = 1; ; attempt++) {
-    const server = new DisposableRedis(engine, await freePort(), root, parsed);
+    const server = new DisposableRedis(engine, parsed.port ?? (await freePort()), root, parsed);
     live.add(server);
     try {
       await server.start();
@@ -299,7 +304,7 @@ export async function startRedis(options: RedisServerOptions = {}, engine: Engin
       await server.kill('SIGKILL').catch(() => undefined);
       live.delete(server);
       // Another process may have taken the port between our probe and the server's bind.
-      if (attempt < 3 && /Address already in use/.test(log)) continue;
+      if (attempt < 3 && parsed.port === undefined && /Address already in use/.test(log)) continue;
       await rm(root, { recursive: true, force: true });
       throw error;
     }
