@@ -1,6 +1,6 @@
-import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { freePort } from '../harness/free-port.ts';
+import { killPidFiles } from './pid-files.ts';
 import type { ValuesFn, VerifyContext } from './schema.ts';
 
 /** Waits until `port` no longer answers (a killed or stopped server). */
@@ -62,13 +62,6 @@ export async function runReplicaPractice(ctx: VerifyContext, timeoutMs = 90_000)
   try {
     return await ctx.run({ timeoutMs });
   } finally {
-    for (const name of (await readdir(dir).catch(() => [])).filter((file) => file.endsWith('.pid'))) {
-      const pid = Number(await readFile(join(dir, name), 'utf8').catch(() => ''));
-      try {
-        if (pid > 0) process.kill(pid, 'SIGKILL');
-      } catch {
-        // already gone: the script discarded it
-      }
-    }
+    await killPidFiles(dir);
   }
 }
