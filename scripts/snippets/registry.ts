@@ -21,6 +21,7 @@ import { installSnippets } from './pages/install.ts';
 import { rewindSnippets } from './pages/rewind.ts';
 import { rollbackServiceSnippets } from './pages/rollback-service.ts';
 import { replicationSnippets } from './pages/replication.ts';
+import { redisClusterSnippets } from './pages/redis-cluster.ts';
 
 /** Every command block of the site, in page order. */
 const definitions: SnippetInput[] = [
@@ -44,6 +45,7 @@ const definitions: SnippetInput[] = [
   ...rewindSnippets,
   ...rollbackServiceSnippets,
   ...replicationSnippets,
+  ...redisClusterSnippets,
 ];
 
 /** Validates definitions and their ids; throws one readable error listing every problem. */
