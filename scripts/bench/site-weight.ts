@@ -73,7 +73,9 @@ function recorder(tab: Page): { fetched: Fetched[]; settled: () => Promise<void>
       .finally(() => pending.delete(job));
     pending.add(job);
   });
-  return { fetched, settled: async () => void (await Promise.all([...pending])) };
+  return { fetched, settled: async () => {
+      await Promise.all([...pending]);
+    } };
 }
 
 async function measure(tab: Page, origin: string, path: string): Promise<PageWeight> {
@@ -91,7 +93,7 @@ async function measure(tab: Page, origin: string, path: string): Promise<PageWei
         (script) =>
           !script.getAttribute('type') || script.getAttribute('type') === 'module' || script.getAttribute('type') === 'text/javascript',
       )
-      .map((script) => script.textContent ?? ''),
+      .map((script) => script.textContent),
   );
   const entries = await tab.evaluate(() => [
     ...[...document.querySelectorAll<HTMLScriptElement>('script[src]')].map((script) => script.src),

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { createServer } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { extname, join, normalize, sep } from 'node:path';
 import { freePort } from '../harness/free-port.ts';
 
@@ -25,10 +25,14 @@ export interface StaticServer extends AsyncDisposable {
  */
 export async function serveStatic(dir: string): Promise<StaticServer> {
   const root = normalize(dir.endsWith(sep) ? dir : `${dir}${sep}`);
-  const server = createServer(async (request, response) => {
+  const server = createServer((request, response) => void respond(request, response));
+  async function respond(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const path = decodeURIComponent(new URL(request.url ?? '/', 'http://localhost').pathname);
     const file = normalize(join(root, path.endsWith('/') ? `${path}index.html` : path));
-    if (!file.startsWith(root)) return void response.writeHead(403).end();
+    if (!file.startsWith(root)) {
+      response.writeHead(403).end();
+      return;
+    }
     try {
       const body = await readFile(file);
       response.writeHead(200, { 'content-type': contentTypes[extname(file)] ?? 'application/octet-stream' }).end(body);
@@ -36,7 +40,7 @@ export async function serveStatic(dir: string): Promise<StaticServer> {
       const notFound = await readFile(join(root, '404.html')).catch(() => Buffer.alloc(0));
       response.writeHead(404, { 'content-type': contentTypes['.html'] }).end(notFound);
     }
-  });
+  }
   const port = await freePort();
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -44,6 +48,6 @@ export async function serveStatic(dir: string): Promise<StaticServer> {
   });
   return {
     origin: `http://127.0.0.1:${port}`,
-    [Symbol.asyncDispose]: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    [Symbol.asyncDispose]: () => new Promise<void>((resolve) => server.close(() => { resolve(); })),
   };
 }

@@ -61,9 +61,9 @@ function stdinOf(options: RunProgramOptions): { input: string } | { inputFile: s
 function toRun(result: Awaited<ReturnType<typeof runRaw>>): ProgramRun {
   return {
     exitCode: result.exitCode ?? -1,
-    stdout: String(result.stdout ?? ''),
-    stderr: String(result.stderr ?? ''),
-    timedOut: Boolean(result.timedOut),
+    stdout: result.stdout,
+    stderr: result.stderr,
+    timedOut: result.timedOut,
     notFound: (result as { code?: string }).code === 'ENOENT',
   };
 }
@@ -94,6 +94,6 @@ export function findOnPath(name: string, path = process.env.PATH ?? ''): string 
 }
 
 /** `dirs` in order, empty ones left out, as a PATH value (`delimiter`-joined). */
-export function pathOf(...dirs: Array<string | undefined>): string {
+export function pathOf(...dirs: (string | undefined)[]): string {
   return dirs.filter(Boolean).join(delimiter);
 }

@@ -30,7 +30,7 @@ const LINE = /^((?:Redis|Valkey) \d+\.\d+\.\d+) (loads|refuses) the RDB (\d+) of
 export interface CrossLoadTable {
   loaders: string[];
   /** Writers with the RDB format version of their file. */
-  writers: Array<{ name: string; rdb: number }>;
+  writers: { name: string; rdb: number }[];
   /** `cell(loader, writer)`: the load, or undefined when the output has no line for that pair. */
   loads: Load[];
 }

@@ -11,7 +11,7 @@ export const flavorLabels: Record<FlavorId, string> = {
 };
 
 /** The flavors that exist among `flavors`, in tab order (Docker Compose first). */
-export function flavorEntries<F>(flavors: Partial<Record<FlavorId, F>>): Array<[FlavorId, F]> {
+export function flavorEntries<F>(flavors: Partial<Record<FlavorId, F>>): [FlavorId, F][] {
   const order: FlavorId[] = ['docker', 'host'];
   return order.flatMap((id) => {
     const flavor = flavors[id];

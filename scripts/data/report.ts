@@ -89,8 +89,8 @@ export function loadReportSync(path = defaultReportPath): Report | undefined {
 
 /** Async twin of {@link loadReportSync}. */
 export async function loadReport(path = defaultReportPath): Promise<Report | undefined> {
-  const text = await readFile(path, 'utf8').catch((error: NodeJS.ErrnoException) => {
-    if (error.code === 'ENOENT') return undefined;
+  const text = await readFile(path, 'utf8').catch((error: unknown) => {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;
   });
   return text === undefined ? undefined : ReportSchema.parse(JSON.parse(text));

@@ -75,7 +75,7 @@ export function getSnippetView(views: ReadonlyMap<string, SnippetView>, id: stri
 }
 
 /** The flavors of a block that exist, in tab order. */
-export function flavorViewsOf(snippet: SnippetView): Array<[FlavorId, FlavorView]> {
+export function flavorViewsOf(snippet: SnippetView): [FlavorId, FlavorView][] {
   return flavorEntries(snippet.flavors);
 }
 

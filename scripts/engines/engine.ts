@@ -43,7 +43,7 @@ export function hostFallbackEngine(): Engine | undefined {
  * Redis from the host's packages (Debian's `redis-server` and `redis-tools`), found on PATH; on a
  * machine without them (Docker only), the fetched bookworm Redis 7.0 when there is one.
  */
-export const hostRedis: Engine = (!hostHasRedis() && hostFallbackEngine()) || EngineSchema.parse({
+export const hostRedis: Engine = (hostHasRedis() ? undefined : hostFallbackEngine()) ?? EngineSchema.parse({
   id: 'redis-7.0',
   server: 'redis-server',
   cli: 'redis-cli',
@@ -147,7 +147,7 @@ export function engineForServer(program: string): Engine {
     cli: `${stem}-cli`,
     checkRdb: `${stem}-check-rdb`,
     checkAof: `${stem}-check-aof`,
-    product: /valkey/.test(base) ? 'valkey' : 'redis',
+    product: base.includes('valkey') ? 'valkey' : 'redis',
   });
 }
 

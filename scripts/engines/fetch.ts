@@ -126,7 +126,7 @@ async function writeAptConfig(cache: string, suites: Suite[]): Promise<void> {
 async function run(command: string, args: string[], what: string, options: { cwd?: string; env?: Record<string, string> } = {}): Promise<string> {
   const result = await execa(command, args, { ...options, reject: false, all: true, stdin: 'ignore' });
   if (result.failed) {
-    const lines = (result.all ?? '').split('\n').map((line) => line.trim()).filter(Boolean);
+    const lines = result.all.split('\n').map((line) => line.trim()).filter(Boolean);
     // apt prints `Err:1 URL` with the cause on the next line (connection refused, 404, bad signature).
     const err = lines.findIndex((line) => line.startsWith('Err:'));
     const reason =
@@ -241,8 +241,9 @@ async function makeCacheDir(cache: string): Promise<void> {
       throw new FetchError(`cannot create the engine cache ${cache}: ${path}: ${code === 'EEXIST' ? 'not a directory' : (code ?? (error as Error).message)}`);
     }
   }
-  await writeFile(join(cache, '.write-test'), '').catch((error: NodeJS.ErrnoException) => {
-    throw new FetchError(`cannot write into the engine cache ${cache}: ${error.code ?? error.message}`);
+  await writeFile(join(cache, '.write-test'), '').catch((error: unknown) => {
+    const { code, message } = error as NodeJS.ErrnoException;
+    throw new FetchError(`cannot write into the engine cache ${cache}: ${code ?? message}`);
   });
   await rm(join(cache, '.write-test'), { force: true });
 }

@@ -79,7 +79,7 @@ export class OffsiteStore implements AsyncDisposable {
     live.add(child);
     let exited: string | undefined;
     void child.then((result) => {
-      exited = String(result.stderr).trim().split('\n').at(-1) ?? '';
+      exited = result.stderr.trim().split('\n').at(-1) ?? '';
     });
     await waitFor(
       async () => {
@@ -113,7 +113,7 @@ function accepts(port: number): Promise<boolean> {
       socket.destroy();
       resolve(true);
     });
-    socket.once('error', () => resolve(false));
+    socket.once('error', () => { resolve(false); });
   });
 }
 

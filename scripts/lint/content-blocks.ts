@@ -67,8 +67,8 @@ function insideCodeSpan(source: string, offset: number): boolean {
 }
 
 /** Offset ranges of `<NotVerified …>…</NotVerified>` elements (outside code), and of the `block` ones. */
-function notVerifiedRanges(source: string): Array<{ start: number; end: number; block: boolean }> {
-  const ranges: Array<{ start: number; end: number; block: boolean }> = [];
+function notVerifiedRanges(source: string): { start: number; end: number; block: boolean }[] {
+  const ranges: { start: number; end: number; block: boolean }[] = [];
   for (const open of source.matchAll(/<NotVerified\b([^>]*)>/g)) {
     if (insideCodeSpan(source, open.index)) continue;
     const close = source.indexOf('</NotVerified>', open.index);
@@ -79,7 +79,7 @@ function notVerifiedRanges(source: string): Array<{ start: number; end: number; 
 }
 
 /** Inline code spans of a line (single backticks, CommonMark's simple case): offset in the line and text. */
-function codeSpans(text: string): Array<{ at: number; code: string }> {
+function codeSpans(text: string): { at: number; code: string }[] {
   return [...text.matchAll(/(?<!`)`([^`]+)`(?!`)/g)].map((match) => ({ at: match.index, code: (match[1] ?? '').trim() }));
 }
 
@@ -101,12 +101,13 @@ export function scanPage(source: string, known: (id: string) => boolean): PageSc
     if (fence) {
       fenced.add(line);
       const close = FENCE_CLOSE.exec(text);
-      if (close?.[1] && close[1][0] === fence.marker && close[1].length >= fence.length) fence = undefined;
+      const run = close?.[1];
+      if (run?.startsWith(fence.marker) && run.length >= fence.length) fence = undefined;
       continue;
     }
     const open = FENCE_OPEN.exec(text);
     // A backtick fence's info string cannot contain a backtick (CommonMark): that line is inline code.
-    if (!open?.[1] || (open[1][0] === '`' && (open[2] ?? '').includes('`'))) {
+    if (!open?.[1] || (open[1].startsWith('`') && (open[2] ?? '').includes('`'))) {
       for (const span of codeSpans(text)) {
         if (SYSTEM_COMMANDS.some((pattern) => pattern.test(span.code)) && !inside(lineStart + span.at, false)) {
           findings.push({ line, message: `${INLINE_COMMAND_MESSAGE}: \`${span.code}\`` });
@@ -125,7 +126,7 @@ export function scanPage(source: string, known: (id: string) => boolean): PageSc
     const line = source.slice(0, tag.index).split('\n').length;
     if (fenced.has(line) || insideCodeSpan(source, tag.index)) continue;
     const id = ID_ATTRIBUTE.exec(tag[1] ?? '');
-    const value = id?.slice(1).find((group) => group !== undefined);
+    const value = (id?.slice(1) as (string | undefined)[] | undefined)?.find((group) => group !== undefined);
     if (value === undefined) {
       findings.push({ line, message: '<Snippet> without a literal id="…"' });
       continue;

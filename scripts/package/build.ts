@@ -88,7 +88,9 @@ async function licences(metafile: Metafile): Promise<string> {
       try {
         text = await readFile(join(dir, file), 'utf8');
         break;
-      } catch {}
+      } catch {
+        // Not under this name: try the next.
+      }
     }
     parts.push(`${name} ${meta.version}\n${'-'.repeat(60)}\n${text.trim()}\n`);
   }

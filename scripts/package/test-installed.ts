@@ -70,7 +70,7 @@ async function runTests(names: string[], cli: string, path: string): Promise<str
     all: true,
     reject: false,
   });
-  return run.exitCode === 0 ? undefined : String(run.all);
+  return run.exitCode === 0 ? undefined : run.all;
 }
 
 /** A dir of links to every program in /usr/bin and /bin except Node's and npm's: a host without Node. */
@@ -116,7 +116,7 @@ if (import.meta.main) {
     const tarball = await timed('build the npm package', () => buildPackage(info, description));
     // One suite after the other: run at the same time they took as long in all (3.0 against 3.2 min)
     // and the time-bound ones (watch --for 5 during a BGSAVE) failed on a busy machine.
-    const suites: Array<() => Promise<void>> = lines.map((line) => async () => {
+    const suites: (() => Promise<void>)[] = lines.map((line) => async () => {
       const node = nodeLines()[line] as string;
       if (!existsSync(node)) {
         const reason = `Node ${line} is not here (${node}; scripts/setup.sh fetches it)`;

@@ -215,7 +215,7 @@ export async function connect(target: RedisTarget, { timeoutMs = DEFAULT_TIMEOUT
     });
     // With TLS, "connected" means the handshake is done: a plain server that never answers the
     // handshake looks like a host that never answered. A bare TCP connection tells them apart.
-    if (target.tls && classified.kind === 'unreachable' && /no answer to the connection attempt/.test(classified.message) && (await tcpAnswers(target))) {
+    if (target.tls && classified.kind === 'unreachable' && classified.message.includes('no answer to the connection attempt') && (await tcpAnswers(target))) {
       throw new PlaybookError('protocol', `${target.url} did not answer the TLS handshake within ${timeoutMs} ms: is it a plain port? use redis:// without --tls`, {
         cause: error,
       });
@@ -232,9 +232,9 @@ function tcpAnswers(target: RedisTarget): Promise<boolean> {
       socket.destroy();
       resolve(answer);
     };
-    socket.once('connect', () => done(true));
-    socket.once('timeout', () => done(false));
-    socket.once('error', () => done(false));
+    socket.once('connect', () => { done(true); });
+    socket.once('timeout', () => { done(false); });
+    socket.once('error', () => { done(false); });
   });
 }
 

@@ -31,7 +31,7 @@ export function isThisMachine(host: string): boolean {
 }
 
 function errorCode(error: unknown): string {
-  return String((error as { code?: unknown })?.code ?? error);
+  return String((error as { code?: unknown } | undefined)?.code ?? error);
 }
 
 /** A file's entry; `snapshot` (default: a `.rdb` name) adds its RDB format version. */

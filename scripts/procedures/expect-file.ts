@@ -23,7 +23,7 @@ export const ExpectedKeySchema = z
   })
   .strict()
   .refine((entry) => entry.minSize === undefined || (CORE_TYPES as readonly string[]).includes(entry.type), {
-    message: 'minSize is only available for core types (string, list, set, zset, hash, stream)',
+    error: 'minSize is only available for core types (string, list, set, zset, hash, stream)',
     path: ['minSize'],
   });
 export type ExpectedKey = z.infer<typeof ExpectedKeySchema>;
@@ -77,7 +77,7 @@ export async function readExpectFile(path: string): Promise<ExpectFile> {
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const where = issue?.path.length ? `${issue.path.join('.')}: ` : '';
-    const line = lineOf(document.contents as YamlNode | null, issue?.path ?? [], counter);
+    const line = lineOf(document.contents, issue?.path ?? [], counter);
     throw new PlaybookError('usage', `${path}:${line ?? 1}: ${where}${issue?.message ?? 'invalid'}`, { cause: parsed.error });
   }
   return parsed.data;

@@ -131,7 +131,7 @@ async function open(target: RedisTarget, { timeoutMs, container }: { timeoutMs: 
     return { commands: commands as RedisCommands, note, where: commands.where, close: () => undefined };
   }
   const { client, note } = await connect(target, { timeoutMs });
-  return { commands: client as RedisCommands, note, where: target.url, close: () => client.disconnect() };
+  return { commands: client as RedisCommands, note, where: target.url, close: () => { client.disconnect(); } };
 }
 
 /**

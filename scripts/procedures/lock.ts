@@ -64,7 +64,7 @@ export async function lockDataDir(dir: string, command: string, options: { share
     const code = (error as NodeJS.ErrnoException).code;
     if (options.optional && (code === 'EACCES' || code === 'EPERM' || code === 'EROFS')) {
       await assertNoRestore();
-      return { [Symbol.asyncDispose]: async () => undefined };
+      return { [Symbol.asyncDispose]: () => Promise.resolve() };
     }
     const why = code === 'EROFS' ? 'its file system is read-only' : code === 'ENOSPC' ? 'its disk is full' : (error as Error).message;
     throw new PlaybookError('io', `Cannot write in ${dir}: ${why}`, { cause: error });

@@ -60,7 +60,7 @@ export async function probeRepository(repository: string): Promise<void> {
       socket.destroy();
       resolve(`no answer in ${PROBE_TIMEOUT_MS / 1000} s`);
     });
-    socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code === 'ECONNREFUSED' ? 'connection refused' : (error.code ?? error.message)));
+    socket.once('error', (error: NodeJS.ErrnoException) => { resolve(error.code === 'ECONNREFUSED' ? 'connection refused' : (error.code ?? error.message)); });
   });
   if (reason) throw new PlaybookError('unreachable', `The repository ${displayRepository(repository)} cannot be reached: ${reason} at ${address.host}:${address.port}`);
 }
@@ -78,7 +78,8 @@ export function localRepositoryPath(repository: string): string | undefined {
 export async function assertWritableRepository(repository: string): Promise<void> {
   const path = localRepositoryPath(repository);
   if (path === undefined) return;
-  await access(path, constants.W_OK).catch((error: NodeJS.ErrnoException) => {
+  await access(path, constants.W_OK).catch((caught: unknown) => {
+    const error = caught as NodeJS.ErrnoException;
     if (error.code === 'ENOENT') return;
     const why = error.code === 'EROFS' ? 'its file system is read-only' : error.code === 'EACCES' ? 'this user may not write there' : (error.code ?? error.message);
     throw new PlaybookError('io', `The repository ${path} refuses writes (read-only, permission denied or append-only): ${why}`, { cause: error });
@@ -87,8 +88,8 @@ export async function assertWritableRepository(repository: string): Promise<void
 
 /** The repository URL held in a file (its first line): a one-line `io` error when unreadable, `usage` when empty. */
 export async function readRepositoryFile(path: string): Promise<string> {
-  const text = await readFile(path, 'utf8').catch((error: NodeJS.ErrnoException) => {
-    throw new PlaybookError('io', `The repository file ${path} ${error.code === 'ENOENT' ? 'does not exist' : 'is not readable by this user'}`, { cause: error });
+  const text = await readFile(path, 'utf8').catch((error: unknown) => {
+    throw new PlaybookError('io', `The repository file ${path} ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : 'is not readable by this user'}`, { cause: error });
   });
   const url = text.split('\n')[0]?.trim();
   if (!url) throw new PlaybookError('usage', `The repository file ${path} is empty: put the repository URL on its first line`);
@@ -97,8 +98,8 @@ export async function readRepositoryFile(path: string): Promise<string> {
 
 /** Throws a one-line `io` error unless the password file is there and readable. */
 export async function assertPasswordFile(path: string): Promise<void> {
-  await access(path, constants.R_OK).catch((error: NodeJS.ErrnoException) => {
-    throw new PlaybookError('io', `The password file ${path} ${error.code === 'ENOENT' ? 'does not exist' : 'is not readable by this user'}`, { cause: error });
+  await access(path, constants.R_OK).catch((error: unknown) => {
+    throw new PlaybookError('io', `The password file ${path} ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : 'is not readable by this user'}`, { cause: error });
   });
 }
 
@@ -115,10 +116,10 @@ export function resticFailure(repo: ResticRepo, action: string, exitCode: number
   const where = displayRepository(repo.repository);
   const reason = resticReason(stderr);
   const command = `restic ${action}`;
-  if (exitCode === RESTIC_WRONG_PASSWORD || /wrong password or no key found/.test(reason)) {
+  if (exitCode === RESTIC_WRONG_PASSWORD || reason.includes('wrong password or no key found')) {
     return new PlaybookError('auth', `The password in ${repo.passwordFile} does not open the repository ${where} (restic: wrong password or no key found)`, { command });
   }
-  if (exitCode === RESTIC_NO_REPOSITORY || /repository does not exist/.test(reason)) {
+  if (exitCode === RESTIC_NO_REPOSITORY || reason.includes('repository does not exist')) {
     return new PlaybookError('io', `There is no restic repository at ${where}: create it with redis-playbook offsite init`, { command });
   }
   if (exitCode === RESTIC_LOCKED) return new PlaybookError('state', `The repository ${where} is locked by another restic: ${reason}`, { command });
@@ -163,6 +164,6 @@ export async function runRestic(repo: ResticRepo, args: string[], options: RunRe
   if ((result as { code?: string }).code === 'ENOENT') {
     throw new PlaybookError('other', `${repo.program} not found: install restic (Debian: apt-get install restic) or name it with --restic PROGRAM`);
   }
-  if (result.exitCode !== 0) throw resticFailure(repo, action, result.exitCode, String(result.stderr));
-  return String(result.stdout);
+  if (result.exitCode !== 0) throw resticFailure(repo, action, result.exitCode, result.stderr);
+  return result.stdout;
 }

@@ -71,7 +71,7 @@ export async function snapshotAndCopy(options: SnapshotCopyOptions): Promise<Sna
   const followed = await following;
   if (followed) {
     const now = await stat(join(dir, dbfilename)).catch(() => undefined);
-    if (followed.check.ok && now && now.dev === followed.dev && now.ino === followed.ino && now.size === followed.digest.size) {
+    if (followed.check.ok && now?.dev === followed.dev && now.ino === followed.ino && now.size === followed.digest.size) {
       return { digest: followed.digest, check: followed.check, followed: true };
     }
     await discard(followed, dest);
@@ -144,12 +144,12 @@ async function follow(options: SnapshotCopyOptions & { serverPid: number; reques
  * Looks until `saved` settles.
  */
 async function findSaveFile(dir: string, serverPid: number, requestedAt: number, saved: Promise<unknown>): Promise<FileHandle | undefined> {
-  let over = false;
+  const save = { over: false };
   saved.then(
-    () => (over = true),
-    () => (over = true),
+    () => (save.over = true),
+    () => (save.over = true),
   );
-  while (!over) {
+  while (!save.over) {
     for (const name of await readdir(dir)) {
       const pid = /^temp-(\d+)\.rdb$/.exec(name)?.[1];
       if (pid === undefined || (await parentPid(Number(pid))) !== serverPid) continue;

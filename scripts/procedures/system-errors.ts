@@ -47,7 +47,7 @@ export function explainSystemError(error: unknown): PlaybookError | undefined {
   if (!system) return undefined;
   const denied = system.code === 'EACCES' || system.code === 'EPERM';
   if (error instanceof PlaybookError) {
-    if (error.kind !== 'io' || !denied || / as user /.test(error.message)) return undefined;
+    if (error.kind !== 'io' || !denied || error.message.includes(' as user ')) return undefined;
     return new PlaybookError('io', `${error.message} (as user ${currentUser()})`, { cause: error, ...(error.command ? { command: error.command } : {}) });
   }
   const path = system.path ?? (system as { dest?: string }).dest ?? '';

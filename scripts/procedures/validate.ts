@@ -48,7 +48,7 @@ export function perDatabaseServer(commands: Pick<RedisCommands, 'call' | 'info'>
   return {
     info: (section) => commands.info(section),
     call: (command, ...args) => commands.call(command, ...args),
-    database: async (db) => commands.inDatabase(db),
+    database: (db) => Promise.resolve(commands.inDatabase(db)),
   };
 }
 

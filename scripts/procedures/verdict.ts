@@ -26,7 +26,7 @@ export function saveRulesText(rules: SaveRule[]): string {
 export function snapshotWorstCase(rules: SaveRule[]): { seconds: number | null; words: string } {
   if (rules.length === 0) return { seconds: null, words: 'no save rules: nothing is saved automatically' };
   const minChanges = Math.min(...rules.map((rule) => rule.changes));
-  const binding = rules.filter((rule) => rule.changes === minChanges).sort((a, b) => a.seconds - b.seconds)[0]!;
+  const binding = rules.filter((rule) => rule.changes === minChanges).sort((a, b) => a.seconds - b.seconds)[0] as SaveRule;
   const faster = rules
     .filter((rule) => rule !== binding && rule.seconds < binding.seconds)
     .sort((a, b) => a.changes - b.changes)

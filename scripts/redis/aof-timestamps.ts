@@ -123,7 +123,7 @@ export async function readAofTimeline(aofDir: string, appendfilename: string): P
   for (const entry of entries.filter((item) => item.type === 'i')) incr.push(await scanAofTimes(aofDir, entry.file));
   let baseTime: number | undefined;
   if (baseEntry) {
-    const ctime = Number((await readRdbAux(join(aofDir, baseEntry.file)))['ctime']);
+    const ctime = Number((await readRdbAux(join(aofDir, baseEntry.file))).ctime);
     if (Number.isInteger(ctime) && ctime > 0) baseTime = ctime;
     else if (!baseEntry.file.endsWith('.rdb')) baseTime = (await scanAofTimes(aofDir, baseEntry.file)).firstTs;
   }

@@ -32,7 +32,7 @@ async function readValue(client: Redis, key: string, type: string): Promise<unkn
       return client.xrange(key, '-', '+');
     default:
       // Module types and others: their serialized form.
-      return (await client.dumpBuffer(key))?.toString('base64');
+      return ((await client.dumpBuffer(key)) as Buffer | null)?.toString('base64');
   }
 }
 

@@ -27,7 +27,7 @@ export function parseInfo(text: string): InfoSections {
 
 /** All fields of every section in one flat record (field names are unique across INFO sections). */
 export function flattenInfo(sections: InfoSections): Record<string, string> {
-  return Object.assign({}, ...Object.values(sections));
+  return Object.assign({}, ...Object.values(sections)) as Record<string, string>;
 }
 
 const int = z.coerce.number().int();

@@ -29,9 +29,9 @@ export async function loadsRdbVersion(engine: Engine, version: number): Promise<
     const file = join(dir, `probe-${version}.rdb`);
     await writeFile(file, emptyRdb(version));
     const result = await execa(engine.checkRdb, [file], { reject: false, all: true, timeout: 30_000 });
-    if (FORMAT_REFUSED.test(result.all ?? '')) return false;
-    if (result.exitCode === 0 && /RDB looks OK/.test(result.all ?? '')) return true;
-    throw new Error(`${engine.checkRdb} gave no verdict on an RDB ${version} probe: ${(result.all ?? result.shortMessage).trim().split('\n').at(-1)}`);
+    if (FORMAT_REFUSED.test(result.all)) return false;
+    if (result.exitCode === 0 && result.all.includes('RDB looks OK')) return true;
+    throw new Error(`${engine.checkRdb} gave no verdict on an RDB ${version} probe: ${(result.all || (result.shortMessage ?? '')).trim().split('\n').at(-1)}`);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

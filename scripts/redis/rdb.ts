@@ -105,11 +105,11 @@ export async function checkRdb(engine: Engine, path: string, options: CheckRdbOp
     }
   }
   const result = await child;
-  const output = result.all ?? '';
+  const output = result.all;
   // Valkey 9's checker passes a Redis RDB 12+ with "RDB looks OK, but loading requires config
   // 'rdb-version-check relaxed'": its server refuses that file by default, so it is no pass.
   const refused = FORMAT_REFUSED.exec(output)?.[0];
-  const ok = result.exitCode === 0 && /RDB looks OK/.test(output) && refused === undefined;
+  const ok = result.exitCode === 0 && output.includes('RDB looks OK') && refused === undefined;
   const number = (label: string) => {
     const match = new RegExp(`\\[info\\] (\\d+) ${label}`).exec(output);
     return match ? Number(match[1]) : undefined;
@@ -159,8 +159,8 @@ export interface AofCheck {
 /** One run of the AOF checker on `path`, its verdict. */
 async function runAofChecker(engine: Engine, path: string): Promise<Omit<AofCheck, 'fixTarget'>> {
   const result = await execa(engine.checkAof, [path], { reject: false, all: true, input: '' });
-  const output = result.all ?? '';
-  const ok = result.exitCode === 0 && /is valid/.test(output);
+  const output = result.all;
+  const ok = result.exitCode === 0 && output.includes('is valid');
   const lines = output.split('\n').map((line) => line.trim()).filter(Boolean);
   const problem = lines.find((line) => /not valid|Bad file format|truncated|Cannot|Invalid|error/i.test(line));
   return { ok, message: ok ? 'AOF is valid' : (problem ?? lines.at(-1) ?? `${engine.checkAof} exited with ${result.exitCode}`), output };
@@ -198,7 +198,7 @@ async function valkeyRdbBase(manifestPath: string): Promise<{ base: string; incr
  */
 export async function checkAof(engine: Engine, manifestPath: string): Promise<AofCheck> {
   const whole = await runAofChecker(engine, manifestPath);
-  if (whole.ok || !/format error/.test(whole.message)) return { ...whole, fixTarget: manifestPath };
+  if (whole.ok || !whole.message.includes('format error')) return { ...whole, fixTarget: manifestPath };
   const split = await valkeyRdbBase(manifestPath);
   if (!split || !whole.message.includes(split.base.slice(dirname(split.base).length + 1))) return { ...whole, fixTarget: manifestPath };
   const base = await checkRdb(engine, split.base);

@@ -1,6 +1,7 @@
 import { dockerTry } from '../harness/docker/exec.ts';
 import { uniqueNames } from '../harness/docker/options.ts';
 import type { ValuesFn, VerifyContext } from './schema.ts';
+import { waitUntil } from './shell-wait.ts';
 import type { RedisContainer } from '../harness/docker/container.ts';
 
 /**
@@ -18,7 +19,7 @@ export const dockerPractice = {
     ...dockerPractice.wait(),
   ],
   /** Waits until it answers (PING gets LOADING while it reads its files). */
-  wait: () => ['until docker exec "$c" redis-cli PING 2>/dev/null | grep -q PONG; do sleep 0.1; done'],
+  wait: () => [waitUntil('docker exec "$c" redis-cli PING 2>/dev/null | grep -q PONG')],
   /** Starts the stopped container again on the same volume and waits until it answers. */
   start: () => ['docker start "$c" >/dev/null', ...dockerPractice.wait()],
   /** SET key:N N for N in from..to through redis-cli --pipe; prints its `errors: 0, replies: N` line. */

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { freePort } from '../harness/free-port.ts';
 import type { ValuesFn, VerifyContext } from './schema.ts';
+import { waitUntil, waitWhile } from './shell-wait.ts';
 
 /**
  * Lines of shell for a practice server: a throwaway redis-server on its own port and directory
@@ -16,13 +17,13 @@ export const practice = {
     'mkdir -p "$dir"',
   ],
   /** Starts it and waits until it answers (PING gets LOADING while it reads its files). */
-  start: () => ['redis-server "${opts[@]}"', 'until redis-cli -p "$port" PING 2>/dev/null | grep -q PONG; do sleep 0.1; done'],
+  start: () => ['redis-server "${opts[@]}"', waitUntil('redis-cli -p "$port" PING 2>/dev/null | grep -q PONG')],
   /** SET key:N N for N in from..to through redis-cli --pipe; prints its `errors: 0, replies: N` line. */
   write: (from: number, to: number) => [`seq ${from} ${to} | sed 's/.*/SET key:& &/' | redis-cli -p "$port" --pipe | tail -n 1`],
   /** A crash: SIGKILL, then wait until the port is closed. */
-  kill: () => ['kill -9 "$(cat "$dir/redis.pid")"', 'while redis-cli -p "$port" PING >/dev/null 2>&1; do sleep 0.1; done'],
+  kill: () => ['kill -9 "$(cat "$dir/redis.pid")"', waitWhile('redis-cli -p "$port" PING >/dev/null 2>&1')],
   /** A clean stop (saves when save rules are set), then wait until the port is closed. */
-  stop: () => ['redis-cli -p "$port" SHUTDOWN', 'while redis-cli -p "$port" PING >/dev/null 2>&1; do sleep 0.1; done'],
+  stop: () => ['redis-cli -p "$port" SHUTDOWN', waitWhile('redis-cli -p "$port" PING >/dev/null 2>&1')],
   /** Prints `<label>: <DBSIZE>`. */
   count: (label: string) => [`echo "${label}: $(redis-cli -p "$port" DBSIZE)"`],
   /** Stops it for good without writing anything. */

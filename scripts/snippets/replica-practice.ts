@@ -2,13 +2,14 @@ import { join } from 'node:path';
 import { freePort } from '../harness/free-port.ts';
 import { killPidFiles } from './pid-files.ts';
 import type { ValuesFn, VerifyContext } from './schema.ts';
+import { waitUntil, waitWhile } from './shell-wait.ts';
 
 /** Waits until `port` no longer answers (a killed or stopped server). */
-const gone = (port: string) => `while redis-cli -p "${port}" PING >/dev/null 2>&1; do sleep 0.1; done`;
+const gone = (port: string) => waitWhile(`redis-cli -p "${port}" PING >/dev/null 2>&1`);
 /** Waits until `port` answers PONG (not LOADING). */
-const up = (port: string) => `until redis-cli -p "${port}" PING 2>/dev/null | grep -q PONG; do sleep 0.1; done`;
+const up = (port: string) => waitUntil(`redis-cli -p "${port}" PING 2>/dev/null | grep -q PONG`);
 /** Waits until the replica on `port` reports its link to its primary `up` or `down`. */
-const link = (port: string, state: 'up' | 'down') => `until redis-cli -p "${port}" INFO replication 2>/dev/null | grep -q 'master_link_status:${state}'; do sleep 0.1; done`;
+const link = (port: string, state: 'up' | 'down') => waitUntil(`redis-cli -p "${port}" INFO replication 2>/dev/null | grep -q 'master_link_status:${state}'`);
 
 /**
  * Lines of shell for a practice primary (`{{scratchPort}}`), its replica (`{{scratchReplicaPort}}`)
@@ -40,7 +41,7 @@ export const replicaPractice = {
     `printf '%s\\n' "port $sport" "bind 127.0.0.1" "daemonize yes" "pidfile $dir/sentinel.pid" "logfile $dir/sentinel.log" "dir $dir/sentinel" \\`,
     `  "sentinel monitor mymaster 127.0.0.1 $port 1" "sentinel down-after-milliseconds mymaster ${downAfterMs}" "sentinel failover-timeout mymaster 10000" > "$dir/sentinel/sentinel.conf"`,
     'redis-server "$dir/sentinel/sentinel.conf" --sentinel',
-    'until redis-cli -p "$sport" SENTINEL replicas mymaster 2>/dev/null | grep -qx "$rport"; do sleep 0.1; done',
+    waitUntil('redis-cli -p "$sport" SENTINEL replicas mymaster 2>/dev/null | grep -qx "$rport"'),
   ],
   /** Prints `<label>: <DBSIZE>` of the server on `port`. */
   count: (label: string, port: string) => [`echo "${label}: $(redis-cli -p "${port}" DBSIZE)"`],

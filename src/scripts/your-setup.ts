@@ -36,8 +36,8 @@ function storeValues(values: SetupValues): void {
 }
 
 /** The text nodes of a code block's lines in order, with a line break between lines as in the command. */
-function segments(code: Element): Array<Text | '\n'> {
-  const out: Array<Text | '\n'> = [];
+function segments(code: Element): (Text | '\n')[] {
+  const out: (Text | '\n')[] = [];
   code.querySelectorAll('.ec-line').forEach((line, index) => {
     if (index > 0) out.push('\n');
     const walker = document.createTreeWalker(line, NodeFilter.SHOW_TEXT);
@@ -75,7 +75,7 @@ interface Block {
   code: Element;
   parts: EncodedPart[];
   /** Per placeholder part, the text nodes showing it and their rendered text; `undefined` when the code shows the command differently (then it is redrawn as plain text). */
-  slots: Array<{ nodes: Text[]; original: string[] } | undefined> | undefined;
+  slots: ({ nodes: Text[]; original: string[] } | undefined)[] | undefined;
   /** Redrawn as plain text (only when `slots` is undefined and a value of the reader's was shown). */
   redrawn?: boolean;
 }
@@ -128,12 +128,6 @@ function render(block: Block, values: SetupValues): void {
   block.element.querySelector('.expressive-code .copy button')?.setAttribute('data-code', command.replaceAll('\n', '\u007f'));
 }
 
-// An engine's own command under a block (Snippet.astro's variants) copies its whole text as well:
-// Expressive Code leaves a shell block's comment lines out of a copy, and they are part of the command.
-for (const variant of document.querySelectorAll<HTMLElement>('[data-variant-command]')) {
-  variant.querySelector('.expressive-code .copy button')?.setAttribute('data-code', (variant.dataset.variantCommand ?? '').replaceAll('\n', '\u007f'));
-}
-
 const dialog = document.querySelector<HTMLDialogElement>('dialog#your-setup');
 const form = dialog?.querySelector('form');
 if (dialog && form) {
@@ -149,7 +143,7 @@ if (dialog && form) {
       summary.textContent = names.length ? `Commands show your values for: ${names.join(', ')}.` : 'Commands show the documented defaults.';
     document.querySelectorAll('[data-setup-count]').forEach((count) => (count.textContent = names.length ? ` (${names.length})` : ''));
   };
-  const fillForm = () => inputs.forEach((input) => (input.value = values[input.name] ?? ''));
+  const fillForm = () => { inputs.forEach((input) => (input.value = values[input.name] ?? '')); };
 
   form.addEventListener('input', () => {
     values = Object.fromEntries(inputs.filter((input) => input.value !== '').map((input) => [input.name, input.value]));
@@ -163,7 +157,9 @@ if (dialog && form) {
     apply();
   });
   // A click on the backdrop (the dialog element itself, outside its form) closes it.
-  dialog.addEventListener('click', (event) => event.target === dialog && dialog.close());
+  dialog.addEventListener('click', (event) => {
+    if (event.target === dialog) dialog.close();
+  });
   document.querySelectorAll<HTMLElement>('[data-open-setup]').forEach((button) => {
     button.hidden = false;
     button.addEventListener('click', () => {

@@ -49,7 +49,7 @@ function layoutProblems(controls: Controls): string[] {
   const name = (element: Element) => {
     const id = element.id ? `#${element.id}` : '';
     const cls = typeof element.className === 'string' && element.className ? `.${element.className.trim().split(/\s+/).join('.')}` : '';
-    const text = (element.textContent ?? '').trim().replace(/\s+/g, ' ').slice(0, 40);
+    const text = (element.textContent).trim().replace(/\s+/g, ' ').slice(0, 40);
     return `<${element.tagName.toLowerCase()}${id}${cls}> "${text}"`;
   };
   const scrolls = (element: Element) => ['auto', 'scroll'].includes(getComputedStyle(element).overflowX);
@@ -116,7 +116,7 @@ for (const page of builtPages()) {
       test('loads without errors, lays out without overflow or clipping, badges and copies every block, axe finds nothing serious', async ({
         page: tab,
       }, testInfo) => {
-        await tab.addInitScript((theme) => localStorage.setItem('starlight-theme', theme), view.theme);
+        await tab.addInitScript((theme) => { localStorage.setItem('starlight-theme', theme); }, view.theme);
         const errors = collectErrors(tab);
         await tab.goto(page.path);
         await tab.waitForLoadState('networkidle');
@@ -139,7 +139,7 @@ for (const page of builtPages()) {
             id: block.getAttribute('data-snippet-id') ?? '',
             flavor: block.getAttribute('data-flavor') ?? '',
             code: block.querySelectorAll('.expressive-code').length,
-            badges: [...block.querySelectorAll('[data-verify-status]')].map((badge) => badge.textContent?.trim() ?? ''),
+            badges: [...block.querySelectorAll('[data-verify-status]')].map((badge) => badge.textContent.trim()),
             copies: [...block.querySelectorAll('.expressive-code .copy button')].map((button) => button.getAttribute('data-code')?.replaceAll('\u007f', '\n')),
           })),
         );

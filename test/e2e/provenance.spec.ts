@@ -23,7 +23,7 @@ for (const page of builtPages()) {
     // Every code block the page shows: inside a command block of the registry or a "not verified here" marker.
     const outside = await tab
       .locator('main .expressive-code')
-      .evaluateAll((blocks) => blocks.filter((block) => !block.closest('[data-snippet-id]') && !block.closest('[data-not-verified]')).map((block) => block.textContent?.slice(0, 80)));
+      .evaluateAll((blocks) => blocks.filter((block) => !block.closest('[data-snippet-id]') && !block.closest('[data-not-verified]')).map((block) => block.textContent.slice(0, 80)));
     expect(outside, 'code blocks that are neither a <Snippet/> nor marked not verified').toEqual([]);
 
     // Each command block against the report: its badge says what its current results (same fingerprint) say.
@@ -33,7 +33,7 @@ for (const page of builtPages()) {
         id: element.getAttribute('data-snippet-id') ?? '',
         flavor: element.getAttribute('data-flavor') ?? '',
         status: element.querySelector('[data-verify-status]')?.getAttribute('data-verify-status'),
-        text: element.querySelector('[data-verify-status]')?.textContent?.trim(),
+        text: element.querySelector('[data-verify-status]')?.textContent.trim(),
       })),
     );
     for (const block of blocks) {
@@ -46,7 +46,7 @@ for (const page of builtPages()) {
 
     // Each "not verified here" marker is visible and says why.
     const markers = await tab.locator('main [data-not-verified]').evaluateAll((elements) =>
-      elements.map((element) => ({ reason: element.getAttribute('data-not-verified') ?? '', text: (element as HTMLElement).innerText, code: element.querySelector('code')?.textContent ?? '' })),
+      elements.map((element) => ({ reason: element.getAttribute('data-not-verified') ?? '', text: (element as HTMLElement).innerText, code: element.querySelector('code')?.textContent })),
     );
     for (const marker of markers) {
       expect(marker.reason.trim(), marker.code).not.toBe('');
@@ -60,7 +60,7 @@ for (const page of builtPages()) {
         key: element.getAttribute('data-measured') ?? '',
         flavor: element.getAttribute('data-measured-flavor') === 'docker' ? ('docker' as const) : ('host' as const),
         missing: element.hasAttribute('data-measured-missing'),
-        text: element.textContent ?? '',
+        text: element.textContent,
       })),
     );
     for (const number of numbers) {

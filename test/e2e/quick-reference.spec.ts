@@ -25,10 +25,10 @@ test('the quick reference has every registry block, grouped by its page, titled 
       id: row.getAttribute('data-quick-reference-row'),
       group: row.closest('[data-quick-reference-group]')?.getAttribute('data-quick-reference-group'),
       href: row.querySelector('a[data-block-link]')?.getAttribute('href'),
-      title: row.querySelector('a[data-block-link]')?.textContent?.trim(),
+      title: row.querySelector('a[data-block-link]')?.textContent.trim(),
       badges: [...row.querySelectorAll('[data-flavor]')].map((block) => {
         const badge = block.querySelector('[data-verify-status]');
-        return `${block.getAttribute('data-flavor')}: ${badge?.getAttribute('data-verify-status')} ${badge?.textContent?.trim()}`;
+        return `${block.getAttribute('data-flavor')}: ${badge?.getAttribute('data-verify-status')} ${badge?.textContent.trim()}`;
       }),
     })),
   );
@@ -56,7 +56,7 @@ test('the quick reference has every registry block, grouped by its page, titled 
 test("every command of the quick reference copies exactly the registry's command filled with the reader's values", async ({ page: tab, context, baseURL }) => {
   test.setTimeout(120_000);
   await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: baseURL as string });
-  await tab.addInitScript((values) => localStorage.setItem('redis-playbook:setup', JSON.stringify(values)), mine);
+  await tab.addInitScript((values) => { localStorage.setItem('redis-playbook:setup', JSON.stringify(values)); }, mine);
   await tab.goto(path);
   const expected: Record<string, string> = {};
   for (const snippet of registry.values())

@@ -108,7 +108,6 @@ test.describe('where-is-my-data page', () => {
         const flavor = (await block.getAttribute('data-flavor')) as string;
         const result = findResult(verification, id, flavor);
         const badge = block.locator('[data-verify-status]');
-        const command = getSnippet(id).flavors[flavor as FlavorId]?.command;
         const all = findResults(verification, id, flavor);
         const current = all.filter(isCurrent);
         const engines = await block
@@ -198,7 +197,7 @@ test.describe('Docker Compose and Host install tabs', () => {
     expect(flavors.map(([id]) => id).sort()).toEqual(['docker', 'host']);
     await expect(block.getByRole('tab')).toHaveText(flavors.map(([id]) => flavorLabels[id]));
     const verification = report();
-    for (const [flavorId, flavor] of flavors) {
+    for (const [flavorId] of flavors) {
       const result = findResult(verification, twoFlavors, flavorId);
       expect(result?.status, `report/verify.json must hold a passed ${flavorId} result for ${twoFlavors}`).toBe('passed');
       await block.getByRole('tab', { name: flavorLabels[flavorId] }).click();

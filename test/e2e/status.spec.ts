@@ -31,7 +31,7 @@ test.describe('verification status page', () => {
   test('lists failures first, then skipped checks, then passed ones', async ({ page: tab }) => {
     const statuses = (await tab
       .locator('tr[data-status-row]')
-      .evaluateAll((rows) => rows.map((row) => row.getAttribute('data-status-row')))) as Array<keyof typeof rank>;
+      .evaluateAll((rows) => rows.map((row) => row.getAttribute('data-status-row')))) as (keyof typeof rank)[];
     const sorted = [...statuses].sort((a, b) => rank[a] - rank[b]);
     expect(statuses).toEqual(sorted);
   });
@@ -40,7 +40,7 @@ test.describe('verification status page', () => {
     const rows = await tab.locator('tr[data-status-row]').evaluateAll((elements) =>
       elements.map((row) => {
         const cells = [...row.querySelectorAll('td')];
-        const text = (index: number) => cells[index]?.textContent?.replace(/\s+/g, ' ').trim() ?? '';
+        const text = (index: number) => cells[index]?.textContent.replace(/\s+/g, ' ').trim() ?? '';
         return {
           key: `${row.getAttribute('data-result-id')} ${row.getAttribute('data-result-flavor')} ${row.getAttribute('data-result-engine')}`,
           cells: [0, 1, 2, 3, 4, 5].map(text),

@@ -1,7 +1,6 @@
 import { expect, test, type Locator, type Page } from '@playwright/test';
 import { fillCommand, placeholderNames, placeholders } from '../../scripts/snippets/placeholders.ts';
 import { getSnippet } from '../../scripts/snippets/registry.ts';
-import type { FlavorId } from '../../scripts/snippets/schema.ts';
 import { builtPages, flavorIds, showFlavor } from './support/built-site.ts';
 
 /** A reader's values with dashes, dots, spaces and a quote, so that quoting shows. */
@@ -71,7 +70,7 @@ async function expectCommands(tab: Page, entered: Record<string, string>): Promi
     for (const block of await tab.locator(`[data-snippet-id][data-flavor="${flavorId}"]`).all()) {
       if (!(await block.isVisible())) continue;
       const id = (await block.getAttribute('data-snippet-id')) as string;
-      const expected = fillCommand(getSnippet(id).flavors[flavorId as FlavorId]?.command ?? '', entered, flavorId);
+      const expected = fillCommand(getSnippet(id).flavors[flavorId]?.command ?? '', entered, flavorId);
       expect(await shownCommand(block), `${id} (${flavorId}) shows`).toBe(expected.replace(/\n+$/, ''));
       expect(await copied(tab, block), `${id} (${flavorId}) copies`).toBe(expected);
       checked++;

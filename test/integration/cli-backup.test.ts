@@ -136,7 +136,7 @@ test('--keep prunes only older complete backups and leaves other folders alone',
     const run = await runCli(['backup', '--url', redis.url, '--to', to, '--keep', '2'], { REDISCLI_AUTH: PASSWORD });
     assert.equal(run.exitCode, 0, run.stderr);
   }
-  const listed = JSON.parse((await runCli(['backups', '--to', to, '--json'])).stdout) as { backups: Array<{ name: string; problem?: string }> };
+  const listed = JSON.parse((await runCli(['backups', '--to', to, '--json'])).stdout) as { backups: { name: string; problem?: string }[] };
   const complete = listed.backups.filter((entry) => !entry.problem);
   assert.equal(complete.length, 2);
   const names = await readdir(to);
@@ -149,7 +149,7 @@ test('test-restore loads a backup into a scratch server and matches the manifest
   await using _ = redis;
   const run = await runCli(['test-restore', path, '--json']);
   assert.equal(run.exitCode, 0, run.stderr);
-  const result = JSON.parse(run.stdout) as { ok: boolean; databases: Array<{ db: number; loaded: number; expected: number }>; digest: string };
+  const result = JSON.parse(run.stdout) as { ok: boolean; databases: { db: number; loaded: number; expected: number }[]; digest: string };
   assert.equal(result.ok, true);
   assert.deepEqual(
     result.databases.map((db) => [db.db, db.loaded, db.expected]),

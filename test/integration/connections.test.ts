@@ -129,7 +129,7 @@ test('each command works for an ACL user with exactly the rules its --help names
   const run = (command: keyof typeof ACL_RULES, rules: string) =>
     redis
       .withClient((client) => client.call('ACL', 'SETUSER', 'operator', 'reset', 'on', '>operator pass', ...rules.split(' ')))
-      .then(() => runCli([...(argsOf[command] as string[]), '--url', `redis://operator:${encodeURIComponent('operator pass')}@127.0.0.1:${redis.port}`]));
+      .then(() => runCli([...(argsOf[command]), '--url', `redis://operator:${encodeURIComponent('operator pass')}@127.0.0.1:${redis.port}`]));
 
   const help = await runCli(['backup', '--help']);
   assert.match(help.stdout, new RegExp(`the least rules it needs: ${ACL_RULES.backup.replace(/[|+]/g, '\\$&')}`));

@@ -49,7 +49,7 @@ test('a second restore of a data dir refuses while the first holds it, naming th
     first.kill('SIGCONT');
   }
   const done = await first;
-  assert.equal(done.exitCode, 0, String(done.stderr));
+  assert.equal(done.exitCode, 0, done.stderr);
   assert.ok(!(await readdir(redis.dir)).includes(LOCK_FILE), 'the lock is gone after the restore');
   await redis.start();
   assert.equal(await redis.withClient((client) => client.call('DEBUG', 'DIGEST')), a, 'the backup is what the server loads');
@@ -79,7 +79,7 @@ test('a backup refuses while a restore holds the data dir, and goes on once it i
     await using _reading = await lockDataDir(redis.dir, 'backup', { shared: true });
     await using _alsoReading = await lockDataDir(redis.dir, 'backup', { shared: true });
     const before = await treeDigest(redis.dir);
-    const refused = await runCli(['restore', JSON.parse((await runCli(['backups', '--to', to, '--json'])).stdout).backups[0].path, '--data-dir', redis.dir]);
+    const refused = await runCli(['restore', (JSON.parse((await runCli(['backups', '--to', to, '--json'])).stdout) as { backups: { path: string }[] }).backups[0]!.path, '--data-dir', redis.dir]);
     assertOneLineFailure(refused, 8, new RegExp(`is in use by redis-playbook backup \\(pid ${process.pid} `));
     assert.deepEqual(await treeDigest(redis.dir), before);
   }

@@ -71,8 +71,8 @@ test('an official image that is here is used, and the report names it; "never" b
     });
     const result = (await loadReport(report))?.results.find((each) => each.id === 'show-save-rules-disabled' && each.flavor === 'docker');
     assert.equal(result?.status, 'passed', verify.all);
-    assert.equal(result?.image, 'redis:8.6');
-    assert.match(result?.version ?? '', /^8\.6\.\d+$/);
+    assert.equal(result.image, 'redis:8.6');
+    assert.match(result.version, /^8\.6\.\d+$/);
   } finally {
     if (!hadOfficial) await dockerTry(['rmi', 'redis:8.6']);
     await rm(temp, { recursive: true, force: true });
@@ -107,20 +107,20 @@ for (const id of ['redis-7.0', 'redis-8.6', 'valkey-9.1']) {
     assert.ok(image.tag, JSON.stringify(image));
     const user = id.startsWith('valkey') ? 'valkey' : 'redis';
     const name = `${TEMP_PREFIX}${id}-entrypoint`;
-    const started = await dockerTry(['run', '-d', '--name', name, '--network', 'none', image.tag as string]);
+    const started = await dockerTry(['run', '-d', '--name', name, '--network', 'none', image.tag]);
     try {
       assert.equal(started.exitCode, 0, started.stderr);
       const seen = await waitFor(
         async () => {
           const ps = await dockerTry(['exec', name, 'sh', '-c', 'redis-cli ping && ps -o user,pid,args && ls -ldn /data && pwd']);
-          return ps.exitCode === 0 && /PONG/.test(ps.stdout) ? ps.stdout : undefined;
+          return ps.exitCode === 0 && ps.stdout.includes('PONG') ? ps.stdout : undefined;
         },
         { what: `the server in ${name}`, timeoutMs: 30_000 },
       );
       assert.match(seen, new RegExp(`^\\s*${user}\\s+1\\s+${user}-server \\*:6379`, 'm'), 'PID 1 is the server, as the server user');
       assert.match(seen, /^drwx\S+\s+\d+\s+999\s+999\s.*\/data$/m, '/data belongs to uid 999');
       assert.match(seen, /^\/data$/m, 'WORKDIR /data');
-      const root = await dockerTry(['run', '--rm', '--network', 'none', image.tag as string, 'id', '-u']);
+      const root = await dockerTry(['run', '--rm', '--network', 'none', image.tag, 'id', '-u']);
       assert.equal(root.stdout.trim(), '0', 'a throwaway command runs as root, as in the official image');
     } finally {
       await dockerTry(['rm', '-fv', name]);

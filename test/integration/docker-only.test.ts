@@ -46,8 +46,8 @@ async function dockerOnlyBin(dir: string): Promise<string> {
   for (const source of ['/usr/bin', '/bin', '/usr/sbin', '/sbin']) {
     for (const name of await readdir(source).catch(() => [] as string[])) {
       if (/^(redis|valkey)-/.test(name)) continue;
-      await symlink(join(source, name), join(bin, name)).catch((error: NodeJS.ErrnoException) => {
-        if (error.code !== 'EEXIST') throw error;
+      await symlink(join(source, name), join(bin, name)).catch((error: unknown) => {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       });
     }
   }
@@ -77,7 +77,7 @@ test('Docker but no redis-server on the host: backup, check and restore --contai
   const backed = await runCli(['backup', '--container', redis.name, '--to', backups, '--json'], env, SLOW);
   assert.equal(backed.exitCode, 0, backed.stderr);
   const { path } = JSON.parse(backed.stdout) as { path: string };
-  const manifest = BackupManifestSchema.parse(JSON.parse(backed.stdout).manifest);
+  const manifest = BackupManifestSchema.parse((JSON.parse(backed.stdout) as { manifest: unknown }).manifest);
   assert.equal(manifest.checks.rdb.ok, true, JSON.stringify(manifest.checks));
   assert.equal(manifest.checks.aof?.ok, true, JSON.stringify(manifest.checks));
   assert.ok(manifest.files.some((file) => file.path === 'dump.rdb'));

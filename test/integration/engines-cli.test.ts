@@ -9,6 +9,7 @@ import { startRedis } from '../../scripts/harness/redis-server.ts';
 import { inspectJson, runCli } from '../support/run-cli.ts';
 import { treeDigest } from '../support/tree.ts';
 import { requireAll } from '../../scripts/harness/require-all.ts';
+import { BackupManifestSchema } from '../../scripts/procedures/manifest.ts';
 
 const ci = requireAll();
 /** Skip reason when an engine is missing (a failure under PLAYBOOK_REQUIRE_ALL=1 instead). */
@@ -109,8 +110,8 @@ async function valkeyHostBin(dir: string, valkeyBin: string): Promise<string> {
   for (const source of [valkeyBin, '/usr/bin', '/bin', '/usr/sbin', '/sbin']) {
     for (const name of await readdir(source).catch(() => [] as string[])) {
       if (name.startsWith('redis-') || (name.startsWith('valkey-') && source !== valkeyBin)) continue;
-      await symlink(join(source, name), join(bin, name)).catch((error: NodeJS.ErrnoException) => {
-        if (error.code !== 'EEXIST') throw error;
+      await symlink(join(source, name), join(bin, name)).catch((error: unknown) => {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       });
     }
   }
@@ -130,10 +131,10 @@ test('on a Valkey host (valkey-* programs, no redis-*), backup and check use val
     assert.equal(made.exitCode, 0, made.stderr);
     const [folder] = (await readdir(backups)).filter((name) => !name.startsWith('.'));
     assert.ok(folder, 'a backup folder');
-    const manifest = JSON.parse(await readFile(join(backups, folder, 'manifest.json'), 'utf8'));
+    const manifest = BackupManifestSchema.parse(JSON.parse(await readFile(join(backups, folder, 'manifest.json'), 'utf8')));
     assert.equal(manifest.source.engine, 'valkey');
     assert.equal(manifest.source.rdbVersion, 11);
-    assert.deepEqual([manifest.checks.rdb.ok, manifest.checks.aof.ok], [true, true]);
+    assert.deepEqual([manifest.checks.rdb.ok, manifest.checks.aof?.ok], [true, true]);
     const checked = await runCli(['check', join(backups, folder)], { PATH });
     assert.equal(checked.exitCode, 0, checked.stdout + checked.stderr);
     assert.match(checked.stdout, /valkey-check-rdb/);

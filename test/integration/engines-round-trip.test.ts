@@ -10,6 +10,7 @@ import { startRedis } from '../../scripts/harness/redis-server.ts';
 import { waitFor } from '../../scripts/harness/wait.ts';
 import { requireAll } from '../../scripts/harness/require-all.ts';
 import { runCli } from '../support/run-cli.ts';
+import { BackupManifestSchema } from '../../scripts/procedures/manifest.ts';
 
 const ci = requireAll();
 
@@ -77,7 +78,7 @@ for (const id of ['redis-6.0', 'redis-8.6', 'valkey-9.1']) {
         await redis.withClient(async (client) => {
           await write(client, 'before-rewrite');
           await client.bgrewriteaof();
-          await waitFor(async () => /aof_rewrite_in_progress:0/.test(await client.info('persistence')) && /aof_rewrite_scheduled:0/.test(await client.info('persistence')), {
+          await waitFor(async () => (await client.info('persistence')).includes('aof_rewrite_in_progress:0') && (await client.info('persistence')).includes('aof_rewrite_scheduled:0'), {
             what: 'the AOF rewrite',
             timeoutMs: 30_000,
           });
@@ -93,12 +94,12 @@ for (const id of ['redis-6.0', 'redis-8.6', 'valkey-9.1']) {
         const [folder] = (await readdir(backups)).filter((name) => !name.startsWith('.'));
         assert.ok(folder, 'a backup folder');
         const backup = join(backups, folder);
-        const manifest = JSON.parse(await readFile(join(backup, 'manifest.json'), 'utf8'));
+        const manifest = BackupManifestSchema.parse(JSON.parse(await readFile(join(backup, 'manifest.json'), 'utf8')));
         assert.deepEqual([manifest.checks.rdb.ok, manifest.checks.aof?.ok], [true, true], JSON.stringify(manifest.checks));
         if (id === 'redis-6.0') {
           // Redis 6: one AOF file in dir, no appendonlydir, no manifest of AOF parts.
           assert.equal(manifest.config.appenddirname, undefined);
-          assert.deepEqual(manifest.files.filter((file: { role: string }) => file.role === 'aof').map((file: { path: string }) => file.path), ['appendonly.aof']);
+          assert.deepEqual(manifest.files.filter((file) => file.role === 'aof').map((file) => file.path), ['appendonly.aof']);
         }
         assert.equal(manifest.source.rdbVersion, engine.id === 'valkey-9.1' ? 80 : engine.id === 'redis-8.6' ? 13 : 9);
 

@@ -98,12 +98,12 @@ test('cross-load matrix: each engine loads the RDB of each other engine as redis
       let loaded: boolean;
       try {
         await using redis = await startRedis({ config: { appendonly: 'no', save: '""' }, initialFiles: { 'dump.rdb': rdb }, readyTimeoutMs: 30_000 }, engine);
-        assert.equal(Number(await redis.withClient((client) => client.dbsize())), KEYS, `${loader} loaded all keys of ${writer}'s RDB`);
+        assert.equal(await redis.withClient((client) => client.dbsize()), KEYS, `${loader} loaded all keys of ${writer}'s RDB`);
         assert.equal(await redis.withClient((client) => client.get('key:7')), 'value-7');
         loaded = true;
       } catch (error) {
         const message = (error as Error).message;
-        if (!/exited during start/.test(message)) throw error;
+        if (!message.includes('exited during start')) throw error;
         // Redis's loader meets Valkey 9's VALKEY magic before any version: "Wrong signature".
         const refusal = WRITES[writer] as number >= 80 && engines.get(loader)?.product === 'redis' ? 'Wrong signature trying to load DB from file' : `Can't handle RDB format version ${WRITES[writer]}`;
         assert.match(message, new RegExp(refusal), `${loader} refusing ${writer}'s RDB`);

@@ -16,7 +16,7 @@ import { treeDigest } from '../support/tree.ts';
  * backup would be, and checks that `check` and `restore` refuse it with one line and exit 7 before
  * anything moves: the stopped server's data dir stays byte-identical.
  */
-const cases: { name: string; spoil: (backup: string, manifest: BackupManifest) => Promise<BackupManifest | void>; refusal: RegExp }[] = [
+const cases: { name: string; spoil: (backup: string, manifest: BackupManifest) => Promise<BackupManifest | undefined>; refusal: RegExp }[] = [
   {
     name: 'a manifest naming a file outside the backup (../)',
     spoil: async (_backup, manifest) => ({ ...manifest, files: manifest.files.map((file, i) => (i === 0 ? { ...file, path: `../${file.path}` } : file)) }),
@@ -55,7 +55,10 @@ const cases: { name: string; spoil: (backup: string, manifest: BackupManifest) =
   },
   {
     name: 'a multi-gigabyte snapshot where the manifest says kilobytes (never read, never copied)',
-    spoil: async (backup) => truncate(join(backup, 'dump.rdb'), 3 * 1024 ** 3),
+    spoil: async (backup) => {
+      await truncate(join(backup, 'dump.rdb'), 3 * 1024 ** 3);
+      return undefined;
+    },
     refusal: /dump\.rdb size: 3221225472 bytes, the manifest says \d+ \(truncated or grown\)/,
   },
   {
@@ -90,7 +93,10 @@ const cases: { name: string; spoil: (backup: string, manifest: BackupManifest) =
   },
   {
     name: 'a manifest of gigabytes',
-    spoil: async (backup) => truncate(join(backup, 'manifest.json'), 2 * 1024 ** 3),
+    spoil: async (backup) => {
+      await truncate(join(backup, 'manifest.json'), 2 * 1024 ** 3);
+      return undefined;
+    },
     refusal: /manifest\.json is 2147483648 bytes: not a redis-playbook manifest/,
   },
 ];

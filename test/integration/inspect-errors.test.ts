@@ -21,7 +21,7 @@ async function tcpServer(onConnection: (socket: Socket) => void): Promise<{ url:
 async function listen(server: Server, sockets: Set<Socket>): Promise<{ url: string } & AsyncDisposable> {
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
+    server.listen(0, '127.0.0.1', () => { resolve(); });
   });
   const address = server.address();
   assert.ok(address && typeof address === 'object');

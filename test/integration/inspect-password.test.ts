@@ -21,7 +21,7 @@ test('inspect logs in with REDISCLI_AUTH or the URL password and never prints it
 
   const viaEnv = await runCli(['inspect', '--url', redis.url, '--json'], { REDISCLI_AUTH: password });
   assert.equal(viaEnv.exitCode, 0, viaEnv.stderr);
-  assert.equal(JSON.parse(viaEnv.stdout).url, `redis://127.0.0.1:${port}`);
+  assert.equal((JSON.parse(viaEnv.stdout) as { url: string }).url, `redis://127.0.0.1:${port}`);
   assertNoSecret(viaEnv, password);
 
   const viaUrl = await runCli(['inspect', '--url', `redis://:${encoded}@127.0.0.1:${port}`, '--json']);

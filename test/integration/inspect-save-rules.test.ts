@@ -27,8 +27,8 @@ test('npx redis-playbook inspect --json works in a checkout', async () => {
     reject: false,
     timeout: 120_000,
   });
-  assert.equal(run.exitCode, 0, String(run.stderr));
-  const report = InspectReportSchema.parse(JSON.parse(String(run.stdout)));
+  assert.equal(run.exitCode, 0, run.stderr);
+  const report = InspectReportSchema.parse(JSON.parse(run.stdout));
   assert.equal(report.save.length, 3);
   assert.equal(report.appendonly, false);
 });

@@ -41,11 +41,11 @@ test(`the lose-everything drill: a backup pushed to ${kind === 's3' ? 'an S3-com
   // The process list is sampled while the push runs: neither the repository nor the store password may show.
   const processLists: string[] = [];
   const pushing = runCli(['offsite', 'push', newest.path, ...repo, '--metrics-file', join(metrics, 'offsite.prom'), '--json'], bench.env, { timeoutMs: 180_000 });
-  let done = false;
+  const pushRun = { done: false };
   void pushing.finally(() => {
-    done = true;
+    pushRun.done = true;
   });
-  while (!done) {
+  while (!pushRun.done) {
     processLists.push((await execa('ps', ['-eo', 'args'])).stdout);
     await new Promise((resolve) => setTimeout(resolve, 25));
   }

@@ -88,7 +88,7 @@ test('a backup on another file system than the data dir restores all the same', 
 async function runWithoutOverride(args: string[]): Promise<CliRun> {
   const drop = '-dac_override,-dac_read_search';
   const result = await execa('setpriv', [`--inh-caps=${drop}`, `--bounding-set=${drop}`, '--', process.execPath, BIN, ...args], { reject: false, timeout: 60_000 });
-  return { exitCode: result.exitCode ?? -1, stdout: String(result.stdout), stderr: `${String(result.stderr)}\n`.replace(/\n+$/, '\n') };
+  return { exitCode: result.exitCode ?? -1, stdout: result.stdout, stderr: `${result.stderr}\n`.replace(/\n+$/, '\n') };
 }
 
 test('permission denied names the path and the user: a backup dir, a data dir and a backup it may not use', async (t) => {

@@ -67,7 +67,7 @@ test('validate fails with a table on a missing key, a wrong type, a too-small co
 
   const json = await runCli(['validate', '--expect', file, '--url', redis.url, '--json']);
   assert.equal(json.exitCode, 10);
-  const parsed = JSON.parse(json.stdout) as { ok: boolean; findings: Array<{ ok: boolean }> };
+  const parsed = JSON.parse(json.stdout) as { ok: boolean; findings: { ok: boolean }[] };
   assert.equal(parsed.ok, false);
   assert.equal(parsed.findings.filter((finding) => !finding.ok).length, 4);
 });

@@ -16,14 +16,14 @@ import { BIN, runCli } from '../support/run-cli.ts';
 async function withClockJump<T>(seconds: number, during: (jump: () => Promise<void>) => Promise<T>): Promise<T> {
   const wallBefore = Date.now();
   const monotonicBefore = performance.now();
-  let jumped = false;
+  const clock = { jumped: false };
   try {
     return await during(async () => {
       await execa('date', ['-u', '-s', `@${((Date.now() + seconds * 1000) / 1000).toFixed(3)}`]);
-      jumped = true;
+      clock.jumped = true;
     });
   } finally {
-    if (jumped) await execa('date', ['-u', '-s', `@${((wallBefore + performance.now() - monotonicBefore) / 1000).toFixed(3)}`]);
+    if (clock.jumped) await execa('date', ['-u', '-s', `@${((wallBefore + performance.now() - monotonicBefore) / 1000).toFixed(3)}`]);
   }
 }
 
@@ -37,12 +37,12 @@ for (const seconds of [-3600, 3600]) {
     const run = await withClockJump(seconds, async (jump) => {
       const child = execa(process.execPath, [BIN, 'backup', '--url', redis.url, '--to', to, '--json'], { reject: false, timeout: 120_000, stdin: 'ignore' });
       let stderr = '';
-      child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
       // The jump lands while the snapshot is being written.
-      await waitFor(async () => /saving/.test(stderr), { what: 'the backup to start its snapshot', timeoutMs: 60_000, intervalMs: 10 });
+      await waitFor(() => stderr.includes('saving'), { what: 'the backup to start its snapshot', timeoutMs: 60_000, intervalMs: 10 });
       await jump();
       const result = await child;
-      return { exitCode: result.exitCode, stdout: String(result.stdout), stderr };
+      return { exitCode: result.exitCode, stdout: result.stdout, stderr };
     });
     assert.equal(run.exitCode, 0, `the backup ended with ${run.exitCode} after the jump: ${run.stderr}`);
     const { path } = JSON.parse(run.stdout) as { path: string };

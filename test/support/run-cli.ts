@@ -27,7 +27,7 @@ export function cliCommand(args: string[], env: Record<string, string> = {}, cwd
   delete base.REDIS_PLAYBOOK_CLI_PATH;
   if (!INSTALLED_CLI) return { file: process.execPath, args: [BIN, ...args], options: { env: { ...base, ...env }, extendEnv: false, cwd } };
   // npm sets these for scripts it runs; an installed CLI on a host sees none of them.
-  for (const name of Object.keys(base)) if (/^npm_/i.test(name) || name === 'NODE' || name === 'INIT_CWD') delete base[name];
+  for (const name of Object.keys(base)) if (/^npm_/i.test(name) || name === 'NODE' || name === 'INIT_CWD') Reflect.deleteProperty(base, name);
   const path = process.env.REDIS_PLAYBOOK_CLI_PATH;
   return { file: INSTALLED_CLI, args, options: { env: { ...base, ...(path ? { PATH: path } : {}), ...env }, extendEnv: false, cwd: cwd ?? tmpdir() } };
 }
@@ -51,7 +51,7 @@ export async function runCli(args: string[], env: Record<string, string> = {}, o
     stripFinalNewline: false,
     timeout: options.timeoutMs ?? 60_000,
   });
-  assert.ok(typeof result.exitCode === 'number', `the CLI did not exit by itself: ${result.signal ?? ''} ${result.stderr}`);
+  assert.ok(typeof result.exitCode === 'number', `the CLI did not exit by itself: ${result.signal ?? ''} ${String(result.stderr)}`);
   return { exitCode: result.exitCode, stdout: String(result.stdout), stderr: String(result.stderr) };
 }
 

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DisposableRedis } from '../../scripts/harness/redis-server.ts';
 import { waitFor } from '../../scripts/harness/wait.ts';
-import { flattenInfo, parseInfo } from '../../scripts/redis/info.ts';
+import { flattenInfo } from '../../scripts/redis/info.ts';
 
 /** INFO persistence of `redis`, flat. */
 export async function persistenceInfo(redis: DisposableRedis): Promise<Record<string, string>> {
@@ -15,7 +15,7 @@ export async function persistenceInfo(redis: DisposableRedis): Promise<Record<st
  */
 export async function bgsaveAndWait(redis: DisposableRedis, dbfilename = 'dump.rdb'): Promise<void> {
   const reply = await redis.cli(['BGSAVE']);
-  if (!/Background saving started/.test(reply.stdout)) throw new Error(`BGSAVE refused: ${reply.stdout}${reply.stderr}`);
+  if (!reply.stdout.includes('Background saving started')) throw new Error(`BGSAVE refused: ${reply.stdout}${reply.stderr}`);
   await waitFor(
     async () => {
       const info = await persistenceInfo(redis);

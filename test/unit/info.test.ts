@@ -23,13 +23,13 @@ test('parseInfo reads CRLF INFO text into sections with lower-case names', () =>
   assert.deepEqual(Object.keys(sections), ['server', 'persistence']);
   assert.equal(sections.server?.redis_version, '7.0.15');
   assert.equal(sections.persistence?.rdb_last_save_time, '1732570000');
-  assert.ok(!Object.values(sections.persistence ?? {}).some((value) => value.endsWith('\r')), 'no CR left in values');
+  assert.ok(!Object.values(sections.persistence).some((value) => value.endsWith('\r')), 'no CR left in values');
 });
 
 test('parseInfo keeps colons inside values and puts headerless fields in "default"', () => {
   const sections = parseInfo('config_file:C:\\redis.conf\nmaster_host:::1\n');
   assert.equal(sections.default?.config_file, 'C:\\redis.conf');
-  assert.equal(sections.default?.master_host, '::1');
+  assert.equal(sections.default.master_host, '::1');
 });
 
 test('parseInfo of LF text equals parseInfo of the same CRLF text', () => {

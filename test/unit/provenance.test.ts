@@ -20,7 +20,7 @@ describe('server identity', () => {
     });
     const valkey = identityFromInfo(valkey81);
     assert.equal(valkey?.product, 'valkey');
-    assert.equal(valkey?.version, '8.1.1', "Valkey's own version, not its redis_version compatibility value 7.2.4");
+    assert.equal(valkey.version, '8.1.1', "Valkey's own version, not its redis_version compatibility value 7.2.4");
   });
 
   it('reads a --version line', () => {

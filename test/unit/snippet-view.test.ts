@@ -20,8 +20,8 @@ describe('the site view of the registry', () => {
     for (const snippet of registry.values()) {
       const view = views.get(snippet.id);
       assert.equal(view?.title, snippet.title);
-      assert.equal(view?.page, snippet.page);
-      assert.deepEqual(view?.engines, snippet.engines);
+      assert.equal(view.page, snippet.page);
+      assert.deepEqual(view.engines, snippet.engines);
       assert.deepEqual(
         flavorViewsOf(view).map(([id, flavor]) => [id, flavor.command, flavor.lang, flavor.variants.map((variant) => [variant.label, variant.why, variant.command])]),
         flavorsOf(snippet).map(([id, flavor]) => [id, flavor.command, flavor.lang, flavor.variants.map((variant) => [variant.label, variant.why, variant.command])]),

@@ -175,7 +175,7 @@ describe('badges name the images of Docker results', () => {
   it('lists the image, its ID and the Compose version in "Where it ran", and what answered', () => {
     const [detail] = engineDetails([docker({ server: { product: 'redis', version: '7.0.15', source: 'info', line: 'redis_version:7.0.15 redis_build_id:ae4d7c971a948f0' } })], () => true);
     assert.equal(detail?.image, "local build redis-playbook/redis:7.0.15 (of Redis 7.0.15 from Debian's packages, not the official image), image ID 0123456789ab, Compose 1.29.2");
-    assert.equal(detail?.server, 'redis_version:7.0.15 redis_build_id:ae4d7c971a948f0');
+    assert.equal(detail.server, 'redis_version:7.0.15 redis_build_id:ae4d7c971a948f0');
     assert.equal(imageText({ image: 'redis:8.0', imageOrigin: 'official', engine: 'redis', version: '8.0.2' }), 'official redis:8.0');
   });
 });

@@ -112,7 +112,7 @@ async function sharedLibraries(program: string): Promise<string[]> {
   if (result.exitCode !== 0) throw new Error(`ldd ${program} failed (exit ${result.exitCode}): ${output.trim()}`);
   const found: string[] = [];
   for (const line of result.stdout.split('\n')) {
-    if (/not found/.test(line)) throw new Error(`ldd ${program}: a library is missing: ${line.trim()}`);
+    if (line.includes('not found')) throw new Error(`ldd ${program}: a library is missing: ${line.trim()}`);
     const path = /=>\s*(\/\S+)/.exec(line)?.[1] ?? /^\s*(\/\S+)\s+\(/.exec(line)?.[1];
     if (path) found.push(path);
   }
@@ -124,13 +124,13 @@ async function sharedLibraries(program: string): Promise<string[]> {
  * path), each as [path in the image, file in the root]: the root's own layout (`lib/x86_64-linux-gnu/…`,
  * `usr/lib/x86_64-linux-gnu/…`) and the loader at the path the program asks for (`/lib64/ld-linux-x86-64.so.2`).
  */
-async function rootLibraries(root: string, program: string): Promise<Array<[string, string]>> {
+async function rootLibraries(root: string, program: string): Promise<[string, string][]> {
   const { loader, libraryPath } = ownLoader(root);
   const { stdout } = await runToolOk(loader, ['--library-path', libraryPath, '--list', program]);
   const base = resolve(root);
-  const found: Array<[string, string]> = [];
+  const found: [string, string][] = [];
   for (const line of stdout.split('\n')) {
-    if (/not found/.test(line)) throw new Error(`${program}: a library is missing from ${root}: ${line.trim()}`);
+    if (line.includes('not found')) throw new Error(`${program}: a library is missing from ${root}: ${line.trim()}`);
     const match = /^\s*(\S+)\s+=>\s+(\S+)\s+\(/.exec(line);
     if (!match) continue;
     const [, name = '', file = ''] = match;
@@ -492,7 +492,7 @@ if (import.meta.main) {
   let engines: Engine[] = [];
   try {
     const values = parseArgs({ options: { force: { type: 'boolean', default: false }, engines: { type: 'string' } } }).values;
-    force = values.force ?? false;
+    force = values.force;
     const ids = values.engines === undefined ? [hostRedis.id] : values.engines === 'all' ? DOCKER_ENGINE_IDS : values.engines.split(',').map((id) => id.trim());
     for (const id of ids) if (!DOCKER_ENGINE_IDS.includes(id)) throw new Error(`no image for engine "${id}" (images: ${DOCKER_ENGINE_IDS.join(', ')}, or all)`);
     engines = ids.map((id) => (id === hostRedis.id ? hostRedis : engineById(id)));

@@ -150,7 +150,7 @@ export async function startSystemdRedis(): Promise<SystemdRedis> {
   } catch (error) {
     const { all } = await unit.exec(['systemctl', 'status', 'redis-server', '--no-pager']);
     await unit[Symbol.asyncDispose]();
-    throw new Error(`${(error as Error).message}\n${all ?? ''}`);
+    throw new Error(`${(error as Error).message}\n${all}`, { cause: error });
   }
   return unit;
 }

@@ -21,6 +21,6 @@ export async function createDataDisk(dir: string, conf: string): Promise<string>
     all: true,
     env: { PATH: `${process.env.PATH ?? ''}:/usr/sbin:/sbin` },
   });
-  if (result.exitCode !== 0) throw new Error(`mkfs.ext4 of the VM's data disk failed (exit ${result.exitCode}): ${String(result.all ?? '').trim()}`);
+  if (result.exitCode !== 0) throw new Error(`mkfs.ext4 of the VM's data disk failed (exit ${result.exitCode}): ${result.all.trim()}`);
   return image;
 }

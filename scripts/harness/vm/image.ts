@@ -87,8 +87,8 @@ export class VmImageBuildError extends Error {
 
 async function step(what: string, file: string, args: string[], env: Record<string, string> = {}): Promise<string> {
   const result = await execa(file, args, { reject: false, all: true, env: { LC_ALL: 'C', DEBIAN_FRONTEND: 'noninteractive', ...env } });
-  if (result.exitCode !== 0) throw new VmImageBuildError(`${what} (\`${[file, ...args].join(' ')}\` exited ${result.exitCode})`, String(result.all ?? ''));
-  return String(result.stdout);
+  if (result.exitCode !== 0) throw new VmImageBuildError(`${what} (\`${[file, ...args].join(' ')}\` exited ${result.exitCode})`, result.all);
+  return result.stdout;
 }
 
 /**
@@ -119,7 +119,7 @@ export async function buildVmImage(cache = engineCacheDir(), log: (line: string)
     const packages = Object.fromEntries(versions.trim().split('\n').map((line) => line.split('\t') as [string, string]));
 
     const boot = join(root, 'boot');
-    const kernelFile = (await readdir(boot)).find((name) => /^vmlinuz-/.test(name));
+    const kernelFile = (await readdir(boot)).find((name) => name.startsWith("vmlinuz-"));
     if (!kernelFile) throw new VmImageBuildError('the kernel', `no vmlinuz-* in ${boot}`);
     const kernel = kernelFile.slice('vmlinuz-'.length);
     await mkdir(join(work, 'out'), { recursive: true });
@@ -172,7 +172,7 @@ export async function ensureVmImage(cache = engineCacheDir(), log?: (line: strin
 
 if (import.meta.main) {
   const { values } = parseArgs({ options: { force: { type: 'boolean', default: false } } });
-  const log = (line: string) => console.error(line);
+  const log = (line: string) => { console.error(line); };
   const image = values.force ? (await buildVmImage(undefined, log), await readVmImage()) : await ensureVmImage(undefined, log);
   if (!image) throw new Error('The VM image was not complete after its build');
   console.log(`vm-image: ${image.dir}: kernel ${image.kernelRelease}, redis-server ${image.packages['redis-server']}, ${(image.rootBytes / 2 ** 20).toFixed(0)} MB root, built ${image.builtAt} in ${(image.buildMs / 1000).toFixed(0)} s`);

@@ -149,7 +149,8 @@ export class Vm {
         client.on('error', () => {});
         try {
           await client.connect();
-          return (await client.ping()) === 'PONG';
+          await client.ping();
+          return true;
         } finally {
           client.disconnect();
         }
@@ -207,5 +208,5 @@ export async function startVm(options: VmOptions): Promise<Vm> {
 /** `qemu-system-x86_64 --version`'s first line ("QEMU emulator version 7.2.22 (Debian …)"). */
 export async function qemuVersion(): Promise<string> {
   const { stdout } = await execa('qemu-system-x86_64', ['--version'], { reject: false });
-  return String(stdout).split('\n')[0]?.trim() || 'qemu (version unknown)';
+  return stdout.split('\n')[0]?.trim() || 'qemu (version unknown)';
 }
