@@ -15,8 +15,14 @@ function bindable(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const server = createServer();
     server.unref();
-    server.once('error', () => resolve(false));
-    server.listen({ port, host: '127.0.0.1', exclusive: true }, () => server.close(() => resolve(true)));
+    server.once('error', () => {
+      resolve(false);
+    });
+    server.listen({ port, host: '127.0.0.1', exclusive: true }, () => {
+      server.close(() => {
+        resolve(true);
+      });
+    });
   });
 }
 
@@ -54,6 +60,13 @@ export class DisposableCluster {
   constructor(engine: Engine, nodes: DisposableRedis[]) {
     this.engine = engine;
     this.nodes = nodes;
+  }
+
+  /** The first node: where the harness sends cluster-wide commands. */
+  get seed(): DisposableRedis {
+    const node = this.nodes[0];
+    if (!node) throw new Error('The cluster has no node');
+    return node;
   }
 
   /** Each node's id and slot ranges, from its own `CLUSTER NODES` line (`myself`). */
@@ -109,16 +122,20 @@ export interface ClusterOptions {
 export async function startCluster({ primaries = 3, config = {}, engine = hostRedis }: ClusterOptions = {}): Promise<DisposableCluster> {
   const cluster = new DisposableCluster(engine, []);
   try {
-    const taken = new Set<number>();
+    // Ports of the nodes started so far are taken: a stopped node's port would look free again.
+    const pick = () => freeClusterPort(new Set(cluster.nodes.map((node) => node.port)));
     for (let i = 0; i < primaries; i++) {
-      const port = await freeClusterPort(taken);
-      taken.add(port);
-      cluster.nodes.push(
-        await startRedis(
-          { port, config: { 'cluster-enabled': 'yes', 'cluster-config-file': 'nodes.conf', 'cluster-node-timeout': 5000, appendonly: 'no', save: '""', ...config } },
-          engine,
-        ),
-      );
+      const options = {
+        config: {
+          'cluster-enabled': 'yes',
+          'cluster-config-file': 'nodes.conf',
+          'cluster-node-timeout': 5000,
+          appendonly: 'no',
+          save: '""',
+          ...config,
+        },
+      };
+      cluster.nodes.push(await startRedis(options, engine, { pick }));
     }
     const created = await clusterTool(engine, ['create', ...cluster.nodes.map((node) => `${node.host}:${node.port}`), '--cluster-yes']);
     if (created.exitCode !== 0) throw new Error(`${engine.cli} --cluster create failed (exit ${created.exitCode}):\n${created.all}`);

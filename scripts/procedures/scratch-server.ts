@@ -37,11 +37,6 @@ export const RedisServerOptionsSchema = z.object({
    * `redis-sentinel` program is: the same binary). Give its `sentinel …` lines as `config.sentinel`.
    */
   sentinel: z.boolean().default(false),
-  /**
-   * A fixed port instead of a free one from the OS: a cluster node listens on its port plus 10000 for
-   * the cluster bus, so its port must leave room for that (scripts/harness/cluster.ts picks both free).
-   */
-  port: z.number().int().min(1).max(65535).optional(),
   /** Milliseconds to wait for the first PONG. */
   readyTimeoutMs: z.number().int().positive().default(60_000),
 });
@@ -277,10 +272,11 @@ export class DisposableRedis {
 }
 
 /**
- * Starts a disposable Redis with the config the scenario asks for and waits until it answers.
+ * Starts a disposable Redis with the config the scenario asks for and waits until it answers
+ * (on a free port, or one `ports.pick` chooses: a cluster node needs its bus port free too).
  * Use as `await using redis = await startRedis({ config: { appendonly: 'yes' } })`.
  */
-export async function startRedis(options: RedisServerOptions = {}, engine: Engine = hostRedis): Promise<DisposableRedis> {
+export async function startRedis(options: RedisServerOptions = {}, engine: Engine = hostRedis, ports: { pick?: () => Promise<number> } = {}): Promise<DisposableRedis> {
   const parsed = RedisServerOptionsSchema.parse(options);
   const root = await mkdtemp(join(tmpdir(), TEMP_PREFIX));
   const dir = join(root, parsed.dataDirName);
@@ -294,7 +290,7 @@ export async function startRedis(options: RedisServerOptions = {}, engine: Engin
     throw error;
   }
   for (let attempt = 1; ; attempt++) {
-    const server = new DisposableRedis(engine, parsed.port ?? (await freePort()), root, parsed);
+    const server = new DisposableRedis(engine, await (ports.pick ?? freePort)(), root, parsed);
     live.add(server);
     try {
       await server.start();
@@ -304,7 +300,7 @@ export async function startRedis(options: RedisServerOptions = {}, engine: Engin
       await server.kill('SIGKILL').catch(() => undefined);
       live.delete(server);
       // Another process may have taken the port between our probe and the server's bind.
-      if (attempt < 3 && parsed.port === undefined && /Address already in use/.test(log)) continue;
+      if (attempt < 3 && /Address already in use/.test(log)) continue;
       await rm(root, { recursive: true, force: true });
       throw error;
     }

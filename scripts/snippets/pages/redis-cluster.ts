@@ -9,6 +9,7 @@ import { engineTraits } from '../../engines/catalog.ts';
 import { labelledNumber } from '../outputs.ts';
 import { killPidFiles } from '../pid-files.ts';
 import { defineSnippet, type CommandResult, type SnippetInput, type ValuesFn, type Variant, type VerifyContext } from '../schema.ts';
+import { waitUntil, waitWhile } from '../shell-wait.ts';
 import { engineVariant } from '../variants.ts';
 
 const page = 'operations/redis-cluster';
@@ -21,18 +22,19 @@ const PORTS = '{{clusterPort1}} {{clusterPort2}} {{clusterPort3}}';
 const NODE_CONFIG = { 'repl-diskless-sync-delay': 0 };
 
 /** Shell: how many of key:1 … key:1000 the cluster answers for, following its redirects (`redis-cli -c`). */
-const reachable = (port: string) => `echo "keys reachable through the cluster: $(seq 1 ${KEYS} | sed 's/.*/EXISTS key:&/' | redis-cli -c -p ${port} | grep -c '^1$')"`;
+const reachable = (port: string) =>
+  `echo "keys reachable through the cluster: $(seq 1 ${KEYS} | sed 's/.*/EXISTS key:&/' | redis-cli -c -p ${port} | grep -c '^1$')"`;
 /** Shell: sets `dir` and `conf` to the node's data dir and config file, as the node reports them. */
 const locate = (port: string, suffix = '') => [
   `dir${suffix}=$(redis-cli -p ${port} CONFIG GET dir | tail -n 1)`,
   `conf${suffix}=$(redis-cli -p ${port} INFO server | sed -n 's/^config_file://p' | tr -d '\\r')`,
 ];
 /** Shell: stops a node without a save and waits until it is gone. */
-const stop = (port: string) => [`redis-cli -p ${port} SHUTDOWN NOSAVE`, `while redis-cli -p ${port} PING >/dev/null 2>&1; do sleep 0.1; done`];
+const stop = (port: string) => [`redis-cli -p ${port} SHUTDOWN NOSAVE`, waitWhile(`redis-cli -p ${port} PING >/dev/null 2>&1`)];
 /** Shell: starts a node as its service would (here: its config file, in the background), and waits until it answers. */
 const start = (port: string, suffix = '') => [
   `redis-server "$conf${suffix}" --daemonize yes --pidfile "$dir${suffix}/redis.pid"`,
-  `until redis-cli -p ${port} PING 2>/dev/null | grep -q PONG; do sleep 0.1; done`,
+  waitUntil(`redis-cli -p ${port} PING 2>/dev/null | grep -q PONG`),
 ];
 /** Shell: `--cluster check`, its exit code, and its verdict lines only (the open-slot lists run to thousands of numbers). */
 const check = (port: string) => [
@@ -49,8 +51,8 @@ async function fill(cluster: DisposableCluster): Promise<void> {
   for (const primary of await cluster.primaries()) {
     const mine = slots.flatMap((slot, i) => (owns(primary.slots, slot) ? [`SET key:${i + 1} v${i + 1}`] : []));
     const piped = await primary.server.cli(['--pipe'], { input: `${mine.join('\n')}\n` });
-    assert.equal(piped.exitCode, 0, String(piped.stderr));
-    assert.match(String(piped.stdout), new RegExp(`errors: 0, replies: ${mine.length}`));
+    assert.equal(piped.exitCode, 0, piped.stderr);
+    assert.match(piped.stdout, new RegExp(`errors: 0, replies: ${mine.length}`));
   }
 }
 
@@ -85,7 +87,9 @@ async function perNodeBackup(cluster: DisposableCluster, dir: string): Promise<v
  * The placeholder values of a cluster block: starts a 3-primary cluster of the engine (kept for
  * `verify`, which disposes it), runs `prepare` on it, and fills the ports and dirs of its nodes.
  */
-function clusterValues(prepare?: (cluster: DisposableCluster, scratch: string, engine: Engine) => Promise<Record<string, string>>): ValuesFn {
+function clusterValues(
+  prepare?: (cluster: DisposableCluster, scratch: string, engine: Engine) => Promise<Record<string, string>>,
+): ValuesFn {
   return async ({ scratch, engine }) => {
     const cluster = await startCluster({ engine, config: NODE_CONFIG });
     running.set(scratch, cluster);
@@ -130,7 +134,7 @@ function clusterFlavors(
         const cluster = running.get(ctx.scratch);
         assert.ok(cluster, 'the cluster of this verification');
         try {
-          await ctx.identify({ host: '127.0.0.1', port: cluster.nodes[0]!.port });
+          await ctx.identify({ host: '127.0.0.1', port: cluster.seed.port });
           const before = await cluster.primaries();
           // TERM=dumb: redis-cli --cluster colours its output on an xterm; the page records plain text.
           const result = await ctx.run({ env: { TERM: 'dumb' } });
@@ -148,7 +152,7 @@ function clusterFlavors(
 /** The slot of each key:N (`CLUSTER KEYSLOT`, asked of the cluster itself), in key order. */
 async function keySlots(cluster: DisposableCluster): Promise<number[]> {
   const input = Array.from({ length: KEYS }, (_, i) => `CLUSTER KEYSLOT key:${i + 1}`).join('\n');
-  const { stdout } = await cluster.nodes[0]!.cli([], { input });
+  const { stdout } = await cluster.seed.cli([], { input });
   const slots = stdout.trim().split('\n').map(Number);
   assert.equal(slots.length, KEYS);
   return slots;
@@ -176,7 +180,7 @@ export const redisClusterSnippets = [
         '  dir=$(redis-cli -p "$port" CONFIG GET dir | tail -n 1)',
         '  echo "node $port: id $(redis-cli -p "$port" CLUSTER MYID), $(redis-cli -p "$port" DBSIZE) keys, dir $dir"',
         '  ls "$dir"',
-        "  grep myself \"$dir/nodes.conf\" | cut -d ' ' -f 1,3,9-",
+        '  grep myself "$dir/nodes.conf" | cut -d \' \' -f 1,3,9-',
         'done',
       ].join('\n'),
       ({ result, before, ctx }) => {
@@ -190,8 +194,14 @@ export const redisClusterSnippets = [
           assert.ok(keys > 0, 'every primary holds some of the keys');
           total += keys;
           ctx.measure(`keys${i + 1}`, keys);
-          assert.ok(result.stdout.includes(`${primary.id} myself,master ${primary.slots.join(' ')}`), `node ${primary.server.port}'s own nodes.conf line names it and its slots ${primary.slots.join(' ')}`);
-          ctx.measure(`slots${i + 1}`, primary.slots.reduce((sum, range) => sum + (Number(range.split('-')[1] ?? range) - Number(range.split('-')[0]) + 1), 0));
+          assert.ok(
+            result.stdout.includes(`${primary.id} myself,master ${primary.slots.join(' ')}`),
+            `node ${primary.server.port}'s own nodes.conf line names it and its slots ${primary.slots.join(' ')}`,
+          );
+          ctx.measure(
+            `slots${i + 1}`,
+            primary.slots.reduce((sum, range) => sum + (Number(range.split('-')[1] ?? range) - Number(range.split('-')[0]) + 1), 0),
+          );
         });
         assert.equal(total, KEYS, 'the primaries hold every key once between them');
         assert.equal(result.stdout.match(/^dump\.rdb$/gm)?.length, 3, 'a dump.rdb in each dir');
@@ -218,7 +228,7 @@ export const redisClusterSnippets = [
         ...stop('{{clusterPort1}}'),
         'cp {{backup}}/dump.rdb "$dir/dump.rdb"',
         ...start('{{clusterPort1}}'),
-        'until redis-cli -p {{clusterPort1}} CLUSTER INFO | grep -q cluster_state:ok; do sleep 0.1; done',
+        waitUntil('redis-cli -p {{clusterPort1}} CLUSTER INFO | grep -q cluster_state:ok'),
         '# What it did with the keys of slots it does not own',
         'grep -m 1 -o "I have keys for slot.*" "$(redis-cli -p {{clusterPort1}} CONFIG GET logfile | tail -n 1)"',
         `echo "keys in the backup: ${KEYS}, keys on the node: $(redis-cli -p {{clusterPort1}} DBSIZE)"`,
@@ -227,7 +237,8 @@ export const redisClusterSnippets = [
       ].join('\n'),
       async ({ result, cluster, before, ctx }) => {
         assert.equal(result.exitCode, 0, result.all);
-        const first = before[0]!;
+        const [first] = before;
+        assert.ok(first, 'the first primary');
         const own = (await keySlots(cluster)).filter((slot) => owns(first.slots, slot)).length;
         const onNode = labelledNumber(result.stdout, 'keys on the node');
         const reached = labelledNumber(result.stdout, 'keys reachable through the cluster');
@@ -270,7 +281,7 @@ export const redisClusterSnippets = [
         'mkdir -p {{scratchDir}} && cp {{backup}}/dump.rdb {{scratchDir}}/',
         'redis-server --port {{scratchPort}} --bind 127.0.0.1 --dir {{scratchDir}} --save "" --appendonly no \\',
         '  --daemonize yes --pidfile {{scratchDir}}/redis.pid --logfile {{scratchDir}}/redis.log',
-        'until redis-cli -p {{scratchPort}} PING 2>/dev/null | grep -q PONG; do sleep 0.1; done',
+        waitUntil('redis-cli -p {{scratchPort}} PING 2>/dev/null | grep -q PONG'),
         'echo "keys in the backup: $(redis-cli -p {{scratchPort}} DBSIZE)"',
         '# Each key copied to the primary that owns its slot',
         'redis-cli --cluster import 127.0.0.1:{{clusterPort1}} --cluster-from 127.0.0.1:{{scratchPort}} --cluster-copy > {{scratchDir}}/import.log',
@@ -288,15 +299,25 @@ export const redisClusterSnippets = [
         assert.equal(result.exitCode, 0, result.all);
         assert.equal(labelledNumber(result.stdout, 'keys in the backup'), KEYS);
         assert.match(result.stdout, /^import exit code: 0, keys copied: 1000$/m);
-        const counts = await Promise.all(cluster.nodes.map(async (node) => Number((await node.cli(['DBSIZE'])).stdout.trim())));
-        assert.equal(counts.reduce((sum, n) => sum + n, 0), KEYS, 'every key on exactly one primary');
-        assert.ok(counts.every((n) => n > 0), 'each primary got the keys of its slots');
-        counts.forEach((n, i) => assert.match(result.stdout, new RegExp(`^node ${cluster.nodes[i]!.port}: ${n} keys$`, 'm')));
+        const counts = await Promise.all(
+          cluster.nodes.map(async (node) => ({ port: node.port, keys: Number((await node.cli(['DBSIZE'])).stdout.trim()) })),
+        );
+        assert.equal(
+          counts.reduce((sum, node) => sum + node.keys, 0),
+          KEYS,
+          'every key on exactly one primary',
+        );
+        for (const { port, keys } of counts) {
+          assert.ok(keys > 0, 'each primary got the keys of its slots');
+          assert.match(result.stdout, new RegExp(`^node ${port}: ${keys} keys$`, 'm'));
+        }
         assert.equal(labelledNumber(result.stdout, 'keys reachable through the cluster'), KEYS);
         assert.match(result.stdout, /^without --cluster-replace: exit code 1, BUSYKEY/m);
         assert.match(result.stdout, /^with --cluster-replace: exit code 0, keys copied: 1000$/m);
         ctx.measure('reachable', KEYS);
-        counts.forEach((n, i) => ctx.measure(`keys${i + 1}`, n));
+        counts.forEach((node, i) => {
+          ctx.measure(`keys${i + 1}`, node.keys);
+        });
       },
       {
         prepare: async (_cluster, scratch, engine) => ({
@@ -327,10 +348,17 @@ export const redisClusterSnippets = [
         assert.equal(result.exitCode, 0, result.all);
         const [first, second] = before as [ClusterPrimary, ClusterPrimary];
         assert.match(result.stdout, new RegExp(`^node ${first.server.port} says it is ${first.id}$`, 'm'));
-        assert.match(result.stdout, new RegExp(`^node ${second.server.port} says it is ${first.id}$`, 'm'), "the second node took the first node's identity");
+        assert.match(
+          result.stdout,
+          new RegExp(`^node ${second.server.port} says it is ${first.id}$`, 'm'),
+          "the second node took the first node's identity",
+        );
         assert.equal(checkExit(result.stdout), 1);
         assert.match(result.stdout, /^\[ERR\] Not all 16384 slots are covered by nodes\.$/m);
-        ctx.measure('uncoveredSlots', second.slots.reduce((sum, range) => sum + (Number(range.split('-')[1] ?? range) - Number(range.split('-')[0]) + 1), 0));
+        ctx.measure(
+          'uncoveredSlots',
+          second.slots.reduce((sum, range) => sum + (Number(range.split('-')[1] ?? range) - Number(range.split('-')[0]) + 1), 0),
+        );
       },
       { prepare: filled },
     ),
@@ -349,12 +377,12 @@ export const redisClusterSnippets = [
         'done',
         '# 1. Stop every node',
         'for port in $ports; do redis-cli -p "$port" SHUTDOWN NOSAVE; done',
-        'for port in $ports; do while redis-cli -p "$port" PING >/dev/null 2>&1; do sleep 0.1; done; done',
+        `for port in $ports; do ${waitWhile('redis-cli -p "$port" PING >/dev/null 2>&1')}; done`,
         "# 2. Each node's own RDB and its own nodes.conf back into its own dir",
         'for port in $ports; do cp {{backupDir}}/"$port"/dump.rdb {{backupDir}}/"$port"/nodes.conf "${dir[$port]}/"; done',
         '# 3. Start every node, and wait until the cluster is up',
         'for port in $ports; do redis-server "${conf[$port]}" --daemonize yes --pidfile "${dir[$port]}/redis.pid"; done',
-        'for port in $ports; do until redis-cli -p "$port" CLUSTER INFO 2>/dev/null | grep -q cluster_state:ok; do sleep 0.1; done; done',
+        `for port in $ports; do ${waitUntil('redis-cli -p "$port" CLUSTER INFO 2>/dev/null | grep -q cluster_state:ok')}; done`,
         '# 4. Check',
         `for port in $ports; do echo "node $port: $(redis-cli -p "$port" CLUSTER MYID), $(redis-cli -p "$port" DBSIZE) keys"; done`,
         ...check('{{clusterPort1}}'),
@@ -365,8 +393,15 @@ export const redisClusterSnippets = [
         for (const { server } of before) {
           // The id its own nodes.conf in the backup gives it (the second node ran under the first one's before).
           const saved = await readFile(join(ctx.values.backupDir as string, String(server.port), 'nodes.conf'), 'utf8');
-          const id = saved.split('\n').find((line) => line.includes('myself'))?.split(' ')[0];
-          assert.match(result.stdout, new RegExp(`^node ${server.port}: ${id}, [1-9]\\d* keys$`, 'm'), `node ${server.port} is itself again`);
+          const id = saved
+            .split('\n')
+            .find((line) => line.includes('myself'))
+            ?.split(' ')[0];
+          assert.match(
+            result.stdout,
+            new RegExp(`^node ${server.port}: ${id}, [1-9]\\d* keys$`, 'm'),
+            `node ${server.port} is itself again`,
+          );
         }
         assert.equal(checkExit(result.stdout), 0);
         assert.match(result.stdout, /^\[OK\] All 16384 slots covered\.$/m);
@@ -406,10 +441,21 @@ export const redisClusterSnippets = [
         assert.match(result.stdout, /\[OK\] Backup created into: /);
         const dir = ctx.values.backupDir as string;
         const files = (await readdir(dir)).sort();
-        const expected = [...before.map((primary) => `${ctx.engine.product}-node-127.0.0.1-${primary.server.port}-${primary.id}.rdb`), 'nodes.json'].sort();
-        assert.deepEqual(files, expected, 'one RDB per primary, named by the product, address and id (valkey-cli: valkey-node-…), and nodes.json');
-        const nodes = JSON.parse(await readFile(join(dir, 'nodes.json'), 'utf8')) as Array<{ name: string }>;
-        assert.deepEqual(nodes.map((node) => node.name).sort(), before.map((primary) => primary.id).sort(), 'nodes.json lists each primary by id');
+        const expected = [
+          ...before.map((primary) => `${ctx.engine.product}-node-127.0.0.1-${primary.server.port}-${primary.id}.rdb`),
+          'nodes.json',
+        ].sort();
+        assert.deepEqual(
+          files,
+          expected,
+          'one RDB per primary, named by the product, address and id (valkey-cli: valkey-node-…), and nodes.json',
+        );
+        const nodes = JSON.parse(await readFile(join(dir, 'nodes.json'), 'utf8')) as { name: string }[];
+        assert.deepEqual(
+          nodes.map((node) => node.name).sort(),
+          before.map((primary) => primary.id).sort(),
+          'nodes.json lists each primary by id',
+        );
         assert.match(result.stdout, /^redis-cli --cluster has no restore command$/m);
         ctx.measure('files', files.length);
         ctx.measure('nodesJsonBytes', (await readFile(join(dir, 'nodes.json'))).length);
@@ -419,7 +465,7 @@ export const redisClusterSnippets = [
   }),
   defineSnippet({
     id: 'cluster-backup-safe',
-    title: "Back up every primary: BGSAVE, wait, copy its RDB with its id and slots",
+    title: 'Back up every primary: BGSAVE, wait, copy its RDB with its id and slots',
     page,
     flavors: clusterFlavors(
       [
@@ -430,12 +476,12 @@ export const redisClusterSnippets = [
         'echo "time between the first and the last fork: $(( $(date +%s%3N) - start )) ms"',
         '# 2. Wait for each, then copy its RDB, its nodes.conf and its id and slots',
         'for port in $ports; do',
-        "  while redis-cli -p \"$port\" INFO persistence | grep -q 'rdb_bgsave_in_progress:1'; do sleep 0.1; done",
-        "  redis-cli -p \"$port\" INFO persistence | grep -q 'rdb_last_bgsave_status:ok' || { echo \"BGSAVE failed on $port\"; exit 1; }",
+        `  ${waitWhile('redis-cli -p "$port" INFO persistence | grep -q \'rdb_bgsave_in_progress:1\'')}`,
+        '  redis-cli -p "$port" INFO persistence | grep -q \'rdb_last_bgsave_status:ok\' || { echo "BGSAVE failed on $port"; exit 1; }',
         '  dir=$(redis-cli -p "$port" CONFIG GET dir | tail -n 1)',
         '  mkdir -p {{backupDir}}/"$port"',
         '  cp "$dir/dump.rdb" "$dir/nodes.conf" {{backupDir}}/"$port"/',
-        "  redis-cli -p \"$port\" CLUSTER NODES | grep myself | cut -d ' ' -f 1,9- > {{backupDir}}/\"$port\"/slots",
+        '  redis-cli -p "$port" CLUSTER NODES | grep myself | cut -d \' \' -f 1,9- > {{backupDir}}/"$port"/slots',
         '  echo "node $port: $(cat {{backupDir}}/"$port"/slots), $(stat -c %s {{backupDir}}/"$port"/dump.rdb) bytes"',
         'done',
       ].join('\n'),
@@ -449,7 +495,10 @@ export const redisClusterSnippets = [
           assert.match(result.stdout, new RegExp(`^node ${port}: ${primary.id} ${primary.slots.join(' ')}, [1-9]\\d* bytes$`, 'm'));
           assert.deepEqual((await readdir(join(dir, port))).sort(), ['dump.rdb', 'nodes.conf', 'slots']);
           // The copy is a snapshot holding exactly the node's keys.
-          await using loaded = await startRedis({ config: { appendonly: 'no', save: '""' }, initialFiles: { 'dump.rdb': join(dir, port, 'dump.rdb') } }, ctx.engine);
+          await using loaded = await startRedis(
+            { config: { appendonly: 'no', save: '""' }, initialFiles: { 'dump.rdb': join(dir, port, 'dump.rdb') } },
+            ctx.engine,
+          );
           const keys = Number((await loaded.cli(['DBSIZE'])).stdout.trim());
           assert.equal(keys, Number((await primary.server.cli(['DBSIZE'])).stdout.trim()), `the snapshot of ${port} holds its keys`);
         }
