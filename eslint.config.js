@@ -4,7 +4,7 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   {
-    ignores: ['dist/', '.astro/', '.cache/', 'node_modules/', 'report/', 'test-results/', 'playwright-report/', '**/*.mjs', '**/*.js'],
+    ignores: ['dist/', '.astro/', '.cache/', 'build/', 'node_modules/', 'report/', 'test-results/', 'playwright-report/', '**/*.mjs', '**/*.js', '**/*.cjs'],
   },
   js.configs.recommended,
   tseslint.configs.strictTypeChecked,

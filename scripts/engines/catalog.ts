@@ -89,6 +89,13 @@ export const EngineSpecSchema = z.object({
       flushallCountsDeleted: z.boolean().default(false),
       /** INFO stats counts the server's forks in `total_forks` (Redis 7.0+, Valkey; measured: Redis 6.0.16 has no such field). */
       totalForks: z.boolean().default(true),
+      /**
+       * What a cluster node does when it loads keys of slots another node owns (a standalone RDB copied into its dir):
+       * `deleted` (Redis 8.6, Valkey 8.1+: `I have keys for slot N, but the slot is assigned to another node. Deleting
+       * keys in the slot.`), or `importing` (Redis 6.0 to 8.0: it keeps them, `… Setting it to importing state.`, and
+       * `redis-cli --cluster check` then exits 1 on the open slots). Measured on each engine by the Redis Cluster page.
+       */
+      clusterUnownedKeys: z.enum(['deleted', 'importing']).default('deleted'),
     })
     .default({
       aofLayout: 'dir',
@@ -107,6 +114,7 @@ export const EngineSpecSchema = z.object({
       saveWording6: false,
       saveProgress: true,
       totalForks: true,
+      clusterUnownedKeys: 'deleted',
     }),
   /**
    * Why `npm run verify` does not yet run the pages on this engine by default (it runs when named,
@@ -181,6 +189,7 @@ export const hostFallbackSpec: EngineSpec = EngineSpecSchema.parse({
   kind: 'own-loader',
   suite: 'bookworm',
   packages: ['redis-server', 'redis-tools', ...BOOKWORM_LIBRARIES],
+  traits: { clusterUnownedKeys: 'importing' },
 });
 
 /**
@@ -190,7 +199,7 @@ export const hostFallbackSpec: EngineSpec = EngineSpecSchema.parse({
  * per run without showing a reader anything the other two Valkeys do not.
  */
 export const engineSpecs: readonly EngineSpec[] = z.array(EngineSpecSchema).parse([
-  { id: 'redis-7.0', product: 'redis', version: '7.0.15', rdbVersion: 10, label: 'Redis 7.0', kind: 'host' },
+  { id: 'redis-7.0', product: 'redis', version: '7.0.15', rdbVersion: 10, label: 'Redis 7.0', kind: 'host', traits: { clusterUnownedKeys: 'importing' } },
   {
     id: 'redis-6.0',
     product: 'redis',
@@ -200,7 +209,7 @@ export const engineSpecs: readonly EngineSpec[] = z.array(EngineSpecSchema).pars
     kind: 'own-loader',
     suite: 'bullseye',
     packages: ['redis-server', 'redis-tools', ...BULLSEYE_LIBRARIES],
-    traits: { aofLayout: 'file', rdbSaves: false, configGetMany: false, aofTimestamps: false, saveWording6: true, saveProgress: false, saveRulesPerLine: 'one', builtinSaveRules: false, cliErrorExit: false, disklessSyncDefault: false, flushallCountsDeleted: true, totalForks: false },
+    traits: { aofLayout: 'file', rdbSaves: false, configGetMany: false, aofTimestamps: false, saveWording6: true, saveProgress: false, saveRulesPerLine: 'one', builtinSaveRules: false, cliErrorExit: false, disklessSyncDefault: false, flushallCountsDeleted: true, totalForks: false, clusterUnownedKeys: 'importing' },
   },
   {
     id: 'redis-8.0',
@@ -211,7 +220,7 @@ export const engineSpecs: readonly EngineSpec[] = z.array(EngineSpecSchema).pars
     kind: 'own-loader',
     suite: 'trixie',
     packages: ['redis-server', 'redis-tools', ...TRIXIE_LIBRARIES],
-    traits: { manifestOffsets: true },
+    traits: { manifestOffsets: true, clusterUnownedKeys: 'importing' },
   },
   {
     id: 'redis-8.6',

@@ -24,6 +24,7 @@ import { rollbackServiceSnippets } from './pages/rollback.service.ts';
 import { replicationSnippets } from './pages/replicas-and-sentinel.ts';
 import { partitionSnippets } from './pages/replicas-and-sentinel.partition.ts';
 import { replicationComposeSnippets } from './pages/replicas-and-sentinel.compose.ts';
+import { redisClusterSnippets } from './pages/redis-cluster.ts';
 
 /** Every command block of the site, in page order. */
 const definitions: SnippetInput[] = [
@@ -50,6 +51,7 @@ const definitions: SnippetInput[] = [
   ...replicationSnippets,
   ...replicationComposeSnippets,
   ...partitionSnippets,
+  ...redisClusterSnippets,
 ];
 
 /** Validates definitions and their ids; throws one readable error listing every problem. */

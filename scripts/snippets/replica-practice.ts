@@ -1,6 +1,6 @@
-import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { freePort } from '../harness/free-port.ts';
+import { killPidFiles } from './pid-files.ts';
 import type { ValuesFn, VerifyContext } from './schema.ts';
 import { waitUntil, waitWhile } from './shell-wait.ts';
 
@@ -63,13 +63,6 @@ export async function runReplicaPractice(ctx: VerifyContext<unknown, 'scratchDir
   try {
     return await ctx.run({ timeoutMs });
   } finally {
-    for (const name of (await readdir(dir).catch(() => [])).filter((file) => file.endsWith('.pid'))) {
-      const pid = Number(await readFile(join(dir, name), 'utf8').catch(() => ''));
-      try {
-        if (pid > 0) process.kill(pid, 'SIGKILL');
-      } catch {
-        // already gone: the script discarded it
-      }
-    }
+    await killPidFiles(dir);
   }
 }

@@ -1,0 +1,517 @@
+import assert from 'node:assert/strict';
+import { copyFile, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { startCluster, type ClusterPrimary, type DisposableCluster } from '../../harness/cluster.ts';
+import type { Engine } from '../../harness/engine.ts';
+import { freePort } from '../../harness/free-port.ts';
+import { startRedis } from '../../harness/redis-server.ts';
+import { engineTraits } from '../../engines/catalog.ts';
+import { labelledNumber } from '../outputs.ts';
+import { killPidFiles } from '../pid-files.ts';
+import { defineSnippet, type CommandResult, type PlaceholderValues, type SnippetInput, type ValuesFn, type Variant, type VerifyContext } from '../schema.ts';
+import { waitUntil, waitWhile } from '../shell-wait.ts';
+import { engineVariant } from '../variants.ts';
+
+const page = 'operations/redis-cluster';
+
+/** Keys of the standalone backup and of the filled cluster: `key:1` … `key:1000`. */
+const KEYS = 1000;
+/** The cluster's three primaries as the commands name them. */
+const PORTS = '{{clusterPort1}} {{clusterPort2}} {{clusterPort3}}';
+/** Config of every practice node besides the cluster's own: `--cluster backup` streams at once instead of after the default 5 s. */
+const NODE_CONFIG = { 'repl-diskless-sync-delay': 0 };
+
+/** Shell: how many of key:1 … key:1000 the cluster answers for, following its redirects (`redis-cli -c`). */
+const reachable = (port: string) =>
+  `echo "keys reachable through the cluster: $(seq 1 ${KEYS} | sed 's/.*/EXISTS key:&/' | redis-cli -c -p ${port} | grep -c '^1$')"`;
+/** Shell: sets `dir` and `conf` to the node's data dir and config file, as the node reports them. */
+const locate = (port: string, suffix = '') => [
+  `dir${suffix}=$(redis-cli -p ${port} CONFIG GET dir | tail -n 1)`,
+  `conf${suffix}=$(redis-cli -p ${port} INFO server | sed -n 's/^config_file://p' | tr -d '\\r')`,
+];
+/** Shell: stops a node without a save and waits until it is gone. */
+const stop = (port: string) => [`redis-cli -p ${port} SHUTDOWN NOSAVE`, waitWhile(`redis-cli -p ${port} PING >/dev/null 2>&1`)];
+/** Shell: starts a node as its service would (here: its config file, in the background), and waits until it answers. */
+const start = (port: string, suffix = '') => [
+  `redis-server "$conf${suffix}" --daemonize yes --pidfile "$dir${suffix}/redis.pid"`,
+  waitUntil(`redis-cli -p ${port} PING 2>/dev/null | grep -q PONG`),
+];
+/** Shell: `--cluster check`, its exit code, and its verdict lines only (the open-slot lists run to thousands of numbers). */
+const check = (port: string) => [
+  `report=$(redis-cli --cluster check 127.0.0.1:${port}); echo "cluster check exit code: $?"`,
+  `echo "$report" | grep -E '^\\[(OK|WARNING|ERR)\\]' | cut -c 1-100`,
+];
+
+/** Clusters of running verifications, by their scratch dir: started by `values` (the ports fill the command), disposed by `verify`. */
+const running = new Map<string, DisposableCluster>();
+
+/** Fills the cluster with key:1 … key:1000, each key piped (`redis-cli --pipe`) to the primary owning its slot. */
+async function fill(cluster: DisposableCluster): Promise<void> {
+  const slots = await keySlots(cluster);
+  for (const primary of await cluster.primaries()) {
+    const mine = slots.flatMap((slot, i) => (owns(primary.slots, slot) ? [`SET key:${i + 1} v${i + 1}`] : []));
+    const piped = await primary.server.cli(['--pipe'], { input: `${mine.join('\n')}\n` });
+    assert.equal(piped.exitCode, 0, piped.stderr);
+    assert.match(piped.stdout, new RegExp(`errors: 0, replies: ${mine.length}`));
+  }
+}
+
+/** A `prepare` that only fills the cluster. */
+async function filled(cluster: DisposableCluster): Promise<Record<string, string>> {
+  await fill(cluster);
+  return {};
+}
+
+/** A standalone server's snapshot of key:1 … key:1000 as `{{backup}}/dump.rdb` (what a single server's backup holds). */
+async function standaloneBackup(scratch: string, engine: Engine): Promise<string> {
+  await using standalone = await startRedis({ config: { appendonly: 'no', save: '""' } }, engine);
+  const input = Array.from({ length: KEYS }, (_, i) => `SET key:${i + 1} v${i + 1}`).join('\n');
+  assert.equal((await standalone.cli(['--pipe'], { input: `${input}\n` })).exitCode, 0);
+  assert.equal((await standalone.cli(['SAVE'])).stdout.trim(), 'OK');
+  const backup = join(scratch, 'backup');
+  await mkdir(backup, { recursive: true });
+  await copyFile(join(standalone.dir, 'dump.rdb'), join(backup, 'dump.rdb'));
+  return backup;
+}
+
+/** Per node: a fresh snapshot and its nodes.conf copied into `dir/<port>/` (the layout of the safe backup block). */
+async function perNodeBackup(cluster: DisposableCluster, dir: string): Promise<void> {
+  for (const node of cluster.nodes) {
+    assert.equal((await node.cli(['SAVE'])).stdout.trim(), 'OK');
+    await mkdir(join(dir, String(node.port)), { recursive: true });
+    for (const file of ['dump.rdb', 'nodes.conf']) await copyFile(join(node.dir, file), join(dir, String(node.port), file));
+  }
+}
+
+/**
+ * The placeholder values of a cluster block: starts a 3-primary cluster of the engine (kept for
+ * `verify`, which disposes it), runs `prepare` on it, and fills the ports and dirs of its nodes.
+ */
+function clusterValues(
+  prepare?: (cluster: DisposableCluster, scratch: string, engine: Engine) => Promise<PlaceholderValues>,
+): ValuesFn<unknown, PlaceholderValues & { backupDir: string }> {
+  return async ({ scratch, engine }) => {
+    const cluster = await startCluster({ engine, config: NODE_CONFIG });
+    running.set(scratch, cluster);
+    try {
+      const extra = (await prepare?.(cluster, scratch, engine)) ?? {};
+      const values: PlaceholderValues & { backupDir: string } = { backupDir: join(scratch, 'backups'), ...extra };
+      cluster.nodes.forEach((node, i) => {
+        values[`clusterPort${i + 1}` as 'clusterPort1'] = String(node.port);
+        values[`clusterDir${i + 1}` as 'clusterDir1'] = node.dir;
+      });
+      return values;
+    } catch (error) {
+      running.delete(scratch);
+      await cluster.dispose();
+      throw error;
+    }
+  };
+}
+
+/** What a cluster block's check gets: the command's result, the cluster, its primaries as they were before the command, the context. */
+interface ClusterRun {
+  result: CommandResult;
+  cluster: DisposableCluster;
+  before: ClusterPrimary[];
+  ctx: VerifyContext<unknown, 'backupDir'>;
+}
+
+/** A host flavor on a practice cluster: the command runs against its nodes, `check` asserts, the cluster goes afterwards. */
+function clusterFlavors(
+  command: string,
+  check: (run: ClusterRun) => Promise<void> | void,
+  { prepare, variants = [] }: { prepare?: Parameters<typeof clusterValues>[0]; variants?: Variant[] } = {},
+): SnippetInput['flavors'] {
+  return {
+    host: {
+      command,
+      variants,
+      server: false,
+      values: clusterValues(prepare),
+      timeoutMs: 60_000,
+      async verify(ctx) {
+        const cluster = running.get(ctx.scratch);
+        assert.ok(cluster, 'the cluster of this verification');
+        try {
+          await ctx.identify({ host: '127.0.0.1', port: cluster.seed.port });
+          const before = await cluster.primaries();
+          // TERM=dumb: redis-cli --cluster colours its output on an xterm; the page records plain text.
+          const result = await ctx.run({ env: { TERM: 'dumb' } });
+          await check({ result, cluster, before, ctx });
+        } finally {
+          running.delete(ctx.scratch);
+          // Only the blocks that start a scratch server fill scratchDir (their prepare); the types cannot tell which.
+          // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition
+          await killPidFiles(ctx.values.scratchDir ?? join(ctx.scratch, 'none'));
+          await cluster.dispose();
+        }
+      },
+    },
+  };
+}
+
+/** The slot of each key:N (`CLUSTER KEYSLOT`, asked of the cluster itself), in key order. */
+async function keySlots(cluster: DisposableCluster): Promise<number[]> {
+  const input = Array.from({ length: KEYS }, (_, i) => `CLUSTER KEYSLOT key:${i + 1}`).join('\n');
+  const { stdout } = await cluster.seed.cli([], { input });
+  const slots = stdout.trim().split('\n').map(Number);
+  assert.equal(slots.length, KEYS);
+  return slots;
+}
+
+/** Whether `slot` is in one of the ranges (`0-5460`, `5461`). */
+function owns(ranges: string[], slot: number): boolean {
+  return ranges.some((range) => {
+    const [from, to = from] = range.split('-').map(Number) as [number, number?];
+    return slot >= from && slot <= to;
+  });
+}
+
+/** The exit code `--cluster check` reported in the output. */
+const checkExit = (stdout: string) => labelledNumber(stdout, 'cluster check exit code');
+
+export const redisClusterSnippets = [
+  defineSnippet({
+    id: 'cluster-where-data-lives',
+    title: "Each node's id, keys, data dir, and its line in its own nodes.conf",
+    page,
+    flavors: clusterFlavors(
+      [
+        `for port in ${PORTS}; do`,
+        '  dir=$(redis-cli -p "$port" CONFIG GET dir | tail -n 1)',
+        '  echo "node $port: id $(redis-cli -p "$port" CLUSTER MYID), $(redis-cli -p "$port" DBSIZE) keys, dir $dir"',
+        '  ls "$dir"',
+        '  grep myself "$dir/nodes.conf" | cut -d \' \' -f 1,3,9-',
+        'done',
+      ].join('\n'),
+      ({ result, before, ctx }) => {
+        assert.equal(result.exitCode, 0, result.all);
+        let total = 0;
+        before.forEach((primary, i) => {
+          const line = new RegExp(`^node ${primary.server.port}: id ${primary.id}, (\\d+) keys, dir (.+)$`, 'm').exec(result.stdout);
+          assert.ok(line, `a line for node ${primary.server.port} with its id in:\n${result.stdout}`);
+          assert.equal(line[2], primary.server.dir);
+          const keys = Number(line[1]);
+          assert.ok(keys > 0, 'every primary holds some of the keys');
+          total += keys;
+          ctx.measure(`keys${i + 1}`, keys);
+          assert.ok(
+            result.stdout.includes(`${primary.id} myself,master ${primary.slots.join(' ')}`),
+            `node ${primary.server.port}'s own nodes.conf line names it and its slots ${primary.slots.join(' ')}`,
+          );
+          ctx.measure(
+            `slots${i + 1}`,
+            primary.slots.reduce((sum, range) => sum + (Number(range.split('-')[1] ?? range) - Number(range.split('-')[0]) + 1), 0),
+          );
+        });
+        assert.equal(total, KEYS, 'the primaries hold every key once between them');
+        assert.equal(result.stdout.match(/^dump\.rdb$/gm)?.length, 3, 'a dump.rdb in each dir');
+        assert.equal(result.stdout.match(/^nodes\.conf$/gm)?.length, 3, 'a nodes.conf in each dir');
+      },
+      {
+        prepare: async (cluster) => {
+          await fill(cluster);
+          for (const node of cluster.nodes) assert.equal((await node.cli(['SAVE'])).stdout.trim(), 'OK');
+          return {};
+        },
+      },
+    ),
+  }),
+  defineSnippet({
+    id: 'cluster-standalone-rdb-trap',
+    title: "Drill: a standalone server's dump.rdb put into one primary's dir",
+    page,
+    flavors: clusterFlavors(
+      [
+        '# Where the first primary keeps its files, and its config file',
+        ...locate('{{clusterPort1}}'),
+        '# Stop it, put the standalone backup in its dir, start it again',
+        ...stop('{{clusterPort1}}'),
+        'cp {{backup}}/dump.rdb "$dir/dump.rdb"',
+        ...start('{{clusterPort1}}'),
+        waitUntil('redis-cli -p {{clusterPort1}} CLUSTER INFO | grep -q cluster_state:ok'),
+        '# What it did with the keys of slots it does not own',
+        'grep -m 1 -o "I have keys for slot.*" "$(redis-cli -p {{clusterPort1}} CONFIG GET logfile | tail -n 1)"',
+        `echo "keys in the backup: ${KEYS}, keys on the node: $(redis-cli -p {{clusterPort1}} DBSIZE)"`,
+        reachable('{{clusterPort1}}'),
+        ...check('{{clusterPort1}}'),
+      ].join('\n'),
+      async ({ result, cluster, before, ctx }) => {
+        assert.equal(result.exitCode, 0, result.all);
+        const [first] = before;
+        assert.ok(first, 'the first primary');
+        const own = (await keySlots(cluster)).filter((slot) => owns(first.slots, slot)).length;
+        const onNode = labelledNumber(result.stdout, 'keys on the node');
+        const reached = labelledNumber(result.stdout, 'keys reachable through the cluster');
+        assert.equal(reached, own, 'only the keys of its own slots are reachable');
+        assert.ok(reached < KEYS, 'keys are lost');
+        ctx.measure('keysInBackup', KEYS);
+        ctx.measure('reachable', reached);
+        ctx.measure('unreachable', KEYS - reached);
+        ctx.measure('keysOnNode', onNode);
+        if (engineTraits(ctx.engine.id).clusterUnownedKeys === 'importing') {
+          assert.match(result.stdout, /but the slot is assigned to another node\. Setting it to importing state\./);
+          assert.equal(onNode, KEYS, 'it keeps every key, reachable or not');
+          assert.equal(checkExit(result.stdout), 1);
+          assert.match(result.stdout, /^\[WARNING\] Node 127\.0\.0\.1:\d+ has slots in importing state/m);
+        } else {
+          assert.match(result.stdout, /but the slot is assigned to another node\. Deleting keys in the slot\./);
+          assert.equal(onNode, own, 'it deleted the keys of slots it does not own');
+          assert.equal(checkExit(result.stdout), 0, 'the check sees nothing wrong');
+          assert.match(result.stdout, /^\[OK\] All 16384 slots covered\./m);
+        }
+      },
+      {
+        prepare: async (_cluster, scratch, engine) => ({ backup: await standaloneBackup(scratch, engine) }),
+        variants: [
+          engineVariant(
+            (traits) => traits.clusterUnownedKeys === 'importing',
+            'the node keeps the keys of slots it does not own ("Setting it to importing state"): DBSIZE counts all of them, they stay unreachable, and --cluster check exits 1 on the open slots.',
+          ),
+        ],
+      },
+    ),
+  }),
+  defineSnippet({
+    id: 'cluster-import-standalone',
+    title: 'Load a standalone backup into a cluster with redis-cli --cluster import',
+    page,
+    flavors: clusterFlavors(
+      [
+        '# A throwaway standalone server on a copy of the backup',
+        'mkdir -p {{scratchDir}} && cp {{backup}}/dump.rdb {{scratchDir}}/',
+        'redis-server --port {{scratchPort}} --bind 127.0.0.1 --dir {{scratchDir}} --save "" --appendonly no \\',
+        '  --daemonize yes --pidfile {{scratchDir}}/redis.pid --logfile {{scratchDir}}/redis.log',
+        waitUntil('redis-cli -p {{scratchPort}} PING 2>/dev/null | grep -q PONG'),
+        'echo "keys in the backup: $(redis-cli -p {{scratchPort}} DBSIZE)"',
+        '# Each key copied to the primary that owns its slot',
+        'redis-cli --cluster import 127.0.0.1:{{clusterPort1}} --cluster-from 127.0.0.1:{{scratchPort}} --cluster-copy > {{scratchDir}}/import.log',
+        'echo "import exit code: $?, keys copied: $(grep -c \': OK$\' {{scratchDir}}/import.log)"',
+        `for port in ${PORTS}; do echo "node $port: $(redis-cli -p "$port" DBSIZE) keys"; done`,
+        reachable('{{clusterPort1}}'),
+        '# Again, now that the keys exist: without --cluster-replace it stops at the first one',
+        'redis-cli --cluster import 127.0.0.1:{{clusterPort1}} --cluster-from 127.0.0.1:{{scratchPort}} --cluster-copy > {{scratchDir}}/again.log',
+        'echo "without --cluster-replace: exit code $?, $(grep -m 1 -o \'BUSYKEY.*\' {{scratchDir}}/again.log)"',
+        'redis-cli --cluster import 127.0.0.1:{{clusterPort1}} --cluster-from 127.0.0.1:{{scratchPort}} --cluster-copy --cluster-replace > {{scratchDir}}/replace.log',
+        'echo "with --cluster-replace: exit code $?, keys copied: $(grep -c \': OK$\' {{scratchDir}}/replace.log)"',
+        'redis-cli -p {{scratchPort}} SHUTDOWN NOSAVE',
+      ].join('\n'),
+      async ({ result, cluster, ctx }) => {
+        assert.equal(result.exitCode, 0, result.all);
+        assert.equal(labelledNumber(result.stdout, 'keys in the backup'), KEYS);
+        assert.match(result.stdout, /^import exit code: 0, keys copied: 1000$/m);
+        const counts = await Promise.all(
+          cluster.nodes.map(async (node) => ({ port: node.port, keys: Number((await node.cli(['DBSIZE'])).stdout.trim()) })),
+        );
+        assert.equal(
+          counts.reduce((sum, node) => sum + node.keys, 0),
+          KEYS,
+          'every key on exactly one primary',
+        );
+        for (const { port, keys } of counts) {
+          assert.ok(keys > 0, 'each primary got the keys of its slots');
+          assert.match(result.stdout, new RegExp(`^node ${port}: ${keys} keys$`, 'm'));
+        }
+        assert.equal(labelledNumber(result.stdout, 'keys reachable through the cluster'), KEYS);
+        assert.match(result.stdout, /^without --cluster-replace: exit code 1, BUSYKEY/m);
+        assert.match(result.stdout, /^with --cluster-replace: exit code 0, keys copied: 1000$/m);
+        ctx.measure('reachable', KEYS);
+        counts.forEach((node, i) => {
+          ctx.measure(`keys${i + 1}`, node.keys);
+        });
+      },
+      {
+        prepare: async (_cluster, scratch, engine) => ({
+          backup: await standaloneBackup(scratch, engine),
+          scratchDir: join(scratch, 'standalone'),
+          scratchPort: String(await freePort()),
+        }),
+      },
+    ),
+  }),
+  defineSnippet({
+    id: 'cluster-copied-nodes-conf',
+    title: "Drill: a node restored with another node's nodes.conf",
+    page,
+    flavors: clusterFlavors(
+      [
+        ...locate('{{clusterPort1}}', '1'),
+        ...locate('{{clusterPort2}}', '2'),
+        "# The second node's files restored, but with the first node's nodes.conf",
+        ...stop('{{clusterPort2}}'),
+        'cp "$dir1/nodes.conf" "$dir2/nodes.conf"',
+        ...start('{{clusterPort2}}', '2'),
+        'echo "node {{clusterPort1}} says it is $(redis-cli -p {{clusterPort1}} CLUSTER MYID)"',
+        'echo "node {{clusterPort2}} says it is $(redis-cli -p {{clusterPort2}} CLUSTER MYID)"',
+        ...check('{{clusterPort1}}'),
+      ].join('\n'),
+      ({ result, before, ctx }) => {
+        assert.equal(result.exitCode, 0, result.all);
+        const [first, second] = before as [ClusterPrimary, ClusterPrimary];
+        assert.match(result.stdout, new RegExp(`^node ${first.server.port} says it is ${first.id}$`, 'm'));
+        assert.match(
+          result.stdout,
+          new RegExp(`^node ${second.server.port} says it is ${first.id}$`, 'm'),
+          "the second node took the first node's identity",
+        );
+        assert.equal(checkExit(result.stdout), 1);
+        assert.match(result.stdout, /^\[ERR\] Not all 16384 slots are covered by nodes\.$/m);
+        ctx.measure(
+          'uncoveredSlots',
+          second.slots.reduce((sum, range) => sum + (Number(range.split('-')[1] ?? range) - Number(range.split('-')[0]) + 1), 0),
+        );
+      },
+      { prepare: filled },
+    ),
+  }),
+  defineSnippet({
+    id: 'cluster-offline-restore',
+    title: "Offline restore of the same cluster: each node's RDB and its own nodes.conf",
+    page,
+    flavors: clusterFlavors(
+      [
+        `ports="${PORTS}"`,
+        'declare -A dir conf',
+        'for port in $ports; do',
+        '  dir[$port]=$(redis-cli -p "$port" CONFIG GET dir | tail -n 1)',
+        "  conf[$port]=$(redis-cli -p \"$port\" INFO server | sed -n 's/^config_file://p' | tr -d '\\r')",
+        'done',
+        '# 1. Stop every node',
+        'for port in $ports; do redis-cli -p "$port" SHUTDOWN NOSAVE; done',
+        `for port in $ports; do ${waitWhile('redis-cli -p "$port" PING >/dev/null 2>&1')}; done`,
+        "# 2. Each node's own RDB and its own nodes.conf back into its own dir",
+        'for port in $ports; do cp {{backupDir}}/"$port"/dump.rdb {{backupDir}}/"$port"/nodes.conf "${dir[$port]}/"; done',
+        '# 3. Start every node, and wait until the cluster is up',
+        'for port in $ports; do redis-server "${conf[$port]}" --daemonize yes --pidfile "${dir[$port]}/redis.pid"; done',
+        `for port in $ports; do ${waitUntil('redis-cli -p "$port" CLUSTER INFO 2>/dev/null | grep -q cluster_state:ok')}; done`,
+        '# 4. Check',
+        `for port in $ports; do echo "node $port: $(redis-cli -p "$port" CLUSTER MYID), $(redis-cli -p "$port" DBSIZE) keys"; done`,
+        ...check('{{clusterPort1}}'),
+        reachable('{{clusterPort1}}'),
+      ].join('\n'),
+      async ({ result, before, ctx }) => {
+        assert.equal(result.exitCode, 0, result.all);
+        for (const { server } of before) {
+          // The id its own nodes.conf in the backup gives it (the second node ran under the first one's before).
+          const saved = await readFile(join(ctx.values.backupDir, String(server.port), 'nodes.conf'), 'utf8');
+          const id = saved
+            .split('\n')
+            .find((line) => line.includes('myself'))
+            ?.split(' ')[0];
+          assert.match(
+            result.stdout,
+            new RegExp(`^node ${server.port}: ${id}, [1-9]\\d* keys$`, 'm'),
+            `node ${server.port} is itself again`,
+          );
+        }
+        assert.equal(checkExit(result.stdout), 0);
+        assert.match(result.stdout, /^\[OK\] All 16384 slots covered\.$/m);
+        assert.equal(labelledNumber(result.stdout, 'keys reachable through the cluster'), KEYS);
+        ctx.measure('reachable', KEYS);
+      },
+      {
+        prepare: async (cluster, scratch) => {
+          await fill(cluster);
+          const backups = join(scratch, 'backups');
+          await perNodeBackup(cluster, backups);
+          // What the restore repairs: every key gone, and the second node running on the first node's nodes.conf.
+          for (const node of cluster.nodes) assert.equal((await node.cli(['FLUSHALL'])).stdout.trim(), 'OK');
+          const [first, second] = cluster.nodes as [(typeof cluster.nodes)[0], (typeof cluster.nodes)[0]];
+          await second.stop({ save: false });
+          await writeFile(join(second.dir, 'nodes.conf'), await readFile(join(first.dir, 'nodes.conf')));
+          await second.start();
+          return { backupDir: backups };
+        },
+      },
+    ),
+  }),
+  defineSnippet({
+    id: 'cluster-backup-tool',
+    title: 'redis-cli --cluster backup: what it writes',
+    page,
+    flavors: clusterFlavors(
+      [
+        'mkdir -p {{backupDir}}',
+        'redis-cli --cluster backup 127.0.0.1:{{clusterPort1}} {{backupDir}} | tail -n 1',
+        'ls {{backupDir}}',
+        '# Its restore counterpart',
+        'redis-cli --cluster help 2>&1 | grep -i restore || echo "redis-cli --cluster has no restore command"',
+      ].join('\n'),
+      async ({ result, before, ctx }) => {
+        assert.equal(result.exitCode, 0, result.all);
+        assert.match(result.stdout, /\[OK\] Backup created into: /);
+        const dir = ctx.values.backupDir;
+        const files = (await readdir(dir)).sort();
+        const expected = [
+          ...before.map((primary) => `${ctx.engine.product}-node-127.0.0.1-${primary.server.port}-${primary.id}.rdb`),
+          'nodes.json',
+        ].sort();
+        assert.deepEqual(
+          files,
+          expected,
+          'one RDB per primary, named by the product, address and id (valkey-cli: valkey-node-…), and nodes.json',
+        );
+        const nodes = JSON.parse(await readFile(join(dir, 'nodes.json'), 'utf8')) as { name: string }[];
+        assert.deepEqual(
+          nodes.map((node) => node.name).sort(),
+          before.map((primary) => primary.id).sort(),
+          'nodes.json lists each primary by id',
+        );
+        assert.match(result.stdout, /^redis-cli --cluster has no restore command$/m);
+        ctx.measure('files', files.length);
+        ctx.measure('nodesJsonBytes', (await readFile(join(dir, 'nodes.json'))).length);
+      },
+      { prepare: filled },
+    ),
+  }),
+  defineSnippet({
+    id: 'cluster-backup-safe',
+    title: 'Back up every primary: BGSAVE, wait, copy its RDB with its id and slots',
+    page,
+    flavors: clusterFlavors(
+      [
+        `ports="${PORTS}"`,
+        '# 1. A snapshot on every primary, one after the other: each one is of the moment its BGSAVE forks',
+        'start=$(date +%s%3N)',
+        'for port in $ports; do redis-cli -p "$port" BGSAVE >/dev/null; done',
+        'echo "time between the first and the last fork: $(( $(date +%s%3N) - start )) ms"',
+        '# 2. Wait for each, then copy its RDB, its nodes.conf and its id and slots',
+        'for port in $ports; do',
+        `  ${waitWhile('redis-cli -p "$port" INFO persistence | grep -q \'rdb_bgsave_in_progress:1\'')}`,
+        '  redis-cli -p "$port" INFO persistence | grep -q \'rdb_last_bgsave_status:ok\' || { echo "BGSAVE failed on $port"; exit 1; }',
+        '  dir=$(redis-cli -p "$port" CONFIG GET dir | tail -n 1)',
+        '  mkdir -p {{backupDir}}/"$port"',
+        '  cp "$dir/dump.rdb" "$dir/nodes.conf" {{backupDir}}/"$port"/',
+        '  redis-cli -p "$port" CLUSTER NODES | grep myself | cut -d \' \' -f 1,9- > {{backupDir}}/"$port"/slots',
+        '  echo "node $port: $(cat {{backupDir}}/"$port"/slots), $(stat -c %s {{backupDir}}/"$port"/dump.rdb) bytes"',
+        'done',
+      ].join('\n'),
+      async ({ result, before, ctx }) => {
+        assert.equal(result.exitCode, 0, result.all);
+        const span = labelledNumber(result.stdout, 'time between the first and the last fork');
+        ctx.measure('spanMs', span);
+        const dir = ctx.values.backupDir;
+        for (const primary of before) {
+          const port = String(primary.server.port);
+          assert.match(result.stdout, new RegExp(`^node ${port}: ${primary.id} ${primary.slots.join(' ')}, [1-9]\\d* bytes$`, 'm'));
+          assert.deepEqual((await readdir(join(dir, port))).sort(), ['dump.rdb', 'nodes.conf', 'slots']);
+          // The copy is a snapshot holding exactly the node's keys.
+          await using loaded = await startRedis(
+            { config: { appendonly: 'no', save: '""' }, initialFiles: { 'dump.rdb': join(dir, port, 'dump.rdb') } },
+            ctx.engine,
+          );
+          const keys = Number((await loaded.cli(['DBSIZE'])).stdout.trim());
+          assert.equal(keys, Number((await primary.server.cli(['DBSIZE'])).stdout.trim()), `the snapshot of ${port} holds its keys`);
+        }
+      },
+      {
+        prepare: async (cluster, scratch) => {
+          await fill(cluster);
+          await mkdir(join(scratch, 'backups'), { recursive: true });
+          return {};
+        },
+      },
+    ),
+  }),
+];
