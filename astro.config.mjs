@@ -23,7 +23,8 @@ export default defineConfig({
   integrations: [
     starlight({
       title: 'Redis Playbook',
-      description: 'Redis operations, one runbook at a time: every command block on the site is run against real Redis and Valkey servers before it is published.',
+      description:
+        'Redis operations, one runbook at a time: every command block on the site is run against real Redis and Valkey servers before it is published.',
       markdown: { processedDirs: [`./${docsDir}`] },
       sidebar: [
         { label: 'Persistence', items: [{ autogenerate: { directory: `${docsDir}/persistence` } }] },

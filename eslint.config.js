@@ -4,7 +4,19 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   {
-    ignores: ['dist/', '.astro/', '.cache/', 'build/', 'node_modules/', 'report/', 'test-results/', 'playwright-report/', '**/*.mjs', '**/*.js', '**/*.cjs'],
+    ignores: [
+      'dist/',
+      '.astro/',
+      '.cache/',
+      'build/',
+      'node_modules/',
+      'report/',
+      'test-results/',
+      'playwright-report/',
+      '**/*.mjs',
+      '**/*.js',
+      '**/*.cjs',
+    ],
   },
   js.configs.recommended,
   tseslint.configs.strictTypeChecked,

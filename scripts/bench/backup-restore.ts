@@ -31,20 +31,40 @@ import { BenchReportSchema, compare, formatBytes, formatReport, TARGET_RATIO, ty
 /** The options of `npm run bench`. */
 export const BenchOptionsSchema = z.object({
   /** Keys written with `DEBUG POPULATE` (the default gives an RDB of about 1.04 GiB). */
-  keys: z.coerce.number({ error: 'expected a number of keys' }).int({ error: 'expected a whole number' }).positive({ error: 'expected at least 1' }).default(1_100_000),
+  keys: z.coerce
+    .number({ error: 'expected a number of keys' })
+    .int({ error: 'expected a whole number' })
+    .positive({ error: 'expected at least 1' })
+    .default(1_100_000),
   /** Bytes of each value. */
-  'value-size': z.coerce.number({ error: 'expected a number of bytes' }).int({ error: 'expected a whole number' }).positive({ error: 'expected at least 1' }).default(1000),
+  'value-size': z.coerce
+    .number({ error: 'expected a number of bytes' })
+    .int({ error: 'expected a whole number' })
+    .positive({ error: 'expected at least 1' })
+    .default(1000),
   /**
    * Timed rounds of each side. Five: Redis's own load of the 1 GiB file varies by ±10 % from round to
    * round, on either side, and the median of three moved the restore ratio between 0.97 and 1.31.
    */
-  rounds: z.coerce.number({ error: 'expected a number of rounds' }).int({ error: 'expected a whole number' }).positive({ error: 'expected at least 1' }).default(5),
+  rounds: z.coerce
+    .number({ error: 'expected a number of rounds' })
+    .int({ error: 'expected a whole number' })
+    .positive({ error: 'expected at least 1' })
+    .default(5),
   /** Untimed rounds of each side first (warm page cache and memory for both). */
-  warmup: z.coerce.number({ error: 'expected a number of rounds' }).int({ error: 'expected a whole number' }).nonnegative({ error: 'expected 0 or more' }).default(1),
+  warmup: z.coerce
+    .number({ error: 'expected a number of rounds' })
+    .int({ error: 'expected a whole number' })
+    .nonnegative({ error: 'expected 0 or more' })
+    .default(1),
   /** Also measure both operations on an `appendonly yes` server (its AOF base is another copy of the dataset). */
   aof: z.boolean().default(false),
   /** Megabytes of values in the cluster comparisons (the issue's 1 GB by default); 0 leaves them out. */
-  'cluster-mb': z.coerce.number({ error: 'expected a number of megabytes' }).int({ error: 'expected a whole number' }).nonnegative({ error: 'expected 0 or more' }).default(1024),
+  'cluster-mb': z.coerce
+    .number({ error: 'expected a number of megabytes' })
+    .int({ error: 'expected a whole number' })
+    .nonnegative({ error: 'expected 0 or more' })
+    .default(1024),
   /** Only the cluster comparisons (backup --cluster, restore --into-cluster). */
   'cluster-only': z.boolean().default(false),
   /** Print the report as one JSON object (progress still goes to stderr). */
@@ -155,7 +175,15 @@ async function alternate(options: BenchOptions, what: string, sides: { raw: Side
       const result = await side.run();
       const elapsed = seconds(performance.now() - started);
       await side.after?.();
-      log(`${what} ${label} ${name}: ${elapsed.toFixed(2)} s${result ? ` (${Object.entries(result).map(([phase, value]) => `${phase} ${value.toFixed(2)}`).join(', ')})` : ''}`);
+      log(
+        `${what} ${label} ${name}: ${elapsed.toFixed(2)} s${
+          result
+            ? ` (${Object.entries(result)
+                .map(([phase, value]) => `${phase} ${value.toFixed(2)}`)
+                .join(', ')})`
+            : ''
+        }`,
+      );
       if (!timed) continue;
       if (name === 'raw') {
         raw.push(elapsed);
@@ -201,7 +229,13 @@ async function measure(options: BenchOptions, appendonly: boolean): Promise<{ rd
     let latest: string | undefined;
     const backupRounds = await alternate(options, `backup (appendonly ${config.appendonly})`, {
       raw: {
-        run: () => rawBackup(client, hostRedis, { rdb: join(source.dir, 'dump.rdb'), aofDir: appendonly ? join(source.dir, 'appendonlydir') : undefined }, rawCopy),
+        run: () =>
+          rawBackup(
+            client,
+            hostRedis,
+            { rdb: join(source.dir, 'dump.rdb'), aofDir: appendonly ? join(source.dir, 'appendonlydir') : undefined },
+            rawCopy,
+          ),
         after: () => rm(rawCopy, { recursive: true, force: true }),
       },
       playbook: {
@@ -212,7 +246,13 @@ async function measure(options: BenchOptions, appendonly: boolean): Promise<{ rd
             const key = event.phase === 'copying' || event.phase === 'checking' ? `${event.phase} ${event.file}` : event.phase;
             if (!timestamps.has(key)) timestamps.set(key, performance.now());
           };
-          const result = await backup({ client, source: { host: source.host, port: source.port }, engine: hostRedis, to: backups, onProgress });
+          const result = await backup({
+            client,
+            source: { host: source.host, port: source.port },
+            engine: hostRedis,
+            to: backups,
+            onProgress,
+          });
           latest = result.path;
           return phasesOf(timestamps, started, performance.now());
         },
@@ -319,6 +359,7 @@ if (options['cluster-mb'] > 0) {
   report.comparisons.push(...cluster.comparisons);
 }
 report.machine.loadAverage.end = loadavg()[0] ?? 0;
-if (!options['cluster-only'] && report.dataset.rdbBytes < 1024 ** 3) log(`note: the RDB is ${formatBytes(report.dataset.rdbBytes)}, below the 1 GiB the issue asks for`);
+if (!options['cluster-only'] && report.dataset.rdbBytes < 1024 ** 3)
+  log(`note: the RDB is ${formatBytes(report.dataset.rdbBytes)}, below the 1 GiB the issue asks for`);
 const parsed = BenchReportSchema.parse(report);
 process.stdout.write(options.json ? `${JSON.stringify(parsed, null, 2)}\n` : formatReport(parsed));

@@ -59,7 +59,12 @@ async function sha256(path: string): Promise<string> {
  * finishing in the same second as the previous one never looks done. With rounds seconds apart this
  * costs nothing.
  */
-export async function rawBackup(client: Redis, engine: Engine, files: { rdb: string; aofDir?: string }, dest: string): Promise<Record<string, number>> {
+export async function rawBackup(
+  client: Redis,
+  engine: Engine,
+  files: { rdb: string; aofDir?: string },
+  dest: string,
+): Promise<Record<string, number>> {
   const { phases, step } = stepTimer();
   await step('save', async () => {
     const before = await client.lastsave();
@@ -88,7 +93,8 @@ export async function rawBackup(client: Redis, engine: Engine, files: { rdb: str
     if (files.aofDir) await execa(engine.checkAof, [join(aofDir, aofManifestName('appendonly.aof'))]);
   });
   await step('sha256', async () => {
-    for (const entry of await readdir(dest, { recursive: true, withFileTypes: true })) if (entry.isFile()) await sha256(join(entry.parentPath, entry.name));
+    for (const entry of await readdir(dest, { recursive: true, withFileTypes: true }))
+      if (entry.isFile()) await sha256(join(entry.parentPath, entry.name));
   });
   return phases;
 }
@@ -109,7 +115,12 @@ export async function startLoaded(server: DisposableRedis): Promise<void> {
  * also as the base of a new AOF dir with a one-line manifest, hard linked, as the playbook does),
  * `sync` (see {@link syncCopies}), and the start. Returns the seconds of each step.
  */
-export async function rawRestoreStart(server: DisposableRedis, backupRdb: string, expectedSha256: string, appendonly: boolean): Promise<Record<string, number>> {
+export async function rawRestoreStart(
+  server: DisposableRedis,
+  backupRdb: string,
+  expectedSha256: string,
+  appendonly: boolean,
+): Promise<Record<string, number>> {
   const { phases, step } = stepTimer();
   await step('sha256', async () => {
     if ((await sha256(backupRdb)) !== expectedSha256) throw new Error(`${backupRdb} does not match its manifest's SHA-256`);

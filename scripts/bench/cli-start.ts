@@ -23,7 +23,9 @@ async function starts(file: string, args: string[]): Promise<number> {
  */
 export async function measureStart(options: { rounds: number; warmup: number }, log: (message: string) => void): Promise<Comparison> {
   const { executable } = await releaseFiles();
-  log(`single executable ${((await stat(executable)).size / 1e6).toFixed(1)} MB, bundle ${((await stat(bundlePath)).size / 1e6).toFixed(2)} MB`);
+  log(
+    `single executable ${((await stat(executable)).size / 1e6).toFixed(1)} MB, bundle ${((await stat(bundlePath)).size / 1e6).toFixed(2)} MB`,
+  );
   const raw: number[] = [];
   const sea: number[] = [];
   for (let round = 0; round < options.warmup + options.rounds; round++) {
@@ -31,7 +33,9 @@ export async function measureStart(options: { rounds: number; warmup: number }, 
     const order = round % 2 === 0 ? [0, 1] : [1, 0];
     const seconds: number[] = [0, 0];
     for (const side of order) seconds[side] = await sides[side as 0 | 1]();
-    log(`start ${round < options.warmup ? 'warm-up' : 'round'} ${round + 1}: node bundle ${seconds[0]?.toFixed(2)} s, single executable ${seconds[1]?.toFixed(2)} s (${STARTS_PER_ROUND} starts each)`);
+    log(
+      `start ${round < options.warmup ? 'warm-up' : 'round'} ${round + 1}: node bundle ${seconds[0]?.toFixed(2)} s, single executable ${seconds[1]?.toFixed(2)} s (${STARTS_PER_ROUND} starts each)`,
+    );
     if (round < options.warmup) continue;
     raw.push(seconds[0] as number);
     sea.push(seconds[1] as number);

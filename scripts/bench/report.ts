@@ -98,11 +98,19 @@ export function formatReport(report: BenchReport): string {
   const { dataset } = report;
   const out: string[] = [
     // Absent when only the cluster comparisons ran (--cluster-only).
-    ...(dataset.rdbBytes === 0 ? [] : [`Dataset: ${dataset.keys.toLocaleString('en-US')} keys × ${dataset.valueSize} B values (DEBUG POPULATE) → RDB ${formatBytes(dataset.rdbBytes)}`]),
+    ...(dataset.rdbBytes === 0
+      ? []
+      : [
+          `Dataset: ${dataset.keys.toLocaleString('en-US')} keys × ${dataset.valueSize} B values (DEBUG POPULATE) → RDB ${formatBytes(dataset.rdbBytes)}`,
+        ]),
     `Machine: ${report.machine.cpus} CPUs, load average ${report.machine.loadAverage.start.toFixed(1)} at the start, ${report.machine.loadAverage.end.toFixed(1)} at the end${
-      Math.max(report.machine.loadAverage.start, report.machine.loadAverage.end) > report.machine.cpus ? ' (BUSY: other work competed for the CPUs, the ratios are noisy)' : ''
+      Math.max(report.machine.loadAverage.start, report.machine.loadAverage.end) > report.machine.cpus
+        ? ' (BUSY: other work competed for the CPUs, the ratios are noisy)'
+        : ''
     }`,
-    ...(dataset.clusterKeys === undefined ? [] : [`Cluster: ${dataset.clusterKeys.toLocaleString('en-US')} keys × ${dataset.valueSize} B values over 3 primaries`]),
+    ...(dataset.clusterKeys === undefined
+      ? []
+      : [`Cluster: ${dataset.clusterKeys.toLocaleString('en-US')} keys × ${dataset.valueSize} B values over 3 primaries`]),
     `Rounds: ${report.rounds} timed per side (after ${report.warmupRounds} untimed warm-up), sides alternating, \`sync\` between rounds`,
     '',
   ];
@@ -111,10 +119,15 @@ export function formatReport(report: BenchReport): string {
   for (const comparison of report.comparisons) {
     const rows = [
       [`${comparison.name}: raw (${comparison.raw})`, ...comparison.rawSeconds.map(seconds), seconds(comparison.rawMedian)],
-      [`${comparison.name}: redis-playbook (${comparison.playbook})`, ...comparison.playbookSeconds.map(seconds), seconds(comparison.playbookMedian)],
+      [
+        `${comparison.name}: redis-playbook (${comparison.playbook})`,
+        ...comparison.playbookSeconds.map(seconds),
+        seconds(comparison.playbookMedian),
+      ],
     ];
     const widths = header.map((cell, i) => Math.max(cell.length, ...rows.map((row) => (row[i] ?? '').length)));
-    const line = (cells: string[]) => cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i] as number) : cell.padStart(widths[i] as number))).join('  ');
+    const line = (cells: string[]) =>
+      cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i] as number) : cell.padStart(widths[i] as number))).join('  ');
     out.push(line(header), ...rows.map(line));
     for (const [side, rounds] of [
       ['raw', comparison.rawPhases],
@@ -126,11 +139,17 @@ export function formatReport(report: BenchReport): string {
       }
     }
     const difference = comparison.playbookMedian - comparison.rawMedian;
-    out.push(`  ratio of medians ${comparison.ratio.toFixed(2)} (${difference >= 0 ? '+' : ''}${seconds(difference)} s)${comparison.withinTarget ? '' : `  ABOVE TARGET (≤ ${comparison.target ?? report.targetRatio})`}`, '');
+    out.push(
+      `  ratio of medians ${comparison.ratio.toFixed(2)} (${difference >= 0 ? '+' : ''}${seconds(difference)} s)${comparison.withinTarget ? '' : `  ABOVE TARGET (≤ ${comparison.target ?? report.targetRatio})`}`,
+      '',
+    );
   }
   out.push(
     report.comparisons
-      .map((comparison) => `${comparison.name} ratio ${comparison.ratio.toFixed(2)} (target ≤ ${comparison.target ?? report.targetRatio}${comparison.withinTarget ? '' : ', ABOVE TARGET'})`)
+      .map(
+        (comparison) =>
+          `${comparison.name} ratio ${comparison.ratio.toFixed(2)} (target ≤ ${comparison.target ?? report.targetRatio}${comparison.withinTarget ? '' : ', ABOVE TARGET'})`,
+      )
       .join(' · '),
   );
   return `${out.join('\n')}\n`;

@@ -73,9 +73,12 @@ function recorder(tab: Page): { fetched: Fetched[]; settled: () => Promise<void>
       .finally(() => pending.delete(job));
     pending.add(job);
   });
-  return { fetched, settled: async () => {
+  return {
+    fetched,
+    settled: async () => {
       await Promise.all([...pending]);
-    } };
+    },
+  };
 }
 
 async function measure(tab: Page, origin: string, path: string): Promise<PageWeight> {

@@ -48,6 +48,11 @@ export async function serveStatic(dir: string): Promise<StaticServer> {
   });
   return {
     origin: `http://127.0.0.1:${port}`,
-    [Symbol.asyncDispose]: () => new Promise<void>((resolve) => server.close(() => { resolve(); })),
+    [Symbol.asyncDispose]: () =>
+      new Promise<void>((resolve) =>
+        server.close(() => {
+          resolve();
+        }),
+      ),
   };
 }

@@ -16,11 +16,31 @@ export const ConnectionOptionsShape = {
     .boolean()
     .default(false)
     .meta({ group: 'connection', help: "Use TLS (as rediss:// does); the server's certificate is checked\nagainst the system's CAs, or:" }),
-  cacert: z.string().min(1, { error: 'expected a file' }).optional().meta({ group: 'connection', value: 'FILE', help: 'the CA certificate that signed it (PEM)' }),
-  cacertdir: z.string().min(1, { error: 'expected a directory' }).optional().meta({ group: 'connection', value: 'DIR', help: 'a directory of trusted CA certificates (PEM)' }),
-  cert: z.string().min(1, { error: 'expected a file' }).optional().meta({ group: 'connection', value: 'FILE', help: 'A client certificate (PEM), for a server with tls-auth-clients yes' }),
-  key: z.string().min(1, { error: 'expected a file' }).optional().meta({ group: 'connection', value: 'FILE', help: "The client certificate's private key (PEM)" }),
-  sni: z.string().min(1, { error: 'expected a host name' }).optional().meta({ group: 'connection', value: 'NAME', help: 'The server name to ask for and verify' }),
+  cacert: z
+    .string()
+    .min(1, { error: 'expected a file' })
+    .optional()
+    .meta({ group: 'connection', value: 'FILE', help: 'the CA certificate that signed it (PEM)' }),
+  cacertdir: z
+    .string()
+    .min(1, { error: 'expected a directory' })
+    .optional()
+    .meta({ group: 'connection', value: 'DIR', help: 'a directory of trusted CA certificates (PEM)' }),
+  cert: z
+    .string()
+    .min(1, { error: 'expected a file' })
+    .optional()
+    .meta({ group: 'connection', value: 'FILE', help: 'A client certificate (PEM), for a server with tls-auth-clients yes' }),
+  key: z
+    .string()
+    .min(1, { error: 'expected a file' })
+    .optional()
+    .meta({ group: 'connection', value: 'FILE', help: "The client certificate's private key (PEM)" }),
+  sni: z
+    .string()
+    .min(1, { error: 'expected a host name' })
+    .optional()
+    .meta({ group: 'connection', value: 'NAME', help: 'The server name to ask for and verify' }),
   insecure: z.boolean().default(false).meta({ group: 'connection', help: 'Skip the certificate check (never done unless asked)' }),
 };
 
@@ -53,6 +73,9 @@ export function targetFromOptions(options: ConnectionValues, env: NodeJS.Process
 /** A usage error when a command works through a container but TLS or a socket was asked for (docker exec reaches Redis inside it). */
 export function assertNoConnectionOptionsWithContainer(target: RedisTarget, container: unknown): void {
   if (container !== undefined && (target.tls !== undefined || target.socket !== undefined)) {
-    throw new PlaybookError('usage', 'TLS and --socket are for a server this machine connects to; with --container the CLI reaches Redis through docker exec redis-cli');
+    throw new PlaybookError(
+      'usage',
+      'TLS and --socket are for a server this machine connects to; with --container the CLI reaches Redis through docker exec redis-cli',
+    );
   }
 }

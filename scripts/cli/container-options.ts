@@ -18,15 +18,11 @@ export function containerOptions(what: string) {
         value: 'NAME',
         help: `${what}\n(--url is then Redis as seen inside it; default redis://127.0.0.1:6379)`,
       }),
-    'compose-service': z
-      .string()
-      .min(1, { error: 'expected a Compose service name' })
-      .optional()
-      .meta({
-        group: 'container',
-        value: 'SERVICE',
-        help: 'The same for the container of this Compose service of the project in\nthe current dir (as docker compose ps, or docker-compose ps, finds it)',
-      }),
+    'compose-service': z.string().min(1, { error: 'expected a Compose service name' }).optional().meta({
+      group: 'container',
+      value: 'SERVICE',
+      help: 'The same for the container of this Compose service of the project in\nthe current dir (as docker compose ps, or docker-compose ps, finds it)',
+    }),
   };
 }
 
@@ -41,7 +37,10 @@ export const DataDirOptionShape = {
     .string({ error: DATA_DIR_REQUIRED })
     .min(1)
     .optional()
-    .meta({ value: 'DIR', help: `The server's data dir (CONFIG GET dir); inside the container with\n--container (default ${CONTAINER_DATA_DIR})` }),
+    .meta({
+      value: 'DIR',
+      help: `The server's data dir (CONFIG GET dir); inside the container with\n--container (default ${CONTAINER_DATA_DIR})`,
+    }),
 };
 
 /** For `.superRefine()`: a usage error on --data-dir when neither it nor a container is given. */
@@ -68,7 +67,9 @@ export async function containerFromOptions(
   );
   if (container && options['compose-service'] !== undefined) {
     const command = await composeCommand();
-    io.stderr(`Compose service ${options['compose-service']}: container ${container.name} (found with ${command.join(' ')}, Compose ${command[0] === 'docker' ? 'v2' : 'v1'})\n`);
+    io.stderr(
+      `Compose service ${options['compose-service']}: container ${container.name} (found with ${command.join(' ')}, Compose ${command[0] === 'docker' ? 'v2' : 'v1'})\n`,
+    );
   }
   return container;
 }

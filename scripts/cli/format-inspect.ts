@@ -7,7 +7,8 @@ function row(label: string, value: string): string {
 }
 
 function fileLine(file: FileEntry): string {
-  const format = file.rdbVersion === undefined ? '' : file.rdbVersion === null ? ', not an RDB header' : `, ${rdbFormatLabel(file.rdbVersion)}`;
+  const format =
+    file.rdbVersion === undefined ? '' : file.rdbVersion === null ? ', not an RDB header' : `, ${rdbFormatLabel(file.rdbVersion)}`;
   return `${file.size} bytes, modified ${file.mtime}${format}`;
 }
 
@@ -58,7 +59,8 @@ function replicationLines({ replication }: InspectReport): string[] {
 /** The human summary of an inspection: Data files, Snapshots, AOF, Memory, What a crash can cost. */
 export function formatInspectReport(report: InspectReport): string {
   const { server, verdict } = report;
-  const engine = server.name === 'redis' ? `Redis ${server.version}` : `${server.name} ${server.version} (redis_version ${server.redisVersion})`;
+  const engine =
+    server.name === 'redis' ? `Redis ${server.version}` : `${server.name} ${server.version} (redis_version ${server.redisVersion})`;
   const rules = report.save.length === 0 ? 'none (save "")' : `${saveRulesText(report.save)}: ${report.save.map(ruleWords).join('; ')}`;
   const bgsave = report.lastBgsave.inProgress
     ? 'in progress'
@@ -81,7 +83,14 @@ export function formatInspectReport(report: InspectReport): string {
     row('appendfsync', report.appendfsync + (report.appendonly ? '' : ' (unused while appendonly is no)')),
     row('last rewrite', rewrite),
     ...(report.appendonly ? [row('last write', report.aof.lastWriteStatus)] : []),
-    row('timestamps', report.rewind.timestamps === null ? 'not available (aof-timestamp-enabled came with Redis 7.0)' : report.rewind.timestamps ? 'yes' : 'no'),
+    row(
+      'timestamps',
+      report.rewind.timestamps === null
+        ? 'not available (aof-timestamp-enabled came with Redis 7.0)'
+        : report.rewind.timestamps
+          ? 'yes'
+          : 'no',
+    ),
     row('rewind', report.rewind.words),
     '',
     'Memory',

@@ -7,7 +7,8 @@ import { exitCodes as table, type ExitCode } from './exit-codes.ts';
 import { versionLine } from './version.ts';
 
 /** An error kind of `redis-playbook`, as its one-line errors and exit codes name it. */
-export type ExitKind = 'ok' | 'other' | 'usage' | 'unreachable' | 'auth' | 'protocol' | 'io' | 'backup' | 'state' | 'docker' | 'mismatch' | 'cluster' | 'undo';
+export type ExitKind =
+  'ok' | 'other' | 'usage' | 'unreachable' | 'auth' | 'protocol' | 'io' | 'backup' | 'state' | 'docker' | 'mismatch' | 'cluster' | 'undo';
 
 /** One documented exit code of `redis-playbook`. */
 export interface ExitCodeEntry {

@@ -32,16 +32,20 @@ export const BackupsJsonSchema = z.strictObject({
   backups: z.array(
     z.strictObject({
       path: z.string().describe('The folder.'),
-      name: z.string().describe('Its name (the backup\'s UTC time).'),
+      name: z.string().describe("Its name (the backup's UTC time)."),
       createdAt: z.string().optional().describe('The snapshot time (ISO 8601, UTC); absent when the folder is not a backup.'),
       bytes: z.number().int().nonnegative().optional().describe('Bytes of its files.'),
       keys: z.number().int().nonnegative().optional().describe('Keys in all its databases.'),
       aof: z.boolean().optional().describe('Whether it holds an AOF set.'),
       checked: z.string().optional().describe('`ok`, or the first check that failed when the backup was taken.'),
       problem: z.string().optional().describe('Why the folder is not a backup (no or invalid manifest, interrupted).'),
-      kind: z.enum(['server', 'cluster']).optional().describe('`cluster` for a backup --cluster folder, `server` for one server\'s backup.'),
-      shards: z.number().int().positive().optional().describe('A cluster backup\'s shards (one per primary).'),
-      spanSeconds: z.number().nonnegative().optional().describe('Seconds over which a cluster backup\'s shards were taken (they are not one instant).'),
+      kind: z.enum(['server', 'cluster']).optional().describe("`cluster` for a backup --cluster folder, `server` for one server's backup."),
+      shards: z.number().int().positive().optional().describe("A cluster backup's shards (one per primary)."),
+      spanSeconds: z
+        .number()
+        .nonnegative()
+        .optional()
+        .describe("Seconds over which a cluster backup's shards were taken (they are not one instant)."),
     }),
   ),
 });
@@ -51,13 +55,15 @@ const ServerCheckJsonSchema = z.strictObject({
   ok: z.boolean().describe('True when every check passed.'),
   path: z.string().describe('The backup folder or RDB file checked.'),
   rdbVersion: z.number().int().optional().describe('Its RDB format version; absent when the snapshot could not be read.'),
-  items: z.array(
-    z.strictObject({
-      what: z.string().describe('What was checked (`dump.rdb sha256`, `redis-check-rdb dump.rdb`, …).'),
-      ok: z.boolean(),
-      detail: z.string(),
-    }),
-  ).describe('Each check, in order.'),
+  items: z
+    .array(
+      z.strictObject({
+        what: z.string().describe('What was checked (`dump.rdb sha256`, `redis-check-rdb dump.rdb`, …).'),
+        ok: z.boolean(),
+        detail: z.string(),
+      }),
+    )
+    .describe('Each check, in order.'),
 });
 
 /** `check --json`: one server's backup, or a cluster backup. */
@@ -69,7 +75,13 @@ export const CheckJsonSchema = z.union([
     kind: z.literal('cluster'),
     shards: z.number().int().positive().describe('Its shards.'),
     items: z
-      .array(z.strictObject({ what: z.string().describe('What was checked, shard items prefixed with the shard\'s folder.'), ok: z.boolean(), detail: z.string() }))
+      .array(
+        z.strictObject({
+          what: z.string().describe("What was checked, shard items prefixed with the shard's folder."),
+          ok: z.boolean(),
+          detail: z.string(),
+        }),
+      )
       .describe('Each check, in order.'),
   }),
 ]);
@@ -78,24 +90,28 @@ export const CheckJsonSchema = z.union([
 const ServerTestRestoreJsonSchema = z.strictObject({
   ok: z.boolean().describe('True when the loaded keys match the manifest.'),
   backup: z.string().describe('The backup loaded.'),
-  version: z.string().describe('The scratch server\'s version.'),
+  version: z.string().describe("The scratch server's version."),
   loadMs: z.number().nonnegative().describe('Time from its start to its first answer (the load), milliseconds.'),
-  databases: z.array(
-    z.strictObject({
-      db: z.number().int().nonnegative(),
-      expected: z.number().int().nonnegative().optional().describe('Keys the manifest recorded (absent for a bare RDB).'),
-      loaded: z.number().int().nonnegative(),
-      ok: z.boolean().describe('Equal, or short by no more than the keys with a TTL.'),
-    }),
-  ).describe('Keys per database, loaded against recorded.'),
-  samples: z.array(
-    z.strictObject({
-      db: z.number().int().nonnegative(),
-      key: z.string(),
-      type: z.string(),
-      ttlMs: z.number().int().describe('Milliseconds to live; -1 without a TTL.'),
-    }),
-  ).describe('A few keys seen in the scratch server.'),
+  databases: z
+    .array(
+      z.strictObject({
+        db: z.number().int().nonnegative(),
+        expected: z.number().int().nonnegative().optional().describe('Keys the manifest recorded (absent for a bare RDB).'),
+        loaded: z.number().int().nonnegative(),
+        ok: z.boolean().describe('Equal, or short by no more than the keys with a TTL.'),
+      }),
+    )
+    .describe('Keys per database, loaded against recorded.'),
+  samples: z
+    .array(
+      z.strictObject({
+        db: z.number().int().nonnegative(),
+        key: z.string(),
+        type: z.string(),
+        ttlMs: z.number().int().describe('Milliseconds to live; -1 without a TTL.'),
+      }),
+    )
+    .describe('A few keys seen in the scratch server.'),
   digest: z.string().describe('DEBUG DIGEST of the loaded dataset: equal datasets have equal digests.'),
 });
 
@@ -103,17 +119,17 @@ const ServerTestRestoreJsonSchema = z.strictObject({
 export const TestRestoreJsonSchema = z.union([
   ServerTestRestoreJsonSchema,
   z.strictObject({
-    ok: z.boolean().describe('True when every shard loaded its keys, none of them in another shard\'s slots.'),
+    ok: z.boolean().describe("True when every shard loaded its keys, none of them in another shard's slots."),
     backup: z.string().describe('The cluster backup loaded.'),
-    version: z.string().describe('The scratch nodes\' version.'),
+    version: z.string().describe("The scratch nodes' version."),
     loadMs: z.number().nonnegative().describe('Milliseconds from the start of the nodes to a cluster with cluster_state:ok.'),
     shards: z.array(
       z.strictObject({
-        dir: z.string().describe('The shard\'s folder.'),
+        dir: z.string().describe("The shard's folder."),
         slots: z.string().describe('Its slot ranges.'),
         expected: z.number().int().nonnegative().describe('Keys its manifest recorded.'),
         loaded: z.number().int().nonnegative().describe('Keys its scratch node loaded.'),
-        foreign: z.number().int().nonnegative().describe('Keys in slots outside the shard\'s ranges.'),
+        foreign: z.number().int().nonnegative().describe("Keys in slots outside the shard's ranges."),
         ok: z.boolean(),
       }),
     ),
@@ -126,7 +142,10 @@ export const TestRestoreJsonSchema = z.union([
  */
 const ServerRestoreJsonSchema = z.strictObject({
   backup: z.string().describe('The backup installed.'),
-  container: z.string().nullable().describe('The container restored (--container, --compose-service), or null for a data dir on this machine.'),
+  container: z
+    .string()
+    .nullable()
+    .describe('The container restored (--container, --compose-service), or null for a data dir on this machine.'),
   dataDir: z.string().describe('The data dir restored (inside the container for a container).'),
   appendonly: z.boolean().describe('Whether the server starts with appendonly yes.'),
   installed: z.array(z.string()).describe('What was installed, relative to the data dir.'),
@@ -144,11 +163,16 @@ export const RestoreJsonSchema = z.union([
     expired: z.number().int().nonnegative().describe('Keys whose TTL ran out before they could be restored (not written).'),
     seconds: z.number().nonnegative(),
     shards: z.array(
-      z.strictObject({ dir: z.string(), expected: z.number().int().nonnegative(), restored: z.number().int().nonnegative(), expired: z.number().int().nonnegative() }),
+      z.strictObject({
+        dir: z.string(),
+        expected: z.number().int().nonnegative(),
+        restored: z.number().int().nonnegative(),
+        expired: z.number().int().nonnegative(),
+      }),
     ),
     nodes: z
       .array(z.strictObject({ id: z.string(), address: z.string(), slots: z.string(), keys: z.number().int().nonnegative() }))
-      .describe('The target\'s primaries and the keys each received.'),
+      .describe("The target's primaries and the keys each received."),
   }),
   z.strictObject({
     backup: z.string().describe('The cluster backup restored (--cluster-dirs).'),
@@ -156,7 +180,7 @@ export const RestoreJsonSchema = z.union([
       z.strictObject({
         dataDir: z.string(),
         nodeId: z.string(),
-        role: z.string().describe('The node\'s role in its nodes.conf.'),
+        role: z.string().describe("The node's role in its nodes.conf."),
         shard: z.string().describe('The shard folder installed there.'),
         slots: z.string(),
         matchedBy: z.enum(['node ID', 'slots']).describe('How the node was matched to its shard.'),
@@ -183,14 +207,16 @@ export const RewindJsonSchema = z.strictObject({
 /** `validate --json`. */
 export const ValidateJsonSchema = z.strictObject({
   ok: z.boolean().describe('True when every expectation holds.'),
-  findings: z.array(
-    z.strictObject({
-      subject: z.string().describe('`db0` or `db0 domains:ready`.'),
-      expected: z.string(),
-      actual: z.string(),
-      ok: z.boolean(),
-    }),
-  ).describe('Each expectation and what was found.'),
+  findings: z
+    .array(
+      z.strictObject({
+        subject: z.string().describe('`db0` or `db0 domains:ready`.'),
+        expected: z.string(),
+        actual: z.string(),
+        ok: z.boolean(),
+      }),
+    )
+    .describe('Each expectation and what was found.'),
 });
 
 /** `watch --json`: one such object per line. */
@@ -200,9 +226,9 @@ export const WatchJsonSchema = WatchEventSchema.strict();
 export const OffsiteJsonSchema = z.strictObject({
   action: z.enum(['init', 'push', 'list', 'pull', 'forget']).describe('The action that ran.'),
   repository: z.string().describe('The repository, without user info.'),
-  snapshot: z.string().optional().describe('push, pull: restic\'s short snapshot ID.'),
+  snapshot: z.string().optional().describe("push, pull: restic's short snapshot ID."),
   path: z.string().optional().describe('push: the backup folder pushed; pull: the backup folder it became.'),
-  createdAt: z.string().optional().describe('push, pull: the backup\'s snapshot time (ISO 8601, UTC).'),
+  createdAt: z.string().optional().describe("push, pull: the backup's snapshot time (ISO 8601, UTC)."),
   verifiedFiles: z.number().int().nonnegative().optional().describe('push, pull: files checked against the manifest after the transfer.'),
   bytes: z.number().int().nonnegative().optional().describe('push: bytes of the backup.'),
   addedBytes: z.number().int().nonnegative().optional().describe('push: bytes the repository grew by (deduplicated, compressed).'),

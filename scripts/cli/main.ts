@@ -18,7 +18,18 @@ import { redact, secretsOf } from './redact.ts';
 import { versionLine } from './version.ts';
 
 /** Every subcommand, in the order `--help` lists them. */
-export const commands: readonly CliCommand[] = [inspectCommand, backupCommand, backupsCommand, offsiteCommand, checkCommand, testRestoreCommand, restoreCommand, rewindCommand, validateCommand, watchCommand];
+export const commands: readonly CliCommand[] = [
+  inspectCommand,
+  backupCommand,
+  backupsCommand,
+  offsiteCommand,
+  checkCommand,
+  testRestoreCommand,
+  restoreCommand,
+  rewindCommand,
+  validateCommand,
+  watchCommand,
+];
 
 /** The text of `redis-playbook --help`. */
 export function globalHelp(): string {
@@ -50,7 +61,9 @@ function parseCommandArgs(command: CliCommand, args: string[]): Record<string, s
       allowPositionals: names.length > 0,
     });
     if (positionals.length > names.length) {
-      throw Object.assign(new Error(`Unexpected argument '${positionals[names.length]}'`), { code: 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL' });
+      throw Object.assign(new Error(`Unexpected argument '${positionals[names.length]}'`), {
+        code: 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL',
+      });
     }
     const named = Object.fromEntries(names.map((name, index) => [name, positionals[index]]));
     return { ...(values as Record<string, string | boolean | undefined>), ...named };

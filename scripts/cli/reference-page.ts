@@ -38,17 +38,21 @@ function environmentRows(): string[] {
   const byVariable = new Map<string, Set<string>>();
   for (const command of commands) {
     for (const option of optionsOf(command.schema)) {
-      if (option.meta.env) byVariable.set(option.meta.env, (byVariable.get(option.meta.env) ?? new Set()).add(`${command.name} --${option.name}`));
+      if (option.meta.env)
+        byVariable.set(option.meta.env, (byVariable.get(option.meta.env) ?? new Set()).add(`${command.name} --${option.name}`));
     }
   }
   const what: Record<string, string> = {
-    REDISCLI_AUTH: "The server's password when the URL has none (as for redis-cli); never printed, and passed to a container as docker exec -e.",
+    REDISCLI_AUTH:
+      "The server's password when the URL has none (as for redis-cli); never printed, and passed to a container as docker exec -e.",
     RESTIC_REPOSITORY: 'The restic repository when --repo is not given.',
     RESTIC_REPOSITORY_FILE: 'A file holding the repository URL when neither --repo nor --repo-file is given.',
     RESTIC_PASSWORD_FILE: "The repository password's file when --password-file is not given.",
   };
   const rows = [...byVariable].map(([name, users]) => `| ${code(name)} | ${[...users].map(code).join(', ')} | ${mdx(what[name] ?? '')} |`);
-  rows.push(`| ${code('REDIS_PLAYBOOK_DEBUG')} | every command | ${mdx('1: after the one-line error, print its cause chain on stderr (never a password).')} |`);
+  rows.push(
+    `| ${code('REDIS_PLAYBOOK_DEBUG')} | every command | ${mdx('1: after the one-line error, print its cause chain on stderr (never a password).')} |`,
+  );
   return rows;
 }
 

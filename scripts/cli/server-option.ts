@@ -52,7 +52,7 @@ async function checkerVersion(engine: Engine): Promise<string | undefined> {
  * runs through the shims in `<engine>/bin/`), those shims. Undefined when none answers with that version.
  */
 export async function serverOwnEngine(executable: string, version: string): Promise<Engine | undefined> {
-  if (!executable.startsWith('/') || !executable.endsWith("-server")) return undefined;
+  if (!executable.startsWith('/') || !executable.endsWith('-server')) return undefined;
   const root = dirname(dirname(dirname(executable)));
   const candidates = [executable, join(dirname(root), 'bin', basename(executable))];
   for (const program of candidates) {
@@ -83,7 +83,8 @@ export async function engineForServerInfo(info: Record<string, string | undefine
   const version = info.valkey_version ?? info.redis_version;
   const product = info.server_name === 'valkey' ? 'valkey' : 'redis';
   if (version === undefined) return { engine: host, own: false, how: "this machine's" };
-  if (host.product === product && (await serverVersion(host.server)) === version) return { engine: host, own: false, how: "this machine's, the server's version" };
+  if (host.product === product && (await serverVersion(host.server)) === version)
+    return { engine: host, own: false, how: "this machine's, the server's version" };
   const own = info.executable ? await serverOwnEngine(info.executable, version) : undefined;
   return own
     ? { engine: own, own: true, how: `the server's own (INFO server executable ${info.executable})` }
@@ -99,7 +100,8 @@ export async function engineForBackup(backup: string): Promise<ChosenEngine> {
   const { executable, version, engine: product } = (await manifestOf(backup))?.source ?? {};
   if (typeof executable === 'string' && typeof version === 'string') {
     const host = await engineFromServerOption(undefined);
-    if (host.product === product && (await serverVersion(host.server)) === version) return { engine: host, own: false, how: "this machine's, the backup's version" };
+    if (host.product === product && (await serverVersion(host.server)) === version)
+      return { engine: host, own: false, how: "this machine's, the backup's version" };
     const own = await serverOwnEngine(executable, version);
     if (own) return { engine: own, own: true, how: `the backed-up server's own (${executable})` };
   }
@@ -166,7 +168,10 @@ async function manifestOf(backup: string): Promise<{ source?: Record<string, unk
  * The version of the engine that last wrote a data dir, from the `redis-ver` / `valkey-ver` field of
  * its snapshot, else of its AOF base (Redis 7+) or single AOF file (Redis 6, with an RDB preamble).
  */
-async function dataDirWriterVersion(dataDir: string, names: { dbfilename: string; appenddirname?: string; appendfilename: string }): Promise<string | undefined> {
+async function dataDirWriterVersion(
+  dataDir: string,
+  names: { dbfilename: string; appenddirname?: string; appendfilename: string },
+): Promise<string | undefined> {
   const candidates = [join(dataDir, names.dbfilename), join(dataDir, names.appendfilename)];
   if (names.appenddirname) candidates.push(join(dataDir, names.appenddirname, `${names.appendfilename}.1.base.rdb`));
   const aofDir = join(dataDir, names.appenddirname ?? 'appendonlydir');
@@ -193,8 +198,17 @@ export async function engineForRestore(backup: string, dataDir: string): Promise
   const manifest = await manifestOf(backup);
   const { executable, version } = manifest?.source ?? {};
   const config = manifest?.config ?? {};
-  if (typeof executable === 'string' && typeof version === 'string' && typeof config.dbfilename === 'string' && typeof config.appendfilename === 'string') {
-    const names = { dbfilename: config.dbfilename, appendfilename: config.appendfilename, appenddirname: typeof config.appenddirname === 'string' ? config.appenddirname : undefined };
+  if (
+    typeof executable === 'string' &&
+    typeof version === 'string' &&
+    typeof config.dbfilename === 'string' &&
+    typeof config.appendfilename === 'string'
+  ) {
+    const names = {
+      dbfilename: config.dbfilename,
+      appendfilename: config.appendfilename,
+      appenddirname: typeof config.appenddirname === 'string' ? config.appenddirname : undefined,
+    };
     if ((await dataDirWriterVersion(dataDir, names)) === version && (await serverVersion(host.server)) !== version) {
       const own = await serverOwnEngine(executable, version);
       if (own) return { engine: own, own: true, how: `the backed-up server's own (${executable}), the version that wrote ${dataDir}` };

@@ -10,7 +10,11 @@ function tempBeside(path: string): string {
  * Writes `path` so that a reader sees the old content or the new one, never a part: a temp file
  * beside it, then a rename over it. The temp file is removed when the write fails.
  */
-export async function writeFileAtomic(path: string, data: string | Uint8Array, options?: { mode?: number; encoding?: BufferEncoding; sync?: boolean }): Promise<void> {
+export async function writeFileAtomic(
+  path: string,
+  data: string | Uint8Array,
+  options?: { mode?: number; encoding?: BufferEncoding; sync?: boolean },
+): Promise<void> {
   const temp = tempBeside(path);
   const { sync = false, ...writeOptions } = options ?? {};
   try {

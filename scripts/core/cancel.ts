@@ -26,7 +26,9 @@ export function onCancel(onAbort: () => void): () => void {
     return () => undefined;
   }
   signal.addEventListener('abort', onAbort, { once: true });
-  return () => { signal.removeEventListener('abort', onAbort); };
+  return () => {
+    signal.removeEventListener('abort', onAbort);
+  };
 }
 
 /**
@@ -43,12 +45,22 @@ export function abortError(signal: AbortSignal | undefined): Error {
 export async function withDeadline<T>(ms: number, what: string, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
   const parent = currentSignal();
   const controller = new AbortController();
-  const timer = setTimeout(() => { controller.abort(new Error(`${what} did not finish within ${ms} ms`)); }, ms);
-  const undoParent = onCancel(() => { controller.abort(parent?.reason); });
+  const timer = setTimeout(() => {
+    controller.abort(new Error(`${what} did not finish within ${ms} ms`));
+  }, ms);
+  const undoParent = onCancel(() => {
+    controller.abort(parent?.reason);
+  });
   const { signal } = controller;
   const aborted = new Promise<never>((_, reject) => {
     if (signal.aborted) reject(abortError(signal));
-    signal.addEventListener('abort', () => { reject(abortError(signal)); }, { once: true });
+    signal.addEventListener(
+      'abort',
+      () => {
+        reject(abortError(signal));
+      },
+      { once: true },
+    );
   });
   const work = scope.run(signal, () => fn(signal));
   work.catch(() => undefined);
@@ -65,7 +77,10 @@ export async function withDeadline<T>(ms: number, what: string, fn: (signal: Abo
 export function pause(ms: number): Promise<void> {
   const signal = currentSignal();
   return new Promise((resolve, reject) => {
-    if (signal?.aborted) { reject(abortError(signal)); return; }
+    if (signal?.aborted) {
+      reject(abortError(signal));
+      return;
+    }
     const undo = onCancel(() => {
       clearTimeout(timer);
       reject(abortError(signal));

@@ -1,7 +1,20 @@
 import { z } from 'zod';
 
 /** What went wrong, as a word a script can switch on; each kind has one exit code. */
-export const ErrorKindSchema = z.enum(['other', 'usage', 'unreachable', 'auth', 'protocol', 'io', 'backup', 'state', 'docker', 'mismatch', 'cluster', 'undo']);
+export const ErrorKindSchema = z.enum([
+  'other',
+  'usage',
+  'unreachable',
+  'auth',
+  'protocol',
+  'io',
+  'backup',
+  'state',
+  'docker',
+  'mismatch',
+  'cluster',
+  'undo',
+]);
 export type ErrorKind = z.infer<typeof ErrorKindSchema>;
 
 /** One documented exit code of `redis-playbook` (the README and the site render this table). */
@@ -28,19 +41,31 @@ export const exitCodes: readonly ExitCode[] = z.array(ExitCodeSchema).parse([
   {
     code: 3,
     kind: 'unreachable',
-    meaning: 'The server cannot be reached: connection refused, connect timeout, or unknown host name; or its container (--container, --compose-service) is not running; or the offsite repository\'s store does not answer.',
+    meaning:
+      "The server cannot be reached: connection refused, connect timeout, or unknown host name; or its container (--container, --compose-service) is not running; or the offsite repository's store does not answer.",
   },
-  { code: 4, kind: 'auth', meaning: 'Authentication failed: wrong password or user (WRONGPASS), or a password is required (NOAUTH); or the password file does not open the offsite repository.' },
+  {
+    code: 4,
+    kind: 'auth',
+    meaning:
+      'Authentication failed: wrong password or user (WRONGPASS), or a password is required (NOAUTH); or the password file does not open the offsite repository.',
+  },
   {
     code: 5,
     kind: 'protocol',
     meaning: 'Something answered that is not Redis (for example an HTTP or SSH server), or it accepted the connection but never answered.',
   },
-  { code: 6, kind: 'io', meaning: 'A path is missing or unreadable: the data dir, the backup dir or a backup file, or it cannot be written (no permission, or the disk is full); or the offsite repository is missing, full or read-only.' },
+  {
+    code: 6,
+    kind: 'io',
+    meaning:
+      'A path is missing or unreadable: the data dir, the backup dir or a backup file, or it cannot be written (no permission, or the disk is full); or the offsite repository is missing, full or read-only.',
+  },
   {
     code: 7,
     kind: 'backup',
-    meaning: 'The backup is bad or foreign: no valid manifest, a checksum that does not match, an RDB that fails redis-check-rdb (truncated, flipped bytes, not an RDB), or an RDB format newer than the target server loads; or a backup pulled from offsite that does not match its manifest (moved aside).',
+    meaning:
+      'The backup is bad or foreign: no valid manifest, a checksum that does not match, an RDB that fails redis-check-rdb (truncated, flipped bytes, not an RDB), or an RDB format newer than the target server loads; or a backup pulled from offsite that does not match its manifest (moved aside).',
   },
   {
     code: 8,
@@ -51,18 +76,20 @@ export const exitCodes: readonly ExitCode[] = z.array(ExitCodeSchema).parse([
   {
     code: 9,
     kind: 'docker',
-    meaning: 'Docker cannot do what --container or --compose-service needs: no docker CLI or daemon, no such container or Compose service, or a docker command failed.',
+    meaning:
+      'Docker cannot do what --container or --compose-service needs: no docker CLI or daemon, no such container or Compose service, or a docker command failed.',
   },
   {
     code: 10,
     kind: 'mismatch',
-    meaning: 'validate: the server does not hold what the expect file lists (a missing key, another type, a collection too small, too few keys, a module not loaded).',
+    meaning:
+      'validate: the server does not hold what the expect file lists (a missing key, another type, a collection too small, too few keys, a module not loaded).',
   },
   {
     code: 11,
     kind: 'cluster',
     meaning:
-      'The cluster cannot be used as asked: the --url node is not in cluster mode, a node is failed or unreachable, slots are not all served, the backup\'s shape does not match the data dirs given, or the target cluster of a restore already holds keys (without --replace).',
+      "The cluster cannot be used as asked: the --url node is not in cluster mode, a node is failed or unreachable, slots are not all served, the backup's shape does not match the data dirs given, or the target cluster of a restore already holds keys (without --replace).",
   },
   {
     code: 12,

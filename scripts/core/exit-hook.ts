@@ -42,7 +42,9 @@ export class DisposedAtExit<T> {
   #install(): void {
     if (this.#installed) return;
     this.#installed = true;
-    process.on('exit', () => { this.#disposeAll(); });
+    process.on('exit', () => {
+      this.#disposeAll();
+    });
     for (const signal of SIGNALS) {
       process.once(signal, () => {
         this.#disposeAll();

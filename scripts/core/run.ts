@@ -45,14 +45,25 @@ export async function runProgram(file: string, args: string[], options: RunProgr
  * ({@link PlaybookError} of `kind`, default `other`): the command line and why on the first line, the
  * output below it, execa's error as `cause`.
  */
-export async function runProgramOk(file: string, args: string[], options: RunProgramOptions & { kind?: ErrorKind } = {}): Promise<ProgramRun> {
+export async function runProgramOk(
+  file: string,
+  args: string[],
+  options: RunProgramOptions & { kind?: ErrorKind } = {},
+): Promise<ProgramRun> {
   const result = await runRaw(file, args, options);
   const run = toRun(result);
   if (run.exitCode === 0) return run;
   const command = [file, ...args].join(' ');
   const output = `${run.stdout}\n${run.stderr}`.trim();
-  const why = run.notFound ? 'not installed' : run.timedOut ? `killed after ${options.timeoutMs ?? DEFAULT_TIMEOUT_MS} ms` : `exit ${run.exitCode}`;
-  throw new PlaybookError(options.kind ?? 'other', `\`${command}\` failed (${why})${output ? `:\n${output}` : ''}`, { cause: result, command });
+  const why = run.notFound
+    ? 'not installed'
+    : run.timedOut
+      ? `killed after ${options.timeoutMs ?? DEFAULT_TIMEOUT_MS} ms`
+      : `exit ${run.exitCode}`;
+  throw new PlaybookError(options.kind ?? 'other', `\`${command}\` failed (${why})${output ? `:\n${output}` : ''}`, {
+    cause: result,
+    command,
+  });
 }
 
 function stdinOf(options: RunProgramOptions): { input: string } | { inputFile: string } {

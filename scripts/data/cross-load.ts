@@ -50,7 +50,13 @@ export function parseCrossLoad(output: string): CrossLoadTable | undefined {
   for (const raw of output.split('\n')) {
     const match = LINE.exec(raw.trim());
     if (!match) continue;
-    const load = LoadSchema.parse({ loader: match[1], loaded: match[2] === 'loads', rdb: Number(match[3]), writer: match[4], detail: match[5] });
+    const load = LoadSchema.parse({
+      loader: match[1],
+      loaded: match[2] === 'loads',
+      rdb: Number(match[3]),
+      writer: match[4],
+      detail: match[5],
+    });
     const seen = loads.find((other) => other.loader === load.loader && other.writer === load.writer);
     if (seen) {
       if (seen.loaded !== load.loaded) throw new Error(`${load.loader} and the RDB of ${load.writer} appear twice with different outcomes`);

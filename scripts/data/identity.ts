@@ -40,7 +40,13 @@ export function identityFromVersionLine(line: string): ServerIdentity | undefine
   const match = /^(Redis|Valkey) server v=(\d+\.\d+\.\d+)/.exec(text);
   if (!match) return undefined;
   const build = /\bbuild=([0-9a-f]+)/.exec(text)?.[1];
-  return { product: match[1] === 'Valkey' ? 'valkey' : 'redis', version: match[2] as string, ...(build ? { buildId: build } : {}), source: 'version-line', line: text };
+  return {
+    product: match[1] === 'Valkey' ? 'valkey' : 'redis',
+    version: match[2] as string,
+    ...(build ? { buildId: build } : {}),
+    source: 'version-line',
+    line: text,
+  };
 }
 
 /** `Valkey 8.1.1`. */
@@ -62,7 +68,9 @@ export interface FiledEngine {
 export function identityMismatch(engine: FiledEngine, identity: ServerIdentity): string | undefined {
   const series = /-(\d+\.\d+)/.exec(engine.id)?.[1];
   const sameProduct = identity.product === engine.product;
-  const sameVersion = engine.version ? identity.version === engine.version : series === undefined || identity.version.startsWith(`${series}.`);
+  const sameVersion = engine.version
+    ? identity.version === engine.version
+    : series === undefined || identity.version.startsWith(`${series}.`);
   if (sameProduct && sameVersion) return undefined;
   const expected = `${engine.product === 'valkey' ? 'Valkey' : 'Redis'} ${engine.version ?? series ?? ''}`.trim();
   return `answered by ${identityName(identity)} (${identity.line}), not by the engine this result is filed under (${engine.id}, ${expected})`;

@@ -62,7 +62,9 @@ export function loadSnippetViews(path: string): ReadonlyMap<string, SnippetView>
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
-    throw new Error(`No snippet view at ${path}: run \`node scripts/snippets/site-view.ts\` (npm run build does it first)`, { cause: error });
+    throw new Error(`No snippet view at ${path}: run \`node scripts/snippets/site-view.ts\` (npm run build does it first)`, {
+      cause: error,
+    });
   }
   return new Map(SnippetViewsSchema.parse(JSON.parse(text)).snippets.map((snippet) => [snippet.id, snippet]));
 }

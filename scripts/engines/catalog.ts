@@ -149,7 +149,17 @@ const OLD_SYSTEMD_LIBRARIES = ['libsystemd0', 'libgcrypt20', 'libgpg-error0', 'l
  * Libraries bookworm's redis-server 7.0.15 loads (`ld.so --list`; bookworm's libsystemd also pulls in
  * libcap), with bookworm's own libc and loader so it runs on any host.
  */
-export const BOOKWORM_LIBRARIES = ['libc6', 'libatomic1', 'libjemalloc2', 'liblzf1', 'libssl3', 'libstdc++6', 'libgcc-s1', 'libcap2', ...OLD_SYSTEMD_LIBRARIES] as const;
+export const BOOKWORM_LIBRARIES = [
+  'libc6',
+  'libatomic1',
+  'libjemalloc2',
+  'liblzf1',
+  'libssl3',
+  'libstdc++6',
+  'libgcc-s1',
+  'libcap2',
+  ...OLD_SYSTEMD_LIBRARIES,
+] as const;
 
 /**
  * Libraries bullseye's redis-server 6.0.16 loads (`ld.so --list`: Debian links it against the system
@@ -173,7 +183,18 @@ export const BULLSEYE_LIBRARIES = [
  * Libraries sid's valkey-server 9.1.2 and experimental's redis-server 8.6.3 load (`ld.so --list`;
  * sid's libsystemd needs only libc, libssl pulls in zlib and zstd), from sid.
  */
-export const SID_LIBRARIES = ['libc6', 'libatomic1', 'libjemalloc2', 'liblzf1', 'libssl3t64', 'libstdc++6', 'libgcc-s1', 'libsystemd0', 'zlib1g', 'libzstd1'] as const;
+export const SID_LIBRARIES = [
+  'libc6',
+  'libatomic1',
+  'libjemalloc2',
+  'liblzf1',
+  'libssl3t64',
+  'libstdc++6',
+  'libgcc-s1',
+  'libsystemd0',
+  'zlib1g',
+  'libzstd1',
+] as const;
 
 /**
  * The host engine (Redis 7.0) for a machine without `redis-server` of its own (Docker only): Debian
@@ -199,7 +220,15 @@ export const hostFallbackSpec: EngineSpec = EngineSpecSchema.parse({
  * per run without showing a reader anything the other two Valkeys do not.
  */
 export const engineSpecs: readonly EngineSpec[] = z.array(EngineSpecSchema).parse([
-  { id: 'redis-7.0', product: 'redis', version: '7.0.15', rdbVersion: 10, label: 'Redis 7.0', kind: 'host', traits: { clusterUnownedKeys: 'importing' } },
+  {
+    id: 'redis-7.0',
+    product: 'redis',
+    version: '7.0.15',
+    rdbVersion: 10,
+    label: 'Redis 7.0',
+    kind: 'host',
+    traits: { clusterUnownedKeys: 'importing' },
+  },
   {
     id: 'redis-6.0',
     product: 'redis',
@@ -209,7 +238,21 @@ export const engineSpecs: readonly EngineSpec[] = z.array(EngineSpecSchema).pars
     kind: 'own-loader',
     suite: 'bullseye',
     packages: ['redis-server', 'redis-tools', ...BULLSEYE_LIBRARIES],
-    traits: { aofLayout: 'file', rdbSaves: false, configGetMany: false, aofTimestamps: false, saveWording6: true, saveProgress: false, saveRulesPerLine: 'one', builtinSaveRules: false, cliErrorExit: false, disklessSyncDefault: false, flushallCountsDeleted: true, totalForks: false, clusterUnownedKeys: 'importing' },
+    traits: {
+      aofLayout: 'file',
+      rdbSaves: false,
+      configGetMany: false,
+      aofTimestamps: false,
+      saveWording6: true,
+      saveProgress: false,
+      saveRulesPerLine: 'one',
+      builtinSaveRules: false,
+      cliErrorExit: false,
+      disklessSyncDefault: false,
+      flushallCountsDeleted: true,
+      totalForks: false,
+      clusterUnownedKeys: 'importing',
+    },
   },
   {
     id: 'redis-8.0',

@@ -1,6 +1,14 @@
 import { z } from 'zod';
 import { runProgram } from '../core/run.ts';
-import { engineSpecById, engineSpecs, enginePaths, hostFallbackSpec, isFetched, versionFromVersionLine, type EngineSpec } from './catalog.ts';
+import {
+  engineSpecById,
+  engineSpecs,
+  enginePaths,
+  hostFallbackSpec,
+  isFetched,
+  versionFromVersionLine,
+  type EngineSpec,
+} from './catalog.ts';
 import { hostHasRedis, toolCommand, writeShims } from './shims.ts';
 
 /** The programs of one Redis-compatible engine. The engine, not each snippet or procedure, knows these names. */
@@ -43,15 +51,17 @@ export function hostFallbackEngine(): Engine | undefined {
  * Redis from the host's packages (Debian's `redis-server` and `redis-tools`), found on PATH; on a
  * machine without them (Docker only), the fetched bookworm Redis 7.0 when there is one.
  */
-export const hostRedis: Engine = (hostHasRedis() ? undefined : hostFallbackEngine()) ?? EngineSchema.parse({
-  id: 'redis-7.0',
-  server: 'redis-server',
-  cli: 'redis-cli',
-  checkRdb: 'redis-check-rdb',
-  checkAof: 'redis-check-aof',
-  product: 'redis',
-  label: 'Redis 7.0',
-});
+export const hostRedis: Engine =
+  (hostHasRedis() ? undefined : hostFallbackEngine()) ??
+  EngineSchema.parse({
+    id: 'redis-7.0',
+    server: 'redis-server',
+    cli: 'redis-cli',
+    checkRdb: 'redis-check-rdb',
+    checkAof: 'redis-check-aof',
+    product: 'redis',
+    label: 'Redis 7.0',
+  });
 
 /** Every engine id, the host's first. */
 export const ENGINE_IDS: readonly string[] = engineSpecs.map((spec) => spec.id);
@@ -95,7 +105,8 @@ export function engineUnavailableReason(id: string): string | undefined {
       : `${spec.label}: no ${spec.product}-server on PATH (apt-get install redis-server redis-tools, or \`npm run engines\` to fetch Debian bookworm's)`;
   }
   if (!isFetched(spec)) return `${spec.label} is not fetched: run \`npm run engines\` (it downloads into ${enginePaths(spec.id).base})`;
-  if (!toolCommand(spec, 'server')) return `${spec.label}: the cache at ${enginePaths(spec.id).root} has no ${spec.product}-server: run \`npm run engines -- --force\``;
+  if (!toolCommand(spec, 'server'))
+    return `${spec.label}: the cache at ${enginePaths(spec.id).root} has no ${spec.product}-server: run \`npm run engines -- --force\``;
   return undefined;
 }
 
@@ -113,7 +124,10 @@ export function engineById(id: string): Engine {
  * Throws naming the known ids on an unknown one.
  */
 export function parseEngineList(value: string): string[] {
-  const items = value.split(',').map((item) => item.trim()).filter(Boolean);
+  const items = value
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
   if (items.length === 0) throw new Error(`Empty engine list (known: ${ENGINE_IDS.join(', ')}, or all)`);
   const ids = items.includes('all') ? [...ENGINE_IDS] : items;
   for (const id of ids) {

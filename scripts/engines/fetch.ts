@@ -18,7 +18,18 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { z } from 'zod';
 import { writeFileAtomic } from '../core/atomic-write.ts';
-import { composeSpec, engineCacheDir, offsiteToolSpecs, s3StoreSpec, enginePaths, engineSpecs, hostFallbackSpec, versionFromVersionLine, type EngineSpec, type Suite } from './catalog.ts';
+import {
+  composeSpec,
+  engineCacheDir,
+  offsiteToolSpecs,
+  s3StoreSpec,
+  enginePaths,
+  engineSpecs,
+  hostFallbackSpec,
+  versionFromVersionLine,
+  type EngineSpec,
+  type Suite,
+} from './catalog.ts';
 import { hostHasRedis, toolCommand, writeShims } from './shims.ts';
 
 const KEYRING = '/usr/share/keyrings/debian-archive-keyring.gpg';
@@ -119,14 +130,24 @@ async function writeAptConfig(cache: string, suites: Suite[]): Promise<void> {
   };
   // As root apt drops to the _apt user for downloads, which cannot write into the cache.
   if (process.getuid?.() === 0) options['APT::Sandbox::User'] = 'root';
-  const conf = Object.entries(options).map(([name, value]) => `${name} "${value}";\n`).join('');
+  const conf = Object.entries(options)
+    .map(([name, value]) => `${name} "${value}";\n`)
+    .join('');
   await writeFile(join(apt, 'apt.conf'), conf);
 }
 
-async function run(command: string, args: string[], what: string, options: { cwd?: string; env?: Record<string, string> } = {}): Promise<string> {
+async function run(
+  command: string,
+  args: string[],
+  what: string,
+  options: { cwd?: string; env?: Record<string, string> } = {},
+): Promise<string> {
   const result = await execa(command, args, { ...options, reject: false, all: true, stdin: 'ignore' });
   if (result.failed) {
-    const lines = result.all.split('\n').map((line) => line.trim()).filter(Boolean);
+    const lines = result.all
+      .split('\n')
+      .map((line) => line.trim())
+      .filter(Boolean);
     // apt prints `Err:1 URL` with the cause on the next line (connection refused, 404, bad signature).
     const err = lines.findIndex((line) => line.startsWith('Err:'));
     const reason =
@@ -148,9 +169,14 @@ interface PlannedDeb {
 
 /** `apt-get download --print-uris`: the file, size and checksum apt would fetch for each package. */
 async function plan(cache: string, suite: Suite, packages: string[]): Promise<PlannedDeb[]> {
-  const out = await run('apt-get', ['download', '--print-uris', ...packages.map((name) => `${name}/${suite}`)], `resolving ${suite} packages`, {
-    env: aptEnv(cache),
-  });
+  const out = await run(
+    'apt-get',
+    ['download', '--print-uris', ...packages.map((name) => `${name}/${suite}`)],
+    `resolving ${suite} packages`,
+    {
+      env: aptEnv(cache),
+    },
+  );
   const planned: PlannedDeb[] = [];
   for (const line of out.split('\n')) {
     const match = /^'[^']+' (\S+) (\d+) SHA256:([0-9a-f]{64})$/.exec(line.trim());
@@ -165,7 +191,9 @@ async function plan(cache: string, suite: Suite, packages: string[]): Promise<Pl
 }
 
 async function sha256(path: string): Promise<string> {
-  return createHash('sha256').update(await readFile(path)).digest('hex');
+  return createHash('sha256')
+    .update(await readFile(path))
+    .digest('hex');
 }
 
 /** Downloads what is not already in `<cache>/debs/<suite>/` with the right checksum. Returns bytes fetched. */
@@ -180,7 +208,10 @@ async function download(cache: string, suite: Suite, debs: PlannedDeb[]): Promis
   if (missing.length === 0) return 0;
   const bytes = missing.reduce((sum, deb) => sum + deb.size, 0);
   say(`downloading ${missing.length} packages from ${suite} (${(bytes / 1e6).toFixed(1)} MB)`);
-  await run('apt-get', ['download', '-q', ...missing.map((deb) => `${deb.name}/${suite}`)], `apt-get download from ${suite}`, { cwd: dir, env: aptEnv(cache) });
+  await run('apt-get', ['download', '-q', ...missing.map((deb) => `${deb.name}/${suite}`)], `apt-get download from ${suite}`, {
+    cwd: dir,
+    env: aptEnv(cache),
+  });
   for (const deb of missing) {
     const path = join(dir, deb.file);
     if (!existsSync(path)) throw new FetchError(`apt-get download did not write ${deb.file}`);
@@ -205,7 +236,9 @@ async function install(spec: EngineSpec, cache: string, debsBySuite: Map<Suite, 
   const packages = mine.map(({ suite: _from, ...deb }) => ({ ...deb, version: decodeURIComponent(deb.file.split('_')[1] ?? '') }));
   const server = packages.find((item) => item.name === `${spec.product}-tools`);
   if (!server || upstreamVersion(server.version) !== spec.version) {
-    throw new FetchError(`${spec.id}: ${suite} offers ${spec.product}-tools ${server?.version ?? '(none)'}, the catalog pins ${spec.version}`);
+    throw new FetchError(
+      `${spec.id}: ${suite} offers ${spec.product}-tools ${server?.version ?? '(none)'}, the catalog pins ${spec.version}`,
+    );
   }
   say(`unpacking ${spec.id} (${packages.length} packages)`);
   await rm(paths.base, { recursive: true, force: true });
@@ -219,7 +252,15 @@ async function install(spec: EngineSpec, cache: string, debsBySuite: Map<Suite, 
   if (versionFromVersionLine(versionLine) !== spec.version) {
     throw new FetchError(`${spec.id}: the unpacked server says "${versionLine}", expected v=${spec.version}`);
   }
-  const record: EngineRecord = { id: spec.id, version: spec.version, versionLine, suite, cache, fetchedAt: new Date().toISOString(), packages };
+  const record: EngineRecord = {
+    id: spec.id,
+    version: spec.version,
+    versionLine,
+    suite,
+    cache,
+    fetchedAt: new Date().toISOString(),
+    packages,
+  };
   await writeFileAtomic(paths.record, `${JSON.stringify(record, null, 2)}\n`);
   return record;
 }
@@ -238,7 +279,9 @@ async function makeCacheDir(cache: string): Promise<void> {
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'EEXIST' && (await stat(path)).isDirectory()) continue;
-      throw new FetchError(`cannot create the engine cache ${cache}: ${path}: ${code === 'EEXIST' ? 'not a directory' : (code ?? (error as Error).message)}`);
+      throw new FetchError(
+        `cannot create the engine cache ${cache}: ${path}: ${code === 'EEXIST' ? 'not a directory' : (code ?? (error as Error).message)}`,
+      );
     }
   }
   await writeFile(join(cache, '.write-test'), '').catch((error: unknown) => {
@@ -302,7 +345,11 @@ async function ensureS3Store(cache: string): Promise<void> {
   if (installed === s3StoreSpec.version) return;
   say(`installing ${s3StoreSpec.package}@${s3StoreSpec.version} from the npm registry into ${prefix}`);
   await mkdir(prefix, { recursive: true });
-  await run('npm', ['install', '--prefix', prefix, '--no-audit', '--no-fund', '--omit=dev', `${s3StoreSpec.package}@${s3StoreSpec.version}`], `npm install ${s3StoreSpec.package}`);
+  await run(
+    'npm',
+    ['install', '--prefix', prefix, '--no-audit', '--no-fund', '--omit=dev', `${s3StoreSpec.package}@${s3StoreSpec.version}`],
+    `npm install ${s3StoreSpec.package}`,
+  );
   say(`${s3StoreSpec.package} ${s3StoreSpec.version} ready`);
 }
 
@@ -392,7 +439,9 @@ export async function fetchEngines({ cache = engineCacheDir(), force = false } =
   for (const spec of todo) {
     const record = await install(spec, cache, debsBySuite);
     records.set(spec.id, record);
-    say(`${spec.id} ready: ${record.versionLine.split(' ').slice(0, 3).join(' ')} (${record.packages.find((p) => p.name === `${spec.product}-tools`)?.version})`);
+    say(
+      `${spec.id} ready: ${record.versionLine.split(' ').slice(0, 3).join(' ')} (${record.packages.find((p) => p.name === `${spec.product}-tools`)?.version})`,
+    );
   }
   for (const spec of engineSpecs.filter((item) => item.kind === 'host')) writeShims(spec, cache);
   await ensureComposePlugin(cache);

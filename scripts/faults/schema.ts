@@ -1,7 +1,15 @@
 import { z } from 'zod';
 
 /** The groups of the "Faults tried" page, in its order. */
-export const FaultAreaSchema = z.enum(['Disk and files', 'Interrupted work', 'Concurrency', 'Connections', 'Hostile backups', 'Rewind', 'Load']);
+export const FaultAreaSchema = z.enum([
+  'Disk and files',
+  'Interrupted work',
+  'Concurrency',
+  'Connections',
+  'Hostile backups',
+  'Rewind',
+  'Load',
+]);
 export type FaultArea = z.infer<typeof FaultAreaSchema>;
 
 /**

@@ -52,6 +52,10 @@ export async function findLeftovers(): Promise<string[]> {
 if (import.meta.main) {
   const leftovers = await findLeftovers();
   for (const item of leftovers) console.error(`left behind: ${item}`);
-  console.log(leftovers.length === 0 ? 'No redis-server process, temp dir, network namespace, container or volume left behind.' : `${leftovers.length} leftovers`);
+  console.log(
+    leftovers.length === 0
+      ? 'No redis-server process, temp dir, network namespace, container or volume left behind.'
+      : `${leftovers.length} leftovers`,
+  );
   process.exitCode = leftovers.length === 0 ? 0 : 1;
 }

@@ -23,7 +23,8 @@ export function offsiteTools(env: NodeJS.ProcessEnv = process.env): { restic: st
   const restic = offsiteToolPath('restic');
   const rclone = offsiteToolPath('rclone');
   const s3Modules = s3StoreModules();
-  if (!restic || !rclone || !s3Modules) throw new UnavailableHere('The offsite drill', 'restic, rclone or s3rver is not in the engine cache (run npm run engines)', env);
+  if (!restic || !rclone || !s3Modules)
+    throw new UnavailableHere('The offsite drill', 'restic, rclone or s3rver is not in the engine cache (run npm run engines)', env);
   return { restic, rclone, s3Modules };
 }
 
@@ -59,7 +60,16 @@ export class OffsiteStore implements AsyncDisposable {
   readonly #command: { file: string; args: string[]; env: Record<string, string> };
   #child: ResultPromise | undefined;
 
-  constructor(init: { kind: StoreKind; root: string; dir: string; port: number; password: string; url: string; env: Record<string, string>; command: { file: string; args: string[]; env: Record<string, string> } }) {
+  constructor(init: {
+    kind: StoreKind;
+    root: string;
+    dir: string;
+    port: number;
+    password: string;
+    url: string;
+    env: Record<string, string>;
+    command: { file: string; args: string[]; env: Record<string, string> };
+  }) {
     this.kind = init.kind;
     this.#root = init.root;
     this.dir = init.dir;
@@ -74,7 +84,15 @@ export class OffsiteStore implements AsyncDisposable {
   async start(): Promise<void> {
     const { file, args, env } = this.#command;
     // Run in its temp dir: the leftover check finds a store process that outlived its test by its cwd.
-    const child = execa(file, args, { stdin: 'ignore', stdout: 'ignore', stderr: 'pipe', reject: false, env, extendEnv: false, cwd: this.#root });
+    const child = execa(file, args, {
+      stdin: 'ignore',
+      stdout: 'ignore',
+      stderr: 'pipe',
+      reject: false,
+      env,
+      extendEnv: false,
+      cwd: this.#root,
+    });
     this.#child = child;
     live.add(child);
     let exited: string | undefined;
@@ -113,7 +131,9 @@ function accepts(port: number): Promise<boolean> {
       socket.destroy();
       resolve(true);
     });
-    socket.once('error', () => { resolve(false); });
+    socket.once('error', () => {
+      resolve(false);
+    });
   });
 }
 
@@ -141,7 +161,16 @@ export async function startStore(kind: StoreKind, options: StoreOptions = {}): P
       env: { RESTIC_REST_USERNAME: 'playbook', RESTIC_REST_PASSWORD: password },
       command: {
         file: tools.rclone,
-        args: ['serve', 'restic', dir, '--addr', `127.0.0.1:${port}`, '--htpasswd', htpasswd, ...(options.appendOnly ? ['--append-only'] : [])],
+        args: [
+          'serve',
+          'restic',
+          dir,
+          '--addr',
+          `127.0.0.1:${port}`,
+          '--htpasswd',
+          htpasswd,
+          ...(options.appendOnly ? ['--append-only'] : []),
+        ],
         env: { RCLONE_CONFIG: '/dev/null', PATH: process.env.PATH ?? '' },
       },
     };
@@ -149,7 +178,27 @@ export async function startStore(kind: StoreKind, options: StoreOptions = {}): P
     // Over TLS: on plain HTTP restic signs each upload in chunks (aws-chunked), which s3rver stores as is.
     const key = join(root, 'tls.key');
     const cert = join(root, 'tls.crt');
-    await execa('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '2', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdin: 'ignore' });
+    await execa(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        key,
+        '-out',
+        cert,
+        '-days',
+        '2',
+        '-subj',
+        '/CN=127.0.0.1',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+      ],
+      { stdin: 'ignore' },
+    );
     const login = { AWS_ACCESS_KEY_ID: s3KeyId(password), AWS_SECRET_ACCESS_KEY: password };
     init = {
       url: `s3:https://127.0.0.1:${port}/${S3_BUCKET}`,
@@ -157,7 +206,16 @@ export async function startStore(kind: StoreKind, options: StoreOptions = {}): P
       command: {
         file: process.execPath,
         args: [S3_SERVER],
-        env: { ...login, S3_MODULES: tools.s3Modules, S3_PORT: String(port), S3_DIR: dir, S3_BUCKET, S3_TLS_KEY: key, S3_TLS_CERT: cert, PATH: process.env.PATH ?? '' },
+        env: {
+          ...login,
+          S3_MODULES: tools.s3Modules,
+          S3_PORT: String(port),
+          S3_DIR: dir,
+          S3_BUCKET,
+          S3_TLS_KEY: key,
+          S3_TLS_CERT: cert,
+          PATH: process.env.PATH ?? '',
+        },
       },
     };
   }

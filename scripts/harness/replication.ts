@@ -14,7 +14,11 @@ export async function replicationOf(server: DisposableRedis): Promise<Replicatio
  * side, has its link up at that offset: the data loaded (Valkey 9 calls a replica online once the
  * snapshot is sent, before the replica has loaded it), every acknowledged write on it.
  */
-export async function waitReplicasInSync(primary: DisposableRedis, replicas: DisposableRedis[], timeoutMs = 60_000): Promise<ReplicationInfo> {
+export async function waitReplicasInSync(
+  primary: DisposableRedis,
+  replicas: DisposableRedis[],
+  timeoutMs = 60_000,
+): Promise<ReplicationInfo> {
   return waitFor(
     async () => {
       const info = await replicationOf(primary);
@@ -66,7 +70,12 @@ export interface ReplicaSetOptions {
  * Starts a primary and its replicas (`replicaof 127.0.0.1 PORT`) and waits until they are in sync.
  * Use as `await using set = await startReplicaSet({ engine })`.
  */
-export async function startReplicaSet({ primary: primaryOptions = {}, replica = {}, replicas = 1, engine = hostRedis }: ReplicaSetOptions = {}): Promise<ReplicaSet> {
+export async function startReplicaSet({
+  primary: primaryOptions = {},
+  replica = {},
+  replicas = 1,
+  engine = hostRedis,
+}: ReplicaSetOptions = {}): Promise<ReplicaSet> {
   // A full sync starts at once rather than after the default 5 s wait for more replicas.
   const primary = await startRedis({ ...primaryOptions, config: { 'repl-diskless-sync-delay': 0, ...primaryOptions.config } }, engine);
   const set = new ReplicaSet(primary, []);
@@ -105,7 +114,11 @@ export async function startSentinel(primary: DisposableRedis, options: SentinelO
     {
       sentinel: true,
       config: {
-        sentinel: [`monitor ${name} 127.0.0.1 ${primary.port} ${quorum}`, `down-after-milliseconds ${name} ${downAfterMs}`, `failover-timeout ${name} ${failoverTimeoutMs}`],
+        sentinel: [
+          `monitor ${name} 127.0.0.1 ${primary.port} ${quorum}`,
+          `down-after-milliseconds ${name} ${downAfterMs}`,
+          `failover-timeout ${name} ${failoverTimeoutMs}`,
+        ],
       },
     },
     primary.engine,

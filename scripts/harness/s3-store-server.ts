@@ -16,7 +16,9 @@ const env = (name: string): string => {
 };
 const require = createRequire(join(env('S3_MODULES'), 'noop.js'));
 const S3rver = require('s3rver') as new (options: Record<string, unknown>) => { run(): Promise<unknown> };
-const { DUMMY_ACCOUNT } = require('s3rver/lib/models/account') as { DUMMY_ACCOUNT: { revokeAccessKey(id: string): void; createKeyPair(id: string, secret: string): void } };
+const { DUMMY_ACCOUNT } = require('s3rver/lib/models/account') as {
+  DUMMY_ACCOUNT: { revokeAccessKey(id: string): void; createKeyPair(id: string, secret: string): void };
+};
 DUMMY_ACCOUNT.revokeAccessKey('S3RVER');
 DUMMY_ACCOUNT.createKeyPair(env('AWS_ACCESS_KEY_ID'), env('AWS_SECRET_ACCESS_KEY'));
 await new S3rver({

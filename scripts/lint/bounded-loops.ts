@@ -25,7 +25,10 @@ if (import.meta.main) {
   let commands = 0;
   for (const snippet of registry.values()) {
     for (const [flavorId, flavor] of flavorsOf(snippet)) {
-      for (const [label, command] of [[flavorId, flavor.command], ...flavor.variants.flatMap((variant) => (variant.command ? [[`${flavorId}, ${variant.label}`, variant.command]] : []))]) {
+      for (const [label, command] of [
+        [flavorId, flavor.command],
+        ...flavor.variants.flatMap((variant) => (variant.command ? [[`${flavorId}, ${variant.label}`, variant.command]] : [])),
+      ]) {
         commands++;
         for (const line of unboundedLoops(command ?? '')) findings.push(`${snippet.id} (${label}): ${line.trim()}`);
       }

@@ -21,7 +21,9 @@ if (process.argv.includes('--write')) {
   if (current === page) {
     console.log(`cli reference: ${CLI_REFERENCE_PAGE} is current`);
   } else {
-    console.error(`${CLI_REFERENCE_PAGE}: ${current === undefined ? 'missing' : 'stale'}: the CLI's schemas changed; run npm run cli-reference`);
+    console.error(
+      `${CLI_REFERENCE_PAGE}: ${current === undefined ? 'missing' : 'stale'}: the CLI's schemas changed; run npm run cli-reference`,
+    );
     process.exitCode = 1;
   }
 }

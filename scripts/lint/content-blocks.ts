@@ -89,7 +89,8 @@ export function scanPage(source: string, known: (id: string) => boolean): PageSc
   const snippetIds: string[] = [];
   const lines = source.split(/\r?\n/);
   const marked = notVerifiedRanges(source);
-  const inside = (offset: number, block: boolean) => marked.some((range) => range.start <= offset && offset < range.end && (!block || range.block));
+  const inside = (offset: number, block: boolean) =>
+    marked.some((range) => range.start <= offset && offset < range.end && (!block || range.block));
   /** Lines inside a fenced block (fences included): tags there are shown, not rendered. */
   const fenced = new Set<number>();
   let fence: { marker: string; length: number } | undefined;
@@ -143,7 +144,12 @@ export async function pageFiles(dir: string): Promise<string[]> {
   return entries
     .filter((entry) => entry.isFile() && /\.mdx?$/.test(entry.name))
     .map((entry) => join(entry.parentPath, entry.name))
-    .filter((file) => !relative(dir, file).split(/[\\/]/).some((part) => part.startsWith('.') || part === 'node_modules'))
+    .filter(
+      (file) =>
+        !relative(dir, file)
+          .split(/[\\/]/)
+          .some((part) => part.startsWith('.') || part === 'node_modules'),
+    )
     .sort();
 }
 
@@ -181,14 +187,18 @@ async function main(): Promise<number> {
       const page = [join(dir, 'docs', `${snippet.page}.mdx`), join(dir, 'docs', `${snippet.page}.md`)].find((path) => shown.has(path));
       if (page && shown.get(page)?.has(snippet.id)) continue;
       problems++;
-      process.stdout.write(`${display(join(dir, 'docs', `${snippet.page}.mdx`))}: snippet "${snippet.id}" names this page but the page does not show it\n`);
+      process.stdout.write(
+        `${display(join(dir, 'docs', `${snippet.page}.mdx`))}: snippet "${snippet.id}" names this page but the page does not show it\n`,
+      );
     }
   }
   if (problems > 0) {
     process.stderr.write(`content-blocks: ${problems} problem${problems === 1 ? '' : 's'} in ${display(dir)}\n`);
     return 1;
   }
-  process.stdout.write(`content-blocks: ${files.length} page${files.length === 1 ? '' : 's'}, ${snippets} <Snippet/> block${snippets === 1 ? '' : 's'}, every command block comes from the registry or says why it is not verified here\n`);
+  process.stdout.write(
+    `content-blocks: ${files.length} page${files.length === 1 ? '' : 's'}, ${snippets} <Snippet/> block${snippets === 1 ? '' : 's'}, every command block comes from the registry or says why it is not verified here\n`,
+  );
   return 0;
 }
 

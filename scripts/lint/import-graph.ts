@@ -132,12 +132,23 @@ export function checkImportGraph(root: string): WrongEdge[] {
       const to = layerOf(root, target);
       if (to === undefined || to === from) continue;
       if (from === SITE) {
-        if (!SITE_LAYERS.includes(to)) wrong.push({ from: rel(file), to: rel(target), rule: `the site may import only ${SITE_LAYERS.join(', ')}` });
+        if (!SITE_LAYERS.includes(to))
+          wrong.push({ from: rel(file), to: rel(target), rule: `the site may import only ${SITE_LAYERS.join(', ')}` });
         continue;
       }
       const allowed = LAYERS[from];
-      if (!allowed) wrong.push({ from: rel(file), to: rel(target), rule: `${from}/ is no known layer (add it to LAYERS in scripts/lint/import-graph.ts)` });
-      else if (!allowed.includes(to)) wrong.push({ from: rel(file), to: rel(target), rule: `${from}/ may not import ${to}/ (it may import ${allowed.join(', ') || 'nothing of the project'})` });
+      if (!allowed)
+        wrong.push({
+          from: rel(file),
+          to: rel(target),
+          rule: `${from}/ is no known layer (add it to LAYERS in scripts/lint/import-graph.ts)`,
+        });
+      else if (!allowed.includes(to))
+        wrong.push({
+          from: rel(file),
+          to: rel(target),
+          rule: `${from}/ may not import ${to}/ (it may import ${allowed.join(', ') || 'nothing of the project'})`,
+        });
     }
   }
   // Nothing the site loads, however deep, reaches a package that runs processes.

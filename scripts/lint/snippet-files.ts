@@ -45,7 +45,13 @@ export function definedIds(text: string): string[] {
       const [argument] = node.arguments;
       if (argument && ts.isObjectLiteralExpression(argument)) {
         for (const property of argument.properties) {
-          if (ts.isPropertyAssignment(property) && ts.isIdentifier(property.name) && property.name.text === 'id' && ts.isStringLiteral(property.initializer)) ids.push(property.initializer.text);
+          if (
+            ts.isPropertyAssignment(property) &&
+            ts.isIdentifier(property.name) &&
+            property.name.text === 'id' &&
+            ts.isStringLiteral(property.initializer)
+          )
+            ids.push(property.initializer.text);
         }
       }
     }
@@ -64,16 +70,22 @@ export function checkSnippetFiles(root: string, pageOf: (id: string) => string |
   const pages = pagesOf(root);
   const byName = new Map(pages.map((page) => [basename(page), page]));
   const misnamed: MisnamedFile[] = [];
-  for (const name of readdirSync(dir).filter((entry) => entry.endsWith('.ts')).sort()) {
+  for (const name of readdirSync(dir)
+    .filter((entry) => entry.endsWith('.ts'))
+    .sort()) {
     const file = relative(root, join(dir, name));
     const pageName = name.slice(0, name.indexOf('.'));
     if (!byName.has(pageName)) {
-      misnamed.push({ file, problem: `no page content/docs/*/${pageName}.mdx: name the file after the page its blocks are on (<page>.ts or <page>.<part>.ts)` });
+      misnamed.push({
+        file,
+        problem: `no page content/docs/*/${pageName}.mdx: name the file after the page its blocks are on (<page>.ts or <page>.<part>.ts)`,
+      });
       continue;
     }
     for (const id of definedIds(readFileSync(join(dir, name), 'utf8'))) {
       const page = pageOf(id);
-      if (page !== undefined && basename(page) !== pageName) misnamed.push({ file, problem: `defines ${id} of page ${page}: move it to ${basename(page)}.ts (or ${basename(page)}.<part>.ts)` });
+      if (page !== undefined && basename(page) !== pageName)
+        misnamed.push({ file, problem: `defines ${id} of page ${page}: move it to ${basename(page)}.ts (or ${basename(page)}.<part>.ts)` });
     }
   }
   return misnamed;

@@ -46,7 +46,9 @@ const RootPackageSchema = z.object({ name: z.string(), version: z.string(), desc
 const log = (message: string) => process.stderr.write(`build:cli: ${message}\n`);
 
 async function sha256File(path: string): Promise<void> {
-  const hash = createHash('sha256').update(await readFile(path)).digest('hex');
+  const hash = createHash('sha256')
+    .update(await readFile(path))
+    .digest('hex');
   // The format `sha256sum -c` reads: the hash, two spaces, the file's name (beside the checksum file).
   await writeFile(`${path}.sha256`, `${hash}  ${basename(path)}\n`);
 }
@@ -81,7 +83,9 @@ async function licences(metafile: Metafile): Promise<string> {
   const parts: string[] = [];
   for (const name of [...packages].sort()) {
     const dir = join(root, 'node_modules', name);
-    const meta = z.object({ version: z.string(), license: z.string().optional() }).parse(JSON.parse(await readFile(join(dir, 'package.json'), 'utf8')));
+    const meta = z
+      .object({ version: z.string(), license: z.string().optional() })
+      .parse(JSON.parse(await readFile(join(dir, 'package.json'), 'utf8')));
     let text = `(licence ${meta.license ?? 'unknown'}; no licence file in the package)`;
     for (const file of ['LICENSE', 'LICENSE.md', 'license', 'license.md', 'LICENCE']) {
       try {
@@ -137,17 +141,47 @@ export async function buildPackage(info: BuildInfo, description: string): Promis
   await rm(declarations, { recursive: true, force: true });
   await execa(
     'tsc',
-    ['--ignoreConfig', '--declaration', '--emitDeclarationOnly', '--allowImportingTsExtensions', '--rewriteRelativeImportExtensions', '--strict', '--skipLibCheck',
-      '--target', 'es2022', '--module', 'nodenext', '--types', 'node', '--rootDir', join(root, 'scripts'), '--outDir', declarations, join(root, 'scripts/cli/index.ts')],
+    [
+      '--ignoreConfig',
+      '--declaration',
+      '--emitDeclarationOnly',
+      '--allowImportingTsExtensions',
+      '--rewriteRelativeImportExtensions',
+      '--strict',
+      '--skipLibCheck',
+      '--target',
+      'es2022',
+      '--module',
+      'nodenext',
+      '--types',
+      'node',
+      '--rootDir',
+      join(root, 'scripts'),
+      '--outDir',
+      declarations,
+      join(root, 'scripts/cli/index.ts'),
+    ],
     { preferLocal: true, localDir: root, stdio: 'inherit' },
   );
   await copyFile(join(declarations, 'cli', 'index.d.ts'), join(packageDir, 'index.d.ts'));
-  await writeFile(join(packageDir, 'schemas', 'inspect-report.schema.json'), `${JSON.stringify(z.toJSONSchema(InspectReportSchema, { io: 'output' }), null, 2)}\n`);
-  await writeFile(join(packageDir, 'schemas', 'backup-manifest.schema.json'), `${JSON.stringify(z.toJSONSchema(BackupManifestSchema, { io: 'output' }), null, 2)}\n`);
-  await writeFile(join(packageDir, 'schemas', 'cluster-backup-manifest.schema.json'), `${JSON.stringify(z.toJSONSchema(ClusterManifestSchema, { io: 'output' }), null, 2)}\n`);
+  await writeFile(
+    join(packageDir, 'schemas', 'inspect-report.schema.json'),
+    `${JSON.stringify(z.toJSONSchema(InspectReportSchema, { io: 'output' }), null, 2)}\n`,
+  );
+  await writeFile(
+    join(packageDir, 'schemas', 'backup-manifest.schema.json'),
+    `${JSON.stringify(z.toJSONSchema(BackupManifestSchema, { io: 'output' }), null, 2)}\n`,
+  );
+  await writeFile(
+    join(packageDir, 'schemas', 'cluster-backup-manifest.schema.json'),
+    `${JSON.stringify(z.toJSONSchema(ClusterManifestSchema, { io: 'output' }), null, 2)}\n`,
+  );
   // Each command's --json output (watch: each line), as `<command>.schema.json`.
   for (const command of commands) {
-    await writeFile(join(packageDir, 'schemas', `${command.name}.schema.json`), `${JSON.stringify(z.toJSONSchema(command.json, { io: 'output' }), null, 2)}\n`);
+    await writeFile(
+      join(packageDir, 'schemas', `${command.name}.schema.json`),
+      `${JSON.stringify(z.toJSONSchema(command.json, { io: 'output' }), null, 2)}\n`,
+    );
   }
   if (!cli.metafile) throw new Error('esbuild returned no metafile');
   await writeFile(join(packageDir, 'THIRD_PARTY_LICENSES.txt'), await licences(cli.metafile));
@@ -167,10 +201,15 @@ export async function buildPackage(info: BuildInfo, description: string): Promis
     gitHead: info.commit.replace(/-dirty$/, ''),
   };
   await writeFile(join(packageDir, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
-  const packed = await execa('npm', ['pack', '--json', '--pack-destination', buildDir], { cwd: packageDir, env: { npm_config_loglevel: 'warn' } });
+  const packed = await execa('npm', ['pack', '--json', '--pack-destination', buildDir], {
+    cwd: packageDir,
+    env: { npm_config_loglevel: 'warn' },
+  });
   const tarball = join(buildDir, z.array(z.object({ filename: z.string() })).parse(JSON.parse(packed.stdout))[0]?.filename ?? '');
   await sha256File(tarball);
-  log(`${relative(root, tarball)}: ${((await stat(tarball)).size / 1e6).toFixed(2)} MB (bundle ${((await stat(bundlePath)).size / 1e6).toFixed(2)} MB)`);
+  log(
+    `${relative(root, tarball)}: ${((await stat(tarball)).size / 1e6).toFixed(2)} MB (bundle ${((await stat(bundlePath)).size / 1e6).toFixed(2)} MB)`,
+  );
   return tarball;
 }
 
@@ -189,14 +228,23 @@ export async function buildSea(): Promise<string> {
   await writeFile(main, (await readFile(bundlePath, 'utf8')).replace(/^#!.*\n/, ''));
   // The code cache makes its start skip compiling the bundle; the warning that the feature is
   // experimental would otherwise be printed on every run.
-  await writeFile(config, JSON.stringify({ main, output: blob, disableExperimentalSEAWarning: true, useCodeCache: true, useSnapshot: false }));
+  await writeFile(
+    config,
+    JSON.stringify({ main, output: blob, disableExperimentalSEAWarning: true, useCodeCache: true, useSnapshot: false }),
+  );
   await execa(process.execPath, ['--experimental-sea-config', config], { stdio: 'inherit' });
   await copyFile(process.execPath, seaPath);
   await chmod(seaPath, 0o755);
-  await execa('postject', [seaPath, 'NODE_SEA_BLOB', blob, '--sentinel-fuse', SEA_FUSE], { preferLocal: true, localDir: root, stdout: 'ignore' });
+  await execa('postject', [seaPath, 'NODE_SEA_BLOB', blob, '--sentinel-fuse', SEA_FUSE], {
+    preferLocal: true,
+    localDir: root,
+    stdout: 'ignore',
+  });
   for (const file of [blob, config, main]) await rm(file);
   await sha256File(seaPath);
-  log(`${relative(root, seaPath)}: ${((await stat(seaPath)).size / 1e6).toFixed(1)} MB (Node ${process.version} for linux-${process.arch})`);
+  log(
+    `${relative(root, seaPath)}: ${((await stat(seaPath)).size / 1e6).toFixed(1)} MB (Node ${process.version} for linux-${process.arch})`,
+  );
   return seaPath;
 }
 
@@ -239,7 +287,8 @@ if (import.meta.main) {
     process.stderr.write(`build:cli: ${(error as Error).message}\nUsage: npm run build:cli [-- --no-sea]\n`);
     process.exit(2);
   }
-  if (process.platform !== 'linux' || process.arch !== 'x64') log(`note: the single executable is made for this machine, linux-${process.arch}`);
+  if (process.platform !== 'linux' || process.arch !== 'x64')
+    log(`note: the single executable is made for this machine, linux-${process.arch}`);
   if (sea) await releaseFiles();
   else {
     const { info, description } = await buildIdentity();

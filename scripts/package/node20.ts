@@ -46,5 +46,6 @@ export const setMethods: Record<string, (this: Set<unknown>, other: SetLike<unkn
 };
 
 for (const [name, method] of Object.entries(setMethods)) {
-  if (!(name in Set.prototype)) Object.defineProperty(Set.prototype, name, { value: method, writable: true, configurable: true, enumerable: false });
+  if (!(name in Set.prototype))
+    Object.defineProperty(Set.prototype, name, { value: method, writable: true, configurable: true, enumerable: false });
 }

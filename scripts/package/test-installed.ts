@@ -83,16 +83,27 @@ export async function pathWithoutNode(dir: string): Promise<string> {
       await symlink(join(source, name), join(bin, name));
     }
   }
-  const probe = await execa('/bin/sh', ['-c', 'command -v node || command -v nodejs'], { env: { PATH: bin }, extendEnv: false, reject: false });
+  const probe = await execa('/bin/sh', ['-c', 'command -v node || command -v nodejs'], {
+    env: { PATH: bin },
+    extendEnv: false,
+    reject: false,
+  });
   if (probe.exitCode === 0) throw new Error(`node is still on the PATH without Node: ${probe.stdout}`);
   return bin;
 }
 
 /** Checks `--version` of an installed CLI: the package version and the commit, nothing on stderr. */
 async function assertVersion(cli: string, path: string, expected: string): Promise<void> {
-  const run = await execa(cli, ['--version'], { env: { PATH: path, HOME: process.env.HOME ?? '/root' }, extendEnv: false, cwd: tmpdir(), reject: false });
+  const run = await execa(cli, ['--version'], {
+    env: { PATH: path, HOME: process.env.HOME ?? '/root' },
+    extendEnv: false,
+    cwd: tmpdir(),
+    reject: false,
+  });
   if (run.exitCode !== 0 || run.stdout !== expected || run.stderr !== '') {
-    throw new Error(`${cli} --version: exit ${run.exitCode}, stdout ${JSON.stringify(run.stdout)} (expected ${JSON.stringify(expected)}), stderr ${JSON.stringify(run.stderr)}`);
+    throw new Error(
+      `${cli} --version: exit ${run.exitCode}, stdout ${JSON.stringify(run.stdout)} (expected ${JSON.stringify(expected)}), stderr ${JSON.stringify(run.stderr)}`,
+    );
   }
 }
 
@@ -102,7 +113,8 @@ if (import.meta.main) {
   try {
     const { values } = parseArgs({ options: { node: { type: 'string' }, 'no-sea': { type: 'boolean', default: false } } });
     if (values.node) lines = values.node.split(',').map((line) => line.trim());
-    for (const line of lines) if (!(line in nodeLines())) throw new Error(`no Node line "${line}" (lines: ${Object.keys(nodeLines()).join(', ')})`);
+    for (const line of lines)
+      if (!(line in nodeLines())) throw new Error(`no Node line "${line}" (lines: ${Object.keys(nodeLines()).join(', ')})`);
     sea = !values['no-sea'];
   } catch (error) {
     process.stderr.write(`test:package: ${(error as Error).message}\nUsage: npm run test:package [-- --node 20,22,24] [--no-sea]\n`);
@@ -143,19 +155,21 @@ if (import.meta.main) {
       }
       const cli = join(prefix, 'bin', 'redis-playbook');
       await assertVersion(cli, path, expectedVersion);
-      const failed = await timed(`Node ${actual}: ${testsOf(line).length} CLI test files against ${cli}`, () => runTests(testsOf(line), cli, path));
+      const failed = await timed(`Node ${actual}: ${testsOf(line).length} CLI test files against ${cli}`, () =>
+        runTests(testsOf(line), cli, path),
+      );
       if (failed) failures.push(`Node ${line}: the CLI tests failed:\n${failed}`);
     });
     if (sea) {
-      suites.push(
-        async () => {
-          const executable = await timed('build the single executable', () => buildSea());
-          const path = await pathWithoutNode(work);
-          await assertVersion(executable, path, expectedVersion);
-          const failed = await timed(`single executable ${seaPath}, no Node on PATH: ${SEA_TESTS.length} test files`, () => runTests(SEA_TESTS, executable, path));
-          if (failed) failures.push(`the single executable's tests failed:\n${failed}`);
-        },
-      );
+      suites.push(async () => {
+        const executable = await timed('build the single executable', () => buildSea());
+        const path = await pathWithoutNode(work);
+        await assertVersion(executable, path, expectedVersion);
+        const failed = await timed(`single executable ${seaPath}, no Node on PATH: ${SEA_TESTS.length} test files`, () =>
+          runTests(SEA_TESTS, executable, path),
+        );
+        if (failed) failures.push(`the single executable's tests failed:\n${failed}`);
+      });
     }
     for (const suite of suites) {
       try {

@@ -43,7 +43,8 @@ export interface BackupOptions {
   onProgress?: (event: BackupProgress) => void;
 }
 
-export type BackupProgress = SaveProgress | { phase: 'copying'; file: string } | { phase: 'checking'; file: string } | { phase: 'pruned'; path: string };
+export type BackupProgress =
+  SaveProgress | { phase: 'copying'; file: string } | { phase: 'checking'; file: string } | { phase: 'pruned'; path: string };
 
 export interface BackupResult {
   /** The new backup folder. */
@@ -71,7 +72,14 @@ const MAX_AOF_COPIES = 5;
  * manifest says so. The copy is checked with the engine's own redis-check-aof: on the AOF manifest,
  * or on Redis 6 on the file itself.
  */
-async function copyAofSet(client: RedisCommands, files: DataDirReader, engine: Engine, layout: AofLayout, temp: string, onProgress: BackupOptions['onProgress']) {
+async function copyAofSet(
+  client: RedisCommands,
+  files: DataDirReader,
+  engine: Engine,
+  layout: AofLayout,
+  temp: string,
+  onProgress: BackupOptions['onProgress'],
+) {
   const persistence = async () => flattenInfo(parseInfo(await client.info('persistence')));
   const rewritten = new Error('the AOF was rewritten during the copy');
   let copied: BackupFile[];
@@ -118,7 +126,11 @@ async function copyAofSet(client: RedisCommands, files: DataDirReader, engine: E
       const vanished = (error as NodeJS.ErrnoException).code === 'ENOENT' || (error as Error).message.includes('does not exist');
       if (error !== rewritten && !vanished) throw error;
       if (attempt >= MAX_AOF_COPIES) {
-        throw new PlaybookError('other', `The AOF was rewritten during each of ${MAX_AOF_COPIES} copies of it: run the backup when the server writes less`, { cause: error });
+        throw new PlaybookError(
+          'other',
+          `The AOF was rewritten during each of ${MAX_AOF_COPIES} copies of it: run the backup when the server writes less`,
+          { cause: error },
+        );
       }
     }
   }
@@ -128,7 +140,9 @@ async function copyAofSet(client: RedisCommands, files: DataDirReader, engine: E
     // Cut the copy back to the last whole command (answers the checker's y/N prompt), then check again.
     await execa(engine.checkAof, ['--fix', check.fixTarget], { input: 'y\n', reject: false });
     const fixed = await checkAof(engine, checkPath);
-    check = fixed.ok ? { ...fixed, message: `AOF is valid after cutting a partial command at the end of the copy (${check.message})` } : check;
+    check = fixed.ok
+      ? { ...fixed, message: `AOF is valid after cutting a partial command at the end of the copy (${check.message})` }
+      : check;
     for (const file of copied) Object.assign(file, await digestFile(localPath(file)));
   }
   return { files: copied, check: { ok: check.ok, message: check.message } };
@@ -159,7 +173,8 @@ export async function backup(options: BackupOptions): Promise<BackupResult> {
   // The fresh snapshot is about the size of the last one, and the AOF set is copied as it is.
   const persistence = flattenInfo(parseInfo(await client.info('persistence')));
   const needed =
-    (await reader.sizeOf(join(dir, config.dbfilename as string))) + (persistence.aof_enabled === '1' ? Number(persistence.aof_current_size ?? 0) : 0);
+    (await reader.sizeOf(join(dir, config.dbfilename as string))) +
+    (persistence.aof_enabled === '1' ? Number(persistence.aof_current_size ?? 0) : 0);
   const space = await assertFreeSpace(to, needed, 'the backup');
   const temp = join(to, `.incomplete-${folderStamp()}-${process.pid}-${randomBytes(3).toString('hex')}`);
   await mkdir(temp);
@@ -168,14 +183,30 @@ export async function backup(options: BackupOptions): Promise<BackupResult> {
     const rdbCopy = join(temp, dbfilename);
     // On this machine the snapshot is copied and checked while the server writes it (snapshot-copy.ts).
     const serverPid = reader === hostDataDir && server.process_id !== undefined ? Number(server.process_id) : undefined;
-    const { digest: rdbDigest, check: rdbCheck } = await snapshotAndCopy({ client, engine, dir, dbfilename, dest: rdbCopy, copyOut: reader.copyOut, serverPid, onProgress });
+    const { digest: rdbDigest, check: rdbCheck } = await snapshotAndCopy({
+      client,
+      engine,
+      dir,
+      dbfilename,
+      dest: rdbCopy,
+      copyOut: reader.copyOut,
+      serverPid,
+      onProgress,
+    });
     if (!rdbCheck.ok) {
       // A newer engine's format is not damage: say so, and how to check it with that engine's own checker.
       const refusal = FORMAT_REFUSED.test(rdbCheck.output)
         ? await rdbVersionRefusal(engine, await readRdbVersion(rdbCopy), 'the snapshot')
         : undefined;
-      if (refusal) throw new PlaybookError('backup', `Cannot check the snapshot: ${refusal}; name the server's own program with --server (e.g. /usr/bin/valkey-server)`);
-      throw new PlaybookError('backup', `The snapshot copied from ${reader.describe(join(dir, dbfilename))} fails ${engine.checkRdb}: ${rdbCheck.message}`);
+      if (refusal)
+        throw new PlaybookError(
+          'backup',
+          `Cannot check the snapshot: ${refusal}; name the server's own program with --server (e.g. /usr/bin/valkey-server)`,
+        );
+      throw new PlaybookError(
+        'backup',
+        `The snapshot copied from ${reader.describe(join(dir, dbfilename))} fails ${engine.checkRdb}: ${rdbCheck.message}`,
+      );
     }
     const ctime = /AUX FIELD ctime = '(\d+)'/.exec(rdbCheck.output)?.[1];
     const files: BackupFile[] = [{ path: dbfilename, role: 'rdb', ...rdbDigest }];
@@ -207,7 +238,13 @@ export async function backup(options: BackupOptions): Promise<BackupResult> {
         rdbVersion: await readRdbVersion(rdbCopy),
         ...(server.executable ? { executable: server.executable } : {}),
       },
-      config: { dir, dbfilename, appendonly, ...(config.appenddirname === undefined ? {} : { appenddirname: config.appenddirname }), appendfilename: config.appendfilename },
+      config: {
+        dir,
+        dbfilename,
+        appendonly,
+        ...(config.appenddirname === undefined ? {} : { appenddirname: config.appenddirname }),
+        appendfilename: config.appendfilename,
+      },
       replication: {
         role: replication.role,
         ...(replication.primary ? { primary: replication.primary, link: replication.link } : {}),

@@ -24,7 +24,11 @@ export async function listBackups(to: string): Promise<BackupEntry[]> {
     names = (await readdir(to, { withFileTypes: true })).filter((entry) => entry.isDirectory()).map((entry) => entry.name);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new PlaybookError('io', `Cannot list the backup dir ${to}: ${code === 'ENOENT' ? 'it does not exist' : (error as Error).message}`, { cause: error });
+    throw new PlaybookError(
+      'io',
+      `Cannot list the backup dir ${to}: ${code === 'ENOENT' ? 'it does not exist' : (error as Error).message}`,
+      { cause: error },
+    );
   }
   const entries: BackupEntry[] = [];
   for (const name of names.sort()) {
@@ -35,7 +39,11 @@ export async function listBackups(to: string): Promise<BackupEntry[]> {
     }
     try {
       const read = await readAnyManifest(path);
-      entries.push(read.kind === 'cluster' ? { path, name, manifest: undefined, cluster: read.manifest, problem: undefined } : { path, name, manifest: read.manifest, problem: undefined });
+      entries.push(
+        read.kind === 'cluster'
+          ? { path, name, manifest: undefined, cluster: read.manifest, problem: undefined }
+          : { path, name, manifest: read.manifest, problem: undefined },
+      );
     } catch (error) {
       entries.push({ path, name, manifest: undefined, problem: (error as Error).message });
     }

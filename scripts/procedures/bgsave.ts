@@ -87,7 +87,11 @@ export async function freshSnapshot(client: RedisCommands, options: FreshSnapsho
     // The server's own clock (TIME) decides, not this machine's: LASTSAVE is in the server's clock,
     // which may be another machine's, or jump (NTP, a VM resumed). "Another second" rather than "a
     // later one", so that a clock set back never makes this wait, or the one below, last for hours.
-    await waitFor(async () => (await serverSeconds(client)) !== before, { what: "the server's clock to leave LASTSAVE's second", timeoutMs, ...pollOptions(client) });
+    await waitFor(async () => (await serverSeconds(client)) !== before, {
+      what: "the server's clock to leave LASTSAVE's second",
+      timeoutMs,
+      ...pollOptions(client),
+    });
     let reply: string;
     const requestedAt = Date.now();
     try {
@@ -95,7 +99,10 @@ export async function freshSnapshot(client: RedisCommands, options: FreshSnapsho
     } catch (error) {
       // A save rule fired between the check and the request: wait for that one, then ask again.
       if (/already in progress/i.test((error as Error).message)) continue;
-      throw explainServerRefusal(error) ?? new PlaybookError('other', `BGSAVE was refused: ${(error as Error).message}`, { cause: error, command: 'BGSAVE SCHEDULE' });
+      throw (
+        explainServerRefusal(error) ??
+        new PlaybookError('other', `BGSAVE was refused: ${(error as Error).message}`, { cause: error, command: 'BGSAVE SCHEDULE' })
+      );
     }
     if (/started/i.test(reply)) onStarted?.(requestedAt);
     // 3. Wait for completion; "scheduled" means it starts when the AOF rewrite ends.
@@ -109,9 +116,13 @@ export async function freshSnapshot(client: RedisCommands, options: FreshSnapsho
       if (lastSave !== before && info.rdb_last_bgsave_status === 'ok') return lastSave;
       if (ourSaveFailed(info, savesBefore)) {
         throw Object.assign(
-          new PlaybookError('other', 'The background save failed (rdb_last_bgsave_status:err): check the server log, disk space and permissions of the data dir', {
-            command: 'BGSAVE SCHEDULE',
-          }),
+          new PlaybookError(
+            'other',
+            'The background save failed (rdb_last_bgsave_status:err): check the server log, disk space and permissions of the data dir',
+            {
+              command: 'BGSAVE SCHEDULE',
+            },
+          ),
           { fatal: true },
         );
       }

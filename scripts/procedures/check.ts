@@ -74,8 +74,10 @@ export async function fileProblem(backup: string, file: BackupFile): Promise<Che
     const relative = parts.slice(0, i).join('/');
     const info = await lstat(join(backup, relative)).catch((error: unknown) => error as NodeJS.ErrnoException);
     if (info instanceof Error) return { what: file.path, ok: false, detail: info.code === 'ENOENT' ? 'missing' : info.message };
-    if (info.isSymbolicLink()) return { what: file.path, ok: false, detail: `${relative} is a symbolic link: a backup holds plain files only` };
-    if (i < parts.length ? !info.isDirectory() : !info.isFile()) return { what: file.path, ok: false, detail: `${relative} is not a plain ${i < parts.length ? 'dir' : 'file'}` };
+    if (info.isSymbolicLink())
+      return { what: file.path, ok: false, detail: `${relative} is a symbolic link: a backup holds plain files only` };
+    if (i < parts.length ? !info.isDirectory() : !info.isFile())
+      return { what: file.path, ok: false, detail: `${relative} is not a plain ${i < parts.length ? 'dir' : 'file'}` };
     if (i === parts.length && info.size !== file.size) {
       return { what: `${file.path} size`, ok: false, detail: `${info.size} bytes, the manifest says ${file.size} (truncated or grown)` };
     }
@@ -90,11 +92,13 @@ export async function fileProblem(backup: string, file: BackupFile): Promise<Che
 async function aofManifestProblem(backup: string, manifest: BackupManifest): Promise<CheckItem | undefined> {
   const name = aofManifestName(manifest.config.appendfilename);
   const what = `appendonlydir/${name}`;
-  if (!manifest.files.some((file) => file.path === what)) return { what, ok: false, detail: 'the AOF files are listed, but not their manifest' };
+  if (!manifest.files.some((file) => file.path === what))
+    return { what, ok: false, detail: 'the AOF files are listed, but not their manifest' };
   try {
     const listed = new Set(manifest.files.map((file) => file.path));
     for (const entry of parseAofManifest(await readFile(join(backup, what), 'utf8'))) {
-      if (!listed.has(`appendonlydir/${entry.file}`)) return { what, ok: false, detail: `names ${entry.file}, which the backup's manifest does not list` };
+      if (!listed.has(`appendonlydir/${entry.file}`))
+        return { what, ok: false, detail: `names ${entry.file}, which the backup's manifest does not list` };
     }
   } catch (error) {
     return { what, ok: false, detail: (error as Error).message };
@@ -114,7 +118,9 @@ async function aofManifestProblem(backup: string, manifest: BackupManifest): Pro
 export async function checkBackup(path: string, engine: Engine, options: CheckBackupOptions = {}): Promise<CheckResult> {
   const info = await stat(path).catch((caught: unknown) => {
     const error = caught as NodeJS.ErrnoException;
-    throw new PlaybookError('io', `${path} ${error.code === 'ENOENT' ? 'does not exist' : `cannot be read: ${error.message}`}`, { cause: error });
+    throw new PlaybookError('io', `${path} ${error.code === 'ENOENT' ? 'does not exist' : `cannot be read: ${error.message}`}`, {
+      cause: error,
+    });
   });
   let manifest: BackupManifest | undefined;
   let rdbPath = path;
@@ -143,7 +149,8 @@ export async function checkBackup(path: string, engine: Engine, options: CheckBa
     header = { what: 'RDB header', ok: true, detail: `RDB format version ${rdbVersion}` };
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code && code !== 'ENOENT' && !info.isDirectory()) throw new PlaybookError('io', `Cannot read ${rdbPath}: ${(error as Error).message}`, { cause: error });
+    if (code && code !== 'ENOENT' && !info.isDirectory())
+      throw new PlaybookError('io', `Cannot read ${rdbPath}: ${(error as Error).message}`, { cause: error });
     header = { what: 'RDB header', ok: false, detail: code === 'ENOENT' ? 'file missing' : (error as Error).message };
   }
   // The checkers read the files themselves, in other processes, while this one computes checksums.
@@ -154,7 +161,9 @@ export async function checkBackup(path: string, engine: Engine, options: CheckBa
   // Redis 7+: the checker reads the AOF dir through its manifest; Redis 6 (no appenddirname): the one AOF file.
   const aofTarget = manifest?.config.appenddirname === undefined ? manifest?.config.appendfilename : 'appendonlydir';
   const aofCheckPath = () =>
-    manifest?.config.appenddirname === undefined ? join(path, manifest?.config.appendfilename ?? '') : join(path, 'appendonlydir', aofManifestName(manifest.config.appendfilename));
+    manifest?.config.appenddirname === undefined
+      ? join(path, manifest?.config.appendfilename ?? '')
+      : join(path, 'appendonlydir', aofManifestName(manifest.config.appendfilename));
   const runAofCheck = () => (manifest && hasAof ? checkAof(engine, aofCheckPath()) : undefined);
   let rdbChecking = trust ? undefined : runRdbCheck();
   let aofChecking = trust ? undefined : runAofCheck();
@@ -174,7 +183,11 @@ export async function checkBackup(path: string, engine: Engine, options: CheckBa
     if ('error' in digest) {
       items.push({ what: file.path, ok: false, detail: digest.error.code === 'ENOENT' ? 'missing' : digest.error.message });
     } else if (digest.size !== file.size) {
-      items.push({ what: `${file.path} size`, ok: false, detail: `${digest.size} bytes, the manifest says ${file.size} (truncated or grown)` });
+      items.push({
+        what: `${file.path} size`,
+        ok: false,
+        detail: `${digest.size} bytes, the manifest says ${file.size} (truncated or grown)`,
+      });
     } else if (digest.sha256 !== file.sha256) {
       items.push({ what: `${file.path} sha256`, ok: false, detail: 'content differs from the manifest (changed or corrupted)' });
     } else {
@@ -192,11 +205,17 @@ export async function checkBackup(path: string, engine: Engine, options: CheckBa
   let trustedAof: CheckItem | undefined;
   if (trust && manifest) {
     const matches = (role: BackupFile['role']) =>
-      manifest.files.filter((file) => file.role === role).every((file) => items.some((item) => item.what === `${file.path} sha256` && item.ok));
+      manifest.files
+        .filter((file) => file.role === role)
+        .every((file) => items.some((item) => item.what === `${file.path} sha256` && item.ok));
     // Same product only: another engine's checker could read the same format version differently.
     const sameProduct = manifest.source.engine === engine.product;
     if (sameProduct && header.ok && manifest.checks.rdb.ok && matches('rdb') && (await formatLoads?.catch(() => false)) === true) {
-      items.push({ what: `${engine.checkRdb} ${rdbPath.slice(path.length + 1)}`, ok: true, detail: `${manifest.checks.rdb.message} (${RECORDED})` });
+      items.push({
+        what: `${engine.checkRdb} ${rdbPath.slice(path.length + 1)}`,
+        ok: true,
+        detail: `${manifest.checks.rdb.message} (${RECORDED})`,
+      });
     } else {
       rdbChecking = runRdbCheck();
     }
@@ -209,7 +228,8 @@ export async function checkBackup(path: string, engine: Engine, options: CheckBa
   if (rdbChecking) {
     rdb = await rdbChecking;
     // A format newer than this engine reads: not damage, but a backup this server cannot load.
-    const refusal = !rdb.ok && FORMAT_REFUSED.test(rdb.output) && rdbVersion !== undefined ? await rdbVersionRefusal(engine, rdbVersion) : undefined;
+    const refusal =
+      !rdb.ok && FORMAT_REFUSED.test(rdb.output) && rdbVersion !== undefined ? await rdbVersionRefusal(engine, rdbVersion) : undefined;
     if (refusal) items.push({ what: 'RDB format', ok: false, detail: refusal });
     else items.push({ what: `${engine.checkRdb} ${rdbPath.slice(path.length + 1) || rdbPath}`, ok: rdb.ok, detail: rdb.message });
   }

@@ -31,7 +31,11 @@ export function pollOptions(commands: RedisCommands): { intervalMs: number; maxI
  * arguments for 'GET'`). Throws when the server leaves out a name that is not `optional` (a parameter
  * the server does not know, such as `appenddirname` before Redis 7, is simply absent from the record).
  */
-export async function configGet(commands: RedisCommands, names: string[], optional: readonly string[] = []): Promise<Record<string, string>> {
+export async function configGet(
+  commands: RedisCommands,
+  names: string[],
+  optional: readonly string[] = [],
+): Promise<Record<string, string>> {
   const config: Record<string, string> = {};
   const add = (flat: unknown) => {
     const items = Array.isArray(flat) ? (flat as unknown[]) : [];

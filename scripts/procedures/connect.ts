@@ -44,7 +44,8 @@ function codeOf(error: unknown): string | undefined {
 }
 
 /** Node's codes for a server certificate that does not verify. */
-const CERTIFICATE_CODES = /^(SELF_SIGNED_CERT_IN_CHAIN|DEPTH_ZERO_SELF_SIGNED_CERT|UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT(_LOCALLY)?|CERT_HAS_EXPIRED|CERT_NOT_YET_VALID|ERR_TLS_CERT_ALTNAME_INVALID|CERT_UNTRUSTED|CERT_REVOKED|CERT_SIGNATURE_FAILURE)$/;
+const CERTIFICATE_CODES =
+  /^(SELF_SIGNED_CERT_IN_CHAIN|DEPTH_ZERO_SELF_SIGNED_CERT|UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT(_LOCALLY)?|CERT_HAS_EXPIRED|CERT_NOT_YET_VALID|ERR_TLS_CERT_ALTNAME_INVALID|CERT_UNTRUSTED|CERT_REVOKED|CERT_SIGNATURE_FAILURE)$/;
 
 /** The TLS options of `target` for ioredis, the files read now (a missing one is an `io` error naming its option). */
 export function tlsOptions(tls: NonNullable<RedisTarget['tls']>): ConnectionOptions {
@@ -52,9 +53,13 @@ export function tlsOptions(tls: NonNullable<RedisTarget['tls']>): ConnectionOpti
     try {
       return readFileSync(path);
     } catch (error) {
-      throw new PlaybookError('io', `Cannot read ${option} ${path}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`, {
-        cause: error,
-      });
+      throw new PlaybookError(
+        'io',
+        `Cannot read ${option} ${path}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`,
+        {
+          cause: error,
+        },
+      );
     }
   };
   const ca: Buffer[] = [];
@@ -68,7 +73,8 @@ export function tlsOptions(tls: NonNullable<RedisTarget['tls']>): ConnectionOpti
     }
     for (const name of names) ca.push(read('--cacertdir', join(tls.cacertdir, name)));
   }
-  if ((tls.cert === undefined) !== (tls.key === undefined)) throw new PlaybookError('usage', '--cert and --key go together: the client certificate and its private key');
+  if ((tls.cert === undefined) !== (tls.key === undefined))
+    throw new PlaybookError('usage', '--cert and --key go together: the client certificate and its private key');
   return {
     ...(ca.length > 0 ? { ca } : {}),
     ...(tls.cert ? { cert: read('--cert', tls.cert) } : {}),
@@ -98,13 +104,26 @@ export function classifyConnectionError(target: RedisTarget, failure: Connection
       );
     }
     if (target.tls && /certificate required|alert.*(bad|unknown) certificate|handshake failure/i.test(messageOf(error))) {
-      return new PlaybookError('auth', `${where} refused the TLS connection: it requires a client certificate this one does not have (--cert FILE --key FILE)`, { cause: error });
+      return new PlaybookError(
+        'auth',
+        `${where} refused the TLS connection: it requires a client certificate this one does not have (--cert FILE --key FILE)`,
+        { cause: error },
+      );
     }
-    if (target.tls && /wrong version number|packet length too long|disconnected before secure TLS connection|unexpected eof/i.test(messageOf(error))) {
-      return new PlaybookError('protocol', `${where} did not answer the TLS handshake: is it a plain port? use redis:// without --tls`, { cause: error });
+    if (
+      target.tls &&
+      /wrong version number|packet length too long|disconnected before secure TLS connection|unexpected eof/i.test(messageOf(error))
+    ) {
+      return new PlaybookError('protocol', `${where} did not answer the TLS handshake: is it a plain port? use redis:// without --tls`, {
+        cause: error,
+      });
     }
     if (code === 'EACCES' && target.socket) {
-      return new PlaybookError('io', `Cannot connect to the socket ${target.socket} as user ${userInfo().username}: permission denied (see the server's unixsocketperm)`, { cause: error });
+      return new PlaybookError(
+        'io',
+        `Cannot connect to the socket ${target.socket} as user ${userInfo().username}: permission denied (see the server's unixsocketperm)`,
+        { cause: error },
+      );
     }
     if (code && code in UNREACHABLE_CODES && !(code === 'ETIMEDOUT' && failure.connected)) {
       const detail = code === 'ETIMEDOUT' ? `no answer to the connection attempt within ${failure.timeoutMs} ms` : UNREACHABLE_CODES[code];
@@ -120,7 +139,9 @@ export function classifyConnectionError(target: RedisTarget, failure: Connection
       return new PlaybookError('auth', `Authentication failed at ${where}: the server requires a password${hint}`, { cause });
     }
     if (reply.startsWith('DENIED')) {
-      return new PlaybookError('auth', `Access denied by ${where}: the server refuses clients from this address (protected mode)`, { cause });
+      return new PlaybookError('auth', `Access denied by ${where}: the server refuses clients from this address (protected mode)`, {
+        cause,
+      });
     }
     const who = target.username ? `user "${target.username}"` : 'the default user';
     return new PlaybookError('auth', `Authentication failed at ${where}: wrong password for ${who} (${reply.split('\n')[0]})`, { cause });
@@ -140,7 +161,9 @@ export function classifyConnectionError(target: RedisTarget, failure: Connection
   }
   if (failure.connected && messages.some((message) => /Connection is closed|ECONNRESET|EPIPE/.test(message))) {
     const tlsHint = target.tls ? '' : ' (a TLS port needs rediss:// or --tls)';
-    return new PlaybookError('protocol', `${where} closed the connection without answering like Redis: is it a Redis server?${tlsHint}`, { cause });
+    return new PlaybookError('protocol', `${where} closed the connection without answering like Redis: is it a Redis server?${tlsHint}`, {
+      cause,
+    });
   }
   for (const error of failure.errors) {
     const refusal = explainServerRefusal(error);
@@ -200,7 +223,10 @@ export async function connect(target: RedisTarget, { timeoutMs = DEFAULT_TIMEOUT
       throw error;
     });
     if (pong !== 'PONG') {
-      throw new PlaybookError('protocol', `${target.url} is not a Redis server: it answered PING with ${JSON.stringify(String(pong).slice(0, 40))}`);
+      throw new PlaybookError(
+        'protocol',
+        `${target.url} is not a Redis server: it answered PING with ${JSON.stringify(String(pong).slice(0, 40))}`,
+      );
     }
     if (target.db !== 0) await client.call('SELECT', target.db);
     return { client, note };
@@ -215,10 +241,19 @@ export async function connect(target: RedisTarget, { timeoutMs = DEFAULT_TIMEOUT
     });
     // With TLS, "connected" means the handshake is done: a plain server that never answers the
     // handshake looks like a host that never answered. A bare TCP connection tells them apart.
-    if (target.tls && classified.kind === 'unreachable' && classified.message.includes('no answer to the connection attempt') && (await tcpAnswers(target))) {
-      throw new PlaybookError('protocol', `${target.url} did not answer the TLS handshake within ${timeoutMs} ms: is it a plain port? use redis:// without --tls`, {
-        cause: error,
-      });
+    if (
+      target.tls &&
+      classified.kind === 'unreachable' &&
+      classified.message.includes('no answer to the connection attempt') &&
+      (await tcpAnswers(target))
+    ) {
+      throw new PlaybookError(
+        'protocol',
+        `${target.url} did not answer the TLS handshake within ${timeoutMs} ms: is it a plain port? use redis:// without --tls`,
+        {
+          cause: error,
+        },
+      );
     }
     throw classified;
   }
@@ -232,14 +267,24 @@ function tcpAnswers(target: RedisTarget): Promise<boolean> {
       socket.destroy();
       resolve(answer);
     };
-    socket.once('connect', () => { done(true); });
-    socket.once('timeout', () => { done(false); });
-    socket.once('error', () => { done(false); });
+    socket.once('connect', () => {
+      done(true);
+    });
+    socket.once('timeout', () => {
+      done(false);
+    });
+    socket.once('error', () => {
+      done(false);
+    });
   });
 }
 
 /** Connects, runs `fn` with the client, and always closes the connection. */
-export async function withConnection<T>(target: RedisTarget, options: { timeoutMs?: number }, fn: (client: Redis) => Promise<T>): Promise<T> {
+export async function withConnection<T>(
+  target: RedisTarget,
+  options: { timeoutMs?: number },
+  fn: (client: Redis) => Promise<T>,
+): Promise<T> {
   const { client } = await connect(target, options);
   try {
     return await fn(client);

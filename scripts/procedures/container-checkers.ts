@@ -91,14 +91,20 @@ function readProbe(dir: string, image: string): Probe | undefined {
 async function probeImage(container: ContainerRef): Promise<Probe> {
   const probes: string[] = [];
   for (const product of ['redis', 'valkey'] as const) {
-    const run = await runDocker(['run', '--rm', '--pull', 'never', '--network', 'none', '--entrypoint', `${product}-check-rdb`, container.image, '--version'], { timeoutMs: 120_000 });
+    const run = await runDocker(
+      ['run', '--rm', '--pull', 'never', '--network', 'none', '--entrypoint', `${product}-check-rdb`, container.image, '--version'],
+      { timeoutMs: 120_000 },
+    );
     const unusable = dockerUnusable(run);
     if (unusable) throw unusable;
     if (run.exitCode !== 0) {
       // Redis 6's and Valkey 9's checkers print no version: they take `--version` for a file name. They
       // ran, though: the server program they are a name of tells the version.
       if (/Checking RDB file --version|Cannot open file/.test(`${run.stdout}\n${run.stderr}`)) {
-        const server = await runDocker(['run', '--rm', '--pull', 'never', '--network', 'none', '--entrypoint', `${product}-server`, container.image, '--version'], { timeoutMs: 120_000 });
+        const server = await runDocker(
+          ['run', '--rm', '--pull', 'never', '--network', 'none', '--entrypoint', `${product}-server`, container.image, '--version'],
+          { timeoutMs: 120_000 },
+        );
         if (server.exitCode === 0) return { image: container.image, product, version: versionFromVersionLine(server.stdout) };
       }
       probes.push(firstLine(run).replace(/^docker: (Error response from daemon: )?/, ''));

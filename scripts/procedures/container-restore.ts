@@ -247,7 +247,9 @@ export async function startAndWait(
         const { state } = await inspectContainer(container.id).catch((error: unknown) => {
           // Removed meanwhile (docker rm), or Docker itself failing: neither ends by waiting.
           const removed = error instanceof PlaybookError && error.message.includes('There is no container');
-          const why = removed ? `Container ${container.name} was removed while it loaded its data: its volume keeps the installed files` : (error as Error).message;
+          const why = removed
+            ? `Container ${container.name} was removed while it loaded its data: its volume keeps the installed files`
+            : (error as Error).message;
           throw Object.assign(new PlaybookError('docker', why, { cause: error }), { fatal: true });
         });
         if (state !== 'running' && state !== 'restarting') {
@@ -351,7 +353,9 @@ export async function restoreContainer(options: ContainerRestoreOptions): Promis
     if (stuck.length > 0) {
       // The undo failed too: the container stays stopped (it would start without its data), and the line says where each file is.
       const why = swap.stderr.split('\n').find((line) => line.trim() !== '') ?? `exit ${swap.exitCode}`;
-      const places = stuck.map((name) => `the previous ${name} is in ${posix.join(dataDir, aside, name)}: move it back to ${posix.join(dataDir, name)}`);
+      const places = stuck.map(
+        (name) => `the previous ${name} is in ${posix.join(dataDir, aside, name)}: move it back to ${posix.join(dataDir, name)}`,
+      );
       throw new PlaybookError(
         'undo',
         `Installing the backup into ${dataDir} of container ${container.name} failed (${why}) and so did putting the previous files back; nothing was deleted, the container is left stopped: ${places.join('; ')} (inside its volume)`,

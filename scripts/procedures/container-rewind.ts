@@ -91,9 +91,13 @@ export async function rewindContainer(options: ContainerRewindOptions): Promise<
   const appenddirname = options.appenddirname ?? 'appendonlydir';
   const appendfilename = options.appendfilename ?? 'appendonly.aof';
   assertNotFuture(to, options.now?.() ?? Math.floor(Date.now() / 1000));
-  if (!posix.isAbsolute(dataDir)) throw new PlaybookError('usage', `--data-dir must be an absolute path inside the container, got "${dataDir}"`);
+  if (!posix.isAbsolute(dataDir))
+    throw new PlaybookError('usage', `--data-dir must be an absolute path inside the container, got "${dataDir}"`);
   if (!mountOf(container, dataDir)) {
-    throw new PlaybookError('state', `The data dir ${dataDir} of container ${container.name} is not on a volume or bind mount: rewind works on volumes`);
+    throw new PlaybookError(
+      'state',
+      `The data dir ${dataDir} of container ${container.name} is not on a volume or bind mount: rewind works on volumes`,
+    );
   }
   const aofDir = posix.join(dataDir, appenddirname);
   const temp = await mkdtemp(join(tmpdir(), `${TEMP_PREFIX}rewind-`));
@@ -103,11 +107,16 @@ export async function rewindContainer(options: ContainerRewindOptions): Promise<
     const unusable = dockerUnusable(copied);
     if (unusable) throw unusable;
     if (copied.exitCode !== 0) {
-      throw new PlaybookError('state', `No AOF dir ${aofDir} in container ${container.name} (${firstLine(copied)}): a rewind needs appendonly yes with aof-timestamp-enabled yes; restore a backup instead`);
+      throw new PlaybookError(
+        'state',
+        `No AOF dir ${aofDir} in container ${container.name} (${firstLine(copied)}): a rewind needs appendonly yes with aof-timestamp-enabled yes; restore a backup instead`,
+      );
     }
     const timeline = await readAofTimeline(join(temp, appenddirname), appendfilename).catch((caught: unknown) => {
       const error = caught as Error;
-      throw new PlaybookError('state', `The AOF in ${aofDir} of container ${container.name} cannot be read: ${error.message}`, { cause: error });
+      throw new PlaybookError('state', `The AOF in ${aofDir} of container ${container.name} cannot be read: ${error.message}`, {
+        cause: error,
+      });
     });
     assertRewindable(timeline, to, aofDir);
     const wasRunning = container.state === 'running' || container.state === 'restarting' || container.state === 'paused';
@@ -133,9 +142,12 @@ export async function rewindContainer(options: ContainerRewindOptions): Promise<
     options.onProgress?.({ phase: 'installing', container: container.name, dataDir });
     const aside = `pre-rewind-${folderStamp()}`;
     const name = `${TEMP_PREFIX}rewind-${randomBytes(4).toString('hex')}`;
-    const cut = await runDocker(throwawayArgs(container, name, REWIND_SCRIPT, [dataDir, appenddirname, aofManifestName(appendfilename), String(to), aside], false), {
-      timeoutMs: 3_600_000,
-    });
+    const cut = await runDocker(
+      throwawayArgs(container, name, REWIND_SCRIPT, [dataDir, appenddirname, aofManifestName(appendfilename), String(to), aside], false),
+      {
+        timeoutMs: 3_600_000,
+      },
+    );
     const lines = cut.stdout.split('\n');
     if (cut.exitCode !== 0 || !lines.includes('done')) {
       if (wasRunning) await runDocker(['start', container.id]);

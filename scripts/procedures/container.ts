@@ -104,11 +104,18 @@ export async function composeServiceContainer(
   const definedEnv = Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined));
   // Compose v1 fails `ps` for a service the project does not define; v2 lists nothing: ask the project first.
   const services = await runProgram(file, [...prefix, 'config', '--services'], { cwd, env: definedEnv, timeoutMs: 120_000 });
-  const defined = services.stdout.split('\n').map((line) => line.trim()).filter(Boolean);
+  const defined = services.stdout
+    .split('\n')
+    .map((line) => line.trim())
+    .filter(Boolean);
   if (services.exitCode === 0 && !defined.includes(service)) {
-    throw new PlaybookError('docker', `The Compose project in ${cwd} has no service "${service}" (its services: ${defined.join(', ') || 'none'})`, {
-      command: `${command.join(' ')} config --services`,
-    });
+    throw new PlaybookError(
+      'docker',
+      `The Compose project in ${cwd} has no service "${service}" (its services: ${defined.join(', ') || 'none'})`,
+      {
+        command: `${command.join(' ')} config --services`,
+      },
+    );
   }
   const run = await runProgram(file, [...prefix, 'ps', '--all', '-q', service], { cwd, env: definedEnv, timeoutMs: 120_000 });
   const unusable = dockerUnusable(run, file);

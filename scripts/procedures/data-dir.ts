@@ -25,8 +25,9 @@ export const hostDataDir: DataDirReader = {
   assertReadableDir: (dir) => assertReadableDir(dir, 'The data dir'),
   copyOut: copyWithDigest,
   readText: (path) => readFile(path, 'utf8'),
-  sizeOf: (path) => stat(path).then(
-    (stats) => stats.size,
-    () => 0,
-  ),
+  sizeOf: (path) =>
+    stat(path).then(
+      (stats) => stats.size,
+      () => 0,
+    ),
 };

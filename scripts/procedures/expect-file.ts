@@ -32,7 +32,9 @@ export type ExpectedKey = z.infer<typeof ExpectedKeySchema>;
 export const ExpectFileSchema = z
   .object({
     /** Minimum key count per database number. */
-    databases: z.record(z.string().regex(/^\d+$/, 'a database number'), z.object({ minKeys: z.number().int().min(0) }).strict()).default({}),
+    databases: z
+      .record(z.string().regex(/^\d+$/, 'a database number'), z.object({ minKeys: z.number().int().min(0) }).strict())
+      .default({}),
     /** Keys that must exist, with type and size. */
     keys: z.array(ExpectedKeySchema).default([]),
   })
@@ -63,7 +65,11 @@ export async function readExpectFile(path: string): Promise<ExpectFile> {
     text = await readFile(path, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new PlaybookError('io', `Cannot read the expect file ${path}: ${code === 'ENOENT' ? 'it does not exist' : (error as Error).message}`, { cause: error });
+    throw new PlaybookError(
+      'io',
+      `Cannot read the expect file ${path}: ${code === 'ENOENT' ? 'it does not exist' : (error as Error).message}`,
+      { cause: error },
+    );
   }
   const counter = new LineCounter();
   const document = parseDocument(text, { lineCounter: counter, uniqueKeys: true });

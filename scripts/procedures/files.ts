@@ -106,7 +106,7 @@ export class WriteBack {
 }
 
 async function writeAll(handle: FileHandle, chunk: Buffer, position: number | null): Promise<void> {
-  for (let offset = 0; offset < chunk.length; ) {
+  for (let offset = 0; offset < chunk.length;) {
     const { bytesWritten } = await handle.write(chunk, offset, chunk.length - offset, position === null ? null : position + offset);
     offset += bytesWritten;
   }
@@ -329,7 +329,10 @@ export async function makeNewFolder(dir: string, name: string): Promise<string> 
 
 /** A UTC timestamp usable as a folder name on any file system: `2026-11-25T21-58-03Z`. */
 export function folderStamp(date = new Date()): string {
-  return date.toISOString().replace(/\.\d{3}Z$/, 'Z').replace(/:/g, '-');
+  return date
+    .toISOString()
+    .replace(/\.\d{3}Z$/, 'Z')
+    .replace(/:/g, '-');
 }
 
 /**

@@ -131,14 +131,24 @@ async function open(target: RedisTarget, { timeoutMs, container }: { timeoutMs: 
     return { commands: commands as RedisCommands, note, where: commands.where, close: () => undefined };
   }
   const { client, note } = await connect(target, { timeoutMs });
-  return { commands: client as RedisCommands, note, where: target.url, close: () => { client.disconnect(); } };
+  return {
+    commands: client as RedisCommands,
+    note,
+    where: target.url,
+    close: () => {
+      client.disconnect();
+    },
+  };
 }
 
 /**
  * Gathers where the data lives, how it is persisted, the last save and rewrite, memory limits,
  * the data files when readable from here (or inside the container), and the verdict: what a crash can cost.
  */
-export async function inspect(target: RedisTarget, { timeoutMs = DEFAULT_TIMEOUT_MS, container }: InspectOptions = {}): Promise<InspectReport> {
+export async function inspect(
+  target: RedisTarget,
+  { timeoutMs = DEFAULT_TIMEOUT_MS, container }: InspectOptions = {},
+): Promise<InspectReport> {
   const { commands: client, note, where, close } = await open(target, { timeoutMs, container });
   try {
     const config = await readConfig(client, where);
@@ -178,7 +188,12 @@ export async function inspect(target: RedisTarget, { timeoutMs = DEFAULT_TIMEOUT
         delayedFsync: extras.aof_delayed_fsync ?? null,
       },
     };
-    const names = { dir: config.dir, dbfilename: config.dbfilename, appenddirname: config.appenddirname, appendfilename: config.appendfilename };
+    const names = {
+      dir: config.dir,
+      dbfilename: config.dbfilename,
+      appenddirname: config.appenddirname,
+      appendfilename: config.appendfilename,
+    };
     const files = container
       ? await listContainerDataFiles(container, names)
       : await listDataFiles({ host: target.host, processId: server.process_id, ...names });
@@ -204,7 +219,13 @@ export async function inspect(target: RedisTarget, { timeoutMs = DEFAULT_TIMEOUT
       appenddirname: config.appenddirname,
       appendfilename: config.appendfilename,
       ...state,
-      rewind: await rewindReach({ appendonly: config.appendonly, timestamps: config['aof-timestamp-enabled'], files, appendfilename: config.appendfilename, container: container !== undefined }),
+      rewind: await rewindReach({
+        appendonly: config.appendonly,
+        timestamps: config['aof-timestamp-enabled'],
+        files,
+        appendfilename: config.appendfilename,
+        container: container !== undefined,
+      }),
       memory: assessMemory(config.maxmemory, config['maxmemory-policy']),
       files,
       replication: { ...replication, ...assessReplication(replication, target.host, verdict.mode) },

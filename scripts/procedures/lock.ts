@@ -22,7 +22,6 @@ export const LockHolderSchema = z.object({
 });
 export type LockHolder = z.infer<typeof LockHolderSchema>;
 
-
 function describe(holder: LockHolder): string {
   return `redis-playbook ${holder.command} (pid ${holder.pid} on ${holder.host}, since ${holder.since})`;
 }
@@ -43,14 +42,25 @@ export const SHARED_LOCK_PREFIX = '.redis-playbook.reading.';
  * `optional`: where the dir cannot be written (a backup run by a user who may only read it), go on
  * without a lock, still refusing while a restore holds one.
  */
-export async function lockDataDir(dir: string, command: string, options: { shared?: boolean; optional?: boolean } = {}): Promise<AsyncDisposable> {
+export async function lockDataDir(
+  dir: string,
+  command: string,
+  options: { shared?: boolean; optional?: boolean } = {},
+): Promise<AsyncDisposable> {
   const path = join(dir, LOCK_FILE);
   const me: LockHolder = { pid: process.pid, command, host: hostname(), since: new Date().toISOString() };
   const own = join(dir, `${options.shared ? SHARED_LOCK_PREFIX : `${LOCK_FILE}.`}${process.pid}-${randomBytes(3).toString('hex')}`);
   const live = (holder: LockHolder) => holder.host !== me.host || processAlive(holder.pid);
   const inUse = (holder: LockHolder, file: string) =>
-    new PlaybookError('state', `${dir} is in use by ${describe(holder)}: wait for it to finish${holder.host === me.host ? '' : `, or remove ${file} if that run is gone`}`);
-  const foreign = () => new PlaybookError('state', `${dir} holds a lock file ${LOCK_FILE} that is not redis-playbook's: remove it if no backup or restore runs`);
+    new PlaybookError(
+      'state',
+      `${dir} is in use by ${describe(holder)}: wait for it to finish${holder.host === me.host ? '' : `, or remove ${file} if that run is gone`}`,
+    );
+  const foreign = () =>
+    new PlaybookError(
+      'state',
+      `${dir} holds a lock file ${LOCK_FILE} that is not redis-playbook's: remove it if no backup or restore runs`,
+    );
   /** Throws while a live restore holds the dir. */
   const assertNoRestore = async () => {
     const holder = await readHolder(path);
@@ -86,7 +96,8 @@ export async function lockDataDir(dir: string, command: string, options: { share
         await link(own, path);
         break;
       } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw new PlaybookError('io', `Cannot create ${path}: ${(error as Error).message}`, { cause: error });
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST')
+          throw new PlaybookError('io', `Cannot create ${path}: ${(error as Error).message}`, { cause: error });
         if (attempt >= 3) throw new PlaybookError('state', `${dir} is being locked and released by other runs again and again: try again`);
       }
       const holder = await readHolder(path);
@@ -102,7 +113,8 @@ export async function lockDataDir(dir: string, command: string, options: { share
   const release = async () => {
     // Only our own lock: another run may have taken over a lock it found stale.
     const holder = await readHolder(path);
-    if (typeof holder === 'object' && holder.pid === me.pid && holder.host === me.host && holder.since === me.since) await unlink(path).catch(() => undefined);
+    if (typeof holder === 'object' && holder.pid === me.pid && holder.host === me.host && holder.since === me.since)
+      await unlink(path).catch(() => undefined);
   };
   // Backups reading the dir: a live one keeps it; a dead one's file is left over and goes.
   for (const name of await readdir(dir)) {

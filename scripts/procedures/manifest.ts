@@ -20,7 +20,10 @@ const MANIFEST_MAX_BYTES = 1 << 20;
 /** One file of a backup. */
 export const BackupFileSchema = z.object({
   /** Path inside the backup folder (`dump.rdb`, `appendonlydir/appendonly.aof.1.base.rdb`, …). */
-  path: z.string().min(1).refine((path) => !path.startsWith('/') && !path.split('/').includes('..'), 'a relative path inside the backup'),
+  path: z
+    .string()
+    .min(1)
+    .refine((path) => !path.startsWith('/') && !path.split('/').includes('..'), 'a relative path inside the backup'),
   /** `rdb`: the snapshot a restore installs; `aof`: a file of the AOF set, kept as it was. */
   role: z.enum(['rdb', 'aof']),
   /** Size in bytes. */
@@ -231,13 +234,19 @@ export async function readAnyManifest(backupDir: string): Promise<AnyManifest> {
   try {
     // Looked at before it is read: a hostile backup's manifest may be a link elsewhere, or gigabytes.
     const info = await lstat(path);
-    if (!info.isFile()) throw new PlaybookError('backup', `${path} is not a plain file${info.isSymbolicLink() ? ' (a symbolic link)' : ''}: a backup holds plain files only`);
-    if (info.size > MANIFEST_MAX_BYTES) throw new PlaybookError('backup', `${path} is ${info.size} bytes: not a redis-playbook manifest (they are a few kB)`);
+    if (!info.isFile())
+      throw new PlaybookError(
+        'backup',
+        `${path} is not a plain file${info.isSymbolicLink() ? ' (a symbolic link)' : ''}: a backup holds plain files only`,
+      );
+    if (info.size > MANIFEST_MAX_BYTES)
+      throw new PlaybookError('backup', `${path} is ${info.size} bytes: not a redis-playbook manifest (they are a few kB)`);
     text = await readFile(path, 'utf8');
   } catch (error) {
     if (error instanceof PlaybookError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new PlaybookError('backup', `${backupDir} is not a redis-playbook backup: it has no ${MANIFEST_FILE}`, { cause: error });
+    if (code === 'ENOENT')
+      throw new PlaybookError('backup', `${backupDir} is not a redis-playbook backup: it has no ${MANIFEST_FILE}`, { cause: error });
     throw new PlaybookError('io', `Cannot read ${path}: ${(error as Error).message}`, { cause: error });
   }
   let json: unknown;
@@ -249,15 +258,25 @@ export async function readAnyManifest(backupDir: string): Promise<AnyManifest> {
   const format = typeof json === 'object' && json !== null && 'format' in json ? String(json.format) : undefined;
   const version = /^redis-playbook-backup\/(\d+)$/.exec(format ?? '')?.[1];
   if (version !== undefined && Number(version) > MANIFEST_VERSION) {
-    throw new PlaybookError('backup', `${path} was written by a newer redis-playbook (format ${format}); this one reads redis-playbook-backup/${MANIFEST_VERSION}: update it`);
+    throw new PlaybookError(
+      'backup',
+      `${path} was written by a newer redis-playbook (format ${format}); this one reads redis-playbook-backup/${MANIFEST_VERSION}: update it`,
+    );
   }
   if (version === undefined) {
-    throw new PlaybookError('backup', `${path} is not a redis-playbook manifest: ${format === undefined ? 'it has no "format"' : `its format is "${format.slice(0, 60)}"`}`);
+    throw new PlaybookError(
+      'backup',
+      `${path} is not a redis-playbook manifest: ${format === undefined ? 'it has no "format"' : `its format is "${format.slice(0, 60)}"`}`,
+    );
   }
   const parsed = version === '1' ? BackupManifestSchema.safeParse(json) : ClusterManifestSchema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new PlaybookError('backup', `${path} is not a redis-playbook manifest: ${issue?.path.join('.') || '(root)'}: ${issue?.message}`, { cause: parsed.error });
+    throw new PlaybookError('backup', `${path} is not a redis-playbook manifest: ${issue?.path.join('.') || '(root)'}: ${issue?.message}`, {
+      cause: parsed.error,
+    });
   }
-  return version === '1' ? { kind: 'server', manifest: parsed.data as BackupManifest } : { kind: 'cluster', manifest: parsed.data as ClusterManifest };
+  return version === '1'
+    ? { kind: 'server', manifest: parsed.data as BackupManifest }
+    : { kind: 'cluster', manifest: parsed.data as ClusterManifest };
 }

@@ -28,6 +28,10 @@ export async function writeBackupMetric(path: string, dir: string, verifiedAt: D
   try {
     await writeFileAtomic(path, backupMetricText(dir, verifiedAt), { mode: 0o644, sync: true });
   } catch (error) {
-    throw new PlaybookError('io', `Cannot write the metrics file ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { cause: error });
+    throw new PlaybookError(
+      'io',
+      `Cannot write the metrics file ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+      { cause: error },
+    );
   }
 }

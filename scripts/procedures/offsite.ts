@@ -60,7 +60,12 @@ export async function checksumProblems(backup: string, manifest: BackupManifest)
       continue;
     }
     const digest = await digestFile(join(backup, file.path));
-    if (digest.sha256 !== file.sha256) problems.push({ what: `${file.path} sha256`, ok: false, detail: `${digest.sha256.slice(0, 12)}…, the manifest says ${file.sha256.slice(0, 12)}…` });
+    if (digest.sha256 !== file.sha256)
+      problems.push({
+        what: `${file.path} sha256`,
+        ok: false,
+        detail: `${digest.sha256.slice(0, 12)}…, the manifest says ${file.sha256.slice(0, 12)}…`,
+      });
   }
   return problems;
 }
@@ -101,7 +106,8 @@ export async function listOffsite(repo: ResticRepo, env: NodeJS.ProcessEnv): Pro
 async function snapshotsOf(repo: ResticRepo, env: NodeJS.ProcessEnv, ids: string[]): Promise<ResticSnapshot[]> {
   const out = await runRestic(repo, ['--no-lock', 'snapshots', '--json', '--tag', OFFSITE_TAG, ...ids], { env });
   const parsed = z.array(ResticSnapshotSchema).safeParse(JSON.parse(out || '[]'));
-  if (!parsed.success) throw new PlaybookError('other', `restic snapshots printed JSON this version does not read: ${parsed.error.issues[0]?.message}`);
+  if (!parsed.success)
+    throw new PlaybookError('other', `restic snapshots printed JSON this version does not read: ${parsed.error.issues[0]?.message}`);
   return parsed.data.sort((a, b) => a.time.localeCompare(b.time));
 }
 
@@ -134,7 +140,10 @@ export async function pushBackup(repo: ResticRepo, backup: string, env: NodeJS.P
   if (local.length > 0) throw new PlaybookError('backup', `${backup} does not match its manifest, not pushed: ${problemWords(local)}`);
   await ready(repo, { writes: true });
   const time = manifest.createdAt.replace('T', ' ').replace(/(\.\d+)?Z$/, '');
-  const out = await runRestic(repo, ['backup', '--json', '--tag', OFFSITE_TAG, '--time', time, '--host', hostname(), backup], { env, cwd: dirname(backup) });
+  const out = await runRestic(repo, ['backup', '--json', '--tag', OFFSITE_TAG, '--time', time, '--host', hostname(), backup], {
+    env,
+    cwd: dirname(backup),
+  });
   const summary = out
     .split('\n')
     .map((line) => line.trim())
@@ -147,7 +156,8 @@ export async function pushBackup(repo: ResticRepo, backup: string, env: NodeJS.P
   try {
     const pulled = await restoreSnapshot(repo, snapshot, backup, scratch, env);
     const problems = await checksumProblems(pulled, manifest);
-    if (problems.length > 0) throw new PlaybookError('backup', `Snapshot ${snapshot} does not give back ${basename(backup)}: ${problemWords(problems)}`);
+    if (problems.length > 0)
+      throw new PlaybookError('backup', `Snapshot ${snapshot} does not give back ${basename(backup)}: ${problemWords(problems)}`);
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }
@@ -189,7 +199,11 @@ export async function pullBackup(repo: ResticRepo, id: string, to: string, env: 
   await ready(repo, { writes: false });
   const all = await snapshotsOf(repo, env, []);
   const found = id === 'latest' ? all.at(-1) : all.find((snapshot) => snapshot.id.startsWith(id) || snapshot.short_id === id);
-  if (!found) throw new PlaybookError('usage', `No redis-playbook snapshot ${id} in ${displayRepository(repo.repository)} (see redis-playbook offsite list)`);
+  if (!found)
+    throw new PlaybookError(
+      'usage',
+      `No redis-playbook snapshot ${id} in ${displayRepository(repo.repository)} (see redis-playbook offsite list)`,
+    );
   const source = found.paths[0] ?? '';
   const name = basename(source);
   const info = await stat(to).catch(() => undefined);
@@ -209,7 +223,10 @@ export async function pullBackup(repo: ResticRepo, id: string, to: string, env: 
   if (!manifest || problems.length > 0) {
     const aside = await freeName(to, `${name}.bad-${stamp}`);
     await rename(staging, aside);
-    throw new PlaybookError('backup', `Snapshot ${found.short_id} does not match its manifest, moved aside to ${aside}: ${problemWords(problems)}`);
+    throw new PlaybookError(
+      'backup',
+      `Snapshot ${found.short_id} does not match its manifest, moved aside to ${aside}: ${problemWords(problems)}`,
+    );
   }
   const path = await freeName(to, name);
   await rename(staging, path);
@@ -250,8 +267,14 @@ export interface ForgetResult {
  */
 export async function forgetOffsite(repo: ResticRepo, retention: Retention, env: NodeJS.ProcessEnv): Promise<ForgetResult> {
   await ready(repo, { writes: true });
-  const keep = (['hourly', 'daily', 'weekly'] as const).flatMap((period) => (retention[period] !== undefined ? [`--keep-${period}`, String(retention[period])] : []));
-  const out = await runRestic(repo, ['forget', '--json', '--tag', OFFSITE_TAG, '--host', hostname(), '--group-by', 'host,tags', ...keep, '--prune'], { env });
+  const keep = (['hourly', 'daily', 'weekly'] as const).flatMap((period) =>
+    retention[period] !== undefined ? [`--keep-${period}`, String(retention[period])] : [],
+  );
+  const out = await runRestic(
+    repo,
+    ['forget', '--json', '--tag', OFFSITE_TAG, '--host', hostname(), '--group-by', 'host,tags', ...keep, '--prune'],
+    { env },
+  );
   const line = out.split('\n').find((text) => text.trim().startsWith('['));
   const groups = z
     .array(z.object({ keep: z.array(ResticSnapshotSchema).nullish(), remove: z.array(ResticSnapshotSchema).nullish() }))

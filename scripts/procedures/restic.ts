@@ -60,9 +60,15 @@ export async function probeRepository(repository: string): Promise<void> {
       socket.destroy();
       resolve(`no answer in ${PROBE_TIMEOUT_MS / 1000} s`);
     });
-    socket.once('error', (error: NodeJS.ErrnoException) => { resolve(error.code === 'ECONNREFUSED' ? 'connection refused' : (error.code ?? error.message)); });
+    socket.once('error', (error: NodeJS.ErrnoException) => {
+      resolve(error.code === 'ECONNREFUSED' ? 'connection refused' : (error.code ?? error.message));
+    });
   });
-  if (reason) throw new PlaybookError('unreachable', `The repository ${displayRepository(repository)} cannot be reached: ${reason} at ${address.host}:${address.port}`);
+  if (reason)
+    throw new PlaybookError(
+      'unreachable',
+      `The repository ${displayRepository(repository)} cannot be reached: ${reason} at ${address.host}:${address.port}`,
+    );
 }
 
 /** The dir of a local repository (`/srv/restic`, `local:/srv/restic`), undefined for any other backend. */
@@ -81,15 +87,26 @@ export async function assertWritableRepository(repository: string): Promise<void
   await access(path, constants.W_OK).catch((caught: unknown) => {
     const error = caught as NodeJS.ErrnoException;
     if (error.code === 'ENOENT') return;
-    const why = error.code === 'EROFS' ? 'its file system is read-only' : error.code === 'EACCES' ? 'this user may not write there' : (error.code ?? error.message);
-    throw new PlaybookError('io', `The repository ${path} refuses writes (read-only, permission denied or append-only): ${why}`, { cause: error });
+    const why =
+      error.code === 'EROFS'
+        ? 'its file system is read-only'
+        : error.code === 'EACCES'
+          ? 'this user may not write there'
+          : (error.code ?? error.message);
+    throw new PlaybookError('io', `The repository ${path} refuses writes (read-only, permission denied or append-only): ${why}`, {
+      cause: error,
+    });
   });
 }
 
 /** The repository URL held in a file (its first line): a one-line `io` error when unreadable, `usage` when empty. */
 export async function readRepositoryFile(path: string): Promise<string> {
   const text = await readFile(path, 'utf8').catch((error: unknown) => {
-    throw new PlaybookError('io', `The repository file ${path} ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : 'is not readable by this user'}`, { cause: error });
+    throw new PlaybookError(
+      'io',
+      `The repository file ${path} ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : 'is not readable by this user'}`,
+      { cause: error },
+    );
   });
   const url = text.split('\n')[0]?.trim();
   if (!url) throw new PlaybookError('usage', `The repository file ${path} is empty: put the repository URL on its first line`);
@@ -99,14 +116,22 @@ export async function readRepositoryFile(path: string): Promise<string> {
 /** Throws a one-line `io` error unless the password file is there and readable. */
 export async function assertPasswordFile(path: string): Promise<void> {
   await access(path, constants.R_OK).catch((error: unknown) => {
-    throw new PlaybookError('io', `The password file ${path} ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : 'is not readable by this user'}`, { cause: error });
+    throw new PlaybookError(
+      'io',
+      `The password file ${path} ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : 'is not readable by this user'}`,
+      { cause: error },
+    );
   });
 }
 
 /** restic's last `Fatal:` line (or its last line), without the `Fatal: ` prefix. */
 function resticReason(stderr: string): string {
-  const lines = stderr.split('\n').map((line) => line.trim()).filter(Boolean);
-  const fatal = lines.filter((line) => line.startsWith('Fatal:') || line.includes('"message_type":"exit_error"')).at(-1) ?? lines.at(-1) ?? '';
+  const lines = stderr
+    .split('\n')
+    .map((line) => line.trim())
+    .filter(Boolean);
+  const fatal =
+    lines.filter((line) => line.startsWith('Fatal:') || line.includes('"message_type":"exit_error"')).at(-1) ?? lines.at(-1) ?? '';
   const json = /"message":"((?:[^"\\]|\\.)*)"/.exec(fatal)?.[1];
   return (json ?? fatal).replace(/^Fatal: /, '');
 }
@@ -117,20 +142,33 @@ export function resticFailure(repo: ResticRepo, action: string, exitCode: number
   const reason = resticReason(stderr);
   const command = `restic ${action}`;
   if (exitCode === RESTIC_WRONG_PASSWORD || reason.includes('wrong password or no key found')) {
-    return new PlaybookError('auth', `The password in ${repo.passwordFile} does not open the repository ${where} (restic: wrong password or no key found)`, { command });
+    return new PlaybookError(
+      'auth',
+      `The password in ${repo.passwordFile} does not open the repository ${where} (restic: wrong password or no key found)`,
+      { command },
+    );
   }
   if (exitCode === RESTIC_NO_REPOSITORY || reason.includes('repository does not exist')) {
     return new PlaybookError('io', `There is no restic repository at ${where}: create it with redis-playbook offsite init`, { command });
   }
-  if (exitCode === RESTIC_LOCKED) return new PlaybookError('state', `The repository ${where} is locked by another restic: ${reason}`, { command });
+  if (exitCode === RESTIC_LOCKED)
+    return new PlaybookError('state', `The repository ${where} is locked by another restic: ${reason}`, { command });
   if (/connection refused|no such host|dial tcp|i\/o timeout|network is unreachable/i.test(stderr)) {
     return new PlaybookError('unreachable', `The repository ${where} cannot be reached: ${reason}`, { command });
   }
   if (/no space left on device|disk quota exceeded/i.test(stderr)) {
-    return new PlaybookError('io', `The repository ${where} is full (no space left on device): restic ${action} wrote nothing usable; free space or prune, then try again`, { command });
+    return new PlaybookError(
+      'io',
+      `The repository ${where} is full (no space left on device): restic ${action} wrote nothing usable; free space or prune, then try again`,
+      { command },
+    );
   }
   if (/read-only file system|permission denied|forbidden|\b403\b|append-only|not allowed/i.test(stderr)) {
-    return new PlaybookError('io', `The repository ${where} refuses writes (read-only, permission denied or append-only): restic ${action} failed: ${reason}`, { command });
+    return new PlaybookError(
+      'io',
+      `The repository ${where} refuses writes (read-only, permission denied or append-only): restic ${action} failed: ${reason}`,
+      { command },
+    );
   }
   return new PlaybookError('other', `restic ${action} failed on ${where}: ${reason || `exit ${exitCode}`}`, { command });
 }
@@ -162,7 +200,10 @@ export async function runRestic(repo: ResticRepo, args: string[], options: RunRe
   });
   const action = args.find((arg) => !arg.startsWith('-')) ?? '';
   if ((result as { code?: string }).code === 'ENOENT') {
-    throw new PlaybookError('other', `${repo.program} not found: install restic (Debian: apt-get install restic) or name it with --restic PROGRAM`);
+    throw new PlaybookError(
+      'other',
+      `${repo.program} not found: install restic (Debian: apt-get install restic) or name it with --restic PROGRAM`,
+    );
   }
   if (result.exitCode !== 0) throw resticFailure(repo, action, result.exitCode, result.stderr);
   return result.stdout;

@@ -69,7 +69,9 @@ export interface RestorePlan {
  * With `prestaged`, the snapshot is copied into that unnamed file while it is checked.
  */
 export async function planRestore(
-  options: Pick<RestoreOptions, 'backup' | 'engine' | 'appendonly' | 'dbfilename' | 'appenddirname' | 'appendfilename' | 'recheck'> & { prestaged?: UnnamedFile },
+  options: Pick<RestoreOptions, 'backup' | 'engine' | 'appendonly' | 'dbfilename' | 'appenddirname' | 'appendfilename' | 'recheck'> & {
+    prestaged?: UnnamedFile;
+  },
 ): Promise<RestorePlan> {
   const { backup, engine, prestaged } = options;
   const check = await checkBackup(backup, engine, { copyRdbTo: prestaged?.handle, trustRecorded: options.recheck !== true });
@@ -86,7 +88,8 @@ export async function planRestore(
   const appendfilename = options.appendfilename ?? config?.appendfilename ?? 'appendonly.aof';
   for (const [flag, name] of Object.entries({ dbfilename, appenddirname, appendfilename })) {
     if (name === undefined) continue;
-    if (name.includes('/') || name === '' || name === '.' || name === '..') throw new PlaybookError('usage', `--${flag} must be a plain file name, got "${name}"`);
+    if (name.includes('/') || name === '' || name === '.' || name === '..')
+      throw new PlaybookError('usage', `--${flag} must be a plain file name, got "${name}"`);
   }
   return { check, appendonly, dbfilename, appenddirname, appendfilename, prestaged };
 }
@@ -183,7 +186,10 @@ async function switchAofDir(
   await copyFile(join(live, manifestName), join(aside, manifestName));
   await link(join(staged, stagedBase), join(live, base)).catch(() => copyWithDigest(join(staged, stagedBase), join(live, base)));
   await matchOwner(join(live, base), owner);
-  undo.push({ run: () => rm(join(live, base), { force: true }), left: `${join(live, base)} (the backup's snapshot, which the AOF manifest does not list: not loaded)` });
+  undo.push({
+    run: () => rm(join(live, base), { force: true }),
+    left: `${join(live, base)} (the backup's snapshot, which the AOF manifest does not list: not loaded)`,
+  });
   const next = join(live, `.${manifestName}.restore-${randomBytes(3).toString('hex')}`);
   await writeFile(next, `file ${base} seq ${seq} type b\n`);
   await matchOwner(next, owner);
@@ -220,7 +226,13 @@ interface UndoStep {
  * The error of a restore that failed and could not be undone either: exit kind `undo`, saying what
  * failed, why the undo failed, and where each file is (nothing was deleted).
  */
-function undoFailed(dataDir: string, reason: string, stuck: { step: UndoStep; error: unknown }[], staging: string | undefined, cause: unknown): PlaybookError {
+function undoFailed(
+  dataDir: string,
+  reason: string,
+  stuck: { step: UndoStep; error: unknown }[],
+  staging: string | undefined,
+  cause: unknown,
+): PlaybookError {
   const why = (error: unknown) => (error instanceof Error ? error.message : String(error));
   // The previous files first: they are what the operator needs back.
   const ordered = [...stuck.filter(({ step }) => step.moveBack), ...stuck.filter(({ step }) => !step.moveBack)];
@@ -264,7 +276,11 @@ export async function restore(options: RestoreOptions): Promise<RestoreResult> {
 
   const dirInfo = await stat(dataDir).catch((caught: unknown) => {
     const error = caught as NodeJS.ErrnoException;
-    throw new PlaybookError('io', `The data dir ${dataDir} ${error.code === 'ENOENT' ? 'does not exist' : `cannot be read: ${error.message}`}`, { cause: error });
+    throw new PlaybookError(
+      'io',
+      `The data dir ${dataDir} ${error.code === 'ENOENT' ? 'does not exist' : `cannot be read: ${error.message}`}`,
+      { cause: error },
+    );
   });
   if (!dirInfo.isDirectory()) throw new PlaybookError('io', `The data dir ${dataDir} is not a directory`);
   const running = await serversUsingDir(dataDir);
@@ -329,9 +345,13 @@ export async function restore(options: RestoreOptions): Promise<RestoreResult> {
     if (progress.committed) {
       // The backup is in place: nothing to undo, and the undo folder holds the previous files.
       await rm(staging, { recursive: true, force: true }).catch(() => undefined);
-      throw new PlaybookError('io', `The backup is installed in ${dataDir}, but the restore could not finish (${reasonOf()}): the previous files are in ${movedAside} or still beside the new ones`, {
-        cause: error,
-      });
+      throw new PlaybookError(
+        'io',
+        `The backup is installed in ${dataDir}, but the restore could not finish (${reasonOf()}): the previous files are in ${movedAside} or still beside the new ones`,
+        {
+          cause: error,
+        },
+      );
     }
     // Put the data dir back as it was: each switch undone, newest first.
     const stuck: { step: UndoStep; error: unknown }[] = [];

@@ -54,7 +54,9 @@ export function parseRewindTime(text: string): number {
   const trimmed = text.trim();
   if (/^\d{9,11}$/.test(trimmed)) return Number(trimmed);
   if (!/^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/i.test(trimmed)) {
-    const why = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(trimmed) ? 'it has no time zone: add Z for UTC, or an offset like +01:00' : 'expected ISO 8601 with a zone (2026-12-02T14:05:00Z) or Unix seconds';
+    const why = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(trimmed)
+      ? 'it has no time zone: add Z for UTC, or an offset like +01:00'
+      : 'expected ISO 8601 with a zone (2026-12-02T14:05:00Z) or Unix seconds';
     throw new PlaybookError('usage', `--to "${text}": ${why}`);
   }
   const millis = Date.parse(trimmed.replace(' ', 'T'));
@@ -68,7 +70,8 @@ export function parseRewindTime(text: string): number {
  */
 export function assertRewindable(timeline: AofTimeline, to: number, where = timeline.aofDir): void {
   const broken = timeline.incr.find((file) => file.error !== undefined);
-  if (broken) throw new PlaybookError('state', `${join(where, broken.file)} is not a valid AOF (${broken.error}): run redis-check-aof on it first`);
+  if (broken)
+    throw new PlaybookError('state', `${join(where, broken.file)} is not a valid AOF (${broken.error}): run redis-check-aof on it first`);
   const refused = refusal({ ...timeline, aofDir: where }, to);
   if (refused) throw new PlaybookError('state', `Cannot rewind: ${refused}`);
 }
@@ -81,7 +84,10 @@ export function assertNotFuture(to: number, now: number): void {
 /** Why the AOF of `timeline` cannot be rewound to `to`; undefined when it can (or needs nothing). */
 function refusal(timeline: AofTimeline, to: number): string | undefined {
   if (timeline.commands > 0 && !timeline.timestamps) {
-    const rewrite = timeline.base.time === undefined ? '' : `, or they were all made in the second of its last rewrite (${isoSeconds(timeline.base.time)})`;
+    const rewrite =
+      timeline.base.time === undefined
+        ? ''
+        : `, or they were all made in the second of its last rewrite (${isoSeconds(timeline.base.time)})`;
     return `none of the ${timeline.commands} writes in the AOF in ${timeline.aofDir} has a timestamp: aof-timestamp-enabled is off${rewrite}, so a rewind cannot place them in time. Turn timestamps on (CONFIG SET aof-timestamp-enabled yes, and in the config) for the future; for now, restore a backup from before that time`;
   }
   if (timeline.earliest !== undefined && to < timeline.earliest) {
@@ -100,35 +106,60 @@ export async function rewindReach(input: {
 }): Promise<{ timestamps: boolean | null; earliest: string | null; words: string }> {
   const { appendonly, timestamps, files } = input;
   const none = (words: string) => ({ timestamps, earliest: null, words });
-  if (timestamps === null) return none('Not possible: this server has no aof-timestamp-enabled (Redis 7.0+ and Valkey have it); roll back with backups.');
+  if (timestamps === null)
+    return none('Not possible: this server has no aof-timestamp-enabled (Redis 7.0+ and Valkey have it); roll back with backups.');
   if (!appendonly) return none('Not possible: the AOF is off (appendonly no); roll back with backups.');
-  if (!timestamps) return none('Not possible yet: aof-timestamp-enabled is no. Turn it on (CONFIG SET aof-timestamp-enabled yes, and in the config) and a rewind reaches back to the next AOF rewrite.');
+  if (!timestamps)
+    return none(
+      'Not possible yet: aof-timestamp-enabled is no. Turn it on (CONFIG SET aof-timestamp-enabled yes, and in the config) and a rewind reaches back to the next AOF rewrite.',
+    );
   if (input.container || !files.readable || files.aofFiles === null) {
-    return none('Possible back to the last AOF rewrite (redis-playbook rewind on the stopped server); run inspect where the AOF dir can be read to see that time.');
+    return none(
+      'Possible back to the last AOF rewrite (redis-playbook rewind on the stopped server); run inspect where the AOF dir can be read to see that time.',
+    );
   }
   const timeline = await readAofTimeline(files.aofDir, input.appendfilename).catch(() => undefined);
   if (!timeline) return none(`Possible back to the last AOF rewrite; its files in ${files.aofDir} could not be read.`);
-  if (timeline.commands > 0 && !timeline.timestamps) return none('Not yet: no write since the last AOF rewrite carries a timestamp (Redis stamps a write only in a later second than the rewrite).');
+  if (timeline.commands > 0 && !timeline.timestamps)
+    return none(
+      'Not yet: no write since the last AOF rewrite carries a timestamp (Redis stamps a write only in a later second than the rewrite).',
+    );
   if (timeline.earliest === undefined) return none('Possible back to the last AOF rewrite, whose time the AOF does not say.');
-  return { timestamps, earliest: isoSeconds(timeline.earliest), words: `Possible back to ${isoSeconds(timeline.earliest)} (the first write after the last AOF rewrite): stop the server, then redis-playbook rewind --data-dir DIR --to TIME. Older points are only in backups.` };
+  return {
+    timestamps,
+    earliest: isoSeconds(timeline.earliest),
+    words: `Possible back to ${isoSeconds(timeline.earliest)} (the first write after the last AOF rewrite): stop the server, then redis-playbook rewind --data-dir DIR --to TIME. Older points are only in backups.`,
+  };
 }
 
 /** Runs the engine's checker with `--truncate-to-timestamp`; throws with its own words when it fails. */
 async function truncateWithChecker(engine: Engine, timeline: AofTimeline, to: number): Promise<void> {
-  const run = (target: string) => execa(engine.checkAof, ['--truncate-to-timestamp', String(to), target], { reject: false, all: true, input: '' });
+  const run = (target: string) =>
+    execa(engine.checkAof, ['--truncate-to-timestamp', String(to), target], { reject: false, all: true, input: '' });
   let result = await run(timeline.manifestPath);
   let output = result.all;
   // valkey-check-aof 9.1 misreads its own VALKEY-magic RDB base (see checkAof): with one incr file,
   // cut that file alone, as the checker does for a single-file AOF.
   const lastIncr = timeline.incr.at(-1);
-  if (result.exitCode !== 0 && output.includes('format error') && output.includes(timeline.base.file) && timeline.incr.length === 1 && lastIncr) {
+  if (
+    result.exitCode !== 0 &&
+    output.includes('format error') &&
+    output.includes(timeline.base.file) &&
+    timeline.incr.length === 1 &&
+    lastIncr
+  ) {
     result = await run(join(timeline.aofDir, lastIncr.file));
     output = result.all;
   }
   if (result.exitCode !== 0 || !/Successfully truncated|Truncate nothing/.test(output)) {
-    const lines = output.split('\n').map((line) => line.trim()).filter(Boolean);
+    const lines = output
+      .split('\n')
+      .map((line) => line.trim())
+      .filter(Boolean);
     const why = lines.find((line) => /fail|error|cannot|can't|not valid|invalid/i.test(line)) ?? lines.at(-1) ?? `exit ${result.exitCode}`;
-    throw new PlaybookError('other', `${engine.checkAof} --truncate-to-timestamp ${to} failed: ${why}`, { command: `${engine.checkAof} --truncate-to-timestamp` });
+    throw new PlaybookError('other', `${engine.checkAof} --truncate-to-timestamp ${to} failed: ${why}`, {
+      command: `${engine.checkAof} --truncate-to-timestamp`,
+    });
   }
 }
 
@@ -152,7 +183,11 @@ export async function rewind(options: RewindOptions): Promise<RewindResult> {
 
   const dirInfo = await stat(dataDir).catch((caught: unknown) => {
     const error = caught as NodeJS.ErrnoException;
-    throw new PlaybookError('io', `The data dir ${dataDir} ${error.code === 'ENOENT' ? 'does not exist' : `cannot be read: ${error.message}`}`, { cause: error });
+    throw new PlaybookError(
+      'io',
+      `The data dir ${dataDir} ${error.code === 'ENOENT' ? 'does not exist' : `cannot be read: ${error.message}`}`,
+      { cause: error },
+    );
   });
   if (!dirInfo.isDirectory()) throw new PlaybookError('io', `The data dir ${dataDir} is not a directory`);
   await using _lock = await lockDataDir(dataDir, 'rewind');
@@ -165,9 +200,15 @@ export async function rewind(options: RewindOptions): Promise<RewindResult> {
   const aofDir = join(dataDir, appenddirname);
   if (!(await exists(join(aofDir, aofManifestName(appendfilename))))) {
     if (await exists(join(dataDir, appendfilename))) {
-      throw new PlaybookError('state', `${join(dataDir, appendfilename)} is a Redis 6 AOF, which has no timestamps (aof-timestamp-enabled came with Redis 7.0): restore a backup instead`);
+      throw new PlaybookError(
+        'state',
+        `${join(dataDir, appendfilename)} is a Redis 6 AOF, which has no timestamps (aof-timestamp-enabled came with Redis 7.0): restore a backup instead`,
+      );
     }
-    throw new PlaybookError('state', `No AOF in ${dataDir} (no ${join(appenddirname, aofManifestName(appendfilename))}): a rewind needs appendonly yes with aof-timestamp-enabled yes; restore a backup instead`);
+    throw new PlaybookError(
+      'state',
+      `No AOF in ${dataDir} (no ${join(appenddirname, aofManifestName(appendfilename))}): a rewind needs appendonly yes with aof-timestamp-enabled yes; restore a backup instead`,
+    );
   }
   const timeline = await readAofTimeline(aofDir, appendfilename).catch((caught: unknown) => {
     const error = caught as Error;
@@ -175,7 +216,16 @@ export async function rewind(options: RewindOptions): Promise<RewindResult> {
   });
   assertRewindable(timeline, to);
 
-  const result: RewindResult = { dataDir, aofDir, to, earliest: timeline.earliest, latest: timeline.latest, changed: false, removedBytes: 0, movedAside: undefined };
+  const result: RewindResult = {
+    dataDir,
+    aofDir,
+    to,
+    earliest: timeline.earliest,
+    latest: timeline.latest,
+    changed: false,
+    removedBytes: 0,
+    movedAside: undefined,
+  };
   if (timeline.latest === undefined || timeline.latest <= to) return result;
 
   // The undo: a copy of the whole AOF dir as it is, since the checker cuts the files in place.
@@ -196,7 +246,11 @@ export async function rewind(options: RewindOptions): Promise<RewindResult> {
   } catch (error) {
     const reason = isDiskFull(error) ? `the disk of ${dataDir} is full` : (error as Error).message;
     const partial = aside === undefined ? '' : `, and the partial copy ${aside} can be removed`;
-    throw new PlaybookError('io', `Cannot keep a copy of ${aofDir} in ${dataDir} before the rewind (${reason}); the AOF is unchanged${partial}`, { cause: error });
+    throw new PlaybookError(
+      'io',
+      `Cannot keep a copy of ${aofDir} in ${dataDir} before the rewind (${reason}); the AOF is unchanged${partial}`,
+      { cause: error },
+    );
   }
   result.movedAside = aside;
   stopPoint('rewind-after-copy');
@@ -219,9 +273,13 @@ export async function rewind(options: RewindOptions): Promise<RewindResult> {
     }
     await fsyncPath(aofDir);
     const reason = error instanceof Error ? error.message : String(error);
-    throw new PlaybookError(error instanceof PlaybookError ? error.kind : 'other', `Rewind of ${aofDir} failed and was undone (the AOF is as before; a copy is in ${aside}): ${reason}`, {
-      cause: error,
-    });
+    throw new PlaybookError(
+      error instanceof PlaybookError ? error.kind : 'other',
+      `Rewind of ${aofDir} failed and was undone (the AOF is as before; a copy is in ${aside}): ${reason}`,
+      {
+        cause: error,
+      },
+    );
   }
   let sizeAfter = 0;
   for (const file of timeline.incr) sizeAfter += (await stat(join(aofDir, file.file))).size;

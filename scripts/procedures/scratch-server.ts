@@ -47,7 +47,9 @@ export type RedisServerOptions = z.input<typeof RedisServerOptionsSchema>;
 const HARNESS_DIRECTIVES = new Set(['port', 'bind', 'dir', 'logfile', 'daemonize', 'requirepass']);
 
 /** Servers and temp dirs alive in this process, killed and removed on exit whatever happens. */
-const live = new DisposedAtExit<DisposableRedis>((server) => { server.disposeSync(); });
+const live = new DisposedAtExit<DisposableRedis>((server) => {
+  server.disposeSync();
+});
 
 /** Connects a lazy ioredis client; its failures reach the caller as rejected commands (without a listener ioredis also logs them). */
 export async function connected(client: Redis): Promise<Redis> {
@@ -153,8 +155,12 @@ export class DisposableRedis implements ServerUnderTest {
     // Started under a bound (a verification): killed at once when its time is up.
     const undoCancel = onCancel(() => child.kill('SIGKILL'));
     this.#exited = new Promise((resolve) => {
-      child.once('exit', () => { resolve(); });
-      child.once('error', () => { resolve(); });
+      child.once('exit', () => {
+        resolve();
+      });
+      child.once('error', () => {
+        resolve();
+      });
     });
     void this.#exited.then(undoCancel);
     let spawnError: Error | undefined;
@@ -194,7 +200,9 @@ export class DisposableRedis implements ServerUnderTest {
     if (!exited) return;
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => { reject(new Error(`redis-server on port ${this.port} did not exit within ${timeoutMs} ms`)); }, timeoutMs);
+      timer = setTimeout(() => {
+        reject(new Error(`redis-server on port ${this.port} did not exit within ${timeoutMs} ms`));
+      }, timeoutMs);
     });
     try {
       await Promise.race([exited, timeout]);
@@ -294,7 +302,11 @@ export class DisposableRedis implements ServerUnderTest {
  * (on a free port, or one `ports.pick` chooses: a cluster node needs its bus port free too).
  * Use as `await using redis = await startRedis({ config: { appendonly: 'yes' } })`.
  */
-export async function startRedis(options: RedisServerOptions = {}, engine: Engine = hostRedis, ports: { pick?: () => Promise<number> } = {}): Promise<DisposableRedis> {
+export async function startRedis(
+  options: RedisServerOptions = {},
+  engine: Engine = hostRedis,
+  ports: { pick?: () => Promise<number> } = {},
+): Promise<DisposableRedis> {
   const parsed = RedisServerOptionsSchema.parse(options);
   const root = await mkdtemp(join(tmpdir(), TEMP_PREFIX));
   const dir = join(root, parsed.dataDirName);

@@ -35,24 +35,37 @@ export function explainServerRefusal(error: unknown): PlaybookError | undefined 
   const { message } = error;
   if (/^NOPERM\b/.test(message)) {
     if (/\bkeys?\b/i.test(message)) {
-      return new PlaybookError('other', 'The server\'s ACL does not let this user read the keys the command checks: add %R~* (or a narrower key pattern) to its rules', {
-        cause: error,
-      });
+      return new PlaybookError(
+        'other',
+        "The server's ACL does not let this user read the keys the command checks: add %R~* (or a narrower key pattern) to its rules",
+        {
+          cause: error,
+        },
+      );
     }
     // Redis 7 and Valkey name the command ('config|set'); Redis 6.0 says "the 'config' command or its subcommand".
     const named = /'([a-z0-9_|-]+)' command/i.exec(message)?.[1]?.toLowerCase();
-    const command = named && !named.includes('|') && commandOf(error)?.startsWith(`${named}|`) ? commandOf(error) : (named ?? commandOf(error));
+    const command =
+      named && !named.includes('|') && commandOf(error)?.startsWith(`${named}|`) ? commandOf(error) : (named ?? commandOf(error));
     if (command !== undefined) {
-      return new PlaybookError('other', `The server's ACL does not let this user run ${command.replace('|', ' ').toUpperCase()}: add +${command} to its rules (see the command's --help)`, {
-        cause: error,
-      });
+      return new PlaybookError(
+        'other',
+        `The server's ACL does not let this user run ${command.replace('|', ' ').toUpperCase()}: add +${command} to its rules (see the command's --help)`,
+        {
+          cause: error,
+        },
+      );
     }
   }
   const unknown = /^ERR unknown command [`']([^`']+)[`']/i.exec(message)?.[1];
   if (unknown !== undefined) {
-    return new PlaybookError('other', `The server does not know the command ${unknown.toUpperCase()}: it is renamed or disabled (rename-command in its config), and this command needs it`, {
-      cause: error,
-    });
+    return new PlaybookError(
+      'other',
+      `The server does not know the command ${unknown.toUpperCase()}: it is renamed or disabled (rename-command in its config), and this command needs it`,
+      {
+        cause: error,
+      },
+    );
   }
   return undefined;
 }

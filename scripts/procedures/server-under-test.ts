@@ -63,7 +63,11 @@ export interface ServerUnderTest extends AsyncDisposable {
  * sends HELLO 3 and CLIENT SETINFO on connect: a client closed right after connecting leaves those
  * promises to reject with nobody listening. No retries: a refused command fails at once.
  */
-export function clientOptions(target: { host: string; port: number } | { path: string }, password: string | undefined, db = 0): RedisOptions {
+export function clientOptions(
+  target: { host: string; port: number } | { path: string },
+  password: string | undefined,
+  db = 0,
+): RedisOptions {
   return {
     ...target,
     password,

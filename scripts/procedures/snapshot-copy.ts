@@ -95,7 +95,9 @@ async function discard(followed: Followed | undefined, dest: string): Promise<vo
 }
 
 /** Copies and checks the snapshot being written, until `saved` settles. Undefined when its file is not found. */
-async function follow(options: SnapshotCopyOptions & { serverPid: number; requestedAt: number; saved: Promise<unknown> }): Promise<Followed | undefined> {
+async function follow(
+  options: SnapshotCopyOptions & { serverPid: number; requestedAt: number; saved: Promise<unknown> },
+): Promise<Followed | undefined> {
   const { engine, dest, saved, dbfilename, onProgress } = options;
   const source = await findSaveFile(options.dir, options.serverPid, options.requestedAt, saved);
   if (!source) return undefined;

@@ -40,7 +40,10 @@ export async function freeSpace(path: string): Promise<FreeSpace> {
 export async function assertFreeSpace(dir: string, needed: number, what: string): Promise<FreeSpace> {
   const space = await freeSpace(dir);
   if (space.free < needed) {
-    throw new PlaybookError('io', `Not enough space for ${what} in ${dir}: needs ${formatBytes(needed)}, ${formatBytes(space.free)} free on ${space.mount}`);
+    throw new PlaybookError(
+      'io',
+      `Not enough space for ${what} in ${dir}: needs ${formatBytes(needed)}, ${formatBytes(space.free)} free on ${space.mount}`,
+    );
   }
   return space;
 }

@@ -48,7 +48,10 @@ export function explainSystemError(error: unknown): PlaybookError | undefined {
   const denied = system.code === 'EACCES' || system.code === 'EPERM';
   if (error instanceof PlaybookError) {
     if (error.kind !== 'io' || !denied || error.message.includes(' as user ')) return undefined;
-    return new PlaybookError('io', `${error.message} (as user ${currentUser()})`, { cause: error, ...(error.command ? { command: error.command } : {}) });
+    return new PlaybookError('io', `${error.message} (as user ${currentUser()})`, {
+      cause: error,
+      ...(error.command ? { command: error.command } : {}),
+    });
   }
   const path = system.path ?? (system as { dest?: string }).dest ?? '';
   const doing = `${DOING[system.syscall ?? ''] ?? system.syscall} ${path}`.trim();

@@ -67,7 +67,8 @@ export function parseRedisUrl(text: string = DEFAULT_REDIS_URL, env: NodeJS.Proc
   const shown = maskUserinfo(text);
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(text)?.[1]?.toLowerCase();
   if (scheme === undefined) throw usage(`Expected --url like redis://127.0.0.1:6379, got "${shown}"`);
-  if (scheme !== 'redis' && scheme !== 'rediss') throw usage(`Expected a redis:// or rediss:// URL, got the scheme "${scheme}://" in "${shown}"`);
+  if (scheme !== 'redis' && scheme !== 'rediss')
+    throw usage(`Expected a redis:// or rediss:// URL, got the scheme "${scheme}://" in "${shown}"`);
 
   const userinfo = /^rediss?:\/\/([^/?#]*)@/i.exec(text)?.[1];
   let username: string | undefined;
@@ -104,5 +105,13 @@ export function parseRedisUrl(text: string = DEFAULT_REDIS_URL, env: NodeJS.Proc
   password ??= env.REDISCLI_AUTH || undefined;
   const hostPart = host.includes(':') ? `[${host}]` : host;
   const shownUrl = `${scheme}://${username ? `${encodeURIComponent(username)}@` : ''}${hostPart}:${port}${db ? `/${db}` : ''}`;
-  return RedisTargetSchema.parse({ host, port, username, password, db, url: shownUrl, tls: scheme === 'rediss' ? { insecure: false } : undefined });
+  return RedisTargetSchema.parse({
+    host,
+    port,
+    username,
+    password,
+    db,
+    url: shownUrl,
+    tls: scheme === 'rediss' ? { insecure: false } : undefined,
+  });
 }

@@ -48,7 +48,8 @@ export async function testRestore(backup: string, engine: Engine, options: { sam
   // DEBUG is refused by default from Redis 7 (`enable-debug-command`); Redis 6 allows it and
   // refuses the directive (its server would not start with it).
   const version = await serverVersion(engine.server);
-  const debug: Record<string, string> = version !== undefined && Number(version.split('.')[0]) < 7 ? {} : { 'enable-debug-command': 'local' };
+  const debug: Record<string, string> =
+    version !== undefined && Number(version.split('.')[0]) < 7 ? {} : { 'enable-debug-command': 'local' };
   const started = performance.now();
   let scratch;
   try {
@@ -61,7 +62,11 @@ export async function testRestore(backup: string, engine: Engine, options: { sam
       engine,
     );
   } catch (error) {
-    throw new PlaybookError('backup', `A scratch ${engine.server} could not load ${backup}: ${(error as Error).message.split('\n').slice(-3).join(' ')}`, { cause: error });
+    throw new PlaybookError(
+      'backup',
+      `A scratch ${engine.server} could not load ${backup}: ${(error as Error).message.split('\n').slice(-3).join(' ')}`,
+      { cause: error },
+    );
   }
   await using server = scratch;
   const loadMs = Math.round(performance.now() - started);
@@ -73,7 +78,8 @@ export async function testRestore(backup: string, engine: Engine, options: { sam
     const databases = dbs.map((db) => {
       const want = expected[String(db)];
       const got = loaded[db]?.keys ?? 0;
-      const ok = want === undefined ? check.manifest === undefined : got === want.keys || (got < want.keys && want.keys - got <= want.expires);
+      const ok =
+        want === undefined ? check.manifest === undefined : got === want.keys || (got < want.keys && want.keys - got <= want.expires);
       return { db, expected: want?.keys, loaded: got, ok };
     });
     const samples: SampleKey[] = [];

@@ -44,7 +44,9 @@ export function clientServer(client: Redis): ValidateServer {
 }
 
 /** A {@link ValidateServer} over commands that reach one database each (`ContainerRedis.inDatabase`: `redis-cli -n DB`). */
-export function perDatabaseServer(commands: Pick<RedisCommands, 'call' | 'info'> & { inDatabase(db: number): Pick<RedisCommands, 'call'> }): ValidateServer {
+export function perDatabaseServer(
+  commands: Pick<RedisCommands, 'call' | 'info'> & { inDatabase(db: number): Pick<RedisCommands, 'call'> },
+): ValidateServer {
   return {
     info: (section) => commands.info(section),
     call: (command, ...args) => commands.call(command, ...args),
@@ -71,7 +73,8 @@ async function checkKey(server: ValidateServer, expected: ExpectedKey, modules: 
   const type = String(await client.call('TYPE', expected.key));
   if (type === 'none') {
     const module = expected.module?.toLowerCase();
-    const actual = module && !modules.has(module) ? `module ${expected.module} not loaded (the key cannot be loaded without it)` : 'missing';
+    const actual =
+      module && !modules.has(module) ? `module ${expected.module} not loaded (the key cannot be loaded without it)` : 'missing';
     return { subject, expected: want, actual, ok: false };
   }
   if (type !== expected.type) return { subject, expected: want, actual: `type ${type}`, ok: false };

@@ -98,7 +98,9 @@ function fromAof(input: VerdictInput): Verdict {
     );
   }
   if (input.aof.lastRewriteStatus !== 'ok') {
-    warnings.push(`The last AOF rewrite failed (aof_last_bgrewrite_status:${input.aof.lastRewriteStatus}): the AOF keeps growing; see the server log.`);
+    warnings.push(
+      `The last AOF rewrite failed (aof_last_bgrewrite_status:${input.aof.lastRewriteStatus}): the AOF keeps growing; see the server log.`,
+    );
   }
   if (input.appendfsync === 'everysec' && (input.aof.delayedFsync ?? 0) > 0) {
     warnings.push(
@@ -106,7 +108,9 @@ function fromAof(input: VerdictInput): Verdict {
     );
   }
   if (input.save.length > 0) {
-    notes.push(`Snapshots are taken too (save ${saveRulesText(input.save)}): they are backups only; a restart loads the AOF, never dump.rdb.`);
+    notes.push(
+      `Snapshots are taken too (save ${saveRulesText(input.save)}): they are backups only; a restart loads the AOF, never dump.rdb.`,
+    );
   }
   const noProcessLoss: Loss = {
     words: 'No acknowledged write is lost: Redis hands each write to the OS before it replies.',
@@ -141,8 +145,7 @@ function fromAof(input: VerdictInput): Verdict {
           see: CRASH_DRILL_PAGE,
         },
         powerLoss: {
-          words:
-            `About the last second of writes, up to 2 s when the disk is slow to fsync (documented by Redis; a power cut in a VM shows it: ${CRASH_DRILL_PAGE} in the Redis Playbook).`,
+          words: `About the last second of writes, up to 2 s when the disk is slow to fsync (documented by Redis; a power cut in a VM shows it: ${CRASH_DRILL_PAGE} in the Redis Playbook).`,
           worstCaseSeconds: 2,
           basis: 'documented',
         },
@@ -155,8 +158,7 @@ function fromAof(input: VerdictInput): Verdict {
         mode: 'aof',
         processCrash: noProcessLoss,
         powerLoss: {
-          words:
-            `Whatever the OS had not yet written to disk: Redis never fsyncs, so on Linux typically up to about 30 s of writes (vm.dirty_expire_centisecs = 3000); documented, and a power cut in a VM shows it: ${CRASH_DRILL_PAGE} in the Redis Playbook.`,
+          words: `Whatever the OS had not yet written to disk: Redis never fsyncs, so on Linux typically up to about 30 s of writes (vm.dirty_expire_centisecs = 3000); documented, and a power cut in a VM shows it: ${CRASH_DRILL_PAGE} in the Redis Playbook.`,
           worstCaseSeconds: 30,
           basis: 'documented',
         },

@@ -7,7 +7,15 @@ export const WatchEventSchema = z.object({
   /** When it was seen (ISO 8601, UTC). */
   time: z.iso.datetime(),
   /** What happened. */
-  event: z.enum(['status', 'save-started', 'save-finished', 'aof-rewrite-started', 'aof-rewrite-finished', 'save-error', 'aof-write-error']),
+  event: z.enum([
+    'status',
+    'save-started',
+    'save-finished',
+    'aof-rewrite-started',
+    'aof-rewrite-finished',
+    'save-error',
+    'aof-write-error',
+  ]),
   /** Writes not yet in a snapshot. */
   changesSinceLastSave: z.number().int().nonnegative(),
   /** For finished saves and rewrites: how long it took, seconds (from INFO). */
@@ -75,7 +83,12 @@ export function eventsBetween(before: Sample, now: Sample, time: string): WatchE
     events.push({ ...base, event: 'save-started', forkUsec: now.forkUsec, ...(now.saving ? {} : { inferred: true }) });
   }
   if (saveEnded) {
-    events.push({ ...base, event: now.saveStatus === 'ok' ? 'save-finished' : 'save-error', durationSec: now.saveSec, status: now.saveStatus });
+    events.push({
+      ...base,
+      event: now.saveStatus === 'ok' ? 'save-finished' : 'save-error',
+      durationSec: now.saveSec,
+      status: now.saveStatus,
+    });
   }
   const rewriteEnded = (before.rewriting && !now.rewriting) || (!before.rewriting && !now.rewriting && now.rewrites > before.rewrites);
   if ((!before.rewriting && now.rewriting) || (!before.rewriting && !now.rewriting && now.rewrites > before.rewrites)) {
@@ -112,7 +125,8 @@ export async function watchPersistence(client: Pick<RedisCommands, 'info'>, opti
   const now = () => new Date().toISOString();
   onEvent({ time: now(), event: 'status', changesSinceLastSave: before.changes, forkUsec: before.forkUsec });
   if (before.saving) onEvent({ time: now(), event: 'save-started', changesSinceLastSave: before.changes, forkUsec: before.forkUsec });
-  if (before.rewriting) onEvent({ time: now(), event: 'aof-rewrite-started', changesSinceLastSave: before.changes, forkUsec: before.forkUsec });
+  if (before.rewriting)
+    onEvent({ time: now(), event: 'aof-rewrite-started', changesSinceLastSave: before.changes, forkUsec: before.forkUsec });
   let lastStatus = performance.now();
   while (performance.now() < end && !signal?.aborted) {
     await new Promise((resolve) => setTimeout(resolve, Math.min(intervalMs, Math.max(0, end - performance.now()))));

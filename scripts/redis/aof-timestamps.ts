@@ -32,7 +32,15 @@ const LF = 0x0a;
  * contains `#TS:` is never taken for one.
  */
 export async function scanAofTimes(dir: string, file: string): Promise<AofFileTimes> {
-  const times: AofFileTimes = { file, bytes: 0, commands: 0, commandsBeforeFirstTs: 0, firstTs: undefined, lastTs: undefined, error: undefined };
+  const times: AofFileTimes = {
+    file,
+    bytes: 0,
+    commands: 0,
+    commandsBeforeFirstTs: 0,
+    firstTs: undefined,
+    lastTs: undefined,
+    error: undefined,
+  };
   let pending: Buffer = Buffer.alloc(0);
   /** The file offset of pending[0]. */
   let pendingAt = 0;
@@ -129,7 +137,9 @@ export async function readAofTimeline(aofDir: string, appendfilename: string): P
   }
   const annotated = incr.filter((file) => file.firstTs !== undefined);
   const first = annotated[0];
-  const untimed = incr.slice(0, first ? incr.indexOf(first) : incr.length).reduce((sum, file) => sum + file.commands, 0) + (first?.commandsBeforeFirstTs ?? 0);
+  const untimed =
+    incr.slice(0, first ? incr.indexOf(first) : incr.length).reduce((sum, file) => sum + file.commands, 0) +
+    (first?.commandsBeforeFirstTs ?? 0);
   const commands = incr.reduce((sum, file) => sum + file.commands, 0);
   return {
     aofDir,

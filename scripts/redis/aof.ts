@@ -3,7 +3,10 @@ import { z } from 'zod';
 /** One line of a Redis 7 AOF manifest: `file appendonly.aof.1.base.rdb seq 1 type b`. */
 export const AofManifestEntrySchema = z.object({
   /** File name inside the AOF directory. */
-  file: z.string().min(1).refine((name) => !name.includes('/'), 'a file name, not a path'),
+  file: z
+    .string()
+    .min(1)
+    .refine((name) => !name.includes('/'), 'a file name, not a path'),
   /** Sequence number. */
   seq: z.number().int().nonnegative(),
   /** `b` base, `h` history (about to be deleted), `i` incremental. */
@@ -27,7 +30,10 @@ export function parseAofManifest(text: string): AofManifestEntry[] {
       const parsed = AofManifestEntrySchema.safeParse({ file: fields.file, seq: Number(fields.seq), type: fields.type });
       if (!parsed.success) {
         const issue = parsed.error.issues[0];
-        const why = issue?.path[0] === 'file' && fields.file ? `names ${fields.file}: ${issue.message}` : `is not "file NAME seq N type b|h|i": ${line}`;
+        const why =
+          issue?.path[0] === 'file' && fields.file
+            ? `names ${fields.file}: ${issue.message}`
+            : `is not "file NAME seq N type b|h|i": ${line}`;
         throw new Error(`AOF manifest line ${index + 1} ${why}`);
       }
       return parsed.data;

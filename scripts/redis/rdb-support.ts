@@ -31,7 +31,9 @@ export async function loadsRdbVersion(engine: Engine, version: number): Promise<
     const result = await execa(engine.checkRdb, [file], { reject: false, all: true, timeout: 30_000 });
     if (FORMAT_REFUSED.test(result.all)) return false;
     if (result.exitCode === 0 && result.all.includes('RDB looks OK')) return true;
-    throw new Error(`${engine.checkRdb} gave no verdict on an RDB ${version} probe: ${(result.all || (result.shortMessage ?? '')).trim().split('\n').at(-1)}`);
+    throw new Error(
+      `${engine.checkRdb} gave no verdict on an RDB ${version} probe: ${(result.all || (result.shortMessage ?? '')).trim().split('\n').at(-1)}`,
+    );
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -79,6 +81,9 @@ export async function serverDescription(engine: Engine): Promise<string> {
  */
 export async function rdbVersionRefusal(engine: Engine, version: number, what = 'backup'): Promise<string | undefined> {
   if (await loadsRdbVersion(engine, version)) return undefined;
-  const [max, server] = await Promise.all([maxRdbVersion(engine, Math.max(1, version - 1)).catch(() => undefined), serverDescription(engine)]);
+  const [max, server] = await Promise.all([
+    maxRdbVersion(engine, Math.max(1, version - 1)).catch(() => undefined),
+    serverDescription(engine),
+  ]);
   return `${what} has ${rdbFormatLabel(version)}, ${server} loads ${max === undefined ? 'no RDB format it was probed with' : `up to ${max}`}`;
 }

@@ -21,7 +21,8 @@ export function rdbHeader(version: number): string {
  * above its own, Valkey 9's "foreign" Redis formats above 11 (loaded only with `rdb-version-check
  * relaxed`), or Redis's loader meeting Valkey's `VALKEY` magic.
  */
-export const FORMAT_REFUSED = /Can't handle RDB format version|but loading requires config 'rdb-version-check relaxed'|Wrong signature trying to load DB from file/;
+export const FORMAT_REFUSED =
+  /Can't handle RDB format version|but loading requires config 'rdb-version-check relaxed'|Wrong signature trying to load DB from file/;
 
 /** RDB format version of a file (`REDIS0010` → 10, `VALKEY080` → 80); throws when the file does not start like an RDB. */
 export async function readRdbVersion(path: string): Promise<number> {
@@ -136,7 +137,16 @@ export async function checkRdb(engine: Engine, path: string, options: CheckRdbOp
   const verdict = marker >= 0 ? lines[marker + 1]?.replace(/^\[offset \d+\] /, '').trim() : undefined;
   return {
     ok,
-    message: ok ? 'RDB looks OK' : verdict || (refused && output.split('\n').find((line) => line.includes(refused))?.replace(/^\[offset \d+\] /, '').trim()) || `${engine.checkRdb} exited with status ${result.exitCode}`,
+    message: ok
+      ? 'RDB looks OK'
+      : verdict ||
+        (refused &&
+          output
+            .split('\n')
+            .find((line) => line.includes(refused))
+            ?.replace(/^\[offset \d+\] /, '')
+            .trim()) ||
+        `${engine.checkRdb} exited with status ${result.exitCode}`,
     keys: number('keys read'),
     alreadyExpired: number('already expired'),
     databases,
@@ -161,7 +171,10 @@ async function runAofChecker(engine: Engine, path: string): Promise<Omit<AofChec
   const result = await execa(engine.checkAof, [path], { reject: false, all: true, input: '' });
   const output = result.all;
   const ok = result.exitCode === 0 && output.includes('is valid');
-  const lines = output.split('\n').map((line) => line.trim()).filter(Boolean);
+  const lines = output
+    .split('\n')
+    .map((line) => line.trim())
+    .filter(Boolean);
   const problem = lines.find((line) => /not valid|Bad file format|truncated|Cannot|Invalid|error/i.test(line));
   return { ok, message: ok ? 'AOF is valid' : (problem ?? lines.at(-1) ?? `${engine.checkAof} exited with ${result.exitCode}`), output };
 }
@@ -202,7 +215,13 @@ export async function checkAof(engine: Engine, manifestPath: string): Promise<Ao
   const split = await valkeyRdbBase(manifestPath);
   if (!split || !whole.message.includes(split.base.slice(dirname(split.base).length + 1))) return { ...whole, fixTarget: manifestPath };
   const base = await checkRdb(engine, split.base);
-  if (!base.ok) return { ok: false, message: `${split.base.slice(dirname(split.base).length + 1)}: ${base.message}`, output: base.output, fixTarget: manifestPath };
+  if (!base.ok)
+    return {
+      ok: false,
+      message: `${split.base.slice(dirname(split.base).length + 1)}: ${base.message}`,
+      output: base.output,
+      fixTarget: manifestPath,
+    };
   let output = `${whole.output}\n${base.output}`;
   for (const incr of split.incr) {
     const part = await runAofChecker(engine, incr);

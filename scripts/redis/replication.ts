@@ -44,7 +44,12 @@ export function parseReplication(fields: Record<string, string | undefined>): Re
     .map(([, value]) => parseReplicaEntry(value as string));
   return ReplicationInfoSchema.parse({
     role: replica ? 'replica' : 'primary',
-    ...(replica ? { primary: { host: fields.master_host, port: Number(fields.master_port) }, link: fields.master_link_status === 'up' ? 'up' : 'down' } : {}),
+    ...(replica
+      ? {
+          primary: { host: fields.master_host, port: Number(fields.master_port) },
+          link: fields.master_link_status === 'up' ? 'up' : 'down',
+        }
+      : {}),
     replicas,
     offset: Number((replica ? fields.slave_repl_offset : fields.master_repl_offset) ?? 0),
     replicationId: fields.master_replid ?? '',

@@ -75,7 +75,10 @@ export const composeReplicaPractice = {
 };
 
 /** A unique project, free ports of the host for both servers, and a dir for the compose file. */
-export const composeReplicaPracticeValues: ValuesFn<unknown, Record<'project' | 'scratchDir' | 'scratchPort' | 'scratchReplicaPort', string>> = async ({ scratch }) => ({
+export const composeReplicaPracticeValues: ValuesFn<
+  unknown,
+  Record<'project' | 'scratchDir' | 'scratchPort' | 'scratchReplicaPort', string>
+> = async ({ scratch }) => ({
   project: uniqueNames().project,
   scratchDir: join(scratch, 'practice'),
   scratchPort: String(await freePort()),

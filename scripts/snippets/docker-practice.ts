@@ -49,7 +49,10 @@ export const dockerPracticeValues: ValuesFn<unknown, { project: string }> = () =
  * Runs a Docker practice script, then removes its container and volume whatever happened (the
  * script removes them itself when it gets to its end).
  */
-export async function runDockerPractice(ctx: VerifyContext<unknown>, extra: { containers?: string[] } = {}): Promise<{ exitCode: number; stdout: string }> {
+export async function runDockerPractice(
+  ctx: VerifyContext<unknown>,
+  extra: { containers?: string[] } = {},
+): Promise<{ exitCode: number; stdout: string }> {
   const { container, volume } = practiceNames(ctx.values);
   try {
     return await ctx.run({ timeoutMs: 120_000 });

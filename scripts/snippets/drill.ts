@@ -42,7 +42,9 @@ export function drillFlavors(drill: PracticeDrill): SnippetInput['flavors'] {
       server: false,
       values: practiceValues,
       async verify(ctx) {
-        await checked(runPractice(ctx), (stdout) => { drill.check(stdout, ctx.engine.id); });
+        await checked(runPractice(ctx), (stdout) => {
+          drill.check(stdout, ctx.engine.id);
+        });
         await drill.checkHost?.(ctx);
       },
     },
@@ -51,7 +53,10 @@ export function drillFlavors(drill: PracticeDrill): SnippetInput['flavors'] {
       variants: drill.dockerVariants ?? [],
       server: false,
       values: drill.dockerValues ?? dockerPracticeValues,
-      verify: (ctx) => checked(runDockerPractice(ctx), (stdout) => { drill.check(stdout, ctx.engine.id); }),
+      verify: (ctx) =>
+        checked(runDockerPractice(ctx), (stdout) => {
+          drill.check(stdout, ctx.engine.id);
+        }),
     },
   };
 }

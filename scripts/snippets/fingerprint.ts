@@ -41,7 +41,11 @@ const sha256 = (text: string) => createHash('sha256').update(text).digest('hex')
 function importsOf(file: string, source: ts.SourceFile): string[] {
   const found: string[] = [];
   for (const statement of source.statements) {
-    if ((ts.isImportDeclaration(statement) || ts.isExportDeclaration(statement)) && statement.moduleSpecifier && ts.isStringLiteral(statement.moduleSpecifier)) {
+    if (
+      (ts.isImportDeclaration(statement) || ts.isExportDeclaration(statement)) &&
+      statement.moduleSpecifier &&
+      ts.isStringLiteral(statement.moduleSpecifier)
+    ) {
       const spec = statement.moduleSpecifier.text;
       if (spec.startsWith('.')) found.push(resolve(dirname(file), spec));
     }
@@ -56,7 +60,12 @@ function parse(file: string): ts.SourceFile {
 /** The text of a property of an object literal, by name. */
 function property(object: ts.ObjectLiteralExpression, name: string): ts.Expression | undefined {
   for (const element of object.properties) {
-    if (ts.isPropertyAssignment(element) && (ts.isIdentifier(element.name) || ts.isStringLiteral(element.name)) && element.name.text === name) return element.initializer;
+    if (
+      ts.isPropertyAssignment(element) &&
+      (ts.isIdentifier(element.name) || ts.isStringLiteral(element.name)) &&
+      element.name.text === name
+    )
+      return element.initializer;
     if (ts.isMethodDeclaration(element) && ts.isIdentifier(element.name) && element.name.text === name) return undefined;
   }
   return undefined;
@@ -77,7 +86,9 @@ function loadSources(root: string): Sources {
     }
     return source;
   };
-  for (const name of readdirSync(pagesDir).filter((entry) => entry.endsWith('.ts')).sort()) {
+  for (const name of readdirSync(pagesDir)
+    .filter((entry) => entry.endsWith('.ts'))
+    .sort()) {
     const file = join(pagesDir, name);
     const source = parsedOnce(file);
     const text = source.getFullText();
@@ -144,7 +155,13 @@ function sources(root: string): Sources {
 }
 
 /** The parts of a fingerprint, before hashing (exported for tests and for saying what changed). */
-export function fingerprintParts(snippet: Snippet, flavorId: FlavorId, flavor: Flavor, engineId: string, root: string): Record<string, unknown> {
+export function fingerprintParts(
+  snippet: Snippet,
+  flavorId: FlavorId,
+  flavor: Flavor,
+  engineId: string,
+  root: string,
+): Record<string, unknown> {
   const { definitions, moduleHashes } = sources(root);
   const definition = definitions.get(snippet.id);
   if (!definition) throw new Error(`No defineSnippet({ id: '${snippet.id}' }) in ${join(root, 'scripts', 'snippets', 'pages')}`);
@@ -155,10 +172,14 @@ export function fingerprintParts(snippet: Snippet, flavorId: FlavorId, flavor: F
     server: flavor.server,
     compose: 'compose' in flavor ? flavor.compose : undefined,
     crossEngine: snippet.crossEngine,
-    placeholders: Object.fromEntries(placeholdersIn(flavor.command).map((name) => [name, placeholderDefault(name as PlaceholderName, flavorId)])),
+    placeholders: Object.fromEntries(
+      placeholdersIn(flavor.command).map((name) => [name, placeholderDefault(name as PlaceholderName, flavorId)]),
+    ),
     definition: definition.flavors[flavorId] ?? definition.whole,
     module: moduleHashes.get(definition.file),
-    engine: spec ? { id: spec.id, product: spec.product, version: spec.version, kind: spec.kind, suite: spec.suite, packages: spec.packages } : { id: engineId },
+    engine: spec
+      ? { id: spec.id, product: spec.product, version: spec.version, kind: spec.kind, suite: spec.suite, packages: spec.packages }
+      : { id: engineId },
   };
 }
 

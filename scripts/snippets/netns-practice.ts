@@ -66,7 +66,10 @@ export const netnsPracticeValues: ValuesFn<unknown, Record<'primaryNetns' | 'rep
  * Runs a two-host practice script, then removes both namespaces and whatever still runs in them,
  * whatever happened. Skipped (failed when everything is required) where namespaces cannot be added.
  */
-export async function runNetnsPractice(ctx: VerifyContext<unknown, 'primaryNetns' | 'replicaNetns'>, timeoutMs: number): Promise<{ exitCode: number; stdout: string }> {
+export async function runNetnsPractice(
+  ctx: VerifyContext<unknown, 'primaryNetns' | 'replicaNetns'>,
+  timeoutMs: number,
+): Promise<{ exitCode: number; stdout: string }> {
   const reason = await netnsUnavailableReason();
   if (reason) throw new UnavailableHere('A two-host drill (network namespaces)', reason);
   try {

@@ -37,15 +37,22 @@ export const practice = {
  */
 export function saveOptions(rules: string): string {
   const numbers = rules.trim().split(/\s+/);
-  if (numbers.length % 2 !== 0 || numbers.some((n) => !/^\d+$/.test(n))) throw new Error(`Save rules must be pairs of numbers, got "${rules}"`);
+  if (numbers.length % 2 !== 0 || numbers.some((n) => !/^\d+$/.test(n)))
+    throw new Error(`Save rules must be pairs of numbers, got "${rules}"`);
   return numbers.flatMap((n, i) => (i % 2 === 0 ? [`--save ${n} ${numbers[i + 1]}`] : [])).join(' ');
 }
 
 /** A free port and a dir inside the verification's scratch dir for the practice server. */
-export const practiceValues: ValuesFn<unknown, { scratchDir: string; scratchPort: string }> = async ({ scratch }) => ({ scratchDir: join(scratch, 'practice'), scratchPort: String(await freePort()) });
+export const practiceValues: ValuesFn<unknown, { scratchDir: string; scratchPort: string }> = async ({ scratch }) => ({
+  scratchDir: join(scratch, 'practice'),
+  scratchPort: String(await freePort()),
+});
 
 /** Runs a practice script and kills its server afterwards, whatever happened (its pid file is in scratch). */
-export async function runPractice(ctx: VerifyContext<unknown, 'scratchDir'>, timeoutMs = 60_000): Promise<{ exitCode: number; stdout: string }> {
+export async function runPractice(
+  ctx: VerifyContext<unknown, 'scratchDir'>,
+  timeoutMs = 60_000,
+): Promise<{ exitCode: number; stdout: string }> {
   try {
     return await ctx.run({ timeoutMs });
   } finally {

@@ -9,7 +9,8 @@ const gone = (port: string) => waitWhile(`redis-cli -p "${port}" PING >/dev/null
 /** Waits until `port` answers PONG (not LOADING). */
 const up = (port: string) => waitUntil(`redis-cli -p "${port}" PING 2>/dev/null | grep -q PONG`);
 /** Waits until the replica on `port` reports its link to its primary `up` or `down`. */
-const link = (port: string, state: 'up' | 'down') => waitUntil(`redis-cli -p "${port}" INFO replication 2>/dev/null | grep -q 'master_link_status:${state}'`);
+const link = (port: string, state: 'up' | 'down') =>
+  waitUntil(`redis-cli -p "${port}" INFO replication 2>/dev/null | grep -q 'master_link_status:${state}'`);
 
 /**
  * Lines of shell for a practice primary (`{{scratchPort}}`), its replica (`{{scratchReplicaPort}}`)
@@ -50,7 +51,10 @@ export const replicaPractice = {
 };
 
 /** Free ports for the primary, the replica and the Sentinel, and a dir inside the verification's scratch dir. */
-export const replicaPracticeValues: ValuesFn<unknown, Record<'scratchDir' | 'scratchPort' | 'scratchReplicaPort' | 'scratchSentinelPort', string>> = async ({ scratch }) => ({
+export const replicaPracticeValues: ValuesFn<
+  unknown,
+  Record<'scratchDir' | 'scratchPort' | 'scratchReplicaPort' | 'scratchSentinelPort', string>
+> = async ({ scratch }) => ({
   scratchDir: join(scratch, 'practice'),
   scratchPort: String(await freePort()),
   scratchReplicaPort: String(await freePort()),
@@ -58,7 +62,10 @@ export const replicaPracticeValues: ValuesFn<unknown, Record<'scratchDir' | 'scr
 });
 
 /** Runs a replica practice script and kills every server it started afterwards (their pid files are in its dir), whatever happened. */
-export async function runReplicaPractice(ctx: VerifyContext<unknown, 'scratchDir'>, timeoutMs = 90_000): Promise<{ exitCode: number; stdout: string }> {
+export async function runReplicaPractice(
+  ctx: VerifyContext<unknown, 'scratchDir'>,
+  timeoutMs = 90_000,
+): Promise<{ exitCode: number; stdout: string }> {
   const dir = ctx.values.scratchDir;
   try {
     return await ctx.run({ timeoutMs });

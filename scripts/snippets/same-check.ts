@@ -2,7 +2,14 @@
 /* eslint-disable @typescript-eslint/no-empty-object-type -- `{}` is the default of a flavor's server options and placeholder values (none declared), which the flavor types infer from. */
 import assert from 'node:assert/strict';
 import type { ContainerOptions } from '../harness/docker/options.ts';
-import type { DockerFlavorInput, HostFlavorInput, PlaceholderValues, RedisServerOptions, ServerUnderTest, VerifyContext } from './schema.ts';
+import type {
+  DockerFlavorInput,
+  HostFlavorInput,
+  PlaceholderValues,
+  RedisServerOptions,
+  ServerUnderTest,
+  VerifyContext,
+} from './schema.ts';
 import type { PlaceholderName } from './placeholders.ts';
 
 /** The placeholders both flavors' runs fill: the server's address, data dir and file names. */
@@ -52,7 +59,9 @@ export function sameCheck<K extends PlaceholderName = SharedKey>(
  */
 export function redisCliBlock(
   args: string,
-  shared: Omit<SharedCheck<SharedKey>, 'verify'> & { check(stdout: string, ctx: VerifyContext<ServerUnderTest, SharedKey>): Promise<void> | void },
+  shared: Omit<SharedCheck<SharedKey>, 'verify'> & {
+    check(stdout: string, ctx: VerifyContext<ServerUnderTest, SharedKey>): Promise<void> | void;
+  },
   servers: { host?: RedisServerOptions; docker?: ContainerOptions } = {},
 ): ReturnType<typeof sameCheck> {
   const { check, ...rest } = shared;

@@ -145,7 +145,10 @@ const flavorFields = {
   variants: z
     .array(VariantSchema)
     .default([])
-    .refine((variants) => new Set(variants.flatMap((variant) => variant.engines)).size === variants.flatMap((variant) => variant.engines).length, 'An engine may have one variant at most'),
+    .refine(
+      (variants) => new Set(variants.flatMap((variant) => variant.engines)).size === variants.flatMap((variant) => variant.engines).length,
+      'An engine may have one variant at most',
+    ),
   /** Syntax highlighting language of the block. */
   lang: z.enum(['sh', 'yaml', 'conf', 'cron']).default('sh'),
   /** Must run alone (heavy on CPU, memory or time). */
@@ -157,7 +160,9 @@ const flavorFields = {
 function knownPlaceholders(flavor: { command: string; variants?: readonly Variant[] | undefined }, ctx: z.RefinementCtx): void {
   const texts: [string, (string | number)[]][] = [
     [flavor.command, ['command']],
-    ...(flavor.variants ?? []).flatMap((variant, index): [string, (string | number)[]][] => (variant.command === undefined ? [] : [[variant.command, ['variants', index, 'command']]])),
+    ...(flavor.variants ?? []).flatMap((variant, index): [string, (string | number)[]][] =>
+      variant.command === undefined ? [] : [[variant.command, ['variants', index, 'command']]],
+    ),
   ];
   for (const [text, path] of texts) {
     for (const name of placeholdersIn(text)) {
@@ -239,38 +244,57 @@ export type DockerFlavor = z.output<typeof DockerFlavorSchema>;
 export type Flavor = HostFlavor | DockerFlavor;
 
 /** A command block: defined once here, rendered by the site, executed by `npm run verify`. */
-export const SnippetSchema = z.object({
-  /** Stable id used by `<Snippet id=…/>` and the report. */
-  id: z.string().regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, 'lower-case words joined by dashes'),
-  /** The task in a few words ("Find the data directory"). */
-  title: z.string().min(1),
-  /** The page that shows it: path under content/docs without extension. */
-  page: z.string().min(1),
-  /**
-   * Runs other engines besides the one under test by design (the versions page's cross-loads): each
-   * server it starts is recorded with `ctx.identify(…, engine)`; every other block may only reach its engine.
-   */
-  crossEngine: z.boolean().default(false),
-  /**
-   * The engines it is verified on, when not every engine a run asks for: a block whose server is not
-   * this machine's program of the engine (the power-loss VM boots Debian bookworm's Redis 7.0 from its
-   * own image, scripts/harness/vm). Undefined: every engine.
-   */
-  engines: catalogIds.optional(),
-  /** The flavors of the block; at least one. */
-  flavors: z
-    .object({ host: FlavorSchema.optional(), docker: DockerFlavorSchema.optional() })
-    .refine((flavors) => Object.values(flavors).some(Boolean), 'A snippet needs at least one flavor'),
-}).refine(
-  (snippet) => {
-    const from = snippet.flavors.docker?.upgradeFrom;
-    return from === undefined || (snippet.flavors.docker?.compose === true && snippet.crossEngine && engineSpecById(from) !== undefined && snippet.engines !== undefined && !snippet.engines.includes(from));
-  },
-  { error: 'A Docker flavor with upgradeFrom moves a Compose service between engines: it needs compose: true, crossEngine: true, an engine id of the catalog, and engines without that engine', path: ['flavors', 'docker', 'upgradeFrom'] },
-).refine(
-  (snippet) => !snippet.flavors.host?.systemd || (snippet.flavors.host.server === false && snippet.engines?.length === 1 && snippet.engines[0] === 'redis-7.0'),
-  { error: 'A host flavor with systemd: true runs Debian bookworm\'s package: it needs server: false and engines: [\'redis-7.0\']', path: ['flavors', 'host', 'systemd'] },
-);
+export const SnippetSchema = z
+  .object({
+    /** Stable id used by `<Snippet id=…/>` and the report. */
+    id: z.string().regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, 'lower-case words joined by dashes'),
+    /** The task in a few words ("Find the data directory"). */
+    title: z.string().min(1),
+    /** The page that shows it: path under content/docs without extension. */
+    page: z.string().min(1),
+    /**
+     * Runs other engines besides the one under test by design (the versions page's cross-loads): each
+     * server it starts is recorded with `ctx.identify(…, engine)`; every other block may only reach its engine.
+     */
+    crossEngine: z.boolean().default(false),
+    /**
+     * The engines it is verified on, when not every engine a run asks for: a block whose server is not
+     * this machine's program of the engine (the power-loss VM boots Debian bookworm's Redis 7.0 from its
+     * own image, scripts/harness/vm). Undefined: every engine.
+     */
+    engines: catalogIds.optional(),
+    /** The flavors of the block; at least one. */
+    flavors: z
+      .object({ host: FlavorSchema.optional(), docker: DockerFlavorSchema.optional() })
+      .refine((flavors) => Object.values(flavors).some(Boolean), 'A snippet needs at least one flavor'),
+  })
+  .refine(
+    (snippet) => {
+      const from = snippet.flavors.docker?.upgradeFrom;
+      return (
+        from === undefined ||
+        (snippet.flavors.docker?.compose === true &&
+          snippet.crossEngine &&
+          engineSpecById(from) !== undefined &&
+          snippet.engines !== undefined &&
+          !snippet.engines.includes(from))
+      );
+    },
+    {
+      error:
+        'A Docker flavor with upgradeFrom moves a Compose service between engines: it needs compose: true, crossEngine: true, an engine id of the catalog, and engines without that engine',
+      path: ['flavors', 'docker', 'upgradeFrom'],
+    },
+  )
+  .refine(
+    (snippet) =>
+      !snippet.flavors.host?.systemd ||
+      (snippet.flavors.host.server === false && snippet.engines?.length === 1 && snippet.engines[0] === 'redis-7.0'),
+    {
+      error: "A host flavor with systemd: true runs Debian bookworm's package: it needs server: false and engines: ['redis-7.0']",
+      path: ['flavors', 'host', 'systemd'],
+    },
+  );
 export type Snippet = z.output<typeof SnippetSchema>;
 export type SnippetInput = z.input<typeof SnippetSchema>;
 
@@ -287,10 +311,19 @@ type HostKeys<S> = FileKeys | ([S] extends [false] ? never : 'host' | 'port' | '
 /** The Docker flavor's server: none with `server: false`, a {@link ComposeRedis} with `compose: true`. */
 export type DockerServer<S, C> = [S] extends [false] ? undefined : [C] extends [true] ? ComposeRedis : RedisContainer;
 /** The placeholders a Docker run always fills (the container's names when it starts one, the project's with Compose). */
-type DockerKeys<S, C> = FileKeys | 'host' | 'port' | 'dataDir' | 'image' | ([S] extends [false] ? never : 'container' | 'volume' | ([C] extends [true] ? 'service' | 'project' : never));
+type DockerKeys<S, C> =
+  | FileKeys
+  | 'host'
+  | 'port'
+  | 'dataDir'
+  | 'image'
+  | ([S] extends [false] ? never : 'container' | 'volume' | ([C] extends [true] ? 'service' | 'project' : never));
 
 /** A host flavor as written: `ctx.server` and `ctx.values` typed by what it declares. */
-export type HostFlavorInput<S extends RedisServerOptions | false, V extends PlaceholderValues> = Omit<z.input<typeof FlavorSchema>, 'server' | 'setup' | 'values' | 'verify'> & {
+export type HostFlavorInput<S extends RedisServerOptions | false, V extends PlaceholderValues> = Omit<
+  z.input<typeof FlavorSchema>,
+  'server' | 'setup' | 'values' | 'verify'
+> & {
   server?: S;
   // Methods, so their parameters are checked both ways: a flavor a helper built without these types still fits.
   setup?(server: DisposableRedis, scratch: string): Promise<void>;
@@ -299,7 +332,10 @@ export type HostFlavorInput<S extends RedisServerOptions | false, V extends Plac
 };
 
 /** A Docker flavor as written: `ctx.server` and `ctx.values` typed by what it declares. */
-export type DockerFlavorInput<S extends ContainerOptions | false, C extends boolean, V extends PlaceholderValues> = Omit<z.input<typeof DockerFlavorSchema>, 'server' | 'compose' | 'setup' | 'values' | 'verify'> & {
+export type DockerFlavorInput<S extends ContainerOptions | false, C extends boolean, V extends PlaceholderValues> = Omit<
+  z.input<typeof DockerFlavorSchema>,
+  'server' | 'compose' | 'setup' | 'values' | 'verify'
+> & {
   server?: S;
   compose?: C;
   setup?(server: DockerServer<{}, C>, scratch: string): Promise<void>;
@@ -308,7 +344,13 @@ export type DockerFlavorInput<S extends ContainerOptions | false, C extends bool
 };
 
 /** A snippet as written, its flavors typed by what each declares. */
-export type TypedSnippetInput<HS extends RedisServerOptions | false, HV extends PlaceholderValues, DS extends ContainerOptions | false, DC extends boolean, DV extends PlaceholderValues> = Omit<SnippetInput, 'flavors'> & {
+export type TypedSnippetInput<
+  HS extends RedisServerOptions | false,
+  HV extends PlaceholderValues,
+  DS extends ContainerOptions | false,
+  DC extends boolean,
+  DV extends PlaceholderValues,
+> = Omit<SnippetInput, 'flavors'> & {
   flavors: { host?: HostFlavorInput<HS, HV>; docker?: DockerFlavorInput<DS, DC, DV> };
 };
 
@@ -327,12 +369,16 @@ export function defineSnippet<
 }
 
 /** A host flavor defined apart from its snippet (shared by several), typed as {@link defineSnippet} types it. */
-export function hostFlavor<S extends RedisServerOptions | false = {}, V extends PlaceholderValues = {}>(flavor: HostFlavorInput<S, V>): HostFlavorInput<S, V> {
+export function hostFlavor<S extends RedisServerOptions | false = {}, V extends PlaceholderValues = {}>(
+  flavor: HostFlavorInput<S, V>,
+): HostFlavorInput<S, V> {
   return flavor;
 }
 
 /** A Docker flavor defined apart from its snippet (shared by several), typed as {@link defineSnippet} types it. */
-export function dockerFlavor<S extends ContainerOptions | false = {}, C extends boolean = false, V extends PlaceholderValues = {}>(flavor: DockerFlavorInput<S, C, V>): DockerFlavorInput<S, C, V> {
+export function dockerFlavor<S extends ContainerOptions | false = {}, C extends boolean = false, V extends PlaceholderValues = {}>(
+  flavor: DockerFlavorInput<S, C, V>,
+): DockerFlavorInput<S, C, V> {
   return flavor;
 }
 

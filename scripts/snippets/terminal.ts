@@ -34,14 +34,41 @@ export async function runInTerminal(
   const capture = async () => {
     const result = await tmux('capture-pane', '-p', '-J', '-S', '-200', '-t', 'session');
     // Once the command exits, the session (and the pane) is gone: keep the last screen seen.
-    if (result.exitCode === 0) screen = result.stdout.replace(/^Pane is dead.*$/m, '').replace(/^(\s*\n)+/, '').replace(/\s+$/, '');
+    if (result.exitCode === 0)
+      screen = result.stdout
+        .replace(/^Pane is dead.*$/m, '')
+        .replace(/^(\s*\n)+/, '')
+        .replace(/\s+$/, '');
     return result.exitCode === 0;
   };
   try {
     // No config file; remain-on-exit keeps the pane after the command ends, so its last screen can be read.
     const started = await execa(
       'tmux',
-      ['-L', socket, '-f', '/dev/null', 'set-option', '-g', 'remain-on-exit', 'on', ';', 'new-session', '-d', '-s', 'session', '-x', '160', '-y', '40', 'bash', '--noprofile', '--norc', '-c', command],
+      [
+        '-L',
+        socket,
+        '-f',
+        '/dev/null',
+        'set-option',
+        '-g',
+        'remain-on-exit',
+        'on',
+        ';',
+        'new-session',
+        '-d',
+        '-s',
+        'session',
+        '-x',
+        '160',
+        '-y',
+        '40',
+        'bash',
+        '--noprofile',
+        '--norc',
+        '-c',
+        command,
+      ],
       { cwd: options.cwd, env: options.env, reject: false },
     );
     if (started.exitCode !== 0) throw new Error(`tmux could not start the session: ${started.stderr.trim()}`);

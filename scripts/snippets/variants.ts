@@ -13,7 +13,10 @@ export function enginesWhere(test: (traits: EngineSpec['traits']) => boolean): {
  * valkey-io/valkey#4739): the command that gives it the last incr file instead of the manifest.
  */
 export function lastIncrVariant(command: string): Variant {
-  return misreadBaseVariant('its checker calls the RDB base file invalid, so give it the last incr file, the only one --fix can cut.', command);
+  return misreadBaseVariant(
+    'its checker calls the RDB base file invalid, so give it the last incr file, the only one --fix can cut.',
+    command,
+  );
 }
 
 /** Where the AOF checker misreads its own RDB base (Valkey 9.1): another command, and why. */

@@ -25,14 +25,23 @@ function fail(message: string): never {
 let args;
 try {
   args = parseArgs({
-    options: { only: { type: 'string' }, report: { type: 'string' }, concurrency: { type: 'string' }, engines: { type: 'string' }, flavor: { type: 'string' } },
+    options: {
+      only: { type: 'string' },
+      report: { type: 'string' },
+      concurrency: { type: 'string' },
+      engines: { type: 'string' },
+      flavor: { type: 'string' },
+    },
     allowPositionals: false,
   }).values;
 } catch (error) {
   fail((error as Error).message);
 }
 const reportPath = args.report ?? defaultReportPath;
-const only = args.only?.split(',').map((id) => id.trim()).filter(Boolean);
+const only = args.only
+  ?.split(',')
+  .map((id) => id.trim())
+  .filter(Boolean);
 for (const id of only ?? []) if (!registry.has(id)) fail(`no snippet with id "${id}"`);
 const flavor = args.flavor;
 if (flavor !== undefined && flavor !== 'host' && flavor !== 'docker') fail(`expected --flavor host or docker, got "${flavor}"`);
@@ -88,18 +97,33 @@ const results = await verifyAll(snippets, {
   previousDurations,
   onResult: (result, done, total) => {
     const on = engines.length + namedEngines.length > 1 ? ` on ${result.engineId}` : '';
-    process.stderr.write(`[${String(done).padStart(String(total).length)}/${total}] ${mark[result.status]} ${result.id} (${result.flavor})${on}\n`);
+    process.stderr.write(
+      `[${String(done).padStart(String(total).length)}/${total}] ${mark[result.status]} ${result.id} (${result.flavor})${on}\n`,
+    );
   },
 });
 
 const previous = partial ? (previousReport?.results ?? []) : [];
 const fresh = new Set(results.map(resultKey));
-await writeReport({ generatedAt: new Date().toISOString(), results: [...previous.filter((r) => !fresh.has(resultKey(r))), ...results] }, reportPath);
+await writeReport(
+  { generatedAt: new Date().toISOString(), results: [...previous.filter((r) => !fresh.has(resultKey(r))), ...results] },
+  reportPath,
+);
 
-const rows = results.map((r) => [r.status.toUpperCase(), r.id, r.flavor, `${r.engine} ${r.version}`, `${(r.durationMs / 1000).toFixed(1)} s`]);
+const rows = results.map((r) => [
+  r.status.toUpperCase(),
+  r.id,
+  r.flavor,
+  `${r.engine} ${r.version}`,
+  `${(r.durationMs / 1000).toFixed(1)} s`,
+]);
 const header = ['RESULT', 'SNIPPET', 'FLAVOR', 'SERVER', 'TIME'];
 const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] as string).length)));
-const line = (cells: string[]) => cells.map((cell, i) => cell.padEnd(widths[i] as number)).join('  ').trimEnd();
+const line = (cells: string[]) =>
+  cells
+    .map((cell, i) => cell.padEnd(widths[i] as number))
+    .join('  ')
+    .trimEnd();
 console.log(line(header));
 for (const row of rows) console.log(line(row));
 for (const r of results.filter((r) => r.status === 'failed')) {

@@ -18,7 +18,20 @@ import { ensureImage, withImageEngine, type ImageInfo } from '../harness/docker/
 import { startSystemdRedis, systemdUnavailableReason, type SystemdRedis } from '../harness/systemd/unit.ts';
 import { dockerIdentity, imageVersionLine, type DockerIdentity } from './docker-identity.ts';
 import { fillCommand, placeholderDefault, placeholders, placeholdersIn, type PlaceholderName } from '../snippets/placeholders.ts';
-import { commandFor, variantFor, type ValuesContext, type Values, type CommandResult, type DockerFlavor, type Flavor, type FlavorId, type HostFlavor, type Snippet, type Variant, type VerifyContext } from '../snippets/schema.ts';
+import {
+  commandFor,
+  variantFor,
+  type ValuesContext,
+  type Values,
+  type CommandResult,
+  type DockerFlavor,
+  type Flavor,
+  type FlavorId,
+  type HostFlavor,
+  type Snippet,
+  type Variant,
+  type VerifyContext,
+} from '../snippets/schema.ts';
 import type { Result } from './report.ts';
 import { projectRoot } from '../engines/catalog.ts';
 import { fingerprint } from '../snippets/fingerprint.ts';
@@ -44,7 +57,11 @@ async function infoIdentity(engine: Engine, host: string, port: string, password
   const env = password ? { REDISCLI_AUTH: password } : {};
   const { stdout, exitCode } = await execa(engine.cli, ['-h', host, '-p', port, 'INFO', 'server'], { reject: false, env, timeout: 5_000 });
   if (exitCode !== 0) return undefined;
-  const fields = Object.fromEntries(stdout.split(/\r?\n/).flatMap((line) => (/^[a-z_0-9]+:/.test(line) ? [[line.slice(0, line.indexOf(':')), line.slice(line.indexOf(':') + 1)]] : [])));
+  const fields = Object.fromEntries(
+    stdout
+      .split(/\r?\n/)
+      .flatMap((line) => (/^[a-z_0-9]+:/.test(line) ? [[line.slice(0, line.indexOf(':')), line.slice(line.indexOf(':') + 1)]] : [])),
+  );
   return identityFromInfo(fields);
 }
 
@@ -178,7 +195,12 @@ function newRun(engine: Engine): Run {
 async function verifyOn<Server>(
   snippet: Snippet,
   flavorId: FlavorId,
-  flavor: { command: string; variants: readonly Variant[]; timeoutMs: number; verify: (ctx: VerifyContext<never, PlaceholderName>) => Promise<void> },
+  flavor: {
+    command: string;
+    variants: readonly Variant[];
+    timeoutMs: number;
+    verify: (ctx: VerifyContext<never, PlaceholderName>) => Promise<void>;
+  },
   engine: Engine,
   stage: Stage<Server>,
   scratch: string,
@@ -195,7 +217,8 @@ async function verifyOn<Server>(
   const fences = new Map<string, Promise<string>>();
   const pathOf = async (rest: string, other?: Engine) => {
     const of = other ?? engine;
-    if (of.id !== engine.id && !snippet.crossEngine) throw new Error(`${snippet.id} is not marked crossEngine: it may only run ${engine.id}`);
+    if (of.id !== engine.id && !snippet.crossEngine)
+      throw new Error(`${snippet.id} is not marked crossEngine: it may only run ${engine.id}`);
     let fence = fences.get(of.id);
     if (!fence) {
       fence = writeEngineFence(of, join(scratch, `.engine-fence-${of.id}`));
@@ -228,13 +251,18 @@ async function verifyOn<Server>(
       // itself (cron's bare environment), which must then be built with ctx.enginePath.
       if (stage.service) {
         // Debian's packaged Redis under systemd: the command runs in its container, as root, on its PATH.
-        const result = await stage.service.exec(['bash', '--noprofile', '--norc', '-c', command], { input: options.input, timeoutMs: options.timeoutMs ?? flavor.timeoutMs, env: options.env });
+        const result = await stage.service.exec(['bash', '--noprofile', '--norc', '-c', command], {
+          input: options.input,
+          timeoutMs: options.timeoutMs ?? flavor.timeoutMs,
+          env: options.env,
+        });
         run.recorded.push(result.all);
         return { exitCode: result.exitCode ?? -1, stdout: result.stdout, stderr: result.stderr, all: result.all };
       }
       const env: Record<string, string> = { ...stage.env, ...options.env };
       const path = options.env?.PATH ?? (await pathOf(stage.rest));
-      if (options.env?.PATH && !built.has(path)) throw new Error(`The PATH given to the page's command must be built with ctx.enginePath (the engine's programs first): ${path}`);
+      if (options.env?.PATH && !built.has(path))
+        throw new Error(`The PATH given to the page's command must be built with ctx.enginePath (the engine's programs first): ${path}`);
       env.PATH = path;
       if (env.REDISCLI_AUTH) run.secrets.push(env.REDISCLI_AUTH);
       const shell = execa('bash', ['--noprofile', '--norc', '-c', command], {
@@ -265,7 +293,13 @@ async function verifyOn<Server>(
   if (before) run.identities.push(stage.recordAs?.(before) ?? { identity: before, engine });
   // Bounded: when the time is up every process and wait under the verification is cancelled.
   await withDeadline(flavor.timeoutMs, `Verification of ${snippet.id} (${flavorId})`, (signal) => {
-    signal.addEventListener('abort', () => { bound.abort(signal.reason); }, { once: true });
+    signal.addEventListener(
+      'abort',
+      () => {
+        bound.abort(signal.reason);
+      },
+      { once: true },
+    );
     // The flavor's declared types (scripts/snippets/schema.ts) say which server and values its check gets.
     return flavor.verify(ctx as VerifyContext<never, PlaceholderName>);
   });
@@ -277,11 +311,16 @@ async function verifyOn<Server>(
  * why the result cannot be filed under `engine`: a server that answered is not the engine it is filed
  * under, or a block not marked `crossEngine` reached another engine.
  */
-export function identityProblems(engine: Pick<Engine, 'id' | 'product' | 'version'>, identities: readonly { identity: ServerIdentity; engine: Pick<Engine, 'id' | 'product' | 'version'> }[], crossEngine: boolean): string[] {
+export function identityProblems(
+  engine: Pick<Engine, 'id' | 'product' | 'version'>,
+  identities: readonly { identity: ServerIdentity; engine: Pick<Engine, 'id' | 'product' | 'version'> }[],
+  crossEngine: boolean,
+): string[] {
   const problems: string[] = [];
   if (!identities.some((recorded) => recorded.engine.id === engine.id)) problems.push(`no identity of a ${engine.id} server was recorded`);
   for (const recorded of identities) {
-    if (recorded.engine.id !== engine.id && !crossEngine) problems.push(`reached ${recorded.engine.id} although the block is not marked crossEngine`);
+    if (recorded.engine.id !== engine.id && !crossEngine)
+      problems.push(`reached ${recorded.engine.id} although the block is not marked crossEngine`);
     const mismatch = identityMismatch(recorded.engine, recorded.identity);
     if (mismatch) problems.push(mismatch);
   }
@@ -335,7 +374,11 @@ async function hostStage(flavor: HostFlavor, engine: Engine, scratch: string, ru
     if (server.password) run.secrets.push(server.password);
     await flavor.setup?.(server as never, scratch);
   }
-  const values = { ...fileNameValues(flavor.server), ...serverValues(server), ...(await flavor.values?.(valuesContext(server, scratch, engine, run))) };
+  const values = {
+    ...fileNameValues(flavor.server),
+    ...serverValues(server),
+    ...(await flavor.values?.(valuesContext(server, scratch, engine, run))),
+  };
   const running = server;
   return {
     server,
@@ -370,7 +413,13 @@ async function dockerStage(flavor: DockerFlavor, engine: Engine, scratch: string
     if (server.password) run.secrets.push(server.password);
     await flavor.setup?.(server as never, scratch);
   }
-  const values: Record<string, string> = { host: '127.0.0.1', port: '6379', dataDir: '/data', image: startImage.tag, ...fileNameValues(flavor.server) };
+  const values: Record<string, string> = {
+    host: '127.0.0.1',
+    port: '6379',
+    dataDir: '/data',
+    image: startImage.tag,
+    ...fileNameValues(flavor.server),
+  };
   if (fromImage) values.newImage = image.tag;
   if (server) Object.assign(values, { container: server.name, volume: server.volume });
   if (server instanceof ComposeRedis) Object.assign(values, { service: server.service, project: server.project });
@@ -387,7 +436,8 @@ async function dockerStage(flavor: DockerFlavor, engine: Engine, scratch: string
     env,
     rest: pathOf(projectBin, shim, process.env.PATH),
     // A setup may leave the container stopped (a repair works on the files of a stopped server).
-    identify: async () => (running && (await running.isRunning()) ? identityFromInfo((await running.info('server')).server ?? {}) : undefined),
+    identify: async () =>
+      running && (await running.isRunning()) ? identityFromInfo((await running.info('server')).server ?? {}) : undefined,
     versionLine: () => imageVersionLine(image.tag),
     ...(from && fromImage
       ? {
@@ -474,7 +524,9 @@ export async function runSnippet(snippet: Snippet, flavorId: FlavorId, flavor: F
         // The images first (a build may take minutes), then the server, setup and values within the flavor's bound.
         await ensureImage(engine);
         if (docker.upgradeFrom !== undefined) await ensureImage(engineById(docker.upgradeFrom));
-        const dockerRun = await withDeadline(docker.timeoutMs, `Setup of ${snippet.id} (docker)`, () => dockerStage(docker, engine, dir, run));
+        const dockerRun = await withDeadline(docker.timeoutMs, `Setup of ${snippet.id} (docker)`, () =>
+          dockerStage(docker, engine, dir, run),
+        );
         stage = dockerRun;
         await verifyOn(snippet, flavorId, docker, engine, dockerRun, dir, run);
       });

@@ -42,13 +42,17 @@ export interface VerifyAllOptions {
  * The verifications to run: each flavor of each snippet on each engine it may run on (its `engines`,
  * and for the Docker flavor an engine with an image), plus the named engines of the blocks naming them.
  */
-export function planJobs(snippets: Iterable<Snippet>, { engines = [hostRedis], namedEngines = [], flavor: only }: Pick<VerifyAllOptions, 'engines' | 'namedEngines' | 'flavor'> = {}): Job[] {
+export function planJobs(
+  snippets: Iterable<Snippet>,
+  { engines = [hostRedis], namedEngines = [], flavor: only }: Pick<VerifyAllOptions, 'engines' | 'namedEngines' | 'flavor'> = {},
+): Job[] {
   const jobs: Job[] = [];
   for (const snippet of snippets) {
     for (const [flavorId, flavor] of flavorsOf(snippet)) {
       if (only !== undefined && flavorId !== only) continue;
       // An engine outside the run's matrix runs the blocks that name it: in `engines`, or in a variant of the flavor.
-      const names = (id: string) => snippet.engines?.includes(id) === true || flavor.variants.some((variant) => variant.engines.includes(id));
+      const names = (id: string) =>
+        snippet.engines?.includes(id) === true || flavor.variants.some((variant) => variant.engines.includes(id));
       const named = namedEngines.filter((engine) => names(engine.id) && !engines.some((known) => known.id === engine.id));
       for (const engine of [...engines, ...named]) {
         if (snippet.engines && !snippet.engines.includes(engine.id)) continue;

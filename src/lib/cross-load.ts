@@ -18,7 +18,9 @@ export function crossLoadView(report: Report | undefined, current: (result: Resu
   if (results.length === 0) return { kind: 'unverified', reason: `the report has no result for ${id}` };
   const fresh = results.filter(current);
   if (fresh.length === 0) return { kind: 'unverified', reason: `the report verified an older definition of ${id}` };
-  const passed = fresh.filter((result) => result.status === 'passed').sort((a, b) => Number(b.engineId === HOST_ENGINE_ID) - Number(a.engineId === HOST_ENGINE_ID));
+  const passed = fresh
+    .filter((result) => result.status === 'passed')
+    .sort((a, b) => Number(b.engineId === HOST_ENGINE_ID) - Number(a.engineId === HOST_ENGINE_ID));
   const [result] = passed;
   if (!result) return { kind: 'unverified', reason: `the last verification of ${id} did not pass` };
   const table = parseCrossLoad(result.output);

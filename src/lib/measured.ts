@@ -14,7 +14,12 @@ function format(value: number, unit: MeasuredUnit): string {
  * else the range with the engine of each end ("0.5 MB (Valkey 8.1.1) to 0.8 MB (Redis 7.0.15)").
  * Undefined when no current passed result measured it: the page then says so instead of a number.
  */
-export function measuredText(results: readonly Result[], name: string, unit: MeasuredUnit, current: (result: Result) => boolean): string | undefined {
+export function measuredText(
+  results: readonly Result[],
+  name: string,
+  unit: MeasuredUnit,
+  current: (result: Result) => boolean,
+): string | undefined {
   const measured = results
     .filter((result) => result.status === 'passed' && current(result) && result.measurements?.[name] !== undefined)
     .map((result) => ({ result, value: result.measurements?.[name] as number }))

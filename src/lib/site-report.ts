@@ -1,4 +1,11 @@
-import { currentOf, flavorViewsOf, getSnippetView, loadSnippetViews, snippetViewPath, type SnippetView } from '../../scripts/data/snippet-view.ts';
+import {
+  currentOf,
+  flavorViewsOf,
+  getSnippetView,
+  loadSnippetViews,
+  snippetViewPath,
+  type SnippetView,
+} from '../../scripts/data/snippet-view.ts';
 import { loadReportSync, type Report } from '../../scripts/data/report.ts';
 
 /** The verification report the site is built from (`undefined` when `npm run verify` has not run). */

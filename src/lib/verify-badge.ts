@@ -41,7 +41,9 @@ export function enginesText(results: readonly Result[]): string {
     if (!versions.includes(result.version)) versions.push(result.version);
     products.set(result.engine, versions);
   }
-  const names = [...products].map(([product, versions]) => `${engineLabel(product)} ${versions.sort((a, b) => a.localeCompare(b, 'en', { numeric: true })).join(' · ')}`);
+  const names = [...products].map(
+    ([product, versions]) => `${engineLabel(product)} ${versions.sort((a, b) => a.localeCompare(b, 'en', { numeric: true })).join(' · ')}`,
+  );
   const underSystemd = results.some((result) => result.serviceManager === 'systemd') ? " (Debian's package under systemd)" : '';
   return `${names.join(' · ')}${underSystemd}${imagesText(results)}`;
 }
@@ -50,8 +52,15 @@ export function enginesText(results: readonly Result[]): string {
 function imagesText(results: readonly Result[]): string {
   const origins = new Set(results.flatMap((result) => (result.flavor === 'docker' && result.imageOrigin ? [result.imageOrigin] : [])));
   if (origins.size === 0) return '';
-  const words = { official: 'the official images', 'local-build': 'local image builds', override: 'the REDIS_PLAYBOOK_IMAGE image' } as const;
-  return ` in ${[...origins].sort().map((origin) => words[origin]).join(' and ')}`;
+  const words = {
+    official: 'the official images',
+    'local-build': 'local image builds',
+    override: 'the REDIS_PLAYBOOK_IMAGE image',
+  } as const;
+  return ` in ${[...origins]
+    .sort()
+    .map((origin) => words[origin])
+    .join(' and ')}`;
 }
 
 /** What a Docker result's image is, for people: `official redis:7.0`, `local build redis-playbook/redis:8.0.2 (of Redis 8.0.2)`. */
@@ -59,7 +68,8 @@ export function imageText(result: Pick<Result, 'image' | 'imageOrigin' | 'engine
   if (!result.image) return undefined;
   if (result.imageOrigin === 'official') return `official ${result.image}`;
   if (result.imageOrigin === 'override') return `${result.image} (REDIS_PLAYBOOK_IMAGE)`;
-  if (result.imageOrigin === 'local-build') return `local build ${result.image} (of ${engineLabel(result.engine)} ${result.version} from Debian's packages, not the official image)`;
+  if (result.imageOrigin === 'local-build')
+    return `local build ${result.image} (of ${engineLabel(result.engine)} ${result.version} from Debian's packages, not the official image)`;
   return result.image;
 }
 
@@ -92,7 +102,12 @@ export function verifyBadge(results: Result | readonly Result[] | undefined, cur
   if (resultList(results).length === 0) return { status: 'unverified', text: 'Not verified', variant: 'caution' };
   const fresh = currentResults(results, current);
   if (fresh.length === 0) return { status: 'unverified', text: 'Not verified (changed since the last run)', variant: 'caution' };
-  const day = dayOf(fresh.map((result) => result.verifiedAt).sort().at(-1) as string);
+  const day = dayOf(
+    fresh
+      .map((result) => result.verifiedAt)
+      .sort()
+      .at(-1) as string,
+  );
   const passed = fresh.filter((result) => result.status === 'passed');
   const failed = fresh.filter((result) => result.status === 'failed');
   if (failed.length > 0) {
@@ -155,7 +170,17 @@ export function engineDetails(results: Result | readonly Result[] | undefined, c
           ? { note: `ran the command for ${result.variant}` }
           : {}),
       ...(result.server ? { server: result.server.line } : {}),
-      ...(result.image ? { image: [imageText(result), result.imageId && `image ID ${result.imageId.replace(/^sha256:/, '').slice(0, 12)}`, result.compose && `Compose ${result.compose}`].filter(Boolean).join(', ') } : {}),
+      ...(result.image
+        ? {
+            image: [
+              imageText(result),
+              result.imageId && `image ID ${result.imageId.replace(/^sha256:/, '').slice(0, 12)}`,
+              result.compose && `Compose ${result.compose}`,
+            ]
+              .filter(Boolean)
+              .join(', '),
+          }
+        : {}),
     }));
 }
 

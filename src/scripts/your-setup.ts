@@ -143,7 +143,9 @@ if (dialog && form) {
       summary.textContent = names.length ? `Commands show your values for: ${names.join(', ')}.` : 'Commands show the documented defaults.';
     document.querySelectorAll('[data-setup-count]').forEach((count) => (count.textContent = names.length ? ` (${names.length})` : ''));
   };
-  const fillForm = () => { inputs.forEach((input) => (input.value = values[input.name] ?? '')); };
+  const fillForm = () => {
+    inputs.forEach((input) => (input.value = values[input.name] ?? ''));
+  };
 
   form.addEventListener('input', () => {
     values = Object.fromEntries(inputs.filter((input) => input.value !== '').map((input) => [input.name, input.value]));

@@ -49,7 +49,7 @@ function layoutProblems(controls: Controls): string[] {
   const name = (element: Element) => {
     const id = element.id ? `#${element.id}` : '';
     const cls = typeof element.className === 'string' && element.className ? `.${element.className.trim().split(/\s+/).join('.')}` : '';
-    const text = (element.textContent).trim().replace(/\s+/g, ' ').slice(0, 40);
+    const text = element.textContent.trim().replace(/\s+/g, ' ').slice(0, 40);
     return `<${element.tagName.toLowerCase()}${id}${cls}> "${text}"`;
   };
   const scrolls = (element: Element) => ['auto', 'scroll'].includes(getComputedStyle(element).overflowX);
@@ -73,7 +73,8 @@ function layoutProblems(controls: Controls): string[] {
 
   for (const cell of document.querySelectorAll('main :is(th, td)')) {
     if (!shown(cell)) continue;
-    if (cell.scrollWidth > cell.clientWidth + 1) problems.push(`table cell ${name(cell)}: its content is ${cell.scrollWidth}px in ${cell.clientWidth}px`);
+    if (cell.scrollWidth > cell.clientWidth + 1)
+      problems.push(`table cell ${name(cell)}: its content is ${cell.scrollWidth}px in ${cell.clientWidth}px`);
     const rect = cell.getBoundingClientRect();
     for (let up = cell.parentElement; up && up !== document.body; up = up.parentElement) {
       if (scrolls(up)) break;
@@ -96,7 +97,8 @@ function layoutProblems(controls: Controls): string[] {
     const block = status.closest('[data-snippet-id]')?.getAttribute('data-snippet-id');
     const controls = tops(status.querySelectorAll(':scope > *, :scope > .snippet-actions > *'));
     if (desktop && !oneLine(controls)) problems.push(`${block}: the controls take more than one line`);
-    if (!oneLine(tops(status.querySelectorAll(':scope > .snippet-actions > *')))) problems.push(`${block}: "Your values" and "Recorded output" are on separate lines`);
+    if (!oneLine(tops(status.querySelectorAll(':scope > .snippet-actions > *'))))
+      problems.push(`${block}: "Your values" and "Recorded output" are on separate lines`);
   }
   return problems;
 }
@@ -116,7 +118,9 @@ for (const page of builtPages()) {
       test('loads without errors, lays out without overflow or clipping, badges and copies every block, axe finds nothing serious', async ({
         page: tab,
       }, testInfo) => {
-        await tab.addInitScript((theme) => { localStorage.setItem('starlight-theme', theme); }, view.theme);
+        await tab.addInitScript((theme) => {
+          localStorage.setItem('starlight-theme', theme);
+        }, view.theme);
         const errors = collectErrors(tab);
         await tab.goto(page.path);
         await tab.waitForLoadState('networkidle');
@@ -133,17 +137,23 @@ for (const page of builtPages()) {
 
         // Every code block is a registry block with one badge, and its copy button holds exactly the registry's command.
         // (A command marked "not verified here" is a code block of its own, in its marker: provenance.spec.ts checks those.)
-        const codeBlocks = await tab.locator('main .expressive-code').evaluateAll((blocks) => blocks.filter((block) => !block.closest('[data-not-verified]')).length);
+        const codeBlocks = await tab
+          .locator('main .expressive-code')
+          .evaluateAll((blocks) => blocks.filter((block) => !block.closest('[data-not-verified]')).length);
         const blocks = await tab.locator('main [data-snippet-id][data-flavor]').evaluateAll((elements) =>
           elements.map((block) => ({
             id: block.getAttribute('data-snippet-id') ?? '',
             flavor: block.getAttribute('data-flavor') ?? '',
             code: block.querySelectorAll('.expressive-code').length,
             badges: [...block.querySelectorAll('[data-verify-status]')].map((badge) => badge.textContent.trim()),
-            copies: [...block.querySelectorAll('.expressive-code .copy button')].map((button) => button.getAttribute('data-code')?.replaceAll('\u007f', '\n')),
+            copies: [...block.querySelectorAll('.expressive-code .copy button')].map((button) =>
+              button.getAttribute('data-code')?.replaceAll('\u007f', '\n'),
+            ),
           })),
         );
-        expect(codeBlocks, 'code blocks outside <Snippet/> (they would carry no badge)').toBe(blocks.reduce((sum, block) => sum + block.code, 0));
+        expect(codeBlocks, 'code blocks outside <Snippet/> (they would carry no badge)').toBe(
+          blocks.reduce((sum, block) => sum + block.code, 0),
+        );
         for (const block of blocks) {
           const label = `${block.id} (${block.flavor})`;
           expect(block.badges, label).toHaveLength(1);
@@ -152,7 +162,10 @@ for (const page of builtPages()) {
           const flavor = getSnippet(block.id).flavors[flavorId];
           expect(flavor, `${label} is in the registry`).toBeDefined();
           // The main command, then each engine's variant (scripts/snippets/variants.ts): one code block each, copying exactly its text.
-          const commands = [flavor?.command ?? '', ...(flavor?.variants ?? []).flatMap((variant) => (variant.command === undefined ? [] : [variant.command]))];
+          const commands = [
+            flavor?.command ?? '',
+            ...(flavor?.variants ?? []).flatMap((variant) => (variant.command === undefined ? [] : [variant.command])),
+          ];
           expect(block.code, label).toBe(commands.length);
           expect(block.copies, `${label} copies`).toEqual(commands.map((command) => fillCommand(command, {}, flavorId)));
         }
@@ -173,10 +186,11 @@ for (const page of builtPages()) {
         expect(await tab.evaluate<string[], Controls>(layoutProblems, 'open'), 'details open').toEqual([]);
         // Expressive Code makes a code block that scrolls focusable once its resize observer has run (debounced, when idle).
         await expect
-          .poll(() =>
-            tab.locator('main .expressive-code pre:visible').evaluateAll((pres) =>
-              pres.filter((pre) => pre.scrollWidth > pre.clientWidth && !pre.hasAttribute('tabindex')).length,
-            ),
+          .poll(
+            () =>
+              tab
+                .locator('main .expressive-code pre:visible')
+                .evaluateAll((pres) => pres.filter((pre) => pre.scrollWidth > pre.clientWidth && !pre.hasAttribute('tabindex')).length),
             { timeout: 20_000 },
           )
           .toBe(0);

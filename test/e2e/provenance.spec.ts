@@ -18,12 +18,18 @@ const OVERCLAIMS = [/\bevery command(?! block)[^.]*\b(was|were|is|are|has been|h
 test.describe.configure({ timeout: 120_000 });
 
 for (const page of builtPages()) {
-  test(`${page.path}: every code block is a verified snippet or marked "not verified here", and the badges follow the report`, async ({ page: tab }) => {
+  test(`${page.path}: every code block is a verified snippet or marked "not verified here", and the badges follow the report`, async ({
+    page: tab,
+  }) => {
     await tab.goto(page.path);
     // Every code block the page shows: inside a command block of the registry or a "not verified here" marker.
     const outside = await tab
       .locator('main .expressive-code')
-      .evaluateAll((blocks) => blocks.filter((block) => !block.closest('[data-snippet-id]') && !block.closest('[data-not-verified]')).map((block) => block.textContent.slice(0, 80)));
+      .evaluateAll((blocks) =>
+        blocks
+          .filter((block) => !block.closest('[data-snippet-id]') && !block.closest('[data-not-verified]'))
+          .map((block) => block.textContent.slice(0, 80)),
+      );
     expect(outside, 'code blocks that are neither a <Snippet/> nor marked not verified').toEqual([]);
 
     // Each command block against the report: its badge says what its current results (same fingerprint) say.
@@ -41,12 +47,17 @@ for (const page of builtPages()) {
       const what = `${block.id} (${block.flavor})`;
       expect(block.status, what).toBe(expectedStatus(current));
       // A passed badge names the version of every engine that passed.
-      if (block.status === 'passed') for (const result of current.filter((each) => each.status === 'passed')) expect(block.text, what).toContain(result.version);
+      if (block.status === 'passed')
+        for (const result of current.filter((each) => each.status === 'passed')) expect(block.text, what).toContain(result.version);
     }
 
     // Each "not verified here" marker is visible and says why.
     const markers = await tab.locator('main [data-not-verified]').evaluateAll((elements) =>
-      elements.map((element) => ({ reason: element.getAttribute('data-not-verified') ?? '', text: (element as HTMLElement).innerText, code: element.querySelector('code')?.textContent })),
+      elements.map((element) => ({
+        reason: element.getAttribute('data-not-verified') ?? '',
+        text: (element as HTMLElement).innerText,
+        code: element.querySelector('code')?.textContent,
+      })),
     );
     for (const marker of markers) {
       expect(marker.reason.trim(), marker.code).not.toBe('');
@@ -65,7 +76,9 @@ for (const page of builtPages()) {
     );
     for (const number of numbers) {
       const [id = '', ...name] = number.key.split(' ');
-      const recorded = findResults(report, id, number.flavor).filter((result) => result.status === 'passed' && isCurrent(result) && result.measurements?.[name.join(' ')] !== undefined);
+      const recorded = findResults(report, id, number.flavor).filter(
+        (result) => result.status === 'passed' && isCurrent(result) && result.measurements?.[name.join(' ')] !== undefined,
+      );
       expect(number.missing, number.key).toBe(recorded.length === 0);
       if (!number.missing) expect(number.text, number.key).toMatch(/\d/);
     }

@@ -12,9 +12,17 @@ const path = '/reference/quick-reference/';
 const isCurrent = currentIn(new URL('../..', import.meta.url).pathname);
 
 /** Some of a reader's own values, with a space and a quote so that shell quoting shows. */
-const mine = { host: 'cache-01.internal', port: '6380', dataDir: '/srv/redis data', container: "shop's-redis", backupDir: '/mnt/backups/redis' };
+const mine = {
+  host: 'cache-01.internal',
+  port: '6380',
+  dataDir: '/srv/redis data',
+  container: "shop's-redis",
+  backupDir: '/mnt/backups/redis',
+};
 
-test('the quick reference has every registry block, grouped by its page, titled and linked to the block, with its status', async ({ page: tab }) => {
+test('the quick reference has every registry block, grouped by its page, titled and linked to the block, with its status', async ({
+  page: tab,
+}) => {
   await tab.goto(path);
   const report = verifyReport();
   const pages = [...new Set([...registry.values()].map((snippet) => snippet.page))];
@@ -53,14 +61,21 @@ test('the quick reference has every registry block, grouped by its page, titled 
   await expect(tab.locator(`#snippet-${first.id}`)).toBeInViewport();
 });
 
-test("every command of the quick reference copies exactly the registry's command filled with the reader's values", async ({ page: tab, context, baseURL }) => {
+test("every command of the quick reference copies exactly the registry's command filled with the reader's values", async ({
+  page: tab,
+  context,
+  baseURL,
+}) => {
   test.setTimeout(120_000);
   await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: baseURL as string });
-  await tab.addInitScript((values) => { localStorage.setItem('redis-playbook:setup', JSON.stringify(values)); }, mine);
+  await tab.addInitScript((values) => {
+    localStorage.setItem('redis-playbook:setup', JSON.stringify(values));
+  }, mine);
   await tab.goto(path);
   const expected: Record<string, string> = {};
   for (const snippet of registry.values())
-    for (const [flavorId, flavor] of flavorsOf(snippet)) expected[`${snippet.id} ${flavorId}`] = fillCommand(flavor.command, mine, flavorId);
+    for (const [flavorId, flavor] of flavorsOf(snippet))
+      expected[`${snippet.id} ${flavorId}`] = fillCommand(flavor.command, mine, flavorId);
   const copied: Record<string, string> = {};
   for (const flavorId of ['host', 'docker'] as const) {
     await showFlavor(tab, flavorId);

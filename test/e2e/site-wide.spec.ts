@@ -83,7 +83,8 @@ test.describe('search', () => {
     const { paths, excerpts } = await search(dialog, 'redis-check-aof');
     expect(paths).toContain('/operations/integrity/');
     expect(excerpts).toContain('redis-check-aof');
-    for (const chrome of ['Terminal window', 'Where it ran', 'Recorded output', 'Verified on', 'Your values']) expect(excerpts).not.toContain(chrome);
+    for (const chrome of ['Terminal window', 'Where it ran', 'Recorded output', 'Verified on', 'Your values'])
+      expect(excerpts).not.toContain(chrome);
   });
 
   test('finds no UI chrome and no status row', async ({ page: tab }) => {
@@ -91,7 +92,8 @@ test.describe('search', () => {
     const dialog = await openSearch(tab);
     expect((await search(dialog, 'Terminal window')).paths, 'the frame caption of a code block').toEqual([]);
     // A block's id and the engines' versions are the status page's rows: not one result of it.
-    for (const query of ['config-data-location', 'Passed 7.0.15']) expect((await search(dialog, query)).paths, 'status rows').not.toContain('/status/');
+    for (const query of ['config-data-location', 'Passed 7.0.15'])
+      expect((await search(dialog, query)).paths, 'status rows').not.toContain('/status/');
   });
 });
 
@@ -104,7 +106,10 @@ for (const [name, use] of [
 
     test('the home page reaches the rollback procedure for an AOF server in two clicks', async ({ page: tab }) => {
       await tab.goto('/');
-      await tab.locator('main').getByRole('link', { name: /^Roll back to a backup/ }).click();
+      await tab
+        .locator('main')
+        .getByRole('link', { name: /^Roll back to a backup/ })
+        .click();
       await expect(tab).toHaveURL(/\/recovery\/rollback\/$/);
       // The fork is on the first screen, before any procedure.
       const fork = tab.locator('main').getByRole('link', { name: 'A server with appendonly yes', exact: true });

@@ -21,13 +21,26 @@ const capitalised = (word: string) => word.charAt(0).toUpperCase() + word.slice(
 
 /** What the badge of results that all passed says: each product with its versions (`Redis 7.0.15 · 8.0.2 · Valkey 8.1.1`), and the day of the latest run. */
 function passedBadgeText(results: readonly Result[]): string {
-  const day = results.map((result) => result.verifiedAt).sort().at(-1)?.slice(0, 10);
+  const day = results
+    .map((result) => result.verifiedAt)
+    .sort()
+    .at(-1)
+    ?.slice(0, 10);
   const products = [...new Set(results.map((result) => result.engine))];
   const engines = products
-    .map((product) => `${capitalised(product)} ${[...new Set(results.filter((result) => result.engine === product).map((result) => result.version))].sort((a, b) => a.localeCompare(b, 'en', { numeric: true })).join(' · ')}`)
+    .map(
+      (product) =>
+        `${capitalised(product)} ${[...new Set(results.filter((result) => result.engine === product).map((result) => result.version))].sort((a, b) => a.localeCompare(b, 'en', { numeric: true })).join(' · ')}`,
+    )
     .join(' · ');
-  const origins = [...new Set(results.flatMap((result) => (result.flavor === 'docker' && result.imageOrigin ? [result.imageOrigin] : [])))].sort();
-  const words: Record<string, string> = { official: 'the official images', 'local-build': 'local image builds', override: 'the REDIS_PLAYBOOK_IMAGE image' };
+  const origins = [
+    ...new Set(results.flatMap((result) => (result.flavor === 'docker' && result.imageOrigin ? [result.imageOrigin] : []))),
+  ].sort();
+  const words: Record<string, string> = {
+    official: 'the official images',
+    'local-build': 'local image builds',
+    override: 'the REDIS_PLAYBOOK_IMAGE image',
+  };
   const images = origins.length > 0 ? ` in ${origins.map((origin) => words[origin]).join(' and ')}` : '';
   return `Verified on ${engines}${images} · ${day}`;
 }
@@ -63,7 +76,9 @@ test.describe('where-is-my-data page', () => {
     await expect(badge).toHaveText(passedBadgeText(results));
   });
 
-  test('"Where it ran" opens from the keyboard and lists each engine\'s version, result, time and duration, and links to the status page', async ({ page: tab }) => {
+  test('"Where it ran" opens from the keyboard and lists each engine\'s version, result, time and duration, and links to the status page', async ({
+    page: tab,
+  }) => {
     const results = findResults(report(), snippetId, 'host');
     expect(results.length, `report/verify.json must hold results for ${snippetId} (run npm run verify)`).toBeGreaterThan(0);
     await showFlavor(tab, 'host');
@@ -80,7 +95,9 @@ test.describe('where-is-my-data page', () => {
       await expect(row, result.engineId).toHaveAttribute('data-engine-status', result.status);
       await expect(row.locator('th'), result.engineId).toHaveText(`${capitalised(result.engine)} ${result.version}`);
       // The result, and for an engine that ran its own variant of the command, which one (scripts/snippets/variants.ts).
-      await expect(row.locator('td').nth(0), result.engineId).toHaveText(`${capitalised(result.status)}${result.variant ? `ran the command for ${result.variant}` : ''}`);
+      await expect(row.locator('td').nth(0), result.engineId).toHaveText(
+        `${capitalised(result.status)}${result.variant ? `ran the command for ${result.variant}` : ''}`,
+      );
       await expect(row.locator('time'), result.engineId).toHaveAttribute('datetime', result.verifiedAt);
       await expect(row.locator('time'), result.engineId).toHaveText(`${result.verifiedAt.slice(0, 16).replace('T', ' ')} UTC`);
       await expect(row.locator('td').nth(2), result.engineId).toHaveText(/^\d+(\.\d)? (ms|s)$|^\d+ min \d+ s$/);
@@ -130,7 +147,8 @@ test.describe('where-is-my-data page', () => {
         // A failure anywhere shows in the badge's own text, naming the engine when it is one.
         const failed = current.filter((each) => each.status === 'failed');
         if (failed.length > 0) await expect(badge, id).toContainText(/^Failed on /);
-        if (failed.length === 1 && failed[0]) await expect(badge, id).toContainText(`Failed on ${capitalised(failed[0].engine)} ${failed[0].version}`);
+        if (failed.length === 1 && failed[0])
+          await expect(badge, id).toContainText(`Failed on ${capitalised(failed[0].engine)} ${failed[0].version}`);
         if (result && isCurrent(result) && result.output.trim() && result.status !== 'skipped') {
           const output = block.locator('details', {
             hasText: 'Recorded output',
@@ -176,7 +194,10 @@ test.describe('Docker Compose and Host install tabs', () => {
   /** Every block of the page that has a tab for `flavor` shows that tab, and only its panel. */
   async function expectEveryBlockOn(tab: import('@playwright/test').Page, flavor: FlavorId): Promise<number> {
     const other: FlavorId = flavor === 'docker' ? 'host' : 'docker';
-    const blocks = tab.locator('[data-snippet]').filter({ has: tab.getByRole('tab', { name: flavorLabels[other] }) }).filter({ has: tab.getByRole('tab', { name: flavorLabels[flavor] }) });
+    const blocks = tab
+      .locator('[data-snippet]')
+      .filter({ has: tab.getByRole('tab', { name: flavorLabels[other] }) })
+      .filter({ has: tab.getByRole('tab', { name: flavorLabels[flavor] }) });
     const count = await blocks.count();
     for (let i = 0; i < count; i++) {
       const block = blocks.nth(i);
@@ -214,7 +235,9 @@ test.describe('Docker Compose and Host install tabs', () => {
     }
   });
 
-  test('choosing Docker Compose on one block switches every block of the page, and the choice persists on another page', async ({ page: tab }) => {
+  test('choosing Docker Compose on one block switches every block of the page, and the choice persists on another page', async ({
+    page: tab,
+  }) => {
     await tab.goto(page);
     // Start from the other tab, so that the switch is seen whatever the default tab is.
     await tab.locator(`[data-snippet="${twoFlavors}"]`).getByRole('tab', { name: flavorLabels.host }).click();
@@ -232,7 +255,11 @@ test.describe('Docker Compose and Host install tabs', () => {
     expect(await expectEveryBlockOn(tab, 'host')).toBeGreaterThan(1);
   });
 
-  test('the copy button of the Docker Compose tab copies exactly the Docker command the registry verifies', async ({ page: tab, context, baseURL }) => {
+  test('the copy button of the Docker Compose tab copies exactly the Docker command the registry verifies', async ({
+    page: tab,
+    context,
+    baseURL,
+  }) => {
     await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: baseURL as string });
     await tab.goto(page);
     const command = getSnippet(twoFlavors).flavors.docker?.command;

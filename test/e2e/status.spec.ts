@@ -63,10 +63,18 @@ test.describe('verification status page', () => {
       expect(engine, what).toMatch(new RegExp(`^${capitalised(result.engine)} ${result.version.replace(/\./g, '\\.')}(\\s|$)`));
       // A Docker result names its image (official or a local build, of what), its image ID and the Compose version.
       if (result.image) expect(engine, what).toContain(result.image);
-      if (result.imageOrigin) expect(engine, what).toContain(result.imageOrigin === 'official' ? `official ${result.image}` : result.imageOrigin === 'local-build' ? 'local build' : result.image ?? '');
+      if (result.imageOrigin)
+        expect(engine, what).toContain(
+          result.imageOrigin === 'official'
+            ? `official ${result.image}`
+            : result.imageOrigin === 'local-build'
+              ? 'local build'
+              : (result.image ?? ''),
+        );
       if (result.imageId) expect(engine, what).toContain(`image ID ${result.imageId.replace(/^sha256:/, '').slice(0, 12)}`);
       if (result.compose) expect(engine, what).toContain(`Compose ${result.compose}`);
-      if (result.flavor === 'docker') expect(result.image, what).toMatch(/^(redis-playbook\/redis:(\d|valkey-\d)|redis:\d|valkey\/valkey:\d)/);
+      if (result.flavor === 'docker')
+        expect(result.image, what).toMatch(/^(redis-playbook\/redis:(\d|valkey-\d)|redis:\d|valkey\/valkey:\d)/);
       expect(status, what).toContain(capitalised(result.status));
       expect(duration, what).toMatch(/^\d+(\.\d)? (ms|s)$|^\d+ min \d+ s$/);
       expect(row.time, what).toBe(result.verifiedAt);
@@ -83,7 +91,12 @@ test.describe('verification status page', () => {
     );
     const results = verifyReport().results;
     const blocks = new Set(results.map((result) => `${result.id}-${result.flavor}`));
-    expect(rows.filter((row) => row.anchor).map((row) => row.anchor).sort()).toEqual([...blocks].map((block) => `status-${block}`).sort());
+    expect(
+      rows
+        .filter((row) => row.anchor)
+        .map((row) => row.anchor)
+        .sort(),
+    ).toEqual([...blocks].map((block) => `status-${block}`).sort());
     for (const block of blocks) {
       const first = rows.find((row) => row.block === block);
       expect(first?.anchor, block).toBe(`status-${block}`);

@@ -36,25 +36,45 @@ test('a backup started while another BGSAVE runs waits and ends with a fresh sna
   await client.bgsave();
   assert.equal(flattenInfo(parseInfo(await client.info('persistence'))).rdb_bgsave_in_progress, '1', 'a BGSAVE is running');
   await client.set('written-just-before', 'yes');
-  const { path } = await backup({ client, source: { host: redis.host, port: redis.port }, engine: hostRedis, to: join(redis.root, 'backups') });
+  const { path } = await backup({
+    client,
+    source: { host: redis.host, port: redis.port },
+    engine: hostRedis,
+    to: join(redis.root, 'backups'),
+  });
   client.disconnect();
-  await using scratch = await startRedis({ config: { appendonly: 'no', save: '""' }, initialFiles: { 'dump.rdb': join(path, 'dump.rdb') } });
+  await using scratch = await startRedis({
+    config: { appendonly: 'no', save: '""' },
+    initialFiles: { 'dump.rdb': join(path, 'dump.rdb') },
+  });
   assert.equal((await scratch.cli(['GET', 'written-just-before'])).stdout.trim(), 'yes');
   assert.equal(Number((await scratch.cli(['DBSIZE'])).stdout.trim()), KEYS + 1);
 });
 
 test('a backup started during an AOF rewrite ends with a fresh snapshot holding a write made just before', async () => {
-  await using redis = await startRedis({ config: { appendonly: 'yes', save: '""', 'enable-debug-command': 'local', rdbcompression: 'no' } });
+  await using redis = await startRedis({
+    config: { appendonly: 'yes', save: '""', 'enable-debug-command': 'local', rdbcompression: 'no' },
+  });
   const client = await redis.client();
   await client.call('DEBUG', 'POPULATE', KEYS, 'key', 100);
   await client.bgrewriteaof();
-  await waitFor(async () => flattenInfo(parseInfo(await client.info('persistence'))).aof_rewrite_in_progress === '1', { what: 'the rewrite to start' });
+  await waitFor(async () => flattenInfo(parseInfo(await client.info('persistence'))).aof_rewrite_in_progress === '1', {
+    what: 'the rewrite to start',
+  });
   await client.set('written-just-before', 'yes');
-  const { path, manifest } = await backup({ client, source: { host: redis.host, port: redis.port }, engine: hostRedis, to: join(redis.root, 'backups') });
+  const { path, manifest } = await backup({
+    client,
+    source: { host: redis.host, port: redis.port },
+    engine: hostRedis,
+    to: join(redis.root, 'backups'),
+  });
   client.disconnect();
   assert.equal(manifest.checks.aof?.ok, true, manifest.checks.aof?.message);
   assert.deepEqual(manifest.keyspace, { '0': { keys: KEYS + 1, expires: 0 } });
-  await using scratch = await startRedis({ config: { appendonly: 'no', save: '""' }, initialFiles: { 'dump.rdb': join(path, 'dump.rdb') } });
+  await using scratch = await startRedis({
+    config: { appendonly: 'no', save: '""' },
+    initialFiles: { 'dump.rdb': join(path, 'dump.rdb') },
+  });
   assert.equal((await scratch.cli(['GET', 'written-just-before'])).stdout.trim(), 'yes');
 });
 

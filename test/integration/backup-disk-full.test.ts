@@ -38,7 +38,13 @@ async function assertServerSaves(redis: Awaited<ReturnType<typeof startRedis>>) 
 }
 
 test('a backup into a dir with too little space is refused before copying: exit 6, how much it needs and has', async (t) => {
-  const fault = await faultCase(t, import.meta.url, 'backup-disk-full.before-copying', 'Disk and files', 'backup into a 2 MB disk, the last snapshot 7 MB');
+  const fault = await faultCase(
+    t,
+    import.meta.url,
+    'backup-disk-full.before-copying',
+    'Disk and files',
+    'backup into a 2 MB disk, the last snapshot 7 MB',
+  );
   await using redis = await startRedis({ config: { appendonly: 'no', save: '""', 'enable-debug-command': 'local', rdbcompression: 'no' } });
   await redis.withClient(async (client) => {
     await client.call(...POPULATE);
@@ -50,11 +56,21 @@ test('a backup into a dir with too little space is refused before copying: exit 
   assertOneLineFailure(run, 6, new RegExp(`Not enough space for the backup in ${to}: needs [67]\\.\\d MB, 2\\.\\d MB free on ${to}$`, 'm'));
   await assertNothingListed(to);
   await assertServerSaves(redis);
-  await fault.passed('refused before copying, naming the space needed and free; nothing left in the dir; the server still saves', run.exitCode, await answeringServer(redis));
+  await fault.passed(
+    'refused before copying, naming the space needed and free; nothing left in the dir; the server still saves',
+    run.exitCode,
+    await answeringServer(redis),
+  );
 });
 
 test('a backup that fills its disk anyway removes its partial copy: exit 6, the disk named, nothing listed', async (t) => {
-  const fault = await faultCase(t, import.meta.url, 'backup-disk-full.during-copy', 'Disk and files', 'backup into a 2 MB disk that fills during the copy (the dataset grew since the last save)');
+  const fault = await faultCase(
+    t,
+    import.meta.url,
+    'backup-disk-full.during-copy',
+    'Disk and files',
+    'backup into a 2 MB disk that fills during the copy (the dataset grew since the last save)',
+  );
   // The last snapshot is tiny, so the estimate passes; the dataset written since does not fit.
   await using redis = await startRedis({ config: { appendonly: 'no', save: '""', 'enable-debug-command': 'local', rdbcompression: 'no' } });
   await redis.withClient(async (client) => {
@@ -67,9 +83,17 @@ test('a backup that fills its disk anyway removes its partial copy: exit 6, the 
   const run = await runCli(['backup', '--url', redis.url, '--to', to]);
   // Progress lines come first on stderr; the failure is its last line, alone.
   const lastLine = `${run.stderr.trimEnd().split('\n').at(-1) ?? ''}\n`;
-  assertOneLineFailure({ ...run, stderr: lastLine }, 6, new RegExp(`The disk of ${to} filled up during the backup \\(2\\.\\d MB was free on ${to}; .*\\); the partial copy was removed`));
+  assertOneLineFailure(
+    { ...run, stderr: lastLine },
+    6,
+    new RegExp(`The disk of ${to} filled up during the backup \\(2\\.\\d MB was free on ${to}; .*\\); the partial copy was removed`),
+  );
   assert.doesNotMatch(run.stderr, /Unexpected error|\n\s+at /);
   await assertNothingListed(to);
   await assertServerSaves(redis);
-  await fault.passed('stopped when the disk filled, removed its partial copy, said so in one line; nothing listed; the server still saves', run.exitCode, await answeringServer(redis));
+  await fault.passed(
+    'stopped when the disk filled, removed its partial copy, said so in one line; nothing listed; the server still saves',
+    run.exitCode,
+    await answeringServer(redis),
+  );
 });

@@ -20,7 +20,10 @@ test('rollback on an AOF server with incr files restores the backup key by key, 
   const to = join(redis.root, 'backups with spaces');
   const { path, manifest } = await backup({ client, source: { host: redis.host, port: redis.port }, engine: hostRedis, to });
   assert.equal(manifest.config.appendonly, true);
-  assert.ok(manifest.files.some((file) => file.path.endsWith("incr.aof")), 'the AOF set with its incr file is in the backup');
+  assert.ok(
+    manifest.files.some((file) => file.path.endsWith('incr.aof')),
+    'the AOF set with its incr file is in the backup',
+  );
 
   await changeMixedDataset(client, 'A', 'B');
   const b = await readDataset(client);

@@ -67,7 +67,10 @@ for (const damage of ['truncated', 'byte-flipped'] as const) {
     const bareCheck = await runCli(['check', bare]);
     assert.equal(bareCheck.exitCode, 7);
     // A flipped byte is caught by the CRC at the end, or earlier by a structure check, depending on where it lands.
-    assert.match(bareCheck.stderr, damage === 'truncated' ? /Unexpected EOF|Short read/ : /CRC error|checksum|Wrong|integrity check failed|Unexpected EOF|Invalid/i);
+    assert.match(
+      bareCheck.stderr,
+      damage === 'truncated' ? /Unexpected EOF|Short read/ : /CRC error|checksum|Wrong|integrity check failed|Unexpected EOF|Invalid/i,
+    );
 
     const before = await treeDigest(redis.dir);
     const refused = await runCli(['restore', path, '--data-dir', redis.dir]);
@@ -83,7 +86,10 @@ test('restore takes the verdict recorded for the very bytes it hashes; --recheck
   const checker = (result: CheckResult) => result.items.find((item) => item.what === `${hostRedis.checkRdb} dump.rdb`);
   const trusted = await checkBackup(path, hostRedis, { trustRecorded: true });
   assert.equal(trusted.ok, true);
-  assert.match(checker(trusted)?.detail ?? '', /RDB looks OK \(recorded when the backup was taken; the SHA-256 of these bytes matches the manifest\)/);
+  assert.match(
+    checker(trusted)?.detail ?? '',
+    /RDB looks OK \(recorded when the backup was taken; the SHA-256 of these bytes matches the manifest\)/,
+  );
   assert.equal(trusted.rdb, undefined, 'the checker did not run');
   // A verdict recorded by another product's checker is not taken: the checker runs.
   const manifestPath = join(path, 'manifest.json');
@@ -100,7 +106,10 @@ test('restore takes the verdict recorded for the very bytes it hashes; --recheck
   bytes[middle] = (bytes[middle] ?? 0) ^ 0x5a;
   await writeFile(rdb, bytes);
   const sha256 = createHash('sha256').update(bytes).digest('hex');
-  await writeFile(manifestPath, JSON.stringify({ ...manifest, files: manifest.files.map((file) => (file.role === 'rdb' ? { ...file, sha256 } : file)) }));
+  await writeFile(
+    manifestPath,
+    JSON.stringify({ ...manifest, files: manifest.files.map((file) => (file.role === 'rdb' ? { ...file, sha256 } : file)) }),
+  );
   const before = await treeDigest(redis.dir);
   const refused = await runCli(['restore', path, '--data-dir', redis.dir, '--recheck']);
   assertOneLineFailure(refused, 7, /Refusing to restore .*redis-check-rdb dump\.rdb/);
@@ -120,7 +129,11 @@ test('a folder that is not a backup is refused with a one-line reason', async ()
   await using redis = await startRedis();
   const foreign = join(redis.root, 'foreign');
   await mkdir(foreign);
-  assertOneLineFailure(await runCli(['restore', foreign, '--data-dir', redis.dir]), 7, /not a redis-playbook backup: it has no manifest\.json/);
+  assertOneLineFailure(
+    await runCli(['restore', foreign, '--data-dir', redis.dir]),
+    7,
+    /not a redis-playbook backup: it has no manifest\.json/,
+  );
   await writeFile(join(foreign, 'manifest.json'), '{"format":"something else"}');
   assertOneLineFailure(await runCli(['test-restore', foreign]), 7, /not a redis-playbook manifest/);
   assertOneLineFailure(await runCli(['check', join(redis.root, 'missing')]), 6, /does not exist/);

@@ -218,19 +218,22 @@ test(
 );
 
 test(
-  'a Redis 8.0 container on a host with Redis 7.0: backup and restore --container check with the container\'s own engine; check on the host refuses the RDB 12 naming both formats',
+  "a Redis 8.0 container on a host with Redis 7.0: backup and restore --container check with the container's own engine; check on the host refuses the RDB 12 naming both formats",
   { skip: skip || redis8Missing || false },
   async () => {
     const redis8 = engineById('redis-8.0');
     const { tag } = await ensureImage(redis8);
-    await using redis = await startRedisContainer({ password: PASSWORD, config: { appendonly: 'yes', save: '3600 1' } }, { image: tag, engine: redis8 });
+    await using redis = await startRedisContainer(
+      { password: PASSWORD, config: { appendonly: 'yes', save: '3600 1' } },
+      { image: tag, engine: redis8 },
+    );
     await redis.withClient((client) => writeMixedDataset(client, 'A', 20));
     const a = await redis.withClient(readDataset);
     const readAt = Date.now();
     const { path, manifest } = await backupThrough(['--container', redis.name], join(redis.root, 'backups'));
     assert.equal(manifest.source.version, '8.0.2');
     assert.equal(manifest.source.rdbVersion, 12);
-    assert.ok(manifest.checks.rdb.ok && manifest.checks.aof?.ok, 'checked by the image\'s redis-check-rdb 8.0.2');
+    assert.ok(manifest.checks.rdb.ok && manifest.checks.aof?.ok, "checked by the image's redis-check-rdb 8.0.2");
 
     // This machine's redis-check-rdb 7.0 cannot read RDB 12: a plain check says so; for the container it passes.
     const onHost = await runCli(['check', path]);
@@ -243,7 +246,7 @@ test(
     const run = await runCli(['restore', path, '--container', redis.name, '--json'], AUTH, SLOW);
     assert.equal(run.exitCode, 0, run.stderr);
     assert.deepEqual(diffDatasets(a, await redis.withClient(readDataset), since(readAt)), []);
-    assert.match((await redis.withClient((client) => client.info('server'))), /redis_version:8\.0\.2/);
+    assert.match(await redis.withClient((client) => client.info('server')), /redis_version:8\.0\.2/);
   },
 );
 
@@ -305,7 +308,9 @@ test("--compose-service: backup and rollback of the service's container, found f
   // It says which Compose found the service: v2 where Docker has the plugin, else v1.
   const compose = await composeCommand();
   assert.ok(
-    run.stderr.includes(`Compose service ${project.service}: container ${project.name} (found with ${compose.join(' ')}, Compose ${compose[0] === 'docker' ? 'v2' : 'v1'})`),
+    run.stderr.includes(
+      `Compose service ${project.service}: container ${project.name} (found with ${compose.join(' ')}, Compose ${compose[0] === 'docker' ? 'v2' : 'v1'})`,
+    ),
     run.stderr,
   );
   assert.deepEqual(diffDatasets(a, await project.withClient(readDataset), since(readAt)), []);

@@ -31,53 +31,88 @@ async function listed(to: string) {
 
 /** Kills the CLI child once one of its progress lines matches `phase`; false when it ended first. */
 async function killAt(cli: ReturnType<typeof startCliChild>, phase: RegExp): Promise<boolean> {
-  await waitFor(() => cli.lines.some((line) => phase.test(line)) || cli.state.exited, { what: `the CLI to reach ${phase.source}`, timeoutMs: 120_000, intervalMs: 5 });
+  await waitFor(() => cli.lines.some((line) => phase.test(line)) || cli.state.exited, {
+    what: `the CLI to reach ${phase.source}`,
+    timeoutMs: 120_000,
+    intervalMs: 5,
+  });
   const hit = !cli.state.exited;
   if (hit) cli.child.kill('SIGKILL');
   await cli.child;
   return hit;
 }
 
-test('backup --container killed with SIGKILL in each of its phases: no partial backup listed, the data as it was, and a re-run completes', { skip }, async (t) => {
-  const fault = await faultCase(t, import.meta.url, 'kill.backup-container', 'Interrupted work', 'backup --container killed with SIGKILL while it saves, copies the RDB (docker cp), checks it and copies the AOF set');
-  await using redis = await startRedisContainer({ password: PASSWORD, config: { appendonly: 'yes', save: '3600 1', 'enable-debug-command': 'local', rdbcompression: 'no' } });
-  await docker(['exec', redis.name, 'chown', '-R', '999:999', '/data']);
-  await redis.withClient(async (client) => {
-    await client.call('DEBUG', 'POPULATE', 1_000_000, 'key', 40);
-    await client.bgrewriteaof();
-  });
-  await waitFor(async () => (await persistence(redis)).aof_rewrite_in_progress === '0', { what: 'the AOF rewrite', timeoutMs: 60_000 });
-  const before = await digest(redis);
-  const to = join(redis.root, 'backups');
-  const tmp = await tmpIn(redis);
-  const phases = [/^saving/, /^copying dump\.rdb/, /^checking/, /^copying appendonly\.aof\.manifest/, /^copying appendonly\.aof\.\d+\.incr\.aof/];
-  const hit: string[] = [];
-  for (const phase of phases) {
-    const cli = startCliChild(['backup', '--container', redis.name, '--to', to], { ...AUTH, TMPDIR: tmp });
-    if (await killAt(cli, phase)) hit.push(phase.source);
-    // A checker container the killed CLI started (on a folder of the backup dir: the RDB's, or its
-    // AOF dir) finishes on its own.
-    for (const name of await readdir(to)) {
-      if (!name.startsWith('.incomplete-')) continue;
-      for (const mounted of [join(to, name), join(to, name, 'appendonlydir')]) await waitUntilNoContainer([`volume=${mounted}`], `the checker on ${mounted} to finish`);
+test(
+  'backup --container killed with SIGKILL in each of its phases: no partial backup listed, the data as it was, and a re-run completes',
+  { skip },
+  async (t) => {
+    const fault = await faultCase(
+      t,
+      import.meta.url,
+      'kill.backup-container',
+      'Interrupted work',
+      'backup --container killed with SIGKILL while it saves, copies the RDB (docker cp), checks it and copies the AOF set',
+    );
+    await using redis = await startRedisContainer({
+      password: PASSWORD,
+      config: { appendonly: 'yes', save: '3600 1', 'enable-debug-command': 'local', rdbcompression: 'no' },
+    });
+    await docker(['exec', redis.name, 'chown', '-R', '999:999', '/data']);
+    await redis.withClient(async (client) => {
+      await client.call('DEBUG', 'POPULATE', 1_000_000, 'key', 40);
+      await client.bgrewriteaof();
+    });
+    await waitFor(async () => (await persistence(redis)).aof_rewrite_in_progress === '0', { what: 'the AOF rewrite', timeoutMs: 60_000 });
+    const before = await digest(redis);
+    const to = join(redis.root, 'backups');
+    const tmp = await tmpIn(redis);
+    const phases = [
+      /^saving/,
+      /^copying dump\.rdb/,
+      /^checking/,
+      /^copying appendonly\.aof\.manifest/,
+      /^copying appendonly\.aof\.\d+\.incr\.aof/,
+    ];
+    const hit: string[] = [];
+    for (const phase of phases) {
+      const cli = startCliChild(['backup', '--container', redis.name, '--to', to], { ...AUTH, TMPDIR: tmp });
+      if (await killAt(cli, phase)) hit.push(phase.source);
+      // A checker container the killed CLI started (on a folder of the backup dir: the RDB's, or its
+      // AOF dir) finishes on its own.
+      for (const name of await readdir(to)) {
+        if (!name.startsWith('.incomplete-')) continue;
+        for (const mounted of [join(to, name), join(to, name, 'appendonlydir')])
+          await waitUntilNoContainer([`volume=${mounted}`], `the checker on ${mounted} to finish`);
+      }
+      for (const entry of await listed(to)) {
+        if (entry.problem === undefined) assert.ok(entry.createdAt, `${entry.path} is listed as a backup without a snapshot time`);
+        else assert.match(entry.problem, /incomplete \(in progress, or interrupted\)/);
+      }
+      await waitFor(async () => (await persistence(redis)).rdb_bgsave_in_progress === '0', {
+        what: 'the save the backup started',
+        timeoutMs: 60_000,
+      });
     }
-    for (const entry of await listed(to)) {
-      if (entry.problem === undefined) assert.ok(entry.createdAt, `${entry.path} is listed as a backup without a snapshot time`);
-      else assert.match(entry.problem, /incomplete \(in progress, or interrupted\)/);
-    }
-    await waitFor(async () => (await persistence(redis)).rdb_bgsave_in_progress === '0', { what: 'the save the backup started', timeoutMs: 60_000 });
-  }
-  assert.ok(hit.length >= 3, `kills landed in ${hit.join(', ')}`);
-  const completes = await runCli(['backup', '--container', redis.name, '--to', to, '--json'], AUTH, SLOW);
-  assert.equal(completes.exitCode, 0, completes.stderr);
-  assert.equal((await listed(to)).filter((entry) => entry.problem === undefined).length, 1 + phases.length - hit.length, 'only complete backups are listed as backups');
-  assert.equal((await persistence(redis)).rdb_last_bgsave_status, 'ok');
-  // The data dir as it was: the container, restarted, loads the same data.
-  await docker(['stop', redis.name]);
-  await redis.start();
-  assert.equal(await digest(redis), before, 'restarted, the container loads the data it had');
-  await fault.passed(`killed in ${hit.length} phases: no partial backup listed, the data dir as it was (the restarted container loads it), the next backup completed`, null, await answeringServer(redis));
-});
+    assert.ok(hit.length >= 3, `kills landed in ${hit.join(', ')}`);
+    const completes = await runCli(['backup', '--container', redis.name, '--to', to, '--json'], AUTH, SLOW);
+    assert.equal(completes.exitCode, 0, completes.stderr);
+    assert.equal(
+      (await listed(to)).filter((entry) => entry.problem === undefined).length,
+      1 + phases.length - hit.length,
+      'only complete backups are listed as backups',
+    );
+    assert.equal((await persistence(redis)).rdb_last_bgsave_status, 'ok');
+    // The data dir as it was: the container, restarted, loads the same data.
+    await docker(['stop', redis.name]);
+    await redis.start();
+    assert.equal(await digest(redis), before, 'restarted, the container loads the data it had');
+    await fault.passed(
+      `killed in ${hit.length} phases: no partial backup listed, the data dir as it was (the restarted container loads it), the next backup completed`,
+      null,
+      await answeringServer(redis),
+    );
+  },
+);
 
 /** The server's clock in whole seconds (the AOF's `#TS:` annotations come from it). */
 async function serverSecond(client: Redis): Promise<number> {
@@ -104,31 +139,48 @@ async function stateAfterStart(redis: RedisContainer): Promise<string | null> {
   return redis.withClient((client) => client.get('state'));
 }
 
-test('rewind --container killed with SIGKILL as it stops, cuts and starts the container: it loads the AOF as before or as rewound, and a re-run completes', { skip }, async (t) => {
-  const fault = await faultCase(t, import.meta.url, 'kill.rewind-container', 'Interrupted work', 'rewind --container killed with SIGKILL as it stops the container, cuts the AOF in a throwaway container, and starts it');
-  await using redis = await startRedisContainer({ password: PASSWORD, config: { appendonly: 'yes', 'aof-timestamp-enabled': 'yes', save: '""' } });
-  await docker(['exec', redis.name, 'chown', '-R', '999:999', '/data']);
-  const good = await redis.withClient(async (client) => {
-    // In a later second than the container's start: Redis annotates a write only in a new second.
-    await pastSecond(client, await serverSecond(client));
-    await client.set('state', 'good');
-    return serverSecond(client);
-  });
-  await badAfter(redis, good);
-  const tmp = await tmpIn(redis);
-  const seen: string[] = [];
-  for (const phase of [/^stopping container/, /^cutting the AOF in/, /^starting container/]) {
-    const cli = startCliChild(['rewind', '--container', redis.name, '--to', String(good)], { ...AUTH, TMPDIR: tmp });
-    const hit = await killAt(cli, phase);
-    assert.ok(hit, `rewind --container ended before ${phase.source}: ${cli.lines.join(' | ')}`);
-    await waitUntilNoContainer(['name=redis-playbook-rewind-', `volume=${redis.volume}`], 'the throwaway container to finish');
-    const state = await stateAfterStart(redis);
-    assert.ok(state === 'good' || state === 'bad', `killed at ${phase.source}: it loads the AOF as before or as rewound, not ${state}`);
-    seen.push(`${phase.source.slice(1)}: ${state === 'good' ? 'as rewound' : 'as before'}`);
-    if (state === 'good') await badAfter(redis, good);
-  }
-  const rerun = await runCli(['rewind', '--container', redis.name, '--to', String(good)], AUTH, SLOW);
-  assert.equal(rerun.exitCode, 0, rerun.stderr);
-  assert.equal(await redis.withClient((client) => client.get('state')), 'good', 'a rewind after the kills completes');
-  await fault.passed(`killed at each phase, the container then loaded the AOF ${seen.join('; ')}; a re-run completed`, null, await answeringServer(redis));
-});
+test(
+  'rewind --container killed with SIGKILL as it stops, cuts and starts the container: it loads the AOF as before or as rewound, and a re-run completes',
+  { skip },
+  async (t) => {
+    const fault = await faultCase(
+      t,
+      import.meta.url,
+      'kill.rewind-container',
+      'Interrupted work',
+      'rewind --container killed with SIGKILL as it stops the container, cuts the AOF in a throwaway container, and starts it',
+    );
+    await using redis = await startRedisContainer({
+      password: PASSWORD,
+      config: { appendonly: 'yes', 'aof-timestamp-enabled': 'yes', save: '""' },
+    });
+    await docker(['exec', redis.name, 'chown', '-R', '999:999', '/data']);
+    const good = await redis.withClient(async (client) => {
+      // In a later second than the container's start: Redis annotates a write only in a new second.
+      await pastSecond(client, await serverSecond(client));
+      await client.set('state', 'good');
+      return serverSecond(client);
+    });
+    await badAfter(redis, good);
+    const tmp = await tmpIn(redis);
+    const seen: string[] = [];
+    for (const phase of [/^stopping container/, /^cutting the AOF in/, /^starting container/]) {
+      const cli = startCliChild(['rewind', '--container', redis.name, '--to', String(good)], { ...AUTH, TMPDIR: tmp });
+      const hit = await killAt(cli, phase);
+      assert.ok(hit, `rewind --container ended before ${phase.source}: ${cli.lines.join(' | ')}`);
+      await waitUntilNoContainer(['name=redis-playbook-rewind-', `volume=${redis.volume}`], 'the throwaway container to finish');
+      const state = await stateAfterStart(redis);
+      assert.ok(state === 'good' || state === 'bad', `killed at ${phase.source}: it loads the AOF as before or as rewound, not ${state}`);
+      seen.push(`${phase.source.slice(1)}: ${state === 'good' ? 'as rewound' : 'as before'}`);
+      if (state === 'good') await badAfter(redis, good);
+    }
+    const rerun = await runCli(['rewind', '--container', redis.name, '--to', String(good)], AUTH, SLOW);
+    assert.equal(rerun.exitCode, 0, rerun.stderr);
+    assert.equal(await redis.withClient((client) => client.get('state')), 'good', 'a rewind after the kills completes');
+    await fault.passed(
+      `killed at each phase, the container then loaded the AOF ${seen.join('; ')}; a re-run completed`,
+      null,
+      await answeringServer(redis),
+    );
+  },
+);

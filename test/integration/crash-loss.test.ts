@@ -8,7 +8,10 @@ import { waitFor } from '../../scripts/harness/wait.ts';
  * acknowledged. Returns the last value acknowledged, when each value was acknowledged
  * (performance.now()) and when the kill was sent.
  */
-async function incrUntilKilled(redis: Awaited<ReturnType<typeof startRedis>>, killAfter: number): Promise<{ acknowledged: number; ackedAt: number[]; killedAt: number }> {
+async function incrUntilKilled(
+  redis: Awaited<ReturnType<typeof startRedis>>,
+  killAfter: number,
+): Promise<{ acknowledged: number; ackedAt: number[]; killedAt: number }> {
   const client = await redis.client();
   client.on('error', () => undefined);
   let acknowledged = 0;
@@ -49,7 +52,10 @@ test('AOF with appendfsync everysec: a process crash loses at most the writes ac
   t.diagnostic(`${lost} of ${acknowledged} acknowledged writes lost`);
   if (lost > 0) {
     const firstLostAt = ackedAt[recovered + 1] ?? killedAt;
-    assert.ok(killedAt - firstLostAt <= HELD_BACK_AT_MOST_MS, `lost writes acknowledged ${Math.round(killedAt - firstLostAt)} ms before the kill`);
+    assert.ok(
+      killedAt - firstLostAt <= HELD_BACK_AT_MOST_MS,
+      `lost writes acknowledged ${Math.round(killedAt - firstLostAt)} ms before the kill`,
+    );
   }
 });
 
@@ -60,9 +66,12 @@ test('RDB-only loses exactly the writes made since the last completed snapshot',
     const lastSave = await client.lastsave();
     await waitFor(() => Math.floor(Date.now() / 1000) > lastSave, { what: 'the clock to pass LASTSAVE' });
     await client.bgsave();
-    await waitFor(async () => (await client.lastsave()) > lastSave && (await client.info('persistence')).includes('rdb_bgsave_in_progress:0'), {
-      what: 'the BGSAVE to complete',
-    });
+    await waitFor(
+      async () => (await client.lastsave()) > lastSave && (await client.info('persistence')).includes('rdb_bgsave_in_progress:0'),
+      {
+        what: 'the BGSAVE to complete',
+      },
+    );
     for (let i = 0; i < 500; i++) await client.set(`after:${i}`, String(i));
   });
   await redis.kill('SIGKILL');

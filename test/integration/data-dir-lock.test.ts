@@ -33,17 +33,33 @@ async function stoppedServerWithBackup() {
 }
 
 test('a second restore of a data dir refuses while the first holds it, naming the holder; the first completes', async (t) => {
-  const fault = await faultCase(t, import.meta.url, 'lock.two-restores', 'Concurrency', 'a second restore of the same data dir while the first runs');
+  const fault = await faultCase(
+    t,
+    import.meta.url,
+    'lock.two-restores',
+    'Concurrency',
+    'a second restore of the same data dir while the first runs',
+  );
   const { redis, a, backup } = await stoppedServerWithBackup();
   await using _ = redis;
   const first = execa(process.execPath, [BIN, 'restore', backup, '--data-dir', redis.dir], { reject: false });
   try {
     // Freeze the first restore as soon as it holds the dir, so the second one meets it for certain.
-    await waitFor(async () => (await readdir(redis.dir)).includes(LOCK_FILE), { what: 'the first restore to take the lock', timeoutMs: 30_000, intervalMs: 5 });
+    await waitFor(async () => (await readdir(redis.dir)).includes(LOCK_FILE), {
+      what: 'the first restore to take the lock',
+      timeoutMs: 30_000,
+      intervalMs: 5,
+    });
     first.kill('SIGSTOP');
     const before = await treeDigest(redis.dir);
     const second = await runCli(['restore', backup, '--data-dir', redis.dir]);
-    assertOneLineFailure(second, 8, new RegExp(`${redis.dir} is in use by redis-playbook restore \\(pid ${first.pid} on ${hostname()}, since [0-9T:.-]+Z\\): wait for it to finish`));
+    assertOneLineFailure(
+      second,
+      8,
+      new RegExp(
+        `${redis.dir} is in use by redis-playbook restore \\(pid ${first.pid} on ${hostname()}, since [0-9T:.-]+Z\\): wait for it to finish`,
+      ),
+    );
     assert.deepEqual(await treeDigest(redis.dir), before, 'the second restore changed nothing');
   } finally {
     first.kill('SIGCONT');
@@ -53,7 +69,11 @@ test('a second restore of a data dir refuses while the first holds it, naming th
   assert.ok(!(await readdir(redis.dir)).includes(LOCK_FILE), 'the lock is gone after the restore');
   await redis.start();
   assert.equal(await redis.withClient((client) => client.call('DEBUG', 'DIGEST')), a, 'the backup is what the server loads');
-  await fault.passed('the second refused, naming the first (pid, host, start time), and changed nothing; the first completed', 8, await answeringServer(redis));
+  await fault.passed(
+    'the second refused, naming the first (pid, host, start time), and changed nothing; the first completed',
+    8,
+    await answeringServer(redis),
+  );
 });
 
 test('a backup refuses while a restore holds the data dir, and goes on once it is released', async (t) => {
@@ -71,7 +91,11 @@ test('a backup refuses while a restore holds the data dir, and goes on once it i
   }
   const run = await runCli(['backup', '--url', redis.url, '--to', to]);
   assert.equal(run.exitCode, 0, run.stderr);
-  assert.deepEqual((await readdir(redis.dir)).filter((name) => name.startsWith('.redis-playbook')), [], 'the backup released its lock');
+  assert.deepEqual(
+    (await readdir(redis.dir)).filter((name) => name.startsWith('.redis-playbook')),
+    [],
+    'the backup released its lock',
+  );
 
   // And the other way round: a restore refuses while a backup reads the dir (backups share it).
   await redis.stop();
@@ -79,11 +103,20 @@ test('a backup refuses while a restore holds the data dir, and goes on once it i
     await using _reading = await lockDataDir(redis.dir, 'backup', { shared: true });
     await using _alsoReading = await lockDataDir(redis.dir, 'backup', { shared: true });
     const before = await treeDigest(redis.dir);
-    const refused = await runCli(['restore', (JSON.parse((await runCli(['backups', '--to', to, '--json'])).stdout) as { backups: { path: string }[] }).backups[0]!.path, '--data-dir', redis.dir]);
+    const refused = await runCli([
+      'restore',
+      (JSON.parse((await runCli(['backups', '--to', to, '--json'])).stdout) as { backups: { path: string }[] }).backups[0]!.path,
+      '--data-dir',
+      redis.dir,
+    ]);
     assertOneLineFailure(refused, 8, new RegExp(`is in use by redis-playbook backup \\(pid ${process.pid} `));
     assert.deepEqual(await treeDigest(redis.dir), before);
   }
-  await fault.passed('refused naming the restore; once it was released the backup ran (and a restore refuses while backups read the dir)', 8, server);
+  await fault.passed(
+    'refused naming the restore; once it was released the backup ran (and a restore refuses while backups read the dir)',
+    8,
+    server,
+  );
 });
 
 test('a lock left by a run that was killed is taken over, and a foreign lock file is refused', async (t) => {
@@ -92,7 +125,10 @@ test('a lock left by a run that was killed is taken over, and a foreign lock fil
   await using _ = redis;
   const gone = execa('true');
   await gone;
-  await writeFile(join(redis.dir, LOCK_FILE), JSON.stringify({ pid: gone.pid, command: 'restore', host: hostname(), since: '2026-01-01T00:00:00.000Z' }));
+  await writeFile(
+    join(redis.dir, LOCK_FILE),
+    JSON.stringify({ pid: gone.pid, command: 'restore', host: hostname(), since: '2026-01-01T00:00:00.000Z' }),
+  );
   const run = await runCli(['restore', backup, '--data-dir', redis.dir]);
   assert.equal(run.exitCode, 0, run.stderr);
   await redis.start();

@@ -23,8 +23,10 @@ async function projectThings(project: string): Promise<string[]> {
     ...lines((await docker(['volume', 'ls', '--filter', label, '--format', 'volume {{.Name}}'])).stdout),
     ...lines((await docker(['network', 'ls', '--filter', label, '--format', 'network {{.Name}}'])).stdout),
   ];
-  for (const line of lines((await docker(['ps', '--all', '--filter', `name=${project}`, '--format', 'container {{.Names}}'])).stdout)) found.push(line);
-  for (const line of lines((await docker(['volume', 'ls', '--filter', `name=${project}`, '--format', 'volume {{.Name}}'])).stdout)) found.push(line);
+  for (const line of lines((await docker(['ps', '--all', '--filter', `name=${project}`, '--format', 'container {{.Names}}'])).stdout))
+    found.push(line);
+  for (const line of lines((await docker(['volume', 'ls', '--filter', `name=${project}`, '--format', 'volume {{.Name}}'])).stdout))
+    found.push(line);
   return [...new Set(found)];
 }
 
@@ -47,7 +49,7 @@ test('a Compose project keeps its AOF data through docker kill, and through stop
   assert.match(ps.stdout, new RegExp(redis.name), 'Compose commands in the project dir act on this project');
 });
 
-test('disposal removes the project\'s containers and volumes, even when its compose file is gone', { skip }, async () => {
+test("disposal removes the project's containers and volumes, even when its compose file is gone", { skip }, async () => {
   const redis = await startComposeProject({ config: { appendonly: 'yes' } });
   assert.ok((await projectThings(redis.project)).length >= 2);
   // Break `down`: without its compose file, Compose cannot tell what the project holds.
@@ -67,7 +69,7 @@ test('two projects started in parallel get distinct names and separate data', { 
   assert.equal((await second.cli(['EXISTS', 'owner'])).stdout.trim(), '0');
 });
 
-test('a reader\'s compose file runs as given, on its own project network, and leaves nothing behind', { skip }, async () => {
+test("a reader's compose file runs as given, on its own project network, and leaves nothing behind", { skip }, async () => {
   const names = uniqueNames();
   const file = [
     'services:',
@@ -86,7 +88,7 @@ test('a reader\'s compose file runs as given, on its own project network, and le
     await using redis = await startComposeProject({}, { file: file.replace('IMAGE', image), names, image });
     assert.equal(redis.name, names.container);
     assert.equal(redis.volume, names.volume);
-    assert.equal(redis.socket, undefined, 'nothing of the harness is mounted into a reader\'s file');
+    assert.equal(redis.socket, undefined, "nothing of the harness is mounted into a reader's file");
     assert.equal((await redis.info('persistence')).persistence?.aof_enabled, '1');
     await assert.rejects(redis.client(), /docker exec/);
   }
@@ -99,7 +101,11 @@ test('`docker compose …` runs through the shim on a machine with only docker-c
     await using redis = await startComposeProject();
     const shim = await composeShim(join(dir, 'bin'));
     const v2 = (await composeCommand())[0] === 'docker';
-    assert.equal(shim === undefined, v2 && (await runTool('docker-compose', ['version'])).exitCode === 0, 'a shim is written only where a Compose command is missing');
+    assert.equal(
+      shim === undefined,
+      v2 && (await runTool('docker-compose', ['version'])).exitCode === 0,
+      'a shim is written only where a Compose command is missing',
+    );
     const env = { ...redis.composeEnv, PATH: `${shim ? `${shim}${delimiter}` : ''}${process.env.PATH}` };
     for (const command of ['docker compose ps', 'docker-compose ps']) {
       const result = await runTool('bash', ['-c', command], { cwd: redis.projectDir, env });
@@ -120,7 +126,8 @@ test('a Docker flavor shown with `docker compose` passes verification, its outpu
     page: 'test',
     flavors: {
       docker: {
-        command: "docker compose stop {{service}} && docker compose start {{service}} && docker exec {{container}} redis-cli DBSIZE && docker volume inspect --format '{{.Name}}' {{volume}}",
+        command:
+          "docker compose stop {{service}} && docker compose start {{service}} && docker exec {{container}} redis-cli DBSIZE && docker volume inspect --format '{{.Name}}' {{volume}}",
         compose: true,
         server: { config: { appendonly: 'yes' } },
         async setup(server: { cli(args: string[]): Promise<unknown> }) {

@@ -17,7 +17,10 @@ const redis8Missing = requireAll() ? undefined : engineUnavailableReason('redis-
 
 /** Whether a container or volume with exactly this name exists (`docker ps -a` / `docker volume ls`). */
 async function exists(kind: 'container' | 'volume', name: string): Promise<boolean> {
-  const args = kind === 'container' ? ['ps', '--all', '--filter', `name=^/${name}$`, '--format', '{{.Names}}'] : ['volume', 'ls', '--filter', `name=^${name}$`, '--format', '{{.Name}}'];
+  const args =
+    kind === 'container'
+      ? ['ps', '--all', '--filter', `name=^/${name}$`, '--format', '{{.Names}}']
+      : ['volume', 'ls', '--filter', `name=^${name}$`, '--format', '{{.Name}}'];
   return lines((await docker(args)).stdout).includes(name);
 }
 
@@ -44,33 +47,59 @@ test('docker stop lets Redis save its snapshot, which docker start loads again',
   assert.match(await redis.logs(), /DB saved on disk/);
   // A throwaway container on the stopped server's volume, as the playbook's commands use them.
   const { tag } = await ensureImage();
-  const listing = await docker(['run', '--rm', '--network', 'none', '-v', `${redis.volume}:/data`, tag, 'sh', '-c', 'ls /data && redis-check-rdb /data/dump.rdb']);
+  const listing = await docker([
+    'run',
+    '--rm',
+    '--network',
+    'none',
+    '-v',
+    `${redis.volume}:/data`,
+    tag,
+    'sh',
+    '-c',
+    'ls /data && redis-check-rdb /data/dump.rdb',
+  ]);
   assert.match(listing.stdout, /^dump\.rdb$/m);
   assert.match(listing.stdout, /RDB looks OK/);
   await redis.start();
   assert.equal((await redis.cli(['GET', 'greeting'])).stdout.trim(), 'hello');
 });
 
-test('inside withImageEngine(Redis 8.6), containers run the Redis 8.6 image: INFO, the RDB it writes (format 13) and its own checker agree', { skip: skip || redis8Missing || false }, async () => {
-  const redis8 = engineById('redis-8.6');
-  await withImageEngine(redis8, async () => {
-    const { tag, version } = await ensureImage();
-    assert.equal(version, '8.6.3');
-    await using redis = await startRedisContainer({ config: { appendonly: 'no', save: '3600 1' } });
-    assert.equal(redis.image, tag);
-    assert.equal(redis.engine.id, 'redis-8.6');
-    assert.equal((await redis.info('server')).server?.redis_version, '8.6.3');
-    await redis.cli(['SET', 'greeting', 'hello']);
-    await redis.stop();
-    const listing = await docker(['run', '--rm', '--network', 'none', '-v', `${redis.volume}:/data`, tag, 'sh', '-c', 'head -c 9 /data/dump.rdb; echo; redis-check-rdb /data/dump.rdb']);
-    assert.match(listing.stdout, /^REDIS0013$/m);
-    assert.match(listing.stdout, /RDB looks OK/);
-  });
-  // Outside it, the host engine's image again.
-  await using host = await startRedisContainer();
-  assert.equal(host.engine.id, 'redis-7.0');
-  assert.equal((await host.info('server')).server?.redis_version, '7.0.15');
-});
+test(
+  'inside withImageEngine(Redis 8.6), containers run the Redis 8.6 image: INFO, the RDB it writes (format 13) and its own checker agree',
+  { skip: skip || redis8Missing || false },
+  async () => {
+    const redis8 = engineById('redis-8.6');
+    await withImageEngine(redis8, async () => {
+      const { tag, version } = await ensureImage();
+      assert.equal(version, '8.6.3');
+      await using redis = await startRedisContainer({ config: { appendonly: 'no', save: '3600 1' } });
+      assert.equal(redis.image, tag);
+      assert.equal(redis.engine.id, 'redis-8.6');
+      assert.equal((await redis.info('server')).server?.redis_version, '8.6.3');
+      await redis.cli(['SET', 'greeting', 'hello']);
+      await redis.stop();
+      const listing = await docker([
+        'run',
+        '--rm',
+        '--network',
+        'none',
+        '-v',
+        `${redis.volume}:/data`,
+        tag,
+        'sh',
+        '-c',
+        'head -c 9 /data/dump.rdb; echo; redis-check-rdb /data/dump.rdb',
+      ]);
+      assert.match(listing.stdout, /^REDIS0013$/m);
+      assert.match(listing.stdout, /RDB looks OK/);
+    });
+    // Outside it, the host engine's image again.
+    await using host = await startRedisContainer();
+    assert.equal(host.engine.id, 'redis-7.0');
+    assert.equal((await host.info('server')).server?.redis_version, '7.0.15');
+  },
+);
 
 test('disposal removes the container and its volume', { skip }, async () => {
   const redis = await startRedisContainer({ config: { appendonly: 'yes' } });
@@ -84,7 +113,7 @@ test('disposal removes the container and its volume', { skip }, async () => {
   await redis.dispose(); // a second call does nothing
 });
 
-test('the password reaches Redis through a 0600 config file, never through the container\'s arguments', { skip }, async () => {
+test("the password reaches Redis through a 0600 config file, never through the container's arguments", { skip }, async () => {
   const password = 'correct horse battery staple';
   await using redis = await startRedisContainer({ password, config: { appendonly: 'yes' } });
   const inspected = (await docker(['container', 'inspect', redis.name])).stdout;

@@ -30,7 +30,10 @@ test('a snippet whose command no longer does what its verification expects is re
 test('a crash drill whose kill no longer crashes the server fails verification', async () => {
   const original = getSnippet('crash-drill-no-persistence').flavors.host!.command;
   // A graceful shutdown instead of kill -9 is a different experiment: the drill must notice.
-  const drifted = withCommand('crash-drill-no-persistence', original.replace('--save ""', '--save "3600 1"').replace('kill -9 "$(cat "$dir/redis.pid")"', 'redis-cli -p "$port" SHUTDOWN'));
+  const drifted = withCommand(
+    'crash-drill-no-persistence',
+    original.replace('--save ""', '--save "3600 1"').replace('kill -9 "$(cat "$dir/redis.pid")"', 'redis-cli -p "$port" SHUTDOWN'),
+  );
   const result = await runSnippet(drifted, 'host', drifted.flavors.host!);
   assert.equal(result.status, 'failed');
   assert.match(result.output, /keys after kill -9 and restart: 50000/);

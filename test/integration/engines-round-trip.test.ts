@@ -40,7 +40,11 @@ async function dataset(client: Redis): Promise<Map<string, { type: string; value
 }
 
 /** The backup's keys are exactly the restored ones (same type and value; a TTL that ran on for no more than `elapsedMs`). */
-function assertSameDataset(restored: Awaited<ReturnType<typeof dataset>>, backedUp: Awaited<ReturnType<typeof dataset>>, elapsedMs: number): void {
+function assertSameDataset(
+  restored: Awaited<ReturnType<typeof dataset>>,
+  backedUp: Awaited<ReturnType<typeof dataset>>,
+  elapsedMs: number,
+): void {
   assert.deepEqual([...restored.keys()], [...backedUp.keys()], 'the same keys, nothing else');
   for (const [key, want] of backedUp) {
     const got = restored.get(key);
@@ -48,7 +52,11 @@ function assertSameDataset(restored: Awaited<ReturnType<typeof dataset>>, backed
     assert.equal(got.type, want.type, key);
     assert.deepEqual(got.value, want.value, key);
     if (want.ttlMs < 0) assert.equal(got.ttlMs, want.ttlMs, `${key} has no TTL`);
-    else assert.ok(got.ttlMs <= want.ttlMs && got.ttlMs > want.ttlMs - elapsedMs - 1000, `${key}: TTL ${got.ttlMs} ms after restore, ${want.ttlMs} ms at backup`);
+    else
+      assert.ok(
+        got.ttlMs <= want.ttlMs && got.ttlMs > want.ttlMs - elapsedMs - 1000,
+        `${key}: TTL ${got.ttlMs} ms after restore, ${want.ttlMs} ms at backup`,
+      );
   }
 }
 
@@ -68,66 +76,78 @@ for (const id of ['redis-6.0', 'redis-8.6', 'valkey-9.1']) {
   for (const named of [true, false]) {
     const how = named ? 'its own programs named by --server' : 'no --server (found from INFO executable and the manifest)';
     const reason = engineUnavailableReason(id);
-    test(`round trip on ${id} with ${how}: AOF server with a rewrite and writes after it, backup, changes, stop, restore, normal start`, { skip: reason !== undefined && !ci ? reason : false }, async () => {
-      assert.equal(engineUnavailableReason(id), undefined, `${id} is required under CI=true`);
-      const engine = engineById(id);
-      const server = named ? ['--server', engine.server] : [];
-      const work = await mkdtemp(join(tmpdir(), TEMP_PREFIX));
-      try {
-        await using redis = await startRedis({ config: { appendonly: 'yes', save: '""', 'aof-use-rdb-preamble': 'yes' } }, engine);
-        await redis.withClient(async (client) => {
-          await write(client, 'before-rewrite');
-          await client.bgrewriteaof();
-          await waitFor(async () => (await client.info('persistence')).includes('aof_rewrite_in_progress:0') && (await client.info('persistence')).includes('aof_rewrite_scheduled:0'), {
-            what: 'the AOF rewrite',
-            timeoutMs: 30_000,
+    test(
+      `round trip on ${id} with ${how}: AOF server with a rewrite and writes after it, backup, changes, stop, restore, normal start`,
+      { skip: reason !== undefined && !ci ? reason : false },
+      async () => {
+        assert.equal(engineUnavailableReason(id), undefined, `${id} is required under CI=true`);
+        const engine = engineById(id);
+        const server = named ? ['--server', engine.server] : [];
+        const work = await mkdtemp(join(tmpdir(), TEMP_PREFIX));
+        try {
+          await using redis = await startRedis({ config: { appendonly: 'yes', save: '""', 'aof-use-rdb-preamble': 'yes' } }, engine);
+          await redis.withClient(async (client) => {
+            await write(client, 'before-rewrite');
+            await client.bgrewriteaof();
+            await waitFor(
+              async () =>
+                (await client.info('persistence')).includes('aof_rewrite_in_progress:0') &&
+                (await client.info('persistence')).includes('aof_rewrite_scheduled:0'),
+              {
+                what: 'the AOF rewrite',
+                timeoutMs: 30_000,
+              },
+            );
+            await write(client, 'after-rewrite');
+            await client.del('s:before-rewrite');
           });
-          await write(client, 'after-rewrite');
-          await client.del('s:before-rewrite');
-        });
-        const readAt = Date.now();
-        const backedUp = await redis.withClient(dataset);
-        const backups = join(work, 'backups');
-        const made = await runCli(['backup', '--url', redis.url, '--to', backups, ...server]);
-        assert.equal(made.exitCode, 0, made.stderr);
-        if (!named) assert.match(made.stderr, /checking with .*: the server's own \(INFO server executable /, made.stderr);
-        const [folder] = (await readdir(backups)).filter((name) => !name.startsWith('.'));
-        assert.ok(folder, 'a backup folder');
-        const backup = join(backups, folder);
-        const manifest = BackupManifestSchema.parse(JSON.parse(await readFile(join(backup, 'manifest.json'), 'utf8')));
-        assert.deepEqual([manifest.checks.rdb.ok, manifest.checks.aof?.ok], [true, true], JSON.stringify(manifest.checks));
-        if (id === 'redis-6.0') {
-          // Redis 6: one AOF file in dir, no appendonlydir, no manifest of AOF parts.
-          assert.equal(manifest.config.appenddirname, undefined);
-          assert.deepEqual(manifest.files.filter((file) => file.role === 'aof').map((file) => file.path), ['appendonly.aof']);
+          const readAt = Date.now();
+          const backedUp = await redis.withClient(dataset);
+          const backups = join(work, 'backups');
+          const made = await runCli(['backup', '--url', redis.url, '--to', backups, ...server]);
+          assert.equal(made.exitCode, 0, made.stderr);
+          if (!named) assert.match(made.stderr, /checking with .*: the server's own \(INFO server executable /, made.stderr);
+          const [folder] = (await readdir(backups)).filter((name) => !name.startsWith('.'));
+          assert.ok(folder, 'a backup folder');
+          const backup = join(backups, folder);
+          const manifest = BackupManifestSchema.parse(JSON.parse(await readFile(join(backup, 'manifest.json'), 'utf8')));
+          assert.deepEqual([manifest.checks.rdb.ok, manifest.checks.aof?.ok], [true, true], JSON.stringify(manifest.checks));
+          if (id === 'redis-6.0') {
+            // Redis 6: one AOF file in dir, no appendonlydir, no manifest of AOF parts.
+            assert.equal(manifest.config.appenddirname, undefined);
+            assert.deepEqual(
+              manifest.files.filter((file) => file.role === 'aof').map((file) => file.path),
+              ['appendonly.aof'],
+            );
+          }
+          assert.equal(manifest.source.rdbVersion, engine.id === 'valkey-9.1' ? 80 : engine.id === 'redis-8.6' ? 13 : 9);
+
+          const checked = await runCli(['check', backup, '--server', engine.server]);
+          assert.equal(checked.exitCode, 0, checked.stdout + checked.stderr);
+          const tested = await runCli(['test-restore', backup, ...server]);
+          assert.equal(tested.exitCode, 0, tested.stdout + tested.stderr);
+
+          // Changes after the backup, then a stop: the restore must undo all of them.
+          await redis.withClient(async (client) => {
+            await client.set('s:after-rewrite', 'changed');
+            await client.del('l:before-rewrite');
+            await client.set('new:after-backup', 'x');
+            await client.persist('ttl:after-rewrite');
+          });
+          await redis.stop();
+
+          const restored = await runCli(['restore', backup, '--data-dir', redis.dir, ...server]);
+          assert.equal(restored.exitCode, 0, restored.stdout + restored.stderr);
+          const installed = (await readdir(redis.dir)).filter((name) => !name.startsWith('pre-restore-')).sort();
+          assert.deepEqual(installed, id === 'redis-6.0' ? ['appendonly.aof', 'dump.rdb'] : ['appendonlydir', 'dump.rdb']);
+
+          await redis.start();
+          const after = await redis.withClient(dataset);
+          assertSameDataset(after, backedUp, Date.now() - readAt);
+        } finally {
+          await rm(work, { recursive: true, force: true });
         }
-        assert.equal(manifest.source.rdbVersion, engine.id === 'valkey-9.1' ? 80 : engine.id === 'redis-8.6' ? 13 : 9);
-
-        const checked = await runCli(['check', backup, '--server', engine.server]);
-        assert.equal(checked.exitCode, 0, checked.stdout + checked.stderr);
-        const tested = await runCli(['test-restore', backup, ...server]);
-        assert.equal(tested.exitCode, 0, tested.stdout + tested.stderr);
-
-        // Changes after the backup, then a stop: the restore must undo all of them.
-        await redis.withClient(async (client) => {
-          await client.set('s:after-rewrite', 'changed');
-          await client.del('l:before-rewrite');
-          await client.set('new:after-backup', 'x');
-          await client.persist('ttl:after-rewrite');
-        });
-        await redis.stop();
-
-        const restored = await runCli(['restore', backup, '--data-dir', redis.dir, ...server]);
-        assert.equal(restored.exitCode, 0, restored.stdout + restored.stderr);
-        const installed = (await readdir(redis.dir)).filter((name) => !name.startsWith('pre-restore-')).sort();
-        assert.deepEqual(installed, id === 'redis-6.0' ? ['appendonly.aof', 'dump.rdb'] : ['appendonlydir', 'dump.rdb']);
-
-        await redis.start();
-        const after = await redis.withClient(dataset);
-        assertSameDataset(after, backedUp, Date.now() - readAt);
-      } finally {
-        await rm(work, { recursive: true, force: true });
-      }
-    });
+      },
+    );
   }
 }

@@ -79,7 +79,14 @@ for (const id of ids) {
     await copyFile(dump, kept);
     rdbs.set(id, kept);
 
-    assert.equal(await maxRdbVersion(engine), Math.max(...Object.entries(WRITES).filter(([writer]) => LOADS[id]?.includes(writer)).map(([, v]) => v)));
+    assert.equal(
+      await maxRdbVersion(engine),
+      Math.max(
+        ...Object.entries(WRITES)
+          .filter(([writer]) => LOADS[id]?.includes(writer))
+          .map(([, v]) => v),
+      ),
+    );
   });
 }
 
@@ -97,7 +104,10 @@ test('cross-load matrix: each engine loads the RDB of each other engine as redis
       const expected = LOADS[loader]?.includes(writer) ?? false;
       let loaded: boolean;
       try {
-        await using redis = await startRedis({ config: { appendonly: 'no', save: '""' }, initialFiles: { 'dump.rdb': rdb }, readyTimeoutMs: 30_000 }, engine);
+        await using redis = await startRedis(
+          { config: { appendonly: 'no', save: '""' }, initialFiles: { 'dump.rdb': rdb }, readyTimeoutMs: 30_000 },
+          engine,
+        );
         assert.equal(await redis.withClient((client) => client.dbsize()), KEYS, `${loader} loaded all keys of ${writer}'s RDB`);
         assert.equal(await redis.withClient((client) => client.get('key:7')), 'value-7');
         loaded = true;
@@ -105,7 +115,10 @@ test('cross-load matrix: each engine loads the RDB of each other engine as redis
         const message = (error as Error).message;
         if (!message.includes('exited during start')) throw error;
         // Redis's loader meets Valkey 9's VALKEY magic before any version: "Wrong signature".
-        const refusal = WRITES[writer] as number >= 80 && engines.get(loader)?.product === 'redis' ? 'Wrong signature trying to load DB from file' : `Can't handle RDB format version ${WRITES[writer]}`;
+        const refusal =
+          (WRITES[writer] as number) >= 80 && engines.get(loader)?.product === 'redis'
+            ? 'Wrong signature trying to load DB from file'
+            : `Can't handle RDB format version ${WRITES[writer]}`;
         assert.match(message, new RegExp(refusal), `${loader} refusing ${writer}'s RDB`);
         loaded = false;
       }

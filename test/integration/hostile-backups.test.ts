@@ -16,90 +16,99 @@ import { treeDigest } from '../support/tree.ts';
  * backup would be, and checks that `check` and `restore` refuse it with one line and exit 7 before
  * anything moves: the stopped server's data dir stays byte-identical.
  */
-const cases: { name: string; spoil: (backup: string, manifest: BackupManifest) => Promise<BackupManifest | undefined>; refusal: RegExp }[] = [
-  {
-    name: 'a manifest naming a file outside the backup (../)',
-    spoil: async (_backup, manifest) => ({ ...manifest, files: manifest.files.map((file, i) => (i === 0 ? { ...file, path: `../${file.path}` } : file)) }),
-    refusal: /not a redis-playbook manifest: files\.0\.path: a relative path inside the backup/,
-  },
-  {
-    name: 'a manifest naming an absolute path',
-    spoil: async (_backup, manifest) => ({ ...manifest, files: manifest.files.map((file, i) => (i === 0 ? { ...file, path: '/etc/passwd' } : file)) }),
-    refusal: /files\.0\.path: a relative path inside the backup/,
-  },
-  {
-    name: 'the snapshot a symbolic link to a file elsewhere (with the very same bytes)',
-    spoil: async (backup) => {
-      const elsewhere = join(backup, '..', 'elsewhere.rdb');
-      await rename(join(backup, 'dump.rdb'), elsewhere);
-      await symlink(elsewhere, join(backup, 'dump.rdb'));
+const cases: { name: string; spoil: (backup: string, manifest: BackupManifest) => Promise<BackupManifest | undefined>; refusal: RegExp }[] =
+  [
+    {
+      name: 'a manifest naming a file outside the backup (../)',
+      spoil: async (_backup, manifest) => ({
+        ...manifest,
+        files: manifest.files.map((file, i) => (i === 0 ? { ...file, path: `../${file.path}` } : file)),
+      }),
+      refusal: /not a redis-playbook manifest: files\.0\.path: a relative path inside the backup/,
     },
-    refusal: /dump\.rdb: dump\.rdb is a symbolic link: a backup holds plain files only/,
-  },
-  {
-    name: 'the AOF dir a symbolic link',
-    spoil: async (backup) => {
-      const elsewhere = join(backup, '..', 'elsewhere-aof');
-      await rename(join(backup, 'appendonlydir'), elsewhere);
-      await symlink(elsewhere, join(backup, 'appendonlydir'));
+    {
+      name: 'a manifest naming an absolute path',
+      spoil: async (_backup, manifest) => ({
+        ...manifest,
+        files: manifest.files.map((file, i) => (i === 0 ? { ...file, path: '/etc/passwd' } : file)),
+      }),
+      refusal: /files\.0\.path: a relative path inside the backup/,
     },
-    refusal: /appendonlydir is a symbolic link/,
-  },
-  {
-    name: 'the snapshot a named pipe (reading it would block forever)',
-    spoil: async (backup) => {
-      await rm(join(backup, 'dump.rdb'));
-      await execa('mkfifo', [join(backup, 'dump.rdb')]);
+    {
+      name: 'the snapshot a symbolic link to a file elsewhere (with the very same bytes)',
+      spoil: async (backup) => {
+        const elsewhere = join(backup, '..', 'elsewhere.rdb');
+        await rename(join(backup, 'dump.rdb'), elsewhere);
+        await symlink(elsewhere, join(backup, 'dump.rdb'));
+      },
+      refusal: /dump\.rdb: dump\.rdb is a symbolic link: a backup holds plain files only/,
     },
-    refusal: /dump\.rdb: dump\.rdb is not a plain file/,
-  },
-  {
-    name: 'a multi-gigabyte snapshot where the manifest says kilobytes (never read, never copied)',
-    spoil: async (backup) => {
-      await truncate(join(backup, 'dump.rdb'), 3 * 1024 ** 3);
-      return undefined;
+    {
+      name: 'the AOF dir a symbolic link',
+      spoil: async (backup) => {
+        const elsewhere = join(backup, '..', 'elsewhere-aof');
+        await rename(join(backup, 'appendonlydir'), elsewhere);
+        await symlink(elsewhere, join(backup, 'appendonlydir'));
+      },
+      refusal: /appendonlydir is a symbolic link/,
     },
-    refusal: /dump\.rdb size: 3221225472 bytes, the manifest says \d+ \(truncated or grown\)/,
-  },
-  {
-    name: 'an AOF manifest naming a file outside its dir',
-    spoil: async (backup, manifest) => {
-      const aofManifest = manifest.files.find((file) => file.path.endsWith('.manifest'));
-      assert.ok(aofManifest);
-      const path = join(backup, aofManifest.path);
-      const text = (await readFile(path, 'utf8')).replace(/file (\S+)\.base\.rdb/, 'file ../../../etc/$1.base.rdb');
-      await writeFile(path, text);
-      return { ...manifest, files: manifest.files.map((file) => (file === aofManifest ? { ...file, ...digestOf(text) } : file)) };
+    {
+      name: 'the snapshot a named pipe (reading it would block forever)',
+      spoil: async (backup) => {
+        await rm(join(backup, 'dump.rdb'));
+        await execa('mkfifo', [join(backup, 'dump.rdb')]);
+      },
+      refusal: /dump\.rdb: dump\.rdb is not a plain file/,
     },
-    refusal: /appendonlydir\/appendonly\.aof\.manifest: AOF manifest line 1 names \.\.\/\.\.\/\.\.\/etc\/appendonly\.aof\.1\.base\.rdb: a file name, not a path/,
-  },
-  {
-    name: 'a manifest from another tool',
-    spoil: async (_backup, manifest) => ({ ...manifest, format: 'other-backup-tool/3' }) as unknown as BackupManifest,
-    refusal: /manifest\.json is not a redis-playbook manifest: its format is "other-backup-tool\/3"/,
-  },
-  {
-    name: 'a manifest from a future version',
-    spoil: async (_backup, manifest) => ({ ...manifest, format: 'redis-playbook-backup/2' }) as unknown as BackupManifest,
-    refusal: /was written by a newer redis-playbook \(format redis-playbook-backup\/2\); this one reads redis-playbook-backup\/1: update it/,
-  },
-  {
-    name: 'a manifest that is a symbolic link',
-    spoil: async (backup) => {
-      await rename(join(backup, 'manifest.json'), join(backup, '..', 'manifest-elsewhere.json'));
-      await symlink(join(backup, '..', 'manifest-elsewhere.json'), join(backup, 'manifest.json'));
+    {
+      name: 'a multi-gigabyte snapshot where the manifest says kilobytes (never read, never copied)',
+      spoil: async (backup) => {
+        await truncate(join(backup, 'dump.rdb'), 3 * 1024 ** 3);
+        return undefined;
+      },
+      refusal: /dump\.rdb size: 3221225472 bytes, the manifest says \d+ \(truncated or grown\)/,
     },
-    refusal: /manifest\.json is not a plain file \(a symbolic link\): a backup holds plain files only/,
-  },
-  {
-    name: 'a manifest of gigabytes',
-    spoil: async (backup) => {
-      await truncate(join(backup, 'manifest.json'), 2 * 1024 ** 3);
-      return undefined;
+    {
+      name: 'an AOF manifest naming a file outside its dir',
+      spoil: async (backup, manifest) => {
+        const aofManifest = manifest.files.find((file) => file.path.endsWith('.manifest'));
+        assert.ok(aofManifest);
+        const path = join(backup, aofManifest.path);
+        const text = (await readFile(path, 'utf8')).replace(/file (\S+)\.base\.rdb/, 'file ../../../etc/$1.base.rdb');
+        await writeFile(path, text);
+        return { ...manifest, files: manifest.files.map((file) => (file === aofManifest ? { ...file, ...digestOf(text) } : file)) };
+      },
+      refusal:
+        /appendonlydir\/appendonly\.aof\.manifest: AOF manifest line 1 names \.\.\/\.\.\/\.\.\/etc\/appendonly\.aof\.1\.base\.rdb: a file name, not a path/,
     },
-    refusal: /manifest\.json is 2147483648 bytes: not a redis-playbook manifest/,
-  },
-];
+    {
+      name: 'a manifest from another tool',
+      spoil: async (_backup, manifest) => ({ ...manifest, format: 'other-backup-tool/3' }) as unknown as BackupManifest,
+      refusal: /manifest\.json is not a redis-playbook manifest: its format is "other-backup-tool\/3"/,
+    },
+    {
+      name: 'a manifest from a future version',
+      spoil: async (_backup, manifest) => ({ ...manifest, format: 'redis-playbook-backup/2' }) as unknown as BackupManifest,
+      refusal:
+        /was written by a newer redis-playbook \(format redis-playbook-backup\/2\); this one reads redis-playbook-backup\/1: update it/,
+    },
+    {
+      name: 'a manifest that is a symbolic link',
+      spoil: async (backup) => {
+        await rename(join(backup, 'manifest.json'), join(backup, '..', 'manifest-elsewhere.json'));
+        await symlink(join(backup, '..', 'manifest-elsewhere.json'), join(backup, 'manifest.json'));
+      },
+      refusal: /manifest\.json is not a plain file \(a symbolic link\): a backup holds plain files only/,
+    },
+    {
+      name: 'a manifest of gigabytes',
+      spoil: async (backup) => {
+        await truncate(join(backup, 'manifest.json'), 2 * 1024 ** 3);
+        return undefined;
+      },
+      refusal: /manifest\.json is 2147483648 bytes: not a redis-playbook manifest/,
+    },
+  ];
 
 function digestOf(text: string) {
   return { size: Buffer.byteLength(text), sha256: createHash('sha256').update(text).digest('hex') };
@@ -132,7 +141,11 @@ test('hostile and foreign backups are refused by check and restore before anythi
       assertOneLineFailure(restored, 7, refusal);
       assert.deepEqual(await treeDigest(redis.dir), before, 'the data dir is byte-identical');
       await rm(join(backup, '..'), { recursive: true, force: true });
-      const said = restored.stderr.trim().replace(/^redis-playbook: /, '').replaceAll(backup, 'BACKUP').replaceAll(redis.dir, 'DATA_DIR');
+      const said = restored.stderr
+        .trim()
+        .replace(/^redis-playbook: /, '')
+        .replaceAll(backup, 'BACKUP')
+        .replaceAll(redis.dir, 'DATA_DIR');
       await fault.passed(`check and restore refused it before anything moved: "${said}"`, 7, server);
     });
   }

@@ -52,7 +52,11 @@ test('inspect on an AOF-only server lists the AOF files with their sizes and fol
   await waitFor(
     async () => {
       const info = await persistenceInfo(redis);
-      return info.aof_rewrite_in_progress === '0' && info.aof_rewrite_scheduled === '0' && readdirSync(aofDir).includes('appendonly.aof.2.base.rdb');
+      return (
+        info.aof_rewrite_in_progress === '0' &&
+        info.aof_rewrite_scheduled === '0' &&
+        readdirSync(aofDir).includes('appendonly.aof.2.base.rdb')
+      );
     },
     { what: 'the AOF rewrite to finish' },
   );

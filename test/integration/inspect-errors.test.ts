@@ -21,7 +21,9 @@ async function tcpServer(onConnection: (socket: Socket) => void): Promise<{ url:
 async function listen(server: Server, sockets: Set<Socket>): Promise<{ url: string } & AsyncDisposable> {
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => { resolve(); });
+    server.listen(0, '127.0.0.1', () => {
+      resolve();
+    });
   });
   const address = server.address();
   assert.ok(address && typeof address === 'object');
@@ -90,5 +92,9 @@ test('bad URLs: exit 2', async () => {
 test('CONFIG disabled with rename-command: exit 1 naming CONFIG GET and why it is needed', async () => {
   await using redis = await startRedis({ config: { 'rename-command': 'CONFIG ""' } });
   const run = await runCli(['inspect', '--url', redis.url]);
-  assertOneLineFailure(run, 1, /refused CONFIG GET \(ERR unknown command 'CONFIG'.*\): inspect needs it to read dir, dbfilename, save, appendonly/);
+  assertOneLineFailure(
+    run,
+    1,
+    /refused CONFIG GET \(ERR unknown command 'CONFIG'.*\): inspect needs it to read dir, dbfilename, save, appendonly/,
+  );
 });

@@ -15,7 +15,14 @@ import { BIN, runCli } from '../support/run-cli.ts';
  * with the server's dir, not into the machine's temp dir.
  */
 function startCli(args: string[], tmp: string, env: Record<string, string> = {}) {
-  const child = execa(process.execPath, [BIN, ...args], { reject: false, buffer: false, stdin: 'ignore', stdout: 'ignore', stderr: 'pipe', env: { TMPDIR: tmp, ...env } });
+  const child = execa(process.execPath, [BIN, ...args], {
+    reject: false,
+    buffer: false,
+    stdin: 'ignore',
+    stdout: 'ignore',
+    stderr: 'pipe',
+    env: { TMPDIR: tmp, ...env },
+  });
   const lines: string[] = [];
   const state = { exited: false };
   void child.then(() => (state.exited = true));
@@ -36,22 +43,43 @@ const listed = async (to: string) => {
 };
 
 test('backup killed with SIGKILL in each of its phases: no partial backup listed, the server as it was, and a re-run completes', async (t) => {
-  const fault = await faultCase(t, import.meta.url, 'kill.backup', 'Interrupted work', 'backup killed with SIGKILL while it saves, copies the RDB, checks it and copies the AOF set');
-  await using redis = await startRedis({ config: { appendonly: 'yes', save: '""', 'enable-debug-command': 'local', rdbcompression: 'no', 'auto-aof-rewrite-percentage': 77 } });
+  const fault = await faultCase(
+    t,
+    import.meta.url,
+    'kill.backup',
+    'Interrupted work',
+    'backup killed with SIGKILL while it saves, copies the RDB, checks it and copies the AOF set',
+  );
+  await using redis = await startRedis({
+    config: { appendonly: 'yes', save: '""', 'enable-debug-command': 'local', rdbcompression: 'no', 'auto-aof-rewrite-percentage': 77 },
+  });
   await redis.withClient(async (client) => {
     await client.call('DEBUG', 'POPULATE', 1_000_000, 'key', 40);
     await client.bgrewriteaof();
   });
-  await waitFor(async () => (await redis.info('persistence')).persistence?.aof_rewrite_in_progress === '0', { what: 'the AOF rewrite', timeoutMs: 60_000 });
+  await waitFor(async () => (await redis.info('persistence')).persistence?.aof_rewrite_in_progress === '0', {
+    what: 'the AOF rewrite',
+    timeoutMs: 60_000,
+  });
   const to = join(redis.root, 'backups');
   const tmp = join(redis.root, 'tmp');
   await mkdir(tmp);
-  const phases = [/^saving/, /^copying dump\.rdb/, /^checking/, /^copying appendonly\.aof\.manifest/, /^copying appendonly\.aof\.\d+\.incr\.aof/];
+  const phases = [
+    /^saving/,
+    /^copying dump\.rdb/,
+    /^checking/,
+    /^copying appendonly\.aof\.manifest/,
+    /^copying appendonly\.aof\.\d+\.incr\.aof/,
+  ];
   const hit: string[] = [];
   for (const phase of phases) {
     const { child, lines, state } = startCli(['backup', '--url', redis.url, '--to', to], tmp);
     // Killed as soon as the phase shows; a phase this run passed too fast to see is not counted.
-    await waitFor(async () => lines.some((line) => phase.test(line)) || state.exited, { what: `backup to reach ${phase}`, timeoutMs: 120_000, intervalMs: 5 });
+    await waitFor(async () => lines.some((line) => phase.test(line)) || state.exited, {
+      what: `backup to reach ${phase}`,
+      timeoutMs: 120_000,
+      intervalMs: 5,
+    });
     if (!state.exited) {
       child.kill('SIGKILL');
       hit.push(phase.source);
@@ -64,21 +92,44 @@ test('backup killed with SIGKILL in each of its phases: no partial backup listed
       else assert.match(entry.problem, /incomplete \(in progress, or interrupted\)/);
     }
     const config = await redis.withClient((client) => client.call('CONFIG', 'GET', 'auto-aof-rewrite-percentage'));
-    assert.deepEqual(config, ['auto-aof-rewrite-percentage', '77'], `after a kill at ${phase.source}, the server's auto-aof-rewrite-percentage is as before`);
-    await waitFor(async () => (await redis.info('persistence')).persistence?.rdb_bgsave_in_progress === '0', { what: 'the save the backup started', timeoutMs: 60_000 });
+    assert.deepEqual(
+      config,
+      ['auto-aof-rewrite-percentage', '77'],
+      `after a kill at ${phase.source}, the server's auto-aof-rewrite-percentage is as before`,
+    );
+    await waitFor(async () => (await redis.info('persistence')).persistence?.rdb_bgsave_in_progress === '0', {
+      what: 'the save the backup started',
+      timeoutMs: 60_000,
+    });
   }
   assert.ok(hit.length >= 3, `kills landed in ${hit.join(', ')}`);
   const completes = await runCli(['backup', '--url', redis.url, '--to', to, '--json']);
   assert.equal(completes.exitCode, 0, completes.stderr);
-  assert.equal((await listed(to)).filter((entry) => entry.problem === undefined).length, 1 + phases.length - hit.length, 'only complete backups are listed as backups');
+  assert.equal(
+    (await listed(to)).filter((entry) => entry.problem === undefined).length,
+    1 + phases.length - hit.length,
+    'only complete backups are listed as backups',
+  );
   const persistence = flattenInfo(parseInfo(await redis.withClient((client) => client.info('persistence'))));
   assert.equal(persistence.rdb_last_bgsave_status, 'ok');
-  await fault.passed(`killed in ${hit.length} phases: no partial backup listed, the server's settings as before, the next backup completed`, null, await answeringServer(redis));
+  await fault.passed(
+    `killed in ${hit.length} phases: no partial backup listed, the server's settings as before, the next backup completed`,
+    null,
+    await answeringServer(redis),
+  );
 });
 
 test('restore killed with SIGKILL at points across its run: the data dir loads as before or as the backup, and a re-run completes', async (t) => {
-  const fault = await faultCase(t, import.meta.url, 'kill.restore', 'Interrupted work', 'restore killed with SIGKILL at 8 points of its run');
-  await using redis = await startRedis({ config: { appendonly: 'yes', save: '""', 'enable-debug-command': 'local', rdbcompression: 'no' } });
+  const fault = await faultCase(
+    t,
+    import.meta.url,
+    'kill.restore',
+    'Interrupted work',
+    'restore killed with SIGKILL at 8 points of its run',
+  );
+  await using redis = await startRedis({
+    config: { appendonly: 'yes', save: '""', 'enable-debug-command': 'local', rdbcompression: 'no' },
+  });
   await redis.withClient((client) => client.call('DEBUG', 'POPULATE', 1_000_000, 'a', 40));
   const digestNow = () => redis.withClient((client) => client.call('DEBUG', 'DIGEST'));
   const a = await digestNow();
@@ -90,7 +141,10 @@ test('restore killed with SIGKILL at points across its run: the data dir loads a
     await client.set('B', 'after the backup');
     await client.bgrewriteaof();
   });
-  await waitFor(async () => (await redis.info('persistence')).persistence?.aof_rewrite_in_progress === '0', { what: 'the AOF rewrite', timeoutMs: 60_000 });
+  await waitFor(async () => (await redis.info('persistence')).persistence?.aof_rewrite_in_progress === '0', {
+    what: 'the AOF rewrite',
+    timeoutMs: 60_000,
+  });
   const b = await digestNow();
   await redis.stop();
 
@@ -108,7 +162,10 @@ test('restore killed with SIGKILL at points across its run: the data dir loads a
     await client.set('B', 'after the backup');
     await client.bgrewriteaof();
   });
-  await waitFor(async () => (await redis.info('persistence')).persistence?.aof_rewrite_in_progress === '0', { what: 'the AOF rewrite', timeoutMs: 60_000 });
+  await waitFor(async () => (await redis.info('persistence')).persistence?.aof_rewrite_in_progress === '0', {
+    what: 'the AOF rewrite',
+    timeoutMs: 60_000,
+  });
   assert.equal(await digestNow(), b);
   await redis.stop();
 
@@ -128,7 +185,10 @@ test('restore killed with SIGKILL at points across its run: the data dir loads a
     await child;
     await redis.start();
     const loaded = await digestNow();
-    assert.ok(loaded === a || loaded === b, `after a kill at ${delay} ms the server loads the data from before or the backup, not ${String(loaded)}`);
+    assert.ok(
+      loaded === a || loaded === b,
+      `after a kill at ${delay} ms the server loads the data from before or the backup, not ${String(loaded)}`,
+    );
     if (loaded === a) after++;
     else before++;
     // Back to B for the next round, unless this one still holds it.
@@ -138,7 +198,10 @@ test('restore killed with SIGKILL at points across its run: the data dir loads a
         await client.set('B', 'after the backup');
         await client.bgrewriteaof();
       });
-      await waitFor(async () => (await redis.info('persistence')).persistence?.aof_rewrite_in_progress === '0', { what: 'the AOF rewrite', timeoutMs: 60_000 });
+      await waitFor(async () => (await redis.info('persistence')).persistence?.aof_rewrite_in_progress === '0', {
+        what: 'the AOF rewrite',
+        timeoutMs: 60_000,
+      });
     }
     await redis.stop();
   }
@@ -146,11 +209,21 @@ test('restore killed with SIGKILL at points across its run: the data dir loads a
   assert.equal(rerun.exitCode, 0, rerun.stderr);
   await redis.start();
   assert.equal(await digestNow(), a, 'a restore after the kills completes');
-  await fault.passed(`after each kill the server loaded the data from before (${before}) or the backup (${after}); a re-run completed`, null, await answeringServer(redis));
+  await fault.passed(
+    `after each kill the server loaded the data from before (${before}) or the backup (${after}); a re-run completed`,
+    null,
+    await answeringServer(redis),
+  );
 });
 
 test('restore killed at each step that switches the data dir over: it loads the data from before until the AOF manifest is switched, the backup after, never nothing', async (t) => {
-  const fault = await faultCase(t, import.meta.url, 'kill.restore-switch', 'Interrupted work', 'restore killed with SIGKILL at each step that switches the data dir from the old files to the backup');
+  const fault = await faultCase(
+    t,
+    import.meta.url,
+    'kill.restore-switch',
+    'Interrupted work',
+    'restore killed with SIGKILL at each step that switches the data dir from the old files to the backup',
+  );
   await using redis = await startRedis({ config: { appendonly: 'yes', save: '""' } });
   await redis.withClient((client) => client.mset('k1', 'a', 'k2', 'a'));
   const made = await runCli(['backup', '--url', redis.url, '--to', join(redis.root, 'backups'), '--json']);
@@ -179,7 +252,10 @@ test('restore killed at each step that switches the data dir over: it loads the 
     const { child, lines, state } = startCli(['restore', backup, '--data-dir', redis.dir], tmp, { REDIS_PLAYBOOK_STOP_AT: point });
     const pid = child.pid as number;
     // The CLI stops itself (SIGSTOP) at the step: state T in /proc.
-    await waitFor(async () => state.exited || /^\d+ \(.*\) T /.test(await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '')), { what: `the restore to stop at ${point}`, timeoutMs: 60_000 });
+    await waitFor(async () => state.exited || /^\d+ \(.*\) T /.test(await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '')), {
+      what: `the restore to stop at ${point}`,
+      timeoutMs: 60_000,
+    });
     assert.equal(state.exited, false, `the restore ended before ${point}: ${lines.join(' | ')}`);
     child.kill('SIGKILL');
     await child;
@@ -194,5 +270,9 @@ test('restore killed at each step that switches the data dir over: it loads the 
   assert.equal(rerun.exitCode, 0, rerun.stderr);
   await redis.start();
   assert.equal(await readAll(), a, 'a restore after the kills completes');
-  await fault.passed('killed before the AOF manifest switch it loads the data from before, after it the backup; a re-run completed', null, await answeringServer(redis));
+  await fault.passed(
+    'killed before the AOF manifest switch it loads the data from before, after it the backup; a re-run completed',
+    null,
+    await answeringServer(redis),
+  );
 });

@@ -20,7 +20,11 @@ test('a wrong repository password exits 4 in one line and leaves the backup dir 
   const before = await treeDigest(bench.backups);
   for (const args of [['push', bench.backup], ['list'], ['pull', 'latest', '--to', bench.backups]]) {
     const run = await bench.cli(['offsite', ...args, '--repo', bench.store.url, '--password-file', wrong]);
-    assertOneLineFailure(run, 4, /does not open the repository rest:http:\/\/127\.0\.0\.1:\d+\/ \(restic: wrong password or no key found\)/);
+    assertOneLineFailure(
+      run,
+      4,
+      /does not open the repository rest:http:\/\/127\.0\.0\.1:\d+\/ \(restic: wrong password or no key found\)/,
+    );
     assert.doesNotMatch(run.stderr, new RegExp(REPO_PASSWORD));
   }
   assert.deepEqual(await treeDigest(bench.backups), before);
@@ -50,7 +54,11 @@ test('a read-only repository and an append-only store refuse in one line with ex
   assert.equal((await bench.cli(['offsite', 'init', ...repo])).exitCode, 0);
   await execa('mount', ['-o', 'remount,ro', mount]);
   const before = await treeDigest(bench.backups);
-  assertOneLineFailure(await bench.cli(['offsite', 'push', bench.backup, ...repo]), 6, /refuses writes \(read-only, permission denied or append-only\)/);
+  assertOneLineFailure(
+    await bench.cli(['offsite', 'push', bench.backup, ...repo]),
+    6,
+    /refuses writes \(read-only, permission denied or append-only\)/,
+  );
   assert.deepEqual(await treeDigest(bench.backups), before);
 
   await using appendOnly = await startRestStore({ appendOnly: true });
@@ -66,7 +74,9 @@ test('a read-only repository and an append-only store refuse in one line with ex
 
 test('a full repository exits 6 in one line and the backup stays in the backup dir', async (t) => {
   // 3 MB of random bytes: restic can neither deduplicate nor compress them into a 2 MB file system.
-  await using bench = await offsiteBench(t, { extra: (redis) => redis.withClient((client) => client.set('big', randomBytes(3 << 20)).then(() => undefined)) });
+  await using bench = await offsiteBench(t, {
+    extra: (redis) => redis.withClient((client) => client.set('big', randomBytes(3 << 20)).then(() => undefined)),
+  });
   if (!bench) return;
   const mount = join(bench.work, 'small');
   await using _mount = await mountTmpfs(mount, '2m');
@@ -90,7 +100,11 @@ test('a pulled backup whose checksum does not match its manifest is moved aside 
   const middle = Math.floor(bytes.length / 2);
   bytes[middle] = (bytes[middle] ?? 0) ^ 0x5a;
   await writeFile(rdb, bytes);
-  assertOneLineFailure(await bench.cli(['offsite', 'push', tampered, ...repo]), 7, /does not match its manifest, not pushed: dump\.rdb sha256/);
+  assertOneLineFailure(
+    await bench.cli(['offsite', 'push', tampered, ...repo]),
+    7,
+    /does not match its manifest, not pushed: dump\.rdb sha256/,
+  );
   await rawRestic(bench, bench.store.url, ['backup', '--tag', 'redis-playbook', tampered]);
 
   const to = join(bench.work, 'restore-here');

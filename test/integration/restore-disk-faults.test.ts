@@ -42,23 +42,43 @@ async function stoppedServerWithBackup(t: { after(fn: () => Promise<unknown>): v
 
 async function assertStartsWithB(redis: DisposableRedis) {
   await redis.start();
-  assert.equal(await redis.withClient((client) => client.get('B')), 'after the backup', 'the server loads the data from before the restore');
+  assert.equal(
+    await redis.withClient((client) => client.get('B')),
+    'after the backup',
+    'the server loads the data from before the restore',
+  );
   await redis.stop();
 }
 
 test('restore into a data dir without room for the snapshot refuses before copying, the dir as it was', async (t) => {
-  const fault = await faultCase(t, import.meta.url, 'restore.data-dir-full', 'Disk and files', 'restore of a 7 MB snapshot into a data dir on a 4 MB disk');
+  const fault = await faultCase(
+    t,
+    import.meta.url,
+    'restore.data-dir-full',
+    'Disk and files',
+    'restore of a 7 MB snapshot into a data dir on a 4 MB disk',
+  );
   const { redis, server, backup } = await stoppedServerWithBackup(t, true);
   const before = await treeDigest(redis.dir);
   const run = await runCli(['restore', backup, '--data-dir', redis.dir]);
-  assertOneLineFailure(run, 6, new RegExp(`Not enough space for the restored snapshot in ${redis.dir}: needs [67]\\.\\d MB, [34]\\.\\d MB free on ${redis.dir}`));
+  assertOneLineFailure(
+    run,
+    6,
+    new RegExp(`Not enough space for the restored snapshot in ${redis.dir}: needs [67]\\.\\d MB, [34]\\.\\d MB free on ${redis.dir}`),
+  );
   assert.deepEqual(await treeDigest(redis.dir), before, 'the data dir is byte-identical');
   await assertStartsWithB(redis);
   await fault.passed('refused before copying, naming the space needed and free; the data dir as it was, and it loads', 6, server);
 });
 
 test('restore into a read-only data dir refuses, the dir as it was', async (t) => {
-  const fault = await faultCase(t, import.meta.url, 'restore.data-dir-read-only', 'Disk and files', 'restore into a data dir on a read-only file system');
+  const fault = await faultCase(
+    t,
+    import.meta.url,
+    'restore.data-dir-read-only',
+    'Disk and files',
+    'restore into a data dir on a read-only file system',
+  );
   const { redis, server, backup } = await stoppedServerWithBackup(t, true);
   const before = await treeDigest(redis.dir);
   await execa('mount', ['-o', 'remount,ro', redis.dir]);
@@ -71,7 +91,13 @@ test('restore into a read-only data dir refuses, the dir as it was', async (t) =
 });
 
 test('a backup on another file system than the data dir restores all the same', async (t) => {
-  const fault = await faultCase(t, import.meta.url, 'restore.other-file-system', 'Disk and files', 'restore from a backup on another file system (a tmpfs) than the data dir');
+  const fault = await faultCase(
+    t,
+    import.meta.url,
+    'restore.other-file-system',
+    'Disk and files',
+    'restore from a backup on another file system (a tmpfs) than the data dir',
+  );
   const { redis, server, backup } = await stoppedServerWithBackup(t, false);
   const elsewhere = join(redis.root, 'other disk');
   await using _disk = await mountTmpfs(elsewhere, '64m');
@@ -81,18 +107,31 @@ test('a backup on another file system than the data dir restores all the same', 
   await redis.start();
   assert.equal(await redis.withClient((client) => client.dbsize()), 60_000);
   await redis.stop();
-  await fault.passed('restored: the snapshot is copied into the data dir (never linked to the backup), so another file system makes no difference', 0, server);
+  await fault.passed(
+    'restored: the snapshot is copied into the data dir (never linked to the backup), so another file system makes no difference',
+    0,
+    server,
+  );
 });
 
 /** The CLI as a user the files below deny: root without the capabilities that bypass file permissions. */
 async function runWithoutOverride(args: string[]): Promise<CliRun> {
   const drop = '-dac_override,-dac_read_search';
-  const result = await execa('setpriv', [`--inh-caps=${drop}`, `--bounding-set=${drop}`, '--', process.execPath, BIN, ...args], { reject: false, timeout: 60_000 });
+  const result = await execa('setpriv', [`--inh-caps=${drop}`, `--bounding-set=${drop}`, '--', process.execPath, BIN, ...args], {
+    reject: false,
+    timeout: 60_000,
+  });
   return { exitCode: result.exitCode ?? -1, stdout: result.stdout, stderr: `${result.stderr}\n`.replace(/\n+$/, '\n') };
 }
 
 test('permission denied names the path and the user: a backup dir, a data dir and a backup it may not use', async (t) => {
-  const fault = await faultCase(t, import.meta.url, 'permission-denied', 'Disk and files', 'backup into, restore into and check from dirs the user may not use');
+  const fault = await faultCase(
+    t,
+    import.meta.url,
+    'permission-denied',
+    'Disk and files',
+    'backup into, restore into and check from dirs the user may not use',
+  );
   await using redis = await startRedis({ config: { appendonly: 'no' } });
   const made = await runCli(['backup', '--url', redis.url, '--to', join(redis.root, 'backups'), '--json']);
   assert.equal(made.exitCode, 0, made.stderr);
@@ -105,7 +144,11 @@ test('permission denied names the path and the user: a backup dir, a data dir an
   await redis.withClient((client) => client.save());
 
   const intoClosed = await runWithoutOverride(['backup', '--url', redis.url, '--to', join(closed, 'backups')]);
-  assertOneLineFailure(intoClosed, 6, new RegExp(`Cannot create the backup dir ${closed}/backups: .*permission denied.* \\(as user root\\)`, 'i'));
+  assertOneLineFailure(
+    intoClosed,
+    6,
+    new RegExp(`Cannot create the backup dir ${closed}/backups: .*permission denied.* \\(as user root\\)`, 'i'),
+  );
   assert.deepEqual(await readdir(closed), []);
 
   await redis.stop();

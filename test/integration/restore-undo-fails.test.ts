@@ -14,7 +14,13 @@ import { treeDigest } from '../support/tree.ts';
 const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 test('restore whose undo fails too exits 12 naming where each file is, and nothing is deleted', async (t) => {
-  const fault = await faultCase(t, import.meta.url, 'restore.undo-fails', 'Disk and files', 'restore that fails and whose undo fails too: the data dir turns read-only (a bind mount) between its switches');
+  const fault = await faultCase(
+    t,
+    import.meta.url,
+    'restore.undo-fails',
+    'Disk and files',
+    'restore that fails and whose undo fails too: the data dir turns read-only (a bind mount) between its switches',
+  );
   const redis = await startRedis({ config: { appendonly: 'yes', save: '""' } });
   let readOnly = false;
   // The read-only mount goes first (if the test stopped while it was there): the server's dir cannot be removed under it.
@@ -33,7 +39,10 @@ test('restore whose undo fails too exits 12 naming where each file is, and nothi
   // The restore stops itself after it switched dump.rdb over and before the AOF manifest switch; there
   // a read-only bind mount of the data dir onto itself covers it (the restore's open files stay
   // writable, on the mount below), so the switch fails and so does moving dump.rdb back.
-  const command = cliCommand(['restore', backup, '--data-dir', redis.dir], { TMPDIR: tmp, REDIS_PLAYBOOK_STOP_AT: 'restore-before-manifest-switch' });
+  const command = cliCommand(['restore', backup, '--data-dir', redis.dir], {
+    TMPDIR: tmp,
+    REDIS_PLAYBOOK_STOP_AT: 'restore-before-manifest-switch',
+  });
   const child = execa(command.file, command.args, { ...command.options, reject: false, stripFinalNewline: false, timeout: 120_000 });
   const state = { exited: false };
   void child.then(() => (state.exited = true));
@@ -76,5 +85,9 @@ test('restore whose undo fails too exits 12 naming where each file is, and nothi
   await redis.start();
   assert.deepEqual(await redis.withClient((client) => client.mget('k1', 'B')), [null, 'after the backup']);
   await redis.stop();
-  await fault.passed('exit 12, one line: the failure, the failed undo, and where each file is (the previous dump.rdb in the undo folder); nothing deleted, and moved back as told it loads the data from before', 12, server);
+  await fault.passed(
+    'exit 12, one line: the failure, the failed undo, and where each file is (the previous dump.rdb in the undo folder); nothing deleted, and moved back as told it loads the data from before',
+    12,
+    server,
+  );
 });

@@ -20,7 +20,11 @@ async function serverSecond(client: Redis): Promise<number> {
  * `state` = "bad" and about `megabytes` MB of other writes. On `smallDisk` its data dir is a tmpfs
  * just big enough for what it holds. Returns T.
  */
-async function goodThenBad(t: { after(fn: () => Promise<unknown>): void }, megabytes: number, smallDisk: boolean): Promise<{ redis: DisposableRedis; t: number; server: string }> {
+async function goodThenBad(
+  t: { after(fn: () => Promise<unknown>): void },
+  megabytes: number,
+  smallDisk: boolean,
+): Promise<{ redis: DisposableRedis; t: number; server: string }> {
   const redis = await startRedis({ config: { appendonly: 'yes', 'aof-timestamp-enabled': 'yes', save: '""' } });
   let disk: AsyncDisposable | undefined;
   t.after(async () => {
@@ -58,18 +62,36 @@ async function stateAfterStart(redis: DisposableRedis): Promise<string | null> {
 }
 
 test('rewind into a data dir without room for its undo copy refuses before cutting, the dir as it was', async (t) => {
-  const fault = await faultCase(t, import.meta.url, 'rewind.data-dir-full', 'Disk and files', 'rewind of a 3 MB AOF in a data dir with about 0.5 MB free');
+  const fault = await faultCase(
+    t,
+    import.meta.url,
+    'rewind.data-dir-full',
+    'Disk and files',
+    'rewind of a 3 MB AOF in a data dir with about 0.5 MB free',
+  );
   const { redis, t: good, server } = await goodThenBad(t, 3, true);
   const before = await treeDigest(redis.dir);
   const run = await runCli(['rewind', '--data-dir', redis.dir, '--to', String(good)]);
-  assertOneLineFailure(run, 6, new RegExp(`Not enough space for the copy of the AOF kept as the undo in ${redis.dir}: needs \\d\\.\\d MB, \\d+ kB free on ${redis.dir}`));
+  assertOneLineFailure(
+    run,
+    6,
+    new RegExp(
+      `Not enough space for the copy of the AOF kept as the undo in ${redis.dir}: needs \\d\\.\\d MB, \\d+ kB free on ${redis.dir}`,
+    ),
+  );
   assert.deepEqual(await treeDigest(redis.dir), before, 'the data dir is byte-identical');
   assert.equal(await stateAfterStart(redis), 'bad', 'it loads as before');
   await fault.passed('refused before cutting, naming the space needed and free; the data dir as it was, and it loads', 6, server);
 });
 
 test('rewind in a read-only data dir refuses, the dir as it was', async (t) => {
-  const fault = await faultCase(t, import.meta.url, 'rewind.data-dir-read-only', 'Disk and files', 'rewind in a data dir on a read-only file system');
+  const fault = await faultCase(
+    t,
+    import.meta.url,
+    'rewind.data-dir-read-only',
+    'Disk and files',
+    'rewind in a data dir on a read-only file system',
+  );
   const { redis, t: good, server } = await goodThenBad(t, 0, true);
   const before = await treeDigest(redis.dir);
   await execa('mount', ['-o', 'remount,ro', redis.dir]);
@@ -82,18 +104,30 @@ test('rewind in a read-only data dir refuses, the dir as it was', async (t) => {
 });
 
 test('rewind killed after its undo copy and after its cut: the dir loads as before or as rewound, and a re-run completes', async (t) => {
-  const fault = await faultCase(t, import.meta.url, 'kill.rewind', 'Interrupted work', 'rewind killed with SIGKILL after its undo copy, and after its cut before the check');
+  const fault = await faultCase(
+    t,
+    import.meta.url,
+    'kill.rewind',
+    'Interrupted work',
+    'rewind killed with SIGKILL after its undo copy, and after its cut before the check',
+  );
   const { redis, t: good, server } = await goodThenBad(t, 0, false);
   const original = await treeDigest(join(redis.dir, 'appendonlydir'));
   for (const [point, want] of [
     ['rewind-after-copy', 'bad'],
     ['rewind-after-cut', 'good'],
   ] as const) {
-    const child = execa(process.execPath, [BIN, 'rewind', '--data-dir', redis.dir, '--to', String(good)], { reject: false, env: { REDIS_PLAYBOOK_STOP_AT: point } });
+    const child = execa(process.execPath, [BIN, 'rewind', '--data-dir', redis.dir, '--to', String(good)], {
+      reject: false,
+      env: { REDIS_PLAYBOOK_STOP_AT: point },
+    });
     const pid = child.pid as number;
     let exited = false;
     void child.then(() => (exited = true));
-    await waitFor(async () => exited || /^\d+ \(.*\) T /.test(await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '')), { what: `rewind to stop at ${point}`, timeoutMs: 60_000 });
+    await waitFor(async () => exited || /^\d+ \(.*\) T /.test(await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '')), {
+      what: `rewind to stop at ${point}`,
+      timeoutMs: 60_000,
+    });
     assert.equal(exited, false, `rewind ended before ${point}`);
     child.kill('SIGKILL');
     await child;
@@ -109,5 +143,9 @@ test('rewind killed after its undo copy and after its cut: the dir loads as befo
   const rerun = await runCli(['rewind', '--data-dir', redis.dir, '--to', String(good)]);
   assert.equal(rerun.exitCode, 0, rerun.stderr);
   assert.equal(await stateAfterStart(redis), 'good', 'a rewind after the kills completes');
-  await fault.passed('killed after its undo copy it loads as before, after its cut as rewound; the undo copy is the AOF from before; a re-run completed', null, server);
+  await fault.passed(
+    'killed after its undo copy it loads as before, after its cut as rewound; the undo copy is the AOF from before; a re-run completed',
+    null,
+    server,
+  );
 });

@@ -32,7 +32,10 @@ async function pastSecond(client: Redis, second: number): Promise<void> {
 /** Rewrites the AOF and waits until the rewrite is done. */
 async function rewriteAof(client: Redis): Promise<void> {
   await client.bgrewriteaof();
-  await waitFor(async () => /aof_rewrite_in_progress:0\r?\n[\s\S]*aof_rewrite_scheduled:0/.test(await client.info('persistence')), { what: 'the AOF rewrite', timeoutMs: 30_000 });
+  await waitFor(async () => /aof_rewrite_in_progress:0\r?\n[\s\S]*aof_rewrite_scheduled:0/.test(await client.info('persistence')), {
+    what: 'the AOF rewrite',
+    timeoutMs: 30_000,
+  });
 }
 
 /** Every string key and its value. */
@@ -71,34 +74,51 @@ async function badWritesAfterA(engine: Engine): Promise<{ redis: DisposableRedis
 
 for (const id of ['redis-7.0', 'redis-8.6', 'valkey-9.1']) {
   const reason = id === hostRedis.id ? undefined : engineUnavailableReason(id);
-  test(`rewind on ${id}: overwrites and a FLUSHALL after T are undone, a normal start loads exactly the data of T, the old AOF is kept`, { skip: reason !== undefined && !ci ? reason : false }, async () => {
-    const engine = id === hostRedis.id ? hostRedis : engineById(id);
-    const { redis, a, t } = await badWritesAfterA(engine);
-    await using _redis = redis;
-    const aofBefore = await treeDigest(join(redis.dir, 'appendonlydir'));
-    const run = await runCli(['rewind', '--data-dir', redis.dir, '--to', new Date(t * 1000).toISOString(), '--server', engine.server, '--json']);
-    assert.equal(run.exitCode, 0, run.stderr);
-    const result = JSON.parse(run.stdout) as { changed: boolean; movedAside: string; removedBytes: number; to: string };
-    assert.equal(result.changed, true);
-    assert.ok(result.removedBytes > 0);
-    assert.equal(result.to, new Date(t * 1000).toISOString().replace('.000Z', 'Z'));
-    assert.deepEqual(await treeDigest(join(result.movedAside, 'appendonlydir')), aofBefore, 'the AOF from before the rewind is kept, byte for byte');
+  test(
+    `rewind on ${id}: overwrites and a FLUSHALL after T are undone, a normal start loads exactly the data of T, the old AOF is kept`,
+    { skip: reason !== undefined && !ci ? reason : false },
+    async () => {
+      const engine = id === hostRedis.id ? hostRedis : engineById(id);
+      const { redis, a, t } = await badWritesAfterA(engine);
+      await using _redis = redis;
+      const aofBefore = await treeDigest(join(redis.dir, 'appendonlydir'));
+      const run = await runCli([
+        'rewind',
+        '--data-dir',
+        redis.dir,
+        '--to',
+        new Date(t * 1000).toISOString(),
+        '--server',
+        engine.server,
+        '--json',
+      ]);
+      assert.equal(run.exitCode, 0, run.stderr);
+      const result = JSON.parse(run.stdout) as { changed: boolean; movedAside: string; removedBytes: number; to: string };
+      assert.equal(result.changed, true);
+      assert.ok(result.removedBytes > 0);
+      assert.equal(result.to, new Date(t * 1000).toISOString().replace('.000Z', 'Z'));
+      assert.deepEqual(
+        await treeDigest(join(result.movedAside, 'appendonlydir')),
+        aofBefore,
+        'the AOF from before the rewind is kept, byte for byte',
+      );
 
-    await redis.start();
-    assert.deepEqual(await redis.withClient(strings), a, 'exactly the data of T');
+      await redis.start();
+      assert.deepEqual(await redis.withClient(strings), a, 'exactly the data of T');
 
-    // Rewinding again to T changes nothing and says so.
-    await redis.stop();
-    const again = await runCli(['rewind', '--data-dir', redis.dir, '--to', String(t), '--server', engine.server]);
-    assert.equal(again.exitCode, 0, again.stderr);
-    assert.match(again.stdout, /^Nothing to rewind: .*Nothing was changed\.\n$/);
-  });
+      // Rewinding again to T changes nothing and says so.
+      await redis.stop();
+      const again = await runCli(['rewind', '--data-dir', redis.dir, '--to', String(t), '--server', engine.server]);
+      assert.equal(again.exitCode, 0, again.stderr);
+      assert.match(again.stdout, /^Nothing to rewind: .*Nothing was changed\.\n$/);
+    },
+  );
 }
 
 test('rewind refuses, changing nothing: timestamps off, a time before the last rewrite, a time in the future, a running server', async (t) => {
   const cases = await faultCases(t, import.meta.url, 'Rewind', {
     'rewind.timestamps-off': 'rewind of an AOF written with aof-timestamp-enabled no',
-    'rewind.before-rewrite': 'rewind to a time before the AOF\'s last rewrite',
+    'rewind.before-rewrite': "rewind to a time before the AOF's last rewrite",
     'rewind.future': 'rewind to a time in the future',
     'rewind.running-server': 'rewind of the data dir of a running server',
   });
@@ -132,9 +152,17 @@ test('rewind refuses, changing nothing: timestamps off, a time before the last r
     await redis.stop();
     const before = await treeDigest(redis.dir);
     const run = await runCli(['rewind', '--data-dir', redis.dir, '--to', String(t)]);
-    assertOneLineFailure(run, 8, /is before the earliest time this AOF reaches, \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ \(the AOF's history starts at its last rewrite\): restore a backup from before/);
+    assertOneLineFailure(
+      run,
+      8,
+      /is before the earliest time this AOF reaches, \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ \(the AOF's history starts at its last rewrite\): restore a backup from before/,
+    );
     assert.deepEqual(await treeDigest(redis.dir), before, 'the data dir is byte-identical');
-    await cases['rewind.before-rewrite'].passed('refused in one line naming the earliest time it reaches and pointing at backups; the data dir as it was', 8, server);
+    await cases['rewind.before-rewrite'].passed(
+      'refused in one line naming the earliest time it reaches and pointing at backups; the data dir as it was',
+      8,
+      server,
+    );
 
     const future = await runCli(['rewind', '--data-dir', redis.dir, '--to', '2099-01-01T00:00:00Z']);
     assertOneLineFailure(future, 2, /--to 2099-01-01T00:00:00Z is in the future/);
@@ -147,7 +175,7 @@ test('rewind refuses, changing nothing: timestamps off, a time before the last r
     assertOneLineFailure(running, 8, /A server is running on .* stop it first, then rewind/);
     assert.deepEqual(await treeDigest(redis.dir), live, 'the data dir is byte-identical');
     assert.equal(await redis.withClient((client) => client.get('k')), 'w');
-    await cases['rewind.running-server'].passed('refused in one line naming the server\'s pid; the data dir as it was', 8, server);
+    await cases['rewind.running-server'].passed("refused in one line naming the server's pid; the data dir as it was", 8, server);
   }
 });
 
@@ -161,43 +189,47 @@ test('rewind --to without a time zone, or not a time, is a usage error', async (
   }
 });
 
-test('rewind --container: the AOF of Redis in a container goes back to T (stop, cut in a throwaway container, start); a refused time leaves it running untouched', { skip: dockerMissing }, async () => {
-  const password = `pw ${randomBytes(6).toString('hex')}`;
-  const auth = { REDISCLI_AUTH: password };
-  await using redis = await startRedisContainer({ password, config: timestamped });
-  await docker(['exec', redis.name, 'chown', '-R', '999:999', '/data']);
-  const { a, t, rewrite } = await redis.withClient(async (client) => {
-    await client.set('old', 'before the rewrite');
-    const rewrite = await serverSecond(client);
-    await pastSecond(client, rewrite);
-    await rewriteAof(client);
-    await pastSecond(client, await serverSecond(client));
-    await client.mset('user:1', 'alice', 'user:2', 'bob');
-    const a = await strings(client);
-    const t = await serverSecond(client);
-    await pastSecond(client, t);
-    await client.flushall();
-    await client.set('after', 'the FLUSHALL');
-    return { a, t, rewrite };
-  });
+test(
+  'rewind --container: the AOF of Redis in a container goes back to T (stop, cut in a throwaway container, start); a refused time leaves it running untouched',
+  { skip: dockerMissing },
+  async () => {
+    const password = `pw ${randomBytes(6).toString('hex')}`;
+    const auth = { REDISCLI_AUTH: password };
+    await using redis = await startRedisContainer({ password, config: timestamped });
+    await docker(['exec', redis.name, 'chown', '-R', '999:999', '/data']);
+    const { a, t, rewrite } = await redis.withClient(async (client) => {
+      await client.set('old', 'before the rewrite');
+      const rewrite = await serverSecond(client);
+      await pastSecond(client, rewrite);
+      await rewriteAof(client);
+      await pastSecond(client, await serverSecond(client));
+      await client.mset('user:1', 'alice', 'user:2', 'bob');
+      const a = await strings(client);
+      const t = await serverSecond(client);
+      await pastSecond(client, t);
+      await client.flushall();
+      await client.set('after', 'the FLUSHALL');
+      return { a, t, rewrite };
+    });
 
-  const startedAt = async () => (await docker(['inspect', '-f', '{{.State.StartedAt}}', redis.name])).stdout.trim();
-  const before = await startedAt();
-  const refused = await runCli(['rewind', '--container', redis.name, '--to', String(rewrite)], auth, { timeoutMs: 180_000 });
-  assertOneLineFailure(refused, 8, /is before the earliest time this AOF reaches/);
-  assert.equal(await startedAt(), before, 'a refused rewind does not stop the container');
+    const startedAt = async () => (await docker(['inspect', '-f', '{{.State.StartedAt}}', redis.name])).stdout.trim();
+    const before = await startedAt();
+    const refused = await runCli(['rewind', '--container', redis.name, '--to', String(rewrite)], auth, { timeoutMs: 180_000 });
+    assertOneLineFailure(refused, 8, /is before the earliest time this AOF reaches/);
+    assert.equal(await startedAt(), before, 'a refused rewind does not stop the container');
 
-  const run = await runCli(['rewind', '--container', redis.name, '--to', String(t), '--json'], auth, { timeoutMs: 180_000 });
-  assert.equal(run.exitCode, 0, run.stderr);
-  const result = JSON.parse(run.stdout) as { changed: boolean; container: string; movedAside: string };
-  assert.equal(result.changed, true);
-  assert.equal(result.container, redis.name);
-  assert.match(result.movedAside, /^\/data\/pre-rewind-/);
-  assert.deepEqual(await redis.withClient(strings), a, 'exactly the data of T, in the running container');
-  const kept = await docker(['exec', redis.name, 'ls', `${result.movedAside}/appendonlydir`]);
-  assert.match(kept.stdout, /appendonly\.aof\.manifest/);
-  assert.doesNotMatch(run.stdout + run.stderr, new RegExp(password));
-});
+    const run = await runCli(['rewind', '--container', redis.name, '--to', String(t), '--json'], auth, { timeoutMs: 180_000 });
+    assert.equal(run.exitCode, 0, run.stderr);
+    const result = JSON.parse(run.stdout) as { changed: boolean; container: string; movedAside: string };
+    assert.equal(result.changed, true);
+    assert.equal(result.container, redis.name);
+    assert.match(result.movedAside, /^\/data\/pre-rewind-/);
+    assert.deepEqual(await redis.withClient(strings), a, 'exactly the data of T, in the running container');
+    const kept = await docker(['exec', redis.name, 'ls', `${result.movedAside}/appendonlydir`]);
+    assert.match(kept.stdout, /appendonly\.aof\.manifest/);
+    assert.doesNotMatch(run.stdout + run.stderr, new RegExp(password));
+  },
+);
 
 test('inspect says whether the AOF has timestamps and the earliest time a rewind reaches', async () => {
   await using redis = await startRedis({ config: timestamped });
@@ -208,7 +240,10 @@ test('inspect says whether the AOF has timestamps and the earliest time a rewind
   });
   const on = await inspectJson(redis.url);
   assert.equal(on.rewind.timestamps, true);
-  assert.ok(on.rewind.earliest !== null && Math.abs(Date.parse(on.rewind.earliest) / 1000 - first) <= 1, `${on.rewind.earliest} is the second of the first write (${first})`);
+  assert.ok(
+    on.rewind.earliest !== null && Math.abs(Date.parse(on.rewind.earliest) / 1000 - first) <= 1,
+    `${on.rewind.earliest} is the second of the first write (${first})`,
+  );
   assert.match(on.rewind.words, /^Possible back to /);
 
   await redis.cli(['CONFIG', 'SET', 'aof-timestamp-enabled', 'no']);

@@ -16,10 +16,12 @@ import { runSnippet } from '../../scripts/verify/run-snippet.ts';
 const root = join(import.meta.dirname, '..', '..');
 /** The host's own programs (Debian's redis-server and redis-tools), outside the engine cache. */
 const PROGRAMS = ['redis-server', 'redis-cli', 'redis-check-rdb', 'redis-check-aof', 'redis-benchmark'];
-const host = new Map(PROGRAMS.flatMap((name) => {
-  const found = onPath(name);
-  return found ? [[name, found] as const] : [];
-}));
+const host = new Map(
+  PROGRAMS.flatMap((name) => {
+    const found = onPath(name);
+    return found ? [[name, found] as const] : [];
+  }),
+);
 const hostSpec = engineSpecs.find((spec) => spec.kind === 'host');
 /**
  * Every engine the pages are verified on but the host's own, that runs here (an engine whose page
@@ -37,7 +39,10 @@ const missing = matrix.filter((spec) => engineUnavailableReason(spec.id) !== und
 const ids = [...registry.values()]
   // A block limited to some engines (the power-cut VM, systemd: Debian bookworm's package) does not run on the others.
   .filter((snippet) => snippet.flavors.host && !snippet.crossEngine && snippet.engines === undefined)
-  .filter((snippet) => snippet.flavors.host?.server === false || /\b(redis|valkey)-(check|benchmark|server)/.test(snippet.flavors.host?.command ?? ''))
+  .filter(
+    (snippet) =>
+      snippet.flavors.host?.server === false || /\b(redis|valkey)-(check|benchmark|server)/.test(snippet.flavors.host?.command ?? ''),
+  )
   .map((snippet) => snippet.id);
 
 let work: string;
@@ -58,43 +63,55 @@ before(async () => {
 });
 after(() => rm(work, { recursive: true, force: true }));
 
-test('verify of the host flavors on every other engine makes no call to the host\'s own Redis programs', { skip: host.has('redis-server') ? false : 'this machine has no redis-server of its own' }, async () => {
-  if (missing.length > 0 && requireAll()) assert.fail(`engines missing: ${missing.join(', ')} (PLAYBOOK_REQUIRE_ALL=1)`);
-  assert.ok(others.length > 0, 'at least one engine besides the host\'s');
-  const PATH = `${wrappers}${delimiter}${process.env.PATH ?? ''}`;
-  // The wrappers log: the control.
-  await execa('redis-cli', ['--version'], { env: { PATH } });
-  assert.match(await readFile(log, 'utf8'), /redis-cli --version/);
-  await writeFile(log, '');
+test(
+  "verify of the host flavors on every other engine makes no call to the host's own Redis programs",
+  { skip: host.has('redis-server') ? false : 'this machine has no redis-server of its own' },
+  async () => {
+    if (missing.length > 0 && requireAll()) assert.fail(`engines missing: ${missing.join(', ')} (PLAYBOOK_REQUIRE_ALL=1)`);
+    assert.ok(others.length > 0, "at least one engine besides the host's");
+    const PATH = `${wrappers}${delimiter}${process.env.PATH ?? ''}`;
+    // The wrappers log: the control.
+    await execa('redis-cli', ['--version'], { env: { PATH } });
+    assert.match(await readFile(log, 'utf8'), /redis-cli --version/);
+    await writeFile(log, '');
 
-  const report = join(work, 'verify.json');
-  const run = await execa(process.execPath, ['scripts/verify/main.ts', '--only', ids.join(','), '--engines', others.join(','), '--flavor', 'host', '--report', report], {
-    cwd: root,
-    env: { PATH },
-    reject: false,
-    all: true,
-    timeout: 900_000,
-  });
-  assert.equal(run.exitCode, 0, run.all);
-  assert.equal(await readFile(log, 'utf8'), '', 'no call reached the host\'s own programs');
-  const { results } = ReportSchema.parse(JSON.parse(await readFile(report, 'utf8')));
-  assert.equal(results.length, ids.length * others.length);
-  for (const result of results) {
-    const spec = engineSpecs.find((candidate) => candidate.id === result.engineId);
-    assert.equal(result.status, 'passed', `${result.id} on ${result.engineId}`);
-    assert.equal(result.server?.product, spec?.product, `${result.id} on ${result.engineId}: ${result.server?.line}`);
-    assert.equal(result.server?.version, spec?.version, `${result.id} on ${result.engineId}: ${result.server?.line}`);
-  }
-});
+    const report = join(work, 'verify.json');
+    const run = await execa(
+      process.execPath,
+      ['scripts/verify/main.ts', '--only', ids.join(','), '--engines', others.join(','), '--flavor', 'host', '--report', report],
+      {
+        cwd: root,
+        env: { PATH },
+        reject: false,
+        all: true,
+        timeout: 900_000,
+      },
+    );
+    assert.equal(run.exitCode, 0, run.all);
+    assert.equal(await readFile(log, 'utf8'), '', "no call reached the host's own programs");
+    const { results } = ReportSchema.parse(JSON.parse(await readFile(report, 'utf8')));
+    assert.equal(results.length, ids.length * others.length);
+    for (const result of results) {
+      const spec = engineSpecs.find((candidate) => candidate.id === result.engineId);
+      assert.equal(result.status, 'passed', `${result.id} on ${result.engineId}`);
+      assert.equal(result.server?.product, spec?.product, `${result.id} on ${result.engineId}: ${result.server?.line}`);
+      assert.equal(result.server?.version, spec?.version, `${result.id} on ${result.engineId}: ${result.server?.line}`);
+    }
+  },
+);
 
-test('a result whose answering server is not the engine it is filed under fails', { skip: hostSpec ? false : 'no host engine' }, async () => {
-  // The host's Redis 7.0 programs filed as Valkey 8.1: what the MISCONF blocks did before.
-  const redis = engineById('redis-7.0');
-  const impostor = { ...redis, id: 'valkey-8.1', product: 'valkey' as const, version: '8.1.1', label: 'Valkey 8.1' };
-  const snippet = registry.get('trouble-misconf-status');
-  assert.ok(snippet?.flavors.host);
-  const result = await runSnippet(snippet, 'host', snippet.flavors.host, impostor);
-  assert.equal(result.status, 'failed');
-  assert.match(result.error ?? '', /answered by Redis 7\.0\.15 .*not by the engine this result is filed under \(valkey-8\.1/);
-  assert.equal(result.server?.version, '7.0.15', 'the report names what answered');
-});
+test(
+  'a result whose answering server is not the engine it is filed under fails',
+  { skip: hostSpec ? false : 'no host engine' },
+  async () => {
+    // The host's Redis 7.0 programs filed as Valkey 8.1: what the MISCONF blocks did before.
+    const redis = engineById('redis-7.0');
+    const impostor = { ...redis, id: 'valkey-8.1', product: 'valkey' as const, version: '8.1.1', label: 'Valkey 8.1' };
+    const snippet = registry.get('trouble-misconf-status');
+    assert.ok(snippet?.flavors.host);
+    const result = await runSnippet(snippet, 'host', snippet.flavors.host, impostor);
+    assert.equal(result.status, 'failed');
+    assert.match(result.error ?? '', /answered by Redis 7\.0\.15 .*not by the engine this result is filed under \(valkey-8\.1/);
+    assert.equal(result.server?.version, '7.0.15', 'the report names what answered');
+  },
+);

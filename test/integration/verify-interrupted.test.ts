@@ -30,13 +30,27 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     // Its own TMPDIR, so that what it leaves (and only that) is seen, whatever else runs meanwhile.
     const own = await mkdtemp(join(tmpdir(), `${TEMP_PREFIX}interrupted-`));
     try {
-      const run = execa(process.execPath, ['scripts/verify/main.ts', '--only', 'backup-manual', '--engines', 'redis-7.0', '--flavor', 'host', '--report', join(own, 'verify.json')], {
-        cwd: root,
-        env: { TMPDIR: own },
-        reject: false,
-        all: true,
-        timeout: 120_000,
-      });
+      const run = execa(
+        process.execPath,
+        [
+          'scripts/verify/main.ts',
+          '--only',
+          'backup-manual',
+          '--engines',
+          'redis-7.0',
+          '--flavor',
+          'host',
+          '--report',
+          join(own, 'verify.json'),
+        ],
+        {
+          cwd: root,
+          env: { TMPDIR: own },
+          reject: false,
+          all: true,
+          timeout: 120_000,
+        },
+      );
       // Mid-run: its scratch dir and its server's data dir exist, and the server runs there.
       await waitFor(
         async () => {
@@ -48,15 +62,19 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
       run.kill(signal);
       const result = await run;
       assert.notEqual(result.exitCode, 0, result.all);
-      assert.deepEqual((await readdir(own)).filter((name) => name.startsWith(TEMP_PREFIX)), [], 'no temp dir is left');
-      await waitFor(async () => (await processesIn(own)).length === 0, { what: 'the verification\'s server to be gone', timeoutMs: 10_000 });
+      assert.deepEqual(
+        (await readdir(own)).filter((name) => name.startsWith(TEMP_PREFIX)),
+        [],
+        'no temp dir is left',
+      );
+      await waitFor(async () => (await processesIn(own)).length === 0, { what: "the verification's server to be gone", timeoutMs: 10_000 });
     } finally {
       await rm(own, { recursive: true, force: true });
     }
   });
 }
 
-test('a process stopped with SIGTERM also kills a server that something else started in its disposable server\'s dir', async () => {
+test("a process stopped with SIGTERM also kills a server that something else started in its disposable server's dir", async () => {
   // What a page's script does (rollback-restart-aof-off): a second, daemonized redis-server on the
   // harness server's data dir, which the harness did not start and so would not stop.
   const script = `
@@ -71,12 +89,14 @@ test('a process stopped with SIGTERM also kills a server that something else sta
     setInterval(() => undefined, 1000);`;
   const child = execa(process.execPath, ['--input-type=module', '-e', script], { cwd: root, reject: false, all: true, timeout: 60_000 });
   const line = await new Promise<string>((resolve, reject) => {
-    child.stdout.on('data', (chunk: Buffer) => { resolve(String(chunk).trim()); });
+    child.stdout.on('data', (chunk: Buffer) => {
+      resolve(String(chunk).trim());
+    });
     child.catch(reject);
   });
   const { root: serverRoot, pidFile } = JSON.parse(line) as { root: string; pidFile: string };
   let daemon = 0;
-  await waitFor(async () => (daemon = Number(await readFile(pidFile, 'utf8').catch(() => '0'))) > 0, { what: 'the daemon\'s pid file' });
+  await waitFor(async () => (daemon = Number(await readFile(pidFile, 'utf8').catch(() => '0'))) > 0, { what: "the daemon's pid file" });
   const alive = () => processAlive(daemon);
   try {
     assert.ok(alive());
@@ -89,13 +109,24 @@ test('a process stopped with SIGTERM also kills a server that something else sta
   }
 });
 
-test('disposing a disposable server also kills a server that something else started in its dir (a failed verification\'s daemon)', async () => {
+test("disposing a disposable server also kills a server that something else started in its dir (a failed verification's daemon)", async () => {
   const server = await startRedis();
   await server.stop();
   const pidFile = join(server.root, 'daemon.pid');
-  await execa(hostRedis.server, ['--port', '0', '--unixsocket', join(server.root, 'daemon.sock'), '--dir', server.dir, '--daemonize', 'yes', '--pidfile', pidFile]);
+  await execa(hostRedis.server, [
+    '--port',
+    '0',
+    '--unixsocket',
+    join(server.root, 'daemon.sock'),
+    '--dir',
+    server.dir,
+    '--daemonize',
+    'yes',
+    '--pidfile',
+    pidFile,
+  ]);
   let daemon = 0;
-  await waitFor(async () => (daemon = Number(await readFile(pidFile, 'utf8').catch(() => '0'))) > 0, { what: 'the daemon\'s pid file' });
+  await waitFor(async () => (daemon = Number(await readFile(pidFile, 'utf8').catch(() => '0'))) > 0, { what: "the daemon's pid file" });
   try {
     assert.ok(processAlive(daemon));
     await server.dispose();

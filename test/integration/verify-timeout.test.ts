@@ -35,25 +35,27 @@ test('a verification that hangs past its timeout leaves none of its processes ru
   try {
     // A test-only block (on no page): its command blocks a redis-cli forever, its check starts a
     // second server and then waits on the command, past the flavor's timeout.
-    const snippet = SnippetSchema.parse(defineSnippet({
-      id: 'test-hanging-verify',
-      title: 'A verification that hangs',
-      page: 'test/none',
-      flavors: {
-        host: {
-          command: 'redis-cli -h {{host}} -p {{port}} BLPOP never-pushed 0 & echo "$$ $!" > "$PIDS/shell"; wait',
-          timeoutMs: TIMEOUT_MS,
-          async verify(ctx) {
-            verifyStarted = Date.now();
-            const server = ctx.server;
-            pids.push({ what: 'the stage server', pid: server.pid as number });
-            extra = await startRedis({}, ctx.engine);
-            pids.push({ what: 'a server the check started', pid: extra.pid as number });
-            await ctx.run({ env: { PIDS: own }, timeoutMs: 600_000 });
+    const snippet = SnippetSchema.parse(
+      defineSnippet({
+        id: 'test-hanging-verify',
+        title: 'A verification that hangs',
+        page: 'test/none',
+        flavors: {
+          host: {
+            command: 'redis-cli -h {{host}} -p {{port}} BLPOP never-pushed 0 & echo "$$ $!" > "$PIDS/shell"; wait',
+            timeoutMs: TIMEOUT_MS,
+            async verify(ctx) {
+              verifyStarted = Date.now();
+              const server = ctx.server;
+              pids.push({ what: 'the stage server', pid: server.pid as number });
+              extra = await startRedis({}, ctx.engine);
+              pids.push({ what: 'a server the check started', pid: extra.pid as number });
+              await ctx.run({ env: { PIDS: own }, timeoutMs: 600_000 });
+            },
           },
         },
-      },
-    }));
+      }),
+    );
     const result = await runSnippet(snippet, 'host', snippet.flavors.host as NonNullable<typeof snippet.flavors.host>, hostRedis);
     const returnedAt = Date.now();
     assert.equal(result.status, 'failed');
@@ -63,11 +65,17 @@ test('a verification that hangs past its timeout leaves none of its processes ru
     assert.equal(pids.length, 4);
     const deadline = verifyStarted + TIMEOUT_MS;
     // Every process gone within one second of the timeout, checked by pid.
-    await waitFor(() => pids.every(({ pid }) => !running(pid)), { what: 'the processes to be gone', timeoutMs: Math.max(0, deadline + 1_000 - Date.now()), intervalMs: 20 }).catch(() => undefined);
+    await waitFor(() => pids.every(({ pid }) => !running(pid)), {
+      what: 'the processes to be gone',
+      timeoutMs: Math.max(0, deadline + 1_000 - Date.now()),
+      intervalMs: 20,
+    }).catch(() => undefined);
     const alive = pids.filter(({ pid }) => running(pid)).map(({ what, pid }) => `${what} (${pid}) ${state(pid)}`);
     assert.deepEqual(alive, [], 'nothing is left running');
     const goneAfter = Date.now() - deadline;
-    t.diagnostic(`all ${pids.length} processes gone ${goneAfter} ms after the timeout; runSnippet returned ${returnedAt - deadline} ms after it`);
+    t.diagnostic(
+      `all ${pids.length} processes gone ${goneAfter} ms after the timeout; runSnippet returned ${returnedAt - deadline} ms after it`,
+    );
     assert.ok(goneAfter <= 1_000, `gone within a second of the timeout (${goneAfter} ms after it)`);
   } finally {
     await extra?.dispose();

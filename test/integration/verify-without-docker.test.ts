@@ -15,15 +15,24 @@ async function verifyWithoutDocker(ci: boolean) {
   const dir = await mkdtemp(join(tmpdir(), `${TEMP_PREFIX}no-docker-`));
   try {
     const reportPath = join(dir, 'verify.json');
-    const env: Record<string, string | undefined> = { ...process.env, DOCKER_HOST: noDaemon, CI: undefined, PLAYBOOK_REQUIRE_ALL: ci ? '1' : '0' };
-    const run = await execa('npm', ['run', '--silent', 'verify', '--', '--only', snippet, '--engines', 'redis-7.0', '--report', reportPath], {
-      cwd: join(import.meta.dirname, '..', '..'),
-      env,
-      extendEnv: false,
-      reject: false,
-      all: true,
-      timeout: 180_000,
-    });
+    const env: Record<string, string | undefined> = {
+      ...process.env,
+      DOCKER_HOST: noDaemon,
+      CI: undefined,
+      PLAYBOOK_REQUIRE_ALL: ci ? '1' : '0',
+    };
+    const run = await execa(
+      'npm',
+      ['run', '--silent', 'verify', '--', '--only', snippet, '--engines', 'redis-7.0', '--report', reportPath],
+      {
+        cwd: join(import.meta.dirname, '..', '..'),
+        env,
+        extendEnv: false,
+        reject: false,
+        all: true,
+        timeout: 180_000,
+      },
+    );
     const report = await loadReport(reportPath);
     assert.ok(report, `verify wrote no report:\n${run.all}`);
     const status = (flavor: string) => report.results.find((result) => result.id === snippet && result.flavor === flavor);

@@ -20,7 +20,10 @@ test('watch --for 5 --json during a BGSAVE reports its start and its end', async
   });
   const result = await watcher;
   assert.equal(result.exitCode, 0, String(result.stderr));
-  const events = String(result.stdout).trim().split('\n').map((line) => WatchEventSchema.parse(JSON.parse(line)));
+  const events = String(result.stdout)
+    .trim()
+    .split('\n')
+    .map((line) => WatchEventSchema.parse(JSON.parse(line)));
   const names = events.map((event) => event.event);
   const started = names.indexOf('save-started');
   const finished = names.indexOf('save-finished');
@@ -41,7 +44,10 @@ test('watch reports an AOF rewrite as it starts and ends', async () => {
   await waitFor(() => seen.includes('"event":"status"'), { what: 'watch to print its first status line' });
   await redis.withClient((client) => client.bgrewriteaof());
   const result = await watcher;
-  const names = String(result.stdout).trim().split('\n').map((line) => WatchEventSchema.parse(JSON.parse(line)).event);
+  const names = String(result.stdout)
+    .trim()
+    .split('\n')
+    .map((line) => WatchEventSchema.parse(JSON.parse(line)).event);
   assert.ok(names.includes('aof-rewrite-started'), names.join(', '));
   assert.ok(names.includes('aof-rewrite-finished'), names.join(', '));
 });

@@ -30,12 +30,24 @@ async function withClockJump<T>(seconds: number, during: (jump: () => Promise<vo
 for (const seconds of [-3600, 3600]) {
   const direction = seconds < 0 ? 'back' : 'forward';
   test(`a backup completes when the machine's clock jumps ${direction} an hour while the snapshot is written`, async (t) => {
-    const fault = await faultCase(t, import.meta.url, `clock-jump.${direction}`, 'Interrupted work', `the machine's clock set ${direction} an hour during a backup`);
-    await using redis = await startRedis({ config: { appendonly: 'no', save: '""', 'enable-debug-command': 'local', rdbcompression: 'no' } });
+    const fault = await faultCase(
+      t,
+      import.meta.url,
+      `clock-jump.${direction}`,
+      'Interrupted work',
+      `the machine's clock set ${direction} an hour during a backup`,
+    );
+    await using redis = await startRedis({
+      config: { appendonly: 'no', save: '""', 'enable-debug-command': 'local', rdbcompression: 'no' },
+    });
     await redis.withClient((client) => client.call('DEBUG', 'POPULATE', 1_000_000, 'key', 40));
     const to = join(redis.root, 'backups');
     const run = await withClockJump(seconds, async (jump) => {
-      const child = execa(process.execPath, [BIN, 'backup', '--url', redis.url, '--to', to, '--json'], { reject: false, timeout: 120_000, stdin: 'ignore' });
+      const child = execa(process.execPath, [BIN, 'backup', '--url', redis.url, '--to', to, '--json'], {
+        reject: false,
+        timeout: 120_000,
+        stdin: 'ignore',
+      });
       let stderr = '';
       child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
       // The jump lands while the snapshot is being written.
@@ -48,6 +60,10 @@ for (const seconds of [-3600, 3600]) {
     const { path } = JSON.parse(run.stdout) as { path: string };
     const checked = await runCli(['check', path]);
     assert.equal(checked.exitCode, 0, checked.stderr);
-    await fault.passed("the backup completed and checks out: its waits compare the server's clock with itself, and ask only that it changed", 0, await answeringServer(redis));
+    await fault.passed(
+      "the backup completed and checks out: its waits compare the server's clock with itself, and ask only that it changed",
+      0,
+      await answeringServer(redis),
+    );
   });
 }

@@ -34,7 +34,10 @@ export async function tmpIn(redis: RedisContainer): Promise<string> {
 }
 
 /** A container with dataset A backed up (returned with the backup), then changed to dataset B. */
-export async function backedUpThenChanged(redis: RedisContainer, auth: Record<string, string>): Promise<{ a: Dataset; b: Dataset; backup: string }> {
+export async function backedUpThenChanged(
+  redis: RedisContainer,
+  auth: Record<string, string>,
+): Promise<{ a: Dataset; b: Dataset; backup: string }> {
   await redis.withClient((client) => writeMixedDataset(client, 'A', 20));
   const a = await redis.withClient(readDataset);
   const made = await runCli(['backup', '--container', redis.name, '--to', join(redis.root, 'backups'), '--json'], auth, SLOW);

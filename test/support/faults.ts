@@ -43,6 +43,8 @@ export async function answeringServer(redis: { withClient<T>(fn: (client: Redis)
 
 /** Several cases of one test, created (and their old records removed) at its start: `{ id: fault }`. */
 export async function faultCases<Id extends string>(t: { name: string }, testFileUrl: string, area: FaultArea, faults: Record<Id, string>) {
-  const entries = await Promise.all(Object.entries<string>(faults).map(async ([id, fault]) => [id, await faultCase(t, testFileUrl, id, area, fault)] as const));
+  const entries = await Promise.all(
+    Object.entries<string>(faults).map(async ([id, fault]) => [id, await faultCase(t, testFileUrl, id, area, fault)] as const),
+  );
   return Object.fromEntries(entries) as Record<Id, Awaited<ReturnType<typeof faultCase>>>;
 }

@@ -21,7 +21,11 @@ export const INSTALLED_CLI = process.env.REDIS_PLAYBOOK_CLI || undefined;
  * and working directory) of the CLI under test. `env` is added to this process's environment minus
  * REDISCLI_AUTH and REDIS_PLAYBOOK_DEBUG, so a test sees only the secrets it gives.
  */
-export function cliCommand(args: string[], env: Record<string, string> = {}, cwd?: string): { file: string; args: string[]; options: Options } {
+export function cliCommand(
+  args: string[],
+  env: Record<string, string> = {},
+  cwd?: string,
+): { file: string; args: string[]; options: Options } {
   const base = { ...process.env };
   delete base.REDISCLI_AUTH;
   delete base.REDIS_PLAYBOOK_DEBUG;
@@ -29,9 +33,14 @@ export function cliCommand(args: string[], env: Record<string, string> = {}, cwd
   delete base.REDIS_PLAYBOOK_CLI_PATH;
   if (!INSTALLED_CLI) return { file: process.execPath, args: [BIN, ...args], options: { env: { ...base, ...env }, extendEnv: false, cwd } };
   // npm sets these for scripts it runs; an installed CLI on a host sees none of them.
-  for (const name of Object.keys(base)) if (/^npm_/i.test(name) || name === 'NODE' || name === 'INIT_CWD') Reflect.deleteProperty(base, name);
+  for (const name of Object.keys(base))
+    if (/^npm_/i.test(name) || name === 'NODE' || name === 'INIT_CWD') Reflect.deleteProperty(base, name);
   const path = process.env.REDIS_PLAYBOOK_CLI_PATH;
-  return { file: INSTALLED_CLI, args, options: { env: { ...base, ...(path ? { PATH: path } : {}), ...env }, extendEnv: false, cwd: cwd ?? tmpdir() } };
+  return {
+    file: INSTALLED_CLI,
+    args,
+    options: { env: { ...base, ...(path ? { PATH: path } : {}), ...env }, extendEnv: false, cwd: cwd ?? tmpdir() },
+  };
 }
 
 /** What a CLI run left behind. */
@@ -45,7 +54,11 @@ export interface CliRun {
  * Runs `redis-playbook ARGS` in a subprocess (see {@link cliCommand} for its environment).
  * `options.cwd` is its working directory (a Compose project's dir for --compose-service).
  */
-export async function runCli(args: string[], env: Record<string, string> = {}, options: { cwd?: string; timeoutMs?: number } = {}): Promise<CliRun> {
+export async function runCli(
+  args: string[],
+  env: Record<string, string> = {},
+  options: { cwd?: string; timeoutMs?: number } = {},
+): Promise<CliRun> {
   const command = cliCommand(args, env, options.cwd);
   const result = await execa(command.file, command.args, {
     ...command.options,
@@ -69,7 +82,10 @@ export function assertJsonOutput(args: string[], run: CliRun): void {
   const texts = command.jsonLines ? run.stdout.split('\n').filter((line) => line !== '') : [run.stdout];
   for (const text of texts) {
     const parsed = command.json.safeParse(JSON.parse(text));
-    assert.ok(parsed.success, `${command.name} --json printed what its schema does not allow: ${parsed.success ? '' : z.prettifyError(parsed.error)}`);
+    assert.ok(
+      parsed.success,
+      `${command.name} --json printed what its schema does not allow: ${parsed.success ? '' : z.prettifyError(parsed.error)}`,
+    );
   }
 }
 

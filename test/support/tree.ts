@@ -14,7 +14,12 @@ export async function treeDigest(root: string): Promise<Map<string, string>> {
         await walk(path, `${name}/`);
       } else {
         const info = await lstat(path);
-        result.set(name, `${info.size}:${createHash('sha256').update(await readFile(path)).digest('hex')}`);
+        result.set(
+          name,
+          `${info.size}:${createHash('sha256')
+            .update(await readFile(path))
+            .digest('hex')}`,
+        );
       }
     }
   };

@@ -28,12 +28,16 @@ test('every shipped alert is exercised by the promtool tests', async () => {
   const { readFile } = await import('node:fs/promises');
   const tests = await readFile(rulesTestFile, 'utf8');
   for (const rule of shippedRules().groups.flatMap((group) => group.rules)) {
-    assert.match(tests, new RegExp(`alertname: ${rule.alert}\\n\\s+exp_alerts:\\n\\s+- exp_labels`), `${rule.alert} has a case where it fires`);
+    assert.match(
+      tests,
+      new RegExp(`alertname: ${rule.alert}\\n\\s+exp_alerts:\\n\\s+- exp_labels`),
+      `${rule.alert} has a case where it fires`,
+    );
     assert.ok(rule.labels?.severity, `${rule.alert} has a severity`);
   }
 });
 
-test('the backup rule reads the CLI\'s metric by its fixed name', () => {
+test("the backup rule reads the CLI's metric by its fixed name", () => {
   const rules = shippedRules().groups.flatMap((group) => group.rules);
   assert.ok(rules.some((rule) => rule.expr.includes('redis_playbook_backup_last_verified_timestamp_seconds')));
 });

@@ -11,10 +11,18 @@ test('each command parses, validates and documents exactly the options of its sc
     const options = optionsOf(command.schema);
     const named = options.filter((option) => !option.meta.positional);
     assert.deepEqual(Object.keys(command.options).sort(), named.map((option) => option.name).sort(), command.name);
-    assert.deepEqual(command.positionals ?? [], options.filter((option) => option.meta.positional).map((option) => option.name), command.name);
+    assert.deepEqual(
+      command.positionals ?? [],
+      options.filter((option) => option.meta.positional).map((option) => option.name),
+      command.name,
+    );
     for (const option of named) {
       assert.equal(command.options[option.name]?.type, option.flag ? 'boolean' : 'string', `${command.name} --${option.name}`);
-      assert.match(command.help, new RegExp(`^  ${optionLabel(option).replace(/[|]/g, '\\|')}( |$)`, 'm'), `${command.name} --help lists --${option.name}`);
+      assert.match(
+        command.help,
+        new RegExp(`^  ${optionLabel(option).replace(/[|]/g, '\\|')}( |$)`, 'm'),
+        `${command.name} --help lists --${option.name}`,
+      );
     }
   }
 });
@@ -37,7 +45,11 @@ test('an option is one schema field: the flag, the value, the alias and the help
       return 0;
     },
   });
-  assert.deepEqual(command.options, { count: { type: 'string', short: 'c' }, 'a-very-long-option-name': { type: 'string' }, quiet: { type: 'boolean' } });
+  assert.deepEqual(command.options, {
+    count: { type: 'string', short: 'c' },
+    'a-very-long-option-name': { type: 'string' },
+    quiet: { type: 'boolean' },
+  });
   assert.equal(
     command.help,
     `Usage: demo
@@ -54,13 +66,25 @@ Options:
   );
   assert.equal(await command.run({ count: '7', quiet: true }, { stdout: () => undefined, stderr: () => undefined, env: {} }), 0);
   assert.deepEqual(seen, { count: 7, quiet: true });
-  await assert.rejects(command.run({ count: 'x' }, { stdout: () => undefined, stderr: () => undefined, env: {} }), /Invalid --count "x": expected a number/);
+  await assert.rejects(
+    command.run({ count: 'x' }, { stdout: () => undefined, stderr: () => undefined, env: {} }),
+    /Invalid --count "x": expected a number/,
+  );
   assert.equal(helpEntry('--x', 'y'), '  --x                        y');
 });
 
 test('an option without help in its meta is refused when the command is declared', () => {
   assert.throws(
-    () => defineCommand({ name: 'bad', summary: '', usage: '', description: '', options: z.object({ x: z.string() }), json: z.object({}), run: async () => 0 }),
+    () =>
+      defineCommand({
+        name: 'bad',
+        summary: '',
+        usage: '',
+        description: '',
+        options: z.object({ x: z.string() }),
+        json: z.object({}),
+        run: async () => 0,
+      }),
     /Option --x has no valid \.meta\(\{ help \}\)/,
   );
 });
@@ -75,7 +99,14 @@ test("each command's --json schema converts to a JSON Schema", () => {
 });
 
 test('restore --json has one shape: container is null on a data dir, a name with a container', () => {
-  const common = { backup: '/b/2026-12-05T07-30-00Z', dataDir: '/var/lib/redis', appendonly: true, installed: ['dump.rdb'], movedAside: null, moved: [] };
+  const common = {
+    backup: '/b/2026-12-05T07-30-00Z',
+    dataDir: '/var/lib/redis',
+    appendonly: true,
+    installed: ['dump.rdb'],
+    movedAside: null,
+    moved: [],
+  };
   assert.ok(RestoreJsonSchema.safeParse({ ...common, container: null }).success);
   assert.ok(RestoreJsonSchema.safeParse({ ...common, container: 'cache' }).success);
   assert.equal(RestoreJsonSchema.safeParse(common).success, false, 'the key is always there');
@@ -85,7 +116,9 @@ test('the CLI reference page lists every command, option and exit code', async (
   const page = cliReferencePage();
   for (const command of commands) {
     assert.match(page, new RegExp(`^## ${command.name}$`, 'm'));
-    for (const option of optionsOf(command.schema)) if (!option.meta.positional) assert.ok(page.includes(`| \`${optionLabel(option).replace(/\|/g, '\\|')}\` |`), `${command.name} --${option.name}`);
+    for (const option of optionsOf(command.schema))
+      if (!option.meta.positional)
+        assert.ok(page.includes(`| \`${optionLabel(option).replace(/\|/g, '\\|')}\` |`), `${command.name} --${option.name}`);
   }
   assert.match(page, /^\| 11 \| `cluster` \|/m);
   assert.match(page, /^\| 12 \| `undo` \|/m);

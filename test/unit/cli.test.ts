@@ -14,7 +14,8 @@ async function run(argv: string[], env: NodeJS.ProcessEnv = {}) {
 test('--help lists the commands and every documented exit code', async () => {
   const { code, stdout } = await run(['--help']);
   assert.equal(code, 0);
-  for (const name of ['inspect', 'backup', 'backups', 'offsite', 'check', 'test-restore', 'restore', 'validate', 'watch']) assert.match(stdout, new RegExp(`^ {2}${name} +\\S`, 'm'));
+  for (const name of ['inspect', 'backup', 'backups', 'offsite', 'check', 'test-restore', 'restore', 'validate', 'watch'])
+    assert.match(stdout, new RegExp(`^ {2}${name} +\\S`, 'm'));
   assert.match(stdout, /^ {2}inspect +Where the data lives/m);
   for (const entry of exitCodes) assert.match(stdout, new RegExp(`^  ${entry.code}  `, 'm'));
 });
@@ -22,7 +23,14 @@ test('--help lists the commands and every documented exit code', async () => {
 test('exit codes 0 to 5 are ok, other, usage, unreachable, auth, protocol; every code is documented once', () => {
   assert.deepEqual(
     exitCodes.slice(0, 6).map((entry) => [entry.code, entry.kind]),
-    [[0, 'ok'], [1, 'other'], [2, 'usage'], [3, 'unreachable'], [4, 'auth'], [5, 'protocol']],
+    [
+      [0, 'ok'],
+      [1, 'other'],
+      [2, 'usage'],
+      [3, 'unreachable'],
+      [4, 'auth'],
+      [5, 'protocol'],
+    ],
   );
   assert.equal(new Set(exitCodes.map((entry) => entry.code)).size, exitCodes.length);
   assert.equal(new Set(exitCodes.map((entry) => entry.kind)).size, exitCodes.length);
@@ -43,7 +51,10 @@ test('inspect --help shows its options', async () => {
 
 test('no command, an unknown command, option, argument or value: one line on stderr and exit 2', async () => {
   const cases: [string[], RegExp][] = [
-    [['frobnicate'], /^redis-playbook: Unknown command "frobnicate" \(commands: inspect, backup, backups, offsite, check, test-restore, restore, rewind, validate, watch; see redis-playbook --help\)\n$/],
+    [
+      ['frobnicate'],
+      /^redis-playbook: Unknown command "frobnicate" \(commands: inspect, backup, backups, offsite, check, test-restore, restore, rewind, validate, watch; see redis-playbook --help\)\n$/,
+    ],
     [['--frobnicate'], /^redis-playbook: Unknown option --frobnicate/],
     [['inspect', '--frobnicate'], /^redis-playbook: Unknown option --frobnicate for inspect \(see redis-playbook inspect --help\)\n$/],
     [['inspect', 'extra'], /^redis-playbook: Unexpected argument "extra" for inspect/],

@@ -19,7 +19,10 @@ test('refused, connect timeout and unknown host are "unreachable" (exit 3)', () 
   });
   assert.equal(refused.kind, 'unreachable');
   assert.equal(refused.exitCode, 3);
-  assert.equal(refused.message, 'Cannot reach redis://127.0.0.1:6390: connection refused (is the server running and listening on this port?)');
+  assert.equal(
+    refused.message,
+    'Cannot reach redis://127.0.0.1:6390: connection refused (is the server running and listening on this port?)',
+  );
   const timeout = classify([socketError('ETIMEDOUT', 'connect ETIMEDOUT')], { connected: false });
   assert.equal(timeout.kind, 'unreachable');
   assert.match(timeout.message, /no answer to the connection attempt within 500 ms/);
@@ -41,7 +44,10 @@ test('an answer in another protocol, no answer and a closed connection are "prot
   const http = classify([new Error('Unknown RESP type 72 "H". Please report this.')]);
   assert.equal(http.kind, 'protocol');
   assert.equal(http.exitCode, 5);
-  assert.equal(http.message, `redis://127.0.0.1:6390 is not a Redis server: it answered in a protocol other than Redis's (its answer starts with "H")`);
+  assert.equal(
+    http.message,
+    `redis://127.0.0.1:6390 is not a Redis server: it answered in a protocol other than Redis's (its answer starts with "H")`,
+  );
   assert.doesNotMatch(http.message, /report this/);
   const silent = classify([new Error('Command timed out')]);
   assert.equal(silent.kind, 'protocol');

@@ -5,7 +5,13 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { FENCED_BLOCK_MESSAGE, fenceLanguage, INLINE_COMMAND_MESSAGE, scanPage, SHELL_BLOCK_MESSAGE } from '../../scripts/lint/content-blocks.ts';
+import {
+  FENCED_BLOCK_MESSAGE,
+  fenceLanguage,
+  INLINE_COMMAND_MESSAGE,
+  scanPage,
+  SHELL_BLOCK_MESSAGE,
+} from '../../scripts/lint/content-blocks.ts';
 import { registry } from '../../scripts/snippets/registry.ts';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -80,14 +86,20 @@ describe('npm run lint (content-blocks)', () => {
     });
     const { code, stdout } = await lint(dir);
     assert.equal(code, 0, stdout);
-    assert.match(stdout, /^content-blocks: 1 page, 1 <Snippet\/> block, every command block comes from the registry or says why it is not verified here\n$/);
+    assert.match(
+      stdout,
+      /^content-blocks: 1 page, 1 <Snippet\/> block, every command block comes from the registry or says why it is not verified here\n$/,
+    );
   });
 
   it('fails when a <Snippet/> names an id the registry does not have', async () => {
     const dir = await contentDir({ 'docs/typo.mdx': page(`<Snippet id="${knownId}" />\n\n<Snippet id="no-such-snippet" />`) });
     const { code, stdout } = await lint(dir);
     assert.equal(code, 1);
-    assert.equal(stdout.trim(), `${join(dir, 'docs/typo.mdx')}:9: <Snippet id="no-such-snippet"> is not in the registry (scripts/snippets)`);
+    assert.equal(
+      stdout.trim(),
+      `${join(dir, 'docs/typo.mdx')}:9: <Snippet id="no-such-snippet"> is not in the registry (scripts/snippets)`,
+    );
   });
 
   it('exits 2 when the content dir does not exist', async () => {
@@ -107,7 +119,20 @@ describe('scanPage', () => {
   const lines = (source: string) => scanPage(source, known).findings.map((f) => f.line);
 
   it('flags every shell language spelling, with attributes after the language', () => {
-    for (const info of ['sh', 'bash', 'shell', 'console', 'zsh', 'shellscript', 'BASH', 'bash title="x"', 'sh {2}', 'bash{1,3}', '{.bash}', ' shell frame="none"']) {
+    for (const info of [
+      'sh',
+      'bash',
+      'shell',
+      'console',
+      'zsh',
+      'shellscript',
+      'BASH',
+      'bash title="x"',
+      'sh {2}',
+      'bash{1,3}',
+      '{.bash}',
+      ' shell frame="none"',
+    ]) {
       assert.deepEqual(lines(`\`\`\`${info}\nls\n\`\`\`\n`), [1], info);
       assert.deepEqual(lines(`~~~~${info}\nls\n~~~~\n`), [1], `tilde ${info}`);
     }
@@ -124,12 +149,30 @@ describe('scanPage', () => {
   });
 
   it('flags system commands alone in inline code unless inside <NotVerified>, not mentions of a program', () => {
-    const flagged = ['sudo systemctl stop redis-server', 'sudo sysctl vm.overcommit_memory=1', 'sysctl vm.overcommit_memory=1', 'systemctl restart redis-server', 'CONFIG SET stop-writes-on-bgsave-error yes', 'redis-cli -p 6379 SHUTDOWN'];
+    const flagged = [
+      'sudo systemctl stop redis-server',
+      'sudo sysctl vm.overcommit_memory=1',
+      'sysctl vm.overcommit_memory=1',
+      'systemctl restart redis-server',
+      'CONFIG SET stop-writes-on-bgsave-error yes',
+      'redis-cli -p 6379 SHUTDOWN',
+    ];
     for (const command of flagged) {
-      assert.deepEqual(scanPage(`Run \`${command}\` now.\n`, known).findings, [{ line: 1, message: `${INLINE_COMMAND_MESSAGE}: \`${command}\`` }], command);
+      assert.deepEqual(
+        scanPage(`Run \`${command}\` now.\n`, known).findings,
+        [{ line: 1, message: `${INLINE_COMMAND_MESSAGE}: \`${command}\`` }],
+        command,
+      );
       assert.deepEqual(lines(`Run <NotVerified reason="why">\`${command}\`</NotVerified> now.\n`), [], `marked ${command}`);
     }
-    for (const mention of ['docker exec', 'kill -9', 'CONFIG SET dir', 'systemctl stop', 'vm.overcommit_memory = 1', 'redis-cli INFO keyspace']) {
+    for (const mention of [
+      'docker exec',
+      'kill -9',
+      'CONFIG SET dir',
+      'systemctl stop',
+      'vm.overcommit_memory = 1',
+      'redis-cli INFO keyspace',
+    ]) {
       assert.deepEqual(lines(`A \`${mention}\` here.\n`), [], mention);
     }
   });
@@ -149,7 +192,14 @@ describe('scanPage', () => {
   });
 
   it('checks <Snippet/> ids, across lines and in every quoting', () => {
-    const source = ['<Snippet id="known"/>', "<Snippet id='nope' />", '<Snippet\n  id={"known"}\n/>', '<Snippet id={`gone`} />', '<Snippet id={someVar} />', 'Use `<Snippet id="x"/>` in prose.'].join('\n');
+    const source = [
+      '<Snippet id="known"/>',
+      "<Snippet id='nope' />",
+      '<Snippet\n  id={"known"}\n/>',
+      '<Snippet id={`gone`} />',
+      '<Snippet id={someVar} />',
+      'Use `<Snippet id="x"/>` in prose.',
+    ].join('\n');
     assert.deepEqual(scanPage(source, known), {
       findings: [
         { line: 2, message: '<Snippet id="nope"> is not in the registry (scripts/snippets)' },

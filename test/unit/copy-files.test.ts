@@ -42,21 +42,25 @@ test('a copy feeds every byte, in order, to a tee as well', async () => {
   assert.deepEqual(await readFile(join(tmp.dir, 'tee')), bytes);
 });
 
-test('an unnamed file shows nowhere in its directory until it is linked, then holds what was written', { skip: process.platform !== 'linux' }, async () => {
-  await using tmp = await scratch();
-  const src = join(tmp.dir, 'src');
-  await writeFile(src, 'snapshot bytes');
-  const dir = join(tmp.dir, 'data');
-  await mkdir(dir);
-  const unnamed = await openUnnamedFile(dir);
-  assert.ok(unnamed, 'this file system supports O_TMPFILE');
-  await using _ = unnamed.handle;
-  await copyWithDigest(src, unnamed.handle);
-  assert.deepEqual(await readdir(dir), []);
-  await unnamed.linkAs(join(dir, 'dump.rdb'));
-  assert.deepEqual(await readdir(dir), ['dump.rdb']);
-  assert.equal(await readFile(join(dir, 'dump.rdb'), 'utf8'), 'snapshot bytes');
-});
+test(
+  'an unnamed file shows nowhere in its directory until it is linked, then holds what was written',
+  { skip: process.platform !== 'linux' },
+  async () => {
+    await using tmp = await scratch();
+    const src = join(tmp.dir, 'src');
+    await writeFile(src, 'snapshot bytes');
+    const dir = join(tmp.dir, 'data');
+    await mkdir(dir);
+    const unnamed = await openUnnamedFile(dir);
+    assert.ok(unnamed, 'this file system supports O_TMPFILE');
+    await using _ = unnamed.handle;
+    await copyWithDigest(src, unnamed.handle);
+    assert.deepEqual(await readdir(dir), []);
+    await unnamed.linkAs(join(dir, 'dump.rdb'));
+    assert.deepEqual(await readdir(dir), ['dump.rdb']);
+    assert.equal(await readFile(join(dir, 'dump.rdb'), 'utf8'), 'snapshot bytes');
+  },
+);
 
 /** Bytes that differ from chunk to chunk (a reused buffer left with old bytes would show). */
 function pattern(size: number): Buffer {

@@ -63,7 +63,9 @@ describe('parseCrossLoad', () => {
       { name: 'Redis 8.0.2', rdb: 12 },
       { name: 'Valkey 8.1.1', rdb: 11 },
     ]);
-    const grid = table.loaders.map((loader) => table.writers.map((writer) => (cell(table, loader, writer.name)?.loaded ? 'yes' : 'no')).join(' '));
+    const grid = table.loaders.map((loader) =>
+      table.writers.map((writer) => (cell(table, loader, writer.name)?.loaded ? 'yes' : 'no')).join(' '),
+    );
     assert.deepEqual(grid, ['yes no no no', 'yes yes no yes', 'yes yes yes yes', 'yes yes no yes']);
     assert.equal(cell(table, 'Redis 7.0.15', 'Redis 8.0.2')?.detail, "Can't handle RDB format version 12");
     assert.equal(cell(table, 'Redis 8.0.2', 'Valkey 8.1.1')?.detail, '52 of 52 keys equal');
@@ -80,7 +82,10 @@ describe('parseCrossLoad', () => {
   });
 
   it('throws on a pair recorded twice with different outcomes', () => {
-    assert.throws(() => parseCrossLoad(`${recorded}\nRedis 7.0.15 loads the RDB 12 of Redis 8.0.2: 52 of 52 keys equal`), /different outcomes/);
+    assert.throws(
+      () => parseCrossLoad(`${recorded}\nRedis 7.0.15 loads the RDB 12 of Redis 8.0.2: 52 of 52 keys equal`),
+      /different outcomes/,
+    );
   });
 });
 
@@ -91,7 +96,10 @@ describe('crossLoadView', () => {
   });
 
   it('prefers the host engine run', () => {
-    const other = result({ engineId: 'redis-8.0', output: recorded.replace('Redis 7.0.15 refuses the RDB 11 of Valkey 8.0.1', 'Redis 7.0.15 loads the RDB 11 of Valkey 8.0.1') });
+    const other = result({
+      engineId: 'redis-8.0',
+      output: recorded.replace('Redis 7.0.15 refuses the RDB 11 of Valkey 8.0.1', 'Redis 7.0.15 loads the RDB 11 of Valkey 8.0.1'),
+    });
     const view = crossLoadView(report(other, result()), current);
     assert.ok(view.kind === 'table');
     assert.equal(view.result.engineId, 'redis-7.0');

@@ -6,7 +6,15 @@ import { test } from 'node:test';
 import { isThisMachine, listDataFiles, type DataFilesQuery } from '../../scripts/procedures/data-files.ts';
 
 function query(overrides: Partial<DataFilesQuery>): DataFilesQuery {
-  return { host: '127.0.0.1', processId: process.pid, dir: process.cwd(), dbfilename: 'dump.rdb', appenddirname: 'appendonlydir', appendfilename: 'appendonly.aof', ...overrides };
+  return {
+    host: '127.0.0.1',
+    processId: process.pid,
+    dir: process.cwd(),
+    dbfilename: 'dump.rdb',
+    appenddirname: 'appendonlydir',
+    appendfilename: 'appendonly.aof',
+    ...overrides,
+  };
 }
 
 test('loopback names and addresses are this machine; other hosts are not', () => {
@@ -16,7 +24,10 @@ test('loopback names and addresses are this machine; other hosts are not', () =>
 
 test('a server on another host: files are "not readable from here", not an error', async () => {
   const files = await listDataFiles(query({ host: '203.0.113.7' }));
-  assert.deepEqual(files, { readable: false, reason: 'the server runs on another host (203.0.113.7): run inspect on that host to see its files' });
+  assert.deepEqual(files, {
+    readable: false,
+    reason: 'the server runs on another host (203.0.113.7): run inspect on that host to see its files',
+  });
 });
 
 test('a pid this machine does not see (a container): not readable from here', { skip: process.platform !== 'linux' }, async () => {
@@ -25,11 +36,15 @@ test('a pid this machine does not see (a container): not readable from here', { 
   assert.match(files.reason, /is not visible here: it probably runs in a container or a VM/);
 });
 
-test('a pid whose working directory is not the reported dir (another process): not readable from here', { skip: process.platform !== 'linux' }, async () => {
-  const files = await listDataFiles(query({ processId: process.pid, dir: '/data' }));
-  assert.equal(files.readable, false);
-  assert.match(files.reason, /is not the server \(its directory is not \/data\)/);
-});
+test(
+  'a pid whose working directory is not the reported dir (another process): not readable from here',
+  { skip: process.platform !== 'linux' },
+  async () => {
+    const files = await listDataFiles(query({ processId: process.pid, dir: '/data' }));
+    assert.equal(files.readable, false);
+    assert.match(files.reason, /is not the server \(its directory is not \/data\)/);
+  },
+);
 
 test('the local dir: dump.rdb and the AOF dir files with sizes, null for what is missing', async () => {
   const root = realpathSync(mkdtempSync(join(tmpdir(), 'redis-playbook-unit-')));
@@ -45,7 +60,10 @@ test('the local dir: dump.rdb and the AOF dir files with sizes, null for what is
     writeFileSync(join(root, 'appendonlydir', 'appendonly.aof.manifest'), 'file appendonly.aof.1.base.rdb seq 1 type b\n');
     const withAof = await listDataFiles(query({ dir: root }));
     assert.ok(withAof.readable);
-    assert.deepEqual(withAof.aofFiles?.map((file) => [file.name, file.size]), [['appendonly.aof.manifest', 44]]);
+    assert.deepEqual(
+      withAof.aofFiles?.map((file) => [file.name, file.size]),
+      [['appendonly.aof.manifest', 44]],
+    );
   } finally {
     process.chdir(previous);
     rmSync(root, { recursive: true, force: true });

@@ -63,7 +63,13 @@ describe('docker names and placeholders', () => {
     assert.equal(fillCommand('ls {{dataDir}}', {}, 'docker'), 'ls /data');
     assert.equal(fillCommand('ls {{dataDir}}'), 'ls /var/lib/redis');
     const names = uniqueNames();
-    const values = { dataDir: '/data', container: names.container, volume: names.volume, project: names.project, image: 'redis-playbook/redis:7.0.15' };
+    const values = {
+      dataDir: '/data',
+      container: names.container,
+      volume: names.volume,
+      project: names.project,
+      image: 'redis-playbook/redis:7.0.15',
+    };
     const output = `${names.container} /data ${names.volume} ${names.project} redis-playbook/redis:7.0.15`;
     assert.equal(presentOutput(output, values, [], 'docker'), 'crawler-redis /data crawler_redis-data crawler redis:7.0');
   });

@@ -3,7 +3,14 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { engineSpecById, hostFallbackSpec, rdbWriters, versionFromCheckerLine, versionFromVersionLine, type EngineSpec } from '../../scripts/engines/catalog.ts';
+import {
+  engineSpecById,
+  hostFallbackSpec,
+  rdbWriters,
+  versionFromCheckerLine,
+  versionFromVersionLine,
+  type EngineSpec,
+} from '../../scripts/engines/catalog.ts';
 import { packageSuites } from '../../scripts/engines/fetch.ts';
 import { hostHasRedis, ownLoader, toolCommand } from '../../scripts/engines/shims.ts';
 import { engineForServer, ENGINE_IDS, parseEngineList, selectedEngineIds } from '../../scripts/harness/engine.ts';
@@ -18,7 +25,10 @@ test('Redis 8.6 comes from experimental with its libraries from sid; the others 
   const spec = engineSpecById('redis-8.6');
   assert.ok(spec);
   const suites = packageSuites(spec);
-  assert.deepEqual(suites.filter((item) => item.suite === 'experimental').map((item) => item.name), ['redis-server', 'redis-tools']);
+  assert.deepEqual(
+    suites.filter((item) => item.suite === 'experimental').map((item) => item.name),
+    ['redis-server', 'redis-tools'],
+  );
   assert.ok(suites.filter((item) => item.suite === 'sid').some((item) => item.name === 'libc6'));
   assert.deepEqual(new Set(packageSuites(engineSpecById('redis-6.0') as EngineSpec).map((item) => item.suite)), new Set(['bullseye']));
 });
@@ -29,7 +39,10 @@ test('RDB headers: REDIS and four digits, VALKEY and three from format 80; the r
   assert.equal(rdbHeader(80), 'VALKEY080');
   const dir = await mkdtemp(join(tmpdir(), 'redis-playbook-unit-'));
   try {
-    for (const [header, version] of [['REDIS0012', 12], ['VALKEY080', 80]] as const) {
+    for (const [header, version] of [
+      ['REDIS0012', 12],
+      ['VALKEY080', 80],
+    ] as const) {
       await writeFile(join(dir, 'x.rdb'), Buffer.concat([Buffer.from(header, 'latin1'), Buffer.from([0xff])]));
       assert.equal(await readRdbVersion(join(dir, 'x.rdb')), version);
     }
@@ -48,7 +61,10 @@ test('PLAYBOOK_ENGINES selects engines; unset means all; an unknown id is an err
   assert.deepEqual(selectedEngineIds({}), ENGINE_IDS);
   assert.deepEqual(selectedEngineIds({ PLAYBOOK_ENGINES: 'redis-7.0, redis-8.0,redis-7.0' }), ['redis-7.0', 'redis-8.0']);
   assert.deepEqual(parseEngineList('all'), ENGINE_IDS);
-  assert.throws(() => parseEngineList('redis-9.0'), /Unknown engine "redis-9.0".*known: redis-7.0, redis-6.0, redis-8.0, redis-8.6, valkey-8.1, valkey-9.1/);
+  assert.throws(
+    () => parseEngineList('redis-9.0'),
+    /Unknown engine "redis-9.0".*known: redis-7.0, redis-6.0, redis-8.0, redis-8.6, valkey-8.1, valkey-9.1/,
+  );
   assert.throws(() => parseEngineList(' , '), /Empty engine list/);
 });
 
@@ -91,7 +107,12 @@ test('the bookworm fallback: a root with libc in lib/ runs through that loader, 
       loader: join(root, 'lib', 'x86_64-linux-gnu', 'ld-linux-x86-64.so.2'),
       libraryPath: `${join(root, 'lib', 'x86_64-linux-gnu')}:${join(root, 'usr', 'lib', 'x86_64-linux-gnu')}`,
     });
-    assert.deepEqual(toolCommand(hostFallbackSpec, 'server', cache), [ownLoader(root).loader, '--library-path', ownLoader(root).libraryPath, join(root, 'usr', 'bin', 'redis-server')]);
+    assert.deepEqual(toolCommand(hostFallbackSpec, 'server', cache), [
+      ownLoader(root).loader,
+      '--library-path',
+      ownLoader(root).libraryPath,
+      join(root, 'usr', 'bin', 'redis-server'),
+    ]);
     const path = process.env.PATH;
     try {
       process.env.PATH = join(cache, 'no-such-dir');

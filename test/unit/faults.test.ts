@@ -42,7 +42,19 @@ test('a fault record is current while its test file is unchanged, and stale once
 test('a record that claims lost data is not a valid record', async () => {
   const root = await mkdtemp(join(tmpdir(), 'faults-'));
   try {
-    await writeFile(join(root, 'bad.json'), JSON.stringify({ id: 'bad', area: 'Load', fault: 'x', outcome: 'y', exitCode: 0, dataLost: '3 keys', test: { file: 'a', name: 'b', sha256: '0'.repeat(64) }, at: '2026-12-05T01:00:00.000Z' }));
+    await writeFile(
+      join(root, 'bad.json'),
+      JSON.stringify({
+        id: 'bad',
+        area: 'Load',
+        fault: 'x',
+        outcome: 'y',
+        exitCode: 0,
+        dataLost: '3 keys',
+        test: { file: 'a', name: 'b', sha256: '0'.repeat(64) },
+        at: '2026-12-05T01:00:00.000Z',
+      }),
+    );
     assert.throws(() => loadFaultRows(root, root), /dataLost/);
   } finally {
     await rm(root, { recursive: true, force: true });

@@ -48,7 +48,7 @@ describe('fingerprint of a snippet flavor', () => {
     }
   });
 
-  it('is the same for the same definition, and the checkout\'s equals its copy\'s', () => {
+  it("is the same for the same definition, and the checkout's equals its copy's", () => {
     assert.equal(now(), now());
     forgetSources();
     const flavor = snippet.flavors.host;
@@ -58,13 +58,20 @@ describe('fingerprint of a snippet flavor', () => {
 
   it('changes with only the server config (its source text, or its value)', async () => {
     const before = now();
-    const restore = await edit(page(), `server: { config: { save: seedSaveRules, appendonly: 'yes' } },`, `server: { config: { save: seedSaveRules, appendonly: 'no' } },`);
+    const restore = await edit(
+      page(),
+      `server: { config: { save: seedSaveRules, appendonly: 'yes' } },`,
+      `server: { config: { save: seedSaveRules, appendonly: 'no' } },`,
+    );
     assert.notEqual(now(), before, 'config edited in the page module');
     await restore();
     assert.equal(now(), before);
     const host = snippet.flavors.host;
     assert.ok(host && host.server !== false);
-    const changed = { ...snippet, flavors: { ...snippet.flavors, host: { ...host, server: { ...host.server, config: { save: '900 1' } } } } };
+    const changed = {
+      ...snippet,
+      flavors: { ...snippet.flavors, host: { ...host, server: { ...host.server, config: { save: '900 1' } } } },
+    };
     assert.notEqual(now('host', 'redis-7.0', changed), before, 'another config value');
   });
 
@@ -80,12 +87,15 @@ describe('fingerprint of a snippet flavor', () => {
     const base = now();
     const host = snippet.flavors.host;
     assert.ok(host);
-    const withCommand = { ...snippet, flavors: { ...snippet.flavors, host: { ...host, command: 'redis-cli -p {{port}} CONFIG GET save' } } };
+    const withCommand = {
+      ...snippet,
+      flavors: { ...snippet.flavors, host: { ...host, command: 'redis-cli -p {{port}} CONFIG GET save' } },
+    };
     assert.notEqual(now('host', 'redis-7.0', withCommand), base);
     assert.notEqual(now('host', 'valkey-8.1'), base);
   });
 
-  it('changes with the page\'s helpers and the modules it imports, not with another block of the page', async () => {
+  it("changes with the page's helpers and the modules it imports, not with another block of the page", async () => {
     const base = now();
     // The re-export under scripts/snippets, and the data-only module it re-exports.
     for (const placeholders of [join(root, 'scripts', 'snippets', 'placeholders.ts'), join(root, 'scripts', 'data', 'placeholders.ts')]) {
@@ -125,9 +135,17 @@ describe('a badge follows the fingerprint', () => {
     };
     const isCurrent = (candidate: Result) => candidate.fingerprint === now('host', candidate.engineId);
     assert.equal(verifyBadge([result], isCurrent).status, 'passed');
-    const restore = await edit(page(), `server: { config: { save: seedSaveRules, appendonly: 'yes' } },`, `server: { config: { save: seedSaveRules, appendonly: 'no' } },`);
+    const restore = await edit(
+      page(),
+      `server: { config: { save: seedSaveRules, appendonly: 'yes' } },`,
+      `server: { config: { save: seedSaveRules, appendonly: 'no' } },`,
+    );
     try {
-      assert.deepEqual(verifyBadge([result], isCurrent), { status: 'unverified', text: 'Not verified (changed since the last run)', variant: 'caution' });
+      assert.deepEqual(verifyBadge([result], isCurrent), {
+        status: 'unverified',
+        text: 'Not verified (changed since the last run)',
+        variant: 'caution',
+      });
       const { fingerprint: _none, ...old } = result;
       assert.equal(verifyBadge([old], isCurrent).status, 'unverified', 'a result without a fingerprint is never current');
     } finally {

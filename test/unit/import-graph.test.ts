@@ -71,7 +71,7 @@ describe('import graph', () => {
       ...clean,
       'scripts/cli/server-option.ts': "import { start } from '../harness/server.ts';\nexport { start };\n",
       'scripts/procedures/test-restore.ts': "export { registry } from '../snippets/registry.ts';\n",
-      'scripts/verify/main.ts': "export const main = 1;\n",
+      'scripts/verify/main.ts': 'export const main = 1;\n',
       'scripts/procedures/lazy.ts': "export const load = () => import('../verify/main.ts');\n",
     });
     const run = await check(dir);
@@ -93,10 +93,10 @@ describe('import graph', () => {
         'scripts/misc/helper.ts': "import { backup } from '../procedures/backup.ts';\nexport { backup };\n",
       }),
     );
-    assert.deepEqual(
-      wrong.map((edge) => `${edge.from} -> ${edge.to}`).sort(),
-      ['scripts/core/wait.ts -> scripts/procedures/backup.ts', 'scripts/misc/helper.ts -> scripts/procedures/backup.ts'],
-    );
+    assert.deepEqual(wrong.map((edge) => `${edge.from} -> ${edge.to}`).sort(), [
+      'scripts/core/wait.ts -> scripts/procedures/backup.ts',
+      'scripts/misc/helper.ts -> scripts/procedures/backup.ts',
+    ]);
     assert.match(wrong.find((edge) => edge.from.startsWith('scripts/misc'))?.rule ?? '', /misc\/ is no known layer/);
   });
 
@@ -107,7 +107,8 @@ describe('import graph', () => {
         'scripts/harness/server.ts': "import { spawn } from 'node:child_process';\nexport const start = spawn;\n",
         'scripts/data/placeholders.ts': "import { execa } from '../core/run.ts';\nexport { execa };\n",
         'src/lib/command-parts.ts': "import { execa } from '../../scripts/data/placeholders.ts';\nexport { execa };\n",
-        'src/components/QuickReference.astro': "---\nimport { registry } from '../../scripts/snippets/registry.ts';\n---\n<p>{registry.length}</p>\n",
+        'src/components/QuickReference.astro':
+          "---\nimport { registry } from '../../scripts/snippets/registry.ts';\n---\n<p>{registry.length}</p>\n",
       }),
     );
     assert.deepEqual(wrong.map((edge) => `${edge.from} -> ${edge.to}: ${edge.rule}`).sort(), [
@@ -118,7 +119,9 @@ describe('import graph', () => {
   });
 
   it('names an import of a file that does not exist', async () => {
-    const wrong = checkImportGraph(await tree({ ...clean, 'scripts/cli/main.ts': "import { x } from '../procedures/gone.ts';\nexport default x;\n" }));
+    const wrong = checkImportGraph(
+      await tree({ ...clean, 'scripts/cli/main.ts': "import { x } from '../procedures/gone.ts';\nexport default x;\n" }),
+    );
     assert.deepEqual(wrong, [{ from: 'scripts/cli/main.ts', to: '../procedures/gone.ts', rule: 'no such file' }]);
   });
 

@@ -8,7 +8,11 @@ import { redact, secretsOf } from '../../scripts/cli/redact.ts';
 import { BACKUP_VERIFIED_METRIC, backupMetricText, writeBackupMetric } from '../../scripts/procedures/metrics-file.ts';
 import { displayRepository, localRepositoryPath, repositoryAddress, resticFailure } from '../../scripts/procedures/restic.ts';
 
-const repo = { repository: 'rest:http://backup:s3cret@127.0.0.1:8000/redis', passwordFile: '/etc/redis-playbook/restic-password', program: 'restic' };
+const repo = {
+  repository: 'rest:http://backup:s3cret@127.0.0.1:8000/redis',
+  passwordFile: '/etc/redis-playbook/restic-password',
+  program: 'restic',
+};
 
 test('a repository is printed without its user info', () => {
   assert.equal(displayRepository(repo.repository), 'rest:http://127.0.0.1:8000/redis');
@@ -35,7 +39,11 @@ test("restic's failures become one line of the documented kind, never with the s
     [11, 'Fatal: unable to create lock in backend: repository is already locked\n', 'state'],
     [1, 'Save(<data/1234>) failed: write /srv/restic/data/12/1234: no space left on device\nFatal: unable to save snapshot\n', 'io'],
     [1, 'Remove(<snapshot/ab>) returned error: server response unexpected: 403 Forbidden\nFatal: failed to remove\n', 'io'],
-    [1, 'Head "http://:***@127.0.0.1:1/config": dial tcp 127.0.0.1:1: connect: connection refused\nFatal: unable to open config file\n', 'unreachable'],
+    [
+      1,
+      'Head "http://:***@127.0.0.1:1/config": dial tcp 127.0.0.1:1: connect: connection refused\nFatal: unable to open config file\n',
+      'unreachable',
+    ],
     [1, 'Fatal: something else\n', 'other'],
   ];
   for (const [code, stderr, kind] of cases) {
@@ -61,7 +69,10 @@ test('the freshness gauge: fixed name, escaped label, unix seconds; written atom
 });
 
 test("the store's credentials from restic's environment are redacted from error lines", () => {
-  const secrets = secretsOf(['offsite', 'list', '--repo', repo.repository], { RESTIC_REST_PASSWORD: 'rest-pw', AWS_SECRET_ACCESS_KEY: 'aws-key' });
+  const secrets = secretsOf(['offsite', 'list', '--repo', repo.repository], {
+    RESTIC_REST_PASSWORD: 'rest-pw',
+    AWS_SECRET_ACCESS_KEY: 'aws-key',
+  });
   assert.equal(redact(`a rest-pw b aws-key c ${repo.repository}`, secrets), `a *** b *** c rest:http://backup:***@127.0.0.1:8000/redis`);
 });
 
@@ -73,12 +84,22 @@ test('offsite usage errors: one line, exit 2, restic never started', async () =>
     [['offsite', 'list', '--repo', '/r', '--repo-file', '/f', '--password-file', '/p'], /--repo URL or --repo-file FILE, not both/],
     [['offsite', 'push', '--repo', '/r', '--password-file', '/p'], /offsite push needs the backup folder/],
     [['offsite', 'pull', 'latest', '--repo', '/r', '--password-file', '/p'], /offsite pull needs the backup dir \(--to DIR\)/],
-    [['offsite', 'forget', '--keep-daily', '0', '--repo', '/r', '--password-file', '/p'], /at least one of --keep-hourly, --keep-daily, --keep-weekly of 1 or more/],
-    [['offsite', 'forget', '--keep-daily', 'x', '--repo', '/r', '--password-file', '/p'], /^redis-playbook: Invalid --keep-daily "x": expected a number of snapshots\n$/],
+    [
+      ['offsite', 'forget', '--keep-daily', '0', '--repo', '/r', '--password-file', '/p'],
+      /at least one of --keep-hourly, --keep-daily, --keep-weekly of 1 or more/,
+    ],
+    [
+      ['offsite', 'forget', '--keep-daily', 'x', '--repo', '/r', '--password-file', '/p'],
+      /^redis-playbook: Invalid --keep-daily "x": expected a number of snapshots\n$/,
+    ],
   ];
   for (const [argv, pattern] of cases) {
     let stderr = '';
-    const code = await main(argv, { stdout: () => assert.fail('nothing on stdout'), stderr: (text) => (stderr += text), env: { PATH: '/nonexistent' } });
+    const code = await main(argv, {
+      stdout: () => assert.fail('nothing on stdout'),
+      stderr: (text) => (stderr += text),
+      env: { PATH: '/nonexistent' },
+    });
     assert.equal(code, 2, `${argv.join(' ')}: ${stderr}`);
     assert.match(stderr, pattern);
     assert.match(stderr, /^redis-playbook: [^\n]+\n$/);

@@ -5,7 +5,13 @@ import { identityProblems } from '../../scripts/verify/run-snippet.ts';
 
 // INFO server lines as Redis 7.0.15 and Valkey 8.1.1 print them (measured on this machine's engines).
 const redis70 = { redis_version: '7.0.15', redis_git_sha1: '00000000', redis_build_id: 'ae4d7c971a948f0', redis_mode: 'standalone' };
-const valkey81 = { redis_version: '7.2.4', server_name: 'valkey', valkey_version: '8.1.1', redis_build_id: '384b3c0d511f998a', redis_git_sha1: '00000000' };
+const valkey81 = {
+  redis_version: '7.2.4',
+  server_name: 'valkey',
+  valkey_version: '8.1.1',
+  redis_build_id: '384b3c0d511f998a',
+  redis_git_sha1: '00000000',
+};
 const valkeyEngine = { id: 'valkey-8.1', product: 'valkey' as const, version: '8.1.1' };
 const redisEngine = { id: 'redis-7.0', product: 'redis' as const, version: '7.0.15' };
 
@@ -25,7 +31,10 @@ describe('server identity', () => {
 
   it('reads a --version line', () => {
     const identity = identityFromVersionLine('Valkey server v=8.1.1 sha=00000000:0 malloc=jemalloc-5.3.0 bits=64 build=384b3c0d511f998a');
-    assert.deepEqual({ ...identity, line: undefined }, { product: 'valkey', version: '8.1.1', buildId: '384b3c0d511f998a', source: 'version-line', line: undefined });
+    assert.deepEqual(
+      { ...identity, line: undefined },
+      { product: 'valkey', version: '8.1.1', buildId: '384b3c0d511f998a', source: 'version-line', line: undefined },
+    );
     assert.equal(identityFromVersionLine('bash: redis-server: command not found'), undefined);
   });
 });
@@ -39,12 +48,18 @@ describe('verify fails a result whose answering server is not its engine', () =>
   it('refuses the host Redis 7.0 answering for Valkey 8.1 (the MISCONF blocks before the fix)', () => {
     const problems = identityProblems(valkeyEngine, [{ identity: identityFromInfo(redis70)!, engine: valkeyEngine }], false);
     assert.equal(problems.length, 1);
-    assert.match(problems[0] as string, /answered by Redis 7\.0\.15 .*not by the engine this result is filed under \(valkey-8\.1, Valkey 8\.1\.1\)/);
+    assert.match(
+      problems[0] as string,
+      /answered by Redis 7\.0\.15 .*not by the engine this result is filed under \(valkey-8\.1, Valkey 8\.1\.1\)/,
+    );
   });
 
   it('refuses another patch release than the catalog pins, and the right series of the wrong product', () => {
     assert.match(identityMismatch(valkeyEngine, { ...identityFromInfo(valkey81)!, version: '8.1.2' }) ?? '', /answered by Valkey 8\.1\.2/);
-    assert.match(identityMismatch({ id: 'redis-8.1', product: 'redis' }, { ...identityFromInfo(valkey81)! }) ?? '', /answered by Valkey 8\.1\.1/);
+    assert.match(
+      identityMismatch({ id: 'redis-8.1', product: 'redis' }, { ...identityFromInfo(valkey81)! }) ?? '',
+      /answered by Valkey 8\.1\.1/,
+    );
   });
 
   it('refuses a result with no identity of its engine, and another engine unless the block is crossEngine', () => {
@@ -61,7 +76,7 @@ describe('verify fails a result whose answering server is not its engine', () =>
   });
 });
 
-describe('no scenario reaches a server program through the verify process\'s PATH', () => {
+describe("no scenario reaches a server program through the verify process's PATH", () => {
   it('scripts/snippets runs redis-*/valkey-* programs only through the engine (ctx.engine, server.engine)', async () => {
     const { readdir, readFile } = await import('node:fs/promises');
     const { join } = await import('node:path');

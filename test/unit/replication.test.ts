@@ -41,8 +41,9 @@ test('INFO replication of a primary lists its replicas (Valkey adds type=replica
   ]);
 });
 
-test('the snapshot\'s replication id and offset come from redis-check-rdb\'s AUX lines', () => {
-  const output = "[offset 136] AUX FIELD repl-id = '72340b3ce9b0f3ea3665fbbfb0d5d3a1642df634'\n[offset 152] AUX FIELD repl-offset = '623'\n";
+test("the snapshot's replication id and offset come from redis-check-rdb's AUX lines", () => {
+  const output =
+    "[offset 136] AUX FIELD repl-id = '72340b3ce9b0f3ea3665fbbfb0d5d3a1642df634'\n[offset 152] AUX FIELD repl-offset = '623'\n";
   assert.deepEqual(snapshotReplication(output), { replicationId: '72340b3ce9b0f3ea3665fbbfb0d5d3a1642df634', offset: 623 });
   assert.equal(snapshotReplication("AUX FIELD ctime = '1'"), undefined);
 });

@@ -13,7 +13,7 @@ describe('the core process runner', () => {
     assert.equal(await runProgram('cat', [], { input: 'typed' }).then((run) => run.stdout), 'typed');
   });
 
-  it('runProgramOk throws the project error of the kind asked, with the command, its output and execa\'s error as cause', async () => {
+  it("runProgramOk throws the project error of the kind asked, with the command, its output and execa's error as cause", async () => {
     const error = await runProgramOk('sh', ['-c', 'echo refused >&2; exit 4'], { kind: 'docker' }).then(
       () => undefined,
       (caught: unknown) => caught,
@@ -21,8 +21,8 @@ describe('the core process runner', () => {
     assert.ok(error instanceof PlaybookError);
     assert.equal(error.kind, 'docker');
     assert.equal(error.exitCode, 9);
-    assert.equal(error.command, "sh -c echo refused >&2; exit 4");
-    assert.equal(error.message, "`sh -c echo refused >&2; exit 4` failed (exit 4):\nrefused");
+    assert.equal(error.command, 'sh -c echo refused >&2; exit 4');
+    assert.equal(error.message, '`sh -c echo refused >&2; exit 4` failed (exit 4):\nrefused');
     assert.ok(error.cause instanceof ExecaError);
     assert.equal((await runProgramOk('true', [])).exitCode, 0);
   });

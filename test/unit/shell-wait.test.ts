@@ -16,7 +16,12 @@ test('waitUntil stops at the first success and gives up after its bound when the
 
 test('waitWhile stops at the first failure; a condition with its own && and || keeps its meaning', async () => {
   assert.equal(await sh(`n=0; ${waitWhile('n=$((n+1)); [ "$n" -lt 4 ]', { seconds: 1, interval: 0.01 })}; echo "$n"`), '4');
-  assert.equal(await sh(`n=0; ${waitUntil('n=$((n+1)); [ "$n" -ge 2 ] && [ "$n" -ge 3 ] || [ "$n" = 9 ]', { seconds: 1, interval: 0.01 })}; echo "$n"`), '3');
+  assert.equal(
+    await sh(
+      `n=0; ${waitUntil('n=$((n+1)); [ "$n" -ge 2 ] && [ "$n" -ge 3 ] || [ "$n" = 9 ]', { seconds: 1, interval: 0.01 })}; echo "$n"`,
+    ),
+    '3',
+  );
 });
 
 test('repeatUntil runs the step until the condition holds, at most the given times', async () => {

@@ -11,7 +11,12 @@ const block = (engines: string[]) => ({
 });
 
 test('a block limited to some engines must name engines of the catalog', () => {
-  assert.equal(buildRegistry([block(['redis-7.0'])]).get('some-block')?.engines?.join(), 'redis-7.0');
+  assert.equal(
+    buildRegistry([block(['redis-7.0'])])
+      .get('some-block')
+      ?.engines?.join(),
+    'redis-7.0',
+  );
   assert.throws(() => buildRegistry([block(['redis-7.9'])]), /Expected engine ids of the catalog/);
 });
 

@@ -34,23 +34,36 @@ describe('snippet-files lint', () => {
     assert.deepEqual(definedIds(`${block('drill')}${block('undo')}const other = call({ id: 'x' });`), ['drill', 'undo']);
   });
 
-  it('passes files named after their page, and a page\'s part files', async () => {
-    const dir = await tree({ ...pages, 'scripts/snippets/pages/what-a-crash-costs.ts': block('drill'), 'scripts/snippets/pages/rollback.docker.ts': 'export const flavor = {};\n' });
+  it("passes files named after their page, and a page's part files", async () => {
+    const dir = await tree({
+      ...pages,
+      'scripts/snippets/pages/what-a-crash-costs.ts': block('drill'),
+      'scripts/snippets/pages/rollback.docker.ts': 'export const flavor = {};\n',
+    });
     assert.deepEqual(checkSnippetFiles(dir, pageOf), []);
   });
 
   it('names a file that is not a page, and a block on another page than its file', async () => {
-    const dir = await tree({ ...pages, 'scripts/snippets/pages/crash-loss.ts': block('drill'), 'scripts/snippets/pages/rollback.ts': block('drill') });
+    const dir = await tree({
+      ...pages,
+      'scripts/snippets/pages/crash-loss.ts': block('drill'),
+      'scripts/snippets/pages/rollback.ts': block('drill'),
+    });
     assert.deepEqual(
       checkSnippetFiles(dir, pageOf).map(({ file, problem }) => `${file}: ${problem.split(':')[0]}`),
-      ['scripts/snippets/pages/crash-loss.ts: no page content/docs/*/crash-loss.mdx', 'scripts/snippets/pages/rollback.ts: defines drill of page persistence/what-a-crash-costs'],
+      [
+        'scripts/snippets/pages/crash-loss.ts: no page content/docs/*/crash-loss.mdx',
+        'scripts/snippets/pages/rollback.ts: defines drill of page persistence/what-a-crash-costs',
+      ],
     );
   });
 
   it('exits 2 with one line on a root without snippet pages', async () => {
     const dir = await tree({ 'README.md': '' });
     const { code, stderr } = await new Promise<{ code: number; stderr: string }>((resolve) => {
-      execFile(process.execPath, [script, dir], { cwd: repo }, (error, _stdout, err) => { resolve({ code: error ? Number(error.code) : 0, stderr: err }); });
+      execFile(process.execPath, [script, dir], { cwd: repo }, (error, _stdout, err) => {
+        resolve({ code: error ? Number(error.code) : 0, stderr: err });
+      });
     });
     assert.equal(code, 2);
     assert.equal(stderr.trim().split('\n').length, 1);

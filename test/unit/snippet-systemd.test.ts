@@ -9,5 +9,9 @@ test("a host flavor under systemd runs only Debian bookworm's package: engines [
   assert.equal(SnippetSchema.safeParse({ ...base, engines: ['redis-7.0'], flavors: { host } }).success, true);
   assert.equal(SnippetSchema.safeParse({ ...base, flavors: { host } }).success, false, 'without engines');
   assert.equal(SnippetSchema.safeParse({ ...base, engines: ['redis-8.0'], flavors: { host } }).success, false, 'another engine');
-  assert.equal(SnippetSchema.safeParse({ ...base, engines: ['redis-7.0'], flavors: { host: { ...host, server: {} } } }).success, false, 'with a disposable server');
+  assert.equal(
+    SnippetSchema.safeParse({ ...base, engines: ['redis-7.0'], flavors: { host: { ...host, server: {} } } }).success,
+    false,
+    'with a disposable server',
+  );
 });

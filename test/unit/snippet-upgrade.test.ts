@@ -9,12 +9,27 @@ test('a Docker flavor that upgrades a Compose service names an engine it starts 
   assert.equal(SnippetSchema.safeParse({ ...base, flavors: { docker } }).success, true);
   assert.equal(SnippetSchema.safeParse({ ...base, crossEngine: false, flavors: { docker } }).success, false, 'not crossEngine');
   assert.equal(SnippetSchema.safeParse({ ...base, engines: undefined, flavors: { docker } }).success, false, 'without engines');
-  assert.equal(SnippetSchema.safeParse({ ...base, engines: ['redis-7.0', 'redis-8.6'], flavors: { docker } }).success, false, 'filed under the engine it starts on');
-  assert.equal(SnippetSchema.safeParse({ ...base, flavors: { docker: { ...docker, compose: false } } }).success, false, 'not a Compose project');
-  assert.equal(SnippetSchema.safeParse({ ...base, flavors: { docker: { ...docker, upgradeFrom: 'redis-9.9' } } }).success, false, 'an engine the catalog lacks');
+  assert.equal(
+    SnippetSchema.safeParse({ ...base, engines: ['redis-7.0', 'redis-8.6'], flavors: { docker } }).success,
+    false,
+    'filed under the engine it starts on',
+  );
+  assert.equal(
+    SnippetSchema.safeParse({ ...base, flavors: { docker: { ...docker, compose: false } } }).success,
+    false,
+    'not a Compose project',
+  );
+  assert.equal(
+    SnippetSchema.safeParse({ ...base, flavors: { docker: { ...docker, upgradeFrom: 'redis-9.9' } } }).success,
+    false,
+    'an engine the catalog lacks',
+  );
 });
 
 test('{{newImage}} is a known placeholder with a documented default', () => {
-  const parsed = SnippetSchema.safeParse({ ...base, flavors: { docker: { ...docker, command: "sed -i 's#image: {{image}}$#image: {{newImage}}#' docker-compose.yml" } } });
+  const parsed = SnippetSchema.safeParse({
+    ...base,
+    flavors: { docker: { ...docker, command: "sed -i 's#image: {{image}}$#image: {{newImage}}#' docker-compose.yml" } },
+  });
   assert.equal(parsed.success, true);
 });

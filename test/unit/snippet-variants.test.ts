@@ -13,7 +13,16 @@ const block = (variants: Variant[]) => ({
 });
 
 test('an engine with a variant runs its command, every other engine the main one', () => {
-  const host = buildRegistry([block([{ engines: ['valkey-9.1'], label: 'Valkey 9.1', why: 'its checker misreads the base.', command: 'redis-check-aof {{dataDir}}/appendonlydir/x.incr.aof' }])]).get('some-block')?.flavors.host;
+  const host = buildRegistry([
+    block([
+      {
+        engines: ['valkey-9.1'],
+        label: 'Valkey 9.1',
+        why: 'its checker misreads the base.',
+        command: 'redis-check-aof {{dataDir}}/appendonlydir/x.incr.aof',
+      },
+    ]),
+  ]).get('some-block')?.flavors.host;
   assert.ok(host);
   assert.equal(commandFor(host, 'valkey-9.1'), 'redis-check-aof {{dataDir}}/appendonlydir/x.incr.aof');
   assert.equal(variantFor(host, 'valkey-9.1')?.label, 'Valkey 9.1');
@@ -36,7 +45,8 @@ test('the Valkey 9.1 variants are for exactly the engines whose checker misreads
     for (const flavor of [snippet.flavors.host, snippet.flavors.docker]) {
       for (const variant of flavor?.variants ?? []) {
         found++;
-        if (variant.command !== undefined) assert.notEqual(variant.command, flavor?.command, `${snippet.id}: a variant's command differs from its main command`);
+        if (variant.command !== undefined)
+          assert.notEqual(variant.command, flavor?.command, `${snippet.id}: a variant's command differs from its main command`);
       }
     }
   }
@@ -44,7 +54,9 @@ test('the Valkey 9.1 variants are for exactly the engines whose checker misreads
 });
 
 test('a variant without a command runs the main one, and names the engine so that verify runs the block there', () => {
-  const host = buildRegistry([block([{ engines: ['redis-6.0'], label: 'Redis 6.0', why: 'it answers ERR Unknown option.' }])]).get('some-block')?.flavors.host;
+  const host = buildRegistry([block([{ engines: ['redis-6.0'], label: 'Redis 6.0', why: 'it answers ERR Unknown option.' }])]).get(
+    'some-block',
+  )?.flavors.host;
   assert.ok(host);
   assert.equal(commandFor(host, 'redis-6.0'), host.command);
   assert.equal(variantFor(host, 'redis-6.0')?.label, 'Redis 6.0');
@@ -56,6 +68,19 @@ test('replaced() refuses a text that is not there, so a variant never silently e
 });
 
 test('replacedEach() replaces pair after pair, and refuses a pair whose text is gone by its turn', () => {
-  assert.equal(replacedEach('cd appendonlydir && ls appendonlydir', [['appendonlydir', 'data'], ['ls data', 'ls -l data']]), 'cd data && ls -l data');
-  assert.throws(() => replacedEach('cd appendonlydir', [['appendonlydir', 'data'], ['appendonlydir', 'x']]), /is not in the command it changes/);
+  assert.equal(
+    replacedEach('cd appendonlydir && ls appendonlydir', [
+      ['appendonlydir', 'data'],
+      ['ls data', 'ls -l data'],
+    ]),
+    'cd data && ls -l data',
+  );
+  assert.throws(
+    () =>
+      replacedEach('cd appendonlydir', [
+        ['appendonlydir', 'data'],
+        ['appendonlydir', 'x'],
+      ]),
+    /is not in the command it changes/,
+  );
 });

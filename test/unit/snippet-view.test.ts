@@ -23,8 +23,18 @@ describe('the site view of the registry', () => {
       assert.equal(view.page, snippet.page);
       assert.deepEqual(view.engines, snippet.engines);
       assert.deepEqual(
-        flavorViewsOf(view).map(([id, flavor]) => [id, flavor.command, flavor.lang, flavor.variants.map((variant) => [variant.label, variant.why, variant.command])]),
-        flavorsOf(snippet).map(([id, flavor]) => [id, flavor.command, flavor.lang, flavor.variants.map((variant) => [variant.label, variant.why, variant.command])]),
+        flavorViewsOf(view).map(([id, flavor]) => [
+          id,
+          flavor.command,
+          flavor.lang,
+          flavor.variants.map((variant) => [variant.label, variant.why, variant.command]),
+        ]),
+        flavorsOf(snippet).map(([id, flavor]) => [
+          id,
+          flavor.command,
+          flavor.lang,
+          flavor.variants.map((variant) => [variant.label, variant.why, variant.command]),
+        ]),
       );
     }
   });

@@ -38,14 +38,17 @@ test('AOF with appendfsync always loses nothing on a process crash or a power lo
   assert.equal(result.atRiskNow, null);
 });
 
-test('AOF everysec: a process crash usually loses nothing, but up to 2 s while an fsync stalls (documented, the page\'s drills show it), and says when this disk has stalled', () => {
+test("AOF everysec: a process crash usually loses nothing, but up to 2 s while an fsync stalls (documented, the page's drills show it), and says when this disk has stalled", () => {
   const result = verdict({ appendonly: true, appendfsync: 'everysec' });
   assert.equal(result.processCrash.worstCaseSeconds, 2);
   assert.equal(result.processCrash.basis, 'documented');
   assert.doesNotMatch(result.processCrash.words, /measured|this project's tests/);
   assert.match(result.processCrash.words, /^Usually none: .* holds AOF writes back for up to 2 s and still replies/);
   assert.match(result.processCrash.words, /drills you can run: persistence\/what-a-crash-costs/);
-  assert.ok(existsSync(join(import.meta.dirname, '..', '..', 'content', 'docs', `${result.processCrash.see}.mdx`)), 'the page it names exists');
+  assert.ok(
+    existsSync(join(import.meta.dirname, '..', '..', 'content', 'docs', `${result.processCrash.see}.mdx`)),
+    'the page it names exists',
+  );
   const stalled = verdict({
     appendonly: true,
     appendfsync: 'everysec',
@@ -98,12 +101,27 @@ test('RDB only: everything since the last snapshot now, and the rule with 1 chan
 });
 
 test('RDB only: the worst case is the shortest window among the rules with the smallest threshold, not the longest window', () => {
-  assert.equal(snapshotWorstCase([{ seconds: 900, changes: 10 }, { seconds: 300, changes: 1 }]).seconds, 300);
-  assert.equal(snapshotWorstCase([{ seconds: 900, changes: 1 }, { seconds: 300, changes: 1 }]).seconds, 300);
+  assert.equal(
+    snapshotWorstCase([
+      { seconds: 900, changes: 10 },
+      { seconds: 300, changes: 1 },
+    ]).seconds,
+    300,
+  );
+  assert.equal(
+    snapshotWorstCase([
+      { seconds: 900, changes: 1 },
+      { seconds: 300, changes: 1 },
+    ]).seconds,
+    300,
+  );
 });
 
 test('RDB only: rules that all need more than one change leave a few writes unsaved with no time bound', () => {
-  const worst = snapshotWorstCase([{ seconds: 300, changes: 10 }, { seconds: 60, changes: 10000 }]);
+  const worst = snapshotWorstCase([
+    { seconds: 300, changes: 10 },
+    { seconds: 60, changes: 10000 },
+  ]);
   assert.equal(worst.seconds, null);
   assert.match(worst.words, /fewer than 10 changes never trigger a snapshot .* up to 9 writes can stay unsaved indefinitely/);
   assert.equal(verdict({ save: [{ seconds: 300, changes: 10 }] }).processCrash.worstCaseSeconds, null);

@@ -24,19 +24,33 @@ const sameCommand = (command: string) => (candidate: Result) => candidate.comman
 
 describe('verifyBadge', () => {
   it('says "Verified on <Engine> <version> · <UTC day>" only for a passed result', () => {
-    assert.deepEqual(verifyBadge(result({}), sameCommand('redis-cli CONFIG GET save')), { status: 'passed', text: 'Verified on Redis 7.0.15 · 2026-11-25', variant: 'success' });
-    assert.equal(verifyBadge(result({ engine: 'valkey', version: '8.1.0' }), sameCommand('redis-cli CONFIG GET save')).text, 'Verified on Valkey 8.1.0 · 2026-11-25');
+    assert.deepEqual(verifyBadge(result({}), sameCommand('redis-cli CONFIG GET save')), {
+      status: 'passed',
+      text: 'Verified on Redis 7.0.15 · 2026-11-25',
+      variant: 'success',
+    });
+    assert.equal(
+      verifyBadge(result({ engine: 'valkey', version: '8.1.0' }), sameCommand('redis-cli CONFIG GET save')).text,
+      'Verified on Valkey 8.1.0 · 2026-11-25',
+    );
   });
 
   it('says "Failed" with the day for a failed result', () => {
-    const badge = verifyBadge(result({ status: 'failed', verifiedAt: '2026-11-26T00:00:01.000Z' }), sameCommand('redis-cli CONFIG GET save'));
+    const badge = verifyBadge(
+      result({ status: 'failed', verifiedAt: '2026-11-26T00:00:01.000Z' }),
+      sameCommand('redis-cli CONFIG GET save'),
+    );
     assert.equal(badge.status, 'failed');
     assert.equal(badge.variant, 'danger');
     assert.match(badge.text, /^Failed\b.* · 2026-11-26$/);
   });
 
   it('says "Not verified" when the report has no result or skipped it', () => {
-    assert.deepEqual(verifyBadge(undefined, sameCommand('redis-cli CONFIG GET save')), { status: 'unverified', text: 'Not verified', variant: 'caution' });
+    assert.deepEqual(verifyBadge(undefined, sameCommand('redis-cli CONFIG GET save')), {
+      status: 'unverified',
+      text: 'Not verified',
+      variant: 'caution',
+    });
     const skipped = verifyBadge(result({ status: 'skipped' }), sameCommand('redis-cli CONFIG GET save'));
     assert.equal(skipped.status, 'skipped');
     assert.match(skipped.text, /^Not verified/);
@@ -61,7 +75,11 @@ describe('verifyBadge across engines', () => {
   const [redis70, redis80, valkey80, valkey81] = matrix as [Result, Result, Result, Result];
 
   it('names the versions it passed on, on one short line, with the day of the latest run', () => {
-    assert.deepEqual(verifyBadge(matrix, sameCommand(command)), { status: 'passed', text: 'Verified on Redis 7.0.15 · 8.0.2 · Valkey 8.0.1 · 8.1.1 · 2026-11-26', variant: 'success' });
+    assert.deepEqual(verifyBadge(matrix, sameCommand(command)), {
+      status: 'passed',
+      text: 'Verified on Redis 7.0.15 · 8.0.2 · Valkey 8.0.1 · 8.1.1 · 2026-11-26',
+      variant: 'success',
+    });
   });
 
   it('names any number of results of a flavor (a Docker flavor on two images)', () => {
@@ -127,7 +145,13 @@ describe('engineDetails', () => {
     const details = engineDetails(
       [
         result({ status: 'failed', error: '\nexpected "save" in the output\n  at check (verify.ts:12)' }),
-        result({ engineId: 'valkey-8.1', engine: 'valkey', version: '8.1.1', status: 'skipped', error: 'valkey-server is not on this machine' }),
+        result({
+          engineId: 'valkey-8.1',
+          engine: 'valkey',
+          version: '8.1.1',
+          status: 'skipped',
+          error: 'valkey-server is not on this machine',
+        }),
         result({ engineId: 'redis-8.0', version: '8.0.2', error: 'a warning of a run that passed' }),
       ],
       sameCommand(command),
@@ -146,7 +170,9 @@ describe('engineDetails', () => {
     assert.deepEqual(engineDetails(undefined, sameCommand(command)), []);
     assert.deepEqual(engineDetails(result({ command: 'an older text' }), sameCommand(command)), []);
     assert.deepEqual(
-      engineDetails([result({}), result({ engineId: 'redis-8.0', version: '8.0.2', command: 'an older text' })], sameCommand(command)).map((detail) => detail.engineId),
+      engineDetails([result({}), result({ engineId: 'redis-8.0', version: '8.0.2', command: 'an older text' })], sameCommand(command)).map(
+        (detail) => detail.engineId,
+      ),
       ['redis-7.0'],
     );
   });
@@ -163,23 +189,48 @@ describe('highlightLang', () => {
 
 describe('badges name the images of Docker results', () => {
   const docker = (overrides: Partial<Result>): Result =>
-    result({ flavor: 'docker', image: 'redis-playbook/redis:7.0.15', imageOrigin: 'local-build', imageId: 'sha256:0123456789abcdef0123', compose: '1.29.2', ...overrides });
+    result({
+      flavor: 'docker',
+      image: 'redis-playbook/redis:7.0.15',
+      imageOrigin: 'local-build',
+      imageId: 'sha256:0123456789abcdef0123',
+      compose: '1.29.2',
+      ...overrides,
+    });
 
   it('says whether they ran in the official images or local builds', () => {
     const current = () => true;
-    assert.equal(verifyBadge([docker({}), docker({ version: '8.0.2', engineId: 'redis-8.0' })], current).text, 'Verified on Redis 7.0.15 · 8.0.2 in local image builds · 2026-11-25');
-    assert.equal(verifyBadge([docker({ imageOrigin: 'official', image: 'redis:7.0' })], current).text, 'Verified on Redis 7.0.15 in the official images · 2026-11-25');
-    assert.equal(verifyBadge([docker({}), docker({ imageOrigin: 'official', image: 'redis:8.0', version: '8.0.2' })], current).text, 'Verified on Redis 7.0.15 · 8.0.2 in local image builds and the official images · 2026-11-25');
+    assert.equal(
+      verifyBadge([docker({}), docker({ version: '8.0.2', engineId: 'redis-8.0' })], current).text,
+      'Verified on Redis 7.0.15 · 8.0.2 in local image builds · 2026-11-25',
+    );
+    assert.equal(
+      verifyBadge([docker({ imageOrigin: 'official', image: 'redis:7.0' })], current).text,
+      'Verified on Redis 7.0.15 in the official images · 2026-11-25',
+    );
+    assert.equal(
+      verifyBadge([docker({}), docker({ imageOrigin: 'official', image: 'redis:8.0', version: '8.0.2' })], current).text,
+      'Verified on Redis 7.0.15 · 8.0.2 in local image builds and the official images · 2026-11-25',
+    );
   });
 
   it('lists the image, its ID and the Compose version in "Where it ran", and what answered', () => {
-    const [detail] = engineDetails([docker({ server: { product: 'redis', version: '7.0.15', source: 'info', line: 'redis_version:7.0.15 redis_build_id:ae4d7c971a948f0' } })], () => true);
-    assert.equal(detail?.image, "local build redis-playbook/redis:7.0.15 (of Redis 7.0.15 from Debian's packages, not the official image), image ID 0123456789ab, Compose 1.29.2");
+    const [detail] = engineDetails(
+      [
+        docker({
+          server: { product: 'redis', version: '7.0.15', source: 'info', line: 'redis_version:7.0.15 redis_build_id:ae4d7c971a948f0' },
+        }),
+      ],
+      () => true,
+    );
+    assert.equal(
+      detail?.image,
+      "local build redis-playbook/redis:7.0.15 (of Redis 7.0.15 from Debian's packages, not the official image), image ID 0123456789ab, Compose 1.29.2",
+    );
     assert.equal(detail.server, 'redis_version:7.0.15 redis_build_id:ae4d7c971a948f0');
     assert.equal(imageText({ image: 'redis:8.0', imageOrigin: 'official', engine: 'redis', version: '8.0.2' }), 'official redis:8.0');
   });
 });
-
 
 describe('measuredText', () => {
   const measured = (engineId: string, engine: string, version: string, bytes: number, overrides: Partial<Result> = {}) =>
@@ -187,17 +238,35 @@ describe('measuredText', () => {
   const all = () => true;
 
   it('renders the value the verification recorded, one value when the engines agree once shown', () => {
-    assert.equal(measuredText([measured('redis-7.0', 'redis', '7.0.15', 1_604_321), measured('redis-8.0', 'redis', '8.0.2', 1_598_000)], 'domains:ready bytes', 'MB', all), '1.6 MB');
+    assert.equal(
+      measuredText(
+        [measured('redis-7.0', 'redis', '7.0.15', 1_604_321), measured('redis-8.0', 'redis', '8.0.2', 1_598_000)],
+        'domains:ready bytes',
+        'MB',
+        all,
+      ),
+      '1.6 MB',
+    );
   });
 
   it('gives the range with the engine at each end when they differ', () => {
-    const results = [measured('redis-7.0', 'redis', '7.0.15', 763_000), measured('valkey-8.1', 'valkey', '8.1.1', 520_000), measured('redis-8.0', 'redis', '8.0.2', 640_000)];
+    const results = [
+      measured('redis-7.0', 'redis', '7.0.15', 763_000),
+      measured('valkey-8.1', 'valkey', '8.1.1', 520_000),
+      measured('redis-8.0', 'redis', '8.0.2', 640_000),
+    ];
     assert.equal(measuredText(results, 'domains:ready bytes', 'MB', all), '0.5 MB (Valkey 8.1.1) to 0.8 MB (Redis 7.0.15)');
   });
 
   it('uses only passed results of the block as it is now, and none gives undefined', () => {
-    const results = [measured('redis-7.0', 'redis', '7.0.15', 763_000, { status: 'failed' }), measured('redis-8.0', 'redis', '8.0.2', 640_000, { fingerprint: 'old' })];
-    assert.equal(measuredText(results, 'domains:ready bytes', 'MB', (candidate) => candidate.fingerprint !== 'old'), undefined);
+    const results = [
+      measured('redis-7.0', 'redis', '7.0.15', 763_000, { status: 'failed' }),
+      measured('redis-8.0', 'redis', '8.0.2', 640_000, { fingerprint: 'old' }),
+    ];
+    assert.equal(
+      measuredText(results, 'domains:ready bytes', 'MB', (candidate) => candidate.fingerprint !== 'old'),
+      undefined,
+    );
     assert.equal(measuredText([result({})], 'domains:ready bytes', 'MB', all), undefined);
   });
 });

@@ -11,8 +11,14 @@ const planned = (ids: string[], namedEngines: Engine[]) =>
 
 test('a named engine outside the matrix runs only the blocks naming it: the Compose upgrade on Valkey 9.1', () => {
   const jobs = planned(['versions-upgrade-compose', 'versions-rdb-check'], [engine('valkey-9.1')]);
-  assert.deepEqual(jobs.filter((job) => job.startsWith('versions-upgrade-compose')), ['versions-upgrade-compose docker redis-8.6', 'versions-upgrade-compose docker valkey-9.1']);
-  assert.ok(!jobs.some((job) => job.startsWith('versions-rdb-check') && job.endsWith('valkey-9.1')), 'a block that does not name it does not run on it');
+  assert.deepEqual(
+    jobs.filter((job) => job.startsWith('versions-upgrade-compose')),
+    ['versions-upgrade-compose docker redis-8.6', 'versions-upgrade-compose docker valkey-9.1'],
+  );
+  assert.ok(
+    !jobs.some((job) => job.startsWith('versions-rdb-check') && job.endsWith('valkey-9.1')),
+    'a block that does not name it does not run on it',
+  );
   assert.equal(jobs.filter((job) => job.startsWith('versions-rdb-check')).length, matrix.length);
 });
 
@@ -27,13 +33,19 @@ test('an engine outside the matrix runs the flavors that have a variant for it, 
       title: 'A block with a Redis 6.0 variant',
       page: 'operations/integrity',
       flavors: {
-        host: { command: 'ls {{dataDir}}/appendonlydir', variants: [{ engines: ['redis-6.0'], label: 'Redis 6.0', why: 'one appendonly.aof.', command: 'ls {{dataDir}}/appendonly.aof' }], async verify() {} },
+        host: {
+          command: 'ls {{dataDir}}/appendonlydir',
+          variants: [{ engines: ['redis-6.0'], label: 'Redis 6.0', why: 'one appendonly.aof.', command: 'ls {{dataDir}}/appendonly.aof' }],
+          async verify() {},
+        },
         docker: { command: 'docker exec {{container}} ls /data/appendonlydir', async verify() {} },
       },
     },
   ]).get('variant-block');
   assert.ok(variantBlock);
-  const jobs = planJobs([variantBlock], { engines: matrix, namedEngines: [engine('redis-6.0')] }).map((job) => `${job.flavorId} ${job.engine.id}`);
+  const jobs = planJobs([variantBlock], { engines: matrix, namedEngines: [engine('redis-6.0')] }).map(
+    (job) => `${job.flavorId} ${job.engine.id}`,
+  );
   assert.ok(jobs.includes('host redis-6.0'));
   assert.ok(!jobs.some((job) => job.startsWith('docker') && job.endsWith('redis-6.0')));
 });

@@ -4,7 +4,12 @@ import { qemuArgs } from '../../scripts/harness/vm/machine.ts';
 import { UnavailableHere } from '../../scripts/harness/require-all.ts';
 import { VmUnavailableError } from '../../scripts/harness/vm/available.ts';
 
-const options = { image: { rootfs: '/cache/rootfs.img', kernel: '/cache/vmlinuz', initrd: '/cache/initrd.img' }, dataDisk: '/tmp/run/data.img', dir: '/tmp/run', name: 'boot-1' };
+const options = {
+  image: { rootfs: '/cache/rootfs.img', kernel: '/cache/vmlinuz', initrd: '/cache/initrd.img' },
+  dataDisk: '/tmp/run/data.img',
+  dir: '/tmp/run',
+  name: 'boot-1',
+};
 
 /** The value after each occurrence of a qemu option. */
 function values(args: string[], option: string): string[] {
@@ -13,7 +18,10 @@ function values(args: string[], option: string): string[] {
 
 test('the data disk is raw with cache=none, so a guest flush reaches the image file and nothing waits in a host cache', () => {
   const drives = values(qemuArgs(options, 40001), '-drive');
-  assert.deepEqual(drives, ['file=/cache/rootfs.img,format=raw,if=virtio,readonly=on', 'file=/tmp/run/data.img,format=raw,if=virtio,cache=none']);
+  assert.deepEqual(drives, [
+    'file=/cache/rootfs.img,format=raw,if=virtio,readonly=on',
+    'file=/tmp/run/data.img,format=raw,if=virtio,cache=none',
+  ]);
 });
 
 test('the guest is reachable only through one port forwarded from the host loopback', () => {

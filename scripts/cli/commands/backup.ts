@@ -34,7 +34,11 @@ export const BackupOptionsSchema = z.object({
     .min(1, { error: 'expected at least 1' })
     .optional()
     .meta({ value: 'N', help: 'Afterwards, remove complete backups older than the N newest (nothing else)' }),
-  'metrics-file': metricsFileOption('Afterwards', 'DIR', "= the new backup's snapshot time in unix seconds (written only when\nits checks passed)"),
+  'metrics-file': metricsFileOption(
+    'Afterwards',
+    'DIR',
+    "= the new backup's snapshot time in unix seconds (written only when\nits checks passed)",
+  ),
   server: ServerOptionShape.server.meta({
     help: [
       'The server program whose checkers check the copy (default: this',
@@ -43,7 +47,7 @@ export const BackupOptionsSchema = z.object({
       'redis-server; name it, e.g. /usr/bin/valkey-server, when not found).',
       "With --container, default the container's own: its image's",
       'redis-check-rdb and redis-check-aof run (docker run --rm, no network),',
-      'or this machine\'s when they are the same version',
+      "or this machine's when they are the same version",
     ].join('\n'),
   }),
   cluster: z.boolean().default(false).meta({ help: 'Back up the whole cluster of the --url node (see above)' }),
@@ -91,7 +95,7 @@ ${aclHelp('backup')}.`,
   async run(options, io) {
     const target = targetFromOptions(options, io.env);
     if (options.cluster) return runClusterBackup(options, target, io);
-    if (options.stagger !== undefined) throw new PlaybookError('usage', '--stagger is for --cluster: it spaces the shards\' forks');
+    if (options.stagger !== undefined) throw new PlaybookError('usage', "--stagger is for --cluster: it spaces the shards' forks");
     const to = resolve(options.to);
     const container = await containerFromOptions(options, io);
     assertNoConnectionOptionsWithContainer(target, container);
@@ -109,22 +113,36 @@ ${aclHelp('backup')}.`,
     const common = { engine, to, keep: options.keep, onProgress: progressPrinter(io) };
     const result = container
       ? await connectContainer(container, target, { timeoutMs: DEFAULT_TIMEOUT_MS }).then(({ commands }) =>
-          backup({ ...common, client: commands, files: containerDataDir(container), source: { host: target.host, port: target.port, container: container.name } }),
+          backup({
+            ...common,
+            client: commands,
+            files: containerDataDir(container),
+            source: { host: target.host, port: target.port, container: container.name },
+          }),
         )
       : await withConnection(target, { timeoutMs: DEFAULT_TIMEOUT_MS }, (client) =>
-          backup({ ...common, client, source: { host: target.host, port: target.port, ...(target.socket ? { socket: target.socket } : {}) } }),
+          backup({
+            ...common,
+            client,
+            source: { host: target.host, port: target.port, ...(target.socket ? { socket: target.socket } : {}) },
+          }),
         );
     const checked = result.manifest.checks.rdb.ok && (result.manifest.checks.aof?.ok ?? true);
-    if (options['metrics-file'] && checked) await writeBackupMetric(resolve(options['metrics-file']), to, new Date(result.manifest.createdAt));
+    if (options['metrics-file'] && checked)
+      await writeBackupMetric(resolve(options['metrics-file']), to, new Date(result.manifest.createdAt));
     if (options.json) {
       io.stdout(jsonText(BackupJsonSchema, { path: result.path, manifest: result.manifest, pruned: result.pruned }));
     } else {
       const keys = Object.values(result.manifest.keyspace).reduce((sum, db) => sum + db.keys, 0);
       const bytes = result.manifest.files.reduce((sum, file) => sum + file.size, 0);
-      io.stdout(`Backup complete: ${result.path}\n  ${keys} keys, ${result.manifest.files.length} files, ${bytes} bytes, snapshot of ${result.manifest.createdAt}\n`);
+      io.stdout(
+        `Backup complete: ${result.path}\n  ${keys} keys, ${result.manifest.files.length} files, ${bytes} bytes, snapshot of ${result.manifest.createdAt}\n`,
+      );
       const replication = result.manifest.replication;
       if (replication?.primary) {
-        io.stdout(`  taken on a replica of ${replication.primary.host}:${replication.primary.port} (link ${replication.link}), replication offset ${replication.offset}: its primary did not fork\n`);
+        io.stdout(
+          `  taken on a replica of ${replication.primary.host}:${replication.primary.port} (link ${replication.link}), replication offset ${replication.offset}: its primary did not fork\n`,
+        );
       }
       for (const path of result.pruned) io.stdout(`  removed old backup ${path}\n`);
     }
@@ -141,14 +159,26 @@ async function runClusterBackup(options: z.infer<typeof BackupOptionsSchema>, ta
     target,
     to: resolve(options.to),
     staggerSeconds: options.stagger,
-    engine: options.server !== undefined ? await engineFromServerOption(options.server) : async (server) => (await engineForServerInfo(server)).engine,
+    engine:
+      options.server !== undefined
+        ? await engineFromServerOption(options.server)
+        : async (server) => (await engineForServerInfo(server)).engine,
     onProgress: (progress) => {
       const prefix = `shard ${progress.shard} (${progress.node})`;
       if ('done' in progress) {
         io.stderr(`${prefix}: done, ${progress.done.keys} keys in ${progress.done.seconds.toFixed(1)} s\n`);
         return;
       }
-      if (!printers.has(progress.shard)) printers.set(progress.shard, progressPrinter({ ...io, stderr: (text) => { io.stderr(`${prefix}: ${text}`); } }));
+      if (!printers.has(progress.shard))
+        printers.set(
+          progress.shard,
+          progressPrinter({
+            ...io,
+            stderr: (text) => {
+              io.stderr(`${prefix}: ${text}`);
+            },
+          }),
+        );
       printers.get(progress.shard)?.(progress.event);
     },
   });
@@ -158,9 +188,13 @@ async function runClusterBackup(options: z.infer<typeof BackupOptionsSchema>, ta
     return 0;
   }
   const keys = manifest.shards.reduce((sum, shard) => sum + shard.keys, 0);
-  io.stdout(`Cluster backup complete: ${result.path}\n  ${manifest.shards.length} shards, ${keys} keys, ${manifest.topology.nodes.length} nodes (${manifest.files.filter((file) => file.role === 'nodes-conf').length} nodes.conf kept)\n`);
+  io.stdout(
+    `Cluster backup complete: ${result.path}\n  ${manifest.shards.length} shards, ${keys} keys, ${manifest.topology.nodes.length} nodes (${manifest.files.filter((file) => file.role === 'nodes-conf').length} nodes.conf kept)\n`,
+  );
   for (const shard of manifest.shards) {
-    io.stdout(`  ${shard.dir}: slots ${formatRanges(shard.slots)} from ${shard.host}:${shard.port} (${shortId(shard.nodeId)}), ${shard.keys} keys, snapshot of ${shard.snapshotAt}\n`);
+    io.stdout(
+      `  ${shard.dir}: slots ${formatRanges(shard.slots)} from ${shard.host}:${shard.port} (${shortId(shard.nodeId)}), ${shard.keys} keys, snapshot of ${shard.snapshotAt}\n`,
+    );
   }
   io.stdout(
     `  The shards were taken over ${manifest.span.seconds.toFixed(1)} s (${manifest.span.startedAt} to ${manifest.createdAt}), not at one instant: a write in that span may be in one shard and not in another.\n`,

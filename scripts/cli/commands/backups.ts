@@ -64,7 +64,18 @@ backup to verify its files now.`,
     }
     const table = [['BACKUP', 'SNAPSHOT (UTC)', 'KEYS', 'BYTES', 'AOF', 'CHECKED']];
     for (const row of rows) {
-      table.push(row.problem ? [row.name, '-', '-', '-', '-', `not a backup: ${row.problem}`] : [row.name, row.createdAt ?? '', String(row.keys), row.bytes === undefined ? '-' : String(row.bytes), row.aof === undefined ? '-' : row.aof ? 'yes' : 'no', row.checked ?? '']);
+      table.push(
+        row.problem
+          ? [row.name, '-', '-', '-', '-', `not a backup: ${row.problem}`]
+          : [
+              row.name,
+              row.createdAt ?? '',
+              String(row.keys),
+              row.bytes === undefined ? '-' : String(row.bytes),
+              row.aof === undefined ? '-' : row.aof ? 'yes' : 'no',
+              row.checked ?? '',
+            ],
+      );
     }
     const widths = (table[0] ?? []).map((_, i) => Math.max(...table.map((row) => (row[i] ?? '').length)));
     for (const row of table) io.stdout(`${row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join('  ')}\n`);

@@ -22,7 +22,9 @@ export const CheckOptionsSchema = z.object({
       "backup's dir mounted), or this machine's when they are the same version",
     ].join('\n'),
   }),
-  'compose-service': ContainerOptionsShape['compose-service'].meta({ help: 'The same for the container of this Compose service (current dir)' }),
+  'compose-service': ContainerOptionsShape['compose-service'].meta({
+    help: 'The same for the container of this Compose service (current dir)',
+  }),
   json: z.boolean().default(false).meta({ help: 'Print one JSON object with every check' }),
 });
 
@@ -44,7 +46,16 @@ not an RDB, missing files, an RDB format too new for the server), 6 when the pat
     const engine = await engineFromServerOption(options.server, await containerFromOptions(options, io));
     if (await isClusterBackup(resolve(options.backup))) {
       const cluster = await checkClusterBackup(resolve(options.backup), engine);
-      if (options.json) io.stdout(jsonText(CheckJsonSchema, { ok: cluster.ok, path: cluster.path, kind: 'cluster', shards: cluster.manifest.shards.length, items: cluster.items }));
+      if (options.json)
+        io.stdout(
+          jsonText(CheckJsonSchema, {
+            ok: cluster.ok,
+            path: cluster.path,
+            kind: 'cluster',
+            shards: cluster.manifest.shards.length,
+            items: cluster.items,
+          }),
+        );
       else for (const item of cluster.items) io.stdout(`${item.ok ? 'ok  ' : 'FAIL'}  ${item.what}: ${item.detail}\n`);
       if (!cluster.ok) throw new PlaybookError('backup', `${cluster.path} is not a good cluster backup: ${clusterCheckFailure(cluster)}`);
       if (!options.json) io.stdout(`${cluster.path} is good (${cluster.manifest.shards.length} shards)\n`);
@@ -59,7 +70,8 @@ not an RDB, missing files, an RDB format too new for the server), 6 when the pat
     if (!result.ok) {
       const format = result.items.find((item) => !item.ok && item.what === 'RDB format');
       // Checksums and structure fine, only too new for this server: not "bad", but not loadable here.
-      if (format && result.items.filter((item) => !item.ok).length === 1) throw new PlaybookError('backup', `${result.path} cannot be loaded by this server: ${format.detail}`);
+      if (format && result.items.filter((item) => !item.ok).length === 1)
+        throw new PlaybookError('backup', `${result.path} cannot be loaded by this server: ${format.detail}`);
       throw new PlaybookError('backup', `${result.path} is not a good backup: ${checkFailure(result)}`);
     }
     if (!options.json) io.stdout(`${result.path} is good\n`);

@@ -20,7 +20,10 @@ export const InspectOptionsSchema = z.object({
     .min(1, { error: 'expected at least 1 millisecond' })
     .max(600_000, { error: 'expected at most 600000 milliseconds (10 minutes)' })
     .default(DEFAULT_TIMEOUT_MS)
-    .meta({ value: 'MS', help: `Connect and command timeout in milliseconds (default ${DEFAULT_TIMEOUT_MS};\nwith a container, per docker exec, plus 10 s for Docker itself)` }),
+    .meta({
+      value: 'MS',
+      help: `Connect and command timeout in milliseconds (default ${DEFAULT_TIMEOUT_MS};\nwith a container, per docker exec, plus 10 s for Docker itself)`,
+    }),
   ...containerOptions('Inspect Redis in this container (docker exec NAME redis-cli; files listed inside)'),
 });
 export type InspectOptions = z.input<typeof InspectOptionsSchema>;

@@ -21,25 +21,21 @@ export const OffsiteOptionsSchema = z.object({
   action: z
     .enum(['init', 'push', 'list', 'pull', 'forget'], { error: 'expected init, push, list, pull or forget' })
     .meta({ positional: true, value: 'ACTION', help: 'What to do: init, push, list, pull or forget' }),
-  target: z.string().min(1).optional().meta({ positional: true, value: 'BACKUP|SNAPSHOT', help: 'push: the backup folder; pull: the snapshot ID (or latest)' }),
-  repo: z
+  target: z
     .string()
     .min(1)
     .optional()
-    .meta({
-      value: 'URL',
-      env: 'RESTIC_REPOSITORY',
-      help: 'The repository as restic takes it (default RESTIC_REPOSITORY): /srv/restic,\nrest:http://host:8000/, sftp:user@host:/srv/restic, s3:http://host:9000/bucket',
-    }),
-  'repo-file': z
-    .string()
-    .min(1)
-    .optional()
-    .meta({
-      value: 'FILE',
-      env: 'RESTIC_REPOSITORY_FILE',
-      help: 'A file holding that URL (default RESTIC_REPOSITORY_FILE): for a URL with\ncredentials (rest:https://user:password@host/), kept off command lines',
-    }),
+    .meta({ positional: true, value: 'BACKUP|SNAPSHOT', help: 'push: the backup folder; pull: the snapshot ID (or latest)' }),
+  repo: z.string().min(1).optional().meta({
+    value: 'URL',
+    env: 'RESTIC_REPOSITORY',
+    help: 'The repository as restic takes it (default RESTIC_REPOSITORY): /srv/restic,\nrest:http://host:8000/, sftp:user@host:/srv/restic, s3:http://host:9000/bucket',
+  }),
+  'repo-file': z.string().min(1).optional().meta({
+    value: 'FILE',
+    env: 'RESTIC_REPOSITORY_FILE',
+    help: 'A file holding that URL (default RESTIC_REPOSITORY_FILE): for a URL with\ncredentials (rest:https://user:password@host/), kept off command lines',
+  }),
   'password-file': z
     .string()
     .min(1)
@@ -94,16 +90,23 @@ private CA: RESTIC_CACERT). The user info of a repository URL is never printed.
 A wrong password exits 4, an unreachable store 3, a full or read-only store 6, a pull that does not
 match its manifest 7; nothing local is deleted on any failure.`,
   async run(options, io) {
-    if (options.repo && options['repo-file']) throw new PlaybookError('usage', 'Invalid --repo-file: give --repo URL or --repo-file FILE, not both');
+    if (options.repo && options['repo-file'])
+      throw new PlaybookError('usage', 'Invalid --repo-file: give --repo URL or --repo-file FILE, not both');
     const repoFile = options['repo-file'] ?? (options.repo ? undefined : io.env.RESTIC_REPOSITORY_FILE);
     const repository = repoFile ? await readRepositoryFile(resolve(repoFile)) : (options.repo ?? io.env.RESTIC_REPOSITORY);
-    if (!repository) throw new PlaybookError('usage', 'Invalid --repo: the repository is required (--repo URL or --repo-file FILE, or RESTIC_REPOSITORY)');
+    if (!repository)
+      throw new PlaybookError('usage', 'Invalid --repo: the repository is required (--repo URL or --repo-file FILE, or RESTIC_REPOSITORY)');
     const passwordFile = options['password-file'] ?? io.env.RESTIC_PASSWORD_FILE;
-    if (!passwordFile) throw new PlaybookError('usage', 'Invalid --password-file: the repository password file is required (--password-file FILE, or RESTIC_PASSWORD_FILE)');
+    if (!passwordFile)
+      throw new PlaybookError(
+        'usage',
+        'Invalid --password-file: the repository password file is required (--password-file FILE, or RESTIC_PASSWORD_FILE)',
+      );
     const repo: ResticRepo = { repository, passwordFile: resolve(passwordFile), program: options.restic };
     const shown = displayRepository(repository);
     const needs = (what: string, given: string | undefined, hint: string): string => {
-      if (!given) throw new PlaybookError('usage', `Invalid ${what}: offsite ${options.action} needs ${hint} (see redis-playbook offsite --help)`);
+      if (!given)
+        throw new PlaybookError('usage', `Invalid ${what}: offsite ${options.action} needs ${hint} (see redis-playbook offsite --help)`);
       return given;
     };
     let out: OffsiteJson;
@@ -118,30 +121,68 @@ match its manifest 7; nothing local is deleted on any failure.`,
         const backup = resolve(needs('BACKUP', options.target, 'the backup folder (offsite push BACKUP)'));
         const result = await pushBackup(repo, backup, io.env);
         if (options['metrics-file']) await writeBackupMetric(resolve(options['metrics-file']), shown, new Date(result.createdAt));
-        out = { action: 'push', repository: shown, snapshot: result.snapshot, path: result.path, createdAt: result.createdAt, verifiedFiles: result.verifiedFiles, bytes: result.bytes, addedBytes: result.addedBytes };
+        out = {
+          action: 'push',
+          repository: shown,
+          snapshot: result.snapshot,
+          path: result.path,
+          createdAt: result.createdAt,
+          verifiedFiles: result.verifiedFiles,
+          bytes: result.bytes,
+          addedBytes: result.addedBytes,
+        };
         text = `Pushed ${result.path} to ${shown} as snapshot ${result.snapshot}: ${result.bytes} bytes, ${result.addedBytes} new in the repository; pulled back and checked, ${filesMatch(result.verifiedFiles)} the manifest.`;
         break;
       }
       case 'list': {
         const snapshots = await listOffsite(repo, io.env);
         out = { action: 'list', repository: shown, snapshots };
-        const rows = [['SNAPSHOT', 'BACKUP', 'TIME (UTC)', 'HOST', 'BYTES'], ...snapshots.map((entry) => [entry.snapshot, entry.name, entry.time.replace(/\.\d+/, ''), entry.host, String(entry.bytes ?? '-')])];
+        const rows = [
+          ['SNAPSHOT', 'BACKUP', 'TIME (UTC)', 'HOST', 'BYTES'],
+          ...snapshots.map((entry) => [
+            entry.snapshot,
+            entry.name,
+            entry.time.replace(/\.\d+/, ''),
+            entry.host,
+            String(entry.bytes ?? '-'),
+          ]),
+        ];
         const widths = (rows[0] ?? []).map((_, i) => Math.max(...rows.map((row) => (row[i] ?? '').length)));
-        text = snapshots.length === 0 ? `No redis-playbook snapshots in ${shown}` : rows.map((row) => row.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join('  ').trimEnd()).join('\n');
+        text =
+          snapshots.length === 0
+            ? `No redis-playbook snapshots in ${shown}`
+            : rows
+                .map((row) =>
+                  row
+                    .map((cell, i) => cell.padEnd(widths[i] ?? 0))
+                    .join('  ')
+                    .trimEnd(),
+                )
+                .join('\n');
         break;
       }
       case 'pull': {
         const id = needs('SNAPSHOT', options.target, 'a snapshot ID or latest (offsite pull SNAPSHOT --to DIR)');
         const to = resolve(needs('--to', options.to, 'the backup dir (--to DIR)'));
         const result = await pullBackup(repo, id, to, io.env);
-        out = { action: 'pull', repository: shown, snapshot: result.snapshot, path: result.path, createdAt: result.createdAt, verifiedFiles: result.verifiedFiles };
+        out = {
+          action: 'pull',
+          repository: shown,
+          snapshot: result.snapshot,
+          path: result.path,
+          createdAt: result.createdAt,
+          verifiedFiles: result.verifiedFiles,
+        };
         text = `Pulled snapshot ${result.snapshot} into ${result.path}: ${filesMatch(result.verifiedFiles)} the manifest (snapshot of ${result.createdAt}).`;
         break;
       }
       case 'forget': {
         const retention = { hourly: options['keep-hourly'], daily: options['keep-daily'], weekly: options['keep-weekly'] };
         if (!Object.values(retention).some((value) => value !== undefined && value > 0)) {
-          throw new PlaybookError('usage', 'Invalid --keep-*: offsite forget needs at least one of --keep-hourly, --keep-daily, --keep-weekly of 1 or more (restic keeps everything without one)');
+          throw new PlaybookError(
+            'usage',
+            'Invalid --keep-*: offsite forget needs at least one of --keep-hourly, --keep-daily, --keep-weekly of 1 or more (restic keeps everything without one)',
+          );
         }
         const result = await forgetOffsite(repo, retention, io.env);
         out = { action: 'forget', repository: shown, kept: result.kept, removed: result.removed };

@@ -6,17 +6,24 @@ import { restore } from '../../procedures/restore.ts';
 import { DEFAULT_REDIS_URL, parseRedisUrl } from '../../procedures/target.ts';
 import { defineCommand, jsonText } from '../command.ts';
 import { urlOption } from '../connection-options.ts';
-import { containerFromOptions, containerOptions, containerProgress, DataDirOptionShape, requireDataDirOrContainer } from '../container-options.ts';
+import {
+  containerFromOptions,
+  containerOptions,
+  containerProgress,
+  DataDirOptionShape,
+  requireDataDirOrContainer,
+} from '../container-options.ts';
 import { RestoreJsonSchema } from '../json-schemas.ts';
 import { engineForRestore, engineFromServerOption, ServerOptionShape } from '../server-option.ts';
 import { CLUSTER_RESTORE_HELP, ClusterRestoreOptionsShape, runClusterRestore } from './restore-cluster.ts';
 
 const yesNo = z.enum(['yes', 'no'], { error: 'expected yes or no' }).transform((value) => value === 'yes');
 
-
 /** What to do after restoring a server that has or had replicas (the page has the drills). */
 function replicationAdvice(replication: NonNullable<BackupManifest['replication']>): string {
-  const origin = replication.primary ? `This backup was taken on a replica of ${replication.primary.host}:${replication.primary.port}. ` : '';
+  const origin = replication.primary
+    ? `This backup was taken on a replica of ${replication.primary.host}:${replication.primary.port}. `
+    : '';
   return (
     `${origin}If this server is a primary with replicas: they resync from it once it starts; trust each one when its own INFO replication says ` +
     'master_link_status:up. Under Sentinel, set replica-priority 0 on every replica before you stop the primary, or Sentinel fails over and undoes the rollback ' +
@@ -34,9 +41,15 @@ export const RestoreOptionsSchema = z
     ...DataDirOptionShape,
     ...containerOptions('Roll back Redis in this container (docker stop, docker run --rm, docker start)'),
     ...ServerOptionShape,
-    url: urlOption(`With a container: Redis as seen inside it, to check it after the start\n(default ${DEFAULT_REDIS_URL}; the password may come from REDISCLI_AUTH)`),
+    url: urlOption(
+      `With a container: Redis as seen inside it, to check it after the start\n(default ${DEFAULT_REDIS_URL}; the password may come from REDISCLI_AUTH)`,
+    ),
     appendonly: yesNo.optional().meta({ value: 'yes|no', help: "How the server starts (default: as in the backup's manifest)" }),
-    dbfilename: z.string().min(1).optional().meta({ value: 'NAME', help: "The snapshot's file name when the server's differs from the backup's" }),
+    dbfilename: z
+      .string()
+      .min(1)
+      .optional()
+      .meta({ value: 'NAME', help: "The snapshot's file name when the server's differs from the backup's" }),
     appenddirname: z.string().min(1).optional().meta({ value: 'NAME', help: "The AOF dir's name, likewise" }),
     appendfilename: z.string().min(1).optional().meta({ value: 'NAME', help: "The AOF files' base name, likewise" }),
     recheck: z.boolean().default(false).meta({
@@ -52,7 +65,7 @@ export const RestoreOptionsSchema = z
 
 export const restoreCommand = defineCommand({
   name: 'restore',
-  summary: 'Roll a stopped server\'s data dir back to a backup (the current files are moved aside); a cluster backup into a cluster',
+  summary: "Roll a stopped server's data dir back to a backup (the current files are moved aside); a cluster backup into a cluster",
   usage: `Usage: redis-playbook restore <backup> --data-dir DIR [--server PROGRAM] [--appendonly yes|no]
                               [--recheck] [--json]
        redis-playbook restore <backup> --container NAME | --compose-service SERVICE
@@ -111,11 +124,26 @@ ${CLUSTER_RESTORE_HELP}`,
       });
       if (options.json) {
         const { container: name, dataDir, appendonly, installed, movedAside, movedNames: moved } = result;
-        io.stdout(jsonText(RestoreJsonSchema, { backup: result.check.path, container: name, dataDir, appendonly, installed, movedAside: movedAside ?? null, moved }));
+        io.stdout(
+          jsonText(RestoreJsonSchema, {
+            backup: result.check.path,
+            container: name,
+            dataDir,
+            appendonly,
+            installed,
+            movedAside: movedAside ?? null,
+            moved,
+          }),
+        );
         return 0;
       }
-      io.stdout(`Restored ${result.check.path} into ${result.dataDir} of container ${result.container} (installed: ${result.installed.join(', ')}; appendonly ${result.appendonly ? 'yes' : 'no'})\n`);
-      if (result.movedAside) io.stdout(`The previous files (${result.movedNames.join(', ')}) are in ${result.movedAside} inside the container's volume: that folder is your undo.\n`);
+      io.stdout(
+        `Restored ${result.check.path} into ${result.dataDir} of container ${result.container} (installed: ${result.installed.join(', ')}; appendonly ${result.appendonly ? 'yes' : 'no'})\n`,
+      );
+      if (result.movedAside)
+        io.stdout(
+          `The previous files (${result.movedNames.join(', ')}) are in ${result.movedAside} inside the container's volume: that folder is your undo.\n`,
+        );
       io.stdout(`Container ${result.container} is running again with the backup loaded.\n`);
       return 0;
     }
@@ -140,14 +168,28 @@ ${CLUSTER_RESTORE_HELP}`,
     });
     if (options.json) {
       const { appendonly, installed, movedAside, movedNames: moved } = result;
-      io.stdout(jsonText(RestoreJsonSchema, { backup: result.check.path, container: null, dataDir, appendonly, installed, movedAside: movedAside ?? null, moved }));
+      io.stdout(
+        jsonText(RestoreJsonSchema, {
+          backup: result.check.path,
+          container: null,
+          dataDir,
+          appendonly,
+          installed,
+          movedAside: movedAside ?? null,
+          moved,
+        }),
+      );
       return 0;
     }
-    io.stdout(`Restored ${result.check.path} into ${dataDir} (installed: ${result.installed.join(', ')}; appendonly ${result.appendonly ? 'yes' : 'no'})\n`);
-    if (result.movedAside) io.stdout(`The previous files (${result.movedNames.join(', ')}) are in ${result.movedAside}: that folder is your undo.\n`);
+    io.stdout(
+      `Restored ${result.check.path} into ${dataDir} (installed: ${result.installed.join(', ')}; appendonly ${result.appendonly ? 'yes' : 'no'})\n`,
+    );
+    if (result.movedAside)
+      io.stdout(`The previous files (${result.movedNames.join(', ')}) are in ${result.movedAside}: that folder is your undo.\n`);
     io.stdout('Start the server normally now.\n');
     const replication = result.check.manifest?.replication;
-    if (replication && (replication.role === 'replica' || (replication.replicas ?? 0) > 0)) io.stdout(`${replicationAdvice(replication)}\n`);
+    if (replication && (replication.role === 'replica' || (replication.replicas ?? 0) > 0))
+      io.stdout(`${replicationAdvice(replication)}\n`);
     return 0;
   },
 });

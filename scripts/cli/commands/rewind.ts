@@ -6,26 +6,41 @@ import { isoSeconds, parseRewindTime, rewind, type RewindResult } from '../../pr
 import { DEFAULT_REDIS_URL, parseRedisUrl } from '../../procedures/target.ts';
 import { defineCommand, jsonText, type CliIo } from '../command.ts';
 import { urlOption } from '../connection-options.ts';
-import { containerFromOptions, containerOptions, containerProgress, DataDirOptionShape, requireDataDirOrContainer } from '../container-options.ts';
+import {
+  containerFromOptions,
+  containerOptions,
+  containerProgress,
+  DataDirOptionShape,
+  requireDataDirOrContainer,
+} from '../container-options.ts';
 import { RewindJsonSchema } from '../json-schemas.ts';
 import { engineFromServerOption, ServerOptionShape } from '../server-option.ts';
-
 
 /** The options of `redis-playbook rewind`. */
 export const RewindOptionsSchema = z
   .object({
     ...DataDirOptionShape,
     ...containerOptions('Rewind Redis in this container (docker stop, docker run --rm, docker start)'),
-    url: urlOption(`With a container: Redis as seen inside it, to check it after the start\n(default ${DEFAULT_REDIS_URL}; the password may come from REDISCLI_AUTH)`),
-    to: z
-      .string({ error: 'say when to go back to (--to 2026-12-02T14:05:00Z, or Unix seconds)' })
-      .min(1)
-      .meta({ value: 'TIME', help: 'ISO 8601 with a zone (2026-12-02T14:05:00Z, 2026-12-02T15:05:00+01:00)\nor Unix seconds; the writes of that second are kept' }),
+    url: urlOption(
+      `With a container: Redis as seen inside it, to check it after the start\n(default ${DEFAULT_REDIS_URL}; the password may come from REDISCLI_AUTH)`,
+    ),
+    to: z.string({ error: 'say when to go back to (--to 2026-12-02T14:05:00Z, or Unix seconds)' }).min(1).meta({
+      value: 'TIME',
+      help: 'ISO 8601 with a zone (2026-12-02T14:05:00Z, 2026-12-02T15:05:00+01:00)\nor Unix seconds; the writes of that second are kept',
+    }),
     server: ServerOptionShape.server.meta({
       help: 'The server program that wrote the AOF (default redis-server on PATH; e.g.\n/usr/bin/valkey-server): its own checker cuts and checks the AOF',
     }),
-    appenddirname: z.string().min(1).optional().meta({ value: 'NAME', help: "The AOF dir's name when it is not the default (appendonlydir)" }),
-    appendfilename: z.string().min(1).optional().meta({ value: 'NAME', help: "The AOF files' base name when it is not the default (appendonly.aof)" }),
+    appenddirname: z
+      .string()
+      .min(1)
+      .optional()
+      .meta({ value: 'NAME', help: "The AOF dir's name when it is not the default (appendonlydir)" }),
+    appendfilename: z
+      .string()
+      .min(1)
+      .optional()
+      .meta({ value: 'NAME', help: "The AOF files' base name when it is not the default (appendonly.aof)" }),
     json: z.boolean().default(false).meta({ help: 'Print one JSON object' }),
   })
   .superRefine(requireDataDirOrContainer);
@@ -101,11 +116,21 @@ function report(result: RewindResult & { container?: string }, to: number, json:
   }
   const where = result.container ? ` of container ${result.container}` : '';
   if (!result.changed) {
-    io.stdout(`Nothing to rewind: the last write in ${result.aofDir}${where} is ${result.latest === undefined ? 'the last rewrite' : `from ${isoSeconds(result.latest)}`}, not after ${isoSeconds(to)}. Nothing was changed.\n`);
+    io.stdout(
+      `Nothing to rewind: the last write in ${result.aofDir}${where} is ${result.latest === undefined ? 'the last rewrite' : `from ${isoSeconds(result.latest)}`}, not after ${isoSeconds(to)}. Nothing was changed.\n`,
+    );
     return 0;
   }
-  io.stdout(`Rewound ${result.aofDir}${where} to ${isoSeconds(to)}: cut ${result.removedBytes} bytes of writes made after it (the last was from ${time(result.latest)}).\n`);
-  io.stdout(`The AOF as it was is in ${result.movedAside}${result.container ? " inside the container's volume" : ''}: that folder is your undo.\n`);
-  io.stdout(result.container ? `Container ${result.container} is running again with the rewound data loaded.\n` : 'Start the server normally now.\n');
+  io.stdout(
+    `Rewound ${result.aofDir}${where} to ${isoSeconds(to)}: cut ${result.removedBytes} bytes of writes made after it (the last was from ${time(result.latest)}).\n`,
+  );
+  io.stdout(
+    `The AOF as it was is in ${result.movedAside}${result.container ? " inside the container's volume" : ''}: that folder is your undo.\n`,
+  );
+  io.stdout(
+    result.container
+      ? `Container ${result.container} is running again with the rewound data loaded.\n`
+      : 'Start the server normally now.\n',
+  );
   return 0;
 }

@@ -49,9 +49,13 @@ manifest's executable, at the same version), else this machine's redis-server.`,
       const cluster = await testRestoreCluster(resolve(options.backup), engine);
       if (options.json) io.stdout(jsonText(TestRestoreJsonSchema, cluster));
       else {
-        io.stdout(`Loaded ${cluster.backup} into a scratch cluster of ${cluster.shards.length} ${cluster.version} nodes in ${(cluster.loadMs / 1000).toFixed(1)} s\n`);
+        io.stdout(
+          `Loaded ${cluster.backup} into a scratch cluster of ${cluster.shards.length} ${cluster.version} nodes in ${(cluster.loadMs / 1000).toFixed(1)} s\n`,
+        );
         for (const shard of cluster.shards) {
-          io.stdout(`  ${shard.dir} (slots ${shard.slots}): ${shard.loaded} keys loaded, ${shard.expected} expected${shard.foreign ? `, ${shard.foreign} in slots of another shard` : ''}  ${shard.ok ? 'ok' : 'MISMATCH'}\n`);
+          io.stdout(
+            `  ${shard.dir} (slots ${shard.slots}): ${shard.loaded} keys loaded, ${shard.expected} expected${shard.foreign ? `, ${shard.foreign} in slots of another shard` : ''}  ${shard.ok ? 'ok' : 'MISMATCH'}\n`,
+          );
         }
       }
       if (!cluster.ok) throw new PlaybookError('backup', `${cluster.backup}: the loaded shards do not match the manifest`);
@@ -62,9 +66,13 @@ manifest's executable, at the same version), else this machine's redis-server.`,
       io.stdout(jsonText(TestRestoreJsonSchema, result));
     } else {
       io.stdout(`Loaded ${result.backup} into a scratch Redis ${result.version} in ${(result.loadMs / 1000).toFixed(1)} s\n`);
-      for (const db of result.databases) io.stdout(`  db${db.db}: ${db.loaded} keys loaded, ${db.expected ?? 'no manifest:'} expected  ${db.ok ? 'ok' : 'MISMATCH'}\n`);
+      for (const db of result.databases)
+        io.stdout(`  db${db.db}: ${db.loaded} keys loaded, ${db.expected ?? 'no manifest:'} expected  ${db.ok ? 'ok' : 'MISMATCH'}\n`);
       io.stdout('  sample keys:\n');
-      for (const sample of result.samples) io.stdout(`    db${sample.db} ${sample.type.padEnd(6)} ${sample.key}${sample.ttlMs >= 0 ? ` (expires in ${Math.round(sample.ttlMs / 1000)} s)` : ''}\n`);
+      for (const sample of result.samples)
+        io.stdout(
+          `    db${sample.db} ${sample.type.padEnd(6)} ${sample.key}${sample.ttlMs >= 0 ? ` (expires in ${Math.round(sample.ttlMs / 1000)} s)` : ''}\n`,
+        );
       io.stdout(`  digest: ${result.digest}\n`);
     }
     if (!result.ok) throw new PlaybookError('backup', `${result.backup}: the loaded keys do not match the manifest`);

@@ -66,7 +66,8 @@ A malformed FILE is a usage error (exit 2) naming the file and line.`,
       const widths = [0, 1].map((column) => Math.max(...rows.map((row) => (row[column] ?? '').length)));
       for (const row of rows) io.stdout(`${(row[0] ?? '').padEnd(widths[0] ?? 0)}  ${(row[1] ?? '').padEnd(widths[1] ?? 0)}  ${row[2]}\n`);
     }
-    if (failed.length > 0) throw new PlaybookError('mismatch', `${failed.length} of ${findings.length} expectations do not hold on ${where}`);
+    if (failed.length > 0)
+      throw new PlaybookError('mismatch', `${failed.length} of ${findings.length} expectations do not hold on ${where}`);
     return 0;
   },
 });

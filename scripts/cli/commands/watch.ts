@@ -18,7 +18,10 @@ export const WatchOptionsSchema = z.object({
     .positive({ error: 'expected more than 0 seconds' })
     .optional()
     .meta({ value: 'SECONDS', help: 'Stop after this long' }),
-  json: z.boolean().default(false).meta({ help: 'One JSON object per line (event, time, changesSinceLastSave, durationSec, status, forkUsec)' }),
+  json: z
+    .boolean()
+    .default(false)
+    .meta({ help: 'One JSON object per line (event, time, changesSinceLastSave, durationSec, status, forkUsec)' }),
 });
 
 function describe(event: WatchEvent): string {
@@ -59,7 +62,9 @@ container, each poll is one docker exec, so it polls as fast as Docker answers.`
   async run(options, io) {
     const target = targetFromOptions(options, io.env);
     const abort = new AbortController();
-    const stop = () => { abort.abort(); };
+    const stop = () => {
+      abort.abort();
+    };
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
     try {

@@ -21,7 +21,10 @@ export function probeDocker(): Promise<DockerProbe> {
     const result = await runTool('docker', ['info', '--format', '{{.ServerVersion}}'], { timeoutMs: 20_000 });
     const version = result.stdout.trim();
     if (result.exitCode === 0 && version && !version.startsWith('<no value>')) return { available: true, serverVersion: version };
-    return { available: false, detail: (result.stderr || result.stdout).trim().split('\n').slice(-3).join(' ') || `docker info exited ${result.exitCode}` };
+    return {
+      available: false,
+      detail: (result.stderr || result.stdout).trim().split('\n').slice(-3).join(' ') || `docker info exited ${result.exitCode}`,
+    };
   })();
   return probe;
 }
@@ -43,7 +46,11 @@ export async function dockerPolicy(env: NodeJS.ProcessEnv = process.env): Promis
 export function decidePolicy(found: DockerProbe, env: NodeJS.ProcessEnv): DockerPolicy {
   if (found.available) return { run: true };
   if (requireAll(env)) {
-    return { run: false, status: 'failed', reason: `${DOCKER_UNAVAILABLE} (${found.detail}); ${REQUIRE_ALL_ENV}=1 requires the Docker checks to run` };
+    return {
+      run: false,
+      status: 'failed',
+      reason: `${DOCKER_UNAVAILABLE} (${found.detail}); ${REQUIRE_ALL_ENV}=1 requires the Docker checks to run`,
+    };
   }
   return { run: false, status: 'skipped', reason: DOCKER_UNAVAILABLE };
 }

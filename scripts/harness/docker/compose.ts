@@ -140,11 +140,20 @@ export class ComposeRedis extends RedisContainer {
   async up(): Promise<void> {
     this.composeCommand = await composeCommand();
     const result = await this.compose(['up', '-d']);
-    if (result.exitCode !== 0) throw new Error(`\`${this.composeCommand.join(' ')} up -d\` failed (exit ${result.exitCode}):\n${`${result.stdout}\n${result.stderr}`.trim()}`);
+    if (result.exitCode !== 0)
+      throw new Error(
+        `\`${this.composeCommand.join(' ')} up -d\` failed (exit ${result.exitCode}):\n${`${result.stdout}\n${result.stderr}`.trim()}`,
+      );
     const filters = [`label=com.docker.compose.project=${this.project}`, `label=com.docker.compose.service=${this.service}`];
     const id = lines((await dockerTry(['ps', '--all', '--quiet', ...filters.flatMap((filter) => ['--filter', filter])])).stdout)[0];
     if (!id) throw new Error(`Compose project ${this.project} has no container for service "${this.service}"`);
-    const inspected = await dockerTry(['container', 'inspect', '--format', '{{.Name}}{{range .Mounts}} {{.Destination}}={{.Name}}{{end}}', id]);
+    const inspected = await dockerTry([
+      'container',
+      'inspect',
+      '--format',
+      '{{.Name}}{{range .Mounts}} {{.Destination}}={{.Name}}{{end}}',
+      id,
+    ]);
     const [name = '', ...mounts] = inspected.stdout.trim().split(' ');
     this.names.container = name.replace(/^\//, '');
     const data = mounts.find((mount) => mount.startsWith('/data='))?.slice('/data='.length);
@@ -197,7 +206,9 @@ export interface ComposeExtras extends StartContainerExtras {
  */
 export async function startComposeProject(options: ContainerOptions = {}, extras: ComposeExtras = {}): Promise<ComposeRedis> {
   if (extras.file !== undefined && (options.password || Object.keys(options.config ?? {}).length > 0)) {
-    throw new Error('startComposeProject: a given compose file brings its own command; config and password apply to the generated one only');
+    throw new Error(
+      'startComposeProject: a given compose file brings its own command; config and password apply to the generated one only',
+    );
   }
   const project = await prepareContainer(options, extras, (init) => new ComposeRedis(init), extras.file === undefined);
   try {

@@ -25,7 +25,9 @@ export const HARNESS_MOUNT = '/run/redis-playbook';
 export const HARNESS_CONF = `${HARNESS_MOUNT}/harness.conf`;
 
 /** Containers alive in this process, removed on exit whatever happens. */
-const live = new DisposedAtExit<RedisContainer>((container) => { container.disposeSync(); });
+const live = new DisposedAtExit<RedisContainer>((container) => {
+  container.disposeSync();
+});
 
 /** Quotes a value for redis.conf. */
 function confQuote(value: string): string {
@@ -153,10 +155,20 @@ export class RedisContainer implements ServerUnderTest {
     const labels = ['--label', `${HARNESS_LABEL}=1`];
     await docker(['volume', 'create', ...labels, this.volume]);
     await docker([
-      'container', 'create', '--name', this.name, ...labels, '--network', 'none',
-      '--volume', `${this.volume}:/data`,
+      'container',
+      'create',
+      '--name',
+      this.name,
+      ...labels,
+      '--network',
+      'none',
+      '--volume',
+      `${this.volume}:/data`,
       ...(this.harnessDir ? ['--volume', `${this.harnessDir}:${HARNESS_MOUNT}`] : []),
-      this.image, 'redis-server', ...(this.harnessDir ? [HARNESS_CONF] : []), ...this.serverArgs,
+      this.image,
+      'redis-server',
+      ...(this.harnessDir ? [HARNESS_CONF] : []),
+      ...this.serverArgs,
     ]);
   }
 
@@ -194,7 +206,9 @@ export class RedisContainer implements ServerUnderTest {
 
   /** `docker stop`: SIGTERM, so Redis shuts down gracefully (saving per its config); SIGKILL after the stop timeout. */
   async stop(): Promise<void> {
-    await docker(['stop', '--time', String(this.options.stopTimeoutSec), this.name], { timeoutMs: (this.options.stopTimeoutSec + 60) * 1000 });
+    await docker(['stop', '--time', String(this.options.stopTimeoutSec), this.name], {
+      timeoutMs: (this.options.stopTimeoutSec + 60) * 1000,
+    });
   }
 
   /** `docker kill` (SIGKILL by default: a crash, no final save), then waits until the container is down. */
@@ -212,7 +226,10 @@ export class RedisContainer implements ServerUnderTest {
 
   /** Runs a program inside the container (`docker exec NAME ARGS`). Never rejects. */
   exec(args: string[], options: { input?: string } = {}): Promise<DockerOutput> {
-    return dockerTry(['exec', ...(options.input === undefined ? [] : ['-i']), this.name, ...args], { input: options.input, timeoutMs: 60_000 });
+    return dockerTry(['exec', ...(options.input === undefined ? [] : ['-i']), this.name, ...args], {
+      input: options.input,
+      timeoutMs: 60_000,
+    });
   }
 
   /** A connected ioredis client over the unix socket; close it with `quit()` (or use {@link withClient}). */
@@ -250,15 +267,23 @@ export class RedisContainer implements ServerUnderTest {
   /** Names of the entries of `/data/<sub>` (`ls -A` in a throwaway container on the volume), sorted. */
   async dataEntries(sub = ''): Promise<string[]> {
     const out = await this.onVolume(`ls -A /data/${sub}`);
-    return out.split('\n').map((name) => name.trim()).filter(Boolean).sort();
+    return out
+      .split('\n')
+      .map((name) => name.trim())
+      .filter(Boolean)
+      .sort();
   }
 
   /** The bytes of `/data/<path>` (copied out with `docker cp`). */
   async readDataFile(path: string): Promise<Buffer> {
     let bytes: Buffer | undefined;
-    await this.#withCopy(path, async (file) => {
-      bytes = await readFile(file);
-    }, false);
+    await this.#withCopy(
+      path,
+      async (file) => {
+        bytes = await readFile(file);
+      },
+      false,
+    );
     return bytes ?? Buffer.alloc(0);
   }
 
@@ -281,7 +306,22 @@ export class RedisContainer implements ServerUnderTest {
 
   /** Runs `sh -ec SCRIPT` in a throwaway container of the server's image on its volume (at /data); its stdout. */
   async onVolume(script: string, input?: string): Promise<string> {
-    const result = await docker(['run', '--rm', ...(input === undefined ? [] : ['-i']), '--network', 'none', '-v', `${this.volume}:/data`, this.image, 'sh', '-ec', script], { input });
+    const result = await docker(
+      [
+        'run',
+        '--rm',
+        ...(input === undefined ? [] : ['-i']),
+        '--network',
+        'none',
+        '-v',
+        `${this.volume}:/data`,
+        this.image,
+        'sh',
+        '-ec',
+        script,
+      ],
+      { input },
+    );
     return result.stdout;
   }
 

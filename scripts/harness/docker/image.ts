@@ -45,7 +45,11 @@ export const IMAGE_ENV = 'REDIS_PLAYBOOK_IMAGE';
 /** Environment variable choosing between the official images and the local builds. */
 export const OFFICIAL_ENV = 'REDIS_PLAYBOOK_OFFICIAL_IMAGES';
 /** The official image of each engine of the Docker flavor: what the seed's readers run. */
-export const OFFICIAL_IMAGES: Readonly<Record<string, string>> = { 'redis-7.0': 'redis:7.0', 'redis-8.6': 'redis:8.6', 'valkey-9.1': 'valkey/valkey:9.1' };
+export const OFFICIAL_IMAGES: Readonly<Record<string, string>> = {
+  'redis-7.0': 'redis:7.0',
+  'redis-8.6': 'redis:8.6',
+  'valkey-9.1': 'valkey/valkey:9.1',
+};
 /**
  * Bumped when the layout below changes, so old builds are not reused. Layout 2 behaves like the
  * official images where a procedure touches them: a `redis` user (`valkey` in the Valkey image,
@@ -92,7 +96,9 @@ export interface ImageInfo {
 }
 
 async function sha256File(path: string): Promise<string> {
-  return createHash('sha256').update(await readFile(path)).digest('hex');
+  return createHash('sha256')
+    .update(await readFile(path))
+    .digest('hex');
 }
 
 /** The version `redis-server --version` reports (`v=7.0.15`). */
@@ -155,9 +161,19 @@ async function planRootfs(engine: Engine, root?: string): Promise<Entry[]> {
   const user = engine.product;
   add({ kind: 'dir', path: 'data', mode: 0o755, owner: SERVER_UID });
   for (const [path, mode] of [
-    ['tmp', 0o1777], ['root', 0o700], ['etc', 0o755], ['proc', 0o555], ['sys', 0o555],
-    ['dev', 0o755], ['run', 0o755], ['bin', 0o755], ['sbin', 0o755], ['usr/bin', 0o755], ['usr/sbin', 0o755],
-    ['usr/local/bin', 0o755], ['usr/local/etc/redis', 0o755],
+    ['tmp', 0o1777],
+    ['root', 0o700],
+    ['etc', 0o755],
+    ['proc', 0o555],
+    ['sys', 0o555],
+    ['dev', 0o755],
+    ['run', 0o755],
+    ['bin', 0o755],
+    ['sbin', 0o755],
+    ['usr/bin', 0o755],
+    ['usr/sbin', 0o755],
+    ['usr/local/bin', 0o755],
+    ['usr/local/etc/redis', 0o755],
   ] as const) {
     add({ kind: 'dir', path, mode });
   }
@@ -186,7 +202,10 @@ async function planRootfs(engine: Engine, root?: string): Promise<Entry[]> {
     const inRoot = root ? join(root, 'usr', 'bin', name) : undefined;
     const found = inRoot ? (accessible(inRoot) ? inRoot : undefined) : findOnPath(name);
     if (!found) {
-      if (required) throw new Error(`${name} is not installed: the image is built from this machine's Redis (apt-get install redis-server redis-tools)`);
+      if (required)
+        throw new Error(
+          `${name} is not installed: the image is built from this machine's Redis (apt-get install redis-server redis-tools)`,
+        );
       continue;
     }
     const real = await realpath(found);
@@ -204,7 +223,8 @@ async function planRootfs(engine: Engine, root?: string): Promise<Entry[]> {
   // The Valkey image answers to the redis-* names too (as `make install` of Valkey links them).
   if (engine.product === 'valkey') {
     for (const tool of ['server', 'cli', 'check-rdb', 'check-aof', 'benchmark']) {
-      if (entries.has(`usr/local/bin/valkey-${tool}`)) add({ kind: 'symlink', path: `usr/local/bin/redis-${tool}`, target: `valkey-${tool}` });
+      if (entries.has(`usr/local/bin/valkey-${tool}`))
+        add({ kind: 'symlink', path: `usr/local/bin/redis-${tool}`, target: `valkey-${tool}` });
     }
   }
 
@@ -226,7 +246,10 @@ async function planRootfs(engine: Engine, root?: string): Promise<Entry[]> {
   }
 
   const { stdout } = await runToolOk(realBusybox, ['--list-full']);
-  for (const applet of stdout.split('\n').map((line) => line.trim()).filter(Boolean)) {
+  for (const applet of stdout
+    .split('\n')
+    .map((line) => line.trim())
+    .filter(Boolean)) {
     if (applet === 'bin/busybox' || applet.includes('..')) continue;
     add({ kind: 'symlink', path: applet, target: '/bin/busybox' });
   }
@@ -251,7 +274,10 @@ function sourceFor(engine: Engine): { engine: Engine; root?: string; suffix: str
   if (engine.id !== hostRedis.id) return { engine, root: enginePaths(engine.id).root, suffix: '' };
   if (hostHasRedis()) return { engine: hostRedis, suffix: '' };
   const fallback = hostFallbackEngine();
-  if (!fallback) throw new Error('redis-server is not installed: the image is built from this machine\'s Redis (apt-get install redis-server redis-tools) or, without one, from Debian bookworm\'s (npm run engines fetches it)');
+  if (!fallback)
+    throw new Error(
+      "redis-server is not installed: the image is built from this machine's Redis (apt-get install redis-server redis-tools) or, without one, from Debian bookworm's (npm run engines fetches it)",
+    );
   return { engine: fallback, root: enginePaths(hostFallbackSpec.id).root, suffix: '-bookworm' };
 }
 
@@ -306,8 +332,7 @@ async function materialize(root: string, entries: Entry[]): Promise<void> {
     if (entry.kind === 'dir') {
       await chmod(target, entry.mode);
       if (entry.owner !== undefined) await chown(target, entry.owner, entry.owner);
-    }
-    else if (entry.kind === 'symlink') await symlink(entry.target, target);
+    } else if (entry.kind === 'symlink') await symlink(entry.target, target);
     else {
       if (entry.kind === 'file') await copyFile(entry.source, target);
       else await writeFile(target, entry.text);
@@ -337,7 +362,8 @@ async function withBuildLock<T>(fn: () => Promise<T>): Promise<T> {
         await writeFile(join(lock, 'pid'), String(process.pid));
         return true;
       } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw fatal(`Cannot create the image build lock ${lock}: ${(error as Error).message}`);
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST')
+          throw fatal(`Cannot create the image build lock ${lock}: ${(error as Error).message}`);
         const owner = Number(await readFile(join(lock, 'pid'), 'utf8').catch(() => '0'));
         if (owner > 0 && !processAlive(owner)) await rm(lock, { recursive: true, force: true });
         return false;
@@ -353,7 +379,10 @@ async function withBuildLock<T>(fn: () => Promise<T>): Promise<T> {
 }
 
 /** Builds `redis-playbook/redis:<version>` of an engine (default: the host's) unless an identical build exists (or `force`). */
-export async function buildLocalImage({ force = false, engine: given = hostRedis }: { force?: boolean; engine?: Engine } = {}): Promise<ImageInfo> {
+export async function buildLocalImage({
+  force = false,
+  engine: given = hostRedis,
+}: { force?: boolean; engine?: Engine } = {}): Promise<ImageInfo> {
   const started = Date.now();
   await requireDocker();
   const { engine, root, suffix } = sourceFor(given);
@@ -399,9 +428,17 @@ const versions = new Map<string, Promise<string>>();
 export function imageServerVersion(image: string): Promise<string> {
   let version = versions.get(image);
   if (!version) {
-    version = runToolOk('docker', ['run', '--rm', '--name', `${TEMP_PREFIX}${randomBytes(4).toString('hex')}-version`, '--network', 'none', image, 'redis-server', '--version']).then(
-      ({ stdout }) => versionFromVersionLine(stdout) ?? 'unknown',
-    );
+    version = runToolOk('docker', [
+      'run',
+      '--rm',
+      '--name',
+      `${TEMP_PREFIX}${randomBytes(4).toString('hex')}-version`,
+      '--network',
+      'none',
+      image,
+      'redis-server',
+      '--version',
+    ]).then(({ stdout }) => versionFromVersionLine(stdout) ?? 'unknown');
     versions.set(image, version);
   }
   return version;
@@ -444,7 +481,11 @@ async function officialImage(engine: Engine, started: number): Promise<ImageInfo
   if ((await dockerTry(['image', 'inspect', '--format', '{{.Id}}', tag])).exitCode !== 0) {
     const pull = await dockerTry(['pull', '--quiet', tag], { timeoutMs: 600_000 });
     if (pull.exitCode !== 0) {
-      const reason = `${pull.stderr}\n${pull.stdout}`.split('\n').map((line) => line.trim()).find(Boolean) ?? `exit ${pull.exitCode}`;
+      const reason =
+        `${pull.stderr}\n${pull.stdout}`
+          .split('\n')
+          .map((line) => line.trim())
+          .find(Boolean) ?? `exit ${pull.exitCode}`;
       return refuse(`${tag} could not be pulled: ${reason.replace(/^Error response from daemon: /, '')}`);
     }
   }
@@ -493,8 +534,14 @@ if (import.meta.main) {
   try {
     const values = parseArgs({ options: { force: { type: 'boolean', default: false }, engines: { type: 'string' } } }).values;
     force = values.force;
-    const ids = values.engines === undefined ? [hostRedis.id] : values.engines === 'all' ? DOCKER_ENGINE_IDS : values.engines.split(',').map((id) => id.trim());
-    for (const id of ids) if (!DOCKER_ENGINE_IDS.includes(id)) throw new Error(`no image for engine "${id}" (images: ${DOCKER_ENGINE_IDS.join(', ')}, or all)`);
+    const ids =
+      values.engines === undefined
+        ? [hostRedis.id]
+        : values.engines === 'all'
+          ? DOCKER_ENGINE_IDS
+          : values.engines.split(',').map((id) => id.trim());
+    for (const id of ids)
+      if (!DOCKER_ENGINE_IDS.includes(id)) throw new Error(`no image for engine "${id}" (images: ${DOCKER_ENGINE_IDS.join(', ')}, or all)`);
     engines = ids.map((id) => (id === hostRedis.id ? hostRedis : engineById(id)));
   } catch (error) {
     process.stderr.write(`image: ${(error as Error).message}\nUsage: npm run image [-- --force] [--engines redis-7.0,redis-8.0|all]\n`);

@@ -37,7 +37,9 @@ export function shippedRules(): z.infer<typeof RulesFileSchema> {
 
 /** The rule named `alert` of the shipped file. */
 export function shippedRule(alert: string): AlertRule {
-  const rule = shippedRules().groups.flatMap((group) => group.rules).find((candidate) => candidate.alert === alert);
+  const rule = shippedRules()
+    .groups.flatMap((group) => group.rules)
+    .find((candidate) => candidate.alert === alert);
   if (!rule) throw new Error(`No alert ${alert} in ${rulesFile}`);
   return rule;
 }

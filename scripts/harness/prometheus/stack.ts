@@ -18,7 +18,9 @@ export type MonitoringProgram = (typeof monitoringPrograms)[number];
 /** Why the monitoring programs cannot run here (the missing ones named), or undefined when all are on PATH. */
 export function monitoringUnavailableReason(programs: readonly MonitoringProgram[] = monitoringPrograms): string | undefined {
   const missing = programs.filter((name) => !findOnPath(name));
-  return missing.length ? `${missing.join(', ')} not on PATH (Debian's prometheus and prometheus-redis-exporter: bash scripts/setup.sh)` : undefined;
+  return missing.length
+    ? `${missing.join(', ')} not on PATH (Debian's prometheus and prometheus-redis-exporter: bash scripts/setup.sh)`
+    : undefined;
 }
 
 /** One alert of Prometheus's `/api/v1/alerts`. */
@@ -158,7 +160,10 @@ async function waitServing(child: ChildProcess, url: string, what: string, log: 
  */
 export async function startMonitoring(options: MonitoringOptions): Promise<DisposableMonitoring> {
   const { target, dir, intervalSeconds } = options;
-  const programs = Object.fromEntries(monitoringPrograms.map((name) => [name, findOnPath(name)])) as Record<MonitoringProgram, string | undefined>;
+  const programs = Object.fromEntries(monitoringPrograms.map((name) => [name, findOnPath(name)])) as Record<
+    MonitoringProgram,
+    string | undefined
+  >;
   const exporterProgram = programs['prometheus-redis-exporter'];
   if (!exporterProgram || !programs.prometheus) throw new Error(monitoringUnavailableReason() ?? 'monitoring programs missing');
   await mkdir(join(dir, 'tsdb'), { recursive: true });
@@ -193,12 +198,21 @@ export async function startMonitoring(options: MonitoringOptions): Promise<Dispo
   );
   const prometheusChild = startProcess(
     programs.prometheus,
-    [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'tsdb')}`, `--web.listen-address=127.0.0.1:${prometheusPort}`, '--log.level=warn'],
+    [
+      `--config.file=${join(dir, 'prometheus.yml')}`,
+      `--storage.tsdb.path=${join(dir, 'tsdb')}`,
+      `--web.listen-address=127.0.0.1:${prometheusPort}`,
+      '--log.level=warn',
+    ],
     dir,
     prometheusLog,
     basicEnv,
   );
-  const monitoring = new DisposableMonitoring(exporter, { child: prometheusChild, url: `http://127.0.0.1:${prometheusPort}`, log: prometheusLog });
+  const monitoring = new DisposableMonitoring(exporter, {
+    child: prometheusChild,
+    url: `http://127.0.0.1:${prometheusPort}`,
+    log: prometheusLog,
+  });
   try {
     await waitServing(exporterChild, `${exporter.url}/metrics`, 'redis_exporter', exporterLog);
     await waitServing(prometheusChild, `${monitoring.prometheusUrl}/-/ready`, 'Prometheus', prometheusLog);

@@ -55,14 +55,18 @@ ReadOnlyPaths=
 `;
 
 /** The image tag: its recipe (suite, packages, drop-in) hashed into it, so a changed recipe builds anew. */
-export const SYSTEMD_IMAGE = `redis-playbook/debian-systemd-redis:${SUITE}-${createHash('sha256').update(JSON.stringify([SUITE, PACKAGES, CONTAINER_DROP_IN])).digest('hex').slice(0, 12)}`;
+export const SYSTEMD_IMAGE = `redis-playbook/debian-systemd-redis:${SUITE}-${createHash('sha256')
+  .update(JSON.stringify([SUITE, PACKAGES, CONTAINER_DROP_IN]))
+  .digest('hex')
+  .slice(0, 12)}`;
 
 /** Why the image cannot be built or run here (no Docker, no debootstrap, not root); undefined when it can. */
 export async function systemdUnavailableReason(): Promise<string | undefined> {
   if ((await dockerTry(['info', '--format', '{{.ServerVersion}}'])).exitCode !== 0) return 'Docker is not available here';
   if ((await dockerTry(['image', 'inspect', SYSTEMD_IMAGE])).exitCode === 0) return undefined;
   if (process.getuid?.() !== 0) return 'building the systemd image needs root (debootstrap)';
-  if ((await execa('debootstrap', ['--version'], { reject: false })).exitCode !== 0) return 'debootstrap is not installed (scripts/setup.sh installs it)';
+  if ((await execa('debootstrap', ['--version'], { reject: false })).exitCode !== 0)
+    return 'debootstrap is not installed (scripts/setup.sh installs it)';
   return undefined;
 }
 
@@ -75,15 +79,28 @@ export function ensureSystemdImage(): Promise<void> {
     const root = await mkdtemp(join(tmpdir(), `${TEMP_PREFIX}systemd-root-`));
     try {
       await execa('debootstrap', ['--variant=minbase', `--include=${PACKAGES.join(',')}`, SUITE, root, MIRROR]);
-      await writeFile(join(root, 'etc/apt/sources.list'), [`deb ${MIRROR} ${SUITE} main`, `deb ${MIRROR} ${SUITE}-updates main`, `deb ${SECURITY_MIRROR} ${SUITE}-security main`, ''].join('\n'));
+      await writeFile(
+        join(root, 'etc/apt/sources.list'),
+        [`deb ${MIRROR} ${SUITE} main`, `deb ${MIRROR} ${SUITE}-updates main`, `deb ${SECURITY_MIRROR} ${SUITE}-security main`, ''].join(
+          '\n',
+        ),
+      );
       await execa('chroot', [root, 'apt-get', 'update', '-qq']);
-      await execa('chroot', [root, 'apt-get', 'install', '-y', '-qq', '--only-upgrade', 'redis-server', 'redis-tools'], { env: { DEBIAN_FRONTEND: 'noninteractive' } });
+      await execa('chroot', [root, 'apt-get', 'install', '-y', '-qq', '--only-upgrade', 'redis-server', 'redis-tools'], {
+        env: { DEBIAN_FRONTEND: 'noninteractive' },
+      });
       await execa('chroot', [root, 'apt-get', 'clean']);
       const dropIns = join(root, 'etc/systemd/system/redis-server.service.d');
       await mkdir(dropIns, { recursive: true });
       await writeFile(join(dropIns, 'container.conf'), CONTAINER_DROP_IN);
       await rm(join(root, 'var/lib/apt/lists'), { recursive: true, force: true });
-      await execa('bash', ['-c', 'set -o pipefail; tar -C "$1" -c . | docker import --change \'CMD ["/lib/systemd/systemd"]\' - "$2"', 'bash', root, SYSTEMD_IMAGE]);
+      await execa('bash', [
+        '-c',
+        'set -o pipefail; tar -C "$1" -c . | docker import --change \'CMD ["/lib/systemd/systemd"]\' - "$2"',
+        'bash',
+        root,
+        SYSTEMD_IMAGE,
+      ]);
     } finally {
       await rm(root, { recursive: true, force: true });
     }
@@ -105,13 +122,23 @@ export class SystemdRedis {
   /** `docker exec NAME ARGS`, its result (never throws on a non-zero exit). */
   exec(args: string[], options: { input?: string; timeoutMs?: number; env?: Record<string, string> } = {}) {
     const envArgs = Object.entries(options.env ?? {}).flatMap(([key, value]) => ['-e', `${key}=${value}`]);
-    return execa('docker', ['exec', '-i', ...envArgs, this.name, ...args], { reject: false, all: true, input: options.input ?? '', timeout: options.timeoutMs ?? 60_000 });
+    return execa('docker', ['exec', '-i', ...envArgs, this.name, ...args], {
+      reject: false,
+      all: true,
+      input: options.input ?? '',
+      timeout: options.timeoutMs ?? 60_000,
+    });
   }
 
   /** `systemctl show redis-server` properties (ActiveState, SubState, NRestarts, MainPID…). */
   async unit(): Promise<Record<string, string>> {
     const { stdout } = await this.exec(['systemctl', 'show', 'redis-server', '-p', 'ActiveState,SubState,NRestarts,MainPID,Restart']);
-    return Object.fromEntries(stdout.split('\n').filter((line) => line.includes('=')).map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]));
+    return Object.fromEntries(
+      stdout
+        .split('\n')
+        .filter((line) => line.includes('='))
+        .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
+    );
   }
 
   /** Whether Redis answers PING (through redis-cli in the container). */
@@ -123,7 +150,13 @@ export class SystemdRedis {
   async infoServer(): Promise<Record<string, string> | undefined> {
     const { exitCode, stdout } = await this.exec(['redis-cli', 'INFO', 'server'], { timeoutMs: 10_000 });
     if (exitCode !== 0 || !stdout.includes('redis_version')) return undefined;
-    return Object.fromEntries(stdout.split('\n').map((line) => line.trim()).filter((line) => line.includes(':') && !line.startsWith('#')).map((line) => [line.slice(0, line.indexOf(':')), line.slice(line.indexOf(':') + 1)]));
+    return Object.fromEntries(
+      stdout
+        .split('\n')
+        .map((line) => line.trim())
+        .filter((line) => line.includes(':') && !line.startsWith('#'))
+        .map((line) => [line.slice(0, line.indexOf(':')), line.slice(line.indexOf(':') + 1)]),
+    );
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -140,13 +173,33 @@ export async function startSystemdRedis(): Promise<SystemdRedis> {
   await ensureSystemdImage();
   const name = `${TEMP_PREFIX}systemd-${Math.random().toString(16).slice(2, 10)}`;
   await docker([
-    'run', '-d', '--name', name, '--hostname', 'localhost', '--label', `${HARNESS_LABEL}=1`, '--network', 'none',
-    '-e', 'container=docker', '--tmpfs', '/run', '--tmpfs', '/run/lock', '-v', '/sys/fs/cgroup:/sys/fs/cgroup:ro',
+    'run',
+    '-d',
+    '--name',
+    name,
+    '--hostname',
+    'localhost',
+    '--label',
+    `${HARNESS_LABEL}=1`,
+    '--network',
+    'none',
+    '-e',
+    'container=docker',
+    '--tmpfs',
+    '/run',
+    '--tmpfs',
+    '/run/lock',
+    '-v',
+    '/sys/fs/cgroup:/sys/fs/cgroup:ro',
     SYSTEMD_IMAGE,
   ]);
   const unit = new SystemdRedis(name);
   try {
-    await waitFor(async () => (await unit.unit()).ActiveState === 'active' && (await unit.answers()), { what: `Debian's redis-server unit in ${name} to start`, timeoutMs: 120_000, intervalMs: 200 });
+    await waitFor(async () => (await unit.unit()).ActiveState === 'active' && (await unit.answers()), {
+      what: `Debian's redis-server unit in ${name} to start`,
+      timeoutMs: 120_000,
+      intervalMs: 200,
+    });
   } catch (error) {
     const { all } = await unit.exec(['systemctl', 'status', 'redis-server', '--no-pager']);
     await unit[Symbol.asyncDispose]();

@@ -57,7 +57,13 @@ export type VmImageRecord = z.infer<typeof VmImageRecordSchema>;
 /** The files of the image in the cache. */
 export function vmImagePaths(cache = engineCacheDir()) {
   const dir = join(cache, 'vm', `${SUITE}-redis`);
-  return { dir, rootfs: join(dir, 'rootfs.img'), kernel: join(dir, 'vmlinuz'), initrd: join(dir, 'initrd.img'), record: join(dir, 'image.json') };
+  return {
+    dir,
+    rootfs: join(dir, 'rootfs.img'),
+    kernel: join(dir, 'vmlinuz'),
+    initrd: join(dir, 'initrd.img'),
+    record: join(dir, 'image.json'),
+  };
 }
 
 /** The recipe hash of the current sources. */
@@ -87,7 +93,8 @@ export class VmImageBuildError extends Error {
 
 async function step(what: string, file: string, args: string[], env: Record<string, string> = {}): Promise<string> {
   const result = await execa(file, args, { reject: false, all: true, env: { LC_ALL: 'C', DEBIAN_FRONTEND: 'noninteractive', ...env } });
-  if (result.exitCode !== 0) throw new VmImageBuildError(`${what} (\`${[file, ...args].join(' ')}\` exited ${result.exitCode})`, result.all);
+  if (result.exitCode !== 0)
+    throw new VmImageBuildError(`${what} (\`${[file, ...args].join(' ')}\` exited ${result.exitCode})`, result.all);
   return result.stdout;
 }
 
@@ -110,16 +117,31 @@ export async function buildVmImage(cache = engineCacheDir(), log: (line: string)
     // The host engine is bookworm's redis-server with its security updates: take those too.
     await writeFile(
       join(root, 'etc/apt/sources.list'),
-      [`deb ${MIRROR} ${SUITE} main`, `deb ${MIRROR} ${SUITE}-updates main`, `deb ${SECURITY_MIRROR} ${SUITE}-security main`, ''].join('\n'),
+      [`deb ${MIRROR} ${SUITE} main`, `deb ${MIRROR} ${SUITE}-updates main`, `deb ${SECURITY_MIRROR} ${SUITE}-security main`, ''].join(
+        '\n',
+      ),
     );
     log('vm-image: updates from bookworm-security');
     await step('apt-get update', 'chroot', [root, 'apt-get', 'update', '-qq']);
-    await step('apt-get upgrade', 'chroot', [root, 'apt-get', 'install', '-y', '-qq', '--only-upgrade', ...PACKAGES.filter((name) => name.startsWith('redis-'))]);
+    await step('apt-get upgrade', 'chroot', [
+      root,
+      'apt-get',
+      'install',
+      '-y',
+      '-qq',
+      '--only-upgrade',
+      ...PACKAGES.filter((name) => name.startsWith('redis-')),
+    ]);
     const versions = await step('dpkg-query', 'chroot', [root, 'dpkg-query', '-W', '-f', '${Package}\\t${Version}\\n', ...PACKAGES]);
-    const packages = Object.fromEntries(versions.trim().split('\n').map((line) => line.split('\t') as [string, string]));
+    const packages = Object.fromEntries(
+      versions
+        .trim()
+        .split('\n')
+        .map((line) => line.split('\t') as [string, string]),
+    );
 
     const boot = join(root, 'boot');
-    const kernelFile = (await readdir(boot)).find((name) => name.startsWith("vmlinuz-"));
+    const kernelFile = (await readdir(boot)).find((name) => name.startsWith('vmlinuz-'));
     if (!kernelFile) throw new VmImageBuildError('the kernel', `no vmlinuz-* in ${boot}`);
     const kernel = kernelFile.slice('vmlinuz-'.length);
     await mkdir(join(work, 'out'), { recursive: true });
@@ -130,7 +152,15 @@ export async function buildVmImage(cache = engineCacheDir(), log: (line: string)
     await execa('chmod', ['755', join(root, 'usr/sbin/playbook-init')]);
     await mkdir(join(root, 'data'), { recursive: true });
     // The initramfs loads the modules the VM's devices need; what the root does not need, it does not keep.
-    for (const dir of ['boot', 'usr/lib/modules', 'usr/share/doc', 'usr/share/man', 'usr/share/locale', 'var/cache/apt', 'var/lib/apt/lists']) {
+    for (const dir of [
+      'boot',
+      'usr/lib/modules',
+      'usr/share/doc',
+      'usr/share/man',
+      'usr/share/locale',
+      'var/cache/apt',
+      'var/lib/apt/lists',
+    ]) {
       await rm(join(root, dir), { recursive: true, force: true });
       await mkdir(join(root, dir), { recursive: true });
     }
@@ -161,7 +191,10 @@ export async function buildVmImage(cache = engineCacheDir(), log: (line: string)
 }
 
 /** The image of the current recipe, built first when missing. */
-export async function ensureVmImage(cache = engineCacheDir(), log?: (line: string) => void): Promise<VmImageRecord & ReturnType<typeof vmImagePaths>> {
+export async function ensureVmImage(
+  cache = engineCacheDir(),
+  log?: (line: string) => void,
+): Promise<VmImageRecord & ReturnType<typeof vmImagePaths>> {
   const found = await readVmImage(cache);
   if (found) return found;
   await buildVmImage(cache, log);
@@ -172,8 +205,12 @@ export async function ensureVmImage(cache = engineCacheDir(), log?: (line: strin
 
 if (import.meta.main) {
   const { values } = parseArgs({ options: { force: { type: 'boolean', default: false } } });
-  const log = (line: string) => { console.error(line); };
+  const log = (line: string) => {
+    console.error(line);
+  };
   const image = values.force ? (await buildVmImage(undefined, log), await readVmImage()) : await ensureVmImage(undefined, log);
   if (!image) throw new Error('The VM image was not complete after its build');
-  console.log(`vm-image: ${image.dir}: kernel ${image.kernelRelease}, redis-server ${image.packages['redis-server']}, ${(image.rootBytes / 2 ** 20).toFixed(0)} MB root, built ${image.builtAt} in ${(image.buildMs / 1000).toFixed(0)} s`);
+  console.log(
+    `vm-image: ${image.dir}: kernel ${image.kernelRelease}, redis-server ${image.packages['redis-server']}, ${(image.rootBytes / 2 ** 20).toFixed(0)} MB root, built ${image.builtAt} in ${(image.buildMs / 1000).toFixed(0)} s`,
+  );
 }

@@ -76,21 +76,32 @@ export function qemuArgs(options: VmOptions, port: number): string[] {
   return [
     '-nodefaults',
     '-no-user-config',
-    '-display', 'none',
+    '-display',
+    'none',
     // A reboot or a kernel panic (panic=-1) ends qemu instead of booting again.
     '-no-reboot',
     ...accelerator(),
-    '-m', String(memoryMb),
-    '-smp', '1',
-    '-kernel', image.kernel,
-    '-initrd', image.initrd,
-    '-append', `root=/dev/vda ro rootfstype=ext4 console=ttyS0 quiet net.ifnames=0 panic=-1 init=${VM_INIT}`,
-    '-drive', `file=${image.rootfs},format=raw,if=virtio,readonly=on`,
-    '-drive', `file=${dataDisk},format=raw,if=virtio,cache=none`,
-    '-netdev', `user,id=net0,restrict=on,hostfwd=tcp:127.0.0.1:${port}-:6379`,
+    '-m',
+    String(memoryMb),
+    '-smp',
+    '1',
+    '-kernel',
+    image.kernel,
+    '-initrd',
+    image.initrd,
+    '-append',
+    `root=/dev/vda ro rootfstype=ext4 console=ttyS0 quiet net.ifnames=0 panic=-1 init=${VM_INIT}`,
+    '-drive',
+    `file=${image.rootfs},format=raw,if=virtio,readonly=on`,
+    '-drive',
+    `file=${dataDisk},format=raw,if=virtio,cache=none`,
+    '-netdev',
+    `user,id=net0,restrict=on,hostfwd=tcp:127.0.0.1:${port}-:6379`,
     // No option ROM: the kernel is given directly, nothing boots from the network.
-    '-device', 'virtio-net-pci,netdev=net0,romfile=',
-    '-serial', `file:${join(dir, `${name}.console.log`)}`,
+    '-device',
+    'virtio-net-pci,netdev=net0,romfile=',
+    '-serial',
+    `file:${join(dir, `${name}.console.log`)}`,
   ];
 }
 
@@ -134,7 +145,11 @@ export class Vm {
 
   /** What qemu and the guest printed, for an error message. */
   async tail(lines = 25): Promise<string> {
-    return [`qemu stderr: ${this.#stderr.trim() || '(nothing)'}`, '--- console (last lines) ---', ...(await this.console()).trimEnd().split('\n').slice(-lines)].join('\n');
+    return [
+      `qemu stderr: ${this.#stderr.trim() || '(nothing)'}`,
+      '--- console (last lines) ---',
+      ...(await this.console()).trimEnd().split('\n').slice(-lines),
+    ].join('\n');
   }
 
   /**
@@ -144,8 +159,17 @@ export class Vm {
   async waitForRedis(timeoutMs = 180_000): Promise<void> {
     await waitFor(
       async () => {
-        if (!this.running) throw fatal(`qemu ended before Redis answered (exit ${this.#child.exitCode ?? this.#child.signalCode})\n${await this.tail()}`);
-        const client = new Redis({ host: '127.0.0.1', port: this.port, lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0, connectTimeout: 2_000, enableOfflineQueue: false });
+        if (!this.running)
+          throw fatal(`qemu ended before Redis answered (exit ${this.#child.exitCode ?? this.#child.signalCode})\n${await this.tail()}`);
+        const client = new Redis({
+          host: '127.0.0.1',
+          port: this.port,
+          lazyConnect: true,
+          retryStrategy: () => null,
+          maxRetriesPerRequest: 0,
+          connectTimeout: 2_000,
+          enableOfflineQueue: false,
+        });
         client.on('error', () => {});
         try {
           await client.connect();

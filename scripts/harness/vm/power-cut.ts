@@ -88,7 +88,10 @@ export async function powerCut({ conf, writeMs, dir, onReady }: PowerCutOptions)
   await first.waitForRedis();
   const bootMs = Math.round(performance.now() - started);
   const guest = await first.facts();
-  const redisVersion = await withClient(first.port, async (client) => /^redis_version:(\S+)/m.exec(await client.info('server'))?.[1] ?? 'unknown');
+  const redisVersion = await withClient(
+    first.port,
+    async (client) => /^redis_version:(\S+)/m.exec(await client.info('server'))?.[1] ?? 'unknown',
+  );
   await onReady?.(first.port);
 
   const writer = new Writer(first.port);
@@ -110,7 +113,10 @@ export async function powerCut({ conf, writeMs, dir, onReady }: PowerCutOptions)
   await using second = await startVm({ image, dataDisk, dir, name: 'boot-2' });
   await second.waitForRedis();
   const rebootMs = Math.round(performance.now() - started);
-  const { found, size } = await withClient(second.port, async (client) => ({ found: await existing(client, acknowledged), size: await client.dbsize() }));
+  const { found, size } = await withClient(second.port, async (client) => ({
+    found: await existing(client, acknowledged),
+    size: await client.dbsize(),
+  }));
   const survived = found.filter(Boolean).length;
   const firstLost = found.indexOf(false) + 1;
   const lastSurvivor = found.lastIndexOf(true) + 1;

@@ -36,7 +36,11 @@ export class Writer {
   constructor(port: number) {
     this.#socket = connect({ host: '127.0.0.1', port, noDelay: true });
     this.#socket.setEncoding('utf8');
-    this.#closed = new Promise((resolve) => this.#socket.once('close', () => { resolve(); }));
+    this.#closed = new Promise((resolve) =>
+      this.#socket.once('close', () => {
+        resolve();
+      }),
+    );
     this.#socket.on('error', () => {
       // The cut resets the connection: expected, and the count stops there.
     });
@@ -44,7 +48,9 @@ export class Writer {
       this.#started = performance.now();
       this.#pump();
     });
-    this.#socket.on('data', (chunk: string) => { this.#onData(chunk); });
+    this.#socket.on('data', (chunk: string) => {
+      this.#onData(chunk);
+    });
   }
 
   /** Replies received so far. */

@@ -99,7 +99,11 @@ function checkTrap(stdout: string, engineId: string): void {
 /** The rescue kept dump.rdb whole through the stop and brought every key back. */
 function checkRescue(stdout: string, engineId: string): void {
   assert.match(stdout, /dump\.rdb holds: 50000 keys read/);
-  assert.equal(labelledNumber(stdout, engineTraits(engineId).aofLayout === 'file' ? AFTER_EMPTY_START_FILE : AFTER_EMPTY_START), 0, 'the trap: an empty start');
+  assert.equal(
+    labelledNumber(stdout, engineTraits(engineId).aofLayout === 'file' ? AFTER_EMPTY_START_FILE : AFTER_EMPTY_START),
+    0,
+    'the trap: an empty start',
+  );
   assert.match(stdout, /the copy holds: 50000 keys read/);
   assert.match(stdout, /dump\.rdb after the stop holds: 50000 keys read/, 'the stop with save "" did not write the empty dataset');
   assert.equal(labelledNumber(stdout, AFTER_RESCUE), 50000, 'every key is back');
@@ -223,7 +227,8 @@ export const automaticRecoverySnippets = [
         },
         timeoutMs: 120_000,
         async verify(ctx) {
-          const startedAt = () => dockerTry(['container', 'inspect', '--format', '{{.State.StartedAt}}', ctx.values.container]).then((r) => r.stdout.trim());
+          const startedAt = () =>
+            dockerTry(['container', 'inspect', '--format', '{{.State.StartedAt}}', ctx.values.container]).then((r) => r.stdout.trim());
           const before = await startedAt();
           const { exitCode, stdout } = await ctx.run();
           assert.equal(exitCode, 0);
@@ -244,7 +249,10 @@ export const automaticRecoverySnippets = [
       hostVariants: [
         singleFileAofVariant(
           'its AOF is one file, so the trap is appendonly.aof missing: the start is just as empty, and its log says nothing about it.',
-          replacedEach(trapDrillHost, [...toSingleFile, [`grep -o '${CREATED_BASE}' "$dir/redis.log"`, `echo "${EMPTY_AOF_LEFT}: $(stat -c %s "$dir/appendonly.aof") bytes"`]]),
+          replacedEach(trapDrillHost, [
+            ...toSingleFile,
+            [`grep -o '${CREATED_BASE}' "$dir/redis.log"`, `echo "${EMPTY_AOF_LEFT}: $(stat -c %s "$dir/appendonly.aof") bytes"`],
+          ]),
         ),
       ],
       docker: [...trapOnDockerPractice, `docker logs "$c" 2>&1 | grep -o '${CREATED_BASE}'`, ...dockerPractice.discard()].join('\n'),
@@ -262,9 +270,15 @@ export const automaticRecoverySnippets = [
           'its AOF is one file: when appendonly.aof is missing, the rescue makes the copy of dump.rdb the whole new appendonly.aof.',
           replacedEach(rescueHost, [
             ...toSingleFile,
-            ['and the base of a new AOF set; the empty AOF set goes aside', 'and, as it is, appendonly.aof (an AOF may start with a snapshot); the empty one goes aside'],
+            [
+              'and the base of a new AOF set; the empty AOF set goes aside',
+              'and, as it is, appendonly.aof (an AOF may start with a snapshot); the empty one goes aside',
+            ],
             ['mv "$dir/appendonlydir" "$dir/appendonlydir.empty-start"', 'mv "$dir/appendonly.aof" "$dir/appendonly.aof.empty-start"'],
-            [installAsAofBase('$dir', 'dump.rdb.rescue').join('\n'), ['cp -p "$dir/dump.rdb.rescue" "$dir/appendonly.aof"', 'cp -p "$dir/dump.rdb.rescue" "$dir/dump.rdb"'].join('\n')],
+            [
+              installAsAofBase('$dir', 'dump.rdb.rescue').join('\n'),
+              ['cp -p "$dir/dump.rdb.rescue" "$dir/appendonly.aof"', 'cp -p "$dir/dump.rdb.rescue" "$dir/dump.rdb"'].join('\n'),
+            ],
           ]),
         ),
       ],

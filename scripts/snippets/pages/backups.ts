@@ -74,7 +74,8 @@ const manualBackup = [
   'echo "backup: $dest" )',
 ].join('\n');
 
-const MANUAL_NO_E_WHY = 'its redis-cli has no -e and INFO has no rdb_saves: replies that matter go through grep, and a save failed when nothing runs and the last status is err.';
+const MANUAL_NO_E_WHY =
+  'its redis-cli has no -e and INFO has no rdb_saves: replies that matter go through grep, and a save failed when nothing runs and the last status is err.';
 
 /** The manual backup for a redis-cli without `-e` and an INFO without `rdb_saves` (Redis 6.0). */
 const manualBackupNoE = (
@@ -107,14 +108,14 @@ const manualBackupDocker = [
   '( set -eo pipefail',
   ...savedNow('docker exec {{container}} redis-cli -e', 'docker logs {{container}}'),
   '# 5. A throwaway container copies dump.rdb out of the volume (read-only) under a temporary name,',
-  '#    checks the copy with the image\'s redis-check-rdb and records its checksum; then the final name',
+  "#    checks the copy with the image's redis-check-rdb and records its checksum; then the final name",
   'dest={{backupDir}}/$(date -u +%Y-%m-%dT%H-%M-%SZ)',
   'mkdir -p "$dest.partial"',
   'db=$($cli CONFIG GET dbfilename | tail -n 1)',
   'docker run --rm -e db="$db" -v {{volume}}:/data:ro -v "$dest.partial":/backup {{image}} sh -ec \'',
   '  cp "/data/$db" /backup/dump.rdb',
   '  redis-check-rdb /backup/dump.rdb | grep -F "RDB looks OK"',
-  '  cd /backup && sha256sum dump.rdb > SHA256SUMS\'',
+  "  cd /backup && sha256sum dump.rdb > SHA256SUMS'",
   'mv "$dest.partial" "$dest"',
   'echo "backup: $dest" )',
 ].join('\n');
@@ -140,8 +141,14 @@ export const backupSnippets = [
           const check = await checkBackup(entry.path, hostEngine(ctx.server));
           assert.equal(check.ok, true);
           assert.deepEqual(entry.manifest.keyspace, { '0': { keys: 51, expires: 1 }, '1': { keys: 1, expires: 0 } });
-          const aof = engineTraits(ctx.engine.id).aofLayout === 'dir' ? (path: string) => path.startsWith('appendonlydir/') : (path: string) => path === 'appendonly.aof';
-          assert.ok(entry.manifest.files.some((file) => aof(file.path)), 'the AOF is in the backup');
+          const aof =
+            engineTraits(ctx.engine.id).aofLayout === 'dir'
+              ? (path: string) => path.startsWith('appendonlydir/')
+              : (path: string) => path === 'appendonly.aof';
+          assert.ok(
+            entry.manifest.files.some((file) => aof(file.path)),
+            'the AOF is in the backup',
+          );
         },
       },
       docker: {
@@ -164,7 +171,10 @@ export const backupSnippets = [
           // Checked by the container's own engine (a Redis 8.0 backup is RDB 12).
           assert.equal((await checkBackup(entry.path, ctx.server.engine)).ok, true);
           assert.deepEqual(entry.manifest.keyspace, { '0': { keys: 51, expires: 1 }, '1': { keys: 1, expires: 0 } });
-          assert.ok(entry.manifest.files.some((file) => file.path.startsWith('appendonlydir/')), 'the AOF set is in the backup');
+          assert.ok(
+            entry.manifest.files.some((file) => file.path.startsWith('appendonlydir/')),
+            'the AOF set is in the backup',
+          );
         },
       },
     },
@@ -242,7 +252,10 @@ export const backupSnippets = [
           const sums = await execa('sha256sum', ['-c', 'SHA256SUMS'], { cwd: folder, reject: false });
           assert.equal(sums.exitCode, 0, sums.stdout);
           // Loaded by the engine that wrote it (an older one may not read its RDB format).
-          await using loaded = await startRedis({ config: { appendonly: 'no', save: '""' }, initialFiles: { 'dump.rdb': join(folder, 'dump.rdb') } }, ctx.server.engine);
+          await using loaded = await startRedis(
+            { config: { appendonly: 'no', save: '""' }, initialFiles: { 'dump.rdb': join(folder, 'dump.rdb') } },
+            ctx.server.engine,
+          );
           assert.equal((await loaded.cli(['GET', 'written-just-before'])).stdout.trim(), 'yes', 'the snapshot started after the write');
           assert.equal((await loaded.cli(['DBSIZE'])).stdout.trim(), '400001');
           assert.ok((await readFile(join(folder, 'SHA256SUMS'), 'utf8')).endsWith('  dump.rdb\n'));
@@ -288,7 +301,8 @@ export const backupSnippets = [
     flavors: {
       host: {
         lang: 'cron',
-        command: '0 3 * * * root {{checkout}}/bin/redis-playbook backup --url redis://{{host}}:{{port}} --to {{backupDir}} --keep 14 >> {{backupLog}} 2>&1',
+        command:
+          '0 3 * * * root {{checkout}}/bin/redis-playbook backup --url redis://{{host}}:{{port}} --to {{backupDir}} --keep 14 >> {{backupLog}} 2>&1',
         server: { config: { appendonly: 'yes' } },
         setup: withBackups(0),
         values: ({ scratch }) => ({ checkout, backupDir: scratchBackups(scratch), backupLog: join(scratch, 'backup.log') }),
@@ -300,7 +314,8 @@ export const backupSnippets = [
       },
       docker: {
         lang: 'cron',
-        command: '0 3 * * * root {{checkout}}/bin/redis-playbook backup --container {{container}} --to {{backupDir}} --keep 14 >> {{backupLog}} 2>&1',
+        command:
+          '0 3 * * * root {{checkout}}/bin/redis-playbook backup --container {{container}} --to {{backupDir}} --keep 14 >> {{backupLog}} 2>&1',
         server: { config: seedServerConfig },
         async setup(server) {
           await server.withClient((client) => writeMixedDataset(client, 'A', 10));
@@ -369,7 +384,11 @@ async function runCronLine(ctx: VerifyContext<unknown, 'backupLog'>, env: Record
     assert.match(hour ?? '', /^(1?\d|2[0-3]|\*)$/);
     for (const field of [day, month, weekday]) assert.equal(field, '*');
     assert.equal((await execa('id', ['-u', user ?? ''], { reject: false })).exitCode, 0, `user ${user} exists`);
-    const result = await execa('/bin/sh', ['-c', fields.slice(6).join(' ')], { env: { PATH: '/usr/bin:/bin', HOME: '/root', SHELL: '/bin/sh', ...env }, extendEnv: false, reject: false });
+    const result = await execa('/bin/sh', ['-c', fields.slice(6).join(' ')], {
+      env: { PATH: '/usr/bin:/bin', HOME: '/root', SHELL: '/bin/sh', ...env },
+      extendEnv: false,
+      reject: false,
+    });
     assert.equal(result.exitCode, 0, result.stderr);
   }
   const log = await readFile(ctx.values.backupLog, 'utf8');

@@ -74,7 +74,10 @@ async function checkFlushall(run: () => Promise<{ exitCode: number; stdout: stri
 const onTwoDatabases = (args: string, verify: SharedCheck<SharedKey>['verify']) =>
   sameCheck(
     { setup: twoDatabases, verify },
-    { host: `redis-cli -h {{host}} -p {{port}} ${args}`, docker: { command: `docker exec {{container}} redis-cli ${args}`, server: { config: seedServerConfig } } },
+    {
+      host: `redis-cli -h {{host}} -p {{port}} ${args}`,
+      docker: { command: `docker exec {{container}} redis-cli ${args}`, server: { config: seedServerConfig } },
+    },
   );
 
 export const commonOperationsSnippets = [
@@ -180,7 +183,11 @@ export const commonOperationsSnippets = [
             assert.equal((await server.cli(['CONFIG', 'GET', 'repl-diskless-sync'])).stdout.trim().split('\n').at(-1), 'no');
             assert.match(await server.log(), /Starting BGSAVE for SYNC with target: disk/);
             const written = await checkRdb(server.engine, join(server.dir, 'dump.rdb'));
-            assert.deepEqual(written.databases, { 0: { keys: 3, expires: 0 }, 1: { keys: 2, expires: 0 } }, 'the sync wrote dump.rdb in dir');
+            assert.deepEqual(
+              written.databases,
+              { 0: { keys: 3, expires: 0 }, 1: { keys: 2, expires: 0 } },
+              'the sync wrote dump.rdb in dir',
+            );
           }
           const check = await checkRdb(ctx.server.engine, join(ctx.scratch, 'export.rdb'));
           assert.equal(check.ok, true, check.message);

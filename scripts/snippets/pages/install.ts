@@ -10,7 +10,9 @@ import { defineSnippet, type VerifyContext } from '../schema.ts';
 const page = 'reference/install';
 
 /** The package version, in the release files' names. */
-const { version } = z.object({ version: z.string() }).parse(JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')));
+const { version } = z
+  .object({ version: z.string() })
+  .parse(JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')));
 const tarball = `redis-playbook-${version}.tgz`;
 const executable = 'redis-playbook-linux-x64';
 
@@ -31,12 +33,16 @@ function assertInstalled(ctx: VerifyContext, run: { exitCode: number; stdout: st
   assert.equal(run.exitCode, 0, run.stderr);
   assert.equal(run.stderr, '', 'nothing on stderr: no npm or Node warning');
   assert.match(run.stdout, new RegExp(`^${version.replaceAll('.', '\\.')} \\(commit [0-9a-f]{40}(-dirty)?\\)$`, 'm'));
-  assert.ok(run.stdout.includes(ctx.server.dir), 'the inspect summary names the server\'s data dir');
+  assert.ok(run.stdout.includes(ctx.server.dir), "the inspect summary names the server's data dir");
 }
 
 /** An install command, then the installed CLI's version and an inspect of the server, as the page shows them. */
 function installThenRun(install: string): string {
-  return [install, '{{checkout}}/bin/redis-playbook --version', '{{checkout}}/bin/redis-playbook inspect --url redis://{{host}}:{{port}}'].join('\n');
+  return [
+    install,
+    '{{checkout}}/bin/redis-playbook --version',
+    '{{checkout}}/bin/redis-playbook inspect --url redis://{{host}}:{{port}}',
+  ].join('\n');
 }
 
 /** The server both installs are tried on. */
@@ -77,7 +83,12 @@ export const installSnippets = [
           // newer npm (a registry look-up about npm itself) is off so that the recorded output is stable.
           // npm's default log level too, whatever the npm that runs verify was given (npm run --silent).
           const run = await ctx.run({
-            env: { PATH: await ctx.enginePath('/usr/bin:/bin'), HOME: ctx.scratch, npm_config_update_notifier: 'false', npm_config_loglevel: 'notice' },
+            env: {
+              PATH: await ctx.enginePath('/usr/bin:/bin'),
+              HOME: ctx.scratch,
+              npm_config_update_notifier: 'false',
+              npm_config_loglevel: 'notice',
+            },
           });
           assertInstalled(ctx, run);
           assert.match(run.stdout, /^added 1 package/m, 'one package: it has no dependencies');

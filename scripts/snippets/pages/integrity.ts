@@ -35,10 +35,10 @@ const rdbDrill = [
   'head -c -100 dump.rdb > truncated.rdb',
   '# One byte changed, as a bad disk or bad RAM does it: "name-500" becomes "Name-500"',
   'cp dump.rdb flipped.rdb',
-  "printf N | dd of=flipped.rdb bs=1 seek=\"$(grep -obUa 'name-500' flipped.rdb | cut -d: -f1)\" conv=notrunc status=none",
+  'printf N | dd of=flipped.rdb bs=1 seek="$(grep -obUa \'name-500\' flipped.rdb | cut -d: -f1)" conv=notrunc status=none',
   'for f in dump.rdb truncated.rdb flipped.rdb; do',
   '  redis-check-rdb "$f" > "$f.check"',
-  "  echo \"$f: exit $?, $(grep -oE 'RDB looks OK|Unexpected EOF[a-zA-Z ]*|RDB CRC error' \"$f.check\")\"",
+  '  echo "$f: exit $?, $(grep -oE \'RDB looks OK|Unexpected EOF[a-zA-Z ]*|RDB CRC error\' "$f.check")"',
   'done',
 ].join('\n');
 
@@ -62,7 +62,10 @@ const fixCopy = [
 const fixCopyIncr = replaced(
   fixCopy,
   "printf 'y\\n' | redis-check-aof --fix appendonlydir.fix/appendonly.aof.manifest | tail -n 3",
-  [lastIncrLine('appendonlydir/appendonly.aof.manifest'), "printf 'y\\n' | redis-check-aof --fix \"appendonlydir.fix/$incr\" | tail -n 3"].join('\n'),
+  [
+    lastIncrLine('appendonlydir/appendonly.aof.manifest'),
+    'printf \'y\\n\' | redis-check-aof --fix "appendonlydir.fix/$incr" | tail -n 3',
+  ].join('\n'),
 );
 
 /** The same repair of Redis 6.0's one-file AOF: a copy of appendonly.aof, --fix on it, what it lost. */
@@ -71,7 +74,10 @@ const fixCopySingleFile = replacedEach(fixCopy, [
   ['cp -a appendonlydir ', 'cp -a appendonly.aof '],
   ['--fix appendonly.aof.fix/appendonly.aof.manifest', '--fix appendonly.aof.fix'],
   ['each file that changed', 'the file, if it changed'],
-  ['for f in appendonlydir/*; do\n  name=${f#appendonlydir/}; fixed=appendonly.aof.fix/$name\n  ', 'f=appendonly.aof fixed=appendonly.aof.fix\n'],
+  [
+    'for f in appendonlydir/*; do\n  name=${f#appendonlydir/}; fixed=appendonly.aof.fix/$name\n  ',
+    'f=appendonly.aof fixed=appendonly.aof.fix\n',
+  ],
   ['echo "$name: ', 'echo "$f: '],
   ['commands"\ndone )', 'commands" )'],
 ]);
@@ -88,14 +94,14 @@ const damagedCopies = (checkAof: string) => [
   'cp -a appendonlydir cut-short && truncate -s -5 "cut-short/$incr"',
   '# Copy 2: one byte broken near the start: the first byte of the second SET',
   'cp -a appendonlydir damaged-early',
-  "printf '!' | dd of=\"damaged-early/$incr\" bs=1 seek=\"$(grep -obUa '^\\*3' \"damaged-early/$incr\" | sed -n 2p | cut -d: -f1)\" conv=notrunc status=none",
+  'printf \'!\' | dd of="damaged-early/$incr" bs=1 seek="$(grep -obUa \'^\\*3\' "damaged-early/$incr" | sed -n 2p | cut -d: -f1)" conv=notrunc status=none',
   '# Copy 3: one byte of a value changed: "name-7" becomes "Name-7"',
   'cp -a appendonlydir value-changed && sed -i \'s/name-7/Name-7/\' "value-changed/$incr"',
-  "total=$(grep -ac '^\\*' \"appendonlydir/$incr\")",
+  'total=$(grep -ac \'^\\*\' "appendonlydir/$incr")',
   'for copy in cut-short damaged-early value-changed; do',
   `  ${checkAof} "$copy/appendonly.aof.manifest" >/dev/null; check=$?`,
   `  printf 'y\\n' | ${checkAof} --fix "$copy/appendonly.aof.manifest" >/dev/null`,
-  "  echo \"$copy: redis-check-aof exit $check; after --fix, $(grep -ac '^\\*' \"$copy/$incr\") of $total commands are left\"",
+  '  echo "$copy: redis-check-aof exit $check; after --fix, $(grep -ac \'^\\*\' "$copy/$incr") of $total commands are left"',
   'done',
 ];
 
@@ -129,10 +135,12 @@ const fixDrillSingleFile = replacedEach(incrOnly(fixDrill), [
 ]);
 
 /** Redis 6.0's AOF is one file: the command for it, and why. */
-const singleFile = (command: string) => singleFileAofVariant('its AOF is one file, appendonly.aof in the data dir (no appendonlydir, no manifest): work on that file.', command);
+const singleFile = (command: string) =>
+  singleFileAofVariant('its AOF is one file, appendonly.aof in the data dir (no appendonlydir, no manifest): work on that file.', command);
 
 /** `SET user:N name-N` for N in 1..count through redis-cli --pipe in the practice container. */
-const dockerWriteUsersLine = (count: number) => `seq 1 ${count} | sed 's/.*/SET user:& name-&/' | docker exec -i "$c" redis-cli --pipe | tail -n 1`;
+const dockerWriteUsersLine = (count: number) =>
+  `seq 1 ${count} | sed 's/.*/SET user:& name-&/' | docker exec -i "$c" redis-cli --pipe | tail -n 1`;
 
 /** The practice container's files are copied to this empty directory on the host, damaged and checked there. */
 const toCopiesDir = ['# Copies on this machine, in an empty directory', 'mkdir -p {{scratchDir}} && cd {{scratchDir}}'];
@@ -153,11 +161,11 @@ const rdbDrillDocker = [
   'head -c -100 dump.rdb > truncated.rdb',
   '# One byte changed, as a bad disk or bad RAM does it: "name-500" becomes "Name-500"',
   'cp dump.rdb flipped.rdb',
-  "printf N | dd of=flipped.rdb bs=1 seek=\"$(grep -obUa 'name-500' flipped.rdb | cut -d: -f1)\" conv=notrunc status=none",
-  '# The image\'s redis-check-rdb, in a throwaway container with this directory mounted read-only',
+  'printf N | dd of=flipped.rdb bs=1 seek="$(grep -obUa \'name-500\' flipped.rdb | cut -d: -f1)" conv=notrunc status=none',
+  "# The image's redis-check-rdb, in a throwaway container with this directory mounted read-only",
   'for f in dump.rdb truncated.rdb flipped.rdb; do',
   '  docker run --rm --network none -v "$PWD":/check:ro {{image}} redis-check-rdb "/check/$f" > "$f.check"',
-  "  echo \"$f: exit $?, $(grep -oE 'RDB looks OK|Unexpected EOF[a-zA-Z ]*|RDB CRC error' \"$f.check\")\"",
+  '  echo "$f: exit $?, $(grep -oE \'RDB looks OK|Unexpected EOF[a-zA-Z ]*|RDB CRC error\' "$f.check")"',
   'done',
 ].join('\n');
 
@@ -166,7 +174,14 @@ const rdbDrillDocker = [
  * container on the volume runs the same script as on a host (the image's sh, cp, cmp, stat, grep).
  */
 const inThrowawayContainer = (script: string) =>
-  ["docker run --rm -i --network none -v {{volume}}:/data {{image}} sh -s <<'EOF'", 'set -e', 'cd /data', ...script.split('\n').slice(2, -1), 'done', 'EOF'].join('\n');
+  [
+    "docker run --rm -i --network none -v {{volume}}:/data {{image}} sh -s <<'EOF'",
+    'set -e',
+    'cd /data',
+    ...script.split('\n').slice(2, -1),
+    'done',
+    'EOF',
+  ].join('\n');
 const fixCopyDocker = inThrowawayContainer(fixCopy);
 const fixCopyIncrDocker = inThrowawayContainer(fixCopyIncr);
 
@@ -177,7 +192,7 @@ const fixDrillDocker = [
   ...dockerPractice.stop(),
   ...toCopiesDir,
   'docker cp -q "$c":/data/appendonlydir appendonlydir',
-  '# The image\'s redis-check-aof, in a throwaway container on this directory',
+  "# The image's redis-check-aof, in a throwaway container on this directory",
   'check_aof() { docker run --rm -i --network none -v "$PWD":/work -w /work {{image}} redis-check-aof "$@"; }',
   ...damagedCopies('check_aof'),
   '# Put copy 3 into the practice volume and start the container: Redis loads the changed value without a word',
@@ -190,7 +205,10 @@ const fixDrillDocker = [
 const fixDrillIncrDocker = incrOnly(fixDrillDocker);
 
 /** A unique practice project and a dir in scratch for the copies. */
-const dockerDrillValues: ValuesFn<unknown, { project: string; scratchDir: string }> = async (ctx) => ({ ...(await dockerPracticeValues(ctx)), scratchDir: join(ctx.scratch, 'copies') });
+const dockerDrillValues: ValuesFn<unknown, { project: string; scratchDir: string }> = async (ctx) => ({
+  ...(await dockerPracticeValues(ctx)),
+  scratchDir: join(ctx.scratch, 'copies'),
+});
 
 /** The last incr file of a container's AOF set, from its manifest (read through a throwaway container). */
 async function lastIncrInVolume(server: RedisContainer): Promise<string> {
@@ -254,7 +272,7 @@ export const integritySnippets = [
           assert.equal(exitCode, 0);
           assert.match(stdout, /\\o\/ RDB looks OK! \\o\//);
           assert.match(stdout, /^\[info\] 200 keys read$/m);
-          assert.ok(stdout.includes(`[offset 0] Checking RDB file ${ctx.values.dataDir}/dump.rdb\n`), 'it checked the server\'s dump.rdb');
+          assert.ok(stdout.includes(`[offset 0] Checking RDB file ${ctx.values.dataDir}/dump.rdb\n`), "it checked the server's dump.rdb");
         },
       },
       {
@@ -290,7 +308,12 @@ export const integritySnippets = [
     flavors: {
       host: {
         command: 'redis-check-aof {{dataDir}}/appendonlydir/appendonly.aof.manifest',
-        variants: [singleFileAofVariant('its AOF is one file, appendonly.aof in the data dir: give the checker that file.', 'redis-check-aof {{dataDir}}/appendonly.aof')],
+        variants: [
+          singleFileAofVariant(
+            'its AOF is one file, appendonly.aof in the data dir: give the checker that file.',
+            'redis-check-aof {{dataDir}}/appendonly.aof',
+          ),
+        ],
         server: { config: { appendonly: 'yes', save: seedSaveRules } },
         setup: (server) => writeUsers(server, 1, 20),
         async verify(ctx) {
@@ -315,8 +338,15 @@ export const integritySnippets = [
     page,
     flavors: {
       host: {
-        command: ['redis-check-aof {{dataDir}}/appendonly.aof; echo "exit $?"', 'redis-check-aof {{dataDir}}/appendonlydir; echo "exit $?"'].join('\n'),
-        variants: [singleFileAofVariant('this old path is the right one: appendonly.aof in the data dir is the whole AOF, and there is no appendonlydir.')],
+        command: [
+          'redis-check-aof {{dataDir}}/appendonly.aof; echo "exit $?"',
+          'redis-check-aof {{dataDir}}/appendonlydir; echo "exit $?"',
+        ].join('\n'),
+        variants: [
+          singleFileAofVariant(
+            'this old path is the right one: appendonly.aof in the data dir is the whole AOF, and there is no appendonlydir.',
+          ),
+        ],
         server: { config: { appendonly: 'yes', save: seedSaveRules } },
         setup: (server) => writeUsers(server, 1, 20),
         async verify(ctx) {
@@ -326,12 +356,26 @@ export const integritySnippets = [
           if (engineTraits(ctx.engine.id).aofLayout === 'file') {
             // The 20 SETs and the SELECT before them: the one file checks clean; there is no directory to read.
             const size = (await stat(join(dir, 'appendonly.aof'))).size;
-            assert.equal(stdout.trim(), [`AOF analyzed: size=${size}, ok_up_to=${size}, diff=0`, 'AOF is valid', 'exit 0', `Cannot open file: ${dir}/appendonlydir`, 'exit 1'].join('\n'));
+            assert.equal(
+              stdout.trim(),
+              [
+                `AOF analyzed: size=${size}, ok_up_to=${size}, diff=0`,
+                'AOF is valid',
+                'exit 0',
+                `Cannot open file: ${dir}/appendonlydir`,
+                'exit 1',
+              ].join('\n'),
+            );
             return;
           }
           assert.equal(
             stdout.trim(),
-            [`Cannot open file ${dir}/appendonly.aof: No such file or directory`, 'exit 1', `Cannot read file: ${dir}/appendonlydir`, 'exit 1'].join('\n'),
+            [
+              `Cannot open file ${dir}/appendonly.aof: No such file or directory`,
+              'exit 1',
+              `Cannot read file: ${dir}/appendonlydir`,
+              'exit 1',
+            ].join('\n'),
           );
         },
       },
@@ -347,7 +391,12 @@ export const integritySnippets = [
           assert.equal(exitCode, 0);
           assert.equal(
             stdout.trim(),
-            ['Cannot open file /data/appendonly.aof: No such file or directory', 'exit 1', 'Cannot read file: /data/appendonlydir', 'exit 1'].join('\n'),
+            [
+              'Cannot open file /data/appendonly.aof: No such file or directory',
+              'exit 1',
+              'Cannot read file: /data/appendonlydir',
+              'exit 1',
+            ].join('\n'),
           );
         },
       },
@@ -421,10 +470,26 @@ export const integritySnippets = [
           assert.match(stdout, new RegExp(`^${incr.replace(/\./g, '\\.')}: ${damagedSize} -> ${fixedSize} bytes, 21 -> 20 commands$`, 'm'));
           assert.equal(await sizeInVolume(server, `/data/appendonlydir/${incr}`), damagedSize, 'the original is untouched');
           assert.equal(await sizeInVolume(server, `/data/appendonlydir.fix/${incr}`), fixedSize);
-          assert.equal(await shOnVolumeOk(server, 'ls -A /data/appendonlydir.fix'), await shOnVolumeOk(server, 'ls -A /data/appendonlydir'), '--fix keeps no copy of what it cut');
+          assert.equal(
+            await shOnVolumeOk(server, 'ls -A /data/appendonlydir.fix'),
+            await shOnVolumeOk(server, 'ls -A /data/appendonlydir'),
+            '--fix keeps no copy of what it cut',
+          );
           // The whole set where the checker reads it (the manifest), else the cut incr file by itself.
-          const target = engineTraits(ctx.engine.id).checkAofMisreadsBase ? `/data/appendonlydir.fix/${incr}` : '/data/appendonlydir.fix/appendonly.aof.manifest';
-          const recheck = await dockerTry(['run', '--rm', '--network', 'none', '-v', `${server.volume}:/data`, server.image, 'redis-check-aof', target]);
+          const target = engineTraits(ctx.engine.id).checkAofMisreadsBase
+            ? `/data/appendonlydir.fix/${incr}`
+            : '/data/appendonlydir.fix/appendonly.aof.manifest';
+          const recheck = await dockerTry([
+            'run',
+            '--rm',
+            '--network',
+            'none',
+            '-v',
+            `${server.volume}:/data`,
+            server.image,
+            'redis-check-aof',
+            target,
+          ]);
           assert.equal(recheck.exitCode, 0, 'the fixed copy checks clean');
         },
       },

@@ -35,13 +35,17 @@ async function busyServer(server: WithClient): Promise<void> {
     await client.bgsave();
     await waitFor(async () => (await client.info('persistence')).includes('rdb_bgsave_in_progress:0'), { what: 'the BGSAVE to end' });
     await client.bgrewriteaof();
-    await waitFor(async () => /aof_rewrite_in_progress:0[\s\S]*aof_rewrite_scheduled:0/.test(await client.info('persistence')), { what: 'the rewrite to end' });
+    await waitFor(async () => /aof_rewrite_in_progress:0[\s\S]*aof_rewrite_scheduled:0/.test(await client.info('persistence')), {
+      what: 'the rewrite to end',
+    });
   });
 }
 
 /** Waits until the persistence log line of the rewrite is written (the parent logs it after the child exits). */
 async function rewriteLogged(server: ServerUnderTest): Promise<void> {
-  await waitFor(async () => (await server.logs()).includes('Background AOF rewrite finished successfully'), { what: 'the rewrite to be logged' });
+  await waitFor(async () => (await server.logs()).includes('Background AOF rewrite finished successfully'), {
+    what: 'the rewrite to be logged',
+  });
 }
 
 /** The log lines of saves, rewrites and loads the page greps for. */
@@ -50,7 +54,13 @@ const persistenceLinesGrep =
 
 /** Checks the persistence-log output: a snapshot and a rewrite, start to end. */
 function checkPersistenceLines(stdout: string): void {
-  for (const line of ['Background saving started by pid', 'DB saved on disk', 'Background saving terminated with success', 'Background append only file rewriting started by pid', 'Background AOF rewrite finished successfully']) {
+  for (const line of [
+    'Background saving started by pid',
+    'DB saved on disk',
+    'Background saving terminated with success',
+    'Background append only file rewriting started by pid',
+    'Background AOF rewrite finished successfully',
+  ]) {
     assert.ok(stdout.includes(line), `log shows "${line}"`);
   }
   assert.ok(stdout.trim().split('\n').length <= 8, 'tail keeps the last 8 lines');
@@ -59,7 +69,14 @@ function checkPersistenceLines(stdout: string): void {
 /** Checks the INFO memory output of the seed's config (24 GB limit). */
 function checkMemoryFields(stdout: string): void {
   const fields = infoFields(stdout);
-  assert.deepEqual(Object.keys(fields).sort(), ['maxmemory_human', 'maxmemory_policy', 'mem_fragmentation_ratio', 'used_memory_human', 'used_memory_peak_human', 'used_memory_rss_human']);
+  assert.deepEqual(Object.keys(fields).sort(), [
+    'maxmemory_human',
+    'maxmemory_policy',
+    'mem_fragmentation_ratio',
+    'used_memory_human',
+    'used_memory_peak_human',
+    'used_memory_rss_human',
+  ]);
   assert.equal(fields.maxmemory_human, '24.00G');
   assert.equal(fields.maxmemory_policy, 'noeviction');
 }
@@ -67,7 +84,14 @@ function checkMemoryFields(stdout: string): void {
 /** Checks the INFO stats output after {@link busyServer}. */
 function checkStatsFields(stdout: string): void {
   const fields = infoFields(stdout);
-  assert.deepEqual(Object.keys(fields).sort(), ['evicted_keys', 'expired_keys', 'instantaneous_ops_per_sec', 'latest_fork_usec', 'rejected_connections', 'total_commands_processed']);
+  assert.deepEqual(Object.keys(fields).sort(), [
+    'evicted_keys',
+    'expired_keys',
+    'instantaneous_ops_per_sec',
+    'latest_fork_usec',
+    'rejected_connections',
+    'total_commands_processed',
+  ]);
   assert.equal(fields.evicted_keys, '0');
   assert.ok(Number(fields.latest_fork_usec) > 0, 'the BGSAVE of the setup forked');
   assert.ok(Number(fields.total_commands_processed) > 2000);
@@ -99,8 +123,10 @@ async function checkMonitor(run: () => Promise<{ stdout: string }>, server: Disp
   });
 }
 
-const memoryGrep = "grep -E '^(used_memory_human|used_memory_rss_human|used_memory_peak_human|maxmemory_human|maxmemory_policy|mem_fragmentation_ratio):'";
-const statsGrep = "grep -E '^(instantaneous_ops_per_sec|total_commands_processed|rejected_connections|expired_keys|evicted_keys|latest_fork_usec):'";
+const memoryGrep =
+  "grep -E '^(used_memory_human|used_memory_rss_human|used_memory_peak_human|maxmemory_human|maxmemory_policy|mem_fragmentation_ratio):'";
+const statsGrep =
+  "grep -E '^(instantaneous_ops_per_sec|total_commands_processed|rejected_connections|expired_keys|evicted_keys|latest_fork_usec):'";
 
 export const monitoringSnippets = [
   defineSnippet({
@@ -117,7 +143,11 @@ export const monitoringSnippets = [
     id: 'info-stats-fields',
     title: 'Traffic, expirations, evictions and the last fork',
     page,
-    flavors: redisCliBlock(`INFO stats | ${statsGrep}`, { setup: busyServer, check: checkStatsFields }, { docker: { config: seedServerConfig } }),
+    flavors: redisCliBlock(
+      `INFO stats | ${statsGrep}`,
+      { setup: busyServer, check: checkStatsFields },
+      { docker: { config: seedServerConfig } },
+    ),
   }),
   defineSnippet({
     id: 'info-keyspace',
@@ -129,7 +159,11 @@ export const monitoringSnippets = [
         setup: busyServer,
         check(stdout) {
           assert.match(stdout, /^# Keyspace\r?$/m);
-          assert.match(stdout, /^db0:keys=2001,expires=0,avg_ttl=0(,subexpiry=0|,keys_with_volatile_items=0)?\r?$/m, 'Redis 8 adds subexpiry, Valkey 9 keys_with_volatile_items');
+          assert.match(
+            stdout,
+            /^db0:keys=2001,expires=0,avg_ttl=0(,subexpiry=0|,keys_with_volatile_items=0)?\r?$/m,
+            'Redis 8 adds subexpiry, Valkey 9 keys_with_volatile_items',
+          );
         },
       },
       { docker: { config: seedServerConfig } },
@@ -190,7 +224,9 @@ export const monitoringSnippets = [
           const server = ctx.server;
           await checkMonitor(() => ctx.run(), server);
           // MONITOR's redis-cli ended with its timeout: no client is left connected but ours.
-          await waitFor(async () => Number(flattenInfo(await server.info('clients')).connected_clients) === 1, { what: 'MONITOR to disconnect' });
+          await waitFor(async () => Number(flattenInfo(await server.info('clients')).connected_clients) === 1, {
+            what: 'MONITOR to disconnect',
+          });
         },
       },
     },
@@ -282,7 +318,7 @@ export const monitoringSnippets = [
     page,
     flavors: {
       host: {
-        command: "promtool query instant {{prometheus}} 'ALERTS{alertstate=\"firing\"}'",
+        command: 'promtool query instant {{prometheus}} \'ALERTS{alertstate="firing"}\'',
         server: { config: { appendonly: 'no', save: seedSaveRules }, password: 'a password the page never shows' },
         async setup(server) {
           await server.withClient((client) => client.set('page:1', 'saved'));
@@ -314,7 +350,7 @@ export const monitoringSnippets = [
   }),
   defineSnippet({
     id: 'compose-health-status',
-    title: 'The container\'s health',
+    title: "The container's health",
     page,
     flavors: {
       docker: {

@@ -117,7 +117,9 @@ async function upgradedThenChanged(server: RedisContainer, scratch: string): Pro
   const project = server as ComposeRedis;
   await server.withClient((client) => writeMixedDataset(client, 'A', 30));
   await writeFile(join(scratch, 'before-upgrade.json'), JSON.stringify([...(await server.withClient(readDataset))]));
-  await execa(cli, ['backup', '--container', server.name, '--to', join(scratch, 'backups', `before-upgrade-${await versionOf(server)}`)], { env: server.env });
+  await execa(cli, ['backup', '--container', server.name, '--to', join(scratch, 'backups', `before-upgrade-${await versionOf(server)}`)], {
+    env: server.env,
+  });
   const target = (await ensureImage()).tag;
   const file = await readFile(project.composeFile, 'utf8');
   assert.ok(file.includes(`image: ${server.image}\n`), 'the compose file names the old image');
@@ -132,7 +134,11 @@ async function upgradedThenChanged(server: RedisContainer, scratch: string): Pro
   await waitFor(
     async () => {
       const persistence = (await server.info('persistence')).persistence ?? {};
-      return persistence.aof_rewrite_in_progress === '0' && persistence.aof_rewrite_scheduled === '0' && persistence.aof_last_bgrewrite_status === 'ok';
+      return (
+        persistence.aof_rewrite_in_progress === '0' &&
+        persistence.aof_rewrite_scheduled === '0' &&
+        persistence.aof_last_bgrewrite_status === 'ok'
+      );
     },
     { what: 'the new version to rewrite its AOF', timeoutMs: 30_000 },
   );
@@ -168,9 +174,15 @@ export const upgradeComposeSnippets = [
           const folder = join(ctx.values.backupDir, `before-upgrade-${oldName.split(' ')[1]}`);
           const backups = (await readdir(folder)).filter((name) => !name.startsWith('.'));
           assert.equal(backups.length, 1, 'one backup before the upgrade');
-          assert.equal(await readRdbVersion(join(folder, backups[0] as string, 'dump.rdb')), 10, 'the snapshot is in the format of Redis 7.0');
+          assert.equal(
+            await readRdbVersion(join(folder, backups[0] as string, 'dump.rdb')),
+            10,
+            'the snapshot is in the format of Redis 7.0',
+          );
           ctx.measure('keys', expected.size);
-          ctx.note(`(${oldName} to ${newName}: all ${expected.size} keys of databases 0 and 1 compared by type, value and expiry: equal; the snapshot is RDB 10)`);
+          ctx.note(
+            `(${oldName} to ${newName}: all ${expected.size} keys of databases 0 and 1 compared by type, value and expiry: equal; the snapshot is RDB 10)`,
+          );
         },
       },
     },
@@ -196,7 +208,10 @@ export const upgradeComposeSnippets = [
           const newName = await assertRuns(server, ctx.engine.id, 'the service runs the new image before the undo');
           // What the writes made after the upgrade changed: the keys that will not come back as they are now.
           const changed = diffDatasets(expected, await server.withClient(readDataset)).length;
-          assert.ok(changed > 0 && (await server.withClient((client) => client.exists('added:B'))) === 1, 'writes were made after the upgrade');
+          assert.ok(
+            changed > 0 && (await server.withClient((client) => client.exists('added:B'))) === 1,
+            'writes were made after the upgrade',
+          );
           const { exitCode, stdout } = await ctx.run({ timeoutMs: 150_000 });
           assert.equal(exitCode, 0);
           // The old version's checker refuses what the new one wrote: dump.rdb and the AOF base.
@@ -208,13 +223,19 @@ export const upgradeComposeSnippets = [
           assert.equal(await server.withClient((client) => client.exists('added:B')), 0, 'the write made after the upgrade is gone');
           const aside = (await filesInContainer(server, server.dir)).filter((name) => name.startsWith('after-upgrade-'));
           assert.equal(aside.length, 1, 'one after-upgrade-* folder');
-          assert.deepEqual(await filesInContainer(server, `${server.dir}/${aside[0]}`), ['appendonlydir', 'dump.rdb'], 'the new version\'s files are kept aside');
+          assert.deepEqual(
+            await filesInContainer(server, `${server.dir}/${aside[0]}`),
+            ['appendonlydir', 'dump.rdb'],
+            "the new version's files are kept aside",
+          );
           await server.stop();
           await server.start();
           await assertContainerHolds(server, expected, 'the snapshot is still there after another restart (the AOF holds it)');
           ctx.measure('keys', expected.size);
           ctx.measure('changedAfterUpgrade', changed);
-          ctx.note(`(${newName} back to ${oldName}: all ${expected.size} keys of the snapshot compared by type, value and expiry after the undo and after another restart: equal; the ${changed} keys changed on ${newName} (updated, deleted or added) are as they were before the upgrade)`);
+          ctx.note(
+            `(${newName} back to ${oldName}: all ${expected.size} keys of the snapshot compared by type, value and expiry after the undo and after another restart: equal; the ${changed} keys changed on ${newName} (updated, deleted or added) are as they were before the upgrade)`,
+          );
         },
       },
     },

@@ -26,7 +26,8 @@ const page = 'operations/moving-between-versions';
 const projectBin = fileURLToPath(new URL('../../../bin', import.meta.url));
 
 /** PATH with one engine's programs (as `redis-server`, `redis-cli`, …) and its fence first, then the CLI, then the host's. */
-const pathFor = (ctx: Pick<VerifyContext<unknown>, 'enginePath'>, engine: Engine) => ctx.enginePath([projectBin, process.env.PATH].filter(Boolean).join(delimiter), engine);
+const pathFor = (ctx: Pick<VerifyContext<unknown>, 'enginePath'>, engine: Engine) =>
+  ctx.enginePath([projectBin, process.env.PATH].filter(Boolean).join(delimiter), engine);
 
 /**
  * The engine with this id. A verification that needs an engine fails with the reason when it is not
@@ -46,7 +47,12 @@ async function serverName(server: { engine: Engine; info(section: string): Promi
  * Starts a server of `engine` for a block's values (its port fills the command): the report names it
  * (unless the command does not reach it), and it is disposed of after the run.
  */
-async function startFor(ctx: ValuesContext<unknown>, options: RedisServerOptions, engine: Engine, { answers = true } = {}): Promise<DisposableRedis> {
+async function startFor(
+  ctx: ValuesContext<unknown>,
+  options: RedisServerOptions,
+  engine: Engine,
+  { answers = true } = {},
+): Promise<DisposableRedis> {
   const server = await startRedis(options, engine);
   ctx.defer(() => server.dispose());
   // Only a server the page's command reaches is named (one stopped before the command is not).
@@ -90,7 +96,9 @@ async function treeHashes(dir: string): Promise<Record<string, string>> {
   const hashes: Record<string, string> = {};
   for (const entry of entries.filter((item) => item.isFile())) {
     const path = join(entry.parentPath, entry.name);
-    hashes[relative(dir, path)] = createHash('sha256').update(await readFile(path)).digest('hex');
+    hashes[relative(dir, path)] = createHash('sha256')
+      .update(await readFile(path))
+      .digest('hex');
   }
   return hashes;
 }
@@ -125,7 +133,10 @@ async function writeRdb(engine: Engine, dir: string): Promise<WrittenRdb> {
  */
 async function loadWith(loader: Engine, written: WrittenRdb): Promise<Omit<Load, 'writer' | 'rdb'> & { loaderName: string }> {
   try {
-    await using server = await startRedis({ config: SNAPSHOT_ONLY, initialFiles: { 'dump.rdb': written.path }, readyTimeoutMs: 30_000 }, loader);
+    await using server = await startRedis(
+      { config: SNAPSHOT_ONLY, initialFiles: { 'dump.rdb': written.path }, readyTimeoutMs: 30_000 },
+      loader,
+    );
     const loaderName = await serverName(server);
     const got = await server.withClient(readDataset);
     assert.deepEqual(diffDatasets(written.dataset, got), [], `${loaderName} holds every key of ${written.name}'s RDB`);
@@ -153,7 +164,7 @@ const rdbCheck = [
   '# The format version: REDIS0009 (Redis 6.0), REDIS0010 (Redis 7.0), REDIS0011 (Valkey 8.1),',
   '# REDIS0012 (Redis 8.0), REDIS0013 (Redis 8.6), VALKEY080 (Valkey 9.1)',
   'head -c 9 {{backup}}/dump.rdb; echo',
-  '# The checker of the server that is to load the file (it is that server\'s loader)',
+  "# The checker of the server that is to load the file (it is that server's loader)",
   'redis-server --version',
   'redis-check-rdb {{backup}}/dump.rdb | grep -E "AUX FIELD (redis|valkey)-ver|RDB (format )?version|RDB looks OK|Wrong signature"',
 ].join('\n');
@@ -167,7 +178,9 @@ const aofDowngrade = [
   '# On the newer server: the AOF as plain commands, without the RDB preamble',
   'cli CONFIG SET aof-use-rdb-preamble no',
   'if [ "$(cli CONFIG GET appendonly | tail -n 1)" = yes ]; then cli BGREWRITEAOF; else cli CONFIG SET appendonly yes; fi',
-  waitUntil("cli INFO persistence | grep -q '^aof_rewrite_in_progress:0' && cli INFO persistence | grep -q '^aof_rewrite_scheduled:0'", { seconds: 3600 }),
+  waitUntil("cli INFO persistence | grep -q '^aof_rewrite_in_progress:0' && cli INFO persistence | grep -q '^aof_rewrite_scheduled:0'", {
+    seconds: 3600,
+  }),
   "cli INFO persistence | grep '^aof_last_bgrewrite_status'",
   'cat {{dataDir}}/appendonlydir/appendonly.aof.manifest',
   '# The older server (its redis-server first on PATH) on a copy of that AOF directory',
@@ -222,13 +235,21 @@ function measureCrossLoad(dir: string): Promise<CrossLoad> {
       const row = await Promise.all(
         written.map(async (rdb): Promise<Load> => {
           const load = await loadWith(loader, rdb);
-          assert.equal(await checkerAccepts(loader, rdb.path), load.loaded, `${loader.checkRdb} agrees with ${load.loaderName} starting on ${rdb.name}'s RDB`);
+          assert.equal(
+            await checkerAccepts(loader, rdb.path),
+            load.loaded,
+            `${loader.checkRdb} agrees with ${load.loaderName} starting on ${rdb.name}'s RDB`,
+          );
           return { loader: load.loader, writer: rdb.name, rdb: rdb.rdb, loaded: load.loaded, detail: load.detail };
         }),
       );
       loads.push(...row);
     }
-    for (const rdb of written) assert.ok(loads.some((load) => load.writer === rdb.name && load.loader === rdb.name && load.loaded), `${rdb.name} loads its own RDB`);
+    for (const rdb of written)
+      assert.ok(
+        loads.some((load) => load.writer === rdb.name && load.loader === rdb.name && load.loaded),
+        `${rdb.name} loads its own RDB`,
+      );
     return { written: await Promise.all(written.map(async ({ name, rdb, path }) => ({ name, rdb, bytes: await readFile(path) }))), loads };
   })();
   // A failed measurement is measured again by the next run.
@@ -239,7 +260,7 @@ function measureCrossLoad(dir: string): Promise<CrossLoad> {
 export const versionsSnippets = [
   defineSnippet({
     id: 'versions-rdb-check',
-    title: 'Read an RDB file\'s format and check that a server loads it',
+    title: "Read an RDB file's format and check that a server loads it",
     page,
     crossEngine: true,
     flavors: {
@@ -293,17 +314,23 @@ export const versionsSnippets = [
           await copyFile(written.path, join(dir, 'dump.rdb'));
           const before = await treeHashes(dir);
           const port = String(await freePort());
-          const started = await execa(older.server, ['--port', port, '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'no', '--save', '', '--logfile', ctx.values.logFile], {
-            reject: false,
-            timeout: 30_000,
-          });
+          const started = await execa(
+            older.server,
+            ['--port', port, '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'no', '--save', '', '--logfile', ctx.values.logFile],
+            {
+              reject: false,
+              timeout: 30_000,
+            },
+          );
           assert.ok(started.exitCode !== 0 && !started.timedOut, `${older.id} exits instead of serving (exit ${started.exitCode})`);
           assert.deepEqual(await treeHashes(dir), before, 'the refused dump.rdb is left as it was');
           const { exitCode, stdout } = await ctx.run();
           assert.equal(exitCode, 0);
           assert.match(stdout, /Can't handle RDB format version 12/);
           assert.match(stdout, /Fatal error loading the DB/);
-          ctx.note(`(${written.name}'s dump.rdb, ${(await serverNameOf(older))} started on it: exit ${started.exitCode}; the file is unchanged)`);
+          ctx.note(
+            `(${written.name}'s dump.rdb, ${await serverNameOf(older)} started on it: exit ${started.exitCode}; the file is unchanged)`,
+          );
         },
       },
     },
@@ -322,7 +349,13 @@ export const versionsSnippets = [
           const { scratch } = ctx;
           const newer = await startFor(ctx, { config: SNAPSHOT_ONLY }, need('redis-8.0'));
           await newer.withClient((client) => writeMixedDataset(client, 'newer', 20));
-          return { host: newer.host, port: String(newer.port), dataDir: newer.dir, scratchDir: join(scratch, 'older'), scratchPort: String(await freePort()) };
+          return {
+            host: newer.host,
+            port: String(newer.port),
+            dataDir: newer.dir,
+            scratchDir: join(scratch, 'older'),
+            scratchPort: String(await freePort()),
+          };
         },
         timeoutMs: 90_000,
         async verify(ctx) {
@@ -333,7 +366,11 @@ export const versionsSnippets = [
             const { exitCode, stdout } = await ctx.run({ env: { PATH: await pathFor(ctx, older) } });
             assert.equal(exitCode, 0);
             assert.match(stdout, /aof_last_bgrewrite_status:ok/);
-            assert.match(stdout, /^file appendonly\.aof\.\d+\.base\.aof seq \d+ type b/m, 'the base file is commands (.base.aof), not an RDB');
+            assert.match(
+              stdout,
+              /^file appendonly\.aof\.\d+\.base\.aof seq \d+ type b/m,
+              'the base file is commands (.base.aof), not an RDB',
+            );
             assert.match(stdout, /older redis_version:7\.0\.15: (\d+) keys; newer: \1 keys/);
             const client = await practiceClient(ctx.values.scratchPort);
             try {
@@ -341,7 +378,9 @@ export const versionsSnippets = [
             } finally {
               client.disconnect();
             }
-            ctx.note(`(all ${expected.size} keys of databases 0 and 1 compared by type, value and expiry: equal; DBSIZE counts database 0)`);
+            ctx.note(
+              `(all ${expected.size} keys of databases 0 and 1 compared by type, value and expiry: equal; DBSIZE counts database 0)`,
+            );
           } finally {
             await killPractice(ctx.values.scratchDir);
           }
@@ -370,11 +409,20 @@ export const versionsSnippets = [
         async verify(ctx) {
           const [newer, older] = [serverAt(ctx.values.port, need('redis-8.0')), serverAt(ctx.values.scratchPort, need('redis-7.0'))];
           const { stdout } = await ctx.run({ env: { PATH: await pathFor(ctx, need('redis-7.0')) } });
-          const lines = stdout.split('\n').map((line) => line.trim()).filter(Boolean);
+          const lines = stdout
+            .split('\n')
+            .map((line) => line.trim())
+            .filter(Boolean);
           assert.deepEqual(lines, ['12', 'ERR DUMP payload version or checksum are wrong', 'OK']);
           assert.equal(await older.withClient((client) => client.exists('user:1')), 0, 'Redis 7.0 did not restore the Redis 8.0 payload');
-          assert.deepEqual(await newer.withClient((client) => client.hgetall('user:2')), { name: 'Grace', plan: 'free' }, 'Redis 8.0 restored the Redis 7.0 payload');
-          ctx.note(`(${await serverName(newer)} on this port, ${await serverName(older)} on the other: user:1 is not on the older one; user:2 arrived whole on the newer one)`);
+          assert.deepEqual(
+            await newer.withClient((client) => client.hgetall('user:2')),
+            { name: 'Grace', plan: 'free' },
+            'Redis 8.0 restored the Redis 7.0 payload',
+          );
+          ctx.note(
+            `(${await serverName(newer)} on this port, ${await serverName(older)} on the other: user:1 is not on the older one; user:2 arrived whole on the newer one)`,
+          );
         },
       },
     },
@@ -403,16 +451,27 @@ export const versionsSnippets = [
           assert.equal(exitCode, 0);
           assert.match(stdout, /master_link_status:up/);
           assert.match(stdout, /older: (\d+) keys, newer: \1 keys/);
-          assert.deepEqual(diffDatasets(expected, await newer.withClient(readDataset)), [], 'the newer server holds every key of the older one');
+          assert.deepEqual(
+            diffDatasets(expected, await newer.withClient(readDataset)),
+            [],
+            'the newer server holds every key of the older one',
+          );
           assert.equal((await newer.info('replication')).replication?.role, 'master', 'the newer server left replication');
-          ctx.note(`(${await serverName(older)} to ${await serverName(newer)}: all ${expected.size} keys of databases 0 and 1 compared by type, value and expiry: equal; DBSIZE counts database 0)`);
+          ctx.note(
+            `(${await serverName(older)} to ${await serverName(newer)}: all ${expected.size} keys of databases 0 and 1 compared by type, value and expiry: equal; DBSIZE counts database 0)`,
+          );
 
           // The other way down: Redis 7.0 as a replica of Redis 8.0 receives an RDB 12 it cannot read.
           await using down = await startRedis({ config: SNAPSHOT_ONLY }, older.engine);
           await down.cli(['REPLICAOF', newer.host, String(newer.port)]);
-          await waitFor(async () => (await down.log()).includes('Can\'t handle RDB format version 12'), { what: 'Redis 7.0 to refuse the RDB of its Redis 8.0 primary', timeoutMs: 30_000 });
+          await waitFor(async () => (await down.log()).includes("Can't handle RDB format version 12"), {
+            what: 'Redis 7.0 to refuse the RDB of its Redis 8.0 primary',
+            timeoutMs: 30_000,
+          });
           assert.equal((await down.info('replication')).replication?.master_link_status, 'down');
-          ctx.note(`(the other way, ${await serverName(down)} as a replica of ${await serverName(newer)}: its log says "Can't handle RDB format version 12" and master_link_status stays down)`);
+          ctx.note(
+            `(the other way, ${await serverName(down)} as a replica of ${await serverName(newer)}: its log says "Can't handle RDB format version 12" and master_link_status stays down)`,
+          );
         },
       },
     },

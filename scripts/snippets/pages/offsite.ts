@@ -45,7 +45,9 @@ async function writeStoreFiles(scratch: string): Promise<void> {
   await mkdir(paths.data, { recursive: true });
   await writeFile(paths.login, JSON.stringify({ port, password }), { mode: 0o600 });
   await writeFile(paths.repoFile, `s3:https://127.0.0.1:${port}/${S3_BUCKET}\n`, { mode: 0o600 });
-  await writeFile(paths.credentials, `[default]\naws_access_key_id = ${s3KeyId(password)}\naws_secret_access_key = ${password}\n`, { mode: 0o600 });
+  await writeFile(paths.credentials, `[default]\naws_access_key_id = ${s3KeyId(password)}\naws_secret_access_key = ${password}\n`, {
+    mode: 0o600,
+  });
   await writeFile(paths.passwordFile, `${randomBytes(24).toString('base64url')}\n`, { mode: 0o600 });
 }
 
@@ -103,7 +105,12 @@ async function pushedOffsite(scratch: string, server: { withClient: DisposableRe
 
 function storeValues({ scratch }: { scratch: string }) {
   const paths = storePaths(scratch);
-  return { backupDir: scratchBackups(scratch), resticRepoFile: paths.repoFile, resticPasswordFile: paths.passwordFile, metricsFile: join(scratch, 'redis-backup.prom') };
+  return {
+    backupDir: scratchBackups(scratch),
+    resticRepoFile: paths.repoFile,
+    resticPasswordFile: paths.passwordFile,
+    metricsFile: join(scratch, 'redis-backup.prom'),
+  };
 }
 
 /** Runs the block with restic on its PATH while the store serves; its secrets never reach the recorded output. */
@@ -160,7 +167,10 @@ export const offsiteSnippets = [
           const { exitCode, stdout } = await runWithStore(ctx);
           assert.equal(exitCode, 0);
           assert.match(stdout, /^Created the restic repository s3:https:\/\/127\.0\.0\.1:\d+\/redis-backups\./m);
-          const pushed = /^Pushed (\S+) to s3:https:\/\/127\.0\.0\.1:\d+\/redis-backups as snapshot ([0-9a-f]{8}): (\d+) bytes, (\d+) new in the repository; pulled back and checked, (\d+) files? match(?:es)? the manifest\.$/m.exec(stdout);
+          const pushed =
+            /^Pushed (\S+) to s3:https:\/\/127\.0\.0\.1:\d+\/redis-backups as snapshot ([0-9a-f]{8}): (\d+) bytes, (\d+) new in the repository; pulled back and checked, (\d+) files? match(?:es)? the manifest\.$/m.exec(
+              stdout,
+            );
           assert.ok(pushed, stdout);
           ctx.measure('backupBytes', Number(pushed[3]));
           ctx.measure('addedBytes', Number(pushed[4]));
@@ -169,10 +179,15 @@ export const offsiteSnippets = [
           await runCli(['backup', '--url', server.url, '--to', ctx.values.backupDir]);
           const [, second] = (await readdir(ctx.values.backupDir)).sort();
           const repo = ['--repo-file', ctx.values.resticRepoFile, '--password-file', ctx.values.resticPasswordFile];
-          const again = await withStore(ctx.scratch, (env) => runCli(['offsite', 'push', join(ctx.values.backupDir, second ?? ''), ...repo, '--json'], env));
+          const again = await withStore(ctx.scratch, (env) =>
+            runCli(['offsite', 'push', join(ctx.values.backupDir, second ?? ''), ...repo, '--json'], env),
+          );
           ctx.measure('secondAddedBytes', (JSON.parse(again) as { addedBytes: number }).addedBytes);
           const metric = await readFile(ctx.values.metricsFile, 'utf8');
-          assert.match(metric, new RegExp(`^${BACKUP_VERIFIED_METRIC}\\{dir="s3:https://127\\.0\\.0\\.1:\\d+/redis-backups"\\} \\d{10}$`, 'm'));
+          assert.match(
+            metric,
+            new RegExp(`^${BACKUP_VERIFIED_METRIC}\\{dir="s3:https://127\\.0\\.0\\.1:\\d+/redis-backups"\\} \\d{10}$`, 'm'),
+          );
           ctx.note(metric.trim());
         },
       },
@@ -195,7 +210,9 @@ export const offsiteSnippets = [
           assert.deepEqual(fields.slice(0, 6), ['15', '*', '*', '*', '*', 'root']);
           // As cron runs it: /bin/sh, a bare PATH (plus restic, which Debian installs in /usr/bin), no profile.
           const env = { PATH: await ctx.enginePath(resticPath('/usr/bin:/bin')), HOME: '/root', SHELL: '/bin/sh' };
-          const result = await withStore(ctx.scratch, (store) => execa('/bin/sh', ['-c', fields.slice(6).join(' ')], { env: { ...env, ...store }, extendEnv: false, reject: false }));
+          const result = await withStore(ctx.scratch, (store) =>
+            execa('/bin/sh', ['-c', fields.slice(6).join(' ')], { env: { ...env, ...store }, extendEnv: false, reject: false }),
+          );
           assert.equal(result.exitCode, 0, result.stderr);
           const log = await readFile(ctx.values.backupLog, 'utf8');
           ctx.note(log.trim());
@@ -204,7 +221,10 @@ export const offsiteSnippets = [
           // The setup's snapshot and this one fall in the same hour: restic keeps the newer one as that
           // hour's, and the older one too while a rule has fewer periods than its count (the oldest).
           assert.match(log, /^Kept 2 snapshots, removed 0\.$/m);
-          assert.match(await readFile(ctx.values.metricsFile, 'utf8'), new RegExp(`^${BACKUP_VERIFIED_METRIC}\\{dir="${ctx.values.backupDir}"\\} \\d{10}$`, 'm'));
+          assert.match(
+            await readFile(ctx.values.metricsFile, 'utf8'),
+            new RegExp(`^${BACKUP_VERIFIED_METRIC}\\{dir="${ctx.values.backupDir}"\\} \\d{10}$`, 'm'),
+          );
         },
       },
     },

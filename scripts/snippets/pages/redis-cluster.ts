@@ -8,7 +8,15 @@ import { startRedis } from '../../harness/redis-server.ts';
 import { engineTraits } from '../../engines/catalog.ts';
 import { labelledNumber } from '../outputs.ts';
 import { killPidFiles } from '../pid-files.ts';
-import { defineSnippet, type CommandResult, type PlaceholderValues, type SnippetInput, type ValuesFn, type Variant, type VerifyContext } from '../schema.ts';
+import {
+  defineSnippet,
+  type CommandResult,
+  type PlaceholderValues,
+  type SnippetInput,
+  type ValuesFn,
+  type Variant,
+  type VerifyContext,
+} from '../schema.ts';
 import { waitUntil, waitWhile } from '../shell-wait.ts';
 import { engineVariant } from '../variants.ts';
 

@@ -49,7 +49,13 @@ function practiceFlavors(
       async verify(ctx) {
         const { exitCode, stdout } = await runReplicaPractice(ctx, timeoutMs);
         assert.equal(exitCode, 0, stdout);
-        check(stdout, (name, value) => { ctx.measure(name, value); }, ctx.engine.id);
+        check(
+          stdout,
+          (name, value) => {
+            ctx.measure(name, value);
+          },
+          ctx.engine.id,
+        );
       },
     },
   };
@@ -67,11 +73,11 @@ const sentinelSetup = [
   ...rp.setup('--appendonly no --save ""'),
   ...rp.start(),
   ...rp.sentinel(2000),
-  "seq 1 1000 | sed 's/.*/SET key:& backed-up/' | redis-cli -p \"$port\" --pipe | tail -n 1",
+  'seq 1 1000 | sed \'s/.*/SET key:& backed-up/\' | redis-cli -p "$port" --pipe | tail -n 1',
   '# The backup: a fresh snapshot of the primary, fetched by redis-cli',
   'redis-cli -p "$port" --rdb "$dir/backup.rdb" >/dev/null 2>&1 && echo "backup fetched: $(stat -c %s "$dir/backup.rdb") bytes"',
   '# Writes after the backup: what the rollback must undo',
-  "seq 1 1000 | sed 's/.*/SET key:& newer/' | redis-cli -p \"$port\" --pipe | tail -n 1",
+  'seq 1 1000 | sed \'s/.*/SET key:& newer/\' | redis-cli -p "$port" --pipe | tail -n 1',
   waitUntil('[ "$(redis-cli -p "$rport" GET key:1000)" = newer ]'),
 ];
 
@@ -178,11 +184,11 @@ export const replicationSnippets = [
         ...rp.setup('--appendonly yes --save ""'),
         ...rp.start(),
         ...rp.sentinel(30000),
-        "seq 1 1000 | sed 's/.*/SET key:& v/' | redis-cli -p \"$port\" --pipe | tail -n 1",
+        'seq 1 1000 | sed \'s/.*/SET key:& v/\' | redis-cli -p "$port" --pipe | tail -n 1',
         ...rp.replicaSynced(),
         '# Which server is the primary, and a replica, as Sentinel reports them',
         'primary=$(redis-cli -p "$sport" SENTINEL get-master-addr-by-name mymaster | paste -sd:)',
-        "replica=$(redis-cli -p \"$sport\" SENTINEL replicas mymaster | sed -n '/^name$/{n;p;q}')",
+        'replica=$(redis-cli -p "$sport" SENTINEL replicas mymaster | sed -n \'/^name$/{n;p;q}\')',
         'echo "primary: $primary, replica: $replica"',
         'echo "primary forks before: $(redis-cli -h "${primary%:*}" -p "${primary#*:}" INFO stats | grep -o \'total_forks:[0-9]*\')"',
         '# Back up the replica: it forks, its primary does not',
@@ -205,7 +211,12 @@ export const replicationSnippets = [
         record('primaryForksDuringBackup', labelledNumber(stdout, 'primary forks after: total_forks') - before);
       },
       90_000,
-      [engineVariant((traits) => !traits.totalForks, 'INFO stats has no total_forks, so the two count lines stay empty; BGSAVE still forks only the replica it runs on.')],
+      [
+        engineVariant(
+          (traits) => !traits.totalForks,
+          'INFO stats has no total_forks, so the two count lines stay empty; BGSAVE still forks only the replica it runs on.',
+        ),
+      ],
     ),
   }),
 ];

@@ -9,7 +9,15 @@ import { changeMixedDataset, readDataset, writeMixedDataset, type Dataset } from
 import { dockerPractice, dockerPracticeValues, runDockerPractice } from '../docker-practice.ts';
 import { labelledNumber } from '../outputs.ts';
 import { dockerFlavor } from '../schema.ts';
-import { assertContainerHolds, assertContainerHoldsBackup, copyDumpOut, datasetOfBackupInImage, dockerBackedUpThenChanged, dockerBackupValues, filesInContainer } from '../scenarios/docker.ts';
+import {
+  assertContainerHolds,
+  assertContainerHoldsBackup,
+  copyDumpOut,
+  datasetOfBackupInImage,
+  dockerBackedUpThenChanged,
+  dockerBackupValues,
+  filesInContainer,
+} from '../scenarios/docker.ts';
 import { backupValues, scratchBackups } from '../scenarios/rollback.ts';
 import { seedServerConfig } from './where-is-my-data.ts';
 import { seedSaveRules } from './snapshot-schedule.ts';
@@ -187,7 +195,24 @@ async function restoredWithBSaved(server: RedisContainer, scratch: string): Prom
     await writeFile(join(scratch, 'dataset-b.json'), JSON.stringify([...(await readDataset(client))]));
   });
   await server.stop();
-  await docker(['run', '--rm', '-v', `${server.volume}:/data`, '-v', `${backup}:/backup:ro`, '-e', 'db=dump.rdb', '-e', 'aofdir=appendonlydir', '-e', 'aof=appendonly.aof', server.image, 'sh', '-ec', installAof.join('\n')]);
+  await docker([
+    'run',
+    '--rm',
+    '-v',
+    `${server.volume}:/data`,
+    '-v',
+    `${backup}:/backup:ro`,
+    '-e',
+    'db=dump.rdb',
+    '-e',
+    'aofdir=appendonlydir',
+    '-e',
+    'aof=appendonly.aof',
+    server.image,
+    'sh',
+    '-ec',
+    installAof.join('\n'),
+  ]);
   await server.start();
 }
 
@@ -203,7 +228,12 @@ export const rollbackUndoDocker = dockerFlavor({
     assert.equal(exitCode, 0);
     assert.match(stdout, /back to the files of pre-restore-/);
     assert.deepEqual(await asideFiles(server, 'undone-restore-'), ['appendonlydir', 'dump.rdb']);
-    const expected: Dataset = new Map(JSON.parse(await readFile(join(ctx.scratch, 'dataset-b.json'), 'utf8')) as [string, Dataset extends Map<string, infer V> ? V : never][]);
+    const expected: Dataset = new Map(
+      JSON.parse(await readFile(join(ctx.scratch, 'dataset-b.json'), 'utf8')) as [
+        string,
+        Dataset extends Map<string, infer V> ? V : never,
+      ][],
+    );
     await assertContainerHolds(server, expected, 'the data from before the rollback is back');
   },
 });
@@ -243,7 +273,11 @@ export const naiveRollbackDocker = dockerFlavor({
   async verify(ctx) {
     const { exitCode, stdout } = await runDockerPractice(ctx);
     assert.equal(exitCode, 0);
-    assert.equal(labelledNumber(stdout, 'keys after copying the backup over dump.rdb'), 100000, 'the AOF wins: the latest data comes back, not the backup');
+    assert.equal(
+      labelledNumber(stdout, 'keys after copying the backup over dump.rdb'),
+      100000,
+      'the AOF wins: the latest data comes back, not the backup',
+    );
     assert.equal(labelledNumber(stdout, 'keys after also removing appendonlydir'), 0, 'without its AOF dir the server starts empty');
     assert.match(stdout, /dump\.rdb now holds: 0 keys read/, 'the copied backup was overwritten');
   },

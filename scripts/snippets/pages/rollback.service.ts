@@ -89,14 +89,20 @@ export const rollbackServiceSnippets = [
           const { exitCode } = await ctx.run();
           assert.equal(exitCode, 0);
           assert.equal(await server.isRunning(), true, 'the container runs');
-          await waitFor(async () => { await server.withClient((client) => client.ping()); return true; }, { what: 'Redis in the container', timeoutMs: 30_000 });
+          await waitFor(
+            async () => {
+              await server.withClient((client) => client.ping());
+              return true;
+            },
+            { what: 'Redis in the container', timeoutMs: 30_000 },
+          );
         },
       },
     },
   }),
   defineSnippet({
     id: 'service-shutdown-comes-back',
-    title: 'A SHUTDOWN is not a stop under Debian\'s unit',
+    title: "A SHUTDOWN is not a stop under Debian's unit",
     page,
     engines: ['redis-7.0'],
     flavors: {

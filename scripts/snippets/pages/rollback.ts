@@ -15,8 +15,14 @@ import { engineTraits } from '../../engines/catalog.ts';
 import { checkEachAofFile, misreadBaseVariant, replaced, replacedEach, singleFileAofVariant } from '../variants.ts';
 import { assertStartsWithBackup, backedUpThenChanged, backupValues, scratchBackups } from '../scenarios/rollback.ts';
 import { waitUntil } from '../shell-wait.ts';
-import { naiveRollbackDocker, rollbackCliAofDocker,
-  rollbackCliRdbDocker, rollbackManualAofDocker, rollbackManualRdbDocker, rollbackUndoDocker } from './rollback.docker.ts';
+import {
+  naiveRollbackDocker,
+  rollbackCliAofDocker,
+  rollbackCliRdbDocker,
+  rollbackManualAofDocker,
+  rollbackManualRdbDocker,
+  rollbackUndoDocker,
+} from './rollback.docker.ts';
 
 const page = 'recovery/rollback';
 
@@ -41,7 +47,10 @@ const manualAof = [
 
 /** Where the AOF is one file (Redis 6.0): `aof` names it, and there is no AOF dir to move aside. */
 const toSingleFile: [string, string][] = [
-  ['db={{dbfilename}} aofdir={{appenddirname}} aof={{appendfilename}}  # your dbfilename, appenddirname, appendfilename', 'db={{dbfilename}} aof={{appendfilename}}  # your dbfilename and appendfilename'],
+  [
+    'db={{dbfilename}} aofdir={{appenddirname}} aof={{appendfilename}}  # your dbfilename, appenddirname, appendfilename',
+    'db={{dbfilename}} aof={{appendfilename}}  # your dbfilename and appendfilename',
+  ],
   ['"$db" "$aofdir"', '"$db" "$aof"'],
 ];
 
@@ -49,7 +58,10 @@ const toSingleFile: [string, string][] = [
 const manualAofSingleFile = replacedEach(manualAof, [
   ...toSingleFile,
   ['the base of a new, one-file AOF', 'the whole AOF, as it is (an AOF may start with a snapshot)'],
-  ['mkdir "$aofdir"\ncp "$db" "$aofdir/$aof.1.base.rdb"\necho "file $aof.1.base.rdb seq 1 type b" > "$aofdir/$aof.manifest"', 'cp "$db" "$aof"'],
+  [
+    'mkdir "$aofdir"\ncp "$db" "$aofdir/$aof.1.base.rdb"\necho "file $aof.1.base.rdb seq 1 type b" > "$aofdir/$aof.manifest"',
+    'cp "$db" "$aof"',
+  ],
 ]);
 
 /** The offline rollback by hand, for an `appendonly no` server. */
@@ -97,7 +109,7 @@ const restartWithAofOff = [
 /** Where the checker misreads the RDB base (Valkey 9.1): the new AOF checked file by file, as the server loads it. */
 const restartWithAofOffEachFile = replaced(
   restartWithAofOff,
-  "redis-check-aof \"$aofdir/$aof.manifest\" | tail -n 1",
+  'redis-check-aof "$aofdir/$aof.manifest" | tail -n 1',
   checkEachAofFile('$aofdir', '$aof.manifest', (call, filter) => `${call} | ${filter}`).join('\n'),
 );
 
@@ -166,14 +178,23 @@ export const rollbackSnippets = [
     flavors: {
       host: {
         command: 'redis-playbook restore {{backup}} --data-dir {{dataDir}}',
-        variants: [singleFileAofVariant('the CLI installs the backup as dump.rdb and as appendonly.aof, a one-file AOF that starts with the snapshot.')],
+        variants: [
+          singleFileAofVariant(
+            'the CLI installs the backup as dump.rdb and as appendonly.aof, a one-file AOF that starts with the snapshot.',
+          ),
+        ],
         server: { config: { appendonly: 'yes', save: '900 1 300 10 60 10000' } },
         setup: backedUpThenChanged({ stop: true }),
         values: backupValues,
         async verify(ctx) {
           const { exitCode, stdout } = await ctx.run();
           assert.equal(exitCode, 0);
-          assert.match(stdout, engineTraits(ctx.engine.id).aofLayout === 'file' ? /installed: dump\.rdb, appendonly\.aof; appendonly yes/ : /installed: dump\.rdb, appendonlydir; appendonly yes/);
+          assert.match(
+            stdout,
+            engineTraits(ctx.engine.id).aofLayout === 'file'
+              ? /installed: dump\.rdb, appendonly\.aof; appendonly yes/
+              : /installed: dump\.rdb, appendonlydir; appendonly yes/,
+          );
           assert.match(stdout, /pre-restore-.*: that folder is your undo/);
           await assertStartsWithBackup(ctx.server, ctx.values.backup);
           assert.equal((await ctx.server.info('persistence')).persistence?.aof_enabled, '1');
@@ -189,7 +210,12 @@ export const rollbackSnippets = [
     flavors: {
       host: {
         command: manualAof,
-        variants: [singleFileAofVariant('its AOF is one file: the backup becomes appendonly.aof as it is (an AOF may start with a snapshot), no dir, no manifest.', manualAofSingleFile)],
+        variants: [
+          singleFileAofVariant(
+            'its AOF is one file: the backup becomes appendonly.aof as it is (an AOF may start with a snapshot), no dir, no manifest.',
+            manualAofSingleFile,
+          ),
+        ],
         server: { config: { appendonly: 'yes', save: '900 1 300 10 60 10000' } },
         setup: backedUpThenChanged({ stop: true }),
         values: backupValues,
@@ -201,7 +227,10 @@ export const rollbackSnippets = [
           const server = ctx.server;
           const aside = (await readdir(server.dir)).filter((name) => name.startsWith('pre-restore-'));
           assert.equal(aside.length, 1);
-          assert.deepEqual((await readdir(join(server.dir, aside[0] as string))).sort(), [single ? 'appendonly.aof' : 'appendonlydir', 'dump.rdb']);
+          assert.deepEqual((await readdir(join(server.dir, aside[0] as string))).sort(), [
+            single ? 'appendonly.aof' : 'appendonlydir',
+            'dump.rdb',
+          ]);
           await assertStartsWithBackup(server, ctx.values.backup);
         },
       },
@@ -216,8 +245,14 @@ export const rollbackSnippets = [
       host: {
         command: restartWithAofOff,
         variants: [
-          misreadBaseVariant('its checker calls the RDB base file invalid (integrity page), so check the new AOF file by file.', restartWithAofOffEachFile),
-          singleFileAofVariant('its AOF is one file, appendonly.aof, and its redis-cli has no -e (a refused command shows in the checks that follow).', restartWithAofOffSingleFile),
+          misreadBaseVariant(
+            'its checker calls the RDB base file invalid (integrity page), so check the new AOF file by file.',
+            restartWithAofOffEachFile,
+          ),
+          singleFileAofVariant(
+            'its AOF is one file, appendonly.aof, and its redis-cli has no -e (a refused command shows in the checks that follow).',
+            restartWithAofOffSingleFile,
+          ),
         ],
         server: { config: { appendonly: 'yes', save: '900 1 300 10 60 10000' } },
         async setup(server, scratch) {
@@ -304,7 +339,12 @@ export const rollbackSnippets = [
           assert.match(stdout, /back to the files of pre-restore-/);
           const server = ctx.server;
           await server.start();
-          const expected: Dataset = new Map(JSON.parse(await readFile(join(ctx.scratch, 'dataset-b.json'), 'utf8')) as [string, Dataset extends Map<string, infer V> ? V : never][]);
+          const expected: Dataset = new Map(
+            JSON.parse(await readFile(join(ctx.scratch, 'dataset-b.json'), 'utf8')) as [
+              string,
+              Dataset extends Map<string, infer V> ? V : never,
+            ][],
+          );
           assert.deepEqual(diffDatasets(expected, await server.withClient(readDataset)), [], 'the data from before the rollback is back');
         },
       },
@@ -319,7 +359,9 @@ export const rollbackSnippets = [
       host: {
         command: naiveRecipe,
         variants: [
-          singleFileAofVariant('appendonly.aof is the whole AOF, so the recipe deletes it: the start is empty at once, and the next stop saves that over the backup.'),
+          singleFileAofVariant(
+            'appendonly.aof is the whole AOF, so the recipe deletes it: the start is empty at once, and the next stop saves that over the backup.',
+          ),
         ],
         server: false,
         values: practiceValues,
@@ -327,12 +369,20 @@ export const rollbackSnippets = [
           const { exitCode, stdout } = await runPractice(ctx);
           assert.equal(exitCode, 0);
           if (engineTraits(ctx.engine.id).aofLayout === 'file') {
-            assert.equal(labelledNumber(stdout, 'keys after copying the backup over dump.rdb'), 0, 'with appendonly.aof gone the server starts empty, ignoring dump.rdb');
+            assert.equal(
+              labelledNumber(stdout, 'keys after copying the backup over dump.rdb'),
+              0,
+              'with appendonly.aof gone the server starts empty, ignoring dump.rdb',
+            );
             assert.equal(labelledNumber(stdout, 'keys after also removing appendonlydir'), 0);
             assert.match(stdout, /dump\.rdb now holds: 0 keys read/, 'the copied backup was overwritten');
             return;
           }
-          assert.equal(labelledNumber(stdout, 'keys after copying the backup over dump.rdb'), 100000, 'the AOF wins: the latest data comes back, not the backup');
+          assert.equal(
+            labelledNumber(stdout, 'keys after copying the backup over dump.rdb'),
+            100000,
+            'the AOF wins: the latest data comes back, not the backup',
+          );
           assert.equal(labelledNumber(stdout, 'keys after also removing appendonlydir'), 0, 'without its AOF dir the server starts empty');
           assert.match(stdout, /dump\.rdb now holds: 0 keys read/, 'the copied backup was overwritten');
         },

@@ -120,7 +120,8 @@ function checkFlushall(stdout: string, engineId: string): void {
   assert.ok(after.bytes < before.bytes, 'dump.rdb shrank');
   assert.ok(after.time > before.time, `dump.rdb was written again (${before.time} -> ${after.time})`);
   const changes = infoFields(stdout).rdb_changes_since_last_save;
-  if (engineTraits(engineId).flushallCountsDeleted) assert.equal(changes, String(before.keys + 1), 'the deleted keys and the FLUSHALL count as unsaved, though dump.rdb is already empty');
+  if (engineTraits(engineId).flushallCountsDeleted)
+    assert.equal(changes, String(before.keys + 1), 'the deleted keys and the FLUSHALL count as unsaved, though dump.rdb is already empty');
   else assert.equal(changes, '0', 'nothing is left to save: the empty dataset is the snapshot');
 }
 
@@ -175,15 +176,28 @@ export const snapshotScheduleSnippets = [
     title: 'The save rules of a server started without any',
     page,
     flavors: drillFlavors({
-      host: [...practice.setup(''), ...practice.start(), '# No save option and no config file: the built-in rules', 'redis-cli -p "$port" CONFIG GET save', ...practice.discard()].join('\n'),
-      docker: [...dockerPractice.setup(''), '# No save option in the command: the built-in rules', 'docker exec "$c" redis-cli CONFIG GET save', ...dockerPractice.discard()].join('\n'),
+      host: [
+        ...practice.setup(''),
+        ...practice.start(),
+        '# No save option and no config file: the built-in rules',
+        'redis-cli -p "$port" CONFIG GET save',
+        ...practice.discard(),
+      ].join('\n'),
+      docker: [
+        ...dockerPractice.setup(''),
+        '# No save option in the command: the built-in rules',
+        'docker exec "$c" redis-cli CONFIG GET save',
+        ...dockerPractice.discard(),
+      ].join('\n'),
       hostVariants: [
         engineVariant(
           (traits) => !traits.builtinSaveRules,
           'started with a config file or any option but no save line, it has no rules at all (this answers an empty value) and takes no snapshots.',
         ),
       ],
-      check: (stdout, engineId) => { assert.equal(configPairs(stdout).save, engineTraits(engineId).builtinSaveRules ? BUILTIN_SAVE_RULES : ''); },
+      check: (stdout, engineId) => {
+        assert.equal(configPairs(stdout).save, engineTraits(engineId).builtinSaveRules ? BUILTIN_SAVE_RULES : '');
+      },
     }),
   }),
   defineSnippet({

@@ -93,7 +93,10 @@ function checkTrap(stdout: string): void {
 /** The wait for the AOF rewrite that `CONFIG SET appendonly yes` starts, with `field` reading INFO persistence. */
 const waitForAof = [
   '# 2. Wait until Redis has written the whole dataset to the new AOF, and check that it succeeded',
-  waitUntil('[ "$(field aof_rewrite_in_progress)" = 0 ] && [ "$(field aof_rewrite_scheduled)" = 0 ] || [ "$(field aof_last_bgrewrite_status)" = err ]', { seconds: 3600, interval: 0.2 }),
+  waitUntil(
+    '[ "$(field aof_rewrite_in_progress)" = 0 ] && [ "$(field aof_rewrite_scheduled)" = 0 ] || [ "$(field aof_last_bgrewrite_status)" = err ]',
+    { seconds: 3600, interval: 0.2 },
+  ),
   'if [ "$(field aof_last_bgrewrite_status)" != ok ] || [ "$(field aof_enabled)" != 1 ]; then echo "The AOF rewrite failed: see the server log. Nothing was saved to the config file." >&2; exit 1; fi',
   'echo "AOF written: aof_last_bgrewrite_status ok"',
 ];
@@ -116,7 +119,11 @@ const liveSwitch = [
  * reply that must be OK goes through `grep -x OK`, which stops the script (pipefail) on any other.
  */
 const liveSwitchNoE = replaced(
-  replaced(replaced(liveSwitch, 'redis-cli -e -h', 'redis-cli -h'), '$cli CONFIG SET appendonly yes', '$cli CONFIG SET appendonly yes | grep -x OK'),
+  replaced(
+    replaced(liveSwitch, 'redis-cli -e -h', 'redis-cli -h'),
+    '$cli CONFIG SET appendonly yes',
+    '$cli CONFIG SET appendonly yes | grep -x OK',
+  ),
   '$cli CONFIG REWRITE',
   '$cli CONFIG REWRITE | grep -x OK',
 );
@@ -249,7 +256,13 @@ export const switchToAofSnippets = [
     flavors: {
       host: {
         command: liveSwitch,
-        variants: [engineVariant((traits) => !traits.cliErrorExit, 'its redis-cli has no -e (an error reply still exits 0), so each reply that must be OK goes through grep -x OK.', liveSwitchNoE)],
+        variants: [
+          engineVariant(
+            (traits) => !traits.cliErrorExit,
+            'its redis-cli has no -e (an error reply still exits 0), so each reply that must be OK goes through grep -x OK.',
+            liveSwitchNoE,
+          ),
+        ],
         server: { config: { appendonly: 'no', save: seedServerConfig.save, ...slowRewrite } },
         setup: snapshotOnlyWithData,
         values: ({ server }) => ({ configFile: server.configFile }),

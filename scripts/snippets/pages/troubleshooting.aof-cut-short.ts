@@ -5,19 +5,33 @@ import { defineSnippet } from '../schema.ts';
 import { assertStartFails, lastAofFile, cutLastWrite, damagedAof, range, userNumbers } from '../scenarios/damaged-files.ts';
 import { assertContainerStartFails, containerUserNumbers, damagedAofInVolume } from '../scenarios/damaged-files-docker.ts';
 import { singleFileAofVariant } from '../variants.ts';
-import { SINGLE_FILE_LINE_WHY, UNEXPECTED_EOF, aofContainer, aofServer, dockerLogGrep, logFileValue, page, unexpectedEof } from '../scenarios/troubleshooting.ts';
+import {
+  SINGLE_FILE_LINE_WHY,
+  UNEXPECTED_EOF,
+  aofContainer,
+  aofServer,
+  dockerLogGrep,
+  logFileValue,
+  page,
+  unexpectedEof,
+} from '../scenarios/troubleshooting.ts';
 
 /** The line of an AOF cut short and loaded anyway (Redis 8.6 names the file with its dir; Redis 6.0, one appendonly.aof, names none). */
 const loadedAnyway = (engineId: string | undefined) => {
   const traits = engineTraits(engineId);
   if (traits.aofLayout === 'file') return /# AOF loaded anyway because aof-load-truncated is enabled/;
-  return new RegExp(`# AOF ${traits.aofLogWithDir ? 'appendonlydir/' : ''}appendonly\\.aof\\.1\\.incr\\.aof loaded anyway because aof-load-truncated is enabled`);
+  return new RegExp(
+    `# AOF ${traits.aofLogWithDir ? 'appendonlydir/' : ''}appendonly\\.aof\\.1\\.incr\\.aof loaded anyway because aof-load-truncated is enabled`,
+  );
 };
 /** The two warnings of an AOF cut short and loaded anyway: the short read and the cut, naming the incr file (Redis 6.0: no file). */
 const truncatedLines = (engineId: string | undefined): RegExp[] =>
   engineTraits(engineId).aofLayout === 'file'
     ? [/# !!! Warning: short read while loading the AOF file !!!/, /# !!! Truncating the AOF at offset \d+ !!!/]
-    : [/# !!! Warning: short read while loading the AOF file appendonly\.aof\.1\.incr\.aof!!!/, /# !!! Truncating the AOF appendonly\.aof\.1\.incr\.aof at offset \d+ !!!/];
+    : [
+        /# !!! Warning: short read while loading the AOF file appendonly\.aof\.1\.incr\.aof!!!/,
+        /# !!! Truncating the AOF appendonly\.aof\.1\.incr\.aof at offset \d+ !!!/,
+      ];
 
 /** The troubleshooting page's blocks of one fault: An AOF whose last write was cut short: loaded anyway, or refused. */
 export const aofCutShortSnippets = [
@@ -29,7 +43,11 @@ export const aofCutShortSnippets = [
     flavors: {
       host: {
         command: "grep -E 'short read while loading|Truncating the AOF|loaded anyway' {{logFile}}",
-        variants: [singleFileAofVariant('its AOF is one file, so the lines name no file: `short read while loading the AOF file !!!`, `Truncating the AOF at offset N`.')],
+        variants: [
+          singleFileAofVariant(
+            'its AOF is one file, so the lines name no file: `short read while loading the AOF file !!!`, `Truncating the AOF at offset N`.',
+          ),
+        ],
         server: aofServer(),
         async setup(server) {
           await damagedAof(server, cutLastWrite);

@@ -3,7 +3,15 @@ import { defineSnippet } from '../schema.ts';
 import { assertStartFails, breakEleventhWrite, damagedAof } from '../scenarios/damaged-files.ts';
 import { assertContainerStartFails, damagedAofInVolume } from '../scenarios/damaged-files-docker.ts';
 import { singleFileAofVariant } from '../variants.ts';
-import { SINGLE_FILE_LINE_WHY, aofContainer, aofServer, badFormat, dockerLogGrep, logFileValue, page } from '../scenarios/troubleshooting.ts';
+import {
+  SINGLE_FILE_LINE_WHY,
+  aofContainer,
+  aofServer,
+  badFormat,
+  dockerLogGrep,
+  logFileValue,
+  page,
+} from '../scenarios/troubleshooting.ts';
 
 /** The troubleshooting page's blocks of one fault: Garbage inside the AOF. */
 export const aofGarbageSnippets = [

@@ -66,7 +66,10 @@ export const aofMissingFileSnippets = [
     page,
     flavors: {
       host: {
-        command: ["grep 'Unable to obtain the AOF file' {{logFile}} | tail -n 1", 'redis-check-aof {{dataDir}}/appendonlydir/appendonly.aof.manifest | tail -n 1'].join('\n'),
+        command: [
+          "grep 'Unable to obtain the AOF file' {{logFile}} | tail -n 1",
+          'redis-check-aof {{dataDir}}/appendonlydir/appendonly.aof.manifest | tail -n 1',
+        ].join('\n'),
         variants: [
           singleFileAofVariant(
             'there is no AOF set and no manifest: without its appendonly.aof it starts anyway, empty, and logs no error (the warning at the top of this page); restore the backup below.',
@@ -115,7 +118,11 @@ export const aofMissingFileSnippets = [
     flavors: {
       host: {
         command: 'redis-playbook restore {{backup}} --data-dir {{dataDir}}',
-        variants: [singleFileAofVariant('the backup goes in as dump.rdb and as appendonly.aof, its one AOF file (`installed: dump.rdb, appendonly.aof`).')],
+        variants: [
+          singleFileAofVariant(
+            'the backup goes in as dump.rdb and as appendonly.aof, its one AOF file (`installed: dump.rdb, appendonly.aof`).',
+          ),
+        ],
         server: aofServer(),
         async setup(server, scratch) {
           await missingBaseFile(server, scratch);

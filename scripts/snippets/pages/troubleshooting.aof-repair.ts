@@ -2,8 +2,23 @@ import assert from 'node:assert/strict';
 import { engineTraits } from '../../engines/catalog.ts';
 import type { RedisContainer } from '../../harness/docker/container.ts';
 import { defineSnippet, type ServerUnderTest, type VerifyContext } from '../schema.ts';
-import { assertStartFails, breakEleventhWrite, cutLastWrite, damagedAof, emptyDataDir, fixCopy, range, userNumbers } from '../scenarios/damaged-files.ts';
-import { assertContainerStartFails, containerUserNumbers, damagedAofInVolume, emptyVolume, fixCopyInVolume } from '../scenarios/damaged-files-docker.ts';
+import {
+  assertStartFails,
+  breakEleventhWrite,
+  cutLastWrite,
+  damagedAof,
+  emptyDataDir,
+  fixCopy,
+  range,
+  userNumbers,
+} from '../scenarios/damaged-files.ts';
+import {
+  assertContainerStartFails,
+  containerUserNumbers,
+  damagedAofInVolume,
+  emptyVolume,
+  fixCopyInVolume,
+} from '../scenarios/damaged-files-docker.ts';
 import { offline } from './rollback.docker.ts';
 import { checkEachAofFile, misreadBaseVariant, replaced, replacedEach, singleFileAofVariant } from '../variants.ts';
 import { UNEXPECTED_EOF, aofContainer, aofServer, badFormat, page, unexpectedEof } from '../scenarios/troubleshooting.ts';
@@ -25,11 +40,15 @@ const swapFixedCopy = [
 ].join('\n');
 
 /** Where the checker misreads the RDB base (Valkey 9.1): the copy's files checked one by one, as the server loads them. */
-const SWAP_CHECK_WHY = 'its checker calls the RDB base file invalid (integrity page), so check the base with redis-check-rdb and each incr file by itself.';
+const SWAP_CHECK_WHY =
+  'its checker calls the RDB base file invalid (integrity page), so check the base with redis-check-rdb and each incr file by itself.';
 const swapFixedCopyEachFile = replaced(
   swapFixedCopy,
   ['# 1. The repaired copy must check clean', 'redis-check-aof appendonlydir.fix/appendonly.aof.manifest | tail -n 1'].join('\n'),
-  ['# 1. The repaired copy must check clean, file by file', ...checkEachAofFile('appendonlydir.fix', 'appendonly.aof.manifest', (call, filter) => `${call} | ${filter}`)].join('\n'),
+  [
+    '# 1. The repaired copy must check clean, file by file',
+    ...checkEachAofFile('appendonlydir.fix', 'appendonly.aof.manifest', (call, filter) => `${call} | ${filter}`),
+  ].join('\n'),
 );
 
 /** The swap where the AOF is one file (Redis 6.0): the integrity page's repair leaves appendonly.aof.fix. */
@@ -61,8 +80,15 @@ const swapFixedCopyInVolume = [
 
 const swapFixedCopyInVolumeEachFile = replaced(
   swapFixedCopyInVolume.join('\n'),
-  ['# 1. The repaired copy must check clean', 'check=$(redis-check-aof appendonlydir.fix/appendonly.aof.manifest)', 'echo "$check" | tail -n 1'].join('\n'),
-  ['# 1. The repaired copy must check clean, file by file', ...checkEachAofFile('appendonlydir.fix', 'appendonly.aof.manifest', (call, filter) => `check=$(${call}); echo "$check" | ${filter}`)].join('\n'),
+  [
+    '# 1. The repaired copy must check clean',
+    'check=$(redis-check-aof appendonlydir.fix/appendonly.aof.manifest)',
+    'echo "$check" | tail -n 1',
+  ].join('\n'),
+  [
+    '# 1. The repaired copy must check clean, file by file',
+    ...checkEachAofFile('appendonlydir.fix', 'appendonly.aof.manifest', (call, filter) => `check=$(${call}); echo "$check" | ${filter}`),
+  ].join('\n'),
 ).split('\n');
 
 /** The swap's check of the repaired copy passed: the whole set by its manifest, (Valkey 9.1) its base and incr file one by one, or (Redis 6.0) its one file. */
@@ -157,7 +183,10 @@ export const aofRepairSnippets = [
         command: swapFixedCopy,
         variants: [
           misreadBaseVariant(SWAP_CHECK_WHY, swapFixedCopyEachFile),
-          singleFileAofVariant('its AOF is one file: the repair leaves appendonly.aof.fix, which goes in place of appendonly.aof.', swapFixedFile),
+          singleFileAofVariant(
+            'its AOF is one file: the repair leaves appendonly.aof.fix, which goes in place of appendonly.aof.',
+            swapFixedFile,
+          ),
         ],
         server: aofServer({ 'aof-load-truncated': 'no' }),
         async setup(server) {

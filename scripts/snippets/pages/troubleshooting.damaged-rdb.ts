@@ -4,10 +4,24 @@ import { join } from 'node:path';
 import type { DisposableRedis } from '../../harness/redis-server.ts';
 import type { RedisContainer } from '../../harness/docker/container.ts';
 import { defineSnippet, type VerifyContext } from '../schema.ts';
-import { assertStartFails, changeByteOf, range, userNumbers, userValue, usersBackedUpThenMore, writeUsers } from '../scenarios/damaged-files.ts';
+import {
+  assertStartFails,
+  changeByteOf,
+  range,
+  userNumbers,
+  userValue,
+  usersBackedUpThenMore,
+  writeUsers,
+} from '../scenarios/damaged-files.ts';
 import { assertStartsWithBackup, backupValues, scratchBackups } from '../scenarios/rollback.ts';
 import { assertContainerHoldsBackup, copyDumpOut, dockerBackupValues } from '../scenarios/docker.ts';
-import { assertContainerStartFails, containerUserNumbers, damageInVolume, onVolume, scratchContainerOnDump } from '../scenarios/damaged-files-docker.ts';
+import {
+  assertContainerStartFails,
+  containerUserNumbers,
+  damageInVolume,
+  onVolume,
+  scratchContainerOnDump,
+} from '../scenarios/damaged-files-docker.ts';
 import { seedServerConfig } from './where-is-my-data.ts';
 import { offline } from './rollback.docker.ts';
 import { dockerLogGrep, logFileValue, page, seedSaveLines } from '../scenarios/troubleshooting.ts';
@@ -159,7 +173,9 @@ export const damagedRdbSnippets = [
           assert.equal((await server.cli(['GET', 'user:150'])).stdout.trim(), 'Name-150');
           assert.equal((await server.cli(['DBSIZE'])).stdout.trim(), '300');
           await server.kill();
-          ctx.note('# the same file with rdbchecksum no: the server starts, 300 keys, and GET user:150 gives "Name-150" (it was "name-150")');
+          ctx.note(
+            '# the same file with rdbchecksum no: the server starts, 300 keys, and GET user:150 gives "Name-150" (it was "name-150")',
+          );
         },
       },
       docker: {
@@ -176,7 +192,9 @@ export const damagedRdbSnippets = [
           await using unchecked = await scratchContainerOnDump(ctx.server, { appendonly: 'no', save: '""', rdbchecksum: 'no' });
           assert.equal((await unchecked.cli(['GET', 'user:150'])).stdout.trim(), 'Name-150');
           assert.equal((await unchecked.cli(['DBSIZE'])).stdout.trim(), '300');
-          ctx.note('# the same file with rdbchecksum no: the server starts, 300 keys, and GET user:150 gives "Name-150" (it was "name-150")');
+          ctx.note(
+            '# the same file with rdbchecksum no: the server starts, 300 keys, and GET user:150 gives "Name-150" (it was "name-150")',
+          );
         },
       },
     },

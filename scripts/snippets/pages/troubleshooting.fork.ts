@@ -16,7 +16,11 @@ const OVERCOMMIT_GREP = 'WARNING Memory overcommit must be enabled';
 const OVERCOMMIT_GREP_6 = 'WARNING overcommit_memory is set to 0';
 
 /** The overcommit setting and what the log says about it and about a failed fork. */
-const overcommitCheck = ['sysctl vm.overcommit_memory', `grep -m 1 '${OVERCOMMIT_GREP}' {{logFile}}`, 'grep "Can\'t save in background: fork" {{logFile}} | tail -n 1'].join('\n');
+const overcommitCheck = [
+  'sysctl vm.overcommit_memory',
+  `grep -m 1 '${OVERCOMMIT_GREP}' {{logFile}}`,
+  'grep "Can\'t save in background: fork" {{logFile}} | tail -n 1',
+].join('\n');
 
 /** The warning Redis logs at start when vm.overcommit_memory is not 1. */
 const OVERCOMMIT_WARNING =
@@ -53,7 +57,10 @@ export const forkSnippets = [
           assert.doesNotMatch(stdout, /Can't save in background/, 'no fork failed here (it cannot be reproduced on this machine)');
           // The line the page quotes is the one this engine's server logs when fork fails.
           const binary = engineProgramFile(ctx.engine, 'server');
-          assert.equal((await execa('grep', ['-c', '-a', "Can't save in background: fork: %s", binary], { reject: false })).stdout.trim() !== '0', true);
+          assert.equal(
+            (await execa('grep', ['-c', '-a', "Can't save in background: fork: %s", binary], { reject: false })).stdout.trim() !== '0',
+            true,
+          );
         },
       },
       docker: {
@@ -70,10 +77,15 @@ export const forkSnippets = [
           const setting = (await readFile('/proc/sys/vm/overcommit_memory', 'utf8')).trim();
           assert.match(stdout, new RegExp(`^vm\\.overcommit_memory = ${setting}$`, 'm'));
           if (setting === '1') assert.doesNotMatch(stdout, OVERCOMMIT_WARNING);
-          else assert.match(stdout, OVERCOMMIT_WARNING, 'Redis in the container warns at start when the host\'s overcommit is not 1');
+          else assert.match(stdout, OVERCOMMIT_WARNING, "Redis in the container warns at start when the host's overcommit is not 1");
           assert.doesNotMatch(stdout, /Can't save in background/, 'no fork failed here (it cannot be reproduced on this machine)');
           // The line the page quotes is the one the image's redis-server logs when fork fails.
-          const inImage = await ctx.server.exec(['sh', '-c', 'grep -c "$0" "$(command -v redis-server)"', "Can't save in background: fork: %s"]);
+          const inImage = await ctx.server.exec([
+            'sh',
+            '-c',
+            'grep -c "$0" "$(command -v redis-server)"',
+            "Can't save in background: fork: %s",
+          ]);
           assert.notEqual(inImage.stdout.trim(), '0');
           assert.equal(inImage.exitCode, 0, inImage.stderr);
         },

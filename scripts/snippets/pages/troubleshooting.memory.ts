@@ -29,14 +29,21 @@ async function crawlerDataset(server: WithClient): Promise<void> {
  * and Valkey; Redis 8.0's redis-cli quotes the key as `"<key>"`).
  */
 function biggest(stdout: string): { type: string; key: string; size: number; unit: string }[] {
-  return [...stdout.matchAll(/^Biggest +(\w+) found '?"([^"]+)"'? has (\d+) (\w+)$/gm)].map((m) => ({ type: m[1] as string, key: m[2] as string, size: Number(m[3]), unit: m[4] as string }));
+  return [...stdout.matchAll(/^Biggest +(\w+) found '?"([^"]+)"'? has (\d+) (\w+)$/gm)].map((m) => ({
+    type: m[1] as string,
+    key: m[2] as string,
+    size: Number(m[3]),
+    unit: m[4] as string,
+  }));
 }
 
 /** --bigkeys on the crawler dataset: every key sampled, the biggest of each type by elements. */
 function assertBigkeys(stdout: string): void {
   assert.match(stdout, /^Sampled 2003 keys in the keyspace!$/m);
   assert.deepEqual(
-    biggest(stdout).map(({ type, key, size, unit }) => `${type} ${key} ${size} ${unit}`).sort(),
+    biggest(stdout)
+      .map(({ type, key, size, unit }) => `${type} ${key} ${size} ${unit}`)
+      .sort(),
     ['list crawl:queue 50000 items', `string page:home ${homePage.length} bytes`, 'zset domains:ready 5000 members'],
   );
 }
@@ -44,7 +51,10 @@ function assertBigkeys(stdout: string): void {
 /** --memkeys on the crawler dataset: the queue is the biggest in bytes; the sizes the page quotes. */
 function assertMemkeys(stdout: string, ctx: Pick<VerifyContext<unknown>, 'measure'>): void {
   const found = biggest(stdout);
-  assert.ok(found.every((entry) => entry.unit === 'bytes'), 'sizes in bytes');
+  assert.ok(
+    found.every((entry) => entry.unit === 'bytes'),
+    'sizes in bytes',
+  );
   const [top] = [...found].sort((a, b) => b.size - a.size);
   assert.equal(top?.key, 'crawl:queue', 'the biggest key in memory is the queue');
   assert.ok(top.size > 1_000_000, 'the queue takes over a megabyte');
@@ -53,7 +63,9 @@ function assertMemkeys(stdout: string, ctx: Pick<VerifyContext<unknown>, 'measur
   // The page renders these sizes from the report (<Measured/>), not typed.
   for (const [key, size] of Object.entries(bytes)) ctx.measure(`${key} bytes`, size);
   // The sizes the page quotes: about 1.6 MB, 0.4 to 0.8 MB (a skiplist's levels are random; Valkey 8.1's and 9.1's are smaller) and 0.1 MB.
-  const about = (key: string, low: number, high: number) => { assert.ok((bytes[key] ?? 0) > low && (bytes[key] ?? 0) < high, `${key}: ${bytes[key]} bytes`); };
+  const about = (key: string, low: number, high: number) => {
+    assert.ok((bytes[key] ?? 0) > low && (bytes[key] ?? 0) < high, `${key}: ${bytes[key]} bytes`);
+  };
   about('crawl:queue', 1_500_000, 1_700_000);
   about('domains:ready', 380_000, 800_000);
   about('page:home', 100_000, 130_000);

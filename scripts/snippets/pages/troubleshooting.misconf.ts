@@ -22,7 +22,9 @@ import { waitWhile } from '../shell-wait.ts';
 /** The MISCONF reply as the engine words it (Valkey names itself where Redis does: measured on Valkey 8.1.1 and 9.1.2; Redis 6.0 says it otherwise). */
 const misconf = (engineId: string | undefined) => {
   const traits = engineTraits(engineId);
-  const reply = traits.saveWording6 ? replaced(MISCONF_REDIS, "it's currently unable to persist to disk", 'it is currently not able to persist on disk') : MISCONF_REDIS;
+  const reply = traits.saveWording6
+    ? replaced(MISCONF_REDIS, "it's currently unable to persist to disk", 'it is currently not able to persist on disk')
+    : MISCONF_REDIS;
   return reply.replaceAll('Redis', traits.errorName);
 };
 const MISCONF_REDIS =
@@ -44,7 +46,9 @@ async function assertSaveFailsThenMisconf(server: MisconfFixture): Promise<void>
 async function misconfOnHost(ctx: VerifyContext<unknown, ServiceUserKey>): Promise<ServiceUserServer> {
   const server = await startAsServiceUser(ctx, ['--appendonly', 'no', ...seedSaveLines.flatMap((rule) => ['--save', ...rule.split(' ')])]);
   ctx.defer(() => server.kill());
-  const input = range(100).map((n) => `SET user:${n} ${userValue(n)}\n`).join('');
+  const input = range(100)
+    .map((n) => `SET user:${n} ${userValue(n)}\n`)
+    .join('');
   assert.match((await server.cli(['--pipe'], input)).stdout, /errors: 0, replies: 100/);
   await execa('chown', ['root:root', server.dir]);
   await assertSaveFailsThenMisconf(server);
@@ -59,7 +63,12 @@ async function misconfOnHost(ctx: VerifyContext<unknown, ServiceUserKey>): Promi
  */
 async function misconfInContainer(ctx: VerifyContext<unknown>): Promise<ServiceUserContainer> {
   const { values } = ctx;
-  const names: DockerNames = { project: values.project ?? '', container: values.container ?? '', volume: values.volume ?? '', service: values.service ?? '' };
+  const names: DockerNames = {
+    project: values.project ?? '',
+    container: values.container ?? '',
+    volume: values.volume ?? '',
+    service: values.service ?? '',
+  };
   const server = await startServiceUserContainer({ config: { ...seedServerConfig, appendonly: 'no' } }, names, values.image ?? '');
   ctx.defer(() => server.dispose());
   await writeUsers(server, 1, 100);
@@ -72,7 +81,9 @@ async function misconfInContainer(ctx: VerifyContext<unknown>): Promise<ServiceU
 const misconfContainerValues = () => ({ ...uniqueNames() });
 
 /** What a MISCONF check reads of either fixture: a server run as `redis`, or a container's Redis run as uid 999. */
-type MisconfFixture = Pick<ServiceUserServer, 'engine' | 'persistence' | 'bgsaveDone'> & { cli(args: string[]): Promise<{ stdout: string }> };
+type MisconfFixture = Pick<ServiceUserServer, 'engine' | 'persistence' | 'bgsaveDone'> & {
+  cli(args: string[]): Promise<{ stdout: string }>;
+};
 
 /**
  * The flavors of a MISCONF block: the host's fixture runs as the `redis` user, the container's Redis as
@@ -83,7 +94,12 @@ function misconfFlavors(
   own: { host: Pick<HostFlavorInput<false, {}>, 'command' | 'variants'>; docker: string },
 ) {
   return {
-    host: hostFlavor({ ...own.host, server: false, values: serviceUserValues, verify: async (ctx) => check(ctx, await misconfOnHost(ctx)) }),
+    host: hostFlavor({
+      ...own.host,
+      server: false,
+      values: serviceUserValues,
+      verify: async (ctx) => check(ctx, await misconfOnHost(ctx)),
+    }),
     docker: dockerFlavor({
       command: own.docker,
       // Started by the verification: its Redis runs as uid 999, as the official image's does.
@@ -132,7 +148,11 @@ const misconfStatus = [
   `grep -E '${FAILED_OPENING}|Background saving error' {{logFile}} | tail -n 2`,
 ].join('\n');
 
-const fixMisconf = fixMisconfWith('redis-cli -h {{host}} -p {{port}}', 'the data dir must belong to the user Redis runs as', 'chown redis:redis {{dataDir}}');
+const fixMisconf = fixMisconfWith(
+  'redis-cli -h {{host}} -p {{port}}',
+  'the data dir must belong to the user Redis runs as',
+  'chown redis:redis {{dataDir}}',
+);
 
 /** The troubleshooting page's blocks of one fault: MISCONF: a snapshot that cannot be written. */
 export const misconfSnippets = [
@@ -185,7 +205,11 @@ export const misconfSnippets = [
         assert.equal((await server.cli(['SET', 'user:101', userValue(101)])).stdout.trim(), 'OK', 'writes are accepted again');
         if (server instanceof ServiceUserContainer) {
           const owner = await server.exec(['stat', '-c', '%u', '/data', '/data/dump.rdb']);
-          assert.deepEqual(owner.stdout.trim().split('\n'), [String(SERVICE_UID), String(SERVICE_UID)], '/data is the server user\'s again, and it wrote the snapshot');
+          assert.deepEqual(
+            owner.stdout.trim().split('\n'),
+            [String(SERVICE_UID), String(SERVICE_UID)],
+            "/data is the server user's again, and it wrote the snapshot",
+          );
         } else {
           const dump = await stat(join((server as ServiceUserServer).dir, 'dump.rdb'));
           assert.equal(dump.uid, Number((await execa('id', ['-u', 'redis'])).stdout.trim()), 'the snapshot was written by the redis user');

@@ -47,7 +47,9 @@ function assertSlowKeysEntry(stdout: string): void {
 }
 
 /** --latency without a TTY: one line `min max avg samples`, then it exits. */
-async function assertLatencyLine(ctx: { run(options?: { timeoutMs?: number }): Promise<{ exitCode: number; stdout: string }> }): Promise<void> {
+async function assertLatencyLine(ctx: {
+  run(options?: { timeoutMs?: number }): Promise<{ exitCode: number; stdout: string }>;
+}): Promise<void> {
   const started = Date.now();
   const { exitCode, stdout } = await ctx.run({ timeoutMs: 30_000 });
   assert.equal(exitCode, 0);
@@ -88,7 +90,11 @@ export const slownessSnippets = [
     id: 'trouble-slowlog',
     title: 'List the slowest recent commands',
     page,
-    flavors: redisCliBlock('SLOWLOG GET 10', { config: { appendonly: 'no', save: '""', 'slowlog-log-slower-than': 1000 }, setup: slowKeysCommand, check: assertSlowKeysEntry }),
+    flavors: redisCliBlock('SLOWLOG GET 10', {
+      config: { appendonly: 'no', save: '""', 'slowlog-log-slower-than': 1000 },
+      setup: slowKeysCommand,
+      check: assertSlowKeysEntry,
+    }),
   }),
   defineSnippet({
     id: 'trouble-latency',
@@ -140,8 +146,7 @@ export const slownessSnippets = [
         },
       },
       docker: {
-        command:
-          `docker exec {{container}} redis-cli INFO | grep -E '^(${SAVE_FIELDS}):'`,
+        command: `docker exec {{container}} redis-cli INFO | grep -E '^(${SAVE_FIELDS}):'`,
         server: { config: { appendonly: 'no', save: '""' } },
         setup: saveInProgress,
         async verify(ctx) {

@@ -15,7 +15,9 @@ const page = 'recovery/undo-to-the-second';
 const timestamped = { appendonly: 'yes', 'aof-timestamp-enabled': 'yes', save: '""' };
 
 /** Any server a scenario writes through. */
-interface WithClient { withClient<T>(fn: (client: Redis) => Promise<T>): Promise<T> }
+interface WithClient {
+  withClient<T>(fn: (client: Redis) => Promise<T>): Promise<T>;
+}
 
 /** The server's clock in whole seconds: the AOF's `#TS:` annotations come from it. */
 async function serverSecond(client: Redis): Promise<number> {
@@ -61,7 +63,9 @@ async function readGood(scratch: string): Promise<{ state: Record<string, string
 }
 
 /** `{{rewindTime}}` as the page shows it: ISO 8601 in UTC. */
-const rewindTimeValue = async ({ scratch }: { scratch: string }) => ({ rewindTime: new Date((await readGood(scratch)).t * 1000).toISOString().replace('.000Z', 'Z') });
+const rewindTimeValue = async ({ scratch }: { scratch: string }) => ({
+  rewindTime: new Date((await readGood(scratch)).t * 1000).toISOString().replace('.000Z', 'Z'),
+});
 
 /**
  * A stopped host server after the accident, and {{rewindTime}} the last good second. Timestamps are
@@ -71,7 +75,8 @@ const rewindTimeValue = async ({ scratch }: { scratch: string }) => ({ rewindTim
 const afterTheAccident = {
   server: { config: { appendonly: 'yes', save: '""' } },
   async setup(server: DisposableRedis, scratch: string) {
-    if (engineTraits(server.engine.id).aofTimestamps) await server.withClient((client) => client.config('SET', 'aof-timestamp-enabled', 'yes'));
+    if (engineTraits(server.engine.id).aofTimestamps)
+      await server.withClient((client) => client.config('SET', 'aof-timestamp-enabled', 'yes'));
     await goodThenBad(server, scratch);
     await server.stop();
   },
@@ -90,7 +95,11 @@ async function dirState(dir: string): Promise<Record<string, number>> {
 /** The server, started again on the rewound files, holds exactly the good state. */
 async function assertGoodAfterStart(server: DisposableRedis, scratch: string): Promise<void> {
   await server.start();
-  assert.deepEqual(await server.withClient(strings), (await readGood(scratch)).state, 'a normal start loads exactly the data of the time rewound to');
+  assert.deepEqual(
+    await server.withClient(strings),
+    (await readGood(scratch)).state,
+    'a normal start loads exactly the data of the time rewound to',
+  );
 }
 
 /** The FLUSHALL undo by hand: cut the FLUSHALL off the end of the last incr file, after a copy. */
@@ -110,7 +119,10 @@ const flushallTail = [
 /** The FLUSHALL undo on Redis 6.0's one-file AOF: the same cut, on appendonly.aof in the data dir. */
 const flushallTailSingleFile = replacedEach(flushallTail, [
   ['cd {{dataDir}}/{{appenddirname}}', 'cd {{dataDir}}'],
-  ["# The last incr file named in the manifest\nf=$(awk '$6 == \"i\" { f = $2 } END { print f }' \"$aof.manifest\")", 'f=$aof  # the whole AOF: one file'],
+  [
+    '# The last incr file named in the manifest\nf=$(awk \'$6 == "i" { f = $2 } END { print f }\' "$aof.manifest")',
+    'f=$aof  # the whole AOF: one file',
+  ],
   ['cp -a . "$(pwd).before-undo-', 'cp -a "$f" "$f.before-undo-'],
   ['redis-check-aof "$aof.manifest" | tail -n 1 )', 'redis-check-aof "$f" | tail -n 1 )'],
 ]);
@@ -139,7 +151,8 @@ const rewindManualIncr = replaced(
   ].join('\n'),
 );
 
-const MISREAD_WHY = 'its checker calls the RDB base file invalid (integrity page), so give it the last incr file, which holds every write since the last rewrite.';
+const MISREAD_WHY =
+  'its checker calls the RDB base file invalid (integrity page), so give it the last incr file, which holds every write since the last rewrite.';
 
 export const rewindSnippets = [
   defineSnippet({
@@ -149,7 +162,11 @@ export const rewindSnippets = [
     flavors: {
       host: {
         command: 'redis-cli -h {{host}} -p {{port}} CONFIG SET aof-timestamp-enabled yes\nredis-cli -h {{host}} -p {{port}} CONFIG REWRITE',
-        variants: [noTimestamps('there is no aof-timestamp-enabled: it answers ERR Unsupported CONFIG parameter, so no rewind to a second; keep backups to roll back to.')],
+        variants: [
+          noTimestamps(
+            'there is no aof-timestamp-enabled: it answers ERR Unsupported CONFIG parameter, so no rewind to a second; keep backups to roll back to.',
+          ),
+        ],
         server: { config: { appendonly: 'yes', save: '""' } },
         async verify(ctx) {
           const { exitCode, stdout } = await ctx.run();
@@ -162,7 +179,11 @@ export const rewindSnippets = [
             return;
           }
           assert.equal(stdout.trim(), 'OK\nOK');
-          assert.match(await readFile(server.configFile, 'utf8'), /^aof-timestamp-enabled yes$/m, 'CONFIG REWRITE kept it in the config file');
+          assert.match(
+            await readFile(server.configFile, 'utf8'),
+            /^aof-timestamp-enabled yes$/m,
+            'CONFIG REWRITE kept it in the config file',
+          );
           // The next write in a new second carries a timestamp in the AOF.
           await server.withClient(async (client) => {
             await pastSecond(client, await serverSecond(client));
@@ -195,7 +216,11 @@ export const rewindSnippets = [
     flavors: {
       host: {
         command: 'redis-playbook rewind --data-dir {{dataDir}} --to {{rewindTime}}',
-        variants: [noTimestamps(`its one-file AOF has no timestamps: the CLI refuses (exit ${exitCodeFor('state')}) and changes nothing; restore a backup instead.`)],
+        variants: [
+          noTimestamps(
+            `its one-file AOF has no timestamps: the CLI refuses (exit ${exitCodeFor('state')}) and changes nothing; restore a backup instead.`,
+          ),
+        ],
         ...afterTheAccident,
         async verify(ctx) {
           const server = ctx.server;
@@ -204,7 +229,12 @@ export const rewindSnippets = [
             const { exitCode, stdout, stderr } = await ctx.run();
             assert.equal(exitCode, exitCodeFor('state'));
             assert.equal(stdout, '');
-            assert.match(stderr, new RegExp(`${join(server.dir, 'appendonly.aof').replace(/[.\\/]/g, '\\$&')} is a Redis 6 AOF, which has no timestamps \\(aof-timestamp-enabled came with Redis 7\\.0\\): restore a backup instead`));
+            assert.match(
+              stderr,
+              new RegExp(
+                `${join(server.dir, 'appendonly.aof').replace(/[.\\/]/g, '\\$&')} is a Redis 6 AOF, which has no timestamps \\(aof-timestamp-enabled came with Redis 7\\.0\\): restore a backup instead`,
+              ),
+            );
             assert.deepEqual(await dirState(server.dir), before, 'a refused rewind changes nothing');
             return;
           }
@@ -228,7 +258,11 @@ export const rewindSnippets = [
           assert.equal(exitCode, 0);
           assert.match(stdout, /is running again with the rewound data loaded/);
           assert.equal(await server.isRunning(), true);
-          assert.deepEqual(await server.withClient(strings), (await readGood(ctx.scratch)).state, 'exactly the data of the time rewound to');
+          assert.deepEqual(
+            await server.withClient(strings),
+            (await readGood(ctx.scratch)).state,
+            'exactly the data of the time rewound to',
+          );
         },
       },
     },
@@ -242,7 +276,9 @@ export const rewindSnippets = [
         command: rewindManual,
         variants: [
           misreadBaseVariant(MISREAD_WHY, rewindManualIncr),
-          noTimestamps('there is no appendonlydir and no timestamps to cut at (its redis-check-aof has no --truncate-to-timestamp): this stops at the copy, changing nothing; restore a backup instead.'),
+          noTimestamps(
+            'there is no appendonlydir and no timestamps to cut at (its redis-check-aof has no --truncate-to-timestamp): this stops at the copy, changing nothing; restore a backup instead.',
+          ),
         ],
         ...afterTheAccident,
         async verify(ctx) {
@@ -275,8 +311,14 @@ export const rewindSnippets = [
       host: {
         command: flushallTail,
         variants: [
-          misreadBaseVariant('its checker calls the RDB base file invalid (integrity page), so check the cut incr file by itself.', flushallTailIncr),
-          singleFileAofVariant('its AOF is one file, appendonly.aof in the data dir: cut the FLUSHALL off that file.', flushallTailSingleFile),
+          misreadBaseVariant(
+            'its checker calls the RDB base file invalid (integrity page), so check the cut incr file by itself.',
+            flushallTailIncr,
+          ),
+          singleFileAofVariant(
+            'its AOF is one file, appendonly.aof in the data dir: cut the FLUSHALL off that file.',
+            flushallTailSingleFile,
+          ),
         ],
         server: { config: { appendonly: 'yes', save: '""' } },
         async setup(server, scratch) {
@@ -300,7 +342,10 @@ export const rewindSnippets = [
             await assertGoodAfterStart(server, ctx.scratch);
             return;
           }
-          assert.match(stdout, traits.checkAofMisreadsBase ? /^AOF appendonly\.aof\.\d+\.incr\.aof is valid$/m : /All AOF files and manifest are valid/);
+          assert.match(
+            stdout,
+            traits.checkAofMisreadsBase ? /^AOF appendonly\.aof\.\d+\.incr\.aof is valid$/m : /All AOF files and manifest are valid/,
+          );
           assert.equal((await readdir(server.dir)).filter((name) => name.startsWith('appendonlydir.before-undo-')).length, 1);
           await assertGoodAfterStart(server, ctx.scratch);
         },

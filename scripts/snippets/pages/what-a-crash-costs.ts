@@ -59,7 +59,10 @@ function dockerCrashDrill(persistence: string, between?: { comment: string; comm
 
 /** What a drill printed: acknowledged writes (from the --pipe summaries) and the keys counted after the crash. */
 function drillCounts(stdout: string, label: string): { acknowledged: number; survived: number } {
-  const summaries = stdout.split('\n').filter((line) => line.includes('replies:')).map(pipeSummary);
+  const summaries = stdout
+    .split('\n')
+    .filter((line) => line.includes('replies:'))
+    .map(pipeSummary);
   assert.ok(summaries.length > 0, 'redis-cli --pipe printed its summary');
   for (const summary of summaries) assert.equal(summary.errors, 0);
   const acknowledged = summaries.reduce((sum, summary) => sum + summary.replies, 0);
@@ -132,22 +135,44 @@ function aofCrashDrillFlavors(fsync: 'everysec' | 'always' | 'no') {
   return crashDrillFlavors(crashDrill(persistence), dockerCrashDrill(persistence), (ctx, { acknowledged, survived }) => {
     assert.equal(acknowledged, 50000);
     assert.ok(survived <= acknowledged);
-    if (!processCrashLossAllowed[fsync]) assert.equal(survived, acknowledged, `a process crash loses no acknowledged write with appendfsync ${fsync}`);
+    if (!processCrashLossAllowed[fsync])
+      assert.equal(survived, acknowledged, `a process crash loses no acknowledged write with appendfsync ${fsync}`);
     ctx.measure('lost', acknowledged - survived);
   });
 }
 
 /** What a drill counted: acknowledged writes and the keys that survived the crash. */
-interface DrillCounts { acknowledged: number; survived: number }
+interface DrillCounts {
+  acknowledged: number;
+  survived: number;
+}
 
 /**
  * The two flavors of a crash drill: the host's practice server and the Docker practice container
  * run the same drill, and `check` judges what each counted.
  */
-function crashDrillFlavors(host: string, docker: string, check: (ctx: Pick<VerifyContext<unknown>, 'measure'>, counts: DrillCounts) => void) {
+function crashDrillFlavors(
+  host: string,
+  docker: string,
+  check: (ctx: Pick<VerifyContext<unknown>, 'measure'>, counts: DrillCounts) => void,
+) {
   return {
-    host: hostFlavor({ command: host, server: false, values: practiceValues, verify: async (ctx) => { check(ctx, await runDrill(ctx)); } }),
-    docker: dockerFlavor({ command: docker, server: false, values: dockerPracticeValues, verify: async (ctx) => { check(ctx, await runDockerDrill(ctx)); } }),
+    host: hostFlavor({
+      command: host,
+      server: false,
+      values: practiceValues,
+      verify: async (ctx) => {
+        check(ctx, await runDrill(ctx));
+      },
+    }),
+    docker: dockerFlavor({
+      command: docker,
+      server: false,
+      values: dockerPracticeValues,
+      verify: async (ctx) => {
+        check(ctx, await runDockerDrill(ctx));
+      },
+    }),
   };
 }
 
@@ -162,7 +187,7 @@ const POWER_CUT_WRITE_MS = 3_000;
 /** The redis.conf the VM's Redis runs with (its own disk on /data; the VM's port reaches it from the host's loopback only). */
 function powerCutConf(fsync: 'always' | 'everysec' | 'no'): string {
   return [
-    '# The VM\'s redis.conf: Redis 7.0 on Debian bookworm, its data on an ext4 disk of its own',
+    "# The VM's redis.conf: Redis 7.0 on Debian bookworm, its data on an ext4 disk of its own",
     'port 6379',
     'bind 0.0.0.0',
     'protected-mode no',
@@ -177,11 +202,19 @@ function powerCutConf(fsync: 'always' | 'everysec' | 'no'): string {
 function powerCutNotes(ctx: { note(text: string): void }, result: PowerCutResult, qemu: string): void {
   ctx.note(`acknowledged writes: ${result.acknowledged} in ${(result.writeMs / 1000).toFixed(1)} s, then qemu killed (SIGKILL)`);
   ctx.note(`acknowledged writes found after the reboot: ${result.survived}`);
-  ctx.note(`acknowledged writes lost: ${result.lost}${result.lost > 0 ? ` (those of the last ${result.lostWindowMs} ms before the cut)` : ''}`);
+  ctx.note(
+    `acknowledged writes lost: ${result.lost}${result.lost > 0 ? ` (those of the last ${result.lostWindowMs} ms before the cut)` : ''}`,
+  );
   ctx.note(`writes sent but not yet acknowledged at the cut, found after the reboot: ${result.unacknowledgedFound}`);
   ctx.note(`guest: Linux ${result.guest.kernel}, ${result.guest.dataMount.replace(/ 0 0$/, '')}`);
-  ctx.note(`guest: ${Object.entries(result.guest.sysctl).map(([name, value]) => `${name}=${value}`).join(' ')}`);
-  ctx.note(`host: ${qemu} (${result.accelerator}), data disk raw with cache=none; boot to PONG ${(result.bootMs / 1000).toFixed(1)} s, reboot ${(result.rebootMs / 1000).toFixed(1)} s`);
+  ctx.note(
+    `guest: ${Object.entries(result.guest.sysctl)
+      .map(([name, value]) => `${name}=${value}`)
+      .join(' ')}`,
+  );
+  ctx.note(
+    `host: ${qemu} (${result.accelerator}), data disk raw with cache=none; boot to PONG ${(result.bootMs / 1000).toFixed(1)} s, reboot ${(result.rebootMs / 1000).toFixed(1)} s`,
+  );
 }
 
 /**
@@ -232,7 +265,7 @@ async function fillUntilRefused(server: WithClient): Promise<void> {
         try {
           await client.set(`${prefix}:${i}`, value);
         } catch (error) {
-          if ((error as Error).message.startsWith("OOM ")) break;
+          if ((error as Error).message.startsWith('OOM ')) break;
           throw error;
         }
       }
@@ -288,16 +321,40 @@ export const crashLossSnippets = [
           ],
           server: {
             // One save line per rule, as redis.conf writes them (Redis 6.0 ignores a line of several).
-            config: { save: seedServerConfig.save, appendonly: 'yes', appendfsync: 'everysec', maxmemory: '24gb', 'maxmemory-policy': 'noeviction' },
+            config: {
+              save: seedServerConfig.save,
+              appendonly: 'yes',
+              appendfsync: 'everysec',
+              maxmemory: '24gb',
+              'maxmemory-policy': 'noeviction',
+            },
           },
         },
-        docker: { command: 'docker exec {{container}} redis-cli CONFIG GET appendonly appendfsync save maxmemory maxmemory-policy', server: { config: seedServerConfig } },
+        docker: {
+          command: 'docker exec {{container}} redis-cli CONFIG GET appendonly appendfsync save maxmemory maxmemory-policy',
+          server: { config: seedServerConfig },
+        },
       },
     ),
   }),
-  defineSnippet({ id: 'crash-drill-aof-everysec', title: 'Crash drill: AOF with fsync every second', page, flavors: aofCrashDrillFlavors('everysec') }),
-  defineSnippet({ id: 'crash-drill-aof-always', title: 'Crash drill: AOF with fsync on every write', page, flavors: aofCrashDrillFlavors('always') }),
-  defineSnippet({ id: 'crash-drill-aof-no', title: 'Crash drill: AOF with fsync left to the kernel', page, flavors: aofCrashDrillFlavors('no') }),
+  defineSnippet({
+    id: 'crash-drill-aof-everysec',
+    title: 'Crash drill: AOF with fsync every second',
+    page,
+    flavors: aofCrashDrillFlavors('everysec'),
+  }),
+  defineSnippet({
+    id: 'crash-drill-aof-always',
+    title: 'Crash drill: AOF with fsync on every write',
+    page,
+    flavors: aofCrashDrillFlavors('always'),
+  }),
+  defineSnippet({
+    id: 'crash-drill-aof-no',
+    title: 'Crash drill: AOF with fsync left to the kernel',
+    page,
+    flavors: aofCrashDrillFlavors('no'),
+  }),
   defineSnippet({
     id: 'crash-drill-aof-everysec-stalled',
     title: 'Crash drill: AOF every second on a disk that stalls',
@@ -314,7 +371,10 @@ export const crashLossSnippets = [
           const acknowledged = labelledNumber(stdout, ACKNOWLEDGED);
           const survived = labelledNumber(stdout, AFTER_KILL);
           assert.ok(acknowledged >= 20_000, `at least two batches were acknowledged (${acknowledged})`);
-          assert.ok(survived < acknowledged, `kill -9 during a stalled fsync loses acknowledged writes (${survived} of ${acknowledged} came back)`);
+          assert.ok(
+            survived < acknowledged,
+            `kill -9 during a stalled fsync loses acknowledged writes (${survived} of ${acknowledged} came back)`,
+          );
           assert.ok(survived > 0, 'the writes made before the stall are there');
           assert.ok(labelledNumber(stdout, HELD_BACK) >= 1, 'Redis logged that it held writes back');
           ctx.measure('acknowledged', acknowledged);
@@ -341,7 +401,10 @@ export const crashLossSnippets = [
     engines: ['redis-7.0'],
     flavors: {
       host: powerCutFlavor('everysec', (result) => {
-        assert.ok(result.lostWindowMs <= 2_500, `with everysec a power cut loses at most about the last 2 s of writes (lost ${result.lostWindowMs} ms)`);
+        assert.ok(
+          result.lostWindowMs <= 2_500,
+          `with everysec a power cut loses at most about the last 2 s of writes (lost ${result.lostWindowMs} ms)`,
+        );
       }),
     },
   }),
@@ -379,10 +442,14 @@ export const crashLossSnippets = [
     id: 'crash-drill-no-persistence',
     title: 'Crash drill: no persistence',
     page,
-    flavors: crashDrillFlavors(crashDrill('--appendonly no --save ""'), dockerCrashDrill('--appendonly no --save ""'), (_ctx, { acknowledged, survived }) => {
-      assert.equal(acknowledged, 50000);
-      assert.equal(survived, 0, 'without persistence a restart starts empty');
-    }),
+    flavors: crashDrillFlavors(
+      crashDrill('--appendonly no --save ""'),
+      dockerCrashDrill('--appendonly no --save ""'),
+      (_ctx, { acknowledged, survived }) => {
+        assert.equal(acknowledged, 50000);
+        assert.equal(survived, 0, 'without persistence a restart starts empty');
+      },
+    ),
   }),
   defineSnippet({
     id: 'memory-limit-status',
@@ -406,7 +473,8 @@ export const crashLossSnippets = [
           server: { config: { maxmemory: '24gb', 'maxmemory-policy': 'noeviction' } },
         },
         docker: {
-          command: "docker exec {{container}} redis-cli INFO | grep -E '^(used_memory_human|maxmemory_human|maxmemory_policy|evicted_keys):'",
+          command:
+            "docker exec {{container}} redis-cli INFO | grep -E '^(used_memory_human|maxmemory_human|maxmemory_policy|evicted_keys):'",
           server: { config: seedServerConfig },
         },
       },
@@ -422,7 +490,10 @@ export const crashLossSnippets = [
         setup: fillUntilRefused,
         verify: (ctx) => checkRefused(ctx, ctx.server),
       },
-      { host: 'redis-cli -h {{host}} -p {{port}} SET one-more-key some-value', docker: 'docker exec {{container}} redis-cli SET one-more-key some-value' },
+      {
+        host: 'redis-cli -h {{host}} -p {{port}} SET one-more-key some-value',
+        docker: 'docker exec {{container}} redis-cli SET one-more-key some-value',
+      },
     ),
   }),
 ];

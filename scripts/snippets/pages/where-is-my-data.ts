@@ -23,7 +23,9 @@ function assertFreshManifest(stdout: string, engineId: string | undefined): void
   const lines = stdout.trim().split('\n');
   assert.equal(lines.length, 2, 'a fresh AOF has one base file and one incr file');
   assert.match(lines[0] ?? '', /^file appendonly\.aof\.1\.base\.rdb seq 1 type b$/);
-  const incr = engineTraits(engineId).manifestOffsets ? /^file appendonly\.aof\.1\.incr\.aof seq 1 type i startoffset \d+$/ : /^file appendonly\.aof\.1\.incr\.aof seq 1 type i$/;
+  const incr = engineTraits(engineId).manifestOffsets
+    ? /^file appendonly\.aof\.1\.incr\.aof seq 1 type i startoffset \d+$/
+    : /^file appendonly\.aof\.1\.incr\.aof seq 1 type i$/;
   assert.match(lines[1] ?? '', incr);
 }
 
@@ -132,10 +134,15 @@ export const dataLocationSnippets = [
         timeoutMs: 120_000,
         async verify(ctx) {
           const { project, container, volume, service } = ctx.values as Record<'project' | 'container' | 'volume' | 'service', string>;
-          await using redis = await startComposeProject({}, { file: ctx.command, names: { project, container, volume, service }, image: ctx.values.image });
+          await using redis = await startComposeProject(
+            {},
+            { file: ctx.command, names: { project, container, volume, service }, image: ctx.values.image },
+          );
           assert.equal(redis.name, container, 'container_name names the container');
           assert.equal(redis.volume, volume, 'Compose names the volume <project>_redis-data and mounts it at /data');
-          const config = configPairs((await redis.cli(['CONFIG', 'GET', 'save', 'appendonly', 'maxmemory', 'maxmemory-policy', 'dir'])).stdout);
+          const config = configPairs(
+            (await redis.cli(['CONFIG', 'GET', 'save', 'appendonly', 'maxmemory', 'maxmemory-policy', 'dir'])).stdout,
+          );
           assert.deepEqual(config, {
             save: '900 1 300 10 60 10000',
             appendonly: 'yes',
@@ -161,7 +168,10 @@ export const dataLocationSnippets = [
         values: () => ({ ...uniqueNames() }),
         timeoutMs: 120_000,
         async verify(ctx) {
-          const { project, container, volume, service, image } = ctx.values as Record<'project' | 'container' | 'volume' | 'service' | 'image', string>;
+          const { project, container, volume, service, image } = ctx.values as Record<
+            'project' | 'container' | 'volume' | 'service' | 'image',
+            string
+          >;
           const file = fillCommand(composeFile, ctx.values, 'docker');
           await using redis = await startComposeProject({}, { file, names: { project, container, volume, service }, image });
           const { exitCode, stdout } = await ctx.run();
@@ -192,8 +202,12 @@ export const dataLocationSnippets = [
             assert.deepEqual(fileNames(stdout), ['appendonly.aof', 'dump.rdb']);
             return;
           }
-          assert.ok(stdout.includes(`${ctx.values.dataDir}:\n`) && stdout.includes(`${ctx.values.dataDir}/appendonlydir:\n`), 'ls names both dirs');
-          for (const name of ['dump.rdb', 'appendonlydir', 'appendonly.aof.manifest']) assert.match(stdout, new RegExp(` ${name.replace(/\./g, '\\.')}$`, 'm'));
+          assert.ok(
+            stdout.includes(`${ctx.values.dataDir}:\n`) && stdout.includes(`${ctx.values.dataDir}/appendonlydir:\n`),
+            'ls names both dirs',
+          );
+          for (const name of ['dump.rdb', 'appendonlydir', 'appendonly.aof.manifest'])
+            assert.match(stdout, new RegExp(` ${name.replace(/\./g, '\\.')}$`, 'm'));
           assert.match(stdout, / appendonly\.aof\.\d+\.base\.rdb$/m);
           assert.match(stdout, / appendonly\.aof\.\d+\.incr\.aof$/m);
         },
@@ -201,7 +215,9 @@ export const dataLocationSnippets = [
       {
         host: {
           command: 'ls -l {{dataDir}} {{dataDir}}/appendonlydir',
-          variants: [singleFileAofVariant('the AOF is one file, appendonly.aof, beside dump.rdb: there is no appendonlydir.', 'ls -l {{dataDir}}')],
+          variants: [
+            singleFileAofVariant('the AOF is one file, appendonly.aof, beside dump.rdb: there is no appendonlydir.', 'ls -l {{dataDir}}'),
+          ],
           server: { config: { appendonly: 'yes' } },
         },
         docker: {
@@ -237,7 +253,10 @@ export const dataLocationSnippets = [
           ],
           server: { config: { appendonly: 'yes' } },
         },
-        docker: { command: 'docker exec {{container}} cat {{dataDir}}/appendonlydir/appendonly.aof.manifest', server: { config: seedServerConfig } },
+        docker: {
+          command: 'docker exec {{container}} cat {{dataDir}}/appendonlydir/appendonly.aof.manifest',
+          server: { config: seedServerConfig },
+        },
       },
     ),
   }),

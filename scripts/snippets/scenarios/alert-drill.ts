@@ -32,9 +32,9 @@ async function assertSecretHidden(monitoring: DisposableMonitoring, secret: stri
     const argv = (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0').join(' ');
     assert.ok(!argv.includes(secret), `the password is not in the command line of process ${pid}`);
   }
-  assert.ok(!(await monitoring.logs()).includes(secret), 'the password is not in the exporter\'s or Prometheus\'s log');
-  assert.ok(!(await monitoring.metrics()).includes(secret), 'the password is not in the exporter\'s metrics');
-  assert.ok(!(await monitoring.targets()).includes(secret), 'the password is not in Prometheus\'s targets');
+  assert.ok(!(await monitoring.logs()).includes(secret), "the password is not in the exporter's or Prometheus's log");
+  assert.ok(!(await monitoring.metrics()).includes(secret), "the password is not in the exporter's metrics");
+  assert.ok(!(await monitoring.targets()).includes(secret), "the password is not in Prometheus's targets");
 }
 
 /** BGSAVE, then the status it ended with. */
@@ -90,23 +90,43 @@ export async function alertDrill(ctx: VerifyContext): Promise<void> {
   try {
     assert.equal(await bgsave(server), 'err', 'the snapshot fails on the unwritable data dir');
     const failed = performance.now();
-    await waitFor(async () => (await monitoring.state(DRILL_ALERT)) === 'firing', { what: `${DRILL_ALERT} to fire`, timeoutMs: 30_000, intervalMs: 50 });
+    await waitFor(async () => (await monitoring.state(DRILL_ALERT)) === 'firing', {
+      what: `${DRILL_ALERT} to fire`,
+      timeoutMs: 30_000,
+      intervalMs: 50,
+    });
     const firingAfter = secondsSince(failed);
-    assert.ok(firingAfter <= allowed + POLLING_SLACK_SECONDS, `fired ${firingAfter} s after the failed save: within for: ${DRILL_FOR_SECONDS} s and two scrapes (${allowed} s)`);
+    assert.ok(
+      firingAfter <= allowed + POLLING_SLACK_SECONDS,
+      `fired ${firingAfter} s after the failed save: within for: ${DRILL_FOR_SECONDS} s and two scrapes (${allowed} s)`,
+    );
     ctx.measure('firingAfterSeconds', firingAfter);
     ctx.note('# while the data dir is unwritable (the last BGSAVE failed):');
     const { exitCode, stdout } = await ctx.run();
     assert.equal(exitCode, 0);
-    assert.match(stdout, new RegExp(`^ALERTS\\{alertname="${DRILL_ALERT}", alertstate="firing", instance="127\\.0\\.0\\.1:\\d+", job="redis", severity="critical"\\} => 1 @\\[`, 'm'));
+    assert.match(
+      stdout,
+      new RegExp(
+        `^ALERTS\\{alertname="${DRILL_ALERT}", alertstate="firing", instance="127\\.0\\.0\\.1:\\d+", job="redis", severity="critical"\\} => 1 @\\[`,
+        'm',
+      ),
+    );
   } finally {
     await thaw(server.dir);
   }
 
   assert.equal(await bgsave(server), 'ok', 'the snapshot succeeds once the data dir is writable');
   const fixed = performance.now();
-  await waitFor(async () => (await monitoring.state(DRILL_ALERT)) === 'inactive', { what: `${DRILL_ALERT} to clear`, timeoutMs: 30_000, intervalMs: 50 });
+  await waitFor(async () => (await monitoring.state(DRILL_ALERT)) === 'inactive', {
+    what: `${DRILL_ALERT} to clear`,
+    timeoutMs: 30_000,
+    intervalMs: 50,
+  });
   const clearedAfter = secondsSince(fixed);
-  assert.ok(clearedAfter <= 2 * DRILL_INTERVAL_SECONDS + POLLING_SLACK_SECONDS, `cleared ${clearedAfter} s after the good save: within two scrapes`);
+  assert.ok(
+    clearedAfter <= 2 * DRILL_INTERVAL_SECONDS + POLLING_SLACK_SECONDS,
+    `cleared ${clearedAfter} s after the good save: within two scrapes`,
+  );
   ctx.measure('clearedAfterSeconds', clearedAfter);
   ctx.note('# after the fix and a good BGSAVE: nothing fires');
   const after = await ctx.run();

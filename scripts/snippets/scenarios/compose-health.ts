@@ -39,7 +39,11 @@ export async function healthStatus(container: string): Promise<string> {
 
 /** Waits until the container's health is `status`; returns the seconds it took from `since` (performance.now()). */
 async function healthBecomes(container: string, status: string, since: number, timeoutMs: number): Promise<number> {
-  await waitFor(async () => (await healthStatus(container)) === status, { what: `container ${container} to be ${status}`, timeoutMs, intervalMs: 200 });
+  await waitFor(async () => (await healthStatus(container)) === status, {
+    what: `container ${container} to be ${status}`,
+    timeoutMs,
+    intervalMs: 200,
+  });
   return Math.round((performance.now() - since) / 100) / 10;
 }
 
@@ -69,11 +73,17 @@ export async function healthDrill(ctx: VerifyContext<unknown>, redis: ComposeRed
   assert.equal((await redis.cli(['CONFIG', 'SET', 'stop-writes-on-bgsave-error', 'no'])).stdout.trim(), 'OK');
   await docker(['exec', '--user', 'root', container, 'chown', '0:0', '/data']);
   assert.match((await redis.cli(['BGSAVE'])).stdout, /Background saving started/);
-  await waitFor(async () => (await redis.info('persistence')).persistence?.rdb_last_bgsave_status === 'err', { what: 'the BGSAVE to fail', timeoutMs: 15_000 });
+  await waitFor(async () => (await redis.info('persistence')).persistence?.rdb_last_bgsave_status === 'err', {
+    what: 'the BGSAVE to fail',
+    timeoutMs: 15_000,
+  });
   const failedAt = performance.now();
   const allowed = HEALTH_INTERVAL_SECONDS * (HEALTH_RETRIES + 1);
   const unhealthyAfter = await healthBecomes(container, 'unhealthy', failedAt, allowed * 1000 + 10_000);
-  assert.ok(unhealthyAfter <= allowed, `unhealthy ${unhealthyAfter} s after the failed save: within ${HEALTH_RETRIES} checks and the one running (${allowed} s)`);
+  assert.ok(
+    unhealthyAfter <= allowed,
+    `unhealthy ${unhealthyAfter} s after the failed save: within ${HEALTH_RETRIES} checks and the one running (${allowed} s)`,
+  );
   ctx.measure('unhealthyAfterSeconds', unhealthyAfter);
   ctx.note('# after a failed BGSAVE (PING still answers PONG):');
   assert.equal(await run(), 'unhealthy');
@@ -84,7 +94,10 @@ export async function healthDrill(ctx: VerifyContext<unknown>, redis: ComposeRed
 
   await docker(['exec', '--user', 'root', container, 'sh', '-c', 'chown "$(stat -c %u:%g /proc/1)" /data']);
   assert.match((await redis.cli(['BGSAVE'])).stdout, /Background saving started/);
-  await waitFor(async () => (await redis.info('persistence')).persistence?.rdb_last_bgsave_status === 'ok', { what: 'the BGSAVE to succeed', timeoutMs: 15_000 });
+  await waitFor(async () => (await redis.info('persistence')).persistence?.rdb_last_bgsave_status === 'ok', {
+    what: 'the BGSAVE to succeed',
+    timeoutMs: 15_000,
+  });
   const healthyAfter = await healthBecomes(container, 'healthy', performance.now(), HEALTH_INTERVAL_SECONDS * 1000 + 10_000);
   assert.ok(healthyAfter <= HEALTH_INTERVAL_SECONDS + 1, `healthy again ${healthyAfter} s after the good save: at the next check`);
   ctx.measure('healthyAfterSeconds', healthyAfter);

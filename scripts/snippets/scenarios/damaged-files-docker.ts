@@ -18,7 +18,22 @@ import { lastIncrLine } from '../variants.ts';
 
 /** Runs `sh -ec SCRIPT` in a throwaway container of the server's image on its volume (at /data). */
 export async function onVolume(server: RedisContainer, script: string, input?: string): Promise<string> {
-  const result = await docker(['run', '--rm', ...(input === undefined ? [] : ['-i']), '--network', 'none', '-v', `${server.volume}:/data`, server.image, 'sh', '-ec', script], { input });
+  const result = await docker(
+    [
+      'run',
+      '--rm',
+      ...(input === undefined ? [] : ['-i']),
+      '--network',
+      'none',
+      '-v',
+      `${server.volume}:/data`,
+      server.image,
+      'sh',
+      '-ec',
+      script,
+    ],
+    { input },
+  );
   return result.stdout;
 }
 
@@ -79,8 +94,19 @@ export async function damagedAofInVolume(server: RedisContainer, damage: (incr: 
 /** What the integrity page's repair does, in a throwaway container: `redis-check-aof --fix` on a copy `appendonlydir.fix`. */
 export async function fixCopyInVolume(server: RedisContainer): Promise<void> {
   // As the integrity page repairs it: the manifest, or where the checker misreads the RDB base (Valkey 9.1) the last incr file.
-  const target = engineTraits(server.engine.id).checkAofMisreadsBase ? '"appendonlydir.fix/$incr"' : 'appendonlydir.fix/appendonly.aof.manifest';
-  const out = await onVolume(server, ['cd /data', 'cp -a appendonlydir appendonlydir.fix', lastIncrLine('appendonlydir/appendonly.aof.manifest'), `redis-check-aof --fix ${target}`].join('\n'), 'y\n');
+  const target = engineTraits(server.engine.id).checkAofMisreadsBase
+    ? '"appendonlydir.fix/$incr"'
+    : 'appendonlydir.fix/appendonly.aof.manifest';
+  const out = await onVolume(
+    server,
+    [
+      'cd /data',
+      'cp -a appendonlydir appendonlydir.fix',
+      lastIncrLine('appendonlydir/appendonly.aof.manifest'),
+      `redis-check-aof --fix ${target}`,
+    ].join('\n'),
+    'y\n',
+  );
   assert.match(out, /Successfully truncated AOF/);
 }
 
@@ -93,7 +119,11 @@ export async function emptyVolume(server: RedisContainer): Promise<void> {
 /** Names of the entries of `/data/<dir>` in the volume (`ls -A`), sorted. */
 export async function volumeEntries(server: RedisContainer, dir = ''): Promise<string[]> {
   const out = await onVolume(server, `ls -A /data/${dir}`);
-  return out.split('\n').map((name) => name.trim()).filter(Boolean).sort();
+  return out
+    .split('\n')
+    .map((name) => name.trim())
+    .filter(Boolean)
+    .sort();
 }
 
 /**

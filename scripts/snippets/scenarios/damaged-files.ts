@@ -39,7 +39,9 @@ export const range = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
 /** Users 1..200, a backup of them (the CLI's procedure, into scratch/backups), then users 201..300 and a clean stop. */
 export async function usersBackedUpThenMore(server: DisposableRedis, scratch: string): Promise<void> {
   await writeUsers(server, 1, 200);
-  await server.withClient((client) => backup({ client, source: { host: server.host, port: server.port }, engine: server.engine, to: scratchBackups(scratch) }));
+  await server.withClient((client) =>
+    backup({ client, source: { host: server.host, port: server.port }, engine: server.engine, to: scratchBackups(scratch) }),
+  );
   await writeUsers(server, 201, 300);
   await server.stop();
 }
@@ -109,7 +111,10 @@ export async function fixCopy(server: DisposableRedis): Promise<void> {
   await execa('cp', ['-a', join(server.dir, 'appendonlydir'), join(server.dir, 'appendonlydir.fix')]);
   // As the integrity page repairs it: the manifest, or where the checker misreads the RDB base (Valkey 9.1) the last incr file.
   const target = engineTraits(server.engine.id).checkAofMisreadsBase ? basename(await lastIncrFile(server.dir)) : 'appendonly.aof.manifest';
-  const fixed = await execa(server.engine.checkAof, ['--fix', join(server.dir, 'appendonlydir.fix', target)], { input: 'y\n', reject: false });
+  const fixed = await execa(server.engine.checkAof, ['--fix', join(server.dir, 'appendonlydir.fix', target)], {
+    input: 'y\n',
+    reject: false,
+  });
   assert.match(fixed.stdout, /Successfully truncated AOF/);
 }
 

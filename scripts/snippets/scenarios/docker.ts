@@ -35,7 +35,9 @@ export async function copyDumpOut(server: RedisContainer, backupDir: string, nam
   const folder = join(backupDir, name);
   await mkdir(folder, { recursive: true });
   await docker(['cp', `${server.name}:${server.dir}/dump.rdb`, join(folder, 'dump.rdb')]);
-  const sum = createHash('sha256').update(await readFile(join(folder, 'dump.rdb'))).digest('hex');
+  const sum = createHash('sha256')
+    .update(await readFile(join(folder, 'dump.rdb')))
+    .digest('hex');
   await writeFile(join(folder, 'SHA256SUMS'), `${sum}  dump.rdb\n`);
   return folder;
 }
@@ -99,7 +101,11 @@ export async function assertContainerHoldsBackup(server: RedisContainer, backupP
 export async function filesInContainer(server: RedisContainer, dir: string): Promise<string[]> {
   const result = await server.exec(['ls', '-A', dir]);
   if (result.exitCode !== 0) throw new Error(`ls ${dir} in ${server.name} failed: ${result.stderr || result.stdout}`);
-  return result.stdout.split('\n').map((line) => line.trim()).filter(Boolean).sort();
+  return result.stdout
+    .split('\n')
+    .map((line) => line.trim())
+    .filter(Boolean)
+    .sort();
 }
 
 /**
@@ -113,6 +119,9 @@ export function shOnVolume(server: RedisContainer, script: string): Promise<Dock
 /** Like {@link shOnVolume}, but its stdout, and throws unless it exits 0. */
 export async function shOnVolumeOk(server: RedisContainer, script: string): Promise<string> {
   const result = await shOnVolume(server, script);
-  if (result.exitCode !== 0) throw new Error(`sh -ec ${JSON.stringify(script)} on volume ${server.volume} exited ${result.exitCode}: ${result.stderr || result.stdout}`);
+  if (result.exitCode !== 0)
+    throw new Error(
+      `sh -ec ${JSON.stringify(script)} on volume ${server.volume} exited ${result.exitCode}: ${result.stderr || result.stdout}`,
+    );
   return result.stdout;
 }

@@ -35,7 +35,10 @@ export const backupValues: ValuesFn<unknown, { backup: string; backupDir: string
 
 /** The dataset a backup folder holds, read from a scratch server of `engine` (the one under test: no default) that loaded its RDB. */
 export async function datasetOfBackup(backupPath: string, engine: Engine) {
-  await using scratch = await startRedis({ config: { appendonly: 'no', save: '""' }, initialFiles: { 'dump.rdb': join(backupPath, 'dump.rdb') } }, engine);
+  await using scratch = await startRedis(
+    { config: { appendonly: 'no', save: '""' }, initialFiles: { 'dump.rdb': join(backupPath, 'dump.rdb') } },
+    engine,
+  );
   return await scratch.withClient(readDataset);
 }
 

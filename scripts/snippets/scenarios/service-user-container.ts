@@ -28,9 +28,23 @@ export class ServiceUserContainer extends RedisContainer {
     await chown(run, SERVICE_UID, SERVICE_UID);
     await chown(join(run, 'harness.conf'), SERVICE_UID, SERVICE_UID);
     await docker([
-      'container', 'create', '--name', this.name, ...labels, '--network', 'none', '--user', id,
-      '--volume', `${this.volume}:/data`, '--volume', `${run}:${HARNESS_MOUNT}`,
-      this.image, 'redis-server', HARNESS_CONF, ...this.serverArgs,
+      'container',
+      'create',
+      '--name',
+      this.name,
+      ...labels,
+      '--network',
+      'none',
+      '--user',
+      id,
+      '--volume',
+      `${this.volume}:/data`,
+      '--volume',
+      `${run}:${HARNESS_MOUNT}`,
+      this.image,
+      'redis-server',
+      HARNESS_CONF,
+      ...this.serverArgs,
     ]);
   }
 
@@ -47,7 +61,11 @@ export class ServiceUserContainer extends RedisContainer {
 }
 
 /** Starts a disposable container (named `names`, image `image`) whose Redis runs as {@link SERVICE_UID}. Dispose it. */
-export async function startServiceUserContainer(options: ContainerOptions, names: DockerNames, image: string): Promise<ServiceUserContainer> {
+export async function startServiceUserContainer(
+  options: ContainerOptions,
+  names: DockerNames,
+  image: string,
+): Promise<ServiceUserContainer> {
   const container = await prepareContainer(options, { names, image }, (init) => new ServiceUserContainer(init));
   try {
     await container.create();

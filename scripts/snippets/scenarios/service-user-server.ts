@@ -79,7 +79,10 @@ export const serviceUserValues: ValuesFn<unknown, Record<ServiceUserKey, string>
  * it answers. The scratch dir is opened for traversal (the temp dir is root's, mode 0700), the data
  * dir and log file are given to `redis`, as a package install leaves them.
  */
-export async function startAsServiceUser(ctx: Pick<VerifyContext<unknown, ServiceUserKey>, 'values' | 'scratch' | 'engine' | 'identify'>, config: string[]): Promise<ServiceUserServer> {
+export async function startAsServiceUser(
+  ctx: Pick<VerifyContext<unknown, ServiceUserKey>, 'values' | 'scratch' | 'engine' | 'identify'>,
+  config: string[],
+): Promise<ServiceUserServer> {
   const { values, scratch, engine } = ctx;
   const server = new ServiceUserServer(values, scratch, engine);
   await chmod(scratch, 0o755);
@@ -94,7 +97,8 @@ export async function startAsServiceUser(ctx: Pick<VerifyContext<unknown, Servic
   try {
     await waitFor(
       async () => {
-        if (!(await server.pid()) && (await readFile(server.logFile, 'utf8')).includes('Exiting')) throw fatal('redis-server (as redis) exited during start');
+        if (!(await server.pid()) && (await readFile(server.logFile, 'utf8')).includes('Exiting'))
+          throw fatal('redis-server (as redis) exited during start');
         return (await server.cli(['PING'])).stdout.trim() === 'PONG';
       },
       { what: `redis-server (as redis) on port ${server.port} to answer PING`, timeoutMs: 15_000 },

@@ -33,14 +33,20 @@ export const aofServer = (extra: Record<string, string> = {}) => ({ config: { ap
 export const aofContainer = (extra: Record<string, string> = {}) => ({ config: { ...seedServerConfig, ...extra } });
 
 // Valkey's log names its own checker, valkey-check-aof; the rest of the line is the same.
-export const UNEXPECTED_EOF = /# Unexpected end of file reading the append only file appendonly\.aof\.1\.incr\.aof\. You can: 1\) Make a backup of your AOF file, then use \.\/(redis|valkey)-check-aof --fix <filename\.manifest>\./;
-export const BAD_FORMAT_BEFORE_86 = /# Bad file format reading the append only file appendonly\.aof\.1\.incr\.aof: make a backup of your AOF file, then use \.\/(redis|valkey)-check-aof --fix <filename\.manifest>/;
+export const UNEXPECTED_EOF =
+  /# Unexpected end of file reading the append only file appendonly\.aof\.1\.incr\.aof\. You can: 1\) Make a backup of your AOF file, then use \.\/(redis|valkey)-check-aof --fix <filename\.manifest>\./;
+export const BAD_FORMAT_BEFORE_86 =
+  /# Bad file format reading the append only file appendonly\.aof\.1\.incr\.aof: make a backup of your AOF file, then use \.\/(redis|valkey)-check-aof --fix <filename\.manifest>/;
 // Redis 8.6 names the file with its dir, gives the offset, and offers aof-load-corrupt-tail-max-size.
-export const BAD_FORMAT_WITH_DIR = /# Bad file format reading the append only file appendonlydir\/appendonly\.aof\.1\.incr\.aof at offset \d+\.\s+make a backup of your AOF file, then use \.\/redis-check-aof --fix <filename\.manifest>\.\s+Alternatively you can set the 'aof-load-corrupt-tail-max-size'/;
+export const BAD_FORMAT_WITH_DIR =
+  /# Bad file format reading the append only file appendonlydir\/appendonly\.aof\.1\.incr\.aof at offset \d+\.\s+make a backup of your AOF file, then use \.\/redis-check-aof --fix <filename\.manifest>\.\s+Alternatively you can set the 'aof-load-corrupt-tail-max-size'/;
 // Redis 6.0 (one appendonly.aof) names no file and gives the checker the file itself.
-export const SINGLE_FILE_LINE_WHY = 'its AOF is one file, so the line names no file and ends `redis-check-aof --fix <filename>`: give it appendonly.aof.';
-export const BAD_FORMAT_SINGLE_FILE = /# Bad file format reading the append only file: make a backup of your AOF file, then use \.\/redis-check-aof --fix <filename>$/m;
-export const UNEXPECTED_EOF_SINGLE_FILE = /# Unexpected end of file reading the append only file\. You can: 1\) Make a backup of your AOF file, then use \.\/redis-check-aof --fix <filename>\./;
+export const SINGLE_FILE_LINE_WHY =
+  'its AOF is one file, so the line names no file and ends `redis-check-aof --fix <filename>`: give it appendonly.aof.';
+export const BAD_FORMAT_SINGLE_FILE =
+  /# Bad file format reading the append only file: make a backup of your AOF file, then use \.\/redis-check-aof --fix <filename>$/m;
+export const UNEXPECTED_EOF_SINGLE_FILE =
+  /# Unexpected end of file reading the append only file\. You can: 1\) Make a backup of your AOF file, then use \.\/redis-check-aof --fix <filename>\./;
 /** The log line of an AOF whose incr file is damaged mid-way, as this engine writes it. */
 export const badFormat = (engineId: string | undefined) => {
   const traits = engineTraits(engineId);
@@ -48,7 +54,8 @@ export const badFormat = (engineId: string | undefined) => {
   return traits.aofLogWithDir ? BAD_FORMAT_WITH_DIR : BAD_FORMAT_BEFORE_86;
 };
 /** The log line of an AOF cut short that stops the start (aof-load-truncated no), as this engine writes it. */
-export const unexpectedEof = (engineId: string | undefined) => (engineTraits(engineId).aofLayout === 'file' ? UNEXPECTED_EOF_SINGLE_FILE : UNEXPECTED_EOF);
+export const unexpectedEof = (engineId: string | undefined) =>
+  engineTraits(engineId).aofLayout === 'file' ? UNEXPECTED_EOF_SINGLE_FILE : UNEXPECTED_EOF;
 
 /** Where log lines and replies about saving use Redis 6.0's words: the command that finds its lines, and why. */
 export const wording6Variant = (why: string, command: string) => engineVariant((traits) => traits.saveWording6, why, command);
