@@ -1,11 +1,14 @@
 import assert from 'node:assert/strict';
 import { copyFile, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
 import { startCluster, type ClusterPrimary, type DisposableCluster } from '../../harness/cluster.ts';
 import type { Engine } from '../../harness/engine.ts';
 import { freePort } from '../../harness/free-port.ts';
 import { startRedis } from '../../harness/redis-server.ts';
 import { engineTraits } from '../../engines/catalog.ts';
+import { readAnyManifest } from '../../procedures/manifest.ts';
 import { labelledNumber } from '../outputs.ts';
 import { killPidFiles } from '../pid-files.ts';
 import {
@@ -49,6 +52,29 @@ const check = (port: string) => [
   `report=$(redis-cli --cluster check 127.0.0.1:${port}); echo "cluster check exit code: $?"`,
   `echo "$report" | grep -E '^\\[(OK|WARNING|ERR)\\]' | cut -c 1-100`,
 ];
+
+/** The CLI as an operator runs it (`bin/redis-playbook`). */
+const CLI = fileURLToPath(new URL('../../../bin/redis-playbook', import.meta.url));
+
+/** Keys that get a TTL in the cluster a backup is taken of (key:1 … key:100, an hour). */
+const TTL_KEYS = 100;
+
+/**
+ * A cluster backup to restore: a 4-primary cluster of the engine filled with key:1 … key:1000 (the
+ * first 100 with an hour's TTL), backed up with `redis-playbook backup --cluster`, then removed.
+ */
+async function clusterBackupOf4(scratch: string, engine: Engine): Promise<string> {
+  await using source = await startCluster({ engine, primaries: 4, config: NODE_CONFIG });
+  await fill(source);
+  const ttl = Array.from({ length: TTL_KEYS }, (_, i) => `EXPIRE key:${i + 1} 3600`).join('\n');
+  assert.match((await execa(engine.cli, ['-c', '-p', String(source.seed.port)], { input: `${ttl}\n` })).stdout, /^1$/m);
+  const to = join(scratch, 'source-backups');
+  const made = await execa(CLI, ['backup', '--cluster', '--url', `redis://127.0.0.1:${source.seed.port}`, '--to', to, '--json'], {
+    reject: false,
+  });
+  assert.equal(made.exitCode, 0, made.stderr);
+  return (JSON.parse(made.stdout) as { path: string }).path;
+}
 
 /** Clusters of running verifications, by their scratch dir: started by `values` (the ports fill the command), disposed by `verify`. */
 const running = new Map<string, DisposableCluster>();
@@ -520,6 +546,73 @@ export const redisClusterSnippets = [
           return {};
         },
       },
+    ),
+  }),
+  defineSnippet({
+    id: 'cluster-backup-cli',
+    title: 'Back up a whole cluster with redis-playbook, and check the backup',
+    page,
+    flavors: clusterFlavors(
+      [
+        'redis-playbook backup --cluster --url redis://127.0.0.1:{{clusterPort1}} --to {{backupDir}}',
+        'redis-playbook check "$(ls -d {{backupDir}}/*-cluster | tail -n 1)" | tail -n 1',
+      ].join('\n'),
+      async ({ result, before, ctx }) => {
+        assert.equal(result.exitCode, 0, result.all);
+        const path = /^Cluster backup complete: (.+)$/m.exec(result.stdout)?.[1];
+        assert.ok(path, result.stdout);
+        assert.match(result.stdout, new RegExp(`^  ${before.length} shards, ${KEYS} keys, `, 'm'));
+        const span = /The shards were taken over ([\d.]+) s/.exec(result.stdout)?.[1];
+        assert.ok(span, 'the output says over how long the shards were taken');
+        ctx.measure('spanSeconds', Number(span));
+        assert.match(result.stdout, new RegExp(`^${path} is good \\(${before.length} shards\\)$`, 'm'));
+        const read = await readAnyManifest(path);
+        assert.equal(read.kind, 'cluster');
+        const { manifest } = read;
+        assert.deepEqual(
+          manifest.shards.map((shard) => shard.nodeId).sort(),
+          before.map((primary) => primary.id).sort(),
+          'one shard per primary, by node id',
+        );
+        assert.equal(
+          manifest.shards.reduce((sum, shard) => sum + shard.keys, 0),
+          KEYS,
+        );
+      },
+      { prepare: filled },
+    ),
+  }),
+  defineSnippet({
+    id: 'cluster-restore-into-cli',
+    title: 'Restore a cluster backup into a running, empty cluster of another shape',
+    page,
+    flavors: clusterFlavors(
+      [
+        'redis-playbook restore {{backup}} --into-cluster redis://127.0.0.1:{{clusterPort1}} | head -n 1',
+        `for port in ${PORTS}; do echo "node $port: $(redis-cli -p "$port" DBSIZE) keys"; done`,
+        reachable('{{clusterPort1}}'),
+        `echo "keys with a TTL: $(seq 1 ${KEYS} | sed 's/.*/PTTL key:&/' | redis-cli -c -p {{clusterPort1}} | grep -c '^[1-9]')"`,
+      ].join('\n'),
+      ({ result, ctx }) => {
+        assert.equal(result.exitCode, 0, result.all);
+        assert.match(result.stdout, new RegExp(`^Restored .* into the cluster of \\S+: ${KEYS} keys in [\\d.]+ s$`, 'm'));
+        const perNode = [...result.stdout.matchAll(/^node \d+: (\d+) keys$/gm)].map((match) => Number(match[1]));
+        assert.equal(perNode.length, 3);
+        assert.equal(
+          perNode.reduce((sum, keys) => sum + keys, 0),
+          KEYS,
+          'every key went to one primary',
+        );
+        assert.ok(
+          perNode.every((keys) => keys > 0),
+          'each primary got the keys of its slots',
+        );
+        assert.equal(labelledNumber(result.stdout, 'keys reachable through the cluster'), KEYS);
+        assert.equal(labelledNumber(result.stdout, 'keys with a TTL'), TTL_KEYS, 'TTLs kept');
+        ctx.measure('keys', KEYS);
+        ctx.measure('ttlKeys', TTL_KEYS);
+      },
+      { prepare: async (_cluster, scratch, engine) => ({ backup: await clusterBackupOf4(scratch, engine) }) },
     ),
   }),
 ];
