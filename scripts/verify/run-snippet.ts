@@ -563,10 +563,37 @@ export async function runSnippet(snippet: Snippet, flavorId: FlavorId, flavor: F
     }
   }
   if (scratch) {
-    await rm(scratch, { recursive: true, force: true });
+    const leftover = await removeScratch(scratch);
     liveScratch.delete(scratch);
+    if (leftover) result = { ...result, status: 'failed', error: result.error ? `${result.error}\n${leftover}` : leftover };
   }
   return result;
+}
+
+/**
+ * Removes a verification's scratch dir. A process may still be writing its last files there (a save
+ * child whose server was just killed finishes its temp file): the removal is tried again for up to
+ * 2 s. If something still writes then, the block left a process behind: it is killed, the dir
+ * removed, and the returned line says so (the block fails). Never throws: one block's clean-up must
+ * not end the whole run.
+ */
+async function removeScratch(dir: string): Promise<string | undefined> {
+  const remove = () => rm(dir, { recursive: true, force: true, maxRetries: 3, retryDelay: 50 });
+  const deadline = performance.now() + 2_000;
+  for (;;) {
+    try {
+      await remove();
+      return undefined;
+    } catch (error) {
+      if (performance.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        continue;
+      }
+      killProcessesIn(dir);
+      await remove().catch(() => undefined);
+      return `Cleanup: something still wrote in the scratch dir ${dir} 2 s after the block ended (${(error as Error).message}); it was killed`;
+    }
+  }
 }
 
 /**
