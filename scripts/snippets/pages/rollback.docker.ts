@@ -265,6 +265,17 @@ const naiveRecipeDocker = [
   ...dockerPractice.discard(),
 ].join('\n');
 
+/** What the copy-dump.rdb recipe does where the AOF is a dir: the AOF wins, and the next save overwrites the copied backup. */
+export function assertAofWins(stdout: string): void {
+  assert.equal(
+    labelledNumber(stdout, 'keys after copying the backup over dump.rdb'),
+    100000,
+    'the AOF wins: the latest data comes back, not the backup',
+  );
+  assert.equal(labelledNumber(stdout, 'keys after also removing appendonlydir'), 0, 'without its AOF dir the server starts empty');
+  assert.match(stdout, /dump\.rdb now holds: 0 keys read/, 'the copied backup was overwritten');
+}
+
 export const naiveRollbackDocker = dockerFlavor({
   command: naiveRecipeDocker,
   server: false,
@@ -273,12 +284,6 @@ export const naiveRollbackDocker = dockerFlavor({
   async verify(ctx) {
     const { exitCode, stdout } = await runDockerPractice(ctx);
     assert.equal(exitCode, 0);
-    assert.equal(
-      labelledNumber(stdout, 'keys after copying the backup over dump.rdb'),
-      100000,
-      'the AOF wins: the latest data comes back, not the backup',
-    );
-    assert.equal(labelledNumber(stdout, 'keys after also removing appendonlydir'), 0, 'without its AOF dir the server starts empty');
-    assert.match(stdout, /dump\.rdb now holds: 0 keys read/, 'the copied backup was overwritten');
+    assertAofWins(stdout);
   },
 });
