@@ -260,7 +260,7 @@ export async function readAnyManifest(backupDir: string): Promise<AnyManifest> {
   if (version !== undefined && Number(version) > MANIFEST_VERSION) {
     throw new PlaybookError(
       'backup',
-      `${path} was written by a newer redis-playbook (format ${format}); this one reads redis-playbook-backup/${MANIFEST_VERSION}: update it`,
+      `${path} was written by a newer redis-playbook (format ${format}); this one reads up to redis-playbook-backup/${MANIFEST_VERSION}: update it`,
     );
   }
   if (version === undefined) {

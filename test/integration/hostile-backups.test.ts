@@ -88,9 +88,9 @@ const cases: { name: string; spoil: (backup: string, manifest: BackupManifest) =
     },
     {
       name: 'a manifest from a future version',
-      spoil: async (_backup, manifest) => ({ ...manifest, format: 'redis-playbook-backup/2' }) as unknown as BackupManifest,
+      spoil: async (_backup, manifest) => ({ ...manifest, format: 'redis-playbook-backup/3' }) as unknown as BackupManifest,
       refusal:
-        /was written by a newer redis-playbook \(format redis-playbook-backup\/2\); this one reads redis-playbook-backup\/1: update it/,
+        /was written by a newer redis-playbook \(format redis-playbook-backup\/3\); this one reads up to redis-playbook-backup\/2: update it/,
     },
     {
       name: 'a manifest that is a symbolic link',

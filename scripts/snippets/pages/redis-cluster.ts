@@ -69,9 +69,13 @@ async function clusterBackupOf4(scratch: string, engine: Engine): Promise<string
   const ttl = Array.from({ length: TTL_KEYS }, (_, i) => `EXPIRE key:${i + 1} 3600`).join('\n');
   assert.match((await execa(engine.cli, ['-c', '-p', String(source.seed.port)], { input: `${ttl}\n` })).stdout, /^1$/m);
   const to = join(scratch, 'source-backups');
-  const made = await execa(CLI, ['backup', '--cluster', '--url', `redis://127.0.0.1:${source.seed.port}`, '--to', to, '--json'], {
-    reject: false,
-  });
+  const made = await execa(
+    CLI,
+    ['backup', '--cluster', '--url', `redis://127.0.0.1:${source.seed.port}`, '--to', to, '--server', engine.server, '--json'],
+    {
+      reject: false,
+    },
+  );
   assert.equal(made.exitCode, 0, made.stderr);
   return (JSON.parse(made.stdout) as { path: string }).path;
 }
