@@ -16,25 +16,9 @@ import { lastIncrLine } from '../variants.ts';
  * reason in `docker logs`.
  */
 
-/** Runs `sh -ec SCRIPT` in a throwaway container of the server's image on its volume (at /data). */
-export async function onVolume(server: RedisContainer, script: string, input?: string): Promise<string> {
-  const result = await docker(
-    [
-      'run',
-      '--rm',
-      ...(input === undefined ? [] : ['-i']),
-      '--network',
-      'none',
-      '-v',
-      `${server.volume}:/data`,
-      server.image,
-      'sh',
-      '-ec',
-      script,
-    ],
-    { input },
-  );
-  return result.stdout;
+/** Runs `sh -ec SCRIPT` in a throwaway container of the server's image on its volume (at /data): {@link RedisContainer.onVolume}. */
+export function onVolume(server: RedisContainer, script: string, input?: string): Promise<string> {
+  return server.onVolume(script, input);
 }
 
 /** Copies `/data/<path>` out of the (stopped) container, applies `damage` to the copy, copies it back. */
