@@ -86,8 +86,10 @@ start), and prints each round, the medians and the ratios (target ≤ 1.05).
   --warmup N       Untimed rounds of each side before them (default 1)
   --aof            Also measure an appendonly yes server
   --cluster-mb N   Megabytes in the cluster comparisons (default 1024; 0 skips them): backup --cluster
-                   against the slowest shard's own backup (target ≤ 1.15), and restore --into-cluster
-                   against redis-cli --cluster import (target ≤ 2: at least half its throughput)
+                   against the slowest shard's own backup, taken alone and taken while the other
+                   shards' own backups run (target ≤ 1.15; each side's CPU seconds are printed),
+                   and restore --into-cluster against redis-cli --cluster import (target ≤ 2: at
+                   least half its throughput)
   --cluster-only   Only the cluster comparisons
   --json           Print one JSON object
   -h, --help       Show this help`;
