@@ -19,13 +19,14 @@ import { z } from 'zod';
 import { hostRedis } from '../harness/engine.ts';
 import { startRedis } from '../harness/redis-server.ts';
 import { waitFor } from '../harness/wait.ts';
-import { backup, type BackupProgress } from '../procedures/backup.ts';
+import { backup } from '../procedures/backup.ts';
 import { readManifest } from '../procedures/manifest.ts';
 import { restore } from '../procedures/restore.ts';
 import { flattenInfo, parseInfo } from '../redis/info.ts';
 import { rawBackup, rawRestoreStart, startLoaded } from './baselines.ts';
 import { measureStart } from './cli-start.ts';
 import { measureCluster } from './cluster.ts';
+import { phaseClock, phasesOf } from './phases.ts';
 import { BenchReportSchema, compare, formatBytes, formatReport, TARGET_RATIO, type BenchReport, type Comparison } from './report.ts';
 
 /** The options of `npm run bench`. */
@@ -85,8 +86,10 @@ start), and prints each round, the medians and the ratios (target ≤ 1.05).
   --warmup N       Untimed rounds of each side before them (default 1)
   --aof            Also measure an appendonly yes server
   --cluster-mb N   Megabytes in the cluster comparisons (default 1024; 0 skips them): backup --cluster
-                   against the slowest shard's own backup (target ≤ 1.15), and restore --into-cluster
-                   against redis-cli --cluster import (target ≤ 2: at least half its throughput)
+                   against the slowest shard's own backup, taken alone and taken while the other
+                   shards' own backups run (target ≤ 1.15; each side's CPU seconds are printed),
+                   and restore --into-cluster against redis-cli --cluster import (target ≤ 2: at
+                   least half its throughput)
   --cluster-only   Only the cluster comparisons
   --json           Print one JSON object
   -h, --help       Show this help`;
@@ -240,12 +243,8 @@ async function measure(options: BenchOptions, appendonly: boolean): Promise<{ rd
       },
       playbook: {
         run: async () => {
-          const timestamps = new Map<string, number>();
+          const { timestamps, onProgress } = phaseClock();
           const started = performance.now();
-          const onProgress = (event: BackupProgress) => {
-            const key = event.phase === 'copying' || event.phase === 'checking' ? `${event.phase} ${event.file}` : event.phase;
-            if (!timestamps.has(key)) timestamps.set(key, performance.now());
-          };
           const result = await backup({
             client,
             source: { host: source.host, port: source.port },
@@ -319,19 +318,6 @@ async function measure(options: BenchOptions, appendonly: boolean): Promise<{ rd
   } finally {
     client.disconnect();
   }
-}
-
-/** Seconds between the backup's progress events: the save, each copy, each check, and the rest. */
-function phasesOf(timestamps: Map<string, number>, started: number, ended: number): Record<string, number> {
-  const marks = [...timestamps.entries()].filter(([key]) => key !== 'saving').sort((a, b) => a[1] - b[1]);
-  const phases: Record<string, number> = {};
-  let previous = { name: 'save', at: started };
-  for (const [name, at] of marks) {
-    phases[previous.name] = seconds(at - previous.at);
-    previous = { name, at };
-  }
-  phases[previous.name] = seconds(ended - previous.at);
-  return phases;
 }
 
 const options = parse();
