@@ -2,6 +2,8 @@ import { z } from 'zod';
 import { composeCommand, resolveContainer, type ContainerRef } from '../procedures/container.ts';
 import { CONTAINER_DATA_DIR, type ContainerRestoreProgress } from '../procedures/container-restore.ts';
 import type { CliIo } from './command.ts';
+import { urlOption } from './connection-options.ts';
+import { DEFAULT_REDIS_URL } from '../procedures/target.ts';
 
 /**
  * The options that point a command at Redis in a container (spread into a command's schema);
@@ -41,6 +43,13 @@ export const DataDirOptionShape = {
       value: 'DIR',
       help: `The server's data dir (CONFIG GET dir); inside the container with\n--container (default ${CONTAINER_DATA_DIR})`,
     }),
+};
+
+/** `--url` of the commands that restart a container's server (restore, rewind): the server as seen inside it, checked after the start. */
+export const ContainerUrlOptionShape = {
+  url: urlOption(
+    `With a container: Redis as seen inside it, to check it after the start\n(default ${DEFAULT_REDIS_URL}; the password may come from REDISCLI_AUTH)`,
+  ),
 };
 
 /** For `.superRefine()`: a usage error on --data-dir when neither it nor a container is given. */

@@ -97,25 +97,8 @@ export const EngineSpecSchema = z.object({
        */
       clusterUnownedKeys: z.enum(['deleted', 'importing']).default('deleted'),
     })
-    .default({
-      aofLayout: 'dir',
-      manifestOffsets: false,
-      aofLogWithDir: false,
-      rdbSaves: true,
-      errorName: 'Redis',
-      checkAofMisreadsBase: false,
-      configGetMany: true,
-      aofTimestamps: true,
-      saveRulesPerLine: 'many',
-      builtinSaveRules: true,
-      cliErrorExit: true,
-      disklessSyncDefault: true,
-      flushallCountsDeleted: false,
-      saveWording6: false,
-      saveProgress: true,
-      totalForks: true,
-      clusterUnownedKeys: 'deleted',
-    }),
+    // Each trait's default stands in for a missing one, and for missing traits as a whole.
+    .prefault({}),
   /**
    * Why `npm run verify` does not yet run the pages on this engine by default (it runs when named,
    * `--engines ID`): the pages do not show all of its differences yet. Undefined: in the page matrix.

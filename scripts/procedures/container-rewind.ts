@@ -11,7 +11,7 @@ import { dockerUnusable, firstLine, runDocker } from './docker-cli.ts';
 import { PlaybookError } from './errors.ts';
 import { SHELL_STOP_POINT } from './stop-points.ts';
 import { folderStamp } from './files.ts';
-import { assertNotFuture, assertRewindable, type RewindResult } from './rewind.ts';
+import { assertNotFuture, assertRewindable, unchangedRewind, type RewindResult } from './rewind.ts';
 import type { RedisTarget } from './target.ts';
 
 export interface ContainerRewindOptions {
@@ -120,18 +120,7 @@ export async function rewindContainer(options: ContainerRewindOptions): Promise<
     });
     assertRewindable(timeline, to, aofDir);
     const wasRunning = container.state === 'running' || container.state === 'restarting' || container.state === 'paused';
-    const result: ContainerRewindResult = {
-      dataDir,
-      aofDir,
-      to,
-      earliest: timeline.earliest,
-      latest: timeline.latest,
-      changed: false,
-      removedBytes: 0,
-      movedAside: undefined,
-      container: container.name,
-      wasRunning,
-    };
+    const result: ContainerRewindResult = { ...unchangedRewind(dataDir, aofDir, to, timeline), container: container.name, wasRunning };
     if (timeline.latest === undefined || timeline.latest <= to) return result;
 
     if (wasRunning) {

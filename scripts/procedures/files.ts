@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { access, chown, constants, copyFile, mkdir, open, readdir, stat, type FileHandle } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { execa } from 'execa';
 import { PlaybookError } from './errors.ts';
@@ -278,6 +279,20 @@ export async function fsyncPath(path: string): Promise<void> {
   } finally {
     await handle.close();
   }
+}
+
+/** The stat of the data dir `dataDir`; a one-line `io` error unless it exists and is a directory. */
+export async function statDataDir(dataDir: string): Promise<Stats> {
+  const info = await stat(dataDir).catch((caught: unknown) => {
+    const error = caught as NodeJS.ErrnoException;
+    throw new PlaybookError(
+      'io',
+      `The data dir ${dataDir} ${error.code === 'ENOENT' ? 'does not exist' : `cannot be read: ${error.message}`}`,
+      { cause: error },
+    );
+  });
+  if (!info.isDirectory()) throw new PlaybookError('io', `The data dir ${dataDir} is not a directory`);
+  return info;
 }
 
 /** Throws a one-line `io` error unless `dir` is a directory this process can list and read. */

@@ -5,11 +5,21 @@ import type { Engine } from '../engines/engine.ts';
 import { aofManifestName, baseOnlyManifest, parseAofManifest } from '../redis/aof.ts';
 import { checkBackup, checkFailure, type CheckResult } from './check.ts';
 import { PlaybookError } from './errors.ts';
-import { copyWithDigest, exists, folderStamp, fsyncPath, makeNewFolder, matchOwner, openUnnamedFile, type UnnamedFile } from './files.ts';
+import {
+  statDataDir,
+  copyWithDigest,
+  exists,
+  folderStamp,
+  fsyncPath,
+  makeNewFolder,
+  matchOwner,
+  openUnnamedFile,
+  type UnnamedFile,
+} from './files.ts';
 import { lockDataDir } from './lock.ts';
 import { readManifest } from './manifest.ts';
 import { assertFreeSpace, isDiskFull } from './space.ts';
-import { serversUsingDir } from './running-server.ts';
+import { assertNoServerOn, serversUsingDir } from './running-server.ts';
 import { stopPoint } from './stop-points.ts';
 
 export interface RestoreOptions {
@@ -274,20 +284,8 @@ export async function restore(options: RestoreOptions): Promise<RestoreResult> {
   const plan = await planRestore({ ...options, prestaged });
   const { check, appendonly, dbfilename } = plan;
 
-  const dirInfo = await stat(dataDir).catch((caught: unknown) => {
-    const error = caught as NodeJS.ErrnoException;
-    throw new PlaybookError(
-      'io',
-      `The data dir ${dataDir} ${error.code === 'ENOENT' ? 'does not exist' : `cannot be read: ${error.message}`}`,
-      { cause: error },
-    );
-  });
-  if (!dirInfo.isDirectory()) throw new PlaybookError('io', `The data dir ${dataDir} is not a directory`);
-  const running = await serversUsingDir(dataDir);
-  if (running.length > 0) {
-    const first = running[0] as { pid: number; command: string };
-    throw new PlaybookError('state', `A server is running on ${dataDir} (pid ${first.pid}: ${first.command}): stop it first, then restore`);
-  }
+  const dirInfo = await statDataDir(dataDir);
+  await assertNoServerOn(dataDir, 'restore');
 
   const stamp = folderStamp();
   const movedNames: string[] = [];

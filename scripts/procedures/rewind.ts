@@ -7,9 +7,9 @@ import { readAofTimeline, type AofTimeline } from '../redis/aof-timestamps.ts';
 import { checkAof } from '../redis/rdb.ts';
 import type { DataFiles } from './inspect-report.ts';
 import { PlaybookError } from './errors.ts';
-import { copyWithDigest, exists, folderStamp, fsyncPath, makeNewFolder, matchOwner } from './files.ts';
+import { statDataDir, copyWithDigest, exists, folderStamp, fsyncPath, makeNewFolder, matchOwner } from './files.ts';
 import { lockDataDir } from './lock.ts';
-import { serversUsingDir } from './running-server.ts';
+import { assertNoServerOn } from './running-server.ts';
 import { stopPoint } from './stop-points.ts';
 import { assertFreeSpace, isDiskFull } from './space.ts';
 
@@ -74,6 +74,20 @@ export function assertRewindable(timeline: AofTimeline, to: number, where = time
     throw new PlaybookError('state', `${join(where, broken.file)} is not a valid AOF (${broken.error}): run redis-check-aof on it first`);
   const refused = refusal({ ...timeline, aofDir: where }, to);
   if (refused) throw new PlaybookError('state', `Cannot rewind: ${refused}`);
+}
+
+/** The result of a rewind to `to` before it changes anything: the AOF's span, nothing cut, no undo yet. */
+export function unchangedRewind(dataDir: string, aofDir: string, to: number, timeline: AofTimeline): RewindResult {
+  return {
+    dataDir,
+    aofDir,
+    to,
+    earliest: timeline.earliest,
+    latest: timeline.latest,
+    changed: false,
+    removedBytes: 0,
+    movedAside: undefined,
+  };
 }
 
 /** Refuses a time in the future (a usage error: nothing is touched). */
@@ -181,21 +195,9 @@ export async function rewind(options: RewindOptions): Promise<RewindResult> {
   const now = options.now?.() ?? Math.floor(Date.now() / 1000);
   assertNotFuture(to, now);
 
-  const dirInfo = await stat(dataDir).catch((caught: unknown) => {
-    const error = caught as NodeJS.ErrnoException;
-    throw new PlaybookError(
-      'io',
-      `The data dir ${dataDir} ${error.code === 'ENOENT' ? 'does not exist' : `cannot be read: ${error.message}`}`,
-      { cause: error },
-    );
-  });
-  if (!dirInfo.isDirectory()) throw new PlaybookError('io', `The data dir ${dataDir} is not a directory`);
+  const dirInfo = await statDataDir(dataDir);
   await using _lock = await lockDataDir(dataDir, 'rewind');
-  const running = await serversUsingDir(dataDir);
-  if (running.length > 0) {
-    const first = running[0] as { pid: number; command: string };
-    throw new PlaybookError('state', `A server is running on ${dataDir} (pid ${first.pid}: ${first.command}): stop it first, then rewind`);
-  }
+  await assertNoServerOn(dataDir, 'rewind');
 
   const aofDir = join(dataDir, appenddirname);
   if (!(await exists(join(aofDir, aofManifestName(appendfilename))))) {
@@ -216,16 +218,7 @@ export async function rewind(options: RewindOptions): Promise<RewindResult> {
   });
   assertRewindable(timeline, to);
 
-  const result: RewindResult = {
-    dataDir,
-    aofDir,
-    to,
-    earliest: timeline.earliest,
-    latest: timeline.latest,
-    changed: false,
-    removedBytes: 0,
-    movedAside: undefined,
-  };
+  const result = unchangedRewind(dataDir, aofDir, to, timeline);
   if (timeline.latest === undefined || timeline.latest <= to) return result;
 
   // The undo: a copy of the whole AOF dir as it is, since the checker cuts the files in place.

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { readdir, readlink, realpath } from 'node:fs/promises';
+import { PlaybookError } from './errors.ts';
 
 /** A server process found working in a directory. */
 export interface RunningServer {
@@ -34,4 +35,11 @@ export async function serversUsingDir(dir: string): Promise<RunningServer[]> {
     found.push({ pid: Number(pid), command: cmdline.replace(/\0/g, ' ').trim() });
   }
   return found;
+}
+
+/** Throws the one-line `state` refusal when a server runs on `dataDir`: stop it first, then `what` (restore, rewind). */
+export async function assertNoServerOn(dataDir: string, what: string): Promise<void> {
+  const [first] = await serversUsingDir(dataDir);
+  if (first)
+    throw new PlaybookError('state', `A server is running on ${dataDir} (pid ${first.pid}: ${first.command}): stop it first, then ${what}`);
 }

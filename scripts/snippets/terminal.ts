@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { execa } from 'execa';
+import { outsideCancel } from '../core/cancel.ts';
+import { exec } from './exec.ts';
 import { waitFor } from '../harness/wait.ts';
 
 /** One exchange of an interactive session: what the reader types, then what the screen shows. */
@@ -28,7 +29,7 @@ export async function runInTerminal(
   options: { cwd: string; env: Record<string, string>; ready: RegExp; steps: TerminalStep[]; timeoutMs?: number },
 ): Promise<TerminalSession> {
   const socket = `redis-playbook-${randomBytes(4).toString('hex')}`;
-  const tmux = (...args: string[]) => execa('tmux', ['-L', socket, ...args], { cwd: options.cwd, env: options.env, reject: false });
+  const tmux = (...args: string[]) => exec('tmux', ['-L', socket, ...args], { cwd: options.cwd, env: options.env, reject: false });
   const timeoutMs = options.timeoutMs ?? 30_000;
   let screen = '';
   const capture = async () => {
@@ -43,7 +44,7 @@ export async function runInTerminal(
   };
   try {
     // No config file; remain-on-exit keeps the pane after the command ends, so its last screen can be read.
-    const started = await execa(
+    const started = await exec(
       'tmux',
       [
         '-L',
@@ -97,6 +98,7 @@ export async function runInTerminal(
     await capture();
     return { screen, exited };
   } finally {
-    await tmux('kill-server');
+    // Also when the verification's time is up: the tmux server outlives the clients the bound kills.
+    await outsideCancel(() => tmux('kill-server'));
   }
 }

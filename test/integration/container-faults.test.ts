@@ -3,13 +3,10 @@ import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { test } from 'node:test';
 import { dockerSkip } from '../../scripts/harness/docker/available.ts';
-import { startRedisContainer } from '../../scripts/harness/docker/container.ts';
 import { docker, dockerTry } from '../../scripts/harness/docker/exec.ts';
 import { waitFor } from '../../scripts/harness/wait.ts';
-import { changeMixedDataset } from '../../scripts/redis/dataset.ts';
-import { backedUpThenChanged, holds, SLOW, startCliChild, tmpIn } from '../support/containers.ts';
+import { backedUpContainer, holds, interruptedContainerRestores, startCliChild, tmpIn } from '../support/containers.ts';
 import { answeringServer, faultCases } from '../support/faults.ts';
-import { runCli } from '../support/run-cli.ts';
 
 // Skipped with "Docker not available here" where Docker is missing; with PLAYBOOK_REQUIRE_ALL=1 they run and fail.
 const skip = await dockerSkip();
@@ -29,11 +26,8 @@ test(
     const cases = await faultCases(t, import.meta.url, 'Interrupted work', {
       'kill.restore-container': 'restore --container killed with SIGKILL as it stops, installs and starts the container',
     });
-    await using redis = await startRedisContainer({ password: PASSWORD, config: { appendonly: 'yes', save: '3600 1' } });
-    await docker(['exec', redis.name, 'chown', '-R', '999:999', '/data']);
-    const { a, b, backup } = await backedUpThenChanged(redis, AUTH);
-    const seen: string[] = [];
-    for (const phase of [/^stopping container/, /^installing the backup/, /^starting container/]) {
+    const phases = [/^stopping container/, /^installing the backup/, /^starting container/];
+    const { seen, server } = await interruptedContainerRestores(PASSWORD, phases, async (phase, { redis, backup }) => {
       const { child, lines, state } = startRestore(backup, redis.name, await tmpIn(redis));
       await waitFor(() => lines.some((line) => phase.test(line)) || state.exited, {
         what: `restore --container to reach ${phase.source}`,
@@ -47,17 +41,12 @@ test(
         what: 'the throwaway container to finish',
         timeoutMs: 60_000,
       });
-      const loaded = await holds(redis, a, b);
-      seen.push(`${phase.source.slice(1)}: ${loaded === 'A' ? 'the backup' : 'the data from before'}`);
-      if (loaded === 'A') await redis.withClient((client) => changeMixedDataset(client, 'A', 'B'));
-    }
-    const rerun = await runCli(['restore', backup, '--container', redis.name], AUTH, SLOW);
-    assert.equal(rerun.exitCode, 0, rerun.stderr);
-    assert.equal(await holds(redis, a, b), 'A', 'a re-run completes');
+      return { label: phase.source.slice(1) };
+    });
     await cases['kill.restore-container'].passed(
       `killed at each phase, the container then loaded ${seen.join('; ')}; a re-run completed`,
       null,
-      await answeringServer(redis),
+      server,
     );
   },
 );
@@ -74,9 +63,8 @@ test(
       ['restore-container.stopped', 'stop'],
       ['restore-container.removed', 'rm'],
     ] as const) {
-      await using redis = await startRedisContainer({ password: PASSWORD, config: { appendonly: 'yes', save: '3600 1' } });
-      await docker(['exec', redis.name, 'chown', '-R', '999:999', '/data']);
-      const { a, b, backup } = await backedUpThenChanged(redis, AUTH);
+      const { redis: started, a, b, backup } = await backedUpContainer(PASSWORD);
+      await using redis = started;
       const server = await answeringServer(redis);
       // The CLI stops itself right after its docker start (REDIS_PLAYBOOK_STOP_AT); the container is
       // stopped or removed then, and the CLI goes on to wait for it.

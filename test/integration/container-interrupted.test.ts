@@ -8,9 +8,9 @@ import { dockerSkip } from '../../scripts/harness/docker/available.ts';
 import { startRedisContainer, type RedisContainer } from '../../scripts/harness/docker/container.ts';
 import { docker } from '../../scripts/harness/docker/exec.ts';
 import { waitFor } from '../../scripts/harness/wait.ts';
-import { flattenInfo, parseInfo } from '../../scripts/redis/info.ts';
 import { SLOW, startCliChild, tmpIn, waitUntilNoContainer } from '../support/containers.ts';
 import { answeringServer, faultCase } from '../support/faults.ts';
+import { killAt, killBackupInEachPhase, populatedForKills } from '../support/kills.ts';
 import { runCli } from '../support/run-cli.ts';
 
 // Skipped with "Docker not available here" where Docker is missing; with PLAYBOOK_REQUIRE_ALL=1 they run and fail.
@@ -19,28 +19,7 @@ const skip = await dockerSkip();
 const PASSWORD = `pw ${randomBytes(6).toString('hex')}`;
 const AUTH = { REDISCLI_AUTH: PASSWORD };
 
-const persistence = async (redis: RedisContainer) => flattenInfo(parseInfo(await redis.withClient((client) => client.info('persistence'))));
 const digest = (redis: RedisContainer) => redis.withClient((client) => client.call('DEBUG', 'DIGEST'));
-
-/** The backups `backups --to DIR --json` lists, complete or not. */
-async function listed(to: string) {
-  const run = await runCli(['backups', '--to', to, '--json']);
-  assert.equal(run.exitCode, 0, run.stderr);
-  return (JSON.parse(run.stdout) as { backups: { path: string; createdAt?: string; problem?: string }[] }).backups;
-}
-
-/** Kills the CLI child once one of its progress lines matches `phase`; false when it ended first. */
-async function killAt(cli: ReturnType<typeof startCliChild>, phase: RegExp): Promise<boolean> {
-  await waitFor(() => cli.lines.some((line) => phase.test(line)) || cli.state.exited, {
-    what: `the CLI to reach ${phase.source}`,
-    timeoutMs: 120_000,
-    intervalMs: 5,
-  });
-  const hit = !cli.state.exited;
-  if (hit) cli.child.kill('SIGKILL');
-  await cli.child;
-  return hit;
-}
 
 test(
   'backup --container killed with SIGKILL in each of its phases: no partial backup listed, the data as it was, and a re-run completes',
@@ -58,50 +37,23 @@ test(
       config: { appendonly: 'yes', save: '3600 1', 'enable-debug-command': 'local', rdbcompression: 'no' },
     });
     await docker(['exec', redis.name, 'chown', '-R', '999:999', '/data']);
-    await redis.withClient(async (client) => {
-      await client.call('DEBUG', 'POPULATE', 1_000_000, 'key', 40);
-      await client.bgrewriteaof();
-    });
-    await waitFor(async () => (await persistence(redis)).aof_rewrite_in_progress === '0', { what: 'the AOF rewrite', timeoutMs: 60_000 });
+    await populatedForKills(redis);
     const before = await digest(redis);
     const to = join(redis.root, 'backups');
-    const tmp = await tmpIn(redis);
-    const phases = [
-      /^saving/,
-      /^copying dump\.rdb/,
-      /^checking/,
-      /^copying appendonly\.aof\.manifest/,
-      /^copying appendonly\.aof\.\d+\.incr\.aof/,
-    ];
-    const hit: string[] = [];
-    for (const phase of phases) {
-      const cli = startCliChild(['backup', '--container', redis.name, '--to', to], { ...AUTH, TMPDIR: tmp });
-      if (await killAt(cli, phase)) hit.push(phase.source);
+    const hit = await killBackupInEachPhase(redis, {
+      target: ['--container', redis.name],
+      to,
+      env: { ...AUTH, TMPDIR: await tmpIn(redis) },
       // A checker container the killed CLI started (on a folder of the backup dir: the RDB's, or its
       // AOF dir) finishes on its own.
-      for (const name of await readdir(to)) {
-        if (!name.startsWith('.incomplete-')) continue;
-        for (const mounted of [join(to, name), join(to, name, 'appendonlydir')])
-          await waitUntilNoContainer([`volume=${mounted}`], `the checker on ${mounted} to finish`);
-      }
-      for (const entry of await listed(to)) {
-        if (entry.problem === undefined) assert.ok(entry.createdAt, `${entry.path} is listed as a backup without a snapshot time`);
-        else assert.match(entry.problem, /incomplete \(in progress, or interrupted\)/);
-      }
-      await waitFor(async () => (await persistence(redis)).rdb_bgsave_in_progress === '0', {
-        what: 'the save the backup started',
-        timeoutMs: 60_000,
-      });
-    }
-    assert.ok(hit.length >= 3, `kills landed in ${hit.join(', ')}`);
-    const completes = await runCli(['backup', '--container', redis.name, '--to', to, '--json'], AUTH, SLOW);
-    assert.equal(completes.exitCode, 0, completes.stderr);
-    assert.equal(
-      (await listed(to)).filter((entry) => entry.problem === undefined).length,
-      1 + phases.length - hit.length,
-      'only complete backups are listed as backups',
-    );
-    assert.equal((await persistence(redis)).rdb_last_bgsave_status, 'ok');
+      async settle() {
+        for (const name of await readdir(to)) {
+          if (!name.startsWith('.incomplete-')) continue;
+          for (const mounted of [join(to, name), join(to, name, 'appendonlydir')])
+            await waitUntilNoContainer([`volume=${mounted}`], `the checker on ${mounted} to finish`);
+        }
+      },
+    });
     // The data dir as it was: the container, restarted, loads the same data.
     await docker(['stop', redis.name]);
     await redis.start();

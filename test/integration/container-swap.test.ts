@@ -6,8 +6,14 @@ import { dockerSkip } from '../../scripts/harness/docker/available.ts';
 import { startRedisContainer } from '../../scripts/harness/docker/container.ts';
 import { docker } from '../../scripts/harness/docker/exec.ts';
 import { waitFor } from '../../scripts/harness/wait.ts';
-import { changeMixedDataset } from '../../scripts/redis/dataset.ts';
-import { backedUpThenChanged, holds, SLOW, startCliChild, throwawayStoppedAt, tmpIn, waitUntilNoContainer } from '../support/containers.ts';
+import {
+  interruptedContainerRestores,
+  SLOW,
+  startCliChild,
+  throwawayStoppedAt,
+  tmpIn,
+  waitUntilNoContainer,
+} from '../support/containers.ts';
 import { answeringServer, faultCases } from '../support/faults.ts';
 import { runCli } from '../support/run-cli.ts';
 
@@ -25,9 +31,6 @@ test(
       'kill.restore-container-swap':
         'the throwaway container that installs the backup killed (docker kill, as a machine stopping would) at each step of its file swap',
     });
-    await using redis = await startRedisContainer({ password: PASSWORD, config: { appendonly: 'yes', save: '3600 1' } });
-    await docker(['exec', redis.name, 'chown', '-R', '999:999', '/data']);
-    const { a, b, backup } = await backedUpThenChanged(redis, AUTH);
     // The old dump.rdb has a second name in the undo folder; the new one renamed over it; the new AOF
     // base linked into the AOF dir beside a new manifest not yet in place; that manifest renamed in.
     const expected = {
@@ -36,43 +39,40 @@ test(
       'container-swap-aof-before-commit': 'B',
       'container-swap-aof-installed': 'A',
     } as const;
-    const seen: string[] = [];
-    for (const [point, want] of Object.entries(expected)) {
-      const { child, lines, state } = startCliChild(['restore', backup, '--container', redis.name], {
-        ...AUTH,
-        TMPDIR: await tmpIn(redis),
-        REDIS_PLAYBOOK_STOP_AT: point,
-      });
-      const helper = await throwawayStoppedAt(redis, 'redis-playbook-restore-', point, () => state.exited);
-      assert.notEqual(helper, '', `restore --container ended before ${point}: ${lines.join(' | ')}`);
-      await docker(['kill', helper]);
-      const run = await child;
-      await waitUntilNoContainer(
-        [`name=redis-playbook-restore-`, `volume=${redis.volume}`],
-        'the killed throwaway container to be removed',
-      );
-      const loaded = await holds(redis, a, b);
-      assert.equal(loaded, want, `killed at ${point}: the container loads ${want === 'A' ? 'the backup' : 'the data from before'}`);
-      const last = lines.at(-1) ?? '';
-      // The CLI says the swap was cut short, and never that it was undone (nothing ran after the kill).
-      assert.notEqual(run.exitCode, 0, lines.join('\n'));
-      assert.match(
-        last,
-        /^redis-playbook: Installing the backup into \/data of container \S+ was cut short \(exit 137\): /,
-        lines.join('\n'),
-      );
-      assert.doesNotMatch(last, /undone/);
-      assert.doesNotMatch(lines.join('\n'), /\n\s+at |Unexpected error/);
-      seen.push(`${point.replace('container-swap-', '')}: ${loaded === 'A' ? 'the backup' : 'the data from before'}`);
-      if (loaded === 'A') await redis.withClient((client) => changeMixedDataset(client, 'A', 'B'));
-    }
-    const rerun = await runCli(['restore', backup, '--container', redis.name], AUTH, SLOW);
-    assert.equal(rerun.exitCode, 0, rerun.stderr);
-    assert.equal(await holds(redis, a, b), 'A', 'a re-run completes');
+    const { seen, server } = await interruptedContainerRestores(
+      PASSWORD,
+      Object.entries(expected),
+      async ([point, want], { redis, backup }) => {
+        const { child, lines, state } = startCliChild(['restore', backup, '--container', redis.name], {
+          ...AUTH,
+          TMPDIR: await tmpIn(redis),
+          REDIS_PLAYBOOK_STOP_AT: point,
+        });
+        const helper = await throwawayStoppedAt(redis, 'redis-playbook-restore-', point, () => state.exited);
+        assert.notEqual(helper, '', `restore --container ended before ${point}: ${lines.join(' | ')}`);
+        await docker(['kill', helper]);
+        const run = await child;
+        await waitUntilNoContainer(
+          [`name=redis-playbook-restore-`, `volume=${redis.volume}`],
+          'the killed throwaway container to be removed',
+        );
+        const last = lines.at(-1) ?? '';
+        // The CLI says the swap was cut short, and never that it was undone (nothing ran after the kill).
+        assert.notEqual(run.exitCode, 0, lines.join('\n'));
+        assert.match(
+          last,
+          /^redis-playbook: Installing the backup into \/data of container \S+ was cut short \(exit 137\): /,
+          lines.join('\n'),
+        );
+        assert.doesNotMatch(last, /undone/);
+        assert.doesNotMatch(lines.join('\n'), /\n\s+at |Unexpected error/);
+        return { label: point.replace('container-swap-', ''), want };
+      },
+    );
     await cases['kill.restore-container-swap'].passed(
       `killed at each step, the container then loaded ${seen.join('; ')}; a re-run completed`,
       null,
-      await answeringServer(redis),
+      server,
     );
   },
 );

@@ -8,6 +8,7 @@ import { answeringServer, faultCase } from '../support/faults.ts';
 import { BIN, assertOneLineFailure, runCli, type CliRun } from '../support/run-cli.ts';
 import { treeDigest } from '../support/tree.ts';
 import { mountTmpfs } from '../support/tmpfs.ts';
+import { assertRefusedReadOnly, assertRefusedUnchanged } from '../support/refusals.ts';
 
 /**
  * A stopped server (dataset B) and a backup of dataset A of about 7 MB; `smallDataDir` puts the data
@@ -59,14 +60,12 @@ test('restore into a data dir without room for the snapshot refuses before copyi
     'restore of a 7 MB snapshot into a data dir on a 4 MB disk',
   );
   const { redis, server, backup } = await stoppedServerWithBackup(t, true);
-  const before = await treeDigest(redis.dir);
-  const run = await runCli(['restore', backup, '--data-dir', redis.dir]);
-  assertOneLineFailure(
-    run,
+  await assertRefusedUnchanged(
+    redis.dir,
+    ['restore', backup, '--data-dir', redis.dir],
     6,
     new RegExp(`Not enough space for the restored snapshot in ${redis.dir}: needs [67]\\.\\d MB, [34]\\.\\d MB free on ${redis.dir}`),
   );
-  assert.deepEqual(await treeDigest(redis.dir), before, 'the data dir is byte-identical');
   await assertStartsWithB(redis);
   await fault.passed('refused before copying, naming the space needed and free; the data dir as it was, and it loads', 6, server);
 });
@@ -80,12 +79,7 @@ test('restore into a read-only data dir refuses, the dir as it was', async (t) =
     'restore into a data dir on a read-only file system',
   );
   const { redis, server, backup } = await stoppedServerWithBackup(t, true);
-  const before = await treeDigest(redis.dir);
-  await execa('mount', ['-o', 'remount,ro', redis.dir]);
-  const run = await runCli(['restore', backup, '--data-dir', redis.dir]);
-  assertOneLineFailure(run, 6, new RegExp(`Cannot write in ${redis.dir}: its file system is read-only`));
-  await execa('mount', ['-o', 'remount,rw', redis.dir]);
-  assert.deepEqual(await treeDigest(redis.dir), before, 'the data dir is byte-identical');
+  await assertRefusedReadOnly(redis.dir, ['restore', backup, '--data-dir', redis.dir]);
   await assertStartsWithB(redis);
   await fault.passed('refused in one line, the file system named read-only; the data dir as it was', 6, server);
 });

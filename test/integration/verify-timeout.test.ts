@@ -9,6 +9,7 @@ import { processAlive } from '../../scripts/harness/exit-hook.ts';
 import { startRedis, type DisposableRedis } from '../../scripts/harness/redis-server.ts';
 import { TEMP_PREFIX } from '../../scripts/harness/leftovers.ts';
 import { waitFor } from '../../scripts/harness/wait.ts';
+import { exec } from '../../scripts/snippets/exec.ts';
 import { defineSnippet, SnippetSchema } from '../../scripts/snippets/schema.ts';
 import { runSnippet } from '../../scripts/verify/run-snippet.ts';
 
@@ -34,7 +35,7 @@ test('a verification that hangs past its timeout leaves none of its processes ru
   let extra: DisposableRedis | undefined;
   try {
     // A test-only block (on no page): its command blocks a redis-cli forever, its check starts a
-    // second server and then waits on the command, past the flavor's timeout.
+    // second server and a program and then waits on the command, past the flavor's timeout.
     const snippet = SnippetSchema.parse(
       defineSnippet({
         id: 'test-hanging-verify',
@@ -50,6 +51,9 @@ test('a verification that hangs past its timeout leaves none of its processes ru
               pids.push({ what: 'the stage server', pid: server.pid as number });
               extra = await startRedis({}, ctx.engine);
               pids.push({ what: 'a server the check started', pid: extra.pid as number });
+              // A program the check starts itself (scripts/snippets/exec.ts), with a child of its own.
+              const sleeper = exec('/bin/sh', ['-c', `sleep 600 & echo $! > ${own}/sleep; wait`], { reject: false });
+              pids.push({ what: 'a program the check started', pid: sleeper.pid as number });
               await ctx.run({ env: { PIDS: own }, timeoutMs: 600_000 });
             },
           },
@@ -62,7 +66,8 @@ test('a verification that hangs past its timeout leaves none of its processes ru
     assert.match(result.error ?? '', /did not finish within 4000 ms/);
     const [shell, cli] = (await readFile(join(own, 'shell'), 'utf8')).trim().split(' ').map(Number);
     pids.push({ what: 'the shell of the command', pid: shell as number }, { what: 'the redis-cli it started', pid: cli as number });
-    assert.equal(pids.length, 4);
+    pids.push({ what: 'the child of that program', pid: Number((await readFile(join(own, 'sleep'), 'utf8')).trim()) });
+    assert.equal(pids.length, 6);
     const deadline = verifyStarted + TIMEOUT_MS;
     // Every process gone within one second of the timeout, checked by pid.
     await waitFor(() => pids.every(({ pid }) => !running(pid)), {

@@ -2,19 +2,20 @@ import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import type { RedisContainer } from '../../scripts/harness/docker/container.ts';
+import { startRedisContainer, type RedisContainer } from '../../scripts/harness/docker/container.ts';
 import { docker, dockerTry } from '../../scripts/harness/docker/exec.ts';
 import { waitFor } from '../../scripts/harness/wait.ts';
 import { SHELL_STOPPED_FILE } from '../../scripts/procedures/stop-points.ts';
 import { changeMixedDataset, diffDatasets, readDataset, writeMixedDataset, type Dataset } from '../../scripts/redis/dataset.ts';
+import { answeringServer } from './faults.ts';
 import { cliCommand, runCli } from './run-cli.ts';
 
 /** Long enough for a CLI run that stops, installs into and starts a container. */
 export const SLOW = { timeoutMs: 180_000 };
 
 /**
- * `redis-playbook ARGS` as a child this test can kill, with its stderr lines as they come. Its TMPDIR
- * is `tmp` (inside the test container's root): what a killed run leaves there goes with it.
+ * `redis-playbook ARGS` as a child this test can kill, with its stderr lines as they come. Give it a
+ * TMPDIR in `env` inside the test server's root ({@link tmpIn}): what a killed run leaves there goes with it.
  */
 export function startCliChild(args: string[], env: Record<string, string>) {
   const { file, args: argv, options } = cliCommand(args, env);
@@ -22,7 +23,13 @@ export function startCliChild(args: string[], env: Record<string, string>) {
   const lines: string[] = [];
   const state = { exited: false };
   void child.then(() => (state.exited = true));
-  child.stderr.on('data', (chunk: Buffer) => lines.push(...chunk.toString().split('\n').filter(Boolean)));
+  // Whole lines only: a line split across two chunks is pushed once it is complete.
+  let partial = '';
+  child.stderr.on('data', (chunk: Buffer) => {
+    const complete = (partial + chunk.toString()).split('\n');
+    partial = complete.pop() ?? '';
+    lines.push(...complete.filter(Boolean));
+  });
   return { child, lines, state };
 }
 
@@ -87,4 +94,47 @@ export async function throwawayStoppedAt(redis: RedisContainer, prefix: string, 
     { what: `a throwaway container to reach ${point}`, timeoutMs: 120_000 },
   );
   return found;
+}
+
+/** A {@link backedUpThenChanged} container: appendonly yes, a password, /data owned by the image's redis user. */
+export async function backedUpContainer(password: string) {
+  const redis = await startRedisContainer({ password, config: { appendonly: 'yes', save: '3600 1' } });
+  try {
+    await docker(['exec', redis.name, 'chown', '-R', '999:999', '/data']);
+    return { redis, ...(await backedUpThenChanged(redis, { REDISCLI_AUTH: password })) };
+  } catch (error) {
+    await redis.dispose();
+    throw error;
+  }
+}
+
+/**
+ * The frame of a test that interrupts `restore --container` again and again, one interruption per
+ * step: on a {@link backedUpContainer}, `interrupt` runs one restore and interrupts it (it may assert
+ * on what the CLI said) and returns the step's label, and what the container must load after it when
+ * that is known. Which dataset it loaded is noted (and dataset B written back where it was the
+ * backup, for the next step); at the end a re-run must complete. Resolves to the notes
+ * (`label: the backup|the data from before`) and the identity of the server that answered.
+ */
+export async function interruptedContainerRestores<Step>(
+  password: string,
+  steps: readonly Step[],
+  interrupt: (step: Step, scenario: { redis: RedisContainer; backup: string }) => Promise<{ label: string; want?: 'A' | 'B' }>,
+): Promise<{ seen: string[]; server: string }> {
+  const auth = { REDISCLI_AUTH: password };
+  const { redis, a, b, backup } = await backedUpContainer(password);
+  await using _redis = redis;
+  const seen: string[] = [];
+  for (const step of steps) {
+    const { label, want } = await interrupt(step, { redis, backup });
+    const loaded = await holds(redis, a, b);
+    const what = (dataset: 'A' | 'B') => (dataset === 'A' ? 'the backup' : 'the data from before');
+    if (want !== undefined) assert.equal(loaded, want, `interrupted at ${label}: the container loads ${what(want)}`);
+    seen.push(`${label}: ${what(loaded)}`);
+    if (loaded === 'A') await redis.withClient((client) => changeMixedDataset(client, 'A', 'B'));
+  }
+  const rerun = await runCli(['restore', backup, '--container', redis.name], auth, SLOW);
+  assert.equal(rerun.exitCode, 0, rerun.stderr);
+  assert.equal(await holds(redis, a, b), 'A', 'a re-run completes');
+  return { seen, server: await answeringServer(redis) };
 }

@@ -2,14 +2,14 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { restoreContainer, CONTAINER_DATA_DIR } from '../../procedures/container-restore.ts';
 import type { BackupManifest } from '../../procedures/manifest.ts';
-import { restore } from '../../procedures/restore.ts';
-import { DEFAULT_REDIS_URL, parseRedisUrl } from '../../procedures/target.ts';
+import { restore, type RestoreResult } from '../../procedures/restore.ts';
+import { parseRedisUrl } from '../../procedures/target.ts';
 import { defineCommand, jsonText } from '../command.ts';
-import { urlOption } from '../connection-options.ts';
 import {
   containerFromOptions,
   containerOptions,
   containerProgress,
+  ContainerUrlOptionShape,
   DataDirOptionShape,
   requireDataDirOrContainer,
 } from '../container-options.ts';
@@ -31,6 +31,20 @@ function replicationAdvice(replication: NonNullable<BackupManifest['replication'
   );
 }
 
+/** The --json reply of a restore into `dataDir` (of `container`; null on a host). */
+function restoreJson(result: RestoreResult, dataDir: string, container: string | null): string {
+  const { appendonly, installed, movedAside, movedNames: moved } = result;
+  return jsonText(RestoreJsonSchema, {
+    backup: result.check.path,
+    container,
+    dataDir,
+    appendonly,
+    installed,
+    movedAside: movedAside ?? null,
+    moved,
+  });
+}
+
 /** The options of `redis-playbook restore`. */
 export const RestoreOptionsSchema = z
   .object({
@@ -41,9 +55,7 @@ export const RestoreOptionsSchema = z
     ...DataDirOptionShape,
     ...containerOptions('Roll back Redis in this container (docker stop, docker run --rm, docker start)'),
     ...ServerOptionShape,
-    url: urlOption(
-      `With a container: Redis as seen inside it, to check it after the start\n(default ${DEFAULT_REDIS_URL}; the password may come from REDISCLI_AUTH)`,
-    ),
+    ...ContainerUrlOptionShape,
     appendonly: yesNo.optional().meta({ value: 'yes|no', help: "How the server starts (default: as in the backup's manifest)" }),
     dbfilename: z
       .string()
@@ -123,18 +135,7 @@ ${CLUSTER_RESTORE_HELP}`,
         onProgress: containerProgress(io, 'installing the backup into'),
       });
       if (options.json) {
-        const { container: name, dataDir, appendonly, installed, movedAside, movedNames: moved } = result;
-        io.stdout(
-          jsonText(RestoreJsonSchema, {
-            backup: result.check.path,
-            container: name,
-            dataDir,
-            appendonly,
-            installed,
-            movedAside: movedAside ?? null,
-            moved,
-          }),
-        );
+        io.stdout(restoreJson(result, result.dataDir, result.container));
         return 0;
       }
       io.stdout(
@@ -167,18 +168,7 @@ ${CLUSTER_RESTORE_HELP}`,
       recheck: options.recheck,
     });
     if (options.json) {
-      const { appendonly, installed, movedAside, movedNames: moved } = result;
-      io.stdout(
-        jsonText(RestoreJsonSchema, {
-          backup: result.check.path,
-          container: null,
-          dataDir,
-          appendonly,
-          installed,
-          movedAside: movedAside ?? null,
-          moved,
-        }),
-      );
+      io.stdout(restoreJson(result, dataDir, null));
       return 0;
     }
     io.stdout(

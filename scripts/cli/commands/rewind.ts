@@ -3,13 +3,13 @@ import { z } from 'zod';
 import { rewindContainer } from '../../procedures/container-rewind.ts';
 import { CONTAINER_DATA_DIR } from '../../procedures/container-restore.ts';
 import { isoSeconds, parseRewindTime, rewind, type RewindResult } from '../../procedures/rewind.ts';
-import { DEFAULT_REDIS_URL, parseRedisUrl } from '../../procedures/target.ts';
+import { parseRedisUrl } from '../../procedures/target.ts';
 import { defineCommand, jsonText, type CliIo } from '../command.ts';
-import { urlOption } from '../connection-options.ts';
 import {
   containerFromOptions,
   containerOptions,
   containerProgress,
+  ContainerUrlOptionShape,
   DataDirOptionShape,
   requireDataDirOrContainer,
 } from '../container-options.ts';
@@ -21,9 +21,7 @@ export const RewindOptionsSchema = z
   .object({
     ...DataDirOptionShape,
     ...containerOptions('Rewind Redis in this container (docker stop, docker run --rm, docker start)'),
-    url: urlOption(
-      `With a container: Redis as seen inside it, to check it after the start\n(default ${DEFAULT_REDIS_URL}; the password may come from REDISCLI_AUTH)`,
-    ),
+    ...ContainerUrlOptionShape,
     to: z.string({ error: 'say when to go back to (--to 2026-12-02T14:05:00Z, or Unix seconds)' }).min(1).meta({
       value: 'TIME',
       help: 'ISO 8601 with a zone (2026-12-02T14:05:00Z, 2026-12-02T15:05:00+01:00)\nor Unix seconds; the writes of that second are kept',

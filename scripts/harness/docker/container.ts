@@ -154,6 +154,7 @@ export class RedisContainer implements ServerUnderTest {
   async create(): Promise<void> {
     const labels = ['--label', `${HARNESS_LABEL}=1`];
     await docker(['volume', 'create', ...labels, this.volume]);
+    await this.prepareVolume();
     await docker([
       'container',
       'create',
@@ -162,6 +163,7 @@ export class RedisContainer implements ServerUnderTest {
       ...labels,
       '--network',
       'none',
+      ...this.runAs(),
       '--volume',
       `${this.volume}:/data`,
       ...(this.harnessDir ? ['--volume', `${this.harnessDir}:${HARNESS_MOUNT}`] : []),
@@ -170,6 +172,16 @@ export class RedisContainer implements ServerUnderTest {
       ...(this.harnessDir ? [HARNESS_CONF] : []),
       ...this.serverArgs,
     ]);
+  }
+
+  /** Prepares the new, empty volume before the container is created on it (nothing here; a subclass may). */
+  protected prepareVolume(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  /** `docker container create` options of the user the server runs as (none here: the image's own). */
+  protected runAs(): string[] {
+    return [];
   }
 
   /** `docker start`, then waits until the server answers PING (its data loaded). */

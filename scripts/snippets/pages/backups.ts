@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { execa } from 'execa';
+import { exec } from '../exec.ts';
 import { fileURLToPath } from 'node:url';
 import { startRedis, type DisposableRedis } from '../../harness/redis-server.ts';
 import { backup } from '../../procedures/backup.ts';
@@ -249,7 +249,7 @@ export const backupSnippets = [
           const [name] = await readdir(ctx.values.backupDir);
           assert.match(name ?? '', /^\d{4}-\d\d-\d\dT\d\d-\d\d-\d\dZ$/, 'only the final folder is left, no .partial');
           const folder = join(ctx.values.backupDir, name as string);
-          const sums = await execa('sha256sum', ['-c', 'SHA256SUMS'], { cwd: folder, reject: false });
+          const sums = await exec('sha256sum', ['-c', 'SHA256SUMS'], { cwd: folder, reject: false });
           assert.equal(sums.exitCode, 0, sums.stdout);
           // Loaded by the engine that wrote it (an older one may not read its RDB format).
           await using loaded = await startRedis(
@@ -285,7 +285,7 @@ export const backupSnippets = [
           assert.match(name ?? '', /^\d{4}-\d\d-\d\dT\d\d-\d\d-\d\dZ$/, 'only the final folder is left, no .partial');
           const folder = join(ctx.values.backupDir, name as string);
           assert.deepEqual((await readdir(folder)).sort(), ['SHA256SUMS', 'dump.rdb'], 'only dump.rdb and its checksum');
-          const sums = await execa('sha256sum', ['-c', 'SHA256SUMS'], { cwd: folder, reject: false });
+          const sums = await exec('sha256sum', ['-c', 'SHA256SUMS'], { cwd: folder, reject: false });
           assert.equal(sums.exitCode, 0, sums.stdout);
           await using loaded = await startContainerWithRdb(join(folder, 'dump.rdb'), ctx.values.image);
           assert.equal((await loaded.cli(['GET', 'written-just-before'])).stdout.trim(), 'yes', 'the snapshot started after the write');
@@ -383,8 +383,8 @@ async function runCronLine(ctx: VerifyContext<unknown, 'backupLog'>, env: Record
     assert.match(minute ?? '', /^([0-5]?\d)$/);
     assert.match(hour ?? '', /^(1?\d|2[0-3]|\*)$/);
     for (const field of [day, month, weekday]) assert.equal(field, '*');
-    assert.equal((await execa('id', ['-u', user ?? ''], { reject: false })).exitCode, 0, `user ${user} exists`);
-    const result = await execa('/bin/sh', ['-c', fields.slice(6).join(' ')], {
+    assert.equal((await exec('id', ['-u', user ?? ''], { reject: false })).exitCode, 0, `user ${user} exists`);
+    const result = await exec('/bin/sh', ['-c', fields.slice(6).join(' ')], {
       env: { PATH: '/usr/bin:/bin', HOME: '/root', SHELL: '/bin/sh', ...env },
       extendEnv: false,
       reject: false,

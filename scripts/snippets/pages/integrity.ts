@@ -1,21 +1,22 @@
 import assert from 'node:assert/strict';
 import { engineTraits } from '../../engines/catalog.ts';
-import { readdir, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { pipeSummary } from '../outputs.ts';
 import { practice } from '../practice.ts';
 import { drillFlavors } from '../drill.ts';
 import { sameCheck } from '../same-check.ts';
-import { defineSnippet, type ValuesFn } from '../schema.ts';
-import { cutLastWrite, damagedAof, lastAofFile, writeUsers } from '../scenarios/damaged-files.ts';
+import { defineSnippet, type ServerUnderTest, type ValuesFn, type VerifyContext } from '../schema.ts';
+import { cutShort, writeUsers } from '../scenarios/damaged-files.ts';
 import { seedSaveRules } from './snapshot-schedule.ts';
 import { seedServerConfig } from './where-is-my-data.ts';
 import type { RedisContainer } from '../../harness/docker/container.ts';
 import { dockerTry } from '../../harness/docker/exec.ts';
+import type { DisposableRedis } from '../../harness/redis-server.ts';
 import { parseAofManifest } from '../../redis/aof.ts';
 import { checkAof } from '../../redis/rdb.ts';
 import { dockerPractice, dockerPracticeValues } from '../docker-practice.ts';
-import { shOnVolumeOk, type WithClient } from '../scenarios/docker.ts';
+import type { WithClient } from '../scenarios/docker.ts';
 import { lastIncrLine, lastIncrVariant, replaced, replacedEach, singleFileAofVariant } from '../variants.ts';
 
 const page = 'operations/integrity';
@@ -210,23 +211,67 @@ const dockerDrillValues: ValuesFn<unknown, { project: string; scratchDir: string
   scratchDir: join(ctx.scratch, 'copies'),
 });
 
-/** The last incr file of a container's AOF set, from its manifest (read through a throwaway container). */
-async function lastIncrInVolume(server: RedisContainer): Promise<string> {
-  const entries = parseAofManifest(await shOnVolumeOk(server, 'cat /data/appendonlydir/appendonly.aof.manifest'));
+/** The file of the AOF that takes writes, under the data dir: Redis 6.0's one file, else the set's last incr file (from its manifest). */
+async function lastAofIn(server: ServerUnderTest): Promise<string> {
+  if (engineTraits(server.engine.id).aofLayout === 'file') return 'appendonly.aof';
+  const entries = parseAofManifest((await server.readDataFile('appendonlydir/appendonly.aof.manifest')).toString('utf8'));
   const incr = entries.filter((entry) => entry.type === 'i').at(-1);
   assert.ok(incr, 'the AOF set has an incr file');
-  return incr.file;
+  return `appendonlydir/${incr.file}`;
 }
 
-/** Size in bytes of a file in the container's volume. */
-const sizeInVolume = async (server: RedisContainer, path: string) => Number((await shOnVolumeOk(server, `stat -c %s ${path}`)).trim());
-
-/** Users 1..20 in a container's AOF, a clean stop (`docker stop`), then its last write cut 5 bytes short in the volume. */
-async function dockerDamagedAof(server: RedisContainer): Promise<void> {
+/** Users 1..20 in the AOF, a clean stop, then its last write cut 5 bytes short (a crash while writing it). */
+async function lastWriteCutShort(server: ServerUnderTest): Promise<void> {
   await writeUsers(server, 1, 20);
   await server.stop();
-  const incr = `/data/appendonlydir/${await lastIncrInVolume(server)}`;
-  await shOnVolumeOk(server, `truncate -s $(( $(stat -c %s ${incr}) - 5 )) ${incr}`);
+  await server.withDataFile(await lastAofIn(server), (file) => cutShort(file, 5));
+}
+
+/**
+ * The check of the repair of a copy (integrity-aof-fix-copy), on a server stopped with its last write
+ * cut short: the checker says what it cuts, the copy lost exactly the partial command, the original
+ * is untouched, and `recheck` (the flavor's own redis-check-aof) finds the fixed copy clean. `recheck`
+ * gets the fixed set (its manifest, or Redis 6.0's one file) and its cut file, under the data dir.
+ */
+function fixCopyCheck<S extends ServerUnderTest>(
+  recheck: (server: S, fixedSet: string, fixedIncr: string) => Promise<void>,
+): (ctx: VerifyContext<S>) => Promise<void> {
+  return async (ctx) => {
+    const server = ctx.server;
+    const traits = engineTraits(ctx.engine.id);
+    const single = traits.aofLayout === 'file';
+    assert.equal(await server.isRunning(), false, 'Redis is stopped, as the page asks');
+    const incr = await lastAofIn(server);
+    const fixedIncr = single ? 'appendonly.aof.fix' : incr.replace(/^appendonlydir\//, 'appendonlydir.fix/');
+    const size = async (path: string) => (await server.readDataFile(path)).length;
+    const damagedSize = await size(incr);
+    const { exitCode, stdout } = await ctx.run();
+    assert.equal(exitCode, 0);
+    // Redis 6.0's checker names no file: it was given one.
+    const shrink = /This will shrink the AOF (?:(\S+) )?from (\d+) bytes, with (\d+) bytes, to (\d+) bytes/.exec(stdout);
+    assert.ok(shrink, 'redis-check-aof says what it will cut');
+    if (!single) assert.equal(basename(shrink[1] ?? ''), basename(incr));
+    assert.equal(Number(shrink[2]), damagedSize);
+    assert.match(stdout, /Successfully truncated AOF/);
+    // Given the manifest, the checker checks the whole set again after the cut; given one file (Valkey 9.1, Redis 6.0), that file only.
+    if (!traits.checkAofMisreadsBase && !single) assert.match(stdout, /All AOF files and manifest are valid/);
+    const fixedSize = Number(shrink[4]);
+    // The last command, `SET user:20 name-20`, is 39 bytes; 5 were cut off, --fix removes the other 34.
+    assert.equal(damagedSize - fixedSize, 34, 'the partial last command is cut whole');
+    assert.match(
+      stdout,
+      new RegExp(`^${basename(incr).replace(/\./g, '\\.')}: ${damagedSize} -> ${fixedSize} bytes, 21 -> 20 commands$`, 'm'),
+    );
+    assert.equal(await size(incr), damagedSize, 'the original is untouched');
+    assert.equal(await size(fixedIncr), fixedSize);
+    if (!single)
+      assert.deepEqual(
+        await server.dataEntries('appendonlydir.fix'),
+        await server.dataEntries('appendonlydir'),
+        '--fix keeps no copy of what it cut',
+      );
+    await recheck(server, single ? fixedIncr : 'appendonlydir.fix/appendonly.aof.manifest', fixedIncr);
+  };
 }
 
 /** A running snapshot-only server with users 1..200 in a fresh dump.rdb. */
@@ -411,74 +456,21 @@ export const integritySnippets = [
         command: fixCopy,
         variants: [lastIncrVariant(fixCopyIncr), singleFile(fixCopySingleFile)],
         server: { config: { appendonly: 'yes', save: seedSaveRules } },
-        setup: (server) => damagedAof(server, cutLastWrite),
-        async verify(ctx) {
-          const server = ctx.server;
-          const traits = engineTraits(ctx.engine.id);
-          const incr = await lastAofFile(server);
-          const damagedSize = (await stat(incr)).size;
-          const { exitCode, stdout } = await ctx.run();
-          assert.equal(exitCode, 0);
-          // Redis 6.0's checker names no file: it was given one.
-          const shrink = /This will shrink the AOF (?:(\S+) )?from (\d+) bytes, with (\d+) bytes, to (\d+) bytes/.exec(stdout);
-          assert.ok(shrink, 'redis-check-aof says what it will cut');
-          if (traits.aofLayout === 'dir') assert.equal(basename(shrink[1] ?? ''), basename(incr));
-          assert.equal(Number(shrink[2]), damagedSize);
-          assert.match(stdout, /Successfully truncated AOF/);
-          // Given the manifest, the checker checks the whole set again after the cut; given one file (Valkey 9.1, Redis 6.0), that file only.
-          if (!traits.checkAofMisreadsBase && traits.aofLayout === 'dir') assert.match(stdout, /All AOF files and manifest are valid/);
-          const fixedSize = Number(shrink[4]);
-          // The last command, `SET user:20 name-20`, is 39 bytes; 5 were cut off, --fix removes the other 34.
-          assert.equal(damagedSize - fixedSize, 34, 'the partial last command is cut whole');
-          assert.match(stdout, new RegExp(`^${basename(incr)}: ${damagedSize} -> ${fixedSize} bytes, 21 -> 20 commands$`, 'm'));
-          assert.equal((await stat(incr)).size, damagedSize, 'the original is untouched');
-          if (traits.aofLayout === 'file') {
-            assert.equal((await stat(`${incr}.fix`)).size, fixedSize);
-            const recheck = await checkAof(server.engine, `${incr}.fix`);
-            assert.ok(recheck.ok, `the fixed copy checks clean: ${recheck.message}`);
-            return;
-          }
-          const fixed = join(server.dir, 'appendonlydir.fix', basename(incr));
-          assert.equal((await stat(fixed)).size, fixedSize);
-          const names = async (dir: string) => (await readdir(join(server.dir, dir))).sort();
-          assert.deepEqual(await names('appendonlydir.fix'), await names('appendonlydir'), '--fix keeps no copy of what it cut');
-          const recheck = await checkAof(server.engine, join(server.dir, 'appendonlydir.fix', 'appendonly.aof.manifest'));
+        setup: lastWriteCutShort,
+        verify: fixCopyCheck<DisposableRedis>(async (server, fixedSet) => {
+          const recheck = await checkAof(server.engine, join(server.dir, fixedSet));
           assert.ok(recheck.ok, `the fixed copy checks clean: ${recheck.message}`);
-        },
+        }),
       },
       docker: {
         command: fixCopyDocker,
         variants: [lastIncrVariant(fixCopyIncrDocker)],
         server: { config: seedServerConfig },
-        setup: dockerDamagedAof,
-        async verify(ctx) {
-          const server = ctx.server;
-          assert.equal(await server.isRunning(), false, 'Redis is stopped, as the page asks');
-          const incr = await lastIncrInVolume(server);
-          const damagedSize = await sizeInVolume(server, `/data/appendonlydir/${incr}`);
-          const { exitCode, stdout } = await ctx.run();
-          assert.equal(exitCode, 0);
-          const shrink = /This will shrink the AOF (\S+) from (\d+) bytes, with (\d+) bytes, to (\d+) bytes/.exec(stdout);
-          assert.ok(shrink, 'redis-check-aof says what it will cut');
-          assert.equal(basename(shrink[1] ?? ''), incr);
-          assert.equal(Number(shrink[2]), damagedSize);
-          assert.match(stdout, /Successfully truncated AOF/);
-          if (!engineTraits(ctx.engine.id).checkAofMisreadsBase) assert.match(stdout, /All AOF files and manifest are valid/);
-          const fixedSize = Number(shrink[4]);
-          // The last command, `SET user:20 name-20`, is 39 bytes; 5 were cut off, --fix removes the other 34.
-          assert.equal(damagedSize - fixedSize, 34, 'the partial last command is cut whole');
-          assert.match(stdout, new RegExp(`^${incr.replace(/\./g, '\\.')}: ${damagedSize} -> ${fixedSize} bytes, 21 -> 20 commands$`, 'm'));
-          assert.equal(await sizeInVolume(server, `/data/appendonlydir/${incr}`), damagedSize, 'the original is untouched');
-          assert.equal(await sizeInVolume(server, `/data/appendonlydir.fix/${incr}`), fixedSize);
-          assert.equal(
-            await shOnVolumeOk(server, 'ls -A /data/appendonlydir.fix'),
-            await shOnVolumeOk(server, 'ls -A /data/appendonlydir'),
-            '--fix keeps no copy of what it cut',
-          );
-          // The whole set where the checker reads it (the manifest), else the cut incr file by itself.
-          const target = engineTraits(ctx.engine.id).checkAofMisreadsBase
-            ? `/data/appendonlydir.fix/${incr}`
-            : '/data/appendonlydir.fix/appendonly.aof.manifest';
+        setup: lastWriteCutShort,
+        // The image's checker, in a throwaway container on the volume: the whole set where it reads it
+        // (the manifest), else the cut incr file by itself.
+        verify: fixCopyCheck<RedisContainer>(async (server, fixedSet, fixedIncr) => {
+          const target = `/data/${engineTraits(server.engine.id).checkAofMisreadsBase ? fixedIncr : fixedSet}`;
           const recheck = await dockerTry([
             'run',
             '--rm',
@@ -491,7 +483,7 @@ export const integritySnippets = [
             target,
           ]);
           assert.equal(recheck.exitCode, 0, 'the fixed copy checks clean');
-        },
+        }),
       },
     },
   }),

@@ -20,7 +20,7 @@ import { uniqueNames } from '../../harness/docker/options.ts';
 import { fillCommand } from '../placeholders.ts';
 import { copyFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { execa } from 'execa';
+import { exec } from '../exec.ts';
 import { populate } from '../../redis/dataset.ts';
 
 const page = 'operations/monitoring';
@@ -301,10 +301,10 @@ export const monitoringSnippets = [
           // The page's text beside the project's promtool tests, which load it by this name.
           await writeFile(join(ctx.scratch, 'redis-persistence-rules.yml'), ctx.command);
           await copyFile(rulesTestFile, join(ctx.scratch, 'rules.test.yml'));
-          const checked = await execa('promtool', ['check', 'rules', 'redis-persistence-rules.yml'], { cwd: ctx.scratch, reject: false });
+          const checked = await exec('promtool', ['check', 'rules', 'redis-persistence-rules.yml'], { cwd: ctx.scratch, reject: false });
           assert.equal(checked.exitCode, 0, checked.stderr);
           assert.match(checked.stdout, /SUCCESS: 8 rules found/);
-          const tested = await execa('promtool', ['test', 'rules', 'rules.test.yml'], { cwd: ctx.scratch, reject: false });
+          const tested = await exec('promtool', ['test', 'rules', 'rules.test.yml'], { cwd: ctx.scratch, reject: false });
           assert.equal(tested.exitCode, 0, `${tested.stdout}\n${tested.stderr}`);
           assert.match(tested.stdout, /SUCCESS/);
           ctx.note(`# promtool check rules: ${checked.stdout.trim().split('\n').at(-1)?.trim()}; promtool test rules: SUCCESS`);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { execa } from 'execa';
+import { exec } from '../exec.ts';
 import type { ComposeRedis } from '../../harness/docker/compose.ts';
 import type { RedisContainer } from '../../harness/docker/container.ts';
 import { ensureImage } from '../../harness/docker/image.ts';
@@ -117,7 +117,7 @@ async function upgradedThenChanged(server: RedisContainer, scratch: string): Pro
   const project = server as ComposeRedis;
   await server.withClient((client) => writeMixedDataset(client, 'A', 30));
   await writeFile(join(scratch, 'before-upgrade.json'), JSON.stringify([...(await server.withClient(readDataset))]));
-  await execa(cli, ['backup', '--container', server.name, '--to', join(scratch, 'backups', `before-upgrade-${await versionOf(server)}`)], {
+  await exec(cli, ['backup', '--container', server.name, '--to', join(scratch, 'backups', `before-upgrade-${await versionOf(server)}`)], {
     env: server.env,
   });
   const target = (await ensureImage()).tag;

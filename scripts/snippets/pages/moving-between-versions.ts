@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { copyFile, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { delimiter, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { execa } from 'execa';
+import { exec } from '../exec.ts';
 import { Redis } from 'ioredis';
 import { ENGINE_IDS, engineById, type Engine } from '../../harness/engine.ts';
 import { freePort } from '../../harness/free-port.ts';
@@ -147,7 +147,7 @@ async function loadWith(loader: Engine, written: WrittenRdb): Promise<Omit<Load,
     // Redis meets Valkey 9's VALKEY magic before any version number: "Wrong signature".
     const line = /Can't handle RDB format version \d+|Wrong signature trying to load DB from file/.exec(message);
     assert.ok(line, `${loader.id} exited on ${written.name}'s RDB without the format line:\n${message}`);
-    const { stdout } = await execa(loader.server, ['--version'], { reject: false });
+    const { stdout } = await exec(loader.server, ['--version'], { reject: false });
     const name = `${loader.product === 'valkey' ? 'Valkey' : 'Redis'} ${/v=(\d+\.\d+\.\d+)/.exec(stdout)?.[1] ?? '?'}`;
     return { loader: name, loaderName: name, loaded: false, detail: line[0] };
   }
@@ -155,7 +155,7 @@ async function loadWith(loader: Engine, written: WrittenRdb): Promise<Omit<Load,
 
 /** Does the engine's own RDB checker accept the file (`RDB looks OK`, exit 0)? */
 async function checkerAccepts(engine: Engine, path: string): Promise<boolean> {
-  const result = await execa(engine.checkRdb, [path], { reject: false, all: true, timeout: 30_000 });
+  const result = await exec(engine.checkRdb, [path], { reject: false, all: true, timeout: 30_000 });
   return result.exitCode === 0 && result.all.includes('RDB looks OK') && !FORMAT_REFUSED.test(result.all);
 }
 
@@ -314,7 +314,7 @@ export const versionsSnippets = [
           await copyFile(written.path, join(dir, 'dump.rdb'));
           const before = await treeHashes(dir);
           const port = String(await freePort());
-          const started = await execa(
+          const started = await exec(
             older.server,
             ['--port', port, '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'no', '--save', '', '--logfile', ctx.values.logFile],
             {
@@ -516,6 +516,6 @@ export const versionsSnippets = [
 
 /** `Redis 7.0.15` from a server program's `--version`. */
 async function serverNameOf(engine: Engine): Promise<string> {
-  const { stdout } = await execa(engine.server, ['--version'], { reject: false });
+  const { stdout } = await exec(engine.server, ['--version'], { reject: false });
   return `${engine.product === 'valkey' ? 'Valkey' : 'Redis'} ${/v=(\d+\.\d+\.\d+)/.exec(stdout)?.[1] ?? '?'}`;
 }

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { execa } from 'execa';
+import { exec } from '../exec.ts';
 import type { RedisContainer } from '../../harness/docker/container.ts';
 import { freePort } from '../../harness/free-port.ts';
 import type { DisposableRedis } from '../../harness/redis-server.ts';
@@ -70,7 +70,7 @@ function resticPath(rest: string): string {
 
 /** The CLI as an operator runs it, with restic on PATH (and `env`: the store's). */
 async function runCli(args: string[], env: Record<string, string> = {}): Promise<string> {
-  const result = await execa(cli, args, { env: { ...env, PATH: resticPath(process.env.PATH ?? '') }, stdin: 'ignore' });
+  const result = await exec(cli, args, { env: { ...env, PATH: resticPath(process.env.PATH ?? '') }, stdin: 'ignore' });
   return result.stdout;
 }
 
@@ -211,7 +211,7 @@ export const offsiteSnippets = [
           // As cron runs it: /bin/sh, a bare PATH (plus restic, which Debian installs in /usr/bin), no profile.
           const env = { PATH: await ctx.enginePath(resticPath('/usr/bin:/bin')), HOME: '/root', SHELL: '/bin/sh' };
           const result = await withStore(ctx.scratch, (store) =>
-            execa('/bin/sh', ['-c', fields.slice(6).join(' ')], { env: { ...env, ...store }, extendEnv: false, reject: false }),
+            exec('/bin/sh', ['-c', fields.slice(6).join(' ')], { env: { ...env, ...store }, extendEnv: false, reject: false }),
           );
           assert.equal(result.exitCode, 0, result.stderr);
           const log = await readFile(ctx.values.backupLog, 'utf8');

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { execa } from 'execa';
+import { exec } from '../exec.ts';
 import type { RedisContainer } from '../../harness/docker/container.ts';
 import { docker } from '../../harness/docker/exec.ts';
 import { changeMixedDataset, readDataset, writeMixedDataset, type Dataset } from '../../redis/dataset.ts';
@@ -18,7 +18,7 @@ import {
   dockerBackupValues,
   filesInContainer,
 } from '../scenarios/docker.ts';
-import { backupValues, scratchBackups } from '../scenarios/rollback.ts';
+import { backupValues, installAofSteps, moveAsideSteps, moveSnapshotAsideSteps, scratchBackups, undoSteps } from '../scenarios/rollback.ts';
 import { seedServerConfig } from './where-is-my-data.ts';
 import { seedSaveRules } from './snapshot-schedule.ts';
 import { waitUntil } from '../shell-wait.ts';
@@ -35,14 +35,8 @@ import { waitUntil } from '../shell-wait.ts';
 const installAof = [
   'cd /data',
   '# 1. Move the current files aside: this folder is your undo',
-  'aside="pre-restore-$(date -u +%Y-%m-%dT%H-%M-%SZ)"',
-  'mkdir "$aside"',
-  'for f in "$db" "$aofdir"; do if [ -e "$f" ]; then mv "$f" "$aside/"; fi; done',
-  '# 2. The backup becomes the snapshot and the base of a new, one-file AOF',
-  'cp /backup/dump.rdb "$db"',
-  'mkdir "$aofdir"',
-  'cp "$db" "$aofdir/$aof.1.base.rdb"',
-  'echo "file $aof.1.base.rdb seq 1 type b" > "$aofdir/$aof.manifest"',
+  ...moveAsideSteps,
+  ...installAofSteps('/backup'),
   '# 3. Give them the owner of /data (the official image runs Redis as "redis")',
   'chown -R "$(stat -c %u:%g .)" "$db" "$aofdir" "$aside"',
   'ls -l "$db" "$aofdir"',
@@ -51,25 +45,14 @@ const installAof = [
 /** The same for `appendonly no`: only dump.rdb. */
 const installRdb = [
   'cd /data',
-  'aside="pre-restore-$(date -u +%Y-%m-%dT%H-%M-%SZ)"',
-  'mkdir "$aside"',
-  'if [ -e "$db" ]; then mv "$db" "$aside/"; fi',
+  ...moveSnapshotAsideSteps,
   'cp /backup/dump.rdb "$db"',
   'chown -R "$(stat -c %u:%g .)" "$db" "$aside"',
   'ls -l "$db"',
 ];
 
 /** Undo: the restored files go aside too, the pre-restore files come back. */
-const undoInVolume = [
-  'cd /data',
-  'aside=$(ls -d pre-restore-* | tail -n 1)',
-  'undone="undone-restore-$(date -u +%Y-%m-%dT%H-%M-%SZ)"',
-  'mkdir "$undone"',
-  'for f in "$db" "$aofdir"; do if [ -e "$f" ]; then mv "$f" "$undone/"; fi; done',
-  'mv "$aside"/* .',
-  'rmdir "$aside"',
-  'echo "back to the files of $aside; the restored ones are in $undone"',
-];
+const undoInVolume = ['cd /data', ...undoSteps];
 
 /** A script for `sh -ec '…'` (indented, single quotes are not allowed inside). */
 export function shScript(lines: string[]): string {
@@ -116,7 +99,7 @@ const cli = fileURLToPath(new URL('../../../bin/redis-playbook', import.meta.url
 /** Dataset A, a backup of it taken with `redis-playbook backup --container`, then changes to dataset B. */
 async function cliBackedUpThenChanged(server: RedisContainer, scratch: string): Promise<void> {
   await server.withClient((client) => writeMixedDataset(client, 'A', 30));
-  await execa(cli, ['backup', '--container', server.name, '--to', scratchBackups(scratch)], { env: server.env });
+  await exec(cli, ['backup', '--container', server.name, '--to', scratchBackups(scratch)], { env: server.env });
   await server.withClient((client) => changeMixedDataset(client, 'A', 'B'));
 }
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DisposableRedis } from '../../harness/redis-server.ts';
-import { execa } from 'execa';
+import { exec } from '../exec.ts';
 import { backup } from '../../procedures/backup.ts';
 import { serversUsingDir } from '../../procedures/running-server.ts';
 import { restore } from '../../procedures/restore.ts';
@@ -13,7 +13,16 @@ import { defineSnippet } from '../schema.ts';
 import { seedSaveRules } from './snapshot-schedule.ts';
 import { engineTraits } from '../../engines/catalog.ts';
 import { checkEachAofFile, misreadBaseVariant, replaced, replacedEach, singleFileAofVariant } from '../variants.ts';
-import { assertStartsWithBackup, backedUpThenChanged, backupValues, scratchBackups } from '../scenarios/rollback.ts';
+import {
+  assertStartsWithBackup,
+  backedUpThenChanged,
+  backupValues,
+  installAofSteps,
+  moveAsideSteps,
+  moveSnapshotAsideSteps,
+  scratchBackups,
+  undoSteps,
+} from '../scenarios/rollback.ts';
 import { waitUntil } from '../shell-wait.ts';
 import {
   assertAofWins,
@@ -33,14 +42,8 @@ const manualAof = [
   'cd {{dataDir}}',
   'db={{dbfilename}} aofdir={{appenddirname}} aof={{appendfilename}}  # your dbfilename, appenddirname, appendfilename',
   '# 1. Move the current files aside: this folder is your undo',
-  'aside="pre-restore-$(date -u +%Y-%m-%dT%H-%M-%SZ)"',
-  'mkdir "$aside"',
-  'for f in "$db" "$aofdir"; do if [ -e "$f" ]; then mv "$f" "$aside/"; fi; done',
-  '# 2. The backup becomes the snapshot and the base of a new, one-file AOF',
-  'cp {{backup}}/dump.rdb "$db"',
-  'mkdir "$aofdir"',
-  'cp "$db" "$aofdir/$aof.1.base.rdb"',
-  'echo "file $aof.1.base.rdb seq 1 type b" > "$aofdir/$aof.manifest"',
+  ...moveAsideSteps,
+  ...installAofSteps('{{backup}}'),
   '# 3. Let the server user own them (host installs run Redis as "redis")',
   'chown -R redis:redis "$db" "$aofdir" "$aside"',
   'ls -l "$db" "$aofdir" )',
@@ -70,9 +73,7 @@ const manualRdb = [
   '( set -e',
   'cd {{dataDir}}',
   'db={{dbfilename}}  # your dbfilename',
-  'aside="pre-restore-$(date -u +%Y-%m-%dT%H-%M-%SZ)"',
-  'mkdir "$aside"',
-  'if [ -e "$db" ]; then mv "$db" "$aside/"; fi',
+  ...moveSnapshotAsideSteps,
   'cp {{backup}}/dump.rdb "$db"',
   'chown redis:redis "$db" "$aside"',
   'ls -l "$db" )',
@@ -90,9 +91,7 @@ const restartWithAofOff = [
   'cd {{dataDir}}',
   'db={{dbfilename}} aofdir={{appenddirname}} aof={{appendfilename}}  # your dbfilename, appenddirname, appendfilename',
   '# 1. The server is stopped: move its files aside, put the backup in place as dump.rdb',
-  'aside="pre-restore-$(date -u +%Y-%m-%dT%H-%M-%SZ)"',
-  'mkdir "$aside"',
-  'for f in "$db" "$aofdir"; do if [ -e "$f" ]; then mv "$f" "$aside/"; fi; done',
+  ...moveAsideSteps,
   'cp {{backup}}/dump.rdb "$db" && chown redis:redis "$db" "$aside"',
   '# 2. Start it once, as its usual user, with the AOF off: the snapshot is what loads',
   'runuser -u redis -- redis-server {{configFile}} --appendonly no --port 0 --unixsocket {{dataDir}}/rollback.sock --daemonize yes',
@@ -122,18 +121,12 @@ const restartWithAofOffSingleFile = replacedEach(restartWithAofOff, [
 ]);
 
 /** Undo a restore: the restored files go aside too, the pre-restore files come back. */
-const undo = [
+const undo = `${[
   '( set -e',
   'cd {{dataDir}}',
   'db={{dbfilename}} aofdir={{appenddirname}}  # your dbfilename and appenddirname',
-  'aside=$(ls -d pre-restore-* | tail -n 1)',
-  'undone="undone-restore-$(date -u +%Y-%m-%dT%H-%M-%SZ)"',
-  'mkdir "$undone"',
-  'for f in "$db" "$aofdir"; do if [ -e "$f" ]; then mv "$f" "$undone/"; fi; done',
-  'mv "$aside"/* .',
-  'rmdir "$aside"',
-  'echo "back to the files of $aside; the restored ones are in $undone" )',
-].join('\n');
+  ...undoSteps,
+].join('\n')} )`;
 
 /** The seed playbook's recipe, run as written on Redis 7, on a practice server. */
 const naiveRecipe = [
@@ -259,7 +252,7 @@ export const rollbackSnippets = [
         async setup(server, scratch) {
           await backedUpThenChanged({ stop: true })(server, scratch);
           // The server's files belong to its user, as on a host install (the script starts it as "redis").
-          await execa('chown', ['-R', 'redis:redis', server.root]);
+          await exec('chown', ['-R', 'redis:redis', server.root]);
         },
         values: async (input) => ({ ...(await backupValues(input)), configFile: input.server.configFile }),
         async verify(ctx) {

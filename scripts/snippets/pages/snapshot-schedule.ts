@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
-import { defineSnippet } from '../schema.ts';
+import { defineSnippet, type ServerUnderTest } from '../schema.ts';
 import { configPairs, infoFields } from '../outputs.ts';
 import { InfoPersistenceSchema, parseSaveRules } from '../../redis/info.ts';
-import type { RedisContainer } from '../../harness/docker/container.ts';
 import { seedServerConfig } from './where-is-my-data.ts';
 import type { WithClient } from '../scenarios/docker.ts';
 import { practice } from '../practice.ts';
@@ -57,9 +56,8 @@ function checkAge(stdout: string, lastSave: number): void {
   assert.ok(Number(match[2]) <= 60, 'the SAVE was just taken');
 }
 
-/** LASTSAVE of a container, through docker exec. */
-async function containerLastSave(server: RedisContainer | undefined): Promise<number> {
-  assert.ok(server);
+/** LASTSAVE of the server: redis-cli on a host, docker exec in a container. */
+async function lastSave(server: ServerUnderTest): Promise<number> {
   return Number((await server.cli(['LASTSAVE'])).stdout.trim());
 }
 
@@ -226,6 +224,7 @@ export const snapshotScheduleSnippets = [
     id: 'persistence-status',
     title: 'Check the last save and the changes since',
     page,
+    // Two flavors of their own: test/unit/fingerprint.test.ts edits one and expects the other unchanged.
     flavors: {
       host: {
         command: `redis-cli -h {{host}} -p {{port}} INFO persistence | ${statusGrep}`,
@@ -244,7 +243,7 @@ export const snapshotScheduleSnippets = [
         async verify(ctx) {
           const { exitCode, stdout } = await ctx.run();
           assert.equal(exitCode, 0);
-          checkStatus(stdout, await containerLastSave(ctx.server));
+          checkStatus(stdout, await lastSave(ctx.server));
         },
       },
     },
@@ -253,38 +252,34 @@ export const snapshotScheduleSnippets = [
     id: 'last-save-age',
     title: 'When was the last snapshot, in words',
     page,
-    flavors: {
-      host: {
-        command: [
-          'last=$(redis-cli -h {{host}} -p {{port}} LASTSAVE)',
-          'echo "Last completed save: $(date -u -d "@$last" \'+%F %T UTC\'), $(( $(date +%s) - last )) seconds ago"',
-        ].join('\n'),
-        server: { config: { save: seedSaveRules } },
+    flavors: sameCheck(
+      {
         async setup(server) {
           await server.withClient((client) => client.save());
         },
         async verify(ctx) {
           const { exitCode, stdout } = await ctx.run();
           assert.equal(exitCode, 0);
-          checkAge(stdout, Number((await ctx.server.cli(['LASTSAVE'])).stdout.trim()));
+          checkAge(stdout, await lastSave(ctx.server));
         },
       },
-      docker: {
-        command: [
-          'last=$(docker exec {{container}} redis-cli LASTSAVE)',
-          'echo "Last completed save: $(date -u -d "@$last" \'+%F %T UTC\'), $(( $(date +%s) - last )) seconds ago"',
-        ].join('\n'),
-        server: { config: seedServerConfig },
-        async setup(server) {
-          await server.withClient((client) => client.save());
+      {
+        host: {
+          command: [
+            'last=$(redis-cli -h {{host}} -p {{port}} LASTSAVE)',
+            'echo "Last completed save: $(date -u -d "@$last" \'+%F %T UTC\'), $(( $(date +%s) - last )) seconds ago"',
+          ].join('\n'),
+          server: { config: { save: seedSaveRules } },
         },
-        async verify(ctx) {
-          const { exitCode, stdout } = await ctx.run();
-          assert.equal(exitCode, 0);
-          checkAge(stdout, await containerLastSave(ctx.server));
+        docker: {
+          command: [
+            'last=$(docker exec {{container}} redis-cli LASTSAVE)',
+            'echo "Last completed save: $(date -u -d "@$last" \'+%F %T UTC\'), $(( $(date +%s) - last )) seconds ago"',
+          ].join('\n'),
+          server: { config: seedServerConfig },
         },
       },
-    },
+    ),
   }),
   defineSnippet({
     id: 'flushall-rewrites-dump',

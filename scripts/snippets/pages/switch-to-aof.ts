@@ -1,6 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ComposeRedis } from '../../harness/docker/compose.ts';
@@ -10,6 +8,7 @@ import type { DisposableRedis } from '../../harness/redis-server.ts';
 import { waitFor } from '../../harness/wait.ts';
 import { diffDatasets, readDataset, writeMixedDataset, type Dataset } from '../../redis/dataset.ts';
 import { dockerPractice } from '../docker-practice.ts';
+import { exec } from '../exec.ts';
 import { infoFields, labelledNumber } from '../outputs.ts';
 import { practice } from '../practice.ts';
 import { defineSnippet, type VerifyContext } from '../schema.ts';
@@ -168,8 +167,7 @@ function checkSwitched(stdout: string, persistence: Record<string, string>): voi
 async function restartOnRewrittenConfig(server: DisposableRedis, engineServer: string): Promise<{ dataset: Dataset; log: string }> {
   await server.stop();
   const logBefore = (await server.log()).length;
-  const child = spawn(engineServer, [server.configFile], { stdio: 'ignore' });
-  const exited = once(child, 'exit');
+  const child = exec(engineServer, [server.configFile], { stdio: 'ignore', reject: false });
   try {
     await waitFor(async () => (await server.cli(['PING'])).stdout.trim() === 'PONG', {
       what: 'the restarted server to answer PING',
@@ -178,8 +176,8 @@ async function restartOnRewrittenConfig(server: DisposableRedis, engineServer: s
     return { dataset: await server.withClient(readDataset), log: (await server.log()).slice(logBefore) };
   } finally {
     await server.cli(['SHUTDOWN', 'NOSAVE']);
-    await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 10_000))]);
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    const exited = await Promise.race([child.then(() => true), new Promise<false>((resolve) => setTimeout(resolve, 10_000, false))]);
+    if (!exited) child.kill('SIGKILL');
   }
 }
 

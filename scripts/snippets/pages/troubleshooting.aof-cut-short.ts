@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { engineTraits } from '../../engines/catalog.ts';
-import { execa } from 'execa';
+import { exec } from '../exec.ts';
 import { defineSnippet } from '../schema.ts';
 import { assertStartFails, lastAofFile, cutLastWrite, damagedAof, range, userNumbers } from '../scenarios/damaged-files.ts';
 import { assertContainerStartFails, containerUserNumbers, damagedAofInVolume } from '../scenarios/damaged-files-docker.ts';
@@ -62,7 +62,7 @@ export const aofCutShortSnippets = [
           assert.ok(server.running, 'the server started');
           assert.deepEqual(await userNumbers(server), range(19), 'every whole write is there, the one cut short is not');
           // The incr file alone (Redis 6.0: its one file): its base is untouched, and Valkey 9.1's checker misreads a VALKEY base (integrity page).
-          const check = await execa(server.engine.checkAof, [await lastAofFile(server)], { reject: false });
+          const check = await exec(server.engine.checkAof, [await lastAofFile(server)], { reject: false });
           assert.equal(check.exitCode, 0, 'Redis cut the partial command off the file itself');
         },
       },

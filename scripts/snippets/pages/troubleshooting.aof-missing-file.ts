@@ -3,7 +3,7 @@ import { engineTraits } from '../../engines/catalog.ts';
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { execa } from 'execa';
+import { exec } from '../exec.ts';
 import type { DisposableRedis } from '../../harness/redis-server.ts';
 import type { RedisContainer } from '../../harness/docker/container.ts';
 import { parseAofManifest } from '../../redis/aof.ts';
@@ -49,7 +49,7 @@ const playbookCli = fileURLToPath(new URL('../../../bin/redis-playbook', import.
 function missingBaseInVolume(backup: boolean) {
   return async (server: RedisContainer, scratch: string): Promise<void> => {
     await writeUsers(server, 1, 200);
-    if (backup) await execa(playbookCli, ['backup', '--container', server.name, '--to', scratchBackups(scratch)], { env: server.env });
+    if (backup) await exec(playbookCli, ['backup', '--container', server.name, '--to', scratchBackups(scratch)], { env: server.env });
     await writeUsers(server, 201, 300);
     await server.stop();
     await removeBaseInVolume(server);

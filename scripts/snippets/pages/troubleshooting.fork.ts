@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { engineTraits } from '../../engines/catalog.ts';
 import { readFile } from 'node:fs/promises';
-import { execa } from 'execa';
+import { exec } from '../exec.ts';
 import { defineSnippet } from '../schema.ts';
 import { engineProgramFile } from '../scenarios/engine-program.ts';
 import { seedServerConfig } from './where-is-my-data.ts';
@@ -58,7 +58,7 @@ export const forkSnippets = [
           // The line the page quotes is the one this engine's server logs when fork fails.
           const binary = engineProgramFile(ctx.engine, 'server');
           assert.equal(
-            (await execa('grep', ['-c', '-a', "Can't save in background: fork: %s", binary], { reject: false })).stdout.trim() !== '0',
+            (await exec('grep', ['-c', '-a', "Can't save in background: fork: %s", binary], { reject: false })).stdout.trim() !== '0',
             true,
           );
         },

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { engineTraits } from '../../engines/catalog.ts';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { execa } from 'execa';
+import { exec } from '../exec.ts';
 import { infoFields } from '../outputs.ts';
 import { defineSnippet, dockerFlavor, hostFlavor, type HostFlavorInput, type VerifyContext } from '../schema.ts';
 import { range, userValue, writeUsers } from '../scenarios/damaged-files.ts';
@@ -50,7 +50,7 @@ async function misconfOnHost(ctx: VerifyContext<unknown, ServiceUserKey>): Promi
     .map((n) => `SET user:${n} ${userValue(n)}\n`)
     .join('');
   assert.match((await server.cli(['--pipe'], input)).stdout, /errors: 0, replies: 100/);
-  await execa('chown', ['root:root', server.dir]);
+  await exec('chown', ['root:root', server.dir]);
   await assertSaveFailsThenMisconf(server);
   return server;
 }
@@ -212,7 +212,7 @@ export const misconfSnippets = [
           );
         } else {
           const dump = await stat(join((server as ServiceUserServer).dir, 'dump.rdb'));
-          assert.equal(dump.uid, Number((await execa('id', ['-u', 'redis'])).stdout.trim()), 'the snapshot was written by the redis user');
+          assert.equal(dump.uid, Number((await exec('id', ['-u', 'redis'])).stdout.trim()), 'the snapshot was written by the redis user');
         }
       },
       { host: { command: fixMisconf }, docker: fixMisconfDocker },

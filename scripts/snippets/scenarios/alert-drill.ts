@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { execa } from 'execa';
+import { outsideCancel } from '../../core/cancel.ts';
+import { exec } from '../exec.ts';
 import type { DisposableRedis } from '../../harness/redis-server.ts';
 import { UnavailableHere } from '../../harness/require-all.ts';
 import { drillRulesText } from '../../harness/prometheus/rules.ts';
@@ -55,11 +56,12 @@ const frozen = new DisposedAtExit<string>((dir) => spawnSync('chattr', ['-i', di
 /** Makes the data dir immutable (`chattr +i`): no file can be created in it, by root either, so a snapshot fails. */
 async function freeze(dir: string): Promise<void> {
   frozen.add(dir);
-  await execa('chattr', ['+i', dir]);
+  await exec('chattr', ['+i', dir]);
 }
 
+/** Makes it writable again, also when the verification's time is up (so outside its bound). */
 async function thaw(dir: string): Promise<void> {
-  await execa('chattr', ['-i', dir]);
+  await outsideCancel(() => exec('chattr', ['-i', dir]));
   frozen.delete(dir);
 }
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFile, readdir, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { engineTraits } from '../../engines/catalog.ts';
-import { execa } from 'execa';
+import { exec } from '../exec.ts';
 import type { DisposableRedis } from '../../harness/redis-server.ts';
 import { backup } from '../../procedures/backup.ts';
 import { parseAofManifest } from '../../redis/aof.ts';
@@ -103,15 +103,15 @@ export async function assertStartFails(server: DisposableRedis, line: RegExp, ex
 export async function fixCopy(server: DisposableRedis): Promise<void> {
   if (engineTraits(server.engine.id).aofLayout === 'file') {
     const copy = join(server.dir, 'appendonly.aof.fix');
-    await execa('cp', ['-a', join(server.dir, 'appendonly.aof'), copy]);
-    const fixed = await execa(server.engine.checkAof, ['--fix', copy], { input: 'y\n', reject: false });
+    await exec('cp', ['-a', join(server.dir, 'appendonly.aof'), copy]);
+    const fixed = await exec(server.engine.checkAof, ['--fix', copy], { input: 'y\n', reject: false });
     assert.match(fixed.stdout, /Successfully truncated AOF/);
     return;
   }
-  await execa('cp', ['-a', join(server.dir, 'appendonlydir'), join(server.dir, 'appendonlydir.fix')]);
+  await exec('cp', ['-a', join(server.dir, 'appendonlydir'), join(server.dir, 'appendonlydir.fix')]);
   // As the integrity page repairs it: the manifest, or where the checker misreads the RDB base (Valkey 9.1) the last incr file.
   const target = engineTraits(server.engine.id).checkAofMisreadsBase ? basename(await lastIncrFile(server.dir)) : 'appendonly.aof.manifest';
-  const fixed = await execa(server.engine.checkAof, ['--fix', join(server.dir, 'appendonlydir.fix', target)], {
+  const fixed = await exec(server.engine.checkAof, ['--fix', join(server.dir, 'appendonlydir.fix', target)], {
     input: 'y\n',
     reject: false,
   });

@@ -7,6 +7,41 @@ import { listBackups } from '../../procedures/backups.ts';
 import { changeMixedDataset, diffDatasets, readDataset, writeMixedDataset } from '../../redis/dataset.ts';
 import type { ValuesFn } from '../schema.ts';
 
+/*
+ * The shell steps of a rollback by hand, shared by the host flavors (in {{dataDir}}) and the Docker
+ * ones (a throwaway container in /data): run in the data dir, with `$db`, `$aofdir` and `$aof` set to
+ * the server's dbfilename, appenddirname and appendfilename.
+ */
+
+/** A dated folder `$aside` for the files the restore replaces: the undo. */
+const asideFolder = ['aside="pre-restore-$(date -u +%Y-%m-%dT%H-%M-%SZ)"', 'mkdir "$aside"'];
+
+/** The snapshot and the AOF dir go into `$aside`. */
+export const moveAsideSteps = [...asideFolder, 'for f in "$db" "$aofdir"; do if [ -e "$f" ]; then mv "$f" "$aside/"; fi; done'];
+
+/** The snapshot alone goes into `$aside` (`appendonly no`). */
+export const moveSnapshotAsideSteps = [...asideFolder, 'if [ -e "$db" ]; then mv "$db" "$aside/"; fi'];
+
+/** Step 2 for `appendonly yes`: the backup in `backupDir` becomes the snapshot and the base of a new, one-file AOF. */
+export const installAofSteps = (backupDir: string) => [
+  '# 2. The backup becomes the snapshot and the base of a new, one-file AOF',
+  `cp ${backupDir}/dump.rdb "$db"`,
+  'mkdir "$aofdir"',
+  'cp "$db" "$aofdir/$aof.1.base.rdb"',
+  'echo "file $aof.1.base.rdb seq 1 type b" > "$aofdir/$aof.manifest"',
+];
+
+/** The undo: the restored files go aside too, the newest pre-restore files come back; the last line says where each went. */
+export const undoSteps = [
+  'aside=$(ls -d pre-restore-* | tail -n 1)',
+  'undone="undone-restore-$(date -u +%Y-%m-%dT%H-%M-%SZ)"',
+  'mkdir "$undone"',
+  'for f in "$db" "$aofdir"; do if [ -e "$f" ]; then mv "$f" "$undone/"; fi; done',
+  'mv "$aside"/* .',
+  'rmdir "$aside"',
+  'echo "back to the files of $aside; the restored ones are in $undone"',
+];
+
 /** The backup dir inside a verification's scratch dir. */
 export const scratchBackups = (scratch: string) => join(scratch, 'backups');
 

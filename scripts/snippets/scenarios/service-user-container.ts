@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { chown } from 'node:fs/promises';
 import { join } from 'node:path';
-import { HARNESS_CONF, HARNESS_LABEL, HARNESS_MOUNT, prepareContainer, RedisContainer } from '../../harness/docker/container.ts';
+import { prepareContainer, RedisContainer } from '../../harness/docker/container.ts';
 import { docker } from '../../harness/docker/exec.ts';
 import type { ContainerOptions, DockerNames } from '../../harness/docker/options.ts';
 import { waitFor } from '../../harness/wait.ts';
@@ -18,34 +18,28 @@ export const SERVICE_UID = 999;
 
 /** A {@link RedisContainer} whose server runs as {@link SERVICE_UID}. */
 export class ServiceUserContainer extends RedisContainer {
-  override async create(): Promise<void> {
+  /** The volume's root and the harness's dir (config file, socket) go to {@link SERVICE_UID} first. */
+  protected override async prepareVolume(): Promise<void> {
     const run = this.harnessDir;
     assert.ok(run, 'the harness dir is mounted');
-    const id = `${SERVICE_UID}:${SERVICE_UID}`;
-    const labels = ['--label', `${HARNESS_LABEL}=1`];
-    await docker(['volume', 'create', ...labels, this.volume]);
-    await docker(['run', '--rm', '--network', 'none', '--volume', `${this.volume}:/data`, this.image, 'chown', id, '/data']);
-    await chown(run, SERVICE_UID, SERVICE_UID);
-    await chown(join(run, 'harness.conf'), SERVICE_UID, SERVICE_UID);
     await docker([
-      'container',
-      'create',
-      '--name',
-      this.name,
-      ...labels,
+      'run',
+      '--rm',
       '--network',
       'none',
-      '--user',
-      id,
       '--volume',
       `${this.volume}:/data`,
-      '--volume',
-      `${run}:${HARNESS_MOUNT}`,
       this.image,
-      'redis-server',
-      HARNESS_CONF,
-      ...this.serverArgs,
+      'chown',
+      `${SERVICE_UID}:${SERVICE_UID}`,
+      '/data',
     ]);
+    await chown(run, SERVICE_UID, SERVICE_UID);
+    await chown(join(run, 'harness.conf'), SERVICE_UID, SERVICE_UID);
+  }
+
+  protected override runAs(): string[] {
+    return ['--user', `${SERVICE_UID}:${SERVICE_UID}`];
   }
 
   /** A field of INFO persistence. */

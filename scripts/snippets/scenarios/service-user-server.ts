@@ -1,6 +1,6 @@
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { execa } from 'execa';
+import { exec } from '../exec.ts';
 import type { Engine } from '../../harness/engine.ts';
 import { processAlive } from '../../harness/exit-hook.ts';
 import { freePort } from '../../harness/free-port.ts';
@@ -32,7 +32,7 @@ export class ServiceUserServer {
 
   /** Runs the engine's redis-cli against it. Never rejects. */
   cli(args: string[], input?: string) {
-    return execa(this.engine.cli, ['-h', this.host, '-p', String(this.port), ...args], { reject: false, input, timeout: 30_000 });
+    return exec(this.engine.cli, ['-h', this.host, '-p', String(this.port), ...args], { reject: false, input, timeout: 30_000 });
   }
 
   /** A field of INFO persistence. */
@@ -89,10 +89,10 @@ export async function startAsServiceUser(
   await mkdir(server.dir, { recursive: true });
   await writeFile(server.logFile, '');
   await writeFile(join(scratch, 'redis.pid'), '');
-  await execa('chown', ['redis:redis', server.dir, server.logFile, join(scratch, 'redis.pid')]);
+  await exec('chown', ['redis:redis', server.dir, server.logFile, join(scratch, 'redis.pid')]);
   const args = ['--port', String(server.port), '--bind', server.host, '--dir', server.dir, '--logfile', server.logFile];
   args.push('--daemonize', 'yes', '--pidfile', join(scratch, 'redis.pid'), ...config);
-  const started = await execa('runuser', ['-u', 'redis', '--', engine.server, ...args], { reject: false });
+  const started = await exec('runuser', ['-u', 'redis', '--', engine.server, ...args], { reject: false });
   if (started.exitCode !== 0) throw new Error(`runuser -u redis ${engine.server} failed: ${started.stderr || started.stdout}`);
   try {
     await waitFor(
