@@ -8,7 +8,8 @@ import type { ContainerRef } from '../../procedures/container.ts';
 import type { Engine } from '../../engines/engine.ts';
 import { PlaybookError } from '../../procedures/errors.ts';
 import { DEFAULT_TIMEOUT_MS, withConnection } from '../../procedures/connect.ts';
-import { writeBackupMetric } from '../../procedures/metrics-file.ts';
+import { clusterBackupChecked, pruneClusterBackups } from '../../procedures/cluster-retention.ts';
+import { assertMetricsFileDir, writeBackupMetric, writeClusterBackupMetric } from '../../procedures/metrics-file.ts';
 import { containerDataDir } from '../../procedures/container-files.ts';
 import { connectContainer } from '../../procedures/container-redis.ts';
 import { aclHelp } from '../../procedures/server-refusal.ts';
@@ -38,7 +39,10 @@ export const BackupOptionsSchema = z.object({
     .int({ error: 'expected a whole number' })
     .min(1, { error: 'expected at least 1' })
     .optional()
-    .meta({ value: 'N', help: 'Afterwards, remove complete backups older than the N newest (nothing else)' }),
+    .meta({
+      value: 'N',
+      help: 'Afterwards, remove complete backups older than the N newest (nothing else;\nwith --cluster, complete checked cluster backups, each one backup)',
+    }),
   'metrics-file': metricsFileOption(
     'Afterwards',
     'DIR',
@@ -71,7 +75,7 @@ export const backupCommand = defineCommand({
   usage: `Usage: redis-playbook backup --to DIR [--url redis://host:port] [--container NAME | --compose-service SERVICE]
                              [--keep N] [--metrics-file PATH] [--server PROGRAM] [--json]
        redis-playbook backup --cluster --url redis://node:port --to DIR [--container A,B,C | --compose-service S1,S2,S3]
-                             [--stagger SECONDS] [--server PROGRAM] [--json]`,
+                             [--keep N] [--metrics-file PATH] [--stagger SECONDS] [--server PROGRAM] [--json]`,
   description: `Asks the server for a snapshot that starts now (BGSAVE SCHEDULE; a save or AOF rewrite already
 running is waited for, never copied stale), waits until it is complete, copies the RDB and, when
 AOF is on, the AOF set, checks the copy with redis-check-rdb (and redis-check-aof), and writes
@@ -101,7 +105,14 @@ the containers, in any order. Each is matched to its node by the node ID its own
 myself, confirmed with CLUSTER MYID through it (docker exec NAME redis-cli -p PORT); each shard is then
 backed up through its container (docker exec, docker cp, its image's checkers) and the manifest
 records which. A primary in none of them is refused (exit 11) before anything is written; replicas
-need not be named (their nodes.conf is then not kept).`,
+need not be named (their nodes.conf is then not kept).
+
+With --cluster, --keep N counts each cluster backup as one backup: the cluster backups of DIR older
+than the N newest are removed, only complete ones whose every shard's checks passed (a shard's
+manifest as the cluster manifest recorded it); one-server backups and anything else are left alone.
+--metrics-file writes the same freshness gauge, at the OLDEST shard's snapshot time (the stalest data
+in the backup), and beside it redis_playbook_backup_cluster_shards, ..._cluster_span_seconds and
+..._cluster_shard_snapshot_timestamp_seconds{shard,node}; only when every shard's checks passed.`,
   options: BackupOptionsSchema,
   json: BackupJsonSchema,
   notes: `The password comes from the URL or from REDISCLI_AUTH; it is never printed nor recorded.
@@ -166,13 +177,14 @@ ${aclHelp('backup')}.`,
 
 /** `backup --cluster`: every primary's shard, the slot map and the time span, into one dated folder. */
 async function runClusterBackup(options: z.infer<typeof BackupOptionsSchema>, target: RedisTarget, io: CliIo): Promise<number> {
-  const alone = (['keep', 'metrics-file', 'socket'] as const).find((name) => options[name] !== undefined);
-  if (alone) throw new PlaybookError('usage', `--${alone} does not go with --cluster`);
+  if (options.socket !== undefined) throw new PlaybookError('usage', '--socket does not go with --cluster');
+  const to = resolve(options.to);
+  if (options['metrics-file']) await assertMetricsFileDir(resolve(options['metrics-file']));
   const access = await clusterContainerAccess(options, target, io);
   const printers = new Map<number, ReturnType<typeof progressPrinter>>();
   const result = await clusterBackup({
     target,
-    to: resolve(options.to),
+    to,
     staggerSeconds: options.stagger,
     ...(access ? { access } : {}),
     engine:
@@ -199,8 +211,17 @@ async function runClusterBackup(options: z.infer<typeof BackupOptionsSchema>, ta
     },
   });
   const { manifest } = result;
+  // Retention and the freshness gauge count a cluster backup as one, and only when every shard's checks passed.
+  const checked = await clusterBackupChecked(result.path, manifest);
+  const pruned =
+    options.keep === undefined
+      ? []
+      : await pruneClusterBackups(to, options.keep, result.path, (path) => {
+          io.stderr(`removed old cluster backup ${path}\n`);
+        });
+  if (options['metrics-file'] && checked) await writeClusterBackupMetric(resolve(options['metrics-file']), to, manifest);
   if (options.json) {
-    io.stdout(jsonText(BackupJsonSchema, { path: result.path, manifest }));
+    io.stdout(jsonText(BackupJsonSchema, { path: result.path, manifest, pruned }));
     return 0;
   }
   const keys = manifest.shards.reduce((sum, shard) => sum + shard.keys, 0);
@@ -215,6 +236,7 @@ async function runClusterBackup(options: z.infer<typeof BackupOptionsSchema>, ta
   io.stdout(
     `  The shards were taken over ${manifest.span.seconds.toFixed(1)} s (${manifest.span.startedAt} to ${manifest.createdAt}), not at one instant: a write in that span may be in one shard and not in another.\n`,
   );
+  for (const path of pruned) io.stdout(`  removed old cluster backup ${path}\n`);
   return 0;
 }
 
