@@ -56,3 +56,33 @@ test(
     }
   },
 );
+
+test(
+  "backup --cluster --compose-service node0,node1,node2 finds each service's container in the Compose project and backs up through it",
+  { skip, timeout: 120_000 },
+  async () => {
+    const work = await mkdtemp(join(tmpdir(), TEMP_PREFIX));
+    try {
+      await using cluster = await startContainerCluster(3, { compose: true });
+      const perNode = await fillContainerCluster(cluster, 90);
+      const services = cluster.nodes.map((_, index) => `node${index}`).join(',');
+      const made = await runCli(
+        ['backup', '--cluster', '--url', cluster.url, '--to', join(work, 'backups'), '--compose-service', services, '--json'],
+        {},
+        { timeoutMs: 90_000, cwd: cluster.projectDir },
+      );
+      assert.equal(made.exitCode, 0, made.stderr);
+      const { manifest } = JSON.parse(made.stdout) as { manifest: ClusterManifest };
+      assert.deepEqual(
+        cluster.nodes.map((node) => manifest.shards.find((shard) => shard.port === node.port)?.container),
+        cluster.nodes.map((node) => node.name),
+      );
+      assert.deepEqual(
+        cluster.nodes.map((node) => manifest.shards.find((shard) => shard.port === node.port)?.keys),
+        perNode,
+      );
+    } finally {
+      await rm(work, { recursive: true, force: true });
+    }
+  },
+);
