@@ -24,6 +24,7 @@ export const BackupJsonSchema = z.union([
   z.strictObject({
     path: z.string().describe('The new cluster backup folder (one shard-N folder per primary inside).'),
     manifest: ClusterManifestSchema.describe('Its manifest.json: shards, slot map, node IDs and the span they were taken over.'),
+    pruned: z.array(z.string()).describe('Older cluster backups removed by --keep.'),
   }),
 ]);
 

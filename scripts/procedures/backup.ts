@@ -16,7 +16,7 @@ import { hostDataDir, type DataDirReader } from './data-dir.ts';
 import { PlaybookError } from './errors.ts';
 import { digestFile, folderStamp, fsyncPath } from './files.ts';
 import { BackupManifestSchema, MANIFEST_FILE, type BackupFile, type BackupManifest } from './manifest.ts';
-import { listBackups } from './backups.ts';
+import { listBackups, type BackupEntry } from './backups.ts';
 import { lockDataDir } from './lock.ts';
 import { assertFreeSpace, formatBytes, isDiskFull } from './space.ts';
 
@@ -295,14 +295,37 @@ export async function renameUnique(temp: string, to: string, name: string): Prom
 
 /** Removes complete backups older than the `keep` newest; never the one just made, never anything else. */
 async function prune(to: string, keep: number, current: string, onProgress: BackupOptions['onProgress']): Promise<string[]> {
-  const complete = (await listBackups(to)).filter((entry) => entry.manifest !== undefined);
-  complete.sort((a, b) => (b.manifest?.createdAt ?? '').localeCompare(a.manifest?.createdAt ?? '') || b.path.localeCompare(a.path));
+  return pruneBackups(
+    to,
+    keep,
+    current,
+    (entry) => entry.manifest !== undefined,
+    (path) => onProgress?.({ phase: 'pruned', path }),
+  );
+}
+
+/**
+ * Removes the backups of `to` that `complete` accepts, older than the `keep` newest of them (by their
+ * manifest's `createdAt`); never `current`, never a folder `complete` refuses. Their paths.
+ */
+export async function pruneBackups(
+  to: string,
+  keep: number,
+  current: string,
+  complete: (entry: BackupEntry) => boolean | Promise<boolean>,
+  onPruned?: (path: string) => void,
+): Promise<string[]> {
+  const entries = await listBackups(to);
+  const accepted = await Promise.all(entries.map(async (entry) => await complete(entry)));
+  const kept = entries.filter((_, index) => accepted[index]);
+  const createdAt = (entry: BackupEntry) => entry.manifest?.createdAt ?? entry.cluster?.createdAt ?? '';
+  kept.sort((a, b) => createdAt(b).localeCompare(createdAt(a)) || b.path.localeCompare(a.path));
   const pruned: string[] = [];
-  for (const entry of complete.slice(Math.max(keep, 1))) {
+  for (const entry of kept.slice(Math.max(keep, 1))) {
     if (entry.path === current) continue;
     await rm(entry.path, { recursive: true, force: true });
     pruned.push(entry.path);
-    onProgress?.({ phase: 'pruned', path: entry.path });
+    onPruned?.(entry.path);
   }
   return pruned;
 }

@@ -5,11 +5,17 @@ import { z } from 'zod';
 import { fileProblem, type CheckItem } from './check.ts';
 import { PlaybookError } from './errors.ts';
 import { digestFile, exists, folderStamp } from './files.ts';
-import { readManifest, type BackupManifest } from './manifest.ts';
+import { MANIFEST_FILE, readAnyManifest, readManifest, type AnyManifest, type BackupManifest } from './manifest.ts';
 import { assertPasswordFile, assertWritableRepository, displayRepository, probeRepository, runRestic, type ResticRepo } from './restic.ts';
 
 /** The tag every snapshot redis-playbook pushes carries: list and forget see only these. */
 export const OFFSITE_TAG = 'redis-playbook';
+
+/**
+ * The second tag of a cluster backup's snapshot: `list` tells it apart, and `forget` (grouped by host
+ * and tags) applies its retention to cluster backups apart from one server's.
+ */
+export const CLUSTER_TAG = 'cluster';
 
 /** One snapshot as `restic snapshots --json` prints it (the fields used here). */
 export const ResticSnapshotSchema = z.object({
@@ -44,6 +50,8 @@ export const OffsiteEntrySchema = z.object({
   path: z.string(),
   /** Its size in bytes, when restic recorded it. */
   bytes: z.number().int().nonnegative().optional(),
+  /** `cluster` for a cluster backup (one folder with its shards, pushed as one snapshot), `server` for one server's. */
+  kind: z.enum(['server', 'cluster']).optional(),
 });
 export type OffsiteEntry = z.infer<typeof OffsiteEntrySchema>;
 
@@ -51,7 +59,7 @@ export type OffsiteEntry = z.infer<typeof OffsiteEntrySchema>;
  * Every file of a backup folder against its manifest: plain file, size, SHA-256. The items that do
  * not match (empty when all do).
  */
-export async function checksumProblems(backup: string, manifest: BackupManifest): Promise<CheckItem[]> {
+export async function checksumProblems(backup: string, manifest: Pick<BackupManifest, 'files'>): Promise<CheckItem[]> {
   const problems: CheckItem[] = [];
   for (const file of manifest.files) {
     const problem = await fileProblem(backup, file);
@@ -68,6 +76,55 @@ export async function checksumProblems(backup: string, manifest: BackupManifest)
       });
   }
   return problems;
+}
+
+/** What a backup folder's files are, as its manifest(s) list them: found problems, files and bytes. */
+interface FolderCheck {
+  problems: CheckItem[];
+  files: number;
+  bytes: number;
+}
+
+/**
+ * Every file of a backup folder, one server's or a cluster's, against its manifest (see
+ * {@link checksumProblems}). A cluster backup is one unit: its own files (nodes.conf copies,
+ * CLUSTER NODES), each shard's `manifest.json` against the SHA-256 the cluster manifest recorded, and
+ * each shard's files against that manifest; a shard's findings are prefixed with its folder.
+ */
+export async function folderProblems(backup: string, read: AnyManifest): Promise<FolderCheck> {
+  if (read.kind === 'server') {
+    return {
+      problems: await checksumProblems(backup, read.manifest),
+      files: read.manifest.files.length,
+      bytes: read.manifest.files.reduce((sum, file) => sum + file.size, 0),
+    };
+  }
+  const own = read.manifest.files.map((file) => ({ ...file, role: 'rdb' as const }));
+  const total: FolderCheck = {
+    problems: await checksumProblems(backup, { files: own }),
+    files: own.length,
+    bytes: own.reduce((sum, file) => sum + file.size, 0),
+  };
+  for (const shard of read.manifest.shards) {
+    const dir = join(backup, shard.dir);
+    const digest = await digestFile(join(dir, MANIFEST_FILE)).catch(() => undefined);
+    total.files += 1;
+    if (digest?.sha256 !== shard.manifestSha256) {
+      total.problems.push({
+        what: `${shard.dir}/${MANIFEST_FILE}`,
+        ok: false,
+        detail: digest ? 'differs from the one the cluster manifest recorded' : 'missing',
+      });
+      continue;
+    }
+    total.bytes += digest.size;
+    const manifest = await readManifest(dir);
+    const inner = await folderProblems(dir, { kind: 'server', manifest });
+    total.problems.push(...inner.problems.map((item) => ({ ...item, what: `${shard.dir}/${item.what}` })));
+    total.files += inner.files;
+    total.bytes += inner.bytes;
+  }
+  return total;
 }
 
 /** The first problem as the words of a one-line error. */
@@ -100,6 +157,7 @@ export async function listOffsite(repo: ResticRepo, env: NodeJS.ProcessEnv): Pro
     host: snapshot.hostname,
     path: snapshot.paths[0] ?? '',
     ...(snapshot.summary?.total_bytes_processed !== undefined ? { bytes: snapshot.summary.total_bytes_processed } : {}),
+    kind: snapshot.tags?.includes(CLUSTER_TAG) ? ('cluster' as const) : ('server' as const),
   }));
 }
 
@@ -135,12 +193,15 @@ export interface PushResult {
  * removed.
  */
 export async function pushBackup(repo: ResticRepo, backup: string, env: NodeJS.ProcessEnv): Promise<PushResult> {
-  const manifest = await readManifest(backup);
-  const local = await checksumProblems(backup, manifest);
-  if (local.length > 0) throw new PlaybookError('backup', `${backup} does not match its manifest, not pushed: ${problemWords(local)}`);
+  const read = await readAnyManifest(backup);
+  const { manifest } = read;
+  const local = await folderProblems(backup, read);
+  if (local.problems.length > 0)
+    throw new PlaybookError('backup', `${backup} does not match its manifest, not pushed: ${problemWords(local.problems)}`);
   await ready(repo, { writes: true });
   const time = manifest.createdAt.replace('T', ' ').replace(/(\.\d+)?Z$/, '');
-  const out = await runRestic(repo, ['backup', '--json', '--tag', OFFSITE_TAG, '--time', time, '--host', hostname(), backup], {
+  const tags = ['--tag', OFFSITE_TAG, ...(read.kind === 'cluster' ? ['--tag', CLUSTER_TAG] : [])];
+  const out = await runRestic(repo, ['backup', '--json', ...tags, '--time', time, '--host', hostname(), backup], {
     env,
     cwd: dirname(backup),
   });
@@ -155,7 +216,7 @@ export async function pushBackup(repo: ResticRepo, backup: string, env: NodeJS.P
   const scratch = await mkdtemp(join(dirname(backup), '.offsite-verify-'));
   try {
     const pulled = await restoreSnapshot(repo, snapshot, backup, scratch, env);
-    const problems = await checksumProblems(pulled, manifest);
+    const { problems } = await folderProblems(pulled, read);
     if (problems.length > 0)
       throw new PlaybookError('backup', `Snapshot ${snapshot} does not give back ${basename(backup)}: ${problemWords(problems)}`);
   } finally {
@@ -165,9 +226,9 @@ export async function pushBackup(repo: ResticRepo, backup: string, env: NodeJS.P
     snapshot,
     path: backup,
     createdAt: manifest.createdAt,
-    bytes: manifest.files.reduce((sum, file) => sum + file.size, 0),
+    bytes: local.bytes,
     addedBytes: summary.data_added ?? 0,
-    verifiedFiles: manifest.files.length,
+    verifiedFiles: local.files,
   };
 }
 
@@ -211,16 +272,17 @@ export async function pullBackup(repo: ResticRepo, id: string, to: string, env: 
   const stamp = folderStamp();
   const staging = join(to, `.incomplete-pull-${name}-${stamp}`);
   await restoreSnapshot(repo, found.short_id, source, staging, env);
-  let manifest: BackupManifest | undefined;
+  let read: AnyManifest | undefined;
   let problems: CheckItem[];
+  let files = 0;
   try {
-    manifest = await readManifest(staging);
-    problems = await checksumProblems(staging, manifest);
+    read = await readAnyManifest(staging);
+    ({ problems, files } = await folderProblems(staging, read));
   } catch (error) {
     if (!(error instanceof PlaybookError) || error.kind !== 'backup') throw error;
     problems = [{ what: 'manifest.json', ok: false, detail: error.message }];
   }
-  if (!manifest || problems.length > 0) {
+  if (!read || problems.length > 0) {
     const aside = await freeName(to, `${name}.bad-${stamp}`);
     await rename(staging, aside);
     throw new PlaybookError(
@@ -230,7 +292,7 @@ export async function pullBackup(repo: ResticRepo, id: string, to: string, env: 
   }
   const path = await freeName(to, name);
   await rename(staging, path);
-  return { snapshot: found.short_id, path, createdAt: manifest.createdAt, verifiedFiles: manifest.files.length };
+  return { snapshot: found.short_id, path, createdAt: read.manifest.createdAt, verifiedFiles: files };
 }
 
 /** `<dir>/<name>`, or `<name>-2`, `-3`… when taken. */

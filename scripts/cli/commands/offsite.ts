@@ -71,15 +71,18 @@ deduplicated, on a local path, a REST server, SFTP or S3-compatible storage.
   push     Check BACKUP (a folder of redis-playbook backup) against its manifest, send it
            (restic backup, tagged redis-playbook, dated with the backup's snapshot time), then pull
            it back into a temp folder beside BACKUP and check every file's size and SHA-256 against
-           the manifest again; the temp folder is removed.
-  list     The redis-playbook snapshots in the repository, oldest first.
+           the manifest again; the temp folder is removed. A cluster backup (backup --cluster) is
+           one unit: one snapshot (tagged cluster too) of the folder with its shards, every
+           shard's manifest and files checked before and after.
+  list     The redis-playbook snapshots in the repository, oldest first (--json: kind cluster
+           or server).
   pull     Bring SNAPSHOT (an ID from list, or latest) back into DIR: restored into
            DIR/.incomplete-pull-*, checked against its manifest, then renamed to the backup's name
            (with a suffix when that exists: nothing local is replaced). A pull that does not match
            is moved aside as DIR/<name>.bad-<time> and refused (exit 7).
   forget   Retention: keep the newest snapshot of each of the last N hours, days, weeks (at least
            one --keep-* of 1 or more), remove this machine's other redis-playbook snapshots and prune their data
-           (restic forget --prune).`,
+           (restic forget --prune); cluster backups are kept by the same rule apart from one server's.`,
   options: OffsiteOptionsSchema,
   json: OffsiteJsonSchema,
   notes: `restic gets the repository and the password file in its environment (RESTIC_REPOSITORY,
