@@ -1,14 +1,23 @@
 import assert from 'node:assert/strict';
-import { copyFile, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
-import { startCluster, type ClusterPrimary, type DisposableCluster } from '../../harness/cluster.ts';
+import { startCluster } from '../../harness/cluster.ts';
 import type { Engine } from '../../harness/engine.ts';
 import { freePort } from '../../harness/free-port.ts';
 import { startRedis } from '../../harness/redis-server.ts';
 import { engineTraits } from '../../engines/catalog.ts';
 import { readAnyManifest } from '../../procedures/manifest.ts';
+import {
+  clusterOf,
+  clusterValues,
+  startHostPractice,
+  type ClusterKey,
+  type ClusterPrimary,
+  ClusterView,
+  type PracticeCluster,
+} from '../cluster-practice.ts';
 import { labelledNumber } from '../outputs.ts';
 import { killPidFiles } from '../pid-files.ts';
 import {
@@ -16,6 +25,7 @@ import {
   type CommandResult,
   type PlaceholderValues,
   type SnippetInput,
+  type ValuesContext,
   type ValuesFn,
   type Variant,
   type VerifyContext,
@@ -65,7 +75,7 @@ const TTL_KEYS = 100;
  */
 async function clusterBackupOf4(scratch: string, engine: Engine): Promise<string> {
   await using source = await startCluster({ engine, primaries: 4, config: NODE_CONFIG });
-  await fill(source);
+  await fill(new ClusterView(source.nodes));
   const ttl = Array.from({ length: TTL_KEYS }, (_, i) => `EXPIRE key:${i + 1} 3600`).join('\n');
   assert.match((await execa(engine.cli, ['-c', '-p', String(source.seed.port)], { input: `${ttl}\n` })).stdout, /^1$/m);
   const to = join(scratch, 'source-backups');
@@ -80,11 +90,8 @@ async function clusterBackupOf4(scratch: string, engine: Engine): Promise<string
   return (JSON.parse(made.stdout) as { path: string }).path;
 }
 
-/** Clusters of running verifications, by their scratch dir: started by `values` (the ports fill the command), disposed by `verify`. */
-const running = new Map<string, DisposableCluster>();
-
 /** Fills the cluster with key:1 … key:1000, each key piped (`redis-cli --pipe`) to the primary owning its slot. */
-async function fill(cluster: DisposableCluster): Promise<void> {
+async function fill(cluster: ClusterView): Promise<void> {
   const slots = await keySlots(cluster);
   for (const primary of await cluster.primaries()) {
     const mine = slots.flatMap((slot, i) => (owns(primary.slots, slot) ? [`SET key:${i + 1} v${i + 1}`] : []));
@@ -95,7 +102,7 @@ async function fill(cluster: DisposableCluster): Promise<void> {
 }
 
 /** A `prepare` that only fills the cluster. */
-async function filled(cluster: DisposableCluster): Promise<Record<string, string>> {
+async function filled(cluster: PracticeCluster): Promise<Record<string, string>> {
   await fill(cluster);
   return {};
 }
@@ -113,84 +120,67 @@ async function standaloneBackup(scratch: string, engine: Engine): Promise<string
 }
 
 /** Per node: a fresh snapshot and its nodes.conf copied into `dir/<port>/` (the layout of the safe backup block). */
-async function perNodeBackup(cluster: DisposableCluster, dir: string): Promise<void> {
+async function perNodeBackup(cluster: PracticeCluster, dir: string): Promise<void> {
   for (const node of cluster.nodes) {
     assert.equal((await node.cli(['SAVE'])).stdout.trim(), 'OK');
     await mkdir(join(dir, String(node.port)), { recursive: true });
-    for (const file of ['dump.rdb', 'nodes.conf']) await copyFile(join(node.dir, file), join(dir, String(node.port), file));
+    for (const file of ['dump.rdb', 'nodes.conf']) await node.copyOut(file, join(dir, String(node.port), file));
   }
 }
 
+/** What a block does to its practice cluster before the command runs; returns placeholder values. */
+type Prepare = (cluster: PracticeCluster, scratch: string, engine: Engine, defer: ValuesContext['defer']) => Promise<PlaceholderValues>;
+
 /**
- * The placeholder values of a cluster block: starts a 3-primary cluster of the engine (kept for
- * `verify`, which disposes it), runs `prepare` on it, and fills the ports and dirs of its nodes.
+ * The placeholder values of a cluster block: starts a 3-primary cluster of the engine (disposed
+ * after the run), runs `prepare` on it, and fills the ports and dirs of its nodes.
  */
-function clusterValues(
-  prepare?: (cluster: DisposableCluster, scratch: string, engine: Engine) => Promise<PlaceholderValues>,
-): ValuesFn<unknown, PlaceholderValues & { backupDir: string }> {
-  return async ({ scratch, engine }) => {
-    const cluster = await startCluster({ engine, config: NODE_CONFIG });
-    running.set(scratch, cluster);
-    try {
-      const extra = (await prepare?.(cluster, scratch, engine)) ?? {};
-      const values: PlaceholderValues & { backupDir: string } = { backupDir: join(scratch, 'backups'), ...extra };
-      cluster.nodes.forEach((node, i) => {
-        values[`clusterPort${i + 1}` as 'clusterPort1'] = String(node.port);
-        values[`clusterDir${i + 1}` as 'clusterDir1'] = node.dir;
-      });
-      return values;
-    } catch (error) {
-      running.delete(scratch);
-      await cluster.dispose();
-      throw error;
-    }
+function practiceValues(prepare?: Prepare): ValuesFn<unknown, PlaceholderValues & Record<ClusterKey | 'backupDir', string>> {
+  return async (ctx) => {
+    const cluster = await startHostPractice(ctx, NODE_CONFIG);
+    const extra =
+      (await prepare?.(cluster, ctx.scratch, ctx.engine, (dispose) => {
+        ctx.defer(dispose);
+      })) ?? {};
+    return { backupDir: join(ctx.scratch, 'backups'), ...extra, ...clusterValues(cluster.nodes) };
   };
 }
 
 /** What a cluster block's check gets: the command's result, the cluster, its primaries as they were before the command, the context. */
 interface ClusterRun {
   result: CommandResult;
-  cluster: DisposableCluster;
+  cluster: ClusterView;
   before: ClusterPrimary[];
-  ctx: VerifyContext<unknown, 'backupDir'>;
+  ctx: VerifyContext<unknown, ClusterKey | 'backupDir'>;
 }
 
 /** A host flavor on a practice cluster: the command runs against its nodes, `check` asserts, the cluster goes afterwards. */
 function clusterFlavors(
   command: string,
   check: (run: ClusterRun) => Promise<void> | void,
-  { prepare, variants = [] }: { prepare?: Parameters<typeof clusterValues>[0]; variants?: Variant[] } = {},
+  { prepare, variants = [] }: { prepare?: Prepare; variants?: Variant[] } = {},
 ): SnippetInput['flavors'] {
   return {
     host: {
       command,
       variants,
       server: false,
-      values: clusterValues(prepare),
+      values: practiceValues(prepare),
       timeoutMs: 60_000,
       async verify(ctx) {
-        const cluster = running.get(ctx.scratch);
-        assert.ok(cluster, 'the cluster of this verification');
-        try {
-          await ctx.identify({ host: '127.0.0.1', port: cluster.seed.port });
-          const before = await cluster.primaries();
-          // TERM=dumb: redis-cli --cluster colours its output on an xterm; the page records plain text.
-          const result = await ctx.run({ env: { TERM: 'dumb' } });
-          await check({ result, cluster, before, ctx });
-        } finally {
-          running.delete(ctx.scratch);
-          // Only the blocks that start a scratch server fill scratchDir (their prepare); the types cannot tell which.
-          // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition
-          await killPidFiles(ctx.values.scratchDir ?? join(ctx.scratch, 'none'));
-          await cluster.dispose();
-        }
+        const cluster = clusterOf(ctx);
+        await ctx.identify({ host: '127.0.0.1', port: cluster.seed.port });
+        const before = await cluster.primaries();
+        // TERM=dumb: redis-cli --cluster colours its output on an xterm; the page records plain text.
+        const result = await ctx.run({ env: { TERM: 'dumb' } });
+        await check({ result, cluster, before, ctx });
       },
     },
   };
 }
 
 /** The slot of each key:N (`CLUSTER KEYSLOT`, asked of the cluster itself), in key order. */
-async function keySlots(cluster: DisposableCluster): Promise<number[]> {
+async function keySlots(cluster: ClusterView): Promise<number[]> {
   const input = Array.from({ length: KEYS }, (_, i) => `CLUSTER KEYSLOT key:${i + 1}`).join('\n');
   const { stdout } = await cluster.seed.cli([], { input });
   const slots = stdout.trim().split('\n').map(Number);
@@ -360,11 +350,12 @@ export const redisClusterSnippets = [
         });
       },
       {
-        prepare: async (_cluster, scratch, engine) => ({
-          backup: await standaloneBackup(scratch, engine),
-          scratchDir: join(scratch, 'standalone'),
-          scratchPort: String(await freePort()),
-        }),
+        prepare: async (_cluster, scratch, engine, defer) => {
+          const scratchDir = join(scratch, 'standalone');
+          // The command daemonizes its own standalone server there: it goes after the run, whatever happened.
+          defer(() => killPidFiles(scratchDir));
+          return { backup: await standaloneBackup(scratch, engine), scratchDir, scratchPort: String(await freePort()) };
+        },
       },
     ),
   }),
@@ -455,10 +446,10 @@ export const redisClusterSnippets = [
           await perNodeBackup(cluster, backups);
           // What the restore repairs: every key gone, and the second node running on the first node's nodes.conf.
           for (const node of cluster.nodes) assert.equal((await node.cli(['FLUSHALL'])).stdout.trim(), 'OK');
-          const [first, second] = cluster.nodes as [(typeof cluster.nodes)[0], (typeof cluster.nodes)[0]];
-          await second.stop({ save: false });
-          await writeFile(join(second.dir, 'nodes.conf'), await readFile(join(first.dir, 'nodes.conf')));
-          await second.start();
+          const [first, second] = cluster.nodes;
+          assert.ok(first && second, 'two nodes');
+          await first.copyOut('nodes.conf', join(scratch, 'first-nodes.conf'));
+          await second.replaceFile('nodes.conf', join(scratch, 'first-nodes.conf'));
           return { backupDir: backups };
         },
       },
