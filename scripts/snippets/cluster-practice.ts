@@ -129,5 +129,5 @@ export async function startHostPractice(
 ): Promise<PracticeCluster> {
   const cluster = await startCluster({ engine: ctx.engine, config });
   ctx.defer(() => cluster.dispose());
-  return new ClusterView(cluster.nodes.map((server) => hostNode(ctx.engine, server)));
+  return new ClusterView(cluster.primaries.map((server) => hostNode(ctx.engine, server)));
 }

@@ -75,17 +75,14 @@ const TTL_KEYS = 100;
  */
 async function clusterBackupOf4(scratch: string, engine: Engine): Promise<string> {
   await using source = await startCluster({ engine, primaries: 4, config: NODE_CONFIG });
-  await fill(new ClusterView(source.nodes));
+  const cluster = new ClusterView(source.primaries);
+  await fill(cluster);
   const ttl = Array.from({ length: TTL_KEYS }, (_, i) => `EXPIRE key:${i + 1} 3600`).join('\n');
-  assert.match((await execa(engine.cli, ['-c', '-p', String(source.seed.port)], { input: `${ttl}\n` })).stdout, /^1$/m);
+  assert.match((await execa(engine.cli, ['-c', '-p', String(cluster.seed.port)], { input: `${ttl}\n` })).stdout, /^1$/m);
   const to = join(scratch, 'source-backups');
-  const made = await execa(
-    CLI,
-    ['backup', '--cluster', '--url', `redis://127.0.0.1:${source.seed.port}`, '--to', to, '--server', engine.server, '--json'],
-    {
-      reject: false,
-    },
-  );
+  const made = await execa(CLI, ['backup', '--cluster', '--url', source.url, '--to', to, '--server', engine.server, '--json'], {
+    reject: false,
+  });
   assert.equal(made.exitCode, 0, made.stderr);
   return (JSON.parse(made.stdout) as { path: string }).path;
 }
