@@ -89,7 +89,7 @@ export const exitCodes: readonly ExitCode[] = z.array(ExitCodeSchema).parse([
     code: 11,
     kind: 'cluster',
     meaning:
-      "The cluster cannot be used as asked: the --url node is not in cluster mode, a node is failed or unreachable, slots are not all served, the backup's shape does not match the data dirs given, or the target cluster of a restore already holds keys (without --replace).",
+      "The cluster cannot be used as asked: the --url node is not in cluster mode, a node is failed or unreachable, slots are not all served, the backup's shape does not match the data dirs given, a primary runs in none of the containers given (backup --cluster --container), or the target cluster of a restore already holds keys (without --replace).",
   },
   {
     code: 12,

@@ -1,10 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { copyFile, mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { ClusterNode } from '../redis/cluster.ts';
 import { flattenInfo, parseInfo } from '../redis/info.ts';
 import { backup, renameUnique, type BackupOptions, type BackupProgress } from './backup.ts';
-import { configGet } from './commands.ts';
-import { connectNode, openHealthyCluster, readCluster, shortId, slotMapKey } from './cluster-topology.ts';
+import type { RedisCommands } from './commands.ts';
+import { hostDataDir, type DataDirReader } from './data-dir.ts';
+import { connectNode, nodesConfPath, openHealthyCluster, readCluster, slotMapKey } from './cluster-topology.ts';
 import { PlaybookError } from './errors.ts';
 import { digestFile, folderStamp, fsyncPath } from './files.ts';
 import { ClusterManifestSchema, MANIFEST_FILE, type ClusterManifest, type ClusterShard } from './manifest.ts';
@@ -24,6 +26,35 @@ export interface ClusterBackupOptions {
   /** Seconds between the starts of two shards' backups (their forks); 0 starts them all at once. */
   staggerSeconds?: number;
   onProgress?: (event: ClusterBackupProgress) => void;
+  /**
+   * How a node's server and its data dir are reached (its container's, for a cluster in containers:
+   * cluster-containers.ts); default over TCP ({@link connectNode}) and this machine's file system.
+   */
+  access?: (node: ClusterNode) => Promise<NodeAccess>;
+}
+
+/** One node as the backup reaches it: its commands, its data dir, and the container it runs in. */
+export interface NodeAccess {
+  client: RedisCommands;
+  /** Its data dir (default this machine's file system). */
+  files?: DataDirReader;
+  /** The container it runs in, recorded in the shard's manifest. */
+  container?: string;
+  /** The checkers of its shard's copy (default the options' `engine`). */
+  engine?: BackupOptions['engine'];
+  /** Closes what was opened to reach it. */
+  close(): void;
+}
+
+/** A node over TCP (the URL's credentials and TLS) and its files on this machine. */
+async function tcpAccess(target: RedisTarget, node: ClusterNode): Promise<NodeAccess> {
+  const client = await connectNode(target, node);
+  return {
+    client,
+    close: () => {
+      client.disconnect();
+    },
+  };
 }
 
 export interface ClusterBackupResult {
@@ -49,6 +80,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  */
 export async function clusterBackup(options: ClusterBackupOptions): Promise<ClusterBackupResult> {
   const { target, to, onProgress } = options;
+  const access = options.access ?? ((node: ClusterNode) => tcpAccess(target, node));
   const stagger = options.staggerSeconds ?? 0;
   const { client, view } = await openHealthyCluster(target);
   let server: Record<string, string>;
@@ -69,18 +101,19 @@ export async function clusterBackup(options: ClusterBackupOptions): Promise<Clus
         const dir = `shard-${index}`;
         const staging = join(temp, `.${dir}`);
         const startedAt = new Date();
-        const nodeClient = await connectNode(target, node);
+        const reach = await access(node);
         let result;
         try {
           result = await backup({
-            client: nodeClient,
-            source: { host: node.host, port: node.port },
-            engine: options.engine,
+            client: reach.client,
+            ...(reach.files ? { files: reach.files } : {}),
+            source: { host: node.host, port: node.port, ...(reach.container ? { container: reach.container } : {}) },
+            engine: reach.engine ?? options.engine,
             to: staging,
             onProgress: (event) => onProgress?.({ shard: index, node: `${node.host}:${node.port}`, event }),
           });
         } finally {
-          nodeClient.disconnect();
+          reach.close();
         }
         await rename(result.path, join(temp, dir));
         await rm(staging, { recursive: true, force: true });
@@ -103,6 +136,7 @@ export async function clusterBackup(options: ClusterBackupOptions): Promise<Clus
           host: node.host,
           port: node.port,
           slots: node.slots,
+          ...(reach.container ? { container: reach.container } : {}),
           replicas: view.nodes.filter((other) => other.primaryId === node.id).map((other) => other.id),
           keys: db0.keys,
           expires: db0.expires,
@@ -138,18 +172,10 @@ export async function clusterBackup(options: ClusterBackupOptions): Promise<Clus
     files.push({ path: 'cluster-nodes.txt', role: 'topology' as const, ...(await digestFile(join(temp, 'cluster-nodes.txt'))) });
     await mkdir(join(temp, 'nodes'));
     for (const node of view.nodes) {
-      const conf = await nodesConfPath(target, node).catch(() => undefined);
-      if (!conf) continue;
       const dest = join(temp, 'nodes', `${node.id}.conf`);
-      // A node on another machine, or a file this user may not read: not kept (the manifest lists what is).
-      if (
-        !(await copyFile(conf, dest).then(
-          () => true,
-          () => false,
-        ))
-      )
-        continue;
-      files.push({ path: `nodes/${node.id}.conf`, role: 'nodes-conf' as const, nodeId: node.id, ...(await digestFile(dest)) });
+      // A node on another machine, in no container named, or a file this user may not read: not kept (the manifest lists what is).
+      const digest = await copyNodesConf(access, node, dest).catch(() => undefined);
+      if (digest) files.push({ path: `nodes/${node.id}.conf`, role: 'nodes-conf' as const, nodeId: node.id, ...digest });
     }
 
     const first = Math.min(...shards.map((shard) => Date.parse(shard.startedAt)));
@@ -189,17 +215,12 @@ export async function clusterBackup(options: ClusterBackupOptions): Promise<Clus
   }
 }
 
-/** Where a node keeps its `nodes.conf` (`CONFIG GET dir` and `cluster-config-file`, else `nodes.conf`). */
-async function nodesConfPath(target: RedisTarget, node: { host: string; port: number; id: string }): Promise<string> {
-  const client = await connectNode(target, node);
+/** Copies a node's `nodes.conf` (`CONFIG GET dir` and `cluster-config-file`, else `nodes.conf`) to `dest`; its digest. */
+async function copyNodesConf(access: (node: ClusterNode) => Promise<NodeAccess>, node: ClusterNode, dest: string) {
+  const reach = await access(node);
   try {
-    // Redis 6.0 does not answer CONFIG GET cluster-config-file: its default name then.
-    const config = await configGet(client, ['dir', 'cluster-config-file'], ['cluster-config-file']);
-    const file = config['cluster-config-file'] ?? 'nodes.conf';
-    return file.startsWith('/') ? file : join(config.dir as string, file);
-  } catch (error) {
-    throw new PlaybookError('other', `Cannot find the nodes.conf of ${shortId(node.id)}: ${(error as Error).message}`, { cause: error });
+    return await (reach.files ?? hostDataDir).copyOut(await nodesConfPath(reach.client), dest);
   } finally {
-    client.disconnect();
+    reach.close();
   }
 }

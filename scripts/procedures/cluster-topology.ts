@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import { flattenInfo, parseInfo } from '../redis/info.ts';
 import { formatRanges, mergeRanges, parseClusterNodes, uncoveredSlots, type ClusterNode } from '../redis/cluster.ts';
+import { configGet, type RedisCommands } from './commands.ts';
 import { connect, DEFAULT_TIMEOUT_MS } from './connect.ts';
 import { PlaybookError } from './errors.ts';
 import type { RedisTarget } from './target.ts';
@@ -108,4 +109,11 @@ export async function openHealthyCluster(target: RedisTarget): Promise<{ client:
 /** The slot map as text that compares equal when two views assign the same slots to the same nodes. */
 export function slotMapKey(view: ClusterView): string {
   return view.primaries.map((node) => `${node.id}:${formatRanges(mergeRanges(node.slots))}`).join(' ');
+}
+
+/** Where a node keeps its `nodes.conf`, as it says: `CONFIG GET dir` and `cluster-config-file` (Redis 6.0 does not answer the latter: `nodes.conf`). */
+export async function nodesConfPath(client: RedisCommands): Promise<string> {
+  const config = await configGet(client, ['dir', 'cluster-config-file'], ['cluster-config-file']);
+  const file = config['cluster-config-file'] ?? 'nodes.conf';
+  return file.startsWith('/') ? file : `${String(config.dir).replace(/\/$/, '')}/${file}`;
 }

@@ -147,6 +147,8 @@ export const ClusterShardSchema = z.object({
   /** Its address as the cluster announced it. */
   host: z.string(),
   port: z.number().int(),
+  /** The container the primary ran in, when the backup went through it (`backup --cluster --container`). */
+  container: z.string().min(1).optional(),
   /** Slot ranges the shard served when its snapshot was taken. */
   slots: z.array(SlotRangeSchema).min(1),
   /** Node IDs of its replicas at backup time. */

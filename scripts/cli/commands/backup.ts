@@ -2,7 +2,10 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { backup } from '../../procedures/backup.ts';
 import { clusterBackup } from '../../procedures/cluster-backup.ts';
-import { shortId } from '../../procedures/cluster-topology.ts';
+import { containerAccess, matchClusterContainers } from '../../procedures/cluster-containers.ts';
+import { openHealthyCluster, shortId } from '../../procedures/cluster-topology.ts';
+import type { ContainerRef } from '../../procedures/container.ts';
+import type { Engine } from '../../engines/engine.ts';
 import { PlaybookError } from '../../procedures/errors.ts';
 import { DEFAULT_TIMEOUT_MS, withConnection } from '../../procedures/connect.ts';
 import { writeBackupMetric } from '../../procedures/metrics-file.ts';
@@ -27,7 +30,9 @@ export const BackupOptionsSchema = z.object({
     .meta({ value: 'DIR', help: 'The backup dir (created if missing)' }),
   url: urlOption(),
   ...ConnectionOptionsShape,
-  ...containerOptions('Back up Redis in this container (docker exec NAME redis-cli, docker cp)'),
+  ...containerOptions(
+    'Back up Redis in this container (docker exec NAME redis-cli, docker cp);\nwith --cluster, the containers of its nodes: A,B,C',
+  ),
   keep: z.coerce
     .number({ error: 'expected a number of backups' })
     .int({ error: 'expected a whole number' })
@@ -65,7 +70,8 @@ export const backupCommand = defineCommand({
   summary: 'Take a fresh snapshot (of every primary with --cluster) and copy it, with checksums and a manifest, into a dated folder',
   usage: `Usage: redis-playbook backup --to DIR [--url redis://host:port] [--container NAME | --compose-service SERVICE]
                              [--keep N] [--metrics-file PATH] [--server PROGRAM] [--json]
-       redis-playbook backup --cluster --url redis://node:port --to DIR [--stagger SECONDS] [--server PROGRAM] [--json]`,
+       redis-playbook backup --cluster --url redis://node:port --to DIR [--container A,B,C | --compose-service S1,S2,S3]
+                             [--stagger SECONDS] [--server PROGRAM] [--json]`,
   description: `Asks the server for a snapshot that starts now (BGSAVE SCHEDULE; a save or AOF rewrite already
 running is waited for, never copied stale), waits until it is complete, copies the RDB and, when
 AOF is on, the AOF set, checks the copy with redis-check-rdb (and redis-check-aof), and writes
@@ -87,7 +93,15 @@ machine can read), each shard's keys and checksums go into its manifest.json. Th
 NOT one instant: each shard records when its backup started, its snapshot completed and it ended,
 and the output says over how many seconds they were taken. Primaries, not replicas: a replica may
 lag its primary. Run it where every primary's data dir can be read. Refuses (exit 11) a node not in
-cluster mode, a cluster with a failed node or unserved slots, or a slot map that changed meanwhile.`,
+cluster mode, a cluster with a failed node or unserved slots, or a slot map that changed meanwhile.
+
+A cluster in containers (Docker, host networking: the nodes answer on this machine's loopback, their
+data dirs are in the containers): --cluster --container A,B,C (or --compose-service S1,S2,S3) names
+the containers, in any order. Each is matched to its node by the node ID its own nodes.conf names
+myself, confirmed with CLUSTER MYID through it (docker exec NAME redis-cli -p PORT); each shard is then
+backed up through its container (docker exec, docker cp, its image's checkers) and the manifest
+records which. A primary in none of them is refused (exit 11) before anything is written; replicas
+need not be named (their nodes.conf is then not kept).`,
   options: BackupOptionsSchema,
   json: BackupJsonSchema,
   notes: `The password comes from the URL or from REDISCLI_AUTH; it is never printed nor recorded.
@@ -152,13 +166,15 @@ ${aclHelp('backup')}.`,
 
 /** `backup --cluster`: every primary's shard, the slot map and the time span, into one dated folder. */
 async function runClusterBackup(options: z.infer<typeof BackupOptionsSchema>, target: RedisTarget, io: CliIo): Promise<number> {
-  const alone = (['keep', 'metrics-file', 'container', 'compose-service', 'socket'] as const).find((name) => options[name] !== undefined);
+  const alone = (['keep', 'metrics-file', 'socket'] as const).find((name) => options[name] !== undefined);
   if (alone) throw new PlaybookError('usage', `--${alone} does not go with --cluster`);
+  const access = await clusterContainerAccess(options, target, io);
   const printers = new Map<number, ReturnType<typeof progressPrinter>>();
   const result = await clusterBackup({
     target,
     to: resolve(options.to),
     staggerSeconds: options.stagger,
+    ...(access ? { access } : {}),
     engine:
       options.server !== undefined
         ? await engineFromServerOption(options.server)
@@ -200,4 +216,33 @@ async function runClusterBackup(options: z.infer<typeof BackupOptionsSchema>, ta
     `  The shards were taken over ${manifest.span.seconds.toFixed(1)} s (${manifest.span.startedAt} to ${manifest.createdAt}), not at one instant: a write in that span may be in one shard and not in another.\n`,
   );
   return 0;
+}
+
+/**
+ * With --cluster, `--container a,b,c` (or `--compose-service s1,s2,s3`): the containers the nodes run
+ * in (host networking), each matched to its node (cluster-containers.ts); undefined without them.
+ */
+async function clusterContainerAccess(options: z.infer<typeof BackupOptionsSchema>, target: RedisTarget, io: CliIo) {
+  const names = (list: string | undefined) =>
+    (list ?? '')
+      .split(',')
+      .map((name) => name.trim())
+      .filter(Boolean);
+  const containers = await Promise.all([
+    ...names(options.container).map((container) => containerFromOptions({ container }, io)),
+    ...names(options['compose-service']).map((service) => containerFromOptions({ 'compose-service': service }, io)),
+  ]);
+  if (containers.length === 0) return undefined;
+  const { client, view } = await openHealthyCluster(target);
+  client.disconnect();
+  const matched = await matchClusterContainers(target, view, containers as ContainerRef[]);
+  const engines = new Map<string, Promise<Engine>>();
+  for (const node of view.primaries) {
+    const container = matched.get(node.id) as ContainerRef;
+    io.stderr(`${node.host}:${node.port} (${shortId(node.id)}, slots ${formatRanges(node.slots)}) runs in container ${container.name}\n`);
+  }
+  return containerAccess(target, matched, (container) => {
+    if (!engines.has(container.image)) engines.set(container.image, engineFromServerOption(options.server, container));
+    return engines.get(container.image) as Promise<Engine>;
+  });
 }
