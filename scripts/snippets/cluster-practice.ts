@@ -2,6 +2,8 @@ import { copyFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runProgram } from '../core/run.ts';
 import { startCluster } from '../harness/cluster.ts';
+import { startComposeCluster, type ComposeClusterNode } from '../harness/docker/compose-cluster.ts';
+import { uniqueNames } from '../harness/docker/options.ts';
 import type { Engine } from '../harness/engine.ts';
 import type { CliOutput } from '../procedures/server-under-test.ts';
 import type { DisposableRedis } from '../harness/redis-server.ts';
@@ -130,4 +132,31 @@ export async function startHostPractice(
   const cluster = await startCluster({ engine: ctx.engine, config });
   ctx.defer(() => cluster.dispose());
   return new ClusterView(cluster.primaries.map((server) => hostNode(ctx.engine, server)));
+}
+
+/** A Compose node as a {@link PracticeNode}: reached from the host on its port, its files in its volume. */
+function composeNode(engine: Engine, node: ComposeClusterNode): PracticeNode {
+  return {
+    ...hostReachedNode(engine, node.port, '/data'),
+    copyOut: (name, to) => node.copyOut(name, to),
+    async replaceFile(name, from) {
+      await node.stop();
+      await node.onVolume(`cp /in/${name} /data/${name}`, [`${from}:/in/${name}:ro`]);
+      await node.start();
+    },
+  };
+}
+
+/**
+ * Starts a 3-primary cluster of the engine as a Compose project (scripts/harness/docker/compose-cluster.ts)
+ * whose compose file is in the run's scratch dir, where the page's command runs; taken down after the run.
+ */
+export async function startComposePractice(
+  ctx: Pick<ValuesContext<unknown>, 'engine' | 'defer' | 'scratch'>,
+  config: Record<string, string | number>,
+): Promise<{ cluster: PracticeCluster; project: string }> {
+  const { project } = uniqueNames();
+  const cluster = await startComposeCluster({ engine: ctx.engine, project, dir: ctx.scratch, config });
+  ctx.defer(() => cluster.dispose());
+  return { cluster: new ClusterView(cluster.nodes.map((node) => composeNode(ctx.engine, node))), project };
 }

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { startCluster } from '../../harness/cluster.ts';
 import type { Engine } from '../../harness/engine.ts';
+import { dockerTry } from '../../harness/docker/exec.ts';
 import { freePort } from '../../harness/free-port.ts';
 import { startRedis } from '../../harness/redis-server.ts';
 import { engineTraits } from '../../engines/catalog.ts';
@@ -12,6 +13,7 @@ import { readAnyManifest } from '../../procedures/manifest.ts';
 import {
   clusterOf,
   clusterValues,
+  startComposePractice,
   startHostPractice,
   type ClusterKey,
   type ClusterPrimary,
@@ -30,6 +32,7 @@ import {
   type Variant,
   type VerifyContext,
 } from '../schema.ts';
+import { sameCheck } from '../same-check.ts';
 import { waitUntil, waitWhile } from '../shell-wait.ts';
 import { engineVariant } from '../variants.ts';
 
@@ -42,9 +45,32 @@ const PORTS = '{{clusterPort1}} {{clusterPort2}} {{clusterPort3}}';
 /** Config of every practice node besides the cluster's own: `--cluster backup` streams at once instead of after the default 5 s. */
 const NODE_CONFIG = { 'repl-diskless-sync-delay': 0 };
 
+/** The Compose services of the cluster's three primaries with their ports, as `service:port` words for a loop. */
+const NODES = 'node1:{{clusterPort1}} node2:{{clusterPort2}} node3:{{clusterPort3}}';
+/** Shell: `redis-cli` on the host. */
+const HOST_CLI = 'redis-cli';
+/** Shell: `redis-cli` in a Compose service (reaching any node: they run on the host's network). */
+const inService = (service: string) => `docker compose exec -T ${service} redis-cli`;
+/** Shell: a Compose service and its port from a {@link NODES} word in `$node`. */
+const SPLIT_NODE = 'service=${node%:*} port=${node#*:}';
+
+/** Shell: each primary's key count, on the host and in the Compose services. */
+const HOST_COUNTS = `for port in ${PORTS}; do echo "node $port: $(redis-cli -p "$port" DBSIZE) keys"; done`;
+const COMPOSE_COUNTS = `for node in ${NODES}; do ${SPLIT_NODE}; echo "node $port: $(docker compose exec -T "$service" redis-cli -p "$port" DBSIZE) keys"; done`;
+/** Shell: how many of key:1 … key:1000 still have a TTL, through the cluster. */
+const withTtl = (cli = HOST_CLI) =>
+  `echo "keys with a TTL: $(seq 1 ${KEYS} | sed 's/.*/PTTL key:&/' | ${cli} -c -p {{clusterPort1}} | grep -c '^[1-9]')"`;
+
+/** Shell: stops a Compose service, runs `command` in a throwaway container of the image with `mounts` (its volume among them), starts the service again. */
+const whileStopped = (service: string, mounts: string, command: string) => [
+  `docker compose stop ${service}`,
+  `docker run --rm --network none ${mounts} {{image}} ${command}`,
+  `docker compose start ${service}`,
+];
+
 /** Shell: how many of key:1 … key:1000 the cluster answers for, following its redirects (`redis-cli -c`). */
-const reachable = (port: string) =>
-  `echo "keys reachable through the cluster: $(seq 1 ${KEYS} | sed 's/.*/EXISTS key:&/' | redis-cli -c -p ${port} | grep -c '^1$')"`;
+const reachable = (port: string, cli = HOST_CLI) =>
+  `echo "keys reachable through the cluster: $(seq 1 ${KEYS} | sed 's/.*/EXISTS key:&/' | ${cli} -c -p ${port} | grep -c '^1$')"`;
 /** Shell: sets `dir` and `conf` to the node's data dir and config file, as the node reports them. */
 const locate = (port: string, suffix = '') => [
   `dir${suffix}=$(redis-cli -p ${port} CONFIG GET dir | tail -n 1)`,
@@ -58,8 +84,8 @@ const start = (port: string, suffix = '') => [
   waitUntil(`redis-cli -p ${port} PING 2>/dev/null | grep -q PONG`),
 ];
 /** Shell: `--cluster check`, its exit code, and its verdict lines only (the open-slot lists run to thousands of numbers). */
-const check = (port: string) => [
-  `report=$(redis-cli --cluster check 127.0.0.1:${port}); echo "cluster check exit code: $?"`,
+const check = (port: string, cli = HOST_CLI) => [
+  `report=$(${cli} --cluster check 127.0.0.1:${port}); echo "cluster check exit code: $?"`,
   `echo "$report" | grep -E '^\\[(OK|WARNING|ERR)\\]' | cut -c 1-100`,
 ];
 
@@ -132,14 +158,20 @@ type Prepare = (cluster: PracticeCluster, scratch: string, engine: Engine, defer
  * The placeholder values of a cluster block: starts a 3-primary cluster of the engine (disposed
  * after the run), runs `prepare` on it, and fills the ports and dirs of its nodes.
  */
-function practiceValues(prepare?: Prepare): ValuesFn<unknown, PlaceholderValues & Record<ClusterKey | 'backupDir', string>> {
+function practiceValues(
+  prepare: Prepare | undefined,
+  flavor: 'host' | 'docker',
+): ValuesFn<unknown, PlaceholderValues & Record<ClusterKey | 'backupDir', string>> {
   return async (ctx) => {
-    const cluster = await startHostPractice(ctx, NODE_CONFIG);
+    const { cluster, project } =
+      flavor === 'host'
+        ? { cluster: await startHostPractice(ctx, NODE_CONFIG), project: undefined }
+        : await startComposePractice(ctx, NODE_CONFIG);
     const extra =
       (await prepare?.(cluster, ctx.scratch, ctx.engine, (dispose) => {
         ctx.defer(dispose);
       })) ?? {};
-    return { backupDir: join(ctx.scratch, 'backups'), ...extra, ...clusterValues(cluster.nodes) };
+    return { backupDir: join(ctx.scratch, 'backups'), ...(project ? { project } : {}), ...extra, ...clusterValues(cluster.nodes) };
   };
 }
 
@@ -153,17 +185,13 @@ interface ClusterRun {
 
 /** A host flavor on a practice cluster: the command runs against its nodes, `check` asserts, the cluster goes afterwards. */
 function clusterFlavors(
-  command: string,
+  command: string | { host: string; docker: string },
   check: (run: ClusterRun) => Promise<void> | void,
   { prepare, variants = [] }: { prepare?: Prepare; variants?: Variant[] } = {},
 ): SnippetInput['flavors'] {
-  return {
-    host: {
-      command,
-      variants,
-      server: false,
-      values: practiceValues(prepare),
-      timeoutMs: 60_000,
+  const flavors = sameCheck<ClusterKey | 'backupDir'>(
+    {
+      timeoutMs: 90_000,
       async verify(ctx) {
         const cluster = clusterOf(ctx);
         await ctx.identify({ host: '127.0.0.1', port: cluster.seed.port });
@@ -173,7 +201,23 @@ function clusterFlavors(
         await check({ result, cluster, before, ctx });
       },
     },
-  };
+    {
+      host: {
+        command: typeof command === 'string' ? command : command.host,
+        variants,
+        server: false,
+        values: practiceValues(prepare, 'host'),
+      },
+      docker: {
+        command: typeof command === 'string' ? command : command.docker,
+        variants,
+        server: false,
+        values: practiceValues(prepare, 'docker'),
+      },
+    },
+  );
+  // A block whose command is the same everywhere stays on the host: its Docker flavor would be the host's.
+  return typeof command === 'string' ? { host: flavors.host } : flavors;
 }
 
 /** The slot of each key:N (`CLUSTER KEYSLOT`, asked of the cluster itself), in key order. */
@@ -196,20 +240,145 @@ function owns(ranges: string[], slot: number): boolean {
 /** The exit code `--cluster check` reported in the output. */
 const checkExit = (stdout: string) => labelledNumber(stdout, 'cluster check exit code');
 
+/** Docker: each node's id, keys and data dir, asked in its own service; its volume's files and its nodes.conf line. */
+const DOCKER_WHERE = [
+  `for node in ${NODES}; do`,
+  `  ${SPLIT_NODE}`,
+  '  cli="docker compose exec -T $service redis-cli -p $port"',
+  '  echo "node $port: id $($cli CLUSTER MYID), $($cli DBSIZE) keys, dir $($cli CONFIG GET dir | tail -n 1)"',
+  '  docker compose exec -T "$service" ls /data',
+  '  docker compose exec -T "$service" grep myself /data/nodes.conf | cut -d \' \' -f 1,3,9-',
+  'done',
+  '# The volumes that hold those dirs',
+  "docker volume ls --filter label=com.docker.compose.project={{project}} --format '{{.Name}}'",
+].join('\n');
+
+/** Docker: the standalone dump.rdb put into the first node's volume while it is stopped. */
+const DOCKER_TRAP = [
+  '# Stop the first node, put the standalone backup in its volume, start it again',
+  ...whileStopped('node1', '-v {{project}}_node1-data:/data -v {{backup}}:/backup:ro', 'cp /backup/dump.rdb /data/dump.rdb'),
+  waitUntil(`${inService('node1')} -p {{clusterPort1}} CLUSTER INFO 2>/dev/null | grep -q cluster_state:ok`),
+  '# What it did with the keys of slots it does not own',
+  'docker compose logs node1 | grep -m 1 -o "I have keys for slot.*"',
+  `echo "keys in the backup: ${KEYS}, keys on the node: $(${inService('node1')} -p {{clusterPort1}} DBSIZE)"`,
+  reachable('{{clusterPort1}}', inService('node1')),
+  ...check('{{clusterPort1}}', inService('node1')),
+].join('\n');
+
+/** Docker: the second node's volume gets the first node's nodes.conf while it is stopped. */
+const DOCKER_COPIED = [
+  "# The second node's files restored, but with the first node's nodes.conf",
+  ...whileStopped('node2', '-v {{project}}_node1-data:/from:ro -v {{project}}_node2-data:/data', 'cp /from/nodes.conf /data/nodes.conf'),
+  waitUntil(`${inService('node2')} -p {{clusterPort2}} PING 2>/dev/null | grep -q PONG`),
+  `echo "node {{clusterPort1}} says it is $(${inService('node1')} -p {{clusterPort1}} CLUSTER MYID)"`,
+  `echo "node {{clusterPort2}} says it is $(${inService('node2')} -p {{clusterPort2}} CLUSTER MYID)"`,
+  ...check('{{clusterPort1}}', inService('node1')),
+].join('\n');
+
+/** Docker: every service stopped, each volume gets its node's own RDB and nodes.conf, every service started. */
+const DOCKER_OFFLINE = [
+  `ports=(${PORTS})`,
+  '# 1. Stop every node',
+  'docker compose stop',
+  "# 2. Each node's own RDB and its own nodes.conf back into its own volume",
+  'for i in 1 2 3; do',
+  '  docker run --rm --network none -v {{project}}_node$i-data:/data -v {{backupDir}}/${ports[i-1]}:/backup:ro {{image}} \\',
+  '    cp /backup/dump.rdb /backup/nodes.conf /data/',
+  'done',
+  '# 3. Start every node, and wait until the cluster is up',
+  'docker compose start',
+  `for i in 1 2 3; do ${waitUntil('docker compose exec -T node$i redis-cli -p ${ports[i-1]} CLUSTER INFO 2>/dev/null | grep -q cluster_state:ok')}; done`,
+  '# 4. Check',
+  'for i in 1 2 3; do',
+  '  cli="docker compose exec -T node$i redis-cli -p ${ports[i-1]}"',
+  '  echo "node ${ports[i-1]}: $($cli CLUSTER MYID), $($cli DBSIZE) keys"',
+  'done',
+  ...check('{{clusterPort1}}', inService('node1')),
+  reachable('{{clusterPort1}}', inService('node1')),
+].join('\n');
+
+/** Docker: `redis-cli --cluster backup` in the first node's container, its files copied out to the host. */
+const DOCKER_BACKUP_TOOL = [
+  'docker compose exec -T node1 mkdir -p /tmp/cluster-backup',
+  'docker compose exec -T node1 redis-cli --cluster backup 127.0.0.1:{{clusterPort1}} /tmp/cluster-backup | tail -n 1',
+  '# Out of the container, onto the host',
+  'mkdir -p {{backupDir}} && docker compose cp node1:/tmp/cluster-backup/. {{backupDir}}/',
+  'ls {{backupDir}}',
+  '# Its restore counterpart',
+  `${inService('node1')} --cluster help 2>&1 | grep -i restore || echo "redis-cli --cluster has no restore command"`,
+].join('\n');
+
+/** Docker: a throwaway standalone container on the backup (host network, read-only), imported through the first node's container. */
+const DOCKER_IMPORT = [
+  '# A throwaway standalone server on the backup, read-only, on the host network like the nodes',
+  'mkdir -p {{scratchDir}}',
+  'docker run -d --rm --name standalone-{{scratchPort}} --network host -v {{backup}}:/backup:ro {{image}} \\',
+  '  redis-server --port {{scratchPort}} --bind 127.0.0.1 --dir /backup --save "" --appendonly no',
+  waitUntil(`${inService('node1')} -p {{scratchPort}} PING 2>/dev/null | grep -q PONG`),
+  `echo "keys in the backup: $(${inService('node1')} -p {{scratchPort}} DBSIZE)"`,
+  '# Each key copied to the primary that owns its slot',
+  `${inService('node1')} --cluster import 127.0.0.1:{{clusterPort1}} --cluster-from 127.0.0.1:{{scratchPort}} --cluster-copy > {{scratchDir}}/import.log`,
+  'echo "import exit code: $?, keys copied: $(grep -c \': OK$\' {{scratchDir}}/import.log)"',
+  COMPOSE_COUNTS,
+  reachable('{{clusterPort1}}', inService('node1')),
+  '# Again, now that the keys exist: without --cluster-replace it stops at the first one',
+  `${inService('node1')} --cluster import 127.0.0.1:{{clusterPort1}} --cluster-from 127.0.0.1:{{scratchPort}} --cluster-copy > {{scratchDir}}/again.log`,
+  'echo "without --cluster-replace: exit code $?, $(grep -m 1 -o \'BUSYKEY.*\' {{scratchDir}}/again.log)"',
+  `${inService('node1')} --cluster import 127.0.0.1:{{clusterPort1}} --cluster-from 127.0.0.1:{{scratchPort}} --cluster-copy --cluster-replace > {{scratchDir}}/replace.log`,
+  'echo "with --cluster-replace: exit code $?, keys copied: $(grep -c \': OK$\' {{scratchDir}}/replace.log)"',
+  'docker stop standalone-{{scratchPort}} >/dev/null',
+].join('\n');
+
+/** Docker: BGSAVE in each service, then each node's RDB and nodes.conf copied out of its container. */
+const DOCKER_BACKUP_SAFE = [
+  '# 1. A snapshot on every primary, one after the other: each one is of the moment its BGSAVE forks',
+  'start=$(date +%s%3N)',
+  `for node in ${NODES}; do ${SPLIT_NODE}; docker compose exec -T "$service" redis-cli -p "$port" BGSAVE >/dev/null; done`,
+  'echo "time between the first and the last fork: $(( $(date +%s%3N) - start )) ms"',
+  '# 2. Wait for each, then copy its RDB, its nodes.conf and its id and slots out of its container',
+  `for node in ${NODES}; do`,
+  `  ${SPLIT_NODE}`,
+  '  cli="docker compose exec -T $service redis-cli -p $port"',
+  `  ${waitWhile("$cli INFO persistence | grep -q 'rdb_bgsave_in_progress:1'")}`,
+  '  $cli INFO persistence | grep -q \'rdb_last_bgsave_status:ok\' || { echo "BGSAVE failed on $port"; exit 1; }',
+  '  mkdir -p {{backupDir}}/"$port"',
+  '  for file in dump.rdb nodes.conf; do docker compose cp "$service":/data/"$file" {{backupDir}}/"$port"/; done',
+  '  $cli CLUSTER NODES | grep myself | cut -d \' \' -f 1,9- > {{backupDir}}/"$port"/slots',
+  '  echo "node $port: $(cat {{backupDir}}/"$port"/slots), $(stat -c %s {{backupDir}}/"$port"/dump.rdb) bytes"',
+  'done',
+].join('\n');
+
+/** Docker: `backup --cluster` through the nodes' Compose services (their data dirs are in the containers). */
+const DOCKER_BACKUP_CLI = [
+  'redis-playbook backup --cluster --url redis://127.0.0.1:{{clusterPort1}} --compose-service node1,node2,node3 --to {{backupDir}}',
+  'redis-playbook check "$(ls -d {{backupDir}}/*-cluster | tail -n 1)" | tail -n 1',
+].join('\n');
+
+/** Docker: the restore writes through the nodes' loopback ports (host network); the counts are asked in the services. */
+const DOCKER_RESTORE_INTO = [
+  'redis-playbook restore {{backup}} --into-cluster redis://127.0.0.1:{{clusterPort1}} | head -n 1',
+  COMPOSE_COUNTS,
+  reachable('{{clusterPort1}}', inService('node1')),
+  withTtl(inService('node1')),
+].join('\n');
+
 export const redisClusterSnippets = [
   defineSnippet({
     id: 'cluster-where-data-lives',
     title: "Each node's id, keys, data dir, and its line in its own nodes.conf",
     page,
     flavors: clusterFlavors(
-      [
-        `for port in ${PORTS}; do`,
-        '  dir=$(redis-cli -p "$port" CONFIG GET dir | tail -n 1)',
-        '  echo "node $port: id $(redis-cli -p "$port" CLUSTER MYID), $(redis-cli -p "$port" DBSIZE) keys, dir $dir"',
-        '  ls "$dir"',
-        '  grep myself "$dir/nodes.conf" | cut -d \' \' -f 1,3,9-',
-        'done',
-      ].join('\n'),
+      {
+        docker: DOCKER_WHERE,
+        host: [
+          `for port in ${PORTS}; do`,
+          '  dir=$(redis-cli -p "$port" CONFIG GET dir | tail -n 1)',
+          '  echo "node $port: id $(redis-cli -p "$port" CLUSTER MYID), $(redis-cli -p "$port" DBSIZE) keys, dir $dir"',
+          '  ls "$dir"',
+          '  grep myself "$dir/nodes.conf" | cut -d \' \' -f 1,3,9-',
+          'done',
+        ].join('\n'),
+      },
       ({ result, before, ctx }) => {
         assert.equal(result.exitCode, 0, result.all);
         let total = 0;
@@ -248,20 +417,23 @@ export const redisClusterSnippets = [
     title: "Drill: a standalone server's dump.rdb put into one primary's dir",
     page,
     flavors: clusterFlavors(
-      [
-        '# Where the first primary keeps its files, and its config file',
-        ...locate('{{clusterPort1}}'),
-        '# Stop it, put the standalone backup in its dir, start it again',
-        ...stop('{{clusterPort1}}'),
-        'cp {{backup}}/dump.rdb "$dir/dump.rdb"',
-        ...start('{{clusterPort1}}'),
-        waitUntil('redis-cli -p {{clusterPort1}} CLUSTER INFO | grep -q cluster_state:ok'),
-        '# What it did with the keys of slots it does not own',
-        'grep -m 1 -o "I have keys for slot.*" "$(redis-cli -p {{clusterPort1}} CONFIG GET logfile | tail -n 1)"',
-        `echo "keys in the backup: ${KEYS}, keys on the node: $(redis-cli -p {{clusterPort1}} DBSIZE)"`,
-        reachable('{{clusterPort1}}'),
-        ...check('{{clusterPort1}}'),
-      ].join('\n'),
+      {
+        docker: DOCKER_TRAP,
+        host: [
+          '# Where the first primary keeps its files, and its config file',
+          ...locate('{{clusterPort1}}'),
+          '# Stop it, put the standalone backup in its dir, start it again',
+          ...stop('{{clusterPort1}}'),
+          'cp {{backup}}/dump.rdb "$dir/dump.rdb"',
+          ...start('{{clusterPort1}}'),
+          waitUntil('redis-cli -p {{clusterPort1}} CLUSTER INFO | grep -q cluster_state:ok'),
+          '# What it did with the keys of slots it does not own',
+          'grep -m 1 -o "I have keys for slot.*" "$(redis-cli -p {{clusterPort1}} CONFIG GET logfile | tail -n 1)"',
+          `echo "keys in the backup: ${KEYS}, keys on the node: $(redis-cli -p {{clusterPort1}} DBSIZE)"`,
+          reachable('{{clusterPort1}}'),
+          ...check('{{clusterPort1}}'),
+        ].join('\n'),
+      },
       async ({ result, cluster, before, ctx }) => {
         assert.equal(result.exitCode, 0, result.all);
         const [first] = before;
@@ -303,25 +475,28 @@ export const redisClusterSnippets = [
     title: 'Load a standalone backup into a cluster with redis-cli --cluster import',
     page,
     flavors: clusterFlavors(
-      [
-        '# A throwaway standalone server on a copy of the backup',
-        'mkdir -p {{scratchDir}} && cp {{backup}}/dump.rdb {{scratchDir}}/',
-        'redis-server --port {{scratchPort}} --bind 127.0.0.1 --dir {{scratchDir}} --save "" --appendonly no \\',
-        '  --daemonize yes --pidfile {{scratchDir}}/redis.pid --logfile {{scratchDir}}/redis.log',
-        waitUntil('redis-cli -p {{scratchPort}} PING 2>/dev/null | grep -q PONG'),
-        'echo "keys in the backup: $(redis-cli -p {{scratchPort}} DBSIZE)"',
-        '# Each key copied to the primary that owns its slot',
-        'redis-cli --cluster import 127.0.0.1:{{clusterPort1}} --cluster-from 127.0.0.1:{{scratchPort}} --cluster-copy > {{scratchDir}}/import.log',
-        'echo "import exit code: $?, keys copied: $(grep -c \': OK$\' {{scratchDir}}/import.log)"',
-        `for port in ${PORTS}; do echo "node $port: $(redis-cli -p "$port" DBSIZE) keys"; done`,
-        reachable('{{clusterPort1}}'),
-        '# Again, now that the keys exist: without --cluster-replace it stops at the first one',
-        'redis-cli --cluster import 127.0.0.1:{{clusterPort1}} --cluster-from 127.0.0.1:{{scratchPort}} --cluster-copy > {{scratchDir}}/again.log',
-        'echo "without --cluster-replace: exit code $?, $(grep -m 1 -o \'BUSYKEY.*\' {{scratchDir}}/again.log)"',
-        'redis-cli --cluster import 127.0.0.1:{{clusterPort1}} --cluster-from 127.0.0.1:{{scratchPort}} --cluster-copy --cluster-replace > {{scratchDir}}/replace.log',
-        'echo "with --cluster-replace: exit code $?, keys copied: $(grep -c \': OK$\' {{scratchDir}}/replace.log)"',
-        'redis-cli -p {{scratchPort}} SHUTDOWN NOSAVE',
-      ].join('\n'),
+      {
+        docker: DOCKER_IMPORT,
+        host: [
+          '# A throwaway standalone server on a copy of the backup',
+          'mkdir -p {{scratchDir}} && cp {{backup}}/dump.rdb {{scratchDir}}/',
+          'redis-server --port {{scratchPort}} --bind 127.0.0.1 --dir {{scratchDir}} --save "" --appendonly no \\',
+          '  --daemonize yes --pidfile {{scratchDir}}/redis.pid --logfile {{scratchDir}}/redis.log',
+          waitUntil('redis-cli -p {{scratchPort}} PING 2>/dev/null | grep -q PONG'),
+          'echo "keys in the backup: $(redis-cli -p {{scratchPort}} DBSIZE)"',
+          '# Each key copied to the primary that owns its slot',
+          'redis-cli --cluster import 127.0.0.1:{{clusterPort1}} --cluster-from 127.0.0.1:{{scratchPort}} --cluster-copy > {{scratchDir}}/import.log',
+          'echo "import exit code: $?, keys copied: $(grep -c \': OK$\' {{scratchDir}}/import.log)"',
+          HOST_COUNTS,
+          reachable('{{clusterPort1}}'),
+          '# Again, now that the keys exist: without --cluster-replace it stops at the first one',
+          'redis-cli --cluster import 127.0.0.1:{{clusterPort1}} --cluster-from 127.0.0.1:{{scratchPort}} --cluster-copy > {{scratchDir}}/again.log',
+          'echo "without --cluster-replace: exit code $?, $(grep -m 1 -o \'BUSYKEY.*\' {{scratchDir}}/again.log)"',
+          'redis-cli --cluster import 127.0.0.1:{{clusterPort1}} --cluster-from 127.0.0.1:{{scratchPort}} --cluster-copy --cluster-replace > {{scratchDir}}/replace.log',
+          'echo "with --cluster-replace: exit code $?, keys copied: $(grep -c \': OK$\' {{scratchDir}}/replace.log)"',
+          'redis-cli -p {{scratchPort}} SHUTDOWN NOSAVE',
+        ].join('\n'),
+      },
       async ({ result, cluster, ctx }) => {
         assert.equal(result.exitCode, 0, result.all);
         assert.equal(labelledNumber(result.stdout, 'keys in the backup'), KEYS);
@@ -349,9 +524,13 @@ export const redisClusterSnippets = [
       {
         prepare: async (_cluster, scratch, engine, defer) => {
           const scratchDir = join(scratch, 'standalone');
-          // The command daemonizes its own standalone server there: it goes after the run, whatever happened.
-          defer(() => killPidFiles(scratchDir));
-          return { backup: await standaloneBackup(scratch, engine), scratchDir, scratchPort: String(await freePort()) };
+          const scratchPort = String(await freePort());
+          // The command starts its own standalone server (a daemon there, or a container named by its port): it goes after the run, whatever happened.
+          defer(async () => {
+            await killPidFiles(scratchDir);
+            await dockerTry(['rm', '--force', `standalone-${scratchPort}`]);
+          });
+          return { backup: await standaloneBackup(scratch, engine), scratchDir, scratchPort };
         },
       },
     ),
@@ -361,17 +540,20 @@ export const redisClusterSnippets = [
     title: "Drill: a node restored with another node's nodes.conf",
     page,
     flavors: clusterFlavors(
-      [
-        ...locate('{{clusterPort1}}', '1'),
-        ...locate('{{clusterPort2}}', '2'),
-        "# The second node's files restored, but with the first node's nodes.conf",
-        ...stop('{{clusterPort2}}'),
-        'cp "$dir1/nodes.conf" "$dir2/nodes.conf"',
-        ...start('{{clusterPort2}}', '2'),
-        'echo "node {{clusterPort1}} says it is $(redis-cli -p {{clusterPort1}} CLUSTER MYID)"',
-        'echo "node {{clusterPort2}} says it is $(redis-cli -p {{clusterPort2}} CLUSTER MYID)"',
-        ...check('{{clusterPort1}}'),
-      ].join('\n'),
+      {
+        docker: DOCKER_COPIED,
+        host: [
+          ...locate('{{clusterPort1}}', '1'),
+          ...locate('{{clusterPort2}}', '2'),
+          "# The second node's files restored, but with the first node's nodes.conf",
+          ...stop('{{clusterPort2}}'),
+          'cp "$dir1/nodes.conf" "$dir2/nodes.conf"',
+          ...start('{{clusterPort2}}', '2'),
+          'echo "node {{clusterPort1}} says it is $(redis-cli -p {{clusterPort1}} CLUSTER MYID)"',
+          'echo "node {{clusterPort2}} says it is $(redis-cli -p {{clusterPort2}} CLUSTER MYID)"',
+          ...check('{{clusterPort1}}'),
+        ].join('\n'),
+      },
       ({ result, before, ctx }) => {
         assert.equal(result.exitCode, 0, result.all);
         const [first, second] = before as [ClusterPrimary, ClusterPrimary];
@@ -396,26 +578,29 @@ export const redisClusterSnippets = [
     title: "Offline restore of the same cluster: each node's RDB and its own nodes.conf",
     page,
     flavors: clusterFlavors(
-      [
-        `ports="${PORTS}"`,
-        'declare -A dir conf',
-        'for port in $ports; do',
-        '  dir[$port]=$(redis-cli -p "$port" CONFIG GET dir | tail -n 1)',
-        "  conf[$port]=$(redis-cli -p \"$port\" INFO server | sed -n 's/^config_file://p' | tr -d '\\r')",
-        'done',
-        '# 1. Stop every node',
-        'for port in $ports; do redis-cli -p "$port" SHUTDOWN NOSAVE; done',
-        `for port in $ports; do ${waitWhile('redis-cli -p "$port" PING >/dev/null 2>&1')}; done`,
-        "# 2. Each node's own RDB and its own nodes.conf back into its own dir",
-        'for port in $ports; do cp {{backupDir}}/"$port"/dump.rdb {{backupDir}}/"$port"/nodes.conf "${dir[$port]}/"; done',
-        '# 3. Start every node, and wait until the cluster is up',
-        'for port in $ports; do redis-server "${conf[$port]}" --daemonize yes --pidfile "${dir[$port]}/redis.pid"; done',
-        `for port in $ports; do ${waitUntil('redis-cli -p "$port" CLUSTER INFO 2>/dev/null | grep -q cluster_state:ok')}; done`,
-        '# 4. Check',
-        `for port in $ports; do echo "node $port: $(redis-cli -p "$port" CLUSTER MYID), $(redis-cli -p "$port" DBSIZE) keys"; done`,
-        ...check('{{clusterPort1}}'),
-        reachable('{{clusterPort1}}'),
-      ].join('\n'),
+      {
+        docker: DOCKER_OFFLINE,
+        host: [
+          `ports="${PORTS}"`,
+          'declare -A dir conf',
+          'for port in $ports; do',
+          '  dir[$port]=$(redis-cli -p "$port" CONFIG GET dir | tail -n 1)',
+          "  conf[$port]=$(redis-cli -p \"$port\" INFO server | sed -n 's/^config_file://p' | tr -d '\\r')",
+          'done',
+          '# 1. Stop every node',
+          'for port in $ports; do redis-cli -p "$port" SHUTDOWN NOSAVE; done',
+          `for port in $ports; do ${waitWhile('redis-cli -p "$port" PING >/dev/null 2>&1')}; done`,
+          "# 2. Each node's own RDB and its own nodes.conf back into its own dir",
+          'for port in $ports; do cp {{backupDir}}/"$port"/dump.rdb {{backupDir}}/"$port"/nodes.conf "${dir[$port]}/"; done',
+          '# 3. Start every node, and wait until the cluster is up',
+          'for port in $ports; do redis-server "${conf[$port]}" --daemonize yes --pidfile "${dir[$port]}/redis.pid"; done',
+          `for port in $ports; do ${waitUntil('redis-cli -p "$port" CLUSTER INFO 2>/dev/null | grep -q cluster_state:ok')}; done`,
+          '# 4. Check',
+          `for port in $ports; do echo "node $port: $(redis-cli -p "$port" CLUSTER MYID), $(redis-cli -p "$port" DBSIZE) keys"; done`,
+          ...check('{{clusterPort1}}'),
+          reachable('{{clusterPort1}}'),
+        ].join('\n'),
+      },
       async ({ result, before, ctx }) => {
         assert.equal(result.exitCode, 0, result.all);
         for (const { server } of before) {
@@ -457,13 +642,16 @@ export const redisClusterSnippets = [
     title: 'redis-cli --cluster backup: what it writes',
     page,
     flavors: clusterFlavors(
-      [
-        'mkdir -p {{backupDir}}',
-        'redis-cli --cluster backup 127.0.0.1:{{clusterPort1}} {{backupDir}} | tail -n 1',
-        'ls {{backupDir}}',
-        '# Its restore counterpart',
-        'redis-cli --cluster help 2>&1 | grep -i restore || echo "redis-cli --cluster has no restore command"',
-      ].join('\n'),
+      {
+        docker: DOCKER_BACKUP_TOOL,
+        host: [
+          'mkdir -p {{backupDir}}',
+          'redis-cli --cluster backup 127.0.0.1:{{clusterPort1}} {{backupDir}} | tail -n 1',
+          'ls {{backupDir}}',
+          '# Its restore counterpart',
+          'redis-cli --cluster help 2>&1 | grep -i restore || echo "redis-cli --cluster has no restore command"',
+        ].join('\n'),
+      },
       async ({ result, before, ctx }) => {
         assert.equal(result.exitCode, 0, result.all);
         assert.match(result.stdout, /\[OK\] Backup created into: /);
@@ -496,23 +684,26 @@ export const redisClusterSnippets = [
     title: 'Back up every primary: BGSAVE, wait, copy its RDB with its id and slots',
     page,
     flavors: clusterFlavors(
-      [
-        `ports="${PORTS}"`,
-        '# 1. A snapshot on every primary, one after the other: each one is of the moment its BGSAVE forks',
-        'start=$(date +%s%3N)',
-        'for port in $ports; do redis-cli -p "$port" BGSAVE >/dev/null; done',
-        'echo "time between the first and the last fork: $(( $(date +%s%3N) - start )) ms"',
-        '# 2. Wait for each, then copy its RDB, its nodes.conf and its id and slots',
-        'for port in $ports; do',
-        `  ${waitWhile('redis-cli -p "$port" INFO persistence | grep -q \'rdb_bgsave_in_progress:1\'')}`,
-        '  redis-cli -p "$port" INFO persistence | grep -q \'rdb_last_bgsave_status:ok\' || { echo "BGSAVE failed on $port"; exit 1; }',
-        '  dir=$(redis-cli -p "$port" CONFIG GET dir | tail -n 1)',
-        '  mkdir -p {{backupDir}}/"$port"',
-        '  cp "$dir/dump.rdb" "$dir/nodes.conf" {{backupDir}}/"$port"/',
-        '  redis-cli -p "$port" CLUSTER NODES | grep myself | cut -d \' \' -f 1,9- > {{backupDir}}/"$port"/slots',
-        '  echo "node $port: $(cat {{backupDir}}/"$port"/slots), $(stat -c %s {{backupDir}}/"$port"/dump.rdb) bytes"',
-        'done',
-      ].join('\n'),
+      {
+        docker: DOCKER_BACKUP_SAFE,
+        host: [
+          `ports="${PORTS}"`,
+          '# 1. A snapshot on every primary, one after the other: each one is of the moment its BGSAVE forks',
+          'start=$(date +%s%3N)',
+          'for port in $ports; do redis-cli -p "$port" BGSAVE >/dev/null; done',
+          'echo "time between the first and the last fork: $(( $(date +%s%3N) - start )) ms"',
+          '# 2. Wait for each, then copy its RDB, its nodes.conf and its id and slots',
+          'for port in $ports; do',
+          `  ${waitWhile('redis-cli -p "$port" INFO persistence | grep -q \'rdb_bgsave_in_progress:1\'')}`,
+          '  redis-cli -p "$port" INFO persistence | grep -q \'rdb_last_bgsave_status:ok\' || { echo "BGSAVE failed on $port"; exit 1; }',
+          '  dir=$(redis-cli -p "$port" CONFIG GET dir | tail -n 1)',
+          '  mkdir -p {{backupDir}}/"$port"',
+          '  cp "$dir/dump.rdb" "$dir/nodes.conf" {{backupDir}}/"$port"/',
+          '  redis-cli -p "$port" CLUSTER NODES | grep myself | cut -d \' \' -f 1,9- > {{backupDir}}/"$port"/slots',
+          '  echo "node $port: $(cat {{backupDir}}/"$port"/slots), $(stat -c %s {{backupDir}}/"$port"/dump.rdb) bytes"',
+          'done',
+        ].join('\n'),
+      },
       async ({ result, before, ctx }) => {
         assert.equal(result.exitCode, 0, result.all);
         const span = labelledNumber(result.stdout, 'time between the first and the last fork');
@@ -545,10 +736,13 @@ export const redisClusterSnippets = [
     title: 'Back up a whole cluster with redis-playbook, and check the backup',
     page,
     flavors: clusterFlavors(
-      [
-        'redis-playbook backup --cluster --url redis://127.0.0.1:{{clusterPort1}} --to {{backupDir}}',
-        'redis-playbook check "$(ls -d {{backupDir}}/*-cluster | tail -n 1)" | tail -n 1',
-      ].join('\n'),
+      {
+        docker: DOCKER_BACKUP_CLI,
+        host: [
+          'redis-playbook backup --cluster --url redis://127.0.0.1:{{clusterPort1}} --to {{backupDir}}',
+          'redis-playbook check "$(ls -d {{backupDir}}/*-cluster | tail -n 1)" | tail -n 1',
+        ].join('\n'),
+      },
       async ({ result, before, ctx }) => {
         assert.equal(result.exitCode, 0, result.all);
         const path = /^Cluster backup complete: (.+)$/m.exec(result.stdout)?.[1];
@@ -579,12 +773,15 @@ export const redisClusterSnippets = [
     title: 'Restore a cluster backup into a running, empty cluster of another shape',
     page,
     flavors: clusterFlavors(
-      [
-        'redis-playbook restore {{backup}} --into-cluster redis://127.0.0.1:{{clusterPort1}} | head -n 1',
-        `for port in ${PORTS}; do echo "node $port: $(redis-cli -p "$port" DBSIZE) keys"; done`,
-        reachable('{{clusterPort1}}'),
-        `echo "keys with a TTL: $(seq 1 ${KEYS} | sed 's/.*/PTTL key:&/' | redis-cli -c -p {{clusterPort1}} | grep -c '^[1-9]')"`,
-      ].join('\n'),
+      {
+        docker: DOCKER_RESTORE_INTO,
+        host: [
+          'redis-playbook restore {{backup}} --into-cluster redis://127.0.0.1:{{clusterPort1}} | head -n 1',
+          HOST_COUNTS,
+          reachable('{{clusterPort1}}'),
+          withTtl(),
+        ].join('\n'),
+      },
       ({ result, ctx }) => {
         assert.equal(result.exitCode, 0, result.all);
         assert.match(result.stdout, new RegExp(`^Restored .* into the cluster of \\S+: ${KEYS} keys in [\\d.]+ s$`, 'm'));
