@@ -7,10 +7,16 @@ import { uniqueNames } from '../harness/docker/options.ts';
 import type { Engine } from '../harness/engine.ts';
 import type { CliOutput } from '../procedures/server-under-test.ts';
 import type { DisposableRedis } from '../harness/redis-server.ts';
-import type { ValuesContext, Values } from './schema.ts';
+import type { PlaceholderValues, ValuesContext, Values } from './schema.ts';
 
-/** The placeholders of a practice cluster's three primaries: their ports and data dirs as the page's commands name them. */
-export type ClusterKey = 'clusterPort1' | 'clusterPort2' | 'clusterPort3' | 'clusterDir1' | 'clusterDir2' | 'clusterDir3';
+/**
+ * The placeholders every run of a practice cluster fills: its three primaries' ports. Host runs fill
+ * their data dirs too (`clusterDir1` …); Compose runs do not, their commands name `/data` in each
+ * node's volume (a value `/data` would be shown on the page as the host default).
+ */
+export type ClusterKey = 'clusterPort1' | 'clusterPort2' | 'clusterPort3';
+/** The data dir of a Compose node, in its volume. */
+const COMPOSE_DIR = '/data';
 const NUMBERS = [1, 2, 3] as const;
 
 /**
@@ -79,22 +85,16 @@ export function hostReachedNode(engine: Engine, port: number, dir: string): Clus
 /** The cluster a run's placeholders name (what `values` started): how `verify` reaches it, with no state kept between the two. */
 export function clusterOf(ctx: { engine: Engine; values: Values<ClusterKey> }): ClusterView {
   return new ClusterView(
-    NUMBERS.map((n) => hostReachedNode(ctx.engine, Number(ctx.values[`clusterPort${n}`]), ctx.values[`clusterDir${n}`])),
+    NUMBERS.map((n) => hostReachedNode(ctx.engine, Number(ctx.values[`clusterPort${n}`]), ctx.values[`clusterDir${n}`] ?? COMPOSE_DIR)),
   );
 }
 
-/** The placeholder values naming a cluster's nodes (ports and dirs). */
-export function clusterValues(nodes: readonly ClusterNode[]): Record<ClusterKey, string> {
+/** The placeholder values naming a cluster's nodes: their ports, and their dirs when they are host dirs. */
+export function clusterValues(nodes: readonly ClusterNode[]): Record<ClusterKey, string> & PlaceholderValues {
   const [a, b, c] = nodes;
   if (!a || !b || !c) throw new Error(`A practice cluster has 3 primaries, not ${nodes.length}`);
-  return {
-    clusterPort1: String(a.port),
-    clusterPort2: String(b.port),
-    clusterPort3: String(c.port),
-    clusterDir1: a.dir,
-    clusterDir2: b.dir,
-    clusterDir3: c.dir,
-  };
+  const ports = { clusterPort1: String(a.port), clusterPort2: String(b.port), clusterPort3: String(c.port) };
+  return a.dir === COMPOSE_DIR ? ports : { ...ports, clusterDir1: a.dir, clusterDir2: b.dir, clusterDir3: c.dir };
 }
 
 /** A practice cluster's node, with what a preparation does to its files. */
@@ -137,7 +137,7 @@ export async function startHostPractice(
 /** A Compose node as a {@link PracticeNode}: reached from the host on its port, its files in its volume. */
 function composeNode(engine: Engine, node: ComposeClusterNode): PracticeNode {
   return {
-    ...hostReachedNode(engine, node.port, '/data'),
+    ...hostReachedNode(engine, node.port, COMPOSE_DIR),
     copyOut: (name, to) => node.copyOut(name, to),
     async replaceFile(name, from) {
       await node.stop();
