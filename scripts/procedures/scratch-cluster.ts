@@ -84,7 +84,10 @@ export class ScratchCluster {
   }
 }
 
-async function clusterInfo(node: DisposableRedis): Promise<Record<string, string>> {
+/** What forming a cluster needs of a node: its address and a client (a scratch server, or a container on the host's network). */
+export type ClusterMember = Pick<DisposableRedis, 'host' | 'port' | 'withClient' | 'info'>;
+
+async function clusterInfo(node: ClusterMember): Promise<Record<string, string>> {
   return node.withClient(async (client) => flattenInfo(parseInfo(`# Cluster\r\n${String(await client.call('CLUSTER', 'INFO'))}`)));
 }
 
@@ -129,7 +132,7 @@ export async function startScratchCluster(options: ScratchClusterOptions): Promi
     throw failed.reason;
   }
   try {
-    await form(cluster, shards);
+    await formCluster(cluster, shards);
     return cluster;
   } catch (error) {
     await cluster.dispose();
@@ -137,7 +140,16 @@ export async function startScratchCluster(options: ScratchClusterOptions): Promi
   }
 }
 
-async function form(cluster: ScratchCluster, shards: ScratchShard[]): Promise<void> {
+/**
+ * Makes running, empty `--cluster-enabled` nodes one cluster: each primary gets its shard's slots
+ * (`CLUSTER ADDSLOTS`), the nodes meet (`CLUSTER MEET`), replicas follow their primary (`CLUSTER
+ * REPLICATE`), then it waits until every node is ok and every replica in sync.
+ */
+export async function formCluster(
+  cluster: { primaries: readonly ClusterMember[]; replicas: readonly ClusterMember[] },
+  shards: readonly ScratchShard[],
+): Promise<void> {
+  const nodes = [...cluster.primaries, ...cluster.replicas];
   const ids: string[] = [];
   for (const [index, node] of cluster.primaries.entries()) {
     await node.withClient(async (client) => {
@@ -152,20 +164,17 @@ async function form(cluster: ScratchCluster, shards: ScratchShard[]): Promise<vo
     });
   }
   // Distinct epochs up front, as redis-cli --cluster create sets them (refused once a node has one: then the cluster sorts it out).
-  for (const [index, node] of cluster.nodes.entries()) {
+  for (const [index, node] of nodes.entries()) {
     await node.withClient((client) => client.call('CLUSTER', 'SET-CONFIG-EPOCH', index + 1)).catch(() => undefined);
   }
-  const first = cluster.primaries[0] as DisposableRedis;
-  for (const node of cluster.nodes.slice(1)) await node.withClient((client) => client.call('CLUSTER', 'MEET', first.host, first.port));
-  const count = cluster.nodes.length;
-  await waitFor(
-    async () => (await Promise.all(cluster.nodes.map(clusterInfo))).every((info) => Number(info.cluster_known_nodes) === count),
-    {
-      what: `${count} cluster nodes to know each other`,
-      timeoutMs: 60_000,
-      intervalMs: 50,
-    },
-  );
+  const first = cluster.primaries[0] as ClusterMember;
+  for (const node of nodes.slice(1)) await node.withClient((client) => client.call('CLUSTER', 'MEET', first.host, first.port));
+  const count = nodes.length;
+  await waitFor(async () => (await Promise.all(nodes.map(clusterInfo))).every((info) => Number(info.cluster_known_nodes) === count), {
+    what: `${count} cluster nodes to know each other`,
+    timeoutMs: 60_000,
+    intervalMs: 50,
+  });
   const perShard = cluster.replicas.length / Math.max(1, cluster.primaries.length);
   for (const [index, replica] of cluster.replicas.entries()) {
     const primaryId = ids[Math.floor(index / perShard)] as string;
@@ -177,7 +186,7 @@ async function form(cluster: ScratchCluster, shards: ScratchShard[]): Promise<vo
   }
   await waitFor(
     async () => {
-      const infos = await Promise.all(cluster.nodes.map(clusterInfo));
+      const infos = await Promise.all(nodes.map(clusterInfo));
       if (!infos.every((info) => info.cluster_state === 'ok')) return false;
       const links = await Promise.all(
         cluster.replicas.map(async (replica) => (await replica.info('replication')).replication?.master_link_status),

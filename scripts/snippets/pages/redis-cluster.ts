@@ -1,14 +1,25 @@
 import assert from 'node:assert/strict';
-import { copyFile, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
-import { startCluster, type ClusterPrimary, type DisposableCluster } from '../../harness/cluster.ts';
+import { startCluster } from '../../harness/cluster.ts';
 import type { Engine } from '../../harness/engine.ts';
+import { dockerTry } from '../../harness/docker/exec.ts';
 import { freePort } from '../../harness/free-port.ts';
 import { startRedis } from '../../harness/redis-server.ts';
 import { engineTraits } from '../../engines/catalog.ts';
 import { readAnyManifest } from '../../procedures/manifest.ts';
+import {
+  clusterOf,
+  clusterValues,
+  startComposePractice,
+  startHostPractice,
+  type ClusterKey,
+  type ClusterPrimary,
+  ClusterView,
+  type PracticeCluster,
+} from '../cluster-practice.ts';
 import { labelledNumber } from '../outputs.ts';
 import { killPidFiles } from '../pid-files.ts';
 import {
@@ -16,10 +27,12 @@ import {
   type CommandResult,
   type PlaceholderValues,
   type SnippetInput,
+  type ValuesContext,
   type ValuesFn,
   type Variant,
   type VerifyContext,
 } from '../schema.ts';
+import { sameCheck } from '../same-check.ts';
 import { waitUntil, waitWhile } from '../shell-wait.ts';
 import { engineVariant } from '../variants.ts';
 
@@ -32,9 +45,32 @@ const PORTS = '{{clusterPort1}} {{clusterPort2}} {{clusterPort3}}';
 /** Config of every practice node besides the cluster's own: `--cluster backup` streams at once instead of after the default 5 s. */
 const NODE_CONFIG = { 'repl-diskless-sync-delay': 0 };
 
+/** The Compose services of the cluster's three primaries with their ports, as `service:port` words for a loop. */
+const NODES = 'node1:{{clusterPort1}} node2:{{clusterPort2}} node3:{{clusterPort3}}';
+/** Shell: `redis-cli` on the host. */
+const HOST_CLI = 'redis-cli';
+/** Shell: `redis-cli` in a Compose service (reaching any node: they run on the host's network). */
+const inService = (service: string) => `docker compose exec -T ${service} redis-cli`;
+/** Shell: a Compose service and its port from a {@link NODES} word in `$node`. */
+const SPLIT_NODE = 'service=${node%:*} port=${node#*:}';
+
+/** Shell: each primary's key count, on the host and in the Compose services. */
+const HOST_COUNTS = `for port in ${PORTS}; do echo "node $port: $(redis-cli -p "$port" DBSIZE) keys"; done`;
+const COMPOSE_COUNTS = `for node in ${NODES}; do ${SPLIT_NODE}; echo "node $port: $(docker compose exec -T "$service" redis-cli -p "$port" DBSIZE) keys"; done`;
+/** Shell: how many of key:1 … key:1000 still have a TTL, through the cluster. */
+const withTtl = (cli = HOST_CLI) =>
+  `echo "keys with a TTL: $(seq 1 ${KEYS} | sed 's/.*/PTTL key:&/' | ${cli} -c -p {{clusterPort1}} | grep -c '^[1-9]')"`;
+
+/** Shell: stops a Compose service, runs `command` in a throwaway container of the image with `mounts` (its volume among them), starts the service again. */
+const whileStopped = (service: string, mounts: string, command: string) => [
+  `docker compose stop ${service}`,
+  `docker run --rm --network none ${mounts} {{image}} ${command}`,
+  `docker compose start ${service}`,
+];
+
 /** Shell: how many of key:1 … key:1000 the cluster answers for, following its redirects (`redis-cli -c`). */
-const reachable = (port: string) =>
-  `echo "keys reachable through the cluster: $(seq 1 ${KEYS} | sed 's/.*/EXISTS key:&/' | redis-cli -c -p ${port} | grep -c '^1$')"`;
+const reachable = (port: string, cli = HOST_CLI) =>
+  `echo "keys reachable through the cluster: $(seq 1 ${KEYS} | sed 's/.*/EXISTS key:&/' | ${cli} -c -p ${port} | grep -c '^1$')"`;
 /** Shell: sets `dir` and `conf` to the node's data dir and config file, as the node reports them. */
 const locate = (port: string, suffix = '') => [
   `dir${suffix}=$(redis-cli -p ${port} CONFIG GET dir | tail -n 1)`,
@@ -48,8 +84,8 @@ const start = (port: string, suffix = '') => [
   waitUntil(`redis-cli -p ${port} PING 2>/dev/null | grep -q PONG`),
 ];
 /** Shell: `--cluster check`, its exit code, and its verdict lines only (the open-slot lists run to thousands of numbers). */
-const check = (port: string) => [
-  `report=$(redis-cli --cluster check 127.0.0.1:${port}); echo "cluster check exit code: $?"`,
+const check = (port: string, cli = HOST_CLI) => [
+  `report=$(${cli} --cluster check 127.0.0.1:${port}); echo "cluster check exit code: $?"`,
   `echo "$report" | grep -E '^\\[(OK|WARNING|ERR)\\]' | cut -c 1-100`,
 ];
 
@@ -65,26 +101,20 @@ const TTL_KEYS = 100;
  */
 async function clusterBackupOf4(scratch: string, engine: Engine): Promise<string> {
   await using source = await startCluster({ engine, primaries: 4, config: NODE_CONFIG });
-  await fill(source);
+  const cluster = new ClusterView(source.primaries);
+  await fill(cluster);
   const ttl = Array.from({ length: TTL_KEYS }, (_, i) => `EXPIRE key:${i + 1} 3600`).join('\n');
-  assert.match((await execa(engine.cli, ['-c', '-p', String(source.seed.port)], { input: `${ttl}\n` })).stdout, /^1$/m);
+  assert.match((await execa(engine.cli, ['-c', '-p', String(cluster.seed.port)], { input: `${ttl}\n` })).stdout, /^1$/m);
   const to = join(scratch, 'source-backups');
-  const made = await execa(
-    CLI,
-    ['backup', '--cluster', '--url', `redis://127.0.0.1:${source.seed.port}`, '--to', to, '--server', engine.server, '--json'],
-    {
-      reject: false,
-    },
-  );
+  const made = await execa(CLI, ['backup', '--cluster', '--url', source.url, '--to', to, '--server', engine.server, '--json'], {
+    reject: false,
+  });
   assert.equal(made.exitCode, 0, made.stderr);
   return (JSON.parse(made.stdout) as { path: string }).path;
 }
 
-/** Clusters of running verifications, by their scratch dir: started by `values` (the ports fill the command), disposed by `verify`. */
-const running = new Map<string, DisposableCluster>();
-
 /** Fills the cluster with key:1 … key:1000, each key piped (`redis-cli --pipe`) to the primary owning its slot. */
-async function fill(cluster: DisposableCluster): Promise<void> {
+async function fill(cluster: ClusterView): Promise<void> {
   const slots = await keySlots(cluster);
   for (const primary of await cluster.primaries()) {
     const mine = slots.flatMap((slot, i) => (owns(primary.slots, slot) ? [`SET key:${i + 1} v${i + 1}`] : []));
@@ -95,7 +125,7 @@ async function fill(cluster: DisposableCluster): Promise<void> {
 }
 
 /** A `prepare` that only fills the cluster. */
-async function filled(cluster: DisposableCluster): Promise<Record<string, string>> {
+async function filled(cluster: PracticeCluster): Promise<Record<string, string>> {
   await fill(cluster);
   return {};
 }
@@ -113,84 +143,85 @@ async function standaloneBackup(scratch: string, engine: Engine): Promise<string
 }
 
 /** Per node: a fresh snapshot and its nodes.conf copied into `dir/<port>/` (the layout of the safe backup block). */
-async function perNodeBackup(cluster: DisposableCluster, dir: string): Promise<void> {
+async function perNodeBackup(cluster: PracticeCluster, dir: string): Promise<void> {
   for (const node of cluster.nodes) {
     assert.equal((await node.cli(['SAVE'])).stdout.trim(), 'OK');
     await mkdir(join(dir, String(node.port)), { recursive: true });
-    for (const file of ['dump.rdb', 'nodes.conf']) await copyFile(join(node.dir, file), join(dir, String(node.port), file));
+    for (const file of ['dump.rdb', 'nodes.conf']) await node.copyOut(file, join(dir, String(node.port), file));
   }
 }
 
+/** What a block does to its practice cluster before the command runs; returns placeholder values. */
+type Prepare = (cluster: PracticeCluster, scratch: string, engine: Engine, defer: ValuesContext['defer']) => Promise<PlaceholderValues>;
+
 /**
- * The placeholder values of a cluster block: starts a 3-primary cluster of the engine (kept for
- * `verify`, which disposes it), runs `prepare` on it, and fills the ports and dirs of its nodes.
+ * The placeholder values of a cluster block: starts a 3-primary cluster of the engine (disposed
+ * after the run), runs `prepare` on it, and fills the ports and dirs of its nodes.
  */
-function clusterValues(
-  prepare?: (cluster: DisposableCluster, scratch: string, engine: Engine) => Promise<PlaceholderValues>,
-): ValuesFn<unknown, PlaceholderValues & { backupDir: string }> {
-  return async ({ scratch, engine }) => {
-    const cluster = await startCluster({ engine, config: NODE_CONFIG });
-    running.set(scratch, cluster);
-    try {
-      const extra = (await prepare?.(cluster, scratch, engine)) ?? {};
-      const values: PlaceholderValues & { backupDir: string } = { backupDir: join(scratch, 'backups'), ...extra };
-      cluster.nodes.forEach((node, i) => {
-        values[`clusterPort${i + 1}` as 'clusterPort1'] = String(node.port);
-        values[`clusterDir${i + 1}` as 'clusterDir1'] = node.dir;
-      });
-      return values;
-    } catch (error) {
-      running.delete(scratch);
-      await cluster.dispose();
-      throw error;
-    }
+function practiceValues(
+  prepare: Prepare | undefined,
+  flavor: 'host' | 'docker',
+): ValuesFn<unknown, PlaceholderValues & Record<ClusterKey | 'backupDir', string>> {
+  return async (ctx) => {
+    const { cluster, project } =
+      flavor === 'host'
+        ? { cluster: await startHostPractice(ctx, NODE_CONFIG), project: undefined }
+        : await startComposePractice(ctx, NODE_CONFIG);
+    const extra =
+      (await prepare?.(cluster, ctx.scratch, ctx.engine, (dispose) => {
+        ctx.defer(dispose);
+      })) ?? {};
+    return { backupDir: join(ctx.scratch, 'backups'), ...(project ? { project } : {}), ...extra, ...clusterValues(cluster.nodes) };
   };
 }
 
 /** What a cluster block's check gets: the command's result, the cluster, its primaries as they were before the command, the context. */
 interface ClusterRun {
   result: CommandResult;
-  cluster: DisposableCluster;
+  cluster: ClusterView;
   before: ClusterPrimary[];
-  ctx: VerifyContext<unknown, 'backupDir'>;
+  ctx: VerifyContext<unknown, ClusterKey | 'backupDir'>;
 }
 
 /** A host flavor on a practice cluster: the command runs against its nodes, `check` asserts, the cluster goes afterwards. */
 function clusterFlavors(
-  command: string,
+  command: string | { host: string; docker: string },
   check: (run: ClusterRun) => Promise<void> | void,
-  { prepare, variants = [] }: { prepare?: Parameters<typeof clusterValues>[0]; variants?: Variant[] } = {},
+  { prepare, variants = [] }: { prepare?: Prepare; variants?: Variant[] } = {},
 ): SnippetInput['flavors'] {
-  return {
-    host: {
-      command,
-      variants,
-      server: false,
-      values: clusterValues(prepare),
-      timeoutMs: 60_000,
+  const flavors = sameCheck<ClusterKey | 'backupDir'>(
+    {
+      timeoutMs: 90_000,
       async verify(ctx) {
-        const cluster = running.get(ctx.scratch);
-        assert.ok(cluster, 'the cluster of this verification');
-        try {
-          await ctx.identify({ host: '127.0.0.1', port: cluster.seed.port });
-          const before = await cluster.primaries();
-          // TERM=dumb: redis-cli --cluster colours its output on an xterm; the page records plain text.
-          const result = await ctx.run({ env: { TERM: 'dumb' } });
-          await check({ result, cluster, before, ctx });
-        } finally {
-          running.delete(ctx.scratch);
-          // Only the blocks that start a scratch server fill scratchDir (their prepare); the types cannot tell which.
-          // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition
-          await killPidFiles(ctx.values.scratchDir ?? join(ctx.scratch, 'none'));
-          await cluster.dispose();
-        }
+        const cluster = clusterOf(ctx);
+        await ctx.identify({ host: '127.0.0.1', port: cluster.seed.port });
+        const before = await cluster.primaries();
+        // TERM=dumb: redis-cli --cluster colours its output on an xterm; the page records plain text.
+        const result = await ctx.run({ env: { TERM: 'dumb' } });
+        await check({ result, cluster, before, ctx });
       },
     },
-  };
+    {
+      host: {
+        command: typeof command === 'string' ? command : command.host,
+        variants,
+        server: false,
+        values: practiceValues(prepare, 'host'),
+      },
+      docker: {
+        command: typeof command === 'string' ? command : command.docker,
+        variants,
+        server: false,
+        values: practiceValues(prepare, 'docker'),
+      },
+    },
+  );
+  // A block whose command is the same everywhere stays on the host: its Docker flavor would be the host's.
+  return typeof command === 'string' ? { host: flavors.host } : flavors;
 }
 
 /** The slot of each key:N (`CLUSTER KEYSLOT`, asked of the cluster itself), in key order. */
-async function keySlots(cluster: DisposableCluster): Promise<number[]> {
+async function keySlots(cluster: ClusterView): Promise<number[]> {
   const input = Array.from({ length: KEYS }, (_, i) => `CLUSTER KEYSLOT key:${i + 1}`).join('\n');
   const { stdout } = await cluster.seed.cli([], { input });
   const slots = stdout.trim().split('\n').map(Number);
@@ -209,20 +240,145 @@ function owns(ranges: string[], slot: number): boolean {
 /** The exit code `--cluster check` reported in the output. */
 const checkExit = (stdout: string) => labelledNumber(stdout, 'cluster check exit code');
 
+/** Docker: each node's id, keys and data dir, asked in its own service; its volume's files and its nodes.conf line. */
+const DOCKER_WHERE = [
+  `for node in ${NODES}; do`,
+  `  ${SPLIT_NODE}`,
+  '  cli="docker compose exec -T $service redis-cli -p $port"',
+  '  echo "node $port: id $($cli CLUSTER MYID), $($cli DBSIZE) keys, dir $($cli CONFIG GET dir | tail -n 1)"',
+  '  docker compose exec -T "$service" ls /data',
+  '  docker compose exec -T "$service" grep myself /data/nodes.conf | cut -d \' \' -f 1,3,9-',
+  'done',
+  '# The volumes that hold those dirs',
+  "docker volume ls --filter label=com.docker.compose.project={{project}} --format '{{.Name}}'",
+].join('\n');
+
+/** Docker: the standalone dump.rdb put into the first node's volume while it is stopped. */
+const DOCKER_TRAP = [
+  '# Stop the first node, put the standalone backup in its volume, start it again',
+  ...whileStopped('node1', '-v {{project}}_node1-data:/data -v {{backup}}:/backup:ro', 'cp /backup/dump.rdb /data/dump.rdb'),
+  waitUntil(`${inService('node1')} -p {{clusterPort1}} CLUSTER INFO 2>/dev/null | grep -q cluster_state:ok`),
+  '# What it did with the keys of slots it does not own',
+  'docker compose logs node1 | grep -m 1 -o "I have keys for slot.*"',
+  `echo "keys in the backup: ${KEYS}, keys on the node: $(${inService('node1')} -p {{clusterPort1}} DBSIZE)"`,
+  reachable('{{clusterPort1}}', inService('node1')),
+  ...check('{{clusterPort1}}', inService('node1')),
+].join('\n');
+
+/** Docker: the second node's volume gets the first node's nodes.conf while it is stopped. */
+const DOCKER_COPIED = [
+  "# The second node's files restored, but with the first node's nodes.conf",
+  ...whileStopped('node2', '-v {{project}}_node1-data:/from:ro -v {{project}}_node2-data:/data', 'cp /from/nodes.conf /data/nodes.conf'),
+  waitUntil(`${inService('node2')} -p {{clusterPort2}} PING 2>/dev/null | grep -q PONG`),
+  `echo "node {{clusterPort1}} says it is $(${inService('node1')} -p {{clusterPort1}} CLUSTER MYID)"`,
+  `echo "node {{clusterPort2}} says it is $(${inService('node2')} -p {{clusterPort2}} CLUSTER MYID)"`,
+  ...check('{{clusterPort1}}', inService('node1')),
+].join('\n');
+
+/** Docker: every service stopped, each volume gets its node's own RDB and nodes.conf, every service started. */
+const DOCKER_OFFLINE = [
+  `ports=(${PORTS})`,
+  '# 1. Stop every node',
+  'docker compose stop',
+  "# 2. Each node's own RDB and its own nodes.conf back into its own volume",
+  'for i in 1 2 3; do',
+  '  docker run --rm --network none -v {{project}}_node$i-data:/data -v {{backupDir}}/${ports[i-1]}:/backup:ro {{image}} \\',
+  '    cp /backup/dump.rdb /backup/nodes.conf /data/',
+  'done',
+  '# 3. Start every node, and wait until the cluster is up',
+  'docker compose start',
+  `for i in 1 2 3; do ${waitUntil('docker compose exec -T node$i redis-cli -p ${ports[i-1]} CLUSTER INFO 2>/dev/null | grep -q cluster_state:ok')}; done`,
+  '# 4. Check',
+  'for i in 1 2 3; do',
+  '  cli="docker compose exec -T node$i redis-cli -p ${ports[i-1]}"',
+  '  echo "node ${ports[i-1]}: $($cli CLUSTER MYID), $($cli DBSIZE) keys"',
+  'done',
+  ...check('{{clusterPort1}}', inService('node1')),
+  reachable('{{clusterPort1}}', inService('node1')),
+].join('\n');
+
+/** Docker: `redis-cli --cluster backup` in the first node's container, its files copied out to the host. */
+const DOCKER_BACKUP_TOOL = [
+  'docker compose exec -T node1 mkdir -p /tmp/cluster-backup',
+  'docker compose exec -T node1 redis-cli --cluster backup 127.0.0.1:{{clusterPort1}} /tmp/cluster-backup | tail -n 1',
+  '# Out of the container, onto the host',
+  'mkdir -p {{backupDir}} && docker compose --progress quiet cp node1:/tmp/cluster-backup/. {{backupDir}}/',
+  'ls {{backupDir}}',
+  '# Its restore counterpart',
+  `${inService('node1')} --cluster help 2>&1 | grep -i restore || echo "redis-cli --cluster has no restore command"`,
+].join('\n');
+
+/** Docker: a throwaway standalone container on the backup (host network, read-only), imported through the first node's container. */
+const DOCKER_IMPORT = [
+  '# A throwaway standalone server on the backup, read-only, on the host network like the nodes',
+  'mkdir -p {{scratchDir}}',
+  'docker run -d --rm --name standalone-{{scratchPort}} --network host -v {{backup}}:/backup:ro {{image}} \\',
+  '  redis-server --port {{scratchPort}} --bind 127.0.0.1 --dir /backup --save "" --appendonly no >/dev/null',
+  waitUntil(`${inService('node1')} -p {{scratchPort}} PING 2>/dev/null | grep -q PONG`),
+  `echo "keys in the backup: $(${inService('node1')} -p {{scratchPort}} DBSIZE)"`,
+  '# Each key copied to the primary that owns its slot',
+  `${inService('node1')} --cluster import 127.0.0.1:{{clusterPort1}} --cluster-from 127.0.0.1:{{scratchPort}} --cluster-copy > {{scratchDir}}/import.log`,
+  'echo "import exit code: $?, keys copied: $(grep -c \': OK$\' {{scratchDir}}/import.log)"',
+  COMPOSE_COUNTS,
+  reachable('{{clusterPort1}}', inService('node1')),
+  '# Again, now that the keys exist: without --cluster-replace it stops at the first one',
+  `${inService('node1')} --cluster import 127.0.0.1:{{clusterPort1}} --cluster-from 127.0.0.1:{{scratchPort}} --cluster-copy > {{scratchDir}}/again.log`,
+  'echo "without --cluster-replace: exit code $?, $(grep -m 1 -o \'BUSYKEY.*\' {{scratchDir}}/again.log)"',
+  `${inService('node1')} --cluster import 127.0.0.1:{{clusterPort1}} --cluster-from 127.0.0.1:{{scratchPort}} --cluster-copy --cluster-replace > {{scratchDir}}/replace.log`,
+  'echo "with --cluster-replace: exit code $?, keys copied: $(grep -c \': OK$\' {{scratchDir}}/replace.log)"',
+  'docker stop standalone-{{scratchPort}} >/dev/null',
+].join('\n');
+
+/** Docker: BGSAVE in each service, then each node's RDB and nodes.conf copied out of its container. */
+const DOCKER_BACKUP_SAFE = [
+  '# 1. A snapshot on every primary, one after the other: each one is of the moment its BGSAVE forks',
+  'start=$(date +%s%3N)',
+  `for node in ${NODES}; do ${SPLIT_NODE}; docker compose exec -T "$service" redis-cli -p "$port" BGSAVE >/dev/null; done`,
+  'echo "time between the first and the last fork: $(( $(date +%s%3N) - start )) ms"',
+  '# 2. Wait for each, then copy its RDB, its nodes.conf and its id and slots out of its container',
+  `for node in ${NODES}; do`,
+  `  ${SPLIT_NODE}`,
+  '  cli="docker compose exec -T $service redis-cli -p $port"',
+  `  ${waitWhile("$cli INFO persistence | grep -q 'rdb_bgsave_in_progress:1'")}`,
+  '  $cli INFO persistence | grep -q \'rdb_last_bgsave_status:ok\' || { echo "BGSAVE failed on $port"; exit 1; }',
+  '  mkdir -p {{backupDir}}/"$port"',
+  '  for file in dump.rdb nodes.conf; do docker compose --progress quiet cp "$service":/data/"$file" {{backupDir}}/"$port"/; done',
+  '  $cli CLUSTER NODES | grep myself | cut -d \' \' -f 1,9- > {{backupDir}}/"$port"/slots',
+  '  echo "node $port: $(cat {{backupDir}}/"$port"/slots), $(stat -c %s {{backupDir}}/"$port"/dump.rdb) bytes"',
+  'done',
+].join('\n');
+
+/** Docker: `backup --cluster` through the nodes' Compose services (their data dirs are in the containers). */
+const DOCKER_BACKUP_CLI = [
+  'redis-playbook backup --cluster --url redis://127.0.0.1:{{clusterPort1}} --compose-service node1,node2,node3 --to {{backupDir}}',
+  'redis-playbook check "$(ls -d {{backupDir}}/*-cluster | tail -n 1)" | tail -n 1',
+].join('\n');
+
+/** Docker: the restore writes through the nodes' loopback ports (host network); the counts are asked in the services. */
+const DOCKER_RESTORE_INTO = [
+  'redis-playbook restore {{backup}} --into-cluster redis://127.0.0.1:{{clusterPort1}} | head -n 1',
+  COMPOSE_COUNTS,
+  reachable('{{clusterPort1}}', inService('node1')),
+  withTtl(inService('node1')),
+].join('\n');
+
 export const redisClusterSnippets = [
   defineSnippet({
     id: 'cluster-where-data-lives',
     title: "Each node's id, keys, data dir, and its line in its own nodes.conf",
     page,
     flavors: clusterFlavors(
-      [
-        `for port in ${PORTS}; do`,
-        '  dir=$(redis-cli -p "$port" CONFIG GET dir | tail -n 1)',
-        '  echo "node $port: id $(redis-cli -p "$port" CLUSTER MYID), $(redis-cli -p "$port" DBSIZE) keys, dir $dir"',
-        '  ls "$dir"',
-        '  grep myself "$dir/nodes.conf" | cut -d \' \' -f 1,3,9-',
-        'done',
-      ].join('\n'),
+      {
+        docker: DOCKER_WHERE,
+        host: [
+          `for port in ${PORTS}; do`,
+          '  dir=$(redis-cli -p "$port" CONFIG GET dir | tail -n 1)',
+          '  echo "node $port: id $(redis-cli -p "$port" CLUSTER MYID), $(redis-cli -p "$port" DBSIZE) keys, dir $dir"',
+          '  ls "$dir"',
+          '  grep myself "$dir/nodes.conf" | cut -d \' \' -f 1,3,9-',
+          'done',
+        ].join('\n'),
+      },
       ({ result, before, ctx }) => {
         assert.equal(result.exitCode, 0, result.all);
         let total = 0;
@@ -261,20 +417,23 @@ export const redisClusterSnippets = [
     title: "Drill: a standalone server's dump.rdb put into one primary's dir",
     page,
     flavors: clusterFlavors(
-      [
-        '# Where the first primary keeps its files, and its config file',
-        ...locate('{{clusterPort1}}'),
-        '# Stop it, put the standalone backup in its dir, start it again',
-        ...stop('{{clusterPort1}}'),
-        'cp {{backup}}/dump.rdb "$dir/dump.rdb"',
-        ...start('{{clusterPort1}}'),
-        waitUntil('redis-cli -p {{clusterPort1}} CLUSTER INFO | grep -q cluster_state:ok'),
-        '# What it did with the keys of slots it does not own',
-        'grep -m 1 -o "I have keys for slot.*" "$(redis-cli -p {{clusterPort1}} CONFIG GET logfile | tail -n 1)"',
-        `echo "keys in the backup: ${KEYS}, keys on the node: $(redis-cli -p {{clusterPort1}} DBSIZE)"`,
-        reachable('{{clusterPort1}}'),
-        ...check('{{clusterPort1}}'),
-      ].join('\n'),
+      {
+        docker: DOCKER_TRAP,
+        host: [
+          '# Where the first primary keeps its files, and its config file',
+          ...locate('{{clusterPort1}}'),
+          '# Stop it, put the standalone backup in its dir, start it again',
+          ...stop('{{clusterPort1}}'),
+          'cp {{backup}}/dump.rdb "$dir/dump.rdb"',
+          ...start('{{clusterPort1}}'),
+          waitUntil('redis-cli -p {{clusterPort1}} CLUSTER INFO | grep -q cluster_state:ok'),
+          '# What it did with the keys of slots it does not own',
+          'grep -m 1 -o "I have keys for slot.*" "$(redis-cli -p {{clusterPort1}} CONFIG GET logfile | tail -n 1)"',
+          `echo "keys in the backup: ${KEYS}, keys on the node: $(redis-cli -p {{clusterPort1}} DBSIZE)"`,
+          reachable('{{clusterPort1}}'),
+          ...check('{{clusterPort1}}'),
+        ].join('\n'),
+      },
       async ({ result, cluster, before, ctx }) => {
         assert.equal(result.exitCode, 0, result.all);
         const [first] = before;
@@ -316,25 +475,28 @@ export const redisClusterSnippets = [
     title: 'Load a standalone backup into a cluster with redis-cli --cluster import',
     page,
     flavors: clusterFlavors(
-      [
-        '# A throwaway standalone server on a copy of the backup',
-        'mkdir -p {{scratchDir}} && cp {{backup}}/dump.rdb {{scratchDir}}/',
-        'redis-server --port {{scratchPort}} --bind 127.0.0.1 --dir {{scratchDir}} --save "" --appendonly no \\',
-        '  --daemonize yes --pidfile {{scratchDir}}/redis.pid --logfile {{scratchDir}}/redis.log',
-        waitUntil('redis-cli -p {{scratchPort}} PING 2>/dev/null | grep -q PONG'),
-        'echo "keys in the backup: $(redis-cli -p {{scratchPort}} DBSIZE)"',
-        '# Each key copied to the primary that owns its slot',
-        'redis-cli --cluster import 127.0.0.1:{{clusterPort1}} --cluster-from 127.0.0.1:{{scratchPort}} --cluster-copy > {{scratchDir}}/import.log',
-        'echo "import exit code: $?, keys copied: $(grep -c \': OK$\' {{scratchDir}}/import.log)"',
-        `for port in ${PORTS}; do echo "node $port: $(redis-cli -p "$port" DBSIZE) keys"; done`,
-        reachable('{{clusterPort1}}'),
-        '# Again, now that the keys exist: without --cluster-replace it stops at the first one',
-        'redis-cli --cluster import 127.0.0.1:{{clusterPort1}} --cluster-from 127.0.0.1:{{scratchPort}} --cluster-copy > {{scratchDir}}/again.log',
-        'echo "without --cluster-replace: exit code $?, $(grep -m 1 -o \'BUSYKEY.*\' {{scratchDir}}/again.log)"',
-        'redis-cli --cluster import 127.0.0.1:{{clusterPort1}} --cluster-from 127.0.0.1:{{scratchPort}} --cluster-copy --cluster-replace > {{scratchDir}}/replace.log',
-        'echo "with --cluster-replace: exit code $?, keys copied: $(grep -c \': OK$\' {{scratchDir}}/replace.log)"',
-        'redis-cli -p {{scratchPort}} SHUTDOWN NOSAVE',
-      ].join('\n'),
+      {
+        docker: DOCKER_IMPORT,
+        host: [
+          '# A throwaway standalone server on a copy of the backup',
+          'mkdir -p {{scratchDir}} && cp {{backup}}/dump.rdb {{scratchDir}}/',
+          'redis-server --port {{scratchPort}} --bind 127.0.0.1 --dir {{scratchDir}} --save "" --appendonly no \\',
+          '  --daemonize yes --pidfile {{scratchDir}}/redis.pid --logfile {{scratchDir}}/redis.log',
+          waitUntil('redis-cli -p {{scratchPort}} PING 2>/dev/null | grep -q PONG'),
+          'echo "keys in the backup: $(redis-cli -p {{scratchPort}} DBSIZE)"',
+          '# Each key copied to the primary that owns its slot',
+          'redis-cli --cluster import 127.0.0.1:{{clusterPort1}} --cluster-from 127.0.0.1:{{scratchPort}} --cluster-copy > {{scratchDir}}/import.log',
+          'echo "import exit code: $?, keys copied: $(grep -c \': OK$\' {{scratchDir}}/import.log)"',
+          HOST_COUNTS,
+          reachable('{{clusterPort1}}'),
+          '# Again, now that the keys exist: without --cluster-replace it stops at the first one',
+          'redis-cli --cluster import 127.0.0.1:{{clusterPort1}} --cluster-from 127.0.0.1:{{scratchPort}} --cluster-copy > {{scratchDir}}/again.log',
+          'echo "without --cluster-replace: exit code $?, $(grep -m 1 -o \'BUSYKEY.*\' {{scratchDir}}/again.log)"',
+          'redis-cli --cluster import 127.0.0.1:{{clusterPort1}} --cluster-from 127.0.0.1:{{scratchPort}} --cluster-copy --cluster-replace > {{scratchDir}}/replace.log',
+          'echo "with --cluster-replace: exit code $?, keys copied: $(grep -c \': OK$\' {{scratchDir}}/replace.log)"',
+          'redis-cli -p {{scratchPort}} SHUTDOWN NOSAVE',
+        ].join('\n'),
+      },
       async ({ result, cluster, ctx }) => {
         assert.equal(result.exitCode, 0, result.all);
         assert.equal(labelledNumber(result.stdout, 'keys in the backup'), KEYS);
@@ -360,11 +522,16 @@ export const redisClusterSnippets = [
         });
       },
       {
-        prepare: async (_cluster, scratch, engine) => ({
-          backup: await standaloneBackup(scratch, engine),
-          scratchDir: join(scratch, 'standalone'),
-          scratchPort: String(await freePort()),
-        }),
+        prepare: async (_cluster, scratch, engine, defer) => {
+          const scratchDir = join(scratch, 'standalone');
+          const scratchPort = String(await freePort());
+          // The command starts its own standalone server (a daemon there, or a container named by its port): it goes after the run, whatever happened.
+          defer(async () => {
+            await killPidFiles(scratchDir);
+            await dockerTry(['rm', '--force', `standalone-${scratchPort}`]);
+          });
+          return { backup: await standaloneBackup(scratch, engine), scratchDir, scratchPort };
+        },
       },
     ),
   }),
@@ -373,17 +540,20 @@ export const redisClusterSnippets = [
     title: "Drill: a node restored with another node's nodes.conf",
     page,
     flavors: clusterFlavors(
-      [
-        ...locate('{{clusterPort1}}', '1'),
-        ...locate('{{clusterPort2}}', '2'),
-        "# The second node's files restored, but with the first node's nodes.conf",
-        ...stop('{{clusterPort2}}'),
-        'cp "$dir1/nodes.conf" "$dir2/nodes.conf"',
-        ...start('{{clusterPort2}}', '2'),
-        'echo "node {{clusterPort1}} says it is $(redis-cli -p {{clusterPort1}} CLUSTER MYID)"',
-        'echo "node {{clusterPort2}} says it is $(redis-cli -p {{clusterPort2}} CLUSTER MYID)"',
-        ...check('{{clusterPort1}}'),
-      ].join('\n'),
+      {
+        docker: DOCKER_COPIED,
+        host: [
+          ...locate('{{clusterPort1}}', '1'),
+          ...locate('{{clusterPort2}}', '2'),
+          "# The second node's files restored, but with the first node's nodes.conf",
+          ...stop('{{clusterPort2}}'),
+          'cp "$dir1/nodes.conf" "$dir2/nodes.conf"',
+          ...start('{{clusterPort2}}', '2'),
+          'echo "node {{clusterPort1}} says it is $(redis-cli -p {{clusterPort1}} CLUSTER MYID)"',
+          'echo "node {{clusterPort2}} says it is $(redis-cli -p {{clusterPort2}} CLUSTER MYID)"',
+          ...check('{{clusterPort1}}'),
+        ].join('\n'),
+      },
       ({ result, before, ctx }) => {
         assert.equal(result.exitCode, 0, result.all);
         const [first, second] = before as [ClusterPrimary, ClusterPrimary];
@@ -408,26 +578,29 @@ export const redisClusterSnippets = [
     title: "Offline restore of the same cluster: each node's RDB and its own nodes.conf",
     page,
     flavors: clusterFlavors(
-      [
-        `ports="${PORTS}"`,
-        'declare -A dir conf',
-        'for port in $ports; do',
-        '  dir[$port]=$(redis-cli -p "$port" CONFIG GET dir | tail -n 1)',
-        "  conf[$port]=$(redis-cli -p \"$port\" INFO server | sed -n 's/^config_file://p' | tr -d '\\r')",
-        'done',
-        '# 1. Stop every node',
-        'for port in $ports; do redis-cli -p "$port" SHUTDOWN NOSAVE; done',
-        `for port in $ports; do ${waitWhile('redis-cli -p "$port" PING >/dev/null 2>&1')}; done`,
-        "# 2. Each node's own RDB and its own nodes.conf back into its own dir",
-        'for port in $ports; do cp {{backupDir}}/"$port"/dump.rdb {{backupDir}}/"$port"/nodes.conf "${dir[$port]}/"; done',
-        '# 3. Start every node, and wait until the cluster is up',
-        'for port in $ports; do redis-server "${conf[$port]}" --daemonize yes --pidfile "${dir[$port]}/redis.pid"; done',
-        `for port in $ports; do ${waitUntil('redis-cli -p "$port" CLUSTER INFO 2>/dev/null | grep -q cluster_state:ok')}; done`,
-        '# 4. Check',
-        `for port in $ports; do echo "node $port: $(redis-cli -p "$port" CLUSTER MYID), $(redis-cli -p "$port" DBSIZE) keys"; done`,
-        ...check('{{clusterPort1}}'),
-        reachable('{{clusterPort1}}'),
-      ].join('\n'),
+      {
+        docker: DOCKER_OFFLINE,
+        host: [
+          `ports="${PORTS}"`,
+          'declare -A dir conf',
+          'for port in $ports; do',
+          '  dir[$port]=$(redis-cli -p "$port" CONFIG GET dir | tail -n 1)',
+          "  conf[$port]=$(redis-cli -p \"$port\" INFO server | sed -n 's/^config_file://p' | tr -d '\\r')",
+          'done',
+          '# 1. Stop every node',
+          'for port in $ports; do redis-cli -p "$port" SHUTDOWN NOSAVE; done',
+          `for port in $ports; do ${waitWhile('redis-cli -p "$port" PING >/dev/null 2>&1')}; done`,
+          "# 2. Each node's own RDB and its own nodes.conf back into its own dir",
+          'for port in $ports; do cp {{backupDir}}/"$port"/dump.rdb {{backupDir}}/"$port"/nodes.conf "${dir[$port]}/"; done',
+          '# 3. Start every node, and wait until the cluster is up',
+          'for port in $ports; do redis-server "${conf[$port]}" --daemonize yes --pidfile "${dir[$port]}/redis.pid"; done',
+          `for port in $ports; do ${waitUntil('redis-cli -p "$port" CLUSTER INFO 2>/dev/null | grep -q cluster_state:ok')}; done`,
+          '# 4. Check',
+          `for port in $ports; do echo "node $port: $(redis-cli -p "$port" CLUSTER MYID), $(redis-cli -p "$port" DBSIZE) keys"; done`,
+          ...check('{{clusterPort1}}'),
+          reachable('{{clusterPort1}}'),
+        ].join('\n'),
+      },
       async ({ result, before, ctx }) => {
         assert.equal(result.exitCode, 0, result.all);
         for (const { server } of before) {
@@ -455,10 +628,10 @@ export const redisClusterSnippets = [
           await perNodeBackup(cluster, backups);
           // What the restore repairs: every key gone, and the second node running on the first node's nodes.conf.
           for (const node of cluster.nodes) assert.equal((await node.cli(['FLUSHALL'])).stdout.trim(), 'OK');
-          const [first, second] = cluster.nodes as [(typeof cluster.nodes)[0], (typeof cluster.nodes)[0]];
-          await second.stop({ save: false });
-          await writeFile(join(second.dir, 'nodes.conf'), await readFile(join(first.dir, 'nodes.conf')));
-          await second.start();
+          const [first, second] = cluster.nodes;
+          assert.ok(first && second, 'two nodes');
+          await first.copyOut('nodes.conf', join(scratch, 'first-nodes.conf'));
+          await second.replaceFile('nodes.conf', join(scratch, 'first-nodes.conf'));
           return { backupDir: backups };
         },
       },
@@ -469,13 +642,16 @@ export const redisClusterSnippets = [
     title: 'redis-cli --cluster backup: what it writes',
     page,
     flavors: clusterFlavors(
-      [
-        'mkdir -p {{backupDir}}',
-        'redis-cli --cluster backup 127.0.0.1:{{clusterPort1}} {{backupDir}} | tail -n 1',
-        'ls {{backupDir}}',
-        '# Its restore counterpart',
-        'redis-cli --cluster help 2>&1 | grep -i restore || echo "redis-cli --cluster has no restore command"',
-      ].join('\n'),
+      {
+        docker: DOCKER_BACKUP_TOOL,
+        host: [
+          'mkdir -p {{backupDir}}',
+          'redis-cli --cluster backup 127.0.0.1:{{clusterPort1}} {{backupDir}} | tail -n 1',
+          'ls {{backupDir}}',
+          '# Its restore counterpart',
+          'redis-cli --cluster help 2>&1 | grep -i restore || echo "redis-cli --cluster has no restore command"',
+        ].join('\n'),
+      },
       async ({ result, before, ctx }) => {
         assert.equal(result.exitCode, 0, result.all);
         assert.match(result.stdout, /\[OK\] Backup created into: /);
@@ -508,23 +684,26 @@ export const redisClusterSnippets = [
     title: 'Back up every primary: BGSAVE, wait, copy its RDB with its id and slots',
     page,
     flavors: clusterFlavors(
-      [
-        `ports="${PORTS}"`,
-        '# 1. A snapshot on every primary, one after the other: each one is of the moment its BGSAVE forks',
-        'start=$(date +%s%3N)',
-        'for port in $ports; do redis-cli -p "$port" BGSAVE >/dev/null; done',
-        'echo "time between the first and the last fork: $(( $(date +%s%3N) - start )) ms"',
-        '# 2. Wait for each, then copy its RDB, its nodes.conf and its id and slots',
-        'for port in $ports; do',
-        `  ${waitWhile('redis-cli -p "$port" INFO persistence | grep -q \'rdb_bgsave_in_progress:1\'')}`,
-        '  redis-cli -p "$port" INFO persistence | grep -q \'rdb_last_bgsave_status:ok\' || { echo "BGSAVE failed on $port"; exit 1; }',
-        '  dir=$(redis-cli -p "$port" CONFIG GET dir | tail -n 1)',
-        '  mkdir -p {{backupDir}}/"$port"',
-        '  cp "$dir/dump.rdb" "$dir/nodes.conf" {{backupDir}}/"$port"/',
-        '  redis-cli -p "$port" CLUSTER NODES | grep myself | cut -d \' \' -f 1,9- > {{backupDir}}/"$port"/slots',
-        '  echo "node $port: $(cat {{backupDir}}/"$port"/slots), $(stat -c %s {{backupDir}}/"$port"/dump.rdb) bytes"',
-        'done',
-      ].join('\n'),
+      {
+        docker: DOCKER_BACKUP_SAFE,
+        host: [
+          `ports="${PORTS}"`,
+          '# 1. A snapshot on every primary, one after the other: each one is of the moment its BGSAVE forks',
+          'start=$(date +%s%3N)',
+          'for port in $ports; do redis-cli -p "$port" BGSAVE >/dev/null; done',
+          'echo "time between the first and the last fork: $(( $(date +%s%3N) - start )) ms"',
+          '# 2. Wait for each, then copy its RDB, its nodes.conf and its id and slots',
+          'for port in $ports; do',
+          `  ${waitWhile('redis-cli -p "$port" INFO persistence | grep -q \'rdb_bgsave_in_progress:1\'')}`,
+          '  redis-cli -p "$port" INFO persistence | grep -q \'rdb_last_bgsave_status:ok\' || { echo "BGSAVE failed on $port"; exit 1; }',
+          '  dir=$(redis-cli -p "$port" CONFIG GET dir | tail -n 1)',
+          '  mkdir -p {{backupDir}}/"$port"',
+          '  cp "$dir/dump.rdb" "$dir/nodes.conf" {{backupDir}}/"$port"/',
+          '  redis-cli -p "$port" CLUSTER NODES | grep myself | cut -d \' \' -f 1,9- > {{backupDir}}/"$port"/slots',
+          '  echo "node $port: $(cat {{backupDir}}/"$port"/slots), $(stat -c %s {{backupDir}}/"$port"/dump.rdb) bytes"',
+          'done',
+        ].join('\n'),
+      },
       async ({ result, before, ctx }) => {
         assert.equal(result.exitCode, 0, result.all);
         const span = labelledNumber(result.stdout, 'time between the first and the last fork');
@@ -557,10 +736,13 @@ export const redisClusterSnippets = [
     title: 'Back up a whole cluster with redis-playbook, and check the backup',
     page,
     flavors: clusterFlavors(
-      [
-        'redis-playbook backup --cluster --url redis://127.0.0.1:{{clusterPort1}} --to {{backupDir}}',
-        'redis-playbook check "$(ls -d {{backupDir}}/*-cluster | tail -n 1)" | tail -n 1',
-      ].join('\n'),
+      {
+        docker: DOCKER_BACKUP_CLI,
+        host: [
+          'redis-playbook backup --cluster --url redis://127.0.0.1:{{clusterPort1}} --to {{backupDir}}',
+          'redis-playbook check "$(ls -d {{backupDir}}/*-cluster | tail -n 1)" | tail -n 1',
+        ].join('\n'),
+      },
       async ({ result, before, ctx }) => {
         assert.equal(result.exitCode, 0, result.all);
         const path = /^Cluster backup complete: (.+)$/m.exec(result.stdout)?.[1];
@@ -591,12 +773,15 @@ export const redisClusterSnippets = [
     title: 'Restore a cluster backup into a running, empty cluster of another shape',
     page,
     flavors: clusterFlavors(
-      [
-        'redis-playbook restore {{backup}} --into-cluster redis://127.0.0.1:{{clusterPort1}} | head -n 1',
-        `for port in ${PORTS}; do echo "node $port: $(redis-cli -p "$port" DBSIZE) keys"; done`,
-        reachable('{{clusterPort1}}'),
-        `echo "keys with a TTL: $(seq 1 ${KEYS} | sed 's/.*/PTTL key:&/' | redis-cli -c -p {{clusterPort1}} | grep -c '^[1-9]')"`,
-      ].join('\n'),
+      {
+        docker: DOCKER_RESTORE_INTO,
+        host: [
+          'redis-playbook restore {{backup}} --into-cluster redis://127.0.0.1:{{clusterPort1}} | head -n 1',
+          HOST_COUNTS,
+          reachable('{{clusterPort1}}'),
+          withTtl(),
+        ].join('\n'),
+      },
       ({ result, ctx }) => {
         assert.equal(result.exitCode, 0, result.all);
         assert.match(result.stdout, new RegExp(`^Restored .* into the cluster of \\S+: ${KEYS} keys in [\\d.]+ s$`, 'm'));
