@@ -9,7 +9,8 @@ import { docker, dockerTry, runTool } from '../../scripts/harness/docker/exec.ts
 import { ensureImage } from '../../scripts/harness/docker/image.ts';
 import { TEMP_PREFIX } from '../../scripts/harness/leftovers.ts';
 import { waitFor } from '../../scripts/harness/wait.ts';
-import { freeClusterPort } from '../../scripts/procedures/scratch-cluster.ts';
+import { formCluster, freeClusterPort, type ClusterMember } from '../../scripts/procedures/scratch-cluster.ts';
+import { parseInfo } from '../../scripts/redis/info.ts';
 import { evenRanges } from '../../scripts/redis/cluster.ts';
 
 /** A client on a loopback port whose connection errors (a node still starting) are left to its commands to report. */
@@ -17,6 +18,24 @@ function quietClient(port: number): Redis {
   const client = new Redis({ host: '127.0.0.1', port, maxRetriesPerRequest: 1 });
   client.on('error', () => undefined);
   return client;
+}
+
+/** A node on a loopback port as the CLI's cluster forming wants it. */
+function member(port: number): ClusterMember {
+  const withClient = async <T>(fn: (client: Redis) => Promise<T>): Promise<T> => {
+    const client = quietClient(port);
+    try {
+      return await fn(client);
+    } finally {
+      client.disconnect();
+    }
+  };
+  return {
+    host: '127.0.0.1',
+    port,
+    withClient,
+    info: (section?: string) => withClient(async (client) => parseInfo(await (section ? client.info(section) : client.info()))),
+  };
 }
 
 /** One node of a {@link ContainerCluster}: its container and the loopback port it answers on. */
@@ -86,52 +105,24 @@ export async function startContainerCluster(primaries: number, { compose = false
       const up = await composeRun(['up', '--detach']);
       if (up.exitCode !== 0) throw new Error(`compose up failed: ${up.stderr}`);
     }
-    const ranges = evenRanges(primaries);
+    const members = nodes.map((node) => member(node.port));
     await Promise.all(
-      nodes.map(async (node, index) => {
-        const client = node.client();
-        try {
-          await waitFor(
-            () =>
-              client.ping().then(
+      members.map((node, index) =>
+        waitFor(
+          () =>
+            node
+              .withClient((client) => client.ping())
+              .then(
                 () => true,
                 () => false,
               ),
-            { what: `${node.name} to answer`, timeoutMs: 30_000 },
-          );
-          const [from, to] = ranges[index] as [number, number];
-          const slots = Array.from({ length: to - from + 1 }, (_, i) => from + i);
-          for (let i = 0; i < slots.length; i += 2000) await client.call('CLUSTER', 'ADDSLOTS', ...slots.slice(i, i + 2000));
-          await client.call('CLUSTER', 'SET-CONFIG-EPOCH', index + 1);
-        } finally {
-          client.disconnect();
-        }
-      }),
+          { what: `${(nodes[index] as ContainerNode).name} to answer`, timeoutMs: 30_000 },
+        ),
+      ),
     );
-    // Only once every node has its epoch: a node that knows another refuses SET-CONFIG-EPOCH.
-    for (const node of nodes.slice(1)) {
-      const client = node.client();
-      try {
-        await client.call('CLUSTER', 'MEET', '127.0.0.1', (nodes[0] as ContainerNode).port);
-      } finally {
-        client.disconnect();
-      }
-    }
-    await waitFor(
-      async () => {
-        const states = await Promise.all(
-          nodes.map(async (node) => {
-            const client = node.client();
-            try {
-              return String(await client.call('CLUSTER', 'INFO'));
-            } finally {
-              client.disconnect();
-            }
-          }),
-        );
-        return states.every((info) => info.includes('cluster_state:ok') && info.includes(`cluster_known_nodes:${primaries}`));
-      },
-      { what: `the ${primaries} containers' cluster to be ok`, timeoutMs: 30_000 },
+    await formCluster(
+      { primaries: members, replicas: [] },
+      evenRanges(primaries).map((range) => ({ slots: [range] })),
     );
   } catch (error) {
     await dispose();

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { copyFile, mkdir, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { execa } from 'execa';
+import { exec } from '../exec.ts';
 import { startCluster } from '../../harness/cluster.ts';
 import type { Engine } from '../../harness/engine.ts';
 import { dockerTry } from '../../harness/docker/exec.ts';
@@ -104,9 +104,9 @@ async function clusterBackupOf4(scratch: string, engine: Engine): Promise<string
   const cluster = new ClusterView(source.primaries);
   await fill(cluster);
   const ttl = Array.from({ length: TTL_KEYS }, (_, i) => `EXPIRE key:${i + 1} 3600`).join('\n');
-  assert.match((await execa(engine.cli, ['-c', '-p', String(cluster.seed.port)], { input: `${ttl}\n` })).stdout, /^1$/m);
+  assert.match((await exec(engine.cli, ['-c', '-p', String(cluster.seed.port)], { input: `${ttl}\n` })).stdout, /^1$/m);
   const to = join(scratch, 'source-backups');
-  const made = await execa(CLI, ['backup', '--cluster', '--url', source.url, '--to', to, '--server', engine.server, '--json'], {
+  const made = await exec(CLI, ['backup', '--cluster', '--url', source.url, '--to', to, '--server', engine.server, '--json'], {
     reject: false,
   });
   assert.equal(made.exitCode, 0, made.stderr);
