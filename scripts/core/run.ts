@@ -1,4 +1,5 @@
 import { accessSync, constants } from 'node:fs';
+import { setPriority } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { execa } from 'execa';
 import { currentSignal } from './cancel.ts';
@@ -10,6 +11,8 @@ export interface ProgramRun {
   exitCode: number;
   stdout: string;
   stderr: string;
+  /** With `all`: stdout and stderr interleaved as the program wrote them (a checker's verdict and its log lines in order). */
+  all?: string;
   /** Killed after `timeoutMs`. */
   timedOut: boolean;
   /** The program itself is not installed. */
@@ -27,7 +30,19 @@ export interface RunProgramOptions {
    * (`docker exec -e NAME` passes such a variable on without its value in any argv).
    */
   env?: Record<string, string>;
+  /**
+   * With `env`: the program's whole environment, nothing inherited from this process (restic: a
+   * stray RESTIC_PASSWORD here must not open another repository).
+   */
+  envOnly?: boolean;
   cwd?: string;
+  /** Also keep stdout and stderr interleaved in {@link ProgramRun.all}. */
+  all?: boolean;
+  /**
+   * Run at this nice value (0 to 19) where this process may set it: a checker reading a snapshot that
+   * a server's save child is still writing takes the CPU only when the child does not need it.
+   */
+  nice?: number;
   /** Kill the program after this long (milliseconds; default two minutes). */
   timeoutMs?: number;
 }
@@ -39,6 +54,9 @@ export const DEFAULT_TIMEOUT_MS = 120_000;
 export async function runProgram(file: string, args: string[], options: RunProgramOptions = {}): Promise<ProgramRun> {
   return toRun(await runRaw(file, args, options));
 }
+
+/** {@link runProgram}'s options for a program that may run as long as the file it reads is large (an hour). */
+export const LONG_RUN: Pick<RunProgramOptions, 'timeoutMs'> = { timeoutMs: 3_600_000 };
 
 /**
  * {@link runProgram}, but a run that does not exit 0 rejects with the project's error
@@ -75,15 +93,18 @@ function toRun(result: Awaited<ReturnType<typeof runRaw>>): ProgramRun {
     exitCode: result.exitCode ?? -1,
     stdout: result.stdout,
     stderr: result.stderr,
+    ...(typeof result.all === 'string' ? { all: result.all } : {}),
     timedOut: result.timedOut,
     notFound: (result as { code?: string }).code === 'ENOENT',
   };
 }
 
 function runRaw(file: string, args: string[], options: RunProgramOptions) {
-  return execa(file, args, {
+  const child = execa(file, args, {
     reject: false,
     env: options.env,
+    extendEnv: options.envOnly !== true,
+    all: options.all === true,
     cwd: options.cwd,
     timeout: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
     // Under a bound (scripts/core/cancel.ts): killed when its time is up, SIGKILL half a second later.
@@ -91,6 +112,14 @@ function runRaw(file: string, args: string[], options: RunProgramOptions) {
     forceKillAfterDelay: 500,
     ...stdinOf(options),
   });
+  if (options.nice !== undefined && child.pid !== undefined) {
+    try {
+      setPriority(child.pid, options.nice);
+    } catch {
+      // Not allowed here (a lower value than ours): the program runs at our priority.
+    }
+  }
+  return child;
 }
 
 /** The executable `name` on PATH (or on `path`), or undefined. */

@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { execa } from 'execa';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Engine } from '../engines/engine.ts';
@@ -19,6 +18,7 @@ import { BackupManifestSchema, MANIFEST_FILE, type BackupFile, type BackupManife
 import { listBackups, type BackupEntry } from './backups.ts';
 import { lockDataDir } from './lock.ts';
 import { assertFreeSpace, formatBytes, isDiskFull } from './space.ts';
+import { LONG_RUN, runProgram } from '../core/run.ts';
 
 export interface BackupOptions {
   /** The server to back up: a connected ioredis client, or a container's `docker exec` carrier (container-redis.ts). */
@@ -138,7 +138,7 @@ async function copyAofSet(
   let check = await checkAof(engine, checkPath);
   if (!check.ok) {
     // Cut the copy back to the last whole command (answers the checker's y/N prompt), then check again.
-    await execa(engine.checkAof, ['--fix', check.fixTarget], { input: 'y\n', reject: false });
+    await runProgram(engine.checkAof, ['--fix', check.fixTarget], { input: 'y\n', ...LONG_RUN });
     const fixed = await checkAof(engine, checkPath);
     check = fixed.ok
       ? { ...fixed, message: `AOF is valid after cutting a partial command at the end of the copy (${check.message})` }

@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
-import { execa } from 'execa';
 import type { Engine } from '../engines/engine.ts';
 import { TEMP_PREFIX } from '../core/temp.ts';
 import { waitFor } from '../core/wait.ts';
@@ -16,6 +15,7 @@ import { folderStamp } from './files.ts';
 import { SHELL_STOP_POINT, stopPoint, stopPointDockerArgs } from './stop-points.ts';
 import { aofName, planRestore, stageRestore, type RestoreResult } from './restore.ts';
 import type { RedisTarget } from './target.ts';
+import { LONG_RUN, runProgram } from '../core/run.ts';
 
 /** The data dir of the official Redis images (and of this project's image). */
 export const CONTAINER_DATA_DIR = '/data';
@@ -309,13 +309,11 @@ export async function restoreContainer(options: ContainerRestoreOptions): Promis
     await mkdir(staging);
     const names = await stageRestore(plan, staging);
     const tarball = join(temp, 'stage.tar');
-    await execa('tar', ['-cf', tarball, '-C', staging, ...names]).catch((caught: unknown) => {
-      const error = caught as Error;
-      throw new PlaybookError('other', `Cannot pack the staged files with tar: ${error.message.split('\n')[0]}`, {
-        cause: error,
-        command: 'tar -cf',
-      });
-    });
+    const packed = await runProgram('tar', ['-cf', tarball, '-C', staging, ...names], LONG_RUN);
+    if (packed.exitCode !== 0) {
+      const why = packed.notFound ? 'tar is not installed' : (packed.stderr.trim().split('\n')[0] ?? `exit ${packed.exitCode}`);
+      throw new PlaybookError('other', `Cannot pack the staged files with tar: ${why}`, { cause: packed, command: 'tar -cf' });
+    }
 
     const helper = () => `${TEMP_PREFIX}restore-${randomBytes(4).toString('hex')}`;
     const preflight = await runDocker(throwawayArgs(container, helper(), PREFLIGHT_SCRIPT, [dataDir], false), { timeoutMs: 300_000 });

@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import { access, chown, constants, copyFile, mkdir, open, readdir, stat, type FileHandle } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { execa } from 'execa';
 import { PlaybookError } from './errors.ts';
+import { runProgramOk } from '../core/run.ts';
 
 /** Size and SHA-256 of a file's content. */
 export interface Digest {
@@ -372,7 +372,7 @@ export async function openUnnamedFile(dir: string): Promise<UnnamedFile | undefi
     handle,
     linkAs: async (path) => {
       // linkat(AT_SYMLINK_FOLLOW) on the fd's /proc link, which Node's fs.link (plain link(2)) cannot do.
-      await execa('ln', ['-L', '--', `/proc/${process.pid}/fd/${handle.fd}`, path]);
+      await runProgramOk('ln', ['-L', '--', `/proc/${process.pid}/fd/${handle.fd}`, path]);
     },
   };
 }

@@ -1,8 +1,8 @@
 import { access, constants, readFile } from 'node:fs/promises';
 import { connect } from 'node:net';
-import { execa } from 'execa';
 import { z } from 'zod';
 import { PlaybookError } from './errors.ts';
+import { runProgram } from '../core/run.ts';
 
 /** Where restic finds the repository and its password: handed to restic in its environment only. */
 export const ResticRepoSchema = z.object({
@@ -190,16 +190,18 @@ export async function runRestic(repo: ResticRepo, args: string[], options: RunRe
   // Only the password file counts: a stray RESTIC_PASSWORD would open another repository's key.
   delete env.RESTIC_PASSWORD;
   delete env.RESTIC_PASSWORD_COMMAND;
-  const result = await execa(repo.program, ['--no-cache', ...args], {
-    env: { ...env, RESTIC_REPOSITORY: repo.repository, RESTIC_PASSWORD_FILE: repo.passwordFile },
-    extendEnv: false,
+  const result = await runProgram(repo.program, ['--no-cache', ...args], {
+    env: {
+      ...Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined)),
+      RESTIC_REPOSITORY: repo.repository,
+      RESTIC_PASSWORD_FILE: repo.passwordFile,
+    },
+    envOnly: true,
     cwd: options.cwd,
-    reject: false,
-    stdin: 'ignore',
-    timeout: RESTIC_TIMEOUT_MS,
+    timeoutMs: RESTIC_TIMEOUT_MS,
   });
   const action = args.find((arg) => !arg.startsWith('-')) ?? '';
-  if ((result as { code?: string }).code === 'ENOENT') {
+  if (result.notFound) {
     throw new PlaybookError(
       'other',
       `${repo.program} not found: install restic (Debian: apt-get install restic) or name it with --restic PROGRAM`,

@@ -1,6 +1,5 @@
 import { copyFile, mkdir, readdir, rename, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { execa } from 'execa';
 import type { Engine } from '../engines/engine.ts';
 import { aofManifestName } from '../redis/aof.ts';
 import { readAofTimeline, type AofTimeline } from '../redis/aof-timestamps.ts';
@@ -12,6 +11,7 @@ import { lockDataDir } from './lock.ts';
 import { assertNoServerOn } from './running-server.ts';
 import { stopPoint } from './stop-points.ts';
 import { assertFreeSpace, isDiskFull } from './space.ts';
+import { LONG_RUN, runProgram } from '../core/run.ts';
 
 export interface RewindOptions {
   /** The stopped server's data dir (`CONFIG GET dir`). */
@@ -148,10 +148,9 @@ export async function rewindReach(input: {
 
 /** Runs the engine's checker with `--truncate-to-timestamp`; throws with its own words when it fails. */
 async function truncateWithChecker(engine: Engine, timeline: AofTimeline, to: number): Promise<void> {
-  const run = (target: string) =>
-    execa(engine.checkAof, ['--truncate-to-timestamp', String(to), target], { reject: false, all: true, input: '' });
+  const run = (target: string) => runProgram(engine.checkAof, ['--truncate-to-timestamp', String(to), target], { all: true, ...LONG_RUN });
   let result = await run(timeline.manifestPath);
-  let output = result.all;
+  let output = result.all ?? '';
   // valkey-check-aof 9.1 misreads its own VALKEY-magic RDB base (see checkAof): with one incr file,
   // cut that file alone, as the checker does for a single-file AOF.
   const lastIncr = timeline.incr.at(-1);
@@ -163,7 +162,7 @@ async function truncateWithChecker(engine: Engine, timeline: AofTimeline, to: nu
     lastIncr
   ) {
     result = await run(join(timeline.aofDir, lastIncr.file));
-    output = result.all;
+    output = result.all ?? '';
   }
   if (result.exitCode !== 0 || !/Successfully truncated|Truncate nothing/.test(output)) {
     const lines = output

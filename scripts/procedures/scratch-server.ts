@@ -3,7 +3,6 @@ import { copyFile, link, mkdtemp, mkdir, readFile, readdir, rm, writeFile } from
 import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execa, type Result } from 'execa';
 import { Redis } from 'ioredis';
 import { z } from 'zod';
 import { hostRedis, type Engine } from '../engines/engine.ts';
@@ -11,6 +10,7 @@ import { freePort } from '../core/free-port.ts';
 import { DisposedAtExit, killProcessesIn } from '../core/exit-hook.ts';
 import { TEMP_PREFIX } from '../core/temp.ts';
 import { currentSignal, onCancel } from '../core/cancel.ts';
+import { runProgram, type ProgramRun } from '../core/run.ts';
 import { fatal, waitFor } from '../core/wait.ts';
 import { parseInfo, type InfoSections } from '../redis/info.ts';
 import { clientOptions, type ServerUnderTest } from './server-under-test.ts';
@@ -212,14 +212,11 @@ export class DisposableRedis implements ServerUnderTest {
   }
 
   /** Runs the engine's CLI against this server (`-h -p` set, password through REDISCLI_AUTH). Never rejects. */
-  cli(args: string[], options: { input?: string } = {}): Promise<Result<{ reject: false }>> {
-    return execa(this.engine.cli, ['-h', this.host, '-p', String(this.port), ...args], {
+  cli(args: string[], options: { input?: string } = {}): Promise<ProgramRun> {
+    return runProgram(this.engine.cli, ['-h', this.host, '-p', String(this.port), ...args], {
       env: this.env,
-      reject: false,
       input: options.input,
-      timeout: 60_000,
-      cancelSignal: currentSignal(),
-      forceKillAfterDelay: 500,
+      timeoutMs: 60_000,
     });
   }
 

@@ -1,11 +1,11 @@
 import { constants, open, readdir, readFile, rm, stat, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { execa } from 'execa';
 import type { RedisCommands } from './commands.ts';
 import type { Engine } from '../engines/engine.ts';
 import { checkRdb, type RdbCheck } from '../redis/rdb.ts';
 import { freshSnapshot, type SaveProgress } from './bgsave.ts';
 import { copyWithDigest, type Digest } from './files.ts';
+import { runProgramOk } from '../core/run.ts';
 
 export interface SnapshotCopyOptions {
   /** A connected client of the server. */
@@ -103,7 +103,7 @@ async function follow(
   if (!source) return undefined;
   const fifo = join(dirname(dest), `.${dbfilename}.check-fifo`);
   try {
-    await execa('mkfifo', ['-m', '600', '--', fifo]);
+    await runProgramOk('mkfifo', ['-m', '600', '--', fifo]);
     let copied!: (path: string) => void;
     let notCopied!: (error: unknown) => void;
     const sizesFrom = new Promise<string>((resolve, reject) => ((copied = resolve), (notCopied = reject)));

@@ -1,11 +1,11 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execa } from 'execa';
 import { rdbWriters } from '../engines/catalog.ts';
 import { FORMAT_REFUSED, rdbHeader, VALKEY_RDB_MIN } from './rdb.ts';
 import { serverVersion, type Engine } from '../engines/engine.ts';
 import { TEMP_PREFIX } from '../core/temp.ts';
+import { runProgram } from '../core/run.ts';
 
 /** The highest RDB format version probed: far above any engine of today (Redis 8.6 writes 13, Valkey 9.1 80). */
 const PROBE_CEILING = 99;
@@ -28,12 +28,12 @@ export async function loadsRdbVersion(engine: Engine, version: number): Promise<
   try {
     const file = join(dir, `probe-${version}.rdb`);
     await writeFile(file, emptyRdb(version));
-    const result = await execa(engine.checkRdb, [file], { reject: false, all: true, timeout: 30_000 });
-    if (FORMAT_REFUSED.test(result.all)) return false;
-    if (result.exitCode === 0 && result.all.includes('RDB looks OK')) return true;
-    throw new Error(
-      `${engine.checkRdb} gave no verdict on an RDB ${version} probe: ${(result.all || (result.shortMessage ?? '')).trim().split('\n').at(-1)}`,
-    );
+    const result = await runProgram(engine.checkRdb, [file], { all: true, timeoutMs: 30_000 });
+    const output = result.all ?? '';
+    if (FORMAT_REFUSED.test(output)) return false;
+    if (result.exitCode === 0 && output.includes('RDB looks OK')) return true;
+    const why = result.notFound ? 'not installed' : result.timedOut ? 'killed after 30 s' : output.trim().split('\n').at(-1);
+    throw new Error(`${engine.checkRdb} gave no verdict on an RDB ${version} probe: ${why ?? `exit ${result.exitCode}`}`);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

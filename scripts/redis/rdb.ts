@@ -1,8 +1,7 @@
 import { open, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { setPriority } from 'node:os';
-import { execa } from 'execa';
 import type { Engine } from '../engines/engine.ts';
+import { LONG_RUN, runProgram } from '../core/run.ts';
 
 /**
  * The first RDB format version Valkey writes under its own magic: from Valkey 9.0 a snapshot starts
@@ -97,16 +96,8 @@ export interface CheckRdbOptions {
 
 /** Runs the engine's RDB checker on `path` and reads the per-database key counts the file records. */
 export async function checkRdb(engine: Engine, path: string, options: CheckRdbOptions = {}): Promise<RdbCheck> {
-  const child = execa(engine.checkRdb, [path], { reject: false, all: true });
-  if (options.nice !== undefined && child.pid !== undefined) {
-    try {
-      setPriority(child.pid, options.nice);
-    } catch {
-      // Not allowed here (a lower value than ours): the checker runs at our priority.
-    }
-  }
-  const result = await child;
-  const output = result.all;
+  const result = await runProgram(engine.checkRdb, [path], { all: true, nice: options.nice, ...LONG_RUN });
+  const output = result.all ?? '';
   // Valkey 9's checker passes a Redis RDB 12+ with "RDB looks OK, but loading requires config
   // 'rdb-version-check relaxed'": its server refuses that file by default, so it is no pass.
   const refused = FORMAT_REFUSED.exec(output)?.[0];
@@ -168,8 +159,8 @@ export interface AofCheck {
 
 /** One run of the AOF checker on `path`, its verdict. */
 async function runAofChecker(engine: Engine, path: string): Promise<Omit<AofCheck, 'fixTarget'>> {
-  const result = await execa(engine.checkAof, [path], { reject: false, all: true, input: '' });
-  const output = result.all;
+  const result = await runProgram(engine.checkAof, [path], { all: true, ...LONG_RUN });
+  const output = result.all ?? '';
   const ok = result.exitCode === 0 && output.includes('is valid');
   const lines = output
     .split('\n')

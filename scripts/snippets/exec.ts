@@ -6,7 +6,7 @@ import { killTree } from '../core/processes.ts';
  * The one way a snippet's setup, values or check starts a program (execa's call, same options and
  * result): bound by the verification's signal (scripts/core/cancel.ts), so when its time is up the
  * program and everything it started (a `/bin/sh -c` line's children) are killed, not left running.
- * `npm run lint` (scripts/lint/snippet-processes.ts) refuses execa or child_process anywhere else
+ * `npm run lint` (scripts/lint/processes.ts) refuses execa or child_process anywhere else
  * under scripts/snippets/.
  */
 // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- execa's own default: no options, its plain result.

@@ -4,14 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { TEMP_PREFIX } from '../../scripts/core/temp.ts';
-import { checkSnippetProcesses, unboundStarts } from '../../scripts/lint/snippet-processes.ts';
+import { checkProcesses, unboundStarts } from '../../scripts/lint/processes.ts';
 import { writeTree } from '../support/tree.ts';
 
 let root: string;
 
-describe('snippet-processes lint', () => {
+describe('processes lint', () => {
   before(async () => {
-    root = await mkdtemp(join(tmpdir(), `${TEMP_PREFIX}snippet-processes-`));
+    root = await mkdtemp(join(tmpdir(), `${TEMP_PREFIX}processes-`));
   });
   after(async () => {
     await rm(root, { recursive: true, force: true });
@@ -38,16 +38,21 @@ describe('snippet-processes lint', () => {
     assert.deepEqual(unboundStarts("import { exec } from '../exec.ts';\nawait exec('chown', ['redis', dir]);"), []);
   });
 
-  it('names each file and line under scripts/snippets, the runner itself left out', async () => {
+  it('names each file and line of each area, its runner and exceptions left out', async () => {
     const dir = join(root, 'tree');
     await writeTree(dir, {
       'scripts/snippets/exec.ts': "import { execa } from 'execa';\n",
       'scripts/snippets/pages/ok.ts': "import { exec } from '../exec.ts';\n",
       'scripts/snippets/pages/page.ts': "import assert from 'node:assert';\nimport { execa } from 'execa';\n",
+      'scripts/core/run.ts': "import { execa } from 'execa';\n",
+      'scripts/procedures/scratch-server.ts': "import { spawn } from 'node:child_process';\n",
+      'scripts/procedures/backup.ts': "import { runProgram } from '../core/run.ts';\nimport { execa } from 'execa';\n",
+      'scripts/cli/version.ts': "import { execFileSync } from 'node:child_process';\n",
       'scripts/harness/elsewhere.ts': "import { execa } from 'execa';\n",
     });
-    const findings = checkSnippetProcesses(dir);
-    assert.equal(findings.length, 1);
-    assert.match(findings[0] ?? '', /^scripts\/snippets\/pages\/page\.ts:2: imports execa: /);
+    const findings = checkProcesses(dir);
+    assert.equal(findings.length, 2, findings.join('\n'));
+    assert.match(findings[0] ?? '', /^scripts\/snippets\/pages\/page\.ts:2: imports execa: start programs with exec\(\)/);
+    assert.match(findings[1] ?? '', /^scripts\/procedures\/backup\.ts:2: imports execa: start programs with runProgram\(\)/);
   });
 });
