@@ -6,14 +6,7 @@ import { dockerSkip } from '../../scripts/harness/docker/available.ts';
 import { startRedisContainer } from '../../scripts/harness/docker/container.ts';
 import { docker } from '../../scripts/harness/docker/exec.ts';
 import { waitFor } from '../../scripts/harness/wait.ts';
-import {
-  interruptedContainerRestores,
-  SLOW,
-  startCliChild,
-  throwawayStoppedAt,
-  tmpIn,
-  waitUntilNoContainer,
-} from '../support/containers.ts';
+import { interruptedContainerRestores, killThrowawayAt, SLOW } from '../support/containers.ts';
 import { answeringServer, faultCases } from '../support/faults.ts';
 import { runCli } from '../support/run-cli.ts';
 
@@ -43,18 +36,12 @@ test(
       PASSWORD,
       Object.entries(expected),
       async ([point, want], { redis, backup }) => {
-        const { child, lines, state } = startCliChild(['restore', backup, '--container', redis.name], {
-          ...AUTH,
-          TMPDIR: await tmpIn(redis),
-          REDIS_PLAYBOOK_STOP_AT: point,
-        });
-        const helper = await throwawayStoppedAt(redis, 'redis-playbook-restore-', point, () => state.exited);
-        assert.notEqual(helper, '', `restore --container ended before ${point}: ${lines.join(' | ')}`);
-        await docker(['kill', helper]);
-        const run = await child;
-        await waitUntilNoContainer(
-          [`name=redis-playbook-restore-`, `volume=${redis.volume}`],
-          'the killed throwaway container to be removed',
+        const { run, lines } = await killThrowawayAt(
+          redis,
+          ['restore', backup, '--container', redis.name],
+          AUTH,
+          'redis-playbook-restore-',
+          point,
         );
         const last = lines.at(-1) ?? '';
         // The CLI says the swap was cut short, and never that it was undone (nothing ran after the kill).
@@ -108,22 +95,19 @@ test(
       ['container-rewind-copied', 'bad', 'after its undo copy'],
       ['container-rewind-cut', 'good', 'after its cut'],
     ] as const) {
-      const { child, lines, state } = startCliChild(['rewind', '--container', redis.name, '--to', String(good)], {
-        ...AUTH,
-        TMPDIR: await tmpIn(redis),
-        REDIS_PLAYBOOK_STOP_AT: point,
-      });
-      const helper = await throwawayStoppedAt(redis, 'redis-playbook-rewind-', point, () => state.exited);
-      assert.notEqual(helper, '', `rewind --container ended before ${point}: ${lines.join(' | ')}`);
-      await docker(['kill', helper]);
-      const run = await child;
+      const { run, lines } = await killThrowawayAt(
+        redis,
+        ['rewind', '--container', redis.name, '--to', String(good)],
+        AUTH,
+        'redis-playbook-rewind-',
+        point,
+      );
       assert.notEqual(run.exitCode, 0);
       assert.match(
         lines.at(-1) ?? '',
         /^redis-playbook: Rewind of \/data\/appendonlydir in container \S+ was cut short \(exit 137\): .*the AOF from before is in \/data\/pre-rewind-/,
         lines.join('\n'),
       );
-      await waitUntilNoContainer(['name=redis-playbook-rewind-', `volume=${redis.volume}`], 'the killed throwaway container to be removed');
       await docker(['stop', redis.name]);
       await redis.start();
       const loaded = await redis.withClient((client) => client.get('state'));

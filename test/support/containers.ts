@@ -80,7 +80,7 @@ export async function waitUntilNoContainer(filters: string[], what: string): Pro
  * Waits until a throwaway container on `redis`'s volumes whose name starts with `prefix` waits at the
  * stop point `point` (see SHELL_STOP_POINT), and returns its name.
  */
-export async function throwawayStoppedAt(redis: RedisContainer, prefix: string, point: string, exited: () => boolean): Promise<string> {
+async function throwawayStoppedAt(redis: RedisContainer, prefix: string, point: string, exited: () => boolean): Promise<string> {
   let found = '';
   await waitFor(
     async () => {
@@ -94,6 +94,21 @@ export async function throwawayStoppedAt(redis: RedisContainer, prefix: string, 
     { what: `a throwaway container to reach ${point}`, timeoutMs: 120_000 },
   );
   return found;
+}
+
+/**
+ * Runs `redis-playbook ARGS` (a `--container` command on `redis`) with the stop point `point`, kills
+ * its throwaway container (name starting with `prefix`) there with `docker kill`, and waits for the CLI
+ * to end and the killed throwaway to be removed. Returns the CLI's run and its stderr lines.
+ */
+export async function killThrowawayAt(redis: RedisContainer, args: string[], env: Record<string, string>, prefix: string, point: string) {
+  const { child, lines, state } = startCliChild(args, { ...env, TMPDIR: await tmpIn(redis), REDIS_PLAYBOOK_STOP_AT: point });
+  const helper = await throwawayStoppedAt(redis, prefix, point, () => state.exited);
+  assert.notEqual(helper, '', `${args.join(' ')} ended before ${point}: ${lines.join(' | ')}`);
+  await docker(['kill', helper]);
+  const run = await child;
+  await waitUntilNoContainer([`name=${prefix}`, `volume=${redis.volume}`], 'the killed throwaway container to be removed');
+  return { run, lines };
 }
 
 /** A {@link backedUpThenChanged} container: appendonly yes, a password, /data owned by the image's redis user. */
