@@ -1,6 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import type { Engine } from '../engines/engine.ts';
-import { freePort } from '../core/free-port.ts';
 import { waitFor } from '../core/wait.ts';
 import { flattenInfo, parseInfo } from '../redis/info.ts';
 import { parseClusterNodes, SLOT_COUNT, type SlotRange } from '../redis/cluster.ts';
@@ -24,13 +24,46 @@ function portFree(port: number): Promise<boolean> {
   });
 }
 
-/** A free port whose bus port (+10000) is free too and below 65536. */
+/** Ports {@link freeClusterPort} gave this process. */
+const handedOut = new Set<number>();
+
+/** The lowest port the kernel hands out to outgoing connections (Linux's default when it cannot be read). */
+function ephemeralLow(): number {
+  try {
+    const low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+    return Number.isInteger(low) && low > 1024 + BUS_OFFSET ? low : 32_768;
+  } catch {
+    return 32_768;
+  }
+}
+
+/**
+ * A free port whose bus port (+10000) is free too, both below the kernel's ephemeral range: a port
+ * from that range (what binding port 0 gives) can be taken by any outgoing connection between the
+ * pick and the node's start, and a node that cannot bind its port or its bus never comes up. A
+ * harness can pick again; a page's command, run once, cannot.
+ */
 export async function freeClusterPort(): Promise<number> {
+  const highest = ephemeralLow() - BUS_OFFSET - 1;
+  const lowest = Math.max(1025, Math.min(10_000, highest - 4_999));
+  // Two clusters started at once in this process never get the same port, though neither has bound it yet.
+  if (handedOut.size > (highest - lowest) / 2) handedOut.clear();
   for (let attempt = 0; attempt < 200; attempt++) {
-    const port = await freePort();
-    if (port + BUS_OFFSET <= 65_535 && (await portFree(port + BUS_OFFSET))) return port;
+    const port = lowest + Math.floor(Math.random() * (highest - lowest + 1));
+    if (handedOut.has(port)) continue;
+    if ((await portFree(port)) && (await portFree(port + BUS_OFFSET))) {
+      handedOut.add(port);
+      return port;
+    }
   }
   throw new Error('No free port with a free cluster bus port (+10000) was found on 127.0.0.1');
+}
+
+/** `count` ports as {@link freeClusterPort} finds them (never the same one twice). */
+export async function freeClusterPorts(count: number): Promise<number[]> {
+  const ports: number[] = [];
+  while (ports.length < count) ports.push(await freeClusterPort());
+  return ports;
 }
 
 /** One primary of a scratch cluster: its slots, and the snapshot it starts from. */

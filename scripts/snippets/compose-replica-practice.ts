@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { dockerTry, lines } from '../harness/docker/exec.ts';
+import { disposeComposeProject } from '../harness/docker/project.ts';
 import { uniqueNames } from '../harness/docker/options.ts';
 import { freePort } from '../harness/free-port.ts';
 import type { ValuesFn, VerifyContext } from './schema.ts';
@@ -85,20 +85,15 @@ export const composeReplicaPracticeValues: ValuesFn<
   scratchReplicaPort: String(await freePort()),
 });
 
-/** Runs a practice Compose script, then removes whatever its project left (containers, volumes), whatever happened. */
+/**
+ * Runs a practice Compose script; whatever happens, its project (containers, volumes, networks) is
+ * removed after the run (`ctx.defer`), and a project that cannot be removed fails the verification.
+ */
 export async function runComposeReplicaPractice(
   ctx: VerifyContext<unknown, 'project'>,
   timeoutMs: number,
 ): Promise<{ exitCode: number; stdout: string }> {
-  try {
-    return await ctx.run({ timeoutMs });
-  } finally {
-    const label = `label=com.docker.compose.project=${ctx.values.project}-replicas`;
-    for (const id of lines((await dockerTry(['ps', '--all', '--quiet', '--filter', label])).stdout))
-      await dockerTry(['rm', '--force', '--volumes', id]);
-    for (const id of lines((await dockerTry(['volume', 'ls', '--quiet', '--filter', label])).stdout))
-      await dockerTry(['volume', 'rm', '--force', id]);
-    for (const id of lines((await dockerTry(['network', 'ls', '--quiet', '--filter', label])).stdout))
-      await dockerTry(['network', 'rm', id]);
-  }
+  const project = `${ctx.values.project}-replicas`;
+  ctx.defer(() => disposeComposeProject(project));
+  return ctx.run({ timeoutMs });
 }

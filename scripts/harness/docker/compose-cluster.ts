@@ -5,12 +5,13 @@ import { DisposedAtExit } from '../../core/exit-hook.ts';
 import { waitFor } from '../../core/wait.ts';
 import { evenRanges } from '../../redis/cluster.ts';
 import { parseInfo } from '../../redis/info.ts';
-import { formCluster, freeClusterPort, type ClusterMember } from '../../procedures/scratch-cluster.ts';
+import { formCluster, freeClusterPorts, type ClusterMember } from '../../procedures/scratch-cluster.ts';
 import { connected, withOpenClient } from '../../procedures/scratch-server.ts';
 import { clientOptions } from '../../procedures/server-under-test.ts';
 import type { Engine } from '../engine.ts';
 import { HARNESS_LABEL } from './container.ts';
-import { docker, dockerSync, dockerTry, lines } from './exec.ts';
+import { docker, dockerSync, dockerTry } from './exec.ts';
+import { disposeComposeProject } from './project.ts';
 import { ensureImage } from './image.ts';
 
 /** Projects alive in this process, taken down on exit whatever happens. */
@@ -135,12 +136,7 @@ export class ComposeCluster implements AsyncDisposable {
     this.#disposed = true;
     try {
       await dockerTry(['compose', 'down', '--volumes', '--remove-orphans', '--timeout', '0'], { cwd: this.dir, timeoutMs: 180_000 });
-      const label = `label=com.docker.compose.project=${this.project}`;
-      const ids = async (args: string[]) => lines((await dockerTry([...args, '--quiet', '--filter', label])).stdout);
-      for (const id of await ids(['ps', '--all'])) await dockerTry(['rm', '--force', '--volumes', id]);
-      for (const id of await ids(['volume', 'ls'])) await dockerTry(['volume', 'rm', '--force', id]);
-      const left = [...(await ids(['ps', '--all'])), ...(await ids(['volume', 'ls']))];
-      if (left.length > 0) throw new Error(`Could not remove ${left.join(', ')} of Compose project ${this.project}`);
+      await disposeComposeProject(this.project);
     } finally {
       live.delete(this);
     }
@@ -176,11 +172,7 @@ export interface ComposeClusterOptions {
 export async function startComposeCluster(options: ComposeClusterOptions): Promise<ComposeCluster> {
   const count = options.primaries ?? 3;
   const image = (await ensureImage(options.engine)).tag;
-  const ports: number[] = [];
-  while (ports.length < count) {
-    const port = await freeClusterPort();
-    if (!ports.includes(port)) ports.push(port);
-  }
+  const ports = await freeClusterPorts(count);
   const cluster = new ComposeCluster(options.project, options.dir, image, ports);
   live.add(cluster);
   try {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { composeCommand } from '../../procedures/docker-cli.ts';
 import { shellQuote } from '../../core/shell-quote.ts';
 import { dockerTry, findOnPath, lines, runTool, type DockerOutput } from './exec.ts';
+import { removeComposeProject } from './project.ts';
 import { HARNESS_CONF, HARNESS_LABEL, HARNESS_MOUNT, prepareContainer, RedisContainer, type StartContainerExtras } from './container.ts';
 import type { ContainerOptions } from './options.ts';
 
@@ -163,19 +164,10 @@ export class ComposeRedis extends RedisContainer {
 
   protected override async removeResources(): Promise<string[]> {
     await this.compose(['down', '--volumes', '--remove-orphans', '--timeout', '0']);
-    const label = `label=com.docker.compose.project=${this.project}`;
-    const ids = async (args: string[]) => lines((await dockerTry(args)).stdout);
-    const containers = [...(await ids(['ps', '--all', '--quiet', '--filter', label])), this.name];
-    for (const container of containers) await dockerTry(['rm', '--force', '--volumes', container]);
-    const volumes = [...(await ids(['volume', 'ls', '--quiet', '--filter', label])), this.volume];
-    for (const volume of new Set(volumes)) await dockerTry(['volume', 'rm', '--force', volume]);
-    for (const network of await ids(['network', 'ls', '--quiet', '--filter', label])) await dockerTry(['network', 'rm', network]);
-    const left = await this.remaining();
-    for (const kind of ['ps --all', 'volume ls', 'network ls'] as const) {
-      const found = await ids([...kind.split(' '), '--quiet', '--filter', label]);
-      if (found.length > 0) left.push(`${kind.split(' ')[0]} ${found.join(' ')} of project ${this.project}`);
-    }
-    return left;
+    // Its own container and volume by name, then whatever else carries the project's label.
+    const own = await super.removeResources();
+    const left = await removeComposeProject(this.project);
+    return [...own, ...left.map((thing) => `${thing} of project ${this.project}`)];
   }
 
   protected override removeResourcesSync(): void {
