@@ -7,7 +7,10 @@ import { uniqueNames } from '../harness/docker/options.ts';
 import type { Engine } from '../harness/engine.ts';
 import type { CliOutput } from '../procedures/server-under-test.ts';
 import type { DisposableRedis } from '../harness/redis-server.ts';
-import type { PlaceholderValues, ValuesContext, Values } from './schema.ts';
+import { disposeComposeProject } from '../harness/docker/project.ts';
+import { freeClusterPorts } from '../procedures/scratch-cluster.ts';
+import { killPidFiles } from './pid-files.ts';
+import type { PlaceholderValues, ValuesContext, ValuesFn, Values } from './schema.ts';
 
 /**
  * The placeholders every run of a practice cluster fills: its three primaries' ports. Host runs fill
@@ -17,7 +20,8 @@ import type { PlaceholderValues, ValuesContext, Values } from './schema.ts';
 export type ClusterKey = 'clusterPort1' | 'clusterPort2' | 'clusterPort3';
 /** The data dir of a Compose node, in its volume. */
 const COMPOSE_DIR = '/data';
-const NUMBERS = [1, 2, 3] as const;
+/** The practice cluster's primaries, as the placeholders number them. */
+export const NUMBERS = [1, 2, 3] as const;
 
 /**
  * One node of a practice cluster as a check reaches it: from the host, with the engine's own
@@ -159,4 +163,22 @@ export async function startComposePractice(
   const cluster = await startComposeCluster({ engine: ctx.engine, project, dir: ctx.scratch, config });
   ctx.defer(() => cluster.dispose());
   return { cluster: new ClusterView(cluster.nodes.map((node) => composeNode(ctx.engine, node))), project };
+}
+
+/**
+ * The values of a block whose own command starts a practice cluster: three free ports (their bus
+ * ports free too), and a practice dir named like the harness's projects (Compose names a project
+ * after its dir, so the leftover check knows it). What the command started goes after the run,
+ * whatever happened: the daemons by their pid files there, or the Compose project by its label.
+ */
+export function ownPracticeValues(flavor: 'host' | 'docker'): ValuesFn<unknown, Record<ClusterKey | 'scratchDir', string>> {
+  return async (ctx) => {
+    const { project } = uniqueNames();
+    const scratchDir = join(ctx.scratch, project);
+    ctx.defer(async () => {
+      await (flavor === 'host' ? killPidFiles(scratchDir) : disposeComposeProject(project));
+    });
+    const [a, b, c] = (await freeClusterPorts(NUMBERS.length)).map(String) as [string, string, string];
+    return { scratchDir, clusterPort1: a, clusterPort2: b, clusterPort3: c };
+  };
 }

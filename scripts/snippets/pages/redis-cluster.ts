@@ -18,6 +18,9 @@ import {
   type ClusterKey,
   type ClusterPrimary,
   ClusterView,
+  hostReachedNode,
+  NUMBERS,
+  ownPracticeValues,
   type PracticeCluster,
 } from '../cluster-practice.ts';
 import { labelledNumber } from '../outputs.ts';
@@ -362,7 +365,86 @@ const DOCKER_RESTORE_INTO = [
   withTtl(inService('node1')),
 ].join('\n');
 
+/** Shell: `cd` into the practice dir (a Compose project there takes its name from the dir). */
+const INTO_PRACTICE = 'mkdir -p {{scratchDir}} && cd {{scratchDir}}';
+/** Shell: the new cluster's verdict, then the state of the cluster as its first node sees it. */
+const formed = (cli: string) => [
+  waitUntil(`${cli} -p {{clusterPort1}} CLUSTER INFO 2>/dev/null | grep -q cluster_state:ok`),
+  `${cli} -p {{clusterPort1}} CLUSTER INFO | grep -E '^cluster_(state|slots_assigned|known_nodes):' | tr -d '\\r'`,
+];
+/** Shell: `redis-cli --cluster create` over the three ports, no replicas, without its prompt; its last line is the verdict. */
+const create = (cli: string) =>
+  `${cli} --cluster create 127.0.0.1:{{clusterPort1}} 127.0.0.1:{{clusterPort2}} 127.0.0.1:{{clusterPort3}} --cluster-replicas 0 --cluster-yes | tail -n 1`;
+
+/** Host: three daemonized cluster-enabled servers in dirs of their own under the practice dir, made one cluster. */
+const HOST_PRACTICE = [
+  INTO_PRACTICE,
+  `for port in ${PORTS}; do`,
+  '  mkdir -p "$port"',
+  '  redis-server --port "$port" --bind 127.0.0.1 --cluster-enabled yes --cluster-config-file nodes.conf \\',
+  '    --dir "$PWD/$port" --daemonize yes --pidfile "$PWD/$port.pid" --logfile "$PWD/$port.log"',
+  `  ${waitUntil('redis-cli -p "$port" PING 2>/dev/null | grep -q PONG')}`,
+  'done',
+  create(HOST_CLI),
+  ...formed(HOST_CLI),
+  '# Each node keeps its nodes.conf in its own dir',
+  `for port in ${PORTS}; do echo "$PWD/$port: $(ls "$port")"; done`,
+].join('\n');
+
+/** Docker: the compose file of three services with host networking and a volume each, `up -d`, made one cluster through the first. */
+const DOCKER_PRACTICE = [
+  INTO_PRACTICE,
+  "cat > docker-compose.yml <<'EOF'",
+  'services:',
+  ...NUMBERS.flatMap((n) => [
+    `  node${n}:`,
+    '    image: {{image}}',
+    '    network_mode: host',
+    `    command: redis-server --port {{clusterPort${n}}} --bind 127.0.0.1 --cluster-enabled yes --cluster-config-file nodes.conf`,
+    `    volumes: [node${n}-data:/data]`,
+  ]),
+  'volumes:',
+  ...NUMBERS.map((n) => `  node${n}-data:`),
+  'EOF',
+  'docker compose --progress quiet up -d',
+  `for node in ${NODES}; do ${SPLIT_NODE}; ${waitUntil('docker compose exec -T "$service" redis-cli -p "$port" PING 2>/dev/null | grep -q PONG')}; done`,
+  create(inService('node1')),
+  ...formed(inService('node1')),
+  '# Each node keeps its nodes.conf in its own volume, at /data',
+  'for service in node1 node2 node3; do echo "$service /data: $(docker compose exec -T "$service" ls /data)"; done',
+].join('\n');
+
 export const redisClusterSnippets = [
+  defineSnippet({
+    id: 'cluster-practice',
+    title: 'Start a practice cluster of three primaries, to rehearse the drills on',
+    page,
+    flavors: sameCheck<ClusterKey | 'scratchDir'>(
+      {
+        timeoutMs: 90_000,
+        async verify(ctx) {
+          // TERM=dumb: redis-cli --cluster colours its output on an xterm; the page records plain text.
+          const result = await ctx.run({ env: { TERM: 'dumb' } });
+          assert.equal(result.exitCode, 0, result.all);
+          assert.match(result.stdout, /^\[OK\] All 16384 slots covered\.$/m);
+          assert.match(result.stdout, /^cluster_state:ok$/m);
+          assert.match(result.stdout, /^cluster_slots_assigned:16384$/m);
+          assert.match(result.stdout, /^cluster_known_nodes:3$/m);
+          assert.equal(result.stdout.match(/: nodes\.conf$/gm)?.length, 3, "a nodes.conf in each node's own dir");
+          // What the command started is one cluster: three primaries, each with its own id and a share of the slots.
+          const cluster = new ClusterView(NUMBERS.map((n) => hostReachedNode(ctx.engine, Number(ctx.values[`clusterPort${n}`]), '')));
+          await ctx.identify({ host: '127.0.0.1', port: cluster.seed.port });
+          const primaries = await cluster.primaries();
+          assert.equal(new Set(primaries.map((primary) => primary.id)).size, 3, 'three nodes, three ids');
+          for (const primary of primaries) assert.ok(primary.slots.length > 0, `node ${primary.server.port} owns slots`);
+        },
+      },
+      {
+        host: { command: HOST_PRACTICE, server: false, values: ownPracticeValues('host') },
+        docker: { command: DOCKER_PRACTICE, server: false, values: ownPracticeValues('docker') },
+      },
+    ),
+  }),
   defineSnippet({
     id: 'cluster-where-data-lives',
     title: "Each node's id, keys, data dir, and its line in its own nodes.conf",
