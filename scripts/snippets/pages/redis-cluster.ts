@@ -18,7 +18,6 @@ import {
   type ClusterKey,
   type ClusterPrimary,
   ClusterView,
-  hostReachedNode,
   NUMBERS,
   ownPracticeValues,
   type PracticeCluster,
@@ -432,7 +431,7 @@ export const redisClusterSnippets = [
           assert.match(result.stdout, /^cluster_known_nodes:3$/m);
           assert.equal(result.stdout.match(/: nodes\.conf$/gm)?.length, 3, "a nodes.conf in each node's own dir");
           // What the command started is one cluster: three primaries, each with its own id and a share of the slots.
-          const cluster = new ClusterView(NUMBERS.map((n) => hostReachedNode(ctx.engine, Number(ctx.values[`clusterPort${n}`]), '')));
+          const cluster = clusterOf(ctx);
           await ctx.identify({ host: '127.0.0.1', port: cluster.seed.port });
           const primaries = await cluster.primaries();
           assert.equal(new Set(primaries.map((primary) => primary.id)).size, 3, 'three nodes, three ids');
